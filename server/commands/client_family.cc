@@ -1,0 +1,300 @@
+// CLIENT: ID, SETNAME, GETNAME, LIST, INFO, KILL, PAUSE, UNPAUSE, REPLY, NO-EVICT, HELP.
+#include <algorithm>
+
+#include "server/commands/context.h"
+#include "server/commands/families.h"
+#include "server/commands/registry.h"
+#include "server/core/errors.h"
+#include "server/core/strings.h"
+#include "server/server.h"
+
+namespace keyward {
+
+namespace {
+
+// One CLIENT LIST / CLIENT INFO line, with Redis's field names and order.
+std::string DescribeClient(Server& server, Client& c) {
+  std::string flags;
+  if (c.has(Client::kMonitor)) flags += 'O';
+  if (c.has(Client::kCloseAfterReply)) flags += 'c';
+  if (c.has(Client::kUnixSocket)) flags += 'U';
+  if (c.has(Client::kNoEvict)) flags += 'e';
+  if (flags.empty()) flags = "N";
+  int64_t now = server.now_ms();
+  size_t qbuf = c.transport()->buffered_input();
+  size_t obl = c.transport()->output().size();
+  char line[1024];
+  std::snprintf(
+      line, sizeof(line),
+      "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=0 psub=0 "
+      "ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=16384 rbp=%zu obl=%zu "
+      "oll=0 omem=%zu tot-mem=%zu events=r cmd=%s user=default redir=-1 resp=%d",
+      static_cast<unsigned long long>(c.id()), c.transport()->peer_address().c_str(),
+      c.transport()->local_address().c_str(), c.transport()->fd(), c.name.c_str(),
+      static_cast<long long>((now - c.created_ms) / 1000),
+      static_cast<long long>((now - c.last_interaction_ms) / 1000), flags.c_str(), c.db, qbuf,
+      qbuf > 16384 ? size_t{0} : 16384 - qbuf, c.query_buffer_peak, obl, obl,
+      obl + qbuf + sizeof(Client), c.last_command.c_str(), c.resp);
+  return line;
+}
+
+void CmdClientId(CmdArgs args, CommandContext& ctx) {
+  ctx.rb().SendLong(static_cast<int64_t>(ctx.client().id()));
+}
+
+void CmdClientSetName(CmdArgs args, CommandContext& ctx) {
+  // Redis allows printable ASCII without spaces (0x21..0x7e); empty clears the name.
+  for (char ch : args[2]) {
+    if (ch < '!' || ch > '~') return ctx.rb().SendError(errors::kClientNameSpaces);
+  }
+  ctx.client().name = std::string(args[2]);
+  ctx.rb().SendOk();
+}
+
+void CmdClientGetName(CmdArgs args, CommandContext& ctx) {
+  if (ctx.client().name.empty()) return ctx.rb().SendNull();
+  ctx.rb().SendBulk(ctx.client().name);
+}
+
+void CmdClientList(CmdArgs args, CommandContext& ctx) {
+  Server& server = ctx.server();
+  std::vector<uint64_t> ids;
+  bool filter_ids = false;
+  if (args.size() >= 4 && EqualsIgnoreCase(args[2], "TYPE")) {
+    std::string_view type = args[3];
+    if (args.size() != 4) return ctx.rb().SendError(errors::kSyntax);
+    if (!EqualsIgnoreCase(type, "normal") && !EqualsIgnoreCase(type, "master") &&
+        !EqualsIgnoreCase(type, "replica") && !EqualsIgnoreCase(type, "slave") &&
+        !EqualsIgnoreCase(type, "pubsub")) {
+      return ctx.rb().SendError("ERR Unknown client type '" + std::string(type) + "'");
+    }
+    // Every Keyward client is "normal" until replication and pub/sub exist.
+    if (!EqualsIgnoreCase(type, "normal")) return ctx.rb().SendVerbatim("");
+  } else if (args.size() >= 4 && EqualsIgnoreCase(args[2], "ID")) {
+    filter_ids = true;
+    for (size_t j = 3; j < args.size(); j++) {
+      int64_t id;
+      if (!ParseInt64(args[j], &id) || id <= 0) {
+        return ctx.rb().SendError("ERR Invalid client ID");
+      }
+      ids.push_back(static_cast<uint64_t>(id));
+    }
+  } else if (args.size() != 2) {
+    return ctx.rb().SendError(errors::kSyntax);
+  }
+  std::string out;
+  for (Client* c : server.clients()) {
+    if (filter_ids && std::find(ids.begin(), ids.end(), c->id()) == ids.end()) continue;
+    out += DescribeClient(server, *c) + "\n";
+  }
+  ctx.rb().SendVerbatim(out);
+}
+
+void CmdClientInfo(CmdArgs args, CommandContext& ctx) {
+  ctx.rb().SendVerbatim(DescribeClient(ctx.server(), ctx.client()) + "\n");
+}
+
+// CLIENT KILL addr | CLIENT KILL [ID id] [ADDR a] [LADDR a] [USER u] [TYPE t] [SKIPME yes|no]
+void CmdClientKill(CmdArgs args, CommandContext& ctx) {
+  Server& server = ctx.server();
+  Client& self = ctx.client();
+  if (args.size() == 3) {
+    // Old form: kill by address, reply OK or an error.
+    for (Client* c : server.clients()) {
+      if (c->transport()->peer_address() == args[2]) {
+        server.CloseClient(*c, c == &self);
+        return ctx.rb().SendOk();
+      }
+    }
+    return ctx.rb().SendError(errors::kNoSuchClient);
+  }
+  if (args.size() % 2 != 0) return ctx.rb().SendError(errors::kSyntax);
+  int64_t id = 0;
+  std::string_view addr, laddr, user, type;
+  bool skipme = true;
+  for (size_t j = 2; j < args.size(); j += 2) {
+    std::string_view opt = args[j], val = args[j + 1];
+    if (EqualsIgnoreCase(opt, "ID")) {
+      if (!ParseInt64(val, &id) || id <= 0) {
+        return ctx.rb().SendError("ERR client-id should be greater than 0");
+      }
+    } else if (EqualsIgnoreCase(opt, "ADDR")) {
+      addr = val;
+    } else if (EqualsIgnoreCase(opt, "LADDR")) {
+      laddr = val;
+    } else if (EqualsIgnoreCase(opt, "USER")) {
+      user = val;
+      if (user != "default") return ctx.rb().SendError("ERR No such user '" + std::string(val) + "'");
+    } else if (EqualsIgnoreCase(opt, "TYPE")) {
+      type = val;
+      if (!EqualsIgnoreCase(type, "normal") && !EqualsIgnoreCase(type, "master") &&
+          !EqualsIgnoreCase(type, "replica") && !EqualsIgnoreCase(type, "slave") &&
+          !EqualsIgnoreCase(type, "pubsub")) {
+        return ctx.rb().SendError("ERR Unknown client type '" + std::string(val) + "'");
+      }
+    } else if (EqualsIgnoreCase(opt, "SKIPME")) {
+      if (EqualsIgnoreCase(val, "yes")) {
+        skipme = true;
+      } else if (EqualsIgnoreCase(val, "no")) {
+        skipme = false;
+      } else {
+        return ctx.rb().SendError(errors::kSyntax);
+      }
+    } else {
+      return ctx.rb().SendError(errors::kSyntax);
+    }
+  }
+  std::vector<Client*> victims;
+  for (Client* c : server.clients()) {
+    if (id != 0 && c->id() != static_cast<uint64_t>(id)) continue;
+    if (!addr.empty() && c->transport()->peer_address() != addr) continue;
+    if (!laddr.empty() && c->transport()->local_address() != laddr) continue;
+    if (!type.empty() && !EqualsIgnoreCase(type, "normal")) continue;
+    if (c == &self && skipme) continue;
+    victims.push_back(c);
+  }
+  for (Client* c : victims) server.CloseClient(*c, c == &self);
+  ctx.rb().SendLong(static_cast<int64_t>(victims.size()));
+}
+
+// CLIENT PAUSE timeout [WRITE|ALL]
+void CmdClientPause(CmdArgs args, CommandContext& ctx) {
+  int64_t timeout;
+  if (!ParseInt64(args[2], &timeout)) return ctx.rb().SendError(errors::kTimeoutNotInteger);
+  if (timeout < 0) return ctx.rb().SendError(errors::kTimeoutNegative);
+  bool writes_only = false;
+  if (args.size() == 4) {
+    if (EqualsIgnoreCase(args[3], "WRITE")) {
+      writes_only = true;
+    } else if (!EqualsIgnoreCase(args[3], "ALL")) {
+      return ctx.rb().SendError("ERR CLIENT PAUSE mode must be WRITE or ALL");
+    }
+  } else if (args.size() > 4) {
+    return ctx.rb().SendError(errors::kSyntax);
+  }
+  ctx.server().Pause(ctx.now_ms() + timeout, writes_only);
+  ctx.rb().SendOk();
+}
+
+void CmdClientUnpause(CmdArgs args, CommandContext& ctx) {
+  ctx.server().Unpause();
+  ctx.rb().SendOk();
+}
+
+void CmdClientReply(CmdArgs args, CommandContext& ctx) {
+  Client& c = ctx.client();
+  if (EqualsIgnoreCase(args[2], "ON")) {
+    c.reply_mode = Client::ReplyMode::kOn;
+    ctx.rb().SendOk();
+  } else if (EqualsIgnoreCase(args[2], "OFF")) {
+    c.reply_mode = Client::ReplyMode::kOff;
+  } else if (EqualsIgnoreCase(args[2], "SKIP")) {
+    if (c.reply_mode != Client::ReplyMode::kOff) c.reply_mode = Client::ReplyMode::kSkipNext;
+  } else {
+    ctx.rb().SendError(errors::kSyntax);
+  }
+}
+
+void CmdClientNoEvict(CmdArgs args, CommandContext& ctx) {
+  if (EqualsIgnoreCase(args[2], "ON")) {
+    ctx.client().flags |= Client::kNoEvict;
+  } else if (EqualsIgnoreCase(args[2], "OFF")) {
+    ctx.client().flags &= ~Client::kNoEvict;
+  } else {
+    return ctx.rb().SendError(errors::kSyntax);
+  }
+  ctx.rb().SendOk();
+}
+
+void CmdClientHelp(CmdArgs args, CommandContext& ctx) {
+  static constexpr std::string_view kLines[] = {
+      "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "GETNAME",
+      "    Return the name of the current connection.",
+      "ID",
+      "    Return the ID of the current connection.",
+      "INFO",
+      "    Return information about the current client connection.",
+      "KILL <ip:port>",
+      "    Kill connection made from <ip:port>.",
+      "KILL <option> <value> [<option> <value> [...]]",
+      "    Kill connections. Options are:",
+      "    * ADDR (<ip:port>|<unixsocket>:0)",
+      "      Kill connections made from the specified address",
+      "    * LADDR (<ip:port>|<unixsocket>:0)",
+      "      Kill connections made to specified local address",
+      "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+      "      Kill connections by type.",
+      "    * USER <username>",
+      "      Kill connections authenticated by <username>.",
+      "    * SKIPME (YES|NO)",
+      "      Skip killing current connection (default: yes).",
+      "    * ID <client-id>",
+      "      Kill connections by client id.",
+      "LIST [options ...]",
+      "    Return information about client connections. Options:",
+      "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+      "      Return clients of specified type.",
+      "UNPAUSE",
+      "    Stop the current client pause, resuming traffic.",
+      "PAUSE <timeout> [WRITE|ALL]",
+      "    Suspend all, or just write, clients for <timeout> milliseconds.",
+      "REPLY (ON|OFF|SKIP)",
+      "    Control the replies sent to the current connection.",
+      "SETNAME <name>",
+      "    Assign the name <name> to the current connection.",
+      "NO-EVICT (ON|OFF)",
+      "    Protect current client connection from eviction.",
+      "HELP",
+      "    Print this help.",
+  };
+  ctx.rb().StartArray(std::size(kLines));
+  for (auto l : kLines) ctx.rb().SendSimple(l);
+}
+
+}  // namespace
+
+void RegisterClientFamily(CommandRegistry& r) {
+  constexpr uint32_t kBase = CO::kNoScript | CO::kLoading | CO::kStale;
+  constexpr uint64_t kConn = Acl::kConnection;
+  CommandSpec client{"client", -2, kBase, 0, 0, 0, kConn, nullptr,
+                     {"A container for client connection commands", "2.4.0", "connection",
+                      "Depends on subcommand.", ""}};
+  client
+      .AddSubcommand({"id", 2, kBase, 0, 0, 0, kConn, CmdClientId,
+                      {"Returns the client ID for the current connection", "5.0.0", "connection",
+                       "O(1)", ""}})
+      .AddSubcommand({"setname", 3, kBase, 0, 0, 0, kConn, CmdClientSetName,
+                      {"Set the current connection name", "2.6.9", "connection", "O(1)",
+                       "connection-name"}})
+      .AddSubcommand({"getname", 2, kBase, 0, 0, 0, kConn, CmdClientGetName,
+                      {"Get the current connection name", "2.6.9", "connection", "O(1)", ""}})
+      .AddSubcommand({"list", -2, CO::kAdmin | kBase, 0, 0, 0, kConn, CmdClientList,
+                      {"Get the list of client connections", "2.4.0", "connection",
+                       "O(N) where N is the number of client connections",
+                       "[TYPE NORMAL|MASTER|REPLICA|PUBSUB] [ID client-id [client-id ...]]"}})
+      .AddSubcommand({"info", 2, kBase, 0, 0, 0, kConn, CmdClientInfo,
+                      {"Returns information about the current client connection.", "6.2.0",
+                       "connection", "O(1)", ""}})
+      .AddSubcommand({"kill", -3, CO::kAdmin | kBase, 0, 0, 0, kConn, CmdClientKill,
+                      {"Kill the connection of a client", "2.4.0", "connection",
+                       "O(N) where N is the number of client connections", "filter"}})
+      .AddSubcommand({"pause", -3, CO::kAdmin | kBase, 0, 0, 0, kConn, CmdClientPause,
+                      {"Stop processing commands from clients for some time", "3.0.0",
+                       "connection", "O(1)", "timeout [WRITE|ALL]"}})
+      .AddSubcommand({"unpause", 2, CO::kAdmin | kBase, 0, 0, 0, kConn, CmdClientUnpause,
+                      {"Resume processing of clients that were paused", "6.2.0", "connection",
+                       "O(N) Where N is the number of paused clients", ""}})
+      .AddSubcommand({"reply", 3, kBase, 0, 0, 0, kConn, CmdClientReply,
+                      {"Instruct the server whether to reply to commands", "3.2.0", "connection",
+                       "O(1)", "ON|OFF|SKIP"}})
+      .AddSubcommand({"no-evict", 3, CO::kAdmin | kBase, 0, 0, 0, kConn, CmdClientNoEvict,
+                      {"Set client eviction mode for the current connection", "7.0.0",
+                       "connection", "O(1)", "ON|OFF"}})
+      .AddSubcommand({"help", 2, CO::kLoading | CO::kStale, 0, 0, 0, kConn, CmdClientHelp,
+                      {"Show helpful text about the different subcommands", "5.0.0", "connection",
+                       "O(1)", ""}});
+  r << std::move(client);
+}
+
+}  // namespace keyward

@@ -1,0 +1,250 @@
+// COMMAND: the command table as clients see it (COUNT, INFO, DOCS, LIST, GETKEYS, HELP).
+#include "server/commands/context.h"
+#include "server/commands/families.h"
+#include "server/commands/registry.h"
+#include "server/core/errors.h"
+#include "server/core/strings.h"
+#include "server/server.h"
+
+namespace keyward {
+
+namespace {
+
+void SendStringArray(ReplyBuilder& rb, const std::vector<std::string_view>& items, bool as_set) {
+  if (as_set) {
+    rb.StartSet(items.size());
+  } else {
+    rb.StartArray(items.size());
+  }
+  for (auto s : items) rb.SendSimple(s);
+}
+
+// Redis 7.0's COMMAND INFO entry: name, arity, flags, first key, last key, step, ACL
+// categories, tips, key specs, subcommands.
+void SendCommandInfo(ReplyBuilder& rb, const CommandSpec& cmd) {
+  rb.StartArray(10);
+  rb.SendBulk(cmd.full_name());
+  rb.SendLong(cmd.arity());
+  SendStringArray(rb, FlagNames(cmd.flags()), true);
+  rb.SendLong(cmd.first_key());
+  rb.SendLong(cmd.last_key());
+  rb.SendLong(cmd.step());
+  SendStringArray(rb, AclCategoryNames(cmd.acl()), true);
+  rb.StartSet(0);  // tips
+  if (cmd.first_key() > 0) {
+    // One key spec describing the legacy range, as Redis derives for simple commands.
+    rb.StartArray(1);
+    rb.StartMap(3);
+    rb.SendBulk("flags");
+    rb.StartSet(0);
+    rb.SendBulk("begin_search");
+    rb.StartMap(2);
+    rb.SendBulk("type");
+    rb.SendBulk("index");
+    rb.SendBulk("spec");
+    rb.StartMap(1);
+    rb.SendBulk("index");
+    rb.SendLong(cmd.first_key());
+    rb.SendBulk("find_keys");
+    rb.StartMap(2);
+    rb.SendBulk("type");
+    rb.SendBulk("range");
+    rb.SendBulk("spec");
+    rb.StartMap(3);
+    rb.SendBulk("lastkey");
+    rb.SendLong(cmd.last_key() < 0 ? cmd.last_key() : cmd.last_key() - cmd.first_key());
+    rb.SendBulk("keystep");
+    rb.SendLong(cmd.step());
+    rb.SendBulk("limit");
+    rb.SendLong(0);
+  } else {
+    rb.StartArray(0);
+  }
+  rb.StartArray(cmd.subcommands().size());
+  for (const auto& sub : cmd.subcommands()) SendCommandInfo(rb, *sub);
+}
+
+void SendCommandDoc(ReplyBuilder& rb, const CommandSpec& cmd) {
+  const CommandDoc& d = cmd.doc();
+  size_t fields = 4 + (cmd.is_container() ? 1 : 0);
+  rb.StartMap(fields);
+  rb.SendBulk("summary");
+  rb.SendBulk(d.summary);
+  rb.SendBulk("since");
+  rb.SendBulk(d.since);
+  rb.SendBulk("group");
+  rb.SendBulk(d.group);
+  rb.SendBulk("complexity");
+  rb.SendBulk(d.complexity);
+  if (cmd.is_container()) {
+    rb.SendBulk("subcommands");
+    rb.StartMap(cmd.subcommands().size());
+    for (const auto& sub : cmd.subcommands()) {
+      rb.SendBulk(sub->full_name());
+      SendCommandDoc(rb, *sub);
+    }
+  }
+}
+
+void CmdCommand(CmdArgs args, CommandContext& ctx) {
+  const auto& all = ctx.server().registry().all();
+  ctx.rb().StartArray(all.size());
+  for (const CommandSpec* cmd : all) SendCommandInfo(ctx.rb(), *cmd);
+}
+
+void CmdCommandCount(CmdArgs args, CommandContext& ctx) {
+  ctx.rb().SendLong(static_cast<int64_t>(ctx.server().registry().size()));
+}
+
+// Resolves "get" or "config|get" to a spec.
+const CommandSpec* Lookup(const CommandRegistry& registry, std::string_view name) {
+  size_t bar = name.find('|');
+  const CommandSpec* cmd = registry.Find(name.substr(0, bar));
+  if (cmd == nullptr || bar == std::string_view::npos) return cmd;
+  return cmd->FindSubcommand(name.substr(bar + 1));
+}
+
+void CmdCommandInfo(CmdArgs args, CommandContext& ctx) {
+  const auto& registry = ctx.server().registry();
+  if (args.size() == 2) return CmdCommand(args, ctx);
+  ctx.rb().StartArray(args.size() - 2);
+  for (size_t j = 2; j < args.size(); j++) {
+    const CommandSpec* cmd = Lookup(registry, args[j]);
+    if (cmd == nullptr) {
+      ctx.rb().SendNullArray();
+    } else {
+      SendCommandInfo(ctx.rb(), *cmd);
+    }
+  }
+}
+
+void CmdCommandDocs(CmdArgs args, CommandContext& ctx) {
+  const auto& registry = ctx.server().registry();
+  std::vector<const CommandSpec*> cmds;
+  if (args.size() == 2) {
+    cmds = registry.all();
+  } else {
+    for (size_t j = 2; j < args.size(); j++) {
+      if (const CommandSpec* cmd = Lookup(registry, args[j])) cmds.push_back(cmd);
+    }
+  }
+  ctx.rb().StartMap(cmds.size());
+  for (const CommandSpec* cmd : cmds) {
+    ctx.rb().SendBulk(cmd->full_name());
+    SendCommandDoc(ctx.rb(), *cmd);
+  }
+}
+
+// COMMAND LIST [FILTERBY MODULE name | ACLCAT cat | PATTERN pattern]
+void CmdCommandList(CmdArgs args, CommandContext& ctx) {
+  std::string_view aclcat, pattern;
+  if (args.size() == 5 && EqualsIgnoreCase(args[2], "FILTERBY")) {
+    if (EqualsIgnoreCase(args[3], "ACLCAT")) {
+      aclcat = args[4];
+    } else if (EqualsIgnoreCase(args[3], "PATTERN")) {
+      pattern = args[4];
+    } else if (EqualsIgnoreCase(args[3], "MODULE")) {
+      return ctx.rb().SendEmptyArray();  // no modules
+    } else {
+      return ctx.rb().SendError(errors::kSyntax);
+    }
+  } else if (args.size() != 2) {
+    return ctx.rb().SendError(errors::kSyntax);
+  }
+  std::vector<std::string> names;
+  auto consider = [&](const CommandSpec& cmd) {
+    if (!pattern.empty() && !GlobMatch(pattern, cmd.full_name(), true)) return;
+    if (!aclcat.empty()) {
+      bool found = false;
+      for (auto c : AclCategoryNames(cmd.acl())) found |= EqualsIgnoreCase(c.substr(1), aclcat);
+      if (!found) return;
+    }
+    names.push_back(cmd.full_name());
+  };
+  for (const CommandSpec* cmd : ctx.server().registry().all()) {
+    consider(*cmd);
+    for (const auto& sub : cmd->subcommands()) consider(*sub);
+  }
+  ctx.rb().StartArray(names.size());
+  for (const auto& n : names) ctx.rb().SendBulk(n);
+}
+
+void CmdCommandGetKeys(CmdArgs args, CommandContext& ctx) {
+  CmdArgs target = args.subspan(2);
+  const CommandSpec* cmd = ctx.server().registry().Find(target[0]);
+  if (cmd != nullptr && cmd->is_container() && target.size() > 1) {
+    cmd = cmd->FindSubcommand(target[1]);
+  }
+  if (cmd == nullptr) return ctx.rb().SendError("ERR Invalid command specified");
+  if (!cmd->ArityOk(target.size())) {
+    return ctx.rb().SendError("ERR Invalid number of arguments specified for command");
+  }
+  auto keys = cmd->KeyPositions(target);
+  if (keys.empty()) return ctx.rb().SendError("ERR The command has no key arguments");
+  ctx.rb().StartArray(keys.size());
+  for (size_t i : keys) ctx.rb().SendBulk(target[i]);
+}
+
+void CmdCommandHelp(CmdArgs args, CommandContext& ctx) {
+  static constexpr std::string_view kLines[] = {
+      "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "(no subcommand)",
+      "    Return details about all Redis commands.",
+      "COUNT",
+      "    Return the total number of commands in this Redis server.",
+      "LIST",
+      "    Return a list of all commands in this Redis server.",
+      "INFO [<command-name> ...]",
+      "    Return details about multiple Redis commands.",
+      "    If no command names are given, documentation details for all",
+      "    commands are returned.",
+      "DOCS [<command-name> ...]",
+      "    Return documentation details about multiple Redis commands.",
+      "    If no command names are given, documentation details for all",
+      "    commands are returned.",
+      "GETKEYS <full-command>",
+      "    Return the keys from a full Redis command.",
+      "GETKEYSANDFLAGS <full-command>",
+      "    Return the keys and the access flags from a full Redis command.",
+      "HELP",
+      "    Print this help.",
+  };
+  ctx.rb().StartArray(std::size(kLines));
+  for (auto l : kLines) ctx.rb().SendSimple(l);
+}
+
+}  // namespace
+
+void RegisterIntrospectionFamily(CommandRegistry& r) {
+  constexpr uint32_t kFlags = CO::kLoading | CO::kStale;
+  constexpr uint64_t kConn = Acl::kConnection;
+  // COMMAND with no subcommand lists everything; it is a container that also runs alone.
+  CommandSpec command{"command", -1, kFlags, 0, 0, 0, kConn, CmdCommand,
+                      {"Get array of Redis command details", "2.8.13", "server",
+                       "O(N) where N is the total number of Redis commands", ""}};
+  command
+      .AddSubcommand({"count", 2, kFlags, 0, 0, 0, kConn, CmdCommandCount,
+                      {"Get total number of Redis commands", "2.8.13", "server", "O(1)", ""}})
+      .AddSubcommand({"info", -2, kFlags, 0, 0, 0, kConn, CmdCommandInfo,
+                      {"Get array of specific Redis command details, or all when no argument "
+                       "is given.",
+                       "2.8.13", "server", "O(N) where N is the number of commands to look up",
+                       "[command-name [command-name ...]]"}})
+      .AddSubcommand({"docs", -2, kFlags, 0, 0, 0, kConn, CmdCommandDocs,
+                      {"Get array of specific Redis command documentation", "7.0.0", "server",
+                       "O(N) where N is the number of commands to look up",
+                       "[command-name [command-name ...]]"}})
+      .AddSubcommand({"list", -2, kFlags, 0, 0, 0, kConn, CmdCommandList,
+                      {"Get an array of Redis command names", "7.0.0", "server",
+                       "O(N) where N is the total number of Redis commands",
+                       "[FILTERBY MODULE module-name|ACLCAT category|PATTERN pattern]"}})
+      .AddSubcommand({"getkeys", -3, kFlags, 0, 0, 0, kConn, CmdCommandGetKeys,
+                      {"Extract keys given a full Redis command", "2.8.13", "server",
+                       "O(N) where N is the number of arguments to the command", "command [arg ...]"}})
+      .AddSubcommand({"help", 2, kFlags, 0, 0, 0, kConn, CmdCommandHelp,
+                      {"Show helpful text about the different subcommands", "5.0.0", "server",
+                       "O(1)", ""}});
+  r << std::move(command);
+}
+
+}  // namespace keyward

@@ -1,0 +1,88 @@
+// CONFIG GET / SET / REWRITE / RESETSTAT / HELP.
+#include "server/commands/context.h"
+#include "server/commands/families.h"
+#include "server/commands/registry.h"
+#include "server/core/errors.h"
+#include "server/server.h"
+
+namespace keyward {
+
+namespace {
+
+void CmdConfigGet(CmdArgs args, CommandContext& ctx) {
+  std::vector<std::string> patterns(args.begin() + 2, args.end());
+  auto pairs = ctx.server().config().Get(patterns);
+  ctx.rb().StartMap(pairs.size());
+  for (const auto& [name, value] : pairs) {
+    ctx.rb().SendBulk(name);
+    ctx.rb().SendBulk(value);
+  }
+}
+
+void CmdConfigSet(CmdArgs args, CommandContext& ctx) {
+  if (args.size() % 2 != 0) {
+    return ctx.rb().SendError(errors::WrongArgs("config|set"));
+  }
+  std::vector<std::pair<std::string, std::string>> pairs;
+  for (size_t j = 2; j < args.size(); j += 2) pairs.emplace_back(args[j], args[j + 1]);
+  if (auto err = ctx.server().config().Set(pairs)) return ctx.rb().SendError(*err);
+  ctx.rb().SendOk();
+}
+
+void CmdConfigRewrite(CmdArgs args, CommandContext& ctx) {
+  if (auto err = ctx.server().config().Rewrite()) return ctx.rb().SendError(*err);
+  ctx.rb().SendOk();
+}
+
+void CmdConfigResetStat(CmdArgs args, CommandContext& ctx) {
+  ctx.server().ResetStats();
+  ctx.server().ResetSlowlog();
+  ctx.rb().SendOk();
+}
+
+void CmdConfigHelp(CmdArgs args, CommandContext& ctx) {
+  static constexpr std::string_view kLines[] = {
+      "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "GET <pattern>",
+      "    Return parameters matching the glob-like <pattern> and their values.",
+      "SET <directive> <value>",
+      "    Set the configuration <directive> to <value>.",
+      "RESETSTAT",
+      "    Reset statistics reported by the INFO command.",
+      "REWRITE",
+      "    Rewrite the configuration file.",
+      "HELP",
+      "    Print this help.",
+  };
+  ctx.rb().StartArray(std::size(kLines));
+  for (auto l : kLines) ctx.rb().SendSimple(l);
+}
+
+}  // namespace
+
+void RegisterConfigFamily(CommandRegistry& r) {
+  constexpr uint32_t kAdmin = CO::kAdmin | CO::kNoScript | CO::kLoading | CO::kStale;
+  CommandSpec config{"config", -2, 0, 0, 0, 0, 0, nullptr,
+                     {"A container for server configuration commands", "2.0.0", "server",
+                      "Depends on subcommand.", ""}};
+  config
+      .AddSubcommand({"get", -3, kAdmin, 0, 0, 0, 0, CmdConfigGet,
+                      {"Get the values of configuration parameters", "2.0.0", "server",
+                       "O(N) when N is the number of configuration parameters provided",
+                       "parameter [parameter ...]"}})
+      .AddSubcommand({"set", -4, kAdmin | CO::kMayReplicate, 0, 0, 0, 0, CmdConfigSet,
+                      {"Set configuration parameters to the given values", "2.0.0", "server",
+                       "O(N) when N is the number of configuration parameters provided",
+                       "parameter value [parameter value ...]"}})
+      .AddSubcommand({"rewrite", 2, kAdmin, 0, 0, 0, 0, CmdConfigRewrite,
+                      {"Rewrite the configuration file with the in memory configuration", "2.8.0",
+                       "server", "O(1)", ""}})
+      .AddSubcommand({"resetstat", 2, kAdmin, 0, 0, 0, 0, CmdConfigResetStat,
+                      {"Reset the stats returned by INFO", "2.0.0", "server", "O(1)", ""}})
+      .AddSubcommand({"help", 2, CO::kLoading | CO::kStale, 0, 0, 0, 0, CmdConfigHelp,
+                      {"Show helpful text about the different subcommands", "5.0.0", "server",
+                       "O(1)", ""}});
+  r << std::move(config);
+}
+
+}  // namespace keyward

@@ -1,0 +1,181 @@
+// Connection commands: PING, ECHO, QUIT, RESET, HELLO, AUTH, SELECT.
+#include "server/commands/context.h"
+#include "server/commands/families.h"
+#include "server/commands/registry.h"
+#include "server/core/errors.h"
+#include "server/core/strings.h"
+#include "server/server.h"
+
+namespace keyward {
+
+namespace {
+
+void CmdPing(CmdArgs args, CommandContext& ctx) {
+  if (args.size() > 2) return ctx.rb().SendError(errors::WrongArgs("ping"));
+  if (args.size() == 2) return ctx.rb().SendBulk(args[1]);
+  ctx.rb().SendSimple("PONG");
+}
+
+void CmdEcho(CmdArgs args, CommandContext& ctx) { ctx.rb().SendBulk(args[1]); }
+
+void CmdQuit(CmdArgs args, CommandContext& ctx) {
+  ctx.rb().SendOk();
+  ctx.server().CloseClient(ctx.client(), /*after_reply=*/true);
+}
+
+// Checks a password for the default user (ACL users arrive with the ACL work).
+bool CheckPassword(CommandContext& ctx, std::string_view user, std::string_view pass) {
+  const std::string& required = ctx.server().settings().requirepass;
+  if (user != "default") return false;
+  // With no requirepass, the default user is "nopass": any password is accepted.
+  return required.empty() || pass == required;
+}
+
+void SetAuthenticated(Client& c, bool authenticated) {
+  c.authenticated = authenticated;
+  c.parser().set_authenticated(authenticated);
+}
+
+void CmdAuth(CmdArgs args, CommandContext& ctx) {
+  if (args.size() > 3) return ctx.rb().SendError(errors::kSyntax);
+  if (args.size() == 2 && ctx.server().settings().requirepass.empty()) {
+    return ctx.rb().SendError(errors::kAuthNoPassword);
+  }
+  std::string_view user = args.size() == 3 ? args[1] : "default";
+  std::string_view pass = args.back();
+  if (!CheckPassword(ctx, user, pass)) {
+    return ctx.rb().SendError(errors::kWrongPass);
+  }
+  SetAuthenticated(ctx.client(), true);
+  ctx.rb().SendOk();
+}
+
+void CmdSelect(CmdArgs args, CommandContext& ctx) {
+  int64_t index;
+  if (!ParseInt64(args[1], &index) || index < INT32_MIN || index > INT32_MAX) {
+    return ctx.rb().SendError(errors::kNotInteger);
+  }
+  if (index < 0 || index >= ctx.server().keyspace().db_count()) {
+    return ctx.rb().SendError(errors::kDbIndexOutOfRange);
+  }
+  ctx.client().db = static_cast<int>(index);
+  ctx.rb().SendOk();
+}
+
+// HELLO [protover [AUTH username password] [SETNAME clientname]]
+void CmdHello(CmdArgs args, CommandContext& ctx) {
+  Client& c = ctx.client();
+  int64_t version = c.resp;
+  size_t next = 1;
+  if (args.size() >= 2) {
+    if (!ParseInt64(args[1], &version)) return ctx.rb().SendError(errors::kProtocolVersion);
+    if (version < 2 || version > 3) return ctx.rb().SendError(errors::kNoProto);
+    next = 2;
+  }
+  std::string_view user, pass, name;
+  bool has_auth = false, has_name = false;
+  for (size_t j = next; j < args.size(); j++) {
+    size_t more = args.size() - j - 1;
+    if (EqualsIgnoreCase(args[j], "AUTH") && more >= 2) {
+      has_auth = true;
+      user = args[j + 1];
+      pass = args[j + 2];
+      j += 2;
+    } else if (EqualsIgnoreCase(args[j], "SETNAME") && more >= 1) {
+      has_name = true;
+      name = args[j + 1];
+      j += 1;
+    } else {
+      return ctx.rb().SendError("ERR Syntax error in HELLO option '" + std::string(args[j]) + "'");
+    }
+  }
+  if (has_auth) {
+    if (!CheckPassword(ctx, user, pass)) return ctx.rb().SendError(errors::kWrongPass);
+    SetAuthenticated(c, true);
+  }
+  // Without AUTH, HELLO is refused to unauthenticated clients like any other command.
+  if (!c.authenticated) {
+    return ctx.rb().SendError(
+        "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
+        "<proto> AUTH <user> <pass> option can be used to authenticate the client and select the "
+        "RESP protocol version at the same time");
+  }
+  if (has_name) {
+    for (char ch : name) {
+      if (ch < '!' || ch > '~') return ctx.rb().SendError(errors::kClientNameSpaces);
+    }
+    c.name = std::string(name);
+  }
+  c.set_resp(static_cast<int>(version));
+  ReplyBuilder& rb = ctx.rb();
+  rb.StartMap(7);
+  rb.SendBulk("server");
+  rb.SendBulk("redis");
+  rb.SendBulk("version");
+  rb.SendBulk(KEYWARD_REDIS_VERSION);
+  rb.SendBulk("proto");
+  rb.SendLong(version);
+  rb.SendBulk("id");
+  rb.SendLong(static_cast<int64_t>(c.id()));
+  rb.SendBulk("mode");
+  rb.SendBulk("standalone");
+  rb.SendBulk("role");
+  rb.SendBulk("master");
+  rb.SendBulk("modules");
+  rb.StartArray(0);
+}
+
+// RESET: back to a fresh connection's state (RESP2, db 0, no name, reply on, unauthenticated
+// when a password is required).
+void CmdReset(CmdArgs args, CommandContext& ctx) {
+  Client& c = ctx.client();
+  c.db = 0;
+  c.set_resp(2);
+  c.name.clear();
+  c.reply_mode = Client::ReplyMode::kOn;
+  c.flags &= ~(Client::kNoEvict);
+  if (c.has(Client::kMonitor)) {
+    // A monitor that resets is a normal client again.
+    c.flags &= ~Client::kMonitor;
+  }
+  SetAuthenticated(c, ctx.server().settings().requirepass.empty());
+  ctx.rb().SendSimple("RESET");
+}
+
+}  // namespace
+
+void RegisterConnectionFamily(CommandRegistry& r) {
+  constexpr uint64_t kConn = Acl::kConnection;
+  r << CommandSpec{"ping", -1, CO::kFast | CO::kSentinel, 0, 0, 0, kConn, CmdPing,
+                   {"Ping the server", "1.0.0", "connection", "O(1)", "[message]"}}
+    << CommandSpec{"echo", 2, CO::kFast, 0, 0, 0, kConn, CmdEcho,
+                   {"Echo the given string", "1.0.0", "connection", "O(1)", "message"}}
+    << CommandSpec{"quit", -1,
+                   CO::kAllowBusy | CO::kNoAuth | CO::kNoScript | CO::kLoading | CO::kStale |
+                       CO::kFast,
+                   0, 0, 0, kConn, CmdQuit,
+                   {"Close the connection", "1.0.0", "connection", "O(1)", ""}}
+    << CommandSpec{"reset", 1,
+                   CO::kNoScript | CO::kLoading | CO::kStale | CO::kFast | CO::kNoAuth |
+                       CO::kAllowBusy,
+                   0, 0, 0, kConn, CmdReset,
+                   {"Reset the connection", "6.2.0", "connection", "O(1)", ""}}
+    << CommandSpec{"hello", -1,
+                   CO::kNoScript | CO::kLoading | CO::kStale | CO::kFast | CO::kNoAuth |
+                       CO::kSentinel | CO::kAllowBusy,
+                   0, 0, 0, kConn, CmdHello,
+                   {"Handshake with Redis", "6.0.0", "connection", "O(1)",
+                    "[protover [AUTH username password] [SETNAME clientname]]"}}
+    << CommandSpec{"auth", -2,
+                   CO::kNoScript | CO::kLoading | CO::kStale | CO::kFast | CO::kNoAuth |
+                       CO::kSentinel | CO::kAllowBusy,
+                   0, 0, 0, kConn, CmdAuth,
+                   {"Authenticate to the server", "1.0.0", "connection",
+                    "O(N) where N is the number of passwords defined for the user",
+                    "[username] password"}}
+    << CommandSpec{"select", 2, CO::kLoading | CO::kStale | CO::kFast, 0, 0, 0, kConn, CmdSelect,
+                   {"Change the selected database for the current connection", "1.0.0",
+                    "connection", "O(1)", "index"}};
+}
+
+}  // namespace keyward

@@ -1,0 +1,30 @@
+#include "server/commands/registry.h"
+
+#include <cctype>
+#include <stdexcept>
+
+namespace keyward {
+
+CommandRegistry& CommandRegistry::operator<<(CommandSpec spec) {
+  std::string name = spec.name();
+  auto owned = std::make_unique<CommandSpec>(std::move(spec));
+  owned->FixParents();
+  order_.push_back(owned.get());
+  if (!by_name_.emplace(name, std::move(owned)).second) {
+    throw std::logic_error("command registered twice: " + name);
+  }
+  return *this;
+}
+
+const CommandSpec* CommandRegistry::Find(std::string_view name) const {
+  // Command names are short: lower-case into a stack buffer to avoid an allocation per call.
+  char buf[32];
+  if (name.size() > sizeof(buf)) return nullptr;
+  for (size_t i = 0; i < name.size(); i++) {
+    buf[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])));
+  }
+  auto it = by_name_.find(std::string(buf, name.size()));
+  return it == by_name_.end() ? nullptr : it->second.get();
+}
+
+}  // namespace keyward

@@ -1,0 +1,30 @@
+// The one command table: dispatch, COMMAND, and later scripting, ACL and cluster all read it.
+// Families add their rows through a Register<Family>(CommandRegistry&) function that the server
+// calls explicitly; there is no static self-registration.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "server/commands/command.h"
+
+namespace keyward {
+
+class CommandRegistry {
+ public:
+  CommandRegistry& operator<<(CommandSpec spec);
+  // Case-insensitive lookup; nullptr when unknown.
+  const CommandSpec* Find(std::string_view name) const;
+  size_t size() const { return order_.size(); }
+  // Every top-level command, in registration order.
+  const std::vector<const CommandSpec*>& all() const { return order_; }
+
+ private:
+  std::unordered_map<std::string, std::unique_ptr<CommandSpec>> by_name_;
+  std::vector<const CommandSpec*> order_;
+};
+
+}  // namespace keyward

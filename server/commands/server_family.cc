@@ -1,0 +1,500 @@
+// Server commands: INFO, TIME, LASTSAVE, SHUTDOWN, MONITOR, SLOWLOG, DEBUG.
+#include <malloc.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "server/commands/context.h"
+#include "server/commands/families.h"
+#include "server/commands/registry.h"
+#include "server/core/errors.h"
+#include "server/core/strings.h"
+#include "server/server.h"
+
+namespace keyward {
+
+namespace {
+
+size_t ResidentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  size_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
+
+size_t AllocatedBytes() {
+  struct mallinfo2 mi = mallinfo2();
+  return mi.uordblks + mi.hblkhd;
+}
+
+// "1.23M" as Redis's bytesToHuman prints sizes.
+std::string Human(double n) {
+  char buf[64];
+  if (n < 1024) {
+    std::snprintf(buf, sizeof(buf), "%lluB", static_cast<unsigned long long>(n));
+  } else if (n < 1024.0 * 1024) {
+    std::snprintf(buf, sizeof(buf), "%.2fK", n / 1024);
+  } else if (n < 1024.0 * 1024 * 1024) {
+    std::snprintf(buf, sizeof(buf), "%.2fM", n / (1024.0 * 1024));
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.2fG", n / (1024.0 * 1024 * 1024));
+  }
+  return buf;
+}
+
+class InfoWriter {
+ public:
+  void Section(std::string_view name) {
+    if (!out_.empty()) out_ += "\r\n";
+    out_ += "# ";
+    out_ += name;
+    out_ += "\r\n";
+  }
+  template <typename T>
+  void Field(std::string_view name, const T& value) {
+    out_ += name;
+    out_ += ':';
+    if constexpr (std::is_arithmetic_v<T>) {
+      out_ += std::to_string(value);
+    } else {
+      out_ += value;
+    }
+    out_ += "\r\n";
+  }
+  void Line(const std::string& line) { out_ += line + "\r\n"; }
+  std::string& str() { return out_; }
+
+ private:
+  std::string out_;
+};
+
+std::string Fixed2(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.2f", v);
+  return buf;
+}
+
+void InfoServer(InfoWriter& w, Server& s) {
+  struct utsname name;
+  uname(&name);
+  int64_t uptime = (s.now_ms() - s.start_time_ms()) / 1000;
+  w.Section("Server");
+  w.Field("redis_version", std::string(KEYWARD_REDIS_VERSION));
+  w.Field("redis_git_sha1", std::string("00000000"));
+  w.Field("redis_git_dirty", 0);
+  w.Field("redis_build_id", std::string("0"));
+  w.Field("redis_mode", std::string("standalone"));
+  w.Field("keyward_version", std::string(KEYWARD_VERSION));
+  w.Field("os", std::string(name.sysname) + " " + name.release + " " + name.machine);
+  w.Field("arch_bits", 64);
+  w.Field("monotonic_clock", std::string("POSIX clock_gettime"));
+  w.Field("multiplexing_api", std::string("epoll"));
+  w.Field("atomicvar_api", std::string("c11-builtin"));
+  w.Field("gcc_version", std::to_string(__GNUC__) + "." + std::to_string(__GNUC_MINOR__) + "." +
+                             std::to_string(__GNUC_PATCHLEVEL__));
+  w.Field("process_id", static_cast<int64_t>(getpid()));
+  w.Field("process_supervised", std::string("no"));
+  w.Field("run_id", s.run_id());
+  w.Field("tcp_port", s.settings().port);
+  w.Field("server_time_usec", s.clock().NowUs());
+  w.Field("uptime_in_seconds", uptime);
+  w.Field("uptime_in_days", uptime / 86400);
+  w.Field("hz", s.settings().hz);
+  w.Field("configured_hz", s.settings().hz);
+  w.Field("lru_clock", (s.now_ms() / 1000) & 0xFFFFFF);
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  w.Field("executable", n > 0 ? std::string(exe, n) : std::string());
+  w.Field("config_file", s.config().config_file());
+  w.Field("io_threads_active", 0);
+}
+
+void InfoClients(InfoWriter& w, Server& s) {
+  w.Section("Clients");
+  w.Field("connected_clients", s.client_count());
+  w.Field("cluster_connections", 0);
+  w.Field("maxclients", s.settings().maxclients);
+  size_t max_in = 0, max_out = 0;
+  for (Client* c : s.clients()) {
+    max_in = std::max(max_in, c->transport()->buffered_input());
+    max_out = std::max(max_out, c->transport()->output().size());
+  }
+  w.Field("client_recent_max_input_buffer", max_in);
+  w.Field("client_recent_max_output_buffer", max_out);
+  w.Field("blocked_clients", 0);
+  w.Field("tracking_clients", 0);
+  w.Field("clients_in_timeout_table", 0);
+}
+
+void InfoMemory(InfoWriter& w, Server& s) {
+  size_t used = AllocatedBytes(), rss = ResidentBytes();
+  w.Section("Memory");
+  w.Field("used_memory", used);
+  w.Field("used_memory_human", Human(static_cast<double>(used)));
+  w.Field("used_memory_rss", rss);
+  w.Field("used_memory_rss_human", Human(static_cast<double>(rss)));
+  w.Field("maxmemory", 0);
+  w.Field("maxmemory_human", std::string("0B"));
+  w.Field("maxmemory_policy", std::string("noeviction"));
+  w.Field("mem_fragmentation_ratio", Fixed2(used ? static_cast<double>(rss) / used : 0));
+  w.Field("mem_allocator", std::string("libc"));
+  w.Field("lazyfree_pending_objects", s.keyspace().lazy_freer().pending());
+}
+
+void InfoPersistence(InfoWriter& w, Server& s) {
+  w.Section("Persistence");
+  w.Field("loading", 0);
+  w.Field("async_loading", 0);
+  w.Field("rdb_changes_since_last_save", s.stats().dirty);
+  w.Field("rdb_bgsave_in_progress", 0);
+  w.Field("rdb_last_save_time", s.start_time_ms() / 1000);
+  w.Field("rdb_last_bgsave_status", std::string("ok"));
+  w.Field("aof_enabled", 0);
+  w.Field("aof_rewrite_in_progress", 0);
+  w.Field("aof_last_bgrewrite_status", std::string("ok"));
+  w.Field("aof_last_write_status", std::string("ok"));
+}
+
+void InfoStats(InfoWriter& w, Server& s) {
+  ServerStats& st = s.stats();
+  KeyspaceStats& ks = s.keyspace().stats();
+  int64_t sum = 0;
+  for (int64_t v : st.ops_samples) sum += v;
+  w.Section("Stats");
+  w.Field("total_connections_received", st.total_connections_received);
+  w.Field("total_commands_processed", st.total_commands_processed);
+  w.Field("instantaneous_ops_per_sec", sum / ServerStats::kSamples);
+  w.Field("total_net_input_bytes", st.total_net_input_bytes);
+  w.Field("total_net_output_bytes", st.total_net_output_bytes);
+  w.Field("rejected_connections", st.rejected_connections);
+  w.Field("expired_keys", ks.expired);
+  w.Field("expired_time_cap_reached_count", ks.expire_cycle_time_limit_hits);
+  w.Field("evicted_keys", 0);
+  w.Field("keyspace_hits", ks.hits);
+  w.Field("keyspace_misses", ks.misses);
+  w.Field("pubsub_channels", 0);
+  w.Field("pubsub_patterns", 0);
+  w.Field("total_forks", 0);
+  w.Field("total_error_replies", st.total_error_replies);
+  w.Field("unexpected_error_replies", st.unexpected_error_replies);
+  w.Field("client_query_buffer_limit_disconnections", st.client_query_buffer_limit_disconnections);
+}
+
+void InfoReplication(InfoWriter& w, Server& s) {
+  w.Section("Replication");
+  w.Field("role", std::string("master"));
+  w.Field("connected_slaves", 0);
+  w.Field("master_failover_state", std::string("no-failover"));
+  w.Field("master_replid", s.run_id());
+  w.Field("master_replid2", std::string(40, '0'));
+  w.Field("master_repl_offset", 0);
+  w.Field("second_repl_offset", -1);
+  w.Field("repl_backlog_active", 0);
+  w.Field("repl_backlog_size", 1048576);
+  w.Field("repl_backlog_first_byte_offset", 0);
+  w.Field("repl_backlog_histlen", 0);
+}
+
+void InfoCpu(InfoWriter& w) {
+  struct rusage self, children;
+  getrusage(RUSAGE_SELF, &self);
+  getrusage(RUSAGE_CHILDREN, &children);
+  auto secs = [](const timeval& tv) {
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "%ld.%06ld", static_cast<long>(tv.tv_sec),
+                  static_cast<long>(tv.tv_usec));
+    return std::string(buf);
+  };
+  w.Section("CPU");
+  w.Field("used_cpu_sys", secs(self.ru_stime));
+  w.Field("used_cpu_user", secs(self.ru_utime));
+  w.Field("used_cpu_sys_children", secs(children.ru_stime));
+  w.Field("used_cpu_user_children", secs(children.ru_utime));
+}
+
+void InfoCommandStats(InfoWriter& w, Server& s) {
+  w.Section("Commandstats");
+  auto line = [&](const CommandSpec& cmd) {
+    const CommandStats& st = cmd.stats();
+    if (st.calls == 0 && st.rejected_calls == 0 && st.failed_calls == 0) return;
+    std::string name = cmd.full_name();
+    w.Line("cmdstat_" + name + ":calls=" + std::to_string(st.calls) +
+           ",usec=" + std::to_string(st.usec) + ",usec_per_call=" +
+           Fixed2(st.calls ? static_cast<double>(st.usec) / st.calls : 0) +
+           ",rejected_calls=" + std::to_string(st.rejected_calls) +
+           ",failed_calls=" + std::to_string(st.failed_calls));
+  };
+  for (const CommandSpec* cmd : s.registry().all()) {
+    line(*cmd);
+    for (const auto& sub : cmd->subcommands()) line(*sub);
+  }
+}
+
+void InfoErrorStats(InfoWriter& w, Server& s) {
+  w.Section("Errorstats");
+  for (const auto& [code, count] : s.stats().error_stats) {
+    w.Line("errorstat_" + code + ":count=" + std::to_string(count));
+  }
+}
+
+void InfoKeyspace(InfoWriter& w, Server& s) {
+  w.Section("Keyspace");
+  Keyspace& ks = s.keyspace();
+  for (int i = 0; i < ks.db_count(); i++) {
+    Database& db = ks.db(i);
+    if (db.size() == 0) continue;
+    w.Line("db" + std::to_string(i) + ":keys=" + std::to_string(db.size()) +
+           ",expires=" + std::to_string(db.expires_count()) +
+           ",avg_ttl=" + std::to_string(db.AverageTtlMs()));
+  }
+}
+
+void CmdInfo(CmdArgs args, CommandContext& ctx) {
+  // Sections: "default" (no argument), "all", "everything", or any list of names.
+  std::set<std::string> wanted;
+  bool all = false;
+  if (args.size() == 1) wanted.insert("default");
+  for (size_t j = 1; j < args.size(); j++) wanted.insert(ToLower(args[j]));
+  if (wanted.count("all") || wanted.count("everything")) all = true;
+  bool def = wanted.count("default") > 0;
+  auto want = [&](const char* name, bool in_default) {
+    return all || wanted.count(name) > 0 || (def && in_default);
+  };
+  Server& s = ctx.server();
+  InfoWriter w;
+  if (want("server", true)) InfoServer(w, s);
+  if (want("clients", true)) InfoClients(w, s);
+  if (want("memory", true)) InfoMemory(w, s);
+  if (want("persistence", true)) InfoPersistence(w, s);
+  if (want("stats", true)) InfoStats(w, s);
+  if (want("replication", true)) InfoReplication(w, s);
+  if (want("cpu", true)) InfoCpu(w);
+  if (want("modules", true)) w.Section("Modules");
+  if (want("commandstats", false)) InfoCommandStats(w, s);
+  if (want("errorstats", true)) InfoErrorStats(w, s);
+  if (want("cluster", true)) {
+    w.Section("Cluster");
+    w.Field("cluster_enabled", 0);
+  }
+  if (want("keyspace", true)) InfoKeyspace(w, s);
+  ctx.rb().SendVerbatim(w.str());
+}
+
+void CmdTime(CmdArgs args, CommandContext& ctx) {
+  int64_t us = ctx.server().clock().NowUs();
+  ctx.rb().StartArray(2);
+  ctx.rb().SendBulk(std::to_string(us / 1000000));
+  ctx.rb().SendBulk(std::to_string(us % 1000000));
+}
+
+void CmdLastSave(CmdArgs args, CommandContext& ctx) {
+  ctx.rb().SendLong(ctx.server().start_time_ms() / 1000);
+}
+
+// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
+void CmdShutdown(CmdArgs args, CommandContext& ctx) {
+  bool abort = false, save = false;
+  for (size_t j = 1; j < args.size(); j++) {
+    if (EqualsIgnoreCase(args[j], "NOSAVE") || EqualsIgnoreCase(args[j], "NOW") ||
+        EqualsIgnoreCase(args[j], "FORCE")) {
+      continue;
+    } else if (EqualsIgnoreCase(args[j], "SAVE")) {
+      save = true;
+    } else if (EqualsIgnoreCase(args[j], "ABORT")) {
+      abort = true;
+    } else {
+      return ctx.rb().SendError(errors::kSyntax);
+    }
+  }
+  if (abort) {
+    if (args.size() != 2) return ctx.rb().SendError(errors::kSyntax);
+    return ctx.rb().SendError("ERR No shutdown in progress.");
+  }
+  if (save) {
+    return ctx.rb().SendError(
+        "ERR Errors trying to SHUTDOWN. Check logs.");  // no persistence to save with yet
+  }
+  if (ServerHost* host = ctx.server().host()) host->RequestShutdown();
+  // Like Redis, the client gets no reply: the connection closes as the server exits.
+  ctx.server().CloseClient(ctx.client(), /*after_reply=*/true);
+}
+
+void CmdMonitor(CmdArgs args, CommandContext& ctx) {
+  if (ctx.client().has(Client::kMonitor)) return;
+  ctx.server().AddMonitor(ctx.client());
+  ctx.rb().SendOk();
+}
+
+void CmdSlowlogGet(CmdArgs args, CommandContext& ctx) {
+  int64_t count = 10;
+  if (args.size() == 3) {
+    if (!ParseInt64(args[2], &count) || count < -1) {
+      return ctx.rb().SendError(
+          "ERR count should be greater than or equal to -1");
+    }
+    if (count == -1) count = INT64_MAX;
+  }
+  auto& log = ctx.server().slowlog();
+  size_t n = std::min<size_t>(log.size(), static_cast<size_t>(count));
+  ReplyBuilder& rb = ctx.rb();
+  rb.StartArray(n);
+  for (size_t i = 0; i < n; i++) {
+    const SlowLogEntry& e = log[i];
+    rb.StartArray(6);
+    rb.SendLong(static_cast<int64_t>(e.id));
+    rb.SendLong(e.time_sec);
+    rb.SendLong(e.duration_us);
+    rb.StartArray(e.args.size());
+    for (const auto& a : e.args) rb.SendBulk(a);
+    rb.SendBulk(e.peer);
+    rb.SendBulk(e.client_name);
+  }
+}
+
+void CmdSlowlogLen(CmdArgs args, CommandContext& ctx) {
+  ctx.rb().SendLong(static_cast<int64_t>(ctx.server().slowlog().size()));
+}
+
+void CmdSlowlogReset(CmdArgs args, CommandContext& ctx) {
+  ctx.server().ResetSlowlog();
+  ctx.rb().SendOk();
+}
+
+void CmdSlowlogHelp(CmdArgs args, CommandContext& ctx) {
+  static constexpr std::string_view kLines[] = {
+      "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "GET [<count>]",
+      "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+      "    Entries are made of:",
+      "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+      "    client name",
+      "LEN",
+      "    Return the length of the slowlog.",
+      "RESET",
+      "    Reset the slowlog.",
+      "HELP",
+      "    Print this help.",
+  };
+  ctx.rb().StartArray(std::size(kLines));
+  for (auto l : kLines) ctx.rb().SendSimple(l);
+}
+
+// DEBUG: a few of Redis's subcommands that tests and benchmarks rely on.
+void CmdDebug(CmdArgs args, CommandContext& ctx) {
+  Server& s = ctx.server();
+  auto mode = static_cast<DebugCommand>(s.settings().enable_debug_command);
+  bool local = ctx.client().transport()->is_loopback() || ctx.client().transport()->is_unix();
+  if (mode == DebugCommand::kNo || (mode == DebugCommand::kLocal && !local)) {
+    return ctx.rb().SendError(
+        "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", "
+        "you can run it from a local connection, otherwise you need to set this option in the "
+        "configuration file, and then restart the server.");
+  }
+  std::string sub = ToLower(args[1]);
+  if (sub == "sleep" && args.size() == 3) {
+    double secs;
+    if (!ParseDouble(args[2], &secs)) return ctx.rb().SendError(errors::kNotFloat);
+    // DEBUG SLEEP blocks the whole server on purpose: it simulates a stalled instance.
+    std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(secs * 1e6)));
+    return ctx.rb().SendOk();
+  }
+  if (sub == "set-active-expire" && args.size() == 3) {
+    int64_t v;
+    if (!ParseInt64(args[2], &v)) return ctx.rb().SendError(errors::kNotInteger);
+    s.active_expire_enabled = v != 0;
+    return ctx.rb().SendOk();
+  }
+  if (sub == "populate" && args.size() >= 3 && args.size() <= 5) {
+    // DEBUG POPULATE count [prefix] [size]: keys "prefix:N" with values "value:N".
+    int64_t count, size = -1;
+    if (!ParseInt64(args[2], &count) || count < 0) {
+      return ctx.rb().SendError(errors::kNotInteger);
+    }
+    std::string prefix = args.size() >= 4 ? std::string(args[3]) : "key";
+    if (args.size() == 5 && (!ParseInt64(args[4], &size) || size < 0)) {
+      return ctx.rb().SendError(errors::kNotInteger);
+    }
+    Database& db = ctx.db();
+    for (int64_t i = 0; i < count; i++) {
+      std::string key = prefix + ":" + std::to_string(i);
+      if (db.Find(key) != nullptr) continue;
+      std::string value = "value:" + std::to_string(i);
+      if (size >= 0) value.resize(static_cast<size_t>(size), '\0');
+      db.Add(Entry::NewString(key, value));
+    }
+    return ctx.rb().SendOk();
+  }
+  if (sub == "help") {
+    static constexpr std::string_view kLines[] = {
+        "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "POPULATE <count> [<prefix>] [<size>]",
+        "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+        "    it is used instead of the 'key' prefix.",
+        "SET-ACTIVE-EXPIRE <0|1>",
+        "    Setting it to 0 disables expiring keys in background when they are not",
+        "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+        "    default.",
+        "SLEEP <seconds>",
+        "    Stop the server for <seconds>. Decimals allowed.",
+        "HELP",
+        "    Print this help.",
+    };
+    ctx.rb().StartArray(std::size(kLines));
+    for (auto l : kLines) ctx.rb().SendSimple(l);
+    return;
+  }
+  ctx.rb().SendError("ERR Unknown subcommand or wrong number of arguments for '" +
+                     std::string(args[1]) + "'. Try DEBUG HELP.");
+}
+
+}  // namespace
+
+void RegisterServerFamily(CommandRegistry& r) {
+  constexpr uint32_t kLS = CO::kLoading | CO::kStale;
+  r << CommandSpec{"info", -1, kLS | CO::kSentinel, 0, 0, 0, Acl::kDangerous, CmdInfo,
+                   {"Get information and statistics about the server", "1.0.0", "server",
+                    "O(1)", "[section [section ...]]"}}
+    << CommandSpec{"time", 1, kLS | CO::kFast, 0, 0, 0, 0, CmdTime,
+                   {"Return the current server time", "2.6.0", "server", "O(1)", ""}}
+    << CommandSpec{"lastsave", 1, kLS | CO::kFast, 0, 0, 0, Acl::kAdmin | Acl::kDangerous,
+                   CmdLastSave,
+                   {"Get the UNIX time stamp of the last successful save to disk", "1.0.0",
+                    "server", "O(1)", ""}}
+    << CommandSpec{"shutdown", -1,
+                   CO::kAdmin | CO::kNoScript | CO::kLoading | CO::kStale | CO::kNoMulti |
+                       CO::kSentinel | CO::kAllowBusy,
+                   0, 0, 0, 0, CmdShutdown,
+                   {"Synchronously save the dataset to disk and then shut down the server",
+                    "1.0.0", "server", "O(N) when saving, where N is the total number of keys",
+                    "[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]"}}
+    << CommandSpec{"monitor", 1, CO::kAdmin | CO::kNoScript | kLS, 0, 0, 0, 0, CmdMonitor,
+                   {"Listen for all requests received by the server in real time", "1.0.0",
+                    "server", "", ""}}
+    << CommandSpec{"debug", -2, CO::kAdmin | CO::kNoScript | kLS, 0, 0, 0, 0, CmdDebug,
+                   {"A container for debugging commands", "1.0.0", "server",
+                    "Depends on subcommand.", ""}};
+  CommandSpec slowlog{"slowlog", -2, 0, 0, 0, 0, 0, nullptr,
+                      {"A container for slow log commands", "2.2.12", "server",
+                       "Depends on subcommand.", ""}};
+  slowlog
+      .AddSubcommand({"get", -2, CO::kAdmin | kLS, 0, 0, 0, 0, CmdSlowlogGet,
+                      {"Get the slow log's entries", "2.2.12", "server",
+                       "O(N) where N is the number of entries returned", "[count]"}})
+      .AddSubcommand({"len", 2, CO::kAdmin | kLS, 0, 0, 0, 0, CmdSlowlogLen,
+                      {"Get the slow log's length", "2.2.12", "server", "O(1)", ""}})
+      .AddSubcommand({"reset", 2, CO::kAdmin | kLS, 0, 0, 0, 0, CmdSlowlogReset,
+                      {"Clear all entries from the slow log", "2.2.12", "server",
+                       "O(N) where N is the number of entries in the slowlog", ""}})
+      .AddSubcommand({"help", 2, kLS, 0, 0, 0, 0, CmdSlowlogHelp,
+                      {"Show helpful text about the different subcommands", "6.2.0", "server",
+                       "O(1)", ""}});
+  r << std::move(slowlog);
+}
+
+}  // namespace keyward

@@ -1,0 +1,59 @@
+// The server-side state of one client connection. It knows nothing of sockets: the network layer
+// sits behind the Transport it holds.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "server/net/transport.h"
+#include "server/protocol/reply_builder.h"
+#include "server/protocol/request_parser.h"
+
+namespace keyward {
+
+class Client {
+ public:
+  enum Flags : uint32_t {
+    kMonitor = 1 << 0,
+    kCloseAfterReply = 1 << 1,  // QUIT, protocol errors, CLIENT KILL of oneself
+    kNoEvict = 1 << 2,
+    kUnixSocket = 1 << 3,
+    kPaused = 1 << 4,           // held by CLIENT PAUSE, input waits in the buffer
+    kClosed = 1 << 5,
+  };
+  enum class ReplyMode { kOn, kOff, kSkipNext, kSkip };
+
+  Client(uint64_t id, net::Transport* transport, int64_t now_ms);
+
+  uint64_t id() const { return id_; }
+  net::Transport* transport() const { return transport_; }
+  ReplyBuilder& rb() { return rb_; }
+  RequestParser& parser() { return parser_; }
+
+  int db = 0;
+  int resp = 2;
+  bool authenticated = false;
+  uint32_t flags = 0;
+  ReplyMode reply_mode = ReplyMode::kOn;
+  std::string name;
+  std::string lib_name, lib_ver;  // CLIENT SETINFO is 7.2; kept for CLIENT LIST fields
+  int64_t created_ms;
+  int64_t last_interaction_ms;
+  uint64_t commands_processed = 0;
+  std::string last_command = "NULL";  // CLIENT LIST cmd=, full name of the last command
+  size_t query_buffer_peak = 0;
+
+  void set_resp(int version) {
+    resp = version;
+    rb_.set_resp3(version == 3);
+  }
+  bool has(uint32_t f) const { return (flags & f) != 0; }
+
+ private:
+  uint64_t id_;
+  net::Transport* transport_;
+  ReplyBuilder rb_;
+  RequestParser parser_;
+};
+
+}  // namespace keyward

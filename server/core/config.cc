@@ -1,0 +1,450 @@
+#include "server/core/config.h"
+
+#include <unistd.h>
+
+#include <cctype>
+#include <climits>
+#include <cstring>
+#include <iostream>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "server/core/strings.h"
+#include "server/protocol/request_parser.h"
+
+namespace keyward {
+
+namespace {
+
+std::string Quote(std::string_view s) {
+  // Values are written back quoted when they would not survive SplitArgs otherwise.
+  bool plain = !s.empty();
+  for (char c : s) {
+    if (c == ' ' || c == '"' || c == '\'' || c == '\\' || !std::isprint(static_cast<unsigned char>(c)))
+      plain = false;
+  }
+  if (plain) return std::string(s);
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '"': out += "\\\""; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (std::isprint(static_cast<unsigned char>(c))) {
+          out += c;
+        } else {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\x%02x", static_cast<unsigned char>(c));
+          out += buf;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string Join(const std::vector<std::string>& values) {
+  std::string out;
+  for (size_t i = 0; i < values.size(); i++) {
+    if (i) out += ' ';
+    out += values[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<int64_t> ParseMemory(std::string_view s) {
+  struct Unit {
+    std::string_view suffix;
+    int64_t mul;
+  };
+  static constexpr Unit kUnits[] = {{"kb", 1024}, {"mb", 1024 * 1024}, {"gb", 1024LL * 1024 * 1024},
+                                    {"k", 1000},  {"m", 1000 * 1000},  {"g", 1000LL * 1000 * 1000},
+                                    {"b", 1}};
+  std::string lower = ToLower(s);
+  int64_t mul = 1;
+  std::string_view digits = lower;
+  for (const auto& u : kUnits) {
+    if (digits.size() > u.suffix.size() && digits.ends_with(u.suffix)) {
+      mul = u.mul;
+      digits.remove_suffix(u.suffix.size());
+      break;
+    }
+  }
+  int64_t v;
+  if (!ParseInt64(digits, &v)) return std::nullopt;
+  if (v != 0 && (v > INT64_MAX / mul || v < INT64_MIN / mul)) return std::nullopt;
+  return v * mul;
+}
+
+void Config::Add(Option option) {
+  index_[ToLower(option.name)] = options_.size();
+  if (!option.alias.empty()) index_[ToLower(option.alias)] = options_.size();
+  options_.push_back(std::move(option));
+}
+
+void Config::AddAlias(std::string alias, std::string name) {
+  size_t i = index_.at(name);
+  options_[i].alias = alias;
+  index_[ToLower(alias)] = i;
+}
+
+Config::Option* Config::Find(std::string_view name) {
+  auto it = index_.find(ToLower(name));
+  return it == index_.end() ? nullptr : &options_[it->second];
+}
+
+const Config::Option* Config::Find(std::string_view name) const {
+  auto it = index_.find(ToLower(name));
+  return it == index_.end() ? nullptr : &options_[it->second];
+}
+
+namespace {
+
+// Wraps a typed parse-and-store in the restore-on-refusal logic shared by all typed options.
+template <typename T>
+std::function<std::optional<std::string>(const std::vector<std::string>&)> Setter(
+    T* target, std::function<std::optional<std::string>(const std::string&, T*)> parse,
+    Config::Hook on_change) {
+  return [=](const std::vector<std::string>& values) -> std::optional<std::string> {
+    if (values.size() != 1) return std::string("wrong number of arguments");
+    T parsed;
+    if (auto err = parse(values[0], &parsed)) return err;
+    T previous = *target;
+    *target = parsed;
+    if (on_change) {
+      if (auto err = on_change()) {
+        *target = previous;
+        return err;
+      }
+    }
+    return std::nullopt;
+  };
+}
+
+std::string RangeError(int64_t min, int64_t max) {
+  return "argument must be between " + FormatInt64(min) + " and " + FormatInt64(max) +
+         " inclusive";
+}
+
+}  // namespace
+
+void Config::AddBool(std::string name, bool* target, bool def, uint32_t flags, Hook on_change) {
+  *target = def;
+  Add({name, "", flags,
+       Setter<bool>(
+           target,
+           [](const std::string& v, bool* out) -> std::optional<std::string> {
+             if (EqualsIgnoreCase(v, "yes")) {
+               *out = true;
+             } else if (EqualsIgnoreCase(v, "no")) {
+               *out = false;
+             } else {
+               return "argument must be 'yes' or 'no'";
+             }
+             return std::nullopt;
+           },
+           on_change),
+       [target] { return std::string(*target ? "yes" : "no"); }, def ? "yes" : "no"});
+}
+
+void Config::AddInt(std::string name, int64_t* target, int64_t min, int64_t max, int64_t def,
+                    uint32_t flags, Hook on_change) {
+  *target = def;
+  Add({name, "", flags,
+       Setter<int64_t>(
+           target,
+           [=](const std::string& v, int64_t* out) -> std::optional<std::string> {
+             if (!ParseInt64(v, out)) return "argument couldn't be parsed into an integer";
+             if (*out < min || *out > max) return RangeError(min, max);
+             return std::nullopt;
+           },
+           on_change),
+       [target] { return FormatInt64(*target); }, FormatInt64(def)});
+}
+
+void Config::AddMemory(std::string name, int64_t* target, int64_t min, int64_t max, int64_t def,
+                       uint32_t flags, Hook on_change) {
+  *target = def;
+  Add({name, "", flags,
+       Setter<int64_t>(
+           target,
+           [=](const std::string& v, int64_t* out) -> std::optional<std::string> {
+             auto m = ParseMemory(v);
+             if (!m) return "argument must be a memory value";
+             *out = *m;
+             if (*out < min || *out > max) return RangeError(min, max);
+             return std::nullopt;
+           },
+           on_change),
+       [target] { return FormatInt64(*target); }, FormatInt64(def)});
+}
+
+void Config::AddEnum(std::string name, int* target, std::vector<std::string> names, int def,
+                     uint32_t flags, Hook on_change) {
+  *target = def;
+  Add({name, "", flags,
+       Setter<int>(
+           target,
+           [names](const std::string& v, int* out) -> std::optional<std::string> {
+             for (size_t i = 0; i < names.size(); i++) {
+               if (EqualsIgnoreCase(v, names[i])) {
+                 *out = static_cast<int>(i);
+                 return std::nullopt;
+               }
+             }
+             std::string list;
+             for (size_t i = 0; i < names.size(); i++) list += (i ? ", " : "") + names[i];
+             return "argument(s) must be one of the following: " + list;
+           },
+           on_change),
+       [target, names] { return names[*target]; }, names[def]});
+}
+
+void Config::AddString(std::string name, std::string* target, std::string def, uint32_t flags,
+                       Hook on_change) {
+  *target = def;
+  Add({name, "", flags,
+       Setter<std::string>(
+           target,
+           [](const std::string& v, std::string* out) -> std::optional<std::string> {
+             *out = v;
+             return std::nullopt;
+           },
+           on_change),
+       [target] { return *target; }, def});
+}
+
+void Config::AddFixed(std::string name, std::vector<std::string> accepted, std::string reason) {
+  std::string def = accepted.front();
+  Add({name, "", kMultiArg,
+       [accepted, reason](const std::vector<std::string>& values) -> std::optional<std::string> {
+         std::string v = Join(values);
+         for (const auto& a : accepted) {
+           if (EqualsIgnoreCase(v, a)) return std::nullopt;
+         }
+         return reason;
+       },
+       [def] { return def; }, def});
+}
+
+std::optional<std::string> Config::GetValue(std::string_view name) const {
+  const Option* o = Find(name);
+  if (o == nullptr) return std::nullopt;
+  return o->get();
+}
+
+void Config::ApplyLine(const std::vector<std::string>& argv, int line_no, const std::string& line,
+                       const std::string& origin) {
+  auto fail = [&](const std::string& why) {
+    throw ConfigError("\n*** FATAL CONFIG FILE ERROR (Keyward " KEYWARD_VERSION ") ***\n" +
+                      std::string("Reading the configuration file, at line ") +
+                      FormatInt64(line_no) + "\n>>> '" + line + "'\n" + why + "\n");
+  };
+  if (EqualsIgnoreCase(argv[0], "include") && argv.size() == 2) {
+    LoadFile(argv[1]);
+    return;
+  }
+  Option* o = Find(argv[0]);
+  if (o == nullptr || argv.size() < 2 || (!(o->flags & kMultiArg) && argv.size() != 2)) {
+    fail("Bad directive or wrong number of arguments");
+  }
+  std::vector<std::string> values(argv.begin() + 1, argv.end());
+  if (auto err = o->set(values)) fail(*err);
+}
+
+void Config::LoadText(std::string_view text, const std::string& origin) {
+  std::istringstream in{std::string(text)};
+  std::string line;
+  int line_no = 0;
+  while (std::getline(in, line)) {
+    line_no++;
+    std::string_view trimmed = line;
+    while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.front())))
+      trimmed.remove_prefix(1);
+    while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back())))
+      trimmed.remove_suffix(1);
+    if (trimmed.empty() || trimmed[0] == '#') continue;
+    std::vector<std::string> argv;
+    if (!SplitArgs(trimmed, &argv)) {
+      throw ConfigError("\n*** FATAL CONFIG FILE ERROR (Keyward " KEYWARD_VERSION ") ***\n" +
+                        std::string("Reading the configuration file, at line ") +
+                        FormatInt64(line_no) + "\n>>> '" + std::string(trimmed) +
+                        "'\nUnbalanced quotes in configuration line\n");
+    }
+    if (argv.empty()) continue;
+    ApplyLine(argv, line_no, std::string(trimmed), origin);
+  }
+}
+
+void Config::LoadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    throw ConfigError("Fatal error, can't open config file '" + path + "': " + std::strerror(errno));
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  LoadText(ss.str(), path);
+}
+
+void Config::LoadArgs(int argc, char** argv) {
+  int j = 1;
+  std::string text;
+  // The first argument, when it does not start with "--", is the config file ("-" is stdin).
+  if (argc > 1 && std::string_view(argv[1]).substr(0, 2) != "--") {
+    std::string path = argv[1];
+    j = 2;
+    if (path == "-") {
+      std::stringstream ss;
+      ss << std::cin.rdbuf();
+      text += ss.str() + "\n";
+    } else {
+      char resolved[PATH_MAX];
+      config_file_ = realpath(path.c_str(), resolved) ? resolved : path;
+      std::ifstream in(path);
+      if (!in) {
+        throw ConfigError("Fatal error, can't open config file '" + path + "': " +
+                          std::strerror(errno));
+      }
+      std::stringstream ss;
+      ss << in.rdbuf();
+      text += ss.str() + "\n";
+    }
+  }
+  // "--port 7000 --save ''" becomes the lines "port 7000" and "save ''", as in redis-server.
+  std::string options;
+  for (; j < argc; j++) {
+    std::string_view arg = argv[j];
+    if (arg.size() > 2 && arg.substr(0, 2) == "--") {
+      if (!options.empty()) options += "\n";
+      options += std::string(arg.substr(2)) + " ";
+    } else {
+      options += Quote(arg) + " ";
+    }
+  }
+  LoadText(text + options, config_file_);
+}
+
+std::vector<std::pair<std::string, std::string>> Config::Get(
+    const std::vector<std::string>& patterns) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::set<std::string> seen;
+  for (const auto& o : options_) {
+    for (const std::string* name : {&o.name, &o.alias}) {
+      if (name->empty() || seen.count(*name)) continue;
+      for (const auto& p : patterns) {
+        // An exact name (including an alias) always matches; globs match names only.
+        bool exact = EqualsIgnoreCase(p, *name);
+        if (exact || (name == &o.name && GlobMatch(p, *name, true))) {
+          out.emplace_back(*name, o.get());
+          seen.insert(*name);
+          break;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> Config::Set(
+    const std::vector<std::pair<std::string, std::string>>& pairs) {
+  std::set<const Option*> seen;
+  for (const auto& [name, value] : pairs) {
+    const Option* o = Find(name);
+    if (o == nullptr) {
+      return "ERR Unknown option or number of arguments for CONFIG SET - '" + name + "'";
+    }
+    if (o->flags & kImmutable) {
+      return "ERR CONFIG SET failed (possibly related to argument '" + name +
+             "') - can't set immutable config";
+    }
+    if (!seen.insert(o).second) {
+      return "ERR CONFIG SET failed (possibly related to argument '" + name +
+             "') - duplicate parameter";
+    }
+  }
+  // Apply in order; on a failure, restore what was already applied (all or nothing).
+  std::vector<std::pair<Option*, std::string>> applied;
+  for (const auto& [name, value] : pairs) {
+    Option* o = Find(name);
+    std::string previous = o->get();
+    std::vector<std::string> values;
+    if (o->flags & kMultiArg) {
+      if (!SplitArgs(value, &values)) values = {value};
+      if (values.empty()) values = {""};
+    } else {
+      values = {value};
+    }
+    if (auto err = o->set(values)) {
+      for (auto it = applied.rbegin(); it != applied.rend(); ++it) {
+        std::vector<std::string> prev_values;
+        if (it->first->flags & kMultiArg) {
+          SplitArgs(it->second, &prev_values);
+          if (prev_values.empty()) prev_values = {""};
+        } else {
+          prev_values = {it->second};
+        }
+        it->first->set(prev_values);
+      }
+      return "ERR CONFIG SET failed (possibly related to argument '" + name + "') - " + *err;
+    }
+    applied.emplace_back(o, previous);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> Config::Rewrite() {
+  if (config_file_.empty()) return "ERR The server is running without a config file";
+  // Keep the file's lines; replace each option's first line with its current value, drop its
+  // other lines, and append options that differ from their default and were not in the file.
+  std::ifstream in(config_file_);
+  std::vector<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(line);
+  std::set<const Option*> written;
+  std::vector<std::string> out;
+  auto render = [](const Option& o) {
+    std::string v = o.get();
+    if (o.flags & kMultiArg) return o.name + " " + (v.empty() ? "\"\"" : v);
+    return o.name + " " + Quote(v);
+  };
+  for (const auto& l : lines) {
+    std::vector<std::string> argv;
+    if (l.empty() || l[0] == '#' || !SplitArgs(l, &argv) || argv.empty()) {
+      out.push_back(l);
+      continue;
+    }
+    const Option* o = Find(argv[0]);
+    if (o == nullptr) {
+      out.push_back(l);
+      continue;
+    }
+    if (written.insert(o).second) out.push_back(render(*o));
+  }
+  bool header = false;
+  for (const auto& o : options_) {
+    if (written.count(&o) || o.get() == o.default_value) continue;
+    if (!header) {
+      out.push_back("# Generated by CONFIG REWRITE");
+      header = true;
+    }
+    out.push_back(render(o));
+  }
+  std::string tmp = config_file_ + ".tmp-" + std::to_string(getpid());
+  {
+    std::ofstream f(tmp, std::ios::trunc);
+    for (const auto& l : out) f << l << "\n";
+    f.flush();
+    if (!f) return "ERR Rewriting config file: " + std::string(std::strerror(errno));
+  }
+  if (std::rename(tmp.c_str(), config_file_.c_str()) != 0) {
+    return "ERR Rewriting config file: " + std::string(std::strerror(errno));
+  }
+  return std::nullopt;
+}
+
+}  // namespace keyward

@@ -1,0 +1,31 @@
+#include "server/core/errors.h"
+
+#include "server/core/strings.h"
+
+namespace keyward::errors {
+
+std::string UnknownSubcommand(std::string_view container, std::string_view sub) {
+  return "ERR unknown subcommand '" + std::string(sub.substr(0, 128)) + "'. Try " +
+         ToUpper(container) + " HELP.";
+}
+
+std::string UnknownCommand(std::string_view name, const std::string_view* args, size_t nargs) {
+  // Redis lists the arguments, quoted, until the list reaches 128 bytes.
+  std::string list;
+  for (size_t i = 0; i < nargs && list.size() < 128; i++) {
+    size_t room = 128 - list.size();
+    list += "'" + std::string(args[i].substr(0, room)) + "' ";
+  }
+  return "ERR unknown command '" + std::string(name.substr(0, 128)) +
+         "', with args beginning with: " + list;
+}
+
+std::string SanitizeErrorText(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c == '\r' || c == '\n') c = ' ';
+  }
+  return out;
+}
+
+}  // namespace keyward::errors

@@ -1,0 +1,48 @@
+// Typed configuration values the server reads on its hot paths. Each field is bound to an option
+// of the same Redis name in server_config.cc; CONFIG SET writes here.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace keyward {
+
+enum class LogLevel { kDebug = 0, kVerbose = 1, kNotice = 2, kWarning = 3 };
+enum class DebugCommand { kNo = 0, kYes = 1, kLocal = 2 };
+
+struct ServerSettings {
+  // Network
+  int64_t port = 6379;
+  std::vector<std::string> bind = {"*", "-::*"};
+  std::string unixsocket;
+  int64_t unixsocketperm = 0;
+  int64_t tcp_backlog = 511;
+  int64_t tcp_keepalive = 300;
+  int64_t timeout = 0;
+  int64_t maxclients = 10000;
+  bool protected_mode = true;
+  std::string requirepass;
+  // Protocol limits
+  int64_t proto_max_bulk_len = 512LL * 1024 * 1024;
+  int64_t client_query_buffer_limit = 1024LL * 1024 * 1024;
+  // Keyspace
+  int64_t databases = 16;
+  bool lazyfree_lazy_user_flush = false;
+  bool lazyfree_lazy_user_del = false;
+  int64_t active_expire_effort = 1;
+  // Server
+  int64_t hz = 10;
+  bool dynamic_hz = true;
+  int loglevel = static_cast<int>(LogLevel::kNotice);
+  std::string logfile;
+  std::string pidfile;
+  std::string dir;
+  int64_t slowlog_log_slower_than = 10000;
+  int64_t slowlog_max_len = 128;
+  int64_t latency_monitor_threshold = 0;
+  int enable_debug_command = static_cast<int>(DebugCommand::kNo);
+  int64_t busy_reply_threshold = 5000;
+};
+
+}  // namespace keyward

@@ -1,0 +1,35 @@
+// Number parsing and formatting with exactly Redis's rules (util.c: string2ll, ld2string, ...).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace keyward {
+
+// Strict integer parsing: optional '-', no '+', no spaces, no leading zeros, fits in int64.
+bool ParseInt64(std::string_view s, int64_t* value);
+bool ParseUint64(std::string_view s, uint64_t* value);
+// Redis's getDoubleFromObject: strtod, no leading space, whole string consumed, not NaN,
+// no overflow. "inf" and "-inf" are accepted.
+bool ParseDouble(std::string_view s, double* value);
+// Redis's string2ld (INCRBYFLOAT, HINCRBYFLOAT): like ParseDouble but long double. "inf" is
+// accepted; callers reject an infinite or NaN result ("increment would produce NaN or Infinity").
+bool ParseLongDouble(std::string_view s, long double* value);
+
+// Decimal text of an integer, without allocation beyond the returned string.
+std::string FormatInt64(int64_t v);
+// Human-friendly long double as INCRBYFLOAT replies it ("%.17Lf", trailing zeros trimmed).
+std::string FormatLongDouble(long double v);
+// Doubles as Redis prints them in replies (%.17g, "inf", "-inf", "nan").
+std::string FormatDouble(double v);
+
+// Redis's glob matching (stringmatchlen): '*', '?', '[...]', '[^...]', ranges and '\' escapes.
+bool GlobMatch(std::string_view pattern, std::string_view str, bool nocase = false);
+
+// ASCII lower-casing, as Redis compares command names and options.
+std::string ToLower(std::string_view s);
+std::string ToUpper(std::string_view s);
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+}  // namespace keyward

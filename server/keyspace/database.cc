@@ -1,0 +1,178 @@
+#include "server/keyspace/database.h"
+
+#include <string>
+
+namespace keyward {
+
+Database::Database(int index, DatabaseContext ctx, uint64_t seed)
+    : index_(index), ctx_(ctx), table_(seed) {}
+
+Entry* Database::Find(std::string_view key, LookupMode mode) {
+  Entry* e = table_.Find(key);
+  if (e != nullptr && IsExpired(e)) {
+    if (ctx_.expire_disabled == nullptr || !*ctx_.expire_disabled) DeleteExpired(e);
+    e = nullptr;
+  }
+  if (mode == LookupMode::kRead || mode == LookupMode::kReadNoTouch) {
+    if (e != nullptr) {
+      ctx_.stats->hits++;
+    } else {
+      ctx_.stats->misses++;
+    }
+  }
+  if (e != nullptr && mode != LookupMode::kNoTouch && mode != LookupMode::kReadNoTouch) {
+    e->set_lru(LruClock());
+  }
+  return e;
+}
+
+Result<Entry*> Database::FindTyped(std::string_view key, ObjType type, LookupMode mode) {
+  Entry* e = Find(key, mode);
+  if (e == nullptr) return OpStatus::kKeyNotFound;
+  if (e->type() != type) return OpStatus::kWrongType;
+  return e;
+}
+
+void Database::Add(Entry* e) {
+  e->set_lru(LruClock());
+  table_.Insert(e);
+  if (e->has_expire()) expires_.Add(e);
+}
+
+void Database::Upsert(Entry* e) {
+  Entry** link = table_.FindLink(e->key());
+  if (link == nullptr) return Add(e);
+  Entry* old = *link;
+  e->set_lru(LruClock());
+  KeyTable::ReplaceAt(link, e);
+  Unindex(old);
+  if (e->has_expire()) expires_.Add(e);
+  Entry::Free(old);
+}
+
+Entry* Database::Replace(Entry* old, Entry* replacement) {
+  Entry** link = table_.FindLink(old->key());
+  KeyTable::ReplaceAt(link, replacement);
+  replacement->set_lru(old->lru());
+  if (old->has_expire() && replacement->has_expire()) {
+    expires_.Moved(old, replacement);
+    expires_.Update(replacement);
+  } else {
+    Unindex(old);
+    if (replacement->has_expire()) expires_.Add(replacement);
+  }
+  Entry::Free(old);
+  return replacement;
+}
+
+bool Database::Delete(std::string_view key) {
+  Entry* e = Take(key);
+  if (e == nullptr) return false;
+  Entry::Free(e);
+  return true;
+}
+
+Entry* Database::Take(std::string_view key) {
+  Entry* e = table_.Remove(key);
+  if (e != nullptr) Unindex(e);
+  return e;
+}
+
+Entry* Database::SetExpire(Entry* e, int64_t ms) {
+  if (ms >= 0 && e->has_expire()) {
+    e->set_expire_ms(ms);
+    expires_.Update(e);
+    return e;
+  }
+  if (ms < 0 && !e->has_expire()) return e;
+  // The deadline slot appears or disappears: rebuild the entry around the same value.
+  Entry* rebuilt = Entry::WithExpire(e, ms);
+  Entry** link = table_.FindLink(e->key());
+  KeyTable::ReplaceAt(link, rebuilt);
+  if (ms >= 0) {
+    expires_.Add(rebuilt);
+  } else {
+    expires_.Remove(e);
+  }
+  Entry::FreeShell(e);
+  return rebuilt;
+}
+
+void Database::Unindex(Entry* e) {
+  if (e->has_expire()) expires_.Remove(e);
+}
+
+void Database::DeleteExpired(Entry* e) {
+  // Copy the key: the entry is freed before listeners hear of it.
+  std::string key(e->key());
+  Delete(key);
+  ctx_.stats->expired++;
+  if (ctx_.listener != nullptr) ctx_.listener->OnExpired(*this, key);
+}
+
+Entry* Database::RandomEntry(uint64_t (*rng)(void*), void* rng_state) {
+  // Redis's dbRandomKey. A master deletes every expired key it draws, so the loop ends (the
+  // table shrinks each time) with a live key or an empty table. A replica cannot delete: when
+  // every key is volatile they may all be logically expired, so after 100 draws it returns one
+  // anyway rather than loop forever.
+  bool replica = ctx_.expire_disabled != nullptr && *ctx_.expire_disabled;
+  bool all_volatile = table_.size() == expires_.size();
+  int tries = 100;
+  while (table_.size() > 0) {
+    Entry* e = table_.Random(rng, rng_state);
+    if (!IsExpired(e)) return e;
+    if (replica) {
+      if (all_volatile && --tries == 0) return e;
+      continue;
+    }
+    DeleteExpired(e);
+  }
+  return nullptr;
+}
+
+size_t Database::ActiveExpire(int64_t until_us, Clock& clock) {
+  if (ctx_.expire_disabled != nullptr && *ctx_.expire_disabled) return 0;
+  size_t deleted = 0;
+  while (!expires_.empty() && expires_.top_deadline() <= now_ms()) {
+    DeleteExpired(expires_.top());
+    deleted++;
+    // Checking the time is not free: do it every 16 keys.
+    if ((deleted & 15) == 0 && clock.MonotonicUs() >= until_us) {
+      if (!expires_.empty() && expires_.top_deadline() <= now_ms())
+        ctx_.stats->expire_cycle_time_limit_hits++;
+      break;
+    }
+  }
+  return deleted;
+}
+
+void Database::Cron(int64_t rehash_us, Clock& clock) {
+  table_.ShrinkIfSparse();
+  if (table_.rehashing()) table_.RehashFor(rehash_us, clock);
+}
+
+KeyTable Database::TakeAllKeys() {
+  expires_.Clear();
+  return table_.TakeAll();
+}
+
+void Database::Swap(Database& other) {
+  std::swap(table_, other.table_);
+  expires_.Swap(other.expires_);
+}
+
+int64_t Database::AverageTtlMs() const {
+  if (expires_.empty()) return 0;
+  // The heap's first nodes are the soonest deadlines; sample evenly across the array instead.
+  size_t n = expires_.size();
+  size_t step = n > 64 ? n / 64 : 1;
+  int64_t sum = 0, count = 0;
+  for (size_t i = 0; i < n; i += step) {
+    int64_t ttl = expires_.deadline_at(i) - now_ms();
+    sum += ttl > 0 ? ttl : 0;
+    count++;
+  }
+  return sum / count;
+}
+
+}  // namespace keyward

@@ -1,0 +1,120 @@
+// One numbered database: the key table, the expiry index, lazy expiry on access and the active
+// expiry cycle. A Database knows nothing of clients, commands or the network; what the server must
+// hear about (a key expired) it reports through KeyspaceListener.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string_view>
+
+#include "server/core/status.h"
+#include "server/keyspace/entry.h"
+#include "server/keyspace/expire_heap.h"
+#include "server/keyspace/key_table.h"
+
+namespace keyward {
+
+class Database;
+
+// Hooks for the layers above: keyspace notifications, propagation of expiry as DEL, waking
+// waiters. The default does nothing.
+class KeyspaceListener {
+ public:
+  virtual ~KeyspaceListener() = default;
+  // Called after an expired key was deleted (lazily or by the active cycle).
+  virtual void OnExpired(Database& db, std::string_view key) {}
+};
+
+struct KeyspaceStats {
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+  uint64_t expired = 0;
+  // Expired keys found but not yet deleted when the active cycle ran out of time.
+  uint64_t expire_cycle_time_limit_hits = 0;
+};
+
+// What the database needs from the keyspace it belongs to.
+struct DatabaseContext {
+  const int64_t* now_ms = nullptr;  // the command-time snapshot (server time, unix ms)
+  KeyspaceStats* stats = nullptr;
+  KeyspaceListener* listener = nullptr;
+  // Replicas never expire keys themselves (they wait for the master's DEL): they only hide them.
+  const bool* expire_disabled = nullptr;
+};
+
+enum class LookupMode {
+  kWrite,    // no statistics
+  kRead,     // counts keyspace hits and misses
+  kNoTouch,  // no statistics, LRU not updated (SCAN's expiry filter, DEBUG tools)
+  // Counts hits and misses but leaves the LRU alone: Redis's LOOKUP_NOTOUCH reads (EXISTS, TYPE,
+  // TTL, OBJECT), which keyspace_hits/keyspace_misses do count.
+  kReadNoTouch,
+};
+
+class Database {
+ public:
+  Database(int index, DatabaseContext ctx, uint64_t seed);
+
+  int index() const { return index_; }
+  size_t size() const { return table_.size(); }
+  size_t expires_count() const { return expires_.size(); }
+
+  // The key's live entry, or nullptr. An expired key is deleted on the way (lazy expiry).
+  Entry* Find(std::string_view key, LookupMode mode = LookupMode::kWrite);
+  // As Find, but kKeyNotFound / kWrongType when absent or of another type.
+  Result<Entry*> FindTyped(std::string_view key, ObjType type,
+                           LookupMode mode = LookupMode::kWrite);
+  bool Exists(std::string_view key) { return Find(key) != nullptr; }
+
+  // Adds an entry whose key is absent.
+  void Add(Entry* e);
+  // Adds or overwrites; the previous entry (if any) is freed.
+  void Upsert(Entry* e);
+  // Puts `replacement` (same key) in place of the live entry `old`, which is freed. Returns it.
+  Entry* Replace(Entry* old, Entry* replacement);
+  bool Delete(std::string_view key);
+  // Unlinks the key and hands its entry to the caller (MOVE, RENAME); nullptr when absent.
+  Entry* Take(std::string_view key);
+
+  // Sets (ms >= 0) or removes (ms < 0) the key's deadline. Entries may be rebuilt to make room
+  // for the deadline: the returned pointer replaces `e`.
+  Entry* SetExpire(Entry* e, int64_t ms);
+
+  // Whether an entry's deadline has passed (the key is dead even if not yet deleted).
+  bool IsExpired(const Entry* e) const { return e->has_expire() && e->expire_ms() <= now_ms(); }
+
+  uint64_t Scan(uint64_t cursor, const std::function<void(Entry*)>& fn) {
+    return table_.Scan(cursor, fn);
+  }
+  void ForEach(const std::function<void(Entry*)>& fn) const { table_.ForEach(fn); }
+  // A random live key; nullptr when the database is empty (or holds only expired keys).
+  Entry* RandomEntry(uint64_t (*rng)(void*), void* rng_state);
+
+  // Deletes keys whose deadline passed, in deadline order, until none is left or the monotonic
+  // deadline `until_us` (as measured by `now_us`) is reached. Returns the number deleted.
+  size_t ActiveExpire(int64_t until_us, Clock& clock);
+  // Incremental rehashing and shrinking, from the server cron.
+  void Cron(int64_t rehash_us, Clock& clock);
+
+  // Removes every key. The entries are returned in a table the caller may free elsewhere.
+  KeyTable TakeAllKeys();
+  void Swap(Database& other);
+
+  // Average remaining TTL of volatile keys (INFO keyspace avg_ttl), estimated from a sample.
+  int64_t AverageTtlMs() const;
+  size_t MemoryUsage() const { return table_.MemoryUsage() + expires_.MemoryUsage(); }
+
+  int64_t now_ms() const { return *ctx_.now_ms; }
+
+ private:
+  uint32_t LruClock() const { return static_cast<uint32_t>(now_ms() / 1000) & 0xFFFFFF; }
+  void Unindex(Entry* e);   // removes e from the expiry heap if it has a deadline
+  void DeleteExpired(Entry* e);
+
+  int index_;
+  DatabaseContext ctx_;
+  KeyTable table_;
+  ExpireHeap expires_;
+};
+
+}  // namespace keyward

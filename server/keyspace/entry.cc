@@ -1,0 +1,194 @@
+#include "server/keyspace/entry.h"
+
+#include <malloc.h>
+
+#include <cstdlib>
+#include <new>
+
+#include "server/core/strings.h"
+
+namespace keyward {
+
+namespace {
+
+size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    n++;
+  }
+  return n;
+}
+
+char* PutVarint(char* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+
+const char* GetVarint(const char* p, uint64_t* v) {
+  uint64_t result = 0;
+  int shift = 0;
+  while (true) {
+    uint8_t byte = static_cast<uint8_t>(*p++);
+    result |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if (!(byte & 0x80)) break;
+    shift += 7;
+  }
+  *v = result;
+  return p;
+}
+
+// The encoding Redis's tryObjectEncoding gives a freshly set string value.
+Encoding ChooseStringEncoding(std::string_view value) {
+  int64_t ignored;
+  if (value.size() <= 20 && ParseInt64(value, &ignored)) return Encoding::kInt;
+  return value.size() <= kEmbStrMaxLen ? Encoding::kEmbStr : Encoding::kRaw;
+}
+
+}  // namespace
+
+std::string_view TypeName(ObjType type) {
+  switch (type) {
+    case ObjType::kString: return "string";
+    case ObjType::kList: return "list";
+    case ObjType::kSet: return "set";
+    case ObjType::kZSet: return "zset";
+    case ObjType::kHash: return "hash";
+    case ObjType::kStream: return "stream";
+  }
+  return "unknown";
+}
+
+std::string_view EncodingName(Encoding encoding) {
+  switch (encoding) {
+    case Encoding::kRaw: return "raw";
+    case Encoding::kInt: return "int";
+    case Encoding::kHashTable: return "hashtable";
+    case Encoding::kIntSet: return "intset";
+    case Encoding::kSkipList: return "skiplist";
+    case Encoding::kEmbStr: return "embstr";
+    case Encoding::kQuickList: return "quicklist";
+    case Encoding::kStream: return "stream";
+    case Encoding::kListPack: return "listpack";
+  }
+  return "unknown";
+}
+
+Entry* Entry::Allocate(std::string_view key, ObjType type, Encoding enc, int64_t expire_ms,
+                       size_t value_bytes, char** value_out) {
+  size_t size = kHeaderSize + (expire_ms >= 0 ? kExpireSize : 0) + VarintSize(key.size()) +
+                key.size() + value_bytes;
+  void* mem = std::malloc(size);
+  if (mem == nullptr) throw std::bad_alloc();
+  Entry* e = new (mem) Entry;  // default-initialised: no zeroing past the 13 header bytes
+  e->type_enc_ = static_cast<uint8_t>(static_cast<uint8_t>(type) | (static_cast<uint8_t>(enc) << 4));
+  char* p = e->tail();
+  if (expire_ms >= 0) {
+    e->flags_ |= kHasExpire;
+    std::memcpy(p, &expire_ms, sizeof(expire_ms));
+    uint32_t no_index = UINT32_MAX;
+    std::memcpy(p + 8, &no_index, sizeof(no_index));
+    p += kExpireSize;
+  }
+  p = PutVarint(p, key.size());
+  std::memcpy(p, key.data(), key.size());
+  *value_out = p + key.size();
+  return e;
+}
+
+Entry* Entry::NewString(std::string_view key, std::string_view value, int64_t expire_ms) {
+  return NewStringWithEncoding(key, value, ChooseStringEncoding(value), expire_ms);
+}
+
+Entry* Entry::NewStringWithEncoding(std::string_view key, std::string_view value, Encoding enc,
+                                    int64_t expire_ms) {
+  char* v;
+  if (enc == Encoding::kRaw) {
+    Entry* e = Allocate(key, ObjType::kString, enc, expire_ms, sizeof(std::string*), &v);
+    auto* s = new std::string(value);
+    std::memcpy(v, &s, sizeof(s));
+    return e;
+  }
+  Entry* e = Allocate(key, ObjType::kString, enc, expire_ms, VarintSize(value.size()) + value.size(), &v);
+  v = PutVarint(v, value.size());
+  std::memcpy(v, value.data(), value.size());
+  return e;
+}
+
+Entry* Entry::WithKey(Entry* old, std::string_view key, int64_t expire_ms) {
+  const char* src = old->value_start();
+  size_t value_bytes;
+  if (old->type() == ObjType::kString && old->encoding() != Encoding::kRaw) {
+    uint64_t len;
+    const char* data = GetVarint(src, &len);
+    value_bytes = (data - src) + len;
+  } else {
+    value_bytes = sizeof(void*);  // the external value moves to the new entry
+  }
+  char* v;
+  Entry* e = Allocate(key, old->type(), old->encoding(), expire_ms, value_bytes, &v);
+  std::memcpy(v, src, value_bytes);
+  e->lru_[0] = old->lru_[0];
+  e->lru_[1] = old->lru_[1];
+  e->lru_[2] = old->lru_[2];
+  return e;
+}
+
+Entry* Entry::Duplicate(const Entry* e, std::string_view key, int64_t expire_ms) {
+  // Redis's dupStringObject keeps the encoding (an int stays an int, a raw string stays raw).
+  if (e->type() == ObjType::kString) {
+    return NewStringWithEncoding(key, e->string_value(), e->encoding(), expire_ms);
+  }
+  // Collection types add their deep copies here as they arrive (as in Free).
+  std::abort();
+}
+
+void Entry::FreeShell(Entry* e) { std::free(e); }
+
+void Entry::Free(Entry* e) {
+  if (e->type() == ObjType::kString) {
+    if (e->encoding() == Encoding::kRaw) delete e->raw_string();
+  }
+  // Collection types add their destructors here as they arrive.
+  FreeShell(e);
+}
+
+std::string_view Entry::key() const {
+  uint64_t len;
+  const char* p = GetVarint(key_start(), &len);
+  return {p, static_cast<size_t>(len)};
+}
+
+const char* Entry::value_start() const {
+  uint64_t len;
+  const char* p = GetVarint(key_start(), &len);
+  return p + len;
+}
+
+std::string_view Entry::string_value() const {
+  if (encoding() == Encoding::kRaw) return *raw_string();
+  uint64_t len;
+  const char* p = GetVarint(value_start(), &len);
+  return {p, static_cast<size_t>(len)};
+}
+
+std::string* Entry::raw_string() const {
+  std::string* s;
+  std::memcpy(&s, value_start(), sizeof(s));
+  return s;
+}
+
+size_t Entry::MemoryUsage() const {
+  size_t n = malloc_usable_size(const_cast<Entry*>(this));
+  if (type() == ObjType::kString && encoding() == Encoding::kRaw) {
+    const std::string* s = raw_string();
+    n += sizeof(std::string) + (s->capacity() > 15 ? s->capacity() + 1 : 0);
+  }
+  return n;
+}
+
+}  // namespace keyward

@@ -1,0 +1,81 @@
+// All numbered databases, the command-time snapshot they judge expiry by, and the background
+// freeing of flushed data.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "server/keyspace/database.h"
+
+namespace keyward {
+
+// Frees large structures on a background thread (FLUSHALL ASYNC, UNLINK of big values), as
+// Redis's lazyfree does, so the event loop never stalls on free().
+class LazyFreer {
+ public:
+  LazyFreer();
+  ~LazyFreer();
+  void Free(KeyTable table);
+  // Blocks until everything handed over so far was freed (tests, SHUTDOWN).
+  void Drain();
+  size_t pending() const;
+
+ private:
+  void Run();
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::condition_variable idle_cv_;
+  std::deque<KeyTable> queue_;
+  bool busy_ = false;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+class Keyspace {
+ public:
+  Keyspace(int databases, uint64_t seed, KeyspaceListener* listener = nullptr);
+
+  int db_count() const { return static_cast<int>(dbs_.size()); }
+  Database& db(int index) { return *dbs_[index]; }
+
+  // The time every expiry decision of the current command is based on (Redis takes one snapshot
+  // per command so that a command, and later a script or a transaction, sees a fixed time).
+  void set_now_ms(int64_t ms) { now_ms_ = ms; }
+  int64_t now_ms() const { return now_ms_; }
+  void set_expire_disabled(bool disabled) { expire_disabled_ = disabled; }
+  // True on a replica: keys are only deleted by the master's DEL (EXPIRE with a past deadline
+  // then stores the deadline instead of deleting, as Redis's checkAlreadyExpired).
+  bool expire_disabled() const { return expire_disabled_; }
+  void set_listener(KeyspaceListener* listener);
+
+  KeyspaceStats& stats() { return stats_; }
+
+  void SwapDb(int a, int b);
+  // FLUSHDB / FLUSHALL. async hands the entries to the background freer.
+  void Flush(int index, bool async);
+  void FlushAll(bool async);
+  size_t TotalKeys() const;
+
+  // One cron tick: active expiry across databases within the time budget, then rehashing.
+  size_t ActiveExpireCycle(int64_t budget_us, Clock& clock);
+  void Cron(int64_t rehash_us, Clock& clock);
+
+  LazyFreer& lazy_freer() { return freer_; }
+
+ private:
+  DatabaseContext context();
+
+  int64_t now_ms_ = 0;
+  bool expire_disabled_ = false;
+  KeyspaceStats stats_;
+  KeyspaceListener* listener_;
+  std::vector<std::unique_ptr<Database>> dbs_;
+  size_t expire_cursor_ = 0;  // database where the next active expiry cycle starts
+  LazyFreer freer_;
+};
+
+}  // namespace keyward

@@ -1,0 +1,167 @@
+// keyward-server [config-file] [--option value ...], like redis-server.
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "server/core/clock.h"
+#include "server/core/config.h"
+#include "server/net/event_loop.h"
+#include "server/server.h"
+
+namespace {
+
+using keyward::LogLevel;
+
+void Usage() {
+  std::fprintf(stderr,
+               "Usage: ./keyward-server [/path/to/redis.conf] [options] [-]\n"
+               "       ./keyward-server - (read config from stdin)\n"
+               "       ./keyward-server -v or --version\n"
+               "       ./keyward-server -h or --help\n\n"
+               "Examples:\n"
+               "       ./keyward-server (run the server with default config)\n"
+               "       ./keyward-server /etc/redis/6379.conf\n"
+               "       ./keyward-server --port 7777\n"
+               "       ./keyward-server /etc/myredis.conf --loglevel verbose -\n"
+               "       ./keyward-server /etc/myredis.conf --loglevel verbose\n");
+}
+
+void SetupLogging(const keyward::ServerSettings& s) {
+  std::shared_ptr<spdlog::logger> logger;
+  if (s.logfile.empty()) {
+    logger = spdlog::stdout_logger_mt("keyward");
+  } else {
+    logger = spdlog::basic_logger_mt("keyward", s.logfile);
+  }
+  // Redis's log line: "<pid>:M 21 Nov 2026 05:24:29.123 * message"
+  logger->set_pattern(std::to_string(getpid()) + ":M %d %b %Y %H:%M:%S.%e %^%L%$ %v");
+  switch (static_cast<LogLevel>(s.loglevel)) {
+    case LogLevel::kDebug: logger->set_level(spdlog::level::debug); break;
+    case LogLevel::kVerbose: logger->set_level(spdlog::level::debug); break;
+    case LogLevel::kNotice: logger->set_level(spdlog::level::info); break;
+    case LogLevel::kWarning: logger->set_level(spdlog::level::warn); break;
+  }
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+// The host side of the server: shutdown requests and deferred tasks go to the event loop.
+class Host : public keyward::ServerHost {
+ public:
+  explicit Host(keyward::net::EventLoop& loop) : loop_(loop) {}
+  void RequestShutdown() override {
+    loop_.Post([this] { loop_.Stop(); });
+  }
+  void Post(std::function<void()> task) override { loop_.Post(std::move(task)); }
+
+ private:
+  keyward::net::EventLoop& loop_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc == 2) {
+    std::string_view a = argv[1];
+    if (a == "-v" || a == "--version") {
+      std::printf("Keyward server v=" KEYWARD_VERSION " redis_version=" KEYWARD_REDIS_VERSION
+                  " bits=64\n");
+      return 0;
+    }
+    if (a == "-h" || a == "--help") {
+      Usage();
+      return 0;
+    }
+  }
+  keyward::Config config;
+  keyward::ServerSettings settings;
+  keyward::Server::DeclareOptions(config, settings);
+  try {
+    config.LoadArgs(argc, argv);
+  } catch (const keyward::ConfigError& e) {
+    std::fputs(e.what(), stderr);
+    return 1;
+  }
+  SetupLogging(settings);
+  if (!settings.dir.empty() && chdir(settings.dir.c_str()) != 0) {
+    spdlog::error("Can't chdir to '{}': {}", settings.dir, std::strerror(errno));
+    return 1;
+  }
+
+  keyward::SystemTimeSource time_source;
+  keyward::SlewedClock clock(&time_source);
+  keyward::net::EventLoop loop;
+  Host host(loop);
+  keyward::Server server(&clock, &config, &settings);
+  server.set_host(&host);
+
+  auto factory = [&server](keyward::net::Transport& t) { return server.NewSession(t); };
+  keyward::net::ListenOptions options{static_cast<int>(settings.tcp_backlog),
+                                      static_cast<int>(settings.tcp_keepalive)};
+  bool listening = false;
+  if (settings.port != 0) {
+    for (const std::string& raw : settings.bind) {
+      // A leading '-' marks an address whose bind failure is not fatal (Redis 7).
+      bool optional = !raw.empty() && raw[0] == '-';
+      std::string host_addr = optional ? raw.substr(1) : raw;
+      auto ec = loop.ListenTcp(host_addr, static_cast<int>(settings.port), options, factory);
+      if (ec) {
+        if (optional) continue;
+        spdlog::warn("Warning: Could not create server TCP listening socket {}:{}: {}", host_addr,
+                     settings.port, ec.message());
+        spdlog::error("Failed listening on port {} (TCP), aborting.", settings.port);
+        return 1;
+      }
+      listening = true;
+    }
+  }
+  if (!settings.unixsocket.empty()) {
+    auto ec = loop.ListenUnix(settings.unixsocket, static_cast<int>(settings.unixsocketperm),
+                              options, factory);
+    if (ec) {
+      spdlog::error("Failed opening Unix socket {}: {}", settings.unixsocket, ec.message());
+      return 1;
+    }
+    listening = true;
+  }
+  if (!listening) {
+    spdlog::error("Configured to not listen anywhere, exiting.");
+    return 1;
+  }
+  if (!settings.pidfile.empty()) {
+    std::ofstream(settings.pidfile) << getpid() << "\n";
+  }
+
+  loop.OnSignals([&](int signo) {
+    spdlog::warn("Received {} scheduling shutdown...", signo == SIGINT ? "SIGINT" : "SIGTERM");
+    loop.Stop();
+  });
+  // The cron runs at `hz` (read at every tick so CONFIG SET hz takes effect).
+  int64_t last_cron_us = clock.MonotonicUs();
+  loop.Every(std::chrono::milliseconds(10), [&] {
+    int64_t now = clock.MonotonicUs();
+    if (now - last_cron_us >= 1000000 / std::max<int64_t>(settings.hz, 1)) {
+      last_cron_us = now;
+      server.Cron();
+    }
+  });
+
+  spdlog::info("Keyward {} (Redis {} compatible) started, pid={}, port={}", KEYWARD_VERSION,
+               KEYWARD_REDIS_VERSION, getpid(), settings.port);
+  spdlog::info("Ready to accept connections");
+  loop.Run();
+
+  spdlog::warn("User requested shutdown...");
+  loop.CloseListeners();
+  if (!settings.pidfile.empty()) unlink(settings.pidfile.c_str());
+  server.keyspace().lazy_freer().Drain();
+  spdlog::warn("Keyward is now ready to exit, bye bye...");
+  spdlog::shutdown();
+  return 0;
+}

@@ -1,0 +1,327 @@
+#include "server/net/event_loop.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <netinet/tcp.h>
+
+#include <asio.hpp>
+#include <cstring>
+#include <vector>
+
+namespace keyward::net {
+
+namespace {
+
+constexpr size_t kReadChunk = 16 * 1024;  // Redis's PROTO_IOBUF_LEN
+
+std::string FormatEndpoint(const asio::ip::tcp::endpoint& ep) {
+  asio::ip::address addr = ep.address();
+  if (addr.is_v6() && addr.to_v6().is_v4_mapped()) {
+    addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
+  }
+  std::string host = addr.to_string();
+  if (addr.is_v6()) host = "[" + host + "]";
+  return host + ":" + std::to_string(ep.port());
+}
+
+bool IsLoopback(const asio::ip::address& addr) {
+  if (addr.is_v6() && addr.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6()).is_loopback();
+  }
+  return addr.is_loopback();
+}
+
+// One client connection over a TCP or unix stream socket.
+template <typename Socket>
+class Connection : public Transport, public std::enable_shared_from_this<Connection<Socket>> {
+ public:
+  Connection(Socket socket, std::string unix_path)
+      : socket_(std::move(socket)), unix_path_(std::move(unix_path)) {
+    std::error_code ec;
+    socket_.non_blocking(true, ec);
+    if constexpr (std::is_same_v<Socket, asio::ip::tcp::socket>) {
+      auto remote = socket_.remote_endpoint(ec);
+      auto local = socket_.local_endpoint(ec);
+      peer_ = FormatEndpoint(remote);
+      local_ = FormatEndpoint(local);
+      loopback_ = IsLoopback(remote.address());
+    } else {
+      peer_ = local_ = unix_path_ + ":0";
+    }
+  }
+
+  void Start(const SessionFactory& factory) {
+    session_ = factory(*this);
+    Flush();  // a refused connection has an error waiting
+    ReadMore();
+  }
+
+  // Transport
+  std::string& output() override { return out_; }
+  void Flush() override {
+    if (closed_ || write_in_progress_) return;
+    if (out_.empty()) {
+      if (close_after_flush_) Close();
+      return;
+    }
+    std::error_code ec;
+    size_t n = socket_.write_some(asio::buffer(out_), ec);
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+      Close();
+      return;
+    }
+    if (n == out_.size()) {
+      out_.clear();
+      if (close_after_flush_) Close();
+      return;
+    }
+    // The socket is full: write the rest in the background; new replies queue in out_.
+    writing_.assign(out_, n);
+    out_.clear();
+    write_in_progress_ = true;
+    asio::async_write(socket_, asio::buffer(writing_),
+                      [self = this->shared_from_this()](std::error_code ec, size_t) {
+                        self->write_in_progress_ = false;
+                        self->writing_.clear();
+                        if (ec) return self->Close();
+                        self->Flush();
+                      });
+  }
+  void CloseAfterFlush() override {
+    close_after_flush_ = true;
+    Flush();
+  }
+  void Close() override {
+    if (closed_) return;
+    closed_ = true;
+    std::error_code ec;
+    socket_.shutdown(Socket::shutdown_both, ec);
+    socket_.close(ec);
+    if (session_) session_->OnClosed();
+  }
+  void SetReading(bool reading) override {
+    bool resumed = reading && !reading_;
+    reading_ = reading;
+    if (!resumed) return;
+    // Commands held in the buffer while paused run now, on the loop, not inside the caller.
+    asio::post(socket_.get_executor(), [self = this->shared_from_this()] {
+      if (self->closed_) return;
+      self->ProcessInput();
+      self->Flush();
+      self->ReadMore();
+    });
+  }
+  size_t buffered_input() const override { return len_ - start_; }
+  std::string peer_address() const override { return peer_; }
+  std::string local_address() const override { return local_; }
+  int fd() const override { return closed_ ? -1 : const_cast<Socket&>(socket_).native_handle(); }
+  bool is_unix() const override { return !std::is_same_v<Socket, asio::ip::tcp::socket>; }
+  bool is_loopback() const override { return loopback_; }
+
+ private:
+  void ReadMore() {
+    if (closed_ || !reading_ || read_in_progress_) return;
+    // Keep at least one chunk of free space; compact consumed bytes away first.
+    if (buf_.size() - len_ < kReadChunk) {
+      if (start_ > 0) {
+        std::memmove(buf_.data(), buf_.data() + start_, len_ - start_);
+        len_ -= start_;
+        start_ = 0;
+      }
+      if (buf_.size() - len_ < kReadChunk) buf_.resize(std::max(buf_.size() * 2, len_ + kReadChunk));
+    }
+    read_in_progress_ = true;
+    socket_.async_read_some(
+        asio::buffer(buf_.data() + len_, buf_.size() - len_),
+        [self = this->shared_from_this()](std::error_code ec, size_t n) {
+          self->read_in_progress_ = false;
+          if (ec) return self->Close();
+          self->len_ += n;
+          self->ProcessInput();
+          self->Flush();
+          self->ReadMore();
+        });
+  }
+
+  void ProcessInput() {
+    if (closed_ || !reading_ || start_ == len_) return;
+    size_t used = session_->OnInput(std::string_view(buf_.data() + start_, len_ - start_));
+    if (closed_) return;
+    start_ += used;
+    if (start_ == len_) start_ = len_ = 0;
+    // Give memory back after a big request went through.
+    if (len_ == 0 && buf_.size() > 4 * kReadChunk) {
+      buf_.resize(kReadChunk);
+      buf_.shrink_to_fit();
+    }
+  }
+
+  Socket socket_;
+  std::string unix_path_;
+  std::string peer_, local_;
+  bool loopback_ = false;
+  std::unique_ptr<Session> session_;
+  std::vector<char> buf_;
+  size_t start_ = 0, len_ = 0;
+  std::string out_, writing_;
+  bool reading_ = true, read_in_progress_ = false, write_in_progress_ = false;
+  bool close_after_flush_ = false, closed_ = false;
+};
+
+}  // namespace
+
+struct EventLoop::Impl {
+  asio::io_context io{1};
+  std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> tcp_acceptors;
+  std::vector<std::unique_ptr<asio::local::stream_protocol::acceptor>> unix_acceptors;
+  std::vector<std::string> unix_paths;
+  std::vector<std::unique_ptr<asio::steady_timer>> timers;
+  std::unique_ptr<asio::signal_set> signals;
+  // Handlers that re-arm themselves are owned here, so they live as long as the loop.
+  std::vector<std::shared_ptr<std::function<void(std::error_code)>>> ticks;
+  std::shared_ptr<std::function<void(std::error_code, int)>> signal_handler;
+  int keepalive = 300;
+
+  void AcceptTcp(asio::ip::tcp::acceptor* acceptor, SessionFactory factory) {
+    acceptor->async_accept([this, acceptor, factory](std::error_code ec, asio::ip::tcp::socket s) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) {
+        std::error_code ignored;
+        s.set_option(asio::ip::tcp::no_delay(true), ignored);
+        if (keepalive > 0) {
+          s.set_option(asio::socket_base::keep_alive(true), ignored);
+          int idle = keepalive;
+          setsockopt(s.native_handle(), IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+          int interval = std::max(keepalive / 3, 1);
+          setsockopt(s.native_handle(), IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval));
+        }
+        auto conn = std::make_shared<Connection<asio::ip::tcp::socket>>(std::move(s), "");
+        conn->Start(factory);
+      }
+      AcceptTcp(acceptor, factory);
+    });
+  }
+
+  void AcceptUnix(asio::local::stream_protocol::acceptor* acceptor, std::string path,
+                  SessionFactory factory) {
+    acceptor->async_accept(
+        [this, acceptor, path, factory](std::error_code ec, asio::local::stream_protocol::socket s) {
+          if (ec == asio::error::operation_aborted) return;
+          if (!ec) {
+            auto conn =
+                std::make_shared<Connection<asio::local::stream_protocol::socket>>(std::move(s), path);
+            conn->Start(factory);
+          }
+          AcceptUnix(acceptor, path, factory);
+        });
+  }
+};
+
+EventLoop::EventLoop() : impl_(std::make_unique<Impl>()) {}
+
+EventLoop::~EventLoop() {
+  CloseListeners();
+  // Destroy pending handlers (and the connections they hold) before the listeners' owners go.
+  impl_->io.stop();
+}
+
+void EventLoop::Run() { impl_->io.run(); }
+
+void EventLoop::Stop() { impl_->io.stop(); }
+
+void EventLoop::Post(std::function<void()> task) { asio::post(impl_->io, std::move(task)); }
+
+void EventLoop::set_keepalive(int secs) { impl_->keepalive = secs; }
+
+void EventLoop::Every(std::chrono::microseconds period, std::function<void()> fn) {
+  auto timer = std::make_unique<asio::steady_timer>(impl_->io);
+  asio::steady_timer* t = timer.get();
+  impl_->timers.push_back(std::move(timer));
+  auto tick = std::make_shared<std::function<void(std::error_code)>>();
+  auto* self = tick.get();
+  *tick = [t, period, fn, self](std::error_code ec) {
+    if (ec) return;
+    fn();
+    t->expires_at(t->expiry() + period);
+    t->async_wait(*self);
+  };
+  impl_->ticks.push_back(tick);
+  t->expires_after(period);
+  t->async_wait(*self);
+}
+
+void EventLoop::OnSignals(std::function<void(int)> fn) {
+  impl_->signals = std::make_unique<asio::signal_set>(impl_->io, SIGTERM, SIGINT);
+  auto* signals = impl_->signals.get();
+  impl_->signal_handler = std::make_shared<std::function<void(std::error_code, int)>>();
+  auto* handler = impl_->signal_handler.get();
+  *handler = [signals, fn, handler](std::error_code ec, int signo) {
+    if (ec) return;
+    fn(signo);
+    signals->async_wait(*handler);
+  };
+  signals->async_wait(*handler);
+}
+
+std::error_code EventLoop::ListenTcp(const std::string& host, int port,
+                                     const ListenOptions& options, SessionFactory factory,
+                                     int* bound_port) {
+  std::error_code ec;
+  asio::ip::address addr;
+  bool v6 = false;
+  if (host == "*") {
+    addr = asio::ip::address_v4::any();
+  } else if (host == "::*") {
+    addr = asio::ip::address_v6::any();
+    v6 = true;
+  } else {
+    addr = asio::ip::make_address(host, ec);
+    if (ec) return ec;
+    v6 = addr.is_v6();
+  }
+  auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(impl_->io);
+  asio::ip::tcp::endpoint ep(addr, static_cast<unsigned short>(port));
+  acceptor->open(ep.protocol(), ec);
+  if (ec) return ec;
+  acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (v6) acceptor->set_option(asio::ip::v6_only(true), ec);
+  acceptor->bind(ep, ec);
+  if (ec) return ec;
+  acceptor->listen(options.backlog, ec);
+  if (ec) return ec;
+  if (bound_port != nullptr) *bound_port = acceptor->local_endpoint().port();
+  impl_->keepalive = options.keepalive_secs;
+  impl_->AcceptTcp(acceptor.get(), std::move(factory));
+  impl_->tcp_acceptors.push_back(std::move(acceptor));
+  return {};
+}
+
+std::error_code EventLoop::ListenUnix(const std::string& path, int perm,
+                                      const ListenOptions& options, SessionFactory factory) {
+  std::error_code ec;
+  ::unlink(path.c_str());
+  auto acceptor = std::make_unique<asio::local::stream_protocol::acceptor>(impl_->io);
+  asio::local::stream_protocol::endpoint ep(path);
+  acceptor->open(ep.protocol(), ec);
+  if (ec) return ec;
+  acceptor->bind(ep, ec);
+  if (ec) return ec;
+  acceptor->listen(options.backlog, ec);
+  if (ec) return ec;
+  if (perm != 0) ::chmod(path.c_str(), static_cast<mode_t>(perm));
+  impl_->AcceptUnix(acceptor.get(), path, std::move(factory));
+  impl_->unix_acceptors.push_back(std::move(acceptor));
+  impl_->unix_paths.push_back(path);
+  return {};
+}
+
+void EventLoop::CloseListeners() {
+  std::error_code ec;
+  for (auto& a : impl_->tcp_acceptors) a->close(ec);
+  for (auto& a : impl_->unix_acceptors) a->close(ec);
+  for (auto& p : impl_->unix_paths) ::unlink(p.c_str());
+  impl_->unix_paths.clear();
+}
+
+}  // namespace keyward::net

@@ -1,0 +1,50 @@
+// The network layer: an asio event loop with TCP and unix-socket listeners, connections, timers
+// and signals. It knows nothing of commands or keys: each connection talks to a net::Session.
+//
+// Per readable event a connection reads what is available, hands every byte to its session
+// (which parses and executes every complete command) and writes all replies with one system
+// call; only what the socket does not accept at once waits for an asynchronous write.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <system_error>
+
+#include "server/net/transport.h"
+
+namespace keyward::net {
+
+struct ListenOptions {
+  int backlog = 511;
+  int keepalive_secs = 300;
+};
+
+class EventLoop {
+ public:
+  EventLoop();
+  ~EventLoop();
+
+  void Run();
+  void Stop();
+  void Post(std::function<void()> task);
+  // Calls `fn` every `period` until the loop stops.
+  void Every(std::chrono::microseconds period, std::function<void()> fn);
+  // Calls `fn` on SIGTERM / SIGINT.
+  void OnSignals(std::function<void(int)> fn);
+
+  // Listens on host:port ("*" for every IPv4 address, "::*" for IPv6). Returns the bound port.
+  std::error_code ListenTcp(const std::string& host, int port, const ListenOptions& options,
+                            SessionFactory factory, int* bound_port = nullptr);
+  std::error_code ListenUnix(const std::string& path, int perm, const ListenOptions& options,
+                             SessionFactory factory);
+  void CloseListeners();
+  void set_keepalive(int secs);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace keyward::net

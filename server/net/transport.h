@@ -1,0 +1,45 @@
+// The narrow interface between the server and the network layer. The server sees a connection
+// only as a Transport; the network layer sees the server only as a Session (one per connection)
+// created by a SessionFactory.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace keyward::net {
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // Bytes to send; appended by the server, written by Flush.
+  virtual std::string& output() = 0;
+  // Writes pending output: immediately if the socket accepts it, else in the background.
+  virtual void Flush() = 0;
+  // Closes once the pending output is written (QUIT, protocol errors).
+  virtual void CloseAfterFlush() = 0;
+  // Closes now, dropping pending output (CLIENT KILL, limits).
+  virtual void Close() = 0;
+  // Stops or resumes reading (CLIENT PAUSE). Resuming also re-processes buffered input.
+  virtual void SetReading(bool reading) = 0;
+  virtual size_t buffered_input() const = 0;
+  virtual std::string peer_address() const = 0;   // "127.0.0.1:40922" or "/tmp/k.sock:0"
+  virtual std::string local_address() const = 0;
+  virtual int fd() const = 0;
+  virtual bool is_unix() const = 0;
+  virtual bool is_loopback() const = 0;
+};
+
+class Session {
+ public:
+  virtual ~Session() = default;
+  // `input` holds every unconsumed byte received so far; returns how many bytes were used.
+  virtual size_t OnInput(std::string_view input) = 0;
+  // The connection is gone (closed by either side); the transport is not usable any more.
+  virtual void OnClosed() = 0;
+};
+
+using SessionFactory = std::function<std::unique_ptr<Session>(Transport& transport)>;
+
+}  // namespace keyward::net

@@ -1,0 +1,193 @@
+#include "server/protocol/request_parser.h"
+
+#include <cctype>
+#include <cstring>
+
+#include "server/core/strings.h"
+
+namespace keyward {
+
+namespace {
+
+// Finds "\r\n" at or after `from`; returns npos when there is none yet.
+size_t FindCrlf(std::string_view input, size_t from) {
+  while (from < input.size()) {
+    const void* p = std::memchr(input.data() + from, '\r', input.size() - from);
+    if (p == nullptr) return std::string_view::npos;
+    size_t i = static_cast<const char*>(p) - input.data();
+    if (i + 1 >= input.size()) return std::string_view::npos;
+    if (input[i + 1] == '\n') return i;
+    from = i + 1;
+  }
+  return std::string_view::npos;
+}
+
+bool IsHex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
+int HexVal(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  return std::tolower(static_cast<unsigned char>(c)) - 'a' + 10;
+}
+
+}  // namespace
+
+bool SplitArgs(std::string_view line, std::vector<std::string>* out) {
+  out->clear();
+  size_t i = 0, n = line.size();
+  auto is_space = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f'; };
+  while (true) {
+    while (i < n && is_space(line[i])) i++;
+    if (i >= n) return true;
+    bool in_dq = false, in_sq = false, done = false;
+    std::string current;
+    while (!done) {
+      if (in_dq) {
+        if (i >= n) return false;  // unterminated quotes
+        if (line[i] == '\\' && i + 3 < n && line[i + 1] == 'x' && IsHex(line[i + 2]) &&
+            IsHex(line[i + 3])) {
+          current.push_back(static_cast<char>(HexVal(line[i + 2]) * 16 + HexVal(line[i + 3])));
+          i += 3;
+        } else if (line[i] == '\\' && i + 1 < n) {
+          i++;
+          char c;
+          switch (line[i]) {
+            case 'n': c = '\n'; break;
+            case 'r': c = '\r'; break;
+            case 't': c = '\t'; break;
+            case 'b': c = '\b'; break;
+            case 'a': c = '\a'; break;
+            default: c = line[i]; break;
+          }
+          current.push_back(c);
+        } else if (line[i] == '"') {
+          // The closing quote must be followed by a space or the end.
+          if (i + 1 < n && !is_space(line[i + 1])) return false;
+          done = true;
+        } else {
+          current.push_back(line[i]);
+        }
+      } else if (in_sq) {
+        if (i >= n) return false;
+        if (line[i] == '\\' && i + 1 < n && line[i + 1] == '\'') {
+          i++;
+          current.push_back('\'');
+        } else if (line[i] == '\'') {
+          if (i + 1 < n && !is_space(line[i + 1])) return false;
+          done = true;
+        } else {
+          current.push_back(line[i]);
+        }
+      } else {
+        if (i >= n) {
+          done = true;
+          break;
+        }
+        switch (line[i]) {
+          case ' ': case '\n': case '\r': case '\t': case '\0':
+            done = true;
+            break;
+          case '"': in_dq = true; break;
+          case '\'': in_sq = true; break;
+          default: current.push_back(line[i]); break;
+        }
+      }
+      if (i < n) i++;
+    }
+    out->push_back(std::move(current));
+  }
+}
+
+void RequestParser::Reset() {
+  pos_ = 0;
+  expected_args_ = -1;
+  bulk_len_ = -1;
+  offsets_.clear();
+  bytes_hint_ = 0;
+}
+
+RequestParser::Status RequestParser::Fail(std::string text) {
+  error_ = "Protocol error: " + text;
+  Reset();
+  return Status::kError;
+}
+
+RequestParser::Status RequestParser::Parse(std::string_view input) {
+  args_.clear();
+  consumed_ = 0;
+  if (input.empty()) return Status::kNeedMore;
+  return input[0] == '*' ? ParseMultibulk(input) : ParseInline(input);
+}
+
+RequestParser::Status RequestParser::ParseInline(std::string_view input) {
+  const void* nl = std::memchr(input.data(), '\n', input.size());
+  if (nl == nullptr) {
+    if (input.size() > limits_.max_inline_size) return Fail("too big inline request");
+    return Status::kNeedMore;
+  }
+  size_t end = static_cast<const char*>(nl) - input.data();
+  std::string_view line = input.substr(0, end);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (!SplitArgs(line, &inline_args_)) return Fail("unbalanced quotes in request");
+  consumed_ = end + 1;
+  if (inline_args_.empty()) return Status::kEmpty;
+  for (const auto& a : inline_args_) args_.push_back(a);
+  return Status::kOk;
+}
+
+RequestParser::Status RequestParser::ParseMultibulk(std::string_view input) {
+  if (expected_args_ < 0) {
+    size_t crlf = FindCrlf(input, 0);
+    if (crlf == std::string_view::npos) {
+      if (input.size() > limits_.max_inline_size) return Fail("too big mbulk count string");
+      return Status::kNeedMore;
+    }
+    int64_t n;
+    if (!ParseInt64(input.substr(1, crlf - 1), &n) || n > limits_.max_multibulk_len)
+      return Fail("invalid multibulk length");
+    if (!authenticated_ && n > limits_.max_unauth_multibulk_len)
+      return Fail("unauthenticated multibulk length");
+    pos_ = crlf + 2;
+    if (n <= 0) {
+      consumed_ = pos_;
+      Reset();
+      return Status::kEmpty;
+    }
+    expected_args_ = n;
+    // Do not trust the count for the reservation: a client may announce a million arguments.
+    offsets_.reserve(static_cast<size_t>(std::min<int64_t>(n, 1024)));
+  }
+  while (static_cast<int64_t>(offsets_.size()) < expected_args_) {
+    if (bulk_len_ < 0) {
+      size_t crlf = FindCrlf(input, pos_);
+      if (crlf == std::string_view::npos) {
+        if (input.size() - pos_ > limits_.max_inline_size) return Fail("too big bulk count string");
+        return Status::kNeedMore;
+      }
+      if (input[pos_] != '$') {
+        return Fail(std::string("expected '$', got '") + input[pos_] + "'");
+      }
+      int64_t len;
+      if (!ParseInt64(input.substr(pos_ + 1, crlf - pos_ - 1), &len) || len < 0 ||
+          len > limits_.max_bulk_len)
+        return Fail("invalid bulk length");
+      if (!authenticated_ && len > limits_.max_unauth_bulk_len)
+        return Fail("unauthenticated bulk length");
+      bulk_len_ = len;
+      pos_ = crlf + 2;
+    }
+    size_t need = pos_ + static_cast<size_t>(bulk_len_) + 2;
+    if (input.size() < need) {
+      bytes_hint_ = need;
+      return Status::kNeedMore;
+    }
+    // Like Redis, the two bytes after the payload are skipped without being checked.
+    offsets_.emplace_back(pos_, static_cast<size_t>(bulk_len_));
+    pos_ = need;
+    bulk_len_ = -1;
+  }
+  for (auto [off, len] : offsets_) args_.emplace_back(input.data() + off, len);
+  consumed_ = pos_;
+  Reset();
+  return Status::kOk;
+}
+
+}  // namespace keyward

@@ -1,0 +1,450 @@
+#include "server/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "server/commands/context.h"
+#include "server/commands/families.h"
+#include "server/core/errors.h"
+#include "server/core/notify.h"
+#include "server/core/strings.h"
+
+namespace keyward {
+
+namespace {
+
+// The per-connection Session: feeds input to the server and reports closure.
+class ClientSession : public net::Session {
+ public:
+  ClientSession(Server& server, std::unique_ptr<Client> client)
+      : server_(server), client_(std::move(client)) {}
+  ~ClientSession() override = default;
+
+  size_t OnInput(std::string_view input) override { return server_.ProcessInput(*client_, input); }
+  void OnClosed() override { server_.CloseClient(*client_, false); }
+
+ private:
+  Server& server_;
+  std::unique_ptr<Client> client_;
+};
+
+std::string RandomHex(std::mt19937_64& rng, size_t n) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s(n, '0');
+  for (auto& c : s) c = kHex[rng() & 15];
+  return s;
+}
+
+}  // namespace
+
+Server::Server(Clock* clock, Config* config, ServerSettings* settings)
+    : clock_(clock), config_(config), settings_(settings), rng_(std::random_device{}()) {
+  keyspace_ = std::make_unique<Keyspace>(static_cast<int>(settings_->databases), rng_(), this);
+  run_id_ = RandomHex(rng_, 40);
+  UpdateTime();
+  start_time_ms_ = keyspace_->now_ms();
+  RegisterCommands();
+}
+
+Server::~Server() = default;
+
+void Server::RegisterCommands() {
+  RegisterConnectionFamily(registry_);
+  RegisterServerFamily(registry_);
+  RegisterConfigFamily(registry_);
+  RegisterClientFamily(registry_);
+  RegisterIntrospectionFamily(registry_);
+  RegisterGenericFamily(registry_);
+  RegisterExpireFamily(registry_);
+  RegisterStringFamily(registry_);
+  RegisterBitopsFamily(registry_);
+}
+
+std::unique_ptr<net::Session> Server::NewSession(net::Transport& transport) {
+  auto client = std::make_unique<Client>(next_client_id_++, &transport, now_ms());
+  Client* c = client.get();
+  stats_.total_connections_received++;
+  if (transport.is_unix()) c->flags |= Client::kUnixSocket;
+  c->authenticated = settings_->requirepass.empty();
+  c->parser().set_authenticated(c->authenticated);
+  c->parser().set_limits(ParserLimits{.max_bulk_len = settings_->proto_max_bulk_len});
+
+  // Redis accepts the connection, then refuses it with an error and closes it.
+  if (clients_.size() >= static_cast<size_t>(settings_->maxclients)) {
+    stats_.rejected_connections++;
+    transport.output().append("-").append(errors::kMaxClients).append("\r\n");
+    transport.CloseAfterFlush();
+    c->flags |= Client::kClosed;
+    return std::make_unique<ClientSession>(*this, std::move(client));
+  }
+  // Protected mode: no password and no explicit bind means loopback clients only.
+  if (settings_->protected_mode && settings_->requirepass.empty() && !transport.is_loopback() &&
+      !transport.is_unix() && settings_->bind == std::vector<std::string>{"*", "-::*"}) {
+    transport.output().append(errors::kProtectedMode);
+    transport.CloseAfterFlush();
+    c->flags |= Client::kClosed;
+    return std::make_unique<ClientSession>(*this, std::move(client));
+  }
+  clients_.push_back(c);
+  clients_by_id_[c->id()] = c;
+  return std::make_unique<ClientSession>(*this, std::move(client));
+}
+
+Client* Server::FindClient(uint64_t id) {
+  auto it = clients_by_id_.find(id);
+  return it == clients_by_id_.end() ? nullptr : it->second;
+}
+
+void Server::CloseClient(Client& c, bool after_reply) {
+  if (after_reply) {
+    c.flags |= Client::kCloseAfterReply;
+    c.transport()->CloseAfterFlush();
+    return;
+  }
+  if (c.has(Client::kClosed) && !clients_by_id_.count(c.id())) return;
+  c.flags |= Client::kClosed;
+  clients_.remove(&c);
+  clients_by_id_.erase(c.id());
+  monitors_.erase(std::remove(monitors_.begin(), monitors_.end(), &c), monitors_.end());
+  paused_clients_.erase(std::remove(paused_clients_.begin(), paused_clients_.end(), c.id()),
+                        paused_clients_.end());
+  c.transport()->Close();
+}
+
+size_t Server::ProcessInput(Client& c, std::string_view input) {
+  if (c.has(Client::kClosed) || c.has(Client::kCloseAfterReply)) return input.size();
+  size_t consumed = 0;
+  c.last_interaction_ms = now_ms();
+  c.query_buffer_peak = std::max(c.query_buffer_peak, input.size());
+  while (consumed < input.size()) {
+    if (c.has(Client::kPaused)) break;
+    RequestParser& parser = c.parser();
+    auto status = parser.Parse(input.substr(consumed));
+    if (status == RequestParser::Status::kNeedMore) {
+      // Redis closes a client whose pending command outgrows client-query-buffer-limit.
+      if (input.size() - consumed > static_cast<size_t>(settings_->client_query_buffer_limit)) {
+        spdlog::warn("Closing client that reached max query buffer length: id={} qbuf={}", c.id(),
+                     input.size() - consumed);
+        stats_.client_query_buffer_limit_disconnections++;
+        CloseClient(c, false);
+        return input.size();
+      }
+      break;
+    }
+    if (status == RequestParser::Status::kError) {
+      c.rb().SendError("ERR " + parser.error());
+      spdlog::info("Protocol error ({}) from client: id={} addr={}", parser.error(), c.id(),
+                   c.transport()->peer_address());
+      CloseClient(c, true);
+      return input.size();
+    }
+    size_t used = parser.consumed();
+    if (status == RequestParser::Status::kOk) {
+      Dispatch(c, parser.args());
+      if (c.has(Client::kPaused)) {
+        // The command was held back by CLIENT PAUSE: it stays in the buffer.
+        break;
+      }
+      if (c.has(Client::kClosed)) return input.size();
+    }
+    consumed += used;
+    if (c.has(Client::kCloseAfterReply)) return input.size();
+  }
+  stats_.total_net_input_bytes += consumed;
+  return consumed;
+}
+
+bool Server::paused_for(const CommandSpec& cmd) const {
+  if (pause_until_ms_ == 0 || now_ms() >= pause_until_ms_) return false;
+  if (!pause_writes_only_) return true;
+  // CLIENT PAUSE WRITE holds writes and commands that may write (EVAL, PUBLISH, ...).
+  return cmd.has(CO::kWrite) || cmd.has(CO::kMayReplicate);
+}
+
+bool Server::RejectCommand(Client& c, const CommandSpec* cmd, CmdArgs args) {
+  if (cmd == nullptr) {
+    c.rb().SendError(errors::UnknownCommand(args[0], args.data() + 1, args.size() - 1));
+    return true;
+  }
+  if (!cmd->ArityOk(args.size())) {
+    c.rb().SendError(errors::WrongArgs(cmd->full_name()));
+    return true;
+  }
+  if (!c.authenticated && !cmd->has(CO::kNoAuth)) {
+    c.rb().SendError(errors::kNoAuth);
+    return true;
+  }
+  return false;
+}
+
+void Server::Dispatch(Client& c, CmdArgs args) {
+  UpdateTime();
+  const CommandSpec* cmd = registry_.Find(args[0]);
+  // A container command dispatches on its subcommand; the subcommand has its own arity.
+  if (cmd != nullptr && cmd->is_container() && !(args.size() == 1 && cmd->handler())) {
+    if (args.size() == 1) {
+      c.rb().SendError(errors::WrongArgs(cmd->full_name()));
+      stats_.total_error_replies++;
+      stats_.error_stats["ERR"]++;
+      cmd->stats().rejected_calls++;
+      return;
+    }
+    const CommandSpec* sub = cmd->FindSubcommand(args[1]);
+    if (sub == nullptr) {
+      c.rb().SendError(errors::UnknownSubcommand(cmd->name(), args[1]));
+      stats_.total_error_replies++;
+      stats_.error_stats["ERR"]++;
+      cmd->stats().rejected_calls++;
+      return;
+    }
+    cmd = sub;
+  }
+  size_t before = c.transport()->output().size();
+  if (RejectCommand(c, cmd, args)) {
+    stats_.total_error_replies++;
+    std::string_view out = c.transport()->output();
+    std::string_view err = out.substr(before + 1);
+    stats_.error_stats[std::string(err.substr(0, err.find_first_of(" \r")))]++;
+    if (cmd != nullptr) cmd->stats().rejected_calls++;
+    return;
+  }
+  if (paused_for(*cmd)) {
+    // Hold the client: the command stays in its buffer until the pause ends.
+    c.flags |= Client::kPaused;
+    c.transport()->SetReading(false);
+    paused_clients_.push_back(c.id());
+    return;
+  }
+  Call(c, *cmd, args);
+}
+
+void Server::Call(Client& c, const CommandSpec& cmd, CmdArgs args) {
+  std::string& out = c.transport()->output();
+  size_t before = out.size();
+  if (!monitors_.empty() && !cmd.has(CO::kSkipMonitor) && !cmd.has(CO::kAdmin)) {
+    FeedMonitors(c, args);
+  }
+  CommandContext ctx(*this, c, cmd);
+  int64_t start = clock_->MonotonicUs();
+  cmd.handler()(args, ctx);
+  int64_t duration = clock_->MonotonicUs() - start;
+
+  cmd.stats().calls++;
+  cmd.stats().usec += static_cast<uint64_t>(duration);
+  stats_.total_commands_processed++;
+  c.commands_processed++;
+  c.last_command = cmd.full_name();
+  if (out.size() > before && out[before] == '-') {
+    cmd.stats().failed_calls++;
+    stats_.total_error_replies++;
+    std::string_view err = std::string_view(out).substr(before + 1);
+    stats_.error_stats[std::string(err.substr(0, err.find_first_of(" \r")))]++;
+  }
+  if (!cmd.has(CO::kSkipSlowlog) && settings_->slowlog_log_slower_than >= 0 &&
+      duration >= settings_->slowlog_log_slower_than) {
+    AddSlowlog(c, args, duration);
+  }
+  stats_.dirty += ctx.dirty();
+  if (!ctx.propagation_prevented() && !sinks_.empty()) {
+    if (!ctx.propagated().empty()) {
+      for (const auto& p : ctx.propagated()) {
+        for (auto* s : sinks_) s->OnPropagate(c.db, p);
+      }
+    } else if (ctx.dirty() > 0) {
+      std::vector<std::string> copy(args.begin(), args.end());
+      for (auto* s : sinks_) s->OnPropagate(c.db, copy);
+    }
+  }
+  // CLIENT REPLY OFF/SKIP: the reply is dropped after it was built (statistics above saw it).
+  switch (c.reply_mode) {
+    case Client::ReplyMode::kOn:
+      break;
+    case Client::ReplyMode::kSkipNext:
+      c.reply_mode = Client::ReplyMode::kSkip;
+      break;
+    case Client::ReplyMode::kSkip:
+      out.resize(before);
+      c.reply_mode = Client::ReplyMode::kOn;
+      break;
+    case Client::ReplyMode::kOff:
+      out.resize(before);
+      break;
+  }
+  stats_.total_net_output_bytes += out.size() - before;
+}
+
+void Server::FeedMonitors(Client& c, CmdArgs args) {
+  // +1339518083.107412 [0 127.0.0.1:60866] "keys" "*"
+  char head[96];
+  int64_t us = clock_->NowUs();
+  std::string peer = c.has(Client::kUnixSocket) ? "unix:" + settings_->unixsocket
+                                                : c.transport()->peer_address();
+  std::snprintf(head, sizeof(head), "+%lld.%06lld [%d ", static_cast<long long>(us / 1000000),
+                static_cast<long long>(us % 1000000), c.db);
+  std::string line = head + peer + "]";
+  for (auto a : args) {
+    line += " \"";
+    for (unsigned char ch : a) {
+      switch (ch) {
+        case '\\': line += "\\\\"; break;
+        case '"': line += "\\\""; break;
+        case '\n': line += "\\n"; break;
+        case '\r': line += "\\r"; break;
+        case '\t': line += "\\t"; break;
+        case '\a': line += "\\a"; break;
+        case '\b': line += "\\b"; break;
+        default:
+          if (std::isprint(ch)) {
+            line += static_cast<char>(ch);
+          } else {
+            char buf[8];
+            std::snprintf(buf, sizeof(buf), "\\x%02x", ch);
+            line += buf;
+          }
+      }
+    }
+    line += "\"";
+  }
+  line += "\r\n";
+  for (Client* m : monitors_) {
+    if (m == &c) continue;
+    m->transport()->output().append(line);
+    if (host_ != nullptr) {
+      uint64_t id = m->id();
+      host_->Post([this, id] {
+        if (Client* mc = FindClient(id)) mc->transport()->Flush();
+      });
+    }
+  }
+}
+
+void Server::AddMonitor(Client& c) {
+  if (std::find(monitors_.begin(), monitors_.end(), &c) == monitors_.end()) {
+    monitors_.push_back(&c);
+  }
+  c.flags |= Client::kMonitor;
+}
+
+void Server::AddSlowlog(Client& c, CmdArgs args, int64_t duration_us) {
+  // Redis keeps at most 32 arguments of at most 128 bytes each.
+  SlowLogEntry e;
+  e.id = next_slowlog_id++;
+  e.time_sec = now_ms() / 1000;
+  e.duration_us = duration_us;
+  size_t n = std::min<size_t>(args.size(), 32);
+  for (size_t i = 0; i < n; i++) {
+    if (i == 31 && args.size() > 32) {
+      e.args.push_back("... (" + std::to_string(args.size() - 31) + " more arguments)");
+      break;
+    }
+    if (args[i].size() > 128) {
+      e.args.push_back(std::string(args[i].substr(0, 128)) + "... (" +
+                       std::to_string(args[i].size() - 128) + " more bytes)");
+    } else {
+      e.args.emplace_back(args[i]);
+    }
+  }
+  e.peer = c.transport()->peer_address();
+  e.client_name = c.name;
+  slowlog_.push_front(std::move(e));
+  while (slowlog_.size() > static_cast<size_t>(std::max<int64_t>(settings_->slowlog_max_len, 0))) {
+    slowlog_.pop_back();
+  }
+}
+
+void Server::Pause(int64_t until_ms, bool writes_only) {
+  // A new pause never shortens an existing one, and ALL wins over WRITE (Redis's rules).
+  if (pause_until_ms_ != 0 && now_ms() < pause_until_ms_) {
+    pause_until_ms_ = std::max(pause_until_ms_, until_ms);
+    pause_writes_only_ = pause_writes_only_ && writes_only;
+  } else {
+    pause_until_ms_ = until_ms;
+    pause_writes_only_ = writes_only;
+  }
+}
+
+void Server::Unpause() {
+  pause_until_ms_ = 0;
+  ResumePaused();
+}
+
+void Server::ResumePaused() {
+  std::vector<uint64_t> ids;
+  ids.swap(paused_clients_);
+  for (uint64_t id : ids) {
+    Client* c = FindClient(id);
+    if (c == nullptr) continue;
+    c->flags &= ~Client::kPaused;
+    c->transport()->SetReading(true);  // re-processes the buffered command
+  }
+}
+
+void Server::RemovePropagationSink(PropagationSink* sink) {
+  sinks_.erase(std::remove(sinks_.begin(), sinks_.end(), sink), sinks_.end());
+}
+
+void Server::NotifyKeyspaceEvent(uint32_t type_class, std::string_view event,
+                                 std::string_view key, int db) {
+  // Published by the pub/sub layer once it exists (notify-keyspace-events is "" until then).
+}
+
+void Server::OnExpired(Database& db, std::string_view key) {
+  NotifyKeyspaceEvent(notify::kExpired, "expired", key, db.index());
+  // Redis propagates the deletion of an expired key as DEL so replicas and the AOF agree.
+  if (!sinks_.empty()) {
+    std::vector<std::string> del{"DEL", std::string(key)};
+    for (auto* s : sinks_) s->OnPropagate(db.index(), del);
+  }
+}
+
+void Server::Cron() {
+  UpdateTime();
+  int64_t tick_us = 1000000 / std::max<int64_t>(settings_->hz, 1);
+  // Active expiry: at most a quarter of the tick, like Redis's slow cycle (more with
+  // active-expire-effort).
+  if (active_expire_enabled) {
+    int64_t budget = tick_us * (25 + 2 * (settings_->active_expire_effort - 1)) / 100;
+    keyspace_->ActiveExpireCycle(budget, *clock_);
+  }
+  keyspace_->Cron(1000, *clock_);
+
+  // Idle clients (timeout) and the end of a CLIENT PAUSE.
+  if (settings_->timeout > 0) {
+    int64_t limit = settings_->timeout * 1000;
+    std::vector<Client*> idle;
+    for (Client* c : clients_) {
+      if (c->has(Client::kMonitor) || c->has(Client::kPaused)) continue;
+      if (now_ms() - c->last_interaction_ms > limit) idle.push_back(c);
+    }
+    for (Client* c : idle) {
+      spdlog::info("Closing idle client id={}", c->id());
+      CloseClient(*c, false);
+    }
+  }
+  if (pause_until_ms_ != 0 && now_ms() >= pause_until_ms_) Unpause();
+
+  // Instantaneous ops/sec, sampled every 100 ms.
+  if (now_ms() - stats_.last_sample_ms >= 100) {
+    int64_t dt = now_ms() - stats_.last_sample_ms;
+    uint64_t ops = stats_.total_commands_processed - stats_.last_sample_ops;
+    stats_.ops_samples[stats_.sample_idx] = dt > 0 ? static_cast<int64_t>(ops * 1000 / dt) : 0;
+    stats_.sample_idx = (stats_.sample_idx + 1) % ServerStats::kSamples;
+    stats_.last_sample_ms = now_ms();
+    stats_.last_sample_ops = stats_.total_commands_processed;
+  }
+}
+
+void Server::ResetStats() {
+  uint64_t dirty = stats_.dirty;
+  stats_ = ServerStats{};
+  stats_.dirty = dirty;
+  keyspace_->stats() = KeyspaceStats{};
+  for (const CommandSpec* cmd : registry_.all()) {
+    cmd->stats() = CommandStats{};
+    for (const auto& sub : cmd->subcommands()) sub->stats() = CommandStats{};
+  }
+}
+
+}  // namespace keyward

@@ -1,0 +1,172 @@
+// The server object: owns the configuration, the clock, the keyspace, the command table and the
+// connected clients, and runs each command through the gatekeeper. It reaches the network only
+// through net::Transport / net::Session, so tests run it in-process with no socket.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "server/commands/command.h"
+#include "server/commands/registry.h"
+#include "server/core/client.h"
+#include "server/core/clock.h"
+#include "server/core/config.h"
+#include "server/core/settings.h"
+#include "server/keyspace/keyspace.h"
+#include "server/net/transport.h"
+
+namespace keyward {
+
+class CommandContext;
+
+struct ServerStats {
+  uint64_t total_connections_received = 0;
+  uint64_t total_commands_processed = 0;
+  uint64_t rejected_connections = 0;
+  uint64_t total_net_input_bytes = 0;
+  uint64_t total_net_output_bytes = 0;
+  uint64_t total_error_replies = 0;
+  uint64_t unexpected_error_replies = 0;
+  uint64_t client_query_buffer_limit_disconnections = 0;
+  uint64_t dirty = 0;  // changes since start (persistence will reset it on save)
+  std::map<std::string, uint64_t> error_stats;  // "ERR" -> count
+  // Instantaneous ops/sec: samples taken by the cron.
+  static constexpr int kSamples = 16;
+  int64_t ops_samples[kSamples] = {};
+  int sample_idx = 0;
+  int64_t last_sample_ms = 0;
+  uint64_t last_sample_ops = 0;
+};
+
+struct SlowLogEntry {
+  uint64_t id;
+  int64_t time_sec;
+  int64_t duration_us;
+  std::vector<std::string> args;
+  std::string peer;
+  std::string client_name;
+};
+
+// Receives every command the server propagates (AOF and replication, in later issues; tests).
+class PropagationSink {
+ public:
+  virtual ~PropagationSink() = default;
+  virtual void OnPropagate(int db, const std::vector<std::string>& args) = 0;
+};
+
+// What the server asks of its host process (main.cc): shut down, sleep without serving.
+class ServerHost {
+ public:
+  virtual ~ServerHost() = default;
+  virtual void RequestShutdown() = 0;
+  // Defer a task to the next event loop iteration.
+  virtual void Post(std::function<void()> task) = 0;
+};
+
+class Server : public KeyspaceListener {
+ public:
+  Server(Clock* clock, Config* config, ServerSettings* settings);
+  ~Server() override;
+
+  // Declares every option of redis.conf that Keyward understands (server_config.cc).
+  static void DeclareOptions(Config& config, ServerSettings& settings);
+
+  Clock& clock() { return *clock_; }
+  Config& config() { return *config_; }
+  ServerSettings& settings() { return *settings_; }
+  Keyspace& keyspace() { return *keyspace_; }
+  const CommandRegistry& registry() const { return registry_; }
+  ServerStats& stats() { return stats_; }
+  void set_host(ServerHost* host) { host_ = host; }
+  ServerHost* host() { return host_; }
+  std::mt19937_64& rng() { return rng_; }
+  const std::string& run_id() const { return run_id_; }
+  int64_t start_time_ms() const { return start_time_ms_; }
+  int64_t now_ms() const { return keyspace_->now_ms(); }
+
+  // Connections.
+  std::unique_ptr<net::Session> NewSession(net::Transport& transport);
+  Client* FindClient(uint64_t id);
+  const std::list<Client*>& clients() const { return clients_; }
+  size_t client_count() const { return clients_.size(); }
+  void CloseClient(Client& c, bool after_reply);
+
+  // Processes the commands in `input`; returns the bytes consumed (used by the session).
+  size_t ProcessInput(Client& c, std::string_view input);
+  // The gatekeeper and the call: lookup, arity, auth, pause, execute, statistics, propagation.
+  void Dispatch(Client& c, CmdArgs args);
+
+  // CLIENT PAUSE / UNPAUSE.
+  void Pause(int64_t until_ms, bool writes_only);
+  void Unpause();
+  bool paused_for(const CommandSpec& cmd) const;
+
+  // MONITOR feed and the slow log.
+  void AddMonitor(Client& c);
+  std::deque<SlowLogEntry>& slowlog() { return slowlog_; }
+  void ResetSlowlog() { slowlog_.clear(); }
+
+  void AddPropagationSink(PropagationSink* sink) { sinks_.push_back(sink); }
+  void RemovePropagationSink(PropagationSink* sink);
+
+  // Keyspace notifications: published by the pub/sub issue; a no-op until then.
+  void NotifyKeyspaceEvent(uint32_t type_class, std::string_view event, std::string_view key,
+                           int db);
+  // WATCH and client tracking hook (later issues).
+  void SignalModifiedKey(Database& db, std::string_view key) {}
+
+  // Periodic work at `hz`: active expiry, rehashing, client timeouts, statistics.
+  void Cron();
+  // Takes a new command-time snapshot of the clock.
+  void UpdateTime() { keyspace_->set_now_ms(clock_->NowMs()); }
+
+  // Debug switches (DEBUG SET-ACTIVE-EXPIRE).
+  bool active_expire_enabled = true;
+  uint64_t next_slowlog_id = 0;
+
+  // KeyspaceListener
+  void OnExpired(Database& db, std::string_view key) override;
+
+  // Resets INFO statistics (CONFIG RESETSTAT).
+  void ResetStats();
+
+ private:
+  void RegisterCommands();
+  void Call(Client& c, const CommandSpec& cmd, CmdArgs args);
+  void FeedMonitors(Client& c, CmdArgs args);
+  void AddSlowlog(Client& c, CmdArgs args, int64_t duration_us);
+  bool RejectCommand(Client& c, const CommandSpec* cmd, CmdArgs args);
+  void ResumePaused();
+
+  Clock* clock_;
+  Config* config_;
+  ServerSettings* settings_;
+  std::unique_ptr<Keyspace> keyspace_;
+  CommandRegistry registry_;
+  ServerStats stats_;
+  ServerHost* host_ = nullptr;
+  std::mt19937_64 rng_;
+  std::string run_id_;
+  int64_t start_time_ms_;
+
+  uint64_t next_client_id_ = 1;
+  std::list<Client*> clients_;
+  std::unordered_map<uint64_t, Client*> clients_by_id_;
+  std::vector<Client*> monitors_;
+  std::deque<SlowLogEntry> slowlog_;
+  std::vector<PropagationSink*> sinks_;
+
+  int64_t pause_until_ms_ = 0;
+  bool pause_writes_only_ = false;
+  std::vector<uint64_t> paused_clients_;
+};
+
+}  // namespace keyward

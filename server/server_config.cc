@@ -1,0 +1,94 @@
+// Every redis.conf option Keyward understands, bound to ServerSettings. Options Redis has but
+// Keyward does not implement are unknown here, so a config file using them is refused with
+// Redis's "Bad directive" error instead of being silently ignored; a few are accepted only with
+// the value that describes what Keyward actually does (AddFixed).
+#include <climits>
+
+#include "server/server.h"
+
+namespace keyward {
+
+namespace {
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); i++) out += (i ? " " : "") + v[i];
+  return out;
+}
+
+}  // namespace
+
+void Server::DeclareOptions(Config& config, ServerSettings& s) {
+  constexpr uint32_t kImmutable = Config::kImmutable;
+  // Network.
+  config.AddInt("port", &s.port, 0, 65535, 6379, kImmutable);
+  config.Add({"bind", "", Config::kMultiArg | kImmutable,
+              [&s](const std::vector<std::string>& values) -> std::optional<std::string> {
+                if (values.size() > 16) return std::string("Too many bind addresses specified.");
+                s.bind = values;
+                return std::nullopt;
+              },
+              [&s] { return Join(s.bind); }, "* -::*"});
+  config.AddString("unixsocket", &s.unixsocket, "", kImmutable);
+  config.Add({"unixsocketperm", "", kImmutable,
+              [&s](const std::vector<std::string>& values) -> std::optional<std::string> {
+                // Octal, like Redis.
+                char* end;
+                long v = std::strtol(values[0].c_str(), &end, 8);
+                if (*end != '\0' || v < 0 || v > 0777) {
+                  return std::string("argument must be between 0 and 777 inclusive");
+                }
+                s.unixsocketperm = v;
+                return std::nullopt;
+              },
+              [&s] {
+                char buf[16];
+                std::snprintf(buf, sizeof(buf), "%lo", static_cast<long>(s.unixsocketperm));
+                return std::string(buf);
+              },
+              "0"});
+  config.AddInt("tcp-backlog", &s.tcp_backlog, 0, INT_MAX, 511, kImmutable);
+  config.AddInt("tcp-keepalive", &s.tcp_keepalive, 0, INT_MAX, 300);
+  config.AddInt("timeout", &s.timeout, 0, INT_MAX, 0);
+  config.AddInt("maxclients", &s.maxclients, 1, INT_MAX, 10000);
+  config.AddBool("protected-mode", &s.protected_mode, true);
+  config.AddString("requirepass", &s.requirepass, "", Config::kSensitive);
+  // Protocol limits.
+  config.AddMemory("proto-max-bulk-len", &s.proto_max_bulk_len, 1024 * 1024, LLONG_MAX,
+                   512LL * 1024 * 1024);
+  config.AddMemory("client-query-buffer-limit", &s.client_query_buffer_limit, 1024 * 1024,
+                   LLONG_MAX, 1024LL * 1024 * 1024);
+  // Keyspace.
+  config.AddInt("databases", &s.databases, 1, INT_MAX, 16, kImmutable);
+  config.AddBool("lazyfree-lazy-user-flush", &s.lazyfree_lazy_user_flush, false);
+  config.AddBool("lazyfree-lazy-user-del", &s.lazyfree_lazy_user_del, false);
+  config.AddInt("active-expire-effort", &s.active_expire_effort, 1, 10, 1);
+  // Server.
+  config.AddInt("hz", &s.hz, 1, 500, 10);
+  config.AddBool("dynamic-hz", &s.dynamic_hz, true);
+  config.AddEnum("loglevel", &s.loglevel, {"debug", "verbose", "notice", "warning"}, 2);
+  config.AddString("logfile", &s.logfile, "", kImmutable);
+  config.AddString("pidfile", &s.pidfile, "", kImmutable);
+  config.AddString("dir", &s.dir, "");
+  config.AddInt("slowlog-log-slower-than", &s.slowlog_log_slower_than, -1, LLONG_MAX, 10000);
+  config.AddInt("slowlog-max-len", &s.slowlog_max_len, 0, LONG_MAX, 128);
+  config.AddInt("latency-monitor-threshold", &s.latency_monitor_threshold, 0, LLONG_MAX, 0);
+  config.AddEnum("enable-debug-command", &s.enable_debug_command, {"no", "yes", "local"}, 0,
+                 kImmutable);
+  config.AddInt("busy-reply-threshold", &s.busy_reply_threshold, 0, LONG_MAX, 5000);
+  config.AddAlias("lua-time-limit", "busy-reply-threshold");
+
+  // Recognised, but only in the form Keyward implements today.
+  config.AddFixed("daemonize", {"no"}, "Keyward runs in the foreground; use a supervisor");
+  config.AddFixed("save", {""}, "persistence is not implemented yet: only save \"\" is accepted");
+  config.AddFixed("appendonly", {"no"},
+                  "persistence is not implemented yet: only appendonly no is accepted");
+  config.AddFixed("maxmemory", {"0"}, "eviction is not implemented yet: only maxmemory 0 is accepted");
+  config.AddFixed("maxmemory-policy", {"noeviction"},
+                  "eviction is not implemented yet: only noeviction is accepted");
+  config.AddFixed("io-threads", {"1"}, "Keyward executes commands on one thread");
+  config.AddFixed("notify-keyspace-events", {""},
+                  "keyspace notifications are not implemented yet: only \"\" is accepted");
+}
+
+}  // namespace keyward

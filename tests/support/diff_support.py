@@ -1,0 +1,152 @@
+"""Differential testing: the same bytes go to Keyward and to Debian's redis-server 7.0.15, and the
+raw replies must be identical byte for byte.
+
+A DiffCase test class starts one Keyward and one redis-server for the whole class (starting a
+sanitizer build per test would dominate the run time), and gives every test a fresh connection
+to each after FLUSHALL. Every comparison runs as a unittest subTest, so one run reports every
+mismatching command rather than only the first.
+"""
+
+import os
+import re
+import sys
+import unittest
+
+from keyward_harness import (ConnectionClosed, decode, encode_command, start_keyward,
+                             start_redis, unordered)
+
+# Client ids depend on how many connections each server has seen: masked in HELLO / CLIENT.
+_HELLO_ID = re.compile(rb"(\$2\r\nid\r\n):\d+\r\n")
+
+
+def mask_hello_id(raw):
+    return _HELLO_ID.sub(rb"\1:<id>\r\n", raw)
+
+
+def show(cmd):
+    """A command as a short readable string for failure messages."""
+    if isinstance(cmd, (bytes, bytearray)):
+        text = repr(bytes(cmd))
+    else:
+        text = " ".join(a if isinstance(a, str) else repr(a) for a in cmd)
+    return text if len(text) < 300 else text[:300] + "..."
+
+
+class DiffCase(unittest.TestCase):
+    """Base class: self.r / self.k are RawClients to redis / Keyward, both on an empty keyspace."""
+
+    maxDiff = None
+    SERVER_ARGS = ()  # extra redis-server style arguments for both servers
+
+    @classmethod
+    def setUpClass(cls):
+        cls.redis_srv = start_redis(cls.SERVER_ARGS)
+        try:
+            cls.keyward_srv = start_keyward(cls.SERVER_ARGS)
+        except Exception:
+            cls.redis_srv.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.redis_srv.stop()
+        # Raises if the sanitizer build reported a memory error while serving this class.
+        cls.keyward_srv.stop()
+
+    def setUp(self):
+        if not self.keyward_srv.alive():
+            self.fail("keyward-server died:\n" + self.keyward_srv.output()[-4000:])
+        self.r = self.redis_srv.client()
+        self.k = self.keyward_srv.client()
+        self.addCleanup(self.r.close)
+        self.addCleanup(self.k.close)
+        self.r.call("FLUSHALL")
+        self.k.call("FLUSHALL")
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def new_pair(self):
+        """A second connection to each server (closed after the test)."""
+        r, k = self.redis_srv.client(), self.keyward_srv.client()
+        self.addCleanup(r.close)
+        self.addCleanup(k.close)
+        return r, k
+
+    def both(self, *cmd, pair=None):
+        """Sends a command to both servers; returns (redis reply, keyward reply) unchecked."""
+        r, k = pair or (self.r, self.k)
+        data = encode_command(*cmd)
+        r.send(data)
+        expected = r.read_reply()
+        k.send(data)
+        try:
+            actual = k.read_reply()
+        except (ConnectionClosed, OSError) as e:
+            actual = ("<connection lost: %s>" % e).encode()
+        return expected, actual
+
+    def check(self, *cmd, pair=None, normalize=None):
+        """Sends a command to both servers and asserts identical raw replies. Returns redis's."""
+        expected, actual = self.both(*cmd, pair=pair)
+        if normalize:
+            expected, actual = normalize(expected), normalize(actual)
+        with self.subTest(cmd=show(cmd)):
+            self.assertEqual(actual, expected, "command %s" % show(cmd))
+        return expected
+
+    def check_all(self, *cmds, pair=None):
+        for cmd in cmds:
+            self.check(*cmd, pair=pair)
+
+    def check_unordered(self, *cmd, pairs=False, pair=None):
+        """For replies whose element order is unspecified (KEYS, CONFIG GET, SMEMBERS...)."""
+        return self.check(*cmd, pair=pair, normalize=lambda raw: unordered(raw, pairs))
+
+    def check_raw(self, data, replies, pair=None):
+        """Sends raw bytes to both and compares the next `replies` raw replies."""
+        r, k = pair or (self.r, self.k)
+        r.send(data)
+        expected = b"".join(r.read_replies(replies))
+        k.send(data)
+        try:
+            actual = b"".join(k.read_replies(replies))
+        except (ConnectionClosed, OSError) as e:
+            actual = ("<connection lost: %s>" % e).encode()
+        with self.subTest(raw=show(data)):
+            self.assertEqual(actual, expected, "raw request %s" % show(data))
+        return expected
+
+    def check_closes(self, data, timeout=10.0):
+        """Sends raw bytes that make redis close the connection (protocol errors): asserts that
+        Keyward sends the same bytes before closing, and closes too. Uses fresh connections."""
+        r, k = self.new_pair()
+        r.send(data)
+        expected = r.wait_closed(timeout)
+        try:
+            k.send(data)
+        except OSError:
+            pass
+        try:
+            actual = k.wait_closed(timeout)
+        except AssertionError:
+            actual = None
+        with self.subTest(raw=show(data)):
+            self.assertIsNotNone(actual, "Keyward kept the connection open after %s" % show(data))
+            self.assertEqual(actual, expected, "raw request %s" % show(data))
+        return expected
+
+    def check_seq(self, text):
+        """Checks a sequence of commands given one per line, split on whitespace (no quoting):
+        a compact way to write many simple commands."""
+        for line in text.strip().splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                self.check(*line.split())
+
+
+def main():
+    unittest.main(verbosity=2)
+
+
+if __name__ == "__main__":
+    sys.exit("import this module from a test")
