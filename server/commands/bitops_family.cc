@@ -338,7 +338,7 @@ Result<BitopResult> OpBitop(Database& db, BitOp op, std::string_view dest,
   // Bytes past the end of a shorter source count as zero: they clear AND's result and leave OR's
   // and XOR's alone.
   std::string res(maxlen, '\0');
-  std::memcpy(res.data(), srcs[0].data(), srcs[0].size());
+  if (!srcs[0].empty()) std::memcpy(res.data(), srcs[0].data(), srcs[0].size());
   if (op == BitOp::kNot) {
     CombineInto(res.data(), res.data(), maxlen, [](auto a, auto) { return ~a; });
   }

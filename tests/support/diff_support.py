@@ -135,6 +135,30 @@ class DiffCase(unittest.TestCase):
             self.assertEqual(actual, expected, "raw request %s" % show(data))
         return expected
 
+    def scan_all(self, client, command, options):
+        """Iterates a SCAN-style command to completion (cursor values are implementation
+        details); returns the sorted list of distinct elements returned."""
+        cursor, seen = b"0", set()
+        for _ in range(100000):
+            reply = decode(client.call(*command, cursor, *options))
+            if not isinstance(reply, list) or len(reply) != 2:
+                return ("not a cursor reply", reply)
+            cursor, batch = reply
+            seen.update(batch)
+            if cursor == b"0":
+                return sorted(seen)
+        return ("SCAN did not terminate",)
+
+    def check_scan(self, *options, command=("SCAN",), pair=None):
+        """Full SCAN iterations on both servers return the same set of keys."""
+        r, k = pair or (self.r, self.k)
+        expected = self.scan_all(r, command, options)
+        actual = self.scan_all(k, command, options)
+        with self.subTest(scan=show(list(command) + list(options))):
+            self.assertEqual(actual, expected, "full iteration of %s"
+                             % show(list(command) + list(options)))
+        return expected
+
     def check_seq(self, text):
         """Checks a sequence of commands given one per line, split on whitespace (no quoting):
         a compact way to write many simple commands."""
