@@ -226,6 +226,7 @@ void Server::Call(Client& c, const CommandSpec& cmd, CmdArgs args) {
   if (!monitors_.empty() && !cmd.has(CO::kSkipMonitor) && !cmd.has(CO::kAdmin)) {
     FeedMonitors(c, args);
   }
+  c.last_command = cmd.full_name();  // CLIENT LIST shows the running command as cmd=
   CommandContext ctx(*this, c, cmd);
   int64_t start = clock_->MonotonicUs();
   cmd.handler()(args, ctx);
@@ -235,7 +236,6 @@ void Server::Call(Client& c, const CommandSpec& cmd, CmdArgs args) {
   cmd.stats().usec += static_cast<uint64_t>(duration);
   stats_.total_commands_processed++;
   c.commands_processed++;
-  c.last_command = cmd.full_name();
   if (out.size() > before && out[before] == '-') {
     cmd.stats().failed_calls++;
     stats_.total_error_replies++;
@@ -325,6 +325,11 @@ void Server::AddMonitor(Client& c) {
     monitors_.push_back(&c);
   }
   c.flags |= Client::kMonitor;
+}
+
+void Server::RemoveMonitor(Client& c) {
+  monitors_.erase(std::remove(monitors_.begin(), monitors_.end(), &c), monitors_.end());
+  c.flags &= ~Client::kMonitor;
 }
 
 void Server::AddSlowlog(Client& c, CmdArgs args, int64_t duration_us) {

@@ -111,6 +111,7 @@ class Server : public KeyspaceListener {
 
   // MONITOR feed and the slow log.
   void AddMonitor(Client& c);
+  void RemoveMonitor(Client& c);
   std::deque<SlowLogEntry>& slowlog() { return slowlog_; }
   void ResetSlowlog() { slowlog_.clear(); }
 

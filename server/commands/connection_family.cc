@@ -134,10 +134,8 @@ void CmdReset(CmdArgs args, CommandContext& ctx) {
   c.name.clear();
   c.reply_mode = Client::ReplyMode::kOn;
   c.flags &= ~(Client::kNoEvict);
-  if (c.has(Client::kMonitor)) {
-    // A monitor that resets is a normal client again.
-    c.flags &= ~Client::kMonitor;
-  }
+  // A monitor that resets is a normal client again.
+  if (c.has(Client::kMonitor)) ctx.server().RemoveMonitor(c);
   SetAuthenticated(c, ctx.server().settings().requirepass.empty());
   ctx.rb().SendSimple("RESET");
 }

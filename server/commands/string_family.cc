@@ -273,8 +273,7 @@ void SetGeneric(CmdArgs args, CommandContext& ctx, uint32_t flags, std::string_v
   Database& db = ctx.db();
   int64_t deadline = -1;
   if (expire) {
-    Result<int64_t> ms =
-        ExpireDeadline(*expire, seconds, (flags & (kEx | kPx)) != 0, ctx.now_ms());
+    Result<int64_t> ms = ExpireDeadline(*expire, seconds, (flags & (kEx | kPx)) != 0, ctx.now_ms());
     if (!ms) return SendExpireError(ms.status(), ctx);
     deadline = *ms;
   }
@@ -702,6 +701,7 @@ void RegisterStringFamily(CommandRegistry& r) {
       "O(N) where N is the length of the returned string. The complexity is ultimately "
       "determined by the returned length, but because creating a substring from an existing "
       "string is very cheap, it can be considered O(1) for small strings.";
+  // clang-format off
   r << CommandSpec{"get", 2, kRO | kF, 1, 1, 1, kStr, CmdGet,
                    {"Get the value of a key", "1.0.0", "string", "O(1)", "key"}}
     << CommandSpec{"set", -3, kWD, 1, 1, 1, kStr, CmdSet,
@@ -780,6 +780,7 @@ void RegisterStringFamily(CommandRegistry& r) {
                    {"Find longest common substring", "7.0.0", "string",
                     "O(N*M) where N and M are the lengths of s1 and s2, respectively",
                     "key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]"}};
+  // clang-format on
 }
 
 }  // namespace keyward

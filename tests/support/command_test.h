@@ -47,6 +47,7 @@ class CommandTest : public ::testing::Test {
   ManualClock& clock() { return clock_; }
   Server& server() { return *server_; }
   Client& client(const std::string& connection = "default");
+  ServerSettings& settings_for_test() { return settings_; }
 
  private:
   TestTransport& Connection(const std::string& name);

@@ -638,3 +638,42 @@ def unordered(raw, pairs=False):
     else:
         items = sorted(elems)
     return (header, tuple(items))
+
+
+# ---------------------------------------------------------------------------------------------
+# unittest helpers
+# ---------------------------------------------------------------------------------------------
+
+import unittest  # noqa: E402
+
+
+class ServerTestCase(unittest.TestCase):
+    """Starts servers that are stopped (and checked for sanitizer reports) when the test ends,
+    whether it passed or not."""
+
+    maxDiff = None
+
+    def start_keyward(self, extra_args=(), **kwargs):
+        srv = start_keyward(extra_args, **kwargs)
+        self.addCleanup(srv.stop)
+        return srv
+
+    def start_redis(self, extra_args=(), **kwargs):
+        srv = start_redis(extra_args, **kwargs)
+        self.addCleanup(srv.stop)
+        return srv
+
+    def raw_client(self, srv, **kwargs):
+        c = srv.client(**kwargs)
+        self.addCleanup(c.close)
+        return c
+
+    def run_tool(self, argv, input=None, timeout=60, check=True):
+        """Runs a command-line tool (redis-cli, redis-benchmark) to completion."""
+        proc = subprocess.run(argv, input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=timeout)
+        if check:
+            self.assertEqual(proc.returncode, 0, "%s exited with %d\nstdout: %r\nstderr: %r"
+                             % (" ".join(argv), proc.returncode, proc.stdout[-2000:],
+                                proc.stderr[-2000:]))
+        return proc

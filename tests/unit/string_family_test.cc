@@ -67,7 +67,8 @@ class StringFamilyTest : public CommandTest {
   RecordingSink sink_;
 };
 
-constexpr const char* kWrongType = "WRONGTYPE Operation against a key holding the wrong kind of value";
+constexpr const char* kWrongType =
+    "WRONGTYPE Operation against a key holding the wrong kind of value";
 constexpr const char* kNotInteger = "ERR value is not an integer or out of range";
 constexpr const char* kNotFloat = "ERR value is not a valid float";
 constexpr const char* kSyntax = "ERR syntax error";
@@ -278,7 +279,8 @@ TEST_F(StringFamilyTest, SetExAndPSetEx) {
               ErrorIs("ERR invalid expire time in 'psetex' command"));
   EXPECT_THAT(Run({"setex", "k", "x", "v"}), ErrorIs(kNotInteger));
   EXPECT_THAT(Run({"psetex", "k", "1.0", "v"}), ErrorIs(kNotInteger));
-  EXPECT_THAT(Run({"setex", "k", "10"}), ErrorIs("ERR wrong number of arguments for 'setex' command"));
+  EXPECT_THAT(Run({"setex", "k", "10"}),
+              ErrorIs("ERR wrong number of arguments for 'setex' command"));
   EXPECT_EQ(Exists("k"), 0);
 }
 
@@ -400,7 +402,8 @@ TEST_F(StringFamilyTest, MSet) {
   Run({"set", "t", "v", "ex", "100"});
   EXPECT_EQ(Run({"mset", "t", "w"}), "OK");
   EXPECT_EQ(Deadline("t"), -1);
-  EXPECT_THAT(Run({"mset", "a", "1", "b"}), ErrorIs("ERR wrong number of arguments for 'mset' command"));
+  EXPECT_THAT(Run({"mset", "a", "1", "b"}),
+              ErrorIs("ERR wrong number of arguments for 'mset' command"));
   EXPECT_THAT(Run({"mset", "a"}), ErrorIs("ERR wrong number of arguments for 'mset' command"));
   EXPECT_THAT(Run({"mget", "a", "b"}).strings(), ElementsAre("3", "2"));
 }
@@ -574,8 +577,8 @@ TEST_F(StringFamilyTest, IncrKeepsTtl) {
 }
 
 TEST_F(StringFamilyTest, IncrErrors) {
-  for (const char* bad : {"abc", " 1", "1 ", "1.0", "", "01", "-0", "+1",
-                          "12345678901234567890", "9223372036854775808"}) {
+  for (const char* bad : {"abc", " 1", "1 ", "1.0", "", "01", "-0", "+1", "12345678901234567890",
+                          "9223372036854775808"}) {
     Run({"set", "bad", bad});
     EXPECT_THAT(Run({"incr", "bad"}), ErrorIs(kNotInteger)) << bad;
     EXPECT_EQ(Run({"get", "bad"}), bad);
@@ -693,8 +696,7 @@ TEST_F(StringFamilyTest, LcsIdx) {
             "*3\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n:4\r\n"
             "*3\r\n*2\r\n:2\r\n:3\r\n*2\r\n:0\r\n:1\r\n:2\r\n"
             "$3\r\nlen\r\n:6\r\n");
-  EXPECT_EQ(RunRaw({"lcs", "x", "y", "idx"}),
-            "*4\r\n$7\r\nmatches\r\n*0\r\n$3\r\nlen\r\n:0\r\n");
+  EXPECT_EQ(RunRaw({"lcs", "x", "y", "idx"}), "*4\r\n$7\r\nmatches\r\n*0\r\n$3\r\nlen\r\n:0\r\n");
   // RESP3 answers IDX with a map.
   Run({"hello", "3"});
   Resp r = Run({"lcs", "a", "b", "idx"});
@@ -787,19 +789,18 @@ TEST_F(StringFamilyTest, PropagateSet) {
   Run({"set", "k", "v"});
   Run({"SET", "k", "v", "NX"});  // not written: not propagated
   Run({"set", "k", "v", "xx", "keepttl"});
-  EXPECT_THAT(Propagated(), ElementsAre(Command{"set", "k", "v"},
-                                        Command{"set", "k", "v", "xx", "keepttl"}));
+  EXPECT_THAT(Propagated(),
+              ElementsAre(Command{"set", "k", "v"}, Command{"set", "k", "v", "xx", "keepttl"}));
   // Relative and absolute times all travel as PXAT.
   Run({"set", "k", "v", "ex", "10"});
   Run({"set", "k", "v", "px", "10", "nx"});  // not written
   Run({"set", "k", "v", "px", "10", "xx"});
   Run({"set", "k", "v", "exat", "2000000000"});
   Run({"set", "k", "v", "pxat", "2000000000123", "get"});
-  EXPECT_THAT(Propagated(),
-              ElementsAre(Command{"SET", "k", "v", "PXAT", Str(now + 10000)},
-                          Command{"SET", "k", "v", "PXAT", Str(now + 10)},
-                          Command{"SET", "k", "v", "PXAT", "2000000000000"},
-                          Command{"SET", "k", "v", "PXAT", "2000000000123"}));
+  EXPECT_THAT(Propagated(), ElementsAre(Command{"SET", "k", "v", "PXAT", Str(now + 10000)},
+                                        Command{"SET", "k", "v", "PXAT", Str(now + 10)},
+                                        Command{"SET", "k", "v", "PXAT", "2000000000000"},
+                                        Command{"SET", "k", "v", "PXAT", "2000000000123"}));
   // GET is dropped, every time it appears.
   Run({"set", "k", "w", "GET", "xx", "get"});
   EXPECT_THAT(Propagated(), ElementsAre(Command{"set", "k", "w", "xx"}));
@@ -819,13 +820,11 @@ TEST_F(StringFamilyTest, PropagateSetVariants) {
   Run({"mset", "a", "1", "b", "2"});
   Run({"msetnx", "a", "1", "c", "2"});
   Run({"msetnx", "c", "1", "d", "2"});
-  EXPECT_THAT(Propagated(),
-              ElementsAre(Command{"setnx", "k", "v"},
-                          Command{"SET", "k", "v", "PXAT", Str(now + 10000)},
-                          Command{"SET", "k", "w", "PXAT", Str(now + 250)},
-                          Command{"SET", "k", "x"},
-                          Command{"mset", "a", "1", "b", "2"},
-                          Command{"msetnx", "c", "1", "d", "2"}));
+  EXPECT_THAT(
+      Propagated(),
+      ElementsAre(Command{"setnx", "k", "v"}, Command{"SET", "k", "v", "PXAT", Str(now + 10000)},
+                  Command{"SET", "k", "w", "PXAT", Str(now + 250)}, Command{"SET", "k", "x"},
+                  Command{"mset", "a", "1", "b", "2"}, Command{"msetnx", "c", "1", "d", "2"}));
 }
 
 TEST_F(StringFamilyTest, PropagateGetDelAndGetEx) {
@@ -844,14 +843,12 @@ TEST_F(StringFamilyTest, PropagateGetDelAndGetEx) {
   Run({"getex", "k", "pxat", "1"});
   Run({"set", "k", "v"});
   Run({"getdel", "k"});
-  EXPECT_THAT(Propagated(), ElementsAre(Command{"PEXPIREAT", "k", Str(now + 10000)},
-                                        Command{"PEXPIREAT", "k", Str(now + 20)},
-                                        Command{"PEXPIREAT", "k", "2000000000000"},
-                                        Command{"PEXPIREAT", "k", "2000000000123"},
-                                        Command{"PERSIST", "k"},
-                                        Command{"DEL", "k"},
-                                        Command{"set", "k", "v"},
-                                        Command{"DEL", "k"}));
+  EXPECT_THAT(Propagated(),
+              ElementsAre(Command{"PEXPIREAT", "k", Str(now + 10000)},
+                          Command{"PEXPIREAT", "k", Str(now + 20)},
+                          Command{"PEXPIREAT", "k", "2000000000000"},
+                          Command{"PEXPIREAT", "k", "2000000000123"}, Command{"PERSIST", "k"},
+                          Command{"DEL", "k"}, Command{"set", "k", "v"}, Command{"DEL", "k"}));
 }
 
 TEST_F(StringFamilyTest, PropagateEdits) {
@@ -867,9 +864,8 @@ TEST_F(StringFamilyTest, PropagateEdits) {
   Run({"incrbyfloat", "f", "0.25"});
   EXPECT_THAT(Propagated(),
               ElementsAre(Command{"append", "k", "ab"}, Command{"setrange", "k", "1", "x"},
-                          Command{"incr", "n"}, Command{"decr", "n"},
-                          Command{"incrby", "n", "5"}, Command{"decrby", "n", "2"},
-                          Command{"SET", "f", "1.5", "KEEPTTL"},
+                          Command{"incr", "n"}, Command{"decr", "n"}, Command{"incrby", "n", "5"},
+                          Command{"decrby", "n", "2"}, Command{"SET", "f", "1.5", "KEEPTTL"},
                           Command{"SET", "f", "1.75", "KEEPTTL"}));
 }
 
