@@ -506,15 +506,16 @@ void CmdBitCount(CmdArgs args, CommandContext& ctx) {
     if (!ParseInt64(args[2], &start) || !ParseInt64(args[3], &end)) {
       return ctx.rb().SendError(errors::kNotInteger);
     }
+    // Two negative indexes in the wrong order mean an empty range, even when clamping both to
+    // the start of the string would have made them meet. Redis answers this before it reads the
+    // unit, so even a malformed unit gets 0.
+    if (start < 0 && end < 0 && start > end) return ctx.rb().SendLong(0);
     bool in_bits = false;
     if (args.size() == 5) {
       std::optional<bool> unit = ParseBitUnit(args[4]);
       if (!unit) return ctx.rb().SendError(errors::kSyntax);
       in_bits = *unit;
     }
-    // Two negative indexes in the wrong order mean an empty range, even when clamping both to
-    // the start of the string would have made them meet.
-    if (start < 0 && end < 0 && start > end) return ctx.rb().SendLong(0);
     span = NormalizeRange(start, end, s->size(), in_bits);
   } else {
     return ctx.rb().SendError(errors::kSyntax);

@@ -174,7 +174,7 @@ uint64_t NextCursor(uint64_t v, uint64_t mask) {
 
 uint64_t KeyTable::Scan(uint64_t v, const std::function<void(Entry*)>& fn) {
   if (size() == 0) return 0;
-  auto visit = [&](std::vector<Entry*>& table, uint64_t idx) {
+  auto visit = [&](BucketArray& table, uint64_t idx) {
     for (Entry* e = table[idx]; e != nullptr;) {
       Entry* next = e->next();  // fn may not unlink, but read next first anyway
       fn(e);

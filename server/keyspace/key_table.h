@@ -9,7 +9,9 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
+#include <new>
 #include <string_view>
 #include <vector>
 
@@ -17,6 +19,49 @@
 #include "server/keyspace/entry.h"
 
 namespace keyward {
+
+// A zeroed array of bucket heads. calloc rather than std::vector: a large table comes straight
+// from the kernel's zero pages, so growing to millions of buckets costs no memset pass (which
+// would stall the event loop for milliseconds).
+class BucketArray {
+ public:
+  BucketArray() = default;
+  ~BucketArray() { std::free(data_); }
+  BucketArray(BucketArray&& o) noexcept : data_(o.data_), size_(o.size_) {
+    o.data_ = nullptr;
+    o.size_ = 0;
+  }
+  BucketArray& operator=(BucketArray&& o) noexcept {
+    if (this != &o) {
+      std::free(data_);
+      data_ = o.data_;
+      size_ = o.size_;
+      o.data_ = nullptr;
+      o.size_ = 0;
+    }
+    return *this;
+  }
+  void assign(size_t n, std::nullptr_t) {
+    std::free(data_);
+    data_ = static_cast<Entry**>(std::calloc(n, sizeof(Entry*)));
+    if (data_ == nullptr && n != 0) throw std::bad_alloc();
+    size_ = n;
+  }
+  void clear() { *this = BucketArray(); }
+  size_t size() const { return size_; }
+  size_t capacity() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  Entry*& operator[](size_t i) { return data_[i]; }
+  Entry* const& operator[](size_t i) const { return data_[i]; }
+  Entry** begin() { return data_; }
+  Entry** end() { return data_ + size_; }
+  Entry* const* begin() const { return data_; }
+  Entry* const* end() const { return data_ + size_; }
+
+ private:
+  Entry** data_ = nullptr;
+  size_t size_ = 0;
+};
 
 class KeyTable {
  public:
@@ -77,7 +122,7 @@ class KeyTable {
   }
 
   uint64_t seed_;
-  std::vector<Entry*> buckets_[2];
+  BucketArray buckets_[2];
   size_t used_[2] = {0, 0};
   int64_t rehash_idx_ = -1;  // -1: not rehashing; else the next bucket of table 0 to move
 };

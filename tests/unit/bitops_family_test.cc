@@ -249,6 +249,9 @@ TEST_F(BitopsFamilyTest, BitCountErrors) {
   EXPECT_THAT(Run({"bitcount", "k", "0"}), ErrorIs(kSyntaxErr));
   EXPECT_THAT(Run({"bitcount", "k", "0", "1", "bit", "x"}), ErrorIs(kSyntaxErr));
   EXPECT_THAT(Run({"bitcount", "k", "0", "1", "bad"}), ErrorIs(kSyntaxErr));
+  // Reversed negative indexes answer 0 before the unit is read.
+  EXPECT_EQ(Run({"bitcount", "k", "-1", "-2", "bad"}), 0);
+  EXPECT_THAT(Run({"bitcount", "k", "-2", "-1", "bad"}), ErrorIs(kSyntaxErr));
   EXPECT_THAT(Run({"bitcount", "k", "a", "b"}), ErrorIs(kNotIntegerErr));
   EXPECT_THAT(Run({"bitcount", "k", "0", "b", "bad"}), ErrorIs(kNotIntegerErr));
   for (const char* bad : {"-0", "+1", " 1", "1.0", "9223372036854775808"}) {

@@ -23,11 +23,11 @@ class Entries {
     all_.push_back(Entry::NewString(key, "v", deadline));
     return all_.back();
   }
-  // Rebuilds `e` at another address, as Database::Replace does (WithExpire keeps the value).
+  // Rebuilds `e` at another address, as Database::Replace does (WithExpire takes the value).
+  // The caller frees the old shell once the heap has heard of the move.
   Entry* Rebuild(Entry* e) {
     Entry* copy = Entry::WithExpire(e, e->expire_ms());
     std::replace(all_.begin(), all_.end(), e, copy);
-    Entry::FreeShell(e);
     return copy;
   }
 
@@ -143,6 +143,7 @@ TEST(ExpireHeapTest, MovedEntryKeepsItsPlace) {
   uint32_t index = old->heap_index();
   Entry* rebuilt = entries.Rebuild(old);
   heap.Moved(old, rebuilt);
+  Entry::FreeShell(old);
   members[7] = rebuilt;
   EXPECT_EQ(rebuilt->heap_index(), index);
   ExpectConsistent(heap, members);
