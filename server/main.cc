@@ -1,4 +1,5 @@
 // keyward-server [config-file] [--option value ...], like redis-server.
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -32,6 +33,26 @@ void Usage() {
                "       ./keyward-server /etc/myredis.conf --loglevel verbose\n");
 }
 
+// Redis marks levels with one character: '.' debug, '-' verbose, '*' notice, '#' warning.
+// spdlog's trace/debug/info/warn stand for Redis's debug/verbose/notice/warning.
+class RedisLevelFlag : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    char mark = '#';
+    switch (msg.level) {
+      case spdlog::level::trace: mark = '.'; break;
+      case spdlog::level::debug: mark = '-'; break;
+      case spdlog::level::info: mark = '*'; break;
+      default: break;
+    }
+    dest.push_back(mark);
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<RedisLevelFlag>();
+  }
+};
+
 void SetupLogging(const keyward::ServerSettings& s) {
   std::shared_ptr<spdlog::logger> logger;
   if (s.logfile.empty()) {
@@ -40,9 +61,12 @@ void SetupLogging(const keyward::ServerSettings& s) {
     logger = spdlog::basic_logger_mt("keyward", s.logfile);
   }
   // Redis's log line: "<pid>:M 21 Nov 2026 05:24:29.123 * message"
-  logger->set_pattern(std::to_string(getpid()) + ":M %d %b %Y %H:%M:%S.%e %^%L%$ %v");
+  auto formatter = std::make_unique<spdlog::pattern_formatter>();
+  formatter->add_flag<RedisLevelFlag>('*').set_pattern(std::to_string(getpid()) +
+                                                        ":M %d %b %Y %H:%M:%S.%e %* %v");
+  logger->set_formatter(std::move(formatter));
   switch (static_cast<LogLevel>(s.loglevel)) {
-    case LogLevel::kDebug: logger->set_level(spdlog::level::debug); break;
+    case LogLevel::kDebug: logger->set_level(spdlog::level::trace); break;
     case LogLevel::kVerbose: logger->set_level(spdlog::level::debug); break;
     case LogLevel::kNotice: logger->set_level(spdlog::level::info); break;
     case LogLevel::kWarning: logger->set_level(spdlog::level::warn); break;
@@ -104,23 +128,39 @@ int main(int argc, char** argv) {
   auto factory = [&server](keyward::net::Transport& t) { return server.NewSession(t); };
   keyward::net::ListenOptions options{static_cast<int>(settings.tcp_backlog),
                                       static_cast<int>(settings.tcp_keepalive)};
-  bool listening = false;
-  if (settings.port != 0) {
+  // Listens on every bind address; false if a mandatory one failed.
+  auto listen_tcp = [&](int64_t port) {
+    if (port == 0) return true;
     for (const std::string& raw : settings.bind) {
       // A leading '-' marks an address whose bind failure is not fatal (Redis 7).
       bool optional = !raw.empty() && raw[0] == '-';
       std::string host_addr = optional ? raw.substr(1) : raw;
-      auto ec = loop.ListenTcp(host_addr, static_cast<int>(settings.port), options, factory);
-      if (ec) {
-        if (optional) continue;
-        spdlog::warn("Warning: Could not create server TCP listening socket {}:{}: {}", host_addr,
-                     settings.port, ec.message());
-        spdlog::error("Failed listening on port {} (TCP), aborting.", settings.port);
-        return 1;
+      auto ec = loop.ListenTcp(host_addr, static_cast<int>(port), options, factory);
+      if (ec && !optional) {
+        spdlog::warn("Warning: Could not create server TCP listening socket {}:{}: {}",
+                     host_addr, port, ec.message());
+        return false;
       }
-      listening = true;
     }
+    return true;
+  };
+  if (!listen_tcp(settings.port)) {
+    spdlog::error("Failed listening on port {} (TCP), aborting.", settings.port);
+    return 1;
   }
+  bool listening = settings.port != 0;
+  int64_t listening_port = settings.port;
+  // CONFIG SET port: listen on the new port, or go back to the old one if that fails.
+  settings.on_port_change = [&]() -> std::optional<std::string> {
+    loop.CloseTcpListeners();
+    if (listen_tcp(settings.port)) {
+      listening_port = settings.port;
+      return std::nullopt;
+    }
+    loop.CloseTcpListeners();
+    listen_tcp(listening_port);
+    return std::string("Unable to listen on this port. Check server logs.");
+  };
   if (!settings.unixsocket.empty()) {
     auto ec = loop.ListenUnix(settings.unixsocket, static_cast<int>(settings.unixsocketperm),
                               options, factory);

@@ -210,6 +210,8 @@ void Server::Dispatch(Client& c, CmdArgs args) {
     if (cmd != nullptr) cmd->stats().rejected_calls++;
     return;
   }
+  // CLIENT LIST shows the command as the client's current one from here on, held or not.
+  c.last_command = cmd->full_name();
   if (paused_for(*cmd)) {
     // Hold the client: the command stays in its buffer until the pause ends.
     c.flags |= Client::kPaused;
@@ -223,15 +225,17 @@ void Server::Dispatch(Client& c, CmdArgs args) {
 void Server::Call(Client& c, const CommandSpec& cmd, CmdArgs args) {
   std::string& out = c.transport()->output();
   size_t before = out.size();
-  if (!monitors_.empty() && !cmd.has(CO::kSkipMonitor) && !cmd.has(CO::kAdmin)) {
-    FeedMonitors(c, args);
-  }
   c.last_command = cmd.full_name();  // CLIENT LIST shows the running command as cmd=
   CommandContext ctx(*this, c, cmd);
   int64_t start = clock_->MonotonicUs();
   cmd.handler()(args, ctx);
   int64_t duration = clock_->MonotonicUs() - start;
 
+  // Monitors see the command after it ran, with the database it ran in (SELECT shows the new
+  // one), as in Redis.
+  if (!monitors_.empty() && !cmd.has(CO::kSkipMonitor) && !cmd.has(CO::kAdmin)) {
+    FeedMonitors(c, cmd, args);
+  }
   cmd.stats().calls++;
   cmd.stats().usec += static_cast<uint64_t>(duration);
   stats_.total_commands_processed++;
@@ -275,7 +279,17 @@ void Server::Call(Client& c, const CommandSpec& cmd, CmdArgs args) {
   stats_.total_net_output_bytes += out.size() - before;
 }
 
-void Server::FeedMonitors(Client& c, CmdArgs args) {
+void Server::FeedMonitors(Client& c, const CommandSpec& cmd, CmdArgs args) {
+  // Secrets never reach a monitor: AUTH's arguments and HELLO's AUTH user and password.
+  auto redacted = [&](size_t i) {
+    if (cmd.full_name() == "auth") return i >= 1;
+    if (cmd.full_name() == "hello") {
+      for (size_t j = 2; j + 2 < args.size(); j++) {
+        if (EqualsIgnoreCase(args[j], "AUTH")) return i == j + 1 || i == j + 2;
+      }
+    }
+    return false;
+  };
   // +1339518083.107412 [0 127.0.0.1:60866] "keys" "*"
   char head[96];
   int64_t us = clock_->NowUs();
@@ -284,7 +298,8 @@ void Server::FeedMonitors(Client& c, CmdArgs args) {
   std::snprintf(head, sizeof(head), "+%lld.%06lld [%d ", static_cast<long long>(us / 1000000),
                 static_cast<long long>(us % 1000000), c.db);
   std::string line = head + peer + "]";
-  for (auto a : args) {
+  for (size_t i = 0; i < args.size(); i++) {
+    std::string_view a = redacted(i) ? std::string_view("(redacted)") : args[i];
     line += " \"";
     for (unsigned char ch : a) {
       switch (ch) {

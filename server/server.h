@@ -142,7 +142,7 @@ class Server : public KeyspaceListener {
  private:
   void RegisterCommands();
   void Call(Client& c, const CommandSpec& cmd, CmdArgs args);
-  void FeedMonitors(Client& c, CmdArgs args);
+  void FeedMonitors(Client& c, const CommandSpec& cmd, CmdArgs args);
   void AddSlowlog(Client& c, CmdArgs args, int64_t duration_us);
   bool RejectCommand(Client& c, const CommandSpec* cmd, CmdArgs args);
   void ResumePaused();

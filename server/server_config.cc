@@ -2,6 +2,7 @@
 // Keyward does not implement are unknown here, so a config file using them is refused with
 // Redis's "Bad directive" error instead of being silently ignored; a few are accepted only with
 // the value that describes what Keyward actually does (AddFixed).
+#include <algorithm>
 #include <climits>
 
 #include "server/server.h"
@@ -21,7 +22,9 @@ std::string Join(const std::vector<std::string>& v) {
 void Server::DeclareOptions(Config& config, ServerSettings& s) {
   constexpr uint32_t kImmutable = Config::kImmutable;
   // Network.
-  config.AddInt("port", &s.port, 0, 65535, 6379, kImmutable);
+  config.AddInt("port", &s.port, 0, 65535, 6379, 0, [&s]() -> std::optional<std::string> {
+    return s.on_port_change ? s.on_port_change() : std::nullopt;
+  });
   config.Add({"bind", "", Config::kMultiArg | kImmutable,
               [&s](const std::vector<std::string>& values) -> std::optional<std::string> {
                 if (values.size() > 16) return std::string("Too many bind addresses specified.");
@@ -50,7 +53,7 @@ void Server::DeclareOptions(Config& config, ServerSettings& s) {
   config.AddInt("tcp-backlog", &s.tcp_backlog, 0, INT_MAX, 511, kImmutable);
   config.AddInt("tcp-keepalive", &s.tcp_keepalive, 0, INT_MAX, 300);
   config.AddInt("timeout", &s.timeout, 0, INT_MAX, 0);
-  config.AddInt("maxclients", &s.maxclients, 1, INT_MAX, 10000);
+  config.AddInt("maxclients", &s.maxclients, 1, UINT_MAX, 10000);
   config.AddBool("protected-mode", &s.protected_mode, true);
   config.AddString("requirepass", &s.requirepass, "", Config::kSensitive);
   // Protocol limits.
@@ -64,7 +67,10 @@ void Server::DeclareOptions(Config& config, ServerSettings& s) {
   config.AddBool("lazyfree-lazy-user-del", &s.lazyfree_lazy_user_del, false);
   config.AddInt("active-expire-effort", &s.active_expire_effort, 1, 10, 1);
   // Server.
-  config.AddInt("hz", &s.hz, 1, 500, 10);
+  config.AddInt("hz", &s.hz, 0, INT_MAX, 10, 0, [&s]() -> std::optional<std::string> {
+    s.hz = std::clamp<int64_t>(s.hz, 1, 500);
+    return std::nullopt;
+  });
   config.AddBool("dynamic-hz", &s.dynamic_hz, true);
   config.AddEnum("loglevel", &s.loglevel, {"debug", "verbose", "notice", "warning"}, 2);
   config.AddString("logfile", &s.logfile, "", kImmutable);

@@ -180,14 +180,12 @@ bool SignedOverflow(int64_t value, int64_t incr, int bits, Overflow ow, int64_t*
     }
     *limit = static_cast<int64_t>(c);
   };
-  if (value > max || (bits != 64 && incr > maxincr) ||
-      (value >= 0 && incr > 0 && incr > maxincr)) {
+  if (value > max || (bits != 64 && incr > maxincr) || (value >= 0 && incr > 0 && incr > maxincr)) {
     if (ow == Overflow::kWrap) wrap();
     if (ow == Overflow::kSat) *limit = max;
     return true;
   }
-  if (value < min || (bits != 64 && incr < minincr) ||
-      (value < 0 && incr < 0 && incr < minincr)) {
+  if (value < min || (bits != 64 && incr < minincr) || (value < 0 && incr < 0 && incr < minincr)) {
     if (ow == Overflow::kWrap) wrap();
     if (ow == Overflow::kSat) *limit = min;
     return true;
@@ -278,8 +276,8 @@ Result<BitWriteTarget> OpStringForBitWrite(Database& db, std::string_view key, u
   Entry* e = *found;
   if (!e->has_raw_string()) {
     // int and embstr values live inside the entry: move the value to a growable buffer.
-    e = db.Replace(e, Entry::NewStringWithEncoding(key, e->string_value(), Encoding::kRaw,
-                                                   e->expire_ms()));
+    e = db.Replace(
+        e, Entry::NewStringWithEncoding(key, e->string_value(), Encoding::kRaw, e->expire_ms()));
   }
   std::string* s = e->raw_string();
   bool grown = s->size() < needed;
@@ -402,8 +400,8 @@ std::optional<int64_t> ApplyFieldWrite(std::string& s, const FieldOp& op, bool* 
     return incr ? new_value : old_value;
   }
   uint64_t old_value = GetUnsignedField(s, op.offset, op.bits);
-  uint64_t new_value = incr ? old_value + static_cast<uint64_t>(op.value)
-                            : static_cast<uint64_t>(op.value);
+  uint64_t new_value =
+      incr ? old_value + static_cast<uint64_t>(op.value) : static_cast<uint64_t>(op.value);
   uint64_t limit = 0;
   bool overflow = incr ? UnsignedOverflow(old_value, op.value, op.bits, op.overflow, &limit)
                        : UnsignedOverflow(new_value, 0, op.bits, op.overflow, &limit);
@@ -668,6 +666,8 @@ void CmdBitfieldRo(CmdArgs args, CommandContext& ctx) { BitfieldGeneric(args, ct
 
 void RegisterBitopsFamily(CommandRegistry& r) {
   constexpr uint64_t kBitmap = Acl::kBitmap;
+  // One row per command reads better than one argument per line.
+  // clang-format off
   r << CommandSpec{"setbit", 4, CO::kWrite | CO::kDenyOom, 1, 1, 1, kBitmap, CmdSetBit,
                    {"Sets or clears the bit at offset in the string value stored at key", "2.2.0",
                     "bitmap", "O(1)", "key offset value"}}
@@ -693,6 +693,7 @@ void RegisterBitopsFamily(CommandRegistry& r) {
                     "of BITFIELD",
                     "6.0.0", "bitmap", "O(1) for each subcommand specified",
                     "key [GET encoding offset ...]"}};
+  // clang-format on
 }
 
 }  // namespace keyward

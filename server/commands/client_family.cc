@@ -19,6 +19,7 @@ std::string DescribeClient(Server& server, Client& c) {
   if (c.has(Client::kCloseAfterReply)) flags += 'c';
   if (c.has(Client::kUnixSocket)) flags += 'U';
   if (c.has(Client::kNoEvict)) flags += 'e';
+  if (c.has(Client::kPaused)) flags += 'b';  // held by CLIENT PAUSE: Redis shows it blocked
   if (flags.empty()) flags = "N";
   int64_t now = server.now_ms();
   size_t qbuf = c.transport()->buffered_input();
@@ -102,8 +103,9 @@ void CmdClientKill(CmdArgs args, CommandContext& ctx) {
     // Old form: kill by address, reply OK or an error.
     for (Client* c : server.clients()) {
       if (c->transport()->peer_address() == args[2]) {
+        ctx.rb().SendOk();  // the reply goes out before a self-kill closes the connection
         server.CloseClient(*c, c == &self);
-        return ctx.rb().SendOk();
+        return;
       }
     }
     return ctx.rb().SendError(errors::kNoSuchClient);
@@ -153,8 +155,8 @@ void CmdClientKill(CmdArgs args, CommandContext& ctx) {
     if (c == &self && skipme) continue;
     victims.push_back(c);
   }
-  for (Client* c : victims) server.CloseClient(*c, c == &self);
   ctx.rb().SendLong(static_cast<int64_t>(victims.size()));
+  for (Client* c : victims) server.CloseClient(*c, c == &self);
 }
 
 // CLIENT PAUSE timeout [WRITE|ALL]
@@ -206,11 +208,15 @@ void CmdClientNoEvict(CmdArgs args, CommandContext& ctx) {
   ctx.rb().SendOk();
 }
 
+void CmdClientGetRedir(CmdArgs args, CommandContext& ctx) { ctx.rb().SendLong(-1); }
+
 void CmdClientHelp(CmdArgs args, CommandContext& ctx) {
   static constexpr std::string_view kLines[] = {
       "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "GETNAME",
       "    Return the name of the current connection.",
+      "GETREDIR",
+      "    Return the client ID we are redirecting to when tracking is enabled.",
       "ID",
       "    Return the ID of the current connection.",
       "INFO",
@@ -246,7 +252,7 @@ void CmdClientHelp(CmdArgs args, CommandContext& ctx) {
       "NO-EVICT (ON|OFF)",
       "    Protect current client connection from eviction.",
       "HELP",
-      "    Print this help.",
+      "    Prints this help.",
   };
   ctx.rb().StartArray(std::size(kLines));
   for (auto l : kLines) ctx.rb().SendSimple(l);
@@ -257,7 +263,7 @@ void CmdClientHelp(CmdArgs args, CommandContext& ctx) {
 void RegisterClientFamily(CommandRegistry& r) {
   constexpr uint32_t kBase = CO::kNoScript | CO::kLoading | CO::kStale;
   constexpr uint64_t kConn = Acl::kConnection;
-  CommandSpec client{"client", -2, kBase, 0, 0, 0, kConn, nullptr,
+  CommandSpec client{"client", -2, 0, 0, 0, 0, 0, nullptr,
                      {"A container for client connection commands", "2.4.0", "connection",
                       "Depends on subcommand.", ""}};
   client
@@ -291,6 +297,9 @@ void RegisterClientFamily(CommandRegistry& r) {
       .AddSubcommand({"no-evict", 3, CO::kAdmin | kBase, 0, 0, 0, kConn, CmdClientNoEvict,
                       {"Set client eviction mode for the current connection", "7.0.0",
                        "connection", "O(1)", "ON|OFF"}})
+      .AddSubcommand({"getredir", 2, kBase, 0, 0, 0, kConn, CmdClientGetRedir,
+                      {"Get tracking notifications redirection client ID if any", "6.0.0",
+                       "connection", "O(1)", ""}})
       .AddSubcommand({"help", 2, CO::kLoading | CO::kStale, 0, 0, 0, kConn, CmdClientHelp,
                       {"Show helpful text about the different subcommands", "5.0.0", "connection",
                        "O(1)", ""}});

@@ -111,7 +111,7 @@ void CmdCommandInfo(CmdArgs args, CommandContext& ctx) {
   for (size_t j = 2; j < args.size(); j++) {
     const CommandSpec* cmd = Lookup(registry, args[j]);
     if (cmd == nullptr) {
-      ctx.rb().SendNullArray();
+      ctx.rb().SendNull();
     } else {
       SendCommandInfo(ctx.rb(), *cmd);
     }
@@ -207,7 +207,7 @@ void CmdCommandHelp(CmdArgs args, CommandContext& ctx) {
       "GETKEYSANDFLAGS <full-command>",
       "    Return the keys and the access flags from a full Redis command.",
       "HELP",
-      "    Print this help.",
+      "    Prints this help.",
   };
   ctx.rb().StartArray(std::size(kLines));
   for (auto l : kLines) ctx.rb().SendSimple(l);
@@ -238,7 +238,7 @@ void RegisterIntrospectionFamily(CommandRegistry& r) {
                       {"Get an array of Redis command names", "7.0.0", "server",
                        "O(N) where N is the total number of Redis commands",
                        "[FILTERBY MODULE module-name|ACLCAT category|PATTERN pattern]"}})
-      .AddSubcommand({"getkeys", -3, kFlags, 0, 0, 0, kConn, CmdCommandGetKeys,
+      .AddSubcommand({"getkeys", -4, kFlags, 0, 0, 0, kConn, CmdCommandGetKeys,
                       {"Extract keys given a full Redis command", "2.8.13", "server",
                        "O(N) where N is the number of arguments to the command", "command [arg ...]"}})
       .AddSubcommand({"help", 2, kFlags, 0, 0, 0, kConn, CmdCommandHelp,

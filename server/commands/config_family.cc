@@ -21,7 +21,7 @@ void CmdConfigGet(CmdArgs args, CommandContext& ctx) {
 
 void CmdConfigSet(CmdArgs args, CommandContext& ctx) {
   if (args.size() % 2 != 0) {
-    return ctx.rb().SendError(errors::WrongArgs("config|set"));
+    return ctx.rb().SendError(errors::kSyntax);
   }
   std::vector<std::pair<std::string, std::string>> pairs;
   for (size_t j = 2; j < args.size(); j += 2) pairs.emplace_back(args[j], args[j + 1]);
@@ -52,7 +52,7 @@ void CmdConfigHelp(CmdArgs args, CommandContext& ctx) {
       "REWRITE",
       "    Rewrite the configuration file.",
       "HELP",
-      "    Print this help.",
+      "    Prints this help.",
   };
   ctx.rb().StartArray(std::size(kLines));
   for (auto l : kLines) ctx.rb().SendSimple(l);
@@ -70,7 +70,7 @@ void RegisterConfigFamily(CommandRegistry& r) {
                       {"Get the values of configuration parameters", "2.0.0", "server",
                        "O(N) when N is the number of configuration parameters provided",
                        "parameter [parameter ...]"}})
-      .AddSubcommand({"set", -4, kAdmin | CO::kMayReplicate, 0, 0, 0, 0, CmdConfigSet,
+      .AddSubcommand({"set", -4, kAdmin, 0, 0, 0, 0, CmdConfigSet,
                       {"Set configuration parameters to the given values", "2.0.0", "server",
                        "O(N) when N is the number of configuration parameters provided",
                        "parameter value [parameter value ...]"}})

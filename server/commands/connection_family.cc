@@ -52,9 +52,8 @@ void CmdAuth(CmdArgs args, CommandContext& ctx) {
 
 void CmdSelect(CmdArgs args, CommandContext& ctx) {
   int64_t index;
-  if (!ParseInt64(args[1], &index) || index < INT32_MIN || index > INT32_MAX) {
-    return ctx.rb().SendError(errors::kNotInteger);
-  }
+  if (!ParseInt64(args[1], &index)) return ctx.rb().SendError(errors::kNotInteger);
+  if (index < INT32_MIN || index > INT32_MAX) return ctx.rb().SendError(errors::kIntOutOfRange);
   if (index < 0 || index >= ctx.server().keyspace().db_count()) {
     return ctx.rb().SendError(errors::kDbIndexOutOfRange);
   }
@@ -97,7 +96,7 @@ void CmdHello(CmdArgs args, CommandContext& ctx) {
   if (!c.authenticated) {
     return ctx.rb().SendError(
         "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
-        "<proto> AUTH <user> <pass> option can be used to authenticate the client and select the "
+        "AUTH <user> <pass> option can be used to authenticate the client and select the "
         "RESP protocol version at the same time");
   }
   if (has_name) {
@@ -146,7 +145,7 @@ void RegisterConnectionFamily(CommandRegistry& r) {
   constexpr uint64_t kConn = Acl::kConnection;
   r << CommandSpec{"ping", -1, CO::kFast | CO::kSentinel, 0, 0, 0, kConn, CmdPing,
                    {"Ping the server", "1.0.0", "connection", "O(1)", "[message]"}}
-    << CommandSpec{"echo", 2, CO::kFast, 0, 0, 0, kConn, CmdEcho,
+    << CommandSpec{"echo", 2, CO::kFast | CO::kLoading | CO::kStale, 0, 0, 0, kConn, CmdEcho,
                    {"Echo the given string", "1.0.0", "connection", "O(1)", "message"}}
     << CommandSpec{"quit", -1,
                    CO::kAllowBusy | CO::kNoAuth | CO::kNoScript | CO::kLoading | CO::kStale |

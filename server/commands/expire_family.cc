@@ -201,6 +201,7 @@ void RegisterExpireFamily(CommandRegistry& r) {
   constexpr uint32_t kWriteFast = CO::kWrite | CO::kFast;
   constexpr uint32_t kReadFast = CO::kReadOnly | CO::kFast;
   constexpr uint64_t kKs = Acl::kKeyspace;
+  // clang-format off
   r << CommandSpec{"expire", -3, kWriteFast, 1, 1, 1, kKs, CmdExpire,
                    {"Set a key's time to live in seconds", "1.0.0", "generic", "O(1)",
                     "key seconds [NX|XX|GT|LT]"}}
@@ -227,6 +228,7 @@ void RegisterExpireFamily(CommandRegistry& r) {
                     "key"}}
     << CommandSpec{"persist", 2, kWriteFast, 1, 1, 1, kKs, CmdPersist,
                    {"Remove the expiration from a key", "2.2.0", "generic", "O(1)", "key"}};
+  // clang-format on
 }
 
 }  // namespace keyward

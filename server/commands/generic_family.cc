@@ -40,10 +40,19 @@ Entry* LookupRead(CommandContext& ctx, Database& db, std::string_view key, Looku
   return e;
 }
 
-// getIntFromObjectOrReply: a strict integer that fits in a C int.
-bool ParseIntArg(std::string_view s, int* out) {
+// Redis's getIntFromObjectOrReply: a strict integer that fits in a C int. The error, if any,
+// is `msg`, or else the generic one (not an integer / not in int range).
+bool ParseIntArgOrReply(CommandContext& ctx, std::string_view s, int* out,
+                        std::string_view msg = {}) {
   int64_t v;
-  if (!ParseInt64(s, &v) || v < INT_MIN || v > INT_MAX) return false;
+  if (!ParseInt64(s, &v)) {
+    ctx.rb().SendError(msg.empty() ? errors::kNotInteger : msg);
+    return false;
+  }
+  if (v < INT_MIN || v > INT_MAX) {
+    ctx.rb().SendError(msg.empty() ? errors::kIntOutOfRange : msg);
+    return false;
+  }
   *out = static_cast<int>(v);
   return true;
 }
@@ -78,8 +87,8 @@ bool SharesIntegers(CommandContext& ctx) {
   auto maxmemory = ConfigValue(ctx, "maxmemory");
   if (!maxmemory || *maxmemory == "0") return true;
   auto policy = ConfigValue(ctx, "maxmemory-policy");
-  return !policy || (policy->find("lru") == std::string::npos &&
-                     policy->find("lfu") == std::string::npos);
+  return !policy ||
+         (policy->find("lru") == std::string::npos && policy->find("lfu") == std::string::npos);
 }
 
 // Redis's lazyfreeGetFreeEffort: only values made of many allocations are worth handing to the
@@ -225,7 +234,7 @@ bool OpMove(Database& src, Database& dst, std::string_view key) {
 void CmdMove(CmdArgs args, CommandContext& ctx) {
   Keyspace& keyspace = ctx.server().keyspace();
   int index;
-  if (!ParseIntArg(args[2], &index)) return ctx.rb().SendError(errors::kNotInteger);
+  if (!ParseIntArgOrReply(ctx, args[2], &index)) return;
   if (index < 0 || index >= keyspace.db_count()) {
     return ctx.rb().SendError(errors::kDbIndexOutOfRange);
   }
@@ -253,7 +262,7 @@ void CmdCopy(CmdArgs args, CommandContext& ctx) {
       replace = true;
     } else if (EqualsIgnoreCase(args[i], "db") && more >= 1) {
       int index;
-      if (!ParseIntArg(args[i + 1], &index)) return ctx.rb().SendError(errors::kNotInteger);
+      if (!ParseIntArgOrReply(ctx, args[i + 1], &index)) return;
       if (index < 0 || index >= keyspace.db_count()) {
         return ctx.rb().SendError(errors::kDbIndexOutOfRange);
       }
@@ -402,8 +411,8 @@ void CmdFlushAll(CmdArgs args, CommandContext& ctx) {
 void CmdSwapDb(CmdArgs args, CommandContext& ctx) {
   Keyspace& keyspace = ctx.server().keyspace();
   int a, b;
-  if (!ParseIntArg(args[1], &a)) return ctx.rb().SendError(errors::kInvalidFirstDbIndex);
-  if (!ParseIntArg(args[2], &b)) return ctx.rb().SendError(errors::kInvalidSecondDbIndex);
+  if (!ParseIntArgOrReply(ctx, args[1], &a, errors::kInvalidFirstDbIndex)) return;
+  if (!ParseIntArgOrReply(ctx, args[2], &b, errors::kInvalidSecondDbIndex)) return;
   if (a < 0 || a >= keyspace.db_count() || b < 0 || b >= keyspace.db_count()) {
     return ctx.rb().SendError(errors::kDbIndexOutOfRange);
   }
@@ -488,6 +497,7 @@ void CmdObjectHelp(CmdArgs args, CommandContext& ctx) {
 void RegisterGenericFamily(CommandRegistry& r) {
   constexpr uint64_t kKs = Acl::kKeyspace;
   constexpr uint64_t kKsDangerous = Acl::kKeyspace | Acl::kDangerous;
+  // clang-format off
   r << CommandSpec{"del", -2, CO::kWrite, 1, -1, 1, kKs, CmdDel,
                    {"Delete a key", "1.0.0", "generic",
                     "O(N) where N is the number of keys that will be removed.", "key [key ...]"}}
@@ -563,6 +573,7 @@ void RegisterGenericFamily(CommandRegistry& r) {
                       {"Show helpful text about the different subcommands", "6.2.0", "generic",
                        "O(1)", ""}});
   r << std::move(object);
+  // clang-format on
 }
 
 }  // namespace keyward

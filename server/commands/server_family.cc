@@ -379,7 +379,7 @@ void CmdSlowlogHelp(CmdArgs args, CommandContext& ctx) {
       "RESET",
       "    Reset the slowlog.",
       "HELP",
-      "    Print this help.",
+      "    Prints this help.",
   };
   ctx.rb().StartArray(std::size(kLines));
   for (auto l : kLines) ctx.rb().SendSimple(l);
@@ -443,7 +443,7 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
         "SLEEP <seconds>",
         "    Stop the server for <seconds>. Decimals allowed.",
         "HELP",
-        "    Print this help.",
+        "    Prints this help.",
     };
     ctx.rb().StartArray(std::size(kLines));
     for (auto l : kLines) ctx.rb().SendSimple(l);

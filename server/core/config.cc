@@ -46,6 +46,12 @@ std::string Quote(std::string_view s) {
   return out + "\"";
 }
 
+// sdscatrepr: always quoted.
+std::string QuoteAlways(std::string_view s) {
+  std::string q = Quote(s);
+  return q.size() > 0 && q[0] == '"' ? q : "\"" + q + "\"";
+}
+
 std::string Join(const std::vector<std::string>& values) {
   std::string out;
   for (size_t i = 0; i < values.size(); i++) {
@@ -250,8 +256,9 @@ void Config::ApplyLine(const std::vector<std::string>& argv, int line_no, const 
     return;
   }
   Option* o = Find(argv[0]);
-  if (o == nullptr || argv.size() < 2 || (!(o->flags & kMultiArg) && argv.size() != 2)) {
-    fail("Bad directive or wrong number of arguments");
+  if (o == nullptr) fail("Bad directive or wrong number of arguments");
+  if (argv.size() < 2 || (!(o->flags & kMultiArg) && argv.size() != 2)) {
+    fail("wrong number of arguments");
   }
   std::vector<std::string> values(argv.begin() + 1, argv.end());
   if (auto err = o->set(values)) fail(*err);
@@ -301,7 +308,7 @@ void Config::LoadArgs(int argc, char** argv) {
     if (path == "-") {
       std::stringstream ss;
       ss << std::cin.rdbuf();
-      text += ss.str() + "\n";
+      text += ss.str();
     } else {
       char resolved[PATH_MAX];
       config_file_ = realpath(path.c_str(), resolved) ? resolved : path;
@@ -312,7 +319,7 @@ void Config::LoadArgs(int argc, char** argv) {
       }
       std::stringstream ss;
       ss << in.rdbuf();
-      text += ss.str() + "\n";
+      text += ss.str();
     }
   }
   // "--port 7000 --save ''" becomes the lines "port 7000" and "save ''", as in redis-server.
@@ -323,10 +330,12 @@ void Config::LoadArgs(int argc, char** argv) {
       if (!options.empty()) options += "\n";
       options += std::string(arg.substr(2)) + " ";
     } else {
-      options += Quote(arg) + " ";
+      options += QuoteAlways(arg) + " ";
     }
   }
-  LoadText(text + options, config_file_);
+  // Like redis-server, the options become lines after the file's text and a newline, so an
+  // error in `--port abc` is reported as line 2 of `port "abc"`.
+  LoadText(text + "\n" + options, config_file_);
 }
 
 std::vector<std::pair<std::string, std::string>> Config::Get(
@@ -340,7 +349,7 @@ std::vector<std::pair<std::string, std::string>> Config::Get(
         // An exact name (including an alias) always matches; globs match names only.
         bool exact = EqualsIgnoreCase(p, *name);
         if (exact || (name == &o.name && GlobMatch(p, *name, true))) {
-          out.emplace_back(*name, o.get());
+          out.emplace_back(exact ? p : *name, o.get());
           seen.insert(*name);
           break;
         }

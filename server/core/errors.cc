@@ -9,12 +9,20 @@ std::string UnknownSubcommand(std::string_view container, std::string_view sub) 
          ToUpper(container) + " HELP.";
 }
 
+namespace {
+
+// Redis formats these texts with printf's %s, which stops at a NUL byte.
+std::string_view UpToNul(std::string_view s) { return s.substr(0, s.find('\0')); }
+
+}  // namespace
+
 std::string UnknownCommand(std::string_view name, const std::string_view* args, size_t nargs) {
+  name = UpToNul(name);
   // Redis lists the arguments, quoted, until the list reaches 128 bytes.
   std::string list;
   for (size_t i = 0; i < nargs && list.size() < 128; i++) {
     size_t room = 128 - list.size();
-    list += "'" + std::string(args[i].substr(0, room)) + "' ";
+    list += "'" + std::string(UpToNul(args[i]).substr(0, room)) + "' ";
   }
   return "ERR unknown command '" + std::string(name.substr(0, 128)) +
          "', with args beginning with: " + list;

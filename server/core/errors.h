@@ -66,6 +66,9 @@ inline constexpr std::string_view kGtLtNx = "ERR GT and LT options at the same t
 inline constexpr std::string_view kInvalidCursor = "ERR invalid cursor";
 inline constexpr std::string_view kInvalidFirstDbIndex = "ERR invalid first DB index";
 inline constexpr std::string_view kInvalidSecondDbIndex = "ERR invalid second DB index";
+// getIntFromObjectOrReply with no message of its own (MOVE, COPY DB, SELECT).
+inline constexpr std::string_view kIntOutOfRange =
+    "ERR value is out of range, value must between -2147483648 and 2147483647";
 inline constexpr std::string_view kLfuNotSelected =
     "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that "
     "when switching between policies at runtime LRU and LFU data will take some time to adjust.";

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +45,10 @@ struct ServerSettings {
   int64_t latency_monitor_threshold = 0;
   int enable_debug_command = static_cast<int>(DebugCommand::kNo);
   int64_t busy_reply_threshold = 5000;
+
+  // Set by the process that owns the listeners: re-listens after CONFIG SET port. Returns an
+  // error text to refuse the change (the old port stays).
+  std::function<std::optional<std::string>()> on_port_change;
 };
 
 }  // namespace keyward

@@ -7,6 +7,7 @@
 
 #include <asio.hpp>
 #include <cstring>
+#include <unordered_map>
 #include <vector>
 
 namespace keyward::net {
@@ -33,11 +34,29 @@ bool IsLoopback(const asio::ip::address& addr) {
 }
 
 // One client connection over a TCP or unix stream socket.
+// Connections are owned by the loop's registry from accept until close, not by their pending
+// operations: a connection that is not reading (CLIENT PAUSE) has none and must stay alive.
+class ConnectionRegistry {
+ public:
+  void Add(std::shared_ptr<void> conn) { live_.emplace(conn.get(), std::move(conn)); }
+  std::shared_ptr<void> Remove(void* conn) {
+    auto it = live_.find(conn);
+    if (it == live_.end()) return nullptr;
+    auto owned = std::move(it->second);
+    live_.erase(it);
+    return owned;
+  }
+  void Clear() { live_.clear(); }
+
+ private:
+  std::unordered_map<void*, std::shared_ptr<void>> live_;
+};
+
 template <typename Socket>
 class Connection : public Transport, public std::enable_shared_from_this<Connection<Socket>> {
  public:
-  Connection(Socket socket, std::string unix_path)
-      : socket_(std::move(socket)), unix_path_(std::move(unix_path)) {
+  Connection(Socket socket, std::string unix_path, ConnectionRegistry* registry)
+      : socket_(std::move(socket)), unix_path_(std::move(unix_path)), registry_(registry) {
     std::error_code ec;
     socket_.non_blocking(true, ec);
     if constexpr (std::is_same_v<Socket, asio::ip::tcp::socket>) {
@@ -99,7 +118,14 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
     socket_.shutdown(Socket::shutdown_both, ec);
     socket_.close(ec);
     if (session_) session_->OnClosed();
+    // Drop the registry's reference later: Close may run inside this connection's own call
+    // stack. The posted task keeps the connection alive until then.
+    if (auto self = registry_->Remove(this)) {
+      asio::post(socket_.get_executor(), [self] {});
+    }
   }
+  // While not processing, the connection still reads (so a client that disconnects while
+  // paused is noticed, as in Redis) but leaves the bytes in the buffer.
   void SetReading(bool reading) override {
     bool resumed = reading && !reading_;
     reading_ = reading;
@@ -121,7 +147,7 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
 
  private:
   void ReadMore() {
-    if (closed_ || !reading_ || read_in_progress_) return;
+    if (closed_ || read_in_progress_) return;
     // Keep at least one chunk of free space; compact consumed bytes away first.
     if (buf_.size() - len_ < kReadChunk) {
       if (start_ > 0) {
@@ -159,6 +185,7 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
 
   Socket socket_;
   std::string unix_path_;
+  ConnectionRegistry* registry_;
   std::string peer_, local_;
   bool loopback_ = false;
   std::unique_ptr<Session> session_;
@@ -181,6 +208,7 @@ struct EventLoop::Impl {
   // Handlers that re-arm themselves are owned here, so they live as long as the loop.
   std::vector<std::shared_ptr<std::function<void(std::error_code)>>> ticks;
   std::shared_ptr<std::function<void(std::error_code, int)>> signal_handler;
+  ConnectionRegistry connections;
   int keepalive = 300;
 
   void AcceptTcp(asio::ip::tcp::acceptor* acceptor, SessionFactory factory) {
@@ -196,7 +224,9 @@ struct EventLoop::Impl {
           int interval = std::max(keepalive / 3, 1);
           setsockopt(s.native_handle(), IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval));
         }
-        auto conn = std::make_shared<Connection<asio::ip::tcp::socket>>(std::move(s), "");
+        auto conn =
+            std::make_shared<Connection<asio::ip::tcp::socket>>(std::move(s), "", &connections);
+        connections.Add(conn);
         conn->Start(factory);
       }
       AcceptTcp(acceptor, factory);
@@ -209,8 +239,9 @@ struct EventLoop::Impl {
         [this, acceptor, path, factory](std::error_code ec, asio::local::stream_protocol::socket s) {
           if (ec == asio::error::operation_aborted) return;
           if (!ec) {
-            auto conn =
-                std::make_shared<Connection<asio::local::stream_protocol::socket>>(std::move(s), path);
+            auto conn = std::make_shared<Connection<asio::local::stream_protocol::socket>>(
+                std::move(s), path, &connections);
+            connections.Add(conn);
             conn->Start(factory);
           }
           AcceptUnix(acceptor, path, factory);
@@ -222,6 +253,7 @@ EventLoop::EventLoop() : impl_(std::make_unique<Impl>()) {}
 
 EventLoop::~EventLoop() {
   CloseListeners();
+  impl_->connections.Clear();
   // Destroy pending handlers (and the connections they hold) before the listeners' owners go.
   impl_->io.stop();
 }
@@ -314,6 +346,12 @@ std::error_code EventLoop::ListenUnix(const std::string& path, int perm,
   impl_->unix_acceptors.push_back(std::move(acceptor));
   impl_->unix_paths.push_back(path);
   return {};
+}
+
+void EventLoop::CloseTcpListeners() {
+  std::error_code ec;
+  for (auto& a : impl_->tcp_acceptors) a->close(ec);
+  impl_->tcp_acceptors.clear();
 }
 
 void EventLoop::CloseListeners() {

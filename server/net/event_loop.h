@@ -40,6 +40,7 @@ class EventLoop {
   std::error_code ListenUnix(const std::string& path, int perm, const ListenOptions& options,
                              SessionFactory factory);
   void CloseListeners();
+  void CloseTcpListeners();
   void set_keepalive(int secs);
 
  private:

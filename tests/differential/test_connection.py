@@ -96,12 +96,14 @@ class Connection(DiffCase):
         self.check("CLIENT", "SETNAME", "~!@#$%^&*()_+{}|:<>?")
         self.check("CLIENT", "GETNAME")
 
+    # CLIENT HELP is not compared: Keyward lists only the subcommands it implements (no
+    # TRACKING, CACHING, UNBLOCK yet), so its help is shorter than Redis's by design.
+
     def test_client_misc(self):
         self.check_seq("""
             CLIENT
             CLIENT FOO
             CLIENT foo bar
-            CLIENT HELP
             CLIENT GETREDIR
             CLIENT NO-EVICT on
             CLIENT NO-EVICT off
@@ -205,6 +207,66 @@ class Connection(DiffCase):
             self.assertEqual(k.wait_closed(10), r.wait_closed(10))
         self.check_closes(b"*1\r\n$4\r\nQUIT\r\n*1\r\n$4\r\nPING\r\n")
         self.check_closes(b"QUIT extra args\r\n")
+
+
+class AuthRequired(DiffCase):
+    """Both servers run with requirepass: replies before and after AUTH."""
+
+    SERVER_ARGS = ("--requirepass", "pw")
+
+    def setUp(self):
+        self.r = self.redis_srv.client()
+        self.k = self.keyward_srv.client()
+        self.addCleanup(self.r.close)
+        self.addCleanup(self.k.close)
+
+    def test_before_auth(self):
+        self.check_seq("""
+            PING
+            GET k
+            SET k v
+            NOSUCHCOMMAND
+            GET
+            SELECT 1
+            CLIENT SETNAME x
+            CONFIG GET timeout
+            HELLO
+            HELLO 3
+            HELLO 2
+            HELLO 3 SETNAME x
+            HELLO 4
+            HELLO 3 AUTH default wrong
+            HELLO 3 AUTH default
+            AUTH
+            AUTH wrong
+            AUTH default wrong
+            AUTH nosuchuser pw
+            AUTH a b c
+            """)
+        self.check("RESET")
+        self.check("PING")
+
+    def test_after_auth(self):
+        self.check("AUTH", "pw")
+        self.check_seq("""
+            PING
+            SET k v
+            GET k
+            AUTH wrong
+            PING
+            AUTH default pw
+            RESET
+            GET k
+            """)
+        self.check("HELLO", "2", "AUTH", "default", "pw", normalize=mask_hello_id)
+        self.check("GET", "k")
+
+    def test_unauthenticated_limits(self):
+        for data in (b"*11\r\n", b"*1\r\n$16385\r\n", b"*100\r\n$3\r\nGET\r\n"):
+            self.check_closes(data)
+        self.check_raw(b"*10\r\n" + b"$1\r\nx\r\n" * 10, 1)
+        self.check_raw(b"*2\r\n$4\r\nECHO\r\n$16384\r\n" + b"x" * 16384 + b"\r\n", 1)
+        self.check_raw(b"ECHO " + b"y" * 20000 + b"\r\n", 1)
 
 
 if __name__ == "__main__":

@@ -209,7 +209,7 @@ class GenericKeys(DiffCase):
         self.check("SET", "n", "12345")
         self.check("SET", "r", "x" * 100)
         for key in ("s", "n", "r", "missing"):
-            payload = self.check("DUMP", key)
+            self.check("DUMP", key)
         payloads = {key: decode(self.r.call("DUMP", key)) for key in ("s", "n", "r")}
         for key, payload in payloads.items():
             self.check("RESTORE", key + "2", "0", payload)

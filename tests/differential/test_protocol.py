@@ -137,6 +137,7 @@ class Resp3Encodings(DiffCase):
     def test_basic_types(self):
         self.check_seq("""
             PING
+            RANDOMKEY
             SET k v
             GET k
             GET missing
@@ -151,7 +152,6 @@ class Resp3Encodings(DiffCase):
             CONFIG GET nosuch
             NOSUCH
             GET
-            RANDOMKEY
             OBJECT ENCODING missing
             CLIENT GETNAME
             COMMAND INFO nosuch

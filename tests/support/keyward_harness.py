@@ -21,7 +21,6 @@ Raw client:
 import atexit
 import ctypes
 import os
-import re
 import select
 import shutil
 import signal
@@ -30,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unittest
 
 KEYWARD_DEFAULT = "/work/main/build-asan/bin/keyward-server"
 REDIS_SERVER = "/usr/bin/redis-server"
@@ -103,15 +103,13 @@ class ServerProcess:
     """One running server process. `port` is its TCP port (0 when it listens on a unix socket
     only), `unixsocket` the socket path if any, `workdir` its private current directory."""
 
-    def __init__(self, name, argv, port, unixsocket, workdir, env=None, host="127.0.0.1",
-                 own_workdir=True):
+    def __init__(self, name, argv, port, unixsocket, workdir, env=None, host="127.0.0.1"):
         self.name = name
         self.argv = argv
         self.host = host
         self.port = port
         self.unixsocket = unixsocket
         self.workdir = workdir
-        self.own_workdir = own_workdir
         self.output_path = os.path.join(workdir, "%s.out" % name)
         self._out = open(self.output_path, "wb")
         self.proc = subprocess.Popen(argv, cwd=workdir, stdin=subprocess.DEVNULL, stdout=self._out,
@@ -140,7 +138,7 @@ class ServerProcess:
         for marker in SANITIZER_MARKERS:
             i = out.find(marker)
             if i >= 0:
-                return out[max(0, out.rfind("\n", 0, max(0, i - 200))):i + 4000]
+                return out[out.rfind("\n", 0, i) + 1:i + 6000]
         return None
 
     def wait_exit(self, timeout=STOP_TIMEOUT):
@@ -270,7 +268,6 @@ def start_server(binary, extra_args=(), *, name=None, config_file=None, port=Non
     name = name or os.path.basename(binary)
     if not os.path.exists(binary):
         raise ServerError("server binary %s does not exist (set KEYWARD_SERVER)" % binary)
-    own_workdir = workdir is None
     last_error = None
     for _ in range(attempts):
         wd = workdir or make_workdir()
@@ -288,7 +285,7 @@ def start_server(binary, extra_args=(), *, name=None, config_file=None, port=Non
             args += ["--bind", "127.0.0.1"]
         unixsocket = _arg_value(args, "unixsocket")
         argv = [binary] + ([config_file] if config_file else []) + args
-        srv = ServerProcess(name, argv, srv_port, unixsocket, wd, env=env, own_workdir=own_workdir)
+        srv = ServerProcess(name, argv, srv_port, unixsocket, wd, env=env)
         if not wait:
             return srv
         try:
@@ -429,7 +426,11 @@ class RawClient:
         if unix:
             self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             self.sock.settimeout(timeout)
-            self.sock.connect(unix)
+            try:
+                self.sock.connect(unix)
+            except OSError:
+                self.sock.close()
+                raise
         else:
             self.sock = socket.create_connection((host, port), timeout=timeout)
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -643,8 +644,6 @@ def unordered(raw, pairs=False):
 # ---------------------------------------------------------------------------------------------
 # unittest helpers
 # ---------------------------------------------------------------------------------------------
-
-import unittest  # noqa: E402
 
 
 class ServerTestCase(unittest.TestCase):

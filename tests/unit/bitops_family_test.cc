@@ -22,7 +22,8 @@ constexpr char kBitOffsetErr[] = "ERR bit offset is not an integer or out of ran
 constexpr char kBitValueErr[] = "ERR bit is not an integer or out of range";
 constexpr char kNotIntegerErr[] = "ERR value is not an integer or out of range";
 constexpr char kSyntaxErr[] = "ERR syntax error";
-constexpr char kWrongTypeErr[] = "WRONGTYPE Operation against a key holding the wrong kind of value";
+constexpr char kWrongTypeErr[] =
+    "WRONGTYPE Operation against a key holding the wrong kind of value";
 constexpr char kFieldTypeErr[] =
     "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 "
     "is.";
@@ -66,8 +67,10 @@ class BitopsFamilyTest : public CommandTest {
   // Makes `key` a key of another type, for WRONGTYPE paths. False while no collection family
   // is registered yet (the caller then skips).
   bool MakeNonString(const std::string& key) {
-    for (auto cmd : {std::vector<std::string>{"lpush", key, "a"}, {"sadd", key, "a"},
-                     {"hset", key, "f", "v"}, {"zadd", key, "1", "a"}}) {
+    for (auto cmd : {std::vector<std::string>{"lpush", key, "a"},
+                     {"sadd", key, "a"},
+                     {"hset", key, "f", "v"},
+                     {"zadd", key, "1", "a"}}) {
       if (server().registry().Find(cmd[0]) != nullptr) {
         EXPECT_EQ(Run(cmd), 1);
         return true;
@@ -127,7 +130,7 @@ TEST_F(BitopsFamilyTest, SetBitMakesTheValueRaw) {
   EXPECT_EQ(Run({"setbit", "n", "2", "1"}), 1);
   EXPECT_EQ(Find("n")->encoding(), Encoding::kRaw);
   EXPECT_EQ(Value("n"), "123");
-  EXPECT_EQ(Find("n")->expire_ms(), deadline);  // the TTL survives the conversion
+  EXPECT_EQ(Find("n")->expire_ms(), deadline);   // the TTL survives the conversion
   EXPECT_EQ(Run({"setbit", "n", "6", "1"}), 0);  // '1' -> '3'
   EXPECT_EQ(Value("n"), "323");
 
@@ -162,14 +165,14 @@ TEST_F(BitopsFamilyTest, SetBitCountsOnlyRealChanges) {
   EXPECT_EQ(Dirty(), d0 + 2);
   EXPECT_EQ(Run({"setbit", "k", "20", "1"}), 0);  // flipped
   EXPECT_EQ(Dirty(), d0 + 3);
-  EXPECT_THAT(TakePropagated(),
-              ElementsAre(ElementsAre("setbit", "k", "7", "1"), ElementsAre("setbit", "k", "20", "0"),
-                          ElementsAre("setbit", "k", "20", "1")));
+  EXPECT_THAT(TakePropagated(), ElementsAre(ElementsAre("setbit", "k", "7", "1"),
+                                            ElementsAre("setbit", "k", "20", "0"),
+                                            ElementsAre("setbit", "k", "20", "1")));
 }
 
 TEST_F(BitopsFamilyTest, SetBitErrors) {
-  for (const char* offset : {"-1", "x", "", "1.5", "+1", "01", "#1", "4294967296",
-                             "9223372036854775808"}) {
+  for (const char* offset :
+       {"-1", "x", "", "1.5", "+1", "01", "#1", "4294967296", "9223372036854775808"}) {
     EXPECT_THAT(Run({"setbit", "k", offset, "1"}), ErrorIs(kBitOffsetErr)) << offset;
     EXPECT_THAT(Run({"getbit", "k", offset}), ErrorIs(kBitOffsetErr)) << offset;
   }
@@ -477,8 +480,8 @@ TEST_F(BitopsFamilyTest, BitfieldOverflowModes) {
       {{"u", "overflow", "sat", "set", "i8", "0", "200", "set", "i8", "0", "-129"}, {"127", "127"}},
       {{"s", "set", "i64", "0", kI64Max, "incrby", "i64", "0", "1", "get", "i64", "0"},
        {"0", kI64Min, kI64Min}},
-      {{"s", "overflow", "sat", "incrby", "i64", "0", kI64Min, "incrby", "i64", "0", "-1",
-        "incrby", "i64", "0", "-5"},
+      {{"s", "overflow", "sat", "incrby", "i64", "0", kI64Min, "incrby", "i64", "0", "-1", "incrby",
+        "i64", "0", "-5"},
        {kI64Min, kI64Min, kI64Min}},
       {{"s", "overflow", "sat", "set", "i64", "0", kI64Max, "incrby", "i64", "0", kI64Max},
        {kI64Min, kI64Max}},
@@ -499,8 +502,8 @@ TEST_F(BitopsFamilyTest, BitfieldOverflowModes) {
       {{"z", "overflow", "sat", "incrby", "i8", "0", kI64Max}, {"127"}},
       {{"z", "overflow", "sat", "incrby", "i8", "0", kI64Min}, {"-128"}},
       {{"z", "overflow", "wrap", "incrby", "u63", "0", "-1"}, {"4611686018427387903"}},
-      {{"z", "overflow", "sat", "incrby", "u63", "0", "-1", "incrby", "u63", "0", kI64Max,
-        "incrby", "u63", "0", "1"},
+      {{"z", "overflow", "sat", "incrby", "u63", "0", "-1", "incrby", "u63", "0", kI64Max, "incrby",
+        "u63", "0", "1"},
        {"4611686018427387902", kI64Max, kI64Max}},
       {{"z", "overflow", "sat", "incrby", "i63", "0", kI64Max, "incrby", "i63", "0", kI64Min},
        {"4611686018427387903", "-4611686018427387904"}},
@@ -519,8 +522,10 @@ TEST_F(BitopsFamilyTest, BitfieldOverflowModes) {
 
 TEST_F(BitopsFamilyTest, BitfieldLayout) {
   const std::vector<BitfieldCase> cases = {
+      // clang-format off
       {{"w", "set", "u4", "3", "15", "set", "i5", "100", "-3", "get", "u4", "3", "get", "i5", "100",
         "get", "u16", "0", "get", "i3", "#4"},
+       // clang-format on
        {"0", "0", "15", "-3", "7680", "0"}},
   };
   CheckSequence(cases);
@@ -528,11 +533,13 @@ TEST_F(BitopsFamilyTest, BitfieldLayout) {
   EXPECT_EQ(Find("w")->encoding(), Encoding::kRaw);
 
   const std::vector<BitfieldCase> more = {
+      // clang-format off
       {{"w", "incrby", "u2", "#0", "5", "incrby", "i1", "1", "1", "incrby", "i1", "1", "1",
         "incrby", "i1", "1", "-1", "set", "u1", "0", "3"},
+       // clang-format on
        {"1", "0", "-1", "0", "0"}},
-      {{"x", "set", "i1", "0", "1", "set", "i1", "1", "-1", "set", "i1", "2", "-2", "get", "i1", "0",
-        "get", "i2", "0"},
+      {{"x", "set", "i1", "0", "1", "set", "i1", "1", "-1", "set", "i1", "2", "-2", "get", "i1",
+        "0", "get", "i2", "0"},
        {"0", "0", "0", "-1", "-1"}},
       {{"x", "overflow", "sat", "set", "i1", "3", "5", "set", "i1", "4", "-5", "get", "i8", "0"},
        {"0", "0", "-56"}},
@@ -540,8 +547,8 @@ TEST_F(BitopsFamilyTest, BitfieldLayout) {
        {"0", "0", "4294836224", "4294836224"}},
       {{"y", "set", "u8", "0", "0", "incrby", "u8", "100", "-1"}, {"0", "255"}},
       // "#N" multiplies with wrap-around, as in Redis: 2^58 fields of 64 bits is offset 0.
-      {{"y", "get", "i64", "#288230376151711744", "get", "i64", "#288230376151711745", "get",
-        "i64", "64"},
+      {{"y", "get", "i64", "#288230376151711744", "get", "i64", "#288230376151711745", "get", "i64",
+        "64"},
        {"4294836224", "267386880", "267386880"}},
       {{"y"}, {}},
       {{"y", "overflow", "fail"}, {}},
@@ -561,9 +568,9 @@ TEST_F(BitopsFamilyTest, BitfieldGetDoesNotCreate) {
   EXPECT_EQ(Dirty(), 0u);
 
   SetValue("n", "12345");  // GET reads an integer-encoded value as its text
-  EXPECT_THAT(Run({"bitfield_ro", "n", "get", "u8", "0", "get", "u16", "#2", "get", "u8", "36"})
-                  .strings(),
-              ElementsAre("49", "13568", "80"));
+  EXPECT_THAT(
+      Run({"bitfield_ro", "n", "get", "u8", "0", "get", "u16", "#2", "get", "u8", "36"}).strings(),
+      ElementsAre("49", "13568", "80"));
   EXPECT_EQ(Find("n")->encoding(), Encoding::kInt);
 }
 
@@ -597,12 +604,11 @@ TEST_F(BitopsFamilyTest, BitfieldDirtyAndPropagation) {
   EXPECT_EQ(Dirty(), d0 + 5);
   EXPECT_THAT(Run({"bitfield", "b", "get", "u8", "0"}).strings(), ElementsAre("6"));
   EXPECT_EQ(Dirty(), d0 + 5);
-  EXPECT_THAT(TakePropagated(),
-              ElementsAre(ElementsAre("bitfield", "b", "set", "u8", "0", "0"),
-                          ElementsAre("bitfield", "b", "set", "u8", "0", "5", "incrby", "u8", "0",
-                                      "1", "get", "u8", "0"),
-                          ElementsAre("bitfield", "b", "set", "u8", "8", "0", "set", "u8", "8",
-                                      "0")));
+  EXPECT_THAT(TakePropagated(), ElementsAre(ElementsAre("bitfield", "b", "set", "u8", "0", "0"),
+                                            ElementsAre("bitfield", "b", "set", "u8", "0", "5",
+                                                        "incrby", "u8", "0", "1", "get", "u8", "0"),
+                                            ElementsAre("bitfield", "b", "set", "u8", "8", "0",
+                                                        "set", "u8", "8", "0")));
 }
 
 TEST_F(BitopsFamilyTest, BitfieldKeepsTtl) {
@@ -623,12 +629,12 @@ TEST_F(BitopsFamilyTest, BitfieldErrors) {
   EXPECT_THAT(Run({"bitfield", "k", "incrby", "u8", "0"}), ErrorIs(kSyntaxErr));
   EXPECT_THAT(Run({"bitfield", "k", "foo", "u8", "0"}), ErrorIs(kSyntaxErr));
   EXPECT_THAT(Run({"bitfield", "k", "get", "u8", "0", "extra"}), ErrorIs(kSyntaxErr));
-  for (const char* type : {"u64", "i65", "u0", "i0", "U8", "I8", "x8", "u", "", "u-1", "u08",
-                           "u+8", "i8 "}) {
+  for (const char* type :
+       {"u64", "i65", "u0", "i0", "U8", "I8", "x8", "u", "", "u-1", "u08", "u+8", "i8 "}) {
     EXPECT_THAT(Run({"bitfield", "k", "get", type, "0"}), ErrorIs(kFieldTypeErr)) << type;
   }
-  for (const char* offset : {"-1", "#-1", "#a", "#", "", "x", "4294967296", "#536870912",
-                             "#144115188075855872"}) {
+  for (const char* offset :
+       {"-1", "#-1", "#a", "#", "", "x", "4294967296", "#536870912", "#144115188075855872"}) {
     EXPECT_THAT(Run({"bitfield", "k", "get", "i8", offset}), ErrorIs(kBitOffsetErr)) << offset;
   }
   for (const char* value : {"x", "1.5", "99999999999999999999", ""}) {
@@ -759,8 +765,7 @@ TEST_F(BitopsFamilyTest, BitCountAndBitPosMatchNaiveModel) {
       EXPECT_EQ(Run({"bitpos", "k", bs, std::to_string(a)}),
                 NaiveBitPos(s, bit, a, std::nullopt, false))
           << where;
-      std::vector<std::string> pos_args = {"bitpos", "k", bs, std::to_string(a),
-                                           std::to_string(b)};
+      std::vector<std::string> pos_args = {"bitpos", "k", bs, std::to_string(a), std::to_string(b)};
       if (unit) pos_args.push_back(unit_name);
       EXPECT_EQ(Run(pos_args), NaiveBitPos(s, bit, a, b, unit == 2)) << where;
     }

@@ -31,9 +31,13 @@ TEST_F(ConfigFamilyTest, SetWithRedisErrors) {
                       "argument couldn't be parsed into an integer"));
   EXPECT_THAT(Run({"config", "set", "foo", "bar"}),
               ErrorIs("ERR Unknown option or number of arguments for CONFIG SET - 'foo'"));
-  EXPECT_THAT(Run({"config", "set", "port", "1"}),
-              ErrorIs("ERR CONFIG SET failed (possibly related to argument 'port') - can't set "
-                      "immutable config"));
+  EXPECT_THAT(Run({"config", "set", "databases", "1"}),
+              ErrorIs("ERR CONFIG SET failed (possibly related to argument 'databases') - can't "
+                      "set immutable config"));
+  EXPECT_EQ(Run({"config", "set", "hz", "0"}), "OK");  // clamped like Redis
+  EXPECT_EQ(Run({"config", "get", "hz"})[1], "1");
+  EXPECT_THAT(Run({"config", "get", "MAXCLIENTS"}).strings(),
+              ElementsAre("MAXCLIENTS", "100"));  // an exact name is echoed as typed
   EXPECT_THAT(Run({"config", "set", "loglevel", "xx"}),
               ErrorIs("ERR CONFIG SET failed (possibly related to argument 'loglevel') - "
                       "argument(s) must be one of the following: debug, verbose, notice, warning"));

@@ -132,14 +132,14 @@ TEST_F(ExpireFamilyTest, TtlCountsHitsAndMisses) {
 // --- Deadlines in the past ----------------------------------------------------------------------
 
 TEST_F(ExpireFamilyTest, PastDeadlineDeletesAndPropagatesDel) {
-  for (std::vector<std::string> cmd : std::vector<std::vector<std::string>>{
-           {"expire", "k", "-1"},
-           {"expire", "k", "0"},
-           {"pexpire", "k", "0"},
-           {"pexpire", "k", "-9223372036854775808"},
-           {"expireat", "k", "1"},
-           {"expireat", "k", "-100"},
-           {"pexpireat", "k", "0"}}) {
+  for (std::vector<std::string> cmd :
+       std::vector<std::vector<std::string>>{{"expire", "k", "-1"},
+                                             {"expire", "k", "0"},
+                                             {"pexpire", "k", "0"},
+                                             {"pexpire", "k", "-9223372036854775808"},
+                                             {"expireat", "k", "1"},
+                                             {"expireat", "k", "-100"},
+                                             {"pexpireat", "k", "0"}}) {
     Run({"set", "k", "v"});
     Propagated();
     EXPECT_EQ(Run(cmd), 1) << cmd[0] << " " << cmd[2];
@@ -213,8 +213,7 @@ TEST_F(ExpireFamilyTest, NotAnInteger) {
     EXPECT_THAT(Run({"expire", "k", bad}), ErrorIs("ERR value is not an integer or out of range"))
         << bad;
   }
-  EXPECT_THAT(Run({"pexpireat", "k", "x"}),
-              ErrorIs("ERR value is not an integer or out of range"));
+  EXPECT_THAT(Run({"pexpireat", "k", "x"}), ErrorIs("ERR value is not an integer or out of range"));
   EXPECT_THAT(Run({"expire", "k"}), ErrorIs("ERR wrong number of arguments for 'expire' command"));
   EXPECT_THAT(Run({"pexpire", "k"}),
               ErrorIs("ERR wrong number of arguments for 'pexpire' command"));

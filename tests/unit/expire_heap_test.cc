@@ -158,12 +158,12 @@ TEST(ExpireHeapTest, RandomOperationsMatchAReferenceModel) {
   std::vector<Entry*> members;
   std::mt19937_64 rng(99);
   int next = 0;
-  for (int step = 0; step < 20000; step++) {
+  for (int step = 0; step < 10000; step++) {
     switch (rng() % 4) {
       case 0:
       case 1:
-        members.push_back(entries.New("k" + std::to_string(next++),
-                                      static_cast<int64_t>(rng() % 100000)));
+        members.push_back(
+            entries.New("k" + std::to_string(next++), static_cast<int64_t>(rng() % 100000)));
         heap.Add(members.back());
         break;
       case 2:
@@ -182,7 +182,7 @@ TEST(ExpireHeapTest, RandomOperationsMatchAReferenceModel) {
         }
         break;
     }
-    if (!members.empty()) {
+    if (step % 5 == 0 && !members.empty()) {
       int64_t earliest = members[0]->expire_ms();
       for (Entry* e : members) earliest = std::min(earliest, e->expire_ms());
       ASSERT_EQ(heap.top_deadline(), earliest) << step;

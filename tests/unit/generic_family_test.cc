@@ -529,6 +529,9 @@ TEST_F(GenericFamilyTest, CopyErrors) {
   EXPECT_THAT(Run({"copy", "a", "b", "db", "x"}),
               ErrorIs("ERR value is not an integer or out of range"));
   EXPECT_THAT(Run({"copy", "a", "b", "db", "4294967296"}),
+              ErrorIs("ERR value is out of range, value must between -2147483648 and "
+                      "2147483647"));
+  EXPECT_THAT(Run({"copy", "a", "b", "db", "99999999999999999999"}),
               ErrorIs("ERR value is not an integer or out of range"));
   EXPECT_THAT(Run({"copy", "a", "b", "db"}), ErrorIs("ERR syntax error"));
   EXPECT_THAT(Run({"copy", "a", "b", "foo"}), ErrorIs("ERR syntax error"));
@@ -651,6 +654,12 @@ TEST_F(GenericFamilyTest, MoveErrors) {
   EXPECT_THAT(Run({"move", "a", "x"}), ErrorIs("ERR value is not an integer or out of range"));
   EXPECT_THAT(Run({"move", "a", "1.0"}), ErrorIs("ERR value is not an integer or out of range"));
   EXPECT_THAT(Run({"move", "a", "99999999999"}),
+              ErrorIs("ERR value is out of range, value must between -2147483648 and "
+                      "2147483647"));
+  EXPECT_THAT(Run({"move", "a", "-2147483649"}),
+              ErrorIs("ERR value is out of range, value must between -2147483648 and "
+                      "2147483647"));
+  EXPECT_THAT(Run({"move", "a", "99999999999999999999"}),
               ErrorIs("ERR value is not an integer or out of range"));
   EXPECT_THAT(Run({"move", "a"}), ErrorIs("ERR wrong number of arguments for 'move' command"));
 }
@@ -753,6 +762,7 @@ TEST_F(GenericFamilyTest, SwapDbErrors) {
   EXPECT_THAT(Run({"swapdb", "0", "x"}), ErrorIs("ERR invalid second DB index"));
   EXPECT_THAT(Run({"swapdb", "x", "y"}), ErrorIs("ERR invalid first DB index"));
   EXPECT_THAT(Run({"swapdb", "4294967296", "0"}), ErrorIs("ERR invalid first DB index"));
+  EXPECT_THAT(Run({"swapdb", "0", "99999999999"}), ErrorIs("ERR invalid second DB index"));
   EXPECT_THAT(Run({"swapdb", "0", "16"}), ErrorIs("ERR DB index is out of range"));
   EXPECT_THAT(Run({"swapdb", "-1", "0"}), ErrorIs("ERR DB index is out of range"));
   EXPECT_THAT(Run({"swapdb", "0"}), ErrorIs("ERR wrong number of arguments for 'swapdb' command"));

@@ -127,7 +127,9 @@ TEST(KeyTableTest, RehashIsIncremental) {
   int ops = 0;
   while (t.rehashing()) {
     ASSERT_NE(t.Find(Key(ops % 513)), nullptr) << ops;
-    if (ops == 100) EXPECT_EQ(AllKeys(t).size(), 513u);
+    if (ops == 100) {
+      EXPECT_EQ(AllKeys(t).size(), 513u);
+    }
     ops++;
   }
   EXPECT_GT(ops, 100);  // one bucket per operation, not the whole table at once
@@ -424,7 +426,7 @@ TEST(KeyTableTest, TakeAllAndMove) {
   KeyTable moved(std::move(taken));
   EXPECT_EQ(moved.size(), 100u);
   EXPECT_EQ(taken.size(), 0u);  // NOLINT(bugprone-use-after-move): moved-from is empty
-  moved = std::move(t);        // frees moved's entries, takes t's
+  moved = std::move(t);         // frees moved's entries, takes t's
   EXPECT_EQ(moved.size(), 1u);
   EXPECT_NE(moved.Find("fresh"), nullptr);
   moved.Clear();
