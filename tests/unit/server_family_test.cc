@@ -146,9 +146,11 @@ TEST_F(ServerFamilyTest, CommandIntrospection) {
   EXPECT_TRUE(get[1].is_null());
   Resp keys = Run({"command", "getkeys", "mset", "a", "1", "b", "2"});
   EXPECT_THAT(keys.strings(), ::testing::ElementsAre("a", "b"));
-  EXPECT_THAT(Run({"command", "getkeys", "ping"}),
+  EXPECT_THAT(Run({"command", "getkeys", "ping", "x"}),
               ErrorIs("ERR The command has no key arguments"));
-  EXPECT_THAT(Run({"command", "getkeys", "nosuch"}), ErrorIs("ERR Invalid command specified"));
+  EXPECT_THAT(Run({"command", "getkeys", "nosuch", "x"}), ErrorIs("ERR Invalid command specified"));
+  EXPECT_THAT(Run({"command", "getkeys", "get"}),
+              ErrorIs("ERR wrong number of arguments for 'command|getkeys' command"));
   Resp list = Run({"command", "list", "filterby", "pattern", "client*"});
   EXPECT_THAT(list.strings(), Contains("client|kill"));
   Resp docs = Run({"command", "docs", "set"});
