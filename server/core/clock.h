@@ -43,6 +43,8 @@ class SlewedClock : public Clock {
  public:
   // Fraction of elapsed monotonic time by which the clock may be steered towards wall time.
   static constexpr double kMaxSlew = 0.001;
+  // How often (monotonic microseconds) the wall clock is sampled.
+  static constexpr int64_t kWallSampleUs = 1000;
 
   explicit SlewedClock(TimeSource* source);
   int64_t NowMs() override { return NowUs() / 1000; }
@@ -54,6 +56,7 @@ class SlewedClock : public Clock {
  private:
   TimeSource* source_;
   int64_t last_mono_us_;
+  int64_t last_wall_sample_us_;
   int64_t server_us_;
   int64_t wall_minus_server_us_ = 0;
 };
