@@ -31,6 +31,7 @@ import ctypes
 import json
 import os
 import resource
+import shutil
 import signal
 import socket
 import statistics
@@ -187,10 +188,11 @@ class Server:
         self.log_path = os.path.join(self.workdir, f"{self.name.lower()}-{self.port}.log")
         cmd = ["taskset", "-c", str(self.cpu), self.binary, "--port", str(self.port)]
         cmd += COMMON_SERVER_ARGS
-        log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir,
-                                     stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
-        log.close()
+        log_file = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT,
+                                     cwd=self.workdir, stdin=subprocess.DEVNULL,
+                                     preexec_fn=_die_with_parent)
+        log_file.close()
         deadline = time.monotonic() + READY_TIMEOUT_S
         while True:
             if self.proc.poll() is not None:
@@ -368,40 +370,57 @@ def fmt_num(v):
 
 
 def build_table(results, memory, args):
-    """Rows of (metric, keyward, redis, ratio, better is, spread), as text."""
+    """The table's rows, as text (see HEADERS).
+
+    Keyward/Redis is the ratio of the two medians. Paired is the median of the per-round ratios:
+    the two runs of a round follow each other within seconds, so a disturbance that lasts longer
+    than a run hits both and cancels out of their ratio, where it would move one median only.
+    """
     table = []
     for label, (t, p, key), higher_better in metric_rows(args.tests, args.pipelines):
-        kv = [r[key] for r in results["Keyward"][(t, p)]]
-        rv = [r[key] for r in results["Redis"][(t, p)]]
-        if not kv or not rv:
+        pairs = list(zip(results["Keyward"][(t, p)], results["Redis"][(t, p)]))
+        if args.max_other_cores is not None:
+            pairs = [(k, r) for k, r in pairs
+                     if max(k["other_cores"], r["other_cores"]) <= args.max_other_cores]
+        if not pairs:
+            table.append((label, "-", "-", "-", "-", "higher" if higher_better else "lower",
+                          "-", "0"))
             continue
+        kv = [k[key] for k, _ in pairs]
+        rv = [r[key] for _, r in pairs]
         k, r = statistics.median(kv), statistics.median(rv)
         ratio = k / r if r else float("nan")
+        paired = statistics.median([a / b for a, b in zip(kv, rv) if b])
         noise = f"{spread(kv):.0f}% / {spread(rv):.0f}%" if len(kv) > 1 else "-"
-        table.append((label, fmt_num(k), fmt_num(r), f"{ratio:.2f}",
-                      "higher" if higher_better else "lower", noise))
+        table.append((label, fmt_num(k), fmt_num(r), f"{ratio:.2f}", f"{paired:.2f}",
+                      "higher" if higher_better else "lower", noise, str(len(pairs))))
     if memory:
         k, r = memory["Keyward"]["bytes_per_key"], memory["Redis"]["bytes_per_key"]
         table.append((f"bytes/key (RSS, {args.memory_keys:,} keys)", f"{k:.1f}", f"{r:.1f}",
-                      f"{k / r:.2f}", "lower", "-"))
+                      f"{k / r:.2f}", "-", "lower", "-", "1"))
     return table
 
 
+HEADERS = ("Metric", "Keyward", "Redis", "Keyward/Redis", "Paired", "Better is",
+           "Spread K / R", "Rounds")
+LEFT_ALIGNED = (0, 5, 6)
+
+
 def print_table(table, markdown):
-    headers = ("Metric", "Keyward", "Redis", "Keyward/Redis", "Better is", "Spread K / R")
     if markdown:
-        print("| " + " | ".join(headers) + " |")
-        print("|" + "|".join(["---"] + ["---:"] * 3 + ["---"] * 2) + "|")
+        print("| " + " | ".join(HEADERS) + " |")
+        print("|" + "|".join("---" if i in LEFT_ALIGNED else "---:"
+                             for i in range(len(HEADERS))) + "|")
         for row in table:
             print("| " + " | ".join(row) + " |")
         return
-    widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(headers)]
+    widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(HEADERS)]
+
     def line(cells):
-        out = []
-        for i, c in enumerate(cells):
-            out.append(c.ljust(widths[i]) if i in (0, 4, 5) else c.rjust(widths[i]))
-        return "  ".join(out)
-    print(line(headers))
+        return "  ".join(c.ljust(widths[i]) if i in LEFT_ALIGNED else c.rjust(widths[i])
+                         for i, c in enumerate(cells)).rstrip()
+
+    print(line(HEADERS))
     print("  ".join("-" * w for w in widths))
     for row in table:
         print(line(row))
@@ -415,16 +434,17 @@ def version_of(binary):
         return "?"
 
 
-def print_context(args, noise, memory, markdown):
+def print_context(args, versions, noise, memory, markdown):
     bullet = "- " if markdown else "  "
     lines = [
-        f"Keyward: {args.keyward} ({version_of(args.keyward)})",
-        f"Redis:   {args.redis} ({version_of(args.redis)})",
+        f"Keyward: {args.keyward} ({versions['Keyward']})",
+        f"Redis:   {args.redis} ({versions['Redis']})",
         f"Matrix: redis-benchmark -c {args.clients} -r {args.keyspace} -t "
         f"{','.join(args.tests)}; -n {args.requests} at -P 1, -n {args.pipelined_requests} at "
         f"-P > 1; {args.rounds} round(s), median of rounds; server on CPU {args.server_cpu}, "
         f"redis-benchmark on CPU {args.client_cpu}; {args.keyspace:,} keys preloaded for GET",
-        f"Spread: (max - min) / median over the rounds, Keyward / Redis",
+        "Keyward/Redis: ratio of the medians; Paired: median of the per-round ratios; "
+        "Spread: (max - min) / median over the rounds, Keyward / Redis",
         f"Load average (1 5 15 min): at start {' '.join(noise['load_start'])}, at end "
         f"{' '.join(noise['load_end'])}, highest 1-min seen between rounds "
         f"{noise['load_max']:.2f}",
@@ -434,6 +454,9 @@ def print_context(args, noise, memory, markdown):
     if noise["other_mean"] > NOISY_OTHER_CORES:
         lines.append(f"WARNING: noisy run: other processes used more than {NOISY_OTHER_CORES} "
                      f"cores on average; latencies and throughput are not representative")
+    if args.max_other_cores is not None:
+        lines.append(f"Rounds in which other processes used more than {args.max_other_cores} "
+                     f"cores during either server's run are left out (column Rounds)")
     if memory:
         for name in ("Keyward", "Redis"):
             m = memory[name]
@@ -464,8 +487,14 @@ def parse_args(argv):
                    help="keys for the bytes-per-key measurement (0: skip it)")
     p.add_argument("--server-cpu", type=int, default=0)
     p.add_argument("--client-cpu", type=int, default=1)
+    p.add_argument("--max-other-cores", type=float, metavar="CORES",
+                   help="leave out of the table the rounds in which either server's run saw "
+                        "other processes use more than CORES cores (the Rounds column counts "
+                        "what is left)")
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     p.add_argument("--json", metavar="FILE", help="also write every round's raw numbers here")
+    p.add_argument("--from-json", metavar="FILE",
+                   help="measure nothing: print the table of a run saved with --json")
     p.add_argument("--quick", action="store_true",
                    help="smoke run: defaults of 1 round, 20000/200000 requests, 100000 keys")
     p.add_argument("-v", "--verbose", action="store_true", help="print every run as it finishes")
@@ -477,16 +506,19 @@ def parse_args(argv):
     args.tests = [t.strip().lower() for t in args.tests.split(",") if t.strip()]
     args.pipelines = [int(x) for x in args.pipelines.split(",")]
     for b in (args.keyward, args.redis, args.benchmark):
-        if not os.access(b, os.X_OK):
+        if not args.from_json and not os.access(b, os.X_OK):
             p.error(f"{b} is not an executable (build keyward-server in Release first)")
     if args.rounds < 1:
         p.error("--rounds must be at least 1")
     return args
 
 
-def main(argv):
-    args = parse_args(argv)
-    log = (lambda *a: print(*a, file=sys.stderr, flush=True))
+def log(*parts):
+    print(*parts, file=sys.stderr, flush=True)
+
+
+def measure(args):
+    """Runs everything; returns (results, memory, noise)."""
     workdir = tempfile.mkdtemp(prefix="keyward-bench-")
     binaries = {"Keyward": args.keyward, "Redis": args.redis}
     noise = {"load_start": loadavg(), "load_max": float(loadavg()[0])}
@@ -530,25 +562,57 @@ def main(argv):
     finally:
         for srv in servers.values():
             srv.stop()
+    # The server logs are only worth keeping when something failed (the exception path).
+    shutil.rmtree(workdir, ignore_errors=True)
     noise["load_end"] = loadavg()
     noise["other_mean"] = statistics.mean(others) if others else 0.0
     noise["other_max"] = max(others) if others else 0.0
+    return results, memory, noise
+
+
+# What a saved run restores from its JSON: the description of the matrix that was measured.
+# Presentation options (--markdown, --max-other-cores) come from the current command line.
+SAVED_ARGS = ("keyward", "redis", "rounds", "requests", "pipelined_requests", "clients",
+              "keyspace", "tests", "pipelines", "memory_keys", "server_cpu", "client_cpu")
+
+
+def load_saved(args):
+    with open(args.from_json) as f:
+        raw = json.load(f)
+    for name in SAVED_ARGS:
+        setattr(args, name, raw["args"][name])
+    results = {}
+    for server, runs in raw["runs"].items():
+        results[server] = {}
+        for label, rounds in runs.items():
+            test, pipeline = label.split(" -P ")
+            results[server][(test, int(pipeline))] = rounds
+    return results, raw["versions"], raw["memory"], raw["noise"]
+
+
+def main(argv):
+    args = parse_args(argv)
+    if args.from_json:
+        results, versions, memory, noise = load_saved(args)
+    else:
+        versions = {"Keyward": version_of(args.keyward), "Redis": version_of(args.redis)}
+        results, memory, noise = measure(args)
+        if args.json:
+            raw = {
+                "args": {name: getattr(args, name) for name in SAVED_ARGS},
+                "versions": versions,
+                "noise": noise,
+                "memory": memory,
+                "runs": {name: {f"{t} -P {p}": runs for (t, p), runs in res.items()}
+                         for name, res in results.items()},
+            }
+            with open(args.json, "w") as f:
+                json.dump(raw, f, indent=2)
 
     table = build_table(results, memory, args)
-    print_context(args, noise, memory, args.markdown)
+    print_context(args, versions, noise, memory, args.markdown)
     print()
     print_table(table, args.markdown)
-
-    if args.json:
-        raw = {
-            "args": {k: v for k, v in vars(args).items()},
-            "noise": noise,
-            "memory": memory,
-            "runs": {name: {f"{t} -P {p}": runs for (t, p), runs in res.items()}
-                     for name, res in results.items()},
-        }
-        with open(args.json, "w") as f:
-            json.dump(raw, f, indent=2)
     return 0
 
 

@@ -248,7 +248,7 @@ void Server::Call(Client& c, const CommandSpec& cmd, CmdArgs args) {
   }
   if (!cmd.has(CO::kSkipSlowlog) && settings_->slowlog_log_slower_than >= 0 &&
       duration >= settings_->slowlog_log_slower_than) {
-    AddSlowlog(c, args, duration);
+    AddSlowlog(c, cmd, args, duration);
   }
   stats_.dirty += ctx.dirty();
   if (!ctx.propagation_prevented() && !sinks_.empty()) {
@@ -279,17 +279,29 @@ void Server::Call(Client& c, const CommandSpec& cmd, CmdArgs args) {
   stats_.total_net_output_bytes += out.size() - before;
 }
 
-void Server::FeedMonitors(Client& c, const CommandSpec& cmd, CmdArgs args) {
-  // Secrets never reach a monitor: AUTH's arguments and HELLO's AUTH user and password.
-  auto redacted = [&](size_t i) {
-    if (cmd.full_name() == "auth") return i >= 1;
-    if (cmd.full_name() == "hello") {
-      for (size_t j = 2; j + 2 < args.size(); j++) {
-        if (EqualsIgnoreCase(args[j], "AUTH")) return i == j + 1 || i == j + 2;
-      }
+namespace {
+
+// Secrets never reach MONITOR or the slow log: AUTH's arguments, HELLO's AUTH user and
+// password, and the value of CONFIG SET requirepass (Redis's redactClientCommandArgument).
+bool IsRedacted(const CommandSpec& cmd, CmdArgs args, size_t i) {
+  const std::string& name = cmd.full_name();
+  if (name == "auth") return i >= 1;
+  if (name == "hello") {
+    for (size_t j = 2; j + 2 < args.size(); j++) {
+      if (EqualsIgnoreCase(args[j], "AUTH")) return i == j + 1 || i == j + 2;
     }
-    return false;
-  };
+  }
+  if (name == "config|set") {
+    return i >= 3 && i % 2 == 1 && EqualsIgnoreCase(args[i - 1], "requirepass");
+  }
+  return false;
+}
+
+constexpr std::string_view kRedacted = "(redacted)";
+
+}  // namespace
+
+void Server::FeedMonitors(Client& c, const CommandSpec& cmd, CmdArgs args) {
   // +1339518083.107412 [0 127.0.0.1:60866] "keys" "*"
   char head[96];
   int64_t us = clock_->NowUs();
@@ -299,32 +311,11 @@ void Server::FeedMonitors(Client& c, const CommandSpec& cmd, CmdArgs args) {
                 static_cast<long long>(us % 1000000), c.db);
   std::string line = head + peer + "]";
   for (size_t i = 0; i < args.size(); i++) {
-    std::string_view a = redacted(i) ? std::string_view("(redacted)") : args[i];
-    line += " \"";
-    for (unsigned char ch : a) {
-      switch (ch) {
-        case '\\': line += "\\\\"; break;
-        case '"': line += "\\\""; break;
-        case '\n': line += "\\n"; break;
-        case '\r': line += "\\r"; break;
-        case '\t': line += "\\t"; break;
-        case '\a': line += "\\a"; break;
-        case '\b': line += "\\b"; break;
-        default:
-          if (std::isprint(ch)) {
-            line += static_cast<char>(ch);
-          } else {
-            char buf[8];
-            std::snprintf(buf, sizeof(buf), "\\x%02x", ch);
-            line += buf;
-          }
-      }
-    }
-    line += "\"";
+    line += " ";
+    line += Repr(IsRedacted(cmd, args, i) ? kRedacted : args[i]);
   }
   line += "\r\n";
   for (Client* m : monitors_) {
-    if (m == &c) continue;
     m->transport()->output().append(line);
     if (host_ != nullptr) {
       uint64_t id = m->id();
@@ -347,7 +338,7 @@ void Server::RemoveMonitor(Client& c) {
   c.flags &= ~Client::kMonitor;
 }
 
-void Server::AddSlowlog(Client& c, CmdArgs args, int64_t duration_us) {
+void Server::AddSlowlog(Client& c, const CommandSpec& cmd, CmdArgs args, int64_t duration_us) {
   // Redis keeps at most 32 arguments of at most 128 bytes each.
   SlowLogEntry e;
   e.id = next_slowlog_id++;
@@ -359,7 +350,9 @@ void Server::AddSlowlog(Client& c, CmdArgs args, int64_t duration_us) {
       e.args.push_back("... (" + std::to_string(args.size() - 31) + " more arguments)");
       break;
     }
-    if (args[i].size() > 128) {
+    if (IsRedacted(cmd, args, i)) {
+      e.args.emplace_back(kRedacted);
+    } else if (args[i].size() > 128) {
       e.args.push_back(std::string(args[i].substr(0, 128)) + "... (" +
                        std::to_string(args[i].size() - 128) + " more bytes)");
     } else {

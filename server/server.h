@@ -143,7 +143,7 @@ class Server : public KeyspaceListener {
   void RegisterCommands();
   void Call(Client& c, const CommandSpec& cmd, CmdArgs args);
   void FeedMonitors(Client& c, const CommandSpec& cmd, CmdArgs args);
-  void AddSlowlog(Client& c, CmdArgs args, int64_t duration_us);
+  void AddSlowlog(Client& c, const CommandSpec& cmd, CmdArgs args, int64_t duration_us);
   bool RejectCommand(Client& c, const CommandSpec* cmd, CmdArgs args);
   void ResumePaused();
 

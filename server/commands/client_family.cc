@@ -126,7 +126,8 @@ void CmdClientKill(CmdArgs args, CommandContext& ctx) {
       laddr = val;
     } else if (EqualsIgnoreCase(opt, "USER")) {
       user = val;
-      if (user != "default") return ctx.rb().SendError("ERR No such user '" + std::string(val) + "'");
+      if (user != "default")
+        return ctx.rb().SendError("ERR No such user '" + std::string(val) + "'");
     } else if (EqualsIgnoreCase(opt, "TYPE")) {
       type = val;
       if (!EqualsIgnoreCase(type, "normal") && !EqualsIgnoreCase(type, "master") &&
@@ -212,7 +213,6 @@ void CmdClientGetRedir(CmdArgs args, CommandContext& ctx) { ctx.rb().SendLong(-1
 
 void CmdClientHelp(CmdArgs args, CommandContext& ctx) {
   static constexpr std::string_view kLines[] = {
-      "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "GETNAME",
       "    Return the name of the current connection.",
       "GETREDIR",
@@ -251,11 +251,8 @@ void CmdClientHelp(CmdArgs args, CommandContext& ctx) {
       "    Assign the name <name> to the current connection.",
       "NO-EVICT (ON|OFF)",
       "    Protect current client connection from eviction.",
-      "HELP",
-      "    Prints this help.",
   };
-  ctx.rb().StartArray(std::size(kLines));
-  for (auto l : kLines) ctx.rb().SendSimple(l);
+  ctx.rb().SendHelp("CLIENT", kLines);
 }
 
 }  // namespace
@@ -263,44 +260,135 @@ void CmdClientHelp(CmdArgs args, CommandContext& ctx) {
 void RegisterClientFamily(CommandRegistry& r) {
   constexpr uint32_t kBase = CO::kNoScript | CO::kLoading | CO::kStale;
   constexpr uint64_t kConn = Acl::kConnection;
-  CommandSpec client{"client", -2, 0, 0, 0, 0, 0, nullptr,
+  CommandSpec client{"client",
+                     -2,
+                     0,
+                     0,
+                     0,
+                     0,
+                     0,
+                     nullptr,
                      {"A container for client connection commands", "2.4.0", "connection",
                       "Depends on subcommand.", ""}};
   client
-      .AddSubcommand({"id", 2, kBase, 0, 0, 0, kConn, CmdClientId,
-                      {"Returns the client ID for the current connection", "5.0.0", "connection",
-                       "O(1)", ""}})
-      .AddSubcommand({"setname", 3, kBase, 0, 0, 0, kConn, CmdClientSetName,
-                      {"Set the current connection name", "2.6.9", "connection", "O(1)",
-                       "connection-name"}})
-      .AddSubcommand({"getname", 2, kBase, 0, 0, 0, kConn, CmdClientGetName,
+      .AddSubcommand(
+          {"id",
+           2,
+           kBase,
+           0,
+           0,
+           0,
+           kConn,
+           CmdClientId,
+           {"Returns the client ID for the current connection", "5.0.0", "connection", "O(1)", ""}})
+      .AddSubcommand(
+          {"setname",
+           3,
+           kBase,
+           0,
+           0,
+           0,
+           kConn,
+           CmdClientSetName,
+           {"Set the current connection name", "2.6.9", "connection", "O(1)", "connection-name"}})
+      .AddSubcommand({"getname",
+                      2,
+                      kBase,
+                      0,
+                      0,
+                      0,
+                      kConn,
+                      CmdClientGetName,
                       {"Get the current connection name", "2.6.9", "connection", "O(1)", ""}})
-      .AddSubcommand({"list", -2, CO::kAdmin | kBase, 0, 0, 0, kConn, CmdClientList,
+      .AddSubcommand({"list",
+                      -2,
+                      CO::kAdmin | kBase,
+                      0,
+                      0,
+                      0,
+                      kConn,
+                      CmdClientList,
                       {"Get the list of client connections", "2.4.0", "connection",
                        "O(N) where N is the number of client connections",
                        "[TYPE NORMAL|MASTER|REPLICA|PUBSUB] [ID client-id [client-id ...]]"}})
-      .AddSubcommand({"info", 2, kBase, 0, 0, 0, kConn, CmdClientInfo,
+      .AddSubcommand({"info",
+                      2,
+                      kBase,
+                      0,
+                      0,
+                      0,
+                      kConn,
+                      CmdClientInfo,
                       {"Returns information about the current client connection.", "6.2.0",
                        "connection", "O(1)", ""}})
-      .AddSubcommand({"kill", -3, CO::kAdmin | kBase, 0, 0, 0, kConn, CmdClientKill,
+      .AddSubcommand({"kill",
+                      -3,
+                      CO::kAdmin | kBase,
+                      0,
+                      0,
+                      0,
+                      kConn,
+                      CmdClientKill,
                       {"Kill the connection of a client", "2.4.0", "connection",
                        "O(N) where N is the number of client connections", "filter"}})
-      .AddSubcommand({"pause", -3, CO::kAdmin | kBase, 0, 0, 0, kConn, CmdClientPause,
-                      {"Stop processing commands from clients for some time", "3.0.0",
-                       "connection", "O(1)", "timeout [WRITE|ALL]"}})
-      .AddSubcommand({"unpause", 2, CO::kAdmin | kBase, 0, 0, 0, kConn, CmdClientUnpause,
+      .AddSubcommand({"pause",
+                      -3,
+                      CO::kAdmin | kBase,
+                      0,
+                      0,
+                      0,
+                      kConn,
+                      CmdClientPause,
+                      {"Stop processing commands from clients for some time", "3.0.0", "connection",
+                       "O(1)", "timeout [WRITE|ALL]"}})
+      .AddSubcommand({"unpause",
+                      2,
+                      CO::kAdmin | kBase,
+                      0,
+                      0,
+                      0,
+                      kConn,
+                      CmdClientUnpause,
                       {"Resume processing of clients that were paused", "6.2.0", "connection",
                        "O(N) Where N is the number of paused clients", ""}})
-      .AddSubcommand({"reply", 3, kBase, 0, 0, 0, kConn, CmdClientReply,
+      .AddSubcommand({"reply",
+                      3,
+                      kBase,
+                      0,
+                      0,
+                      0,
+                      kConn,
+                      CmdClientReply,
                       {"Instruct the server whether to reply to commands", "3.2.0", "connection",
                        "O(1)", "ON|OFF|SKIP"}})
-      .AddSubcommand({"no-evict", 3, CO::kAdmin | kBase, 0, 0, 0, kConn, CmdClientNoEvict,
-                      {"Set client eviction mode for the current connection", "7.0.0",
-                       "connection", "O(1)", "ON|OFF"}})
-      .AddSubcommand({"getredir", 2, kBase, 0, 0, 0, kConn, CmdClientGetRedir,
+      .AddSubcommand({"no-evict",
+                      3,
+                      CO::kAdmin | kBase,
+                      0,
+                      0,
+                      0,
+                      kConn,
+                      CmdClientNoEvict,
+                      {"Set client eviction mode for the current connection", "7.0.0", "connection",
+                       "O(1)", "ON|OFF"}})
+      .AddSubcommand({"getredir",
+                      2,
+                      kBase,
+                      0,
+                      0,
+                      0,
+                      kConn,
+                      CmdClientGetRedir,
                       {"Get tracking notifications redirection client ID if any", "6.0.0",
                        "connection", "O(1)", ""}})
-      .AddSubcommand({"help", 2, CO::kLoading | CO::kStale, 0, 0, 0, kConn, CmdClientHelp,
+      .AddSubcommand({"help",
+                      2,
+                      CO::kLoading | CO::kStale,
+                      0,
+                      0,
+                      0,
+                      kConn,
+                      CmdClientHelp,
                       {"Show helpful text about the different subcommands", "5.0.0", "connection",
                        "O(1)", ""}});
   r << std::move(client);

@@ -89,10 +89,10 @@ std::vector<std::string_view> FlagNames(uint32_t flags) {
 
 std::vector<std::string_view> AclCategoryNames(uint64_t categories) {
   static constexpr std::string_view kNames[] = {
-      "@keyspace", "@read",     "@write",     "@set",      "@sortedset",   "@list",    "@hash",
-      "@string",   "@bitmap",   "@hyperloglog", "@geo",    "@stream",      "@pubsub",  "@admin",
-      "@fast",     "@slow",     "@blocking",  "@dangerous", "@connection", "@transaction",
-      "@scripting"};
+      "@keyspace",   "@read",        "@write",    "@set",         "@sortedset", "@list",
+      "@hash",       "@string",      "@bitmap",   "@hyperloglog", "@geo",       "@stream",
+      "@pubsub",     "@admin",       "@fast",     "@slow",        "@blocking",  "@dangerous",
+      "@connection", "@transaction", "@scripting"};
   std::vector<std::string_view> out;
   for (size_t i = 0; i < std::size(kNames); i++) {
     if (categories & (uint64_t{1} << i)) out.push_back(kNames[i]);

@@ -187,7 +187,6 @@ void CmdCommandGetKeys(CmdArgs args, CommandContext& ctx) {
 
 void CmdCommandHelp(CmdArgs args, CommandContext& ctx) {
   static constexpr std::string_view kLines[] = {
-      "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "(no subcommand)",
       "    Return details about all Redis commands.",
       "COUNT",
@@ -206,11 +205,8 @@ void CmdCommandHelp(CmdArgs args, CommandContext& ctx) {
       "    Return the keys from a full Redis command.",
       "GETKEYSANDFLAGS <full-command>",
       "    Return the keys and the access flags from a full Redis command.",
-      "HELP",
-      "    Prints this help.",
   };
-  ctx.rb().StartArray(std::size(kLines));
-  for (auto l : kLines) ctx.rb().SendSimple(l);
+  ctx.rb().SendHelp("COMMAND", kLines);
 }
 
 }  // namespace
@@ -219,31 +215,81 @@ void RegisterIntrospectionFamily(CommandRegistry& r) {
   constexpr uint32_t kFlags = CO::kLoading | CO::kStale;
   constexpr uint64_t kConn = Acl::kConnection;
   // COMMAND with no subcommand lists everything; it is a container that also runs alone.
-  CommandSpec command{"command", -1, kFlags, 0, 0, 0, kConn, CmdCommand,
+  CommandSpec command{"command",
+                      -1,
+                      kFlags,
+                      0,
+                      0,
+                      0,
+                      kConn,
+                      CmdCommand,
                       {"Get array of Redis command details", "2.8.13", "server",
                        "O(N) where N is the total number of Redis commands", ""}};
   command
-      .AddSubcommand({"count", 2, kFlags, 0, 0, 0, kConn, CmdCommandCount,
+      .AddSubcommand({"count",
+                      2,
+                      kFlags,
+                      0,
+                      0,
+                      0,
+                      kConn,
+                      CmdCommandCount,
                       {"Get total number of Redis commands", "2.8.13", "server", "O(1)", ""}})
-      .AddSubcommand({"info", -2, kFlags, 0, 0, 0, kConn, CmdCommandInfo,
+      .AddSubcommand({"info",
+                      -2,
+                      kFlags,
+                      0,
+                      0,
+                      0,
+                      kConn,
+                      CmdCommandInfo,
                       {"Get array of specific Redis command details, or all when no argument "
                        "is given.",
                        "2.8.13", "server", "O(N) where N is the number of commands to look up",
                        "[command-name [command-name ...]]"}})
-      .AddSubcommand({"docs", -2, kFlags, 0, 0, 0, kConn, CmdCommandDocs,
+      .AddSubcommand({"docs",
+                      -2,
+                      kFlags,
+                      0,
+                      0,
+                      0,
+                      kConn,
+                      CmdCommandDocs,
                       {"Get array of specific Redis command documentation", "7.0.0", "server",
                        "O(N) where N is the number of commands to look up",
                        "[command-name [command-name ...]]"}})
-      .AddSubcommand({"list", -2, kFlags, 0, 0, 0, kConn, CmdCommandList,
+      .AddSubcommand({"list",
+                      -2,
+                      kFlags,
+                      0,
+                      0,
+                      0,
+                      kConn,
+                      CmdCommandList,
                       {"Get an array of Redis command names", "7.0.0", "server",
                        "O(N) where N is the total number of Redis commands",
                        "[FILTERBY MODULE module-name|ACLCAT category|PATTERN pattern]"}})
-      .AddSubcommand({"getkeys", -4, kFlags, 0, 0, 0, kConn, CmdCommandGetKeys,
-                      {"Extract keys given a full Redis command", "2.8.13", "server",
-                       "O(N) where N is the number of arguments to the command", "command [arg ...]"}})
-      .AddSubcommand({"help", 2, kFlags, 0, 0, 0, kConn, CmdCommandHelp,
-                      {"Show helpful text about the different subcommands", "5.0.0", "server",
-                       "O(1)", ""}});
+      .AddSubcommand(
+          {"getkeys",
+           -4,
+           kFlags,
+           0,
+           0,
+           0,
+           kConn,
+           CmdCommandGetKeys,
+           {"Extract keys given a full Redis command", "2.8.13", "server",
+            "O(N) where N is the number of arguments to the command", "command [arg ...]"}})
+      .AddSubcommand(
+          {"help",
+           2,
+           kFlags,
+           0,
+           0,
+           0,
+           kConn,
+           CmdCommandHelp,
+           {"Show helpful text about the different subcommands", "5.0.0", "server", "O(1)", ""}});
   r << std::move(command);
 }
 

@@ -35,14 +35,12 @@ void CmdConfigRewrite(CmdArgs args, CommandContext& ctx) {
 }
 
 void CmdConfigResetStat(CmdArgs args, CommandContext& ctx) {
-  ctx.server().ResetStats();
-  ctx.server().ResetSlowlog();
+  ctx.server().ResetStats();  // the slow log stays, as in Redis
   ctx.rb().SendOk();
 }
 
 void CmdConfigHelp(CmdArgs args, CommandContext& ctx) {
   static constexpr std::string_view kLines[] = {
-      "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "GET <pattern>",
       "    Return parameters matching the glob-like <pattern> and their values.",
       "SET <directive> <value>",
@@ -51,37 +49,76 @@ void CmdConfigHelp(CmdArgs args, CommandContext& ctx) {
       "    Reset statistics reported by the INFO command.",
       "REWRITE",
       "    Rewrite the configuration file.",
-      "HELP",
-      "    Prints this help.",
   };
-  ctx.rb().StartArray(std::size(kLines));
-  for (auto l : kLines) ctx.rb().SendSimple(l);
+  ctx.rb().SendHelp("CONFIG", kLines);
 }
 
 }  // namespace
 
 void RegisterConfigFamily(CommandRegistry& r) {
   constexpr uint32_t kAdmin = CO::kAdmin | CO::kNoScript | CO::kLoading | CO::kStale;
-  CommandSpec config{"config", -2, 0, 0, 0, 0, 0, nullptr,
+  CommandSpec config{"config",
+                     -2,
+                     0,
+                     0,
+                     0,
+                     0,
+                     0,
+                     nullptr,
                      {"A container for server configuration commands", "2.0.0", "server",
                       "Depends on subcommand.", ""}};
   config
-      .AddSubcommand({"get", -3, kAdmin, 0, 0, 0, 0, CmdConfigGet,
+      .AddSubcommand({"get",
+                      -3,
+                      kAdmin,
+                      0,
+                      0,
+                      0,
+                      0,
+                      CmdConfigGet,
                       {"Get the values of configuration parameters", "2.0.0", "server",
                        "O(N) when N is the number of configuration parameters provided",
                        "parameter [parameter ...]"}})
-      .AddSubcommand({"set", -4, kAdmin, 0, 0, 0, 0, CmdConfigSet,
+      .AddSubcommand({"set",
+                      -4,
+                      kAdmin,
+                      0,
+                      0,
+                      0,
+                      0,
+                      CmdConfigSet,
                       {"Set configuration parameters to the given values", "2.0.0", "server",
                        "O(N) when N is the number of configuration parameters provided",
                        "parameter value [parameter value ...]"}})
-      .AddSubcommand({"rewrite", 2, kAdmin, 0, 0, 0, 0, CmdConfigRewrite,
+      .AddSubcommand({"rewrite",
+                      2,
+                      kAdmin,
+                      0,
+                      0,
+                      0,
+                      0,
+                      CmdConfigRewrite,
                       {"Rewrite the configuration file with the in memory configuration", "2.8.0",
                        "server", "O(1)", ""}})
-      .AddSubcommand({"resetstat", 2, kAdmin, 0, 0, 0, 0, CmdConfigResetStat,
+      .AddSubcommand({"resetstat",
+                      2,
+                      kAdmin,
+                      0,
+                      0,
+                      0,
+                      0,
+                      CmdConfigResetStat,
                       {"Reset the stats returned by INFO", "2.0.0", "server", "O(1)", ""}})
-      .AddSubcommand({"help", 2, CO::kLoading | CO::kStale, 0, 0, 0, 0, CmdConfigHelp,
-                      {"Show helpful text about the different subcommands", "5.0.0", "server",
-                       "O(1)", ""}});
+      .AddSubcommand(
+          {"help",
+           2,
+           CO::kLoading | CO::kStale,
+           0,
+           0,
+           0,
+           0,
+           CmdConfigHelp,
+           {"Show helpful text about the different subcommands", "5.0.0", "server", "O(1)", ""}});
   r << std::move(config);
 }
 

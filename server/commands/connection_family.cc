@@ -143,34 +143,69 @@ void CmdReset(CmdArgs args, CommandContext& ctx) {
 
 void RegisterConnectionFamily(CommandRegistry& r) {
   constexpr uint64_t kConn = Acl::kConnection;
-  r << CommandSpec{"ping", -1, CO::kFast | CO::kSentinel, 0, 0, 0, kConn, CmdPing,
-                   {"Ping the server", "1.0.0", "connection", "O(1)", "[message]"}}
-    << CommandSpec{"echo", 2, CO::kFast | CO::kLoading | CO::kStale, 0, 0, 0, kConn, CmdEcho,
+  r << CommandSpec{"ping", -1,      CO::kFast | CO::kSentinel,
+                   0,      0,       0,
+                   kConn,  CmdPing, {"Ping the server", "1.0.0", "connection", "O(1)", "[message]"}}
+    << CommandSpec{"echo",
+                   2,
+                   CO::kFast | CO::kLoading | CO::kStale,
+                   0,
+                   0,
+                   0,
+                   kConn,
+                   CmdEcho,
                    {"Echo the given string", "1.0.0", "connection", "O(1)", "message"}}
-    << CommandSpec{"quit", -1,
+    << CommandSpec{"quit",
+                   -1,
                    CO::kAllowBusy | CO::kNoAuth | CO::kNoScript | CO::kLoading | CO::kStale |
                        CO::kFast,
-                   0, 0, 0, kConn, CmdQuit,
+                   0,
+                   0,
+                   0,
+                   kConn,
+                   CmdQuit,
                    {"Close the connection", "1.0.0", "connection", "O(1)", ""}}
-    << CommandSpec{"reset", 1,
+    << CommandSpec{"reset",
+                   1,
                    CO::kNoScript | CO::kLoading | CO::kStale | CO::kFast | CO::kNoAuth |
                        CO::kAllowBusy,
-                   0, 0, 0, kConn, CmdReset,
+                   0,
+                   0,
+                   0,
+                   kConn,
+                   CmdReset,
                    {"Reset the connection", "6.2.0", "connection", "O(1)", ""}}
-    << CommandSpec{"hello", -1,
+    << CommandSpec{"hello",
+                   -1,
                    CO::kNoScript | CO::kLoading | CO::kStale | CO::kFast | CO::kNoAuth |
                        CO::kSentinel | CO::kAllowBusy,
-                   0, 0, 0, kConn, CmdHello,
+                   0,
+                   0,
+                   0,
+                   kConn,
+                   CmdHello,
                    {"Handshake with Redis", "6.0.0", "connection", "O(1)",
                     "[protover [AUTH username password] [SETNAME clientname]]"}}
-    << CommandSpec{"auth", -2,
+    << CommandSpec{"auth",
+                   -2,
                    CO::kNoScript | CO::kLoading | CO::kStale | CO::kFast | CO::kNoAuth |
                        CO::kSentinel | CO::kAllowBusy,
-                   0, 0, 0, kConn, CmdAuth,
+                   0,
+                   0,
+                   0,
+                   kConn,
+                   CmdAuth,
                    {"Authenticate to the server", "1.0.0", "connection",
                     "O(N) where N is the number of passwords defined for the user",
                     "[username] password"}}
-    << CommandSpec{"select", 2, CO::kLoading | CO::kStale | CO::kFast, 0, 0, 0, kConn, CmdSelect,
+    << CommandSpec{"select",
+                   2,
+                   CO::kLoading | CO::kStale | CO::kFast,
+                   0,
+                   0,
+                   0,
+                   kConn,
+                   CmdSelect,
                    {"Change the selected database for the current connection", "1.0.0",
                     "connection", "O(1)", "index"}};
 }

@@ -23,18 +23,30 @@ void CommandContext::Notify(uint32_t type_class, std::string_view event, std::st
 
 void CommandContext::SendStatus(OpStatus status) {
   switch (status) {
-    case OpStatus::kOk: return rb().SendOk();
-    case OpStatus::kKeyNotFound: return rb().SendError(errors::kNoSuchKey);
-    case OpStatus::kKeyExists: return rb().SendError(errors::kBusyKey);
-    case OpStatus::kWrongType: return rb().SendError(errors::kWrongType);
-    case OpStatus::kNotAnInteger: return rb().SendError(errors::kNotInteger);
-    case OpStatus::kNotAFloat: return rb().SendError(errors::kNotFloat);
-    case OpStatus::kOutOfRange: return rb().SendError(errors::kNotInteger);
-    case OpStatus::kOverflow: return rb().SendError(errors::kOverflow);
-    case OpStatus::kNanOrInfinity: return rb().SendError(errors::kIncrNanOrInf);
-    case OpStatus::kTooLarge: return rb().SendError(errors::kStringTooLong);
-    case OpStatus::kSyntaxError: return rb().SendError(errors::kSyntax);
-    case OpStatus::kSkipped: return rb().SendNull();
+    case OpStatus::kOk:
+      return rb().SendOk();
+    case OpStatus::kKeyNotFound:
+      return rb().SendError(errors::kNoSuchKey);
+    case OpStatus::kKeyExists:
+      return rb().SendError(errors::kBusyKey);
+    case OpStatus::kWrongType:
+      return rb().SendError(errors::kWrongType);
+    case OpStatus::kNotAnInteger:
+      return rb().SendError(errors::kNotInteger);
+    case OpStatus::kNotAFloat:
+      return rb().SendError(errors::kNotFloat);
+    case OpStatus::kOutOfRange:
+      return rb().SendError(errors::kNotInteger);
+    case OpStatus::kOverflow:
+      return rb().SendError(errors::kOverflow);
+    case OpStatus::kNanOrInfinity:
+      return rb().SendError(errors::kIncrNanOrInf);
+    case OpStatus::kTooLarge:
+      return rb().SendError(errors::kStringTooLong);
+    case OpStatus::kSyntaxError:
+      return rb().SendError(errors::kSyntax);
+    case OpStatus::kSkipped:
+      return rb().SendNull();
   }
 }
 

@@ -472,7 +472,6 @@ void CmdObjectRefCount(CmdArgs args, CommandContext& ctx) {
 
 void CmdObjectHelp(CmdArgs args, CommandContext& ctx) {
   static constexpr std::string_view kLines[] = {
-      "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "ENCODING <key>",
       "    Return the kind of internal representation used in order to store the value",
       "    associated with a <key>.",
@@ -485,11 +484,8 @@ void CmdObjectHelp(CmdArgs args, CommandContext& ctx) {
       "REFCOUNT <key>",
       "    Return the number of references of the value associated with the specified",
       "    <key>.",
-      "HELP",
-      "    Prints this help.",
   };
-  ctx.rb().StartArray(std::size(kLines));
-  for (auto line : kLines) ctx.rb().SendSimple(line);
+  ctx.rb().SendHelp("OBJECT", kLines);
 }
 
 }  // namespace

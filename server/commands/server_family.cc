@@ -91,6 +91,8 @@ void InfoServer(InfoWriter& w, Server& s) {
   w.Field("redis_build_id", std::string("0"));
   w.Field("redis_mode", std::string("standalone"));
   w.Field("keyward_version", std::string(KEYWARD_VERSION));
+  // Wall clock minus server clock: non-zero while a wall-clock jump is being absorbed.
+  w.Field("keyward_clock_offset_us", s.clock().WallOffsetUs());
   w.Field("os", std::string(name.sysname) + " " + name.release + " " + name.machine);
   w.Field("arch_bits", 64);
   w.Field("monotonic_clock", std::string("POSIX clock_gettime"));
@@ -225,8 +227,8 @@ void InfoCommandStats(InfoWriter& w, Server& s) {
     if (st.calls == 0 && st.rejected_calls == 0 && st.failed_calls == 0) return;
     std::string name = cmd.full_name();
     w.Line("cmdstat_" + name + ":calls=" + std::to_string(st.calls) +
-           ",usec=" + std::to_string(st.usec) + ",usec_per_call=" +
-           Fixed2(st.calls ? static_cast<double>(st.usec) / st.calls : 0) +
+           ",usec=" + std::to_string(st.usec) +
+           ",usec_per_call=" + Fixed2(st.calls ? static_cast<double>(st.usec) / st.calls : 0) +
            ",rejected_calls=" + std::to_string(st.rejected_calls) +
            ",failed_calls=" + std::to_string(st.failed_calls));
   };
@@ -249,9 +251,8 @@ void InfoKeyspace(InfoWriter& w, Server& s) {
   for (int i = 0; i < ks.db_count(); i++) {
     Database& db = ks.db(i);
     if (db.size() == 0) continue;
-    w.Line("db" + std::to_string(i) + ":keys=" + std::to_string(db.size()) +
-           ",expires=" + std::to_string(db.expires_count()) +
-           ",avg_ttl=" + std::to_string(db.AverageTtlMs()));
+    w.Line("db" + std::to_string(i) + ":keys=" + std::to_string(db.size()) + ",expires=" +
+           std::to_string(db.expires_count()) + ",avg_ttl=" + std::to_string(db.AverageTtlMs()));
   }
 }
 
@@ -335,8 +336,7 @@ void CmdSlowlogGet(CmdArgs args, CommandContext& ctx) {
   int64_t count = 10;
   if (args.size() == 3) {
     if (!ParseInt64(args[2], &count) || count < -1) {
-      return ctx.rb().SendError(
-          "ERR count should be greater than or equal to -1");
+      return ctx.rb().SendError("ERR count should be greater than or equal to -1");
     }
     if (count == -1) count = INT64_MAX;
   }
@@ -368,7 +368,6 @@ void CmdSlowlogReset(CmdArgs args, CommandContext& ctx) {
 
 void CmdSlowlogHelp(CmdArgs args, CommandContext& ctx) {
   static constexpr std::string_view kLines[] = {
-      "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "GET [<count>]",
       "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
       "    Entries are made of:",
@@ -378,11 +377,8 @@ void CmdSlowlogHelp(CmdArgs args, CommandContext& ctx) {
       "    Return the length of the slowlog.",
       "RESET",
       "    Reset the slowlog.",
-      "HELP",
-      "    Prints this help.",
   };
-  ctx.rb().StartArray(std::size(kLines));
-  for (auto l : kLines) ctx.rb().SendSimple(l);
+  ctx.rb().SendHelp("SLOWLOG", kLines);
 }
 
 // DEBUG: a few of Redis's subcommands that tests and benchmarks rely on.
@@ -398,28 +394,28 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
   }
   std::string sub = ToLower(args[1]);
   if (sub == "sleep" && args.size() == 3) {
-    double secs;
-    if (!ParseDouble(args[2], &secs)) return ctx.rb().SendError(errors::kNotFloat);
+    // Redis reads the argument with strtod: garbage means 0 seconds.
+    double secs = std::strtod(std::string(args[2]).c_str(), nullptr);
     // DEBUG SLEEP blocks the whole server on purpose: it simulates a stalled instance.
     std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(secs * 1e6)));
     return ctx.rb().SendOk();
   }
   if (sub == "set-active-expire" && args.size() == 3) {
-    int64_t v;
-    if (!ParseInt64(args[2], &v)) return ctx.rb().SendError(errors::kNotInteger);
-    s.active_expire_enabled = v != 0;
+    // Redis reads the flag with atoi: garbage means 0 (disabled).
+    s.active_expire_enabled = std::atoi(std::string(args[2]).c_str()) != 0;
     return ctx.rb().SendOk();
   }
   if (sub == "populate" && args.size() >= 3 && args.size() <= 5) {
     // DEBUG POPULATE count [prefix] [size]: keys "prefix:N" with values "value:N".
     int64_t count, size = -1;
     if (!ParseInt64(args[2], &count) || count < 0) {
-      return ctx.rb().SendError(errors::kNotInteger);
+      return ctx.rb().SendError(errors::kNegativeCount);
     }
     std::string prefix = args.size() >= 4 ? std::string(args[3]) : "key";
     if (args.size() == 5 && (!ParseInt64(args[4], &size) || size < 0)) {
-      return ctx.rb().SendError(errors::kNotInteger);
+      return ctx.rb().SendError(errors::kNegativeCount);
     }
+    if (size == 0) size = -1;  // Redis ignores a size of 0
     Database& db = ctx.db();
     for (int64_t i = 0; i < count; i++) {
       std::string key = prefix + ":" + std::to_string(i);
@@ -432,7 +428,6 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
   }
   if (sub == "help") {
     static constexpr std::string_view kLines[] = {
-        "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "POPULATE <count> [<prefix>] [<size>]",
         "    Create <count> string keys named key:<num>. If <prefix> is specified then",
         "    it is used instead of the 'key' prefix.",
@@ -442,58 +437,129 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
         "    default.",
         "SLEEP <seconds>",
         "    Stop the server for <seconds>. Decimals allowed.",
-        "HELP",
-        "    Prints this help.",
     };
-    ctx.rb().StartArray(std::size(kLines));
-    for (auto l : kLines) ctx.rb().SendSimple(l);
+    ctx.rb().SendHelp("DEBUG", kLines);
     return;
   }
-  ctx.rb().SendError("ERR Unknown subcommand or wrong number of arguments for '" +
-                     std::string(args[1]) + "'. Try DEBUG HELP.");
+  ctx.rb().SendError("ERR unknown subcommand or wrong number of arguments for '" +
+                     std::string(args[1].substr(0, 128)) + "'. Try DEBUG HELP.");
 }
 
 }  // namespace
 
 void RegisterServerFamily(CommandRegistry& r) {
   constexpr uint32_t kLS = CO::kLoading | CO::kStale;
-  r << CommandSpec{"info", -1, kLS | CO::kSentinel, 0, 0, 0, Acl::kDangerous, CmdInfo,
-                   {"Get information and statistics about the server", "1.0.0", "server",
-                    "O(1)", "[section [section ...]]"}}
-    << CommandSpec{"time", 1, kLS | CO::kFast, 0, 0, 0, 0, CmdTime,
+  r << CommandSpec{"info",
+                   -1,
+                   kLS | CO::kSentinel,
+                   0,
+                   0,
+                   0,
+                   Acl::kDangerous,
+                   CmdInfo,
+                   {"Get information and statistics about the server", "1.0.0", "server", "O(1)",
+                    "[section [section ...]]"}}
+    << CommandSpec{"time",
+                   1,
+                   kLS | CO::kFast,
+                   0,
+                   0,
+                   0,
+                   0,
+                   CmdTime,
                    {"Return the current server time", "2.6.0", "server", "O(1)", ""}}
-    << CommandSpec{"lastsave", 1, kLS | CO::kFast, 0, 0, 0, Acl::kAdmin | Acl::kDangerous,
+    << CommandSpec{"lastsave",
+                   1,
+                   kLS | CO::kFast,
+                   0,
+                   0,
+                   0,
+                   Acl::kAdmin | Acl::kDangerous,
                    CmdLastSave,
                    {"Get the UNIX time stamp of the last successful save to disk", "1.0.0",
                     "server", "O(1)", ""}}
-    << CommandSpec{"shutdown", -1,
+    << CommandSpec{"shutdown",
+                   -1,
                    CO::kAdmin | CO::kNoScript | CO::kLoading | CO::kStale | CO::kNoMulti |
                        CO::kSentinel | CO::kAllowBusy,
-                   0, 0, 0, 0, CmdShutdown,
-                   {"Synchronously save the dataset to disk and then shut down the server",
-                    "1.0.0", "server", "O(N) when saving, where N is the total number of keys",
+                   0,
+                   0,
+                   0,
+                   0,
+                   CmdShutdown,
+                   {"Synchronously save the dataset to disk and then shut down the server", "1.0.0",
+                    "server", "O(N) when saving, where N is the total number of keys",
                     "[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]"}}
-    << CommandSpec{"monitor", 1, CO::kAdmin | CO::kNoScript | kLS, 0, 0, 0, 0, CmdMonitor,
+    << CommandSpec{"monitor",
+                   1,
+                   CO::kAdmin | CO::kNoScript | kLS,
+                   0,
+                   0,
+                   0,
+                   0,
+                   CmdMonitor,
                    {"Listen for all requests received by the server in real time", "1.0.0",
                     "server", "", ""}}
-    << CommandSpec{"debug", -2, CO::kAdmin | CO::kNoScript | kLS, 0, 0, 0, 0, CmdDebug,
-                   {"A container for debugging commands", "1.0.0", "server",
-                    "Depends on subcommand.", ""}};
-  CommandSpec slowlog{"slowlog", -2, 0, 0, 0, 0, 0, nullptr,
-                      {"A container for slow log commands", "2.2.12", "server",
-                       "Depends on subcommand.", ""}};
+    << CommandSpec{
+           "debug",
+           -2,
+           CO::kAdmin | CO::kNoScript | kLS,
+           0,
+           0,
+           0,
+           0,
+           CmdDebug,
+           {"A container for debugging commands", "1.0.0", "server", "Depends on subcommand.", ""}};
+  CommandSpec slowlog{
+      "slowlog",
+      -2,
+      0,
+      0,
+      0,
+      0,
+      0,
+      nullptr,
+      {"A container for slow log commands", "2.2.12", "server", "Depends on subcommand.", ""}};
   slowlog
-      .AddSubcommand({"get", -2, CO::kAdmin | kLS, 0, 0, 0, 0, CmdSlowlogGet,
+      .AddSubcommand({"get",
+                      -2,
+                      CO::kAdmin | kLS,
+                      0,
+                      0,
+                      0,
+                      0,
+                      CmdSlowlogGet,
                       {"Get the slow log's entries", "2.2.12", "server",
                        "O(N) where N is the number of entries returned", "[count]"}})
-      .AddSubcommand({"len", 2, CO::kAdmin | kLS, 0, 0, 0, 0, CmdSlowlogLen,
+      .AddSubcommand({"len",
+                      2,
+                      CO::kAdmin | kLS,
+                      0,
+                      0,
+                      0,
+                      0,
+                      CmdSlowlogLen,
                       {"Get the slow log's length", "2.2.12", "server", "O(1)", ""}})
-      .AddSubcommand({"reset", 2, CO::kAdmin | kLS, 0, 0, 0, 0, CmdSlowlogReset,
+      .AddSubcommand({"reset",
+                      2,
+                      CO::kAdmin | kLS,
+                      0,
+                      0,
+                      0,
+                      0,
+                      CmdSlowlogReset,
                       {"Clear all entries from the slow log", "2.2.12", "server",
                        "O(N) where N is the number of entries in the slowlog", ""}})
-      .AddSubcommand({"help", 2, kLS, 0, 0, 0, 0, CmdSlowlogHelp,
-                      {"Show helpful text about the different subcommands", "6.2.0", "server",
-                       "O(1)", ""}});
+      .AddSubcommand(
+          {"help",
+           2,
+           kLS,
+           0,
+           0,
+           0,
+           0,
+           CmdSlowlogHelp,
+           {"Show helpful text about the different subcommands", "6.2.0", "server", "O(1)", ""}});
   r << std::move(slowlog);
 }
 

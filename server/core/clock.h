@@ -22,6 +22,8 @@ class Clock {
   virtual int64_t NowUs() = 0;
   // Monotonic microseconds, for measuring durations only.
   virtual int64_t MonotonicUs() = 0;
+  // How far the machine's wall clock is from server time (INFO keyward_clock_offset_us).
+  virtual int64_t WallOffsetUs() const { return 0; }
 };
 
 // Reads the two clocks the server steers with. Injected so tests can jump the "wall clock".
@@ -52,6 +54,7 @@ class SlewedClock : public Clock {
   int64_t MonotonicUs() override;
   // Current difference wall - server time, in microseconds (reported in INFO).
   int64_t OffsetUs() const { return wall_minus_server_us_; }
+  int64_t WallOffsetUs() const override { return wall_minus_server_us_; }
 
  private:
   TimeSource* source_;

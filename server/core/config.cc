@@ -17,39 +17,15 @@ namespace keyward {
 
 namespace {
 
+// A value as it can be written back to a config file: bare when SplitArgs reads it back
+// unchanged, else quoted like redis-server's sdscatrepr.
 std::string Quote(std::string_view s) {
-  // Values are written back quoted when they would not survive SplitArgs otherwise.
   bool plain = !s.empty();
   for (char c : s) {
     if (c == ' ' || c == '"' || c == '\'' || c == '\\' || !std::isprint(static_cast<unsigned char>(c)))
       plain = false;
   }
-  if (plain) return std::string(s);
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (std::isprint(static_cast<unsigned char>(c))) {
-          out += c;
-        } else {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\x%02x", static_cast<unsigned char>(c));
-          out += buf;
-        }
-    }
-  }
-  return out + "\"";
-}
-
-// sdscatrepr: always quoted.
-std::string QuoteAlways(std::string_view s) {
-  std::string q = Quote(s);
-  return q.size() > 0 && q[0] == '"' ? q : "\"" + q + "\"";
+  return plain ? std::string(s) : Repr(s);
 }
 
 std::string Join(const std::vector<std::string>& values) {
@@ -330,7 +306,7 @@ void Config::LoadArgs(int argc, char** argv) {
       if (!options.empty()) options += "\n";
       options += std::string(arg.substr(2)) + " ";
     } else {
-      options += QuoteAlways(arg) + " ";
+      options += Repr(arg) + " ";
     }
   }
   // Like redis-server, the options become lines after the file's text and a newline, so an

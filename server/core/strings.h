@@ -27,6 +27,10 @@ std::string FormatDouble(double v);
 // Redis's glob matching (stringmatchlen): '*', '?', '[...]', '[^...]', ranges and '\' escapes.
 bool GlobMatch(std::string_view pattern, std::string_view str, bool nocase = false);
 
+// Redis's sdscatrepr: the string in double quotes with \\ \" \n \r \t \a \b escaped and other
+// non-printable bytes as \xHH (MONITOR lines, CONFIG REWRITE values, config error reports).
+std::string Repr(std::string_view s);
+
 // ASCII lower-casing, as Redis compares command names and options.
 std::string ToLower(std::string_view s);
 std::string ToUpper(std::string_view s);

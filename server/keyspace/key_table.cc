@@ -31,7 +31,7 @@ uint64_t KeyTable::Hash(std::string_view key) const {
   return XXH3_64bits_withSeed(key.data(), key.size(), seed_);
 }
 
-Entry** KeyTable::FindLink(std::string_view key) {
+Entry** KeyTable::LocateLink(std::string_view key, int* table) {
   if (size() == 0) return nullptr;
   StepIfRehashing();
   uint64_t h = Hash(key);
@@ -39,12 +39,20 @@ Entry** KeyTable::FindLink(std::string_view key) {
     if (buckets_[t].empty()) continue;
     Entry** link = &buckets_[t][h & (buckets_[t].size() - 1)];
     while (*link != nullptr) {
-      if ((*link)->key() == key) return link;
+      if ((*link)->key() == key) {
+        *table = t;
+        return link;
+      }
       link = (*link)->next_link();
     }
     if (!rehashing()) break;
   }
   return nullptr;
+}
+
+Entry** KeyTable::FindLink(std::string_view key) {
+  int table;
+  return LocateLink(key, &table);
 }
 
 Entry* KeyTable::Find(std::string_view key) {
@@ -64,25 +72,14 @@ void KeyTable::Insert(Entry* e) {
 }
 
 Entry* KeyTable::Remove(std::string_view key) {
-  if (size() == 0) return nullptr;
-  StepIfRehashing();
-  uint64_t h = Hash(key);
-  for (int t = 0; t < 2; t++) {
-    if (buckets_[t].empty()) continue;
-    Entry** link = &buckets_[t][h & (buckets_[t].size() - 1)];
-    while (*link != nullptr) {
-      Entry* e = *link;
-      if (e->key() == key) {
-        *link = e->next();
-        e->set_next(nullptr);
-        used_[t]--;
-        return e;
-      }
-      link = e->next_link();
-    }
-    if (!rehashing()) break;
-  }
-  return nullptr;
+  int table;
+  Entry** link = LocateLink(key, &table);
+  if (link == nullptr) return nullptr;
+  Entry* e = *link;
+  *link = e->next();
+  e->set_next(nullptr);
+  used_[table]--;
+  return e;
 }
 
 void KeyTable::ExpandIfNeeded() {

@@ -115,6 +115,8 @@ class KeyTable {
   static constexpr size_t kInitialSize = 4;
 
   uint64_t Hash(std::string_view key) const;
+  // The link pointing at the key's entry and the table (0 or 1) it is in; nullptr when absent.
+  Entry** LocateLink(std::string_view key, int* table);
   void ExpandIfNeeded();
   void Resize(size_t min_size);
   void StepIfRehashing() {

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <string>
 
 namespace keyward {
 
@@ -80,6 +81,14 @@ void ReplyBuilder::SendBigNumber(std::string_view digits) {
   sink_->push_back('(');
   sink_->append(digits);
   sink_->append("\r\n");
+}
+
+void ReplyBuilder::SendHelp(std::string_view command, std::span<const std::string_view> lines) {
+  StartArray(lines.size() + 3);
+  SendSimple(std::string(command) + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+  for (auto line : lines) SendSimple(line);
+  SendSimple("HELP");
+  SendSimple("    Prints this help.");
 }
 
 void ReplyBuilder::StartMap(size_t n) {

@@ -8,6 +8,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -36,10 +37,14 @@ class ReplyBuilder {
   void SendBigNumber(std::string_view digits);
 
   void StartArray(size_t n) { Header('*', n); }
-  void StartMap(size_t n);   // followed by 2n elements
+  void StartMap(size_t n);  // followed by 2n elements
   void StartSet(size_t n);
   void StartPush(size_t n);
   void SendEmptyArray() { Raw("*0\r\n"); }
+
+  // The reply of "<COMMAND> HELP", framed like Redis's addReplyHelp: a header line, the
+  // command's own lines, then the HELP entry.
+  void SendHelp(std::string_view command, std::span<const std::string_view> lines);
 
   // Bytes already in RESP form (e.g. a pre-serialised pub/sub message).
   void Raw(std::string_view bytes) { sink_->append(bytes); }

@@ -95,7 +95,7 @@ TEST_F(ServerFamilyTest, Debug) {
   EXPECT_EQ(Run({"debug", "set-active-expire", "0"}), "OK");
   EXPECT_FALSE(server().active_expire_enabled);
   EXPECT_THAT(Run({"debug", "nope"}),
-              ErrorIs("ERR Unknown subcommand or wrong number of arguments for 'nope'. Try DEBUG "
+              ErrorIs("ERR unknown subcommand or wrong number of arguments for 'nope'. Try DEBUG "
                       "HELP."));
 }
 
