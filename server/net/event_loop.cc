@@ -199,7 +199,8 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
 }  // namespace
 
 struct EventLoop::Impl {
-  asio::io_context io{1};
+  // Everything runs on one thread: no locking in the scheduler or the reactor.
+  asio::io_context io{ASIO_CONCURRENCY_HINT_UNSAFE};
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> tcp_acceptors;
   std::vector<std::unique_ptr<asio::local::stream_protocol::acceptor>> unix_acceptors;
   std::vector<std::string> unix_paths;
