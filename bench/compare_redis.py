@@ -6,7 +6,9 @@ command enabled), pinned to one core; redis-benchmark runs pinned to another cor
 does not steal the server's CPU. Every (command, pipeline depth) pair of the matrix is run against
 Keyward and Redis back to back, for several rounds; the order within a pair flips every round
 (K R, then R K, ...) so neither server always runs on a cache or a CPU frequency the other warmed.
-The table reports the median over rounds and the ratio Keyward/Redis.
+The table reports the median over rounds, the ratio of the medians Keyward/Redis, and the
+median of the per-round ratios ("paired", which a disturbance lasting longer than a run cancels
+out of).
 
 Measured, per (command, pipeline depth):
   - throughput: redis-benchmark's requests per second (--csv);
@@ -40,7 +42,9 @@ import sys
 import tempfile
 import time
 
-DEFAULT_KEYWARD = "/work/main/build/bin/keyward-server"
+DEFAULT_KEYWARD = os.path.normpath(
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "bin",
+                 "keyward-server"))
 DEFAULT_REDIS = "/usr/bin/redis-server"
 DEFAULT_BENCHMARK = "/usr/bin/redis-benchmark"
 

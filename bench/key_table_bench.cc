@@ -212,9 +212,9 @@ void BM_Scan(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 
-#define KEYWARD_TABLE_BENCH(fn)                                                              \
-  BENCHMARK_TEMPLATE(fn, KeyTableStore)->Arg(1000)->Arg(1000000);                            \
-  BENCHMARK_TEMPLATE(fn, DatabaseStore)->Arg(1000)->Arg(1000000);                            \
+#define KEYWARD_TABLE_BENCH(fn)                                   \
+  BENCHMARK_TEMPLATE(fn, KeyTableStore)->Arg(1000)->Arg(1000000); \
+  BENCHMARK_TEMPLATE(fn, DatabaseStore)->Arg(1000)->Arg(1000000); \
   BENCHMARK_TEMPLATE(fn, StdMapStore)->Arg(1000)->Arg(1000000)
 
 KEYWARD_TABLE_BENCH(BM_Insert);

@@ -24,8 +24,11 @@ std::string UnknownCommand(std::string_view name, const std::string_view* args, 
     size_t room = 128 - list.size();
     list += "'" + std::string(UpToNul(args[i]).substr(0, room)) + "' ";
   }
-  return "ERR unknown command '" + std::string(name.substr(0, 128)) +
-         "', with args beginning with: " + list;
+  std::string text = "ERR unknown command '";
+  text += name.substr(0, 128);
+  text += "', with args beginning with: ";
+  text += list;
+  return text;
 }
 
 std::string SanitizeErrorText(std::string_view text) {
