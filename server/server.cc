@@ -115,22 +115,30 @@ void Server::CloseClient(Client& c, bool after_reply) {
 
 size_t Server::ProcessInput(Client& c, std::string_view input) {
   if (c.has(Client::kClosed) || c.has(Client::kCloseAfterReply)) return input.size();
+  // Redis closes a client whose unprocessed input outgrows client-query-buffer-limit.
+  auto over_limit = [&](size_t pending) {
+    if (pending <= static_cast<size_t>(settings_->client_query_buffer_limit)) return false;
+    spdlog::warn("Closing client that reached max query buffer length: id={} qbuf={}", c.id(),
+                 pending);
+    stats_.client_query_buffer_limit_disconnections++;
+    CloseClient(c, false);
+    return true;
+  };
+  c.query_buffer_peak = std::max(c.query_buffer_peak, input.size());
+  // A client held by CLIENT PAUSE keeps sending: its commands wait in the buffer, which is still
+  // bounded by the limit.
+  if (c.has(Client::kPaused)) return over_limit(input.size()) ? input.size() : 0;
   size_t consumed = 0;
   c.last_interaction_ms = now_ms();
-  c.query_buffer_peak = std::max(c.query_buffer_peak, input.size());
+  // Read the limits at every call, as Redis does: CONFIG SET proto-max-bulk-len applies to
+  // connected clients too.
+  c.parser().set_limits(ParserLimits{.max_bulk_len = settings_->proto_max_bulk_len});
   while (consumed < input.size()) {
     if (c.has(Client::kPaused)) break;
     RequestParser& parser = c.parser();
     auto status = parser.Parse(input.substr(consumed));
     if (status == RequestParser::Status::kNeedMore) {
-      // Redis closes a client whose pending command outgrows client-query-buffer-limit.
-      if (input.size() - consumed > static_cast<size_t>(settings_->client_query_buffer_limit)) {
-        spdlog::warn("Closing client that reached max query buffer length: id={} qbuf={}", c.id(),
-                     input.size() - consumed);
-        stats_.client_query_buffer_limit_disconnections++;
-        CloseClient(c, false);
-        return input.size();
-      }
+      if (over_limit(input.size() - consumed)) return input.size();
       break;
     }
     if (status == RequestParser::Status::kError) {

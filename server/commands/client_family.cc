@@ -14,28 +14,44 @@ namespace {
 
 // One CLIENT LIST / CLIENT INFO line, with Redis's field names and order.
 std::string DescribeClient(Server& server, Client& c) {
+  // Flag letters in Redis's order (O, b, c, U, e), as CLIENT LIST prints them.
   std::string flags;
   if (c.has(Client::kMonitor)) flags += 'O';
+  if (c.has(Client::kPaused)) flags += 'b';  // held by CLIENT PAUSE: Redis shows it blocked
   if (c.has(Client::kCloseAfterReply)) flags += 'c';
   if (c.has(Client::kUnixSocket)) flags += 'U';
   if (c.has(Client::kNoEvict)) flags += 'e';
-  if (c.has(Client::kPaused)) flags += 'b';  // held by CLIENT PAUSE: Redis shows it blocked
   if (flags.empty()) flags = "N";
   int64_t now = server.now_ms();
   size_t qbuf = c.transport()->buffered_input();
   size_t obl = c.transport()->output().size();
-  char line[1024];
-  std::snprintf(
-      line, sizeof(line),
-      "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=0 psub=0 "
-      "ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=16384 rbp=%zu obl=%zu "
-      "oll=0 omem=%zu tot-mem=%zu events=r cmd=%s user=default redir=-1 resp=%d",
-      static_cast<unsigned long long>(c.id()), c.transport()->peer_address().c_str(),
-      c.transport()->local_address().c_str(), c.transport()->fd(), c.name.c_str(),
-      static_cast<long long>((now - c.created_ms) / 1000),
-      static_cast<long long>((now - c.last_interaction_ms) / 1000), flags.c_str(), c.db, qbuf,
-      qbuf > 16384 ? size_t{0} : 16384 - qbuf, c.query_buffer_peak, obl, obl,
-      obl + qbuf + sizeof(Client), c.last_command.c_str(), c.resp);
+  // Built by appending, not in a fixed buffer: a client name has no length limit and Redis
+  // prints it whole.
+  auto num = [](auto v) { return std::to_string(v); };
+  std::string line;
+  line.reserve(320 + c.name.size());
+  line += "id=" + num(c.id());
+  line += " addr=" + c.transport()->peer_address();
+  line += " laddr=" + c.transport()->local_address();
+  line += " fd=" + num(c.transport()->fd());
+  line += " name=" + c.name;
+  line += " age=" + num((now - c.created_ms) / 1000);
+  line += " idle=" + num((now - c.last_interaction_ms) / 1000);
+  line += " flags=" + flags;
+  line += " db=" + num(c.db);
+  line += " sub=0 psub=0 ssub=0 multi=-1";
+  line += " qbuf=" + num(qbuf);
+  line += " qbuf-free=" + num(qbuf > 16384 ? size_t{0} : 16384 - qbuf);
+  line += " argv-mem=0 multi-mem=0 rbs=16384";
+  line += " rbp=" + num(c.query_buffer_peak);
+  line += " obl=" + num(obl);
+  line += " oll=0";
+  line += " omem=" + num(obl);
+  line += " tot-mem=" + num(obl + qbuf + sizeof(Client));
+  line += " events=r";
+  line += " cmd=" + c.last_command;
+  line += " user=default redir=-1";
+  line += " resp=" + num(c.resp);
   return line;
 }
 
@@ -173,9 +189,14 @@ void CmdClientPause(CmdArgs args, CommandContext& ctx) {
       return ctx.rb().SendError("ERR CLIENT PAUSE mode must be WRITE or ALL");
     }
   } else if (args.size() > 4) {
-    return ctx.rb().SendError(errors::kSyntax);
+    return ctx.rb().SendError(errors::SubcommandSyntax("client", args[1]));
   }
-  ctx.server().Pause(ctx.now_ms() + timeout, writes_only);
+  // Redis 7.0 adds the timeout to the current time unchecked: a sum past INT64_MAX wraps to a
+  // deadline in the past (so the pause does nothing) and the reply is still OK. Wrap the same
+  // way, without the undefined behaviour of a signed overflow.
+  int64_t until = static_cast<int64_t>(static_cast<uint64_t>(ctx.now_ms()) +
+                                       static_cast<uint64_t>(timeout));
+  ctx.server().Pause(until, writes_only);
   ctx.rb().SendOk();
 }
 

@@ -334,6 +334,7 @@ void CmdMonitor(CmdArgs args, CommandContext& ctx) {
 
 void CmdSlowlogGet(CmdArgs args, CommandContext& ctx) {
   int64_t count = 10;
+  if (args.size() > 3) return ctx.rb().SendError(errors::SubcommandSyntax("slowlog", args[1]));
   if (args.size() == 3) {
     if (!ParseInt64(args[2], &count) || count < -1) {
       return ctx.rb().SendError("ERR count should be greater than or equal to -1");
@@ -441,8 +442,7 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
     ctx.rb().SendHelp("DEBUG", kLines);
     return;
   }
-  ctx.rb().SendError("ERR unknown subcommand or wrong number of arguments for '" +
-                     std::string(args[1].substr(0, 128)) + "'. Try DEBUG HELP.");
+  ctx.rb().SendError(errors::SubcommandSyntax("debug", args[1]));
 }
 
 }  // namespace

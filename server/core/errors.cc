@@ -9,6 +9,11 @@ std::string UnknownSubcommand(std::string_view container, std::string_view sub) 
          ToUpper(container) + " HELP.";
 }
 
+std::string SubcommandSyntax(std::string_view container, std::string_view sub) {
+  return "ERR unknown subcommand or wrong number of arguments for '" +
+         std::string(sub.substr(0, 128)) + "'. Try " + ToUpper(container) + " HELP.";
+}
+
 namespace {
 
 // Redis formats these texts with printf's %s, which stops at a NUL byte.

@@ -96,6 +96,10 @@ inline std::string WrongArgs(std::string_view full_name) {
 // "ERR unknown subcommand 'foo'. Try CONFIG HELP."
 std::string UnknownSubcommand(std::string_view container, std::string_view sub);
 
+// "ERR unknown subcommand or wrong number of arguments for 'get'. Try SLOWLOG HELP." (Redis's
+// addReplySubcommandSyntaxError: a known subcommand with the wrong number of arguments)
+std::string SubcommandSyntax(std::string_view container, std::string_view sub);
+
 // "ERR unknown command 'foo', with args beginning with: 'a' 'b' "
 std::string UnknownCommand(std::string_view name, const std::string_view* args, size_t nargs);
 

@@ -33,15 +33,18 @@ Result<Entry*> Database::FindTyped(std::string_view key, ObjType type, LookupMod
   return e;
 }
 
-void Database::Add(Entry* e) {
+void Database::Add(Entry* e) { AddHashed(e, table_.Hash(e->key())); }
+
+void Database::AddHashed(Entry* e, uint64_t hash) {
   e->set_lru(LruClock());
-  table_.Insert(e);
+  table_.Insert(e, hash);
   if (e->has_expire()) expires_.Add(e);
 }
 
 void Database::Upsert(Entry* e) {
-  Entry** link = table_.FindLink(e->key());
-  if (link == nullptr) return Add(e);
+  uint64_t hash = table_.Hash(e->key());
+  Entry** link = table_.FindLink(e->key(), hash);
+  if (link == nullptr) return AddHashed(e, hash);
   Entry* old = *link;
   e->set_lru(LruClock());
   KeyTable::ReplaceAt(link, e);

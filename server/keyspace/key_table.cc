@@ -31,10 +31,9 @@ uint64_t KeyTable::Hash(std::string_view key) const {
   return XXH3_64bits_withSeed(key.data(), key.size(), seed_);
 }
 
-Entry** KeyTable::LocateLink(std::string_view key, int* table) {
+Entry** KeyTable::LocateLink(std::string_view key, uint64_t h, int* table) {
   if (size() == 0) return nullptr;
   StepIfRehashing();
-  uint64_t h = Hash(key);
   for (int t = 0; t < 2; t++) {
     if (buckets_[t].empty()) continue;
     Entry** link = &buckets_[t][h & (buckets_[t].size() - 1)];
@@ -50,9 +49,11 @@ Entry** KeyTable::LocateLink(std::string_view key, int* table) {
   return nullptr;
 }
 
-Entry** KeyTable::FindLink(std::string_view key) {
+Entry** KeyTable::FindLink(std::string_view key) { return FindLink(key, Hash(key)); }
+
+Entry** KeyTable::FindLink(std::string_view key, uint64_t hash) {
   int table;
-  return LocateLink(key, &table);
+  return LocateLink(key, hash, &table);
 }
 
 Entry* KeyTable::Find(std::string_view key) {
@@ -60,12 +61,14 @@ Entry* KeyTable::Find(std::string_view key) {
   return link ? *link : nullptr;
 }
 
-void KeyTable::Insert(Entry* e) {
+void KeyTable::Insert(Entry* e) { Insert(e, Hash(e->key())); }
+
+void KeyTable::Insert(Entry* e, uint64_t hash) {
   StepIfRehashing();
   ExpandIfNeeded();
   // While rehashing, new keys go to the new table so the old one only empties.
   int t = rehashing() ? 1 : 0;
-  Entry*& bucket = buckets_[t][Hash(e->key()) & (buckets_[t].size() - 1)];
+  Entry*& bucket = buckets_[t][hash & (buckets_[t].size() - 1)];
   e->set_next(bucket);
   bucket = e;
   used_[t]++;
@@ -73,7 +76,7 @@ void KeyTable::Insert(Entry* e) {
 
 Entry* KeyTable::Remove(std::string_view key) {
   int table;
-  Entry** link = LocateLink(key, &table);
+  Entry** link = LocateLink(key, Hash(key), &table);
   if (link == nullptr) return nullptr;
   Entry* e = *link;
   *link = e->next();

@@ -77,11 +77,15 @@ class KeyTable {
   bool rehashing() const { return rehash_idx_ >= 0; }
 
   Entry* Find(std::string_view key);
+  // The key's hash, for callers that look a key up and then insert it (hash once).
+  uint64_t Hash(std::string_view key) const;
   // The link (bucket slot or previous entry's next field) that points at the key's entry, for
   // replacing the entry in place; nullptr when absent.
   Entry** FindLink(std::string_view key);
+  Entry** FindLink(std::string_view key, uint64_t hash);
   // Adds an entry whose key is not in the table.
   void Insert(Entry* e);
+  void Insert(Entry* e, uint64_t hash);
   // Unlinks the key's entry and returns it (the caller frees it); nullptr when absent.
   Entry* Remove(std::string_view key);
   // Puts `replacement` (same key) where *link pointed.
@@ -114,9 +118,8 @@ class KeyTable {
  private:
   static constexpr size_t kInitialSize = 4;
 
-  uint64_t Hash(std::string_view key) const;
   // The link pointing at the key's entry and the table (0 or 1) it is in; nullptr when absent.
-  Entry** LocateLink(std::string_view key, int* table);
+  Entry** LocateLink(std::string_view key, uint64_t hash, int* table);
   void ExpandIfNeeded();
   void Resize(size_t min_size);
   void StepIfRehashing() {

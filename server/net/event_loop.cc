@@ -109,7 +109,11 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
   }
   void CloseAfterFlush() override {
     close_after_flush_ = true;
-    Flush();
+    // Not now: the caller is usually a command that is still running (QUIT, CLIENT KILL of
+    // itself, SHUTDOWN). Writing and clearing the output under it would lose what it appends
+    // afterwards and break its accounting of the reply. The read path flushes once processing
+    // is done; the posted flush covers a caller outside it.
+    asio::post(socket_.get_executor(), [self = this->shared_from_this()] { self->Flush(); });
   }
   void Close() override {
     if (closed_) return;
@@ -125,7 +129,8 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
     }
   }
   // While not processing, the connection still reads (so a client that disconnects while
-  // paused is noticed, as in Redis) but leaves the bytes in the buffer.
+  // paused is noticed, as in Redis) and still offers the bytes to the session, which leaves them
+  // in the buffer but can enforce its query buffer limit on them.
   void SetReading(bool reading) override {
     bool resumed = reading && !reading_;
     reading_ = reading;
@@ -192,7 +197,9 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
   }
 
   void ProcessInput() {
-    if (closed_ || !reading_ || start_ == len_) return;
+    // Also while not reading_: a paused session consumes nothing, but must see its buffer grow
+    // (Redis closes a paused client whose query buffer outgrows client-query-buffer-limit).
+    if (closed_ || start_ == len_) return;
     size_t used = session_->OnInput(std::string_view(buf_.data() + start_, len_ - start_));
     if (closed_) return;
     start_ += used;

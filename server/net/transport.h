@@ -21,7 +21,9 @@ class Transport {
   virtual void CloseAfterFlush() = 0;
   // Closes now, dropping pending output (CLIENT KILL, limits).
   virtual void Close() = 0;
-  // Stops or resumes reading (CLIENT PAUSE). Resuming also re-processes buffered input.
+  // Stops or resumes processing (CLIENT PAUSE). While stopped, input is still received and
+  // offered to the session, which consumes none of it (so it can still enforce its buffer
+  // limits); resuming re-processes the buffered input.
   virtual void SetReading(bool reading) = 0;
   virtual size_t buffered_input() const = 0;
   virtual std::string peer_address() const = 0;   // "127.0.0.1:40922" or "/tmp/k.sock:0"

@@ -42,7 +42,9 @@ class TestTransport : public net::Transport {
 
  private:
   void Pump() {
-    if (!reading_ || closed_ || in_.empty()) return;
+    // Like the network layer, input reaches the session even while it is not reading (paused):
+    // it consumes none of it then, but may close the connection over its buffer limit.
+    if (closed_ || in_.empty()) return;
     size_t used = session_->OnInput(in_);
     in_.erase(0, used);
   }
