@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstring>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -112,7 +113,26 @@ int main(int argc, char** argv) {
     std::fputs(e.what(), stderr);
     return 1;
   }
-  SetupLogging(settings);
+  // Like redis-server's sanity check after loading the configuration: a log file that cannot be
+  // opened is a fatal configuration error (spdlog would otherwise create missing directories,
+  // or throw and abort the process on, say, a directory).
+  if (!settings.logfile.empty()) {
+    FILE* probe = std::fopen(settings.logfile.c_str(), "a");
+    if (probe == nullptr) {
+      std::fprintf(stderr,
+                   "\n*** FATAL CONFIG FILE ERROR (Keyward " KEYWARD_VERSION ") ***\n"
+                   "Can't open the log file: %s\n",
+                   std::strerror(errno));
+      return 1;
+    }
+    std::fclose(probe);
+  }
+  try {
+    SetupLogging(settings);
+  } catch (const spdlog::spdlog_ex& e) {
+    std::fprintf(stderr, "Can't set up logging: %s\n", e.what());
+    return 1;
+  }
   if (!settings.dir.empty() && chdir(settings.dir.c_str()) != 0) {
     spdlog::error("Can't chdir to '{}': {}", settings.dir, std::strerror(errno));
     return 1;

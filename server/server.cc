@@ -133,6 +133,7 @@ size_t Server::ProcessInput(Client& c, std::string_view input) {
   // Read the limits at every call, as Redis does: CONFIG SET proto-max-bulk-len applies to
   // connected clients too.
   c.parser().set_limits(ParserLimits{.max_bulk_len = settings_->proto_max_bulk_len});
+  c.parser().set_authenticated(!AuthRequired(c));
   while (consumed < input.size()) {
     if (c.has(Client::kPaused)) break;
     RequestParser& parser = c.parser();
@@ -171,6 +172,12 @@ bool Server::paused_for(const CommandSpec& cmd) const {
   return cmd.has(CO::kWrite) || cmd.has(CO::kMayReplicate);
 }
 
+bool Server::AuthRequired(const Client& c) const {
+  // Redis's authRequired: once requirepass is cleared the default user is "nopass", and a client
+  // that connected while a password was required may run commands without AUTH.
+  return !c.authenticated && !settings_->requirepass.empty();
+}
+
 bool Server::RejectCommand(Client& c, const CommandSpec* cmd, CmdArgs args) {
   if (cmd == nullptr) {
     c.rb().SendError(errors::UnknownCommand(args[0], args.data() + 1, args.size() - 1));
@@ -180,7 +187,7 @@ bool Server::RejectCommand(Client& c, const CommandSpec* cmd, CmdArgs args) {
     c.rb().SendError(errors::WrongArgs(cmd->full_name()));
     return true;
   }
-  if (!c.authenticated && !cmd->has(CO::kNoAuth)) {
+  if (AuthRequired(c) && !cmd->has(CO::kNoAuth)) {
     c.rb().SendError(errors::kNoAuth);
     return true;
   }
@@ -189,6 +196,7 @@ bool Server::RejectCommand(Client& c, const CommandSpec* cmd, CmdArgs args) {
 
 void Server::Dispatch(Client& c, CmdArgs args) {
   UpdateTime();
+  size_t before = c.transport()->output().size();
   const CommandSpec* cmd = registry_.Find(args[0]);
   // A container command dispatches on its subcommand; the subcommand has its own arity.
   if (cmd != nullptr && cmd->is_container() && !(args.size() == 1 && cmd->handler())) {
@@ -197,7 +205,7 @@ void Server::Dispatch(Client& c, CmdArgs args) {
       stats_.total_error_replies++;
       stats_.error_stats["ERR"]++;
       cmd->stats().rejected_calls++;
-      return;
+      return FinishReply(c, before);
     }
     const CommandSpec* sub = cmd->FindSubcommand(args[1]);
     if (sub == nullptr) {
@@ -205,18 +213,17 @@ void Server::Dispatch(Client& c, CmdArgs args) {
       stats_.total_error_replies++;
       stats_.error_stats["ERR"]++;
       cmd->stats().rejected_calls++;
-      return;
+      return FinishReply(c, before);
     }
     cmd = sub;
   }
-  size_t before = c.transport()->output().size();
   if (RejectCommand(c, cmd, args)) {
     stats_.total_error_replies++;
     std::string_view out = c.transport()->output();
     std::string_view err = out.substr(before + 1);
     stats_.error_stats[std::string(err.substr(0, err.find_first_of(" \r")))]++;
     if (cmd != nullptr) cmd->stats().rejected_calls++;
-    return;
+    return FinishReply(c, before);
   }
   // CLIENT LIST shows the command as the client's current one from here on, held or not.
   c.last_command = cmd->full_name();
@@ -228,6 +235,27 @@ void Server::Dispatch(Client& c, CmdArgs args) {
     return;
   }
   Call(c, *cmd, args);
+}
+
+void Server::FinishReply(Client& c, size_t before) {
+  std::string& out = c.transport()->output();
+  // CLIENT REPLY OFF/SKIP: the reply is dropped after it was built (statistics saw it). Like
+  // Redis, this covers the gatekeeper's refusals too, and a refused command uses up a SKIP.
+  switch (c.reply_mode) {
+    case Client::ReplyMode::kOn:
+      break;
+    case Client::ReplyMode::kSkipNext:
+      c.reply_mode = Client::ReplyMode::kSkip;
+      break;
+    case Client::ReplyMode::kSkip:
+      out.resize(before);
+      c.reply_mode = Client::ReplyMode::kOn;
+      break;
+    case Client::ReplyMode::kOff:
+      out.resize(before);
+      break;
+  }
+  stats_.total_net_output_bytes += out.size() - before;
 }
 
 void Server::Call(Client& c, const CommandSpec& cmd, CmdArgs args) {
@@ -269,22 +297,7 @@ void Server::Call(Client& c, const CommandSpec& cmd, CmdArgs args) {
       for (auto* s : sinks_) s->OnPropagate(c.db, copy);
     }
   }
-  // CLIENT REPLY OFF/SKIP: the reply is dropped after it was built (statistics above saw it).
-  switch (c.reply_mode) {
-    case Client::ReplyMode::kOn:
-      break;
-    case Client::ReplyMode::kSkipNext:
-      c.reply_mode = Client::ReplyMode::kSkip;
-      break;
-    case Client::ReplyMode::kSkip:
-      out.resize(before);
-      c.reply_mode = Client::ReplyMode::kOn;
-      break;
-    case Client::ReplyMode::kOff:
-      out.resize(before);
-      break;
-  }
-  stats_.total_net_output_bytes += out.size() - before;
+  FinishReply(c, before);
 }
 
 namespace {
@@ -324,6 +337,9 @@ void Server::FeedMonitors(Client& c, const CommandSpec& cmd, CmdArgs args) {
   }
   line += "\r\n";
   for (Client* m : monitors_) {
+    // A client on its way out gets nothing more (Redis's prepareClientToWrite): a monitor that
+    // sent QUIT sees +OK, not its own QUIT.
+    if (m->has(Client::kCloseAfterReply)) continue;
     m->transport()->output().append(line);
     if (host_ != nullptr) {
       uint64_t id = m->id();

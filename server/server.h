@@ -142,9 +142,13 @@ class Server : public KeyspaceListener {
  private:
   void RegisterCommands();
   void Call(Client& c, const CommandSpec& cmd, CmdArgs args);
+  // After a command's reply (or refusal) was built from `before` on: CLIENT REPLY modes and the
+  // output byte count.
+  void FinishReply(Client& c, size_t before);
   void FeedMonitors(Client& c, const CommandSpec& cmd, CmdArgs args);
   void AddSlowlog(Client& c, const CommandSpec& cmd, CmdArgs args, int64_t duration_us);
   bool RejectCommand(Client& c, const CommandSpec* cmd, CmdArgs args);
+  bool AuthRequired(const Client& c) const;
   void ResumePaused();
 
   Clock* clock_;

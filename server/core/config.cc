@@ -300,13 +300,26 @@ void Config::LoadArgs(int argc, char** argv) {
   }
   // "--port 7000 --save ''" becomes the lines "port 7000" and "save ''", as in redis-server.
   std::string options;
+  // Whether the last option got a value: until it has one, an argument starting with "--" is
+  // its value (`--requirepass --secret`), as redis-server 7.0 reads its arguments.
+  bool have_value = true;
   for (; j < argc; j++) {
     std::string_view arg = argv[j];
-    if (arg.size() > 2 && arg.substr(0, 2) == "--") {
+    if (have_value && arg.size() > 2 && arg.substr(0, 2) == "--") {
       if (!options.empty()) options += "\n";
       options += std::string(arg.substr(2)) + " ";
+      std::vector<std::string> parts;
+      have_value = SplitArgs(arg, &parts) && parts.size() > 1;  // "--port 7000" in one argument
+      // A bare `--save`, last or followed by another option, means save "" (redis-server
+      // 7.0.1+ keeps scripts that build an empty save list working).
+      if (!have_value && EqualsIgnoreCase(arg, "--save") &&
+          (j + 1 == argc || std::string_view(argv[j + 1]).substr(0, 2) == "--")) {
+        options += "\"\"";
+        have_value = true;
+      }
     } else {
       options += Repr(arg) + " ";
+      have_value = true;
     }
   }
   // Like redis-server, the options become lines after the file's text and a newline, so an

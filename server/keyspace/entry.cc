@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <new>
 
@@ -82,6 +83,9 @@ Entry* Entry::Allocate(std::string_view key, ObjType type, Encoding enc, int64_t
                        size_t value_bytes, char** value_out) {
   size_t size = kHeaderSize + (expire_ms >= 0 ? kExpireSize : 0) + VarintSize(key.size()) +
                 key.size() + value_bytes;
+  // An empty key with an empty value needs 15 bytes, less than the (padded) Entry object that
+  // is constructed in the block. malloc hands out at least 24 bytes anyway: this costs nothing.
+  size = std::max(size, sizeof(Entry));
   void* mem = std::malloc(size);
   if (mem == nullptr) throw std::bad_alloc();
   Entry* e = new (mem) Entry;  // default-initialised: no zeroing past the 13 header bytes

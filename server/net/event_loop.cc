@@ -91,18 +91,18 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
       return;
     }
     if (n == out_.size()) {
-      out_.clear();
+      Release(out_);
       if (close_after_flush_) Close();
       return;
     }
     // The socket is full: write the rest in the background; new replies queue in out_.
     writing_.assign(out_, n);
-    out_.clear();
+    Release(out_);
     write_in_progress_ = true;
     asio::async_write(socket_, asio::buffer(writing_),
                       [self = this->shared_from_this()](std::error_code ec, size_t) {
                         self->write_in_progress_ = false;
-                        self->writing_.clear();
+                        Release(self->writing_);
                         if (ec) return self->Close();
                         self->Flush();
                       });
@@ -194,6 +194,16 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
       self->read_in_progress_ = false;
       self->ReadAvailable();
     });
+  }
+
+  // Empties an output buffer. A big reply (GET of a large value) leaves a big capacity behind;
+  // an idle connection must not keep it (twice: out_ and writing_) until it closes.
+  static void Release(std::string& buf) {
+    if (buf.capacity() > 4 * kReadChunk) {
+      std::string().swap(buf);
+    } else {
+      buf.clear();
+    }
   }
 
   void ProcessInput() {
