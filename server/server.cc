@@ -227,7 +227,7 @@ void Server::Dispatch(Client& c, CmdArgs args) {
   }
   // CLIENT LIST shows the command as the client's current one from here on, held or not.
   c.last_command = cmd->full_name();
-  if (paused_for(*cmd)) {
+  if (!c.has(Client::kMonitor) && paused_for(*cmd)) {
     // Hold the client: the command stays in its buffer until the pause ends.
     c.flags |= Client::kPaused;
     c.transport()->SetReading(false);

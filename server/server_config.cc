@@ -3,6 +3,8 @@
 // Redis's "Bad directive" error instead of being silently ignored; a few are accepted only with
 // the value that describes what Keyward actually does (AddFixed).
 #include <algorithm>
+#include <unistd.h>
+
 #include <climits>
 
 #include "server/server.h"
@@ -75,7 +77,18 @@ void Server::DeclareOptions(Config& config, ServerSettings& s) {
   config.AddEnum("loglevel", &s.loglevel, {"debug", "verbose", "notice", "warning"}, 2);
   config.AddString("logfile", &s.logfile, "", kImmutable);
   config.AddString("pidfile", &s.pidfile, "", kImmutable);
-  config.AddString("dir", &s.dir, "");
+  // dir: applied at start-up (main.cc changes into it); CONFIG GET shows the working directory.
+  config.Add({"dir", "", Config::kProtected,
+              [&s](const std::vector<std::string>& values) -> std::optional<std::string> {
+                if (values.size() != 1) return std::string("wrong number of arguments");
+                s.dir = values[0];
+                return std::nullopt;
+              },
+              [] {
+                char cwd[4096];
+                return std::string(getcwd(cwd, sizeof(cwd)) ? cwd : "");
+              },
+              ""});
   config.AddInt("slowlog-log-slower-than", &s.slowlog_log_slower_than, -1, LLONG_MAX, 10000);
   config.AddInt("slowlog-max-len", &s.slowlog_max_len, 0, LONG_MAX, 128);
   config.AddInt("latency-monitor-threshold", &s.latency_monitor_threshold, 0, LLONG_MAX, 0);

@@ -397,6 +397,8 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
   if (sub == "sleep" && args.size() == 3) {
     // Redis reads the argument with strtod: garbage means 0 seconds.
     double secs = std::strtod(std::string(args[2]).c_str(), nullptr);
+    if (!(secs > 0)) secs = 0;
+    secs = std::min(secs, 1e9);  // keeps the conversion to microseconds in range
     // DEBUG SLEEP blocks the whole server on purpose: it simulates a stalled instance.
     std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(secs * 1e6)));
     return ctx.rb().SendOk();

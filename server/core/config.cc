@@ -360,6 +360,10 @@ std::optional<std::string> Config::Set(
       return "ERR CONFIG SET failed (possibly related to argument '" + name +
              "') - can't set immutable config";
     }
+    if (o->flags & kProtected) {
+      return "ERR CONFIG SET failed (possibly related to argument '" + name +
+             "') - can't set protected config";
+    }
     if (!seen.insert(o).second) {
       return "ERR CONFIG SET failed (possibly related to argument '" + name +
              "') - duplicate parameter";

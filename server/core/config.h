@@ -23,6 +23,7 @@ class Config {
     kImmutable = 1 << 0,  // only at start-up
     kSensitive = 1 << 1,  // value hidden from logs
     kMultiArg = 1 << 2,   // takes several arguments in a config file (bind, save, ...)
+    kProtected = 1 << 3,  // refused by CONFIG SET (Redis 7.0's enable-protected-configs no)
   };
 
   struct Option {

@@ -314,7 +314,7 @@ class GenericExpire(DiffCase):
             EXPIRE k 10 nx
             EXPIRE k 10 xx lt
             TTL k
-            EXPIRE k 10 GT GT
+            EXPIRE k 20 GT GT
             PEXPIRE k 10000 GT
             PEXPIRE k 5000000 LT
             EXPIREAT k 99999999999 GT

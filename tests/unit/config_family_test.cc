@@ -69,6 +69,13 @@ TEST_F(ConfigFamilyTest, UnimplementedOptionsAreRefused) {
               ErrorStartsWith("ERR CONFIG SET failed (possibly related to argument 'save')"));
 }
 
+TEST_F(ConfigFamilyTest, DirIsTheWorkingDirectoryAndProtected) {
+  EXPECT_EQ(Run({"config", "get", "dir"})[1], std::filesystem::current_path().string());
+  EXPECT_THAT(Run({"config", "set", "dir", "/tmp"}),
+              ErrorIs("ERR CONFIG SET failed (possibly related to argument 'dir') - can't set "
+                      "protected config"));
+}
+
 TEST_F(ConfigFamilyTest, RewriteWithoutFile) {
   EXPECT_THAT(Run({"config", "rewrite"}), ErrorIs("ERR The server is running without a config file"));
 }
