@@ -24,6 +24,7 @@ class ClientSession : public net::Session {
 
   size_t OnInput(std::string_view input) override { return server_.ProcessInput(*client_, input); }
   void OnClosed() override { server_.CloseClient(*client_, false); }
+  size_t PendingCommandSize() const override { return client_->parser().bytes_hint(); }
 
  private:
   Server& server_;

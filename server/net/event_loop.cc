@@ -171,12 +171,16 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
     if (closed_) return;
     // Keep at least one chunk of free space; compact consumed bytes away first.
     if (buf_.size() - len_ < kReadChunk) {
-      if (start_ > 0) {
-        std::memmove(buf_.data(), buf_.data() + start_, len_ - start_);
-        len_ -= start_;
-        start_ = 0;
+      Compact();
+      if (buf_.size() - len_ < kReadChunk) {
+        size_t grown = std::max(buf_.size() * 2, len_ + kReadChunk);
+        // While a big argument arrives, grow no further than its command needs: a 512 MB value
+        // ends in a 512 MB buffer, not a 1 GB one. Growth still follows the bytes received, so
+        // announcing a big argument alone allocates nothing.
+        size_t need = session_ ? session_->PendingCommandSize() : 0;
+        if (need > len_) grown = std::min(grown, need);
+        buf_.resize(grown);
       }
-      if (buf_.size() - len_ < kReadChunk) buf_.resize(std::max(buf_.size() * 2, len_ + kReadChunk));
     }
     size_t room = buf_.size() - len_;
     std::error_code ec;
@@ -204,6 +208,13 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
     } else {
       buf.clear();
     }
+  }
+
+  void Compact() {
+    if (start_ == 0) return;
+    std::memmove(buf_.data(), buf_.data() + start_, len_ - start_);
+    len_ -= start_;
+    start_ = 0;
   }
 
   void ProcessInput() {

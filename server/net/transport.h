@@ -40,6 +40,9 @@ class Session {
   virtual size_t OnInput(std::string_view input) = 0;
   // The connection is gone (closed by either side); the transport is not usable any more.
   virtual void OnClosed() = 0;
+  // Total size of the incomplete command at the start of the input, when known (a big bulk
+  // argument announced by its header), so the connection can size its buffer once, exactly.
+  virtual size_t PendingCommandSize() const { return 0; }
 };
 
 using SessionFactory = std::function<std::unique_ptr<Session>(Transport& transport)>;
