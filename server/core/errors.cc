@@ -27,7 +27,9 @@ std::string UnknownCommand(std::string_view name, const std::string_view* args, 
   std::string list;
   for (size_t i = 0; i < nargs && list.size() < 128; i++) {
     size_t room = 128 - list.size();
-    list += "'" + std::string(UpToNul(args[i]).substr(0, room)) + "' ";
+    list += '\'';
+    list += UpToNul(args[i]).substr(0, room);
+    list += "' ";
   }
   std::string text = "ERR unknown command '";
   text += name.substr(0, 128);
