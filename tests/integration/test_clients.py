@@ -5,7 +5,7 @@ import os
 import re
 import unittest
 
-from keyward_harness import ServerTestCase, decode, encode_command, make_workdir, start_keyward
+from keyward_harness import ServerTestCase, SharedKeywardTestCase, decode, encode_command, make_workdir, start_keyward
 from keyward_harness import wait_for
 
 MONITOR_LINE = re.compile(rb"^\+(\d+)\.(\d{6}) \[(\d+) ([^\]]+)\] (.*)\r\n$")
@@ -28,14 +28,7 @@ def local_addr(client):
     return ("%s:%d" % (host, port)).encode()
 
 
-class Monitor(ServerTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = start_keyward()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.stop()
+class Monitor(SharedKeywardTestCase):
 
     def monitor(self):
         m = self.raw_client(self.srv)

@@ -10,7 +10,7 @@ import subprocess
 import time
 import unittest
 
-from keyward_harness import REDIS_BENCHMARK, REDIS_CLI, ServerTestCase, encode_command
+from keyward_harness import REDIS_BENCHMARK, REDIS_CLI, ServerTestCase, SharedKeywardTestCase, encode_command
 
 
 class InteractiveCli:
@@ -61,15 +61,7 @@ class InteractiveCli:
         os.close(self.master)
 
 
-class RedisCli(ServerTestCase):
-    @classmethod
-    def setUpClass(cls):
-        from keyward_harness import start_keyward
-        cls.srv = start_keyward()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.stop()
+class RedisCli(SharedKeywardTestCase):
 
     def setUp(self):
         self.raw_client(self.srv).call("FLUSHALL")

@@ -5,19 +5,12 @@ LIST), and RESP3 when the installed redis-py supports it."""
 import threading
 import unittest
 
-from keyward_harness import ServerTestCase, import_redis, start_keyward
+from keyward_harness import ServerTestCase, SharedKeywardTestCase, import_redis, start_keyward
 
 redis = import_redis()
 
 
-class RedisPy(ServerTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = start_keyward()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.stop()
+class RedisPy(SharedKeywardTestCase):
 
     def setUp(self):
         self.r = self.srv.redis_py()

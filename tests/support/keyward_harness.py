@@ -676,3 +676,16 @@ class ServerTestCase(unittest.TestCase):
                              % (" ".join(argv), proc.returncode, proc.stdout[-2000:],
                                 proc.stderr[-2000:]))
         return proc
+
+
+
+class SharedKeywardTestCase(ServerTestCase):
+    """One keyward-server for every test of the class (started once, stopped at the end)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = start_keyward()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
