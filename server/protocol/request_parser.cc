@@ -9,17 +9,14 @@ namespace keyward {
 
 namespace {
 
-// Finds "\r\n" at or after `from`; returns npos when there is none yet.
+// Finds the end of a header line ("*3", "$5") at or after `from`, as Redis does: the first '\r'
+// with one more byte after it, which is skipped without being checked. npos when incomplete.
 size_t FindCrlf(std::string_view input, size_t from) {
-  while (from < input.size()) {
-    const void* p = std::memchr(input.data() + from, '\r', input.size() - from);
-    if (p == nullptr) return std::string_view::npos;
-    size_t i = static_cast<const char*>(p) - input.data();
-    if (i + 1 >= input.size()) return std::string_view::npos;
-    if (input[i + 1] == '\n') return i;
-    from = i + 1;
-  }
-  return std::string_view::npos;
+  if (from >= input.size()) return std::string_view::npos;
+  const void* p = std::memchr(input.data() + from, '\r', input.size() - from);
+  if (p == nullptr) return std::string_view::npos;
+  size_t i = static_cast<const char*>(p) - input.data();
+  return i + 1 < input.size() ? i : std::string_view::npos;
 }
 
 bool IsHex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
@@ -32,6 +29,8 @@ int HexVal(char c) {
 
 bool SplitArgs(std::string_view line, std::vector<std::string>* out) {
   out->clear();
+  // sdssplitargs works on a C string: a NUL byte ends the line.
+  line = line.substr(0, line.find('\0'));
   size_t i = 0, n = line.size();
   auto is_space = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f'; };
   while (true) {
@@ -119,6 +118,12 @@ RequestParser::Status RequestParser::Parse(std::string_view input) {
 
 RequestParser::Status RequestParser::ParseInline(std::string_view input) {
   const void* nl = std::memchr(input.data(), '\n', input.size());
+  // Redis looks for the newline with strchr, which stops at a NUL byte: an inline command with a
+  // NUL before its newline never completes (until the inline size limit is hit).
+  if (nl != nullptr &&
+      std::memchr(input.data(), '\0', static_cast<const char*>(nl) - input.data()) != nullptr) {
+    nl = nullptr;
+  }
   if (nl == nullptr) {
     if (input.size() > limits_.max_inline_size) return Fail("too big inline request");
     return Status::kNeedMore;

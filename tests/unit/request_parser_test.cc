@@ -122,3 +122,25 @@ TEST(RequestParserTest, RandomGarbageNeverCrashes) {
 
 }  // namespace
 }  // namespace keyward
+
+namespace keyward {
+namespace {
+
+TEST(RequestParserTest, HeaderLinesEndAtCarriageReturnLikeRedis) {
+  // Redis finds a header's end by its '\r' and skips the next byte unchecked.
+  auto cmds = ParseInPieces("*2\rx$4\rxECHO\r\n$1\r\nz\r\n", {});
+  ASSERT_EQ(cmds.size(), 1u);
+  EXPECT_THAT(cmds[0], ElementsAre("ECHO", "z"));
+}
+
+TEST(RequestParserTest, InlineWithNulNeverCompletesLikeRedis) {
+  // Redis searches the newline with strchr, which stops at the NUL: the command waits for more
+  // input and finally hits the inline size limit.
+  EXPECT_TRUE(ParseInPieces(std::string("SET a\0b c\r\n", 11), {}).empty());
+  auto cmds = ParseInPieces(std::string("SET a\0b\r\n", 9) + std::string(70000, 'x'), {});
+  ASSERT_EQ(cmds.size(), 1u);
+  EXPECT_EQ(cmds[0][0], "ERROR: Protocol error: too big inline request");
+}
+
+}  // namespace
+}  // namespace keyward
