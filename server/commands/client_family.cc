@@ -91,7 +91,8 @@ void CmdClientList(CmdArgs args, CommandContext& ctx) {
     filter_ids = true;
     for (size_t j = 3; j < args.size(); j++) {
       int64_t id;
-      if (!ParseInt64(args[j], &id) || id <= 0) {
+      // A number that is no client's id (0, negative) simply matches nothing, as in Redis.
+      if (!ParseInt64(args[j], &id)) {
         return ctx.rb().SendError("ERR Invalid client ID");
       }
       ids.push_back(static_cast<uint64_t>(id));

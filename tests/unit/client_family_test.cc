@@ -39,6 +39,7 @@ TEST_F(ClientFamilyTest, ListAndInfo) {
   Resp only = Run({"client", "list", "id", other_id});
   EXPECT_THAT(only.str, StartsWith("id=" + other_id + " "));
   EXPECT_THAT(Run({"client", "list", "id", "x"}), ErrorIs("ERR Invalid client ID"));
+  EXPECT_EQ(Run({"client", "list", "id", "0"}), "");
   EXPECT_THAT(Run({"client", "list", "type", "bad"}), ErrorIs("ERR Unknown client type 'bad'"));
   EXPECT_THAT(Run({"client", "list", "foo"}), ErrorIs("ERR syntax error"));
 }
