@@ -1,6 +1,16 @@
 // The narrow interface between the server and the network layer. The server sees a connection
 // only as a Transport; the network layer sees the server only as a Session (one per connection)
 // created by a SessionFactory.
+//
+// Lifetime rules both sides rely on:
+// - The network layer owns each connection (and through it the Session and the server's Client)
+//   from accept until close; pending I/O does not keep it alive, so a connection that is not
+//   reading (CLIENT PAUSE) stays valid.
+// - Every close, by either side, reaches Session::OnClosed exactly once, and the server drops its
+//   raw Client pointers there. The only exception is the event loop's destruction at exit, which
+//   happens after the Server is gone.
+// - Output is written only between commands, never in the middle of one: a close requested by
+//   the running command (QUIT, CLIENT KILL of itself, SHUTDOWN) takes effect after it returns.
 #pragma once
 
 #include <functional>
