@@ -66,14 +66,9 @@ void SetupLogging(const keyward::ServerSettings& s) {
   formatter->add_flag<RedisLevelFlag>('*').set_pattern(std::to_string(getpid()) +
                                                         ":M %d %b %Y %H:%M:%S.%e %* %v");
   logger->set_formatter(std::move(formatter));
-  switch (static_cast<LogLevel>(s.loglevel)) {
-    case LogLevel::kDebug: logger->set_level(spdlog::level::trace); break;
-    case LogLevel::kVerbose: logger->set_level(spdlog::level::debug); break;
-    case LogLevel::kNotice: logger->set_level(spdlog::level::info); break;
-    case LogLevel::kWarning: logger->set_level(spdlog::level::warn); break;
-  }
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
+  keyward::ApplyLogLevel(s);
 }
 
 // The host side of the server: shutdown requests and deferred tasks go to the event loop.

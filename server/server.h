@@ -27,6 +27,9 @@ namespace keyward {
 
 class CommandContext;
 
+// Sets the process's log level from `loglevel` (start-up and CONFIG SET).
+void ApplyLogLevel(const ServerSettings& settings);
+
 struct ServerStats {
   uint64_t total_connections_received = 0;
   uint64_t total_commands_processed = 0;

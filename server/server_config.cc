@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+
 #include <climits>
 
 #include "server/server.h"
@@ -20,6 +22,16 @@ std::string Join(const std::vector<std::string>& v) {
 }
 
 }  // namespace
+
+void ApplyLogLevel(const ServerSettings& s) {
+  // spdlog's trace/debug/info/warn stand for Redis's debug/verbose/notice/warning.
+  switch (static_cast<LogLevel>(s.loglevel)) {
+    case LogLevel::kDebug: spdlog::set_level(spdlog::level::trace); break;
+    case LogLevel::kVerbose: spdlog::set_level(spdlog::level::debug); break;
+    case LogLevel::kNotice: spdlog::set_level(spdlog::level::info); break;
+    case LogLevel::kWarning: spdlog::set_level(spdlog::level::warn); break;
+  }
+}
 
 void Server::DeclareOptions(Config& config, ServerSettings& s) {
   constexpr uint32_t kImmutable = Config::kImmutable;
@@ -74,7 +86,11 @@ void Server::DeclareOptions(Config& config, ServerSettings& s) {
     return std::nullopt;
   });
   config.AddBool("dynamic-hz", &s.dynamic_hz, true);
-  config.AddEnum("loglevel", &s.loglevel, {"debug", "verbose", "notice", "warning"}, 2);
+  config.AddEnum("loglevel", &s.loglevel, {"debug", "verbose", "notice", "warning"}, 2, 0,
+                 [&s]() -> std::optional<std::string> {
+                   ApplyLogLevel(s);  // CONFIG SET loglevel takes effect at once
+                   return std::nullopt;
+                 });
   config.AddString("logfile", &s.logfile, "", kImmutable);
   config.AddString("pidfile", &s.pidfile, "", kImmutable);
   // dir: applied at start-up (main.cc changes into it); CONFIG GET shows the working directory.
