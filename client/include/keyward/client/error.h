@@ -1,0 +1,32 @@
+// Errors of the client library, as std::error_code (layer 3 of the project's error rules).
+//
+// A server error *reply* ("-ERR ...") is data, not a ClientError: it is a Reply of type kError.
+// kServerError only appears when typed access is attempted on such a reply, so that callers can
+// tell "the server refused" from "the bytes were bad" or "the socket died".
+#pragma once
+
+#include <system_error>
+
+namespace keyward::client {
+
+enum class ClientError {
+  // Values start at 1: a zero error_code means success.
+  kProtocolError = 1,  // malformed RESP from the server; the connection cannot be trusted
+  kNestingTooDeep,     // aggregates nested deeper than ParserLimits::max_depth
+  kBulkTooLarge,       // a bulk string longer than ParserLimits::max_bulk_len
+  kAggregateTooLarge,  // an aggregate with more elements than ParserLimits::max_aggregate_len
+  kLineTooLong,        // a header or simple line longer than ParserLimits::max_line_len
+  kWrongReplyType,     // typed access to a reply of another type (as_integer() on a bulk ...)
+  kNullReply,          // typed access to a null reply (a missing key, usually)
+  kServerError,        // typed access to an error reply
+};
+
+const std::error_category& ClientCategory();
+
+// Found by argument-dependent lookup, so `std::error_code ec = ClientError::kNullReply;` works.
+std::error_code make_error_code(ClientError e);
+
+}  // namespace keyward::client
+
+template <>
+struct std::is_error_code_enum<keyward::client::ClientError> : std::true_type {};
