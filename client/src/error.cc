@@ -27,6 +27,8 @@ class Category final : public std::error_category {
         return "null reply";
       case ClientError::kServerError:
         return "server replied with an error";
+      case ClientError::kInvalidUrl:
+        return "invalid connection URL";
     }
     return "unknown client error";
   }

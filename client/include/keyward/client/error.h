@@ -19,6 +19,7 @@ enum class ClientError {
   kWrongReplyType,     // typed access to a reply of another type (as_integer() on a bulk ...)
   kNullReply,          // typed access to a null reply (a missing key, usually)
   kServerError,        // typed access to an error reply
+  kInvalidUrl,         // a connection URL that ParseUrl() cannot read (see config.h)
 };
 
 const std::error_category& ClientCategory();

@@ -1,0 +1,66 @@
+#include "keyward/client/request.h"
+
+#include <charconv>
+#include <system_error>
+
+namespace keyward::client {
+namespace {
+
+// Large enough for any of the formatted numbers below: the longest is a long double in
+// scientific notation (about 30 characters); to_chars reports overflow rather than writing past.
+constexpr size_t kNumberBuffer = 64;
+
+template <typename T>
+std::string_view Format(char (&buf)[kNumberBuffer], T value) {
+  // Without a format argument, to_chars on a floating-point value gives the shortest text that
+  // parses back to the same value, which is the whole point of using it over printf("%.17g").
+  auto [end, ec] = std::to_chars(buf, buf + kNumberBuffer, value);
+  // Cannot fail with this buffer size; an empty string would be a visible, not silent, mistake.
+  if (ec != std::errc{}) return {};
+  return {buf, static_cast<size_t>(end - buf)};
+}
+
+}  // namespace
+
+void Request::AppendArrayHeader(size_t count) {
+  char buf[kNumberBuffer];
+  payload_ += '*';
+  payload_ += Format(buf, count);
+  payload_ += "\r\n";
+}
+
+void Request::AppendBulk(std::string_view bytes) {
+  char buf[kNumberBuffer];
+  payload_ += '$';
+  payload_ += Format(buf, bytes.size());
+  payload_ += "\r\n";
+  payload_ += bytes;
+  payload_ += "\r\n";
+}
+
+void Request::AppendSigned(int64_t value) {
+  char buf[kNumberBuffer];
+  AppendBulk(Format(buf, value));
+}
+
+void Request::AppendUnsigned(uint64_t value) {
+  char buf[kNumberBuffer];
+  AppendBulk(Format(buf, value));
+}
+
+void Request::AppendFloat(float value) {
+  char buf[kNumberBuffer];
+  AppendBulk(Format(buf, value));
+}
+
+void Request::AppendFloat(double value) {
+  char buf[kNumberBuffer];
+  AppendBulk(Format(buf, value));
+}
+
+void Request::AppendFloat(long double value) {
+  char buf[kNumberBuffer];
+  AppendBulk(Format(buf, value));
+}
+
+}  // namespace keyward::client
