@@ -29,6 +29,8 @@ class Category final : public std::error_category {
         return "server replied with an error";
       case ClientError::kInvalidUrl:
         return "invalid connection URL";
+      case ClientError::kAuthFailed:
+        return "authentication failed";
     }
     return "unknown client error";
   }

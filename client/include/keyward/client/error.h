@@ -20,6 +20,7 @@ enum class ClientError {
   kNullReply,          // typed access to a null reply (a missing key, usually)
   kServerError,        // typed access to an error reply
   kInvalidUrl,         // a connection URL that ParseUrl() cannot read (see config.h)
+  kAuthFailed,         // the server refused the credentials on connect (WRONGPASS, NOAUTH, ...)
 };
 
 const std::error_category& ClientCategory();
