@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 
@@ -42,10 +42,17 @@ class RedisLevelFlag : public spdlog::custom_flag_formatter {
               spdlog::memory_buf_t& dest) override {
     char mark = '#';
     switch (msg.level) {
-      case spdlog::level::trace: mark = '.'; break;
-      case spdlog::level::debug: mark = '-'; break;
-      case spdlog::level::info: mark = '*'; break;
-      default: break;
+      case spdlog::level::trace:
+        mark = '.';
+        break;
+      case spdlog::level::debug:
+        mark = '-';
+        break;
+      case spdlog::level::info:
+        mark = '*';
+        break;
+      default:
+        break;
     }
     dest.push_back(mark);
   }
@@ -64,7 +71,7 @@ void SetupLogging(const keyward::ServerSettings& s) {
   // Redis's log line: "<pid>:M 21 Nov 2026 05:24:29.123 * message"
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
   formatter->add_flag<RedisLevelFlag>('*').set_pattern(std::to_string(getpid()) +
-                                                        ":M %d %b %Y %H:%M:%S.%e %* %v");
+                                                       ":M %d %b %Y %H:%M:%S.%e %* %v");
   logger->set_formatter(std::move(formatter));
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
@@ -115,7 +122,8 @@ int main(int argc, char** argv) {
     FILE* probe = std::fopen(settings.logfile.c_str(), "a");
     if (probe == nullptr) {
       std::fprintf(stderr,
-                   "\n*** FATAL CONFIG FILE ERROR (Keyward " KEYWARD_VERSION ") ***\n"
+                   "\n*** FATAL CONFIG FILE ERROR (Keyward " KEYWARD_VERSION
+                   ") ***\n"
                    "Can't open the log file: %s\n",
                    std::strerror(errno));
       return 1;
@@ -152,8 +160,8 @@ int main(int argc, char** argv) {
       std::string host_addr = optional ? raw.substr(1) : raw;
       auto ec = loop.ListenTcp(host_addr, static_cast<int>(port), options, factory);
       if (ec && !optional) {
-        spdlog::warn("Warning: Could not create server TCP listening socket {}:{}: {}",
-                     host_addr, port, ec.message());
+        spdlog::warn("Warning: Could not create server TCP listening socket {}:{}: {}", host_addr,
+                     port, ec.message());
         return false;
       }
     }

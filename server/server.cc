@@ -203,26 +203,21 @@ void Server::Dispatch(Client& c, CmdArgs args) {
   if (cmd != nullptr && cmd->is_container() && !(args.size() == 1 && cmd->handler())) {
     if (args.size() == 1) {
       c.rb().SendError(errors::WrongArgs(cmd->full_name()));
-      stats_.total_error_replies++;
-      stats_.error_stats["ERR"]++;
+      CountErrorReply(c, before);
       cmd->stats().rejected_calls++;
       return FinishReply(c, before);
     }
     const CommandSpec* sub = cmd->FindSubcommand(args[1]);
     if (sub == nullptr) {
       c.rb().SendError(errors::UnknownSubcommand(cmd->name(), args[1]));
-      stats_.total_error_replies++;
-      stats_.error_stats["ERR"]++;
+      CountErrorReply(c, before);
       cmd->stats().rejected_calls++;
       return FinishReply(c, before);
     }
     cmd = sub;
   }
   if (RejectCommand(c, cmd, args)) {
-    stats_.total_error_replies++;
-    std::string_view out = c.transport()->output();
-    std::string_view err = out.substr(before + 1);
-    stats_.error_stats[std::string(err.substr(0, err.find_first_of(" \r")))]++;
+    CountErrorReply(c, before);
     if (cmd != nullptr) cmd->stats().rejected_calls++;
     return FinishReply(c, before);
   }
@@ -236,6 +231,13 @@ void Server::Dispatch(Client& c, CmdArgs args) {
     return;
   }
   Call(c, *cmd, args);
+}
+
+void Server::CountErrorReply(Client& c, size_t at) {
+  // INFO errorstats counts by the error's code: the first word after '-'.
+  std::string_view err = std::string_view(c.transport()->output()).substr(at + 1);
+  stats_.total_error_replies++;
+  stats_.error_stats[std::string(err.substr(0, err.find_first_of(" \r")))]++;
 }
 
 void Server::FinishReply(Client& c, size_t before) {
@@ -262,7 +264,6 @@ void Server::FinishReply(Client& c, size_t before) {
 void Server::Call(Client& c, const CommandSpec& cmd, CmdArgs args) {
   std::string& out = c.transport()->output();
   size_t before = out.size();
-  c.last_command = cmd.full_name();  // CLIENT LIST shows the running command as cmd=
   CommandContext ctx(*this, c, cmd);
   int64_t start = clock_->MonotonicUs();
   cmd.handler()(args, ctx);
@@ -279,9 +280,7 @@ void Server::Call(Client& c, const CommandSpec& cmd, CmdArgs args) {
   c.commands_processed++;
   if (out.size() > before && out[before] == '-') {
     cmd.stats().failed_calls++;
-    stats_.total_error_replies++;
-    std::string_view err = std::string_view(out).substr(before + 1);
-    stats_.error_stats[std::string(err.substr(0, err.find_first_of(" \r")))]++;
+    CountErrorReply(c, before);
   }
   if (!cmd.has(CO::kSkipSlowlog) && settings_->slowlog_log_slower_than >= 0 &&
       duration >= settings_->slowlog_log_slower_than) {
@@ -327,8 +326,8 @@ void Server::FeedMonitors(Client& c, const CommandSpec& cmd, CmdArgs args) {
   // +1339518083.107412 [0 127.0.0.1:60866] "keys" "*"
   char head[96];
   int64_t us = clock_->NowUs();
-  std::string peer = c.has(Client::kUnixSocket) ? "unix:" + settings_->unixsocket
-                                                : c.transport()->peer_address();
+  std::string peer =
+      c.has(Client::kUnixSocket) ? "unix:" + settings_->unixsocket : c.transport()->peer_address();
   std::snprintf(head, sizeof(head), "+%lld.%06lld [%d ", static_cast<long long>(us / 1000000),
                 static_cast<long long>(us % 1000000), c.db);
   std::string line = head + peer + "]";
@@ -423,8 +422,8 @@ void Server::RemovePropagationSink(PropagationSink* sink) {
   sinks_.erase(std::remove(sinks_.begin(), sinks_.end(), sink), sinks_.end());
 }
 
-void Server::NotifyKeyspaceEvent(uint32_t type_class, std::string_view event,
-                                 std::string_view key, int db) {
+void Server::NotifyKeyspaceEvent(uint32_t type_class, std::string_view event, std::string_view key,
+                                 int db) {
   // Published by the pub/sub layer once it exists (notify-keyspace-events is "" until then).
 }
 

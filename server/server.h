@@ -148,6 +148,8 @@ class Server : public KeyspaceListener {
   // After a command's reply (or refusal) was built from `before` on: CLIENT REPLY modes and the
   // output byte count.
   void FinishReply(Client& c, size_t before);
+  // Counts the error reply written at output offset `at` (total and per code).
+  void CountErrorReply(Client& c, size_t at);
   void FeedMonitors(Client& c, const CommandSpec& cmd, CmdArgs args);
   void AddSlowlog(Client& c, const CommandSpec& cmd, CmdArgs args, int64_t duration_us);
   bool RejectCommand(Client& c, const CommandSpec* cmd, CmdArgs args);

@@ -2,11 +2,10 @@
 // Keyward does not implement are unknown here, so a config file using them is refused with
 // Redis's "Bad directive" error instead of being silently ignored; a few are accepted only with
 // the value that describes what Keyward actually does (AddFixed).
-#include <algorithm>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <spdlog/spdlog.h>
-
+#include <algorithm>
 #include <climits>
 
 #include "server/server.h"
@@ -26,10 +25,18 @@ std::string Join(const std::vector<std::string>& v) {
 void ApplyLogLevel(const ServerSettings& s) {
   // spdlog's trace/debug/info/warn stand for Redis's debug/verbose/notice/warning.
   switch (static_cast<LogLevel>(s.loglevel)) {
-    case LogLevel::kDebug: spdlog::set_level(spdlog::level::trace); break;
-    case LogLevel::kVerbose: spdlog::set_level(spdlog::level::debug); break;
-    case LogLevel::kNotice: spdlog::set_level(spdlog::level::info); break;
-    case LogLevel::kWarning: spdlog::set_level(spdlog::level::warn); break;
+    case LogLevel::kDebug:
+      spdlog::set_level(spdlog::level::trace);
+      break;
+    case LogLevel::kVerbose:
+      spdlog::set_level(spdlog::level::debug);
+      break;
+    case LogLevel::kNotice:
+      spdlog::set_level(spdlog::level::info);
+      break;
+    case LogLevel::kWarning:
+      spdlog::set_level(spdlog::level::warn);
+      break;
   }
 }
 
@@ -118,7 +125,8 @@ void Server::DeclareOptions(Config& config, ServerSettings& s) {
   config.AddFixed("save", {""}, "persistence is not implemented yet: only save \"\" is accepted");
   config.AddFixed("appendonly", {"no"},
                   "persistence is not implemented yet: only appendonly no is accepted");
-  config.AddFixed("maxmemory", {"0"}, "eviction is not implemented yet: only maxmemory 0 is accepted");
+  config.AddFixed("maxmemory", {"0"},
+                  "eviction is not implemented yet: only maxmemory 0 is accepted");
   config.AddFixed("maxmemory-policy", {"noeviction"},
                   "eviction is not implemented yet: only noeviction is accepted");
   config.AddFixed("io-threads", {"1"}, "Keyward executes commands on one thread");

@@ -145,9 +145,9 @@ Handshake::Step Handshake::OnOkReply(Expect what, const Reply& reply) {
   if (reply.is_error()) return FailWithServerError(what, reply);
   auto text = reply.as_string();
   if (reply.type() != ReplyType::kSimpleString || !text || *text != "OK") {
-    return Fail(ClientError::kWrongReplyType,
-                std::string(CommandName(what)) + " answered with " +
-                    std::string(ToString(reply.type())) + ", not +OK");
+    return Fail(ClientError::kWrongReplyType, std::string(CommandName(what)) + " answered with " +
+                                                  std::string(ToString(reply.type())) +
+                                                  ", not +OK");
   }
   return Advance();
 }
@@ -176,8 +176,8 @@ Handshake::Step Handshake::Fail(std::error_code error, std::string detail) {
 
 Handshake::Step Handshake::FailWithServerError(Expect what, const Reply& reply) {
   server_error_ = std::string(*reply.as_error());
-  ClientError error = IsAuthError(server_error_) ? ClientError::kAuthFailed
-                                                 : ClientError::kServerError;
+  ClientError error =
+      IsAuthError(server_error_) ? ClientError::kAuthFailed : ClientError::kServerError;
   return Fail(error, std::string(CommandName(what)) + ": " + server_error_);
 }
 

@@ -195,8 +195,8 @@ void CmdClientPause(CmdArgs args, CommandContext& ctx) {
   // Redis 7.0 adds the timeout to the current time unchecked: a sum past INT64_MAX wraps to a
   // deadline in the past (so the pause does nothing) and the reply is still OK. Wrap the same
   // way, without the undefined behaviour of a signed overflow.
-  int64_t until = static_cast<int64_t>(static_cast<uint64_t>(ctx.now_ms()) +
-                                       static_cast<uint64_t>(timeout));
+  int64_t until =
+      static_cast<int64_t>(static_cast<uint64_t>(ctx.now_ms()) + static_cast<uint64_t>(timeout));
   ctx.server().Pause(until, writes_only);
   ctx.rb().SendOk();
 }

@@ -25,8 +25,8 @@ enum : uint32_t {
   kPubSub = 1 << 4,
   kNoScript = 1 << 5,
   kBlocking = 1 << 6,
-  kLoading = 1 << 7,        // allowed while loading the dataset
-  kStale = 1 << 8,          // allowed on a replica with stale data
+  kLoading = 1 << 7,  // allowed while loading the dataset
+  kStale = 1 << 8,    // allowed on a replica with stale data
   kSkipMonitor = 1 << 9,
   kSkipSlowlog = 1 << 10,
   kFast = 1 << 11,
@@ -84,9 +84,9 @@ struct CommandStats {
 struct CommandDoc {
   std::string_view summary;
   std::string_view since;
-  std::string_view group;       // "string", "generic", "connection", "server", ...
+  std::string_view group;  // "string", "generic", "connection", "server", ...
   std::string_view complexity;
-  std::string_view arguments;   // Redis syntax of the arguments, e.g. "key value [NX|XX]"
+  std::string_view arguments;  // Redis syntax of the arguments, e.g. "key value [NX|XX]"
 };
 
 class CommandSpec {

@@ -27,7 +27,8 @@ class CommandContext {
   Database& db();
   int64_t now_ms() const;
 
-  // After a write to `key`: WATCH/tracking invalidation (later issues) and the dirty counter.
+  // After a write to `key`: WATCH and client-tracking invalidation (later issues). The dirty
+  // counter is separate: AddDirty.
   void KeyModified(Database& db, std::string_view key);
   // Fires a keyspace notification of `type_class` (notify::k*) for `key` in `db`.
   void Notify(uint32_t type_class, std::string_view event, std::string_view key, Database& db);

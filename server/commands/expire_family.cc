@@ -40,7 +40,7 @@ bool ParseExpireFlags(CmdArgs args, CommandContext& ctx, uint32_t* flags) {
       *flags |= kLt;
     } else {
       // addReplyErrorFormat turns CR and LF of the echoed option into spaces.
-      ctx.rb().SendError(errors::SanitizeErrorText(errors::UnsupportedOption(args[i])));
+      ctx.rb().SendError(errors::UnsupportedOption(args[i]));
       return false;
     }
   }

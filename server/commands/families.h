@@ -5,14 +5,14 @@ namespace keyward {
 
 class CommandRegistry;
 
-void RegisterConnectionFamily(CommandRegistry& registry);  // connection_family.cc
-void RegisterServerFamily(CommandRegistry& registry);      // server_family.cc
-void RegisterConfigFamily(CommandRegistry& registry);      // config_family.cc
-void RegisterClientFamily(CommandRegistry& registry);      // client_family.cc
+void RegisterConnectionFamily(CommandRegistry& registry);     // connection_family.cc
+void RegisterServerFamily(CommandRegistry& registry);         // server_family.cc
+void RegisterConfigFamily(CommandRegistry& registry);         // config_family.cc
+void RegisterClientFamily(CommandRegistry& registry);         // client_family.cc
 void RegisterIntrospectionFamily(CommandRegistry& registry);  // command_family.cc (COMMAND)
-void RegisterGenericFamily(CommandRegistry& registry);     // generic_family.cc
-void RegisterExpireFamily(CommandRegistry& registry);      // expire_family.cc
-void RegisterStringFamily(CommandRegistry& registry);      // string_family.cc
-void RegisterBitopsFamily(CommandRegistry& registry);      // bitops_family.cc
+void RegisterGenericFamily(CommandRegistry& registry);        // generic_family.cc
+void RegisterExpireFamily(CommandRegistry& registry);         // expire_family.cc
+void RegisterStringFamily(CommandRegistry& registry);         // string_family.cc
+void RegisterBitopsFamily(CommandRegistry& registry);         // bitops_family.cc
 
 }  // namespace keyward

@@ -18,7 +18,7 @@ class Client {
     kCloseAfterReply = 1 << 1,  // QUIT, protocol errors, CLIENT KILL of oneself
     kNoEvict = 1 << 2,
     kUnixSocket = 1 << 3,
-    kPaused = 1 << 4,           // held by CLIENT PAUSE, input waits in the buffer
+    kPaused = 1 << 4,  // held by CLIENT PAUSE, input waits in the buffer
     kClosed = 1 << 5,
   };
   enum class ReplyMode { kOn, kOff, kSkipNext, kSkip };

@@ -5,8 +5,8 @@
 #include <cctype>
 #include <climits>
 #include <cstring>
-#include <iostream>
 #include <fstream>
+#include <iostream>
 #include <set>
 #include <sstream>
 
@@ -22,7 +22,8 @@ namespace {
 std::string Quote(std::string_view s) {
   bool plain = !s.empty();
   for (char c : s) {
-    if (c == ' ' || c == '"' || c == '\'' || c == '\\' || !std::isprint(static_cast<unsigned char>(c)))
+    if (c == ' ' || c == '"' || c == '\'' || c == '\\' ||
+        !std::isprint(static_cast<unsigned char>(c)))
       plain = false;
   }
   return plain ? std::string(s) : Repr(s);
@@ -109,8 +110,7 @@ std::function<std::optional<std::string>(const std::vector<std::string>&)> Sette
 }
 
 std::string RangeError(int64_t min, int64_t max) {
-  return "argument must be between " + FormatInt64(min) + " and " + FormatInt64(max) +
-         " inclusive";
+  return "argument must be between " + FormatInt64(min) + " and " + FormatInt64(max) + " inclusive";
 }
 
 }  // namespace
@@ -267,7 +267,8 @@ void Config::LoadText(std::string_view text, const std::string& origin) {
 void Config::LoadFile(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
-    throw ConfigError("Fatal error, can't open config file '" + path + "': " + std::strerror(errno));
+    throw ConfigError("Fatal error, can't open config file '" + path +
+                      "': " + std::strerror(errno));
   }
   std::stringstream ss;
   ss << in.rdbuf();
@@ -290,8 +291,8 @@ void Config::LoadArgs(int argc, char** argv) {
       config_file_ = realpath(path.c_str(), resolved) ? resolved : path;
       std::ifstream in(path);
       if (!in) {
-        throw ConfigError("Fatal error, can't open config file '" + path + "': " +
-                          std::strerror(errno));
+        throw ConfigError("Fatal error, can't open config file '" + path +
+                          "': " + std::strerror(errno));
       }
       std::stringstream ss;
       ss << in.rdbuf();

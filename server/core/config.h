@@ -62,7 +62,8 @@ class Config {
   void LoadArgs(int argc, char** argv);
 
   // CONFIG GET: every option matching one of the glob patterns, as (name, value) pairs.
-  std::vector<std::pair<std::string, std::string>> Get(const std::vector<std::string>& patterns) const;
+  std::vector<std::pair<std::string, std::string>> Get(
+      const std::vector<std::string>& patterns) const;
   // CONFIG SET: pairs applied atomically. Returns Redis's full error text on failure.
   std::optional<std::string> Set(const std::vector<std::pair<std::string, std::string>>& pairs);
   // CONFIG REWRITE. Returns an error text on failure.

@@ -38,12 +38,4 @@ std::string UnknownCommand(std::string_view name, const std::string_view* args, 
   return text;
 }
 
-std::string SanitizeErrorText(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c == '\r' || c == '\n') c = ' ';
-  }
-  return out;
-}
-
 }  // namespace keyward::errors

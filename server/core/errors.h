@@ -17,9 +17,9 @@ inline constexpr std::string_view kOverflow = "ERR increment or decrement would 
 inline constexpr std::string_view kIncrNanOrInf = "ERR increment would produce NaN or Infinity";
 inline constexpr std::string_view kNoSuchKey = "ERR no such key";
 inline constexpr std::string_view kDbIndexOutOfRange = "ERR DB index is out of range";
-inline constexpr std::string_view kSameObject =
-    "ERR source and destination objects are the same";
-inline constexpr std::string_view kStringTooLong = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+inline constexpr std::string_view kSameObject = "ERR source and destination objects are the same";
+inline constexpr std::string_view kStringTooLong =
+    "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 inline constexpr std::string_view kOffsetOutOfRange = "ERR offset is out of range";
 inline constexpr std::string_view kDecrementOverflow = "ERR decrement would overflow";
 // LCS
@@ -53,15 +53,18 @@ inline constexpr std::string_view kTimeoutNotInteger =
     "ERR timeout is not an integer or out of range";
 inline constexpr std::string_view kTimeoutNegative = "ERR timeout is negative";
 inline constexpr std::string_view kNoProto = "NOPROTO unsupported protocol version";
-inline constexpr std::string_view kProtocolVersion = "ERR Protocol version is not an integer or out of range";
+inline constexpr std::string_view kProtocolVersion =
+    "ERR Protocol version is not an integer or out of range";
 inline constexpr std::string_view kNoSuchClient = "ERR No such client";
 inline constexpr std::string_view kClientNameSpaces =
     "ERR Client names cannot contain spaces, newlines or special characters.";
 inline constexpr std::string_view kBusyKey = "BUSYKEY Target key name already exists.";
 inline constexpr std::string_view kMaxClients = "ERR max number of clients reached";
 inline constexpr std::string_view kNegativeCount = "ERR value is out of range, must be positive";
-inline constexpr std::string_view kMultipleModes = "ERR NX and XX, GT or LT options at the same time are not compatible";
-inline constexpr std::string_view kGtLtNx = "ERR GT and LT options at the same time are not compatible";
+inline constexpr std::string_view kMultipleModes =
+    "ERR NX and XX, GT or LT options at the same time are not compatible";
+inline constexpr std::string_view kGtLtNx =
+    "ERR GT and LT options at the same time are not compatible";
 inline constexpr std::string_view kInvalidCursor = "ERR invalid cursor";
 inline constexpr std::string_view kInvalidFirstDbIndex = "ERR invalid first DB index";
 inline constexpr std::string_view kInvalidSecondDbIndex = "ERR invalid second DB index";
@@ -111,8 +114,5 @@ inline std::string UnsupportedOption(std::string_view option) {
 inline std::string InvalidExpireTime(std::string_view cmd) {
   return "ERR invalid expire time in '" + std::string(cmd) + "' command";
 }
-
-// Redis replaces CR and LF in error texts with spaces so an error stays on one protocol line.
-std::string SanitizeErrorText(std::string_view text);
 
 }  // namespace keyward::errors

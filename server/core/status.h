@@ -13,21 +13,21 @@ enum class OpStatus {
   kKeyNotFound,
   kKeyExists,
   kWrongType,
-  kNotAnInteger,      // the stored value is not an integer
-  kNotAFloat,         // the stored value is not a valid float
-  kOutOfRange,        // an argument or the result is out of the allowed range
-  kOverflow,          // increment or decrement would overflow
-  kNanOrInfinity,     // a float operation produced NaN or infinity
-  kTooLarge,          // the result would exceed proto-max-bulk-len / 512MB
+  kNotAnInteger,   // the stored value is not an integer
+  kNotAFloat,      // the stored value is not a valid float
+  kOutOfRange,     // an argument or the result is out of the allowed range
+  kOverflow,       // increment or decrement would overflow
+  kNanOrInfinity,  // a float operation produced NaN or infinity
+  kTooLarge,       // the result would exceed proto-max-bulk-len / 512MB
   kSyntaxError,
-  kSkipped,           // a conditional operation (NX/XX/GT/LT) did nothing
+  kSkipped,  // a conditional operation (NX/XX/GT/LT) did nothing
 };
 
 // A value or the reason there is none.
 template <typename T>
 class Result {
  public:
-  Result(T value) : data_(std::move(value)) {}           // NOLINT: implicit by design
+  Result(T value) : data_(std::move(value)) {}  // NOLINT: implicit by design
   Result(OpStatus status) : data_(status) { assert(status != OpStatus::kOk); }  // NOLINT
 
   bool ok() const { return std::holds_alternative<T>(data_); }

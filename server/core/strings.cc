@@ -52,8 +52,8 @@ bool ParseDouble(std::string_view s, double* value) {
   char* end;
   errno = 0;
   double v = std::strtod(buf.c_str(), &end);
-  if (end != buf.c_str() + buf.size() || (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || v == 0)) ||
-      std::isnan(v))
+  if (end != buf.c_str() + buf.size() ||
+      (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || v == 0)) || std::isnan(v))
     return false;
   *value = v;
   return true;
@@ -63,8 +63,7 @@ bool ParseLongDouble(std::string_view s, long double* value) {
   // Redis's string2ld: a buffer of MAX_LONG_DOUBLE_CHARS (5k) including the NUL, no leading
   // space, full consumption, no NaN. Overflow and underflow to zero are rejected, but a literal
   // "inf" is accepted: INCRBYFLOAT then answers "increment would produce NaN or Infinity".
-  if (s.empty() || s.size() >= 5120 || std::isspace(static_cast<unsigned char>(s[0])))
-    return false;
+  if (s.empty() || s.size() >= 5120 || std::isspace(static_cast<unsigned char>(s[0]))) return false;
   std::string buf(s);
   char* end;
   errno = 0;
@@ -222,13 +221,27 @@ std::string Repr(std::string_view s) {
   std::string out = "\"";
   for (unsigned char ch : s) {
     switch (ch) {
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\a': out += "\\a"; break;
-      case '\b': out += "\\b"; break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\a':
+        out += "\\a";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
       default:
         if (std::isprint(ch)) {
           out += static_cast<char>(ch);

@@ -109,7 +109,7 @@ class Database {
  private:
   uint32_t LruClock() const { return static_cast<uint32_t>(now_ms() / 1000) & 0xFFFFFF; }
   void AddHashed(Entry* e, uint64_t hash);
-  void Unindex(Entry* e);   // removes e from the expiry heap if it has a deadline
+  void Unindex(Entry* e);  // removes e from the expiry heap if it has a deadline
   void DeleteExpired(Entry* e);
 
   int index_;

@@ -54,27 +54,42 @@ Encoding ChooseStringEncoding(std::string_view value) {
 
 std::string_view TypeName(ObjType type) {
   switch (type) {
-    case ObjType::kString: return "string";
-    case ObjType::kList: return "list";
-    case ObjType::kSet: return "set";
-    case ObjType::kZSet: return "zset";
-    case ObjType::kHash: return "hash";
-    case ObjType::kStream: return "stream";
+    case ObjType::kString:
+      return "string";
+    case ObjType::kList:
+      return "list";
+    case ObjType::kSet:
+      return "set";
+    case ObjType::kZSet:
+      return "zset";
+    case ObjType::kHash:
+      return "hash";
+    case ObjType::kStream:
+      return "stream";
   }
   return "unknown";
 }
 
 std::string_view EncodingName(Encoding encoding) {
   switch (encoding) {
-    case Encoding::kRaw: return "raw";
-    case Encoding::kInt: return "int";
-    case Encoding::kHashTable: return "hashtable";
-    case Encoding::kIntSet: return "intset";
-    case Encoding::kSkipList: return "skiplist";
-    case Encoding::kEmbStr: return "embstr";
-    case Encoding::kQuickList: return "quicklist";
-    case Encoding::kStream: return "stream";
-    case Encoding::kListPack: return "listpack";
+    case Encoding::kRaw:
+      return "raw";
+    case Encoding::kInt:
+      return "int";
+    case Encoding::kHashTable:
+      return "hashtable";
+    case Encoding::kIntSet:
+      return "intset";
+    case Encoding::kSkipList:
+      return "skiplist";
+    case Encoding::kEmbStr:
+      return "embstr";
+    case Encoding::kQuickList:
+      return "quicklist";
+    case Encoding::kStream:
+      return "stream";
+    case Encoding::kListPack:
+      return "listpack";
   }
   return "unknown";
 }
@@ -89,7 +104,8 @@ Entry* Entry::Allocate(std::string_view key, ObjType type, Encoding enc, int64_t
   void* mem = std::malloc(size);
   if (mem == nullptr) throw std::bad_alloc();
   Entry* e = new (mem) Entry;  // default-initialised: no zeroing past the 13 header bytes
-  e->type_enc_ = static_cast<uint8_t>(static_cast<uint8_t>(type) | (static_cast<uint8_t>(enc) << 4));
+  e->type_enc_ =
+      static_cast<uint8_t>(static_cast<uint8_t>(type) | (static_cast<uint8_t>(enc) << 4));
   char* p = e->tail();
   if (expire_ms >= 0) {
     e->flags_ |= kHasExpire;
@@ -117,7 +133,8 @@ Entry* Entry::NewStringWithEncoding(std::string_view key, std::string_view value
     std::memcpy(v, &s, sizeof(s));
     return e;
   }
-  Entry* e = Allocate(key, ObjType::kString, enc, expire_ms, VarintSize(value.size()) + value.size(), &v);
+  Entry* e =
+      Allocate(key, ObjType::kString, enc, expire_ms, VarintSize(value.size()) + value.size(), &v);
   v = PutVarint(v, value.size());
   std::memcpy(v, value.data(), value.size());
   return e;

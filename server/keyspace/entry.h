@@ -25,7 +25,14 @@
 namespace keyward {
 
 // Numbering follows Redis's OBJ_* constants (they appear in RDB and OBJECT replies).
-enum class ObjType : uint8_t { kString = 0, kList = 1, kSet = 2, kZSet = 3, kHash = 4, kStream = 6 };
+enum class ObjType : uint8_t {
+  kString = 0,
+  kList = 1,
+  kSet = 2,
+  kZSet = 3,
+  kHash = 4,
+  kStream = 6
+};
 
 // Numbering follows Redis's OBJ_ENCODING_* constants.
 enum class Encoding : uint8_t {
@@ -40,7 +47,7 @@ enum class Encoding : uint8_t {
   kListPack = 11,
 };
 
-std::string_view TypeName(ObjType type);          // "string", "list", ...
+std::string_view TypeName(ObjType type);           // "string", "list", ...
 std::string_view EncodingName(Encoding encoding);  // "raw", "int", "embstr", ...
 
 // Redis stores strings up to 44 bytes "embedded" with their object header.

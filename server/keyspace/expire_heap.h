@@ -21,9 +21,9 @@ class ExpireHeap {
   Entry* top() const { return nodes_.front().entry; }
   int64_t top_deadline() const { return nodes_.front().deadline; }
 
-  void Add(Entry* e);           // e->has_expire()
-  void Remove(Entry* e);        // e is in the heap
-  void Update(Entry* e);        // e's deadline changed
+  void Add(Entry* e);                  // e->has_expire()
+  void Remove(Entry* e);               // e is in the heap
+  void Update(Entry* e);               // e's deadline changed
   void Moved(Entry* from, Entry* to);  // the entry was rebuilt at another address
   void Clear() { nodes_.clear(); }
   void Swap(ExpireHeap& other) { nodes_.swap(other.nodes_); }

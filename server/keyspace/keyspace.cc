@@ -47,8 +47,7 @@ void LazyFreer::Run() {
   }
 }
 
-Keyspace::Keyspace(int databases, uint64_t seed, KeyspaceListener* listener)
-    : listener_(listener) {
+Keyspace::Keyspace(int databases, uint64_t seed, KeyspaceListener* listener) : listener_(listener) {
   for (int i = 0; i < databases; i++) {
     dbs_.push_back(std::make_unique<Database>(i, context(), seed + static_cast<uint64_t>(i)));
   }
@@ -56,16 +55,6 @@ Keyspace::Keyspace(int databases, uint64_t seed, KeyspaceListener* listener)
 
 DatabaseContext Keyspace::context() {
   return DatabaseContext{&now_ms_, &stats_, listener_, &expire_disabled_};
-}
-
-void Keyspace::set_listener(KeyspaceListener* listener) {
-  listener_ = listener;
-  // Databases hold a copy of the context: rebuild them around their tables.
-  for (auto& db : dbs_) {
-    auto fresh = std::make_unique<Database>(db->index(), context(), 0);
-    fresh->Swap(*db);
-    db = std::move(fresh);
-  }
 }
 
 void Keyspace::SwapDb(int a, int b) {

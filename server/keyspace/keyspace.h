@@ -50,7 +50,6 @@ class Keyspace {
   // True on a replica: keys are only deleted by the master's DEL (EXPIRE with a past deadline
   // then stores the deadline instead of deleting, as Redis's checkAlreadyExpired).
   bool expire_disabled() const { return expire_disabled_; }
-  void set_listener(KeyspaceListener* listener);
 
   KeyspaceStats& stats() { return stats_; }
 

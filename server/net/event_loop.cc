@@ -1,9 +1,8 @@
 #include "server/net/event_loop.h"
 
+#include <netinet/tcp.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <netinet/tcp.h>
 
 #include <asio.hpp>
 #include <cstring>
@@ -159,12 +158,11 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
   void ReadMore() {
     if (closed_ || read_in_progress_) return;
     read_in_progress_ = true;
-    socket_.async_wait(Socket::wait_read,
-                       [self = this->shared_from_this()](std::error_code ec) {
-                         self->read_in_progress_ = false;
-                         if (ec) return self->Close();
-                         self->ReadAvailable();
-                       });
+    socket_.async_wait(Socket::wait_read, [self = this->shared_from_this()](std::error_code ec) {
+      self->read_in_progress_ = false;
+      if (ec) return self->Close();
+      self->ReadAvailable();
+    });
   }
 
   void ReadAvailable() {
@@ -285,17 +283,17 @@ struct EventLoop::Impl {
 
   void AcceptUnix(asio::local::stream_protocol::acceptor* acceptor, std::string path,
                   SessionFactory factory) {
-    acceptor->async_accept(
-        [this, acceptor, path, factory](std::error_code ec, asio::local::stream_protocol::socket s) {
-          if (ec == asio::error::operation_aborted) return;
-          if (!ec) {
-            auto conn = std::make_shared<Connection<asio::local::stream_protocol::socket>>(
-                std::move(s), path, &connections);
-            connections.Add(conn);
-            conn->Start(factory);
-          }
-          AcceptUnix(acceptor, path, factory);
-        });
+    acceptor->async_accept([this, acceptor, path, factory](std::error_code ec,
+                                                           asio::local::stream_protocol::socket s) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) {
+        auto conn = std::make_shared<Connection<asio::local::stream_protocol::socket>>(
+            std::move(s), path, &connections);
+        connections.Add(conn);
+        conn->Start(factory);
+      }
+      AcceptUnix(acceptor, path, factory);
+    });
   }
 };
 

@@ -36,7 +36,7 @@ class Transport {
   // limits); resuming re-processes the buffered input.
   virtual void SetReading(bool reading) = 0;
   virtual size_t buffered_input() const = 0;
-  virtual std::string peer_address() const = 0;   // "127.0.0.1:40922" or "/tmp/k.sock:0"
+  virtual std::string peer_address() const = 0;  // "127.0.0.1:40922" or "/tmp/k.sock:0"
   virtual std::string local_address() const = 0;
   virtual int fd() const = 0;
   virtual bool is_unix() const = 0;

@@ -32,7 +32,9 @@ bool SplitArgs(std::string_view line, std::vector<std::string>* out) {
   // sdssplitargs works on a C string: a NUL byte ends the line.
   line = line.substr(0, line.find('\0'));
   size_t i = 0, n = line.size();
-  auto is_space = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f'; };
+  auto is_space = [](char c) {
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f';
+  };
   while (true) {
     while (i < n && is_space(line[i])) i++;
     if (i >= n) return true;
@@ -49,12 +51,24 @@ bool SplitArgs(std::string_view line, std::vector<std::string>* out) {
           i++;
           char c;
           switch (line[i]) {
-            case 'n': c = '\n'; break;
-            case 'r': c = '\r'; break;
-            case 't': c = '\t'; break;
-            case 'b': c = '\b'; break;
-            case 'a': c = '\a'; break;
-            default: c = line[i]; break;
+            case 'n':
+              c = '\n';
+              break;
+            case 'r':
+              c = '\r';
+              break;
+            case 't':
+              c = '\t';
+              break;
+            case 'b':
+              c = '\b';
+              break;
+            case 'a':
+              c = '\a';
+              break;
+            default:
+              c = line[i];
+              break;
           }
           current.push_back(c);
         } else if (line[i] == '"') {
@@ -81,12 +95,22 @@ bool SplitArgs(std::string_view line, std::vector<std::string>* out) {
           break;
         }
         switch (line[i]) {
-          case ' ': case '\n': case '\r': case '\t': case '\0':
+          case ' ':
+          case '\n':
+          case '\r':
+          case '\t':
+          case '\0':
             done = true;
             break;
-          case '"': in_dq = true; break;
-          case '\'': in_sq = true; break;
-          default: current.push_back(line[i]); break;
+          case '"':
+            in_dq = true;
+            break;
+          case '\'':
+            in_sq = true;
+            break;
+          default:
+            current.push_back(line[i]);
+            break;
         }
       }
       if (i < n) i++;

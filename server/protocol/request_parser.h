@@ -61,9 +61,9 @@ class RequestParser {
   bool authenticated_ = true;
 
   // Progress through a partial multibulk command.
-  size_t pos_ = 0;                // bytes of the command scanned so far
-  int64_t expected_args_ = -1;    // -1 until the "*<n>" header is read
-  int64_t bulk_len_ = -1;         // -1 until the "$<len>" header of the current arg is read
+  size_t pos_ = 0;              // bytes of the command scanned so far
+  int64_t expected_args_ = -1;  // -1 until the "*<n>" header is read
+  int64_t bulk_len_ = -1;       // -1 until the "$<len>" header of the current arg is read
   std::vector<std::pair<size_t, size_t>> offsets_;  // (offset, length) of each argument
 
   std::vector<std::string> inline_args_;  // inline arguments are unquoted, hence owned

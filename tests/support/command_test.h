@@ -10,12 +10,12 @@
 //   }
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "server/core/clock.h"
 #include "server/core/config.h"

@@ -8,10 +8,16 @@ std::vector<std::string> Resp::strings() const {
   std::vector<std::string> out;
   for (const auto& e : elems) {
     switch (e.type) {
-      case Type::kInt: out.push_back(std::to_string(e.integer)); break;
+      case Type::kInt:
+        out.push_back(std::to_string(e.integer));
+        break;
       case Type::kNull:
-      case Type::kNullArray: out.push_back("(nil)"); break;
-      default: out.push_back(e.str); break;
+      case Type::kNullArray:
+        out.push_back("(nil)");
+        break;
+      default:
+        out.push_back(e.str);
+        break;
     }
   }
   return out;
@@ -23,17 +29,28 @@ bool Resp::operator==(std::string_view s) const {
 
 std::ostream& operator<<(std::ostream& os, const Resp& r) {
   switch (r.type) {
-    case Resp::Type::kSimple: return os << "+" << r.str;
-    case Resp::Type::kError: return os << "-" << r.str;
-    case Resp::Type::kInt: return os << "(integer) " << r.integer;
-    case Resp::Type::kBulk: return os << "\"" << r.str << "\"";
-    case Resp::Type::kNull: return os << "(nil)";
-    case Resp::Type::kNullArray: return os << "(nil array)";
-    case Resp::Type::kDouble: return os << "(double) " << r.str;
-    case Resp::Type::kBool: return os << (r.integer ? "(true)" : "(false)");
-    case Resp::Type::kBigNumber: return os << "(big) " << r.str;
-    case Resp::Type::kVerbatim: return os << "(verbatim) \"" << r.str << "\"";
-    default: break;
+    case Resp::Type::kSimple:
+      return os << "+" << r.str;
+    case Resp::Type::kError:
+      return os << "-" << r.str;
+    case Resp::Type::kInt:
+      return os << "(integer) " << r.integer;
+    case Resp::Type::kBulk:
+      return os << "\"" << r.str << "\"";
+    case Resp::Type::kNull:
+      return os << "(nil)";
+    case Resp::Type::kNullArray:
+      return os << "(nil array)";
+    case Resp::Type::kDouble:
+      return os << "(double) " << r.str;
+    case Resp::Type::kBool:
+      return os << (r.integer ? "(true)" : "(false)");
+    case Resp::Type::kBigNumber:
+      return os << "(big) " << r.str;
+    case Resp::Type::kVerbatim:
+      return os << "(verbatim) \"" << r.str << "\"";
+    default:
+      break;
   }
   os << (r.type == Resp::Type::kMap ? "{" : "[");
   for (size_t i = 0; i < r.elems.size(); i++) os << (i ? ", " : "") << r.elems[i];
@@ -60,13 +77,33 @@ Resp Parse(std::string_view bytes, size_t* pos) {
     for (int64_t i = 0; i < n; i++) r.elems.push_back(Parse(bytes, pos));
   };
   switch (type) {
-    case '+': r.type = Resp::Type::kSimple; r.str = line; break;
-    case '-': r.type = Resp::Type::kError; r.str = line; break;
-    case ':': r.type = Resp::Type::kInt; r.integer = std::stoll(std::string(line)); break;
-    case ',': r.type = Resp::Type::kDouble; r.str = line; break;
-    case '#': r.type = Resp::Type::kBool; r.integer = line == "t"; break;
-    case '(': r.type = Resp::Type::kBigNumber; r.str = line; break;
-    case '_': r.type = Resp::Type::kNull; break;
+    case '+':
+      r.type = Resp::Type::kSimple;
+      r.str = line;
+      break;
+    case '-':
+      r.type = Resp::Type::kError;
+      r.str = line;
+      break;
+    case ':':
+      r.type = Resp::Type::kInt;
+      r.integer = std::stoll(std::string(line));
+      break;
+    case ',':
+      r.type = Resp::Type::kDouble;
+      r.str = line;
+      break;
+    case '#':
+      r.type = Resp::Type::kBool;
+      r.integer = line == "t";
+      break;
+    case '(':
+      r.type = Resp::Type::kBigNumber;
+      r.str = line;
+      break;
+    case '_':
+      r.type = Resp::Type::kNull;
+      break;
     case '$':
     case '=':
     case '!': {
@@ -78,7 +115,9 @@ Resp Parse(std::string_view bytes, size_t* pos) {
       if (*pos + len + 2 > bytes.size()) throw std::runtime_error("incomplete reply");
       r.str = bytes.substr(*pos, len);
       *pos += len + 2;
-      r.type = type == '$' ? Resp::Type::kBulk : type == '=' ? Resp::Type::kVerbatim : Resp::Type::kError;
+      r.type = type == '$'   ? Resp::Type::kBulk
+               : type == '=' ? Resp::Type::kVerbatim
+                             : Resp::Type::kError;
       if (type == '=') r.str = r.str.substr(4);
       break;
     }
@@ -91,10 +130,17 @@ Resp Parse(std::string_view bytes, size_t* pos) {
       aggregate(Resp::Type::kArray, n);
       break;
     }
-    case '~': aggregate(Resp::Type::kSet, std::stoll(std::string(line))); break;
-    case '>': aggregate(Resp::Type::kPush, std::stoll(std::string(line))); break;
-    case '%': aggregate(Resp::Type::kMap, 2 * std::stoll(std::string(line))); break;
-    default: throw std::runtime_error(std::string("bad reply type: ") + type);
+    case '~':
+      aggregate(Resp::Type::kSet, std::stoll(std::string(line)));
+      break;
+    case '>':
+      aggregate(Resp::Type::kPush, std::stoll(std::string(line)));
+      break;
+    case '%':
+      aggregate(Resp::Type::kMap, 2 * std::stoll(std::string(line)));
+      break;
+    default:
+      throw std::runtime_error(std::string("bad reply type: ") + type);
   }
   return r;
 }

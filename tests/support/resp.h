@@ -6,27 +6,43 @@
 //   EXPECT_THAT(Run({"mget", "a", "b"}).strings(), ElementsAre("1", "2"));
 #pragma once
 
+#include <gmock/gmock.h>
+
 #include <cstdint>
 #include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <gmock/gmock.h>
-
 namespace keyward::test {
 
 struct Resp {
-  enum class Type { kSimple, kError, kInt, kBulk, kNull, kNullArray, kArray, kDouble, kBool, kMap,
-                    kSet, kBigNumber, kVerbatim, kPush };
+  enum class Type {
+    kSimple,
+    kError,
+    kInt,
+    kBulk,
+    kNull,
+    kNullArray,
+    kArray,
+    kDouble,
+    kBool,
+    kMap,
+    kSet,
+    kBigNumber,
+    kVerbatim,
+    kPush
+  };
   Type type = Type::kNull;
-  std::string str;    // simple, error, bulk, double text, big number, verbatim (without "txt:")
+  std::string str;      // simple, error, bulk, double text, big number, verbatim (without "txt:")
   int64_t integer = 0;  // integers, booleans (0/1)
   std::vector<Resp> elems;  // aggregates; maps as k1, v1, k2, v2, ...
 
   bool is_null() const { return type == Type::kNull || type == Type::kNullArray; }
   bool is_error() const { return type == Type::kError; }
-  bool is_array() const { return type == Type::kArray || type == Type::kSet || type == Type::kPush; }
+  bool is_array() const {
+    return type == Type::kArray || type == Type::kSet || type == Type::kPush;
+  }
   // Elements as strings (bulk, simple, integers as text, null as "(nil)").
   std::vector<std::string> strings() const;
   const Resp& operator[](size_t i) const { return elems.at(i); }

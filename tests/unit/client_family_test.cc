@@ -63,7 +63,7 @@ TEST_F(ClientFamilyTest, Kill) {
 TEST_F(ClientFamilyTest, PauseWritesHoldsWritersUntilUnpause) {
   EXPECT_EQ(Run({"client", "pause", "100000", "write"}), "OK");
   EXPECT_EQ(Run("reader", {"get", "k"}).type, Resp::Type::kNull);  // reads go on
-  EXPECT_EQ(RunRaw({"set", "k", "v"}, "writer"), "");               // the write is held
+  EXPECT_EQ(RunRaw({"set", "k", "v"}, "writer"), "");              // the write is held
   EXPECT_TRUE(client("writer").has(Client::kPaused));
   EXPECT_EQ(Run({"client", "unpause"}), "OK");
   EXPECT_EQ(Send("", "writer"), "+OK\r\n");  // released by UNPAUSE
@@ -79,7 +79,8 @@ TEST_F(ClientFamilyTest, PauseEndsWithItsTimeout) {
 }
 
 TEST_F(ClientFamilyTest, PauseErrors) {
-  EXPECT_THAT(Run({"client", "pause", "x"}), ErrorIs("ERR timeout is not an integer or out of range"));
+  EXPECT_THAT(Run({"client", "pause", "x"}),
+              ErrorIs("ERR timeout is not an integer or out of range"));
   EXPECT_THAT(Run({"client", "pause", "-1"}), ErrorIs("ERR timeout is negative"));
   EXPECT_THAT(Run({"client", "pause", "10", "foo"}),
               ErrorIs("ERR CLIENT PAUSE mode must be WRITE or ALL"));

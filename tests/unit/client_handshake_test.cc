@@ -97,8 +97,7 @@ TEST(ClientHandshakeTest, Resp3Plain) {
 
 TEST(ClientHandshakeTest, Resp3AuthNameAndDb) {
   Handshake hs(Config("alice", "s3cret", "worker-1", 2));
-  EXPECT_EQ(hs.Start(),
-            Wire({{"HELLO", "3", "AUTH", "alice", "s3cret", "SETNAME", "worker-1"}}));
+  EXPECT_EQ(hs.Start(), Wire({{"HELLO", "3", "AUTH", "alice", "s3cret", "SETNAME", "worker-1"}}));
   Handshake::Step step = hs.OnReply(Parse(kRedisHello));
   EXPECT_EQ(step.action, Action::kWrite);
   EXPECT_EQ(step.bytes, Wire({{"SELECT", "2"}}));
@@ -136,9 +135,9 @@ TEST(ClientHandshakeTest, HelloFieldsAreOptional) {
   // A server may leave fields out; what is there is read, the rest stays empty.
   Handshake hs(ConnectionConfig{});
   hs.Start();
-  Reply hello = Reply::Aggregate(
-      ReplyType::kMap, {Reply::BulkString("server"), Reply::BulkString("keyward"),
-                        Reply::BulkString("id"), Reply::Integer(7)});
+  Reply hello =
+      Reply::Aggregate(ReplyType::kMap, {Reply::BulkString("server"), Reply::BulkString("keyward"),
+                                         Reply::BulkString("id"), Reply::Integer(7)});
   EXPECT_EQ(hs.OnReply(hello).action, Action::kDone);
   EXPECT_EQ(hs.protocol(), 3);
   EXPECT_EQ(hs.server_hello()->server, "keyward");
@@ -171,8 +170,7 @@ TEST(ClientHandshakeTest, Resp2FallbackWithNothingConfigured) {
 
 TEST(ClientHandshakeTest, Resp2FallbackPipelinesAuthNameAndDb) {
   Handshake hs(Config("", "secret", "worker-1", 3));
-  EXPECT_EQ(hs.Start(),
-            Wire({{"HELLO", "3", "AUTH", "default", "secret", "SETNAME", "worker-1"}}));
+  EXPECT_EQ(hs.Start(), Wire({{"HELLO", "3", "AUTH", "default", "secret", "SETNAME", "worker-1"}}));
   Handshake::Step step = hs.OnReply(Parse(kUnknownHello5));
   ASSERT_EQ(step.action, Action::kWrite);
   // One write; a password-only AUTH is the one-argument form Redis < 6 understands.

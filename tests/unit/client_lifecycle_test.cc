@@ -96,10 +96,10 @@ TEST_F(ClientLifecycleTest, ClientListFlagOrder) {
 
 TEST_F(ClientLifecycleTest, ReplyOffAlsoSilencesRefusedCommands) {
   EXPECT_EQ(RunRaw({"client", "reply", "off"}), "");
-  EXPECT_EQ(RunRaw({"foobar"}), "");             // unknown command
-  EXPECT_EQ(RunRaw({"config"}), "");             // container without a subcommand
-  EXPECT_EQ(RunRaw({"config", "foo"}), "");      // unknown subcommand
-  EXPECT_EQ(RunRaw({"get"}), "");                // wrong arity
+  EXPECT_EQ(RunRaw({"foobar"}), "");         // unknown command
+  EXPECT_EQ(RunRaw({"config"}), "");         // container without a subcommand
+  EXPECT_EQ(RunRaw({"config", "foo"}), "");  // unknown subcommand
+  EXPECT_EQ(RunRaw({"get"}), "");            // wrong arity
   EXPECT_EQ(RunRaw({"client", "reply", "on"}), "+OK\r\n");
   // A refused command uses up a SKIP, as in Redis.
   EXPECT_EQ(RunRaw({"client", "reply", "skip"}), "");
@@ -119,8 +119,7 @@ TEST_F(ClientLifecycleTest, ClearingRequirepassLetsUnauthenticatedClientsIn) {
   EXPECT_EQ(Run("late2", {"ping"}), "PONG");
   std::vector<std::string> echo(11, "x");
   echo[0] = "echo";
-  EXPECT_THAT(Run("late2", echo),
-              ErrorIs("ERR wrong number of arguments for 'echo' command"));
+  EXPECT_THAT(Run("late2", echo), ErrorIs("ERR wrong number of arguments for 'echo' command"));
 }
 
 TEST_F(ClientLifecycleTest, SubcommandArgumentCountErrors) {

@@ -77,7 +77,8 @@ TEST_F(ConfigFamilyTest, DirIsTheWorkingDirectoryAndProtected) {
 }
 
 TEST_F(ConfigFamilyTest, RewriteWithoutFile) {
-  EXPECT_THAT(Run({"config", "rewrite"}), ErrorIs("ERR The server is running without a config file"));
+  EXPECT_THAT(Run({"config", "rewrite"}),
+              ErrorIs("ERR The server is running without a config file"));
 }
 
 TEST(ConfigTest, FileSyntaxIncludesAndErrors) {
@@ -118,8 +119,9 @@ TEST(ConfigTest, FileSyntaxIncludesAndErrors) {
     bad.LoadText("port 1\nmaxmemory-samples 5\n", "test");
     FAIL() << "expected a config error";
   } catch (const ConfigError& e) {
-    EXPECT_THAT(e.what(), ::testing::HasSubstr("at line 2\n>>> 'maxmemory-samples 5'\nBad directive "
-                                               "or wrong number of arguments"));
+    EXPECT_THAT(e.what(),
+                ::testing::HasSubstr("at line 2\n>>> 'maxmemory-samples 5'\nBad directive "
+                                     "or wrong number of arguments"));
   }
   EXPECT_THROW(bad.LoadText("port abc\n", "test"), ConfigError);
   EXPECT_THROW(bad.LoadText("port \"unbalanced\n", "test"), ConfigError);

@@ -86,7 +86,8 @@ TEST(RequestParserTest, ProtocolErrors) {
   EXPECT_EQ(error("\"abc\r\n"), "ERROR: Protocol error: unbalanced quotes in request");
   EXPECT_EQ(error("\"abc\"def\r\n"), "ERROR: Protocol error: unbalanced quotes in request");
   EXPECT_EQ(error(std::string(70000, 'a')), "ERROR: Protocol error: too big inline request");
-  EXPECT_EQ(error("*" + std::string(70000, '1')), "ERROR: Protocol error: too big mbulk count string");
+  EXPECT_EQ(error("*" + std::string(70000, '1')),
+            "ERROR: Protocol error: too big mbulk count string");
   EXPECT_EQ(error("*1\r\n$" + std::string(70000, '1')),
             "ERROR: Protocol error: too big bulk count string");
 }

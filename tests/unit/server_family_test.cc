@@ -15,8 +15,8 @@ TEST_F(ServerFamilyTest, InfoDefaultSections) {
   Resp info = Run({"info"});
   ASSERT_EQ(info.type, Resp::Type::kBulk);
   EXPECT_THAT(info.str, StartsWith("# Server\r\nredis_version:7.0.15\r\n"));
-  for (const char* section : {"# Clients", "# Memory", "# Persistence", "# Stats",
-                              "# Replication", "# CPU", "# Errorstats", "# Keyspace"}) {
+  for (const char* section : {"# Clients", "# Memory", "# Persistence", "# Stats", "# Replication",
+                              "# CPU", "# Errorstats", "# Keyspace"}) {
     EXPECT_THAT(info.str, HasSubstr(std::string("\r\n\r\n") + section + "\r\n"));
   }
   EXPECT_THAT(info.str, HasSubstr("db0:keys=1,expires=0,avg_ttl=0\r\n"));

@@ -41,31 +41,30 @@ namespace keyward::client {
 namespace detail {
 
 template <typename T>
-concept CharacterType =
-    std::same_as<T, char> || std::same_as<T, wchar_t> || std::same_as<T, char8_t> ||
-    std::same_as<T, char16_t> || std::same_as<T, char32_t>;
+concept CharacterType = std::same_as<T, char> || std::same_as<T, wchar_t> ||
+    std::same_as<T, char8_t> || std::same_as<T, char16_t> || std::same_as<T, char32_t>;
 
 // One argument that becomes exactly one bulk string.
 template <typename T>
-concept BulkScalar =
-    std::convertible_to<const std::remove_cvref_t<T>&, std::string_view> ||
-    (std::integral<std::remove_cvref_t<T>> && !std::same_as<std::remove_cvref_t<T>, bool> &&
-     !CharacterType<std::remove_cvref_t<T>>) ||
-    std::floating_point<std::remove_cvref_t<T>>;
+concept BulkScalar = std::convertible_to < const std::remove_cvref_t<T>
+&, std::string_view > ||
+       (std::integral<std::remove_cvref_t<T>> && !std::same_as<std::remove_cvref_t<T>, bool> &&
+        !CharacterType<std::remove_cvref_t<T>>) ||
+       std::floating_point<std::remove_cvref_t<T>>;
 
 // A key/value entry (std::pair, and so every std::map's value_type): two bulk strings.
 template <typename T>
 concept BulkPair = requires {
   typename std::remove_cvref_t<T>::first_type;
   typename std::remove_cvref_t<T>::second_type;
-} && BulkScalar<typename std::remove_cvref_t<T>::first_type> &&
-                   BulkScalar<typename std::remove_cvref_t<T>::second_type>;
+}
+&&BulkScalar<typename std::remove_cvref_t<T>::first_type>&&
+    BulkScalar<typename std::remove_cvref_t<T>::second_type>;
 
 // A range flattened into the command. Forward, because it is walked twice: once to count the
 // elements for the array header, once to encode them. Strings are scalars, not ranges of chars.
 template <typename R>
-concept BulkRange = std::ranges::forward_range<const std::remove_cvref_t<R>> &&
-                    !BulkScalar<R> &&
+concept BulkRange = std::ranges::forward_range<const std::remove_cvref_t<R>> && !BulkScalar<R> &&
                     (BulkScalar<std::ranges::range_value_t<const std::remove_cvref_t<R>>> ||
                      BulkPair<std::ranges::range_value_t<const std::remove_cvref_t<R>>>);
 
