@@ -194,4 +194,12 @@ Expected<ConnectionConfig> ParseUrl(std::string_view url) {
   return config;
 }
 
+Expected<ClientOptions> OptionsFromUrl(std::string_view url) {
+  auto connection = ParseUrl(url);
+  if (!connection) return connection.error();
+  ClientOptions options;
+  options.connection = std::move(*connection);
+  return options;
+}
+
 }  // namespace keyward::client

@@ -31,6 +31,18 @@ class Category final : public std::error_category {
         return "invalid connection URL";
       case ClientError::kAuthFailed:
         return "authentication failed";
+      case ClientError::kTimeout:
+        return "timed out";
+      case ClientError::kConnectionLost:
+        return "connection lost before the reply arrived";
+      case ClientError::kNotConnected:
+        return "not connected";
+      case ClientError::kClosed:
+        return "client closed";
+      case ClientError::kCancelled:
+        return "cancelled";
+      case ClientError::kTlsUnavailable:
+        return "TLS set-up failed";
     }
     return "unknown client error";
   }

@@ -64,3 +64,26 @@ void Request::AppendFloat(long double value) {
 }
 
 }  // namespace keyward::client
+
+namespace keyward::client {
+
+bool Request::IsSubscribeFamily(std::string_view command) {
+  // Case-insensitive, as the server matches command names. Short names never match, so most
+  // commands are rejected by the length check alone.
+  static constexpr std::string_view kNames[] = {"subscribe",    "unsubscribe",  "psubscribe",
+                                                "punsubscribe", "ssubscribe",   "sunsubscribe"};
+  if (command.size() < 9 || command.size() > 12) return false;
+  for (std::string_view name : kNames) {
+    if (name.size() != command.size()) continue;
+    bool equal = true;
+    for (size_t i = 0; i < name.size() && equal; ++i) {
+      char c = command[i];
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      equal = c == name[i];
+    }
+    if (equal) return true;
+  }
+  return false;
+}
+
+}  // namespace keyward::client

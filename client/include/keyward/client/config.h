@@ -24,9 +24,27 @@
 #include <string>
 #include <string_view>
 
+#include "keyward/client/reconnect.h"
 #include "keyward/client/reply.h"  // Expected
+#include "keyward/client/reply_parser.h"
 
 namespace keyward::client {
+
+// TLS settings, used when ConnectionConfig::tls is set (rediss://). OpenSSL underneath.
+struct TlsOptions {
+  // Trusted CAs for verifying the server: a PEM file, or a directory prepared with c_rehash.
+  // Both empty: the system's default trust store.
+  std::string ca_file;
+  std::string ca_path;
+  // A client certificate (PEM chain) and its key, for servers that require one
+  // (tls-auth-clients yes).
+  std::string cert_file;
+  std::string key_file;
+  // Verify the server's certificate chain and that it names `server_name` (default: the host
+  // connected to). Turning this off makes TLS encryption without authentication: for tests only.
+  bool verify_peer = true;
+  std::string server_name;  // also sent as SNI
+};
 
 struct ConnectionConfig {
   enum class Transport { kTcp, kUnix };
@@ -51,7 +69,33 @@ struct ConnectionConfig {
   // Default per-command limit; zero means none. None by default because blocking commands
   // (BLPOP k 0, XREAD BLOCK 0) legitimately wait forever; callers pass per-call timeouts.
   std::chrono::milliseconds command_timeout{0};
+  // SO_KEEPALIVE on TCP connections, so that the kernel eventually notices a vanished peer even
+  // with the health check off.
+  bool tcp_keepalive = true;
+  TlsOptions tls_options;
 };
+
+// Everything the clients (Client and AsyncClient) are configured with.
+struct ClientOptions {
+  ConnectionConfig connection;
+  ReconnectPolicy reconnect;
+  // See HealthCheck (reconnect.h). 0 turns it off, the default, because a healthy connection
+  // blocked in BLPOP k 0 is indistinguishable from a dead one. 1000 ms suits a lock service.
+  std::chrono::milliseconds health_check_interval{0};
+  // Commands issued while the client is disconnected (before the first connection, or between a
+  // loss and the reconnection): true, they wait for the connection, bounded by their timeout;
+  // false, they wait for the next connection attempt only (one is started at once) and fail with
+  // its error if it fails. Client (synchronous) sets false, AsyncClient defaults to true.
+  bool queue_while_disconnected = true;
+  // Push messages buffered for ReceivePush() before the client stops reading from the server.
+  // Stopping is deliberate: a consumer that cannot keep up is then disconnected by the server's
+  // client-output-buffer-limit instead of growing this process's memory without bound.
+  size_t push_queue_capacity = 4096;
+  ReplyParserLimits reply_limits;
+};
+
+// Options from a URL (see ParseUrl), with the other settings at their defaults.
+Expected<ClientOptions> OptionsFromUrl(std::string_view url);
 
 // Reads one of the URL forms above into a ConnectionConfig (fields the URL cannot express keep
 // their defaults). Fails with ClientError::kInvalidUrl.

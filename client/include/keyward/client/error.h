@@ -21,6 +21,13 @@ enum class ClientError {
   kServerError,        // typed access to an error reply
   kInvalidUrl,         // a connection URL that ParseUrl() cannot read (see config.h)
   kAuthFailed,         // the server refused the credentials on connect (WRONGPASS, NOAUTH, ...)
+  kTimeout,            // a connect or a command did not finish within its time limit
+  kConnectionLost,     // the connection closed with the command written but its reply not read:
+                       // the server may or may not have executed it
+  kNotConnected,       // no connection, and the client was told not to wait for one
+  kClosed,             // the client was closed (Close() or its destructor) before completion
+  kCancelled,          // the caller cancelled the command (asio cancellation)
+  kTlsUnavailable,     // TLS asked for (rediss://) but the TLS set-up failed (bad CA file ...)
 };
 
 const std::error_category& ClientCategory();

@@ -21,9 +21,10 @@
 // - forward ranges (std::vector, std::span, std::array, std::map, ...) of the above, or of
 //   std::pair of the above (a map's key/value entries), flattened into the command.
 //
-// size() counts commands, which is the number of replies to expect for ordinary commands. The
-// subscribe family (SUBSCRIBE, PSUBSCRIBE, ...) answers with one push per channel instead; the
-// connection layer accounts for those, not the encoder.
+// size() counts commands. expected_replies() counts the replies to match to this request: one per
+// command except the subscribe family (SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE,
+// SSUBSCRIBE, SUNSUBSCRIBE), which answers with one confirmation per channel, delivered as push
+// messages (RESP3 sends them as pushes; the connection recognises RESP2's arrays).
 #pragma once
 
 #include <concepts>
@@ -85,6 +86,11 @@ class Request {
     AppendBulk(command);
     (Append(args), ...);
     ++commands_;
+    if (IsSubscribeFamily(command)) {
+      has_subscribe_ = true;
+    } else {
+      ++expected_replies_;
+    }
   }
 
   // Appends `command` followed by every element of `range` (a variadic command such as DEL keys
@@ -100,9 +106,31 @@ class Request {
     Push(command, key, range);
   }
 
+  // Appends every command of `other` (MULTI ... EXEC wrapping, merging pipelines).
+  void Append(const Request& other) {
+    payload_ += other.payload_;
+    commands_ += other.commands_;
+    expected_replies_ += other.expected_replies_;
+    has_subscribe_ = has_subscribe_ || other.has_subscribe_;
+  }
+
   // Commands pushed since construction or the last Clear(): the number of replies to expect.
   size_t size() const { return commands_; }
   bool empty() const { return commands_ == 0; }
+  // Replies the connection matches to this request (see above).
+  size_t expected_replies() const { return expected_replies_; }
+  // True when a subscribe-family command is among the commands.
+  bool has_subscribe() const { return has_subscribe_; }
+  // Moves the encoded bytes out, leaving the request empty (the connection takes them this way
+  // instead of copying).
+  std::string TakePayload() {
+    std::string out = std::move(payload_);
+    Clear();
+    return out;
+  }
+
+  // SUBSCRIBE and the five others whose answers are confirmations pushed per channel.
+  static bool IsSubscribeFamily(std::string_view command);
   // The encoded bytes, ready to be written as they are. Valid until the next non-const call.
   std::string_view payload() const { return payload_; }
 
@@ -110,6 +138,8 @@ class Request {
   void Clear() {
     payload_.clear();
     commands_ = 0;
+    expected_replies_ = 0;
+    has_subscribe_ = false;
   }
   void Reserve(size_t bytes) { payload_.reserve(bytes); }
 
@@ -170,6 +200,8 @@ class Request {
 
   std::string payload_;
   size_t commands_ = 0;
+  size_t expected_replies_ = 0;
+  bool has_subscribe_ = false;
 };
 
 }  // namespace keyward::client
