@@ -71,7 +71,10 @@ struct AsyncClient::Impl : std::enable_shared_from_this<Impl> {
   void Close();
   void Submit(Request request, ExecCompletion completion, asio::cancellation_slot slot);
   void Cancel(uint64_t id);
-  void WakeWriter() { writer_wakeup.cancel(); }
+  // Cancelling a timer takes a lock; most submissions find the writer busy and need not.
+  void WakeWriter() {
+    if (writer_waiting) writer_wakeup.cancel();
+  }
   void FailQueued(std::error_code error);
   void FinishConnectWaiters(std::error_code error);
   void Notify(ConnectionEvent::Kind kind, std::error_code error) {
@@ -93,6 +96,7 @@ struct AsyncClient::Impl : std::enable_shared_from_this<Impl> {
   std::function<void(const ConnectionEvent&)> connection_handler;
   std::vector<detail::Completion<std::error_code>> connect_waiters;
 
+  bool writer_waiting = false;  // the write loop sleeps on writer_wakeup
   State state = State::kIdle;
   std::error_code last_error;  // of the last failed attempt or lost connection
   std::optional<ServerHello> hello;
@@ -114,7 +118,7 @@ void AsyncClient::Impl::Close() {
   state = State::kClosed;
   stream.Close();
   retry_timer.cancel();
-  WakeWriter();
+  writer_wakeup.cancel();
   for (auto& completion : pipeline.TakeAll()) completion(ClientError::kClosed, {});
   FinishConnectWaiters(ClientError::kClosed);
   pushes.close();
@@ -266,7 +270,9 @@ asio::awaitable<std::error_code> AsyncClient::Impl::WriteLoop() {
       continue;
     }
     writer_wakeup.expires_at(asio::steady_timer::time_point::max());
+    writer_waiting = true;
     co_await writer_wakeup.async_wait(kNoThrow);  // cancelled by WakeWriter() or by Serve()
+    writer_waiting = false;
     if (Cancelled(cancellation)) co_return asio::error::operation_aborted;
     if (state == State::kClosed) co_return ClientError::kClosed;
   }

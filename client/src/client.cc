@@ -52,7 +52,9 @@ struct Client::Impl {
     if (!async->connected()) async->Start();
   }
 
-  asio::io_context io{1};
+  // Only the calling thread ever runs this context, so locking in the reactor is pure cost. (Not
+  // ASIO_CONCURRENCY_HINT_UNSAFE: the resolver needs the scheduler to lock.)
+  asio::io_context io{ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   std::unique_ptr<AsyncClient> async;
 };
 

@@ -1,5 +1,8 @@
 #include "keyward/client/reply.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include <cmath>
 #include <cstdlib>
 #include <string>
@@ -46,9 +49,29 @@ const Reply* MapView::Find(std::string_view key) const {
   return nullptr;
 }
 
+Reply::Reply(const Reply& other)
+    : type_(other.type_), integer_(other.integer_), str_(other.str_), elements_(other.elements_) {
+  std::memcpy(format_, other.format_, sizeof format_);
+  if (other.attributes_) attributes_ = std::make_unique<std::vector<Reply>>(*other.attributes_);
+}
+
+Reply& Reply::operator=(const Reply& other) {
+  if (this != &other) *this = Reply(other);
+  return *this;
+}
+
+void Reply::set_attributes(std::vector<Reply> flat) {
+  if (flat.empty()) {
+    attributes_.reset();
+  } else {
+    attributes_ = std::make_unique<std::vector<Reply>>(std::move(flat));
+  }
+}
+
 Reply Reply::Verbatim(std::string format, std::string text) {
+  // RESP3 formats are exactly three characters ("txt", "mkd"); shorter ones are padded.
   Reply r(ReplyType::kVerbatim, std::move(text));
-  r.format_ = std::move(format);
+  std::memcpy(r.format_, format.data(), std::min<size_t>(format.size(), sizeof r.format_));
   return r;
 }
 
@@ -169,7 +192,7 @@ bool Reply::operator==(const Reply& other) const {
       // NaN is a legal RESP3 double; two NaN replies are the same reply.
       return double_ == other.double_ || (std::isnan(double_) && std::isnan(other.double_));
     case ReplyType::kVerbatim:
-      return format_ == other.format_ && str_ == other.str_;
+      return verbatim_format() == other.verbatim_format() && str_ == other.str_;
     case ReplyType::kArray:
     case ReplyType::kMap:
     case ReplyType::kSet:

@@ -72,24 +72,38 @@ void ReplyParser::Reset() {
 Expected<std::optional<Reply>> ReplyParser::Next() {
   if (error_) return error_;
   while (true) {
-    std::optional<Reply> value;
-    if (bulk_marker_ != 0) {
-      if (buffered() < static_cast<size_t>(bulk_len_) + 2) return std::optional<Reply>();
-      value = ParseBulk();
-    } else {
-      std::optional<std::string_view> line = ReadLine();
-      if (!line) {
-        if (error_) return error_;
-        return std::optional<Reply>();
-      }
-      value = ParseLine(*line);
-    }
+    // Initialised straight from the parse (no temporary, no move): see Complete() on why moves
+    // matter here.
+    std::optional<Reply> value = ReadValue();
     if (error_) return error_;
-    if (!value) continue;  // a frame was opened or a bulk body is awaited
+    if (!value) {
+      if (need_more_) return std::optional<Reply>();
+      continue;  // a frame was opened or a bulk body is awaited
+    }
     // A fresh value (scalar or empty aggregate) takes the attributes read just before it.
-    value->set_attributes(std::exchange(pending_attributes_, {}));
-    if (std::optional<Reply> top = Complete(std::move(*value))) return top;
+    if (!pending_attributes_.empty()) {
+      value->set_attributes(std::exchange(pending_attributes_, {}));
+    }
+    if (frames_.empty()) return std::move(value);
+    if (std::optional<Reply> top = Complete(std::move(*value))) return std::move(top);
   }
+}
+
+std::optional<Reply> ReplyParser::ReadValue() {
+  need_more_ = false;
+  if (bulk_marker_ != 0) {
+    if (buffered() < static_cast<size_t>(bulk_len_) + 2) {
+      need_more_ = true;
+      return std::nullopt;
+    }
+    return ParseBulk();
+  }
+  std::optional<std::string_view> line = ReadLine();
+  if (!line) {
+    need_more_ = true;
+    return std::nullopt;
+  }
+  return ParseLine(*line);
 }
 
 std::optional<std::string_view> ReplyParser::ReadLine() {
@@ -224,7 +238,8 @@ std::optional<Reply> ReplyParser::ParseBulk() {
   }
 }
 
-std::optional<Reply> ReplyParser::Complete(Reply value) {
+std::optional<Reply> ReplyParser::Complete(Reply&& finished) {
+  Reply value = std::move(finished);
   while (!frames_.empty()) {
     Frame& frame = frames_.back();
     frame.elements.push_back(std::move(value));
@@ -239,7 +254,7 @@ std::optional<Reply> ReplyParser::Complete(Reply value) {
       return std::nullopt;
     }
     value = Reply::Aggregate(done.type, std::move(done.elements));
-    value.set_attributes(std::move(done.attributes));
+    if (!done.attributes.empty()) value.set_attributes(std::move(done.attributes));
   }
   return value;
 }

@@ -1,6 +1,7 @@
 #include "keyward/client/request.h"
 
 #include <charconv>
+#include <cstring>
 #include <system_error>
 
 namespace keyward::client {
@@ -23,19 +24,30 @@ std::string_view Format(char (&buf)[kNumberBuffer], T value) {
 }  // namespace
 
 void Request::AppendArrayHeader(size_t count) {
-  char buf[kNumberBuffer];
-  payload_ += '*';
-  payload_ += Format(buf, count);
-  payload_ += "\r\n";
+  // Formatted in a stack buffer and appended once: one capacity check instead of three.
+  char buf[kNumberBuffer + 3];
+  buf[0] = '*';
+  auto [end, ec] = std::to_chars(buf + 1, buf + kNumberBuffer, count);
+  end[0] = '\r';
+  end[1] = '\n';
+  payload_.append(buf, static_cast<size_t>(end + 2 - buf));
 }
 
 void Request::AppendBulk(std::string_view bytes) {
-  char buf[kNumberBuffer];
-  payload_ += '$';
-  payload_ += Format(buf, bytes.size());
-  payload_ += "\r\n";
-  payload_ += bytes;
-  payload_ += "\r\n";
+  char header[kNumberBuffer + 3];
+  header[0] = '$';
+  auto [end, ec] = std::to_chars(header + 1, header + kNumberBuffer, bytes.size());
+  end[0] = '\r';
+  end[1] = '\n';
+  const size_t header_len = static_cast<size_t>(end + 2 - header);
+  const size_t at = payload_.size();
+  // resize + memcpy: the bytes are written once, with no per-append bookkeeping.
+  payload_.resize(at + header_len + bytes.size() + 2);
+  char* out = payload_.data() + at;
+  std::memcpy(out, header, header_len);
+  if (!bytes.empty()) std::memcpy(out + header_len, bytes.data(), bytes.size());
+  out[header_len + bytes.size()] = '\r';
+  out[header_len + bytes.size() + 1] = '\n';
 }
 
 void Request::AppendSigned(int64_t value) {

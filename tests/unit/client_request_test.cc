@@ -205,6 +205,119 @@ TEST(ClientRequestTest, ClearForgetsCommandsAndCanBeReused) {
   EXPECT_EQ(req.payload(), "*2\r\n$3\r\nGET\r\n$1\r\nb\r\n");
 }
 
+TEST(ClientRequestTest, ExpectedRepliesSkipsTheSubscribeFamily) {
+  Request req;
+  EXPECT_EQ(req.expected_replies(), 0u);
+  EXPECT_FALSE(req.has_subscribe());
+  req.Push("GET", "k");
+  req.Push("SET", "k", "v");
+  EXPECT_EQ(req.expected_replies(), 2u);
+  EXPECT_FALSE(req.has_subscribe());
+  // Subscribe-family commands are answered by pushed confirmations, not replies.
+  req.Push("SUBSCRIBE", "a", "b");
+  req.Push("punsubscribe");
+  req.Push("PING");
+  EXPECT_EQ(req.size(), 5u);
+  EXPECT_EQ(req.expected_replies(), 3u);
+  EXPECT_TRUE(req.has_subscribe());
+  // PUBLISH is an ordinary command with an ordinary reply.
+  req.Push("PUBLISH", "a", "msg");
+  EXPECT_EQ(req.expected_replies(), 4u);
+
+  Request only;
+  only.Push("SSUBSCRIBE", "s");
+  only.Push("SUNSUBSCRIBE");
+  EXPECT_EQ(only.size(), 2u);
+  EXPECT_EQ(only.expected_replies(), 0u);
+  EXPECT_TRUE(only.has_subscribe());
+
+  req.Clear();
+  EXPECT_EQ(req.expected_replies(), 0u);
+  EXPECT_FALSE(req.has_subscribe());
+}
+
+TEST(ClientRequestTest, IsSubscribeFamilyIgnoresCase) {
+  for (const char* name :
+       {"SUBSCRIBE", "UNSUBSCRIBE", "PSUBSCRIBE", "PUNSUBSCRIBE", "SSUBSCRIBE", "SUNSUBSCRIBE",
+        "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ssubscribe", "sunsubscribe",
+        "SubScribe", "pUnSubscribe", "sUNSUBSCRIBE"}) {
+    EXPECT_TRUE(Request::IsSubscribeFamily(name)) << name;
+  }
+}
+
+TEST(ClientRequestTest, IsSubscribeFamilyRejectsNearMisses) {
+  for (std::string_view name :
+       {"", "SUBSCRIBES", "SUBSCRIB", "UNSUBSCRIB", "PUBLISH", "SPUBLISH", "PUBSUB", "XSUBSCRIBE",
+        "QSUBSCRIBE", "PSUBSCRIBER", "SUBSCRIBE ", " SUBSCRIBE", "SUNSUBSCRIBEX", "S_UNSUBSCRIBE",
+        "PSUNSUBSCRIBE", "GET", "RESET"}) {
+    EXPECT_FALSE(Request::IsSubscribeFamily(name)) << name;
+  }
+  // A NUL inside the name is a different name, not a terminator.
+  EXPECT_FALSE(Request::IsSubscribeFamily(std::string_view("SUBSCRIBE\0", 10)));
+  EXPECT_FALSE(Request::IsSubscribeFamily(std::string_view("SUBSC\0IBE", 9)));
+}
+
+TEST(ClientRequestTest, AppendConcatenatesCommandsAndCounts) {
+  Request multi;
+  multi.Push("MULTI");
+  Request body;
+  body.Push("INCR", "n");
+  body.Push("SUBSCRIBE", "ch");
+  Request exec;
+  exec.Push("EXEC");
+
+  multi.Append(body);
+  multi.Append(exec);
+  multi.Append(Request{});  // appending nothing changes nothing
+  auto commands = Decode(multi.payload());
+  ASSERT_TRUE(commands);
+  EXPECT_EQ(*commands,
+            (std::vector<Command>{{"MULTI"}, {"INCR", "n"}, {"SUBSCRIBE", "ch"}, {"EXEC"}}));
+  EXPECT_EQ(multi.payload(), std::string("*1\r\n$5\r\nMULTI\r\n") + std::string(body.payload()) +
+                                 std::string(exec.payload()));
+  EXPECT_EQ(multi.size(), 4u);
+  EXPECT_EQ(multi.expected_replies(), 3u);
+  EXPECT_TRUE(multi.has_subscribe());
+  // The appended request is left as it was.
+  EXPECT_EQ(body.size(), 2u);
+  EXPECT_EQ(Decode(body.payload()), (std::vector<Command>{{"INCR", "n"}, {"SUBSCRIBE", "ch"}}));
+
+  // has_subscribe is sticky in both directions of an append.
+  Request subscribe;
+  subscribe.Push("PSUBSCRIBE", "p*");
+  Request plain;
+  plain.Push("PING");
+  subscribe.Append(plain);
+  EXPECT_TRUE(subscribe.has_subscribe());
+  EXPECT_EQ(subscribe.expected_replies(), 1u);
+
+  Request empty;
+  empty.Append(plain);
+  EXPECT_EQ(empty.payload(), plain.payload());
+  EXPECT_EQ(empty.size(), 1u);
+  EXPECT_FALSE(empty.has_subscribe());
+}
+
+TEST(ClientRequestTest, TakePayloadMovesTheBytesAndEmptiesTheRequest) {
+  Request req;
+  req.Push("SUBSCRIBE", "ch");
+  req.Push("GET", "k");
+  const std::string expected(req.payload());
+  std::string bytes = req.TakePayload();
+  EXPECT_EQ(bytes, expected);
+  EXPECT_EQ(bytes, "*2\r\n$9\r\nSUBSCRIBE\r\n$2\r\nch\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+  EXPECT_TRUE(req.empty());
+  EXPECT_EQ(req.size(), 0u);
+  EXPECT_EQ(req.expected_replies(), 0u);
+  EXPECT_FALSE(req.has_subscribe());
+  EXPECT_EQ(req.payload(), "");
+  EXPECT_EQ(req.TakePayload(), "");
+  // The request is reusable.
+  req.Push("PING");
+  EXPECT_EQ(req.payload(), "*1\r\n$4\r\nPING\r\n");
+  EXPECT_EQ(req.expected_replies(), 1u);
+}
+
 // Compile-time contract: what is refused stays refused.
 static_assert(BulkArg<std::string>);
 static_assert(BulkArg<const char*>);

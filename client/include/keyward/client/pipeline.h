@@ -104,7 +104,6 @@ class Pipeline {
       Entry& entry = entries_[i];
       entry.written = true;
       std::string().swap(entry.payload);
-      if (entry.subscribe && protocol_ == 2) resp2_pubsub_ = true;
     }
     queued_ = 0;
     return out;
@@ -125,10 +124,14 @@ class Pipeline {
         return std::optional<Event>(
             Event{Event::Kind::kCompleted, std::move(*entry.op), std::move(entry.replies), {}});
       }
+      // RESP2 pub/sub mode starts when a request with a subscribe-family command is the oldest
+      // in flight: every reply before it has been read (including a RESET's, which ends the
+      // mode), and its confirmations can come next.
+      if (protocol_ == 2 && in_flight() > 0 && entries_.front().subscribe) resp2_pubsub_ = true;
       auto parsed = parser_.Next();
       if (!parsed) return parsed.error();
       if (!*parsed) return std::optional<Event>();
-      Reply reply = std::move(**parsed);
+      Reply& reply = **parsed;  // moved once, into its destination
       if (reply.type() == ReplyType::kPush ||
           (resp2_pubsub_ && detail::IsResp2PubSubMessage(reply))) {
         return std::optional<Event>(Event{Event::Kind::kPush, Op{}, {}, std::move(reply)});

@@ -74,6 +74,9 @@ class ReplyParser {
     std::vector<Reply> attributes;  // attributes that preceded this aggregate's header
   };
 
+  // The next value from the buffer, or nullopt with need_more_ set (more bytes needed), with
+  // error_ set, or neither (a frame was opened or a bulk header read).
+  std::optional<Reply> ReadValue();
   std::optional<std::string_view> ReadLine();
   std::optional<Reply> ParseBulk();
   // Parses one header or simple line; returns a finished value, or nullopt when a frame was
@@ -81,7 +84,9 @@ class ReplyParser {
   std::optional<Reply> ParseLine(std::string_view line);
   void OpenFrame(char marker, int64_t count);
   // Adds a finished value to the open frames; returns it when it finished a top-level reply.
-  std::optional<Reply> Complete(Reply value);
+  // Every Reply move costs (a std::string move is a memcpy for short strings, and a pipeline's
+  // worth of replies makes each one count), so top-level scalars never come through here.
+  std::optional<Reply> Complete(Reply&& finished);
   std::error_code Fail(ClientError error, std::string detail);
 
   ReplyParserLimits limits_;
@@ -92,6 +97,7 @@ class ReplyParser {
   int64_t bulk_len_ = 0;
   std::vector<Frame> frames_;
   std::vector<Reply> pending_attributes_;  // read, waiting for the value they annotate
+  bool need_more_ = false;  // set by ReadValue()
   std::error_code error_;
   std::string error_detail_;
 };
