@@ -115,6 +115,10 @@ class Pipeline {
   // something that is not RESP or a reply nothing is waiting for (the connection must be closed).
   Expected<std::optional<Event>> Next() {
     while (true) {
+      // RESP2 pub/sub mode starts when a request with a subscribe-family command is the oldest
+      // in flight: every reply before it has been read (including a RESET's, which ends the
+      // mode), and its confirmations can come next.
+      if (protocol_ == 2 && in_flight() > 0 && entries_.front().subscribe) resp2_pubsub_ = true;
       // A request in flight that needs no (more) replies completes first: subscribe-only requests
       // complete as soon as they are written.
       if (in_flight() > 0 && entries_.front().replies.size() == entries_.front().expected) {
@@ -124,10 +128,6 @@ class Pipeline {
         return std::optional<Event>(
             Event{Event::Kind::kCompleted, std::move(*entry.op), std::move(entry.replies), {}});
       }
-      // RESP2 pub/sub mode starts when a request with a subscribe-family command is the oldest
-      // in flight: every reply before it has been read (including a RESET's, which ends the
-      // mode), and its confirmations can come next.
-      if (protocol_ == 2 && in_flight() > 0 && entries_.front().subscribe) resp2_pubsub_ = true;
       auto parsed = parser_.Next();
       if (!parsed) return parsed.error();
       if (!*parsed) return std::optional<Event>();
