@@ -1,90 +1,226 @@
+// The synchronous Client: a blocking loop around the sans-I/O state machines. Handshake says what
+// to write while connecting, Pipeline matches replies to requests (and keeps replies of
+// requests that timed out from being taken for later ones), SubscriptionSet remembers what to
+// restore. BlockingStream moves the bytes.
 #include "keyward/client/client.h"
 
-#include <asio/co_spawn.hpp>
-#include <asio/experimental/as_tuple.hpp>
-#include <asio/experimental/awaitable_operators.hpp>
-#include <asio/io_context.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/use_awaitable.hpp>
+#include <asio/ssl/context.hpp>
+#include <deque>
 
-#include "keyward/client/async_client.h"
+#include "blocking_stream.h"
+#include "keyward/client/pipeline.h"
+#include "keyward/client/subscriptions.h"
+#include "stream.h"  // MakeTlsContext
 
 namespace keyward::client {
 namespace {
 
-ClientOptions SyncOptions(ClientOptions options) {
-  options.queue_while_disconnected = false;
-  options.health_check_interval = std::chrono::milliseconds{0};
-  return options;
+using Clock = std::chrono::steady_clock;
+using detail::Deadline;
+
+Deadline DeadlineAfter(std::chrono::milliseconds limit) {
+  if (limit.count() <= 0) return std::nullopt;
+  return Clock::now() + limit;
 }
+
+// Read buffer size: a full pipeline of small replies arrives in one read.
+constexpr size_t kReadChunk = 16 * 1024;
 
 }  // namespace
 
 struct Client::Impl {
-  explicit Impl(ClientOptions options)
-      : async(std::make_unique<AsyncClient>(io.get_executor(), SyncOptions(std::move(options)))) {}
+  explicit Impl(ClientOptions o) : options(std::move(o)), pipeline(options.reply_limits) {}
 
-  // Runs `operation` on the private io_context until it finishes. Events that arrived since the
-  // last call (a closed connection, push messages) are handled first, so a connection that died
-  // while idle is noticed before anything is written to it.
-  template <typename T>
-  T RunToCompletion(asio::awaitable<T> operation) {
-    io.restart();
-    io.poll();
-    std::optional<T> result;
-    // The coroutine only refers to locals of this frame, which outlive it: the loop below runs
-    // until it has finished.
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> { result.emplace(co_await std::move(operation)); },
-        [](std::exception_ptr failure) {
-          if (failure) std::rethrow_exception(failure);
-        });
-    while (!result) {
-      io.restart();
-      io.run_one();
-    }
-    return std::move(*result);
-  }
+  std::error_code EnsureConnected();
+  std::error_code ConnectNow();
+  std::error_code Handshake(Deadline deadline);
+  void Disconnect();
+  // Reads and dispatches until the request `op` completes, a push arrives (when `op` is 0), or
+  // the deadline passes.
+  std::error_code Pump(uint64_t op, Deadline deadline, std::optional<Replies>* out);
+  std::error_code ReadSome(Deadline deadline);
 
-  // Before the async client's own retry timer would: a sync call wants its attempt now.
-  void EnsureStarted() {
-    if (!async->connected()) async->Start();
-  }
-
-  // Only the calling thread ever runs this context, so locking in the reactor is pure cost. (Not
-  // ASIO_CONCURRENCY_HINT_UNSAFE: the resolver needs the scheduler to lock.)
-  asio::io_context io{ASIO_CONCURRENCY_HINT_UNSAFE_IO};
-  std::unique_ptr<AsyncClient> async;
+  ClientOptions options;
+  std::unique_ptr<asio::ssl::context> tls;  // made on first use (rediss:// only)
+  detail::BlockingStream stream;
+  // Op: the caller's request number; 0 for requests nobody waits for (subscription restore).
+  Pipeline<uint64_t> pipeline;
+  SubscriptionSet subscriptions;
+  std::deque<Reply> pushes;
+  std::string buffer = std::string(kReadChunk, '\0');
+  uint64_t last_op = 0;
+  bool connected = false;
+  bool ever_connected = false;
+  int protocol = 0;
+  std::optional<ServerHello> hello;
+  std::string error_detail;
 };
 
-Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
-Client::~Client() {
-  if (!impl_) return;
-  impl_->async->Close();
-  // Let the run loop see the close and finish, so its frame is freed before the io_context.
-  impl_->io.restart();
-  impl_->io.poll();
+std::error_code Client::Impl::EnsureConnected() {
+  // A connection that died while idle has its close (or pushes) waiting to be read: read them
+  // before writing, so that a server restarted between two calls costs a reconnection, not a
+  // failed call.
+  if (connected && stream.Readable() && pipeline.in_flight() == 0) {
+    if (auto error = ReadSome(Clock::now())) Disconnect();
+  }
+  if (connected) return {};
+  if (ever_connected && !options.reconnect.enabled) return ClientError::kNotConnected;
+  return ConnectNow();
 }
+
+std::error_code Client::Impl::ConnectNow() {
+  Disconnect();
+  const Deadline deadline = DeadlineAfter(options.connection.connect_timeout);
+  SSL_CTX* tls_context = nullptr;
+  if (options.connection.tls) {
+    if (!tls) {
+      auto context = detail::MakeTlsContext(options.connection.tls_options, &error_detail);
+      if (!context) return context.error();
+      // The asio wrapper only owns the OpenSSL context here; no asio I/O is involved.
+      tls = std::make_unique<asio::ssl::context>(std::move(**context));
+    }
+    tls_context = tls->native_handle();
+  }
+  if (auto error = stream.Connect(options.connection, tls_context, deadline)) {
+    error_detail = stream.error_detail();
+    return error;
+  }
+  if (auto error = Handshake(deadline)) {
+    Disconnect();
+    return error;
+  }
+  connected = ever_connected = true;
+  if (!subscriptions.empty()) {
+    // Confirmations arrive as pushes; nothing waits for this request itself.
+    pipeline.Add(subscriptions.Restore(), 0);
+    subscriptions.Clear();
+    if (auto error = stream.Write(pipeline.TakeWrite(), deadline)) {
+      Disconnect();
+      return error;
+    }
+  }
+  return {};
+}
+
+std::error_code Client::Impl::Handshake(Deadline deadline) {
+  client::Handshake handshake(options.connection);
+  ReplyParser& parser = pipeline.parser();
+  parser.Reset();
+  std::string out = handshake.Start();
+  while (true) {
+    if (!out.empty()) {
+      if (auto error = stream.Write(out, deadline)) return error;
+      out.clear();
+    }
+    auto [error, n] = stream.Read(buffer.data(), buffer.size(), deadline);
+    if (error) return error;
+    parser.Feed(std::string_view(buffer.data(), n));
+    while (true) {
+      auto reply = parser.Next();
+      if (!reply) return reply.error();
+      if (!*reply) break;
+      Handshake::Step step = handshake.OnReply(**reply);
+      switch (step.action) {
+        case Handshake::Action::kWrite:
+          out += step.bytes;
+          break;
+        case Handshake::Action::kWaitReply:
+          break;
+        case Handshake::Action::kFailed:
+          error_detail = handshake.error_detail();
+          return handshake.error();
+        case Handshake::Action::kDone:
+          protocol = handshake.protocol();
+          hello = handshake.server_hello();
+          pipeline.set_protocol(protocol);
+          return {};
+      }
+    }
+  }
+}
+
+void Client::Impl::Disconnect() {
+  stream.Close();
+  // Requests in flight are lost with the connection; their callers have already returned
+  // (timed out), so the ops handed back need no completion.
+  pipeline.OnDisconnect();
+  pipeline.TakeAll();
+  connected = false;
+  protocol = 0;
+}
+
+std::error_code Client::Impl::ReadSome(Deadline deadline) {
+  auto [error, n] = stream.Read(buffer.data(), buffer.size(), deadline);
+  if (error) return error;
+  pipeline.Feed(std::string_view(buffer.data(), n));
+  return {};
+}
+
+std::error_code Client::Impl::Pump(uint64_t op, Deadline deadline, std::optional<Replies>* out) {
+  while (true) {
+    while (true) {
+      auto event = pipeline.Next();
+      if (!event) {
+        Disconnect();
+        return event.error();
+      }
+      if (!*event) break;
+      auto& e = **event;
+      if (e.kind == Pipeline<uint64_t>::Event::Kind::kPush) {
+        subscriptions.OnPush(e.push);
+        pushes.push_back(std::move(e.push));
+        if (op == 0) return {};
+        continue;
+      }
+      if (op != 0 && e.op == op) {
+        *out = std::move(e.replies);
+        return {};
+      }
+    }
+    if (auto error = ReadSome(deadline)) {
+      if (error != ClientError::kTimeout) Disconnect();
+      return error;
+    }
+  }
+}
+
+Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Client::~Client() = default;
 Client::Client(Client&&) noexcept = default;
 Client& Client::operator=(Client&&) noexcept = default;
 
 std::error_code Client::Connect() {
-  if (impl_->async->connected()) return {};
-  return impl_->RunToCompletion(impl_->async->Connect());
+  if (impl_->connected) return {};
+  return impl_->ConnectNow();
 }
 
-void Client::Close() {
-  // A closed AsyncClient stays closed; a fresh one reconnects on the next call.
-  ClientOptions options = impl_->async->options();
-  impl_->async->Close();
-  impl_->io.restart();
-  impl_->io.poll();
-  impl_->async = std::make_unique<AsyncClient>(impl_->io.get_executor(), std::move(options));
-}
+void Client::Close() { impl_->Disconnect(); }
 
 Expected<Client::Replies> Client::Exec(Request request, Timeout timeout) {
-  return impl_->RunToCompletion(impl_->async->Exec(std::move(request), timeout));
+  Impl& impl = *impl_;
+  if (auto error = impl.EnsureConnected()) return error;
+  const Deadline deadline =
+      DeadlineAfter(timeout.value_or(impl.options.connection.command_timeout));
+  const uint64_t op = ++impl.last_op;
+  const uint64_t id = impl.pipeline.Add(std::move(request), op);
+  if (auto error = impl.stream.Write(impl.pipeline.TakeWrite(), deadline)) {
+    // Part of the request may be on the wire: the connection is out of step, drop it.
+    impl.Disconnect();
+    return error == ClientError::kTimeout ? error : ClientError::kConnectionLost;
+  }
+  std::optional<Replies> replies;
+  std::error_code error = impl.Pump(op, deadline, &replies);
+  if (error == ClientError::kTimeout) {
+    // Still in flight: its replies will be read, and dropped, by a later call.
+    impl.pipeline.Cancel(id);
+    return error;
+  }
+  if (error) {
+    // Written and not answered: the server may or may not have run it.
+    return error.category() == ClientCategory() ? error
+                                                : std::error_code(ClientError::kConnectionLost);
+  }
+  return std::move(*replies);
 }
 
 Expected<Reply> Client::FirstReply(Request request) {
@@ -95,27 +231,30 @@ Expected<Reply> Client::FirstReply(Request request) {
 }
 
 Expected<Reply> Client::Transaction(const Request& commands, Timeout timeout) {
-  return impl_->RunToCompletion(impl_->async->Transaction(commands, timeout));
+  Request request;
+  request.Push("MULTI");
+  request.Append(commands);
+  request.Push("EXEC");
+  auto replies = Exec(std::move(request), timeout);
+  if (!replies) return replies.error();
+  return std::move(replies->back());
 }
 
 Expected<Reply> Client::ReceivePush(Timeout timeout) {
-  AsyncClient& async = *impl_->async;
-  auto receive = [&async, timeout]() -> asio::awaitable<Expected<Reply>> {
-    using namespace asio::experimental::awaitable_operators;
-    if (!timeout || timeout->count() <= 0) co_return co_await async.ReceivePush();
-    asio::steady_timer deadline(co_await asio::this_coro::executor, *timeout);
-    auto outcome = co_await (async.ReceivePush() ||
-                             deadline.async_wait(asio::experimental::as_tuple(asio::use_awaitable)));
-    if (outcome.index() == 1) co_return ClientError::kTimeout;
-    co_return std::move(std::get<0>(outcome));
-  };
-  return impl_->RunToCompletion(receive());
+  Impl& impl = *impl_;
+  if (impl.pushes.empty()) {
+    if (auto error = impl.EnsureConnected()) return error;
+    const Deadline deadline = DeadlineAfter(timeout.value_or(std::chrono::milliseconds{0}));
+    if (auto error = impl.Pump(0, deadline, nullptr)) return error;
+  }
+  Reply push = std::move(impl.pushes.front());
+  impl.pushes.pop_front();
+  return push;
 }
 
-bool Client::connected() const { return impl_->async->connected(); }
-int Client::protocol() const { return impl_->async->protocol(); }
-const std::optional<ServerHello>& Client::server_hello() const {
-  return impl_->async->server_hello();
-}
+bool Client::connected() const { return impl_->connected; }
+int Client::protocol() const { return impl_->protocol; }
+const std::optional<ServerHello>& Client::server_hello() const { return impl_->hello; }
+const std::string& Client::error_detail() const { return impl_->error_detail; }
 
 }  // namespace keyward::client

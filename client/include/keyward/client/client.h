@@ -12,21 +12,25 @@
 //   pipeline.Push("INCR", "a"); pipeline.Push("INCR", "b"); pipeline.Push("MGET", "a", "b");
 //   Expected<std::vector<Reply>> replies = client.Exec(std::move(pipeline));
 //
-// It is AsyncClient driven on a private io_context, so both share one implementation: the
-// handshake, reply matching, TLS, subscriptions and their restoration. The differences:
-// - nothing happens between calls: a lost connection is noticed by the next call, which then
-//   reconnects (one attempt, unless ReconnectPolicy::enabled is false) before sending. A call
-//   never waits through a backoff delay;
-// - queue_while_disconnected is forced off and the health check is off.
-// A command whose time limit expires after it was written leaves the connection usable: its
-// reply is read and dropped by a later call.
-//
+// It shares the state machines of AsyncClient (Handshake, Pipeline, SubscriptionSet) and drives
+// them with plain blocking I/O (write, poll, read), which keeps a round trip as cheap as hiredis's.
+// Behaviour:
+// - nothing happens between calls. A call on a connection that died while idle notices it (the
+//   peer's close is waiting to be read) and reconnects before writing; a connection lost during
+//   a call fails that call (kConnectionLost: it may have run), and the next call reconnects. Each
+//   call makes at most one connection attempt, bounded by connect_timeout; there is no backoff.
+//   With ReconnectPolicy::enabled off, a lost connection stays lost until Connect() is called.
+// - subscriptions are restored on reconnection, as in AsyncClient;
+// - a command whose time limit expires after it was written leaves the connection usable: its
+//   reply is read and dropped by a later call;
+// - the health check does not apply (nothing runs between calls).
 // Not thread-safe: one thread at a time (give each thread its own Client).
 #pragma once
 
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <system_error>
 #include <vector>
@@ -37,8 +41,6 @@
 #include "keyward/client/request.h"
 
 namespace keyward::client {
-
-class AsyncClient;
 
 class Client {
  public:
@@ -79,6 +81,8 @@ class Client {
   bool connected() const;
   int protocol() const;
   const std::optional<ServerHello>& server_hello() const;
+  // Detail of the last connection failure (OpenSSL's reason, the resolver's message), for logs.
+  const std::string& error_detail() const;
 
  private:
   struct Impl;
