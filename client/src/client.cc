@@ -202,7 +202,7 @@ Expected<Client::Replies> Client::Exec(Request request, Timeout timeout) {
   const Deadline deadline =
       DeadlineAfter(timeout.value_or(impl.options.connection.command_timeout));
   const uint64_t op = ++impl.last_op;
-  const uint64_t id = impl.pipeline.Add(std::move(request), op);
+  impl.pipeline.Add(std::move(request), op);
   if (auto error = impl.stream.Write(impl.pipeline.TakeWrite(), deadline)) {
     // Part of the request may be on the wire: the connection is out of step, drop it.
     impl.Disconnect();
@@ -211,8 +211,11 @@ Expected<Client::Replies> Client::Exec(Request request, Timeout timeout) {
   std::optional<Replies> replies;
   std::error_code error = impl.Pump(op, deadline, &replies);
   if (error == ClientError::kTimeout) {
-    // Still in flight: its replies will be read, and dropped, by a later call.
-    impl.pipeline.Cancel(id);
+    // The command is abandoned with its connection. Keeping the connection and dropping the
+    // late reply would lose data whenever the command takes something (a BLPOP would pop the next
+    // job into the void), and would leave the server blocked on it ahead of every later call.
+    // Closing makes the server forget it; the next call reconnects.
+    impl.Disconnect();
     return error;
   }
   if (error) {

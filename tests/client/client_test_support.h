@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "keyward/client/client.h"
@@ -56,6 +57,32 @@ inline std::string ParamName(const ::testing::TestParamInfo<ServerKind>& info) {
                            ::testing::Values(::keyward::testing::ServerKind::kKeyward, \
                                              ::keyward::testing::ServerKind::kRedis),  \
                            ::keyward::testing::ParamName)
+
+// Polls `condition` until it holds; fails the test after a 10 s deadline. The only way these
+// tests wait (the interval is a polling period, not an ordering assumption).
+template <typename Condition>
+void WaitFor(Condition condition, const char* what) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ADD_FAILURE() << "timed out waiting for " << what;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+// The value of `field` in INFO (over a raw connection), or "" when absent.
+inline std::string InfoField(ServerProcess& server, const std::string& field) {
+  client::Reply info = server.RawCommand({"INFO"});
+  auto text = info.as_string();
+  if (!text) return "";
+  const std::string needle = field + ":";
+  size_t at = text->find(needle);
+  if (at == std::string_view::npos) return "";
+  size_t end = text->find("\r\n", at);
+  return std::string(text->substr(at + needle.size(), end - at - needle.size()));
+}
 
 // Runs a coroutine on `io` to completion and returns its result.
 template <typename T>

@@ -17,7 +17,13 @@
 // - Per-request timeouts (argument, or ConnectionConfig::command_timeout) and asio cancellation
 //   (cancellation slots: asio::bind_cancellation_slot, awaitable operators). A request cancelled
 //   before it was written is never sent; one cancelled in flight cannot be unsent, so its reply is
-//   read and dropped. Either way the call completes at once with kTimeout or kCancelled.
+//   read and dropped. Either way the call completes at once with kTimeout or kCancelled. The
+//   connection is shared, so it is kept (as Lettuce and ioredis do); two consequences follow.
+//   A command that takes data (BLPOP, LPOP, XREADGROUP) and times out in flight still takes it,
+//   into the dropped reply. And a server blocked in such a command holds up every later request
+//   on the connection. Give blocking commands a server-side timeout (BLPOP k 5) shorter than the
+//   client's, or a connection of their own (the synchronous Client closes the connection of a
+//   timed-out command instead).
 // - Reconnection: a lost connection is re-established in the background with exponential backoff
 //   and jitter (ReconnectPolicy). Requests in flight when it was lost fail with kConnectionLost
 //   (they may have run: the client never resends them); requests not yet written wait for the

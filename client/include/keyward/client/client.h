@@ -21,8 +21,9 @@
 //   call makes at most one connection attempt, bounded by connect_timeout; there is no backoff.
 //   With ReconnectPolicy::enabled off, a lost connection stays lost until Connect() is called.
 // - subscriptions are restored on reconnection, as in AsyncClient;
-// - a command whose time limit expires after it was written leaves the connection usable: its
-//   reply is read and dropped by a later call;
+// - a command whose time limit expires is abandoned together with its connection (as redis-py
+//   and hiredis do): the server forgets it (a BLPOP stops waiting rather than popping the next
+//   job into a reply nobody reads), and the next call reconnects;
 // - the health check does not apply (nothing runs between calls).
 // Not thread-safe: one thread at a time (give each thread its own Client).
 #pragma once
