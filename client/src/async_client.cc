@@ -143,10 +143,11 @@ asio::awaitable<void> AsyncClient::Impl::Run() {
       FinishConnectWaiters(error);
     }
     stream.Close();
-    // The server may have run what was in flight: fail it, never resend it.
-    for (auto& completion : pipeline.OnDisconnect()) {
-      completion(ClientError::kConnectionLost, {});
-    }
+    // The server may have run what was in flight: fail it, never resend it. Say why when the
+    // server broke the protocol; otherwise the connection was simply lost.
+    const std::error_code lost =
+        IsProtocolViolation(error) ? error : std::error_code(ClientError::kConnectionLost);
+    for (auto& completion : pipeline.OnDisconnect()) completion(lost, {});
     last_error = error;
     protocol = 0;
     // Credentials the server refused will be refused again: waiting would only hide the error.
@@ -267,6 +268,9 @@ asio::awaitable<std::error_code> AsyncClient::Impl::WriteLoop() {
     if (pipeline.queued() > 0) {
       std::string bytes = pipeline.TakeWrite();
       if (auto error = co_await stream.Write(bytes)) co_return error;
+      for (auto& [completion, replies] : pipeline.TakeFinished()) {
+        if (completion) completion({}, std::move(replies));
+      }
       continue;
     }
     writer_wakeup.expires_at(asio::steady_timer::time_point::max());
@@ -309,9 +313,11 @@ asio::awaitable<std::error_code> AsyncClient::Impl::HealthLoop() {
 void AsyncClient::Impl::Submit(Request request, ExecCompletion completion,
                                asio::cancellation_slot slot) {
   if (state == State::kClosed) return completion(ClientError::kClosed, {});
-  if (state == State::kIdle || state == State::kGaveUp) Start();
   const bool connected = state == State::kConnected;
+  // Queued before Start(): the run loop may fail its first attempt before it ever suspends
+  // (an unreadable CA file), and must find this request to fail it.
   uint64_t id = pipeline.Add(std::move(request), std::move(completion));
+  if (state == State::kIdle || state == State::kGaveUp) Start();
   if (connected) {
     WakeWriter();
   } else if (state == State::kWaitingToRetry && !options.queue_while_disconnected) {
@@ -358,12 +364,16 @@ void AsyncClient::Close() { impl_->Close(); }
 asio::awaitable<std::error_code> AsyncClient::Connect() {
   if (impl_->state == Impl::State::kClosed) co_return ClientError::kClosed;
   if (impl_->state == Impl::State::kConnected) co_return std::error_code{};
-  impl_->Start();
   auto [error, result] = co_await asio::async_initiate<decltype(kNoThrow),
                                                        void(std::error_code, std::error_code)>(
       // A raw pointer: this client outlives the call. (g++ 12 destroys an initiation lambda's
       // captures twice when the token is use_awaitable, so they must be trivially destructible.)
-      [impl = impl_.get()](auto handler) { impl->connect_waiters.emplace_back(std::move(handler)); },
+      // The waiter is registered before Start(): a first attempt that fails without suspending
+      // must find it.
+      [impl = impl_.get()](auto handler) {
+        impl->connect_waiters.emplace_back(std::move(handler));
+        impl->Start();
+      },
       kNoThrow);
   co_return result;
 }

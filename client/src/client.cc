@@ -220,8 +220,7 @@ Expected<Client::Replies> Client::Exec(Request request, Timeout timeout) {
   }
   if (error) {
     // Written and not answered: the server may or may not have run it.
-    return error.category() == ClientCategory() ? error
-                                                : std::error_code(ClientError::kConnectionLost);
+    return IsProtocolViolation(error) ? error : std::error_code(ClientError::kConnectionLost);
   }
   return std::move(*replies);
 }

@@ -56,6 +56,20 @@ const std::error_category& ClientCategory() {
   return category;
 }
 
+bool IsProtocolViolation(std::error_code error) {
+  if (error.category() != ClientCategory()) return false;
+  switch (static_cast<ClientError>(error.value())) {
+    case ClientError::kProtocolError:
+    case ClientError::kNestingTooDeep:
+    case ClientError::kBulkTooLarge:
+    case ClientError::kAggregateTooLarge:
+    case ClientError::kLineTooLong:
+      return true;
+    default:
+      return false;
+  }
+}
+
 std::error_code make_error_code(ClientError e) { return {static_cast<int>(e), ClientCategory()}; }
 
 }  // namespace keyward::client

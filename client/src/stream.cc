@@ -6,6 +6,7 @@
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/ip/address.hpp>
 #include <asio/read.hpp>
+#include <asio/ssl/error.hpp>
 #include <asio/ssl/host_name_verification.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
@@ -109,6 +110,9 @@ asio::awaitable<std::error_code> Stream::Connect(const ConnectionConfig& config,
     stream->set_verify_callback(asio::ssl::host_name_verification(name));
   }
   auto [ec] = co_await stream->async_handshake(asio::ssl::stream_base::client, kNoThrow);
+  // One code for every TLS failure, as the synchronous client reports it; a connection that
+  // died during the handshake stays what it was.
+  if (ec && ec.category() == asio::error::get_ssl_category()) co_return ClientError::kTlsUnavailable;
   co_return Normalize(ec);
 }
 

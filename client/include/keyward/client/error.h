@@ -27,10 +27,16 @@ enum class ClientError {
   kNotConnected,       // no connection, and the client was told not to wait for one
   kClosed,             // the client was closed (Close() or its destructor) before completion
   kCancelled,          // the caller cancelled the command (asio cancellation)
-  kTlsUnavailable,     // TLS asked for (rediss://) but the TLS set-up failed (bad CA file ...)
+  kTlsUnavailable,     // TLS could not be set up: an unreadable CA or key file, a failed handshake,
+                       // a certificate that does not verify or does not name the server
 };
 
 const std::error_category& ClientCategory();
+
+// True for the errors that mean the server sent bytes that are not (acceptable) RESP: the
+// connection is out of step and must be dropped, and callers are told so rather than being told
+// the connection was merely lost.
+bool IsProtocolViolation(std::error_code error);
 
 // Found by argument-dependent lookup, so `std::error_code ec = ClientError::kNullReply;` works.
 std::error_code make_error_code(ClientError e);

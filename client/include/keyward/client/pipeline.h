@@ -145,6 +145,21 @@ class Pipeline {
     }
   }
 
+  // Requests at the front that are written and need no more replies (an empty request, or one
+  // of subscribe-family commands only), with their replies, oldest first. Next() finds them too,
+  // but only when called, which the read loop does only when bytes arrive: the write loop calls
+  // this after each write, so such a request completes without waiting for unrelated traffic.
+  std::vector<std::pair<Op, std::vector<Reply>>> TakeFinished() {
+    std::vector<std::pair<Op, std::vector<Reply>>> finished;
+    while (in_flight() > 0 && entries_.front().replies.size() == entries_.front().expected) {
+      if (protocol_ == 2 && entries_.front().subscribe) resp2_pubsub_ = true;
+      Entry entry = std::move(entries_.front());
+      entries_.pop_front();
+      if (entry.op) finished.emplace_back(std::move(*entry.op), std::move(entry.replies));
+    }
+    return finished;
+  }
+
   // Takes `id`'s op back (the caller completes it as cancelled). Empty when the request has
   // already completed or was cancelled before.
   std::optional<Op> Cancel(uint64_t id) {
