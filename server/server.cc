@@ -22,7 +22,12 @@ class ClientSession : public net::Session {
       : server_(server), client_(std::move(client)) {}
   ~ClientSession() override = default;
 
-  size_t OnInput(std::string_view input) override { return server_.ProcessInput(*client_, input); }
+  size_t OnInput(std::string_view input) override {
+    size_t used = server_.ProcessInput(*client_, input);
+    // Output this batch produced for other clients goes out now, in one write each.
+    server_.ProcessDeferred();
+    return used;
+  }
   void OnClosed() override { server_.CloseClient(*client_, false); }
   size_t PendingCommandSize() const override { return client_->parser().bytes_hint(); }
 
@@ -30,6 +35,17 @@ class ClientSession : public net::Session {
   Server& server_;
   std::unique_ptr<Client> client_;
 };
+
+// The commands a RESP2 connection in subscribed mode may run (Redis's processCommand list).
+bool AllowedWhileSubscribed(const CommandSpec& cmd) {
+  static constexpr std::string_view kAllowed[] = {"subscribe",    "ssubscribe",  "unsubscribe",
+                                                  "sunsubscribe", "psubscribe",  "punsubscribe",
+                                                  "ping",         "quit",        "reset"};
+  for (std::string_view name : kAllowed) {
+    if (cmd.full_name() == name) return true;
+  }
+  return false;
+}
 
 std::string RandomHex(std::mt19937_64& rng, size_t n) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -41,7 +57,13 @@ std::string RandomHex(std::mt19937_64& rng, size_t n) {
 }  // namespace
 
 Server::Server(Clock* clock, Config* config, ServerSettings* settings)
-    : clock_(clock), config_(config), settings_(settings), rng_(std::random_device{}()) {
+    : clock_(clock),
+      config_(config),
+      settings_(settings),
+      rng_(std::random_device{}()),
+      pubsub_([this](Client& c, std::string_view bytes) { SendToOther(c, bytes); },
+              [](const Client& c) { return c.resp; },
+              [](Client& c) -> ClientSubscriptions& { return c.subscriptions; }) {
   keyspace_ = std::make_unique<Keyspace>(static_cast<int>(settings_->databases), rng_(), this);
   run_id_ = RandomHex(rng_, 40);
   UpdateTime();
@@ -61,6 +83,7 @@ void Server::RegisterCommands() {
   RegisterExpireFamily(registry_);
   RegisterStringFamily(registry_);
   RegisterBitopsFamily(registry_);
+  RegisterPubSubFamily(registry_);
 }
 
 std::unique_ptr<net::Session> Server::NewSession(net::Transport& transport) {
@@ -106,6 +129,7 @@ void Server::CloseClient(Client& c, bool after_reply) {
   }
   if (c.has(Client::kClosed) && !clients_by_id_.count(c.id())) return;
   c.flags |= Client::kClosed;
+  pubsub_.UnsubscribeAll(c);
   clients_.remove(&c);
   clients_by_id_.erase(c.id());
   monitors_.erase(std::remove(monitors_.begin(), monitors_.end(), &c), monitors_.end());
@@ -221,6 +245,14 @@ void Server::Dispatch(Client& c, CmdArgs args) {
     if (cmd != nullptr) cmd->stats().rejected_calls++;
     return FinishReply(c, before);
   }
+  // A RESP2 connection with a subscription is a message stream: only the pub/sub commands,
+  // PING, QUIT and RESET make sense on it (RESP3 can interleave replies and pushes).
+  if (c.resp == 2 && c.subscribed() && !AllowedWhileSubscribed(*cmd)) {
+    c.rb().SendError(errors::NotAllowedWhileSubscribed(cmd->full_name()));
+    CountErrorReply(c, before);
+    cmd->stats().rejected_calls++;
+    return FinishReply(c, before);
+  }
   // CLIENT LIST shows the command as the client's current one from here on, held or not.
   c.last_command = cmd->full_name();
   if (!c.has(Client::kMonitor) && paused_for(*cmd)) {
@@ -259,6 +291,8 @@ void Server::FinishReply(Client& c, size_t before) {
       break;
   }
   stats_.total_net_output_bytes += out.size() - before;
+  // A client's own replies count against its limit too (normal clients: none by default).
+  if (out.size() > before) CheckOutputLimit(c);
 }
 
 void Server::Call(Client& c, const CommandSpec& cmd, CmdArgs args) {
@@ -336,18 +370,9 @@ void Server::FeedMonitors(Client& c, const CommandSpec& cmd, CmdArgs args) {
     line += Repr(IsRedacted(cmd, args, i) ? kRedacted : args[i]);
   }
   line += "\r\n";
-  for (Client* m : monitors_) {
-    // A client on its way out gets nothing more (Redis's prepareClientToWrite): a monitor that
-    // sent QUIT sees +OK, not its own QUIT.
-    if (m->has(Client::kCloseAfterReply)) continue;
-    m->transport()->output().append(line);
-    if (host_ != nullptr) {
-      uint64_t id = m->id();
-      host_->Post([this, id] {
-        if (Client* mc = FindClient(id)) mc->transport()->Flush();
-      });
-    }
-  }
+  // A client on its way out gets nothing more (Redis's prepareClientToWrite): a monitor that
+  // sent QUIT sees +OK, not its own QUIT. SendToOther skips those.
+  for (Client* m : monitors_) SendToOther(*m, line);
 }
 
 void Server::AddMonitor(Client& c) {
@@ -424,7 +449,91 @@ void Server::RemovePropagationSink(PropagationSink* sink) {
 
 void Server::NotifyKeyspaceEvent(uint32_t type_class, std::string_view event, std::string_view key,
                                  int db) {
-  // Published by the pub/sub layer once it exists (notify-keyspace-events is "" until then).
+  // Redis's notifyKeyspaceEvent: nothing unless the event's class is enabled, then
+  // __keyspace@<db>__:<key> carries the event and __keyevent@<db>__:<event> carries the key.
+  const uint32_t enabled = settings_->notify_keyspace_events;
+  if ((enabled & type_class) == 0) return;
+  const std::string prefix = "@" + std::to_string(db) + "__:";
+  if (enabled & notify::kKeyspace) {
+    std::string channel = "__keyspace" + prefix;
+    channel.append(key);
+    pubsub_.Publish(PubSubKind::kChannel, channel, event);
+  }
+  if (enabled & notify::kKeyevent) {
+    std::string channel = "__keyevent" + prefix;
+    channel.append(event);
+    pubsub_.Publish(PubSubKind::kChannel, channel, key);
+  }
+}
+
+void Server::SendToOther(Client& c, std::string_view bytes) {
+  if (c.closing()) return;
+  c.transport()->output().append(bytes);
+  stats_.total_net_output_bytes += bytes.size();
+  if (CheckOutputLimit(c)) ScheduleFlush(c);
+}
+
+bool Server::CheckOutputLimit(Client& c) {
+  // The class decides the limit: MONITOR counts as a replica (as in Redis), a client with a
+  // subscription as pubsub, everyone else as normal.
+  ClientClass cls = c.has(Client::kMonitor) ? ClientClass::kReplica
+                    : c.subscribed()        ? ClientClass::kPubSub
+                                            : ClientClass::kNormal;
+  const OutputBufferLimit& limit = settings_->client_output_buffer_limit[static_cast<int>(cls)];
+  if (limit.hard == 0 && limit.soft == 0) return true;
+  const int64_t used = static_cast<int64_t>(c.transport()->pending_output());
+  bool over = limit.hard > 0 && used >= limit.hard;
+  if (limit.soft > 0 && used >= limit.soft) {
+    if (c.obuf_soft_limit_since_ms == 0) c.obuf_soft_limit_since_ms = now_ms();
+    over = over || now_ms() - c.obuf_soft_limit_since_ms > limit.soft_seconds * 1000;
+  } else {
+    c.obuf_soft_limit_since_ms = 0;
+  }
+  if (!over) return true;
+  // Closed once the current command (or fan-out) is over: closing now would unsubscribe it
+  // from the very list a PUBLISH is walking.
+  static constexpr const char* kClassNames[] = {"normal", "slave", "pubsub"};
+  spdlog::warn(
+      "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits "
+      "(class {}, {} bytes pending).",
+      c.id(), c.transport()->peer_address(), kClassNames[static_cast<int>(cls)], used);
+  c.flags |= Client::kCloseAsap;
+  close_asap_.push_back(c.id());
+  if (host_ != nullptr && !deferred_posted_) {
+    deferred_posted_ = true;
+    host_->Post([this] { ProcessDeferred(); });
+  }
+  return false;
+}
+
+void Server::ScheduleFlush(Client& c) {
+  pending_flush_.push_back(c.id());
+  // Work done outside any client's input (the cron's expiry notifications) is flushed by a
+  // posted task; work inside a client's input by the session after the batch.
+  if (host_ != nullptr && !deferred_posted_) {
+    deferred_posted_ = true;
+    host_->Post([this] { ProcessDeferred(); });
+  }
+}
+
+void Server::ProcessDeferred() {
+  deferred_posted_ = false;
+  std::vector<uint64_t> closing;
+  closing.swap(close_asap_);
+  for (uint64_t id : closing) {
+    if (Client* c = FindClient(id)) CloseClient(*c, false);
+  }
+  std::vector<uint64_t> flush;
+  flush.swap(pending_flush_);
+  for (uint64_t id : flush) {
+    // Flushing one client cannot close another, but may close itself (a write error); look
+    // each one up again.
+    if (Client* c = FindClient(id)) c->transport()->Flush();
+  }
+}
+
+void Server::OnKeyAdded(Database& db, std::string_view key) {
+  NotifyKeyspaceEvent(notify::kNew, "new", key, db.index());
 }
 
 void Server::OnExpired(Database& db, std::string_view key) {
@@ -461,6 +570,8 @@ void Server::Cron() {
     }
   }
   if (pause_until_ms_ != 0 && now_ms() >= pause_until_ms_) Unpause();
+  // Expiry notifications sent above, and clients found over their output limits.
+  ProcessDeferred();
 
   // Instantaneous ops/sec, sampled every 100 ms.
   if (now_ms() - stats_.last_sample_ms >= 100) {

@@ -22,6 +22,7 @@
 #include "server/core/settings.h"
 #include "server/keyspace/keyspace.h"
 #include "server/net/transport.h"
+#include "server/pubsub/pubsub.h"
 
 namespace keyward {
 
@@ -121,9 +122,18 @@ class Server : public KeyspaceListener {
   void AddPropagationSink(PropagationSink* sink) { sinks_.push_back(sink); }
   void RemovePropagationSink(PropagationSink* sink);
 
-  // Keyspace notifications: published by the pub/sub issue; a no-op until then.
+  // Pub/sub and keyspace notifications (notify-keyspace-events decides what is published).
+  PubSub& pubsub() { return pubsub_; }
   void NotifyKeyspaceEvent(uint32_t type_class, std::string_view event, std::string_view key,
                            int db);
+
+  // Output to a client other than the one running the command (pub/sub messages, MONITOR):
+  // appended unless the client is closing, checked against its output buffer limit, and
+  // flushed once the current batch of work is done.
+  void SendToOther(Client& c, std::string_view bytes);
+  // Closes clients over their output buffer limit and flushes the others that received output;
+  // runs after each batch of input and each cron tick.
+  void ProcessDeferred();
   // WATCH and client tracking hook (later issues).
   void SignalModifiedKey(Database& db, std::string_view key) {}
 
@@ -138,6 +148,7 @@ class Server : public KeyspaceListener {
 
   // KeyspaceListener
   void OnExpired(Database& db, std::string_view key) override;
+  void OnKeyAdded(Database& db, std::string_view key) override;
 
   // Resets INFO statistics (CONFIG RESETSTAT).
   void ResetStats();
@@ -155,6 +166,9 @@ class Server : public KeyspaceListener {
   bool RejectCommand(Client& c, const CommandSpec* cmd, CmdArgs args);
   bool AuthRequired(const Client& c) const;
   void ResumePaused();
+  // client-output-buffer-limit: false (and the client is scheduled for closing) when over.
+  bool CheckOutputLimit(Client& c);
+  void ScheduleFlush(Client& c);
 
   Clock* clock_;
   Config* config_;
@@ -173,6 +187,10 @@ class Server : public KeyspaceListener {
   std::vector<Client*> monitors_;
   std::deque<SlowLogEntry> slowlog_;
   std::vector<PropagationSink*> sinks_;
+  PubSub pubsub_;
+  std::vector<uint64_t> pending_flush_;  // clients that received output from others
+  std::vector<uint64_t> close_asap_;     // clients over their output buffer limit
+  bool deferred_posted_ = false;
 
   int64_t pause_until_ms_ = 0;
   bool pause_writes_only_ = false;

@@ -14,17 +14,19 @@ namespace {
 
 // One CLIENT LIST / CLIENT INFO line, with Redis's field names and order.
 std::string DescribeClient(Server& server, Client& c) {
-  // Flag letters in Redis's order (O, b, c, U, e), as CLIENT LIST prints them.
+  // Flag letters in Redis's order (O, P, b, c, A, U, e), as CLIENT LIST prints them.
   std::string flags;
   if (c.has(Client::kMonitor)) flags += 'O';
+  if (c.subscribed()) flags += 'P';
   if (c.has(Client::kPaused)) flags += 'b';  // held by CLIENT PAUSE: Redis shows it blocked
   if (c.has(Client::kCloseAfterReply)) flags += 'c';
+  if (c.has(Client::kCloseAsap)) flags += 'A';
   if (c.has(Client::kUnixSocket)) flags += 'U';
   if (c.has(Client::kNoEvict)) flags += 'e';
   if (flags.empty()) flags = "N";
   int64_t now = server.now_ms();
   size_t qbuf = c.transport()->buffered_input();
-  size_t obl = c.transport()->output().size();
+  size_t obl = c.transport()->pending_output();
   // Built by appending, not in a fixed buffer: a client name has no length limit and Redis
   // prints it whole.
   auto num = [](auto v) { return std::to_string(v); };
@@ -39,7 +41,10 @@ std::string DescribeClient(Server& server, Client& c) {
   line += " idle=" + num((now - c.last_interaction_ms) / 1000);
   line += " flags=" + flags;
   line += " db=" + num(c.db);
-  line += " sub=0 psub=0 ssub=0 multi=-1";
+  line += " sub=" + num(c.subscriptions.channels.size());
+  line += " psub=" + num(c.subscriptions.patterns.size());
+  line += " ssub=" + num(c.subscriptions.shard_channels.size());
+  line += " multi=-1";
   line += " qbuf=" + num(qbuf);
   line += " qbuf-free=" + num(qbuf > 16384 ? size_t{0} : 16384 - qbuf);
   line += " argv-mem=0 multi-mem=0 rbs=16384";

@@ -12,6 +12,12 @@ namespace {
 
 void CmdPing(CmdArgs args, CommandContext& ctx) {
   if (args.size() > 2) return ctx.rb().SendError(errors::WrongArgs("ping"));
+  // A RESP2 subscriber reads only arrays: PING answers ["pong", message] there.
+  if (ctx.client().resp == 2 && ctx.client().subscribed()) {
+    ctx.rb().StartArray(2);
+    ctx.rb().SendBulk("pong");
+    return ctx.rb().SendBulk(args.size() == 2 ? args[1] : "");
+  }
   if (args.size() == 2) return ctx.rb().SendBulk(args[1]);
   ctx.rb().SendSimple("PONG");
 }
@@ -135,6 +141,8 @@ void CmdReset(CmdArgs args, CommandContext& ctx) {
   c.flags &= ~(Client::kNoEvict);
   // A monitor that resets is a normal client again.
   if (c.has(Client::kMonitor)) ctx.server().RemoveMonitor(c);
+  // Subscriptions go without confirmations.
+  ctx.server().pubsub().UnsubscribeAll(c);
   SetAuthenticated(c, ctx.server().settings().requirepass.empty());
   ctx.rb().SendSimple("RESET");
 }

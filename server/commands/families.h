@@ -14,5 +14,6 @@ void RegisterGenericFamily(CommandRegistry& registry);        // generic_family.
 void RegisterExpireFamily(CommandRegistry& registry);         // expire_family.cc
 void RegisterStringFamily(CommandRegistry& registry);         // string_family.cc
 void RegisterBitopsFamily(CommandRegistry& registry);         // bitops_family.cc
+void RegisterPubSubFamily(CommandRegistry& registry);         // pubsub_family.cc
 
 }  // namespace keyward

@@ -180,8 +180,9 @@ void InfoStats(InfoWriter& w, Server& s) {
   w.Field("evicted_keys", 0);
   w.Field("keyspace_hits", ks.hits);
   w.Field("keyspace_misses", ks.misses);
-  w.Field("pubsub_channels", 0);
-  w.Field("pubsub_patterns", 0);
+  w.Field("pubsub_channels", s.pubsub().Count(PubSubKind::kChannel));
+  w.Field("pubsub_patterns", s.pubsub().Count(PubSubKind::kPattern));
+  w.Field("pubsubshard_channels", s.pubsub().Count(PubSubKind::kShard));
   w.Field("total_forks", 0);
   w.Field("total_error_replies", st.total_error_replies);
   w.Field("unexpected_error_replies", st.unexpected_error_replies);

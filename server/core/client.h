@@ -6,6 +6,7 @@
 #include <string>
 
 #include "server/net/transport.h"
+#include "server/pubsub/pubsub.h"
 #include "server/protocol/reply_builder.h"
 #include "server/protocol/request_parser.h"
 
@@ -20,6 +21,9 @@ class Client {
     kUnixSocket = 1 << 3,
     kPaused = 1 << 4,  // held by CLIENT PAUSE, input waits in the buffer
     kClosed = 1 << 5,
+    // Over an output buffer limit: gets no more output and is closed once the current command
+    // (or fan-out) is done (Redis's CLIENT_CLOSE_ASAP).
+    kCloseAsap = 1 << 6,
   };
   enum class ReplyMode { kOn, kOff, kSkipNext, kSkip };
 
@@ -42,7 +46,14 @@ class Client {
   uint64_t commands_processed = 0;
   std::string last_command = "NULL";  // CLIENT LIST cmd=, full name of the last command
   size_t query_buffer_peak = 0;
+  ClientSubscriptions subscriptions;
+  // When the output buffer first went over its class's soft limit; 0 while under it.
+  int64_t obuf_soft_limit_since_ms = 0;
 
+  // Subscribed to anything: RESP2 connections then accept only the pub/sub commands.
+  bool subscribed() const { return !subscriptions.empty(); }
+  // Closing, or about to: output for it is dropped (the design rule for output to others).
+  bool closing() const { return (flags & (kClosed | kCloseAfterReply | kCloseAsap)) != 0; }
   void set_resp(int version) {
     resp = version;
     rb_.set_resp3(version == 3);

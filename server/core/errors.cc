@@ -14,6 +14,12 @@ std::string SubcommandSyntax(std::string_view container, std::string_view sub) {
          std::string(sub.substr(0, 128)) + "'. Try " + ToUpper(container) + " HELP.";
 }
 
+std::string NotAllowedWhileSubscribed(std::string_view full_name) {
+  return "ERR Can't execute '" + std::string(full_name) +
+         "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this "
+         "context";
+}
+
 namespace {
 
 // Redis formats these texts with printf's %s, which stops at a NUL byte.

@@ -103,6 +103,9 @@ std::string UnknownSubcommand(std::string_view container, std::string_view sub);
 // addReplySubcommandSyntaxError: a known subcommand with the wrong number of arguments)
 std::string SubcommandSyntax(std::string_view container, std::string_view sub);
 
+// A RESP2 connection in subscribed mode running anything but the pub/sub commands.
+std::string NotAllowedWhileSubscribed(std::string_view full_name);
+
 // "ERR unknown command 'foo', with args beginning with: 'a' 'b' "
 std::string UnknownCommand(std::string_view name, const std::string_view* args, size_t nargs);
 

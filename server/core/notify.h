@@ -4,6 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
 
 namespace keyward::notify {
 enum : uint32_t {
@@ -21,5 +24,13 @@ enum : uint32_t {
   kKeyMiss = 1 << 11,  // m
   kModule = 1 << 12,   // d
   kNew = 1 << 13,      // n
+  // 'A': every type class, but not key misses or new keys (Redis's NOTIFY_ALL).
+  kAll = kGeneric | kString | kList | kSet | kHash | kZSet | kExpired | kEvicted | kStream |
+         kModule,
 };
+
+// notify-keyspace-events text to flags; nullopt on an unknown character.
+std::optional<uint32_t> ParseFlags(std::string_view text);
+// Flags back to text, in Redis's canonical form (CONFIG GET): "AKE", "gxE", ...
+std::string FormatFlags(uint32_t flags);
 }  // namespace keyward::notify

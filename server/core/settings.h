@@ -13,6 +13,14 @@ namespace keyward {
 enum class LogLevel { kDebug = 0, kVerbose = 1, kNotice = 2, kWarning = 3 };
 enum class DebugCommand { kNo = 0, kYes = 1, kLocal = 2 };
 
+// client-output-buffer-limit classes, in Redis's CONFIG GET order.
+enum class ClientClass { kNormal = 0, kReplica = 1, kPubSub = 2 };
+struct OutputBufferLimit {
+  int64_t hard = 0;          // bytes; 0: none
+  int64_t soft = 0;          // bytes; 0: none
+  int64_t soft_seconds = 0;  // how long the soft limit may be exceeded
+};
+
 struct ServerSettings {
   // Network
   int64_t port = 6379;
@@ -28,6 +36,12 @@ struct ServerSettings {
   // Protocol limits
   int64_t proto_max_bulk_len = 512LL * 1024 * 1024;
   int64_t client_query_buffer_limit = 1024LL * 1024 * 1024;
+  // Redis's defaults: normal clients unbounded, replicas (and MONITOR) 256mb/64mb/60s,
+  // subscribers 32mb/8mb/60s.
+  OutputBufferLimit client_output_buffer_limit[3] = {
+      {0, 0, 0}, {256LL << 20, 64LL << 20, 60}, {32LL << 20, 8LL << 20, 60}};
+  // notify-keyspace-events as notify::k* flags; 0: no notifications.
+  uint32_t notify_keyspace_events = 0;
   // Keyspace
   int64_t databases = 16;
   bool lazyfree_lazy_user_flush = false;

@@ -39,6 +39,7 @@ void Database::AddHashed(Entry* e, uint64_t hash) {
   e->set_lru(LruClock());
   table_.Insert(e, hash);
   if (e->has_expire()) expires_.Add(e);
+  if (ctx_.listener != nullptr) ctx_.listener->OnKeyAdded(*this, e->key());
 }
 
 void Database::Upsert(Entry* e) {

@@ -23,6 +23,9 @@ class KeyspaceListener {
   virtual ~KeyspaceListener() = default;
   // Called after an expired key was deleted (lazily or by the active cycle).
   virtual void OnExpired(Database& db, std::string_view key) {}
+  // Called when a key that did not exist is added (Redis's dbAdd), before the command that
+  // added it reports its own event: keyspace notifications' "new".
+  virtual void OnKeyAdded(Database& db, std::string_view key) {}
 };
 
 struct KeyspaceStats {

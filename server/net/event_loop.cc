@@ -77,6 +77,7 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
 
   // Transport
   std::string& output() override { return out_; }
+  size_t pending_output() const override { return out_.size() + writing_.size(); }
   void Flush() override {
     if (closed_ || write_in_progress_) return;
     if (out_.empty()) {

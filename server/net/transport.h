@@ -25,6 +25,9 @@ class Transport {
   virtual ~Transport() = default;
   // Bytes to send; appended by the server, written by Flush.
   virtual std::string& output() = 0;
+  // Output accepted but not yet handed to the kernel: output() plus a write in progress. What
+  // client-output-buffer-limit bounds.
+  virtual size_t pending_output() const = 0;
   // Writes pending output: immediately if the socket accepts it, else in the background.
   virtual void Flush() = 0;
   // Closes once the pending output is written (QUIT, protocol errors).

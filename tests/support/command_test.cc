@@ -11,6 +11,8 @@ class TestTransport : public net::Transport {
   }
 
   std::string& output() override { return out_; }
+  // Nothing is ever written to a socket here: what the test has not read is pending.
+  size_t pending_output() const override { return out_.size(); }
   void Flush() override {}
   void CloseAfterFlush() override { closed_ = true; }
   void Close() override {
