@@ -536,6 +536,10 @@ void Server::OnKeyAdded(Database& db, std::string_view key) {
   NotifyKeyspaceEvent(notify::kNew, "new", key, db.index());
 }
 
+void Server::OnKeyMiss(Database& db, std::string_view key) {
+  NotifyKeyspaceEvent(notify::kKeyMiss, "keymiss", key, db.index());
+}
+
 void Server::OnExpired(Database& db, std::string_view key) {
   NotifyKeyspaceEvent(notify::kExpired, "expired", key, db.index());
   // Redis propagates the deletion of an expired key as DEL so replicas and the AOF agree.

@@ -149,6 +149,7 @@ class Server : public KeyspaceListener {
   // KeyspaceListener
   void OnExpired(Database& db, std::string_view key) override;
   void OnKeyAdded(Database& db, std::string_view key) override;
+  void OnKeyMiss(Database& db, std::string_view key) override;
 
   // Resets INFO statistics (CONFIG RESETSTAT).
   void ResetStats();

@@ -154,10 +154,7 @@ void TtlGeneric(CmdArgs args, CommandContext& ctx, bool ms, bool absolute) {
   Database& db = ctx.db();
   // A read that counts keyspace hits/misses but does not touch the key (LOOKUP_NOTOUCH).
   Entry* e = db.Find(args[1], LookupMode::kReadNoTouch);
-  if (e == nullptr) {
-    ctx.Notify(notify::kKeyMiss, "keymiss", args[1], db);
-    return ctx.rb().SendLong(-2);
-  }
+  if (e == nullptr) return ctx.rb().SendLong(-2);
   int64_t expire = e->expire_ms();
   if (expire == -1) return ctx.rb().SendLong(-1);
   int64_t ttl = absolute ? expire : expire - ctx.now_ms();

@@ -31,14 +31,6 @@ constexpr size_t kLazyFreeThresholdBytes = 64 * 64;
 constexpr int64_t kSharedIntegers = 10000;
 constexpr int64_t kSharedRefcount = INT_MAX;
 
-// A read lookup (lookupKeyRead*): counts hits and misses and, unless it is OBJECT (which passes
-// LOOKUP_NONOTIFY), fires a "keymiss" event on a miss.
-Entry* LookupRead(CommandContext& ctx, Database& db, std::string_view key, LookupMode mode,
-                  bool notify_miss = true) {
-  Entry* e = db.Find(key, mode);
-  if (e == nullptr && notify_miss) ctx.Notify(notify::kKeyMiss, "keymiss", key, db);
-  return e;
-}
 
 // Redis's getIntFromObjectOrReply: a strict integer that fits in a C int. The error, if any,
 // is `msg`, or else the generic one (not an integer / not in int range).
@@ -155,7 +147,7 @@ void CmdExists(CmdArgs args, CommandContext& ctx) {
   Database& db = ctx.db();
   int64_t count = 0;
   for (size_t i = 1; i < args.size(); i++) {
-    if (LookupRead(ctx, db, args[i], LookupMode::kReadNoTouch) != nullptr) count++;
+    if (db.Find(args[i], LookupMode::kReadNoTouch) != nullptr) count++;
   }
   ctx.rb().SendLong(count);
 }
@@ -165,14 +157,14 @@ void CmdTouch(CmdArgs args, CommandContext& ctx) {
   Database& db = ctx.db();
   int64_t count = 0;
   for (size_t i = 1; i < args.size(); i++) {
-    if (LookupRead(ctx, db, args[i], LookupMode::kRead) != nullptr) count++;
+    if (db.Find(args[i], LookupMode::kRead) != nullptr) count++;
   }
   ctx.rb().SendLong(count);
 }
 
 // TYPE key
 void CmdType(CmdArgs args, CommandContext& ctx) {
-  Entry* e = LookupRead(ctx, ctx.db(), args[1], LookupMode::kReadNoTouch);
+  Entry* e = ctx.db().Find(args[1], LookupMode::kReadNoTouch);
   ctx.rb().SendSimple(e == nullptr ? "none" : TypeName(e->type()));
 }
 
@@ -275,7 +267,7 @@ void CmdCopy(CmdArgs args, CommandContext& ctx) {
   std::string_view key = args[1], newkey = args[2];
   if (dst == &src && key == newkey) return ctx.rb().SendError(errors::kSameObject);
 
-  Entry* e = LookupRead(ctx, src, key, LookupMode::kRead);
+  Entry* e = src.Find(key, LookupMode::kRead);
   if (e == nullptr) return ctx.rb().SendLong(0);
   bool existed = dst->Find(newkey) != nullptr;
   if (existed && !replace) return ctx.rb().SendLong(0);
@@ -342,7 +334,7 @@ void CmdScan(CmdArgs args, CommandContext& ctx) {
   for (const std::string& key : keys) {
     if (pattern && !GlobMatch(*pattern, key)) continue;
     // Expired keys are deleted here (Redis's expireIfNeeded) and never returned.
-    Entry* e = type ? LookupRead(ctx, db, key, LookupMode::kReadNoTouch)
+    Entry* e = type ? db.Find(key, LookupMode::kReadNoTouch)
                     : db.Find(key, LookupMode::kNoTouch);
     if (e == nullptr) continue;
     if (type && !EqualsIgnoreCase(*type, TypeName(e->type()))) continue;
@@ -426,7 +418,7 @@ void CmdSwapDb(CmdArgs args, CommandContext& ctx) {
 // OBJECT's lookups count hits and misses but neither touch the key nor fire "keymiss"
 // (LOOKUP_NOTOUCH | LOOKUP_NONOTIFY). A missing key is a null reply, before any policy error.
 Entry* ObjectLookup(CommandContext& ctx, std::string_view key) {
-  Entry* e = LookupRead(ctx, ctx.db(), key, LookupMode::kReadNoTouch, /*notify_miss=*/false);
+  Entry* e = ctx.db().Find(key, LookupMode::kReadNoTouchNoNotify);
   if (e == nullptr) ctx.rb().SendNull();
   return e;
 }

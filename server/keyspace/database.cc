@@ -13,16 +13,20 @@ Entry* Database::Find(std::string_view key, LookupMode mode) {
     if (ctx_.expire_disabled == nullptr || !*ctx_.expire_disabled) DeleteExpired(e);
     e = nullptr;
   }
-  if (mode == LookupMode::kRead || mode == LookupMode::kReadNoTouch) {
+  const bool read = mode == LookupMode::kRead || mode == LookupMode::kReadNoTouch ||
+                    mode == LookupMode::kReadNoTouchNoNotify;
+  if (read) {
     if (e != nullptr) {
       ctx_.stats->hits++;
     } else {
       ctx_.stats->misses++;
+      if (mode != LookupMode::kReadNoTouchNoNotify && ctx_.listener != nullptr) {
+        ctx_.listener->OnKeyMiss(*this, key);
+      }
     }
   }
-  if (e != nullptr && mode != LookupMode::kNoTouch && mode != LookupMode::kReadNoTouch) {
-    e->set_lru(LruClock());
-  }
+  if (e != nullptr && mode == LookupMode::kRead) e->set_lru(LruClock());
+  if (e != nullptr && mode == LookupMode::kWrite) e->set_lru(LruClock());
   return e;
 }
 

@@ -26,6 +26,8 @@ class KeyspaceListener {
   // Called when a key that did not exist is added (Redis's dbAdd), before the command that
   // added it reports its own event: keyspace notifications' "new".
   virtual void OnKeyAdded(Database& db, std::string_view key) {}
+  // Called when a read lookup finds no key (after deleting it if it had expired).
+  virtual void OnKeyMiss(Database& db, std::string_view key) {}
 };
 
 struct KeyspaceStats {
@@ -50,9 +52,13 @@ enum class LookupMode {
   kRead,     // counts keyspace hits and misses
   kNoTouch,  // no statistics, LRU not updated (SCAN's expiry filter, DEBUG tools)
   // Counts hits and misses but leaves the LRU alone: Redis's LOOKUP_NOTOUCH reads (EXISTS, TYPE,
-  // TTL, OBJECT), which keyspace_hits/keyspace_misses do count.
+  // TTL), which keyspace_hits/keyspace_misses do count.
   kReadNoTouch,
+  // kReadNoTouch without the "keymiss" event: OBJECT (Redis's LOOKUP_NOTOUCH|LOOKUP_NONOTIFY).
+  kReadNoTouchNoNotify,
 };
+// The read lookups (kRead, kReadNoTouch) report a miss to the listener (keyspace notifications'
+// "keymiss"), as Redis's lookupKeyRead does; write lookups never do.
 
 class Database {
  public:
