@@ -507,6 +507,9 @@ bool Server::CheckOutputLimit(Client& c) {
 }
 
 void Server::ScheduleFlush(Client& c) {
+  // Once per batch: a subscriber that receives 16 messages is flushed once.
+  if (c.has(Client::kPendingFlush)) return;
+  c.flags |= Client::kPendingFlush;
   pending_flush_.push_back(c.id());
   // Work done outside any client's input (the cron's expiry notifications) is flushed by a
   // posted task; work inside a client's input by the session after the batch.
@@ -528,7 +531,10 @@ void Server::ProcessDeferred() {
   for (uint64_t id : flush) {
     // Flushing one client cannot close another, but may close itself (a write error); look
     // each one up again.
-    if (Client* c = FindClient(id)) c->transport()->Flush();
+    if (Client* c = FindClient(id)) {
+      c->flags &= ~Client::kPendingFlush;
+      c->transport()->Flush();
+    }
   }
 }
 

@@ -24,6 +24,7 @@ class Client {
     // Over an output buffer limit: gets no more output and is closed once the current command
     // (or fan-out) is done (Redis's CLIENT_CLOSE_ASAP).
     kCloseAsap = 1 << 6,
+    kPendingFlush = 1 << 7,  // queued in Server::ProcessDeferred's flush list
   };
   enum class ReplyMode { kOn, kOff, kSkipNext, kSkip };
 

@@ -74,7 +74,10 @@ bool PubSub::Subscribe(Client& c, PubSubKind kind, std::string_view name) {
   if (std::find(mine.begin(), mine.end(), name) != mine.end()) return false;
   mine.emplace_back(name);
   // Subscribers in subscription order: a channel's messages reach its subscribers in that order.
-  table(kind)[std::string(name)].push_back(&c);
+  Table& t = table(kind);
+  auto it = t.find(name);
+  if (it == t.end()) it = t.emplace(std::string(name), std::vector<Client*>{}).first;
+  it->second.push_back(&c);
   return true;
 }
 
@@ -84,7 +87,7 @@ bool PubSub::Unsubscribe(Client& c, PubSubKind kind, std::string_view name) {
   if (it == mine.end()) return false;
   mine.erase(it);
   Table& t = table(kind);
-  auto entry = t.find(std::string(name));
+  auto entry = t.find(name);
   if (entry != t.end()) {
     auto& subscribers = entry->second;
     subscribers.erase(std::remove(subscribers.begin(), subscribers.end(), &c), subscribers.end());
@@ -113,7 +116,7 @@ size_t PubSub::Publish(PubSubKind kind, std::string_view channel, std::string_vi
     ++receivers;
   };
   const Table& direct = table(kind);
-  if (auto it = direct.find(std::string(channel)); it != direct.end()) {
+  if (auto it = direct.find(channel); it != direct.end()) {
     for (Client* c : it->second) {
       send(*c, [&](int resp) { return Frame(resp, {MessageKind(kind), channel, message}); });
     }
@@ -144,7 +147,7 @@ std::vector<std::string> PubSub::Channels(PubSubKind kind, std::string_view patt
 
 size_t PubSub::NumSubscribers(PubSubKind kind, std::string_view channel) const {
   const Table& t = table(kind);
-  auto it = t.find(std::string(channel));
+  auto it = t.find(channel);
   return it == t.end() ? 0 : it->second.size();
 }
 

@@ -76,7 +76,12 @@ class PubSub {
                                   int64_t count);
 
  private:
-  using Table = std::unordered_map<std::string, std::vector<Client*>>;
+  // Looked up with string_views (a PUBLISH's channel) without building a std::string.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using Table = std::unordered_map<std::string, std::vector<Client*>, Hash, std::equal_to<>>;
   Table& table(PubSubKind kind);
   const Table& table(PubSubKind kind) const;
 
