@@ -474,14 +474,16 @@ void Server::SendToOther(Client& c, std::string_view bytes) {
 }
 
 bool Server::CheckOutputLimit(Client& c) {
-  // The class decides the limit: MONITOR counts as a replica (as in Redis), a client with a
-  // subscription as pubsub, everyone else as normal.
-  ClientClass cls = c.has(Client::kMonitor) ? ClientClass::kReplica
-                    : c.subscribed()        ? ClientClass::kPubSub
-                                            : ClientClass::kNormal;
+  // The class decides the limit (Redis's getClientType): a client with a subscription is
+  // pubsub, everyone else normal, MONITOR included; replicas arrive with replication.
+  ClientClass cls = c.subscribed() ? ClientClass::kPubSub : ClientClass::kNormal;
   const OutputBufferLimit& limit = settings_->client_output_buffer_limit[static_cast<int>(cls)];
   if (limit.hard == 0 && limit.soft == 0) return true;
-  const int64_t used = static_cast<int64_t>(c.transport()->pending_output());
+  // Redis counts only what overflows a client's fixed 16 KB reply buffer (PROTO_REPLY_CHUNK_BYTES)
+  // against the limit, so a tiny limit still lets ordinary replies through.
+  constexpr int64_t kStaticReplyBuffer = 16 * 1024;
+  const int64_t used =
+      std::max<int64_t>(0, static_cast<int64_t>(c.transport()->pending_output()) - kStaticReplyBuffer);
   bool over = limit.hard > 0 && used >= limit.hard;
   if (limit.soft > 0 && used >= limit.soft) {
     if (c.obuf_soft_limit_since_ms == 0) c.obuf_soft_limit_since_ms = now_ms();

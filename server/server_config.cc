@@ -144,6 +144,8 @@ void Server::DeclareOptions(Config& config, ServerSettings& s) {
   // one bad value refuses the whole setting, as in Redis.
   config.Add({"client-output-buffer-limit", "", Config::kMultiArg,
               [&s](const std::vector<std::string>& values) -> std::optional<std::string> {
+                // CONFIG SET with "" changes nothing, as in Redis.
+                if (values.size() == 1 && values[0].empty()) return std::nullopt;
                 if (values.size() % 4 != 0) {
                   return std::string("Wrong number of arguments in buffer limit configuration.");
                 }

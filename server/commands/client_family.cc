@@ -12,6 +12,14 @@ namespace keyward {
 
 namespace {
 
+// Redis's getClientType for TYPE filters: a subscriber is "pubsub", everyone else "normal"
+// (MONITOR included) until replication brings "master" and "replica".
+bool HasType(const Client& c, std::string_view type) {
+  if (EqualsIgnoreCase(type, "pubsub")) return c.subscribed();
+  if (EqualsIgnoreCase(type, "normal")) return !c.subscribed();
+  return false;
+}
+
 // One CLIENT LIST / CLIENT INFO line, with Redis's field names and order.
 std::string DescribeClient(Server& server, Client& c) {
   // Flag letters in Redis's order (O, P, b, c, A, U, e), as CLIENT LIST prints them.
@@ -82,6 +90,7 @@ void CmdClientList(CmdArgs args, CommandContext& ctx) {
   Server& server = ctx.server();
   std::vector<uint64_t> ids;
   bool filter_ids = false;
+  std::string_view type_filter;
   if (args.size() >= 4 && EqualsIgnoreCase(args[2], "TYPE")) {
     std::string_view type = args[3];
     if (args.size() != 4) return ctx.rb().SendError(errors::kSyntax);
@@ -90,8 +99,7 @@ void CmdClientList(CmdArgs args, CommandContext& ctx) {
         !EqualsIgnoreCase(type, "pubsub")) {
       return ctx.rb().SendError("ERR Unknown client type '" + std::string(type) + "'");
     }
-    // Every Keyward client is "normal" until replication and pub/sub exist.
-    if (!EqualsIgnoreCase(type, "normal")) return ctx.rb().SendVerbatim("");
+    type_filter = type;
   } else if (args.size() >= 4 && EqualsIgnoreCase(args[2], "ID")) {
     filter_ids = true;
     for (size_t j = 3; j < args.size(); j++) {
@@ -108,6 +116,7 @@ void CmdClientList(CmdArgs args, CommandContext& ctx) {
   std::string out;
   for (Client* c : server.clients()) {
     if (filter_ids && std::find(ids.begin(), ids.end(), c->id()) == ids.end()) continue;
+    if (!type_filter.empty() && !HasType(*c, type_filter)) continue;
     out += DescribeClient(server, *c) + "\n";
   }
   ctx.rb().SendVerbatim(out);
@@ -174,7 +183,7 @@ void CmdClientKill(CmdArgs args, CommandContext& ctx) {
     if (id != 0 && c->id() != static_cast<uint64_t>(id)) continue;
     if (!addr.empty() && c->transport()->peer_address() != addr) continue;
     if (!laddr.empty() && c->transport()->local_address() != laddr) continue;
-    if (!type.empty() && !EqualsIgnoreCase(type, "normal")) continue;
+    if (!type.empty() && !HasType(*c, type)) continue;
     if (c == &self && skipme) continue;
     victims.push_back(c);
   }

@@ -128,10 +128,12 @@ void ExpireGeneric(CmdArgs args, CommandContext& ctx, int64_t basetime, bool sec
   if (!EqualsIgnoreCase(args[0], "pexpireat")) propagated[0] = "PEXPIREAT";
   if (basetime != 0 || seconds) propagated[2] = std::to_string(when);
   ctx.Propagate(std::move(propagated));
+  // Redis replies before it notifies here (unlike most commands): a RESP3 client subscribed to
+  // its own key's events sees :1 before the pushes.
+  ctx.rb().SendLong(1);
   ctx.KeyModified(db, key);
   ctx.Notify(notify::kGeneric, "expire", key, db);
   ctx.AddDirty();
-  ctx.rb().SendLong(1);
 }
 
 // EXPIRE key seconds [NX|XX|GT|LT]

@@ -4,6 +4,7 @@
 // RESP2 connection holding a subscription accepts only the commands the gatekeeper allows
 // (Server::Dispatch).
 #include <array>
+#include <optional>
 
 #include "server/commands/context.h"
 #include "server/commands/families.h"
@@ -105,7 +106,9 @@ void CmdSpublish(CmdArgs args, CommandContext& ctx) {
 
 void SendChannels(CmdArgs args, CommandContext& ctx, PubSubKind kind) {
   if (args.size() > 3) return ctx.rb().SendError(errors::SubcommandSyntax("PUBSUB", args[1]));
-  auto names = ctx.server().pubsub().Channels(kind, args.size() == 3 ? args[2] : "");
+  // No pattern lists everything; an empty pattern matches only the empty channel name.
+  auto names = ctx.server().pubsub().Channels(
+      kind, args.size() == 3 ? std::optional<std::string_view>(args[2]) : std::nullopt);
   ctx.rb().StartArray(names.size());
   for (const auto& n : names) ctx.rb().SendBulk(n);
 }

@@ -137,10 +137,11 @@ size_t PubSub::Publish(PubSubKind kind, std::string_view channel, std::string_vi
   return receivers;
 }
 
-std::vector<std::string> PubSub::Channels(PubSubKind kind, std::string_view pattern) const {
+std::vector<std::string> PubSub::Channels(PubSubKind kind,
+                                          std::optional<std::string_view> pattern) const {
   std::vector<std::string> out;
   for (const auto& [name, subscribers] : table(kind)) {
-    if (pattern.empty() || GlobMatch(pattern, name)) out.push_back(name);
+    if (!pattern || GlobMatch(*pattern, name)) out.push_back(name);
   }
   return out;
 }

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -63,8 +64,9 @@ class PubSub {
   // deliveries (what PUBLISH replies). kPattern is not a publish kind.
   size_t Publish(PubSubKind kind, std::string_view channel, std::string_view message);
 
-  // PUBSUB CHANNELS / SHARDCHANNELS: active channels matching `pattern` (all when empty).
-  std::vector<std::string> Channels(PubSubKind kind, std::string_view pattern) const;
+  // PUBSUB CHANNELS / SHARDCHANNELS: active channels matching `pattern` (all without one).
+  std::vector<std::string> Channels(PubSubKind kind,
+                                    std::optional<std::string_view> pattern) const;
   // PUBSUB NUMSUB / SHARDNUMSUB: subscribers of one channel.
   size_t NumSubscribers(PubSubKind kind, std::string_view channel) const;
   // Distinct channels (INFO pubsub_channels, pubsubshard_channels) or patterns (NUMPAT).

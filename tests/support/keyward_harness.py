@@ -422,7 +422,9 @@ def _scan_reply(buf, pos):
 class RawClient:
     """A byte-level RESP client: send() whatever bytes, read_reply() one complete raw reply."""
 
-    def __init__(self, host="127.0.0.1", port=None, unix=None, timeout=10.0):
+    def __init__(self, host="127.0.0.1", port=None, unix=None, timeout=10.0, rcvbuf=None):
+        """`rcvbuf` sets SO_RCVBUF before connecting: a small one makes what the client does not
+        read pile up in the server's output buffer instead of the kernel's (slow consumers)."""
         if unix:
             self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             self.sock.settimeout(timeout)
@@ -431,6 +433,16 @@ class RawClient:
             except OSError:
                 self.sock.close()
                 raise
+        elif rcvbuf:
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            self.sock.settimeout(timeout)
+            try:
+                self.sock.connect((host, port))
+            except OSError:
+                self.sock.close()
+                raise
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         else:
             self.sock = socket.create_connection((host, port), timeout=timeout)
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
