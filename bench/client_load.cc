@@ -60,14 +60,22 @@ Args Parse(int argc, char** argv) {
     std::string a = argv[i];
     if (i + 1 >= argc) Usage();
     std::string v = argv[++i];
-    if (a == "--url") args.url = v;
-    else if (a == "--mode") args.mode = v;
-    else if (a == "--command") args.command = v;
-    else if (a == "--depth") args.depth = std::max(1, std::atoi(v.c_str()));
-    else if (a == "--concurrency") args.concurrency = std::max(1, std::atoi(v.c_str()));
-    else if (a == "-n") args.requests = std::atol(v.c_str());
-    else if (a == "--keyspace") args.keyspace = std::max(1L, std::atol(v.c_str()));
-    else Usage();
+    if (a == "--url")
+      args.url = v;
+    else if (a == "--mode")
+      args.mode = v;
+    else if (a == "--command")
+      args.command = v;
+    else if (a == "--depth")
+      args.depth = std::max(1, std::atoi(v.c_str()));
+    else if (a == "--concurrency")
+      args.concurrency = std::max(1, std::atoi(v.c_str()));
+    else if (a == "-n")
+      args.requests = std::atol(v.c_str());
+    else if (a == "--keyspace")
+      args.keyspace = std::max(1L, std::atol(v.c_str()));
+    else
+      Usage();
   }
   if (args.command != "ping" && args.command != "set" && args.command != "get") Usage();
   if (args.mode != "sync" && args.mode != "async") Usage();
@@ -110,8 +118,7 @@ void Report(const Args& args, long done, double seconds, std::vector<double>& la
       "{\"mode\":\"%s\",\"command\":\"%s\",\"depth\":%d,\"concurrency\":%d,\"requests\":%ld,"
       "\"seconds\":%.6f,\"rps\":%.1f,\"p50_us\":%.2f,\"p99_us\":%.2f}\n",
       args.mode.c_str(), args.command.c_str(), args.depth, args.concurrency, done, seconds,
-      done / seconds,
-      Percentile(latencies_us, 50), Percentile(latencies_us, 99));
+      done / seconds, Percentile(latencies_us, 50), Percentile(latencies_us, 99));
 }
 
 int RunSync(const Args& args, const keyward::client::ClientOptions& options) {
@@ -142,8 +149,8 @@ int RunSync(const Args& args, const keyward::client::ClientOptions& options) {
 }
 
 // One of the `depth` concurrent workers of the async mode.
-asio::awaitable<void> Worker(AsyncClient& client, const Args& args, long& remaining,
-                             uint64_t seed, std::vector<double>& latencies, bool& failed) {
+asio::awaitable<void> Worker(AsyncClient& client, const Args& args, long& remaining, uint64_t seed,
+                             std::vector<double>& latencies, bool& failed) {
   uint64_t rng = seed;
   while (remaining > 0 && !failed) {
     remaining -= args.depth;
@@ -179,9 +186,9 @@ int RunAsync(const Args& args, const keyward::client::ClientOptions& options) {
         }
         start = Clock::now();
         for (int i = 0; i < args.concurrency; ++i) {
-          asio::co_spawn(io, Worker(client, args, remaining, 42 + static_cast<uint64_t>(i),
-                                    latencies, failed),
-                         asio::detached);
+          asio::co_spawn(
+              io, Worker(client, args, remaining, 42 + static_cast<uint64_t>(i), latencies, failed),
+              asio::detached);
         }
       },
       asio::detached);

@@ -38,9 +38,9 @@ class ClientSession : public net::Session {
 
 // The commands a RESP2 connection in subscribed mode may run (Redis's processCommand list).
 bool AllowedWhileSubscribed(const CommandSpec& cmd) {
-  static constexpr std::string_view kAllowed[] = {"subscribe",    "ssubscribe",  "unsubscribe",
-                                                  "sunsubscribe", "psubscribe",  "punsubscribe",
-                                                  "ping",         "quit",        "reset"};
+  static constexpr std::string_view kAllowed[] = {"subscribe",    "ssubscribe", "unsubscribe",
+                                                  "sunsubscribe", "psubscribe", "punsubscribe",
+                                                  "ping",         "quit",       "reset"};
   for (std::string_view name : kAllowed) {
     if (cmd.full_name() == name) return true;
   }
@@ -482,8 +482,8 @@ bool Server::CheckOutputLimit(Client& c) {
   // Redis counts only what overflows a client's fixed 16 KB reply buffer (PROTO_REPLY_CHUNK_BYTES)
   // against the limit, so a tiny limit still lets ordinary replies through.
   constexpr int64_t kStaticReplyBuffer = 16 * 1024;
-  const int64_t used =
-      std::max<int64_t>(0, static_cast<int64_t>(c.transport()->pending_output()) - kStaticReplyBuffer);
+  const int64_t used = std::max<int64_t>(
+      0, static_cast<int64_t>(c.transport()->pending_output()) - kStaticReplyBuffer);
   bool over = limit.hard > 0 && used >= limit.hard;
   if (limit.soft > 0 && used >= limit.soft) {
     if (c.obuf_soft_limit_since_ms == 0) c.obuf_soft_limit_since_ms = now_ms();

@@ -135,61 +135,62 @@ void Server::DeclareOptions(Config& config, ServerSettings& s) {
   config.Add({"notify-keyspace-events", "", 0,
               [&s](const std::vector<std::string>& values) -> std::optional<std::string> {
                 auto flags = notify::ParseFlags(values.empty() ? "" : values[0]);
-                if (!flags) return std::string("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+                if (!flags)
+                  return std::string("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
                 s.notify_keyspace_events = *flags;
                 return std::nullopt;
               },
               [&s] { return notify::FormatFlags(s.notify_keyspace_events); }, ""});
   // "<class> <hard> <soft> <seconds>" repeated; only the classes given change. All or nothing:
   // one bad value refuses the whole setting, as in Redis.
-  config.Add({"client-output-buffer-limit", "", Config::kMultiArg,
-              [&s](const std::vector<std::string>& values) -> std::optional<std::string> {
-                // CONFIG SET with "" changes nothing, as in Redis.
-                if (values.size() == 1 && values[0].empty()) return std::nullopt;
-                if (values.size() % 4 != 0) {
-                  return std::string("Wrong number of arguments in buffer limit configuration.");
-                }
-                OutputBufferLimit limits[3];
-                std::copy(std::begin(s.client_output_buffer_limit),
-                          std::end(s.client_output_buffer_limit), limits);
-                for (size_t i = 0; i < values.size(); i += 4) {
-                  int cls = -1;
-                  if (EqualsIgnoreCase(values[i], "normal")) cls = 0;
-                  if (EqualsIgnoreCase(values[i], "slave") || EqualsIgnoreCase(values[i], "replica")) {
-                    cls = 1;
-                  }
-                  if (EqualsIgnoreCase(values[i], "pubsub")) cls = 2;
-                  if (cls < 0) {
-                    return std::string(
-                        "Invalid client class specified in buffer limit configuration.");
-                  }
-                  int64_t v[3];
-                  for (int j = 0; j < 3; j++) {
-                    auto m = ParseMemory(values[i + 1 + j]);
-                    if (!m || *m < 0) {
-                      return std::string(
-                          "Error in hard, soft or soft_seconds setting in buffer limit "
-                          "configuration.");
-                    }
-                    v[j] = *m;
-                  }
-                  limits[cls] = OutputBufferLimit{v[0], v[1], v[2]};
-                }
-                std::copy(std::begin(limits), std::end(limits), s.client_output_buffer_limit);
-                return std::nullopt;
-              },
-              [&s] {
-                std::string out;
-                const char* names[] = {"normal", "slave", "pubsub"};
-                for (int i = 0; i < 3; i++) {
-                  const OutputBufferLimit& l = s.client_output_buffer_limit[i];
-                  if (i) out += ' ';
-                  out += std::string(names[i]) + " " + std::to_string(l.hard) + " " +
-                         std::to_string(l.soft) + " " + std::to_string(l.soft_seconds);
-                }
-                return out;
-              },
-              "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"});
+  config.Add(
+      {"client-output-buffer-limit", "", Config::kMultiArg,
+       [&s](const std::vector<std::string>& values) -> std::optional<std::string> {
+         // CONFIG SET with "" changes nothing, as in Redis.
+         if (values.size() == 1 && values[0].empty()) return std::nullopt;
+         if (values.size() % 4 != 0) {
+           return std::string("Wrong number of arguments in buffer limit configuration.");
+         }
+         OutputBufferLimit limits[3];
+         std::copy(std::begin(s.client_output_buffer_limit), std::end(s.client_output_buffer_limit),
+                   limits);
+         for (size_t i = 0; i < values.size(); i += 4) {
+           int cls = -1;
+           if (EqualsIgnoreCase(values[i], "normal")) cls = 0;
+           if (EqualsIgnoreCase(values[i], "slave") || EqualsIgnoreCase(values[i], "replica")) {
+             cls = 1;
+           }
+           if (EqualsIgnoreCase(values[i], "pubsub")) cls = 2;
+           if (cls < 0) {
+             return std::string("Invalid client class specified in buffer limit configuration.");
+           }
+           int64_t v[3];
+           for (int j = 0; j < 3; j++) {
+             auto m = ParseMemory(values[i + 1 + j]);
+             if (!m || *m < 0) {
+               return std::string(
+                   "Error in hard, soft or soft_seconds setting in buffer limit "
+                   "configuration.");
+             }
+             v[j] = *m;
+           }
+           limits[cls] = OutputBufferLimit{v[0], v[1], v[2]};
+         }
+         std::copy(std::begin(limits), std::end(limits), s.client_output_buffer_limit);
+         return std::nullopt;
+       },
+       [&s] {
+         std::string out;
+         const char* names[] = {"normal", "slave", "pubsub"};
+         for (int i = 0; i < 3; i++) {
+           const OutputBufferLimit& l = s.client_output_buffer_limit[i];
+           if (i) out += ' ';
+           out += std::string(names[i]) + " " + std::to_string(l.hard) + " " +
+                  std::to_string(l.soft) + " " + std::to_string(l.soft_seconds);
+         }
+         return out;
+       },
+       "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"});
 }
 
 }  // namespace keyward

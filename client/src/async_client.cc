@@ -256,7 +256,8 @@ asio::awaitable<std::error_code> AsyncClient::Impl::ReadLoop() {
       }
       // Waits while the queue is full: reading stops, and the server's output-buffer limit
       // takes over (see ClientOptions::push_queue_capacity).
-      auto [send_error] = co_await pushes.async_send(std::error_code{}, std::move(e.push), kNoThrow);
+      auto [send_error] =
+          co_await pushes.async_send(std::error_code{}, std::move(e.push), kNoThrow);
       if (send_error) co_return send_error;
     }
   }
@@ -364,17 +365,17 @@ void AsyncClient::Close() { impl_->Close(); }
 asio::awaitable<std::error_code> AsyncClient::Connect() {
   if (impl_->state == Impl::State::kClosed) co_return ClientError::kClosed;
   if (impl_->state == Impl::State::kConnected) co_return std::error_code{};
-  auto [error, result] = co_await asio::async_initiate<decltype(kNoThrow),
-                                                       void(std::error_code, std::error_code)>(
-      // A raw pointer: this client outlives the call. (g++ 12 destroys an initiation lambda's
-      // captures twice when the token is use_awaitable, so they must be trivially destructible.)
-      // The waiter is registered before Start(): a first attempt that fails without suspending
-      // must find it.
-      [impl = impl_.get()](auto handler) {
-        impl->connect_waiters.emplace_back(std::move(handler));
-        impl->Start();
-      },
-      kNoThrow);
+  auto [error, result] =
+      co_await asio::async_initiate<decltype(kNoThrow), void(std::error_code, std::error_code)>(
+          // A raw pointer: this client outlives the call. (g++ 12 destroys an initiation lambda's
+          // captures twice when the token is use_awaitable, so they must be trivially
+          // destructible.) The waiter is registered before Start(): a first attempt that fails
+          // without suspending must find it.
+          [impl = impl_.get()](auto handler) {
+            impl->connect_waiters.emplace_back(std::move(handler));
+            impl->Start();
+          },
+          kNoThrow);
   co_return result;
 }
 

@@ -190,8 +190,8 @@ std::error_code BlockingStream::ConnectTls(const ConnectionConfig& config, SSL_C
     }
     long verify = SSL_get_verify_result(ssl_);
     if (verify != X509_V_OK) {
-      error_detail_ = std::string("certificate verification failed: ") +
-                      X509_verify_cert_error_string(verify);
+      error_detail_ =
+          std::string("certificate verification failed: ") + X509_verify_cert_error_string(verify);
       ERR_clear_error();
       return ClientError::kTlsUnavailable;
     }

@@ -12,8 +12,8 @@ bool IsResp2PubSubMessage(const Reply& reply) {
   if (!kind) return false;
   // Redis sends these kinds in lower case, always.
   static constexpr std::array<std::string_view, 9> kKinds = {
-      "message",     "pmessage",   "smessage",     "subscribe",   "unsubscribe",
-      "psubscribe",  "punsubscribe", "ssubscribe", "sunsubscribe"};
+      "message",    "pmessage",     "smessage",   "subscribe",   "unsubscribe",
+      "psubscribe", "punsubscribe", "ssubscribe", "sunsubscribe"};
   for (std::string_view k : kKinds) {
     if (*kind == k) return true;
   }

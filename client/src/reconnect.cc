@@ -15,8 +15,7 @@ std::optional<std::chrono::milliseconds> Backoff::NextDelay() {
   // A zero base stays zero (0 * inf would be NaN once the power overflows); otherwise an
   // overflowing power is +inf, which the cap absorbs.
   double delay =
-      base <= 0 ? 0
-                : std::min(cap, base * std::pow(std::max(1.0, policy_.multiplier), attempts_));
+      base <= 0 ? 0 : std::min(cap, base * std::pow(std::max(1.0, policy_.multiplier), attempts_));
   const double jitter = std::clamp(policy_.jitter, 0.0, 1.0);
   if (jitter > 0 && delay > 0) {
     std::uniform_real_distribution<double> draw(delay * (1 - jitter), delay);

@@ -1,10 +1,9 @@
 #include "keyward/client/reply.h"
 
 #include <algorithm>
-#include <cstring>
-
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 namespace keyward::client {

@@ -84,8 +84,8 @@ Expected<std::optional<Reply>> ReplyParser::Next() {
     if (!pending_attributes_.empty()) {
       value->set_attributes(std::exchange(pending_attributes_, {}));
     }
-    if (frames_.empty()) return std::move(value);
-    if (std::optional<Reply> top = Complete(std::move(*value))) return std::move(top);
+    if (frames_.empty()) return value;  // moved implicitly (C++20)
+    if (std::optional<Reply> top = Complete(std::move(*value))) return top;
   }
 }
 

@@ -82,8 +82,8 @@ namespace keyward::client {
 bool Request::IsSubscribeFamily(std::string_view command) {
   // Case-insensitive, as the server matches command names. Short names never match, so most
   // commands are rejected by the length check alone.
-  static constexpr std::string_view kNames[] = {"subscribe",    "unsubscribe",  "psubscribe",
-                                                "punsubscribe", "ssubscribe",   "sunsubscribe"};
+  static constexpr std::string_view kNames[] = {"subscribe",    "unsubscribe", "psubscribe",
+                                                "punsubscribe", "ssubscribe",  "sunsubscribe"};
   if (command.size() < 9 || command.size() > 12) return false;
   for (std::string_view name : kNames) {
     if (name.size() != command.size()) continue;

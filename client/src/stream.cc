@@ -61,9 +61,8 @@ Expected<std::shared_ptr<asio::ssl::context>> MakeTlsContext(const TlsOptions& o
   if (!options.cert_file.empty()) {
     context->use_certificate_chain_file(options.cert_file, ec);
     if (!step("certificate", options.cert_file)) return ClientError::kTlsUnavailable;
-    context->use_private_key_file(
-        options.key_file.empty() ? options.cert_file : options.key_file, asio::ssl::context::pem,
-        ec);
+    context->use_private_key_file(options.key_file.empty() ? options.cert_file : options.key_file,
+                                  asio::ssl::context::pem, ec);
     if (!step("private key", options.key_file)) return ClientError::kTlsUnavailable;
   }
   context->set_verify_mode(options.verify_peer ? asio::ssl::verify_peer : asio::ssl::verify_none);
@@ -112,7 +111,8 @@ asio::awaitable<std::error_code> Stream::Connect(const ConnectionConfig& config,
   auto [ec] = co_await stream->async_handshake(asio::ssl::stream_base::client, kNoThrow);
   // One code for every TLS failure, as the synchronous client reports it; a connection that
   // died during the handshake stays what it was.
-  if (ec && ec.category() == asio::error::get_ssl_category()) co_return ClientError::kTlsUnavailable;
+  if (ec && ec.category() == asio::error::get_ssl_category())
+    co_return ClientError::kTlsUnavailable;
   co_return Normalize(ec);
 }
 

@@ -29,8 +29,7 @@ class Stream {
 
   // Resolves, connects and, for TLS, performs the TLS handshake. `tls` must be set when
   // config.tls is. No time limit of its own: the caller races it against a timer.
-  asio::awaitable<std::error_code> Connect(const ConnectionConfig& config,
-                                           asio::ssl::context* tls);
+  asio::awaitable<std::error_code> Connect(const ConnectionConfig& config, asio::ssl::context* tls);
 
   // Writes all of `bytes`.
   asio::awaitable<std::error_code> Write(std::string_view bytes);

@@ -26,26 +26,26 @@ int main(int argc, char** argv) {
   // [connect]
 
   // [commands]
-  client.Command("SET", "visits", 41);                  // any argument that converts to a string
-  auto visits = client.Command("INCR", "visits");       // Expected<Reply>
-  if (!visits) {                                        // transport failure: no reply at all
+  client.Command("SET", "visits", 41);             // any argument that converts to a string
+  auto visits = client.Command("INCR", "visits");  // Expected<Reply>
+  if (!visits) {                                   // transport failure: no reply at all
     std::fprintf(stderr, "INCR failed: %s\n", visits.error().message().c_str());
     return 1;
   }
-  auto count = visits->as_integer();                    // Expected<int64_t>
+  auto count = visits->as_integer();  // Expected<int64_t>
   std::printf("visits = %lld\n", static_cast<long long>(count.value()));
 
   auto missing = client.Command("GET", "no-such-key");
   if (missing && missing->is_null()) std::printf("no-such-key is not set\n");
 
   auto refused = client.Command("INCR", "visits", "extra-argument");
-  if (refused && refused->is_error()) {                 // the server said no: a reply, not a failure
+  if (refused && refused->is_error()) {  // the server said no: a reply, not a failure
     std::printf("server error: %s\n", std::string(refused->as_error().value()).c_str());
   }
   // [commands]
 
   // [pipeline]
-  Request pipeline;                                     // one write, one round trip
+  Request pipeline;  // one write, one round trip
   for (int i = 0; i < 3; ++i) pipeline.Push("RPUSH", "jobs", "job-" + std::to_string(i));
   pipeline.Push("LRANGE", "jobs", 0, -1);
   if (auto replies = client.Exec(std::move(pipeline))) {
@@ -57,13 +57,13 @@ int main(int argc, char** argv) {
   Request transfer;
   transfer.Push("DECRBY", "account:a", 10);
   transfer.Push("INCRBY", "account:b", 10);
-  auto exec = client.Transaction(transfer);             // MULTI ... EXEC in one round trip
+  auto exec = client.Transaction(transfer);  // MULTI ... EXEC in one round trip
   if (exec && exec->as_array()) std::printf("transfer applied atomically\n");
   // [transaction]
 
   // [timeout]
   Request slow;
-  slow.Push("BLPOP", "empty-queue", 0);                 // blocks until something is pushed
+  slow.Push("BLPOP", "empty-queue", 0);  // blocks until something is pushed
   auto waited = client.Exec(std::move(slow), std::chrono::milliseconds(100));
   if (!waited && waited.error() == ClientError::kTimeout) {
     std::printf("BLPOP timed out; its connection was closed, the next call reconnects\n");

@@ -31,7 +31,6 @@ constexpr size_t kLazyFreeThresholdBytes = 64 * 64;
 constexpr int64_t kSharedIntegers = 10000;
 constexpr int64_t kSharedRefcount = INT_MAX;
 
-
 // Redis's getIntFromObjectOrReply: a strict integer that fits in a C int. The error, if any,
 // is `msg`, or else the generic one (not an integer / not in int range).
 bool ParseIntArgOrReply(CommandContext& ctx, std::string_view s, int* out,
@@ -334,8 +333,7 @@ void CmdScan(CmdArgs args, CommandContext& ctx) {
   for (const std::string& key : keys) {
     if (pattern && !GlobMatch(*pattern, key)) continue;
     // Expired keys are deleted here (Redis's expireIfNeeded) and never returned.
-    Entry* e = type ? db.Find(key, LookupMode::kReadNoTouch)
-                    : db.Find(key, LookupMode::kNoTouch);
+    Entry* e = type ? db.Find(key, LookupMode::kReadNoTouch) : db.Find(key, LookupMode::kNoTouch);
     if (e == nullptr) continue;
     if (type && !EqualsIgnoreCase(*type, TypeName(e->type()))) continue;
     out.push_back(key);

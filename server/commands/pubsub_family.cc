@@ -37,7 +37,8 @@ KindNames NamesOf(PubSubKind kind) {
 // The count a confirmation carries: channels and patterns together (Redis's
 // clientSubscriptionsCount), shard channels on their own (clientShardSubscriptionsCount).
 int64_t CountFor(const Client& c, PubSubKind kind) {
-  if (kind == PubSubKind::kShard) return static_cast<int64_t>(c.subscriptions.shard_channels.size());
+  if (kind == PubSubKind::kShard)
+    return static_cast<int64_t>(c.subscriptions.shard_channels.size());
   return static_cast<int64_t>(c.subscriptions.channels.size() + c.subscriptions.patterns.size());
 }
 
@@ -77,9 +78,7 @@ void Unsubscribe(CmdArgs args, CommandContext& ctx, PubSubKind kind) {
   }
 }
 
-void CmdSubscribe(CmdArgs args, CommandContext& ctx) {
-  Subscribe(args, ctx, PubSubKind::kChannel);
-}
+void CmdSubscribe(CmdArgs args, CommandContext& ctx) { Subscribe(args, ctx, PubSubKind::kChannel); }
 void CmdPsubscribe(CmdArgs args, CommandContext& ctx) {
   Subscribe(args, ctx, PubSubKind::kPattern);
 }
@@ -194,7 +193,8 @@ void RegisterPubSubFamily(CommandRegistry& r) {
                    kPs,
                    CmdPsubscribe,
                    {"Listen for messages published to channels matching the given patterns",
-                    "2.0.0", "pubsub", "O(N) where N is the number of patterns the client is "
+                    "2.0.0", "pubsub",
+                    "O(N) where N is the number of patterns the client is "
                     "already subscribed to.",
                     "pattern [pattern ...]"}}
     << CommandSpec{"punsubscribe",
@@ -219,8 +219,8 @@ void RegisterPubSubFamily(CommandRegistry& r) {
                    1,
                    kPs,
                    CmdSsubscribe,
-                   {"Listen for messages published to the given shard channels", "7.0.0",
-                    "pubsub", "O(N) where N is the number of shard channels to subscribe to.",
+                   {"Listen for messages published to the given shard channels", "7.0.0", "pubsub",
+                    "O(N) where N is the number of shard channels to subscribe to.",
                     "shardchannel [shardchannel ...]"}}
     << CommandSpec{"sunsubscribe",
                    -1,
@@ -259,16 +259,16 @@ void RegisterPubSubFamily(CommandRegistry& r) {
                     "channel.",
                     "shardchannel message"}};
 
-  CommandSpec pubsub{"pubsub",
-                     -2,
-                     0,
-                     0,
-                     0,
-                     0,
-                     0,
-                     nullptr,
-                     {"A container for Pub/Sub commands", "2.8.0", "pubsub",
-                      "Depends on subcommand.", ""}};
+  CommandSpec pubsub{
+      "pubsub",
+      -2,
+      0,
+      0,
+      0,
+      0,
+      0,
+      nullptr,
+      {"A container for Pub/Sub commands", "2.8.0", "pubsub", "Depends on subcommand.", ""}};
   pubsub
       .AddSubcommand({"channels",
                       -2,
@@ -290,8 +290,8 @@ void RegisterPubSubFamily(CommandRegistry& r) {
                       0,
                       kPs,
                       CmdPubsubNumPat,
-                      {"Get the count of unique patterns pattern subscriptions", "2.8.0",
-                       "pubsub", "O(1)", ""}})
+                      {"Get the count of unique patterns pattern subscriptions", "2.8.0", "pubsub",
+                       "O(1)", ""}})
       .AddSubcommand({"numsub",
                       -2,
                       kInfo,
@@ -327,16 +327,16 @@ void RegisterPubSubFamily(CommandRegistry& r) {
                        "O(N) for the SHARDNUMSUB subcommand, where N is the requested shard "
                        "channels",
                        "[shardchannel [shardchannel ...]]"}})
-      .AddSubcommand({"help",
-                      2,
-                      CO::kLoading | CO::kStale,
-                      0,
-                      0,
-                      0,
-                      0,
-                      CmdPubsubHelp,
-                      {"Show helpful text about the different subcommands", "6.2.0", "pubsub",
-                       "O(1)", ""}});
+      .AddSubcommand(
+          {"help",
+           2,
+           CO::kLoading | CO::kStale,
+           0,
+           0,
+           0,
+           0,
+           CmdPubsubHelp,
+           {"Show helpful text about the different subcommands", "6.2.0", "pubsub", "O(1)", ""}});
   r << std::move(pubsub);
 }
 

@@ -6,9 +6,9 @@
 #include <string>
 
 #include "server/net/transport.h"
-#include "server/pubsub/pubsub.h"
 #include "server/protocol/reply_builder.h"
 #include "server/protocol/request_parser.h"
+#include "server/pubsub/pubsub.h"
 
 namespace keyward {
 

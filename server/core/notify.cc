@@ -6,22 +6,53 @@ std::optional<uint32_t> ParseFlags(std::string_view text) {
   uint32_t flags = 0;
   for (char c : text) {
     switch (c) {
-      case 'A': flags |= kAll; break;
-      case 'g': flags |= kGeneric; break;
-      case '$': flags |= kString; break;
-      case 'l': flags |= kList; break;
-      case 's': flags |= kSet; break;
-      case 'h': flags |= kHash; break;
-      case 'z': flags |= kZSet; break;
-      case 'x': flags |= kExpired; break;
-      case 'e': flags |= kEvicted; break;
-      case 'K': flags |= kKeyspace; break;
-      case 'E': flags |= kKeyevent; break;
-      case 't': flags |= kStream; break;
-      case 'm': flags |= kKeyMiss; break;
-      case 'd': flags |= kModule; break;
-      case 'n': flags |= kNew; break;
-      default: return std::nullopt;
+      case 'A':
+        flags |= kAll;
+        break;
+      case 'g':
+        flags |= kGeneric;
+        break;
+      case '$':
+        flags |= kString;
+        break;
+      case 'l':
+        flags |= kList;
+        break;
+      case 's':
+        flags |= kSet;
+        break;
+      case 'h':
+        flags |= kHash;
+        break;
+      case 'z':
+        flags |= kZSet;
+        break;
+      case 'x':
+        flags |= kExpired;
+        break;
+      case 'e':
+        flags |= kEvicted;
+        break;
+      case 'K':
+        flags |= kKeyspace;
+        break;
+      case 'E':
+        flags |= kKeyevent;
+        break;
+      case 't':
+        flags |= kStream;
+        break;
+      case 'm':
+        flags |= kKeyMiss;
+        break;
+      case 'd':
+        flags |= kModule;
+        break;
+      case 'n':
+        flags |= kNew;
+        break;
+      default:
+        return std::nullopt;
     }
   }
   return flags;
@@ -36,9 +67,9 @@ std::string FormatFlags(uint32_t flags) {
     out += 'A';
   } else {
     static constexpr std::pair<uint32_t, char> kClasses[] = {
-        {kGeneric, 'g'}, {kString, '$'}, {kList, 'l'},    {kSet, 's'},    {kHash, 'h'},
-        {kZSet, 'z'},    {kExpired, 'x'}, {kEvicted, 'e'}, {kStream, 't'}, {kModule, 'd'},
-        {kNew, 'n'}};
+        {kGeneric, 'g'}, {kString, '$'}, {kList, 'l'},    {kSet, 's'},
+        {kHash, 'h'},    {kZSet, 'z'},   {kExpired, 'x'}, {kEvicted, 'e'},
+        {kStream, 't'},  {kModule, 'd'}, {kNew, 'n'}};
     for (auto [flag, c] : kClasses) {
       if (flags & flag) out += c;
     }

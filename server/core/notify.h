@@ -25,8 +25,8 @@ enum : uint32_t {
   kModule = 1 << 12,   // d
   kNew = 1 << 13,      // n
   // 'A': every type class, but not key misses or new keys (Redis's NOTIFY_ALL).
-  kAll = kGeneric | kString | kList | kSet | kHash | kZSet | kExpired | kEvicted | kStream |
-         kModule,
+  kAll =
+      kGeneric | kString | kList | kSet | kHash | kZSet | kExpired | kEvicted | kStream | kModule,
 };
 
 // notify-keyspace-events text to flags; nullopt on an unknown character.

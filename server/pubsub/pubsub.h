@@ -65,8 +65,7 @@ class PubSub {
   size_t Publish(PubSubKind kind, std::string_view channel, std::string_view message);
 
   // PUBSUB CHANNELS / SHARDCHANNELS: active channels matching `pattern` (all without one).
-  std::vector<std::string> Channels(PubSubKind kind,
-                                    std::optional<std::string_view> pattern) const;
+  std::vector<std::string> Channels(PubSubKind kind, std::optional<std::string_view> pattern) const;
   // PUBSUB NUMSUB / SHARDNUMSUB: subscribers of one channel.
   size_t NumSubscribers(PubSubKind kind, std::string_view channel) const;
   // Distinct channels (INFO pubsub_channels, pubsubshard_channels) or patterns (NUMPAT).

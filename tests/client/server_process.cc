@@ -13,9 +13,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
-#include <optional>
 #include <thread>
 
 #ifndef KEYWARD_SERVER_BIN
@@ -100,8 +100,9 @@ ServerProcess::~ServerProcess() {
 void ServerProcess::Launch() {
   std::vector<std::string> args;
   args.push_back(kind_ == ServerKind::kKeyward ? KeywardBinary() : kRedisServer);
-  const std::vector<std::string> common = {"--port", std::to_string(port_), "--bind", "127.0.0.1",
-                                           "--dir",  dir_, "--unixsocket", unix_path_};
+  const std::vector<std::string> common = {
+      "--port", std::to_string(port_), "--bind",  "127.0.0.1", "--dir",
+      dir_,     "--unixsocket",        unix_path_};
   args.insert(args.end(), common.begin(), common.end());
   if (kind_ == ServerKind::kRedis) {
     for (const char* a : {"--save", "", "--appendonly", "no"}) args.push_back(a);

@@ -33,8 +33,7 @@ TEST_P(SyncClientTest, RoundTripsAndTypedAccess) {
   auto refused = client.Command("INCR", "no-such-key", "extra");
   ASSERT_TRUE(refused);
   ASSERT_TRUE(refused->is_error());
-  EXPECT_EQ(refused->as_error().value(),
-            "ERR wrong number of arguments for 'incr' command");
+  EXPECT_EQ(refused->as_error().value(), "ERR wrong number of arguments for 'incr' command");
   EXPECT_EQ(refused->as_integer().error(), ClientError::kServerError);
   // Binary-safe values survive the trip.
   const std::string binary("a\0b\r\nc", 6);
@@ -168,8 +167,8 @@ class AuthTest : public ServerTest {
 };
 
 TEST_P(AuthTest, PasswordFromUrl) {
-  auto options = client::OptionsFromUrl("redis://:s3cret@127.0.0.1:" +
-                                        std::to_string(server().port()));
+  auto options =
+      client::OptionsFromUrl("redis://:s3cret@127.0.0.1:" + std::to_string(server().port()));
   ASSERT_TRUE(options);
   Client client(*options);
   ASSERT_FALSE(client.Connect());

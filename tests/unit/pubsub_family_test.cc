@@ -94,8 +94,7 @@ TEST_F(PubSubFamilyTest, Resp3PushesInterleaveWithReplies) {
             ">3\r\n$7\r\nmessage\r\n$1\r\na\r\n$1\r\nm\r\n"
             "_\r\n");
   EXPECT_EQ(RunRaw({"ping"}, "sub"), "+PONG\r\n");
-  EXPECT_EQ(RunRaw({"unsubscribe", "zz"}, "sub"),
-            ">3\r\n$11\r\nunsubscribe\r\n$2\r\nzz\r\n:1\r\n");
+  EXPECT_EQ(RunRaw({"unsubscribe", "zz"}, "sub"), ">3\r\n$11\r\nunsubscribe\r\n$2\r\nzz\r\n:1\r\n");
 }
 
 TEST_F(PubSubFamilyTest, ResetDropsEverySubscriptionSilently) {
@@ -159,7 +158,9 @@ TEST_F(PubSubFamilyTest, NewKeyEventComesBeforeTheCommandsOwn) {
   Run({"set", "k", "v"});  // new key: "new", then "set"
   Run({"set", "k", "w"});  // existing key: "set" only
   std::string got = Pending("sub");
-  auto at = [&](std::string_view event) { return got.find("__keyevent@0__:" + std::string(event)); };
+  auto at = [&](std::string_view event) {
+    return got.find("__keyevent@0__:" + std::string(event));
+  };
   ASSERT_NE(at("new"), std::string::npos) << got;
   EXPECT_LT(at("new"), at("set"));
   EXPECT_EQ(got.find("__keyevent@0__:new", at("new") + 1), std::string::npos) << got;

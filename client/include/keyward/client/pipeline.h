@@ -208,7 +208,7 @@ class Pipeline {
     size_t expected = 0;
     bool subscribe = false;
     bool written = false;
-    std::string payload;  // until written
+    std::string payload;   // until written
     std::optional<Op> op;  // empty once cancelled
     std::vector<Reply> replies;
   };

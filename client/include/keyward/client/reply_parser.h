@@ -97,7 +97,7 @@ class ReplyParser {
   int64_t bulk_len_ = 0;
   std::vector<Frame> frames_;
   std::vector<Reply> pending_attributes_;  // read, waiting for the value they annotate
-  bool need_more_ = false;  // set by ReadValue()
+  bool need_more_ = false;                 // set by ReadValue()
   std::error_code error_;
   std::string error_detail_;
 };
