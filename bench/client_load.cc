@@ -28,6 +28,7 @@
 
 #include "keyward/client/async_client.h"
 #include "keyward/client/client.h"
+#include "load_flags.h"
 
 namespace {
 
@@ -46,39 +47,27 @@ struct Args {
   long keyspace = 100000;
 };
 
-[[noreturn]] void Usage() {
-  std::fprintf(stderr,
-               "usage: keyward_client_load [--url URL] [--mode sync|async] "
-               "[--command ping|set|get] [--depth N] [--concurrency C] [-n REQUESTS] "
-               "[--keyspace N]\n");
-  std::exit(2);
-}
+constexpr const char* kUsage =
+    "usage: keyward_client_load [--url URL] [--mode sync|async] [--command ping|set|get] "
+    "[--depth N] [--concurrency C] [-n REQUESTS] [--keyspace N]\n";
 
 Args Parse(int argc, char** argv) {
   Args args;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (i + 1 >= argc) Usage();
-    std::string v = argv[++i];
-    if (a == "--url")
-      args.url = v;
-    else if (a == "--mode")
-      args.mode = v;
-    else if (a == "--command")
-      args.command = v;
-    else if (a == "--depth")
-      args.depth = std::max(1, std::atoi(v.c_str()));
-    else if (a == "--concurrency")
-      args.concurrency = std::max(1, std::atoi(v.c_str()));
-    else if (a == "-n")
-      args.requests = std::atol(v.c_str());
-    else if (a == "--keyspace")
-      args.keyspace = std::max(1L, std::atol(v.c_str()));
-    else
-      Usage();
-  }
-  if (args.command != "ping" && args.command != "set" && args.command != "get") Usage();
-  if (args.mode != "sync" && args.mode != "async") Usage();
+  keyward::bench::ParseFlags(argc, argv,
+                             {{"--url", &args.url},
+                              {"--mode", &args.mode},
+                              {"--command", &args.command},
+                              {"--depth", &args.depth},
+                              {"--concurrency", &args.concurrency},
+                              {"-n", &args.requests},
+                              {"--keyspace", &args.keyspace}},
+                             kUsage);
+  args.depth = std::max(1, args.depth);
+  args.concurrency = std::max(1, args.concurrency);
+  args.keyspace = std::max(1L, args.keyspace);
+  if (args.command != "ping" && args.command != "set" && args.command != "get")
+    keyward::bench::Usage(kUsage);
+  if (args.mode != "sync" && args.mode != "async") keyward::bench::Usage(kUsage);
   return args;
 }
 

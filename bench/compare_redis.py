@@ -473,6 +473,16 @@ def print_context(args, versions, noise, memory, markdown):
 
 # ----------------------------------------------------------------------------------------------
 
+def add_report_arguments(p, quick_help):
+    """The options every side-by-side script shares: output format, saved runs, smoke runs."""
+    p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    p.add_argument("--json", metavar="FILE", help="also write every run's raw numbers here")
+    p.add_argument("--from-json", metavar="FILE",
+                   help="measure nothing: print the table of a run saved with --json")
+    p.add_argument("--quick", action="store_true", help=quick_help)
+    p.add_argument("-v", "--verbose", action="store_true", help="print every run as it finishes")
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--keyward", default=DEFAULT_KEYWARD, help="keyward-server (Release build)")
@@ -495,13 +505,7 @@ def parse_args(argv):
                    help="leave out of the table the rounds in which either server's run saw "
                         "other processes use more than CORES cores (the Rounds column counts "
                         "what is left)")
-    p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
-    p.add_argument("--json", metavar="FILE", help="also write every round's raw numbers here")
-    p.add_argument("--from-json", metavar="FILE",
-                   help="measure nothing: print the table of a run saved with --json")
-    p.add_argument("--quick", action="store_true",
-                   help="smoke run: defaults of 1 round, 20000/200000 requests, 100000 keys")
-    p.add_argument("-v", "--verbose", action="store_true", help="print every run as it finishes")
+    add_report_arguments(p, "smoke run: defaults of 1 round, 20000/200000 requests, 100000 keys")
     if p.parse_known_args(argv)[0].quick:
         # New defaults only: options given explicitly still win (--quick --rounds 2).
         p.set_defaults(rounds=1, requests=20000, pipelined_requests=200000, keyspace=100000,
