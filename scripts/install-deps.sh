@@ -4,8 +4,8 @@
 set -euo pipefail
 
 BUILD_PACKAGES=(build-essential cmake ninja-build pkg-config libasio-dev libssl-dev libspdlog-dev
-  libfmt-dev liblua5.1-0-dev nlohmann-json3-dev libxxhash-dev libgtest-dev libgmock-dev
-  libbenchmark-dev)
+  libfmt-dev liblua5.1-0-dev lua-cjson-dev lua-bitop-dev nlohmann-json3-dev libxxhash-dev
+  libgtest-dev libgmock-dev libbenchmark-dev)
 # Test peers and clients: Debian's redis-server/redis-cli/redis-benchmark 7.0 are the oracle; the
 # openssl CLI makes the certificates of the client's TLS tests.
 TEST_PACKAGES=(redis-server redis-tools python3 python3-redis clang libclang-rt-14-dev openssl)

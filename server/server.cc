@@ -10,6 +10,7 @@
 #include "server/core/errors.h"
 #include "server/core/notify.h"
 #include "server/core/strings.h"
+#include "server/scripting/lua_engine.h"
 
 namespace keyward {
 
@@ -73,6 +74,11 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
 
 Server::~Server() = default;
 
+LuaEngine& Server::lua() {
+  if (!lua_) lua_ = std::make_unique<LuaEngine>(*this);
+  return *lua_;
+}
+
 void Server::RegisterCommands() {
   RegisterConnectionFamily(registry_);
   RegisterServerFamily(registry_);
@@ -84,6 +90,7 @@ void Server::RegisterCommands() {
   RegisterStringFamily(registry_);
   RegisterBitopsFamily(registry_);
   RegisterPubSubFamily(registry_);
+  RegisterScriptingFamily(registry_);
 }
 
 std::unique_ptr<net::Session> Server::NewSession(net::Transport& transport) {
@@ -265,6 +272,47 @@ void Server::Dispatch(Client& c, CmdArgs args) {
   Call(c, *cmd, args);
 }
 
+std::optional<std::string> Server::CallFromScript(CommandContext& outer, Client& script_client,
+                                                  CmdArgs args, bool read_only, int resp,
+                                                  bool replicate, std::string* out) {
+  // The script flavour of the gatekeeper, with the texts Redis gives a script.
+  const CommandSpec* cmd = registry_.Find(args[0]);
+  if (cmd != nullptr && cmd->is_container() && args.size() > 1) {
+    cmd = cmd->FindSubcommand(args[1]);
+  }
+  if (cmd == nullptr) return std::string("ERR Unknown Redis command called from script");
+  if (!cmd->ArityOk(args.size())) {
+    return std::string("ERR Wrong number of args calling Redis command from script");
+  }
+  if (cmd->has(CO::kNoScript)) {
+    return std::string("ERR This Redis command is not allowed from script");
+  }
+  if (read_only && cmd->has(CO::kWrite)) {
+    return std::string("ERR Write commands are not allowed from read-only scripts.");
+  }
+  script_client.set_resp(resp);
+  std::string& output = script_client.transport()->output();
+  output.clear();
+  CommandContext ctx(*this, script_client, *cmd);
+  int64_t start = clock_->MonotonicUs();
+  cmd->handler()(args, ctx);
+  cmd->stats().calls++;
+  cmd->stats().usec += static_cast<uint64_t>(clock_->MonotonicUs() - start);
+  stats_.total_commands_processed++;
+  if (!output.empty() && output[0] == '-') cmd->stats().failed_calls++;
+  outer.AddDirty(ctx.dirty());
+  if (replicate && !ctx.propagation_prevented()) {
+    if (!ctx.propagated().empty()) {
+      for (const auto& p : ctx.propagated()) outer.Propagate(p);
+    } else if (ctx.dirty() > 0) {
+      outer.Propagate(std::vector<std::string>(args.begin(), args.end()));
+    }
+  }
+  out->swap(output);
+  output.clear();
+  return std::nullopt;
+}
+
 void Server::CountErrorReply(Client& c, size_t at) {
   // INFO errorstats counts by the error's code: the first word after '-'.
   std::string_view err = std::string_view(c.transport()->output()).substr(at + 1);
@@ -326,7 +374,7 @@ void Server::Call(Client& c, const CommandSpec& cmd, CmdArgs args) {
       for (const auto& p : ctx.propagated()) {
         for (auto* s : sinks_) s->OnPropagate(c.db, p);
       }
-    } else if (ctx.dirty() > 0) {
+    } else if (ctx.dirty() > 0 && !ctx.propagates_only_collected()) {
       std::vector<std::string> copy(args.begin(), args.end());
       for (auto* s : sinks_) s->OnPropagate(c.db, copy);
     }

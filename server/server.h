@@ -9,6 +9,7 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -27,6 +28,7 @@
 namespace keyward {
 
 class CommandContext;
+class LuaEngine;
 
 // Sets the process's log level from `loglevel` (start-up and CONFIG SET).
 void ApplyLogLevel(const ServerSettings& settings);
@@ -122,6 +124,15 @@ class Server : public KeyspaceListener {
   void AddPropagationSink(PropagationSink* sink) { sinks_.push_back(sink); }
   void RemovePropagationSink(PropagationSink* sink);
 
+  // Runs one command for a script (redis.call): Redis's script checks (unknown command, arity,
+  // noscript, writes in read-only scripts) give the returned error text; otherwise the reply,
+  // in the script's protocol, lands in `out`, and what the command would propagate is added to
+  // `outer` (the EVAL's context) unless `replicate` is off.
+  std::optional<std::string> CallFromScript(CommandContext& outer, Client& script_client,
+                                            CmdArgs args, bool read_only, int resp,
+                                            bool replicate, std::string* out);
+  LuaEngine& lua();
+
   // Pub/sub and keyspace notifications (notify-keyspace-events decides what is published).
   PubSub& pubsub() { return pubsub_; }
   void NotifyKeyspaceEvent(uint32_t type_class, std::string_view event, std::string_view key,
@@ -189,6 +200,7 @@ class Server : public KeyspaceListener {
   std::deque<SlowLogEntry> slowlog_;
   std::vector<PropagationSink*> sinks_;
   PubSub pubsub_;
+  std::unique_ptr<LuaEngine> lua_;  // created on first use
   std::vector<uint64_t> pending_flush_;  // clients that received output from others
   std::vector<uint64_t> close_asap_;     // clients over their output buffer limit
   bool deferred_posted_ = false;

@@ -39,8 +39,17 @@ class CommandContext {
   // handler supplies its own form (relative times made absolute, SETEX as SET PXAT, ...).
   void Propagate(std::vector<std::string> args) { propagated_.push_back(std::move(args)); }
   void PreventPropagation() { prevent_propagation_ = true; }
+  // Propagate exactly what Propagate() collected, never the command as received (EVAL: the
+  // commands its script ran stand for it).
+  void PropagateOnlyCollected() { only_collected_ = true; }
+  // Wraps what was collected in MULTI ... EXEC, so replicas apply it atomically.
+  void WrapPropagatedInTransaction() {
+    propagated_.insert(propagated_.begin(), {"MULTI"});
+    propagated_.push_back({"EXEC"});
+  }
   const std::vector<std::vector<std::string>>& propagated() const { return propagated_; }
   bool propagation_prevented() const { return prevent_propagation_; }
+  bool propagates_only_collected() const { return only_collected_; }
 
   // Replies with the error text of a keyspace status.
   void SendStatus(OpStatus status);
@@ -51,6 +60,7 @@ class CommandContext {
   const CommandSpec& cmd_;
   uint64_t dirty_ = 0;
   bool prevent_propagation_ = false;
+  bool only_collected_ = false;
   std::vector<std::vector<std::string>> propagated_;
 };
 

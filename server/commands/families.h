@@ -15,5 +15,6 @@ void RegisterExpireFamily(CommandRegistry& registry);         // expire_family.c
 void RegisterStringFamily(CommandRegistry& registry);         // string_family.cc
 void RegisterBitopsFamily(CommandRegistry& registry);         // bitops_family.cc
 void RegisterPubSubFamily(CommandRegistry& registry);         // pubsub_family.cc
+void RegisterScriptingFamily(CommandRegistry& registry);      // scripting_family.cc
 
 }  // namespace keyward

@@ -1,0 +1,72 @@
+// The Lua 5.1 scripting engine behind EVAL, EVALSHA and SCRIPT, compatible with Redis 7.0's:
+// - one Lua state for the server, recreated by SCRIPT FLUSH;
+// - a sandbox: Redis 7.0's globals and libraries only (no os, io, debug, require, loadfile,
+//   dofile, print), every library and the global table read-only ("Attempt to modify a
+//   readonly table"), reading an unknown global an error;
+// - the `redis` table: call, pcall, error_reply, status_reply, sha1hex, log and the LOG_*
+//   levels, setresp, set_repl and REPL_*, replicate_commands, breakpoint/debug (no-ops),
+//   acl_check_cmd, REDIS_VERSION, REDIS_VERSION_NUM; and cjson, bit, struct, cmsgpack;
+// - scripts call commands through the same command table and handlers as clients, with the
+//   script flags Redis enforces (noscript commands refused, writes refused in EVAL_RO);
+// - type conversion both ways as Redis 7.0 does, in RESP2 and, after redis.setresp(3), RESP3
+//   (lua_convert.cc).
+// A script runs to completion on the server's thread: nothing else runs meanwhile.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "server/commands/command.h"
+
+struct lua_State;
+
+namespace keyward {
+
+class CommandContext;
+class Client;
+class Server;
+
+class LuaEngine {
+ public:
+  explicit LuaEngine(Server& server);
+  ~LuaEngine();
+  LuaEngine(const LuaEngine&) = delete;
+  LuaEngine& operator=(const LuaEngine&) = delete;
+
+  // EVAL / EVALSHA / EVAL_RO / EVALSHA_RO: args are the command's, starting with its name.
+  // `by_sha`: args[1] is a SHA1 of a cached script. Replies through ctx.
+  void Eval(CommandContext& ctx, CmdArgs args, bool by_sha, bool read_only);
+
+  // SCRIPT LOAD: compiles and caches `body`; its SHA1 (hex), or the compile error text.
+  std::string Load(std::string_view body, std::string* error);
+  bool Exists(std::string_view sha) const;
+  // SCRIPT FLUSH: forgets every script and starts a fresh Lua state.
+  void Flush();
+
+  size_t script_count() const { return scripts_.size(); }
+  // Memory used by the Lua state, in bytes (INFO used_memory_lua).
+  int64_t memory_bytes() const;
+
+  // The state of the script being run, for the redis.* functions (lua_engine.cc).
+  struct Run;
+
+ private:
+  void CreateState();
+  // Compiles `body` into the registry as f_<sha>; the error text on failure.
+  std::optional<std::string> Compile(const std::string& sha, std::string_view body);
+
+  Server& server_;
+  lua_State* lua_ = nullptr;
+  std::unordered_map<std::string, std::string> scripts_;  // sha -> body
+  std::unique_ptr<Client> script_client_;                 // runs redis.call's commands
+  std::unique_ptr<class ScriptTransport> transport_;
+};
+
+// SHA1 of `data` in lowercase hex (redis.sha1hex, script ids).
+std::string Sha1Hex(std::string_view data);
+
+}  // namespace keyward
