@@ -129,8 +129,8 @@ class Server : public KeyspaceListener {
   // in the script's protocol, lands in `out`, and what the command would propagate is added to
   // `outer` (the EVAL's context) unless `replicate` is off.
   std::optional<std::string> CallFromScript(CommandContext& outer, Client& script_client,
-                                            CmdArgs args, bool read_only, int resp,
-                                            bool replicate, std::string* out);
+                                            CmdArgs args, bool read_only, int resp, bool replicate,
+                                            std::string* out);
   LuaEngine& lua();
 
   // Pub/sub and keyspace notifications (notify-keyspace-events decides what is published).
@@ -200,7 +200,7 @@ class Server : public KeyspaceListener {
   std::deque<SlowLogEntry> slowlog_;
   std::vector<PropagationSink*> sinks_;
   PubSub pubsub_;
-  std::unique_ptr<LuaEngine> lua_;  // created on first use
+  std::unique_ptr<LuaEngine> lua_;       // created on first use
   std::vector<uint64_t> pending_flush_;  // clients that received output from others
   std::vector<uint64_t> close_asap_;     // clients over their output buffer limit
   bool deferred_posted_ = false;

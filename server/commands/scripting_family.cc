@@ -12,11 +12,15 @@ namespace keyward {
 
 namespace {
 
-void CmdEval(CmdArgs args, CommandContext& ctx) { ctx.server().lua().Eval(ctx, args, false, false); }
+void CmdEval(CmdArgs args, CommandContext& ctx) {
+  ctx.server().lua().Eval(ctx, args, false, false);
+}
 void CmdEvalSha(CmdArgs args, CommandContext& ctx) {
   ctx.server().lua().Eval(ctx, args, true, false);
 }
-void CmdEvalRo(CmdArgs args, CommandContext& ctx) { ctx.server().lua().Eval(ctx, args, false, true); }
+void CmdEvalRo(CmdArgs args, CommandContext& ctx) {
+  ctx.server().lua().Eval(ctx, args, false, true);
+}
 void CmdEvalShaRo(CmdArgs args, CommandContext& ctx) {
   ctx.server().lua().Eval(ctx, args, true, true);
 }
@@ -148,9 +152,8 @@ void RegisterScriptingFamily(CommandRegistry& r) {
                       0,
                       kScripting,
                       CmdScriptLoad,
-                      {"Load the specified Lua script into the script cache.", "2.6.0",
-                       "scripting", "O(N) with N being the length in bytes of the script body.",
-                       "script"}})
+                      {"Load the specified Lua script into the script cache.", "2.6.0", "scripting",
+                       "O(N) with N being the length in bytes of the script body.", "script"}})
       .AddSubcommand({"exists",
                       -3,
                       CO::kNoScript,
@@ -173,16 +176,16 @@ void RegisterScriptingFamily(CommandRegistry& r) {
                       CmdScriptFlush,
                       {"Remove all the scripts from the script cache.", "2.6.0", "scripting",
                        "O(N) with N being the number of scripts in cache", "[ASYNC|SYNC]"}})
-      .AddSubcommand({"kill",
-                      2,
-                      CO::kNoScript | CO::kAllowBusy,
-                      0,
-                      0,
-                      0,
-                      kScripting,
-                      CmdScriptKill,
-                      {"Kill the script currently in execution.", "2.6.0", "scripting", "O(1)",
-                       ""}})
+      .AddSubcommand(
+          {"kill",
+           2,
+           CO::kNoScript | CO::kAllowBusy,
+           0,
+           0,
+           0,
+           kScripting,
+           CmdScriptKill,
+           {"Kill the script currently in execution.", "2.6.0", "scripting", "O(1)", ""}})
       .AddSubcommand({"debug",
                       3,
                       CO::kNoScript,

@@ -3,379 +3,24 @@
 extern "C" {
 #include <lauxlib.h>
 #include <lua.h>
-#include <lualib.h>
-int luaopen_cjson(lua_State* L);  // Debian's lua-cjson
-int luaopen_bit(lua_State* L);    // Debian's lua-bitop
 }
-
-#include <openssl/sha.h>
-#include <spdlog/spdlog.h>
-
-#include <algorithm>
-#include <charconv>
-#include <cstdio>
-#include <cstring>
-#include <vector>
 
 #include "server/commands/context.h"
 #include "server/core/errors.h"
 #include "server/core/strings.h"
-#include "server/scripting/lua_cmsgpack.h"
-#include "server/scripting/lua_convert.h"
-#include "server/scripting/lua_struct.h"
+#include "server/scripting/sandbox.h"
 #include "server/server.h"
 
 namespace keyward {
 
-// The connection redis.call runs its commands on: no socket, output captured in a string.
-class ScriptTransport : public net::Transport {
- public:
-  std::string& output() override { return out_; }
-  size_t pending_output() const override { return 0; }
-  void Flush() override {}
-  void CloseAfterFlush() override {}
-  void Close() override {}
-  void SetReading(bool) override {}
-  size_t buffered_input() const override { return 0; }
-  std::string peer_address() const override { return ""; }
-  std::string local_address() const override { return ""; }
-  int fd() const override { return -1; }
-  bool is_unix() const override { return false; }
-  bool is_loopback() const override { return true; }
-
- private:
-  std::string out_;
-};
-
-struct LuaEngine::Run {
-  LuaEngine* engine;
-  Client* script_client;  // redis.call's commands run on it
-  CommandContext* ctx;    // the EVAL's
-  bool read_only;       // EVAL_RO / EVALSHA_RO, or a no-writes shebang
-  int resp = 2;         // redis.setresp
-  bool replicate = true;  // redis.set_repl: REPL_NONE stops propagation
-};
-
 namespace {
-
-constexpr const char* kRegistryRun = "__keyward_run";
-constexpr const char* kRegistryGlobals = "__keyward_globals";
 constexpr const char* kChunkName = "@user_script";
-constexpr int kReplAll = 3;
-
-LuaEngine::Run* CurrentRun(lua_State* L) {
-  lua_getfield(L, LUA_REGISTRYINDEX, kRegistryRun);
-  auto* run = static_cast<LuaEngine::Run*>(lua_touserdata(L, -1));
-  lua_pop(L, 1);
-  return run;
-}
-
-// Raises an error positioned at the script's line (level 1: the Lua code that triggered this C
-// function): the message reads "user_script:3: ...", as Redis's patched Lua reports it.
-int RaiseAtCaller(lua_State* L, const char* message) {
-  luaL_where(L, 1);
-  lua_pushstring(L, message);
-  lua_concat(L, 2);
-  return lua_error(L);
-}
-
-int ReadOnlyError(lua_State* L) { return RaiseAtCaller(L, "Attempt to modify a readonly table"); }
-
-// __index of the global table: reading a global that does not exist is an error.
-int GlobalIndex(lua_State* L) {
-  lua_pushvalue(L, 2);
-  lua_rawget(L, lua_upvalueindex(1));
-  if (!lua_isnil(L, -1)) return 1;
-  std::string message = "Script attempted to access nonexistent global variable '";
-  if (const char* name = lua_tostring(L, 2)) message += name;
-  message += "'";
-  return RaiseAtCaller(L, message.c_str());
-}
-
-// Replaces the table at `index` (absolute) by a read-only proxy of it; pushes the proxy.
-void PushReadOnlyProxy(lua_State* L, int real, lua_CFunction index) {
-  lua_newtable(L);  // proxy
-  lua_newtable(L);  // its metatable
-  if (index != nullptr) {
-    lua_pushvalue(L, real);
-    lua_pushcclosure(L, index, 1);
-  } else {
-    lua_pushvalue(L, real);
-  }
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, ReadOnlyError);
-  lua_setfield(L, -2, "__newindex");
-  // getmetatable(proxy) cannot reach the real table through __index.
-  lua_pushboolean(L, 0);
-  lua_setfield(L, -2, "__metatable");
-  lua_setmetatable(L, -2);
-}
-
-// Redis's __redis__err__handler: turns any error into a table {err, source, line}, with the
-// position of the script code that raised it (skipping a C function such as redis.call).
-int ErrorHandler(lua_State* L) {
-  lua_Debug ar;
-  bool found = lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar);
-  if (found && std::strcmp(ar.what, "C") == 0) {
-    found = lua_getstack(L, 2, &ar) && lua_getinfo(L, "Sl", &ar);
-  }
-  if (!lua_istable(L, 1)) {
-    const char* msg = lua_tostring(L, 1);
-    std::string text = std::string("ERR ") + (msg ? msg : "(error object is not a string)");
-    lua_newtable(L);
-    lua_pushstring(L, text.c_str());
-    lua_setfield(L, -2, "err");
-    lua_replace(L, 1);
-  }
-  lua_settop(L, 1);
-  if (found) {
-    lua_pushstring(L, ar.source);
-    lua_setfield(L, 1, "source");
-    lua_pushinteger(L, ar.currentline);
-    lua_setfield(L, 1, "line");
-  }
-  return 1;
-}
-
-// Pushes {err = message}.
-void PushErrorTable(lua_State* L, std::string_view message) {
-  lua_newtable(L);
-  lua_pushlstring(L, message.data(), message.size());
-  lua_setfield(L, -2, "err");
-}
-
-// Redis's luaPushErrorBuff: "-CODE msg" keeps its code (without the '-'), "-msg" with no space
-// and a bare "msg" get ERR; trailing CR/LF go. So error_reply("-abc") is "ERR abc" and
-// error_reply("MY err") stays "MY err".
-std::string NormalizeError(std::string_view text) {
-  std::string code = "ERR";
-  std::string msg;
-  if (!text.empty() && text[0] == '-') {
-    size_t space = text.find(' ');
-    if (space == std::string_view::npos) {
-      msg = std::string(text.substr(1));
-    } else {
-      code = std::string(text.substr(1, space - 1));
-      msg = std::string(text.substr(space + 1));
-    }
-  } else {
-    msg = std::string(text);
-  }
-  while (!msg.empty() && (msg.back() == '\r' || msg.back() == '\n')) msg.pop_back();
-  while (!msg.empty() && (msg.front() == '\r' || msg.front() == '\n')) msg.erase(0, 1);
-  return code + " " + msg;
-}
-
-// Raises {err = "ERR <message>"}: the redis.* functions' errors carry no "user_script:N:"
-// prefix (the position is added by the error handler, as "on @user_script:N").
-int RaiseError(lua_State* L, std::string_view message) {
-  PushErrorTable(L, NormalizeError(message));
-  return lua_error(L);
-}
-
-// redis.call / redis.pcall: `raise` decides whether an error reply is raised or returned.
-int CallCommand(lua_State* L, bool raise) {
-  LuaEngine::Run* run = CurrentRun(L);
-  auto fail = [&](std::string_view message) {
-    PushErrorTable(L, message);
-    return raise ? lua_error(L) : 1;
-  };
-  const int argc = lua_gettop(L);
-  if (argc == 0 || run == nullptr) {
-    return fail("ERR Please specify at least one argument for this redis lib call");
-  }
-  std::vector<std::string> owned;
-  owned.reserve(static_cast<size_t>(argc));
-  for (int i = 1; i <= argc; i++) {
-    const int type = lua_type(L, i);
-    if (type == LUA_TNUMBER) {
-      // As Redis 7.0 formats a Lua number argument: "%.17g" (0.1 is 0.10000000000000001).
-      char buf[64];
-      int n = std::snprintf(buf, sizeof buf, "%.17g", static_cast<double>(lua_tonumber(L, i)));
-      owned.emplace_back(buf, static_cast<size_t>(n));
-    } else if (type == LUA_TSTRING) {
-      size_t len;
-      const char* s = lua_tolstring(L, i, &len);
-      owned.emplace_back(s, len);
-    } else {
-      return fail("ERR Lua redis lib command arguments must be strings or integers");
-    }
-  }
-  std::vector<std::string_view> args(owned.begin(), owned.end());
-  Server& server = run->ctx->server();
-  std::string out;
-  const auto status = server.CallFromScript(*run->ctx, *run->script_client, args,
-                                            run->read_only, run->resp, run->replicate, &out);
-  if (status) return fail(*status);
-  size_t pos = 0;
-  PushReplyAsLua(L, out, &pos);
-  if (!out.empty() && out[0] == '-') {
-    // An error reply becomes {err = ...} in Redis's normalised form.
-    std::string_view line(out.data(), out.find("\r\n"));
-    lua_pop(L, 1);
-    PushErrorTable(L, NormalizeError(line));
-  }
-  if (raise && lua_istable(L, -1)) {
-    lua_getfield(L, -1, "err");
-    const bool is_error = lua_isstring(L, -1);
-    lua_pop(L, 1);
-    if (is_error) return lua_error(L);
-  }
-  return 1;
-}
-
-int RedisCall(lua_State* L) { return CallCommand(L, true); }
-int RedisPcall(lua_State* L) { return CallCommand(L, false); }
-
-// redis.error_reply / redis.status_reply: {err=...} / {ok=...}.
-int ReplyTable(lua_State* L, const char* field) {
-  if (lua_gettop(L) != 1 || lua_type(L, 1) != LUA_TSTRING) {
-    // Returned, not raised: the script gets an error reply it may return.
-    PushErrorTable(L, "ERR wrong number or type of arguments");
-    return 1;
-  }
-  if (std::strcmp(field, "err") == 0) {
-    size_t len;
-    const char* s = lua_tolstring(L, 1, &len);
-    std::string_view text(s, len);
-    PushErrorTable(L, NormalizeError(!text.empty() && text[0] == '-' ? std::string(text)
-                                                                      : "-" + std::string(text)));
-    return 1;
-  }
-  lua_newtable(L);
-  lua_pushvalue(L, 1);
-  lua_setfield(L, -2, field);
-  return 1;
-}
-int RedisErrorReply(lua_State* L) { return ReplyTable(L, "err"); }
-int RedisStatusReply(lua_State* L) { return ReplyTable(L, "ok"); }
-
-int RedisSha1Hex(lua_State* L) {
-  if (lua_gettop(L) != 1) return RaiseError(L, "wrong number of arguments");
-  size_t len;
-  const char* s = lua_tolstring(L, 1, &len);
-  std::string hex = Sha1Hex(std::string_view(s ? s : "", s ? len : 0));
-  lua_pushlstring(L, hex.data(), hex.size());
-  return 1;
-}
-
-int RedisLog(lua_State* L) {
-  const int argc = lua_gettop(L);
-  if (argc < 2) return RaiseError(L, "redis.log() requires two arguments or more.");
-  if (!lua_isnumber(L, 1)) return RaiseError(L, "First argument must be a number (log level).");
-  const int level = static_cast<int>(lua_tonumber(L, 1));
-  if (level < 0 || level > 3) return RaiseError(L, "Invalid debug level.");
-  std::string message;
-  for (int i = 2; i <= argc; i++) {
-    size_t len;
-    const char* s = lua_tolstring(L, i, &len);
-    if (s == nullptr) continue;
-    if (i > 2) message += ' ';
-    message.append(s, len);
-  }
-  switch (level) {
-    case 0:
-      spdlog::trace("{}", message);
-      break;
-    case 1:
-      spdlog::debug("{}", message);
-      break;
-    case 2:
-      spdlog::info("{}", message);
-      break;
-    default:
-      spdlog::warn("{}", message);
-  }
-  return 0;
-}
-
-int RedisSetResp(lua_State* L) {
-  LuaEngine::Run* run = CurrentRun(L);
-  if (lua_gettop(L) != 1) return RaiseError(L, "redis.setresp() requires one argument.");
-  const int resp = static_cast<int>(lua_tonumber(L, 1));
-  if (resp != 2 && resp != 3) return RaiseError(L, "RESP version must be 2 or 3.");
-  if (run != nullptr) run->resp = resp;
-  return 0;
-}
-
-int RedisSetRepl(lua_State* L) {
-  LuaEngine::Run* run = CurrentRun(L);
-  // Redis's text says "two arguments" although set_repl takes one.
-  if (lua_gettop(L) != 1) return RaiseError(L, "redis.set_repl() requires two arguments.");
-  const int flags = static_cast<int>(lua_tonumber(L, 1));
-  if ((flags & ~kReplAll) != 0) {
-    return RaiseError(L,
-                      "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or "
-                      "REPL_NONE.");
-  }
-  // AOF and replicas are one stream here: any of them means "propagate".
-  if (run != nullptr) run->replicate = flags != 0;
-  return 0;
-}
-
-// redis.replicate_commands (always true in 7.0), redis.breakpoint and redis.debug (the Lua
-// debugger is not supported: they do nothing, as outside a debugging session in Redis).
-int RedisTrue(lua_State* L) {
-  lua_pushboolean(L, 1);
-  return 1;
-}
-int RedisFalse(lua_State* L) {
-  lua_pushboolean(L, 0);
-  return 1;
-}
-int RedisNothing(lua_State*) { return 0; }
-
-// redis.acl_check_cmd: every user may run every command until ACLs exist; unknown commands
-// are an error, as in Redis.
-int RedisAclCheckCmd(lua_State* L) {
-  if (lua_gettop(L) < 1) {
-    return RaiseError(L, "Please specify at least one argument for this redis lib call");
-  }
-  LuaEngine::Run* run = CurrentRun(L);
-  const char* name = lua_tostring(L, 1);
-  if (run == nullptr || name == nullptr || run->ctx->server().registry().Find(name) == nullptr) {
-    return RaiseError(L, "Invalid command passed to redis.acl_check_cmd()");
-  }
-  lua_pushboolean(L, 1);
-  return 1;
-}
-
-void SetNumber(lua_State* L, const char* name, lua_Number value) {
-  lua_pushnumber(L, value);
-  lua_setfield(L, -2, name);
-}
-
-void SetFunction(lua_State* L, const char* name, lua_CFunction f) {
-  lua_pushcfunction(L, f);
-  lua_setfield(L, -2, name);
-}
-
-// Sets global KEYS or ARGV (on the real globals table at index `globals`).
-void SetArrayGlobal(lua_State* L, int globals, const char* name, CmdArgs values) {
-  lua_createtable(L, static_cast<int>(values.size()), 0);
-  for (size_t i = 0; i < values.size(); i++) {
-    lua_pushlstring(L, values[i].data(), values[i].size());
-    lua_rawseti(L, -2, static_cast<int>(i + 1));
-  }
-  lua_setfield(L, globals, name);
-}
-
 }  // namespace
-
-std::string Sha1Hex(std::string_view data) {
-  unsigned char digest[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(2 * SHA_DIGEST_LENGTH, '0');
-  for (int i = 0; i < SHA_DIGEST_LENGTH; i++) {
-    out[2 * i] = kHex[digest[i] >> 4];
-    out[2 * i + 1] = kHex[digest[i] & 15];
-  }
-  return out;
-}
 
 LuaEngine::LuaEngine(Server& server)
     : server_(server), transport_(std::make_unique<ScriptTransport>()) {
+  script_client_ = std::make_unique<Client>(0, transport_.get(), server_.now_ms());
+  script_client_->authenticated = true;
   CreateState();
 }
 
@@ -385,83 +30,7 @@ LuaEngine::~LuaEngine() {
 
 void LuaEngine::CreateState() {
   if (lua_ != nullptr) lua_close(lua_);
-  lua_State* L = lua_ = luaL_newstate();
-  // The libraries Redis 7.0 loads; os, io, package and debug are not among them.
-  for (lua_CFunction open : {luaopen_base, luaopen_table, luaopen_string, luaopen_math,
-                             luaopen_struct, luaopen_cmsgpack, luaopen_bit}) {
-    lua_pushcfunction(L, open);
-    lua_call(L, 0, 0);
-  }
-  // Debian's cjson returns its table without setting a global (Redis's copy sets one).
-  lua_pushcfunction(L, luaopen_cjson);
-  lua_call(L, 0, 1);
-  lua_setglobal(L, "cjson");
-  // Base functions Redis removes.
-  for (const char* name : {"print", "dofile", "loadfile", "getfenv", "setfenv", "newproxy",
-                           "module", "require", "package", "os", "io", "debug"}) {
-    lua_pushnil(L);
-    lua_setglobal(L, name);
-  }
-  // The redis table.
-  lua_newtable(L);
-  SetFunction(L, "call", RedisCall);
-  SetFunction(L, "pcall", RedisPcall);
-  SetFunction(L, "error_reply", RedisErrorReply);
-  SetFunction(L, "status_reply", RedisStatusReply);
-  SetFunction(L, "sha1hex", RedisSha1Hex);
-  SetFunction(L, "log", RedisLog);
-  SetFunction(L, "setresp", RedisSetResp);
-  SetFunction(L, "set_repl", RedisSetRepl);
-  SetFunction(L, "replicate_commands", RedisTrue);
-  SetFunction(L, "breakpoint", RedisFalse);
-  SetFunction(L, "debug", RedisNothing);
-  SetFunction(L, "acl_check_cmd", RedisAclCheckCmd);
-  SetNumber(L, "LOG_DEBUG", 0);
-  SetNumber(L, "LOG_VERBOSE", 1);
-  SetNumber(L, "LOG_NOTICE", 2);
-  SetNumber(L, "LOG_WARNING", 3);
-  SetNumber(L, "REPL_NONE", 0);
-  SetNumber(L, "REPL_AOF", 1);
-  SetNumber(L, "REPL_SLAVE", 2);
-  SetNumber(L, "REPL_REPLICA", 2);
-  SetNumber(L, "REPL_ALL", kReplAll);
-  lua_pushstring(L, KEYWARD_REDIS_VERSION);
-  lua_setfield(L, -2, "REDIS_VERSION");
-  {
-    // 7.0.15 -> 0x07000f, as Redis encodes it.
-    int major = 0, minor = 0, patch = 0;
-    std::sscanf(KEYWARD_REDIS_VERSION, "%d.%d.%d", &major, &minor, &patch);
-    SetNumber(L, "REDIS_VERSION_NUM", (major << 16) | (minor << 8) | patch);
-  }
-  lua_setglobal(L, "redis");
-  lua_pushcfunction(L, ErrorHandler);
-  lua_setglobal(L, "__redis__err__handler");
-
-  // Read-only libraries: each global table is replaced by a proxy that refuses writes.
-  for (const char* name :
-       {"string", "table", "math", "coroutine", "redis", "cjson", "bit", "struct", "cmsgpack"}) {
-    lua_getglobal(L, name);
-    const int real = lua_gettop(L);
-    PushReadOnlyProxy(L, real, nullptr);
-    lua_setglobal(L, name);
-    lua_pop(L, 1);
-  }
-  // Read-only globals: LUA_GLOBALSINDEX becomes a proxy whose __index refuses unknown names;
-  // the real table stays reachable from the registry, for KEYS and ARGV.
-  lua_pushvalue(L, LUA_GLOBALSINDEX);
-  const int real_globals = lua_gettop(L);
-  lua_pushvalue(L, real_globals);
-  lua_setfield(L, LUA_REGISTRYINDEX, kRegistryGlobals);
-  PushReadOnlyProxy(L, real_globals, GlobalIndex);
-  lua_pushvalue(L, -1);
-  lua_setfield(L, real_globals, "_G");
-  lua_replace(L, LUA_GLOBALSINDEX);
-  lua_pop(L, 1);
-  // Functions compiled before now (the libraries') keep the real table as their environment;
-  // scripts compiled from here on get the proxy.
-
-  script_client_ = std::make_unique<Client>(0, transport_.get(), server_.now_ms());
-  script_client_->authenticated = true;
+  lua_ = NewSandboxState();
 }
 
 std::optional<std::string> LuaEngine::Compile(const std::string& sha, std::string_view body) {
@@ -495,9 +64,7 @@ std::string LuaEngine::Load(std::string_view body, std::string* error) {
   return sha;
 }
 
-bool LuaEngine::Exists(std::string_view sha) const {
-  return scripts_.count(ToLower(sha)) != 0;
-}
+bool LuaEngine::Exists(std::string_view sha) const { return scripts_.count(ToLower(sha)) != 0; }
 
 void LuaEngine::Flush() {
   scripts_.clear();
@@ -505,8 +72,7 @@ void LuaEngine::Flush() {
 }
 
 int64_t LuaEngine::memory_bytes() const {
-  return static_cast<int64_t>(lua_gc(lua_, LUA_GCCOUNT, 0)) * 1024 +
-         lua_gc(lua_, LUA_GCCOUNTB, 0);
+  return static_cast<int64_t>(lua_gc(lua_, LUA_GCCOUNT, 0)) * 1024 + lua_gc(lua_, LUA_GCCOUNTB, 0);
 }
 
 void LuaEngine::Eval(CommandContext& ctx, CmdArgs args, bool by_sha, bool read_only) {
@@ -569,51 +135,15 @@ void LuaEngine::Eval(CommandContext& ctx, CmdArgs args, bool by_sha, bool read_o
   }
 
   lua_State* L = lua_;
-  Run run{this, script_client_.get(), &ctx, read_only || no_writes};
-  lua_pushlightuserdata(L, &run);
-  lua_setfield(L, LUA_REGISTRYINDEX, kRegistryRun);
-  lua_getfield(L, LUA_REGISTRYINDEX, kRegistryGlobals);
-  const int globals = lua_gettop(L);
-  SetArrayGlobal(L, globals, "KEYS", args.subspan(3, static_cast<size_t>(numkeys)));
-  SetArrayGlobal(L, globals, "ARGV", args.subspan(3 + static_cast<size_t>(numkeys)));
-  lua_pushcfunction(L, ErrorHandler);
-  const int handler = lua_gettop(L);
+  ScriptRun run{script_client_.get(), &ctx, read_only || no_writes};
+  PushRealGlobals(L);
+  PushStringArray(L, args.subspan(3, static_cast<size_t>(numkeys)));
+  lua_setfield(L, -2, "KEYS");
+  PushStringArray(L, args.subspan(3 + static_cast<size_t>(numkeys)));
+  lua_setfield(L, -2, "ARGV");
+  lua_pop(L, 1);
   lua_getfield(L, LUA_REGISTRYINDEX, ("f_" + sha).c_str());
-  script_client_->db = ctx.client().db;
-  // The EVAL itself is never propagated: the commands it ran are (Redis 7.0's effects
-  // replication), wrapped in MULTI/EXEC when there are several.
-  ctx.PropagateOnlyCollected();
-  const int status = lua_pcall(L, 0, 1, handler);
-  if (status == 0) {
-    WriteLuaAsReply(L, ctx.rb(), run.resp);
-  } else if (lua_istable(L, -1)) {
-    lua_getfield(L, -1, "err");
-    std::string message = lua_tostring(L, -1) ? lua_tostring(L, -1) : "ERR unknown error";
-    lua_pop(L, 1);
-    lua_getfield(L, -1, "source");
-    const char* source = lua_tostring(L, -1);
-    std::string where = source ? source : "?";
-    lua_pop(L, 1);
-    lua_getfield(L, -1, "line");
-    const long line = static_cast<long>(lua_tonumber(L, -1));
-    lua_pop(L, 1);
-    for (char& c : message) {
-      if (c == '\r' || c == '\n') c = ' ';
-    }
-    ctx.rb().Raw("-" + message + " script: " + sha + ", on " + where + ":" +
-                 std::to_string(line) + ".\r\n");
-  } else {
-    // Out of memory or an error inside the error handler: no position to give.
-    const char* msg = lua_tostring(L, -1);
-    ctx.rb().SendError(std::string("ERR Error running script (call to f_") + sha +
-                       "): " + (msg ? msg : "unknown error"));
-  }
-  lua_settop(L, 0);
-  lua_pushnil(L);
-  lua_setfield(L, LUA_REGISTRYINDEX, kRegistryRun);
-  // Garbage from this script is collected a step at a time, as Redis does after each call.
-  lua_gc(L, LUA_GCSTEP, 1);
-  if (ctx.propagated().size() > 1) ctx.WrapPropagatedInTransaction();
+  RunProtected(L, run, 0, sha);
 }
 
 }  // namespace keyward

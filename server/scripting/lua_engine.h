@@ -51,9 +51,6 @@ class LuaEngine {
   // Memory used by the Lua state, in bytes (INFO used_memory_lua).
   int64_t memory_bytes() const;
 
-  // The state of the script being run, for the redis.* functions (lua_engine.cc).
-  struct Run;
-
  private:
   void CreateState();
   // Compiles `body` into the registry as f_<sha>; the error text on failure.
@@ -62,8 +59,8 @@ class LuaEngine {
   Server& server_;
   lua_State* lua_ = nullptr;
   std::unordered_map<std::string, std::string> scripts_;  // sha -> body
-  std::unique_ptr<Client> script_client_;                 // runs redis.call's commands
   std::unique_ptr<class ScriptTransport> transport_;
+  std::unique_ptr<Client> script_client_;  // runs redis.call's commands
 };
 
 // SHA1 of `data` in lowercase hex (redis.sha1hex, script ids).

@@ -1,0 +1,66 @@
+// What EVAL scripts and FUNCTION libraries share: the sandboxed Lua state with Redis 7.0's
+// libraries and redis.* API, the connection redis.call runs commands on, and the protected call
+// that turns a script's result or error into the caller's reply. Private to server/scripting/.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "server/commands/command.h"
+#include "server/net/transport.h"
+
+struct lua_State;
+
+namespace keyward {
+
+class Client;
+class CommandContext;
+
+// The connection redis.call runs its commands on: no socket, output captured in a string.
+class ScriptTransport : public net::Transport {
+ public:
+  std::string& output() override { return out_; }
+  size_t pending_output() const override { return 0; }
+  void Flush() override {}
+  void CloseAfterFlush() override {}
+  void Close() override {}
+  void SetReading(bool) override {}
+  size_t buffered_input() const override { return 0; }
+  std::string peer_address() const override { return ""; }
+  std::string local_address() const override { return ""; }
+  int fd() const override { return -1; }
+  bool is_unix() const override { return false; }
+  bool is_loopback() const override { return true; }
+
+ private:
+  std::string out_;
+};
+
+// The script being run, for the redis.* functions.
+struct ScriptRun {
+  Client* script_client;  // redis.call's commands run on it
+  CommandContext* ctx;    // the EVAL's or FCALL's
+  bool read_only;         // *_RO commands, or a no-writes script or function
+  int resp = 2;           // redis.setresp
+  bool replicate = true;  // redis.set_repl: REPL_NONE stops propagation
+};
+
+// A fresh state with the sandbox: Redis 7.0's globals and libraries only, every library table
+// and the global table read-only, unknown globals an error. Scripts compiled in it see the
+// read-only globals.
+lua_State* NewSandboxState();
+
+// The real (writable) globals table, pushed: for KEYS and ARGV.
+void PushRealGlobals(lua_State* L);
+// A Lua array of `values`, pushed.
+void PushStringArray(lua_State* L, CmdArgs values);
+
+// Calls the function below its `nargs` arguments on the top of the stack as `run`, and replies
+// through run.ctx: the converted result, or the error as Redis formats it
+// ("<err> script: <name>, on <source>:<line>."). Leaves the stack empty.
+void RunProtected(lua_State* L, ScriptRun& run, int nargs, std::string_view name);
+
+// Redis's error normalisation ("-CODE msg", "-msg", "msg": see sandbox.cc).
+std::string NormalizeError(std::string_view text);
+
+}  // namespace keyward
