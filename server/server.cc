@@ -10,6 +10,7 @@
 #include "server/core/errors.h"
 #include "server/core/notify.h"
 #include "server/core/strings.h"
+#include "server/scripting/function_engine.h"
 #include "server/scripting/lua_engine.h"
 
 namespace keyward {
@@ -74,6 +75,11 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
 
 Server::~Server() = default;
 
+FunctionEngine& Server::functions() {
+  if (!functions_) functions_ = std::make_unique<FunctionEngine>(*this);
+  return *functions_;
+}
+
 LuaEngine& Server::lua() {
   if (!lua_) lua_ = std::make_unique<LuaEngine>(*this);
   return *lua_;
@@ -91,6 +97,7 @@ void Server::RegisterCommands() {
   RegisterBitopsFamily(registry_);
   RegisterPubSubFamily(registry_);
   RegisterScriptingFamily(registry_);
+  RegisterFunctionFamily(registry_);
 }
 
 std::unique_ptr<net::Session> Server::NewSession(net::Transport& transport) {

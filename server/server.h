@@ -28,6 +28,7 @@
 namespace keyward {
 
 class CommandContext;
+class FunctionEngine;
 class LuaEngine;
 
 // Sets the process's log level from `loglevel` (start-up and CONFIG SET).
@@ -132,6 +133,7 @@ class Server : public KeyspaceListener {
                                             CmdArgs args, bool read_only, int resp, bool replicate,
                                             std::string* out);
   LuaEngine& lua();
+  FunctionEngine& functions();
 
   // Pub/sub and keyspace notifications (notify-keyspace-events decides what is published).
   PubSub& pubsub() { return pubsub_; }
@@ -200,9 +202,10 @@ class Server : public KeyspaceListener {
   std::deque<SlowLogEntry> slowlog_;
   std::vector<PropagationSink*> sinks_;
   PubSub pubsub_;
-  std::unique_ptr<LuaEngine> lua_;       // created on first use
-  std::vector<uint64_t> pending_flush_;  // clients that received output from others
-  std::vector<uint64_t> close_asap_;     // clients over their output buffer limit
+  std::unique_ptr<LuaEngine> lua_;             // created on first use
+  std::unique_ptr<FunctionEngine> functions_;  // created on first use
+  std::vector<uint64_t> pending_flush_;        // clients that received output from others
+  std::vector<uint64_t> close_asap_;           // clients over their output buffer limit
   bool deferred_posted_ = false;
 
   int64_t pause_until_ms_ = 0;

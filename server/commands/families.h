@@ -16,5 +16,6 @@ void RegisterStringFamily(CommandRegistry& registry);         // string_family.c
 void RegisterBitopsFamily(CommandRegistry& registry);         // bitops_family.cc
 void RegisterPubSubFamily(CommandRegistry& registry);         // pubsub_family.cc
 void RegisterScriptingFamily(CommandRegistry& registry);      // scripting_family.cc
+void RegisterFunctionFamily(CommandRegistry& registry);       // function_family.cc
 
 }  // namespace keyward

@@ -117,7 +117,7 @@ void PushErrorTable(lua_State* L, std::string_view message) {
 
 // Raises {err = "ERR <message>"}: the redis.* functions' errors carry no "user_script:N:"
 // prefix (the position is added by the error handler, as "on @user_script:N").
-int RaiseError(lua_State* L, std::string_view message) {
+int RaiseRedisError(lua_State* L, std::string_view message) {
   PushErrorTable(L, NormalizeError(message));
   return lua_error(L);
 }
@@ -200,7 +200,7 @@ int RedisErrorReply(lua_State* L) { return ReplyTable(L, "err"); }
 int RedisStatusReply(lua_State* L) { return ReplyTable(L, "ok"); }
 
 int RedisSha1Hex(lua_State* L) {
-  if (lua_gettop(L) != 1) return RaiseError(L, "wrong number of arguments");
+  if (lua_gettop(L) != 1) return RaiseRedisError(L, "wrong number of arguments");
   size_t len;
   const char* s = lua_tolstring(L, 1, &len);
   std::string hex = Sha1Hex(std::string_view(s ? s : "", s ? len : 0));
@@ -210,10 +210,11 @@ int RedisSha1Hex(lua_State* L) {
 
 int RedisLog(lua_State* L) {
   const int argc = lua_gettop(L);
-  if (argc < 2) return RaiseError(L, "redis.log() requires two arguments or more.");
-  if (!lua_isnumber(L, 1)) return RaiseError(L, "First argument must be a number (log level).");
+  if (argc < 2) return RaiseRedisError(L, "redis.log() requires two arguments or more.");
+  if (!lua_isnumber(L, 1))
+    return RaiseRedisError(L, "First argument must be a number (log level).");
   const int level = static_cast<int>(lua_tonumber(L, 1));
-  if (level < 0 || level > 3) return RaiseError(L, "Invalid debug level.");
+  if (level < 0 || level > 3) return RaiseRedisError(L, "Invalid debug level.");
   std::string message;
   for (int i = 2; i <= argc; i++) {
     size_t len;
@@ -240,9 +241,9 @@ int RedisLog(lua_State* L) {
 
 int RedisSetResp(lua_State* L) {
   ScriptRun* run = CurrentRun(L);
-  if (lua_gettop(L) != 1) return RaiseError(L, "redis.setresp() requires one argument.");
+  if (lua_gettop(L) != 1) return RaiseRedisError(L, "redis.setresp() requires one argument.");
   const int resp = static_cast<int>(lua_tonumber(L, 1));
-  if (resp != 2 && resp != 3) return RaiseError(L, "RESP version must be 2 or 3.");
+  if (resp != 2 && resp != 3) return RaiseRedisError(L, "RESP version must be 2 or 3.");
   if (run != nullptr) run->resp = resp;
   return 0;
 }
@@ -250,12 +251,12 @@ int RedisSetResp(lua_State* L) {
 int RedisSetRepl(lua_State* L) {
   ScriptRun* run = CurrentRun(L);
   // Redis's text says "two arguments" although set_repl takes one.
-  if (lua_gettop(L) != 1) return RaiseError(L, "redis.set_repl() requires two arguments.");
+  if (lua_gettop(L) != 1) return RaiseRedisError(L, "redis.set_repl() requires two arguments.");
   const int flags = static_cast<int>(lua_tonumber(L, 1));
   if ((flags & ~kReplAll) != 0) {
-    return RaiseError(L,
-                      "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or "
-                      "REPL_NONE.");
+    return RaiseRedisError(L,
+                           "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or "
+                           "REPL_NONE.");
   }
   // AOF and replicas are one stream here: any of them means "propagate".
   if (run != nullptr) run->replicate = flags != 0;
@@ -278,12 +279,12 @@ int RedisNothing(lua_State*) { return 0; }
 // are an error, as in Redis.
 int RedisAclCheckCmd(lua_State* L) {
   if (lua_gettop(L) < 1) {
-    return RaiseError(L, "Please specify at least one argument for this redis lib call");
+    return RaiseRedisError(L, "Please specify at least one argument for this redis lib call");
   }
   ScriptRun* run = CurrentRun(L);
   const char* name = lua_tostring(L, 1);
   if (run == nullptr || name == nullptr || run->ctx->server().registry().Find(name) == nullptr) {
-    return RaiseError(L, "Invalid command passed to redis.acl_check_cmd()");
+    return RaiseRedisError(L, "Invalid command passed to redis.acl_check_cmd()");
   }
   lua_pushboolean(L, 1);
   return 1;
@@ -457,6 +458,21 @@ void RunProtected(lua_State* L, ScriptRun& run, int nargs, std::string_view name
   lua_gc(L, LUA_GCSTEP, 1);
   if (ctx.propagated().size() > 1) ctx.WrapPropagatedInTransaction();
 }
+
+int SandboxErrorHandler(lua_State* L) { return ErrorHandler(L); }
+
+int SandboxRedisLog(lua_State* L) { return RedisLog(L); }
+
+int RaiseError(lua_State* L, std::string_view message) { return RaiseRedisError(L, message); }
+
+int RaiseNonexistentGlobal(lua_State* L, const char* name) {
+  std::string message = "Script attempted to access nonexistent global variable '";
+  message += name != nullptr ? name : "?";
+  message += "'";
+  return RaiseAtCaller(L, message.c_str());
+}
+
+int RaiseReadOnly(lua_State* L) { return ReadOnlyError(L); }
 
 void PushRealGlobals(lua_State* L) { lua_getfield(L, LUA_REGISTRYINDEX, kRegistryGlobals); }
 

@@ -60,6 +60,18 @@ void PushStringArray(lua_State* L, CmdArgs values);
 // ("<err> script: <name>, on <source>:<line>."). Leaves the stack empty.
 void RunProtected(lua_State* L, ScriptRun& run, int nargs, std::string_view name);
 
+// Error handler for lua_pcall: turns any error into {err, source, line} (Redis's
+// __redis__err__handler).
+int SandboxErrorHandler(lua_State* L);
+// Raises "Script attempted to access nonexistent global variable '<name>'" at the caller's line.
+int RaiseNonexistentGlobal(lua_State* L, const char* name);
+// Raises "Attempt to modify a readonly table" at the caller's line.
+int RaiseReadOnly(lua_State* L);
+// redis.log, for the load-time environment of function libraries.
+int SandboxRedisLog(lua_State* L);
+// Raises {err = NormalizeError(message)}.
+int RaiseError(lua_State* L, std::string_view message);
+
 // Redis's error normalisation ("-CODE msg", "-msg", "msg": see sandbox.cc).
 std::string NormalizeError(std::string_view text);
 

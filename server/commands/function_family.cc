@@ -1,0 +1,279 @@
+// Functions: FUNCTION LOAD/DELETE/LIST/FLUSH/STATS/KILL/HELP, FCALL, FCALL_RO. The libraries and
+// their Lua state are in server/scripting/function_engine.*. FUNCTION DUMP and RESTORE (whose
+// payload is an RDB encoding) arrive with persistence.
+#include "server/commands/context.h"
+#include "server/commands/families.h"
+#include "server/commands/registry.h"
+#include "server/core/errors.h"
+#include "server/core/strings.h"
+#include "server/scripting/function_engine.h"
+#include "server/server.h"
+
+namespace keyward {
+
+namespace {
+
+void CmdFcall(CmdArgs args, CommandContext& ctx) {
+  ctx.server().functions().Call(ctx, args, false);
+}
+void CmdFcallRo(CmdArgs args, CommandContext& ctx) {
+  ctx.server().functions().Call(ctx, args, true);
+}
+
+void CmdFunctionLoad(CmdArgs args, CommandContext& ctx) {
+  bool replace = false;
+  size_t i = 2;
+  for (; i + 1 < args.size(); i++) {
+    if (!EqualsIgnoreCase(args[i], "REPLACE")) {
+      return ctx.rb().SendError("ERR Unknown option given: " + std::string(args[i]));
+    }
+    replace = true;
+  }
+  if (i != args.size() - 1) return ctx.rb().SendError(errors::WrongArgs("function|load"));
+  std::string error;
+  std::string name = ctx.server().functions().Load(args[i], replace, &error);
+  if (name.empty()) return ctx.rb().SendError(error);
+  ctx.AddDirty();
+  ctx.rb().SendBulk(name);
+}
+
+void CmdFunctionDelete(CmdArgs args, CommandContext& ctx) {
+  if (!ctx.server().functions().Delete(args[2])) {
+    return ctx.rb().SendError("ERR Library not found");
+  }
+  ctx.AddDirty();
+  ctx.rb().SendOk();
+}
+
+void CmdFunctionFlush(CmdArgs args, CommandContext& ctx) {
+  if (args.size() == 3 && !EqualsIgnoreCase(args[2], "SYNC") &&
+      !EqualsIgnoreCase(args[2], "ASYNC")) {
+    return ctx.rb().SendError("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
+  }
+  if (args.size() > 3) return ctx.rb().SendError(errors::SubcommandSyntax("FUNCTION", args[1]));
+  ctx.server().functions().Flush();
+  ctx.AddDirty();
+  ctx.rb().SendOk();
+}
+
+void CmdFunctionList(CmdArgs args, CommandContext& ctx) {
+  bool with_code = false;
+  std::optional<std::string_view> pattern;
+  for (size_t i = 2; i < args.size(); i++) {
+    if (EqualsIgnoreCase(args[i], "WITHCODE") && !with_code) {
+      with_code = true;
+    } else if (EqualsIgnoreCase(args[i], "LIBRARYNAME") && !pattern) {
+      if (i + 1 >= args.size()) {
+        return ctx.rb().SendError("ERR library name argument was not given");
+      }
+      pattern = args[++i];
+    } else {
+      return ctx.rb().SendError("ERR Unknown argument " + std::string(args[i]));
+    }
+  }
+  const auto& libraries = ctx.server().functions().libraries();
+  std::vector<const FunctionEngine::Library*> shown;
+  for (const auto& [name, library] : libraries) {
+    if (!pattern || GlobMatch(*pattern, name)) shown.push_back(&library);
+  }
+  ReplyBuilder& rb = ctx.rb();
+  rb.StartArray(shown.size());
+  for (const FunctionEngine::Library* library : shown) {
+    rb.StartMap(with_code ? 4 : 3);
+    rb.SendBulk("library_name");
+    rb.SendBulk(library->name);
+    rb.SendBulk("engine");
+    rb.SendBulk("LUA");
+    rb.SendBulk("functions");
+    rb.StartArray(library->functions.size());
+    for (const auto& [fname, f] : library->functions) {
+      rb.StartMap(3);
+      rb.SendBulk("name");
+      rb.SendBulk(f.name);
+      rb.SendBulk("description");
+      if (f.description) {
+        rb.SendBulk(*f.description);
+      } else {
+        rb.SendNull();
+      }
+      rb.SendBulk("flags");
+      rb.StartSet(f.flags.size());
+      for (const auto& flag : f.flags) rb.SendSimple(flag);
+    }
+    if (with_code) {
+      rb.SendBulk("library_code");
+      rb.SendBulk(library->code);
+    }
+  }
+}
+
+void CmdFunctionStats(CmdArgs args, CommandContext& ctx) {
+  // Nothing runs while a command is read: running_script is always null.
+  ReplyBuilder& rb = ctx.rb();
+  FunctionEngine& functions = ctx.server().functions();
+  rb.StartMap(2);
+  rb.SendBulk("running_script");
+  rb.SendNull();
+  rb.SendBulk("engines");
+  rb.StartMap(1);
+  rb.SendBulk("LUA");
+  rb.StartMap(2);
+  rb.SendBulk("libraries_count");
+  rb.SendLong(static_cast<int64_t>(functions.libraries().size()));
+  rb.SendBulk("functions_count");
+  rb.SendLong(static_cast<int64_t>(functions.function_count()));
+}
+
+void CmdFunctionKill(CmdArgs args, CommandContext& ctx) {
+  ctx.rb().SendError("NOTBUSY No scripts in execution right now.");
+}
+
+void CmdFunctionHelp(CmdArgs args, CommandContext& ctx) {
+  static constexpr std::string_view kLines[] = {
+      "LOAD [REPLACE] <FUNCTION CODE>",
+      "    Create a new library with the given library name and code.",
+      "DELETE <LIBRARY NAME>",
+      "    Delete the given library.",
+      "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
+      "    Return general information on all the libraries:",
+      "    * Library name",
+      "    * The engine used to run the Library",
+      "    * Library description",
+      "    * Functions list",
+      "    * Library code (if WITHCODE is given)",
+      "    It also possible to get only function that matches a pattern using LIBRARYNAME "
+      "argument.",
+      "STATS",
+      "    Return information about the current function running:",
+      "    * Function name",
+      "    * Command used to run the function",
+      "    * Duration in MS that the function is running",
+      "    If no function is running, return nil",
+      "    In addition, returns a list of available engines.",
+      "KILL",
+      "    Kill the current running function.",
+      "FLUSH [ASYNC|SYNC]",
+      "    Delete all the libraries.",
+      "    When called without the optional mode argument, the behavior is determined by the",
+      "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+      "    * ASYNC: Asynchronously flush the libraries.",
+      "    * SYNC: Synchronously flush the libraries.",
+  };
+  ctx.rb().SendHelp("FUNCTION", kLines);
+}
+
+}  // namespace
+
+void RegisterFunctionFamily(CommandRegistry& r) {
+  constexpr uint64_t kScripting = Acl::kScripting;
+  constexpr uint32_t kCallFlags =
+      CO::kNoScript | CO::kStale | CO::kSkipMonitor | CO::kNoMandatoryKeys | CO::kMovableKeys;
+  r << CommandSpec{"fcall",
+                   -3,
+                   kCallFlags,
+                   0,
+                   0,
+                   0,
+                   kScripting,
+                   CmdFcall,
+                   {"Invoke a function", "7.0.0", "scripting",
+                    "Depends on the function that is executed.",
+                    "function numkeys [key [key ...]] [arg [arg ...]]"}}
+    << CommandSpec{"fcall_ro",
+                   -3,
+                   kCallFlags | CO::kReadOnly,
+                   0,
+                   0,
+                   0,
+                   kScripting,
+                   CmdFcallRo,
+                   {"Invoke a read-only function", "7.0.0", "scripting",
+                    "Depends on the function that is executed.",
+                    "function numkeys [key [key ...]] [arg [arg ...]]"}};
+  CommandSpec function{
+      "function",
+      -2,
+      0,
+      0,
+      0,
+      0,
+      0,
+      nullptr,
+      {"A container for function commands", "7.0.0", "scripting", "Depends on subcommand.", ""}};
+  function
+      .AddSubcommand({"load",
+                      -3,
+                      CO::kWrite | CO::kDenyOom | CO::kNoScript,
+                      0,
+                      0,
+                      0,
+                      kScripting,
+                      CmdFunctionLoad,
+                      {"Create a function with the given arguments (name, code, description)",
+                       "7.0.0", "scripting", "O(1) (considering compilation time is redundant)",
+                       "[REPLACE] function-code"}})
+      .AddSubcommand({"delete",
+                      3,
+                      CO::kWrite | CO::kNoScript,
+                      0,
+                      0,
+                      0,
+                      kScripting,
+                      CmdFunctionDelete,
+                      {"Delete a function by name", "7.0.0", "scripting", "O(1)", "library-name"}})
+      .AddSubcommand({"list",
+                      -2,
+                      CO::kNoScript,
+                      0,
+                      0,
+                      0,
+                      kScripting,
+                      CmdFunctionList,
+                      {"List information about all the functions", "7.0.0", "scripting",
+                       "O(N) where N is the number of functions",
+                       "[LIBRARYNAME library-name-pattern] [WITHCODE]"}})
+      .AddSubcommand({"flush",
+                      -2,
+                      CO::kWrite | CO::kNoScript,
+                      0,
+                      0,
+                      0,
+                      kScripting,
+                      CmdFunctionFlush,
+                      {"Deleting all functions", "7.0.0", "scripting",
+                       "O(N) where N is the number of functions deleted", "[ASYNC|SYNC]"}})
+      .AddSubcommand({"stats",
+                      2,
+                      CO::kNoScript | CO::kAllowBusy,
+                      0,
+                      0,
+                      0,
+                      kScripting,
+                      CmdFunctionStats,
+                      {"Return information about the function currently running (name, "
+                       "description, duration)",
+                       "7.0.0", "scripting", "O(1)", ""}})
+      .AddSubcommand(
+          {"kill",
+           2,
+           CO::kNoScript | CO::kAllowBusy,
+           0,
+           0,
+           0,
+           kScripting,
+           CmdFunctionKill,
+           {"Kill the function currently in execution.", "7.0.0", "scripting", "O(1)", ""}})
+      .AddSubcommand({"help",
+                      2,
+                      CO::kLoading | CO::kStale,
+                      0,
+                      0,
+                      0,
+                      kScripting,
+                      CmdFunctionHelp,
+                      {"Show helpful text about the different subcommands", "7.0.0", "scripting",
+                       "O(1)", ""}});
+  r << std::move(function);
+}
+
+}  // namespace keyward

@@ -1,0 +1,338 @@
+#include "server/scripting/function_engine.h"
+
+extern "C" {
+#include <lauxlib.h>
+#include <lua.h>
+}
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
+#include "server/commands/context.h"
+#include "server/core/errors.h"
+#include "server/core/strings.h"
+#include "server/scripting/sandbox.h"
+#include "server/server.h"
+
+namespace keyward {
+namespace {
+
+constexpr const char* kChunkName = "@user_function";
+// Registry keys: the library being loaded (light userdata, null outside FUNCTION LOAD), the
+// load-time `redis` table, and the environment proxy of every library's code.
+constexpr const char* kRegistryLoading = "__keyward_loading";
+constexpr const char* kRegistryLoadRedis = "__keyward_load_redis";
+
+constexpr std::string_view kKnownFlags[] = {"no-writes", "allow-oom", "allow-stale", "no-cluster",
+                                            "allow-cross-slot-keys"};
+
+bool ValidName(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+FunctionEngine::Library* Loading(lua_State* L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, kRegistryLoading);
+  auto* library = static_cast<FunctionEngine::Library*>(lua_touserdata(L, -1));
+  lua_pop(L, 1);
+  return library;
+}
+
+// __index of a library's environment: while its code loads, only `redis` (the load-time table)
+// exists; afterwards its functions see the sandbox's globals, like EVAL scripts.
+int LibraryEnvIndex(lua_State* L) {
+  const char* name = lua_tostring(L, 2);
+  if (Loading(L) != nullptr) {
+    if (name != nullptr && std::strcmp(name, "redis") == 0) {
+      lua_getfield(L, LUA_REGISTRYINDEX, kRegistryLoadRedis);
+      return 1;
+    }
+    return RaiseNonexistentGlobal(L, name);
+  }
+  PushRealGlobals(L);
+  lua_pushvalue(L, 2);
+  lua_rawget(L, -2);
+  if (!lua_isnil(L, -1)) return 1;
+  return RaiseNonexistentGlobal(L, name);
+}
+
+int LibraryEnvNewIndex(lua_State* L) { return RaiseReadOnly(L); }
+
+// The load-time redis table's __index: a missing field is reported like a missing global.
+int LoadRedisIndex(lua_State* L) { return RaiseNonexistentGlobal(L, lua_tostring(L, 2)); }
+
+// redis.register_function(name, callback) or redis.register_function{function_name=...,
+// callback=..., flags={...}, description=...}.
+int RegisterFunction(lua_State* L) {
+  FunctionEngine::Library* library = Loading(L);
+  if (library == nullptr)
+    return RaiseError(L, "redis.register_function can only be called on FUNCTION LOAD command");
+  FunctionEngine::Function f;
+  f.library = library->name;
+  const int argc = lua_gettop(L);
+  if (argc == 1 && lua_istable(L, 1)) {
+    bool have_callback = false;
+    lua_pushnil(L);
+    while (lua_next(L, 1) != 0) {
+      const char* key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : nullptr;
+      if (key != nullptr && std::strcmp(key, "function_name") == 0 &&
+          lua_type(L, -1) == LUA_TSTRING) {
+        f.name = lua_tostring(L, -1);
+      } else if (key != nullptr && std::strcmp(key, "callback") == 0 && lua_isfunction(L, -1)) {
+        lua_pushvalue(L, -1);
+        f.ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        have_callback = true;
+      } else if (key != nullptr && std::strcmp(key, "description") == 0 &&
+                 lua_type(L, -1) == LUA_TSTRING) {
+        f.description = lua_tostring(L, -1);
+      } else if (key != nullptr && std::strcmp(key, "flags") == 0 && lua_istable(L, -1)) {
+        for (int i = 1;; i++) {
+          lua_rawgeti(L, -1, i);
+          if (lua_isnil(L, -1)) {
+            lua_pop(L, 1);
+            break;
+          }
+          const char* flag = lua_tostring(L, -1);
+          const bool known =
+              flag != nullptr && std::find(std::begin(kKnownFlags), std::end(kKnownFlags),
+                                           std::string_view(flag)) != std::end(kKnownFlags);
+          if (!known) {
+            if (have_callback) luaL_unref(L, LUA_REGISTRYINDEX, f.ref);
+            return RaiseError(L, "unknown flag given");
+          }
+          f.flags.emplace_back(flag);
+          lua_pop(L, 1);
+        }
+      } else {
+        if (have_callback) luaL_unref(L, LUA_REGISTRYINDEX, f.ref);
+        return RaiseError(L, "unknown argument given to redis.register_function");
+      }
+      lua_pop(L, 1);
+    }
+    if (f.name.empty() && !have_callback) {
+      return RaiseError(L, "redis.register_function must get a function name argument");
+    }
+    if (!have_callback)
+      return RaiseError(L, "redis.register_function must get a callback argument");
+    if (f.name.empty()) {
+      luaL_unref(L, LUA_REGISTRYINDEX, f.ref);
+      return RaiseError(L, "redis.register_function must get a function name argument");
+    }
+  } else if (argc == 2) {
+    if (lua_type(L, 1) != LUA_TSTRING) {
+      return RaiseError(L, "first argument to redis.register_function must be a string");
+    }
+    if (!lua_isfunction(L, 2)) {
+      return RaiseError(L, "second argument to redis.register_function must be a function");
+    }
+    f.name = lua_tostring(L, 1);
+    lua_pushvalue(L, 2);
+    f.ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  } else {
+    return RaiseError(L, "wrong number of arguments to redis.register_function");
+  }
+  // Redis's own text, library wording included.
+  if (!ValidName(f.name)) {
+    luaL_unref(L, LUA_REGISTRYINDEX, f.ref);
+    return RaiseError(L,
+                      "Library names can only contain letters, numbers, or underscores(_) and "
+                      "must be at least one character long");
+  }
+  if (library->functions.count(f.name) != 0) {
+    luaL_unref(L, LUA_REGISTRYINDEX, f.ref);
+    return RaiseError(L, "Function already exists in the library");
+  }
+  std::string name = f.name;
+  library->functions.emplace(std::move(name), std::move(f));
+  return 0;
+}
+
+void ReleaseRefs(lua_State* L, const FunctionEngine::Library& library) {
+  for (const auto& [name, f] : library.functions) luaL_unref(L, LUA_REGISTRYINDEX, f.ref);
+}
+
+}  // namespace
+
+bool FunctionEngine::Function::no_writes() const {
+  return std::find(flags.begin(), flags.end(), "no-writes") != flags.end();
+}
+
+FunctionEngine::FunctionEngine(Server& server)
+    : server_(server), transport_(std::make_unique<ScriptTransport>()) {
+  script_client_ = std::make_unique<Client>(0, transport_.get(), server_.now_ms());
+  script_client_->authenticated = true;
+  CreateState();
+}
+
+FunctionEngine::~FunctionEngine() {
+  if (lua_ != nullptr) lua_close(lua_);
+}
+
+void FunctionEngine::CreateState() {
+  if (lua_ != nullptr) lua_close(lua_);
+  lua_State* L = lua_ = NewSandboxState();
+  // The load-time redis table: register_function, log and the log levels, nothing else.
+  lua_newtable(L);
+  lua_pushcfunction(L, RegisterFunction);
+  lua_setfield(L, -2, "register_function");
+  lua_pushcfunction(L, SandboxRedisLog);
+  lua_setfield(L, -2, "log");
+  const std::pair<const char*, int> kLevels[] = {
+      {"LOG_DEBUG", 0}, {"LOG_VERBOSE", 1}, {"LOG_NOTICE", 2}, {"LOG_WARNING", 3}};
+  for (auto [name, level] : kLevels) {
+    lua_pushnumber(L, level);
+    lua_setfield(L, -2, name);
+  }
+  lua_newtable(L);
+  lua_pushcfunction(L, LoadRedisIndex);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, LibraryEnvNewIndex);
+  lua_setfield(L, -2, "__newindex");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, LUA_REGISTRYINDEX, kRegistryLoadRedis);
+}
+
+std::string FunctionEngine::Load(std::string_view code, bool replace, std::string* error) {
+  // Metadata: "#!lua name=<library>" on the first line.
+  if (code.substr(0, 2) != "#!") {
+    *error = "ERR Missing library metadata";
+    return "";
+  }
+  const size_t eol = code.find('\n');
+  std::string_view shebang =
+      code.substr(2, eol == std::string_view::npos ? std::string_view::npos : eol - 2);
+  std::string_view engine = shebang.substr(0, shebang.find(' '));
+  if (engine != "lua") {
+    *error = "ERR Engine '" + std::string(engine) + "' not found";
+    return "";
+  }
+  std::string name;
+  std::string_view rest = shebang.size() > engine.size() ? shebang.substr(engine.size() + 1) : "";
+  while (!rest.empty()) {
+    size_t space = rest.find(' ');
+    std::string_view option = rest.substr(0, space);
+    rest = space == std::string_view::npos ? "" : rest.substr(space + 1);
+    if (option.empty()) continue;
+    if (option.substr(0, 5) != "name=") {
+      *error = "ERR Invalid metadata value given: " + std::string(option);
+      return "";
+    }
+    name = std::string(option.substr(5));
+  }
+  if (name.empty()) {
+    *error = "ERR Library name was not given";
+    return "";
+  }
+  if (!ValidName(name)) {
+    *error =
+        "ERR Library names can only contain letters, numbers, or underscores(_) and must be at "
+        "least one character long";
+    return "";
+  }
+  auto existing = libraries_.find(name);
+  if (existing != libraries_.end() && !replace) {
+    *error = "ERR Library '" + name + "' already exists";
+    return "";
+  }
+
+  lua_State* L = lua_;
+  // The shebang line is blanked, so line numbers are those of the text.
+  std::string body = eol == std::string_view::npos ? "" : std::string(code.substr(eol));
+  if (luaL_loadbuffer(L, body.data(), body.size(), kChunkName) != 0) {
+    *error = std::string("ERR Error compiling function: ") +
+             (lua_tostring(L, -1) ? lua_tostring(L, -1) : "");
+    lua_settop(L, 0);
+    return "";
+  }
+  // The code's environment: a read-only proxy whose lookups depend on the load phase.
+  lua_newtable(L);
+  lua_newtable(L);
+  lua_pushcfunction(L, LibraryEnvIndex);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, LibraryEnvNewIndex);
+  lua_setfield(L, -2, "__newindex");
+  lua_setmetatable(L, -2);
+  lua_setfenv(L, -2);
+
+  Library library{name, std::string(code), {}};
+  lua_pushlightuserdata(L, &library);
+  lua_setfield(L, LUA_REGISTRYINDEX, kRegistryLoading);
+  lua_pushcfunction(L, SandboxErrorHandler);
+  lua_insert(L, -2);
+  const int status = lua_pcall(L, 0, 0, -2);
+  lua_pushnil(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, kRegistryLoading);
+  if (status != 0) {
+    std::string text = "unknown error";
+    if (lua_istable(L, -1)) {
+      lua_getfield(L, -1, "err");
+      if (lua_isstring(L, -1)) text = lua_tostring(L, -1);
+      lua_pop(L, 1);
+    }
+    lua_settop(L, 0);
+    ReleaseRefs(L, library);
+    *error = "ERR Error registering functions: " + text;
+    return "";
+  }
+  lua_settop(L, 0);
+  if (library.functions.empty()) {
+    *error = "ERR No functions registered";
+    return "";
+  }
+  for (const auto& [fname, f] : library.functions) {
+    auto owner = functions_.find(fname);
+    if (owner != functions_.end() && owner->second != name) {
+      ReleaseRefs(L, library);
+      *error = "ERR Function " + fname + " already exists";
+      return "";
+    }
+  }
+  if (existing != libraries_.end()) {
+    ReleaseRefs(L, existing->second);
+    for (const auto& [fname, f] : existing->second.functions) functions_.erase(fname);
+    libraries_.erase(existing);
+  }
+  for (const auto& [fname, f] : library.functions) functions_[fname] = name;
+  libraries_.emplace(name, std::move(library));
+  return name;
+}
+
+bool FunctionEngine::Delete(std::string_view library) {
+  auto it = libraries_.find(std::string(library));
+  if (it == libraries_.end()) return false;
+  ReleaseRefs(lua_, it->second);
+  for (const auto& [fname, f] : it->second.functions) functions_.erase(fname);
+  libraries_.erase(it);
+  return true;
+}
+
+void FunctionEngine::Flush() {
+  libraries_.clear();
+  functions_.clear();
+  CreateState();
+}
+
+void FunctionEngine::Call(CommandContext& ctx, CmdArgs args, bool read_only) {
+  int64_t numkeys;
+  if (!ParseInt64(args[2], &numkeys)) return ctx.rb().SendError("ERR Bad number of keys provided");
+  if (numkeys < 0) return ctx.rb().SendError("ERR Number of keys can't be negative");
+  if (numkeys > static_cast<int64_t>(args.size()) - 3) {
+    return ctx.rb().SendError("ERR Number of keys can't be greater than number of args");
+  }
+  auto owner = functions_.find(std::string(args[1]));
+  if (owner == functions_.end()) return ctx.rb().SendError("ERR Function not found");
+  const Function& f = libraries_.at(owner->second).functions.at(owner->first);
+  if (read_only && !f.no_writes()) {
+    return ctx.rb().SendError("ERR Can not execute a script with write flag using *_ro command.");
+  }
+  lua_State* L = lua_;
+  ScriptRun run{script_client_.get(), &ctx, read_only || f.no_writes()};
+  lua_rawgeti(L, LUA_REGISTRYINDEX, f.ref);
+  PushStringArray(L, args.subspan(3, static_cast<size_t>(numkeys)));
+  PushStringArray(L, args.subspan(3 + static_cast<size_t>(numkeys)));
+  RunProtected(L, run, 2, f.name);
+}
+
+}  // namespace keyward

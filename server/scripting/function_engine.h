@@ -1,0 +1,75 @@
+// Redis 7.0 functions: libraries of named Lua functions loaded with FUNCTION LOAD and called
+// with FCALL / FCALL_RO, on a Lua state of their own (SCRIPT FLUSH does not touch them; FUNCTION
+// FLUSH does not touch EVAL's scripts).
+//
+// A library's code starts with "#!lua name=<library>". It runs once at load time in a minimal
+// environment: the only global is `redis`, with register_function, log and the LOG_* levels.
+// Each redis.register_function(name, callback) or
+// redis.register_function{function_name=..., callback=..., flags={...}, description=...} adds
+// a function. Loading is all or nothing: a library that fails to load changes nothing. Once
+// loaded, the callbacks run in the same sandbox as EVAL scripts, as callback(keys, args).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "server/commands/command.h"
+
+struct lua_State;
+
+namespace keyward {
+
+class Client;
+class CommandContext;
+class ScriptTransport;
+class Server;
+
+class FunctionEngine {
+ public:
+  struct Function {
+    std::string name;
+    std::string library;
+    std::optional<std::string> description;
+    std::vector<std::string> flags;  // no-writes, allow-oom, allow-stale, no-cluster, ...
+    int ref = 0;                     // the callback, in the Lua registry
+    bool no_writes() const;
+  };
+  struct Library {
+    std::string name;
+    std::string code;
+    std::map<std::string, Function> functions;
+  };
+
+  explicit FunctionEngine(Server& server);
+  ~FunctionEngine();
+  FunctionEngine(const FunctionEngine&) = delete;
+  FunctionEngine& operator=(const FunctionEngine&) = delete;
+
+  // FUNCTION LOAD [REPLACE]: the library's name, or the error text (with its code).
+  std::string Load(std::string_view code, bool replace, std::string* error);
+  // FUNCTION DELETE: false when there is no such library.
+  bool Delete(std::string_view library);
+  // FUNCTION FLUSH: every library, and a fresh Lua state.
+  void Flush();
+  // FCALL / FCALL_RO: replies through ctx.
+  void Call(CommandContext& ctx, CmdArgs args, bool read_only);
+
+  const std::map<std::string, Library>& libraries() const { return libraries_; }
+  size_t function_count() const { return functions_.size(); }
+
+ private:
+  void CreateState();
+
+  Server& server_;
+  lua_State* lua_ = nullptr;
+  std::map<std::string, Library> libraries_;      // by name
+  std::map<std::string, std::string> functions_;  // function name -> library name
+  std::unique_ptr<ScriptTransport> transport_;
+  std::unique_ptr<Client> script_client_;
+};
+
+}  // namespace keyward
