@@ -64,11 +64,10 @@ int LibraryEnvNewIndex(lua_State* L) { return RaiseReadOnly(L); }
 int LoadRedisIndex(lua_State* L) { return RaiseNonexistentGlobal(L, lua_tostring(L, 2)); }
 
 // redis.register_function(name, callback) or redis.register_function{function_name=...,
-// callback=..., flags={...}, description=...}.
-int RegisterFunction(lua_State* L) {
-  FunctionEngine::Library* library = Loading(L);
-  if (library == nullptr)
-    return RaiseError(L, "redis.register_function can only be called on FUNCTION LOAD command");
+// callback=..., flags={...}, description=...}. Returns the error text, or nullptr when the
+// function was added. The C++ objects live only in here: the caller raises the Lua error, and
+// lua_error longjmps past C++ destructors.
+const char* Register(lua_State* L, FunctionEngine::Library* library) {
   FunctionEngine::Function f;
   f.library = library->name;
   const int argc = lua_gettop(L);
@@ -100,52 +99,59 @@ int RegisterFunction(lua_State* L) {
                                            std::string_view(flag)) != std::end(kKnownFlags);
           if (!known) {
             if (have_callback) luaL_unref(L, LUA_REGISTRYINDEX, f.ref);
-            return RaiseError(L, "unknown flag given");
+            return "unknown flag given";
           }
           f.flags.emplace_back(flag);
           lua_pop(L, 1);
         }
       } else {
         if (have_callback) luaL_unref(L, LUA_REGISTRYINDEX, f.ref);
-        return RaiseError(L, "unknown argument given to redis.register_function");
+        return "unknown argument given to redis.register_function";
       }
       lua_pop(L, 1);
     }
     if (f.name.empty() && !have_callback) {
-      return RaiseError(L, "redis.register_function must get a function name argument");
+      return "redis.register_function must get a function name argument";
     }
-    if (!have_callback)
-      return RaiseError(L, "redis.register_function must get a callback argument");
+    if (!have_callback) return "redis.register_function must get a callback argument";
     if (f.name.empty()) {
       luaL_unref(L, LUA_REGISTRYINDEX, f.ref);
-      return RaiseError(L, "redis.register_function must get a function name argument");
+      return "redis.register_function must get a function name argument";
     }
   } else if (argc == 2) {
     if (lua_type(L, 1) != LUA_TSTRING) {
-      return RaiseError(L, "first argument to redis.register_function must be a string");
+      return "first argument to redis.register_function must be a string";
     }
     if (!lua_isfunction(L, 2)) {
-      return RaiseError(L, "second argument to redis.register_function must be a function");
+      return "second argument to redis.register_function must be a function";
     }
     f.name = lua_tostring(L, 1);
     lua_pushvalue(L, 2);
     f.ref = luaL_ref(L, LUA_REGISTRYINDEX);
   } else {
-    return RaiseError(L, "wrong number of arguments to redis.register_function");
+    return "wrong number of arguments to redis.register_function";
   }
   // Redis's own text, library wording included.
   if (!ValidName(f.name)) {
     luaL_unref(L, LUA_REGISTRYINDEX, f.ref);
-    return RaiseError(L,
-                      "Library names can only contain letters, numbers, or underscores(_) and "
-                      "must be at least one character long");
+    return "Library names can only contain letters, numbers, or underscores(_) and "
+           "must be at least one character long";
   }
   if (library->functions.count(f.name) != 0) {
     luaL_unref(L, LUA_REGISTRYINDEX, f.ref);
-    return RaiseError(L, "Function already exists in the library");
+    return "Function already exists in the library";
   }
   std::string name = f.name;
   library->functions.emplace(std::move(name), std::move(f));
+  return nullptr;
+}
+
+int RegisterFunction(lua_State* L) {
+  FunctionEngine::Library* library = Loading(L);
+  const char* error = library == nullptr
+                          ? "redis.register_function can only be called on FUNCTION LOAD command"
+                          : Register(L, library);
+  if (error != nullptr) return RaiseError(L, error);
   return 0;
 }
 

@@ -57,10 +57,7 @@ int GlobalIndex(lua_State* L) {
   lua_pushvalue(L, 2);
   lua_rawget(L, lua_upvalueindex(1));
   if (!lua_isnil(L, -1)) return 1;
-  std::string message = "Script attempted to access nonexistent global variable '";
-  if (const char* name = lua_tostring(L, 2)) message += name;
-  message += "'";
-  return RaiseAtCaller(L, message.c_str());
+  return RaiseNonexistentGlobal(L, lua_tostring(L, 2));
 }
 
 // Replaces the table at `index` (absolute) by a read-only proxy of it; pushes the proxy.
@@ -123,15 +120,15 @@ int RaiseRedisError(lua_State* L, std::string_view message) {
 }
 
 // redis.call / redis.pcall: `raise` decides whether an error reply is raised or returned.
-int CallCommand(lua_State* L, bool raise) {
+// Runs the command of redis.call / redis.pcall and pushes either its raw reply (a Lua string;
+// returns 0) or an error table (returns 1). Every C++ object lives and dies in here: the caller
+// may raise a Lua error, and lua_error longjmps past C++ destructors.
+int RunScriptCommand(lua_State* L) {
   ScriptRun* run = CurrentRun(L);
-  auto fail = [&](std::string_view message) {
-    PushErrorTable(L, message);
-    return raise ? lua_error(L) : 1;
-  };
   const int argc = lua_gettop(L);
   if (argc == 0 || run == nullptr) {
-    return fail("ERR Please specify at least one argument for this redis lib call");
+    PushErrorTable(L, "ERR Please specify at least one argument for this redis lib call");
+    return 1;
   }
   std::vector<std::string> owned;
   owned.reserve(static_cast<size_t>(argc));
@@ -147,29 +144,35 @@ int CallCommand(lua_State* L, bool raise) {
       const char* s = lua_tolstring(L, i, &len);
       owned.emplace_back(s, len);
     } else {
-      return fail("ERR Lua redis lib command arguments must be strings or integers");
+      PushErrorTable(L, "ERR Lua redis lib command arguments must be strings or integers");
+      return 1;
     }
   }
   std::vector<std::string_view> args(owned.begin(), owned.end());
-  Server& server = run->ctx->server();
   std::string out;
-  const auto status = server.CallFromScript(*run->ctx, *run->script_client, args, run->read_only,
-                                            run->resp, run->replicate, &out);
-  if (status) return fail(*status);
-  size_t pos = 0;
-  PushReplyAsLua(L, out, &pos);
+  const auto status = run->ctx->server().CallFromScript(
+      *run->ctx, *run->script_client, args, run->read_only, run->resp, run->replicate, &out);
+  if (status) {
+    PushErrorTable(L, *status);
+    return 1;
+  }
   if (!out.empty() && out[0] == '-') {
     // An error reply becomes {err = ...} in Redis's normalised form.
-    std::string_view line(out.data(), out.find("\r\n"));
-    lua_pop(L, 1);
-    PushErrorTable(L, NormalizeError(line));
+    PushErrorTable(L, NormalizeError(std::string_view(out.data(), out.find("\r\n"))));
+    return 1;
   }
-  if (raise && lua_istable(L, -1)) {
-    lua_getfield(L, -1, "err");
-    const bool is_error = lua_isstring(L, -1);
-    lua_pop(L, 1);
-    if (is_error) return lua_error(L);
-  }
+  lua_pushlstring(L, out.data(), out.size());
+  return 0;
+}
+
+int CallCommand(lua_State* L, bool raise) {
+  if (RunScriptCommand(L) == 1) return raise ? lua_error(L) : 1;
+  // The raw reply is on the stack; convert it from there (its bytes stay valid while it does).
+  size_t len;
+  const char* raw = lua_tolstring(L, -1, &len);
+  size_t pos = 0;
+  PushReplyAsLua(L, std::string_view(raw, len), &pos);
+  lua_remove(L, -2);
   return 1;
 }
 
@@ -466,10 +469,12 @@ int SandboxRedisLog(lua_State* L) { return RedisLog(L); }
 int RaiseError(lua_State* L, std::string_view message) { return RaiseRedisError(L, message); }
 
 int RaiseNonexistentGlobal(lua_State* L, const char* name) {
-  std::string message = "Script attempted to access nonexistent global variable '";
-  message += name != nullptr ? name : "?";
-  message += "'";
-  return RaiseAtCaller(L, message.c_str());
+  // Built on the Lua stack, not in a std::string: lua_error longjmps past C++ destructors.
+  luaL_where(L, 1);
+  lua_pushfstring(L, "Script attempted to access nonexistent global variable '%s'",
+                  name != nullptr ? name : "?");
+  lua_concat(L, 2);
+  return lua_error(L);
 }
 
 int RaiseReadOnly(lua_State* L) { return ReadOnlyError(L); }
