@@ -86,6 +86,7 @@ class Host : public keyward::ServerHost {
     loop_.Post([this] { loop_.Stop(); });
   }
   void Post(std::function<void()> task) override { loop_.Post(std::move(task)); }
+  void ProcessEventsWhileBusy() override { loop_.PollOnce(); }
 
  private:
   keyward::net::EventLoop& loop_;

@@ -259,6 +259,17 @@ void Server::Dispatch(Client& c, CmdArgs args) {
     if (cmd != nullptr) cmd->stats().rejected_calls++;
     return FinishReply(c, before);
   }
+  // While a script runs past busy-reply-threshold, other clients get BUSY, except for the few
+  // commands that may run then (SCRIPT KILL, FUNCTION KILL, SHUTDOWN, AUTH, ...).
+  if (busy_ && busy_->runner != &c && !cmd->has(CO::kAllowBusy)) {
+    c.rb().Raw(busy_->function ? "-BUSY Redis is busy running a script. You can only call "
+                                 "FUNCTION KILL or SHUTDOWN NOSAVE.\r\n"
+                               : "-BUSY Redis is busy running a script. You can only call "
+                                 "SCRIPT KILL or SHUTDOWN NOSAVE.\r\n");
+    CountErrorReply(c, before);
+    cmd->stats().rejected_calls++;
+    return FinishReply(c, before);
+  }
   // A RESP2 connection with a subscription is a message stream: only the pub/sub commands,
   // PING, QUIT and RESET make sense on it (RESP3 can interleave replies and pushes).
   if (c.resp == 2 && c.subscribed() && !AllowedWhileSubscribed(*cmd)) {
@@ -281,7 +292,8 @@ void Server::Dispatch(Client& c, CmdArgs args) {
 
 std::optional<std::string> Server::CallFromScript(CommandContext& outer, Client& script_client,
                                                   CmdArgs args, bool read_only, int resp,
-                                                  bool replicate, std::string* out) {
+                                                  bool replicate, std::string* out,
+                                                  bool* is_write) {
   // The script flavour of the gatekeeper, with the texts Redis gives a script.
   const CommandSpec* cmd = registry_.Find(args[0]);
   if (cmd != nullptr && cmd->is_container() && args.size() > 1) {
@@ -297,6 +309,7 @@ std::optional<std::string> Server::CallFromScript(CommandContext& outer, Client&
   if (read_only && cmd->has(CO::kWrite)) {
     return std::string("ERR Write commands are not allowed from read-only scripts.");
   }
+  if (is_write != nullptr && cmd->has(CO::kWrite)) *is_write = true;
   script_client.set_resp(resp);
   std::string& output = script_client.transport()->output();
   output.clear();
@@ -613,6 +626,8 @@ void Server::OnExpired(Database& db, std::string_view key) {
 }
 
 void Server::Cron() {
+  // Nothing of the cron runs under a busy script (expiring keys would change what it reads).
+  if (busy_) return;
   UpdateTime();
   int64_t tick_us = 1000000 / std::max<int64_t>(settings_->hz, 1);
   // Active expiry: at most a quarter of the tick, like Redis's slow cycle (more with

@@ -76,6 +76,20 @@ class ServerHost {
   virtual void RequestShutdown() = 0;
   // Defer a task to the next event loop iteration.
   virtual void Post(std::function<void()> task) = 0;
+  // Serves other connections' ready input once, without blocking, while a script runs past
+  // busy-reply-threshold (Redis's processEventsWhileBlocked). Timers do not run.
+  virtual void ProcessEventsWhileBusy() {}
+};
+
+// A script running past busy-reply-threshold, as the gatekeeper and SCRIPT/FUNCTION KILL see it.
+struct BusyScript {
+  Client* runner = nullptr;     // its client: the only one not served meanwhile
+  bool function = false;        // FCALL (FUNCTION KILL) rather than EVAL (SCRIPT KILL)
+  const bool* wrote = nullptr;  // has run a write command: it cannot be killed
+  bool* kill = nullptr;         // set by SCRIPT KILL / FUNCTION KILL / SHUTDOWN
+  std::string name;             // the function's name (FUNCTION STATS)
+  std::vector<std::string> command;
+  int64_t start_ms = 0;
 };
 
 class Server : public KeyspaceListener {
@@ -131,9 +145,15 @@ class Server : public KeyspaceListener {
   // `outer` (the EVAL's context) unless `replicate` is off.
   std::optional<std::string> CallFromScript(CommandContext& outer, Client& script_client,
                                             CmdArgs args, bool read_only, int resp, bool replicate,
-                                            std::string* out);
+                                            std::string* out, bool* is_write = nullptr);
   LuaEngine& lua();
   FunctionEngine& functions();
+  // The script past busy-reply-threshold, if any (set and cleared by the scripting engines).
+  BusyScript* busy_script() { return busy_ ? &*busy_ : nullptr; }
+  void set_busy_script(std::optional<BusyScript> busy) { busy_ = busy; }
+  // SHUTDOWN was requested: a running script is stopped at its next check.
+  bool shutting_down() const { return shutting_down_; }
+  void set_shutting_down() { shutting_down_ = true; }
 
   // Pub/sub and keyspace notifications (notify-keyspace-events decides what is published).
   PubSub& pubsub() { return pubsub_; }
@@ -204,8 +224,10 @@ class Server : public KeyspaceListener {
   PubSub pubsub_;
   std::unique_ptr<LuaEngine> lua_;             // created on first use
   std::unique_ptr<FunctionEngine> functions_;  // created on first use
-  std::vector<uint64_t> pending_flush_;        // clients that received output from others
-  std::vector<uint64_t> close_asap_;           // clients over their output buffer limit
+  std::optional<BusyScript> busy_;
+  bool shutting_down_ = false;
+  std::vector<uint64_t> pending_flush_;  // clients that received output from others
+  std::vector<uint64_t> close_asap_;     // clients over their output buffer limit
   bool deferred_posted_ = false;
 
   int64_t pause_until_ms_ = 0;

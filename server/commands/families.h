@@ -18,4 +18,9 @@ void RegisterPubSubFamily(CommandRegistry& registry);         // pubsub_family.c
 void RegisterScriptingFamily(CommandRegistry& registry);      // scripting_family.cc
 void RegisterFunctionFamily(CommandRegistry& registry);       // function_family.cc
 
+class CommandContext;
+// SCRIPT KILL (function = false) and FUNCTION KILL: stops the busy script, unless it has
+// written (scripting_family.cc).
+void KillBusyScript(CommandContext& ctx, bool function);
+
 }  // namespace keyward

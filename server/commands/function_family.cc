@@ -108,12 +108,23 @@ void CmdFunctionList(CmdArgs args, CommandContext& ctx) {
 }
 
 void CmdFunctionStats(CmdArgs args, CommandContext& ctx) {
-  // Nothing runs while a command is read: running_script is always null.
   ReplyBuilder& rb = ctx.rb();
   FunctionEngine& functions = ctx.server().functions();
   rb.StartMap(2);
   rb.SendBulk("running_script");
-  rb.SendNull();
+  const BusyScript* busy = ctx.server().busy_script();
+  if (busy != nullptr && busy->function) {
+    rb.StartMap(3);
+    rb.SendBulk("name");
+    rb.SendBulk(busy->name);
+    rb.SendBulk("command");
+    rb.StartArray(busy->command.size());
+    for (const auto& a : busy->command) rb.SendBulk(a);
+    rb.SendBulk("duration_ms");
+    rb.SendLong(ctx.server().now_ms() - busy->start_ms);
+  } else {
+    rb.SendNull();
+  }
   rb.SendBulk("engines");
   rb.StartMap(1);
   rb.SendBulk("LUA");
@@ -124,9 +135,7 @@ void CmdFunctionStats(CmdArgs args, CommandContext& ctx) {
   rb.SendLong(static_cast<int64_t>(functions.function_count()));
 }
 
-void CmdFunctionKill(CmdArgs args, CommandContext& ctx) {
-  ctx.rb().SendError("NOTBUSY No scripts in execution right now.");
-}
+void CmdFunctionKill(CmdArgs args, CommandContext& ctx) { KillBusyScript(ctx, true); }
 
 void CmdFunctionHelp(CmdArgs args, CommandContext& ctx) {
   static constexpr std::string_view kLines[] = {

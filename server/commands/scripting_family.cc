@@ -48,11 +48,7 @@ void CmdScriptFlush(CmdArgs args, CommandContext& ctx) {
   ctx.rb().SendOk();
 }
 
-void CmdScriptKill(CmdArgs args, CommandContext& ctx) {
-  // A script runs to completion before any other command is read, so none is ever running
-  // when SCRIPT KILL arrives.
-  ctx.rb().SendError("NOTBUSY No scripts in execution right now.");
-}
+void CmdScriptKill(CmdArgs args, CommandContext& ctx) { KillBusyScript(ctx, false); }
 
 void CmdScriptDebug(CmdArgs args, CommandContext& ctx) {
   if (EqualsIgnoreCase(args[2], "NO")) return ctx.rb().SendOk();
@@ -83,6 +79,21 @@ void CmdScriptHelp(CmdArgs args, CommandContext& ctx) {
 }
 
 }  // namespace
+
+void KillBusyScript(CommandContext& ctx, bool function) {
+  BusyScript* busy = ctx.server().busy_script();
+  if (busy == nullptr || busy->function != function) {
+    return ctx.rb().SendError("NOTBUSY No scripts in execution right now.");
+  }
+  if (*busy->wrote) {
+    return ctx.rb().SendError(
+        "UNKILLABLE Sorry the script already executed write commands against the dataset. You "
+        "can either wait the script termination or kill the server in a hard way using the "
+        "SHUTDOWN NOSAVE command.");
+  }
+  *busy->kill = true;
+  ctx.rb().SendOk();
+}
 
 void RegisterScriptingFamily(CommandRegistry& r) {
   constexpr uint64_t kScripting = Acl::kScripting;

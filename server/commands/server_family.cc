@@ -322,6 +322,7 @@ void CmdShutdown(CmdArgs args, CommandContext& ctx) {
     return ctx.rb().SendError(
         "ERR Errors trying to SHUTDOWN. Check logs.");  // no persistence to save with yet
   }
+  ctx.server().set_shutting_down();
   if (ServerHost* host = ctx.server().host()) host->RequestShutdown();
   // Like Redis, the client gets no reply: the connection closes as the server exits.
   ctx.server().CloseClient(ctx.client(), /*after_reply=*/true);

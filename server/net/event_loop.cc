@@ -313,6 +313,8 @@ void EventLoop::Stop() { impl_->io.stop(); }
 
 void EventLoop::Post(std::function<void()> task) { asio::post(impl_->io, std::move(task)); }
 
+void EventLoop::PollOnce() { impl_->io.poll(); }
+
 void EventLoop::set_keepalive(int secs) { impl_->keepalive = secs; }
 
 void EventLoop::Every(std::chrono::microseconds period, std::function<void()> fn) {

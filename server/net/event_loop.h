@@ -29,6 +29,8 @@ class EventLoop {
   void Run();
   void Stop();
   void Post(std::function<void()> task);
+  // Runs what is ready now, without waiting (used while a long script runs).
+  void PollOnce();
   // Calls `fn` every `period` until the loop stops.
   void Every(std::chrono::microseconds period, std::function<void()> fn);
   // Calls `fn` on SIGTERM / SIGINT.

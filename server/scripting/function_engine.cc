@@ -334,7 +334,10 @@ void FunctionEngine::Call(CommandContext& ctx, CmdArgs args, bool read_only) {
     return ctx.rb().SendError("ERR Can not execute a script with write flag using *_ro command.");
   }
   lua_State* L = lua_;
-  ScriptRun run{script_client_.get(), &ctx, read_only || f.no_writes()};
+  ScriptRun run{
+      .script_client = script_client_.get(), .ctx = &ctx, .read_only = read_only || f.no_writes()};
+  run.function = true;
+  run.command = args;
   lua_rawgeti(L, LUA_REGISTRYINDEX, f.ref);
   PushStringArray(L, args.subspan(3, static_cast<size_t>(numkeys)));
   PushStringArray(L, args.subspan(3 + static_cast<size_t>(numkeys)));

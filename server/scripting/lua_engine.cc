@@ -135,7 +135,9 @@ void LuaEngine::Eval(CommandContext& ctx, CmdArgs args, bool by_sha, bool read_o
   }
 
   lua_State* L = lua_;
-  ScriptRun run{script_client_.get(), &ctx, read_only || no_writes};
+  ScriptRun run{
+      .script_client = script_client_.get(), .ctx = &ctx, .read_only = read_only || no_writes};
+  run.command = args;
   PushRealGlobals(L);
   PushStringArray(L, args.subspan(3, static_cast<size_t>(numkeys)));
   lua_setfield(L, -2, "KEYS");

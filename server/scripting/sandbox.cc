@@ -150,8 +150,9 @@ int RunScriptCommand(lua_State* L) {
   }
   std::vector<std::string_view> args(owned.begin(), owned.end());
   std::string out;
-  const auto status = run->ctx->server().CallFromScript(
-      *run->ctx, *run->script_client, args, run->read_only, run->resp, run->replicate, &out);
+  const auto status =
+      run->ctx->server().CallFromScript(*run->ctx, *run->script_client, args, run->read_only,
+                                        run->resp, run->replicate, &out, &run->wrote);
   if (status) {
     PushErrorTable(L, *status);
     return 1;
@@ -417,8 +418,49 @@ lua_State* NewSandboxState() {
   return L;
 }
 
+namespace {
+
+constexpr int kHookInstructions = 100000;
+
+void BusyHook(lua_State* L, lua_Debug*) {
+  ScriptRun* run = CurrentRun(L);
+  if (run == nullptr) return;
+  Server& server = run->ctx->server();
+  if (!run->busy) {
+    const int64_t threshold_ms = server.settings().busy_reply_threshold;
+    if (threshold_ms <= 0 || server.clock().MonotonicUs() - run->start_us < threshold_ms * 1000) {
+      return;
+    }
+    run->busy = true;
+    BusyScript busy;
+    busy.runner = &run->ctx->client();
+    busy.function = run->function;
+    busy.wrote = &run->wrote;
+    busy.kill = &run->kill;
+    busy.command.assign(run->command.begin(), run->command.end());
+    busy.name = run->command.size() > 1 ? std::string(run->command[1]) : "";
+    busy.start_ms = server.now_ms();
+    server.set_busy_script(std::move(busy));
+    spdlog::warn(
+        "Slow script detected: still in execution after {} milliseconds. You can try killing "
+        "the script using the {} command.",
+        threshold_ms, run->function ? "FUNCTION KILL" : "SCRIPT KILL");
+  }
+  if (ServerHost* host = server.host()) host->ProcessEventsWhileBusy();
+  if (run->kill || server.shutting_down()) {
+    // Raised again at every line, so a script's own pcall cannot swallow it for long.
+    lua_sethook(L, BusyHook, LUA_MASKLINE, 0);
+    PushErrorTable(L, "ERR Script killed by user with SCRIPT KILL...");
+    lua_error(L);
+  }
+}
+
+}  // namespace
+
 void RunProtected(lua_State* L, ScriptRun& run, int nargs, std::string_view name) {
   CommandContext& ctx = *run.ctx;
+  run.start_us = ctx.server().clock().MonotonicUs();
+  lua_sethook(L, BusyHook, LUA_MASKCOUNT, kHookInstructions);
   // The handler goes below the function and its arguments.
   lua_pushcfunction(L, ErrorHandler);
   lua_insert(L, -(nargs + 2));
@@ -455,6 +497,8 @@ void RunProtected(lua_State* L, ScriptRun& run, int nargs, std::string_view name
                        (msg ? msg : "unknown error"));
   }
   lua_settop(L, 0);
+  lua_sethook(L, nullptr, 0, 0);
+  if (run.busy) ctx.server().set_busy_script(std::nullopt);
   lua_pushnil(L);
   lua_setfield(L, LUA_REGISTRYINDEX, kRegistryRun);
   // Garbage from this script is collected a step at a time, as Redis does after each call.

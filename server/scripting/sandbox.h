@@ -38,11 +38,18 @@ class ScriptTransport : public net::Transport {
 
 // The script being run, for the redis.* functions.
 struct ScriptRun {
-  Client* script_client;  // redis.call's commands run on it
-  CommandContext* ctx;    // the EVAL's or FCALL's
-  bool read_only;         // *_RO commands, or a no-writes script or function
-  int resp = 2;           // redis.setresp
-  bool replicate = true;  // redis.set_repl: REPL_NONE stops propagation
+  Client* script_client = nullptr;  // redis.call's commands run on it
+  CommandContext* ctx = nullptr;    // the EVAL's or FCALL's
+  bool read_only = false;           // *_RO commands, or a no-writes script or function
+  bool function = false;            // FCALL: FUNCTION KILL stops it, FUNCTION STATS shows it
+  CmdArgs command{};                // the EVAL or FCALL arguments
+  int resp = 2;                     // redis.setresp
+  bool replicate = true;            // redis.set_repl: REPL_NONE stops propagation
+  // Busy-script state (see RunProtected).
+  int64_t start_us = 0;
+  bool busy = false;   // past busy-reply-threshold: other clients get BUSY
+  bool wrote = false;  // ran a write command: SCRIPT KILL refuses
+  bool kill = false;   // SCRIPT KILL / FUNCTION KILL asked for it
 };
 
 // A fresh state with the sandbox: Redis 7.0's globals and libraries only, every library table
@@ -58,6 +65,11 @@ void PushStringArray(lua_State* L, CmdArgs values);
 // Calls the function below its `nargs` arguments on the top of the stack as `run`, and replies
 // through run.ctx: the converted result, or the error as Redis formats it
 // ("<err> script: <name>, on <source>:<line>."). Leaves the stack empty.
+//
+// A script still running after busy-reply-threshold becomes the server's busy script: every
+// 100,000 Lua instructions a hook lets the event loop serve other clients (who get -BUSY
+// except for SCRIPT KILL, FUNCTION KILL, SHUTDOWN ...), and stops the script with an error when
+// it was killed or the server is shutting down.
 void RunProtected(lua_State* L, ScriptRun& run, int nargs, std::string_view name);
 
 // Error handler for lua_pcall: turns any error into {err, source, line} (Redis's
