@@ -4,7 +4,7 @@
 set -euo pipefail
 
 BUILD_PACKAGES=(build-essential cmake ninja-build pkg-config libasio-dev libssl-dev libspdlog-dev
-  libfmt-dev liblua5.1-0-dev lua-cjson-dev lua-bitop-dev nlohmann-json3-dev libxxhash-dev
+  libfmt-dev liblua5.1-0-dev lua-cjson-dev lua-bitop-dev liblzf-dev nlohmann-json3-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev)
 # Test peers and clients: Debian's redis-server/redis-cli/redis-benchmark 7.0 are the oracle; the
 # openssl CLI makes the certificates of the client's TLS tests.

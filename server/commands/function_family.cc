@@ -1,6 +1,6 @@
-// Functions: FUNCTION LOAD/DELETE/LIST/FLUSH/STATS/KILL/HELP, FCALL, FCALL_RO. The libraries and
-// their Lua state are in server/scripting/function_engine.*. FUNCTION DUMP and RESTORE (whose
-// payload is an RDB encoding) arrive with persistence.
+// Functions: FUNCTION LOAD/DELETE/LIST/FLUSH/STATS/KILL/DUMP/RESTORE/HELP, FCALL, FCALL_RO. The
+// libraries and their Lua state are in server/scripting/function_engine.*; DUMP payloads use the
+// RDB encoding of server/persistence/rdb_codec.*.
 #include "server/commands/context.h"
 #include "server/commands/families.h"
 #include "server/commands/registry.h"
@@ -135,6 +135,29 @@ void CmdFunctionStats(CmdArgs args, CommandContext& ctx) {
   rb.SendLong(static_cast<int64_t>(functions.function_count()));
 }
 
+void CmdFunctionDump(CmdArgs args, CommandContext& ctx) {
+  ctx.rb().SendBulk(ctx.server().functions().Dump());
+}
+
+void CmdFunctionRestore(CmdArgs args, CommandContext& ctx) {
+  auto policy = FunctionEngine::RestorePolicy::kAppend;
+  if (args.size() > 4) return ctx.rb().SendError(errors::kSyntax);
+  if (args.size() == 4) {
+    if (EqualsIgnoreCase(args[3], "FLUSH")) {
+      policy = FunctionEngine::RestorePolicy::kFlush;
+    } else if (EqualsIgnoreCase(args[3], "REPLACE")) {
+      policy = FunctionEngine::RestorePolicy::kReplace;
+    } else if (!EqualsIgnoreCase(args[3], "APPEND")) {
+      return ctx.rb().SendError(
+          "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.");
+    }
+  }
+  std::string error = ctx.server().functions().Restore(args[2], policy);
+  if (!error.empty()) return ctx.rb().SendError(error);
+  ctx.AddDirty();
+  ctx.rb().SendOk();
+}
+
 void CmdFunctionKill(CmdArgs args, CommandContext& ctx) { KillBusyScript(ctx, true); }
 
 void CmdFunctionHelp(CmdArgs args, CommandContext& ctx) {
@@ -167,6 +190,21 @@ void CmdFunctionHelp(CmdArgs args, CommandContext& ctx) {
       "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
       "    * ASYNC: Asynchronously flush the libraries.",
       "    * SYNC: Synchronously flush the libraries.",
+      "DUMP",
+      "    Return a serialized payload representing the current libraries, can be restored "
+      "using FUNCTION RESTORE command",
+      "RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+      "    Restore the libraries represented by the given payload, it is possible to give a "
+      "restore policy to",
+      "    control how to handle existing libraries (default APPEND):",
+      "    * FLUSH: delete all existing libraries.",
+      "    * APPEND: appends the restored libraries to the existing libraries. On collision, "
+      "abort.",
+      "    * REPLACE: appends the restored libraries to the existing libraries, On collision, "
+      "replace the old",
+      "      libraries with the new libraries (notice that even on this option there is a "
+      "chance of failure",
+      "      in case of functions name collision with another library).",
   };
   ctx.rb().SendHelp("FUNCTION", kLines);
 }
@@ -272,6 +310,27 @@ void RegisterFunctionFamily(CommandRegistry& r) {
            kScripting,
            CmdFunctionKill,
            {"Kill the function currently in execution.", "7.0.0", "scripting", "O(1)", ""}})
+      .AddSubcommand({"dump",
+                      2,
+                      CO::kNoScript,
+                      0,
+                      0,
+                      0,
+                      kScripting,
+                      CmdFunctionDump,
+                      {"Dump all functions into a serialized binary payload", "7.0.0", "scripting",
+                       "O(N) where N is the number of functions", ""}})
+      .AddSubcommand({"restore",
+                      -3,
+                      CO::kWrite | CO::kDenyOom | CO::kNoScript,
+                      0,
+                      0,
+                      0,
+                      kScripting,
+                      CmdFunctionRestore,
+                      {"Restore all the functions on the given payload", "7.0.0", "scripting",
+                       "O(N) where N is the number of functions on the payload",
+                       "serialized-value [FLUSH|APPEND|REPLACE]"}})
       .AddSubcommand({"help",
                       2,
                       CO::kLoading | CO::kStale,

@@ -12,6 +12,7 @@ extern "C" {
 #include "server/commands/context.h"
 #include "server/core/errors.h"
 #include "server/core/strings.h"
+#include "server/persistence/rdb_codec.h"
 #include "server/scripting/sandbox.h"
 #include "server/server.h"
 
@@ -318,6 +319,53 @@ void FunctionEngine::Flush() {
   libraries_.clear();
   functions_.clear();
   CreateState();
+}
+
+std::string FunctionEngine::Dump() const {
+  std::string payload;
+  for (const auto& [name, library] : libraries_) {
+    payload += static_cast<char>(rdb::kOpcodeFunction2);
+    rdb::AppendString(payload, library.code);
+  }
+  rdb::AppendPayloadFooter(payload);
+  return payload;
+}
+
+std::string FunctionEngine::Restore(std::string_view payload, RestorePolicy policy) {
+  auto body = rdb::VerifyPayload(payload);
+  if (!body) return "ERR DUMP payload version or checksum are wrong";
+  std::vector<std::string> codes;
+  rdb::Reader reader(*body);
+  while (reader.position() < body->size()) {
+    auto type = reader.Byte();
+    if (*type == rdb::kOpcodeFunctionPreGa) return "ERR Pre-GA function format not supported";
+    if (*type != rdb::kOpcodeFunction2) return "ERR given type is not a function";
+    auto code = reader.String();
+    if (!code) return "ERR failed loading the given functions payload";
+    codes.push_back(std::move(*code));
+  }
+  // Apply on top of a snapshot: any failure puts the snapshot back.
+  std::vector<std::string> snapshot;
+  for (const auto& [name, library] : libraries_) snapshot.push_back(library.code);
+  auto rollback = [&] {
+    Flush();
+    std::string ignored;
+    for (const auto& code : snapshot) Load(code, false, &ignored);
+  };
+  if (policy == RestorePolicy::kFlush) Flush();
+  for (const auto& code : codes) {
+    std::string error;
+    // APPEND refuses a library that exists (Redis's libraryJoin text, without quotes).
+    if (Load(code, policy == RestorePolicy::kReplace, &error).empty()) {
+      if (error.rfind("ERR Library '", 0) == 0) {
+        std::string name = error.substr(13, error.find('\'', 13) - 13);
+        error = "ERR Library " + name + " already exists";
+      }
+      rollback();
+      return error;
+    }
+  }
+  return "";
 }
 
 void FunctionEngine::Call(CommandContext& ctx, CmdArgs args, bool read_only) {

@@ -55,6 +55,12 @@ class FunctionEngine {
   bool Delete(std::string_view library);
   // FUNCTION FLUSH: every library, and a fresh Lua state.
   void Flush();
+  // FUNCTION DUMP: every library as an RDB payload (opcode, code; version; CRC64).
+  std::string Dump() const;
+  // FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE]: empty on success, else the error text.
+  // All or nothing: on any failure the libraries are as before.
+  enum class RestorePolicy { kFlush, kAppend, kReplace };
+  std::string Restore(std::string_view payload, RestorePolicy policy);
   // FCALL / FCALL_RO: replies through ctx.
   void Call(CommandContext& ctx, CmdArgs args, bool read_only);
 

@@ -187,6 +187,30 @@ TEST_F(ScriptingFamilyTest, FailedLibraryLoadChangesNothing) {
             "-ERR No functions registered\r\n");
 }
 
+TEST_F(ScriptingFamilyTest, FunctionDumpAndRestore) {
+  Run({"function", "load",
+       "#!lua name=a\nredis.register_function('fa', function() return 'a' end)"});
+  Run({"function", "load",
+       "#!lua name=b\nredis.register_function('fb', function() return 'b' end)"});
+  const std::string payload = Run({"function", "dump"}).str;
+  Run({"function", "flush"});
+  EXPECT_EQ(Run({"function", "restore", payload}).str, "OK");
+  EXPECT_EQ(Run({"fcall", "fa", "0"}).str, "a");
+  EXPECT_EQ(Run({"fcall", "fb", "0"}).str, "b");
+  // APPEND refuses what exists, and changes nothing; REPLACE and FLUSH succeed.
+  EXPECT_EQ(RunRaw({"function", "restore", payload}), "-ERR Library a already exists\r\n");
+  EXPECT_EQ(Run({"function", "restore", payload, "replace"}).str, "OK");
+  EXPECT_EQ(Run({"function", "restore", payload, "flush"}).str, "OK");
+  const std::string stats = RunRaw({"function", "stats"});
+  EXPECT_NE(stats.find("$15\r\nlibraries_count\r\n:2\r\n$15\r\nfunctions_count\r\n:2\r\n"),
+            std::string::npos)
+      << stats;
+  std::string corrupted = payload;
+  corrupted[3] ^= 1;
+  EXPECT_EQ(RunRaw({"function", "restore", corrupted}),
+            "-ERR DUMP payload version or checksum are wrong\r\n");
+}
+
 TEST_F(ScriptingFamilyTest, FunctionErrorsNameTheFunction) {
   Run({"function", "load",
        "#!lua name=lib\nredis.register_function('fails', function() error('inner') end)"});

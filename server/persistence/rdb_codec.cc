@@ -1,0 +1,182 @@
+#include "server/persistence/rdb_codec.h"
+
+extern "C" {
+#include <liblzf/lzf.h>
+}
+
+#include <array>
+#include <charconv>
+#include <cstring>
+
+namespace keyward::rdb {
+namespace {
+
+// The reflected form of the Jones polynomial 0xad93d23594c935a9, and its byte table.
+constexpr uint64_t kReflectedPoly = 0x95ac9329ac4bc9b5ULL;
+
+constexpr std::array<uint64_t, 256> MakeTable() {
+  std::array<uint64_t, 256> table{};
+  for (uint64_t i = 0; i < 256; i++) {
+    uint64_t crc = i;
+    for (int bit = 0; bit < 8; bit++) crc = (crc & 1) ? (crc >> 1) ^ kReflectedPoly : crc >> 1;
+    table[i] = crc;
+  }
+  return table;
+}
+constexpr std::array<uint64_t, 256> kTable = MakeTable();
+
+constexpr uint8_t kEncInt8 = 0, kEncInt16 = 1, kEncInt32 = 2, kEncLzf = 3;
+
+void AppendLittleEndian(std::string& out, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; i++) out += static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+// rdbTryIntegerEncoding: only the canonical text of an integer in the int32 range.
+bool TryIntegerEncoding(std::string& out, std::string_view s) {
+  if (s.empty() || s.size() > 11) return false;
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || end != s.data() + s.size()) return false;
+  char canonical[24];
+  auto [cend, cec] = std::to_chars(canonical, canonical + sizeof canonical, v);
+  if (std::string_view(canonical, static_cast<size_t>(cend - canonical)) != s) return false;
+  if (v >= -(1 << 7) && v <= (1 << 7) - 1) {
+    out += static_cast<char>(0xC0 | kEncInt8);
+    AppendLittleEndian(out, static_cast<uint64_t>(v), 1);
+  } else if (v >= -(1 << 15) && v <= (1 << 15) - 1) {
+    out += static_cast<char>(0xC0 | kEncInt16);
+    AppendLittleEndian(out, static_cast<uint64_t>(v), 2);
+  } else if (v >= INT32_MIN && v <= INT32_MAX) {
+    out += static_cast<char>(0xC0 | kEncInt32);
+    AppendLittleEndian(out, static_cast<uint64_t>(v), 4);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+uint64_t Crc64(uint64_t crc, std::string_view data) {
+  for (unsigned char c : data) crc = kTable[(crc ^ c) & 0xff] ^ (crc >> 8);
+  return crc;
+}
+
+void AppendLength(std::string& out, uint64_t length) {
+  if (length < (1 << 6)) {
+    out += static_cast<char>(length);
+  } else if (length < (1 << 14)) {
+    out += static_cast<char>(0x40 | (length >> 8));
+    out += static_cast<char>(length & 0xff);
+  } else if (length <= UINT32_MAX) {
+    out += static_cast<char>(0x80);
+    for (int i = 3; i >= 0; i--) out += static_cast<char>((length >> (8 * i)) & 0xff);
+  } else {
+    out += static_cast<char>(0x81);
+    for (int i = 7; i >= 0; i--) out += static_cast<char>((length >> (8 * i)) & 0xff);
+  }
+}
+
+void AppendString(std::string& out, std::string_view value, bool compress) {
+  if (value.size() <= 11 && TryIntegerEncoding(out, value)) return;
+  // Under 21 bytes LZF cannot win; it must save at least 4 bytes to be used (Redis's rules).
+  if (compress && value.size() > 20) {
+    std::string packed(value.size() - 4 + 1, '\0');
+    unsigned int n = lzf_compress(value.data(), static_cast<unsigned int>(value.size()),
+                                  packed.data(), static_cast<unsigned int>(value.size() - 4));
+    if (n > 0) {
+      out += static_cast<char>(0xC0 | kEncLzf);
+      AppendLength(out, n);
+      AppendLength(out, value.size());
+      out.append(packed.data(), n);
+      return;
+    }
+  }
+  AppendLength(out, value.size());
+  out.append(value);
+}
+
+std::optional<uint8_t> Reader::Byte() {
+  if (pos_ >= data_.size()) return std::nullopt;
+  return static_cast<uint8_t>(data_[pos_++]);
+}
+
+std::optional<uint64_t> Reader::Length(bool* encoded) {
+  *encoded = false;
+  auto first = Byte();
+  if (!first) return std::nullopt;
+  const uint8_t type = *first >> 6;
+  if (type == 0) return *first & 0x3f;
+  if (type == 1) {
+    auto second = Byte();
+    if (!second) return std::nullopt;
+    return (static_cast<uint64_t>(*first & 0x3f) << 8) | *second;
+  }
+  if (type == 3) {
+    *encoded = true;
+    return *first & 0x3f;
+  }
+  const int bytes = *first == 0x80 ? 4 : *first == 0x81 ? 8 : 0;
+  if (bytes == 0 || data_.size() - pos_ < static_cast<size_t>(bytes)) return std::nullopt;
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; i++) v = (v << 8) | static_cast<uint8_t>(data_[pos_++]);
+  return v;
+}
+
+std::optional<std::string> Reader::String() {
+  bool encoded;
+  auto len = Length(&encoded);
+  if (!len) return std::nullopt;
+  if (!encoded) {
+    if (data_.size() - pos_ < *len) return std::nullopt;
+    std::string s(data_.substr(pos_, *len));
+    pos_ += *len;
+    return s;
+  }
+  if (*len <= kEncInt32) {
+    const int bytes = 1 << *len;
+    if (data_.size() - pos_ < static_cast<size_t>(bytes)) return std::nullopt;
+    uint64_t raw = 0;
+    for (int i = 0; i < bytes; i++)
+      raw |= static_cast<uint64_t>(static_cast<uint8_t>(data_[pos_ + i])) << (8 * i);
+    pos_ += static_cast<size_t>(bytes);
+    // Sign-extend from the encoded width.
+    const int shift = 64 - 8 * bytes;
+    const int64_t v = static_cast<int64_t>(raw << shift) >> shift;
+    return std::to_string(v);
+  }
+  if (*len != kEncLzf) return std::nullopt;
+  bool unused;
+  auto packed_len = Length(&unused);
+  auto plain_len = Length(&unused);
+  if (!packed_len || !plain_len || data_.size() - pos_ < *packed_len) return std::nullopt;
+  // A bounded claim: an announced length far beyond what LZF can expand to is garbage.
+  if (*plain_len > *packed_len * 256 + 64) return std::nullopt;
+  std::string plain(*plain_len, '\0');
+  unsigned int n = lzf_decompress(data_.data() + pos_, static_cast<unsigned int>(*packed_len),
+                                  plain.data(), static_cast<unsigned int>(*plain_len));
+  if (n != *plain_len) return std::nullopt;
+  pos_ += *packed_len;
+  return plain;
+}
+
+void AppendPayloadFooter(std::string& payload) {
+  AppendLittleEndian(payload, kVersion, 2);
+  AppendLittleEndian(payload, Crc64(0, payload), 8);
+}
+
+std::optional<std::string_view> VerifyPayload(std::string_view payload) {
+  if (payload.size() < 10) return std::nullopt;
+  const size_t footer = payload.size() - 10;
+  const uint16_t version = static_cast<uint8_t>(payload[footer]) |
+                           (static_cast<uint16_t>(static_cast<uint8_t>(payload[footer + 1])) << 8);
+  if (version > kVersion) return std::nullopt;
+  uint64_t stored = 0;
+  for (int i = 0; i < 8; i++) {
+    stored |= static_cast<uint64_t>(static_cast<uint8_t>(payload[footer + 2 + i])) << (8 * i);
+  }
+  if (Crc64(0, payload.substr(0, footer + 2)) != stored) return std::nullopt;
+  return payload.substr(0, footer);
+}
+
+}  // namespace keyward::rdb

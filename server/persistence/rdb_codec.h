@@ -1,0 +1,51 @@
+// The pieces of Redis's RDB encoding that serialised payloads share: length prefixes, strings
+// (integer-encoded and LZF-compressed forms included), and the CRC64 (Jones) checksum with the
+// version footer that DUMP and FUNCTION DUMP payloads end with. FUNCTION DUMP/RESTORE use it
+// now; the RDB file writer and DUMP/RESTORE of keys will build on it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace keyward::rdb {
+
+// The RDB format version this server writes (Redis 7.0's).
+constexpr uint16_t kVersion = 10;
+// Opcode of a function library in an RDB stream (RDB_OPCODE_FUNCTION2), and its pre-7.0-GA form.
+constexpr uint8_t kOpcodeFunction2 = 0xf5;
+constexpr uint8_t kOpcodeFunctionPreGa = 0xf6;
+
+// Redis's crc64: Jones polynomial, reflected, initial value `crc` (0 for a fresh checksum).
+uint64_t Crc64(uint64_t crc, std::string_view data);
+
+void AppendLength(std::string& out, uint64_t length);
+// A string as rdbSaveRawString writes it: integers of up to 11 characters as integers, longer
+// strings LZF-compressed when `compress` and that saves at least 4 bytes, otherwise raw.
+void AppendString(std::string& out, std::string_view value, bool compress = true);
+
+// Sequential reads over an RDB byte stream; nullopt on truncated or malformed input.
+class Reader {
+ public:
+  explicit Reader(std::string_view data) : data_(data) {}
+  std::optional<uint8_t> Byte();
+  std::optional<std::string> String();
+  size_t position() const { return pos_; }
+
+ private:
+  // A length, or with *encoded set, the special encoding (0 int8, 1 int16, 2 int32, 3 LZF).
+  std::optional<uint64_t> Length(bool* encoded);
+  std::string_view data_;
+  size_t pos_ = 0;
+};
+
+// Appends the footer of a DUMP payload: the RDB version (2 bytes, little-endian) and the CRC64
+// of everything before it, the footer's version included (8 bytes, little-endian).
+void AppendPayloadFooter(std::string& payload);
+// Checks a DUMP payload's footer (version not newer than ours, checksum right); the body
+// without the footer, or nullopt.
+std::optional<std::string_view> VerifyPayload(std::string_view payload);
+
+}  // namespace keyward::rdb
