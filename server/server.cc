@@ -306,7 +306,9 @@ std::optional<std::string> Server::CallFromScript(CommandContext& outer, Client&
   if (cmd->has(CO::kNoScript)) {
     return std::string("ERR This Redis command is not allowed from script");
   }
-  if (read_only && cmd->has(CO::kWrite)) {
+  // PUBLISH counts as a write here: Redis marks it may-replicate, which read-only scripts refuse.
+  const bool publishes = cmd->full_name() == "publish" || cmd->full_name() == "spublish";
+  if (read_only && (cmd->has(CO::kWrite) || cmd->has(CO::kMayReplicate) || publishes)) {
     return std::string("ERR Write commands are not allowed from read-only scripts.");
   }
   if (is_write != nullptr && cmd->has(CO::kWrite)) *is_write = true;

@@ -58,10 +58,14 @@ void SendCommandInfo(ReplyBuilder& rb, const CommandSpec& cmd) {
     rb.SendBulk("limit");
     rb.SendLong(0);
   } else {
-    rb.StartArray(0);
+    rb.StartSet(0);  // Redis replies an empty key-spec list as a set (a RESP3 quirk kept)
   }
-  rb.StartArray(cmd.subcommands().size());
-  for (const auto& sub : cmd.subcommands()) SendCommandInfo(rb, *sub);
+  if (cmd.subcommands().empty()) {
+    rb.StartSet(0);  // likewise addReplySetLen(c, 0) for no subcommands
+  } else {
+    rb.StartArray(cmd.subcommands().size());
+    for (const auto& sub : cmd.subcommands()) SendCommandInfo(rb, *sub);
+  }
 }
 
 void SendCommandDoc(ReplyBuilder& rb, const CommandSpec& cmd) {

@@ -38,11 +38,10 @@ void CmdScriptExists(CmdArgs args, CommandContext& ctx) {
 }
 
 void CmdScriptFlush(CmdArgs args, CommandContext& ctx) {
-  if (args.size() == 3 && !EqualsIgnoreCase(args[2], "SYNC") &&
-      !EqualsIgnoreCase(args[2], "ASYNC")) {
+  if (args.size() > 3 || (args.size() == 3 && !EqualsIgnoreCase(args[2], "SYNC") &&
+                          !EqualsIgnoreCase(args[2], "ASYNC"))) {
     return ctx.rb().SendError("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
   }
-  if (args.size() > 3) return ctx.rb().SendError(errors::SubcommandSyntax("SCRIPT", args[1]));
   // The Lua state is small and freed at once; ASYNC and SYNC behave the same.
   ctx.server().lua().Flush();
   ctx.rb().SendOk();

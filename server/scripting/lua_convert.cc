@@ -14,8 +14,9 @@ extern "C" {
 namespace keyward {
 namespace {
 
-// Replies nest no deeper than this when converted (Redis stops at its Lua stack limit).
-constexpr int kMaxDepth = 1000;
+// Replies nest no deeper than this when converted: about where Redis's Lua stack limit (8000
+// slots) stops it. Deeper values get "reached lua stack limit", as there.
+constexpr int kMaxDepth = 7000;
 
 std::string_view Line(std::string_view resp, size_t* pos) {
   size_t end = resp.find("\r\n", *pos);
@@ -102,7 +103,9 @@ void PushReply(lua_State* L, std::string_view resp, size_t* pos, int depth) {
         return;
       }
       if (depth >= kMaxDepth) luaL_error(L, "reached lua stack limit");
-      lua_createtable(L, static_cast<int>(n), 0);
+      // lua_newtable, not createtable(n): with nils inside (RESP3 nulls), the length operator
+      // then sees what it sees on Redis.
+      lua_newtable(L);
       for (int64_t i = 1; i <= n; i++) {
         PushReply(L, resp, pos, depth + 1);
         lua_rawseti(L, -2, static_cast<int>(i));
@@ -149,9 +152,10 @@ int GetField(lua_State* L, const char* name) {
   return lua_type(L, -1);
 }
 
-// Error text for the wire: Redis replaces CR and LF so the reply stays one line.
+// Status, error and big-number text for the wire: Redis reads it as a C string (so it ends at a
+// NUL) and replaces CR and LF so the reply stays one line.
 std::string OneLine(std::string_view s) {
-  std::string out(s);
+  std::string out(s.substr(0, s.find('\0')));
   for (char& c : out) {
     if (c == '\r' || c == '\n') c = ' ';
   }
@@ -190,7 +194,12 @@ void WriteValue(lua_State* L, ReplyBuilder& rb, int script_resp, int depth) {
       rb.SendNull();
       return;
   }
-  luaL_checkstack(L, 4, "reached lua stack limit");
+  // lua_checkstack, not luaL_checkstack: this runs outside any protected call, where a raised
+  // error would abort the process.
+  if (!lua_checkstack(L, 4)) {
+    rb.SendError("ERR reached lua stack limit");
+    return;
+  }
   if (GetField(L, "err") == LUA_TSTRING) {
     // As given: {err="bad thing"} is "-bad thing", with no code added.
     size_t len;
@@ -217,9 +226,22 @@ void WriteValue(lua_State* L, ReplyBuilder& rb, int script_resp, int depth) {
   if (GetField(L, "big_number") == LUA_TSTRING) {
     size_t len;
     const char* s = lua_tolstring(L, -1, &len);
-    rb.SendBigNumber(std::string_view(s, len));
+    rb.SendBigNumber(OneLine(std::string_view(s, len)));
     lua_pop(L, 1);
     return;
+  }
+  lua_pop(L, 1);
+  if (GetField(L, "verbatim_string") == LUA_TTABLE) {
+    lua_getfield(L, -1, "string");
+    lua_getfield(L, -2, "format");
+    if (lua_isstring(L, -2) && lua_isstring(L, -1)) {
+      size_t len;
+      const char* text = lua_tolstring(L, -2, &len);
+      rb.SendVerbatim(std::string_view(text, len), lua_tostring(L, -1));
+      lua_pop(L, 3);
+      return;
+    }
+    lua_pop(L, 2);
   }
   lua_pop(L, 1);
   for (const char* aggregate : {"map", "set"}) {

@@ -1,5 +1,7 @@
 #include "server/scripting/lua_engine.h"
 
+#include <vector>
+
 extern "C" {
 #include <lauxlib.h>
 #include <lua.h>
@@ -8,6 +10,7 @@ extern "C" {
 #include "server/commands/context.h"
 #include "server/core/errors.h"
 #include "server/core/strings.h"
+#include "server/protocol/request_parser.h"
 #include "server/scripting/sandbox.h"
 #include "server/server.h"
 
@@ -52,7 +55,49 @@ std::optional<std::string> LuaEngine::Compile(const std::string& sha, std::strin
   return std::nullopt;
 }
 
+std::optional<std::string> ParseShebang(std::string_view body, bool* has_shebang, bool* no_writes) {
+  *has_shebang = false;
+  *no_writes = false;
+  if (body.substr(0, 2) != "#!") return std::nullopt;
+  *has_shebang = true;
+  const size_t eol = body.find('\n');
+  if (eol == std::string_view::npos) return std::string("ERR Invalid script shebang");
+  // Split like a command line (quotes, any whitespace), as Redis's sdssplitargs does.
+  std::vector<std::string> parts;
+  if (!SplitArgs(body.substr(0, eol), &parts) || parts.empty()) {
+    return std::string("ERR Invalid engine in script shebang");
+  }
+  if (parts[0] != "#!lua") return "ERR Unexpected engine in script shebang: " + parts[0];
+  for (size_t i = 1; i < parts.size(); i++) {
+    std::string_view part = parts[i];
+    if (part.substr(0, 6) != "flags=") {
+      return "ERR Unknown lua shebang option: " + std::string(part);
+    }
+    std::string_view flags = part.substr(6);
+    if (flags.empty()) continue;
+    while (true) {
+      size_t comma = flags.find(',');
+      std::string_view flag = flags.substr(0, comma);
+      if (flag == "no-writes") {
+        *no_writes = true;
+      } else if (flag != "allow-oom" && flag != "allow-stale" && flag != "no-cluster" &&
+                 flag != "allow-cross-slot-keys") {
+        return "ERR Unexpected flag in script shebang: " + std::string(flag);
+      }
+      if (comma == std::string_view::npos) break;
+      flags = flags.substr(comma + 1);
+    }
+  }
+  return std::nullopt;
+}
+
 std::string LuaEngine::Load(std::string_view body, std::string* error) {
+  // SCRIPT LOAD checks the shebang as EVAL would (the error text keeps its code).
+  bool has_shebang, no_writes;
+  if (auto bad = ParseShebang(body, &has_shebang, &no_writes)) {
+    *error = bad->substr(4);
+    return "";
+  }
   std::string sha = Sha1Hex(body);
   if (scripts_.count(sha) == 0) {
     if (auto failed = Compile(sha, body)) {
@@ -97,36 +142,13 @@ void LuaEngine::Eval(CommandContext& ctx, CmdArgs args, bool by_sha, bool read_o
   }
   // Shebang flags: only no-writes changes anything on a single server without eviction.
   bool no_writes = false;
-  if (body.substr(0, 2) == "#!") {
-    std::string_view first = body.substr(0, body.find('\n'));
-    std::string_view rest = first;
-    size_t space = rest.find(' ');
-    std::string_view engine = rest.substr(0, space);
-    if (engine != "#!lua") {
-      return ctx.rb().SendError("ERR Unexpected engine in script shebang: " + std::string(first));
-    }
-    rest = space == std::string_view::npos ? "" : rest.substr(space + 1);
-    while (!rest.empty()) {
-      size_t next = rest.find(' ');
-      std::string_view part = rest.substr(0, next);
-      rest = next == std::string_view::npos ? "" : rest.substr(next + 1);
-      if (part.empty()) continue;
-      if (part.substr(0, 6) != "flags=") {
-        return ctx.rb().SendError("ERR Unknown lua shebang option: " + std::string(part));
-      }
-      std::string_view flags = part.substr(6);
-      while (!flags.empty()) {
-        size_t comma = flags.find(',');
-        std::string_view flag = flags.substr(0, comma);
-        flags = comma == std::string_view::npos ? "" : flags.substr(comma + 1);
-        if (flag == "no-writes") {
-          no_writes = true;
-        } else if (flag != "allow-oom" && flag != "allow-stale" && flag != "no-cluster" &&
-                   flag != "allow-cross-slot-keys" && !flag.empty()) {
-          return ctx.rb().SendError("ERR Unexpected flag in script shebang: " + std::string(flag));
-        }
-      }
-    }
+  bool has_shebang = false;
+  if (auto error = ParseShebang(body, &has_shebang, &no_writes)) {
+    return ctx.rb().SendError(*error);
+  }
+  // A script that declares its flags must declare no-writes to run as read-only.
+  if (read_only && has_shebang && !no_writes) {
+    return ctx.rb().SendError("ERR Can not execute a script with write flag using *_ro command.");
   }
   if (!by_sha) {
     std::string error;
@@ -145,6 +167,7 @@ void LuaEngine::Eval(CommandContext& ctx, CmdArgs args, bool by_sha, bool read_o
   lua_setfield(L, -2, "ARGV");
   lua_pop(L, 1);
   lua_getfield(L, LUA_REGISTRYINDEX, ("f_" + sha).c_str());
+  ResetScriptRandom();
   RunProtected(L, run, 0, sha);
 }
 

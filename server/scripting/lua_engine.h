@@ -63,6 +63,10 @@ class LuaEngine {
   std::unique_ptr<Client> script_client_;  // runs redis.call's commands
 };
 
+// Checks a script's "#!lua flags=..." first line, if it has one: the error reply text, or
+// nothing with *has_shebang and *no_writes set.
+std::optional<std::string> ParseShebang(std::string_view body, bool* has_shebang, bool* no_writes);
+
 // SHA1 of `data` in lowercase hex (redis.sha1hex, script ids).
 std::string Sha1Hex(std::string_view data);
 

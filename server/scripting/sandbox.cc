@@ -13,6 +13,8 @@ int luaopen_bit(lua_State* L);    // Debian's lua-bitop
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <vector>
@@ -60,6 +62,168 @@ int GlobalIndex(lua_State* L) {
   return RaiseNonexistentGlobal(L, lua_tostring(L, 2));
 }
 
+constexpr const char* kRegistryProxies = "__keyward_proxies";  // proxy -> real (weak keys)
+
+// Pushes the real table behind the proxy at `index`; false (pushing nothing) if not a proxy.
+bool PushReal(lua_State* L, int index) {
+  if (!lua_istable(L, index)) return false;
+  lua_getfield(L, LUA_REGISTRYINDEX, kRegistryProxies);
+  lua_pushvalue(L, index);
+  lua_rawget(L, -2);
+  lua_remove(L, -2);
+  if (lua_istable(L, -1)) return true;
+  lua_pop(L, 1);
+  return false;
+}
+
+bool IsProxy(lua_State* L, int index) {
+  if (!PushReal(L, index)) return false;
+  lua_pop(L, 1);
+  return true;
+}
+
+// The VM's own readonly error, as Redis raises it from rawset / setmetatable: no position.
+int ReadOnlyPlainError(lua_State* L) {
+  lua_pushliteral(L, "Attempt to modify a readonly table");
+  return lua_error(L);
+}
+
+// next / pairs / ipairs see through the read-only proxies, so iterating a library or _G lists
+// what Redis lists.
+int ProxyNext(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 2);
+  if (PushReal(L, 1)) lua_replace(L, 1);
+  if (lua_next(L, 1)) return 2;
+  lua_pushnil(L);
+  return 1;
+}
+
+int ProxyPairs(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_pushcfunction(L, ProxyNext);
+  lua_pushvalue(L, 1);
+  lua_pushnil(L);
+  return 3;
+}
+
+int ProxyIpairsStep(lua_State* L) {
+  const int i = luaL_checkint(L, 2) + 1;
+  lua_pushinteger(L, i);
+  lua_rawgeti(L, 1, i);
+  return lua_isnil(L, -1) ? 0 : 2;
+}
+
+int ProxyIpairs(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_pushcfunction(L, ProxyIpairsStep);
+  if (!PushReal(L, 1)) lua_pushvalue(L, 1);
+  lua_pushinteger(L, 0);
+  return 3;
+}
+
+// setmetatable on a read-only table is a write to it.
+int GuardedSetmetatable(lua_State* L) {
+  if (IsProxy(L, 1)) return ReadOnlyPlainError(L);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
+// rawset would write into a read-only proxy itself, past its __newindex: refused like a write.
+int GuardedRawset(lua_State* L) {
+  if (IsProxy(L, 1)) return ReadOnlyPlainError(L);
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checkany(L, 2);
+  luaL_checkany(L, 3);
+  lua_settop(L, 3);
+  lua_rawset(L, 1);
+  return 1;
+}
+
+// loadstring / load without precompiled chunks: Lua 5.1 bytecode is not verified, and loading
+// crafted bytecode escapes any sandbox. Redis's patched loader returns nil for it.
+int SafeLoad(lua_State* L) {
+  if (lua_type(L, 1) == LUA_TSTRING) {
+    size_t len;
+    const char* chunk = lua_tolstring(L, 1, &len);
+    if (len > 0 && chunk[0] == LUA_SIGNATURE[0]) {
+      lua_pushnil(L);
+      return 1;
+    }
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+// Redis 7.0's pcall: an error table caught by pcall becomes its err string, so
+// `local ok, e = pcall(redis.call, ...)` gives e a string, as in Redis.
+int RedisStylePcall(lua_State* L) {
+  const int argc = lua_gettop(L);
+  luaL_checkany(L, 1);
+  lua_pushboolean(L, 1);
+  lua_insert(L, 1);
+  if (lua_pcall(L, argc - 1, LUA_MULTRET, 0) != 0) {
+    lua_remove(L, 1);
+    if (lua_istable(L, -1)) {
+      lua_getfield(L, -1, "err");
+      if (lua_isstring(L, -1)) {
+        lua_replace(L, -2);
+      } else {
+        lua_pop(L, 1);
+      }
+    }
+    lua_pushboolean(L, 0);
+    lua_insert(L, 1);
+  }
+  return lua_gettop(L);
+}
+
+// math.random and math.randomseed on Redis's rand48, reseeded with 0 before every EVAL, so a
+// script draws the same numbers on every server (and on Redis).
+uint64_t rand48_state = 0x330E;
+void Rand48Seed(int32_t seed) {
+  rand48_state = (static_cast<uint64_t>(static_cast<uint32_t>(seed)) << 16) | 0x330E;
+}
+int32_t Rand48() {
+  rand48_state = (0x5DEECE66DULL * rand48_state + 0xB) & ((1ULL << 48) - 1);
+  return static_cast<int32_t>(rand48_state >> 17);
+}
+
+int MathRandom(lua_State* L) {
+  constexpr int32_t kMax = INT32_MAX;
+  const lua_Number r = static_cast<lua_Number>(Rand48() % kMax) / static_cast<lua_Number>(kMax);
+  switch (lua_gettop(L)) {
+    case 0:
+      lua_pushnumber(L, r);
+      break;
+    case 1: {
+      const int u = luaL_checkint(L, 1);
+      luaL_argcheck(L, 1 <= u, 1, "interval is empty");
+      lua_pushnumber(L, std::floor(r * u) + 1);
+      break;
+    }
+    case 2: {
+      const int l = luaL_checkint(L, 1);
+      const int u = luaL_checkint(L, 2);
+      luaL_argcheck(L, l <= u, 2, "interval is empty");
+      lua_pushnumber(L, std::floor(r * (u - l + 1)) + l);
+      break;
+    }
+    default:
+      return luaL_error(L, "wrong number of arguments");
+  }
+  return 1;
+}
+
+int MathRandomSeed(lua_State* L) {
+  Rand48Seed(static_cast<int32_t>(luaL_checkint(L, 1)));
+  return 0;
+}
+
 // Replaces the table at `index` (absolute) by a read-only proxy of it; pushes the proxy.
 void PushReadOnlyProxy(lua_State* L, int real, lua_CFunction index) {
   lua_newtable(L);  // proxy
@@ -74,9 +238,16 @@ void PushReadOnlyProxy(lua_State* L, int real, lua_CFunction index) {
   lua_pushcfunction(L, ReadOnlyError);
   lua_setfield(L, -2, "__newindex");
   // getmetatable(proxy) cannot reach the real table through __index.
-  lua_pushboolean(L, 0);
+  // getmetatable(proxy) gives an empty table: a table, as on Redis, that leads nowhere.
+  lua_newtable(L);
   lua_setfield(L, -2, "__metatable");
   lua_setmetatable(L, -2);
+  // Remembered as a proxy of `real`, for rawset, setmetatable and iteration.
+  lua_getfield(L, LUA_REGISTRYINDEX, kRegistryProxies);
+  lua_pushvalue(L, -2);
+  lua_pushvalue(L, real);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
 }
 
 // Redis's __redis__err__handler: turns any error into a table {err, source, line}, with the
@@ -88,10 +259,18 @@ int ErrorHandler(lua_State* L) {
     found = lua_getstack(L, 2, &ar) && lua_getinfo(L, "Sl", &ar);
   }
   if (!lua_istable(L, 1)) {
-    const char* msg = lua_tostring(L, 1);
-    std::string text = std::string("ERR ") + (msg ? msg : "(error object is not a string)");
+    // Redis's handler: 'ERR ' .. tostring(err), so error() reads "ERR nil".
+    if (lua_type(L, 1) == LUA_TSTRING || lua_type(L, 1) == LUA_TNUMBER) {
+      lua_pushfstring(L, "ERR %s", lua_tostring(L, 1));
+    } else if (lua_type(L, 1) == LUA_TBOOLEAN) {
+      lua_pushstring(L, lua_toboolean(L, 1) ? "ERR true" : "ERR false");
+    } else if (lua_isnil(L, 1)) {
+      lua_pushstring(L, "ERR nil");
+    } else {
+      lua_pushfstring(L, "ERR %s: %p", luaL_typename(L, 1), lua_topointer(L, 1));
+    }
     lua_newtable(L);
-    lua_pushstring(L, text.c_str());
+    lua_insert(L, -2);
     lua_setfield(L, -2, "err");
     lua_replace(L, 1);
   }
@@ -155,11 +334,15 @@ int RunScriptCommand(lua_State* L) {
                                         run->resp, run->replicate, &out, &run->wrote);
   if (status) {
     PushErrorTable(L, *status);
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "ignore_error_stats_update");
     return 1;
   }
   if (!out.empty() && out[0] == '-') {
-    // An error reply becomes {err = ...} in Redis's normalised form.
+    // An error reply becomes {err = ..., ignore_error_stats_update = true}, as in Redis.
     PushErrorTable(L, NormalizeError(std::string_view(out.data(), out.find("\r\n"))));
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "ignore_error_stats_update");
     return 1;
   }
   lua_pushlstring(L, out.data(), out.size());
@@ -282,14 +465,25 @@ int RedisNothing(lua_State*) { return 0; }
 // redis.acl_check_cmd: every user may run every command until ACLs exist; unknown commands
 // are an error, as in Redis.
 int RedisAclCheckCmd(lua_State* L) {
-  if (lua_gettop(L) < 1) {
+  const int argc = lua_gettop(L);
+  if (argc < 1) {
     return RaiseRedisError(L, "Please specify at least one argument for this redis lib call");
   }
-  ScriptRun* run = CurrentRun(L);
-  const char* name = lua_tostring(L, 1);
-  if (run == nullptr || name == nullptr || run->ctx->server().registry().Find(name) == nullptr) {
-    return RaiseRedisError(L, "Invalid command passed to redis.acl_check_cmd()");
+  for (int i = 1; i <= argc; i++) {
+    if (lua_type(L, i) != LUA_TSTRING && lua_type(L, i) != LUA_TNUMBER) {
+      return RaiseRedisError(L, "Lua redis lib command arguments must be strings or integers");
+    }
   }
+  ScriptRun* run = CurrentRun(L);
+  const CommandSpec* cmd = nullptr;
+  if (run != nullptr) {
+    cmd = run->ctx->server().registry().Find(lua_tostring(L, 1));
+    // A container needs a known subcommand, as Redis's lookup does.
+    if (cmd != nullptr && cmd->is_container() && argc > 1) {
+      cmd = cmd->FindSubcommand(lua_tostring(L, 2));
+    }
+  }
+  if (cmd == nullptr) return RaiseRedisError(L, "Invalid command passed to redis.acl_check_cmd()");
   lua_pushboolean(L, 1);
   return 1;
 }
@@ -342,6 +536,12 @@ std::string Sha1Hex(std::string_view data) {
 
 lua_State* NewSandboxState() {
   lua_State* L = luaL_newstate();
+  lua_newtable(L);  // the proxies, weakly keyed
+  lua_newtable(L);
+  lua_pushstring(L, "k");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, LUA_REGISTRYINDEX, kRegistryProxies);
   // The libraries Redis 7.0 loads; os, io, package and debug are not among them.
   for (lua_CFunction open : {luaopen_base, luaopen_table, luaopen_string, luaopen_math,
                              luaopen_struct, luaopen_cmsgpack, luaopen_bit}) {
@@ -358,6 +558,32 @@ lua_State* NewSandboxState() {
     lua_pushnil(L);
     lua_setglobal(L, name);
   }
+  // Redis's replacements: guarded rawset, loaders without bytecode, pcall that unwraps error
+  // tables, math.random on rand48.
+  lua_pushcfunction(L, GuardedRawset);
+  lua_setglobal(L, "rawset");
+  lua_getglobal(L, "setmetatable");
+  lua_pushcclosure(L, GuardedSetmetatable, 1);
+  lua_setglobal(L, "setmetatable");
+  lua_pushcfunction(L, ProxyNext);
+  lua_setglobal(L, "next");
+  lua_pushcfunction(L, ProxyPairs);
+  lua_setglobal(L, "pairs");
+  lua_pushcfunction(L, ProxyIpairs);
+  lua_setglobal(L, "ipairs");
+  for (const char* name : {"loadstring", "load"}) {
+    lua_getglobal(L, name);
+    lua_pushcclosure(L, SafeLoad, 1);
+    lua_setglobal(L, name);
+  }
+  lua_pushcfunction(L, RedisStylePcall);
+  lua_setglobal(L, "pcall");
+  lua_getglobal(L, "math");
+  lua_pushcfunction(L, MathRandom);
+  lua_setfield(L, -2, "random");
+  lua_pushcfunction(L, MathRandomSeed);
+  lua_setfield(L, -2, "randomseed");
+  lua_pop(L, 1);
   // The redis table.
   lua_newtable(L);
   SetFunction(L, "call", RedisCall);
@@ -402,6 +628,18 @@ lua_State* NewSandboxState() {
     lua_setglobal(L, name);
     lua_pop(L, 1);
   }
+  // ("x"):upper() goes through the string metatable: point it at the read-only proxy too, or
+  // getmetatable('').__index would hand out the real table.
+  // The metatable itself is read-only as well: getmetatable('') returns a read-only proxy of
+  // it (its __metatable), so getmetatable('').__index = {} fails as on Redis.
+  lua_pushliteral(L, "");
+  lua_getmetatable(L, -1);
+  const int string_meta = lua_gettop(L);
+  lua_getglobal(L, "string");
+  lua_setfield(L, string_meta, "__index");
+  PushReadOnlyProxy(L, string_meta, nullptr);
+  lua_setfield(L, string_meta, "__metatable");
+  lua_pop(L, 2);
   // Read-only globals: LUA_GLOBALSINDEX becomes a proxy whose __index refuses unknown names;
   // the real table stays reachable from the registry, for KEYS and ARGV.
   lua_pushvalue(L, LUA_GLOBALSINDEX);
@@ -501,8 +739,13 @@ void RunProtected(lua_State* L, ScriptRun& run, int nargs, std::string_view name
   if (run.busy) ctx.server().set_busy_script(std::nullopt);
   lua_pushnil(L);
   lua_setfield(L, LUA_REGISTRYINDEX, kRegistryRun);
-  // Garbage from this script is collected a step at a time, as Redis does after each call.
-  lua_gc(L, LUA_GCSTEP, 1);
+  // Garbage is collected a step at a time, every 50 scripts, as Redis does: a step after every
+  // script cost 40% of a short EVALSHA.
+  static thread_local int scripts_since_gc = 0;
+  if (++scripts_since_gc >= 50) {
+    scripts_since_gc = 0;
+    lua_gc(L, LUA_GCSTEP, 50);
+  }
   if (ctx.propagated().size() > 1) ctx.WrapPropagatedInTransaction();
 }
 
@@ -522,6 +765,8 @@ int RaiseNonexistentGlobal(lua_State* L, const char* name) {
 }
 
 int RaiseReadOnly(lua_State* L) { return ReadOnlyError(L); }
+
+void ResetScriptRandom() { Rand48Seed(0); }
 
 void PushRealGlobals(lua_State* L) { lua_getfield(L, LUA_REGISTRYINDEX, kRegistryGlobals); }
 

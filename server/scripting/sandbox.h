@@ -57,6 +57,8 @@ struct ScriptRun {
 // read-only globals.
 lua_State* NewSandboxState();
 
+// math.random's generator back to its start (before every EVAL, as Redis does).
+void ResetScriptRandom();
 // The real (writable) globals table, pushed: for KEYS and ARGV.
 void PushRealGlobals(lua_State* L);
 // A Lua array of `values`, pushed.
