@@ -64,9 +64,13 @@ class UnknownAndArity(DiffCase):
                     ("NOSUCH", "x" * 200), ("NOSUCH", "a" * 100, "b" * 100, "c"),
                     ("NOSUCH",) + tuple("arg%d" % i for i in range(50)),
                     ("BAD\r\nNAME", "x"), ("BAD", "arg\r\nwith newline", "x\ny"),
-                    ("GET\x00", "k"), ("CONFIG\x00", "GET", "x"), ("G E T", "k"),
-                    ("x" * 300,)):
+                    ("G E T", "k"), ("x" * 300,)):
             self.check(*cmd)
+        # Not compared: a name with a NUL byte ("GET\x00"). Redis hashes the whole name but
+        # compares it as a C string, so whether "GET\x00" runs GET depends on a hash collision
+        # under its per-process random seed: its reply changes from run to run. Keyward always
+        # answers that the command is unknown.
+        self.assertTrue(self.k.call("GET\x00", "k").startswith(b"-ERR unknown command"))
 
     def test_unknown_subcommands(self):
         for cmd in (("CONFIG", "FOO"), ("CONFIG", "FOO", "bar"), ("CLIENT", "FOO"),
