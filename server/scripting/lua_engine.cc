@@ -1,5 +1,6 @@
 #include "server/scripting/lua_engine.h"
 
+#include <cctype>
 #include <vector>
 
 extern "C" {
@@ -36,7 +37,7 @@ void LuaEngine::CreateState() {
   lua_ = NewSandboxState();
 }
 
-std::optional<std::string> LuaEngine::Compile(const std::string& sha, std::string_view body) {
+std::optional<std::string> LuaEngine::Compile(std::string_view body, int* ref) {
   lua_State* L = lua_;
   // A "#!lua ..." first line is blanked, not removed: line numbers stay those of the text.
   std::string text;
@@ -51,7 +52,7 @@ std::optional<std::string> LuaEngine::Compile(const std::string& sha, std::strin
     lua_pop(L, 1);
     return error;
   }
-  lua_setfield(L, LUA_REGISTRYINDEX, ("f_" + sha).c_str());
+  *ref = luaL_ref(L, LUA_REGISTRYINDEX);
   return std::nullopt;
 }
 
@@ -99,17 +100,20 @@ std::string LuaEngine::Load(std::string_view body, std::string* error) {
     return "";
   }
   std::string sha = Sha1Hex(body);
-  if (scripts_.count(sha) == 0) {
-    if (auto failed = Compile(sha, body)) {
+  if (scripts_.find(sha) == scripts_.end()) {
+    int ref = 0;
+    if (auto failed = Compile(body, &ref)) {
       *error = *failed;
       return "";
     }
-    scripts_.emplace(sha, std::string(body));
+    scripts_.emplace(sha, CachedScript{std::string(body), ref});
   }
   return sha;
 }
 
-bool LuaEngine::Exists(std::string_view sha) const { return scripts_.count(ToLower(sha)) != 0; }
+bool LuaEngine::Exists(std::string_view sha) const {
+  return scripts_.find(ToLower(sha)) != scripts_.end();
+}
 
 void LuaEngine::Flush() {
   scripts_.clear();
@@ -130,13 +134,25 @@ void LuaEngine::Eval(CommandContext& ctx, CmdArgs args, bool by_sha, bool read_o
   }
   std::string sha;
   std::string_view body;
+  const CachedScript* script = nullptr;
   if (by_sha) {
-    sha = ToLower(args[1]);
-    auto it = scripts_.find(sha);
+    // SHA1s match case-insensitively; lowered on the stack (a SHA1 is 40 characters), since
+    // EVALSHA is the hot path of every lock library.
+    char lowered[40];
+    const std::string_view given = args[1];
+    auto it = scripts_.end();
+    if (given.size() == sizeof lowered) {
+      for (size_t i = 0; i < given.size(); i++) {
+        lowered[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(given[i])));
+      }
+      it = scripts_.find(std::string_view(lowered, sizeof lowered));
+    }
     if (it == scripts_.end()) {
       return ctx.rb().SendError("NOSCRIPT No matching script. Please use EVAL.");
     }
-    body = it->second;
+    script = &it->second;
+    body = script->body;
+    sha = it->first;
   } else {
     body = args[1];
   }
@@ -154,6 +170,7 @@ void LuaEngine::Eval(CommandContext& ctx, CmdArgs args, bool by_sha, bool read_o
     std::string error;
     sha = Load(body, &error);
     if (sha.empty()) return ctx.rb().SendError("ERR " + error);
+    script = &scripts_.find(sha)->second;
   }
 
   lua_State* L = lua_;
@@ -166,7 +183,7 @@ void LuaEngine::Eval(CommandContext& ctx, CmdArgs args, bool by_sha, bool read_o
   PushStringArray(L, args.subspan(3 + static_cast<size_t>(numkeys)));
   lua_setfield(L, -2, "ARGV");
   lua_pop(L, 1);
-  lua_getfield(L, LUA_REGISTRYINDEX, ("f_" + sha).c_str());
+  lua_rawgeti(L, LUA_REGISTRYINDEX, script->ref);
   ResetScriptRandom();
   RunProtected(L, run, 0, sha);
 }

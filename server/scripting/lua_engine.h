@@ -53,12 +53,22 @@ class LuaEngine {
 
  private:
   void CreateState();
-  // Compiles `body` into the registry as f_<sha>; the error text on failure.
-  std::optional<std::string> Compile(const std::string& sha, std::string_view body);
+  // Compiles `body` into the registry; its reference, or the error text.
+  std::optional<std::string> Compile(std::string_view body, int* ref);
+
+  struct CachedScript {
+    std::string body;
+    int ref;  // the compiled function, in the Lua registry
+  };
+  // Looked up with string_views (EVALSHA's argument) without building a std::string.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
 
   Server& server_;
   lua_State* lua_ = nullptr;
-  std::unordered_map<std::string, std::string> scripts_;  // sha -> body
+  std::unordered_map<std::string, CachedScript, Hash, std::equal_to<>> scripts_;  // by SHA1
   std::unique_ptr<class ScriptTransport> transport_;
   std::unique_ptr<Client> script_client_;  // runs redis.call's commands
 };
