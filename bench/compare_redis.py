@@ -473,6 +473,26 @@ def print_context(args, versions, noise, memory, markdown):
 
 # ----------------------------------------------------------------------------------------------
 
+def measure_or_load(args, saved_args, measure):
+    """--from-json FILE reloads a saved run (and the options named in saved_args); otherwise
+    `measure(args)` runs, and --json FILE saves it. Returns (versions, results, noise), for the
+    side-by-side scripts that share this layout (compare_pubsub, compare_scripting)."""
+    if args.from_json:
+        with open(args.from_json) as f:
+            raw = json.load(f)
+        for name in saved_args:
+            setattr(args, name, raw["args"][name])
+        return raw["versions"], raw["runs"], raw["noise"]
+    versions = {"Keyward": version_of(args.keyward), "Redis": version_of(args.redis)}
+    results, noise = measure(args)
+    if args.json:
+        raw = {"args": {name: getattr(args, name) for name in saved_args},
+               "versions": versions, "noise": noise, "runs": results}
+        with open(args.json, "w") as f:
+            json.dump(raw, f, indent=1)
+    return versions, results, noise
+
+
 def add_report_arguments(p, quick_help):
     """The options every side-by-side script shares: output format, saved runs, smoke runs."""
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown")

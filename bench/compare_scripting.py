@@ -310,20 +310,7 @@ def parse_args(argv):
 
 def main(argv):
     args = parse_args(argv)
-    if args.from_json:
-        with open(args.from_json) as f:
-            raw = json.load(f)
-        for name in SAVED_ARGS:
-            setattr(args, name, raw["args"][name])
-        versions, results, noise = raw["versions"], raw["runs"], raw["noise"]
-    else:
-        versions = {"Keyward": cr.version_of(args.keyward), "Redis": cr.version_of(args.redis)}
-        results, noise = measure(args)
-        if args.json:
-            raw = {"args": {name: getattr(args, name) for name in SAVED_ARGS},
-                   "versions": versions, "noise": noise, "runs": results}
-            with open(args.json, "w") as f:
-                json.dump(raw, f, indent=1)
+    versions, results, noise = cr.measure_or_load(args, SAVED_ARGS, measure)
     print_context(args, versions, results, noise, args.markdown)
     print()
     cr.print_table(build_table(results, args), args.markdown)

@@ -195,31 +195,22 @@ asio::awaitable<std::error_code> AsyncClient::Impl::ConnectAndHandshake() {
     auto [error, n] = co_await stream.ReadSome(asio::buffer(buffer));
     if (error) co_return error;
     parser.Feed(std::string_view(buffer.data(), n));
-    while (true) {
-      auto reply = parser.Next();
-      if (!reply) co_return reply.error();
-      if (!*reply) break;
-      Handshake::Step step = handshake.OnReply(**reply);
-      switch (step.action) {
-        case Handshake::Action::kWrite:
-          out += step.bytes;
-          break;
-        case Handshake::Action::kWaitReply:
-          break;
-        case Handshake::Action::kFailed:
-          co_return handshake.error();
-        case Handshake::Action::kDone:
-          protocol = handshake.protocol();
-          hello = handshake.server_hello();
-          pipeline.set_protocol(protocol);
-          // Subscriptions come back before anything queued, so no message is missed by a
-          // request that depends on them.
-          if (!subscriptions.empty()) {
-            pipeline.Add(subscriptions.Restore(), ExecCompletion{});
-            subscriptions.Clear();  // the new confirmations rebuild it
-          }
-          co_return std::error_code{};
-      }
+    switch (handshake.Drain(parser, &out)) {
+      case Handshake::Action::kFailed:
+        co_return handshake.error();
+      case Handshake::Action::kDone:
+        protocol = handshake.protocol();
+        hello = handshake.server_hello();
+        pipeline.set_protocol(protocol);
+        // Subscriptions come back before anything queued, so no message is missed by a
+        // request that depends on them.
+        if (!subscriptions.empty()) {
+          pipeline.Add(subscriptions.Restore(), ExecCompletion{});
+          subscriptions.Clear();  // the new confirmations rebuild it
+        }
+        co_return std::error_code{};
+      default:
+        break;  // more replies to read
     }
   }
 }

@@ -115,26 +115,17 @@ std::error_code Client::Impl::Handshake(Deadline deadline) {
     auto [error, n] = stream.Read(buffer.data(), buffer.size(), deadline);
     if (error) return error;
     parser.Feed(std::string_view(buffer.data(), n));
-    while (true) {
-      auto reply = parser.Next();
-      if (!reply) return reply.error();
-      if (!*reply) break;
-      Handshake::Step step = handshake.OnReply(**reply);
-      switch (step.action) {
-        case Handshake::Action::kWrite:
-          out += step.bytes;
-          break;
-        case Handshake::Action::kWaitReply:
-          break;
-        case Handshake::Action::kFailed:
-          error_detail = handshake.error_detail();
-          return handshake.error();
-        case Handshake::Action::kDone:
-          protocol = handshake.protocol();
-          hello = handshake.server_hello();
-          pipeline.set_protocol(protocol);
-          return {};
-      }
+    switch (handshake.Drain(parser, &out)) {
+      case client::Handshake::Action::kFailed:
+        error_detail = handshake.error_detail();
+        return handshake.error();
+      case client::Handshake::Action::kDone:
+        protocol = handshake.protocol();
+        hello = handshake.server_hello();
+        pipeline.set_protocol(protocol);
+        return {};
+      default:
+        break;  // more replies to read
     }
   }
 }

@@ -167,6 +167,20 @@ Handshake::Step Handshake::Advance() {
   return {Action::kDone, {}};
 }
 
+Handshake::Action Handshake::Drain(ReplyParser& parser, std::string* out) {
+  while (true) {
+    auto reply = parser.Next();
+    if (!reply) return Fail(reply.error(), parser.error_detail()).action;
+    if (!*reply) return Action::kWaitReply;
+    Step step = OnReply(**reply);
+    if (step.action == Action::kWrite) {
+      *out += step.bytes;
+    } else if (step.action != Action::kWaitReply) {
+      return step.action;
+    }
+  }
+}
+
 Handshake::Step Handshake::Fail(std::error_code error, std::string detail) {
   phase_ = Phase::kFailed;
   error_ = error;

@@ -245,8 +245,8 @@ std::string FunctionEngine::Load(std::string_view code, bool replace, std::strin
   }
 
   lua_State* L = lua_;
-  // The shebang line is blanked, so line numbers are those of the text.
-  std::string body = eol == std::string_view::npos ? "" : std::string(code.substr(eol));
+  std::string storage;
+  const std::string_view body = CodeWithoutShebang(code, &storage);
   if (luaL_loadbuffer(L, body.data(), body.size(), kChunkName) != 0) {
     *error = std::string("ERR Error compiling function: ") +
              (lua_tostring(L, -1) ? lua_tostring(L, -1) : "");
@@ -369,12 +369,9 @@ std::string FunctionEngine::Restore(std::string_view payload, RestorePolicy poli
 }
 
 void FunctionEngine::Call(CommandContext& ctx, CmdArgs args, bool read_only) {
-  int64_t numkeys;
-  if (!ParseInt64(args[2], &numkeys)) return ctx.rb().SendError("ERR Bad number of keys provided");
-  if (numkeys < 0) return ctx.rb().SendError("ERR Number of keys can't be negative");
-  if (numkeys > static_cast<int64_t>(args.size()) - 3) {
-    return ctx.rb().SendError("ERR Number of keys can't be greater than number of args");
-  }
+  const auto parsed = ParseNumKeys(ctx, args, "ERR Bad number of keys provided");
+  if (!parsed) return;
+  const size_t numkeys = *parsed;
   auto owner = functions_.find(std::string(args[1]));
   if (owner == functions_.end()) return ctx.rb().SendError("ERR Function not found");
   const Function& f = libraries_.at(owner->second).functions.at(owner->first);
@@ -387,8 +384,8 @@ void FunctionEngine::Call(CommandContext& ctx, CmdArgs args, bool read_only) {
   run.function = true;
   run.command = args;
   lua_rawgeti(L, LUA_REGISTRYINDEX, f.ref);
-  PushStringArray(L, args.subspan(3, static_cast<size_t>(numkeys)));
-  PushStringArray(L, args.subspan(3 + static_cast<size_t>(numkeys)));
+  PushStringArray(L, args.subspan(3, numkeys));
+  PushStringArray(L, args.subspan(3 + numkeys));
   RunProtected(L, run, 2, f.name);
 }
 

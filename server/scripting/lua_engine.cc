@@ -39,13 +39,8 @@ void LuaEngine::CreateState() {
 
 std::optional<std::string> LuaEngine::Compile(std::string_view body, int* ref) {
   lua_State* L = lua_;
-  // A "#!lua ..." first line is blanked, not removed: line numbers stay those of the text.
-  std::string text;
-  if (body.substr(0, 2) == "#!") {
-    size_t eol = body.find('\n');
-    text = eol == std::string_view::npos ? "" : std::string(body.substr(eol));
-    body = text;
-  }
+  std::string storage;
+  body = CodeWithoutShebang(body, &storage);
   if (luaL_loadbuffer(L, body.data(), body.size(), kChunkName) != 0) {
     std::string error = "Error compiling script (new function): ";
     if (const char* msg = lua_tostring(L, -1)) error += msg;
@@ -126,12 +121,9 @@ int64_t LuaEngine::memory_bytes() const {
 
 void LuaEngine::Eval(CommandContext& ctx, CmdArgs args, bool by_sha, bool read_only) {
   // numkeys: an integer, not negative, not more than the arguments that follow.
-  int64_t numkeys;
-  if (!ParseInt64(args[2], &numkeys)) return ctx.rb().SendError(errors::kNotInteger);
-  if (numkeys < 0) return ctx.rb().SendError("ERR Number of keys can't be negative");
-  if (numkeys > static_cast<int64_t>(args.size()) - 3) {
-    return ctx.rb().SendError("ERR Number of keys can't be greater than number of args");
-  }
+  const auto parsed = ParseNumKeys(ctx, args, errors::kNotInteger);
+  if (!parsed) return;
+  const size_t numkeys = *parsed;
   std::string sha;
   std::string_view body;
   const CachedScript* script = nullptr;
@@ -178,9 +170,9 @@ void LuaEngine::Eval(CommandContext& ctx, CmdArgs args, bool by_sha, bool read_o
       .script_client = script_client_.get(), .ctx = &ctx, .read_only = read_only || no_writes};
   run.command = args;
   PushRealGlobals(L);
-  PushStringArray(L, args.subspan(3, static_cast<size_t>(numkeys)));
+  PushStringArray(L, args.subspan(3, numkeys));
   lua_setfield(L, -2, "KEYS");
-  PushStringArray(L, args.subspan(3 + static_cast<size_t>(numkeys)));
+  PushStringArray(L, args.subspan(3 + numkeys));
   lua_setfield(L, -2, "ARGV");
   lua_pop(L, 1);
   lua_rawgeti(L, LUA_REGISTRYINDEX, script->ref);

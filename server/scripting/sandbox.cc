@@ -768,6 +768,31 @@ int RaiseReadOnly(lua_State* L) { return ReadOnlyError(L); }
 
 void ResetScriptRandom() { Rand48Seed(0); }
 
+std::optional<size_t> ParseNumKeys(CommandContext& ctx, CmdArgs args,
+                                   std::string_view not_integer) {
+  int64_t numkeys;
+  if (!ParseInt64(args[2], &numkeys)) {
+    ctx.rb().SendError(not_integer);
+    return std::nullopt;
+  }
+  if (numkeys < 0) {
+    ctx.rb().SendError("ERR Number of keys can't be negative");
+    return std::nullopt;
+  }
+  if (numkeys > static_cast<int64_t>(args.size()) - 3) {
+    ctx.rb().SendError("ERR Number of keys can't be greater than number of args");
+    return std::nullopt;
+  }
+  return static_cast<size_t>(numkeys);
+}
+
+std::string_view CodeWithoutShebang(std::string_view code, std::string* storage) {
+  if (code.substr(0, 2) != "#!") return code;
+  const size_t eol = code.find('\n');
+  *storage = eol == std::string_view::npos ? "" : std::string(code.substr(eol));
+  return *storage;
+}
+
 void PushRealGlobals(lua_State* L) { lua_getfield(L, LUA_REGISTRYINDEX, kRegistryGlobals); }
 
 void PushStringArray(lua_State* L, CmdArgs values) {

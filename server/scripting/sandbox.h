@@ -3,6 +3,7 @@
 // that turns a script's result or error into the caller's reply. Private to server/scripting/.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -85,6 +86,13 @@ int RaiseReadOnly(lua_State* L);
 int SandboxRedisLog(lua_State* L);
 // Raises {err = NormalizeError(message)}.
 int RaiseError(lua_State* L, std::string_view message);
+
+// The `numkeys` of EVAL-like commands (args[2]): the count, or nothing after replying the
+// error (`not_integer` when it is not a number; EVAL and FCALL word that one differently).
+std::optional<size_t> ParseNumKeys(CommandContext& ctx, CmdArgs args, std::string_view not_integer);
+// A script's code as compiled: a "#!..." first line is blanked, not removed, so line numbers
+// stay those of the text. Points into `code` or into `*storage`.
+std::string_view CodeWithoutShebang(std::string_view code, std::string* storage);
 
 // Redis's error normalisation ("-CODE msg", "-msg", "msg": see sandbox.cc).
 std::string NormalizeError(std::string_view text);

@@ -47,6 +47,7 @@
 
 #include "keyward/client/config.h"
 #include "keyward/client/reply.h"
+#include "keyward/client/reply_parser.h"
 
 namespace keyward::client {
 
@@ -80,6 +81,12 @@ class Handshake {
 
   // Feeds the next reply, in the order the server sent them.
   Step OnReply(const Reply& reply);
+
+  // Feeds OnReply every complete reply `parser` holds, appending what must be written to *out.
+  // kWaitReply: write *out, read, feed the parser, call again. kDone or kFailed: as OnReply (a
+  // malformed reply fails the handshake with the parser's error). Both clients' connect loops
+  // are this plus their own reads and writes.
+  Action Drain(ReplyParser& parser, std::string* out);
 
   bool done() const { return phase_ == Phase::kDone; }
   bool failed() const { return phase_ == Phase::kFailed; }
