@@ -81,15 +81,20 @@ void SetupLogging(const keyward::ServerSettings& s) {
 // The host side of the server: shutdown requests and deferred tasks go to the event loop.
 class Host : public keyward::ServerHost {
  public:
-  explicit Host(keyward::net::EventLoop& loop) : loop_(loop) {}
+  Host(keyward::net::EventLoop& loop, keyward::Server& server) : loop_(loop), server_(server) {}
   void RequestShutdown() override {
     loop_.Post([this] { loop_.Stop(); });
   }
   void Post(std::function<void()> task) override { loop_.Post(std::move(task)); }
   void ProcessEventsWhileBusy() override { loop_.PollOnce(); }
+  void ArmTimer(int64_t delay_us) override {
+    loop_.SetAlarm(std::chrono::microseconds(std::max<int64_t>(delay_us, 0)),
+                   [this] { server_.RunTimers(); });
+  }
 
  private:
   keyward::net::EventLoop& loop_;
+  keyward::Server& server_;
 };
 
 }  // namespace
@@ -145,8 +150,8 @@ int main(int argc, char** argv) {
   keyward::SystemTimeSource time_source;
   keyward::SlewedClock clock(&time_source);
   keyward::net::EventLoop loop;
-  Host host(loop);
   keyward::Server server(&clock, &config, &settings);
+  Host host(loop, server);
   server.set_host(&host);
 
   auto factory = [&server](keyward::net::Transport& t) { return server.NewSession(t); };

@@ -7,6 +7,7 @@
 
 #include "server/commands/context.h"
 #include "server/commands/families.h"
+#include "server/coordination/lock_manager.h"
 #include "server/core/errors.h"
 #include "server/core/notify.h"
 #include "server/core/strings.h"
@@ -70,6 +71,7 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
   run_id_ = RandomHex(rng_, 40);
   UpdateTime();
   start_time_ms_ = keyspace_->now_ms();
+  locks_ = std::make_unique<LockManager>(*this);
   RegisterCommands();
 }
 
@@ -98,6 +100,7 @@ void Server::RegisterCommands() {
   RegisterPubSubFamily(registry_);
   RegisterScriptingFamily(registry_);
   RegisterFunctionFamily(registry_);
+  RegisterLockFamily(registry_);
 }
 
 std::unique_ptr<net::Session> Server::NewSession(net::Transport& transport) {
@@ -144,6 +147,7 @@ void Server::CloseClient(Client& c, bool after_reply) {
   if (c.has(Client::kClosed) && !clients_by_id_.count(c.id())) return;
   c.flags |= Client::kClosed;
   pubsub_.UnsubscribeAll(c);
+  locks_->ClientClosed(c);
   clients_.remove(&c);
   clients_by_id_.erase(c.id());
   monitors_.erase(std::remove(monitors_.begin(), monitors_.end(), &c), monitors_.end());
@@ -164,9 +168,11 @@ size_t Server::ProcessInput(Client& c, std::string_view input) {
     return true;
   };
   c.query_buffer_peak = std::max(c.query_buffer_peak, input.size());
-  // A client held by CLIENT PAUSE keeps sending: its commands wait in the buffer, which is still
-  // bounded by the limit.
-  if (c.has(Client::kPaused)) return over_limit(input.size()) ? input.size() : 0;
+  // A client held by CLIENT PAUSE or waiting for a lock keeps sending: its commands wait in the
+  // buffer, which is still bounded by the limit.
+  if (c.has(Client::kPaused | Client::kBlocked)) {
+    return over_limit(input.size()) ? input.size() : 0;
+  }
   size_t consumed = 0;
   c.last_interaction_ms = now_ms();
   // Read the limits at every call, as Redis does: CONFIG SET proto-max-bulk-len applies to
@@ -196,6 +202,11 @@ size_t Server::ProcessInput(Client& c, std::string_view input) {
         break;
       }
       if (c.has(Client::kClosed)) return input.size();
+      if (c.has(Client::kBlocked)) {
+        // The command ran and waits for a lock; what follows it waits in the buffer.
+        consumed += used;
+        break;
+      }
     }
     consumed += used;
     if (c.has(Client::kCloseAfterReply)) return input.size();
@@ -390,18 +401,44 @@ void Server::Call(Client& c, const CommandSpec& cmd, CmdArgs args) {
       duration >= settings_->slowlog_log_slower_than) {
     AddSlowlog(c, cmd, args, duration);
   }
-  stats_.dirty += ctx.dirty();
-  if (!ctx.propagation_prevented() && !sinks_.empty()) {
-    if (!ctx.propagated().empty()) {
-      for (const auto& p : ctx.propagated()) {
-        for (auto* s : sinks_) s->OnPropagate(c.db, p);
-      }
-    } else if (ctx.dirty() > 0 && !ctx.propagates_only_collected()) {
-      std::vector<std::string> copy(args.begin(), args.end());
-      for (auto* s : sinks_) s->OnPropagate(c.db, copy);
-    }
-  }
+  CommitEffects(c, ctx, args);
   FinishReply(c, before);
+  // A lock released or expired during the command goes to its next waiter now.
+  if (locks_->has_ready()) locks_->ServeReady();
+}
+
+void Server::CommitEffects(Client& c, CommandContext& ctx, CmdArgs args) {
+  stats_.dirty += ctx.dirty();
+  if (ctx.propagation_prevented() || sinks_.empty()) return;
+  if (!ctx.propagated().empty()) {
+    for (const auto& p : ctx.propagated()) {
+      for (auto* s : sinks_) s->OnPropagate(c.db, p);
+    }
+  } else if (ctx.dirty() > 0 && !ctx.propagates_only_collected() && !args.empty()) {
+    std::vector<std::string> copy(args.begin(), args.end());
+    for (auto* s : sinks_) s->OnPropagate(c.db, copy);
+  }
+}
+
+void Server::FinishBlockedReply(Client& c, size_t before) {
+  FinishReply(c, before);
+  ScheduleFlush(c);
+}
+
+void Server::ScheduleTimer(int64_t at_ms) {
+  if (at_ms >= timer_armed_ms_ || host_ == nullptr) return;
+  timer_armed_ms_ = at_ms;
+  host_->ArmTimer(std::max<int64_t>(0, at_ms - clock_->NowMs()) * 1000);
+}
+
+void Server::RunTimers() {
+  timer_armed_ms_ = INT64_MAX;
+  // Under a busy script nothing may change what it reads: the cron retries later.
+  if (busy_) return;
+  UpdateTime();
+  int64_t next = locks_->RunTimers(now_ms());
+  ProcessDeferred();
+  if (next != INT64_MAX) ScheduleTimer(next);
 }
 
 namespace {
@@ -625,6 +662,12 @@ void Server::OnKeyMiss(Database& db, std::string_view key) {
   NotifyKeyspaceEvent(notify::kKeyMiss, "keymiss", key, db.index());
 }
 
+void Server::OnKeyRemoved(Database& db, std::string_view key) {
+  locks_->KeyRemoved(db.index(), key);
+}
+
+void Server::OnDatabaseReset(Database& db) { locks_->DatabaseReset(db.index()); }
+
 void Server::OnExpired(Database& db, std::string_view key) {
   NotifyKeyspaceEvent(notify::kExpired, "expired", key, db.index());
   // Redis propagates the deletion of an expired key as DEL so replicas and the AOF agree.
@@ -652,7 +695,8 @@ void Server::Cron() {
     int64_t limit = settings_->timeout * 1000;
     std::vector<Client*> idle;
     for (Client* c : clients_) {
-      if (c->has(Client::kMonitor) || c->has(Client::kPaused)) continue;
+      // Blocked clients are waiting on purpose (Redis exempts them from the idle timeout too).
+      if (c->has(Client::kMonitor | Client::kPaused | Client::kBlocked)) continue;
       if (now_ms() - c->last_interaction_ms > limit) idle.push_back(c);
     }
     for (Client* c : idle) {
@@ -661,6 +705,9 @@ void Server::Cron() {
     }
   }
   if (pause_until_ms_ != 0 && now_ms() >= pause_until_ms_) Unpause();
+  // Locks that expired above go to their waiters; timers the host missed run too.
+  RunTimers();
+  locks_->Trim(static_cast<size_t>(settings_->lock_max_records));
   // Expiry notifications sent above, and clients found over their output limits.
   ProcessDeferred();
 

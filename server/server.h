@@ -3,6 +3,7 @@
 // through net::Transport / net::Session, so tests run it in-process with no socket.
 #pragma once
 
+#include <climits>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -29,6 +30,7 @@ namespace keyward {
 
 class CommandContext;
 class FunctionEngine;
+class LockManager;
 class LuaEngine;
 
 // Sets the process's log level from `loglevel` (start-up and CONFIG SET).
@@ -79,6 +81,9 @@ class ServerHost {
   // Serves other connections' ready input once, without blocking, while a script runs past
   // busy-reply-threshold (Redis's processEventsWhileBlocked). Timers do not run.
   virtual void ProcessEventsWhileBusy() {}
+  // Asks for Server::RunTimers() after `delay_us` microseconds; a later request replaces an
+  // earlier one (the server always asks for its earliest deadline).
+  virtual void ArmTimer(int64_t delay_us) {}
 };
 
 // A script running past busy-reply-threshold, as the gatekeeper and SCRIPT/FUNCTION KILL see it.
@@ -155,6 +160,18 @@ class Server : public KeyspaceListener {
   bool shutting_down() const { return shutting_down_; }
   void set_shutting_down() { shutting_down_ = true; }
 
+  // Native locks: fencing records and waiters (server/coordination).
+  LockManager& locks() { return *locks_; }
+  // A command's effects outside its reply: the dirty count and propagation (what the command
+  // collected, else `args` as received when it wrote). Call and the lock waiters use it.
+  void CommitEffects(Client& c, CommandContext& ctx, CmdArgs args = {});
+  // The reply of a blocked client written from output offset `before` on: CLIENT REPLY modes,
+  // output limits, and a flush once the current batch is done.
+  void FinishBlockedReply(Client& c, size_t before);
+  // Timers in server time (unix ms): the host is asked to call RunTimers() by then.
+  void ScheduleTimer(int64_t at_ms);
+  void RunTimers();
+
   // Pub/sub and keyspace notifications (notify-keyspace-events decides what is published).
   PubSub& pubsub() { return pubsub_; }
   void NotifyKeyspaceEvent(uint32_t type_class, std::string_view event, std::string_view key,
@@ -183,6 +200,8 @@ class Server : public KeyspaceListener {
   void OnExpired(Database& db, std::string_view key) override;
   void OnKeyAdded(Database& db, std::string_view key) override;
   void OnKeyMiss(Database& db, std::string_view key) override;
+  void OnKeyRemoved(Database& db, std::string_view key) override;
+  void OnDatabaseReset(Database& db) override;
 
   // Resets INFO statistics (CONFIG RESETSTAT).
   void ResetStats();
@@ -225,6 +244,8 @@ class Server : public KeyspaceListener {
   std::unique_ptr<LuaEngine> lua_;             // created on first use
   std::unique_ptr<FunctionEngine> functions_;  // created on first use
   std::optional<BusyScript> busy_;
+  std::unique_ptr<LockManager> locks_;
+  int64_t timer_armed_ms_ = INT64_MAX;  // the deadline the host was last asked to wake us at
   bool shutting_down_ = false;
   std::vector<uint64_t> pending_flush_;  // clients that received output from others
   std::vector<uint64_t> close_asap_;     // clients over their output buffer limit

@@ -121,6 +121,8 @@ void Server::DeclareOptions(Config& config, ServerSettings& s) {
                  kImmutable);
   config.AddInt("busy-reply-threshold", &s.busy_reply_threshold, 0, LONG_MAX, 5000);
   config.AddAlias("lua-time-limit", "busy-reply-threshold");
+  config.AddInt("lock-restart-delay", &s.lock_restart_delay, 0, LLONG_MAX, 0);
+  config.AddInt("lock-max-records", &s.lock_max_records, 1, LLONG_MAX, 1000000);
 
   // Recognised, but only in the form Keyward implements today.
   config.AddFixed("daemonize", {"no"}, "Keyward runs in the foreground; use a supervisor");

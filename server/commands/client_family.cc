@@ -26,7 +26,8 @@ std::string DescribeClient(Server& server, Client& c) {
   std::string flags;
   if (c.has(Client::kMonitor)) flags += 'O';
   if (c.subscribed()) flags += 'P';
-  if (c.has(Client::kPaused)) flags += 'b';  // held by CLIENT PAUSE: Redis shows it blocked
+  // Waiting for a lock, or held by CLIENT PAUSE (which Redis shows as blocked too).
+  if (c.has(Client::kPaused | Client::kBlocked)) flags += 'b';
   if (c.has(Client::kCloseAfterReply)) flags += 'c';
   if (c.has(Client::kCloseAsap)) flags += 'A';
   if (c.has(Client::kUnixSocket)) flags += 'U';

@@ -17,6 +17,7 @@ void RegisterBitopsFamily(CommandRegistry& registry);         // bitops_family.c
 void RegisterPubSubFamily(CommandRegistry& registry);         // pubsub_family.cc
 void RegisterScriptingFamily(CommandRegistry& registry);      // scripting_family.cc
 void RegisterFunctionFamily(CommandRegistry& registry);       // function_family.cc
+void RegisterLockFamily(CommandRegistry& registry);           // lock_family.cc (LOCK.*)
 
 class CommandContext;
 // SCRIPT KILL (function = false) and FUNCTION KILL: stops the busy script, unless it has

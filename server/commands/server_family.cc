@@ -13,6 +13,7 @@
 #include "server/commands/context.h"
 #include "server/commands/families.h"
 #include "server/commands/registry.h"
+#include "server/coordination/lock_manager.h"
 #include "server/core/errors.h"
 #include "server/core/strings.h"
 #include "server/server.h"
@@ -129,7 +130,7 @@ void InfoClients(InfoWriter& w, Server& s) {
   }
   w.Field("client_recent_max_input_buffer", max_in);
   w.Field("client_recent_max_output_buffer", max_out);
-  w.Field("blocked_clients", 0);
+  w.Field("blocked_clients", s.locks().blocked_clients());
   w.Field("tracking_clients", 0);
   w.Field("clients_in_timeout_table", 0);
 }

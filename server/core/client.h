@@ -25,6 +25,9 @@ class Client {
     // (or fan-out) is done (Redis's CLIENT_CLOSE_ASAP).
     kCloseAsap = 1 << 6,
     kPendingFlush = 1 << 7,  // queued in Server::ProcessDeferred's flush list
+    // Waiting for a lock (LOCK.ACQUIRE ... WAIT, LOCK.WAIT): its later input waits in the buffer.
+    kBlocked = 1 << 8,
+    kScript = 1 << 9,  // the scripting engines' own client: it never blocks
   };
   enum class ReplyMode { kOn, kOff, kSkipNext, kSkip };
 

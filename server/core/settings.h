@@ -59,6 +59,10 @@ struct ServerSettings {
   int64_t latency_monitor_threshold = 0;
   int enable_debug_command = static_cast<int>(DebugCommand::kNo);
   int64_t busy_reply_threshold = 5000;
+  // Coordination: how long after start native lock acquisitions are refused (Redlock's delayed
+  // restart; ms), and how many fencing records are kept before idle ones are folded away.
+  int64_t lock_restart_delay = 0;
+  int64_t lock_max_records = 1000000;
 
   // Set by the process that owns the listeners: re-listens after CONFIG SET port. Returns an
   // error text to refuse the change (the old port stays).

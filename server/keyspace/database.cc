@@ -82,7 +82,9 @@ bool Database::Delete(std::string_view key) {
 
 Entry* Database::Take(std::string_view key) {
   Entry* e = table_.Remove(key);
-  if (e != nullptr) Unindex(e);
+  if (e == nullptr) return nullptr;
+  Unindex(e);
+  if (ctx_.listener != nullptr) ctx_.listener->OnKeyRemoved(*this, key);
   return e;
 }
 
@@ -161,12 +163,18 @@ void Database::Cron(int64_t rehash_us, Clock& clock) {
 
 KeyTable Database::TakeAllKeys() {
   expires_.Clear();
-  return table_.TakeAll();
+  KeyTable all = table_.TakeAll();
+  if (ctx_.listener != nullptr) ctx_.listener->OnDatabaseReset(*this);
+  return all;
 }
 
 void Database::Swap(Database& other) {
   std::swap(table_, other.table_);
   expires_.Swap(other.expires_);
+  if (ctx_.listener != nullptr) {
+    ctx_.listener->OnDatabaseReset(*this);
+    ctx_.listener->OnDatabaseReset(other);
+  }
 }
 
 int64_t Database::AverageTtlMs() const {

@@ -28,6 +28,10 @@ class KeyspaceListener {
   virtual void OnKeyAdded(Database& db, std::string_view key) {}
   // Called when a read lookup finds no key (after deleting it if it had expired).
   virtual void OnKeyMiss(Database& db, std::string_view key) {}
+  // Called when a key leaves the database in any way but a flush: DEL, expiry, RENAME, MOVE.
+  virtual void OnKeyRemoved(Database& db, std::string_view key) {}
+  // Called after the database was emptied (FLUSHDB, FLUSHALL) or swapped (SWAPDB).
+  virtual void OnDatabaseReset(Database& db) {}
 };
 
 struct KeyspaceStats {

@@ -257,6 +257,8 @@ struct EventLoop::Impl {
   // Handlers that re-arm themselves are owned here, so they live as long as the loop.
   std::vector<std::shared_ptr<std::function<void(std::error_code)>>> ticks;
   std::shared_ptr<std::function<void(std::error_code, int)>> signal_handler;
+  std::unique_ptr<asio::steady_timer> alarm;
+  std::function<void()> alarm_fn;
   ConnectionRegistry connections;
   int keepalive = 300;
 
@@ -316,6 +318,20 @@ void EventLoop::Post(std::function<void()> task) { asio::post(impl_->io, std::mo
 void EventLoop::PollOnce() { impl_->io.poll(); }
 
 void EventLoop::set_keepalive(int secs) { impl_->keepalive = secs; }
+
+void EventLoop::SetAlarm(std::chrono::microseconds delay, std::function<void()> fn) {
+  if (!impl_->alarm) impl_->alarm = std::make_unique<asio::steady_timer>(impl_->io);
+  impl_->alarm_fn = std::move(fn);
+  impl_->alarm->expires_after(delay);  // cancels a pending wait
+  Impl* impl = impl_.get();
+  impl_->alarm->async_wait([impl](std::error_code ec) {
+    if (ec) return;  // replaced by a later SetAlarm, or the loop is stopping
+    // Moved out first: the callback may arm the alarm again.
+    std::function<void()> fn = std::move(impl->alarm_fn);
+    impl->alarm_fn = nullptr;
+    if (fn) fn();
+  });
+}
 
 void EventLoop::Every(std::chrono::microseconds period, std::function<void()> fn) {
   auto timer = std::make_unique<asio::steady_timer>(impl_->io);

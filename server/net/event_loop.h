@@ -33,6 +33,9 @@ class EventLoop {
   void PollOnce();
   // Calls `fn` every `period` until the loop stops.
   void Every(std::chrono::microseconds period, std::function<void()> fn);
+  // One re-armable alarm: calls `fn` once after `delay`; arming again replaces the previous
+  // request (the server keeps its own deadline queue and asks only for the earliest).
+  void SetAlarm(std::chrono::microseconds delay, std::function<void()> fn);
   // Calls `fn` on SIGTERM / SIGINT.
   void OnSignals(std::function<void(int)> fn);
 

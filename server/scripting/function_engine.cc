@@ -170,6 +170,7 @@ FunctionEngine::FunctionEngine(Server& server)
     : server_(server), transport_(std::make_unique<ScriptTransport>()) {
   script_client_ = std::make_unique<Client>(0, transport_.get(), server_.now_ms());
   script_client_->authenticated = true;
+  script_client_->flags |= Client::kScript;
   CreateState();
 }
 

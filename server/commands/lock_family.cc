@@ -1,0 +1,224 @@
+// Native coordination commands: LOCK.ACQUIRE (with fencing and fair waiting), LOCK.FENCE,
+// LOCK.RELEASE, LOCK.EXTEND, LOCK.WAIT, LOCK.INFO and LOCK.GUARD. The state and the waiting live
+// in server/coordination/lock_manager; this file parses arguments and builds replies.
+// docs/commands/coordination.md describes them; COORDINATION.md's ACQ and FENCE steps are
+// LOCK.ACQUIRE (without FENCE) and LOCK.FENCE.
+#include <string>
+
+#include "server/commands/context.h"
+#include "server/commands/families.h"
+#include "server/commands/registry.h"
+#include "server/coordination/lock_manager.h"
+#include "server/core/errors.h"
+#include "server/core/strings.h"
+#include "server/server.h"
+
+namespace keyward {
+
+namespace {
+
+// A lease length: a positive integer of milliseconds, as SET ... PX wants it.
+bool ParseTtl(std::string_view arg, CommandContext& ctx, int64_t* ttl) {
+  if (!ParseInt64(arg, ttl)) {
+    ctx.rb().SendError(errors::kNotInteger);
+    return false;
+  }
+  if (*ttl <= 0) {
+    ctx.rb().SendError(errors::InvalidExpireTime(ctx.cmd().full_name()));
+    return false;
+  }
+  return true;
+}
+
+// A wait in milliseconds, as BLPOP's timeout: 0 waits forever.
+bool ParseTimeout(std::string_view arg, CommandContext& ctx, int64_t* timeout) {
+  if (!ParseInt64(arg, timeout)) {
+    ctx.rb().SendError(errors::kTimeoutNotInteger);
+    return false;
+  }
+  if (*timeout < 0) {
+    ctx.rb().SendError(errors::kTimeoutNegative);
+    return false;
+  }
+  return true;
+}
+
+bool ParseToken(std::string_view arg, CommandContext& ctx, int64_t* token) {
+  if (ParseInt64(arg, token)) return true;
+  ctx.rb().SendError(errors::kNotInteger);
+  return false;
+}
+
+// The scripting engines' client never waits: a script must not block the server (Redis runs
+// BLPOP in a script as LPOP).
+bool MayBlock(CommandContext& ctx) { return !ctx.client().has(Client::kScript); }
+
+// LOCK.ACQUIRE resource owner ttl-ms [WAIT timeout-ms] [FENCE]
+void CmdAcquire(CmdArgs args, CommandContext& ctx) {
+  AcquireRequest req{.resource = args[1], .owner = args[2]};
+  if (!ParseTtl(args[3], ctx, &req.ttl_ms)) return;
+  bool wait = false;
+  int64_t timeout = 0;
+  for (size_t i = 4; i < args.size(); i++) {
+    if (EqualsIgnoreCase(args[i], "fence")) {
+      req.fence = true;
+    } else if (EqualsIgnoreCase(args[i], "wait") && i + 1 < args.size()) {
+      if (!ParseTimeout(args[++i], ctx, &timeout)) return;
+      wait = true;
+    } else {
+      return ctx.rb().SendError(errors::kSyntax);
+    }
+  }
+  LockManager& locks = ctx.server().locks();
+  Result<AcquireOutcome> out = locks.Acquire(ctx, req);
+  if (!out) {
+    if (out.status() == OpStatus::kOutOfRange) {
+      return ctx.rb().SendError(errors::InvalidExpireTime(ctx.cmd().full_name()));
+    }
+    return ctx.SendStatus(out.status());
+  }
+  if (!out->granted && wait && MayBlock(ctx)) return locks.Block(ctx, req, true, timeout);
+  SendAcquireOutcome(ctx.rb(), *out);
+}
+
+// LOCK.FENCE resource owner token
+void CmdFence(CmdArgs args, CommandContext& ctx) {
+  int64_t token;
+  if (!ParseToken(args[3], ctx, &token)) return;
+  bool counted = ctx.server().locks().Fence(ctx, args[1], args[2], token);
+  ctx.rb().SendLong(counted ? 1 : 0);
+}
+
+// LOCK.RELEASE resource owner
+void CmdRelease(CmdArgs args, CommandContext& ctx) {
+  ctx.rb().SendLong(ctx.server().locks().Release(ctx, args[1], args[2]) ? 1 : 0);
+}
+
+// LOCK.EXTEND resource owner ttl-ms
+void CmdExtend(CmdArgs args, CommandContext& ctx) {
+  int64_t ttl;
+  if (!ParseTtl(args[3], ctx, &ttl)) return;
+  Result<bool> extended = ctx.server().locks().Extend(ctx, args[1], args[2], ttl);
+  if (!extended) return ctx.rb().SendError(errors::InvalidExpireTime(ctx.cmd().full_name()));
+  ctx.rb().SendLong(*extended ? 1 : 0);
+}
+
+// LOCK.WAIT resource timeout-ms: 1 once the resource is free, 0 at the timeout.
+void CmdWait(CmdArgs args, CommandContext& ctx) {
+  int64_t timeout;
+  if (!ParseTimeout(args[2], ctx, &timeout)) return;
+  LockManager& locks = ctx.server().locks();
+  Result<std::optional<std::string_view>> holder = locks.Holder(ctx.db(), args[1], nullptr);
+  if (!holder) return ctx.SendStatus(holder.status());
+  if (!holder->has_value()) return ctx.rb().SendLong(1);
+  if (!MayBlock(ctx)) return ctx.rb().SendLong(0);
+  locks.Block(ctx, AcquireRequest{.resource = args[1], .owner = {}}, false, timeout);
+}
+
+// LOCK.INFO resource: owner, pttl, token, seen, waiters.
+void CmdInfo(CmdArgs args, CommandContext& ctx) {
+  LockManager& locks = ctx.server().locks();
+  int64_t pttl = -2;
+  Result<std::optional<std::string_view>> holder = locks.Holder(ctx.db(), args[1], &pttl);
+  if (!holder) return ctx.SendStatus(holder.status());
+  const FenceRecord* rec = locks.fences().Peek(args[1]);
+  ReplyBuilder& rb = ctx.rb();
+  rb.StartMap(5);
+  rb.SendBulk("owner");
+  if (holder->has_value()) {
+    rb.SendBulk(**holder);
+  } else {
+    rb.SendNull();
+  }
+  rb.SendBulk("pttl");
+  rb.SendLong(holder->has_value() ? pttl : -2);
+  rb.SendBulk("token");
+  rb.SendLong(rec != nullptr ? rec->counter : locks.fences().floor());
+  rb.SendBulk("seen");
+  rb.SendLong(rec != nullptr ? rec->seen : 0);
+  rb.SendBulk("waiters");
+  rb.SendLong(static_cast<int64_t>(locks.waiters(ctx.client().db, args[1])));
+}
+
+// LOCK.GUARD resource token command [arg ...]: the write runs only if `token` is at least the
+// highest token a guarded write of this resource carried, which it then becomes.
+void CmdGuard(CmdArgs args, CommandContext& ctx) {
+  int64_t token;
+  if (!ParseToken(args[2], ctx, &token)) return;
+  CmdArgs inner = args.subspan(3);
+  Server& server = ctx.server();
+  const CommandSpec* cmd = server.registry().Find(inner[0]);
+  if (cmd != nullptr && cmd->is_container() && inner.size() > 1) {
+    cmd = cmd->FindSubcommand(inner[1]);
+  }
+  if (cmd == nullptr) {
+    return ctx.rb().SendError(errors::UnknownCommand(inner[0], inner.data() + 1, inner.size() - 1));
+  }
+  if (!cmd->ArityOk(inner.size())) return ctx.rb().SendError(errors::WrongArgs(cmd->full_name()));
+  // Writes only, and none that waits or that guards, subscribes or runs scripts itself.
+  if (!cmd->has(CO::kWrite) || cmd->has(CO::kBlocking) || cmd->has(CO::kNoScript) ||
+      cmd->handler() == CmdGuard) {
+    return ctx.rb().SendError("ERR LOCK.GUARD can only run write commands, '" + cmd->full_name() +
+                              "' is not one it runs");
+  }
+  FenceRecord& rec = server.locks().fences().Get(args[1]);
+  if (token < rec.seen) {
+    return ctx.rb().SendError("FENCED token " + FormatInt64(token) + " is older than " +
+                              FormatInt64(rec.seen) + " for '" + std::string(args[1]) + "'");
+  }
+  std::string& out = ctx.client().transport()->output();
+  const size_t before = out.size();
+  CommandContext run(server, ctx.client(), *cmd);
+  cmd->handler()(inner, run);
+  cmd->stats().calls++;
+  if (out.size() > before && out[before] == '-') {
+    cmd->stats().failed_calls++;
+  } else {
+    rec.seen = std::max(rec.seen, token);
+  }
+  // Replicas and the AOF receive the write itself.
+  ctx.AddDirty(run.dirty());
+  ctx.PropagateOnlyCollected();
+  if (run.propagation_prevented()) return;
+  if (!run.propagated().empty()) {
+    for (const auto& p : run.propagated()) ctx.Propagate(p);
+  } else if (run.dirty() > 0) {
+    ctx.Propagate(std::vector<std::string>(inner.begin(), inner.end()));
+  }
+}
+
+}  // namespace
+
+void RegisterLockFamily(CommandRegistry& r) {
+  constexpr uint32_t kW = CO::kWrite;
+  constexpr uint32_t kWD = CO::kWrite | CO::kDenyOom;
+  constexpr uint32_t kF = CO::kFast;
+  constexpr uint64_t kStr = Acl::kString;
+  constexpr std::string_view kGroup = "coordination";
+  // clang-format off
+  r << CommandSpec{"lock.acquire", -4, kWD | CO::kBlocking, 1, 1, 1, kStr, CmdAcquire,
+                   {"Take a lock with a lease, optionally waiting in line and fencing it",
+                    "7.0.0", kGroup, "O(1)",
+                    "resource owner milliseconds [WAIT timeout] [FENCE]"}}
+    << CommandSpec{"lock.fence", 4, kW | kF, 1, 1, 1, kStr, CmdFence,
+                   {"Commit a fencing token for a lock held by the owner", "7.0.0", kGroup,
+                    "O(1)", "resource owner token"}}
+    << CommandSpec{"lock.release", 3, kW | kF, 1, 1, 1, kStr, CmdRelease,
+                   {"Release a lock held by the owner", "7.0.0", kGroup, "O(1)",
+                    "resource owner"}}
+    << CommandSpec{"lock.extend", 4, kW | kF, 1, 1, 1, kStr, CmdExtend,
+                   {"Restart the lease of a lock held by the owner", "7.0.0", kGroup, "O(1)",
+                    "resource owner milliseconds"}}
+    << CommandSpec{"lock.wait", 3, CO::kReadOnly | CO::kBlocking, 1, 1, 1, kStr, CmdWait,
+                   {"Wait until a lock is free", "7.0.0", kGroup, "O(1)", "resource timeout"}}
+    << CommandSpec{"lock.info", 2, CO::kReadOnly | kF, 1, 1, 1, kStr, CmdInfo,
+                   {"Show a lock's holder, lease, fencing counter and waiters", "7.0.0", kGroup,
+                    "O(1)", "resource"}}
+    << CommandSpec{"lock.guard", -4, kWD | CO::kMovableKeys, 1, 1, 1, kStr, CmdGuard,
+                   {"Run a write only if its fencing token is not older than the last one",
+                    "7.0.0", kGroup, "O(1) plus the command's complexity",
+                    "resource token command [arg ...]"}};
+  // clang-format on
+}
+
+}  // namespace keyward

@@ -1,0 +1,45 @@
+#include "server/coordination/fence_table.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace keyward {
+
+FenceRecord& FenceTable::Get(std::string_view resource) {
+  auto it = index_.find(resource);
+  if (it != index_.end()) {
+    lru_.splice(lru_.begin(), lru_, it->second);
+    return it->second->record;
+  }
+  FenceRecord record;
+  record.counter = floor_;
+  lru_.push_front(Node{std::string(resource), std::move(record)});
+  index_.emplace(lru_.front().resource, lru_.begin());
+  return lru_.front().record;
+}
+
+const FenceRecord* FenceTable::Peek(std::string_view resource) const {
+  auto it = index_.find(resource);
+  return it == index_.end() ? nullptr : &it->second->record;
+}
+
+int64_t FenceTable::CounterOf(std::string_view resource) const {
+  const FenceRecord* r = Peek(resource);
+  return r != nullptr ? r->counter : floor_;
+}
+
+size_t FenceTable::Trim(size_t max_records, const std::function<bool(std::string_view)>& in_use) {
+  size_t dropped = 0;
+  auto it = lru_.end();
+  while (index_.size() > max_records && it != lru_.begin()) {
+    --it;
+    if (it->record.seen != 0 || in_use(it->resource)) continue;
+    floor_ = std::max(floor_, it->record.counter);
+    index_.erase(it->resource);
+    it = lru_.erase(it);
+    dropped++;
+  }
+  return dropped;
+}
+
+}  // namespace keyward
