@@ -219,6 +219,9 @@ void LockManager::Serve(const std::string& key) {
   if (qit == queues_.end()) return;
   Queue& q = qit->second;
   const CommandSpec* acquire = server_.registry().Find("lock.acquire");
+  // Clients are unblocked once the queue is settled: resuming one runs its buffered commands,
+  // which may wait on this very queue again.
+  std::vector<std::pair<uint64_t, size_t>> answered;  // client id, reply offset
   while (!q.waiters.empty()) {
     Waiter& w = q.waiters.front();
     Client* c = server_.FindClient(w.client_id);
@@ -253,9 +256,12 @@ void LockManager::Serve(const std::string& key) {
     }
     blocked_.erase(w.client_id);
     q.waiters.pop_front();
-    Unblock(*c, before);
+    answered.emplace_back(c->id(), before);
   }
   if (q.waiters.empty()) queues_.erase(qit);
+  for (auto [id, before] : answered) {
+    if (Client* c = server_.FindClient(id)) Unblock(*c, before);
+  }
 }
 
 void LockManager::Unblock(Client& c, size_t before) {

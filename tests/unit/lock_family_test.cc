@@ -1,0 +1,273 @@
+// LOCK.* in-process: acquisition and exclusion with plain SET NX locks, fencing tokens (the ACQ and
+// FENCE steps of COORDINATION.md), FIFO waiting woken by release, DEL, expiry and FLUSHALL, guarded
+// writes, and what survives FLUSHALL.
+#include <gtest/gtest.h>
+
+#include "server/coordination/lock_manager.h"
+#include "tests/support/command_test.h"
+
+namespace keyward::test {
+namespace {
+
+class LockFamilyTest : public CommandTest {
+ protected:
+  // [granted, token, pttl]
+  struct Acq {
+    int64_t granted, token, pttl;
+  };
+  Acq Acquire(const std::string& conn, std::vector<std::string> args) {
+    args.insert(args.begin(), "lock.acquire");
+    Resp r = Run(conn, args);
+    EXPECT_EQ(r.size(), 3u) << r.str;
+    if (r.size() != 3) return {};
+    return {r[0].integer, r[1].integer, r[2].integer};
+  }
+  // Output a blocked connection received since its last command.
+  Resp Pending(const std::string& conn) {
+    std::string raw = Send("", conn);
+    if (raw.empty()) return Resp{};
+    size_t used = 0;
+    return ParseResp(raw, &used);
+  }
+  // Fires the server's due timers, as the event loop's alarm does.
+  void Tick(int64_t ms) {
+    AdvanceMs(ms);
+    server().RunTimers();
+  }
+};
+
+TEST_F(LockFamilyTest, AcquireIsSetNxPxAndExcludesOtherOwners) {
+  Acq a = Acquire("a", {"res", "owner-a", "10000"});
+  EXPECT_EQ(a.granted, 1);
+  EXPECT_EQ(a.pttl, 10000);
+  EXPECT_EQ(Run({"get", "res"}).str, "owner-a");
+  EXPECT_EQ(Run({"pttl", "res"}).integer, 10000);
+  AdvanceMs(400);
+  Acq b = Acquire("b", {"res", "owner-b", "10000"});
+  EXPECT_EQ(b.granted, 0);
+  EXPECT_EQ(b.pttl, 9600);  // the holder's remaining lease
+  // A lock taken with SET NX (node-redlock, redis-py) excludes native acquisition and back.
+  EXPECT_EQ(Run({"set", "other", "py-token", "NX", "PX", "5000"}).str, "OK");
+  EXPECT_EQ(Acquire("a", {"other", "x", "1000"}).granted, 0);
+  EXPECT_TRUE(Run({"set", "res", "y", "NX", "PX", "5000"}).is_null());
+}
+
+TEST_F(LockFamilyTest, ReentrantAcquireRestartsTheLeaseAndKeepsTheToken) {
+  Acq first = Acquire("a", {"res", "me", "1000", "FENCE"});
+  AdvanceMs(600);
+  Acq again = Acquire("a", {"res", "me", "1000", "FENCE"});
+  EXPECT_EQ(again.granted, 1);
+  EXPECT_EQ(again.token, first.token);
+  EXPECT_EQ(Run({"pttl", "res"}).integer, 1000);
+}
+
+TEST_F(LockFamilyTest, FencedTokensIncreaseWithEveryAcquisition) {
+  int64_t last = 0;
+  for (int i = 0; i < 5; i++) {
+    Acq a = Acquire("a", {"res", "owner" + std::to_string(i), "1000", "FENCE"});
+    ASSERT_EQ(a.granted, 1);
+    EXPECT_GT(a.token, last);
+    last = a.token;
+    EXPECT_EQ(Run({"lock.release", "res", "owner" + std::to_string(i)}).integer, 1);
+  }
+  // Tokens stay exact in JavaScript and Lua numbers.
+  EXPECT_LT(last, int64_t{1} << 53);
+}
+
+TEST_F(LockFamilyTest, TwoPhaseFencing) {
+  // ACQ reports the counter without raising it.
+  Acq acq = Acquire("a", {"res", "me", "1000"});
+  ASSERT_EQ(acq.granted, 1);
+  EXPECT_EQ(Acquire("b", {"res", "me", "1000"}).token, acq.token);
+  int64_t t = acq.token + 7;  // the maximum the client saw elsewhere, plus one
+  EXPECT_EQ(Run({"lock.fence", "res", "me", std::to_string(t)}).integer, 1);
+  // A retry of the same FENCE counts again; nobody else's does, and lower tokens never count.
+  EXPECT_EQ(Run({"lock.fence", "res", "me", std::to_string(t)}).integer, 1);
+  EXPECT_EQ(Run({"lock.fence", "res", "intruder", std::to_string(t + 1)}).integer, 0);
+  EXPECT_EQ(Run({"lock.fence", "res", "me", std::to_string(t)}).integer, 0);  // F is t+1 now
+  // Not counted still raises the counter: the next ACQ reports it.
+  EXPECT_EQ(Run({"lock.release", "res", "me"}).integer, 1);
+  EXPECT_EQ(Acquire("b", {"res", "next", "1000"}).token, t + 1);
+  EXPECT_EQ(Run({"lock.fence", "res", "next", std::to_string(t + 5)}).integer, 1);
+  EXPECT_EQ(Run({"lock.fence", "res", "next", "3"}).integer, 0);
+  Resp info = Run({"lock.info", "res"});
+  EXPECT_EQ(info.strings(), (std::vector<std::string>{"owner", "next", "pttl", "1000", "token",
+                                                      std::to_string(t + 5), "seen", "0",
+                                                      "waiters", "0"}));
+}
+
+TEST_F(LockFamilyTest, CountersSurviveFlushallAndExpiry) {
+  Acq a = Acquire("a", {"res", "me", "100", "FENCE"});
+  Run({"flushall"});
+  EXPECT_EQ(Run({"exists", "res"}).integer, 0);
+  Acq b = Acquire("a", {"res", "me2", "100", "FENCE"});
+  EXPECT_GT(b.token, a.token);
+  Tick(200);  // expired
+  Acq c = Acquire("a", {"res", "me3", "100", "FENCE"});
+  EXPECT_EQ(c.granted, 1);
+  EXPECT_GT(c.token, b.token);
+}
+
+TEST_F(LockFamilyTest, ReleaseAndExtendAreOwnerChecked) {
+  Acquire("a", {"res", "me", "1000"});
+  EXPECT_EQ(Run({"lock.release", "res", "someone"}).integer, 0);
+  EXPECT_EQ(Run({"lock.extend", "res", "someone", "5000"}).integer, 0);
+  EXPECT_EQ(Run({"pttl", "res"}).integer, 1000);
+  EXPECT_EQ(Run({"lock.extend", "res", "me", "5000"}).integer, 1);
+  EXPECT_EQ(Run({"pttl", "res"}).integer, 5000);
+  EXPECT_EQ(Run({"lock.release", "res", "me"}).integer, 1);
+  EXPECT_EQ(Run({"exists", "res"}).integer, 0);
+  EXPECT_EQ(Run({"lock.release", "res", "me"}).integer, 0);
+}
+
+TEST_F(LockFamilyTest, WaitersAreServedInArrivalOrderByTheRelease) {
+  Acquire("holder", {"res", "h", "10000"});
+  for (std::string w : {"w1", "w2", "w3"}) {
+    EXPECT_EQ(RunRaw({"lock.acquire", "res", w, "5000", "WAIT", "0", "FENCE"}, w), "");
+  }
+  EXPECT_EQ(server().locks().waiters(0, "res"), 3u);
+  EXPECT_EQ(client("w1").has(Client::kBlocked), true);
+  EXPECT_EQ(Run("holder", {"lock.release", "res", "h"}).integer, 1);
+  Resp got = Pending("w1");
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].integer, 1);
+  EXPECT_EQ(Run({"get", "res"}).str, "w1");
+  EXPECT_TRUE(Pending("w2").is_null() && Pending("w3").is_null());
+  // A plain DEL (someone else's script, an operator) frees it just as well.
+  Run({"del", "res"});
+  Resp second = Pending("w2");
+  ASSERT_EQ(second.size(), 3u);
+  EXPECT_GT(second[1].integer, got[1].integer);
+  EXPECT_EQ(Run({"get", "res"}).str, "w2");
+}
+
+TEST_F(LockFamilyTest, ExpiryHandsTheLockOverWithoutPolling) {
+  Acquire("holder", {"res", "h", "1000"});
+  EXPECT_EQ(RunRaw({"lock.acquire", "res", "w", "5000", "WAIT", "0"}, "w"), "");
+  Tick(999);
+  EXPECT_TRUE(Pending("w").is_null());
+  // The extension moves the wake-up to the new deadline.
+  EXPECT_EQ(Run("holder", {"lock.extend", "res", "h", "1000"}).integer, 1);
+  Tick(1);
+  EXPECT_TRUE(Pending("w").is_null());
+  Tick(1000);
+  Resp got = Pending("w");
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].integer, 1);
+  EXPECT_EQ(Run({"get", "res"}).str, "w");
+}
+
+TEST_F(LockFamilyTest, WaitTimesOutWithTheHoldersState) {
+  Acquire("holder", {"res", "h", "10000"});
+  EXPECT_EQ(RunRaw({"lock.acquire", "res", "w", "5000", "WAIT", "300"}, "w"), "");
+  Tick(300);
+  Resp got = Pending("w");
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].integer, 0);
+  EXPECT_EQ(got[2].integer, 9700);
+  EXPECT_EQ(server().locks().blocked_clients(), 0u);
+  // The connection works again, and so do commands it sent while it waited.
+  EXPECT_EQ(Run("w", {"ping"}).str, "PONG");
+}
+
+TEST_F(LockFamilyTest, CommandsSentWhileBlockedRunAfterTheReply) {
+  Acquire("holder", {"res", "h", "10000"});
+  std::string pipelined = "*6\r\n$12\r\nlock.acquire\r\n$3\r\nres\r\n$1\r\nw\r\n$4\r\n5000\r\n"
+                          "$4\r\nWAIT\r\n$1\r\n0\r\n*2\r\n$3\r\nGET\r\n$3\r\nres\r\n";
+  EXPECT_EQ(Send(pipelined, "w"), "");
+  Run("holder", {"lock.release", "res", "h"});
+  EXPECT_EQ(Send("", "w"), "*3\r\n:1\r\n:" +
+                               std::to_string(server().locks().fences().CounterOf("res")) +
+                               "\r\n:5000\r\n$1\r\nw\r\n");
+}
+
+TEST_F(LockFamilyTest, LockWaitWakesWithoutTakingTheLock) {
+  Acquire("holder", {"res", "h", "10000"});
+  EXPECT_EQ(Run("free", {"lock.wait", "nothing", "100"}).integer, 1);
+  EXPECT_EQ(RunRaw({"lock.wait", "res", "0"}, "w"), "");
+  Run({"flushall"});
+  EXPECT_EQ(Pending("w").integer, 1);
+  EXPECT_EQ(Run({"exists", "res"}).integer, 0);
+}
+
+TEST_F(LockFamilyTest, AClosedWaiterLeavesTheQueue) {
+  Acquire("holder", {"res", "h", "10000"});
+  EXPECT_EQ(RunRaw({"lock.acquire", "res", "gone", "5000", "WAIT", "0"}, "gone"), "");
+  EXPECT_EQ(RunRaw({"lock.acquire", "res", "next", "5000", "WAIT", "0"}, "next"), "");
+  server().CloseClient(client("gone"), false);
+  Run("holder", {"lock.release", "res", "h"});
+  EXPECT_EQ(Run({"get", "res"}).str, "next");
+  EXPECT_EQ(Pending("next")[0].integer, 1);
+}
+
+TEST_F(LockFamilyTest, GuardedWritesRefuseOlderTokens) {
+  EXPECT_EQ(Run({"lock.guard", "res", "5", "set", "data", "v5"}).str, "OK");
+  EXPECT_EQ(Run({"lock.guard", "res", "5", "incr", "n"}).integer, 1);
+  Resp stale = Run({"lock.guard", "res", "4", "set", "data", "v4"});
+  EXPECT_EQ(stale.str, "FENCED token 4 is older than 5 for 'res'");
+  EXPECT_EQ(Run({"get", "data"}).str, "v5");
+  EXPECT_EQ(Run({"lock.guard", "res", "9", "set", "data", "v9"}).str, "OK");
+  EXPECT_TRUE(Run({"lock.guard", "res", "8", "del", "data"}).is_error());
+  // Reads, waits and guards cannot be wrapped; a failed write does not raise the mark.
+  EXPECT_TRUE(Run({"lock.guard", "res", "9", "get", "data"}).is_error());
+  EXPECT_TRUE(Run({"lock.guard", "res", "10", "lock.guard", "res", "10", "set", "a", "b"})
+                  .is_error());
+  EXPECT_TRUE(Run({"lock.guard", "res", "20", "incr", "data"}).is_error());
+  EXPECT_EQ(Run({"lock.guard", "res", "10", "set", "data", "v10"}).str, "OK");
+  EXPECT_EQ(Run({"lock.guard", "res", "10", "nosuch"}).str,
+            "ERR unknown command 'nosuch', with args beginning with: ");
+}
+
+TEST_F(LockFamilyTest, ArgumentErrors) {
+  EXPECT_EQ(Run({"lock.acquire", "r", "o", "0"}).str,
+            "ERR invalid expire time in 'lock.acquire' command");
+  EXPECT_EQ(Run({"lock.acquire", "r", "o", "x"}).str, "ERR value is not an integer or out of range");
+  EXPECT_EQ(Run({"lock.acquire", "r", "o", "10", "WAIT", "-1"}).str, "ERR timeout is negative");
+  EXPECT_EQ(Run({"lock.acquire", "r", "o", "10", "WAIT"}).str, "ERR syntax error");
+  EXPECT_EQ(Run({"lock.acquire", "r", "o", "10", "NOPE"}).str, "ERR syntax error");
+  EXPECT_EQ(Run({"lock.acquire", "r", "o", "9223372036854775807"}).str,
+            "ERR invalid expire time in 'lock.acquire' command");
+  EXPECT_EQ(Run({"lock.fence", "r", "o", "1.5"}).str, "ERR value is not an integer or out of range");
+  EXPECT_EQ(Run({"lock.acquire", "r"}).str,
+            "ERR wrong number of arguments for 'lock.acquire' command");
+}
+
+TEST_F(LockFamilyTest, ScriptsNeverBlock) {
+  Acquire("holder", {"res", "h", "10000"});
+  Resp r = Run({"eval", "return redis.call('lock.acquire', KEYS[1], 'w', 100, 'WAIT', 0)", "1",
+                "res"});
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0].integer, 0);
+  EXPECT_EQ(Run({"eval", "return redis.call('lock.wait', KEYS[1], 0)", "1", "res"}).integer, 0);
+}
+
+TEST_F(LockFamilyTest, RestartDelayKeepsTheInstanceOutOfQuorums) {
+  settings_for_test().lock_restart_delay = 5000;
+  Acq a = Acquire("a", {"res", "me", "1000"});
+  EXPECT_EQ(a.granted, 0);
+  EXPECT_EQ(a.pttl, 5000);
+  EXPECT_EQ(RunRaw({"lock.acquire", "res", "w", "1000", "WAIT", "0"}, "w"), "");
+  Tick(5000);
+  EXPECT_EQ(Pending("w")[0].integer, 1);
+}
+
+TEST_F(LockFamilyTest, IdleRecordsFoldIntoTheFloor) {
+  int64_t highest = 0;
+  for (int i = 0; i < 10; i++) {
+    std::string r = "r" + std::to_string(i);
+    Acq a = Acquire("a", {r, "me", "1000", "FENCE"});
+    highest = std::max(highest, a.token);
+    Run({"lock.release", r, "me"});
+  }
+  Acquire("a", {"held", "me", "100000", "FENCE"});
+  Run({"lock.guard", "guarded", "3", "set", "x", "y"});
+  server().locks().Trim(2);
+  EXPECT_LE(server().locks().fences().size(), 3u);
+  EXPECT_NE(server().locks().fences().Peek("held"), nullptr);
+  EXPECT_NE(server().locks().fences().Peek("guarded"), nullptr);
+  // A dropped resource starts again above every token it handed out.
+  EXPECT_GT(Acquire("a", {"r0", "me", "1000", "FENCE"}).token, highest);
+}
+
+}  // namespace
+}  // namespace keyward::test
