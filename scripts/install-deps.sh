@@ -5,13 +5,21 @@ set -euo pipefail
 
 BUILD_PACKAGES=(build-essential cmake ninja-build pkg-config libasio-dev libssl-dev libspdlog-dev
   libfmt-dev liblua5.1-0-dev lua-cjson-dev lua-bitop-dev liblzf-dev nlohmann-json3-dev libxxhash-dev
-  libgtest-dev libgmock-dev libbenchmark-dev)
+  libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev)
 # Test peers and clients: Debian's redis-server/redis-cli/redis-benchmark 7.0 are the oracle; the
 # openssl CLI makes the certificates of the client's TLS tests.
 TEST_PACKAGES=(redis-server redis-tools python3 python3-redis clang libclang-rt-14-dev openssl)
 
 packages=("${BUILD_PACKAGES[@]}")
-if [[ "${1:-}" == "--test" ]]; then packages+=("${TEST_PACKAGES[@]}"); fi
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=("${TEST_PACKAGES[@]}")
+  # The interop tests run node-redlock on Node.js; their modules come from the npm registry
+  # (`npm ci` of tests/interop/node/package-lock.json, run by the test). Debian's nodejs and npm,
+  # unless a node with its npm is already there: NodeSource's nodejs bundles npm and conflicts
+  # with Debian's npm package.
+  command -v node >/dev/null || packages+=(nodejs)
+  command -v npm >/dev/null || packages+=(npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
