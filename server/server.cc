@@ -334,7 +334,9 @@ std::optional<std::string> Server::CallFromScript(CommandContext& outer, Client&
   stats_.total_commands_processed++;
   if (!output.empty() && output[0] == '-') cmd->stats().failed_calls++;
   outer.AddDirty(ctx.dirty());
-  if (replicate && !ctx.propagation_prevented()) {
+  // Collected only when someone receives propagation (AOF, replicas, tests): copying every
+  // write's arguments for nobody was a tenth of a short script's cost.
+  if (replicate && !sinks_.empty() && !ctx.propagation_prevented()) {
     if (!ctx.propagated().empty()) {
       for (const auto& p : ctx.propagated()) outer.Propagate(p);
     } else if (ctx.dirty() > 0) {

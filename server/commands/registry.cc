@@ -18,12 +18,13 @@ CommandRegistry& CommandRegistry::operator<<(CommandSpec spec) {
 
 const CommandSpec* CommandRegistry::Find(std::string_view name) const {
   // Command names are short: lower-case into a stack buffer to avoid an allocation per call.
-  char buf[32];
+  char buf[32] = {};
   if (name.size() > sizeof(buf)) return nullptr;
   for (size_t i = 0; i < name.size(); i++) {
-    buf[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])));
+    const char c = name[i];
+    buf[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
   }
-  auto it = by_name_.find(std::string(buf, name.size()));
+  auto it = by_name_.find(std::string_view(buf, name.size()));
   return it == by_name_.end() ? nullptr : it->second.get();
 }
 

@@ -23,7 +23,13 @@ class CommandRegistry {
   const std::vector<const CommandSpec*>& all() const { return order_; }
 
  private:
-  std::unordered_map<std::string, std::unique_ptr<CommandSpec>> by_name_;
+  // Looked up by std::string_view without building a std::string (redis.call looks up every
+  // command it runs).
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::unique_ptr<CommandSpec>, NameHash, std::equal_to<>> by_name_;
   std::vector<const CommandSpec*> order_;
 };
 

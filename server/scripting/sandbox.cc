@@ -32,15 +32,41 @@ namespace keyward {
 
 namespace {
 
-constexpr const char* kRegistryRun = "__keyward_run";
 constexpr const char* kRegistryGlobals = "__keyward_globals";
 constexpr int kReplAll = 3;
 
-ScriptRun* CurrentRun(lua_State* L) {
-  lua_getfield(L, LUA_REGISTRYINDEX, kRegistryRun);
-  auto* run = static_cast<ScriptRun*>(lua_touserdata(L, -1));
-  lua_pop(L, 1);
-  return run;
+// The script running now. Scripts never nest (EVAL and FCALL are refused inside a script) and
+// run on the server's thread only, so one pointer serves every state; reading it is what every
+// redis.call does first, and a registry field lookup hashed a string each time.
+ScriptRun* current_run = nullptr;
+
+ScriptRun* CurrentRun(lua_State*) { return current_run; }
+
+// redis.call's scratch space, reused by every call: the arguments, the text of number
+// arguments, and the command's reply. Not locals: a Lua error longjmps past C++ destructors, and
+// reusing them spares allocations on every call.
+struct CallScratch {
+  struct NumberArg {
+    size_t arg, offset, size;
+  };
+  std::vector<std::string_view> args;
+  std::string numbers;
+  std::vector<NumberArg> number_args;
+  std::string reply;
+};
+CallScratch call_scratch;
+
+// A Lua number argument as Redis 7.0 formats it: "%.17g" (0.1 is 0.10000000000000001). Integral
+// values below 2^53 print the same digits as an integer, without printf's cost.
+void AppendNumber(std::string& out, double d) {
+  char buf[64];
+  if (d == std::floor(d) && std::fabs(d) < 9007199254740992.0 && !(d == 0 && std::signbit(d))) {
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, static_cast<int64_t>(d));
+    out.append(buf, end);
+    return;
+  }
+  int n = std::snprintf(buf, sizeof buf, "%.17g", d);
+  out.append(buf, static_cast<size_t>(n));
 }
 
 // Raises an error positioned at the script's line (level 1: the Lua code that triggered this C
@@ -309,26 +335,34 @@ int RunScriptCommand(lua_State* L) {
     PushErrorTable(L, "ERR Please specify at least one argument for this redis lib call");
     return 1;
   }
-  std::vector<std::string> owned;
-  owned.reserve(static_cast<size_t>(argc));
+  // String arguments are read in place (they stay on the Lua stack during the call); numbers
+  // are formatted into one buffer, whose views are taken once it stops growing.
+  std::vector<std::string_view>& args = call_scratch.args;
+  std::string& numbers = call_scratch.numbers;
+  std::vector<CallScratch::NumberArg>& number_args = call_scratch.number_args;
+  args.clear();
+  numbers.clear();
+  number_args.clear();
   for (int i = 1; i <= argc; i++) {
     const int type = lua_type(L, i);
     if (type == LUA_TNUMBER) {
-      // As Redis 7.0 formats a Lua number argument: "%.17g" (0.1 is 0.10000000000000001).
-      char buf[64];
-      int n = std::snprintf(buf, sizeof buf, "%.17g", static_cast<double>(lua_tonumber(L, i)));
-      owned.emplace_back(buf, static_cast<size_t>(n));
+      const size_t at = numbers.size();
+      AppendNumber(numbers, static_cast<double>(lua_tonumber(L, i)));
+      number_args.push_back({args.size(), at, numbers.size() - at});
+      args.emplace_back();  // set below
     } else if (type == LUA_TSTRING) {
       size_t len;
       const char* s = lua_tolstring(L, i, &len);
-      owned.emplace_back(s, len);
+      args.emplace_back(s, len);
     } else {
       PushErrorTable(L, "ERR Lua redis lib command arguments must be strings or integers");
       return 1;
     }
   }
-  std::vector<std::string_view> args(owned.begin(), owned.end());
-  std::string out;
+  for (const auto& n : number_args) {
+    args[n.arg] = std::string_view(numbers.data() + n.offset, n.size);
+  }
+  std::string& out = call_scratch.reply;
   const auto status =
       run->ctx->server().CallFromScript(*run->ctx, *run->script_client, args, run->read_only,
                                         run->resp, run->replicate, &out, &run->wrote);
@@ -345,18 +379,15 @@ int RunScriptCommand(lua_State* L) {
     lua_setfield(L, -2, "ignore_error_stats_update");
     return 1;
   }
-  lua_pushlstring(L, out.data(), out.size());
   return 0;
 }
 
 int CallCommand(lua_State* L, bool raise) {
   if (RunScriptCommand(L) == 1) return raise ? lua_error(L) : 1;
-  // The raw reply is on the stack; convert it from there (its bytes stay valid while it does).
-  size_t len;
-  const char* raw = lua_tolstring(L, -1, &len);
+  // Converted straight from the reply buffer, which nothing touches until the next call.
+  const std::string& reply = call_scratch.reply;
   size_t pos = 0;
-  PushReplyAsLua(L, std::string_view(raw, len), &pos);
-  lua_remove(L, -2);
+  PushReplyAsLua(L, reply, &pos);
   return 1;
 }
 
@@ -703,8 +734,8 @@ void RunProtected(lua_State* L, ScriptRun& run, int nargs, std::string_view name
   lua_pushcfunction(L, ErrorHandler);
   lua_insert(L, -(nargs + 2));
   const int handler = lua_gettop(L) - nargs - 1;
-  lua_pushlightuserdata(L, &run);
-  lua_setfield(L, LUA_REGISTRYINDEX, kRegistryRun);
+  ScriptRun* const previous_run = current_run;
+  current_run = &run;
   run.script_client->db = ctx.client().db;
   // The EVAL or FCALL itself is never propagated: the commands it ran are (Redis 7.0's effects
   // replication), wrapped in MULTI/EXEC when there are several.
@@ -737,8 +768,7 @@ void RunProtected(lua_State* L, ScriptRun& run, int nargs, std::string_view name
   lua_settop(L, 0);
   lua_sethook(L, nullptr, 0, 0);
   if (run.busy) ctx.server().set_busy_script(std::nullopt);
-  lua_pushnil(L);
-  lua_setfield(L, LUA_REGISTRYINDEX, kRegistryRun);
+  current_run = previous_run;
   // Garbage is collected a step at a time, every 50 scripts, as Redis does: a step after every
   // script cost 40% of a short EVALSHA.
   static thread_local int scripts_since_gc = 0;

@@ -552,7 +552,8 @@ class Conversions(ScriptCase):
     def test_number_arguments(self):
         # Lua numbers passed to redis.call are formatted with %.17g.
         for value in ("1", "-1", "0.1", "1.5", "1e20", "1/3", "2^53 + 1", "-0.0", "1e-7",
-                      "123456789", "0/0", "1/0", "3.0"):
+                      "123456789", "0/0", "1/0", "3.0", "2^53 - 1", "-(2^53 - 1)", "2^53",
+                      "-2^53", "1e15", "-1e16", "1e16", "2^63", "-2^63", "0"):
             self.ev("redis.call('set', KEYS[1], %s) return redis.call('get', KEYS[1])" % value,
                     keys=["num"])
             self.ev("return redis.pcall('incrby', KEYS[1], %s)" % value, keys=["cnt"])
