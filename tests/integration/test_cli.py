@@ -1,0 +1,160 @@
+"""The `keyward` command line against real keyward-servers: `lock` runs its command with the
+fencing token in the environment and passes its exit code through, refuses with its documented
+code when the lock is held, waits when asked, and stops the command (SIGTERM, then SIGKILL after
+the grace period) when the lease is lost; `elect` runs the command only while leader and hands
+over to a waiting candidate; `observe` and `status` report what the servers hold."""
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import unittest
+
+from keyward_harness import ServerTestCase, decode, wait_for
+
+CLI = os.environ.get("KEYWARD_CLI") or os.path.join(
+    os.path.dirname(os.environ.get("KEYWARD_SERVER", "/work/main/build-asan/bin/x")), "keyward")
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+EXIT_NOT_ACQUIRED = 75
+EXIT_LEASE_LOST = 76
+
+
+class CliTestCase(ServerTestCase):
+    def setUp(self):
+        self.srv = self.start_keyward()
+        self.admin = self.raw_client(self.srv)
+        self.servers = "redis://127.0.0.1:%d" % self.srv.port
+        self.tmp = tempfile.mkdtemp(prefix="keyward-cli-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+
+    def start(self, args, **kwargs):
+        proc = subprocess.Popen([CLI, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                **kwargs)
+        self.addCleanup(self._reap, proc)
+        return proc
+
+    @staticmethod
+    def _reap(proc):
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+
+    def run_cli(self, args, timeout=60):
+        return subprocess.run([CLI, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=timeout)
+
+    def marker(self, name):
+        return os.path.join(self.tmp, name)
+
+
+class LockCommand(CliTestCase):
+    def test_runs_the_command_with_the_token_and_passes_its_exit_code(self):
+        out = self.marker("env")
+        script = 'echo "$KEYWARD_FENCING_TOKEN $KEYWARD_LOCK_RESOURCE" > %s; exit 7' % out
+        result = self.run_cli(["lock", "job", "--servers", self.servers, "--", "sh", "-c", script])
+        self.assertEqual(result.returncode, 7, result.stderr)
+        token, resource = read(out).split()
+        self.assertEqual(resource, "job")
+        info = dict(zip(*[iter(decode(self.admin.call("LOCK.INFO", "job")))] * 2))
+        self.assertEqual(int(token), info[b"token"])
+        # Released after the command: free again.
+        self.assertIsNone(info[b"owner"])
+
+    def test_tokens_increase_across_runs(self):
+        tokens = []
+        for _ in range(3):
+            r = self.run_cli(["lock", "job", "--servers", self.servers, "--",
+                              "sh", "-c", 'echo $KEYWARD_FENCING_TOKEN'])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            tokens.append(int(r.stdout))
+        self.assertEqual(tokens, sorted(set(tokens)))
+
+    def test_held_lock_is_refused_with_its_code(self):
+        self.admin.call("SET", "job", "someone-else", "PX", "60000")
+        r = self.run_cli(["lock", "job", "--servers", self.servers, "--", "true"])
+        self.assertEqual(r.returncode, EXIT_NOT_ACQUIRED)
+        self.assertIn(b"held by another owner", r.stderr)
+
+    def test_wait_is_woken_by_the_release(self):
+        self.admin.call("SET", "job", "someone-else", "PX", "60000")
+        proc = self.start(["lock", "job", "--wait", "0", "--servers", self.servers, "--",
+                           "sh", "-c", "exit 3"])
+        wait_for(lambda: dict(zip(*[iter(decode(self.admin.call("LOCK.INFO", "job")))] * 2))
+                 [b"waiters"] == 1, message="CLI queued")
+        self.admin.call("LOCK.RELEASE", "job", "someone-else")
+        self.assertEqual(proc.wait(timeout=60), 3)
+
+    def test_lease_loss_stops_the_command(self):
+        ready = self.marker("ready")
+        # The child ignores SIGTERM: it is killed after the grace period.
+        script = "trap '' TERM; touch %s; while :; do sleep 1; done" % ready
+        proc = self.start(["lock", "job", "--ttl", "900", "--grace", "200",
+                           "--servers", self.servers, "--", "sh", "-c", script])
+        wait_for(lambda: os.path.exists(ready), timeout=30, message="child started")
+        # Someone breaks the lock and takes it: the next renewal learns it is lost.
+        self.admin.call("DEL", "job")
+        self.admin.call("SET", "job", "intruder", "PX", "60000")
+        self.assertEqual(proc.wait(timeout=60), EXIT_LEASE_LOST)
+        self.assertIn(b"lost", proc.stderr.read())
+
+    def test_signals_reach_the_command(self):
+        ready = self.marker("ready")
+        proc = self.start(["lock", "job", "--servers", self.servers, "--", "sh", "-c",
+                           "trap 'exit 42' INT; touch %s; while :; do sleep 1; done" % ready])
+        wait_for(lambda: os.path.exists(ready), timeout=30, message="child started")
+        proc.send_signal(signal.SIGINT)
+        self.assertEqual(proc.wait(timeout=60), 42)
+        self.assertEqual(decode(self.admin.call("EXISTS", "job")), 0)
+
+    def test_missing_command(self):
+        r = self.run_cli(["lock", "job", "--servers", self.servers, "--", "/no/such/binary"])
+        self.assertEqual(r.returncode, 127)
+        self.assertEqual(decode(self.admin.call("EXISTS", "job")), 0)
+
+    def test_usage_errors(self):
+        r = self.run_cli(["lock", "--servers", self.servers])
+        self.assertEqual(r.returncode, 64)
+        r = self.run_cli(["--help"])
+        self.assertEqual(r.returncode, 0)
+        for sub in (b"lock", b"elect", b"observe", b"status"):
+            self.assertIn(sub, r.stdout)
+
+
+class ElectAndObserve(CliTestCase):
+    def test_only_the_leader_runs_and_a_waiting_candidate_takes_over(self):
+        first_ready, first_stop = self.marker("a-ready"), self.marker("a-stop")
+        a = self.start(["elect", "sched", "--value", "node-a", "--servers", self.servers, "--",
+                        "sh", "-c", 'echo $KEYWARD_TERM > %s; while [ ! -e %s ]; do sleep 0.05;'
+                        ' done' % (first_ready, first_stop)])
+        wait_for(lambda: os.path.exists(first_ready) and read(first_ready).strip(),
+                 timeout=30, message="a leads")
+        observed = self.run_cli(["observe", "sched", "--once", "--servers", self.servers])
+        self.assertEqual(observed.returncode, 0, observed.stderr)
+        self.assertIn(b"value=node-a", observed.stdout)
+        second = self.marker("b-term")
+        b = self.start(["elect", "sched", "--value", "node-b", "--servers", self.servers, "--",
+                        "sh", "-c", "echo $KEYWARD_TERM > %s" % second])
+        wait_for(lambda: dict(zip(*[iter(decode(self.admin.call("LOCK.INFO", "sched")))] * 2))
+                 [b"waiters"] >= 1 or os.path.exists(second), message="b campaigns")
+        self.assertFalse(os.path.exists(second))  # not while a leads
+        open(first_stop, "w").close()
+        self.assertEqual(a.wait(timeout=60), 0)
+        self.assertEqual(b.wait(timeout=60), 0)
+        self.assertGreater(int(read(second)), int(read(first_ready)))
+
+    def test_status(self):
+        self.admin.call("LOCK.ACQUIRE", "job", "me", 60000, "FENCE")
+        r = self.run_cli(["status", "job", "--servers", self.servers])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"me", r.stdout)
+        self.assertIn(b"held on 1 of 1 servers", r.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
