@@ -149,17 +149,24 @@ void LockManager::Block(CommandContext& ctx, const AcquireRequest& req, bool tak
   const int64_t now = ctx.now_ms();
   const std::string key = QueueKey(c.db, req.resource);
   auto [it, created] = queues_.try_emplace(key);
+  Queue& q = it->second;
   if (created) {
-    it->second.db = c.db;
-    it->second.resource = std::string(req.resource);
+    q.db = c.db;
+    q.resource = std::string(req.resource);
+    q.check = timers_.end();
   }
   int64_t deadline = timeout_ms > 0 ? now + timeout_ms : -1;
-  it->second.waiters.push_back(
+  q.waiters.push_back(
       Waiter{c.id(), std::string(req.owner), req.ttl_ms, req.fence, take, deadline});
-  blocked_[c.id()] = key;
+  Blocked& b = blocked_[c.id()];
+  b.queue = key;
+  b.timeout = timers_.end();
+  if (deadline >= 0) {
+    b.timeout = timers_.emplace(deadline, Timer{c.id(), key});
+    server_.ScheduleTimer(deadline);
+  }
   c.flags |= Client::kBlocked;
   c.transport()->SetReading(false);
-  if (deadline >= 0) AddTimer(deadline, c.id(), key);
   // Wake at the holder's deadline (or the end of the restart delay), not by polling.
   int64_t pttl = -1;
   Database& db = ctx.db();
@@ -168,7 +175,28 @@ void LockManager::Block(CommandContext& ctx, const AcquireRequest& req, bool tak
   } else if (e == nullptr) {
     pttl = RestartDelayLeft();
   }
-  if (pttl >= 0) AddTimer(now + pttl, 0, key);
+  if (pttl >= 0) ScheduleCheck(q, key, now + pttl);
+}
+
+void LockManager::ScheduleCheck(Queue& queue, const std::string& key, int64_t at_ms) {
+  if (queue.check != timers_.end()) {
+    if (queue.check->first <= at_ms) return;
+    timers_.erase(queue.check);
+  }
+  queue.check = timers_.emplace(at_ms, Timer{0, key});
+  server_.ScheduleTimer(at_ms);
+}
+
+void LockManager::EraseQueue(std::unordered_map<std::string, Queue>::iterator it) {
+  if (it->second.check != timers_.end()) timers_.erase(it->second.check);
+  queues_.erase(it);
+}
+
+void LockManager::Forget(uint64_t client_id) {
+  auto it = blocked_.find(client_id);
+  if (it == blocked_.end()) return;
+  if (it->second.timeout != timers_.end()) timers_.erase(it->second.timeout);
+  blocked_.erase(it);
 }
 
 size_t LockManager::waiters(int db, std::string_view resource) const {
@@ -191,16 +219,17 @@ void LockManager::DatabaseReset(int db) {
 void LockManager::ClientClosed(Client& c) {
   auto it = blocked_.find(c.id());
   if (it == blocked_.end()) return;
-  auto q = queues_.find(it->second);
+  const std::string key = it->second.queue;
+  auto q = queues_.find(key);
   if (q != queues_.end()) {
     auto& w = q->second.waiters;
     w.erase(
         std::remove_if(w.begin(), w.end(), [&](const Waiter& x) { return x.client_id == c.id(); }),
         w.end());
     // The one that left may have been the head that a free lock was waiting for.
-    ready_.push_back(it->second);
+    ready_.push_back(key);
   }
-  blocked_.erase(it);
+  Forget(c.id());
 }
 
 void LockManager::ServeReady() {
@@ -236,7 +265,7 @@ void LockManager::Serve(const std::string& key) {
           Acquire(ctx, AcquireRequest{q.resource, w.owner, w.ttl_ms, w.fence});
       if (out && !out->granted) {
         // Still held (or the restart delay): wait for the removal or the deadline.
-        if (out->pttl >= 0) AddTimer(server_.now_ms() + out->pttl, 0, key);
+        if (out->pttl >= 0) ScheduleCheck(q, key, server_.now_ms() + out->pttl);
         break;
       }
       if (out) {
@@ -249,16 +278,16 @@ void LockManager::Serve(const std::string& key) {
       int64_t pttl = -1;
       Result<std::optional<std::string_view>> holder = Holder(ctx.db(), q.resource, &pttl);
       if (holder && holder->has_value()) {
-        if (pttl >= 0) AddTimer(server_.now_ms() + pttl, 0, key);
+        if (pttl >= 0) ScheduleCheck(q, key, server_.now_ms() + pttl);
         break;
       }
       c->rb().SendLong(1);
     }
-    blocked_.erase(w.client_id);
+    Forget(w.client_id);
     q.waiters.pop_front();
     answered.emplace_back(c->id(), before);
   }
-  if (q.waiters.empty()) queues_.erase(qit);
+  if (q.waiters.empty()) EraseQueue(qit);
   for (auto [id, before] : answered) {
     if (Client* c = server_.FindClient(id)) Unblock(*c, before);
   }
@@ -270,18 +299,6 @@ void LockManager::Unblock(Client& c, size_t before) {
   c.transport()->SetReading(true);  // what the client sent meanwhile runs now
 }
 
-void LockManager::AddTimer(int64_t at_ms, uint64_t client_id, const std::string& queue) {
-  // One deadline check per queue and time is enough.
-  if (client_id == 0) {
-    auto range = timers_.equal_range(at_ms);
-    for (auto it = range.first; it != range.second; ++it) {
-      if (it->second.client_id == 0 && it->second.queue == queue) return;
-    }
-  }
-  timers_.emplace(at_ms, Timer{client_id, queue});
-  server_.ScheduleTimer(at_ms);
-}
-
 int64_t LockManager::next_deadline() const {
   return timers_.empty() ? INT64_MAX : timers_.begin()->first;
 }
@@ -289,6 +306,14 @@ int64_t LockManager::next_deadline() const {
 int64_t LockManager::RunTimers(int64_t now_ms) {
   while (!timers_.empty() && timers_.begin()->first <= now_ms) {
     Timer t = std::move(timers_.begin()->second);
+    // The owner of the entry forgets it first, so nothing erases it twice.
+    if (t.client_id != 0) {
+      if (auto b = blocked_.find(t.client_id); b != blocked_.end()) {
+        b->second.timeout = timers_.end();
+      }
+    } else if (auto q = queues_.find(t.queue); q != queues_.end()) {
+      q->second.check = timers_.end();
+    }
     timers_.erase(timers_.begin());
     if (t.client_id != 0) {
       Timeout(t.queue, t.client_id);
@@ -304,20 +329,18 @@ int64_t LockManager::RunTimers(int64_t now_ms) {
 
 void LockManager::Timeout(const std::string& key, uint64_t client_id) {
   auto b = blocked_.find(client_id);
-  if (b == blocked_.end() || b->second != key) return;
+  if (b == blocked_.end() || b->second.queue != key) return;
   auto qit = queues_.find(key);
   if (qit == queues_.end()) return;
   Queue& q = qit->second;
   auto w = std::find_if(q.waiters.begin(), q.waiters.end(),
                         [&](const Waiter& x) { return x.client_id == client_id; });
   if (w == q.waiters.end()) return;
-  // A later wait of the same client with a later deadline has its own timer.
-  if (w->deadline_ms < 0 || w->deadline_ms > server_.now_ms()) return;
   Client* c = server_.FindClient(client_id);
   const bool take = w->take;
   q.waiters.erase(w);
-  blocked_.erase(b);
-  if (q.waiters.empty()) queues_.erase(qit);
+  Forget(client_id);
+  if (q.waiters.empty()) EraseQueue(qit);
   if (c == nullptr) return;
   const size_t before = c->transport()->output().size();
   if (take) {

@@ -75,6 +75,8 @@ class LockManager {
   void Block(CommandContext& ctx, const AcquireRequest& req, bool take, int64_t timeout_ms);
   size_t waiters(int db, std::string_view resource) const;
   size_t blocked_clients() const { return blocked_.size(); }
+  // Pending timers: each waiter's timeout and each queue's deadline check, at most one each.
+  size_t pending_timers() const { return timers_.size(); }
 
   // Keyspace events: a key went away (any way), or a whole database was emptied or swapped.
   void KeyRemoved(int db, std::string_view key);
@@ -101,20 +103,32 @@ class LockManager {
     bool take;            // LOCK.ACQUIRE ... WAIT; false: LOCK.WAIT
     int64_t deadline_ms;  // -1: waits forever
   };
+  struct Timer {
+    uint64_t client_id;  // 0: re-check the queue at the lock's deadline
+    std::string queue;
+  };
+  using Timers = std::multimap<int64_t, Timer>;
   struct Queue {
     int db;
     std::string resource;
     std::deque<Waiter> waiters;
+    // The one pending check at the holder's deadline (timers_.end(): none).
+    Timers::iterator check;
   };
-  struct Timer {
-    uint64_t client_id;  // 0: re-check the queue at the lock's deadline
+  struct Blocked {
     std::string queue;
+    Timers::iterator timeout;  // timers_.end(): waits forever
   };
 
   static std::string QueueKey(int db, std::string_view resource);
   // Hands the lock to waiters at the head of the queue while it is free; erases an empty queue.
   void Serve(const std::string& key);
-  void AddTimer(int64_t at_ms, uint64_t client_id, const std::string& queue);
+  // Checks `queue` again at `at_ms` (the holder's deadline), unless an earlier check is pending:
+  // each queue has at most one, and an early one that finds the lock held schedules the next.
+  void ScheduleCheck(Queue& queue, const std::string& key, int64_t at_ms);
+  void EraseQueue(std::unordered_map<std::string, Queue>::iterator it);
+  // Drops the client's blocked state and its timeout.
+  void Forget(uint64_t client_id);
   // Unblocks the client whose reply was written to its output from offset `before` on.
   void Unblock(Client& c, size_t before);
   void Timeout(const std::string& key, uint64_t client_id);
@@ -124,9 +138,9 @@ class LockManager {
   Server& server_;
   FenceTable fences_;
   std::unordered_map<std::string, Queue> queues_;
-  std::unordered_map<uint64_t, std::string> blocked_;  // client id -> its queue's key
+  std::unordered_map<uint64_t, Blocked> blocked_;  // by client id
   std::vector<std::string> ready_;
-  std::multimap<int64_t, Timer> timers_;
+  Timers timers_;
 };
 
 }  // namespace keyward

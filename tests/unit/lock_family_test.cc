@@ -181,6 +181,24 @@ TEST_F(LockFamilyTest, CommandsSentWhileBlockedRunAfterTheReply) {
                                "\r\n:5000\r\n$1\r\nw\r\n");
 }
 
+TEST_F(LockFamilyTest, ServedWaitersLeaveNoTimersBehind) {
+  // A busy lock handed over many times to waiters with long timeouts: the server keeps one timer
+  // per waiting client and one per queue, not one per hand-off.
+  std::string holder = "h0";
+  Acquire("c0", {"res", holder, "10000"});
+  for (int i = 1; i <= 200; i++) {
+    std::string conn = "c" + std::to_string(i % 2);
+    std::string me = "h" + std::to_string(i);
+    EXPECT_EQ(RunRaw({"lock.acquire", "res", me, "10000", "WAIT", "600000"}, conn), "");
+    EXPECT_LE(server().locks().pending_timers(), 2u);
+    Run("admin", {"lock.release", "res", holder});
+    ASSERT_EQ(Pending(conn)[0].integer, 1);
+    holder = me;
+  }
+  EXPECT_EQ(server().locks().pending_timers(), 0u);
+  EXPECT_EQ(server().locks().blocked_clients(), 0u);
+}
+
 TEST_F(LockFamilyTest, LockWaitWakesWithoutTakingTheLock) {
   Acquire("holder", {"res", "h", "10000"});
   EXPECT_EQ(Run("free", {"lock.wait", "nothing", "100"}).integer, 1);
