@@ -410,21 +410,23 @@ HEADERS = ("Metric", "Keyward", "Redis", "Keyward/Redis", "Paired", "Better is",
 LEFT_ALIGNED = (0, 5, 6)
 
 
-def print_table(table, markdown):
+def print_table(table, markdown, headers=HEADERS, left_aligned=LEFT_ALIGNED):
+    """Text or Markdown; `headers` and the indexes of its `left_aligned` columns default to this
+    script's table (compare_locks passes its own)."""
     if markdown:
-        print("| " + " | ".join(HEADERS) + " |")
-        print("|" + "|".join("---" if i in LEFT_ALIGNED else "---:"
-                             for i in range(len(HEADERS))) + "|")
+        print("| " + " | ".join(headers) + " |")
+        print("|" + "|".join("---" if i in left_aligned else "---:"
+                             for i in range(len(headers))) + "|")
         for row in table:
             print("| " + " | ".join(row) + " |")
         return
-    widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(HEADERS)]
+    widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(headers)]
 
     def line(cells):
-        return "  ".join(c.ljust(widths[i]) if i in LEFT_ALIGNED else c.rjust(widths[i])
+        return "  ".join(c.ljust(widths[i]) if i in left_aligned else c.rjust(widths[i])
                          for i, c in enumerate(cells)).rstrip()
 
-    print(line(HEADERS))
+    print(line(headers))
     print("  ".join("-" * w for w in widths))
     for row in table:
         print(line(row))
