@@ -95,8 +95,7 @@ int main(int argc, char** argv) {
   if (!next || !next->token) return 1;
   std::printf("newer holder (token %llu): %s\n", static_cast<unsigned long long>(*next->token),
               GuardedSet(store, "orders:7", *next->token, "orders:7:status", "cancelled").c_str());
-  std::printf("stalled holder (token %llu): %s\n",
-              static_cast<unsigned long long>(*stalled->token),
+  std::printf("stalled holder (token %llu): %s\n", static_cast<unsigned long long>(*stalled->token),
               GuardedSet(store, "orders:7", *stalled->token, "orders:7:status", "shipped").c_str());
   locks.Release(*next);
   auto status = store.Command("GET", "orders:7:status");

@@ -68,8 +68,8 @@ int main(int argc, char** argv) {
   for (int n = 1; n <= jobs && !lost.stop_requested(); n++) {
     // Stamped with the term: the job queue refuses a deposed leader's dispatch.
     std::string job = "job:" + node + ":" + std::to_string(n);
-    auto reply = store.Command("LOCK.GUARD", "scheduler", term, "SET", job,
-                               "term " + std::to_string(term));
+    auto reply =
+        store.Command("LOCK.GUARD", "scheduler", term, "SET", job, "term " + std::to_string(term));
     if (!reply || reply->is_error()) {
       std::printf("%s: dispatch of %s refused\n", node.c_str(), job.c_str());
       break;

@@ -1,0 +1,101 @@
+#include "status.h"
+
+#include <cstdio>
+#include <string>
+
+#include "keyward/client/client.h"
+
+namespace keyward::cli {
+
+namespace {
+
+// One instance's view of the lock: LOCK.INFO on Keyward, GET + PTTL on Redis.
+struct InstanceView {
+  std::string error;  // unreachable, or an unexpected reply
+  bool keyward = false;
+  std::optional<std::string> owner;
+  int64_t pttl = -2;
+  std::optional<int64_t> token;
+  std::optional<int64_t> waiters;
+};
+
+InstanceView Inspect(const std::string& url, const std::string& name,
+                     std::chrono::milliseconds timeout) {
+  InstanceView view;
+  auto options = client::OptionsFromUrl(url);
+  if (!options) {
+    view.error = "bad URL: " + options.error().message();
+    return view;
+  }
+  options->connection.connect_timeout = timeout;
+  options->connection.command_timeout = timeout;
+  client::Client c(*options);
+  auto info = c.Command("LOCK.INFO", name);
+  if (!info) {
+    view.error = info.error().message();
+    return view;
+  }
+  auto text = [](const client::Reply& r) -> std::optional<std::string> {
+    auto s = r.as_string();
+    return s ? std::optional<std::string>(std::string(*s)) : std::nullopt;
+  };
+  auto map = info->as_map();
+  if (!info->is_error() && map) {
+    view.keyward = true;
+    if (const client::Reply* owner = map->Find("owner"); owner && !owner->is_null()) {
+      view.owner = text(*owner);
+    }
+    auto number = [&](std::string_view key) -> std::optional<int64_t> {
+      const client::Reply* r = map->Find(key);
+      if (r == nullptr) return std::nullopt;
+      auto v = r->as_integer();
+      return v ? std::optional<int64_t>(*v) : std::nullopt;
+    };
+    view.pttl = number("pttl").value_or(-2);
+    view.token = number("token");
+    view.waiters = number("waiters");
+    return view;
+  }
+  // Plain Redis: the same key, without counters or waiters.
+  client::Request request;
+  request.Push("GET", name);
+  request.Push("PTTL", name);
+  auto replies = c.Exec(std::move(request));
+  if (!replies) {
+    view.error = replies.error().message();
+    return view;
+  }
+  if (!(*replies)[0].is_null()) view.owner = text((*replies)[0]);
+  auto pttl = (*replies)[1].as_integer();
+  view.pttl = pttl ? *pttl : -2;
+  return view;
+}
+
+}  // namespace
+
+int PrintStatus(const std::vector<std::string>& servers, const std::string& name,
+                std::chrono::milliseconds timeout) {
+  int reachable = 0;
+  int held = 0;
+  std::printf("%-32s %-8s %-42s %10s %18s %8s\n", "server", "backend", "owner", "pttl_ms", "token",
+              "waiters");
+  for (const std::string& url : servers) {
+    InstanceView v = Inspect(url, name, timeout);
+    if (!v.error.empty()) {
+      std::printf("%-32s unreachable: %s\n", url.c_str(), v.error.c_str());
+      continue;
+    }
+    reachable++;
+    if (v.owner) held++;
+    std::printf("%-32s %-8s %-42s %10lld %18s %8s\n", url.c_str(), v.keyward ? "keyward" : "redis",
+                v.owner ? v.owner->c_str() : "-", static_cast<long long>(v.pttl),
+                v.token ? std::to_string(*v.token).c_str() : "-",
+                v.waiters ? std::to_string(*v.waiters).c_str() : "-");
+  }
+  const int majority = static_cast<int>(servers.size()) / 2 + 1;
+  std::printf("%s: held on %d of %zu servers (majority %d), %d reachable\n", name.c_str(), held,
+              servers.size(), majority, reachable);
+  return reachable >= majority ? 0 : kStatusNoQuorum;
+}
+
+}  // namespace keyward::cli

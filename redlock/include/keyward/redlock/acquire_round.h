@@ -1,0 +1,140 @@
+// One acquisition attempt over N instances, as a state machine without I/O: the caller sends the
+// requests, feeds each instance's answer in, and asks what follows.
+//
+//   AcquireRound round(3, Millis(10000), Fencing::kTwoPhase, now());   // requests sent now
+//   round.OnAcquire(0, AcquireAnswer::Granted(41));                     // LOCK.ACQUIRE answers
+//   round.OnAcquire(1, AcquireAnswer::Refused(40, Millis(900)));
+//   round.OnAcquire(2, AcquireAnswer::Granted(43));
+//   Decision d = round.AfterAcquire(now());   // kFence with token 44 = max(41, 40, 43) + 1
+//   round.OnFence(0, FenceAnswer::kCounted); ...                        // LOCK.FENCE answers
+//   d = round.AfterFence(now());              // kHeld (token 44, valid_until) or kFailed
+//
+// The two-phase fencing counter of COORDINATION.md:
+// - phase 1 (ACQ): the lease is taken where free; every instance, granting or refusing, reports
+//   its counter F(R). With a majority of grants and positive validity, T = max(every F seen) + 1.
+// - phase 2 (FENCE T, to all N): T is the fencing token if a majority counted it and the
+//   validity is still positive. A majority of "counted" answers is what makes T unique (two
+//   majorities overlap, and an instance counts a T once) and larger than every token committed
+//   before (the overlapping instance already had F >= the earlier token).
+// With one instance the phases collapse into LOCK.ACQUIRE ... FENCE (Fencing::kSingleTrip), whose
+// grant carries the token. Against Redis instances there are no counters (Fencing::kNone): the
+// lock is held without a token.
+//
+// A lock is never handed out with a non-positive validity (ttl - elapsed - drift), measured from
+// the instant the first request was sent (`started`) to the decision.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "keyward/redlock/errors.h"
+#include "keyward/redlock/quorum.h"
+
+namespace keyward::redlock {
+
+enum class Fencing {
+  kNone,        // some instance is plain Redis: no fencing token
+  kSingleTrip,  // N = 1 Keyward: LOCK.ACQUIRE ... FENCE grants and fences in one step
+  kTwoPhase,    // N > 1 Keyward: LOCK.ACQUIRE, then LOCK.FENCE T to all
+};
+
+// What one instance answered to the acquisition request.
+struct AcquireAnswer {
+  enum class Kind {
+    kGranted,  // the lease is ours on this instance (new, or re-entrant)
+    kRefused,  // another owner holds it (or the instance is in its restart delay)
+    kFailed,   // no usable answer: timeout, connection error, unexpected reply
+  };
+  Kind kind = Kind::kFailed;
+  // F(R) as the instance reported it (Keyward; with FENCE, the token itself). Absent on Redis.
+  std::optional<uint64_t> counter;
+  // kRefused: the holder's remaining TTL there; absent when it has none or it is unknown.
+  std::optional<Millis> holder_ttl;
+  // kFailed: why, for the error detail ("timed out", "unknown command 'LOCK.ACQUIRE'").
+  std::string why;
+
+  static AcquireAnswer Granted(std::optional<uint64_t> counter = std::nullopt) {
+    return {Kind::kGranted, counter, std::nullopt, {}};
+  }
+  static AcquireAnswer Refused(std::optional<uint64_t> counter, std::optional<Millis> ttl) {
+    return {Kind::kRefused, counter, ttl, {}};
+  }
+  static AcquireAnswer Failed(std::string why) {
+    return {Kind::kFailed, std::nullopt, std::nullopt, std::move(why)};
+  }
+};
+
+// What one instance answered to LOCK.FENCE.
+enum class FenceAnswer { kCounted, kNotCounted, kFailed };
+
+struct Decision {
+  enum class Kind {
+    kFence,   // phase 2 follows: send LOCK.FENCE resource owner `token` to every instance
+    kHeld,    // the lock is held until `valid_until`, with `token` when fenced
+    kFailed,  // release on every instance (also those that did not answer), then retry or give up
+  };
+  Kind kind = Kind::kFailed;
+  std::optional<uint64_t> token;
+  Clock::time_point valid_until;
+  Error error;  // kFailed
+  // kFailed: some instances granted but not a majority (a split vote between contenders, or a
+  // minority reachable). Waiting for a release would then be futile: retry after a random delay.
+  bool split = false;
+};
+
+class AcquireRound {
+ public:
+  // `started`: when the first request of the round was sent.
+  AcquireRound(size_t instances, Millis ttl, Fencing fencing, Clock::time_point started);
+
+  size_t instances() const { return answers_.size(); }
+  Fencing fencing() const { return fencing_; }
+  // An instance found to be plain Redis during phase 1 turns fencing off for the round (its
+  // answers carry no counter).
+  void set_fencing(Fencing fencing) { fencing_ = fencing; }
+  Clock::time_point started() const { return started_; }
+  Clock::time_point valid_until() const { return ValidUntil(started_, ttl_); }
+
+  // Phase 1: each instance's answer (an instance not reported counts as failed).
+  void OnAcquire(size_t instance, AcquireAnswer answer);
+  Decision AfterAcquire(Clock::time_point now) const;
+
+  // Phase 2 (kTwoPhase only): each instance's answer to LOCK.FENCE.
+  void OnFence(size_t instance, FenceAnswer answer);
+  Decision AfterFence(Clock::time_point now) const;
+
+  // Re-entry (kTwoPhase, the caller passed the owner of a lock it may already hold). A
+  // re-entrant acquisition keeps its token, but LOCK.ACQUIRE's answer does not say whether a
+  // grant was a re-entry by the owner that fenced the counter. So before phase 2 the caller may
+  // send LOCK.FENCE with the highest counter seen (not + 1): an instance counts it only where the
+  // lock is this owner's and the counter is that token fenced by this owner (or lower). Counted on
+  // a majority: the lock is held with that same token (kHeld). Otherwise the answers are
+  // forgotten and phase 2 proceeds with max + 1 (kFence). No other acquisition can have committed
+  // the same token in between: its FENCE would have left a higher counter on the overlapping
+  // instance, which then does not count this one.
+  Decision AfterReentryFence(Clock::time_point now);
+
+  size_t granted() const { return Count(AcquireAnswer::Kind::kGranted); }
+  size_t refused() const { return Count(AcquireAnswer::Kind::kRefused); }
+  const AcquireAnswer& answer(size_t instance) const { return answers_[instance]; }
+  // An instance that refused because another owner holds the resource (the first one: blocking
+  // clients then queue on the same instance), or nullopt.
+  std::optional<size_t> RefusingInstance() const;
+
+ private:
+  size_t Count(AcquireAnswer::Kind kind) const;
+  Decision Failed(Error error, bool split) const;
+  // "granted on 1, refused on 2 (another owner), no answer from 0 of 3; a majority is 2".
+  std::string Tally() const;
+
+  Millis ttl_;
+  Fencing fencing_;
+  Clock::time_point started_;
+  std::vector<AcquireAnswer> answers_;
+  std::vector<FenceAnswer> fences_;
+};
+
+}  // namespace keyward::redlock

@@ -1,0 +1,220 @@
+// The acquisition loop: attempt on every instance in parallel (with the FENCE phase when fencing),
+// release everywhere after a failed attempt, then retry after a random delay, or wait for a
+// release up to a deadline. The decisions are AcquireRound's and PlanWait's; this file performs
+// them.
+#include <asio/this_coro.hpp>
+
+#include "core.h"
+#include "keyward/redlock/owner.h"
+#include "keyward/redlock/retry.h"
+
+namespace keyward::redlock::detail {
+namespace {
+
+struct Attempt {
+  AcquireRound round;
+  Decision decision;
+  bool cancelled = false;
+};
+
+Lock MakeLock(const std::string& resource, const std::string& owner, Millis ttl,
+              Clock::time_point started, const Decision& held) {
+  Lock lock;
+  lock.resource = resource;
+  lock.owner = owner;
+  lock.ttl = ttl;
+  lock.acquired_at = started;
+  lock.valid_until = held.valid_until;
+  lock.token = held.token;
+  return lock;
+}
+
+// One attempt: ACQ on every instance, FENCE on every instance when phase 1 asks for it. A failed
+// attempt is released on every instance, those that did not answer included (their grant may
+// only have been slow), before the caller retries.
+asio::awaitable<Attempt> TryOnce(std::shared_ptr<Core> core, std::string resource,
+                                 std::string owner, Millis ttl, Fencing fencing, bool reentry) {
+  auto cancellation = co_await asio::this_coro::cancellation_state;
+  const Millis timeout = core->options.instance_timeout;
+  Attempt attempt{AcquireRound(core->size(), ttl, fencing, Clock::now()), Decision{}};
+  const bool fence_now = fencing == Fencing::kSingleTrip;
+  auto answers = co_await core->ForEach<AcquireAnswer>(
+      [&](Instance& instance) {
+        return instance.Acquire(resource, owner, ttl, fence_now, timeout);
+      },
+      AcquireAnswer::Failed("cancelled"));
+  if (Cancelled(cancellation)) {
+    ReleaseInBackground(core, resource, owner);
+    attempt.cancelled = true;
+    co_return attempt;
+  }
+  for (size_t i = 0; i < answers.size(); ++i) attempt.round.OnAcquire(i, std::move(answers[i]));
+  // An instance that turned out to be plain Redis in this round has no counter to fence.
+  if (core->FencingMode() == Fencing::kNone) attempt.round.set_fencing(Fencing::kNone);
+  attempt.decision = attempt.round.AfterAcquire(Clock::now());
+
+  if (attempt.decision.kind == Decision::Kind::kFence && reentry && *attempt.decision.token > 1) {
+    // Perhaps a re-entry: try to keep the token this owner may have committed before.
+    const uint64_t token = *attempt.decision.token - 1;
+    auto fences = co_await core->ForEach<FenceAnswer>(
+        [&](Instance& instance) { return instance.Fence(resource, owner, token, timeout); },
+        FenceAnswer::kFailed);
+    if (Cancelled(cancellation)) {
+      ReleaseInBackground(core, resource, owner);
+      attempt.cancelled = true;
+      co_return attempt;
+    }
+    for (size_t i = 0; i < fences.size(); ++i) attempt.round.OnFence(i, fences[i]);
+    attempt.decision = attempt.round.AfterReentryFence(Clock::now());
+  }
+  if (attempt.decision.kind == Decision::Kind::kFence) {
+    const uint64_t token = *attempt.decision.token;
+    auto fences = co_await core->ForEach<FenceAnswer>(
+        [&](Instance& instance) { return instance.Fence(resource, owner, token, timeout); },
+        FenceAnswer::kFailed);
+    if (Cancelled(cancellation)) {
+      ReleaseInBackground(core, resource, owner);
+      attempt.cancelled = true;
+      co_return attempt;
+    }
+    for (size_t i = 0; i < fences.size(); ++i) attempt.round.OnFence(i, fences[i]);
+    attempt.decision = attempt.round.AfterFence(Clock::now());
+  }
+  if (attempt.decision.kind == Decision::Kind::kFailed) {
+    co_await ReleaseLock(core, resource, owner);
+    if (Cancelled(cancellation)) attempt.cancelled = true;
+  }
+  co_return attempt;
+}
+
+// One Keyward instance and a wait: LOCK.ACQUIRE ... WAIT ... FENCE. The server queues the request
+// (first come, first served) and answers it when the release or the expiry hands the lock over.
+asio::awaitable<Result<Lock>> AcquireQueued(std::shared_ptr<Core> core, std::string resource,
+                                            std::string owner, Millis ttl,
+                                            std::optional<Clock::time_point> deadline) {
+  auto cancellation = co_await asio::this_coro::cancellation_state;
+  Instance& instance = *core->instances[0];
+  const std::shared_ptr<Instance> keep_alive = core->instances[0];
+  Millis wait(0);  // forever
+  if (deadline) {
+    wait = std::chrono::ceil<Millis>(*deadline - Clock::now());
+    if (wait.count() <= 0) co_return Error(LockError::kTimedOut, "the wait ended");
+  }
+  const Clock::time_point sent = Clock::now();
+  Clock::time_point received;
+  AcquireAnswer answer = co_await instance.AcquireWaiting(
+      resource, owner, ttl, true, wait, core->options.instance_timeout, &received);
+  if (Cancelled(cancellation)) {
+    // The request may have been granted just before the connection was closed.
+    ReleaseInBackground(core, resource, owner);
+    co_return Error(LockError::kCancelled);
+  }
+  // Validity counts from the grant, which happened at most one trip before the answer arrived.
+  AcquireRound round(1, ttl, Fencing::kSingleTrip,
+                     EstimateGrantTime(sent, received, instance.round_trip()));
+  round.OnAcquire(0, std::move(answer));
+  Decision decision = round.AfterAcquire(Clock::now());
+  if (decision.kind == Decision::Kind::kHeld) {
+    co_return MakeLock(resource, owner, ttl, round.started(), decision);
+  }
+  if (round.granted() > 0) co_await ReleaseLock(core, resource, owner);
+  if (decision.error == LockError::kHeldByOther) {
+    // The server's own timeout: the wait is over.
+    decision.error.code = make_error_code(LockError::kTimedOut);
+    decision.error.detail = "the lock was still held by another owner when the wait ended";
+  }
+  co_return decision.error;
+}
+
+}  // namespace
+
+asio::awaitable<Result<Lock>> AcquireLock(std::shared_ptr<Core> core, std::string resource,
+                                          AcquireOptions options) {
+  if (resource.empty()) co_return Error(LockError::kInvalidArgument, "empty resource name");
+  if (options.ttl.count() <= 0) {
+    co_return Error(LockError::kInvalidArgument, "the TTL must be positive");
+  }
+  auto cancellation = co_await asio::this_coro::cancellation_state;
+  const std::string owner = options.owner.empty() ? NewOwnerToken() : options.owner;
+  RetryDelay delay(options.retry_delay, options.retry_jitter, core->NextSeed());
+  const bool blocking = options.wait.has_value();
+  std::optional<Clock::time_point> deadline;
+  if (blocking && *options.wait != kWaitForever) deadline = Clock::now() + *options.wait;
+  const Clock::time_point began = Clock::now();
+
+  Error last;
+  for (int attempt = 0;; ++attempt) {
+    if (core->closed) co_return Error(LockError::kClosed);
+    const Fencing fencing = core->FencingMode();
+    if (options.require_fencing && fencing == Fencing::kNone) {
+      co_return Error(LockError::kFencingUnavailable,
+                      "an instance is plain Redis and the caller requires a fencing token");
+    }
+
+    // One instance and a wait: find out whether it can queue the request server-side before
+    // the first attempt, so that waiters are served in arrival order from the start.
+    if (blocking && core->size() == 1 && core->instances[0]->backend() == Backend::kUnknown) {
+      const std::shared_ptr<Instance> instance = core->instances[0];
+      co_await instance->Detect();
+      if (Cancelled(cancellation)) co_return Error(LockError::kCancelled);
+    }
+    if (blocking && core->size() == 1 && core->instances[0]->backend() == Backend::kKeyward) {
+      Result<Lock> queued = co_await AcquireQueued(core, resource, owner, options.ttl, deadline);
+      if (queued || queued.error() == LockError::kTimedOut ||
+          queued.error() == LockError::kCancelled) {
+        co_return queued;
+      }
+      // Unreachable, or the grant came too late to be valid: wait a little and queue again.
+      last = queued.error();
+      if (deadline && Clock::now() >= *deadline) break;
+      if (!co_await Sleep(delay.Next()) || Cancelled(cancellation)) {
+        co_return Error(LockError::kCancelled);
+      }
+      continue;
+    }
+
+    // A caller-chosen owner may be re-entering a lock it holds (see AfterReentryFence); a fresh
+    // random one cannot.
+    Attempt tried =
+        co_await TryOnce(core, resource, owner, options.ttl, fencing, !options.owner.empty());
+    if (tried.cancelled) co_return Error(LockError::kCancelled);
+    if (tried.decision.kind == Decision::Kind::kHeld) {
+      if (options.require_fencing && !tried.decision.token) {
+        // The round found an instance to be plain Redis only after it was granted.
+        co_await ReleaseLock(core, resource, owner);
+        co_return Error(LockError::kFencingUnavailable,
+                        "an instance is plain Redis and the caller requires a fencing token");
+      }
+      co_return MakeLock(resource, owner, options.ttl, tried.round.started(), tried.decision);
+    }
+    last = tried.decision.error;
+    if (options.require_fencing && core->FencingMode() == Fencing::kNone) continue;
+
+    if (!blocking) {
+      if (attempt >= options.retry_count) co_return last;
+      if (!co_await Sleep(delay.Next()) || Cancelled(cancellation)) {
+        co_return Error(LockError::kCancelled);
+      }
+      continue;
+    }
+    const WaitStep step =
+        PlanWait(tried.decision, tried.round, core->AllKeyward(), deadline, Clock::now(), delay);
+    if (step.kind == WaitStep::Kind::kGiveUp) break;
+    if (step.kind == WaitStep::Kind::kWaitFree) {
+      // Woken by the release (1), or by the holder's TTL or our deadline (0): either way the
+      // next attempt tells. An error (the instance went away) costs nothing more than a retry.
+      const std::shared_ptr<Instance> instance = core->instances[step.instance];
+      co_await instance->WaitFree(resource, step.duration, core->options.instance_timeout);
+    } else {
+      co_await Sleep(step.duration);
+    }
+    if (Cancelled(cancellation)) co_return Error(LockError::kCancelled);
+  }
+  Error timed_out(LockError::kTimedOut,
+                  "waited " + std::to_string(FloorMillis(Clock::now() - began).count()) +
+                      " ms; last attempt: " + last.message(),
+                  last.holder_ttl);
+  co_return timed_out;
+}
+
+}  // namespace keyward::redlock::detail

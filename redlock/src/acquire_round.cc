@@ -1,0 +1,168 @@
+#include "keyward/redlock/acquire_round.h"
+
+#include <algorithm>
+
+namespace keyward::redlock {
+
+AcquireRound::AcquireRound(size_t instances, Millis ttl, Fencing fencing, Clock::time_point started)
+    : ttl_(ttl),
+      fencing_(fencing),
+      started_(started),
+      answers_(instances, AcquireAnswer::Failed("no answer")),
+      fences_(instances, FenceAnswer::kFailed) {}
+
+void AcquireRound::OnAcquire(size_t instance, AcquireAnswer answer) {
+  if (instance < answers_.size()) answers_[instance] = std::move(answer);
+}
+
+void AcquireRound::OnFence(size_t instance, FenceAnswer answer) {
+  if (instance < fences_.size()) fences_[instance] = answer;
+}
+
+size_t AcquireRound::Count(AcquireAnswer::Kind kind) const {
+  return std::count_if(answers_.begin(), answers_.end(),
+                       [kind](const AcquireAnswer& a) { return a.kind == kind; });
+}
+
+std::optional<size_t> AcquireRound::RefusingInstance() const {
+  for (size_t i = 0; i < answers_.size(); ++i) {
+    if (answers_[i].kind == AcquireAnswer::Kind::kRefused) return i;
+  }
+  return std::nullopt;
+}
+
+std::string AcquireRound::Tally() const {
+  const size_t n = answers_.size();
+  std::string out = "granted on " + std::to_string(granted()) + ", refused on " +
+                    std::to_string(refused()) + ", no answer from " +
+                    std::to_string(n - granted() - refused()) + " of " + std::to_string(n) +
+                    " instances; a majority is " + std::to_string(Majority(n));
+  // The first failure says why the instances that did not answer did not (all usually alike).
+  for (const AcquireAnswer& a : answers_) {
+    if (a.kind == AcquireAnswer::Kind::kFailed) {
+      out += " (" + a.why + ")";
+      break;
+    }
+  }
+  return out;
+}
+
+Decision AcquireRound::Failed(Error error, bool split) const {
+  Decision d;
+  d.kind = Decision::Kind::kFailed;
+  d.error = std::move(error);
+  d.split = split;
+  return d;
+}
+
+Decision AcquireRound::AfterAcquire(Clock::time_point now) const {
+  const size_t n = answers_.size();
+  const size_t majority = Majority(n);
+  const size_t grants = granted();
+  if (grants < majority) {
+    const bool split = grants > 0;
+    // Refusals that make a majority impossible even if every silent instance had granted: the
+    // resource is held elsewhere. Otherwise too few answered to decide.
+    if (n - refused() < majority) {
+      std::vector<std::optional<Millis>> ttls;
+      for (const AcquireAnswer& a : answers_) {
+        if (a.kind == AcquireAnswer::Kind::kRefused) ttls.push_back(a.holder_ttl);
+      }
+      return Failed(Error(LockError::kHeldByOther, Tally(), HolderTtlForMajority(n, ttls)), split);
+    }
+    if (grants + refused() < majority) return Failed(Error(LockError::kNoQuorum, Tally()), split);
+    // Enough answers, but split between owners (contenders taking different instances).
+    return Failed(Error(LockError::kHeldByOther, "the vote was split: " + Tally()), split);
+  }
+  if (now >= valid_until()) {
+    return Failed(Error(LockError::kTimedOut,
+                        "a majority granted the lock, but after its validity (ttl - elapsed - "
+                        "drift) had run out: " +
+                            std::to_string(FloorMillis(now - started_).count()) +
+                            " ms elapsed of a " + std::to_string(ttl_.count()) + " ms ttl"),
+                  false);
+  }
+  Decision d;
+  d.valid_until = valid_until();
+  switch (fencing_) {
+    case Fencing::kNone:
+      d.kind = Decision::Kind::kHeld;
+      break;
+    case Fencing::kSingleTrip:
+      d.kind = Decision::Kind::kHeld;
+      for (const AcquireAnswer& a : answers_) {
+        if (a.kind == AcquireAnswer::Kind::kGranted && a.counter) d.token = *a.counter;
+      }
+      break;
+    case Fencing::kTwoPhase: {
+      // Refusals count too: an instance the lease did not reach may hold the highest counter.
+      uint64_t highest = 0;
+      for (const AcquireAnswer& a : answers_) {
+        if (a.counter) highest = std::max(highest, *a.counter);
+      }
+      d.kind = Decision::Kind::kFence;
+      d.token = highest + 1;
+      break;
+    }
+  }
+  return d;
+}
+
+Decision AcquireRound::AfterReentryFence(Clock::time_point now) {
+  const auto counted =
+      static_cast<size_t>(std::count(fences_.begin(), fences_.end(), FenceAnswer::kCounted));
+  std::fill(fences_.begin(), fences_.end(), FenceAnswer::kFailed);
+  uint64_t highest = 0;
+  for (const AcquireAnswer& a : answers_) {
+    if (a.counter) highest = std::max(highest, *a.counter);
+  }
+  Decision d;
+  if (counted >= Majority(answers_.size()) && now < valid_until()) {
+    d.kind = Decision::Kind::kHeld;
+    d.token = highest;
+    d.valid_until = valid_until();
+    return d;
+  }
+  d.kind = Decision::Kind::kFence;
+  d.token = highest + 1;
+  return d;
+}
+
+Decision AcquireRound::AfterFence(Clock::time_point now) const {
+  const size_t n = answers_.size();
+  const size_t majority = Majority(n);
+  uint64_t highest = 0;
+  for (const AcquireAnswer& a : answers_) {
+    if (a.counter) highest = std::max(highest, *a.counter);
+  }
+  const uint64_t token = highest + 1;
+  const auto counted =
+      static_cast<size_t>(std::count(fences_.begin(), fences_.end(), FenceAnswer::kCounted));
+  const auto not_counted =
+      static_cast<size_t>(std::count(fences_.begin(), fences_.end(), FenceAnswer::kNotCounted));
+  const std::string tally = "token " + std::to_string(token) + " counted on " +
+                            std::to_string(counted) + ", not counted on " +
+                            std::to_string(not_counted) + " of " + std::to_string(n) +
+                            " instances; a majority is " + std::to_string(majority);
+  if (counted < majority) {
+    if (counted + not_counted < majority) return Failed(Error(LockError::kNoQuorum, tally), true);
+    // "Not counted" where the lease was ours means the counter had moved past T: a concurrent
+    // acquisition fenced a token at least as high. Retrying reads the higher counter.
+    return Failed(Error(LockError::kHeldByOther, "a concurrent acquisition fenced first: " + tally),
+                  true);
+  }
+  if (now >= valid_until()) {
+    return Failed(Error(LockError::kTimedOut,
+                        "the token was committed after the validity had run out: " +
+                            std::to_string(FloorMillis(now - started_).count()) +
+                            " ms elapsed of a " + std::to_string(ttl_.count()) + " ms ttl"),
+                  false);
+  }
+  Decision d;
+  d.kind = Decision::Kind::kHeld;
+  d.token = token;
+  d.valid_until = valid_until();
+  return d;
+}
+
+}  // namespace keyward::redlock

@@ -1,0 +1,181 @@
+#include "core.h"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/this_coro.hpp>
+#include <stdexcept>
+
+namespace keyward::redlock::detail {
+
+Core::Core(asio::any_io_executor ex, const std::vector<std::string>& urls, RedlockOptions opts)
+    : executor(ex),
+      options(std::move(opts)),
+      background_done(
+          std::make_unique<asio::steady_timer>(ex, asio::steady_timer::time_point::max())) {
+  if (urls.empty()) throw std::invalid_argument("redlock: no instance URLs");
+  seeds.seed(options.seed != 0 ? options.seed : std::random_device{}());
+  for (const std::string& url : urls) {
+    auto client_options = client::OptionsFromUrl(url);
+    if (!client_options) {
+      throw std::invalid_argument("redlock: " + client_options.error().message() + ": " + url);
+    }
+    client_options->connection.connect_timeout = options.connect_timeout;
+    // A request for an instance that is down fails at once (the next connection attempt is
+    // made for it) instead of waiting out its timeout: a dead instance then costs a round
+    // almost nothing.
+    client_options->queue_while_disconnected = false;
+    // A paused instance (SIGSTOP, a partition) is noticed within two intervals, after which its
+    // requests fail fast too.
+    client_options->health_check_interval = Millis(1000);
+    client_options->reconnect.initial_delay = Millis(10);
+    client_options->reconnect.max_delay = Millis(1000);
+    if (options.configure) options.configure(*client_options);
+    instances.push_back(
+        std::make_shared<Instance>(ex, url, std::move(*client_options), options.connect_timeout));
+  }
+}
+
+Fencing Core::FencingMode() const {
+  for (const auto& instance : instances) {
+    if (instance->backend() == Backend::kRedis) return Fencing::kNone;
+  }
+  return instances.size() == 1 ? Fencing::kSingleTrip : Fencing::kTwoPhase;
+}
+
+bool Core::AllKeyward() const {
+  for (const auto& instance : instances) {
+    if (instance->backend() != Backend::kKeyward) return false;
+  }
+  return true;
+}
+
+void Core::Close() {
+  if (closed.exchange(true)) return;
+  for (const auto& instance : instances) instance->Close();
+  auto hooks = std::move(close_hooks);
+  for (auto& hook : hooks) hook();
+}
+
+asio::awaitable<Error> ReleaseLock(std::shared_ptr<Core> core, std::string resource,
+                                   std::string owner) {
+  if (core->closed) co_return Error(LockError::kClosed);
+  const Millis timeout = core->options.instance_timeout;
+  auto results = co_await core->ForEach<client::Expected<bool>>(
+      [&](Instance& instance) { return instance.Release(resource, owner, timeout); },
+      client::ClientError::kCancelled);
+  size_t released = 0;
+  size_t answered = 0;
+  std::string why;
+  for (const auto& result : results) {
+    if (result) {
+      ++answered;
+      released += *result ? 1 : 0;
+    } else if (why.empty()) {
+      why = result.error().message();
+    }
+  }
+  const size_t n = core->size();
+  const std::string tally = "released on " + std::to_string(released) + " of " + std::to_string(n) +
+                            " instances, " + std::to_string(n - answered) + " did not answer" +
+                            (why.empty() ? "" : " (" + why + ")");
+  if (released >= Majority(n)) co_return Error();
+  if (answered < Majority(n)) co_return Error(LockError::kNoQuorum, tally);
+  co_return Error(LockError::kNotHeld, "the lock had expired or been taken: " + tally);
+}
+
+namespace {
+
+asio::awaitable<void> ReleaseDetached(std::shared_ptr<Core> core, std::string resource,
+                                      std::string owner) {
+  co_await ReleaseLock(core, std::move(resource), std::move(owner));
+  core->BackgroundFinished();
+}
+
+}  // namespace
+
+void ReleaseInBackground(const std::shared_ptr<Core>& core, std::string resource,
+                         std::string owner) {
+  if (core->closed) return;
+  core->BackgroundStarted();
+  asio::co_spawn(core->executor, ReleaseDetached(core, std::move(resource), std::move(owner)),
+                 asio::detached);
+}
+
+asio::awaitable<void> Drain(std::shared_ptr<Core> core) {
+  while (core->background.load() > 0) {
+    co_await core->background_done->async_wait(kNoThrow);
+  }
+}
+
+asio::awaitable<Error> ExtendLock(std::shared_ptr<Core> core, Lock* lock, Millis ttl) {
+  if (core->closed) co_return Error(LockError::kClosed);
+  if (ttl.count() <= 0) co_return Error(LockError::kInvalidArgument, "the TTL must be positive");
+  const Clock::time_point started = Clock::now();
+  if (!lock->valid(started)) {
+    co_return Error(LockError::kNotHeld, "the lock's validity had already run out");
+  }
+  // A request answered after the validity ran out proves nothing: bound each by what is left.
+  const Millis left = std::chrono::ceil<Millis>(lock->valid_until - started);
+  const Millis timeout = std::min(core->options.instance_timeout, left);
+  auto results = co_await core->ForEach<client::Expected<bool>>(
+      [&](Instance& instance) {
+        return instance.Extend(lock->resource, lock->owner, ttl, timeout);
+      },
+      client::ClientError::kCancelled);
+  size_t extended = 0;
+  size_t answered = 0;
+  for (const auto& result : results) {
+    if (result) {
+      ++answered;
+      extended += *result ? 1 : 0;
+    }
+  }
+  const size_t n = core->size();
+  const Clock::time_point now = Clock::now();
+  const std::string tally = "extended on " + std::to_string(extended) + " of " + std::to_string(n) +
+                            " instances, " + std::to_string(n - answered) + " did not answer";
+  if (extended >= Majority(n) && now < lock->valid_until && now < ValidUntil(started, ttl)) {
+    lock->ttl = ttl;
+    lock->acquired_at = started;
+    lock->valid_until = ValidUntil(started, ttl);
+    co_return Error();
+  }
+  if (now >= lock->valid_until) {
+    co_return Error(LockError::kNotHeld, "the validity ran out during the extension: " + tally);
+  }
+  if (answered < Majority(n)) co_return Error(LockError::kNoQuorum, tally);
+  co_return Error(LockError::kNotHeld, "the lock had expired or been taken: " + tally);
+}
+
+asio::awaitable<RenewalTally> RenewLock(std::shared_ptr<Core> core, Lock lock, Millis ttl,
+                                        Clock::time_point deadline) {
+  RenewalTally tally;
+  tally.instances = core->size();
+  if (core->closed) {
+    tally.detail = "the redlock was closed";
+    co_return tally;
+  }
+  const Millis left = std::chrono::ceil<Millis>(deadline - Clock::now());
+  const Millis timeout = std::max(Millis(1), std::min(core->options.instance_timeout, left));
+  auto answers = co_await core->ForEach<AcquireAnswer>(
+      [&](Instance& instance) {
+        return instance.Renew(lock.resource, lock.owner, ttl, lock.token, timeout);
+      },
+      AcquireAnswer::Failed("cancelled"));
+  for (const AcquireAnswer& answer : answers) {
+    switch (answer.kind) {
+      case AcquireAnswer::Kind::kGranted:
+        ++tally.granted;
+        break;
+      case AcquireAnswer::Kind::kRefused:
+        ++tally.refused;
+        break;
+      case AcquireAnswer::Kind::kFailed:
+        if (tally.detail.empty()) tally.detail = answer.why;
+        break;
+    }
+  }
+  co_return tally;
+}
+
+}  // namespace keyward::redlock::detail

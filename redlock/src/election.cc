@@ -1,0 +1,261 @@
+#include "keyward/redlock/election.h"
+
+#include <charconv>
+#include <map>
+
+#include "core.h"
+#include "keyward/redlock/owner.h"
+
+namespace keyward::redlock {
+namespace {
+
+using client::Expected;
+using client::Reply;
+using client::Request;
+using detail::Core;
+using detail::Instance;
+
+std::string LeaderKey(const std::string& name) { return name + ":leader"; }
+
+// "<term> <value>" -> (term, value).
+std::optional<std::pair<uint64_t, std::string>> ParseAdvertised(std::string_view text) {
+  const size_t space = text.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  uint64_t term = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + space, term);
+  if (error != std::errc() || end != text.data() + space) return std::nullopt;
+  return std::make_pair(term, std::string(text.substr(space + 1)));
+}
+
+Error NeedsKeyward() {
+  return Error(LockError::kFencingUnavailable,
+               "leader election needs Keyward instances (LOCK.* commands): an instance is plain "
+               "Redis");
+}
+
+// What one instance says about the election.
+struct InstanceView {
+  bool answered = false;
+  detail::LockInfo info;
+  std::optional<std::pair<uint64_t, std::string>> advertised;
+};
+
+asio::awaitable<InstanceView> ReadOne(Instance& instance, std::string name, Millis timeout) {
+  Request request;
+  request.Push("LOCK.INFO", name);
+  request.Push("GET", LeaderKey(name));
+  InstanceView view;
+  auto replies = co_await instance.Exec(std::move(request), timeout);
+  if (!replies || replies->size() != 2) co_return view;
+  instance.NoteUnknownCommand((*replies)[0]);
+  auto info = detail::ParseLockInfo((*replies)[0]);
+  if (!info) co_return view;
+  view.answered = true;
+  view.info = std::move(*info);
+  if (auto text = (*replies)[1].as_string()) view.advertised = ParseAdvertised(*text);
+  co_return view;
+}
+
+struct LeaderRead {
+  std::optional<LeaderInfo> leader;
+  // An instance where the leader's lock is held (for LOCK.WAIT), when there is a leader.
+  std::optional<size_t> holding;
+};
+
+// The owner that holds NAME on a majority; its term is the counter most of those instances
+// report (the FENCE set it to the term on a majority; an instance that restarted since reads
+// higher), and its value the advertised one written for that term.
+asio::awaitable<Result<LeaderRead>> ReadLeader(std::shared_ptr<Core> core, std::string name) {
+  if (core->closed) co_return Error(LockError::kClosed);
+  if (core->FencingMode() == Fencing::kNone) co_return NeedsKeyward();
+  const Millis timeout = core->options.instance_timeout;
+  auto views = co_await core->ForEach<InstanceView>(
+      [&](Instance& instance) { return ReadOne(instance, name, timeout); }, InstanceView{});
+  if (core->FencingMode() == Fencing::kNone) co_return NeedsKeyward();
+  const size_t majority = Majority(core->size());
+  size_t answered = 0;
+  std::map<std::string, size_t> holders;
+  for (const InstanceView& view : views) {
+    if (!view.answered) continue;
+    ++answered;
+    if (view.info.owner && view.info.pttl != -2) ++holders[*view.info.owner];
+  }
+  if (answered < majority) {
+    co_return Error(LockError::kNoQuorum,
+                    std::to_string(answered) + " of " + std::to_string(core->size()) +
+                        " instances answered; a majority is " + std::to_string(majority));
+  }
+  LeaderRead read;
+  for (const auto& [owner, count] : holders) {
+    if (count < majority) continue;
+    std::map<uint64_t, size_t> terms;
+    for (size_t i = 0; i < views.size(); ++i) {
+      if (views[i].answered && views[i].info.owner == owner) {
+        ++terms[views[i].info.token];
+        if (!read.holding) read.holding = i;
+      }
+    }
+    LeaderInfo leader;
+    leader.owner = owner;
+    size_t best = 0;
+    for (const auto& [term, votes] : terms) {
+      if (votes >= best) {  // ties go to the higher term (the map is ordered)
+        best = votes;
+        leader.term = term;
+      }
+    }
+    for (const InstanceView& view : views) {
+      if (view.advertised && view.advertised->first == leader.term) {
+        leader.value = view.advertised->second;
+        break;
+      }
+    }
+    read.leader = std::move(leader);
+  }
+  co_return read;
+}
+
+// `LOCK.GUARD name term <command...>` on every instance: empty when a majority ran it, kLeaseLost
+// when a majority refused it as FENCED (a newer term wrote), kNoQuorum otherwise.
+asio::awaitable<Error> GuardEverywhere(std::shared_ptr<Core> core, std::string name, uint64_t term,
+                                       std::vector<std::string> command) {
+  if (core->closed) co_return Error(LockError::kClosed);
+  const Millis timeout = core->options.instance_timeout;
+  auto replies = co_await core->ForEach<Expected<std::vector<Reply>>>(
+      [&](Instance& instance) {
+        Request request;
+        request.Push("LOCK.GUARD", name, term, command);
+        return instance.Exec(std::move(request), timeout);
+      },
+      client::ClientError::kCancelled);
+  size_t accepted = 0;
+  size_t fenced = 0;
+  std::string why;
+  for (const auto& reply : replies) {
+    if (!reply || reply->empty()) {
+      if (why.empty()) why = reply ? "no reply" : reply.error().message();
+      continue;
+    }
+    const Reply& r = reply->front();
+    if (auto error = r.as_error()) {
+      if (error->substr(0, 6) == "FENCED") {
+        ++fenced;
+      } else if (why.empty()) {
+        why = std::string(*error);
+      }
+      continue;
+    }
+    ++accepted;
+  }
+  const size_t majority = Majority(core->size());
+  const std::string tally = "accepted on " + std::to_string(accepted) + ", fenced on " +
+                            std::to_string(fenced) + " of " + std::to_string(core->size()) +
+                            " instances" + (why.empty() ? "" : " (" + why + ")");
+  if (accepted >= majority) co_return Error();
+  if (fenced >= majority) {
+    co_return Error(LockError::kLeaseLost, "a newer leader has written: " + tally);
+  }
+  co_return Error(LockError::kNoQuorum, tally);
+}
+
+std::vector<std::string> SetAdvertised(const std::string& name, uint64_t term,
+                                       const std::string& value) {
+  return {"SET", LeaderKey(name), std::to_string(term) + " " + value};
+}
+
+}  // namespace
+
+// ---- Leadership
+
+Leadership::Leadership(std::shared_ptr<Core> core, std::string name, Lease lease, std::string value)
+    : core_(std::move(core)),
+      name_(std::move(name)),
+      lease_(std::move(lease)),
+      value_(std::move(value)) {
+  term_ = lease_.fencing_token().value();
+}
+
+asio::awaitable<Error> Leadership::Proclaim(std::string value) {
+  if (!lease_.active()) {
+    co_return lease_.lost() ? lease_.loss() : Error(LockError::kNotHeld, "resigned");
+  }
+  Error error = co_await GuardEverywhere(core_, name_, term_, SetAdvertised(name_, term_, value));
+  if (!error) value_ = std::move(value);
+  co_return error;
+}
+
+asio::awaitable<Error> Leadership::Resign() {
+  if (!lease_) co_return Error();
+  // Best effort: the value of a released term is ignored by readers anyway (its term no longer
+  // matches), and FENCED here just means the next leader already wrote its own.
+  std::vector<std::string> del = {"DEL", LeaderKey(name_)};  // not braced in the co_await (g++ 12)
+  co_await GuardEverywhere(core_, name_, term_, std::move(del));
+  co_return co_await lease_.Release();
+}
+
+// ---- Observer
+
+Observer::Observer(std::shared_ptr<Core> core, std::string name, Millis period)
+    : core_(std::move(core)), name_(std::move(name)), period_(period) {}
+
+asio::awaitable<Result<std::optional<LeaderInfo>>> Observer::Next() {
+  auto cancellation = co_await asio::this_coro::cancellation_state;
+  while (true) {
+    Result<LeaderRead> read = co_await ReadLeader(core_, name_);
+    if (detail::Cancelled(cancellation)) co_return Error(LockError::kCancelled);
+    if (!read) co_return read.error();
+    if (first_ || read->leader != last_) {
+      first_ = false;
+      last_ = read->leader;
+      co_return last_;
+    }
+    // Nothing changed: wait for the leader's lock to go away (LOCK.WAIT wakes on its release or
+    // expiry), or for the period to pass (a new value, a new leader after a vacancy).
+    if (read->holding) {
+      std::shared_ptr<Instance> instance = core_->instances[*read->holding];
+      co_await instance->WaitFree(name_, period_, core_->options.instance_timeout);
+    } else {
+      co_await detail::Sleep(period_);
+    }
+    if (detail::Cancelled(cancellation)) co_return Error(LockError::kCancelled);
+  }
+}
+
+// ---- Election
+
+Election::Election(AsyncRedlock& redlock, std::string name, ElectionOptions options)
+    : core_(redlock.core()), name_(std::move(name)), options_(std::move(options)) {}
+
+asio::awaitable<Result<Leadership>> Election::Campaign(std::string value, Millis wait) {
+  AcquireOptions acquire;
+  acquire.ttl = options_.ttl;
+  acquire.wait = wait;
+  acquire.require_fencing = true;
+  acquire.owner = NewOwnerToken();
+  Result<Lock> lock = co_await detail::AcquireLock(core_, name_, acquire);
+  if (!lock) {
+    if (lock.error() == LockError::kFencingUnavailable) co_return NeedsKeyward();
+    co_return lock.error();
+  }
+  LeaseOptions lease_options;
+  lease_options.limits = options_.limits;
+  lease_options.on_renewal_failed = options_.on_renewal_failed;
+  lease_options.on_lost = options_.on_lost;
+  Leadership leadership(core_, name_, Lease(core_, std::move(*lock), std::move(lease_options)),
+                        value);
+  if (Error error = co_await leadership.Proclaim(std::move(value))) {
+    co_await leadership.lease().Release();
+    co_return error;
+  }
+  co_return std::move(leadership);
+}
+
+asio::awaitable<Result<std::optional<LeaderInfo>>> Election::Leader() {
+  Result<LeaderRead> read = co_await ReadLeader(core_, name_);
+  if (!read) co_return read.error();
+  co_return std::move(read->leader);
+}
+
+Observer Election::Observe() { return Observer(core_, name_, options_.observe_period); }
+
+}  // namespace keyward::redlock

@@ -1,0 +1,376 @@
+#include "instance.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <array>
+
+#include "gather.h"
+
+namespace keyward::redlock::detail {
+namespace {
+
+using client::Expected;
+using client::Reply;
+using client::Request;
+
+// The Redis side of each step, on the same key as LOCK.*, so Keyward's commands, these scripts,
+// node-redlock and redis-py's Lock all exclude each other.
+struct Script {
+  const char* text;
+  std::string sha;  // EVALSHA needs the lowercase hex SHA1 of the text
+};
+
+// Acquire, re-entrant: PEXPIRE when ours, SET NX PX when free; refused with the holder's PTTL.
+// The lease renewal uses it too, which is what re-creates a lock an instance lost.
+constexpr const char* kAcquireScript = R"lua(local v = redis.call('GET', KEYS[1])
+if v == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return {1, tonumber(ARGV[2])}
+end
+if not v then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return {1, tonumber(ARGV[2])}
+end
+return {0, redis.call('PTTL', KEYS[1])})lua";
+
+// Compare-and-delete.
+constexpr const char* kReleaseScript = R"lua(if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0)lua";
+
+// Compare-and-PEXPIRE.
+constexpr const char* kExtendScript = R"lua(if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0)lua";
+
+enum ScriptId { kAcquire = 0, kRelease = 1, kExtend = 2 };
+
+std::string Sha1Hex(std::string_view text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha1(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) {
+    out.push_back(kHex[digest[i] >> 4]);
+    out.push_back(kHex[digest[i] & 0xf]);
+  }
+  return out;
+}
+
+const std::array<Script, 3>& Scripts() {
+  static const std::array<Script, 3> scripts = {
+      Script{kAcquireScript, Sha1Hex(kAcquireScript)},
+      Script{kReleaseScript, Sha1Hex(kReleaseScript)},
+      Script{kExtendScript, Sha1Hex(kExtendScript)},
+  };
+  return scripts;
+}
+
+bool StartsWith(std::string_view text, std::string_view prefix) {
+  return text.substr(0, prefix.size()) == prefix;
+}
+
+bool IsUnknownCommand(const Reply& reply) {
+  auto text = reply.as_error();
+  return text && text->find("unknown command") != std::string_view::npos;
+}
+
+// The integers of an array reply, or nullopt when it is not an array of `n` integers.
+std::optional<std::vector<int64_t>> Integers(const Reply& reply, size_t n) {
+  auto elements = reply.as_array();
+  if (!elements || elements->size() != n) return std::nullopt;
+  std::vector<int64_t> out;
+  for (const Reply& e : *elements) {
+    auto v = e.as_integer();
+    if (!v) return std::nullopt;
+    out.push_back(*v);
+  }
+  return out;
+}
+
+std::string Describe(const Reply& reply) {
+  if (auto text = reply.as_error()) return std::string(*text);
+  return "unexpected " + std::string(client::ToString(reply.type())) + " reply";
+}
+
+std::optional<Millis> TtlOf(int64_t pttl) {
+  if (pttl < 0) return std::nullopt;  // -1: no TTL
+  return Millis(pttl);
+}
+
+Millis AtLeastOne(Millis timeout) { return std::max(timeout, Millis(1)); }
+
+}  // namespace
+
+Expected<LockInfo> ParseLockInfo(const Reply& reply) {
+  auto map = reply.as_map();
+  if (!map) return map.error();
+  LockInfo info;
+  if (const Reply* owner = map->Find("owner"); owner && !owner->is_null()) {
+    if (auto text = owner->as_string()) info.owner = std::string(*text);
+  }
+  const auto integer = [&map](std::string_view field, int64_t missing) -> int64_t {
+    const Reply* value = map->Find(field);
+    if (!value) return missing;
+    auto v = value->as_integer();
+    return v ? *v : missing;
+  };
+  info.pttl = integer("pttl", -2);
+  info.token = static_cast<uint64_t>(std::max<int64_t>(0, integer("token", 0)));
+  info.seen = static_cast<uint64_t>(std::max<int64_t>(0, integer("seen", 0)));
+  info.waiters = integer("waiters", 0);
+  return info;
+}
+
+Instance::Instance(asio::any_io_executor executor, std::string url, client::ClientOptions options,
+                   Millis connect_timeout)
+    : executor_(executor),
+      url_(std::move(url)),
+      options_(std::move(options)),
+      connect_timeout_(connect_timeout),
+      client_(executor, options_) {}
+
+Instance::~Instance() { Close(); }
+
+void Instance::Close() {
+  if (closed_) return;
+  closed_ = true;
+  client_.Close();
+  for (auto& idle : idle_) idle->Close();
+  idle_.clear();
+  for (client::AsyncClient* busy : busy_) busy->Close();
+}
+
+asio::awaitable<Expected<Reply>> Instance::Call(Request request, Millis timeout) {
+  if (closed_) co_return client::ClientError::kClosed;
+  const Clock::time_point sent = Clock::now();
+  auto replies = co_await client_.Exec(std::move(request), AtLeastOne(timeout));
+  if (!replies) co_return replies.error();
+  round_trip_ = Clock::now() - sent;
+  if (replies->empty()) co_return Reply::Null();
+  co_return std::move(replies->front());
+}
+
+asio::awaitable<Expected<std::vector<Reply>>> Instance::Exec(Request request, Millis timeout) {
+  if (closed_) co_return client::ClientError::kClosed;
+  co_return co_await client_.Exec(std::move(request), AtLeastOne(timeout));
+}
+
+asio::awaitable<Expected<Reply>> Instance::CallBlocking(Request request, Millis limit) {
+  if (closed_) co_return client::ClientError::kClosed;
+  std::unique_ptr<client::AsyncClient> connection;
+  if (!idle_.empty()) {
+    connection = std::move(idle_.back());
+    idle_.pop_back();
+  } else {
+    client::ClientOptions options = options_;
+    // A healthy connection is silent while the server holds the request: no health check.
+    options.health_check_interval = Millis(0);
+    connection = std::make_unique<client::AsyncClient>(executor_, options);
+  }
+  busy_.insert(connection.get());
+  auto replies = co_await connection->Exec(std::move(request), limit);
+  busy_.erase(connection.get());
+  if (!replies) {
+    // Timed out or cancelled with the request still queued in the server: closing the
+    // connection is what removes it from the queue.
+    connection->Close();
+    co_return replies.error();
+  }
+  if (!closed_) idle_.push_back(std::move(connection));
+  if (replies->empty()) co_return Reply::Null();
+  co_return std::move(replies->front());
+}
+
+void Instance::NoteUnknownCommand(const Reply& reply) {
+  if (IsUnknownCommand(reply)) backend_ = Backend::kRedis;
+}
+
+asio::awaitable<Expected<Reply>> Instance::Script(int script, std::string key,
+                                                  std::vector<std::string> args, Millis timeout) {
+  const auto& s = Scripts()[script];
+  Request evalsha;
+  evalsha.Push("EVALSHA", s.sha, 1, key, args);
+  auto reply = co_await Call(std::move(evalsha), timeout);
+  if (!reply || !reply->is_error() || !StartsWith(*reply->as_error(), "NOSCRIPT")) co_return reply;
+  Request eval;
+  eval.Push("EVAL", s.text, 1, key, args);
+  co_return co_await Call(std::move(eval), timeout);
+}
+
+asio::awaitable<Backend> Instance::Detect() {
+  if (backend_ != Backend::kUnknown) co_return backend_;
+  Request request;
+  request.Push("COMMAND", "INFO", "lock.acquire");
+  auto reply = co_await Call(std::move(request), connect_timeout_);
+  if (!reply) co_return Backend::kUnknown;
+  auto entries = reply->as_array();
+  // COMMAND INFO answers [nil] for an unknown command. A server refusing COMMAND altogether is
+  // no Keyward: the scripts are the safe choice.
+  backend_ = entries && entries->size() == 1 && !(*entries)[0].is_null() ? Backend::kKeyward
+                                                                         : Backend::kRedis;
+  co_return backend_;
+}
+
+asio::awaitable<AcquireAnswer> Instance::Acquire(std::string resource, std::string owner,
+                                                 Millis ttl, bool fence, Millis timeout) {
+  // An instance not reached yet is tried as Keyward: its first answer says which it is.
+  if (backend_ != Backend::kRedis) {
+    Request request;
+    if (fence) {
+      request.Push("LOCK.ACQUIRE", resource, owner, ttl.count(), "FENCE");
+    } else {
+      request.Push("LOCK.ACQUIRE", resource, owner, ttl.count());
+    }
+    auto reply = co_await Call(std::move(request), timeout);
+    if (!reply) co_return AcquireAnswer::Failed(reply.error().message());
+    NoteUnknownCommand(*reply);
+    if (backend_ != Backend::kRedis) {
+      auto values = Integers(*reply, 3);
+      if (!values) co_return AcquireAnswer::Failed(Describe(*reply));
+      backend_ = Backend::kKeyward;
+      const auto counter = static_cast<uint64_t>(std::max<int64_t>(0, (*values)[1]));
+      if ((*values)[0] == 1) co_return AcquireAnswer::Granted(counter);
+      co_return AcquireAnswer::Refused(counter, TtlOf((*values)[2]));
+    }
+  }
+  // (Arguments built before the co_await: g++ 12 miscompiles a braced list inside one.)
+  std::vector<std::string> args = {owner, std::to_string(ttl.count())};
+  auto reply = co_await Script(kAcquire, resource, std::move(args), timeout);
+  if (!reply) co_return AcquireAnswer::Failed(reply.error().message());
+  auto values = Integers(*reply, 2);
+  if (!values) co_return AcquireAnswer::Failed(Describe(*reply));
+  if ((*values)[0] == 1) co_return AcquireAnswer::Granted();
+  co_return AcquireAnswer::Refused(std::nullopt, TtlOf((*values)[1]));
+}
+
+asio::awaitable<AcquireAnswer> Instance::AcquireWaiting(std::string resource, std::string owner,
+                                                        Millis ttl, bool fence, Millis wait,
+                                                        Millis margin,
+                                                        Clock::time_point* received) {
+  Request request;
+  if (fence) {
+    request.Push("LOCK.ACQUIRE", resource, owner, ttl.count(), "WAIT", wait.count(), "FENCE");
+  } else {
+    request.Push("LOCK.ACQUIRE", resource, owner, ttl.count(), "WAIT", wait.count());
+  }
+  // The server answers at its own timeout; the client's limit only catches a dead server.
+  const Millis limit = wait.count() == 0 ? Millis(0) : wait + AtLeastOne(margin);
+  auto reply = co_await CallBlocking(std::move(request), limit);
+  *received = Clock::now();
+  if (!reply) co_return AcquireAnswer::Failed(reply.error().message());
+  NoteUnknownCommand(*reply);
+  auto values = Integers(*reply, 3);
+  if (!values) co_return AcquireAnswer::Failed(Describe(*reply));
+  backend_ = Backend::kKeyward;
+  const auto counter = static_cast<uint64_t>(std::max<int64_t>(0, (*values)[1]));
+  if ((*values)[0] == 1) co_return AcquireAnswer::Granted(counter);
+  co_return AcquireAnswer::Refused(counter, TtlOf((*values)[2]));
+}
+
+asio::awaitable<FenceAnswer> Instance::Fence(std::string resource, std::string owner,
+                                             uint64_t token, Millis timeout) {
+  if (backend_ == Backend::kRedis) co_return FenceAnswer::kFailed;
+  Request request;
+  request.Push("LOCK.FENCE", resource, owner, token);
+  auto reply = co_await Call(std::move(request), timeout);
+  if (!reply) co_return FenceAnswer::kFailed;
+  NoteUnknownCommand(*reply);
+  auto counted = reply->as_integer();
+  if (!counted) co_return FenceAnswer::kFailed;
+  co_return *counted == 1 ? FenceAnswer::kCounted : FenceAnswer::kNotCounted;
+}
+
+asio::awaitable<Expected<bool>> Instance::Release(std::string resource, std::string owner,
+                                                  Millis timeout) {
+  if (backend_ != Backend::kRedis) {
+    Request request;
+    request.Push("LOCK.RELEASE", resource, owner);
+    auto reply = co_await Call(std::move(request), timeout);
+    if (!reply) co_return reply.error();
+    NoteUnknownCommand(*reply);
+    if (backend_ != Backend::kRedis) {
+      auto released = reply->as_integer();
+      if (!released) co_return released.error();
+      backend_ = Backend::kKeyward;
+      co_return *released == 1;
+    }
+  }
+  std::vector<std::string> args = {owner};
+  auto reply = co_await Script(kRelease, resource, std::move(args), timeout);
+  if (!reply) co_return reply.error();
+  auto released = reply->as_integer();
+  if (!released) co_return released.error();
+  co_return *released == 1;
+}
+
+asio::awaitable<Expected<bool>> Instance::Extend(std::string resource, std::string owner,
+                                                 Millis ttl, Millis timeout) {
+  if (backend_ != Backend::kRedis) {
+    Request request;
+    request.Push("LOCK.EXTEND", resource, owner, ttl.count());
+    auto reply = co_await Call(std::move(request), timeout);
+    if (!reply) co_return reply.error();
+    NoteUnknownCommand(*reply);
+    if (backend_ != Backend::kRedis) {
+      auto extended = reply->as_integer();
+      if (!extended) co_return extended.error();
+      backend_ = Backend::kKeyward;
+      co_return *extended == 1;
+    }
+  }
+  std::vector<std::string> args = {owner, std::to_string(ttl.count())};
+  auto reply = co_await Script(kExtend, resource, std::move(args), timeout);
+  if (!reply) co_return reply.error();
+  auto extended = reply->as_integer();
+  if (!extended) co_return extended.error();
+  co_return *extended == 1;
+}
+
+asio::awaitable<AcquireAnswer> Instance::Renew(std::string resource, std::string owner, Millis ttl,
+                                               std::optional<uint64_t> token, Millis timeout) {
+  const Clock::time_point started = Clock::now();
+  AcquireAnswer answer = co_await Acquire(resource, owner, ttl, false, timeout);
+  if (answer.kind != AcquireAnswer::Kind::kGranted || backend_ != Backend::kKeyward || !token ||
+      !answer.counter || *answer.counter >= *token) {
+    co_return answer;
+  }
+  // The counter here lags behind the lease's token: this instance missed the FENCE, or lost the
+  // lock (expiry, FLUSHALL) and the renewal just re-created it. Raise it to the token, so that a
+  // later acquisition that wins on this instance reads a counter at least as high. Whether it is
+  // counted does not change the renewal: the lease is ours here either way.
+  const Millis left = timeout - std::chrono::duration_cast<Millis>(Clock::now() - started);
+  co_await Fence(std::move(resource), std::move(owner), *token, left);
+  co_return answer;
+}
+
+asio::awaitable<Expected<bool>> Instance::WaitFree(std::string resource, Millis wait,
+                                                   Millis margin) {
+  Request request;
+  request.Push("LOCK.WAIT", resource, wait.count());
+  const Millis limit = wait.count() == 0 ? Millis(0) : wait + AtLeastOne(margin);
+  auto reply = co_await CallBlocking(std::move(request), limit);
+  if (!reply) co_return reply.error();
+  NoteUnknownCommand(*reply);
+  auto free = reply->as_integer();
+  if (!free) co_return free.error();
+  co_return *free == 1;
+}
+
+asio::awaitable<Expected<LockInfo>> Instance::Info(std::string resource, Millis timeout) {
+  Request request;
+  request.Push("LOCK.INFO", resource);
+  auto reply = co_await Call(std::move(request), timeout);
+  if (!reply) co_return reply.error();
+  NoteUnknownCommand(*reply);
+  auto info = ParseLockInfo(*reply);
+  if (!info) co_return info.error();
+  backend_ = Backend::kKeyward;
+  co_return info;
+}
+
+}  // namespace keyward::redlock::detail

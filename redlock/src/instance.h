@@ -1,0 +1,116 @@
+// One lock instance as the algorithms see it: a connection, the backend it speaks (found out on
+// first contact), and each lock step in that backend's terms.
+//
+// - Keyward: LOCK.ACQUIRE / FENCE / RELEASE / EXTEND / WAIT / INFO / GUARD.
+// - Redis: Lua scripts on the same key (EVALSHA, EVAL after NOSCRIPT): a re-entrant acquire that
+//   also serves as the renewal (PEXPIRE when ours, SET NX PX when missing), compare-and-delete,
+//   compare-and-PEXPIRE. No counters.
+//
+// Requests go over one shared connection (AsyncClient), in order, so a RELEASE sent after an
+// ACQUIRE that timed out still runs after it. Blocking requests (LOCK.ACQUIRE ... WAIT,
+// LOCK.WAIT) would hold that connection up, so each takes a connection of its own from a small
+// pool; one that ends badly (timeout, cancellation) is closed, which makes the server drop the
+// wait, instead of being reused with a reply still owed.
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "keyward/client/async_client.h"
+#include "keyward/redlock/acquire_round.h"
+#include "keyward/redlock/lock.h"
+
+namespace keyward::redlock::detail {
+
+// LOCK.INFO's answer.
+struct LockInfo {
+  std::optional<std::string> owner;
+  int64_t pttl = -2;  // -2: free; -1: held without a TTL
+  uint64_t token = 0;
+  uint64_t seen = 0;
+  int64_t waiters = 0;
+};
+
+// LOCK.INFO's reply (a map, or RESP2's flat array of pairs).
+client::Expected<LockInfo> ParseLockInfo(const client::Reply& reply);
+
+class Instance {
+ public:
+  Instance(asio::any_io_executor executor, std::string url, client::ClientOptions options,
+           Millis connect_timeout);
+  ~Instance();
+
+  const std::string& url() const { return url_; }
+  Backend backend() const { return backend_; }
+  bool connected() const { return client_.connected(); }
+  // The last round trip of an ordinary request (for the grant-time estimate of a waited grant).
+  Clock::duration round_trip() const { return round_trip_; }
+
+  // Finds out the backend if not known yet (COMMAND INFO lock.acquire, within connect_timeout).
+  asio::awaitable<Backend> Detect();
+
+  // The acquisition request: LOCK.ACQUIRE resource owner ttl [FENCE], or the acquire script.
+  asio::awaitable<AcquireAnswer> Acquire(std::string resource, std::string owner, Millis ttl,
+                                         bool fence, Millis timeout);
+  // LOCK.ACQUIRE ... WAIT `wait` (0: forever) [FENCE] on a connection of its own (Keyward only).
+  // `received` is set to when the answer arrived.
+  asio::awaitable<AcquireAnswer> AcquireWaiting(std::string resource, std::string owner, Millis ttl,
+                                                bool fence, Millis wait, Millis margin,
+                                                Clock::time_point* received);
+  asio::awaitable<FenceAnswer> Fence(std::string resource, std::string owner, uint64_t token,
+                                     Millis timeout);
+  // True when the lock was ours here and is now deleted / extended.
+  asio::awaitable<client::Expected<bool>> Release(std::string resource, std::string owner,
+                                                  Millis timeout);
+  asio::awaitable<client::Expected<bool>> Extend(std::string resource, std::string owner,
+                                                 Millis ttl, Millis timeout);
+  // Renewal of a held lease: re-entrant acquire (which re-creates a lock this instance lost),
+  // then, on Keyward, LOCK.FENCE with the lease's token where the counter lags behind it (the
+  // instance missed the FENCE, or lost the lock and is catching up).
+  asio::awaitable<AcquireAnswer> Renew(std::string resource, std::string owner, Millis ttl,
+                                       std::optional<uint64_t> token, Millis timeout);
+  // LOCK.WAIT resource `wait` (0: forever) on a connection of its own: true when the resource
+  // is free, false at the timeout.
+  asio::awaitable<client::Expected<bool>> WaitFree(std::string resource, Millis wait,
+                                                   Millis margin);
+  asio::awaitable<client::Expected<LockInfo>> Info(std::string resource, Millis timeout);
+  // Any request (election: GET, LOCK.GUARD ...), replies in order.
+  asio::awaitable<client::Expected<std::vector<client::Reply>>> Exec(client::Request request,
+                                                                     Millis timeout);
+
+  // Closes every connection; pending requests fail with kClosed.
+  void Close();
+
+  // An answer that says the instance has no LOCK.* commands: remember it is Redis.
+  void NoteUnknownCommand(const client::Reply& reply);
+
+ private:
+  // One request on the shared connection, timing it.
+  asio::awaitable<client::Expected<client::Reply>> Call(client::Request request, Millis timeout);
+  // EVALSHA of `script` with one key, falling back to EVAL when the server lacks it.
+  asio::awaitable<client::Expected<client::Reply>> Script(int script, std::string key,
+                                                          std::vector<std::string> args,
+                                                          Millis timeout);
+  // A blocking request on a pooled connection; `limit` 0 means no client-side limit.
+  asio::awaitable<client::Expected<client::Reply>> CallBlocking(client::Request request,
+                                                                Millis limit);
+  asio::any_io_executor executor_;
+  std::string url_;
+  client::ClientOptions options_;
+  Millis connect_timeout_;
+  client::AsyncClient client_;
+  Backend backend_ = Backend::kUnknown;
+  Clock::duration round_trip_{0};
+  std::vector<std::unique_ptr<client::AsyncClient>> idle_;  // blocking connections, free
+  std::set<client::AsyncClient*> busy_;                     // blocking connections in use
+  bool closed_ = false;
+};
+
+}  // namespace keyward::redlock::detail

@@ -1,0 +1,239 @@
+// Redlock against real servers, over 1, 3 and 5 keyward-servers and 3 redis-servers: acquire,
+// exclusion, release, extend, re-entry, fencing tokens (and their absence on Redis), the reasons
+// given on failure, a minority unreachable, and the validity rule.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "redlock_test_support.h"
+
+namespace keyward::testing {
+namespace {
+
+using redlock::AcquireOptions;
+using redlock::Backend;
+using redlock::Lock;
+using redlock::LockError;
+using redlock::Redlock;
+using redlock::Result;
+
+AcquireOptions NoRetry(Millis ttl = 10000ms) {
+  AcquireOptions options;
+  options.ttl = ttl;
+  options.retry_count = 0;
+  return options;
+}
+
+class LockTest : public ClusterTest {};
+
+TEST_P(LockTest, AcquireHoldsOnAMajorityAndExcludesOthersUntilReleased) {
+  Redlock alice(cluster().urls(), TestOptions());
+  Redlock bob(cluster().urls(), TestOptions());
+  Result<Lock> lock = alice.Acquire("orders:42", NoRetry());
+  ASSERT_TRUE(lock) << lock.error().message();
+  EXPECT_EQ(lock->owner.size(), 40u);  // 20 random bytes, hex
+  EXPECT_GT(lock->validity(), std::chrono::steady_clock::duration::zero());
+  EXPECT_GE(cluster().CountHolding("orders:42", lock->owner), redlock::Majority(cluster().size()));
+
+  Result<Lock> refused = bob.Acquire("orders:42", NoRetry());
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), LockError::kHeldByOther) << refused.error().message();
+  ASSERT_TRUE(refused.error().holder_ttl);
+  EXPECT_LE(*refused.error().holder_ttl, 10000ms);
+  EXPECT_NE(refused.error().message().find("held by another owner"), std::string::npos);
+  // A failed attempt leaves nothing of bob's behind.
+  for (const std::string& value : cluster().Values("orders:42")) EXPECT_EQ(value, lock->owner);
+
+  EXPECT_FALSE(alice.Release(*lock));
+  EXPECT_EQ(cluster().CountHolding("orders:42", lock->owner), 0u);
+  Result<Lock> next = bob.Acquire("orders:42", NoRetry());
+  ASSERT_TRUE(next) << next.error().message();
+  EXPECT_FALSE(bob.Release(*next));
+}
+
+TEST_P(LockTest, BackendsAreDetectedAndFencingTokensIncreaseOnKeyward) {
+  Redlock redlock(cluster().urls(), TestOptions());
+  ASSERT_FALSE(redlock.Connect());
+  for (const auto& status : redlock.instances()) {
+    EXPECT_EQ(status.backend, keyward() ? Backend::kKeyward : Backend::kRedis) << status.url;
+  }
+  std::vector<uint64_t> tokens;
+  for (int i = 0; i < 5; ++i) {
+    Result<Lock> lock = redlock.Acquire("tokens", NoRetry());
+    ASSERT_TRUE(lock) << lock.error().message();
+    auto token = lock->fencing_token();
+    if (keyward()) {
+      ASSERT_TRUE(token) << token.error().message();
+      tokens.push_back(*token);
+    } else {
+      EXPECT_EQ(token.error(), LockError::kFencingUnavailable);
+    }
+    ASSERT_FALSE(redlock.Release(*lock));
+  }
+  for (size_t i = 1; i < tokens.size(); ++i) EXPECT_GT(tokens[i], tokens[i - 1]);
+
+  AcquireOptions fenced = NoRetry();
+  fenced.require_fencing = true;
+  Result<Lock> lock = redlock.Acquire("tokens", fenced);
+  if (keyward()) {
+    EXPECT_TRUE(lock) << lock.error().message();
+  } else {
+    ASSERT_FALSE(lock);
+    EXPECT_EQ(lock.error(), LockError::kFencingUnavailable);
+    // The refusal happens before anything is taken.
+    EXPECT_EQ(cluster().CountHolding("tokens", ""), cluster().size());
+  }
+}
+
+TEST_P(LockTest, ReentryBySameOwnerKeepsTheToken) {
+  Redlock redlock(cluster().urls(), TestOptions());
+  Result<Lock> first = redlock.Acquire("reentrant", NoRetry());
+  ASSERT_TRUE(first) << first.error().message();
+  AcquireOptions again = NoRetry();
+  again.owner = first->owner;
+  Result<Lock> second = redlock.Acquire("reentrant", again);
+  ASSERT_TRUE(second) << second.error().message();
+  EXPECT_EQ(second->token, first->token);
+  EXPECT_FALSE(redlock.Release(*second));
+}
+
+TEST_P(LockTest, ExtendRestartsTheLeaseOnlyForTheHolder) {
+  Redlock redlock(cluster().urls(), TestOptions());
+  Result<Lock> lock = redlock.Acquire("extend", NoRetry(2000ms));
+  ASSERT_TRUE(lock) << lock.error().message();
+  const auto before = lock->valid_until;
+  ASSERT_FALSE(redlock.Extend(*lock, 60000ms));
+  EXPECT_GT(lock->valid_until, before);
+  EXPECT_EQ(lock->ttl, 60000ms);
+  // The instances now expire it later than the first TTL ever allowed.
+  for (size_t i = 0; i < cluster().size(); ++i) {
+    auto pttl = cluster()[i].RawCommand({"PTTL", "extend"}).as_integer();
+    ASSERT_TRUE(pttl);
+    EXPECT_GT(*pttl, 2000);
+  }
+  ASSERT_FALSE(redlock.Release(*lock));
+  redlock::Error late = redlock.Extend(*lock, 60000ms);
+  EXPECT_EQ(late, LockError::kNotHeld) << late.message();
+  EXPECT_EQ(cluster().CountHolding("extend", lock->owner), 0u);
+}
+
+TEST_P(LockTest, ReleasingWhatIsNoLongerHeldSaysSo) {
+  Redlock redlock(cluster().urls(), TestOptions());
+  Result<Lock> lock = redlock.Acquire("gone", NoRetry());
+  ASSERT_TRUE(lock);
+  ASSERT_FALSE(redlock.Release(*lock));
+  redlock::Error again = redlock.Release(*lock);
+  EXPECT_EQ(again, LockError::kNotHeld) << again.message();
+  // Another owner's lock is never released by a stale holder.
+  Result<Lock> other = redlock.Acquire("gone", NoRetry());
+  ASSERT_TRUE(other);
+  EXPECT_EQ(redlock.Release(*lock), LockError::kNotHeld);
+  EXPECT_GE(cluster().CountHolding("gone", other->owner), redlock::Majority(cluster().size()));
+}
+
+TEST_P(LockTest, NoLockIsHandedOutWithoutValidity) {
+  // ttl 2 ms: the drift alone (2.02 ms) exceeds it, so the validity is never positive.
+  Redlock redlock(cluster().urls(), TestOptions());
+  Result<Lock> lock = redlock.Acquire("instant", NoRetry(2ms));
+  ASSERT_FALSE(lock);
+  EXPECT_EQ(lock.error(), LockError::kTimedOut) << lock.error().message();
+  EXPECT_NE(lock.error().detail.find("validity"), std::string::npos);
+  // What was granted was released everywhere (or expired: 2 ms).
+  EXPECT_TRUE(WaitUntil([&] { return cluster().CountHolding("instant", "") == cluster().size(); }));
+}
+
+TEST_P(LockTest, RetriesWithJitterUntilTheHoldersLeaseEnds) {
+  Redlock alice(cluster().urls(), TestOptions());
+  Redlock bob(cluster().urls(), TestOptions());
+  // Alice never releases: her lease ending is what lets Bob in.
+  Result<Lock> held = alice.Acquire("retry", NoRetry(300ms));
+  ASSERT_TRUE(held) << held.error().message();
+  AcquireOptions options;
+  options.retry_count = 100000;
+  options.retry_delay = 10ms;
+  options.retry_jitter = 5ms;
+  Result<Lock> lock = bob.Acquire("retry", options);
+  ASSERT_TRUE(lock) << lock.error().message();
+  if (keyward()) {
+    EXPECT_GT(*lock->token, *held->token);
+  }
+  ASSERT_FALSE(bob.Release(*lock));
+}
+
+TEST_P(LockTest, LockGuardReleasesAtTheEndOfItsScope) {
+  Redlock redlock(cluster().urls(), TestOptions());
+  std::string owner;
+  {
+    Result<Lock> lock = redlock.Acquire("guarded", NoRetry());
+    ASSERT_TRUE(lock) << lock.error().message();
+    redlock::LockGuard guard(redlock, *lock);
+    owner = guard.lock().owner;
+    EXPECT_GE(cluster().CountHolding("guarded", owner), redlock::Majority(cluster().size()));
+  }
+  EXPECT_EQ(cluster().CountHolding("guarded", owner), 0u);
+}
+
+TEST_P(LockTest, InvalidArgumentsAreRefused) {
+  Redlock redlock(cluster().urls(), TestOptions());
+  EXPECT_EQ(redlock.Acquire("", NoRetry()).error(), LockError::kInvalidArgument);
+  EXPECT_EQ(redlock.Acquire("x", NoRetry(0ms)).error(), LockError::kInvalidArgument);
+  EXPECT_THROW(Redlock({}, TestOptions()), std::invalid_argument);
+  EXPECT_THROW(Redlock({"redis://secret@host"}, TestOptions()), std::invalid_argument);
+}
+
+INSTANTIATE_TEST_SUITE_P(Clusters, LockTest,
+                         ::testing::Values(ClusterSpec{ServerKind::kKeyward, 1},
+                                           ClusterSpec{ServerKind::kKeyward, 3},
+                                           ClusterSpec{ServerKind::kKeyward, 5},
+                                           ClusterSpec{ServerKind::kRedis, 3}),
+                         ClusterName);
+
+// ---- instances that cannot be reached
+
+// URLs of ports nobody listens on.
+std::vector<std::string> DeadUrls(size_t n) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < n; ++i) out.push_back("redis://127.0.0.1:" + std::to_string(FreePort()));
+  return out;
+}
+
+class UnreachableTest : public ClusterTest {};
+
+TEST_P(UnreachableTest, AMinorityUnreachableDoesNotPreventTheLock) {
+  std::vector<std::string> urls = cluster().urls();
+  const size_t dead = urls.size() == 3 ? 1 : 2;  // of 3 (+1) or 5 (+2): still a majority alive
+  urls.resize(urls.size() - dead);
+  for (const auto& url : DeadUrls(dead)) urls.push_back(url);
+  Redlock redlock(urls, TestOptions());
+  for (int i = 0; i < 3; ++i) {
+    Result<Lock> lock = redlock.Acquire("minority", NoRetry());
+    ASSERT_TRUE(lock) << lock.error().message();
+    ASSERT_FALSE(redlock.Release(*lock));
+  }
+}
+
+TEST_P(UnreachableTest, AMajorityUnreachableIsNoQuorum) {
+  std::vector<std::string> urls = cluster().urls();
+  const size_t majority = redlock::Majority(urls.size());
+  urls.resize(urls.size() - majority);
+  for (const auto& url : DeadUrls(majority)) urls.push_back(url);
+  Redlock redlock(urls, TestOptions());
+  Result<Lock> lock = redlock.Acquire("majority", NoRetry());
+  ASSERT_FALSE(lock);
+  EXPECT_EQ(lock.error(), LockError::kNoQuorum) << lock.error().message();
+  EXPECT_NE(lock.error().detail.find("no answer from " + std::to_string(majority)),
+            std::string::npos)
+      << lock.error().message();
+  // The reachable minority was released again.
+  EXPECT_EQ(cluster().CountHolding("majority", ""), cluster().size());
+  EXPECT_EQ(redlock.Connect(), LockError::kNoQuorum);
+}
+
+INSTANTIATE_TEST_SUITE_P(Clusters, UnreachableTest,
+                         ::testing::Values(ClusterSpec{ServerKind::kKeyward, 3},
+                                           ClusterSpec{ServerKind::kKeyward, 5},
+                                           ClusterSpec{ServerKind::kRedis, 3}),
+                         ClusterName);
+
+}  // namespace
+}  // namespace keyward::testing

@@ -1,0 +1,193 @@
+// Blocking acquisition: on one Keyward instance waiters queue server-side and are served in
+// arrival order; on three they block on LOCK.WAIT and are woken by the release itself; on Redis
+// they poll. A wait that ends says so (with the holder's lease), and a cancelled waiter leaves
+// nothing behind. Whether a client is blocked is read from the server (LOCK.INFO waiters,
+// INFO commandstats), never guessed from time.
+#include <gtest/gtest.h>
+
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <atomic>
+#include <thread>
+
+#include "keyward/redlock/async_redlock.h"
+#include "redlock_test_support.h"
+
+namespace keyward::testing {
+namespace {
+
+using redlock::AcquireOptions;
+using redlock::Lock;
+using redlock::LockError;
+using redlock::Redlock;
+using redlock::Result;
+
+AcquireOptions Waiting(Millis wait) {
+  AcquireOptions options;
+  options.ttl = 60000ms;
+  options.wait = wait;
+  options.retry_delay = 20ms;
+  options.retry_jitter = 10ms;
+  return options;
+}
+
+AcquireOptions Held() {
+  AcquireOptions options;
+  options.ttl = 60000ms;
+  options.retry_count = 0;
+  return options;
+}
+
+// Blocked clients waiting for `resource`, summed over the instances.
+int64_t Waiters(Cluster& cluster, const std::string& resource) {
+  int64_t total = 0;
+  for (size_t i = 0; i < cluster.size(); ++i) {
+    total += std::max<int64_t>(0, cluster.InfoInteger(i, resource, "waiters"));
+  }
+  return total;
+}
+
+int64_t EvalshaCalls(ServerProcess& server) {
+  client::Reply info = server.RawCommand({"INFO", "commandstats"});
+  auto text = info.as_string();
+  if (!text) return 0;
+  const std::string_view needle = "cmdstat_evalsha:calls=";
+  size_t at = text->find(needle);
+  if (at == std::string_view::npos) return 0;
+  return std::stoll(std::string(text->substr(at + needle.size(), 20)));
+}
+
+// Result<T> has no default state, which co_spawn wants of a coroutine's value: store it instead.
+asio::awaitable<void> StoreAcquire(redlock::AsyncRedlock* redlock, std::string resource,
+                                   std::optional<Result<Lock>>* out) {
+  out->emplace(co_await redlock->Acquire(std::move(resource), Waiting(redlock::kWaitForever)));
+}
+
+class KeywardWaitTest : public ClusterTest {};
+
+TEST_P(KeywardWaitTest, AWaiterIsWokenByTheRelease) {
+  Redlock holder(cluster().urls(), TestOptions());
+  Redlock waiter(cluster().urls(), TestOptions());
+  Result<Lock> held = holder.Acquire("queue", Held());
+  ASSERT_TRUE(held);
+  std::optional<Result<Lock>> got;
+  std::thread t([&] { got.emplace(waiter.Acquire("queue", Waiting(redlock::kWaitForever))); });
+  ASSERT_TRUE(WaitUntil([&] { return Waiters(cluster(), "queue") == 1; }));
+  EXPECT_FALSE(got.has_value());
+  ASSERT_FALSE(holder.Release(*held));
+  t.join();
+  ASSERT_TRUE(*got) << got->error().message();
+  EXPECT_GT(*(*got)->token, *held->token);
+  EXPECT_GT((*got)->validity(), std::chrono::steady_clock::duration::zero());
+  ASSERT_FALSE(waiter.Release(**got));
+}
+
+TEST_P(KeywardWaitTest, AWaitThatEndsSaysWhoHoldsItForHowLong) {
+  Redlock holder(cluster().urls(), TestOptions());
+  Redlock waiter(cluster().urls(), TestOptions());
+  ASSERT_TRUE(holder.Acquire("busy", Held()));
+  Result<Lock> late = waiter.Acquire("busy", Waiting(200ms));
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error(), LockError::kTimedOut) << late.error().message();
+  ASSERT_TRUE(late.error().holder_ttl) << late.error().message();
+  EXPECT_LE(*late.error().holder_ttl, 60000ms);
+  // The server forgot the waiter.
+  EXPECT_TRUE(WaitUntil([&] { return Waiters(cluster(), "busy") == 0; }));
+}
+
+TEST_P(KeywardWaitTest, ACancelledWaiterLeavesNothingBehind) {
+  Redlock holder(cluster().urls(), TestOptions());
+  Result<Lock> held = holder.Acquire("cancel", Held());
+  ASSERT_TRUE(held);
+
+  asio::io_context io;
+  redlock::AsyncRedlock waiter(io.get_executor(), cluster().urls(), TestOptions());
+  asio::cancellation_signal cancel;
+  std::optional<Result<Lock>> got;
+  asio::co_spawn(io, StoreAcquire(&waiter, "cancel", &got),
+                 asio::bind_cancellation_slot(cancel.slot(), [](std::exception_ptr) {}));
+  const auto run_until = [&io](auto done) {
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (!done() && std::chrono::steady_clock::now() < deadline) io.run_one_for(20ms);
+    return done();
+  };
+  ASSERT_TRUE(run_until([&] { return Waiters(cluster(), "cancel") == 1; }));
+  cancel.emit(asio::cancellation_type::terminal);
+  ASSERT_TRUE(run_until([&] { return got.has_value(); }));
+  ASSERT_FALSE(*got);
+  EXPECT_EQ(got->error(), LockError::kCancelled);
+  ASSERT_TRUE(run_until([&] { return Waiters(cluster(), "cancel") == 0; }));
+
+  // Once the holder lets go, the lock is free for anyone: the cancelled waiter did not take it.
+  ASSERT_FALSE(holder.Release(*held));
+  io.restart();
+  io.poll();
+  Redlock third(cluster().urls(), TestOptions());
+  EXPECT_TRUE(third.Acquire("cancel", Held()));
+  waiter.Close();
+  io.restart();
+  io.poll();
+}
+
+INSTANTIATE_TEST_SUITE_P(Clusters, KeywardWaitTest,
+                         ::testing::Values(ClusterSpec{ServerKind::kKeyward, 1},
+                                           ClusterSpec{ServerKind::kKeyward, 3}),
+                         ClusterName);
+
+TEST(RedlockFifoTest, OneInstanceServesWaitersInArrivalOrder) {
+  Cluster cluster(ServerKind::kKeyward, 1);
+  RequireLockCommands(cluster);
+  Redlock holder(cluster.urls(), TestOptions());
+  Result<Lock> held = holder.Acquire("fifo", Held());
+  ASSERT_TRUE(held);
+
+  constexpr int kWaiters = 4;
+  std::mutex order_mutex;
+  std::vector<int> order;
+  std::vector<uint64_t> tokens;
+  std::vector<std::unique_ptr<Redlock>> nodes;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kWaiters; ++i) {
+    nodes.push_back(std::make_unique<Redlock>(cluster.urls(), TestOptions()));
+    threads.emplace_back([&, i] {
+      Result<Lock> lock = nodes[i]->Acquire("fifo", Waiting(redlock::kWaitForever));
+      ASSERT_TRUE(lock) << lock.error().message();
+      {
+        std::lock_guard<std::mutex> guard(order_mutex);
+        order.push_back(i);
+        tokens.push_back(*lock->token);
+      }
+      nodes[i]->Release(*lock);
+    });
+    // The next one arrives only once this one is queued.
+    ASSERT_TRUE(WaitUntil([&] { return Waiters(cluster, "fifo") == i + 1; }));
+  }
+  ASSERT_FALSE(holder.Release(*held));
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3}));
+  for (size_t i = 1; i < tokens.size(); ++i) EXPECT_GT(tokens[i], tokens[i - 1]);
+}
+
+TEST(RedisWaitTest, AWaiterPollsUntilTheRelease) {
+  if (!RedisAvailable()) GTEST_SKIP() << "redis-server is not installed";
+  Cluster cluster(ServerKind::kRedis, 3);
+  Redlock holder(cluster.urls(), TestOptions());
+  Redlock waiter(cluster.urls(), TestOptions());
+  Result<Lock> held = holder.Acquire("polled", Held());
+  ASSERT_TRUE(held);
+  const int64_t before = EvalshaCalls(cluster[0]);
+  std::optional<Result<Lock>> got;
+  std::thread t([&] { got.emplace(waiter.Acquire("polled", Waiting(30000ms))); });
+  // Refused twice at least (the first attempt and a poll), then released.
+  ASSERT_TRUE(WaitUntil([&] { return EvalshaCalls(cluster[0]) >= before + 2; }));
+  EXPECT_FALSE(got.has_value());
+  ASSERT_FALSE(holder.Release(*held));
+  t.join();
+  ASSERT_TRUE(*got) << got->error().message();
+  EXPECT_EQ((*got)->fencing_token().error(), LockError::kFencingUnavailable);
+}
+
+}  // namespace
+}  // namespace keyward::testing

@@ -1,0 +1,227 @@
+// One acquisition round as a state machine, with a manual clock: the majority, the validity
+// (never handed out at or below zero), the two-phase fencing token (T = max of every counter seen,
+// granted or refused, + 1; committed on a majority of "counted"), the one-trip form for one
+// instance, plain Redis (no token), and the reasons given when it fails.
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "keyward/redlock/acquire_round.h"
+#include "keyward/redlock/lock.h"
+
+namespace keyward::redlock {
+namespace {
+
+using namespace std::chrono_literals;
+using Kind = Decision::Kind;
+
+class ManualClock {
+ public:
+  Clock::time_point now() const { return now_; }
+  void Advance(Clock::duration d) { now_ += d; }
+
+ private:
+  Clock::time_point now_ = Clock::time_point() + 1000h;
+};
+
+class RedlockAcquireRoundTest : public ::testing::Test {
+ protected:
+  ManualClock clock_;
+};
+
+TEST_F(RedlockAcquireRoundTest, TwoPhaseTokenIsOneMoreThanEveryCounterSeenIncludingRefusals) {
+  AcquireRound round(5, 10000ms, Fencing::kTwoPhase, clock_.now());
+  round.OnAcquire(0, AcquireAnswer::Granted(41));
+  round.OnAcquire(1, AcquireAnswer::Granted(39));
+  round.OnAcquire(2, AcquireAnswer::Granted(40));
+  // An instance that refused (held by a stale owner) carries the highest counter: it counts.
+  round.OnAcquire(3, AcquireAnswer::Refused(57, 800ms));
+  round.OnAcquire(4, AcquireAnswer::Failed("timed out"));
+  clock_.Advance(4ms);
+  Decision d = round.AfterAcquire(clock_.now());
+  ASSERT_EQ(d.kind, Kind::kFence);
+  EXPECT_EQ(d.token, 58u);
+}
+
+TEST_F(RedlockAcquireRoundTest, TokenCommitsWhenAMajorityCountedIt) {
+  const Clock::time_point started = clock_.now();
+  AcquireRound round(3, 10000ms, Fencing::kTwoPhase, started);
+  round.OnAcquire(0, AcquireAnswer::Granted(7));
+  round.OnAcquire(1, AcquireAnswer::Granted(9));
+  round.OnAcquire(2, AcquireAnswer::Granted(8));
+  ASSERT_EQ(round.AfterAcquire(clock_.now()).kind, Kind::kFence);
+  round.OnFence(0, FenceAnswer::kCounted);
+  round.OnFence(1, FenceAnswer::kNotCounted);
+  round.OnFence(2, FenceAnswer::kCounted);
+  clock_.Advance(6ms);
+  Decision d = round.AfterFence(clock_.now());
+  ASSERT_EQ(d.kind, Kind::kHeld);
+  EXPECT_EQ(d.token, 10u);
+  // Validity counts from the first request of phase 1, not from the FENCE.
+  EXPECT_EQ(d.valid_until, started + 10000ms - Drift(10000ms));
+}
+
+TEST_F(RedlockAcquireRoundTest, TokenNotCountedOnAMajorityMeansAConcurrentFence) {
+  AcquireRound round(3, 10000ms, Fencing::kTwoPhase, clock_.now());
+  for (size_t i = 0; i < 3; ++i) round.OnAcquire(i, AcquireAnswer::Granted(5));
+  ASSERT_EQ(round.AfterAcquire(clock_.now()).kind, Kind::kFence);
+  round.OnFence(0, FenceAnswer::kCounted);
+  round.OnFence(1, FenceAnswer::kNotCounted);
+  round.OnFence(2, FenceAnswer::kNotCounted);
+  Decision d = round.AfterFence(clock_.now());
+  ASSERT_EQ(d.kind, Kind::kFailed);
+  EXPECT_EQ(d.error, LockError::kHeldByOther);
+  EXPECT_NE(d.error.detail.find("concurrent"), std::string::npos) << d.error.message();
+}
+
+TEST_F(RedlockAcquireRoundTest, FenceAnswersFromTooFewInstancesIsNoQuorum) {
+  AcquireRound round(3, 10000ms, Fencing::kTwoPhase, clock_.now());
+  for (size_t i = 0; i < 3; ++i) round.OnAcquire(i, AcquireAnswer::Granted(5));
+  ASSERT_EQ(round.AfterAcquire(clock_.now()).kind, Kind::kFence);
+  round.OnFence(0, FenceAnswer::kCounted);  // 1 and 2 never answered
+  Decision d = round.AfterFence(clock_.now());
+  ASSERT_EQ(d.kind, Kind::kFailed);
+  EXPECT_EQ(d.error, LockError::kNoQuorum);
+}
+
+TEST_F(RedlockAcquireRoundTest, NeverHandsOutALockWhoseValidityRanOutDuringTheFence) {
+  AcquireRound round(3, 1000ms, Fencing::kTwoPhase, clock_.now());
+  for (size_t i = 0; i < 3; ++i) round.OnAcquire(i, AcquireAnswer::Granted(1));
+  clock_.Advance(500ms);
+  ASSERT_EQ(round.AfterAcquire(clock_.now()).kind, Kind::kFence);
+  for (size_t i = 0; i < 3; ++i) round.OnFence(i, FenceAnswer::kCounted);
+  // ttl - drift = 988 ms: exactly at the end there is no validity left.
+  clock_.Advance(488ms);
+  Decision d = round.AfterFence(clock_.now());
+  ASSERT_EQ(d.kind, Kind::kFailed);
+  EXPECT_EQ(d.error, LockError::kTimedOut);
+}
+
+TEST_F(RedlockAcquireRoundTest, NeverHandsOutALockWhoseValidityRanOutDuringPhaseOne) {
+  AcquireRound round(1, 1000ms, Fencing::kSingleTrip, clock_.now());
+  round.OnAcquire(0, AcquireAnswer::Granted(3));
+  clock_.Advance(988ms);
+  Decision late = round.AfterAcquire(clock_.now());
+  ASSERT_EQ(late.kind, Kind::kFailed);
+  EXPECT_EQ(late.error, LockError::kTimedOut);
+  EXPECT_NE(late.error.detail.find("988 ms elapsed of a 1000 ms ttl"), std::string::npos)
+      << late.error.message();
+  // One microsecond earlier it is still (barely) valid.
+  Decision early = round.AfterAcquire(clock_.now() - std::chrono::microseconds(1));
+  EXPECT_EQ(early.kind, Kind::kHeld);
+}
+
+TEST_F(RedlockAcquireRoundTest, SingleInstanceTakesTheTokenFromTheGrantItself) {
+  AcquireRound round(1, 10000ms, Fencing::kSingleTrip, clock_.now());
+  round.OnAcquire(0, AcquireAnswer::Granted(1024000001));
+  Decision d = round.AfterAcquire(clock_.now());
+  ASSERT_EQ(d.kind, Kind::kHeld);
+  EXPECT_EQ(d.token, 1024000001u);
+}
+
+TEST_F(RedlockAcquireRoundTest, PlainRedisHoldsWithoutAToken) {
+  AcquireRound round(3, 10000ms, Fencing::kNone, clock_.now());
+  round.OnAcquire(0, AcquireAnswer::Granted());
+  round.OnAcquire(1, AcquireAnswer::Granted());
+  round.OnAcquire(2, AcquireAnswer::Refused(std::nullopt, 300ms));
+  Decision d = round.AfterAcquire(clock_.now());
+  ASSERT_EQ(d.kind, Kind::kHeld);
+  EXPECT_FALSE(d.token);
+  Lock lock;
+  lock.token = d.token;
+  EXPECT_EQ(lock.fencing_token().error(), LockError::kFencingUnavailable);
+}
+
+TEST_F(RedlockAcquireRoundTest, AnInstanceFoundToBeRedisTurnsFencingOff) {
+  AcquireRound round(3, 10000ms, Fencing::kTwoPhase, clock_.now());
+  round.OnAcquire(0, AcquireAnswer::Granted(5));
+  round.OnAcquire(1, AcquireAnswer::Granted());  // answered by the script
+  round.OnAcquire(2, AcquireAnswer::Granted(6));
+  round.set_fencing(Fencing::kNone);
+  Decision d = round.AfterAcquire(clock_.now());
+  EXPECT_EQ(d.kind, Kind::kHeld);
+  EXPECT_FALSE(d.token);
+}
+
+TEST_F(RedlockAcquireRoundTest, MinorityUnreachableStillHolds) {
+  AcquireRound round(5, 10000ms, Fencing::kNone, clock_.now());
+  round.OnAcquire(0, AcquireAnswer::Granted());
+  round.OnAcquire(1, AcquireAnswer::Failed("connection refused"));
+  round.OnAcquire(2, AcquireAnswer::Granted());
+  round.OnAcquire(3, AcquireAnswer::Failed("timed out"));
+  round.OnAcquire(4, AcquireAnswer::Granted());
+  EXPECT_EQ(round.AfterAcquire(clock_.now()).kind, Kind::kHeld);
+}
+
+TEST_F(RedlockAcquireRoundTest, HeldByAnotherOwnerSaysWhereAndForHowLong) {
+  AcquireRound round(3, 10000ms, Fencing::kTwoPhase, clock_.now());
+  round.OnAcquire(0, AcquireAnswer::Refused(12, 900ms));
+  round.OnAcquire(1, AcquireAnswer::Refused(12, 850ms));
+  round.OnAcquire(2, AcquireAnswer::Granted(11));
+  Decision d = round.AfterAcquire(clock_.now());
+  ASSERT_EQ(d.kind, Kind::kFailed);
+  EXPECT_EQ(d.error, LockError::kHeldByOther);
+  EXPECT_EQ(d.error.holder_ttl, std::optional(850ms));
+  EXPECT_EQ(round.RefusingInstance(), std::optional<size_t>(0));
+  EXPECT_TRUE(d.split);  // one instance granted: it must be released
+  EXPECT_NE(d.error.message().find("refused on 2"), std::string::npos) << d.error.message();
+}
+
+TEST_F(RedlockAcquireRoundTest, NoAnswersIsNoQuorumWithTheReason) {
+  AcquireRound round(3, 10000ms, Fencing::kTwoPhase, clock_.now());
+  round.OnAcquire(0, AcquireAnswer::Failed("Connection refused"));
+  round.OnAcquire(1, AcquireAnswer::Granted(1));
+  // Instance 2 never reported: counted as no answer.
+  Decision d = round.AfterAcquire(clock_.now());
+  ASSERT_EQ(d.kind, Kind::kFailed);
+  EXPECT_EQ(d.error, LockError::kNoQuorum);
+  EXPECT_NE(d.error.detail.find("Connection refused"), std::string::npos) << d.error.message();
+  EXPECT_FALSE(round.RefusingInstance());
+}
+
+TEST_F(RedlockAcquireRoundTest, SplitVoteIsHeldByOtherAndFlaggedAsSplit) {
+  // Two contenders took one instance each; the third did not answer.
+  AcquireRound round(3, 10000ms, Fencing::kTwoPhase, clock_.now());
+  round.OnAcquire(0, AcquireAnswer::Granted(4));
+  round.OnAcquire(1, AcquireAnswer::Refused(4, 10000ms));
+  round.OnAcquire(2, AcquireAnswer::Failed("timed out"));
+  Decision d = round.AfterAcquire(clock_.now());
+  ASSERT_EQ(d.kind, Kind::kFailed);
+  EXPECT_EQ(d.error, LockError::kHeldByOther);
+  EXPECT_TRUE(d.split);
+}
+
+TEST_F(RedlockAcquireRoundTest, ReentryKeepsTheTokenWhenAMajorityCountsIt) {
+  AcquireRound round(3, 10000ms, Fencing::kTwoPhase, clock_.now());
+  // The owner's earlier FENCE left 20 on two instances; the third lags behind.
+  round.OnAcquire(0, AcquireAnswer::Granted(20));
+  round.OnAcquire(1, AcquireAnswer::Granted(20));
+  round.OnAcquire(2, AcquireAnswer::Granted(17));
+  ASSERT_EQ(round.AfterAcquire(clock_.now()).token, 21u);
+  // LOCK.FENCE 20 (the highest counter, not + 1).
+  round.OnFence(0, FenceAnswer::kCounted);
+  round.OnFence(1, FenceAnswer::kCounted);
+  round.OnFence(2, FenceAnswer::kCounted);  // held by the owner, counter below: it catches up
+  Decision d = round.AfterReentryFence(clock_.now());
+  ASSERT_EQ(d.kind, Kind::kHeld);
+  EXPECT_EQ(d.token, 20u);
+}
+
+TEST_F(RedlockAcquireRoundTest, NoReentryFallsBackToANewToken) {
+  AcquireRound round(3, 10000ms, Fencing::kTwoPhase, clock_.now());
+  for (size_t i = 0; i < 3; ++i) round.OnAcquire(i, AcquireAnswer::Granted(20));
+  ASSERT_EQ(round.AfterAcquire(clock_.now()).kind, Kind::kFence);
+  // 20 was fenced by another owner: not counted anywhere.
+  for (size_t i = 0; i < 3; ++i) round.OnFence(i, FenceAnswer::kNotCounted);
+  Decision d = round.AfterReentryFence(clock_.now());
+  ASSERT_EQ(d.kind, Kind::kFence);
+  EXPECT_EQ(d.token, 21u);
+  // Phase 2 starts from a clean slate.
+  for (size_t i = 0; i < 3; ++i) round.OnFence(i, FenceAnswer::kCounted);
+  Decision held = round.AfterFence(clock_.now());
+  ASSERT_EQ(held.kind, Kind::kHeld);
+  EXPECT_EQ(held.token, 21u);
+}
+
+}  // namespace
+}  // namespace keyward::redlock
