@@ -140,7 +140,7 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
       if (self->closed_) return;
       self->ProcessInput();
       self->Flush();
-      self->ReadMore();
+      self->ReadMore();  // a no-op while a read is pending
     });
   }
   size_t buffered_input() const override { return len_ - start_; }
@@ -151,23 +151,15 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
   bool is_loopback() const override { return loopback_; }
 
  private:
-  // Waits for the socket to become readable, then reads once. Waiting (not asio's
-  // async_read_some) spares the speculative read that would fail with EAGAIN after every
-  // request: a request-reply client then costs one read, one write and one epoll_wait, as in
-  // Redis. A read that does not fill the buffer drained the socket, and any later arrival raises
-  // a new edge-triggered event, so the next wait cannot miss data.
+  // Reads with async_read_some, so that asio's reactor does the read when epoll reports the
+  // socket readable. A read that drained the socket (returned less than the room offered) makes
+  // asio skip the speculative read on the next call and queue the operation without a system
+  // call, so a request-reply client costs one read, one write and one epoll_wait per request, as
+  // in Redis. (async_wait re-armed the descriptor with epoll_ctl at every request.) When the
+  // buffer filled up, asio reads again speculatively and posts the completion, so one busy
+  // client cannot starve the others.
   void ReadMore() {
     if (closed_ || read_in_progress_) return;
-    read_in_progress_ = true;
-    socket_.async_wait(Socket::wait_read, [self = this->shared_from_this()](std::error_code ec) {
-      self->read_in_progress_ = false;
-      if (ec) return self->Close();
-      self->ReadAvailable();
-    });
-  }
-
-  void ReadAvailable() {
-    if (closed_) return;
     // Keep at least one chunk of free space; compact consumed bytes away first.
     if (buf_.size() - len_ < kReadChunk) {
       Compact();
@@ -181,22 +173,24 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
         buf_.resize(grown);
       }
     }
-    size_t room = buf_.size() - len_;
-    std::error_code ec;
-    size_t n = socket_.read_some(asio::buffer(buf_.data() + len_, room), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) return ReadMore();
-    if (ec) return Close();  // EOF or a socket error
+    read_in_progress_ = true;
+    // The buffer is not moved or shrunk while the read is pending (see ProcessInput), and len_
+    // changes only here: the bytes land at buf_[len_].
+    socket_.async_read_some(asio::buffer(buf_.data() + len_, buf_.size() - len_),
+                            [self = this->shared_from_this()](std::error_code ec, size_t n) {
+                              self->read_in_progress_ = false;
+                              if (ec)
+                                return self->Close();  // EOF, a socket error, or closed meanwhile
+                              self->OnRead(n);
+                            });
+  }
+
+  void OnRead(size_t n) {
+    if (closed_) return;
     len_ += n;
     ProcessInput();
     Flush();
-    if (n < room) return ReadMore();
-    // The buffer filled up: more may be waiting. Read it on a later turn of the loop so one
-    // busy client cannot starve the others.
-    read_in_progress_ = true;
-    asio::post(socket_.get_executor(), [self = this->shared_from_this()] {
-      self->read_in_progress_ = false;
-      self->ReadAvailable();
-    });
+    ReadMore();
   }
 
   // Empties an output buffer. A big reply (GET of a large value) leaves a big capacity behind;
@@ -223,6 +217,9 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
     size_t used = session_->OnInput(std::string_view(buf_.data() + start_, len_ - start_));
     if (closed_) return;
     start_ += used;
+    // A pending read writes at buf_[len_] (SetReading's re-processing can run while one is):
+    // the buffer is rewound and shrunk only when none is.
+    if (read_in_progress_) return;
     if (start_ == len_) start_ = len_ = 0;
     // Give memory back after a big request went through.
     if (len_ == 0 && buf_.size() > 4 * kReadChunk) {
