@@ -162,6 +162,11 @@ void ServerProcess::Restart() {
   WaitReady();
 }
 
+void ServerProcess::Restart(const std::vector<std::string>& more_args) {
+  extra_args_.insert(extra_args_.end(), more_args.begin(), more_args.end());
+  Restart();
+}
+
 bool ServerProcess::alive() {
   if (pid_ <= 0) return false;
   int status = 0;

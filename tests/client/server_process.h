@@ -40,6 +40,8 @@ class ServerProcess {
   void Kill();
   // Starts the same server again on the same port (after Kill()), and waits until it answers.
   void Restart();
+  // Restart with more command-line arguments (kept for later restarts too).
+  void Restart(const std::vector<std::string>& more_args);
   bool alive();
   // One command over a fresh raw socket (RESP), for setting up state independently of the
   // client under test (RESP2). Throws when no reply arrives.
