@@ -405,14 +405,7 @@ def parse_args(argv):
                         "takes tens of milliseconds)")
     p.add_argument("--hold-ms", type=float, default=1.0, help="hand-off: time each holder keeps it")
     p.add_argument("--fifo-rounds", type=int, default=50, help="FIFO check: rounds per run")
-    p.add_argument("--server-cpu", type=int, default=0)
-    p.add_argument("--client-cpu", type=int, default=1)
-    p.add_argument("--max-wait", type=float, default=900,
-                   help="seconds to wait for builds and load to end before each group of runs "
-                        "(0: do not wait)")
-    p.add_argument("--retries", type=int, default=3,
-                   help="times a group of runs is measured again when other processes used more "
-                        f"than {cp.QUIET_CORES} cores during it (the last attempt is kept)")
+    cp.add_quiet_arguments(p, "group")
     cr.add_report_arguments(p, "smoke run: 1 round, a tenth of the iterations and hand-offs")
     if p.parse_known_args(argv)[0].quick:
         p.set_defaults(rounds=1, iterations=1000, handoffs=200, polling_handoffs=30,

@@ -301,6 +301,19 @@ SAVED_ARGS = ("keyward", "redis", "load", "rounds", "subscribers", "latency_subs
               "latency_samples", "latency_max_publishes", "server_cpu", "client_cpu")
 
 
+def add_quiet_arguments(p, unit):
+    """The CPU pinning and the waiting for a quiet machine that every side-by-side script
+    shares; `unit` names what is measured together ("pair" of runs, "group" of runs)."""
+    p.add_argument("--server-cpu", type=int, default=0)
+    p.add_argument("--client-cpu", type=int, default=1)
+    p.add_argument("--max-wait", type=float, default=900,
+                   help=f"seconds to wait for builds and load to end before each {unit} of runs "
+                        "(0: do not wait)")
+    p.add_argument("--retries", type=int, default=3,
+                   help=f"times a {unit} of runs is measured again when other processes used more "
+                        f"than {QUIET_CORES} cores during it (the last attempt is kept)")
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--keyward", default=cr.DEFAULT_KEYWARD, help="keyward-server (Release)")
@@ -321,14 +334,7 @@ def parse_args(argv):
                    help="latency: deliveries per run (publishes = this / subscribers)")
     p.add_argument("--latency-max-publishes", type=int, default=50_000,
                    help="latency: cap on publishes per run")
-    p.add_argument("--server-cpu", type=int, default=0)
-    p.add_argument("--client-cpu", type=int, default=1)
-    p.add_argument("--max-wait", type=float, default=900,
-                   help="seconds to wait for builds and load to end before each pair of runs "
-                        "(0: do not wait)")
-    p.add_argument("--retries", type=int, default=3,
-                   help="times a pair of runs is measured again when other processes used more "
-                        f"than {QUIET_CORES} cores during it (the last attempt is kept)")
+    add_quiet_arguments(p, "pair")
     cr.add_report_arguments(p, "smoke run: defaults of 1 round and a tenth of the messages")
     if p.parse_known_args(argv)[0].quick:
         # New defaults only: options given explicitly still win (--quick --rounds 2).

@@ -282,14 +282,7 @@ def parse_args(argv):
     p.add_argument("--workloads", default=",".join(WORKLOADS),
                    help="comma-separated, from: " + ", ".join(WORKLOADS))
     p.add_argument("--pipelines", default="1,16")
-    p.add_argument("--server-cpu", type=int, default=0)
-    p.add_argument("--client-cpu", type=int, default=1)
-    p.add_argument("--max-wait", type=float, default=900,
-                   help="seconds to wait for builds and load to end before each pair of runs "
-                        "(0: do not wait)")
-    p.add_argument("--retries", type=int, default=3,
-                   help="times a pair of runs is measured again when other processes used more "
-                        f"than {cp.QUIET_CORES} cores during it (the last attempt is kept)")
+    cp.add_quiet_arguments(p, "pair")
     cr.add_report_arguments(p, "smoke run: 1 round, 20000/200000 requests, 100000 keys")
     if p.parse_known_args(argv)[0].quick:
         p.set_defaults(rounds=1, requests=20000, pipelined_requests=200000, keyspace=100000)

@@ -29,6 +29,24 @@ Lock MakeLock(const std::string& resource, const std::string& owner, Millis ttl,
   return lock;
 }
 
+// Phase 2: LOCK.FENCE `token` on every instance, the answers fed to the round. False when the
+// caller cancelled (the lock is then released in the background and the attempt marked).
+asio::awaitable<bool> FenceEverywhere(std::shared_ptr<Core> core, std::string resource,
+                                      std::string owner, uint64_t token, Attempt* attempt) {
+  auto cancellation = co_await asio::this_coro::cancellation_state;
+  const Millis timeout = core->options.instance_timeout;
+  auto fences = co_await core->ForEach<FenceAnswer>(
+      [&](Instance& instance) { return instance.Fence(resource, owner, token, timeout); },
+      FenceAnswer::kFailed);
+  if (Cancelled(cancellation)) {
+    ReleaseInBackground(core, resource, owner);
+    attempt->cancelled = true;
+    co_return false;
+  }
+  for (size_t i = 0; i < fences.size(); ++i) attempt->round.OnFence(i, fences[i]);
+  co_return true;
+}
+
 // One attempt: ACQ on every instance, FENCE on every instance when phase 1 asks for it. A failed
 // attempt is released on every instance, those that did not answer included (their grant may
 // only have been slow), before the caller retries.
@@ -55,29 +73,15 @@ asio::awaitable<Attempt> TryOnce(std::shared_ptr<Core> core, std::string resourc
 
   if (attempt.decision.kind == Decision::Kind::kFence && reentry && *attempt.decision.token > 1) {
     // Perhaps a re-entry: try to keep the token this owner may have committed before.
-    const uint64_t token = *attempt.decision.token - 1;
-    auto fences = co_await core->ForEach<FenceAnswer>(
-        [&](Instance& instance) { return instance.Fence(resource, owner, token, timeout); },
-        FenceAnswer::kFailed);
-    if (Cancelled(cancellation)) {
-      ReleaseInBackground(core, resource, owner);
-      attempt.cancelled = true;
+    if (!co_await FenceEverywhere(core, resource, owner, *attempt.decision.token - 1, &attempt)) {
       co_return attempt;
     }
-    for (size_t i = 0; i < fences.size(); ++i) attempt.round.OnFence(i, fences[i]);
     attempt.decision = attempt.round.AfterReentryFence(Clock::now());
   }
   if (attempt.decision.kind == Decision::Kind::kFence) {
-    const uint64_t token = *attempt.decision.token;
-    auto fences = co_await core->ForEach<FenceAnswer>(
-        [&](Instance& instance) { return instance.Fence(resource, owner, token, timeout); },
-        FenceAnswer::kFailed);
-    if (Cancelled(cancellation)) {
-      ReleaseInBackground(core, resource, owner);
-      attempt.cancelled = true;
+    if (!co_await FenceEverywhere(core, resource, owner, *attempt.decision.token, &attempt)) {
       co_return attempt;
     }
-    for (size_t i = 0; i < fences.size(); ++i) attempt.round.OnFence(i, fences[i]);
     attempt.decision = attempt.round.AfterFence(Clock::now());
   }
   if (attempt.decision.kind == Decision::Kind::kFailed) {

@@ -285,50 +285,44 @@ asio::awaitable<FenceAnswer> Instance::Fence(std::string resource, std::string o
   co_return *counted == 1 ? FenceAnswer::kCounted : FenceAnswer::kNotCounted;
 }
 
-asio::awaitable<Expected<bool>> Instance::Release(std::string resource, std::string owner,
-                                                  Millis timeout) {
+asio::awaitable<Expected<bool>> Instance::NativeOrScript(Request native, int script,
+                                                         std::string key,
+                                                         std::vector<std::string> script_args,
+                                                         Millis timeout) {
   if (backend_ != Backend::kRedis) {
-    Request request;
-    request.Push("LOCK.RELEASE", resource, owner);
-    auto reply = co_await Call(std::move(request), timeout);
+    auto reply = co_await Call(std::move(native), timeout);
     if (!reply) co_return reply.error();
     NoteUnknownCommand(*reply);
     if (backend_ != Backend::kRedis) {
-      auto released = reply->as_integer();
-      if (!released) co_return released.error();
+      auto done = reply->as_integer();
+      if (!done) co_return done.error();
       backend_ = Backend::kKeyward;
-      co_return *released == 1;
+      co_return *done == 1;
     }
   }
-  std::vector<std::string> args = {owner};
-  auto reply = co_await Script(kRelease, resource, std::move(args), timeout);
+  auto reply = co_await Script(script, std::move(key), std::move(script_args), timeout);
   if (!reply) co_return reply.error();
-  auto released = reply->as_integer();
-  if (!released) co_return released.error();
-  co_return *released == 1;
+  auto done = reply->as_integer();
+  if (!done) co_return done.error();
+  co_return *done == 1;
+}
+
+asio::awaitable<Expected<bool>> Instance::Release(std::string resource, std::string owner,
+                                                  Millis timeout) {
+  Request native;
+  native.Push("LOCK.RELEASE", resource, owner);
+  std::vector<std::string> args = {owner};
+  co_return co_await NativeOrScript(std::move(native), kRelease, std::move(resource),
+                                    std::move(args), timeout);
 }
 
 asio::awaitable<Expected<bool>> Instance::Extend(std::string resource, std::string owner,
                                                  Millis ttl, Millis timeout) {
-  if (backend_ != Backend::kRedis) {
-    Request request;
-    request.Push("LOCK.EXTEND", resource, owner, ttl.count());
-    auto reply = co_await Call(std::move(request), timeout);
-    if (!reply) co_return reply.error();
-    NoteUnknownCommand(*reply);
-    if (backend_ != Backend::kRedis) {
-      auto extended = reply->as_integer();
-      if (!extended) co_return extended.error();
-      backend_ = Backend::kKeyward;
-      co_return *extended == 1;
-    }
-  }
+  Request native;
+  native.Push("LOCK.EXTEND", resource, owner, ttl.count());
   std::vector<std::string> args = {owner, std::to_string(ttl.count())};
-  auto reply = co_await Script(kExtend, resource, std::move(args), timeout);
-  if (!reply) co_return reply.error();
-  auto extended = reply->as_integer();
-  if (!extended) co_return extended.error();
-  co_return *extended == 1;
+  co_return co_await NativeOrScript(std::move(native), kExtend, std::move(resource),
+                                    std::move(args), timeout);
 }
 
 asio::awaitable<AcquireAnswer> Instance::Renew(std::string resource, std::string owner, Millis ttl,

@@ -98,6 +98,11 @@ class Instance {
   asio::awaitable<client::Expected<client::Reply>> Script(int script, std::string key,
                                                           std::vector<std::string> args,
                                                           Millis timeout);
+  // The native command on Keyward, else `script` (EVALSHA) on Redis; a reply of 1 is true.
+  asio::awaitable<client::Expected<bool>> NativeOrScript(client::Request native, int script,
+                                                         std::string key,
+                                                         std::vector<std::string> script_args,
+                                                         Millis timeout);
   // A blocking request on a pooled connection; `limit` 0 means no client-side limit.
   asio::awaitable<client::Expected<client::Reply>> CallBlocking(client::Request request,
                                                                 Millis limit);
