@@ -15,7 +15,8 @@ struct InstanceView {
   bool keyward = false;
   std::optional<std::string> owner;
   int64_t pttl = -2;
-  std::optional<int64_t> token;
+  std::optional<int64_t> counter;       // F(R)
+  std::optional<int64_t> holder_token;  // the holder's token, where this server counted it
   std::optional<int64_t> waiters;
 };
 
@@ -52,7 +53,8 @@ InstanceView Inspect(const std::string& url, const std::string& name,
       return v ? std::optional<int64_t>(*v) : std::nullopt;
     };
     view.pttl = number("pttl").value_or(-2);
-    view.token = number("token");
+    view.counter = number("token");
+    view.holder_token = number("holder_token");
     view.waiters = number("waiters");
     return view;
   }
@@ -77,8 +79,8 @@ int PrintStatus(const std::vector<std::string>& servers, const std::string& name
                 std::chrono::milliseconds timeout) {
   int reachable = 0;
   int held = 0;
-  std::printf("%-32s %-8s %-42s %10s %18s %8s\n", "server", "backend", "owner", "pttl_ms", "token",
-              "waiters");
+  std::printf("%-32s %-8s %-42s %10s %18s %18s %8s\n", "server", "backend", "owner", "pttl_ms",
+              "holder_token", "counter", "waiters");
   for (const std::string& url : servers) {
     InstanceView v = Inspect(url, name, timeout);
     if (!v.error.empty()) {
@@ -87,10 +89,11 @@ int PrintStatus(const std::vector<std::string>& servers, const std::string& name
     }
     reachable++;
     if (v.owner) held++;
-    std::printf("%-32s %-8s %-42s %10lld %18s %8s\n", url.c_str(), v.keyward ? "keyward" : "redis",
-                v.owner ? v.owner->c_str() : "-", static_cast<long long>(v.pttl),
-                v.token ? std::to_string(*v.token).c_str() : "-",
-                v.waiters ? std::to_string(*v.waiters).c_str() : "-");
+    auto text = [](const std::optional<int64_t>& n) { return n ? std::to_string(*n) : "-"; };
+    std::printf("%-32s %-8s %-42s %10lld %18s %18s %8s\n", url.c_str(),
+                v.keyward ? "keyward" : "redis", v.owner ? v.owner->c_str() : "-",
+                static_cast<long long>(v.pttl), text(v.holder_token).c_str(),
+                text(v.counter).c_str(), text(v.waiters).c_str());
   }
   const int majority = static_cast<int>(servers.size()) / 2 + 1;
   std::printf("%s: held on %d of %zu servers (majority %d), %d reachable\n", name.c_str(), held,

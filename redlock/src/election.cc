@@ -62,9 +62,10 @@ struct LeaderRead {
   std::optional<size_t> holding;
 };
 
-// The owner that holds NAME on a majority; its term is the counter most of those instances
-// report (the FENCE set it to the term on a majority; an instance that restarted since reads
-// higher), and its value the advertised one written for that term.
+// The owner that holds NAME on a majority; its term is the holder's token as the instances that
+// counted it report it (LOCK.INFO holder_token; a FENCE counted it on a majority), or, from
+// servers without that field, the counter most of those instances report; its value is the
+// advertised one written for that term.
 asio::awaitable<Result<LeaderRead>> ReadLeader(std::shared_ptr<Core> core, std::string name) {
   if (core->closed) co_return Error(LockError::kClosed);
   if (core->FencingMode() == Fencing::kNone) co_return NeedsKeyward();
@@ -91,7 +92,7 @@ asio::awaitable<Result<LeaderRead>> ReadLeader(std::shared_ptr<Core> core, std::
     std::map<uint64_t, size_t> terms;
     for (size_t i = 0; i < views.size(); ++i) {
       if (views[i].answered && views[i].info.owner == owner) {
-        ++terms[views[i].info.token];
+        ++terms[views[i].info.holder_token.value_or(views[i].info.token)];
         if (!read.holding) read.holding = i;
       }
     }

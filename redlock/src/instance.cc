@@ -121,6 +121,9 @@ Expected<LockInfo> ParseLockInfo(const Reply& reply) {
   };
   info.pttl = integer("pttl", -2);
   info.token = static_cast<uint64_t>(std::max<int64_t>(0, integer("token", 0)));
+  if (int64_t holder_token = integer("holder_token", 0); holder_token > 0) {
+    info.holder_token = static_cast<uint64_t>(holder_token);
+  }
   info.seen = static_cast<uint64_t>(std::max<int64_t>(0, integer("seen", 0)));
   info.waiters = integer("waiters", 0);
   return info;

@@ -32,8 +32,9 @@ namespace keyward::redlock::detail {
 // LOCK.INFO's answer.
 struct LockInfo {
   std::optional<std::string> owner;
-  int64_t pttl = -2;  // -2: free; -1: held without a TTL
-  uint64_t token = 0;
+  int64_t pttl = -2;                     // -2: free; -1: held without a TTL
+  uint64_t token = 0;                    // the counter F(R)
+  std::optional<uint64_t> holder_token;  // the holder's token, where this instance counted it
   uint64_t seen = 0;
   int64_t waiters = 0;
 };

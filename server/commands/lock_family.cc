@@ -78,6 +78,12 @@ void CmdAcquire(CmdArgs args, CommandContext& ctx) {
     return ctx.SendStatus(out.status());
   }
   if (!out->granted && wait && MayBlock(ctx)) return locks.Block(ctx, req, true, timeout);
+  if (out->restarting) {
+    // Not a refusal by a holder: this instance may not count in a quorum yet (it cannot know
+    // which locks it granted before it restarted). An error, so clients count it as no answer.
+    return ctx.rb().SendError("RESTARTING lock acquisitions resume in " + FormatInt64(out->pttl) +
+                              " ms (lock-restart-delay)");
+  }
   SendAcquireOutcome(ctx.rb(), *out);
 }
 
@@ -115,7 +121,7 @@ void CmdWait(CmdArgs args, CommandContext& ctx) {
   locks.Block(ctx, AcquireRequest{.resource = args[1], .owner = {}}, false, timeout);
 }
 
-// LOCK.INFO resource: owner, pttl, token, seen, waiters.
+// LOCK.INFO resource: owner, pttl, token, holder_token, seen, waiters.
 void CmdInfo(CmdArgs args, CommandContext& ctx) {
   LockManager& locks = ctx.server().locks();
   int64_t pttl = -2;
@@ -123,7 +129,7 @@ void CmdInfo(CmdArgs args, CommandContext& ctx) {
   if (!holder) return ctx.SendStatus(holder.status());
   const FenceRecord* rec = locks.fences().Peek(args[1]);
   ReplyBuilder& rb = ctx.rb();
-  rb.StartMap(5);
+  rb.StartMap(6);
   rb.SendBulk("owner");
   if (holder->has_value()) {
     rb.SendBulk(**holder);
@@ -134,6 +140,15 @@ void CmdInfo(CmdArgs args, CommandContext& ctx) {
   rb.SendLong(holder->has_value() ? pttl : -2);
   rb.SendBulk("token");
   rb.SendLong(rec != nullptr ? rec->counter : locks.fences().floor());
+  // The holder's own token, when this instance counted it (the counter may have moved past it:
+  // FENCEs of contenders that lost raise it too).
+  rb.SendBulk("holder_token");
+  if (holder->has_value() && rec != nullptr && rec->fenced_token != 0 &&
+      rec->fenced_owner == **holder) {
+    rb.SendLong(rec->fenced_token);
+  } else {
+    rb.SendNull();
+  }
   rb.SendBulk("seen");
   rb.SendLong(rec != nullptr ? rec->seen : 0);
   rb.SendBulk("waiters");

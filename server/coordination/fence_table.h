@@ -22,6 +22,7 @@ struct FenceRecord {
   // The owner whose acquisition set `counter`: its re-entrant acquisitions and retried FENCEs
   // keep the same token.
   std::string fenced_owner;
+  int64_t fenced_token = 0;  // the token fenced_owner was given (LOCK.INFO's holder_token)
 };
 
 class FenceTable {

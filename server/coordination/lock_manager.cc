@@ -72,6 +72,7 @@ Result<AcquireOutcome> LockManager::Acquire(CommandContext& ctx, const AcquireRe
     if (int64_t left = RestartDelayLeft(); left > 0) {
       out.token = fences_.CounterOf(req.resource);
       out.pttl = left;
+      out.restarting = true;
       return out;
     }
     db.Add(Entry::NewString(req.resource, req.owner, deadline));
@@ -89,6 +90,7 @@ Result<AcquireOutcome> LockManager::Acquire(CommandContext& ctx, const AcquireRe
   if (req.fence && !(rec.fenced_owner == req.owner && e != nullptr)) {
     rec.counter++;
     rec.fenced_owner = std::string(req.owner);
+    rec.fenced_token = rec.counter;
   }
   out.granted = true;
   out.token = rec.counter;
@@ -134,6 +136,7 @@ bool LockManager::Fence(CommandContext& ctx, std::string_view resource, std::str
   if (held && (rec.counter < token || (rec.counter == token && rec.fenced_owner == owner))) {
     rec.counter = token;
     rec.fenced_owner = std::string(owner);
+    rec.fenced_token = token;
     return true;
   }
   rec.counter = std::max(rec.counter, token);

@@ -106,8 +106,9 @@ class RestartDelay(ServerTestCase):
     def test_restart_delay_keeps_a_fresh_instance_out_of_quorums(self):
         srv = self.start_keyward(["--lock-restart-delay", "600000"])
         c = self.raw_client(srv)
-        granted, _, left = decode(c.call("LOCK.ACQUIRE", "res", "me", 1000))
-        self.assertEqual(granted, 0)
+        refused = c.call("LOCK.ACQUIRE", "res", "me", 1000)
+        self.assertTrue(refused.startswith(b"-RESTARTING lock acquisitions resume in "), refused)
+        left = int(refused.split(b" in ")[1].split(b" ")[0])
         self.assertTrue(0 < left <= 600000, left)
         self.assertEqual(decode(c.call("EXISTS", "res")), 0)
         c.call("CONFIG", "SET", "lock-restart-delay", "0")
