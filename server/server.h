@@ -174,6 +174,7 @@ class Server : public KeyspaceListener {
 
   // Pub/sub and keyspace notifications (notify-keyspace-events decides what is published).
   PubSub& pubsub() { return pubsub_; }
+  const PubSub& pubsub() const { return pubsub_; }
   void NotifyKeyspaceEvent(uint32_t type_class, std::string_view event, std::string_view key,
                            int db);
 

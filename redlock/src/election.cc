@@ -1,9 +1,11 @@
 #include "keyward/redlock/election.h"
 
+#include <asio/experimental/awaitable_operators.hpp>
 #include <charconv>
 #include <map>
 
 #include "core.h"
+#include "keyward/client/async_client.h"
 #include "keyward/redlock/owner.h"
 
 namespace keyward::redlock {
@@ -119,13 +121,20 @@ asio::awaitable<Result<LeaderRead>> ReadLeader(std::shared_ptr<Core> core, std::
 // `LOCK.GUARD name term <command...>` on every instance: empty when a majority ran it, kLeaseLost
 // when a majority refused it as FENCED (a newer term wrote), kNoQuorum otherwise.
 asio::awaitable<Error> GuardEverywhere(std::shared_ptr<Core> core, std::string name, uint64_t term,
-                                       std::vector<std::string> command) {
+                                       std::vector<std::string> command, bool announce = false) {
   if (core->closed) co_return Error(LockError::kClosed);
   const Millis timeout = core->options.instance_timeout;
   auto replies = co_await core->ForEach<Expected<std::vector<Reply>>>(
       [&](Instance& instance) {
         Request request;
         request.Push("LOCK.GUARD", name, term, command);
+        if (announce) {
+          // Observers re-read on the lock's event channel; a new value is no lock event of the
+          // server's own, so the leader announces it there (same db as the URL's).
+          auto options = client::OptionsFromUrl(instance.url());
+          const int db = options ? options->connection.db : 0;
+          request.Push("PUBLISH", "__lock@" + std::to_string(db) + "__:" + name, "proclaimed");
+        }
         return instance.Exec(std::move(request), timeout);
       },
       client::ClientError::kCancelled);
@@ -180,7 +189,8 @@ asio::awaitable<Error> Leadership::Proclaim(std::string value) {
   if (!lease_.active()) {
     co_return lease_.lost() ? lease_.loss() : Error(LockError::kNotHeld, "resigned");
   }
-  Error error = co_await GuardEverywhere(core_, name_, term_, SetAdvertised(name_, term_, value));
+  Error error =
+      co_await GuardEverywhere(core_, name_, term_, SetAdvertised(name_, term_, value), true);
   if (!error) value_ = std::move(value);
   co_return error;
 }
@@ -199,8 +209,34 @@ asio::awaitable<Error> Leadership::Resign() {
 Observer::Observer(std::shared_ptr<Core> core, std::string name, Millis period)
     : core_(std::move(core)), name_(std::move(name)), period_(period) {}
 
+namespace {
+
+// Subscribes to the election lock's events on the first instance that accepts. Null when none
+// did (the observer then waits with LOCK.WAIT or the period alone).
+asio::awaitable<std::shared_ptr<client::AsyncClient>> SubscribeToLockEvents(
+    std::shared_ptr<Core> core, std::string name) {
+  for (const auto& instance : core->instances) {
+    auto options = client::OptionsFromUrl(instance->url());
+    if (!options) continue;
+    if (core->options.configure) core->options.configure(*options);
+    const std::string channel = "__lock@" + std::to_string(options->connection.db) + "__:" + name;
+    auto events = std::make_shared<client::AsyncClient>(core->executor, *options);
+    Request subscribe;
+    subscribe.Push("SUBSCRIBE", channel);
+    auto done = co_await events->Exec(std::move(subscribe), core->options.connect_timeout);
+    if (done) co_return events;
+    events->Close();
+  }
+  co_return nullptr;
+}
+
+}  // namespace
+
 asio::awaitable<Result<std::optional<LeaderInfo>>> Observer::Next() {
+  using namespace asio::experimental::awaitable_operators;
   auto cancellation = co_await asio::this_coro::cancellation_state;
+  // Subscribed before reading, so that no change between the read and the wait goes unheard.
+  if (!events_) events_ = co_await SubscribeToLockEvents(core_, name_);
   while (true) {
     Result<LeaderRead> read = co_await ReadLeader(core_, name_);
     if (detail::Cancelled(cancellation)) co_return Error(LockError::kCancelled);
@@ -210,9 +246,13 @@ asio::awaitable<Result<std::optional<LeaderInfo>>> Observer::Next() {
       last_ = read->leader;
       co_return last_;
     }
-    // Nothing changed: wait for the leader's lock to go away (LOCK.WAIT wakes on its release or
-    // expiry), or for the period to pass (a new value, a new leader after a vacancy).
-    if (read->holding) {
+    // Nothing changed: wait for the server's next lock event (a message, or the subscription's
+    // confirmation after a reconnection), or for the period to pass.
+    if (events_) {
+      auto woken = co_await (events_->ReceivePush() || detail::Sleep(period_));
+      // A subscription that failed for good (closed) is dropped: LOCK.WAIT and the period serve.
+      if (woken.index() == 0 && !std::get<0>(woken)) events_.reset();
+    } else if (read->holding) {
       std::shared_ptr<Instance> instance = core_->instances[*read->holding];
       co_await instance->WaitFree(name_, period_, core_->options.instance_timeout);
     } else {

@@ -38,6 +38,21 @@ std::string LockManager::QueueKey(int db, std::string_view resource) {
   return key;
 }
 
+bool LockManager::AnySubscribers() const {
+  const PubSub& pubsub = server_.pubsub();
+  return pubsub.Count(PubSubKind::kChannel) != 0 || pubsub.Count(PubSubKind::kPattern) != 0;
+}
+
+void LockManager::PublishEvent(int db, std::string_view resource, std::string_view event) {
+  if (!AnySubscribers()) return;
+  PubSub& pubsub = server_.pubsub();
+  std::string channel = "__lock@";
+  channel += std::to_string(db);
+  channel += "__:";
+  channel.append(resource);
+  pubsub.Publish(PubSubKind::kChannel, channel, event);
+}
+
 int64_t LockManager::RestartDelayLeft() const {
   int64_t end = server_.start_time_ms() + server_.settings().lock_restart_delay;
   return std::max<int64_t>(0, end - server_.now_ms());
@@ -77,6 +92,7 @@ Result<AcquireOutcome> LockManager::Acquire(CommandContext& ctx, const AcquireRe
     }
     db.Add(Entry::NewString(req.resource, req.owner, deadline));
     ctx.Notify(notify::kString, "set", req.resource, db);
+    PublishEvent(db.index(), req.resource, "acquired");
     ctx.Propagate(
         {"SET", std::string(req.resource), std::string(req.owner), "PXAT", FormatInt64(deadline)});
   } else {
@@ -208,6 +224,9 @@ size_t LockManager::waiters(int db, std::string_view resource) const {
 }
 
 void LockManager::KeyRemoved(int db, std::string_view key) {
+  // A lock key that goes away, however (release, DEL, expiry, RENAME): observers hear of it.
+  // Checked in this order because every deletion in the server passes here.
+  if (AnySubscribers() && fences_.Peek(key) != nullptr) PublishEvent(db, key, "released");
   if (queues_.empty()) return;
   std::string qkey = QueueKey(db, key);
   if (queues_.count(qkey)) ready_.push_back(std::move(qkey));

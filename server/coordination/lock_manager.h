@@ -135,6 +135,9 @@ class LockManager {
   // Unblocks the client whose reply was written to its output from offset `before` on.
   void Unblock(Client& c, size_t before);
   void Timeout(const std::string& key, uint64_t client_id);
+  bool AnySubscribers() const;
+  // Publishes `event` on __lock@<db>__:<resource> (when anyone is subscribed to anything).
+  void PublishEvent(int db, std::string_view resource, std::string_view event);
   // The restart delay (lock-restart-delay) still running: its remaining milliseconds, else 0.
   int64_t RestartDelayLeft() const;
 

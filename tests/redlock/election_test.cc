@@ -129,6 +129,42 @@ TEST_P(ElectionTest, ObserveStreamsEveryChange) {
   EXPECT_FALSE(*resigned);
 }
 
+TEST_P(ElectionTest, ObserversAreWokenByTheServersLockEventsNotByPolling) {
+  // A period far longer than the test: every change below must reach the observer through the
+  // server's events on __lock@0__:scheduler (and the leader's "proclaimed" on the same channel),
+  // or the Next() calls would not return.
+  ElectionOptions slow = Fast();
+  slow.observe_period = std::chrono::hours(1);
+  Redlock observer_node(cluster().urls(), TestOptions());
+  Redlock leader_node(cluster().urls(), TestOptions());
+  Election watching(observer_node.async(), "scheduler", slow);
+  Election leading(leader_node.async(), "scheduler", Fast());
+  Observer observer = watching.Observe();
+  auto first = observer_node.Run(observer.Next());
+  ASSERT_TRUE(first && !*first);
+
+  Result<Leadership> leadership = leader_node.Run(leading.Campaign("v1"));
+  ASSERT_TRUE(leadership);
+  // The lock is taken before the value is written: the observer may see the leader first with
+  // no value, then with it.
+  std::optional<LeaderInfo> seen;
+  while (!seen || !seen->value) {
+    auto next = observer_node.Run(observer.Next());
+    ASSERT_TRUE(next && *next) << (next ? "no leader" : next.error().message());
+    EXPECT_EQ((*next)->term, leadership->term());
+    seen = *next;
+  }
+  EXPECT_EQ(seen->value, "v1");
+  ASSERT_FALSE(leader_node.Run(leadership->Proclaim("v2")));
+  auto proclaimed = observer_node.Run(observer.Next());
+  ASSERT_TRUE(proclaimed && *proclaimed);
+  EXPECT_EQ((*proclaimed)->value, "v2");
+  ASSERT_FALSE(leader_node.Run(leadership->Resign()));
+  auto resigned = observer_node.Run(observer.Next());
+  ASSERT_TRUE(resigned);
+  EXPECT_FALSE(*resigned);
+}
+
 TEST_P(ElectionTest, ADeposedLeaderIsFencedAndToldItLost) {
   Redlock old_node(cluster().urls(), TestOptions());
   Redlock new_node(cluster().urls(), TestOptions());

@@ -229,6 +229,37 @@ TEST_F(LockFamilyTest, AClosedWaiterLeavesTheQueue) {
   EXPECT_EQ(Pending("next")[0].integer, 1);
 }
 
+TEST_F(LockFamilyTest, LockEventsArePublishedForObservers) {
+  // Observers (leader election) subscribe to __lock@<db>__:<resource>: no polling, and no need
+  // for notify-keyspace-events.
+  Run("observer", {"subscribe", "__lock@0__:res"});
+  auto next_event = [&] {
+    Resp m = Pending("observer");
+    return m.size() == 3 ? m[2].str : "(none)";
+  };
+  Acquire("a", {"res", "me", "1000"});
+  EXPECT_EQ(next_event(), "acquired");
+  Acquire("a", {"res", "me", "1000"});  // re-entry: nothing changed hands
+  EXPECT_EQ(next_event(), "(none)");
+  Run("a", {"lock.release", "res", "me"});
+  EXPECT_EQ(next_event(), "released");
+  Acquire("a", {"res", "me", "100"});
+  EXPECT_EQ(next_event(), "acquired");
+  AdvanceMs(100);
+  server().Cron();  // the active expiry deletes it (as keyspace notifications' "expired")
+  EXPECT_EQ(next_event(), "released");
+  // A waiter handed the lock is a new holder too.
+  Acquire("a", {"res", "first", "10000"});
+  EXPECT_EQ(next_event(), "acquired");
+  EXPECT_EQ(RunRaw({"lock.acquire", "res", "second", "1000", "WAIT", "0"}, "w"), "");
+  Run("a", {"del", "res"});
+  EXPECT_EQ(Pending("w")[0].integer, 1);
+  std::string raw = Send("", "observer");
+  EXPECT_NE(raw.find("released"), std::string::npos);
+  EXPECT_NE(raw.find("acquired"), std::string::npos);
+  EXPECT_LT(raw.find("released"), raw.find("acquired"));
+}
+
 TEST_F(LockFamilyTest, GuardedWritesRefuseOlderTokens) {
   EXPECT_EQ(Run({"lock.guard", "res", "5", "set", "data", "v5"}).str, "OK");
   EXPECT_EQ(Run({"lock.guard", "res", "5", "incr", "n"}).integer, 1);

@@ -24,9 +24,11 @@
 // - Loss: the lease's signal (Leadership::lease(): on_lost, stop_token(), WaitLost()). It fires
 //   when the lease can no longer be guaranteed, in particular when a majority says another owner
 //   holds NAME.
-// - Observing re-reads LOCK.INFO NAME and GET NAME:leader on every instance, woken early by
-//   LOCK.WAIT when the leader's lock goes away, and otherwise every observe_period (keyspace
-//   notifications would be quicker, but are not guaranteed to be enabled).
+// - Observing re-reads LOCK.INFO NAME and GET NAME:leader on every instance whenever the server
+//   announces a change of the lock: Keyward publishes "acquired" and "released" on the channel
+//   __lock@<db>__:NAME (whatever notify-keyspace-events says), to which the observer subscribes
+//   on one instance. It also re-reads every observe_period, which covers a proclaimed value, a
+//   lost event (a reconnection) and an instance that is down (then it waits with LOCK.WAIT).
 #pragma once
 
 #include <asio/awaitable.hpp>
@@ -38,6 +40,10 @@
 #include "keyward/redlock/async_redlock.h"
 #include "keyward/redlock/errors.h"
 #include "keyward/redlock/lease.h"
+
+namespace keyward::client {
+class AsyncClient;
+}  // namespace keyward::client
 
 namespace keyward::redlock {
 
@@ -103,6 +109,8 @@ class Observer {
   Millis period_;
   bool first_ = true;
   std::optional<LeaderInfo> last_;
+  // The subscription to the lock's events (on the first instance that accepted it).
+  std::shared_ptr<client::AsyncClient> events_;
 };
 
 class Election {
