@@ -1,9 +1,10 @@
-// CLIENT: ID, SETNAME, GETNAME, LIST, INFO, KILL, PAUSE, UNPAUSE, REPLY, NO-EVICT, HELP.
+// CLIENT: ID, SETNAME, GETNAME, LIST, INFO, KILL, PAUSE, UNPAUSE, REPLY, NO-EVICT, UNBLOCK, HELP.
 #include <algorithm>
 
 #include "server/commands/context.h"
 #include "server/commands/families.h"
 #include "server/commands/registry.h"
+#include "server/coordination/lock_manager.h"
 #include "server/core/errors.h"
 #include "server/core/strings.h"
 #include "server/server.h"
@@ -248,6 +249,26 @@ void CmdClientNoEvict(CmdArgs args, CommandContext& ctx) {
 
 void CmdClientGetRedir(CmdArgs args, CommandContext& ctx) { ctx.rb().SendLong(-1); }
 
+// CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends another client's wait for a lock (the only blocking
+// commands Keyward has). 1 if it was waiting, 0 otherwise.
+void CmdClientUnblock(CmdArgs args, CommandContext& ctx) {
+  int64_t id;
+  if (!ParseInt64(args[2], &id)) return ctx.rb().SendError(errors::kNotInteger);
+  bool error = false;
+  if (args.size() == 4) {
+    if (EqualsIgnoreCase(args[3], "error")) {
+      error = true;
+    } else if (!EqualsIgnoreCase(args[3], "timeout")) {
+      return ctx.rb().SendError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+    }
+  } else if (args.size() > 4) {
+    return ctx.rb().SendError(errors::SubcommandSyntax("CLIENT", args[1]));
+  }
+  const bool unblocked =
+      id > 0 && ctx.server().locks().UnblockClient(static_cast<uint64_t>(id), error);
+  ctx.rb().SendLong(unblocked ? 1 : 0);
+}
+
 void CmdClientHelp(CmdArgs args, CommandContext& ctx) {
   static constexpr std::string_view kLines[] = {
       "GETNAME",
@@ -286,6 +307,8 @@ void CmdClientHelp(CmdArgs args, CommandContext& ctx) {
       "    Control the replies sent to the current connection.",
       "SETNAME <name>",
       "    Assign the name <name> to the current connection.",
+      "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+      "    Unblock the specified blocked client.",
       "NO-EVICT (ON|OFF)",
       "    Protect current client connection from eviction.",
   };
@@ -368,6 +391,19 @@ void RegisterClientFamily(CommandRegistry& r) {
                       CmdClientKill,
                       {"Kill the connection of a client", "2.4.0", "connection",
                        "O(N) where N is the number of client connections", "filter"}})
+      .AddSubcommand(
+          {"unblock",
+           -3,
+           CO::kAdmin | kBase,
+           0,
+           0,
+           0,
+           kConn,
+           CmdClientUnblock,
+           {"Unblock a client blocked in a blocking command from a different "
+            "connection",
+            "5.0.0", "connection", "O(log N) where N is the number of client connections",
+            "client-id [TIMEOUT|ERROR]"}})
       .AddSubcommand({"pause",
                       -3,
                       CO::kAdmin | kBase,

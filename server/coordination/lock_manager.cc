@@ -349,7 +349,18 @@ int64_t LockManager::RunTimers(int64_t now_ms) {
   return next_deadline();
 }
 
-void LockManager::Timeout(const std::string& key, uint64_t client_id) {
+bool LockManager::UnblockClient(uint64_t client_id, bool error) {
+  auto b = blocked_.find(client_id);
+  if (b == blocked_.end()) return false;
+  const std::string key = b->second.queue;
+  Timeout(key, client_id,
+          error ? std::string_view("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+                : std::string_view());
+  return true;
+}
+
+void LockManager::Timeout(const std::string& key, uint64_t client_id,
+                          std::string_view error_reply) {
   auto b = blocked_.find(client_id);
   if (b == blocked_.end() || b->second.queue != key) return;
   auto qit = queues_.find(key);
@@ -365,7 +376,9 @@ void LockManager::Timeout(const std::string& key, uint64_t client_id) {
   if (q.waiters.empty()) EraseQueue(qit);
   if (c == nullptr) return;
   const size_t before = c->transport()->output().size();
-  if (take) {
+  if (!error_reply.empty()) {
+    c->rb().SendError(error_reply);
+  } else if (take) {
     AcquireOutcome out;
     out.token = fences_.CounterOf(key.substr(key.find(':') + 1));
     int64_t pttl = -1;

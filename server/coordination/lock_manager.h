@@ -85,6 +85,9 @@ class LockManager {
   void KeyRemoved(int db, std::string_view key);
   void DatabaseReset(int db);
   void ClientClosed(Client& c);
+  // CLIENT UNBLOCK: answers a waiting client now, as if its wait timed out, or with
+  // -UNBLOCKED (`error`). False when the client is not waiting.
+  bool UnblockClient(uint64_t client_id, bool error);
 
   // Serves the queues whose keys went away; runs after every command and timer batch.
   bool has_ready() const { return !ready_.empty(); }
@@ -134,7 +137,10 @@ class LockManager {
   void Forget(uint64_t client_id);
   // Unblocks the client whose reply was written to its output from offset `before` on.
   void Unblock(Client& c, size_t before);
-  void Timeout(const std::string& key, uint64_t client_id);
+  // Ends a client's wait at its timeout (or CLIENT UNBLOCK): the not-granted answer, or
+  // `error_reply` when given.
+  void Timeout(const std::string& key, uint64_t client_id,
+               std::string_view error_reply = std::string_view());
   bool AnySubscribers() const;
   // Publishes `event` on __lock@<db>__:<resource> (when anyone is subscribed to anything).
   void PublishEvent(int db, std::string_view resource, std::string_view event);

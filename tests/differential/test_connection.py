@@ -21,6 +21,13 @@ class Connection(DiffCase):
         self.check("ECHO")
         self.check("ECHO", "a", "b")
 
+    def test_client_unblock(self):
+        # Nobody is blocked on either server: every form answers as Redis does.
+        for args in (("987654",), ("987654", "TIMEOUT"), ("987654", "error"), ("abc",),
+                     ("1", "later"), ("1", "timeout", "extra"), ()):
+            self.check("CLIENT", "UNBLOCK", *args)
+        self.check("COMMAND", "INFO", "client|unblock")
+
     def test_select(self):
         self.check_seq("""
             SET k db0

@@ -260,6 +260,31 @@ TEST_F(LockFamilyTest, LockEventsArePublishedForObservers) {
   EXPECT_LT(raw.find("released"), raw.find("acquired"));
 }
 
+TEST_F(LockFamilyTest, ClientUnblockEndsAWait) {
+  Acquire("holder", {"res", "h", "10000"});
+  EXPECT_EQ(RunRaw({"lock.acquire", "res", "w1", "1000", "WAIT", "0"}, "w1"), "");
+  EXPECT_EQ(RunRaw({"lock.wait", "res", "0"}, "w2"), "");
+  const std::string id1 = std::to_string(client("w1").id());
+  const std::string id2 = std::to_string(client("w2").id());
+  // As if its timeout had come: not granted, with the holder's lease.
+  EXPECT_EQ(Run("admin", {"client", "unblock", id1}).integer, 1);
+  Resp r = Pending("w1");
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0].integer, 0);
+  EXPECT_EQ(r[2].integer, 10000);
+  EXPECT_EQ(Run("admin", {"client", "unblock", id2, "ERROR"}).integer, 1);
+  EXPECT_EQ(Pending("w2").str, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
+  // Not waiting (any more), or no such client: 0.
+  EXPECT_EQ(Run("admin", {"client", "unblock", id1}).integer, 0);
+  EXPECT_EQ(Run("admin", {"client", "unblock", "987654"}).integer, 0);
+  EXPECT_EQ(Run("admin", {"client", "unblock", id1, "later"}).str,
+            "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+  EXPECT_EQ(Run("admin", {"client", "unblock", "x"}).str,
+            "ERR value is not an integer or out of range");
+  EXPECT_EQ(server().locks().blocked_clients(), 0u);
+  EXPECT_EQ(server().locks().waiters(0, "res"), 0u);
+}
+
 TEST_F(LockFamilyTest, GuardedWritesRefuseOlderTokens) {
   EXPECT_EQ(Run({"lock.guard", "res", "5", "set", "data", "v5"}).str, "OK");
   EXPECT_EQ(Run({"lock.guard", "res", "5", "incr", "n"}).integer, 1);
