@@ -1,4 +1,5 @@
 // COMMAND: the command table as clients see it (COUNT, INFO, DOCS, LIST, GETKEYS, HELP).
+#include "server/commands/command_meta.h"
 #include "server/commands/context.h"
 #include "server/commands/families.h"
 #include "server/commands/registry.h"
@@ -19,17 +20,89 @@ void SendStringArray(ReplyBuilder& rb, const std::vector<std::string_view>& item
   for (auto s : items) rb.SendSimple(s);
 }
 
-// Redis 7.0's COMMAND INFO entry: name, arity, flags, first key, last key, step, ACL
-// categories, tips, key specs, subcommands.
-void SendCommandInfo(ReplyBuilder& rb, const CommandSpec& cmd) {
-  rb.StartArray(10);
-  rb.SendBulk(cmd.full_name());
-  rb.SendLong(cmd.arity());
-  SendStringArray(rb, FlagNames(cmd.flags()), true);
-  rb.SendLong(cmd.first_key());
-  rb.SendLong(cmd.last_key());
-  rb.SendLong(cmd.step());
-  SendStringArray(rb, AclCategoryNames(cmd.acl()), true);
+// Tips, then key specs, as Redis 7.0 writes them: tips in an array (an empty set when none); each
+// key spec a map of notes (when any), flags (a set of simple strings), begin_search and find_keys;
+// the list an array (an empty set when none). Tips are bulk strings.
+void SendTipsAndKeySpecs(ReplyBuilder& rb, const CommandMeta& meta) {
+  auto words = [](std::string_view s) {
+    std::vector<std::string_view> out;
+    while (!s.empty()) {
+      size_t sp = s.find(' ');
+      out.push_back(s.substr(0, sp));
+      if (sp == std::string_view::npos) break;
+      s.remove_prefix(sp + 1);
+    }
+    return out;
+  };
+  std::vector<std::string_view> tips = words(meta.tips);
+  if (tips.empty()) {
+    rb.StartSet(0);
+  } else {
+    rb.StartArray(tips.size());
+    for (auto t : tips) rb.SendBulk(t);
+  }
+  if (meta.key_specs.empty()) {
+    rb.StartSet(0);
+    return;
+  }
+  rb.StartArray(meta.key_specs.size());
+  for (const KeySpecMeta& spec : meta.key_specs) {
+    rb.StartMap(spec.notes.empty() ? 3 : 4);
+    if (!spec.notes.empty()) {
+      rb.SendBulk("notes");
+      rb.SendBulk(spec.notes);
+    }
+    rb.SendBulk("flags");
+    std::vector<std::string_view> flags = words(spec.flags);
+    rb.StartSet(flags.size());
+    for (auto f : flags) rb.SendSimple(f);
+    rb.SendBulk("begin_search");
+    rb.StartMap(2);
+    rb.SendBulk("type");
+    rb.SendBulk(spec.begin_type);
+    rb.SendBulk("spec");
+    if (spec.begin_type == "index") {
+      rb.StartMap(1);
+      rb.SendBulk("index");
+      rb.SendLong(spec.index);
+    } else if (spec.begin_type == "keyword") {
+      rb.StartMap(2);
+      rb.SendBulk("keyword");
+      rb.SendBulk(spec.keyword);
+      rb.SendBulk("startfrom");
+      rb.SendLong(spec.startfrom);
+    } else {
+      rb.StartMap(0);
+    }
+    rb.SendBulk("find_keys");
+    rb.StartMap(2);
+    rb.SendBulk("type");
+    rb.SendBulk(spec.find_type);
+    rb.SendBulk("spec");
+    if (spec.find_type == "range") {
+      rb.StartMap(3);
+      rb.SendBulk("lastkey");
+      rb.SendLong(spec.a);
+      rb.SendBulk("keystep");
+      rb.SendLong(spec.b);
+      rb.SendBulk("limit");
+      rb.SendLong(spec.c);
+    } else if (spec.find_type == "keynum") {
+      rb.StartMap(3);
+      rb.SendBulk("keynumidx");
+      rb.SendLong(spec.a);
+      rb.SendBulk("firstkey");
+      rb.SendLong(spec.b);
+      rb.SendBulk("keystep");
+      rb.SendLong(spec.c);
+    } else {
+      rb.StartMap(0);
+    }
+  }
+}
+
+// Commands without metadata: the tips are empty and one key spec describes the legacy range.
+void SendLegacyKeySpec(ReplyBuilder& rb, const CommandSpec& cmd) {
   rb.StartSet(0);  // tips
   if (cmd.first_key() > 0) {
     // One key spec describing the legacy range, as Redis derives for simple commands.
@@ -59,6 +132,24 @@ void SendCommandInfo(ReplyBuilder& rb, const CommandSpec& cmd) {
     rb.SendLong(0);
   } else {
     rb.StartSet(0);  // Redis replies an empty key-spec list as a set (a RESP3 quirk kept)
+  }
+}
+
+// Redis 7.0's COMMAND INFO entry: name, arity, flags, first key, last key, step, ACL
+// categories, tips, key specs, subcommands.
+void SendCommandInfo(ReplyBuilder& rb, const CommandSpec& cmd) {
+  rb.StartArray(10);
+  rb.SendBulk(cmd.full_name());
+  rb.SendLong(cmd.arity());
+  SendStringArray(rb, FlagNames(cmd.flags()), true);
+  rb.SendLong(cmd.first_key());
+  rb.SendLong(cmd.last_key());
+  rb.SendLong(cmd.step());
+  SendStringArray(rb, AclCategoryNames(cmd.acl()), true);
+  if (const CommandMeta* meta = FindCommandMeta(cmd.full_name())) {
+    SendTipsAndKeySpecs(rb, *meta);
+  } else {
+    SendLegacyKeySpec(rb, cmd);
   }
   if (cmd.subcommands().empty()) {
     rb.StartSet(0);  // likewise addReplySetLen(c, 0) for no subcommands
@@ -183,8 +274,28 @@ void CmdCommandGetKeys(CmdArgs args, CommandContext& ctx) {
   if (!cmd->ArityOk(target.size())) {
     return ctx.rb().SendError("ERR Invalid number of arguments specified for command");
   }
-  auto keys = cmd->KeyPositions(target);
-  if (keys.empty()) return ctx.rb().SendError("ERR The command has no key arguments");
+  std::vector<size_t> keys;
+  if (cmd->full_name() == "lock.guard") {
+    // The resource, then the keys of the guarded command (its arguments start at 3).
+    keys.push_back(1);
+    const CommandSpec* inner = ctx.server().registry().Find(target[3]);
+    if (inner != nullptr && inner->is_container() && target.size() > 4) {
+      inner = inner->FindSubcommand(target[4]);
+    }
+    if (inner != nullptr && inner->ArityOk(target.size() - 3)) {
+      const CommandMeta* meta = FindCommandMeta(inner->full_name());
+      auto found = meta != nullptr ? KeysFromSpecs(*meta, target.subspan(3)) : std::nullopt;
+      for (size_t i : found ? *found : inner->KeyPositions(target.subspan(3)))
+        keys.push_back(i + 3);
+    }
+  } else if (const CommandMeta* meta = FindCommandMeta(cmd->full_name())) {
+    if (meta->key_specs.empty()) return ctx.rb().SendError("ERR The command has no key arguments");
+    auto found = KeysFromSpecs(*meta, target);
+    keys = found ? *found : cmd->KeyPositions(target);
+  } else {
+    keys = cmd->KeyPositions(target);
+    if (keys.empty()) return ctx.rb().SendError("ERR The command has no key arguments");
+  }
   ctx.rb().StartArray(keys.size());
   for (size_t i : keys) ctx.rb().SendBulk(target[i]);
 }

@@ -949,11 +949,7 @@ class Errors(ScriptCase):
         self.check("SCRIPT", "HELP", pair=self.p3)
         self.check("SCRIPT", "EXISTS", sha, "b" * 40, pair=self.p3)
 
-    # Known gap, shared with every command (docs/commands/README.md, "Known differences"):
-    # Keyward's COMMAND INFO has no key-spec flags, notes or keynum specs and no request/response
-    # tips, and COMMAND GETKEYS does not resolve movable keys (EVAL's numkeys). This test turns
-    # into an unexpected success, which fails the run, once that lands: then remove the marker.
-    @unittest.expectedFailure
+    # COMMAND INFO's key specs (keynum for EVAL's numkeys) and tips, and GETKEYS on movable keys.
     def test_command_metadata(self):
         for name in ("eval", "evalsha", "eval_ro", "evalsha_ro", "script|load",
                      "script|exists", "script|flush", "script|kill", "script|debug",

@@ -1,0 +1,92 @@
+#include "server/commands/command_meta.h"
+
+#include <string>
+#include <unordered_map>
+
+#include "server/core/strings.h"
+
+namespace keyward {
+
+namespace {
+
+const CommandMeta kCommands[] = {
+#include "server/commands/command_meta_table.inc"
+    // Keyward's own commands. The lock is a string key; LOCK.GUARD's other keys are those of the
+    // command it runs (COMMAND GETKEYS resolves them).
+    {"lock.acquire",
+     "",
+     {{"Creates the lock's key, or restarts its TTL when the owner holds it", "RW access update",
+       "index", 1, "", 0, "range", 0, 1, 0}}},
+    {"lock.fence", "", {{"", "RO access", "index", 1, "", 0, "range", 0, 1, 0}}},
+    {"lock.release", "", {{"", "RW access delete", "index", 1, "", 0, "range", 0, 1, 0}}},
+    {"lock.extend", "", {{"", "RW access update", "index", 1, "", 0, "range", 0, 1, 0}}},
+    {"lock.wait", "", {{"", "RO", "index", 1, "", 0, "range", 0, 1, 0}}},
+    {"lock.info", "", {{"", "RO access", "index", 1, "", 0, "range", 0, 1, 0}}},
+    {"lock.guard",
+     "",
+     {{"", "RO", "index", 1, "", 0, "range", 0, 1, 0},
+      {"The keys of the guarded command", "RW access update", "index", 3, "", 0, "unknown", 0, 0,
+       0}}},
+};
+
+}  // namespace
+
+const CommandMeta* FindCommandMeta(std::string_view full_name) {
+  static const auto* by_name = [] {
+    auto* m = new std::unordered_map<std::string_view, const CommandMeta*>();
+    for (const CommandMeta& c : kCommands) m->emplace(c.name, &c);
+    return m;
+  }();
+  auto it = by_name->find(full_name);
+  return it == by_name->end() ? nullptr : it->second;
+}
+
+std::optional<std::vector<size_t>> KeysFromSpecs(const CommandMeta& meta, CmdArgs args) {
+  std::vector<size_t> keys;
+  const int argc = static_cast<int>(args.size());
+  for (const KeySpecMeta& spec : meta.key_specs) {
+    int first;
+    if (spec.begin_type == "index") {
+      first = spec.index;
+    } else if (spec.begin_type == "keyword") {
+      // From `startfrom` (negative: from the end), the argument after the keyword.
+      first = -1;
+      const bool backwards = spec.startfrom < 0;
+      int i = backwards ? argc + spec.startfrom : spec.startfrom;
+      for (; i > 0 && i < argc; i += backwards ? -1 : 1) {
+        if (EqualsIgnoreCase(args[static_cast<size_t>(i)], spec.keyword)) {
+          first = i + 1;
+          break;
+        }
+      }
+      if (first < 0) continue;
+    } else {
+      return std::nullopt;
+    }
+    if (first >= argc) continue;
+    int last, step;
+    if (spec.find_type == "range") {
+      step = spec.b;
+      last = spec.a >= 0 ? first + spec.a : argc + spec.a;
+      if (spec.a < 0 && spec.c > 0) last = first + ((argc - first) / spec.c + spec.a);
+    } else if (spec.find_type == "keynum") {
+      int64_t n;
+      const int at = first + spec.a;
+      // Like EVAL's getkeys: no keys (not an error) when the count is unusable.
+      if (at >= argc || !ParseInt64(args[static_cast<size_t>(at)], &n) || n < 0) return keys;
+      step = spec.c;
+      first += spec.b;
+      if (n == 0) continue;
+      last = first + static_cast<int>(n) - 1;
+      if (last >= argc) return std::vector<size_t>();
+    } else {
+      return std::nullopt;
+    }
+    for (int i = first; i <= last && i<argc; i += step> 0 ? step : 1) {
+      keys.push_back(static_cast<size_t>(i));
+    }
+  }
+  return keys;
+}
+
+}  // namespace keyward

@@ -1,0 +1,39 @@
+// What COMMAND INFO says about a command beyond the command table: Redis 7.0's key
+// specifications and tips. For the Redis commands the data is generated from the oracle by
+// tools/gen_command_meta.py (command_meta_table.inc); Keyward's own commands are described by hand
+// in command_meta.cc.
+#pragma once
+
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "server/commands/command.h"
+
+namespace keyward {
+
+struct KeySpecMeta {
+  std::string_view notes;       // empty: none
+  std::string_view flags;       // space-separated: "RW access update"
+  std::string_view begin_type;  // "index", "keyword" or "unknown"
+  int index = 0;                // index
+  std::string_view keyword;     // keyword
+  int startfrom = 0;            // keyword
+  std::string_view find_type;   // "range", "keynum" or "unknown"
+  int a = 0, b = 0, c = 0;  // range: lastkey, keystep, limit; keynum: keynumidx, firstkey, keystep
+};
+
+struct CommandMeta {
+  std::string_view name;  // full name: "get", "object|encoding"
+  std::string_view tips;  // space-separated
+  std::vector<KeySpecMeta> key_specs;
+};
+
+// nullptr for a command without metadata.
+const CommandMeta* FindCommandMeta(std::string_view full_name);
+
+// The positions of the keys in `args` by the key specs (Redis's getKeysUsingKeySpecs): nullopt
+// when a spec cannot be resolved from the table (type "unknown").
+std::optional<std::vector<size_t>> KeysFromSpecs(const CommandMeta& meta, CmdArgs args);
+
+}  // namespace keyward
