@@ -357,12 +357,7 @@ def parse_args(argv):
 
 
 def main(argv):
-    args = parse_args(argv)
-    versions, results, noise = cr.measure_or_load(args, SAVED_ARGS, measure)
-    print_context(args, versions, results, noise, args.markdown)
-    print()
-    cr.print_table(build_table(results, args), args.markdown)
-    return 0
+    return cr.side_by_side_main(parse_args(argv), SAVED_ARGS, measure, print_context, build_table)
 
 
 if __name__ == "__main__":

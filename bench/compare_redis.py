@@ -495,6 +495,16 @@ def measure_or_load(args, saved_args, measure):
     return versions, results, noise
 
 
+def side_by_side_main(args, saved_args, measure, print_context, build_table, **table_options):
+    """The main() of the side-by-side scripts (compare_pubsub, compare_scripting, compare_locks):
+    measure (or reload with --from-json), print the context lines, then the table."""
+    versions, results, noise = measure_or_load(args, saved_args, measure)
+    print_context(args, versions, results, noise, args.markdown)
+    print()
+    print_table(build_table(results, args), args.markdown, **table_options)
+    return 0
+
+
 def add_report_arguments(p, quick_help):
     """The options every side-by-side script shares: output format, saved runs, smoke runs."""
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown")

@@ -101,40 +101,6 @@ void SendTipsAndKeySpecs(ReplyBuilder& rb, const CommandMeta& meta) {
   }
 }
 
-// Commands without metadata: the tips are empty and one key spec describes the legacy range.
-void SendLegacyKeySpec(ReplyBuilder& rb, const CommandSpec& cmd) {
-  rb.StartSet(0);  // tips
-  if (cmd.first_key() > 0) {
-    // One key spec describing the legacy range, as Redis derives for simple commands.
-    rb.StartArray(1);
-    rb.StartMap(3);
-    rb.SendBulk("flags");
-    rb.StartSet(0);
-    rb.SendBulk("begin_search");
-    rb.StartMap(2);
-    rb.SendBulk("type");
-    rb.SendBulk("index");
-    rb.SendBulk("spec");
-    rb.StartMap(1);
-    rb.SendBulk("index");
-    rb.SendLong(cmd.first_key());
-    rb.SendBulk("find_keys");
-    rb.StartMap(2);
-    rb.SendBulk("type");
-    rb.SendBulk("range");
-    rb.SendBulk("spec");
-    rb.StartMap(3);
-    rb.SendBulk("lastkey");
-    rb.SendLong(cmd.last_key() < 0 ? cmd.last_key() : cmd.last_key() - cmd.first_key());
-    rb.SendBulk("keystep");
-    rb.SendLong(cmd.step());
-    rb.SendBulk("limit");
-    rb.SendLong(0);
-  } else {
-    rb.StartSet(0);  // Redis replies an empty key-spec list as a set (a RESP3 quirk kept)
-  }
-}
-
 // Redis 7.0's COMMAND INFO entry: name, arity, flags, first key, last key, step, ACL
 // categories, tips, key specs, subcommands.
 void SendCommandInfo(ReplyBuilder& rb, const CommandSpec& cmd) {
@@ -149,7 +115,15 @@ void SendCommandInfo(ReplyBuilder& rb, const CommandSpec& cmd) {
   if (const CommandMeta* meta = FindCommandMeta(cmd.full_name())) {
     SendTipsAndKeySpecs(rb, *meta);
   } else {
-    SendLegacyKeySpec(rb, cmd);
+    // A command without metadata: no tips, and one key spec with no flags describing the legacy
+    // first/last/step range, as Redis derives for commands without key specs.
+    CommandMeta derived{cmd.full_name(), "", {}};
+    if (cmd.first_key() > 0) {
+      const int last = cmd.last_key() < 0 ? cmd.last_key() : cmd.last_key() - cmd.first_key();
+      derived.key_specs.push_back(
+          {"", "", "index", cmd.first_key(), "", 0, "range", last, cmd.step(), 0});
+    }
+    SendTipsAndKeySpecs(rb, derived);
   }
   if (cmd.subcommands().empty()) {
     rb.StartSet(0);  // likewise addReplySetLen(c, 0) for no subcommands
