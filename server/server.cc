@@ -306,10 +306,7 @@ std::optional<std::string> Server::CallFromScript(CommandContext& outer, Client&
                                                   bool replicate, std::string* out,
                                                   bool* is_write) {
   // The script flavour of the gatekeeper, with the texts Redis gives a script.
-  const CommandSpec* cmd = registry_.Find(args[0]);
-  if (cmd != nullptr && cmd->is_container() && args.size() > 1) {
-    cmd = cmd->FindSubcommand(args[1]);
-  }
+  const CommandSpec* cmd = registry_.FindFor(args);
   if (cmd == nullptr) return std::string("ERR Unknown Redis command called from script");
   if (!cmd->ArityOk(args.size())) {
     return std::string("ERR Wrong number of args calling Redis command from script");
@@ -326,13 +323,24 @@ std::optional<std::string> Server::CallFromScript(CommandContext& outer, Client&
   script_client.set_resp(resp);
   std::string& output = script_client.transport()->output();
   output.clear();
-  CommandContext ctx(*this, script_client, *cmd);
+  CallNested(outer, script_client, *cmd, args, replicate);
+  out->swap(output);
+  output.clear();
+  return std::nullopt;
+}
+
+bool Server::CallNested(CommandContext& outer, Client& c, const CommandSpec& cmd, CmdArgs args,
+                        bool replicate) {
+  const std::string& output = c.transport()->output();
+  const size_t before = output.size();
+  CommandContext ctx(*this, c, cmd);
   int64_t start = clock_->MonotonicUs();
-  cmd->handler()(args, ctx);
-  cmd->stats().calls++;
-  cmd->stats().usec += static_cast<uint64_t>(clock_->MonotonicUs() - start);
+  cmd.handler()(args, ctx);
+  cmd.stats().calls++;
+  cmd.stats().usec += static_cast<uint64_t>(clock_->MonotonicUs() - start);
   stats_.total_commands_processed++;
-  if (!output.empty() && output[0] == '-') cmd->stats().failed_calls++;
+  const bool failed = output.size() > before && output[before] == '-';
+  if (failed) cmd.stats().failed_calls++;
   outer.AddDirty(ctx.dirty());
   // Collected only when someone receives propagation (AOF, replicas, tests): copying every
   // write's arguments for nobody was a tenth of a short script's cost.
@@ -343,9 +351,7 @@ std::optional<std::string> Server::CallFromScript(CommandContext& outer, Client&
       outer.Propagate(std::vector<std::string>(args.begin(), args.end()));
     }
   }
-  out->swap(output);
-  output.clear();
-  return std::nullopt;
+  return failed;
 }
 
 void Server::CountErrorReply(Client& c, size_t at) {

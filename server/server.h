@@ -151,6 +151,11 @@ class Server : public KeyspaceListener {
   std::optional<std::string> CallFromScript(CommandContext& outer, Client& script_client,
                                             CmdArgs args, bool read_only, int resp, bool replicate,
                                             std::string* out, bool* is_write = nullptr);
+  // Runs `cmd` inside another command (a script's redis.call, LOCK.GUARD): its reply goes to
+  // `c`'s output, it counts in the command statistics, and its dirty count and what it would
+  // propagate are added to `outer` (unless `replicate` is off). True when it replied an error.
+  bool CallNested(CommandContext& outer, Client& c, const CommandSpec& cmd, CmdArgs args,
+                  bool replicate);
   LuaEngine& lua();
   FunctionEngine& functions();
   // The script past busy-reply-threshold, if any (set and cleared by the scripting engines).

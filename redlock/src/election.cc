@@ -118,6 +118,12 @@ asio::awaitable<Result<LeaderRead>> ReadLeader(std::shared_ptr<Core> core, std::
   co_return read;
 }
 
+// Where Keyward announces the lock NAME's changes, in the database the instance's URL selects.
+std::string LockEventChannel(const std::string& url, const std::string& name) {
+  auto options = client::OptionsFromUrl(url);
+  return "__lock@" + std::to_string(options ? options->connection.db : 0) + "__:" + name;
+}
+
 // `LOCK.GUARD name term <command...>` on every instance: empty when a majority ran it, kLeaseLost
 // when a majority refused it as FENCED (a newer term wrote), kNoQuorum otherwise.
 asio::awaitable<Error> GuardEverywhere(std::shared_ptr<Core> core, std::string name, uint64_t term,
@@ -131,9 +137,7 @@ asio::awaitable<Error> GuardEverywhere(std::shared_ptr<Core> core, std::string n
         if (announce) {
           // Observers re-read on the lock's event channel; a new value is no lock event of the
           // server's own, so the leader announces it there (same db as the URL's).
-          auto options = client::OptionsFromUrl(instance.url());
-          const int db = options ? options->connection.db : 0;
-          request.Push("PUBLISH", "__lock@" + std::to_string(db) + "__:" + name, "proclaimed");
+          request.Push("PUBLISH", LockEventChannel(instance.url(), name), "proclaimed");
         }
         return instance.Exec(std::move(request), timeout);
       },

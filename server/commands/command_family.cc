@@ -23,6 +23,16 @@ void SendStringArray(ReplyBuilder& rb, const std::vector<std::string_view>& item
 // Tips, then key specs, as Redis 7.0 writes them: tips in an array (an empty set when none); each
 // key spec a map of notes (when any), flags (a set of simple strings), begin_search and find_keys;
 // the list an array (an empty set when none). Tips are bulk strings.
+// A map of integer fields: a key spec's search parameters.
+void SendIntMap(ReplyBuilder& rb,
+                std::initializer_list<std::pair<std::string_view, int64_t>> fields) {
+  rb.StartMap(fields.size());
+  for (const auto& [name, value] : fields) {
+    rb.SendBulk(name);
+    rb.SendLong(value);
+  }
+}
+
 void SendTipsAndKeySpecs(ReplyBuilder& rb, const CommandMeta& meta) {
   auto words = [](std::string_view s) {
     std::vector<std::string_view> out;
@@ -62,9 +72,7 @@ void SendTipsAndKeySpecs(ReplyBuilder& rb, const CommandMeta& meta) {
     rb.SendBulk(spec.begin_type);
     rb.SendBulk("spec");
     if (spec.begin_type == "index") {
-      rb.StartMap(1);
-      rb.SendBulk("index");
-      rb.SendLong(spec.index);
+      SendIntMap(rb, {{"index", spec.index}});
     } else if (spec.begin_type == "keyword") {
       rb.StartMap(2);
       rb.SendBulk("keyword");
@@ -80,21 +88,9 @@ void SendTipsAndKeySpecs(ReplyBuilder& rb, const CommandMeta& meta) {
     rb.SendBulk(spec.find_type);
     rb.SendBulk("spec");
     if (spec.find_type == "range") {
-      rb.StartMap(3);
-      rb.SendBulk("lastkey");
-      rb.SendLong(spec.a);
-      rb.SendBulk("keystep");
-      rb.SendLong(spec.b);
-      rb.SendBulk("limit");
-      rb.SendLong(spec.c);
+      SendIntMap(rb, {{"lastkey", spec.a}, {"keystep", spec.b}, {"limit", spec.c}});
     } else if (spec.find_type == "keynum") {
-      rb.StartMap(3);
-      rb.SendBulk("keynumidx");
-      rb.SendLong(spec.a);
-      rb.SendBulk("firstkey");
-      rb.SendLong(spec.b);
-      rb.SendBulk("keystep");
-      rb.SendLong(spec.c);
+      SendIntMap(rb, {{"keynumidx", spec.a}, {"firstkey", spec.b}, {"keystep", spec.c}});
     } else {
       rb.StartMap(0);
     }
@@ -240,10 +236,7 @@ void CmdCommandList(CmdArgs args, CommandContext& ctx) {
 
 void CmdCommandGetKeys(CmdArgs args, CommandContext& ctx) {
   CmdArgs target = args.subspan(2);
-  const CommandSpec* cmd = ctx.server().registry().Find(target[0]);
-  if (cmd != nullptr && cmd->is_container() && target.size() > 1) {
-    cmd = cmd->FindSubcommand(target[1]);
-  }
+  const CommandSpec* cmd = ctx.server().registry().FindFor(target);
   if (cmd == nullptr) return ctx.rb().SendError("ERR Invalid command specified");
   if (!cmd->ArityOk(target.size())) {
     return ctx.rb().SendError("ERR Invalid number of arguments specified for command");
@@ -252,10 +245,7 @@ void CmdCommandGetKeys(CmdArgs args, CommandContext& ctx) {
   if (cmd->full_name() == "lock.guard") {
     // The resource, then the keys of the guarded command (its arguments start at 3).
     keys.push_back(1);
-    const CommandSpec* inner = ctx.server().registry().Find(target[3]);
-    if (inner != nullptr && inner->is_container() && target.size() > 4) {
-      inner = inner->FindSubcommand(target[4]);
-    }
+    const CommandSpec* inner = ctx.server().registry().FindFor(target.subspan(3));
     if (inner != nullptr && inner->ArityOk(target.size() - 3)) {
       const CommandMeta* meta = FindCommandMeta(inner->full_name());
       auto found = meta != nullptr ? KeysFromSpecs(*meta, target.subspan(3)) : std::nullopt;

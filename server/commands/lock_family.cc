@@ -162,10 +162,7 @@ void CmdGuard(CmdArgs args, CommandContext& ctx) {
   if (!ParseToken(args[2], ctx, &token)) return;
   CmdArgs inner = args.subspan(3);
   Server& server = ctx.server();
-  const CommandSpec* cmd = server.registry().Find(inner[0]);
-  if (cmd != nullptr && cmd->is_container() && inner.size() > 1) {
-    cmd = cmd->FindSubcommand(inner[1]);
-  }
+  const CommandSpec* cmd = server.registry().FindFor(inner);
   if (cmd == nullptr) {
     return ctx.rb().SendError(errors::UnknownCommand(inner[0], inner.data() + 1, inner.size() - 1));
   }
@@ -181,24 +178,10 @@ void CmdGuard(CmdArgs args, CommandContext& ctx) {
     return ctx.rb().SendError("FENCED token " + FormatInt64(token) + " is older than " +
                               FormatInt64(rec.seen) + " for '" + std::string(args[1]) + "'");
   }
-  std::string& out = ctx.client().transport()->output();
-  const size_t before = out.size();
-  CommandContext run(server, ctx.client(), *cmd);
-  cmd->handler()(inner, run);
-  cmd->stats().calls++;
-  if (out.size() > before && out[before] == '-') {
-    cmd->stats().failed_calls++;
-  } else {
-    rec.seen = std::max(rec.seen, token);
-  }
-  // Replicas and the AOF receive the write itself.
-  ctx.AddDirty(run.dirty());
+  // Replicas and the AOF receive the write itself, not the guard.
   ctx.PropagateOnlyCollected();
-  if (run.propagation_prevented()) return;
-  if (!run.propagated().empty()) {
-    for (const auto& p : run.propagated()) ctx.Propagate(p);
-  } else if (run.dirty() > 0) {
-    ctx.Propagate(std::vector<std::string>(inner.begin(), inner.end()));
+  if (!server.CallNested(ctx, ctx.client(), *cmd, inner, true)) {
+    rec.seen = std::max(rec.seen, token);
   }
 }
 

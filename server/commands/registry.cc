@@ -28,4 +28,10 @@ const CommandSpec* CommandRegistry::Find(std::string_view name) const {
   return it == by_name_.end() ? nullptr : it->second.get();
 }
 
+const CommandSpec* CommandRegistry::FindFor(CmdArgs args) const {
+  const CommandSpec* cmd = Find(args[0]);
+  if (cmd != nullptr && cmd->is_container() && args.size() > 1) cmd = cmd->FindSubcommand(args[1]);
+  return cmd;
+}
+
 }  // namespace keyward

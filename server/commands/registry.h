@@ -18,6 +18,10 @@ class CommandRegistry {
   CommandRegistry& operator<<(CommandSpec spec);
   // Case-insensitive lookup; nullptr when unknown.
   const CommandSpec* Find(std::string_view name) const;
+  // The command a full command line runs: its subcommand for a container given one (nullptr
+  // when that subcommand is unknown), else the command itself. Scripts, LOCK.GUARD and COMMAND
+  // GETKEYS resolve commands this way; the dispatcher has its own errors for containers.
+  const CommandSpec* FindFor(CmdArgs args) const;
   size_t size() const { return order_.size(); }
   // Every top-level command, in registration order.
   const std::vector<const CommandSpec*>& all() const { return order_; }

@@ -371,6 +371,7 @@ void LockManager::Timeout(const std::string& key, uint64_t client_id,
   if (w == q.waiters.end()) return;
   Client* c = server_.FindClient(client_id);
   const bool take = w->take;
+  const std::string resource = q.resource;  // the queue may be erased below
   q.waiters.erase(w);
   Forget(client_id);
   if (q.waiters.empty()) EraseQueue(qit);
@@ -380,11 +381,10 @@ void LockManager::Timeout(const std::string& key, uint64_t client_id,
     c->rb().SendError(error_reply);
   } else if (take) {
     AcquireOutcome out;
-    out.token = fences_.CounterOf(key.substr(key.find(':') + 1));
+    out.token = fences_.CounterOf(resource);
     int64_t pttl = -1;
-    Database& db = server_.keyspace().db(c->db);
     Result<std::optional<std::string_view>> holder =
-        Holder(db, std::string_view(key).substr(key.find(':') + 1), &pttl);
+        Holder(server_.keyspace().db(c->db), resource, &pttl);
     out.pttl = holder && holder->has_value() ? pttl : -2;
     SendAcquireOutcome(c->rb(), out);
   } else {
