@@ -217,7 +217,7 @@ int main(int argc, char** argv) {
     int64_t now = clock.MonotonicUs();
     if (now - last_cron_us >= 1000000 / std::max<int64_t>(settings.hz, 1)) {
       last_cron_us = now;
-      server.Cron();
+      server.RunCron();
     }
   });
 

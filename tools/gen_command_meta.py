@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes server/commands/command_meta_table.inc: the key specifications and tips of every Redis
+"""Writes server/engine/command_meta_table.inc: the key specifications and tips of every Redis
 command Keyward implements, as Redis 7.0 reports them in COMMAND INFO.
 
 Redis generates the same data (src/commands.def) from its JSON command files; Keyward takes it
@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
                                 "support"))
 from keyward_harness import RawClient, decode  # noqa: E402
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "server", "commands",
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "server", "engine",
                    "command_meta_table.inc")
 
 

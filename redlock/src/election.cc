@@ -6,6 +6,7 @@
 
 #include "core.h"
 #include "keyward/client/async_client.h"
+#include "keyward/error_codes.h"
 #include "keyward/redlock/owner.h"
 
 namespace keyward::redlock {
@@ -152,7 +153,7 @@ asio::awaitable<Error> GuardEverywhere(std::shared_ptr<Core> core, std::string n
     }
     const Reply& r = reply->front();
     if (auto error = r.as_error()) {
-      if (error->substr(0, 6) == "FENCED") {
+      if (codes::HasCode(*error, codes::kFenced)) {
         ++fenced;
       } else if (why.empty()) {
         why = std::string(*error);

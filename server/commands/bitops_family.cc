@@ -20,13 +20,13 @@
 #include <string_view>
 #include <vector>
 
-#include "server/commands/context.h"
+#include "server/engine/context.h"
 #include "server/commands/families.h"
-#include "server/commands/registry.h"
+#include "server/engine/registry.h"
 #include "server/core/errors.h"
 #include "server/core/notify.h"
 #include "server/core/strings.h"
-#include "server/server.h"
+#include "server/commands/services.h"
 
 namespace keyward {
 
@@ -379,6 +379,7 @@ struct FieldOp {
 struct BitfieldResult {
   std::vector<std::optional<int64_t>> replies;  // nullopt: refused by OVERFLOW FAIL
   uint64_t changes = 0;
+  bool grown = false;  // the key was created or lengthened, whatever the writes did
 };
 
 // Runs a SET or INCRBY on the string; returns the reply, or nullopt for OVERFLOW FAIL. *changed is
@@ -437,6 +438,7 @@ Result<BitfieldResult> OpBitfield(Database& db, std::string_view key,
   Result<BitWriteTarget> target = OpStringForBitWrite(db, key, *max_bit);
   if (!target) return target.status();
   std::string& s = *target->str;
+  result.grown = target->grown;
   for (const FieldOp& op : ops) {
     if (op.kind == FieldOp::kGet) {
       result.replies.emplace_back(ApplyFieldGet(s, op));
@@ -452,7 +454,7 @@ Result<BitfieldResult> OpBitfield(Database& db, std::string_view key,
 // ---------------------------------------------------------------------------------------------
 // Command handlers.
 
-int64_t MaxBulkLen(CommandContext& ctx) { return ctx.server().settings().proto_max_bulk_len; }
+int64_t MaxBulkLen(CommandContext& ctx) { return ctx.settings().proto_max_bulk_len; }
 
 // SETBIT key offset value
 void CmdSetBit(CmdArgs args, CommandContext& ctx) {
@@ -655,6 +657,11 @@ void BitfieldGeneric(CmdArgs args, CommandContext& ctx, bool read_only_command) 
     ctx.KeyModified(db, args[1]);
     ctx.Notify(notify::kString, "setbit", args[1], db);
     ctx.AddDirty(res->changes);
+  } else if (res->grown) {
+    // Every write refused by OVERFLOW FAIL, yet the key was created or lengthened: Redis counts no
+    // change and propagates nothing, so its replicas and AOF lose the key. Keyward propagates the
+    // command (replaying it grows the key the same way), still counting no change.
+    ctx.Propagate(Argv(args.begin(), args.end()));
   }
 }
 

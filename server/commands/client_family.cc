@@ -1,13 +1,12 @@
 // CLIENT: ID, SETNAME, GETNAME, LIST, INFO, KILL, PAUSE, UNPAUSE, REPLY, NO-EVICT, UNBLOCK, HELP.
 #include <algorithm>
 
-#include "server/commands/context.h"
+#include "server/engine/context.h"
 #include "server/commands/families.h"
-#include "server/commands/registry.h"
-#include "server/coordination/lock_manager.h"
+#include "server/engine/registry.h"
 #include "server/core/errors.h"
 #include "server/core/strings.h"
-#include "server/server.h"
+#include "server/commands/services.h"
 
 namespace keyward {
 
@@ -22,19 +21,19 @@ bool HasType(const Client& c, std::string_view type) {
 }
 
 // One CLIENT LIST / CLIENT INFO line, with Redis's field names and order.
-std::string DescribeClient(Server& server, Client& c) {
+std::string DescribeClient(CommandContext& ctx, Client& c) {
   // Flag letters in Redis's order (O, P, b, c, A, U, e), as CLIENT LIST prints them.
   std::string flags;
   if (c.has(Client::kMonitor)) flags += 'O';
   if (c.subscribed()) flags += 'P';
-  // Waiting for a lock, or held by CLIENT PAUSE (which Redis shows as blocked too).
+  // Blocked (waiting for a lock), or held by CLIENT PAUSE (which Redis shows as blocked too).
   if (c.has(Client::kPaused | Client::kBlocked)) flags += 'b';
   if (c.has(Client::kCloseAfterReply)) flags += 'c';
   if (c.has(Client::kCloseAsap)) flags += 'A';
   if (c.has(Client::kUnixSocket)) flags += 'U';
   if (c.has(Client::kNoEvict)) flags += 'e';
   if (flags.empty()) flags = "N";
-  int64_t now = server.now_ms();
+  int64_t now = ctx.now_ms();
   size_t qbuf = c.transport()->buffered_input();
   size_t obl = c.transport()->pending_output();
   // Built by appending, not in a fixed buffer: a client name has no length limit and Redis
@@ -89,7 +88,6 @@ void CmdClientGetName(CmdArgs args, CommandContext& ctx) {
 }
 
 void CmdClientList(CmdArgs args, CommandContext& ctx) {
-  Server& server = ctx.server();
   std::vector<uint64_t> ids;
   bool filter_ids = false;
   std::string_view type_filter;
@@ -116,28 +114,28 @@ void CmdClientList(CmdArgs args, CommandContext& ctx) {
     return ctx.rb().SendError(errors::kSyntax);
   }
   std::string out;
-  for (Client* c : server.clients()) {
+  for (Client* c : ctx.services().clients.all()) {
     if (filter_ids && std::find(ids.begin(), ids.end(), c->id()) == ids.end()) continue;
     if (!type_filter.empty() && !HasType(*c, type_filter)) continue;
-    out += DescribeClient(server, *c) + "\n";
+    out += DescribeClient(ctx, *c) + "\n";
   }
   ctx.rb().SendVerbatim(out);
 }
 
 void CmdClientInfo(CmdArgs args, CommandContext& ctx) {
-  ctx.rb().SendVerbatim(DescribeClient(ctx.server(), ctx.client()) + "\n");
+  ctx.rb().SendVerbatim(DescribeClient(ctx, ctx.client()) + "\n");
 }
 
 // CLIENT KILL addr | CLIENT KILL [ID id] [ADDR a] [LADDR a] [USER u] [TYPE t] [SKIPME yes|no]
 void CmdClientKill(CmdArgs args, CommandContext& ctx) {
-  Server& server = ctx.server();
+  ClientRegistry& clients = ctx.services().clients;
   Client& self = ctx.client();
   if (args.size() == 3) {
     // Old form: kill by address, reply OK or an error.
-    for (Client* c : server.clients()) {
+    for (Client* c : clients.all()) {
       if (c->transport()->peer_address() == args[2]) {
         ctx.rb().SendOk();  // the reply goes out before a self-kill closes the connection
-        server.CloseClient(*c, c == &self);
+        clients.Close(*c, c == &self);
         return;
       }
     }
@@ -181,7 +179,7 @@ void CmdClientKill(CmdArgs args, CommandContext& ctx) {
     }
   }
   std::vector<Client*> victims;
-  for (Client* c : server.clients()) {
+  for (Client* c : clients.all()) {
     if (id != 0 && c->id() != static_cast<uint64_t>(id)) continue;
     if (!addr.empty() && c->transport()->peer_address() != addr) continue;
     if (!laddr.empty() && c->transport()->local_address() != laddr) continue;
@@ -190,7 +188,7 @@ void CmdClientKill(CmdArgs args, CommandContext& ctx) {
     victims.push_back(c);
   }
   ctx.rb().SendLong(static_cast<int64_t>(victims.size()));
-  for (Client* c : victims) server.CloseClient(*c, c == &self);
+  for (Client* c : victims) clients.Close(*c, c == &self);
 }
 
 // CLIENT PAUSE timeout [WRITE|ALL]
@@ -213,12 +211,12 @@ void CmdClientPause(CmdArgs args, CommandContext& ctx) {
   // way, without the undefined behaviour of a signed overflow.
   int64_t until =
       static_cast<int64_t>(static_cast<uint64_t>(ctx.now_ms()) + static_cast<uint64_t>(timeout));
-  ctx.server().Pause(until, writes_only);
+  ctx.services().pause.Pause(ctx.now_ms(), until, writes_only);
   ctx.rb().SendOk();
 }
 
 void CmdClientUnpause(CmdArgs args, CommandContext& ctx) {
-  ctx.server().Unpause();
+  ctx.services().pause.Unpause();
   ctx.rb().SendOk();
 }
 
@@ -249,8 +247,8 @@ void CmdClientNoEvict(CmdArgs args, CommandContext& ctx) {
 
 void CmdClientGetRedir(CmdArgs args, CommandContext& ctx) { ctx.rb().SendLong(-1); }
 
-// CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends another client's wait for a lock (the only blocking
-// commands Keyward has). 1 if it was waiting, 0 otherwise.
+// CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends another client's wait, as its timeout would or with
+// -UNBLOCKED. 1 if it was waiting, 0 otherwise.
 void CmdClientUnblock(CmdArgs args, CommandContext& ctx) {
   int64_t id;
   if (!ParseInt64(args[2], &id)) return ctx.rb().SendError(errors::kNotInteger);
@@ -265,7 +263,8 @@ void CmdClientUnblock(CmdArgs args, CommandContext& ctx) {
     return ctx.rb().SendError(errors::SubcommandSyntax("CLIENT", args[1]));
   }
   const bool unblocked =
-      id > 0 && ctx.server().locks().UnblockClient(static_cast<uint64_t>(id), error);
+      id > 0 && ctx.services().blocking.Unblock(
+                    static_cast<uint64_t>(id), error ? UnblockReason::kError : UnblockReason::kTimeout);
   ctx.rb().SendLong(unblocked ? 1 : 0);
 }
 

@@ -1,11 +1,11 @@
 // COMMAND: the command table as clients see it (COUNT, INFO, DOCS, LIST, GETKEYS, HELP).
-#include "server/commands/command_meta.h"
-#include "server/commands/context.h"
+#include "server/engine/command_meta.h"
+#include "server/engine/context.h"
 #include "server/commands/families.h"
-#include "server/commands/registry.h"
+#include "server/engine/registry.h"
 #include "server/core/errors.h"
 #include "server/core/strings.h"
-#include "server/server.h"
+#include "server/commands/services.h"
 
 namespace keyward {
 
@@ -152,13 +152,13 @@ void SendCommandDoc(ReplyBuilder& rb, const CommandSpec& cmd) {
 }
 
 void CmdCommand(CmdArgs args, CommandContext& ctx) {
-  const auto& all = ctx.server().registry().all();
+  const auto& all = ctx.services().registry.all();
   ctx.rb().StartArray(all.size());
   for (const CommandSpec* cmd : all) SendCommandInfo(ctx.rb(), *cmd);
 }
 
 void CmdCommandCount(CmdArgs args, CommandContext& ctx) {
-  ctx.rb().SendLong(static_cast<int64_t>(ctx.server().registry().size()));
+  ctx.rb().SendLong(static_cast<int64_t>(ctx.services().registry.size()));
 }
 
 // Resolves "get" or "config|get" to a spec.
@@ -170,7 +170,7 @@ const CommandSpec* Lookup(const CommandRegistry& registry, std::string_view name
 }
 
 void CmdCommandInfo(CmdArgs args, CommandContext& ctx) {
-  const auto& registry = ctx.server().registry();
+  const auto& registry = ctx.services().registry;
   if (args.size() == 2) return CmdCommand(args, ctx);
   ctx.rb().StartArray(args.size() - 2);
   for (size_t j = 2; j < args.size(); j++) {
@@ -184,7 +184,7 @@ void CmdCommandInfo(CmdArgs args, CommandContext& ctx) {
 }
 
 void CmdCommandDocs(CmdArgs args, CommandContext& ctx) {
-  const auto& registry = ctx.server().registry();
+  const auto& registry = ctx.services().registry;
   std::vector<const CommandSpec*> cmds;
   if (args.size() == 2) {
     cmds = registry.all();
@@ -226,7 +226,7 @@ void CmdCommandList(CmdArgs args, CommandContext& ctx) {
     }
     names.push_back(cmd.full_name());
   };
-  for (const CommandSpec* cmd : ctx.server().registry().all()) {
+  for (const CommandSpec* cmd : ctx.services().registry.all()) {
     consider(*cmd);
     for (const auto& sub : cmd->subcommands()) consider(*sub);
   }
@@ -236,7 +236,7 @@ void CmdCommandList(CmdArgs args, CommandContext& ctx) {
 
 void CmdCommandGetKeys(CmdArgs args, CommandContext& ctx) {
   CmdArgs target = args.subspan(2);
-  const CommandSpec* cmd = ctx.server().registry().FindFor(target);
+  const CommandSpec* cmd = ctx.services().registry.FindFor(target);
   if (cmd == nullptr) return ctx.rb().SendError("ERR Invalid command specified");
   if (!cmd->ArityOk(target.size())) {
     return ctx.rb().SendError("ERR Invalid number of arguments specified for command");
@@ -245,7 +245,7 @@ void CmdCommandGetKeys(CmdArgs args, CommandContext& ctx) {
   if (cmd->full_name() == "lock.guard") {
     // The resource, then the keys of the guarded command (its arguments start at 3).
     keys.push_back(1);
-    const CommandSpec* inner = ctx.server().registry().FindFor(target.subspan(3));
+    const CommandSpec* inner = ctx.services().registry.FindFor(target.subspan(3));
     if (inner != nullptr && inner->ArityOk(target.size() - 3)) {
       const CommandMeta* meta = FindCommandMeta(inner->full_name());
       auto found = meta != nullptr ? KeysFromSpecs(*meta, target.subspan(3)) : std::nullopt;

@@ -1,9 +1,9 @@
 // CONFIG GET / SET / REWRITE / RESETSTAT / HELP.
-#include "server/commands/context.h"
+#include "server/engine/context.h"
 #include "server/commands/families.h"
-#include "server/commands/registry.h"
+#include "server/engine/registry.h"
 #include "server/core/errors.h"
-#include "server/server.h"
+#include "server/commands/services.h"
 
 namespace keyward {
 
@@ -11,7 +11,7 @@ namespace {
 
 void CmdConfigGet(CmdArgs args, CommandContext& ctx) {
   std::vector<std::string> patterns(args.begin() + 2, args.end());
-  auto pairs = ctx.server().config().Get(patterns);
+  auto pairs = ctx.services().config.Get(patterns);
   ctx.rb().StartMap(pairs.size());
   for (const auto& [name, value] : pairs) {
     ctx.rb().SendBulk(name);
@@ -25,17 +25,24 @@ void CmdConfigSet(CmdArgs args, CommandContext& ctx) {
   }
   std::vector<std::pair<std::string, std::string>> pairs;
   for (size_t j = 2; j < args.size(); j += 2) pairs.emplace_back(args[j], args[j + 1]);
-  if (auto err = ctx.server().config().Set(pairs)) return ctx.rb().SendError(*err);
+  if (auto err = ctx.services().config.Set(pairs)) return ctx.rb().SendError(*err);
   ctx.rb().SendOk();
 }
 
 void CmdConfigRewrite(CmdArgs args, CommandContext& ctx) {
-  if (auto err = ctx.server().config().Rewrite()) return ctx.rb().SendError(*err);
+  if (auto err = ctx.services().config.Rewrite()) return ctx.rb().SendError(*err);
   ctx.rb().SendOk();
 }
 
+// INFO's statistics and every command's; the dirty counter and the slow log stay, as in Redis.
 void CmdConfigResetStat(CmdArgs args, CommandContext& ctx) {
-  ctx.server().ResetStats();  // the slow log stays, as in Redis
+  Services& s = ctx.services();
+  s.stats = ServerStats{};
+  s.keyspace.stats() = KeyspaceStats{};
+  for (const CommandSpec* cmd : s.registry.all()) {
+    cmd->stats() = CommandStats{};
+    for (const auto& sub : cmd->subcommands()) sub->stats() = CommandStats{};
+  }
   ctx.rb().SendOk();
 }
 

@@ -1,10 +1,10 @@
 // Connection commands: PING, ECHO, QUIT, RESET, HELLO, AUTH, SELECT.
-#include "server/commands/context.h"
+#include "server/engine/context.h"
 #include "server/commands/families.h"
-#include "server/commands/registry.h"
+#include "server/engine/registry.h"
 #include "server/core/errors.h"
 #include "server/core/strings.h"
-#include "server/server.h"
+#include "server/commands/services.h"
 
 namespace keyward {
 
@@ -26,12 +26,12 @@ void CmdEcho(CmdArgs args, CommandContext& ctx) { ctx.rb().SendBulk(args[1]); }
 
 void CmdQuit(CmdArgs args, CommandContext& ctx) {
   ctx.rb().SendOk();
-  ctx.server().CloseClient(ctx.client(), /*after_reply=*/true);
+  ctx.services().clients.Close(ctx.client(), /*after_reply=*/true);
 }
 
 // Checks a password for the default user (ACL users arrive with the ACL work).
 bool CheckPassword(CommandContext& ctx, std::string_view user, std::string_view pass) {
-  const std::string& required = ctx.server().settings().requirepass;
+  const std::string& required = ctx.settings().requirepass;
   if (user != "default") return false;
   // With no requirepass, the default user is "nopass": any password is accepted.
   return required.empty() || pass == required;
@@ -44,7 +44,7 @@ void SetAuthenticated(Client& c, bool authenticated) {
 
 void CmdAuth(CmdArgs args, CommandContext& ctx) {
   if (args.size() > 3) return ctx.rb().SendError(errors::kSyntax);
-  if (args.size() == 2 && ctx.server().settings().requirepass.empty()) {
+  if (args.size() == 2 && ctx.settings().requirepass.empty()) {
     return ctx.rb().SendError(errors::kAuthNoPassword);
   }
   std::string_view user = args.size() == 3 ? args[1] : "default";
@@ -60,7 +60,7 @@ void CmdSelect(CmdArgs args, CommandContext& ctx) {
   int64_t index;
   if (!ParseInt64(args[1], &index)) return ctx.rb().SendError(errors::kNotInteger);
   if (index < INT32_MIN || index > INT32_MAX) return ctx.rb().SendError(errors::kIntOutOfRange);
-  if (index < 0 || index >= ctx.server().keyspace().db_count()) {
+  if (index < 0 || index >= ctx.keyspace().db_count()) {
     return ctx.rb().SendError(errors::kDbIndexOutOfRange);
   }
   ctx.client().db = static_cast<int>(index);
@@ -140,10 +140,10 @@ void CmdReset(CmdArgs args, CommandContext& ctx) {
   c.reply_mode = Client::ReplyMode::kOn;
   c.flags &= ~(Client::kNoEvict);
   // A monitor that resets is a normal client again.
-  if (c.has(Client::kMonitor)) ctx.server().RemoveMonitor(c);
+  if (c.has(Client::kMonitor)) ctx.services().monitors.Remove(c);
   // Subscriptions go without confirmations.
-  ctx.server().pubsub().UnsubscribeAll(c);
-  SetAuthenticated(c, ctx.server().settings().requirepass.empty());
+  ctx.services().pubsub.UnsubscribeAll(c);
+  SetAuthenticated(c, ctx.settings().requirepass.empty());
   ctx.rb().SendSimple("RESET");
 }
 

@@ -8,13 +8,13 @@
 #include <string>
 #include <vector>
 
-#include "server/commands/context.h"
+#include "server/engine/context.h"
 #include "server/commands/families.h"
-#include "server/commands/registry.h"
+#include "server/engine/registry.h"
 #include "server/core/errors.h"
 #include "server/core/notify.h"
 #include "server/core/strings.h"
-#include "server/server.h"
+#include "server/commands/services.h"
 
 namespace keyward {
 
@@ -71,14 +71,15 @@ bool ConditionsMet(uint32_t flags, int64_t current, int64_t when) {
   return true;
 }
 
-// `replica`: keys are deleted only by the master's DEL, so a past deadline is stored as is and
-// the key waits, logically expired, for it (Redis's checkAlreadyExpired).
+// A past deadline deletes the key, unless `already_expired` is false (a replica, or the stream
+// being applied: keys are deleted only by the stream's DEL, so the deadline is stored and the key
+// waits, logically expired, for it; Redis's checkAlreadyExpired).
 ExpireResult OpExpire(Database& db, std::string_view key, int64_t when, uint32_t flags,
-                      int64_t now_ms, bool replica) {
+                      bool already_expired) {
   Entry* e = db.Find(key);
   if (e == nullptr) return ExpireResult::kSkipped;
   if (!ConditionsMet(flags, e->expire_ms(), when)) return ExpireResult::kSkipped;
-  if (when <= now_ms && !replica) {
+  if (already_expired) {
     db.Delete(key);
     return ExpireResult::kDeleted;
   }
@@ -108,8 +109,7 @@ void ExpireGeneric(CmdArgs args, CommandContext& ctx, int64_t basetime, bool sec
 
   Database& db = ctx.db();
   std::string_view key = args[1];
-  bool replica = ctx.server().keyspace().expire_disabled();
-  switch (OpExpire(db, key, when, flags, ctx.now_ms(), replica)) {
+  switch (OpExpire(db, key, when, flags, ctx.keyspace().AlreadyExpired(when))) {
     case ExpireResult::kSkipped:
       return ctx.rb().SendLong(0);
     case ExpireResult::kDeleted:

@@ -1,23 +1,23 @@
 // Functions: FUNCTION LOAD/DELETE/LIST/FLUSH/STATS/KILL/DUMP/RESTORE/HELP, FCALL, FCALL_RO. The
 // libraries and their Lua state are in server/scripting/function_engine.*; DUMP payloads use the
 // RDB encoding of server/persistence/rdb_codec.*.
-#include "server/commands/context.h"
+#include "server/engine/context.h"
 #include "server/commands/families.h"
-#include "server/commands/registry.h"
+#include "server/engine/registry.h"
 #include "server/core/errors.h"
 #include "server/core/strings.h"
 #include "server/scripting/function_engine.h"
-#include "server/server.h"
+#include "server/commands/services.h"
 
 namespace keyward {
 
 namespace {
 
 void CmdFcall(CmdArgs args, CommandContext& ctx) {
-  ctx.server().functions().Call(ctx, args, false);
+  ctx.services().functions.Call(ctx, args, false);
 }
 void CmdFcallRo(CmdArgs args, CommandContext& ctx) {
-  ctx.server().functions().Call(ctx, args, true);
+  ctx.services().functions.Call(ctx, args, true);
 }
 
 void CmdFunctionLoad(CmdArgs args, CommandContext& ctx) {
@@ -31,14 +31,14 @@ void CmdFunctionLoad(CmdArgs args, CommandContext& ctx) {
   }
   if (i != args.size() - 1) return ctx.rb().SendError(errors::WrongArgs("function|load"));
   std::string error;
-  std::string name = ctx.server().functions().Load(args[i], replace, &error);
+  std::string name = ctx.services().functions.Load(args[i], replace, &error);
   if (name.empty()) return ctx.rb().SendError(error);
   ctx.AddDirty();
   ctx.rb().SendBulk(name);
 }
 
 void CmdFunctionDelete(CmdArgs args, CommandContext& ctx) {
-  if (!ctx.server().functions().Delete(args[2])) {
+  if (!ctx.services().functions.Delete(args[2])) {
     return ctx.rb().SendError("ERR Library not found");
   }
   ctx.AddDirty();
@@ -51,7 +51,7 @@ void CmdFunctionFlush(CmdArgs args, CommandContext& ctx) {
     return ctx.rb().SendError("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
   }
   if (args.size() > 3) return ctx.rb().SendError(errors::SubcommandSyntax("FUNCTION", args[1]));
-  ctx.server().functions().Flush();
+  ctx.services().functions.Flush();
   ctx.AddDirty();
   ctx.rb().SendOk();
 }
@@ -71,7 +71,7 @@ void CmdFunctionList(CmdArgs args, CommandContext& ctx) {
       return ctx.rb().SendError("ERR Unknown argument " + std::string(args[i]));
     }
   }
-  const auto& libraries = ctx.server().functions().libraries();
+  const auto& libraries = ctx.services().functions.libraries();
   std::vector<const FunctionEngine::Library*> shown;
   for (const auto& [name, library] : libraries) {
     if (!pattern || GlobMatch(*pattern, name)) shown.push_back(&library);
@@ -109,10 +109,11 @@ void CmdFunctionList(CmdArgs args, CommandContext& ctx) {
 
 void CmdFunctionStats(CmdArgs args, CommandContext& ctx) {
   ReplyBuilder& rb = ctx.rb();
-  FunctionEngine& functions = ctx.server().functions();
+  FunctionEngine& functions = ctx.services().functions;
   rb.StartMap(2);
   rb.SendBulk("running_script");
-  const BusyScript* busy = ctx.server().busy_script();
+  const auto& slot = ctx.services().state.busy_script;
+  const BusyScript* busy = slot ? &*slot : nullptr;
   if (busy != nullptr && busy->function) {
     rb.StartMap(3);
     rb.SendBulk("name");
@@ -121,7 +122,7 @@ void CmdFunctionStats(CmdArgs args, CommandContext& ctx) {
     rb.StartArray(busy->command.size());
     for (const auto& a : busy->command) rb.SendBulk(a);
     rb.SendBulk("duration_ms");
-    rb.SendLong(ctx.server().now_ms() - busy->start_ms);
+    rb.SendLong(ctx.now_ms() - busy->start_ms);
   } else {
     rb.SendNull();
   }
@@ -136,7 +137,7 @@ void CmdFunctionStats(CmdArgs args, CommandContext& ctx) {
 }
 
 void CmdFunctionDump(CmdArgs args, CommandContext& ctx) {
-  ctx.rb().SendBulk(ctx.server().functions().Dump());
+  ctx.rb().SendBulk(ctx.services().functions.Dump());
 }
 
 void CmdFunctionRestore(CmdArgs args, CommandContext& ctx) {
@@ -152,7 +153,7 @@ void CmdFunctionRestore(CmdArgs args, CommandContext& ctx) {
           "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.");
     }
   }
-  std::string error = ctx.server().functions().Restore(args[2], policy);
+  std::string error = ctx.services().functions.Restore(args[2], policy);
   if (!error.empty()) return ctx.rb().SendError(error);
   ctx.AddDirty();
   ctx.rb().SendOk();
@@ -217,7 +218,7 @@ void RegisterFunctionFamily(CommandRegistry& r) {
       CO::kNoScript | CO::kStale | CO::kSkipMonitor | CO::kNoMandatoryKeys | CO::kMovableKeys;
   r << CommandSpec{"fcall",
                    -3,
-                   kCallFlags,
+                   kCallFlags | CO::kMayReplicate,
                    0,
                    0,
                    0,

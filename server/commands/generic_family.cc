@@ -10,21 +10,17 @@
 #include <string>
 #include <vector>
 
-#include "server/commands/context.h"
+#include "server/engine/context.h"
 #include "server/commands/families.h"
-#include "server/commands/registry.h"
+#include "server/engine/registry.h"
 #include "server/core/errors.h"
 #include "server/core/notify.h"
 #include "server/core/strings.h"
-#include "server/server.h"
+#include "server/commands/services.h"
 
 namespace keyward {
 
 namespace {
-
-// Redis's LAZYFREE_THRESHOLD is 64 allocations. Keyward has no per-type allocation count yet, so
-// a value's memory stands in for it (64 allocations of ~64 bytes).
-constexpr size_t kLazyFreeThresholdBytes = 64 * 64;
 
 // Redis's OBJ_SHARED_INTEGERS: SET k 0..9999 stores a pointer to a shared object whose
 // OBJECT REFCOUNT is OBJ_SHARED_REFCOUNT (INT_MAX).
@@ -63,7 +59,7 @@ bool ParseScanCursor(std::string_view s, uint64_t* cursor) {
 }
 
 std::optional<std::string> ConfigValue(CommandContext& ctx, std::string_view name) {
-  return ctx.server().config().GetValue(name);
+  return ctx.services().config.GetValue(name);
 }
 
 // maxmemory-policy is declared by the eviction work; until then no LFU/LRU policy is selected.
@@ -82,31 +78,6 @@ bool SharesIntegers(CommandContext& ctx) {
          (policy->find("lru") == std::string::npos && policy->find("lfu") == std::string::npos);
 }
 
-// Redis's lazyfreeGetFreeEffort: only values made of many allocations are worth handing to the
-// background thread; a string or a single-block encoding is one free().
-bool WorthFreeingLazily(const Entry* e) {
-  switch (e->encoding()) {
-    case Encoding::kRaw:
-    case Encoding::kInt:
-    case Encoding::kEmbStr:
-    case Encoding::kListPack:
-    case Encoding::kIntSet:
-      return false;
-    default:
-      return e->MemoryUsage() > kLazyFreeThresholdBytes;
-  }
-}
-
-void FreeEntry(Keyspace& keyspace, Entry* e, bool lazy) {
-  if (lazy && WorthFreeingLazily(e)) {
-    KeyTable parcel;
-    parcel.Insert(e);
-    keyspace.lazy_freer().Free(std::move(parcel));
-  } else {
-    Entry::Free(e);
-  }
-}
-
 // --- DEL, UNLINK, EXISTS, TOUCH, TYPE ---------------------------------------------------------
 
 // Deletes the key; false when it did not exist. An expired key is deleted as expired first (with
@@ -116,7 +87,7 @@ bool OpDelete(Keyspace& keyspace, Database& db, std::string_view key, bool lazy)
   db.Find(key);
   Entry* e = db.Take(key);
   if (e == nullptr) return false;
-  FreeEntry(keyspace, e, lazy);
+  keyspace.FreeEntry(e, lazy);
   return true;
 }
 
@@ -124,7 +95,7 @@ void DeleteKeys(CmdArgs args, CommandContext& ctx, bool lazy) {
   Database& db = ctx.db();
   int64_t deleted = 0;
   for (size_t i = 1; i < args.size(); i++) {
-    if (!OpDelete(ctx.server().keyspace(), db, args[i], lazy)) continue;
+    if (!OpDelete(ctx.keyspace(), db, args[i], lazy)) continue;
     ctx.KeyModified(db, args[i]);
     ctx.Notify(notify::kGeneric, "del", args[i], db);
     ctx.AddDirty();
@@ -135,7 +106,7 @@ void DeleteKeys(CmdArgs args, CommandContext& ctx, bool lazy) {
 
 // DEL key [key ...]
 void CmdDel(CmdArgs args, CommandContext& ctx) {
-  DeleteKeys(args, ctx, ctx.server().settings().lazyfree_lazy_user_del);
+  DeleteKeys(args, ctx, ctx.settings().lazyfree_lazy_user_del);
 }
 
 // UNLINK key [key ...]
@@ -223,7 +194,7 @@ bool OpMove(Database& src, Database& dst, std::string_view key) {
 }
 
 void CmdMove(CmdArgs args, CommandContext& ctx) {
-  Keyspace& keyspace = ctx.server().keyspace();
+  Keyspace& keyspace = ctx.keyspace();
   int index;
   if (!ParseIntArgOrReply(ctx, args[2], &index)) return;
   if (index < 0 || index >= keyspace.db_count()) {
@@ -243,7 +214,7 @@ void CmdMove(CmdArgs args, CommandContext& ctx) {
 
 // COPY source destination [DB destination-db] [REPLACE]
 void CmdCopy(CmdArgs args, CommandContext& ctx) {
-  Keyspace& keyspace = ctx.server().keyspace();
+  Keyspace& keyspace = ctx.keyspace();
   Database& src = ctx.db();
   Database* dst = &src;
   bool replace = false;
@@ -348,7 +319,7 @@ uint64_t ServerRandom(void* state) { return (*static_cast<std::mt19937_64*>(stat
 
 // RANDOMKEY
 void CmdRandomKey(CmdArgs args, CommandContext& ctx) {
-  Entry* e = ctx.db().RandomEntry(ServerRandom, &ctx.server().rng());
+  Entry* e = ctx.db().RandomEntry(ServerRandom, &ctx.services().rng);
   if (e == nullptr) return ctx.rb().SendNull();
   ctx.rb().SendBulk(e->key());
 }
@@ -362,7 +333,7 @@ void CmdDbSize(CmdArgs args, CommandContext& ctx) {
 
 // [ASYNC|SYNC]; with neither, lazyfree-lazy-user-flush decides. nullopt on a syntax error.
 std::optional<bool> ParseFlushAsync(CmdArgs args, CommandContext& ctx) {
-  if (args.size() == 1) return ctx.server().settings().lazyfree_lazy_user_flush;
+  if (args.size() == 1) return ctx.settings().lazyfree_lazy_user_flush;
   if (args.size() == 2 && EqualsIgnoreCase(args[1], "sync")) return false;
   if (args.size() == 2 && EqualsIgnoreCase(args[1], "async")) return true;
   return std::nullopt;
@@ -380,7 +351,7 @@ void CmdFlushDb(CmdArgs args, CommandContext& ctx) {
   if (!async) return ctx.rb().SendError(errors::kSyntax);
   Database& db = ctx.db();
   ctx.AddDirty(db.size());
-  ctx.server().keyspace().Flush(db.index(), *async);
+  ctx.keyspace().Flush(db.index(), *async);
   PropagateAsReceived(args, ctx);
   ctx.rb().SendOk();
 }
@@ -389,7 +360,7 @@ void CmdFlushDb(CmdArgs args, CommandContext& ctx) {
 void CmdFlushAll(CmdArgs args, CommandContext& ctx) {
   std::optional<bool> async = ParseFlushAsync(args, ctx);
   if (!async) return ctx.rb().SendError(errors::kSyntax);
-  Keyspace& keyspace = ctx.server().keyspace();
+  Keyspace& keyspace = ctx.keyspace();
   // Redis counts the removed keys plus one for the command itself.
   ctx.AddDirty(keyspace.TotalKeys() + 1);
   keyspace.FlushAll(*async);
@@ -399,7 +370,7 @@ void CmdFlushAll(CmdArgs args, CommandContext& ctx) {
 
 // SWAPDB index1 index2
 void CmdSwapDb(CmdArgs args, CommandContext& ctx) {
-  Keyspace& keyspace = ctx.server().keyspace();
+  Keyspace& keyspace = ctx.keyspace();
   int a, b;
   if (!ParseIntArgOrReply(ctx, args[1], &a, errors::kInvalidFirstDbIndex)) return;
   if (!ParseIntArgOrReply(ctx, args[2], &b, errors::kInvalidSecondDbIndex)) return;

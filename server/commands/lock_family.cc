@@ -5,13 +5,14 @@
 // LOCK.ACQUIRE (without FENCE) and LOCK.FENCE.
 #include <string>
 
-#include "server/commands/context.h"
+#include "server/engine/context.h"
 #include "server/commands/families.h"
-#include "server/commands/registry.h"
+#include "server/engine/registry.h"
 #include "server/coordination/lock_manager.h"
 #include "server/core/errors.h"
 #include "server/core/strings.h"
-#include "server/server.h"
+#include "server/commands/services.h"
+#include "server/coordination/lock_waits.h"
 
 namespace keyward {
 
@@ -49,9 +50,6 @@ bool ParseToken(std::string_view arg, CommandContext& ctx, int64_t* token) {
   return false;
 }
 
-// The scripting engines' client never waits: a script must not block the server (Redis runs
-// BLPOP in a script as LPOP).
-bool MayBlock(CommandContext& ctx) { return !ctx.client().has(Client::kScript); }
 
 // LOCK.ACQUIRE resource owner ttl-ms [WAIT timeout-ms] [FENCE]
 void CmdAcquire(CmdArgs args, CommandContext& ctx) {
@@ -69,7 +67,7 @@ void CmdAcquire(CmdArgs args, CommandContext& ctx) {
       return ctx.rb().SendError(errors::kSyntax);
     }
   }
-  LockManager& locks = ctx.server().locks();
+  LockManager& locks = ctx.services().locks;
   Result<AcquireOutcome> out = locks.Acquire(ctx, req);
   if (!out) {
     if (out.status() == OpStatus::kOutOfRange) {
@@ -77,12 +75,13 @@ void CmdAcquire(CmdArgs args, CommandContext& ctx) {
     }
     return ctx.SendStatus(out.status());
   }
-  if (!out->granted && wait && MayBlock(ctx)) return locks.Block(ctx, req, true, timeout);
+  if (!out->granted && wait && ctx.may_block()) {
+    return ctx.services().lock_waits.Block(ctx, req, true, timeout);
+  }
   if (out->restarting) {
     // Not a refusal by a holder: this instance may not count in a quorum yet (it cannot know
     // which locks it granted before it restarted). An error, so clients count it as no answer.
-    return ctx.rb().SendError("RESTARTING lock acquisitions resume in " + FormatInt64(out->pttl) +
-                              " ms (lock-restart-delay)");
+    return ctx.rb().SendError(errors::Restarting(out->pttl));
   }
   SendAcquireOutcome(ctx.rb(), *out);
 }
@@ -91,20 +90,20 @@ void CmdAcquire(CmdArgs args, CommandContext& ctx) {
 void CmdFence(CmdArgs args, CommandContext& ctx) {
   int64_t token;
   if (!ParseToken(args[3], ctx, &token)) return;
-  bool counted = ctx.server().locks().Fence(ctx, args[1], args[2], token);
+  bool counted = ctx.services().locks.Fence(ctx, args[1], args[2], token);
   ctx.rb().SendLong(counted ? 1 : 0);
 }
 
 // LOCK.RELEASE resource owner
 void CmdRelease(CmdArgs args, CommandContext& ctx) {
-  ctx.rb().SendLong(ctx.server().locks().Release(ctx, args[1], args[2]) ? 1 : 0);
+  ctx.rb().SendLong(ctx.services().locks.Release(ctx, args[1], args[2]) ? 1 : 0);
 }
 
 // LOCK.EXTEND resource owner ttl-ms
 void CmdExtend(CmdArgs args, CommandContext& ctx) {
   int64_t ttl;
   if (!ParseTtl(args[3], ctx, &ttl)) return;
-  Result<bool> extended = ctx.server().locks().Extend(ctx, args[1], args[2], ttl);
+  Result<bool> extended = ctx.services().locks.Extend(ctx, args[1], args[2], ttl);
   if (!extended) return ctx.rb().SendError(errors::InvalidExpireTime(ctx.cmd().full_name()));
   ctx.rb().SendLong(*extended ? 1 : 0);
 }
@@ -113,17 +112,18 @@ void CmdExtend(CmdArgs args, CommandContext& ctx) {
 void CmdWait(CmdArgs args, CommandContext& ctx) {
   int64_t timeout;
   if (!ParseTimeout(args[2], ctx, &timeout)) return;
-  LockManager& locks = ctx.server().locks();
+  LockManager& locks = ctx.services().locks;
   Result<std::optional<std::string_view>> holder = locks.Holder(ctx.db(), args[1], nullptr);
   if (!holder) return ctx.SendStatus(holder.status());
   if (!holder->has_value()) return ctx.rb().SendLong(1);
-  if (!MayBlock(ctx)) return ctx.rb().SendLong(0);
-  locks.Block(ctx, AcquireRequest{.resource = args[1], .owner = {}}, false, timeout);
+  if (!ctx.may_block()) return ctx.rb().SendLong(0);
+  ctx.services().lock_waits.Block(ctx, AcquireRequest{.resource = args[1], .owner = {}}, false,
+                                  timeout);
 }
 
 // LOCK.INFO resource: owner, pttl, token, holder_token, seen, waiters.
 void CmdInfo(CmdArgs args, CommandContext& ctx) {
-  LockManager& locks = ctx.server().locks();
+  LockManager& locks = ctx.services().locks;
   int64_t pttl = -2;
   Result<std::optional<std::string_view>> holder = locks.Holder(ctx.db(), args[1], &pttl);
   if (!holder) return ctx.SendStatus(holder.status());
@@ -152,37 +152,59 @@ void CmdInfo(CmdArgs args, CommandContext& ctx) {
   rb.SendBulk("seen");
   rb.SendLong(rec != nullptr ? rec->seen : 0);
   rb.SendBulk("waiters");
-  rb.SendLong(static_cast<int64_t>(locks.waiters(ctx.client().db, args[1])));
+  rb.SendLong(static_cast<int64_t>(ctx.services().blocking.waiters(ctx.client().db, args[1])));
 }
 
 // LOCK.GUARD resource token command [arg ...]: the write runs only if `token` is at least the
-// highest token a guarded write of this resource carried, which it then becomes.
+// highest token a guarded write of this resource carried, which it then becomes. The write passes
+// the gatekeeper as a guarded write (writes only; none that blocks, scripts or guards).
 void CmdGuard(CmdArgs args, CommandContext& ctx) {
   int64_t token;
   if (!ParseToken(args[2], ctx, &token)) return;
-  CmdArgs inner = args.subspan(3);
-  Server& server = ctx.server();
-  const CommandSpec* cmd = server.registry().FindFor(inner);
-  if (cmd == nullptr) {
-    return ctx.rb().SendError(errors::UnknownCommand(inner[0], inner.data() + 1, inner.size() - 1));
+  LockManager& locks = ctx.services().locks;
+  int64_t seen;
+  if (!locks.GuardAllows(args[1], token, &seen)) {
+    // Checked after the command is known to be runnable, as before any effect.
+    const Verdict verdict = ctx.executor().gatekeeper().Check(
+        CallerKind::kGuard, ctx.client(), args.subspan(3), ctx.now_ms());
+    if (verdict.action == Verdict::kRefuse) return ctx.rb().SendError(verdict.error);
+    return ctx.rb().SendError(errors::Fenced(token, seen, args[1]));
   }
-  if (!cmd->ArityOk(inner.size())) return ctx.rb().SendError(errors::WrongArgs(cmd->full_name()));
-  // Writes only, and none that waits or that guards, subscribes or runs scripts itself.
-  if (!cmd->has(CO::kWrite) || cmd->has(CO::kBlocking) || cmd->has(CO::kNoScript) ||
-      cmd->handler() == CmdGuard) {
-    return ctx.rb().SendError("ERR LOCK.GUARD can only run write commands, '" + cmd->full_name() +
-                              "' is not one it runs");
-  }
-  FenceRecord& rec = server.locks().fences().Get(args[1]);
-  if (token < rec.seen) {
-    return ctx.rb().SendError("FENCED token " + FormatInt64(token) + " is older than " +
-                              FormatInt64(rec.seen) + " for '" + std::string(args[1]) + "'");
-  }
-  // Replicas and the AOF receive the write itself, not the guard.
+  // Replicas and the AOF receive the write itself, then the raised mark; never the guard.
   ctx.PropagateOnlyCollected();
-  if (!server.CallNested(ctx, ctx.client(), *cmd, inner, true)) {
-    rec.seen = std::max(rec.seen, token);
+  const std::string& out = *ctx.rb().sink();
+  const size_t reply_at = out.size();
+  if (auto refused = ctx.executor().CallNested(CallerKind::kGuard, ctx, ctx.client(),
+                                               args.subspan(3))) {
+    return ctx.rb().SendError(*refused);
   }
+  const bool failed = out.size() > reply_at && out[reply_at] == '-';
+  if (!failed) locks.GuardAccepted(ctx, args[1], token);
+}
+
+// LOCK.RECORD resource counter seen fenced-owner fenced-token: sets a fencing record, as the
+// propagation stream carries it to replicas and the AOF. Counters and guard marks only rise.
+void CmdRecord(CmdArgs args, CommandContext& ctx) {
+  FenceRecord rec;
+  if (!ParseToken(args[2], ctx, &rec.counter) || !ParseToken(args[3], ctx, &rec.seen) ||
+      !ParseToken(args[5], ctx, &rec.fenced_token)) {
+    return;
+  }
+  rec.fenced_owner = std::string(args[4]);
+  ctx.services().locks.ApplyRecord(args[1], rec);
+  ctx.AddDirty();
+  ctx.rb().SendOk();
+}
+
+// LOCK.FLOOR floor [resource ...]: raises the per-instance floor and forgets the records folded
+// into it (the stream's record of lock-max-records trimming).
+void CmdFloor(CmdArgs args, CommandContext& ctx) {
+  int64_t floor;
+  if (!ParseToken(args[1], ctx, &floor)) return;
+  ctx.services().locks.ApplyFloor(floor,
+                                  std::vector<std::string_view>(args.begin() + 2, args.end()));
+  ctx.AddDirty();
+  ctx.rb().SendOk();
 }
 
 }  // namespace
@@ -215,7 +237,17 @@ void RegisterLockFamily(CommandRegistry& r) {
     << CommandSpec{"lock.guard", -4, kWD | CO::kMovableKeys, 1, 1, 1, kStr, CmdGuard,
                    {"Run a write only if its fencing token is not older than the last one",
                     "7.0.0", kGroup, "O(1) plus the command's complexity",
-                    "resource token command [arg ...]"}};
+                    "resource token command [arg ...]"}}
+    // The propagation stream's coordination state (replicas, the AOF, replays). Admin-only in
+    // spirit: they can raise counters but never lower them.
+    << CommandSpec{"lock.record", 6, kW | CO::kNoScript | kF, 1, 1, 1, kStr | Acl::kDangerous,
+                   CmdRecord,
+                   {"Set a fencing record (the propagation stream's form)", "7.0.0", kGroup,
+                    "O(1)", "resource counter seen fenced-owner fenced-token"}}
+    << CommandSpec{"lock.floor", -2, kW | CO::kNoScript | kF, 0, 0, 0, Acl::kDangerous, CmdFloor,
+                   {"Raise the fencing floor and forget folded records (the propagation "
+                    "stream's form)",
+                    "7.0.0", kGroup, "O(N) where N is the number of resources", "floor [resource ...]"}};
   // clang-format on
 }
 

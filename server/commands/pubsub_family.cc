@@ -1,17 +1,17 @@
 // Pub/sub commands: SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE, SSUBSCRIBE, SUNSUBSCRIBE,
 // PUBLISH, SPUBLISH, PUBSUB. The registry and the fan-out live in server/pubsub/pubsub.*; these
-// handlers parse, call it and reply. Confirmations are pushes in RESP3 and arrays in RESP2; a
-// RESP2 connection holding a subscription accepts only the commands the gatekeeper allows
-// (Server::Dispatch).
+// handlers parse, call it and reply. Confirmations are pushes in RESP3 and arrays in RESP2, and
+// like messages they reach the client even under CLIENT REPLY OFF (Redis 7.0); a RESP2 connection
+// holding a subscription accepts only the commands the gatekeeper allows.
 #include <array>
 #include <optional>
 
-#include "server/commands/context.h"
+#include "server/engine/context.h"
 #include "server/commands/families.h"
-#include "server/commands/registry.h"
+#include "server/engine/registry.h"
 #include "server/core/errors.h"
 #include "server/core/strings.h"
-#include "server/server.h"
+#include "server/commands/services.h"
 
 namespace keyward {
 
@@ -44,24 +44,24 @@ int64_t CountFor(const Client& c, PubSubKind kind) {
 
 void Subscribe(CmdArgs args, CommandContext& ctx, PubSubKind kind) {
   Client& c = ctx.client();
-  PubSub& pubsub = ctx.server().pubsub();
+  PubSub& pubsub = ctx.services().pubsub;
   for (size_t i = 1; i < args.size(); i++) {
     pubsub.Subscribe(c, kind, args[i]);
     const std::string name(args[i]);
-    ctx.rb().Raw(PubSub::Confirmation(c.resp, NamesOf(kind).subscribe, &name, CountFor(c, kind)));
+    ctx.SendPush(PubSub::Confirmation(c.resp, NamesOf(kind).subscribe, &name, CountFor(c, kind)));
   }
 }
 
 void Unsubscribe(CmdArgs args, CommandContext& ctx, PubSubKind kind) {
   Client& c = ctx.client();
-  PubSub& pubsub = ctx.server().pubsub();
+  PubSub& pubsub = ctx.services().pubsub;
   const std::string_view verb = NamesOf(kind).unsubscribe;
   if (args.size() > 1) {
     // Every name is confirmed, held or not.
     for (size_t i = 1; i < args.size(); i++) {
       pubsub.Unsubscribe(c, kind, args[i]);
       const std::string name(args[i]);
-      ctx.rb().Raw(PubSub::Confirmation(c.resp, verb, &name, CountFor(c, kind)));
+      ctx.SendPush(PubSub::Confirmation(c.resp, verb, &name, CountFor(c, kind)));
     }
     return;
   }
@@ -69,12 +69,12 @@ void Unsubscribe(CmdArgs args, CommandContext& ctx, PubSubKind kind) {
   // nothing to drop.
   std::vector<std::string> held = c.subscriptions.of(kind);
   if (held.empty()) {
-    ctx.rb().Raw(PubSub::Confirmation(c.resp, verb, nullptr, CountFor(c, kind)));
+    ctx.SendPush(PubSub::Confirmation(c.resp, verb, nullptr, CountFor(c, kind)));
     return;
   }
   for (const std::string& name : held) {
     pubsub.Unsubscribe(c, kind, name);
-    ctx.rb().Raw(PubSub::Confirmation(c.resp, verb, &name, CountFor(c, kind)));
+    ctx.SendPush(PubSub::Confirmation(c.resp, verb, &name, CountFor(c, kind)));
   }
 }
 
@@ -94,19 +94,19 @@ void CmdSunsubscribe(CmdArgs args, CommandContext& ctx) {
 }
 
 void CmdPublish(CmdArgs args, CommandContext& ctx) {
-  size_t receivers = ctx.server().pubsub().Publish(PubSubKind::kChannel, args[1], args[2]);
+  size_t receivers = ctx.services().pubsub.Publish(PubSubKind::kChannel, args[1], args[2]);
   ctx.rb().SendLong(static_cast<int64_t>(receivers));
 }
 
 void CmdSpublish(CmdArgs args, CommandContext& ctx) {
-  size_t receivers = ctx.server().pubsub().Publish(PubSubKind::kShard, args[1], args[2]);
+  size_t receivers = ctx.services().pubsub.Publish(PubSubKind::kShard, args[1], args[2]);
   ctx.rb().SendLong(static_cast<int64_t>(receivers));
 }
 
 void SendChannels(CmdArgs args, CommandContext& ctx, PubSubKind kind) {
   if (args.size() > 3) return ctx.rb().SendError(errors::SubcommandSyntax("PUBSUB", args[1]));
   // No pattern lists everything; an empty pattern matches only the empty channel name.
-  auto names = ctx.server().pubsub().Channels(
+  auto names = ctx.services().pubsub.Channels(
       kind, args.size() == 3 ? std::optional<std::string_view>(args[2]) : std::nullopt);
   ctx.rb().StartArray(names.size());
   for (const auto& n : names) ctx.rb().SendBulk(n);
@@ -117,7 +117,7 @@ void SendNumSub(CmdArgs args, CommandContext& ctx, PubSubKind kind) {
   ctx.rb().StartArray((args.size() - 2) * 2);
   for (size_t i = 2; i < args.size(); i++) {
     ctx.rb().SendBulk(args[i]);
-    ctx.rb().SendLong(static_cast<int64_t>(ctx.server().pubsub().NumSubscribers(kind, args[i])));
+    ctx.rb().SendLong(static_cast<int64_t>(ctx.services().pubsub.NumSubscribers(kind, args[i])));
   }
 }
 
@@ -134,7 +134,7 @@ void CmdPubsubShardNumSub(CmdArgs args, CommandContext& ctx) {
   SendNumSub(args, ctx, PubSubKind::kShard);
 }
 void CmdPubsubNumPat(CmdArgs args, CommandContext& ctx) {
-  ctx.rb().SendLong(static_cast<int64_t>(ctx.server().pubsub().Count(PubSubKind::kPattern)));
+  ctx.rb().SendLong(static_cast<int64_t>(ctx.services().pubsub.Count(PubSubKind::kPattern)));
 }
 
 void CmdPubsubHelp(CmdArgs args, CommandContext& ctx) {
@@ -236,7 +236,7 @@ void RegisterPubSubFamily(CommandRegistry& r) {
                     "[shardchannel [shardchannel ...]]"}}
     << CommandSpec{"publish",
                    3,
-                   kPub,
+                   kPub | CO::kMayReplicate,
                    0,
                    0,
                    0,
@@ -248,7 +248,7 @@ void RegisterPubSubFamily(CommandRegistry& r) {
                     "channel message"}}
     << CommandSpec{"spublish",
                    3,
-                   kPub,
+                   kPub | CO::kMayReplicate,
                    1,
                    1,
                    1,

@@ -1,40 +1,40 @@
 // Scripting commands: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT. The engine, its sandbox
 // and the conversions are in server/scripting/.
-#include "server/commands/context.h"
+#include "server/engine/context.h"
 #include "server/commands/families.h"
-#include "server/commands/registry.h"
+#include "server/engine/registry.h"
 #include "server/core/errors.h"
 #include "server/core/strings.h"
 #include "server/scripting/lua_engine.h"
-#include "server/server.h"
+#include "server/commands/services.h"
 
 namespace keyward {
 
 namespace {
 
 void CmdEval(CmdArgs args, CommandContext& ctx) {
-  ctx.server().lua().Eval(ctx, args, false, false);
+  ctx.services().lua.Eval(ctx, args, false, false);
 }
 void CmdEvalSha(CmdArgs args, CommandContext& ctx) {
-  ctx.server().lua().Eval(ctx, args, true, false);
+  ctx.services().lua.Eval(ctx, args, true, false);
 }
 void CmdEvalRo(CmdArgs args, CommandContext& ctx) {
-  ctx.server().lua().Eval(ctx, args, false, true);
+  ctx.services().lua.Eval(ctx, args, false, true);
 }
 void CmdEvalShaRo(CmdArgs args, CommandContext& ctx) {
-  ctx.server().lua().Eval(ctx, args, true, true);
+  ctx.services().lua.Eval(ctx, args, true, true);
 }
 
 void CmdScriptLoad(CmdArgs args, CommandContext& ctx) {
   std::string error;
-  std::string sha = ctx.server().lua().Load(args[2], &error);
+  std::string sha = ctx.services().lua.Load(args[2], &error);
   if (sha.empty()) return ctx.rb().SendError("ERR " + error);
   ctx.rb().SendBulk(sha);
 }
 
 void CmdScriptExists(CmdArgs args, CommandContext& ctx) {
   ctx.rb().StartArray(args.size() - 2);
-  for (size_t i = 2; i < args.size(); i++) ctx.rb().SendLong(ctx.server().lua().Exists(args[i]));
+  for (size_t i = 2; i < args.size(); i++) ctx.rb().SendLong(ctx.services().lua.Exists(args[i]));
 }
 
 void CmdScriptFlush(CmdArgs args, CommandContext& ctx) {
@@ -43,7 +43,7 @@ void CmdScriptFlush(CmdArgs args, CommandContext& ctx) {
     return ctx.rb().SendError("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
   }
   // The Lua state is small and freed at once; ASYNC and SYNC behave the same.
-  ctx.server().lua().Flush();
+  ctx.services().lua.Flush();
   ctx.rb().SendOk();
 }
 
@@ -80,7 +80,8 @@ void CmdScriptHelp(CmdArgs args, CommandContext& ctx) {
 }  // namespace
 
 void KillBusyScript(CommandContext& ctx, bool function) {
-  BusyScript* busy = ctx.server().busy_script();
+  auto& slot = ctx.services().state.busy_script;
+  BusyScript* busy = slot ? &*slot : nullptr;
   if (busy == nullptr || busy->function != function) {
     return ctx.rb().SendError("NOTBUSY No scripts in execution right now.");
   }
@@ -98,9 +99,10 @@ void RegisterScriptingFamily(CommandRegistry& r) {
   constexpr uint64_t kScripting = Acl::kScripting;
   constexpr uint32_t kEvalFlags =
       CO::kNoScript | CO::kStale | CO::kSkipMonitor | CO::kNoMandatoryKeys | CO::kMovableKeys;
+  // EVAL and EVALSHA may replicate (their scripts' writes); the _RO forms may not.
   r << CommandSpec{"eval",
                    -3,
-                   kEvalFlags,
+                   kEvalFlags | CO::kMayReplicate,
                    0,
                    0,
                    0,
@@ -111,7 +113,7 @@ void RegisterScriptingFamily(CommandRegistry& r) {
                     "script numkeys [key [key ...]] [arg [arg ...]]"}}
     << CommandSpec{"evalsha",
                    -3,
-                   kEvalFlags,
+                   kEvalFlags | CO::kMayReplicate,
                    0,
                    0,
                    0,

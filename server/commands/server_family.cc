@@ -10,13 +10,12 @@
 #include <set>
 #include <thread>
 
-#include "server/commands/context.h"
+#include "server/engine/context.h"
 #include "server/commands/families.h"
-#include "server/commands/registry.h"
-#include "server/coordination/lock_manager.h"
+#include "server/engine/registry.h"
 #include "server/core/errors.h"
 #include "server/core/strings.h"
-#include "server/server.h"
+#include "server/commands/services.h"
 
 namespace keyward {
 
@@ -81,10 +80,10 @@ std::string Fixed2(double v) {
   return buf;
 }
 
-void InfoServer(InfoWriter& w, Server& s) {
+void InfoServer(InfoWriter& w, Services& s) {
   struct utsname name;
   uname(&name);
-  int64_t uptime = (s.now_ms() - s.start_time_ms()) / 1000;
+  int64_t uptime = (s.keyspace.now_ms() - s.state.start_time_ms) / 1000;
   w.Section("Server");
   w.Field("redis_version", std::string(KEYWARD_REDIS_VERSION));
   w.Field("redis_git_sha1", std::string("00000000"));
@@ -93,7 +92,7 @@ void InfoServer(InfoWriter& w, Server& s) {
   w.Field("redis_mode", std::string("standalone"));
   w.Field("keyward_version", std::string(KEYWARD_VERSION));
   // Wall clock minus server clock: non-zero while a wall-clock jump is being absorbed.
-  w.Field("keyward_clock_offset_us", s.clock().WallOffsetUs());
+  w.Field("keyward_clock_offset_us", s.clock.WallOffsetUs());
   w.Field("os", std::string(name.sysname) + " " + name.release + " " + name.machine);
   w.Field("arch_bits", 64);
   w.Field("monotonic_clock", std::string("POSIX clock_gettime"));
@@ -103,39 +102,39 @@ void InfoServer(InfoWriter& w, Server& s) {
                              std::to_string(__GNUC_PATCHLEVEL__));
   w.Field("process_id", static_cast<int64_t>(getpid()));
   w.Field("process_supervised", std::string("no"));
-  w.Field("run_id", s.run_id());
-  w.Field("tcp_port", s.settings().port);
-  w.Field("server_time_usec", s.clock().NowUs());
+  w.Field("run_id", s.state.run_id);
+  w.Field("tcp_port", s.settings.port);
+  w.Field("server_time_usec", s.clock.NowUs());
   w.Field("uptime_in_seconds", uptime);
   w.Field("uptime_in_days", uptime / 86400);
-  w.Field("hz", s.settings().hz);
-  w.Field("configured_hz", s.settings().hz);
-  w.Field("lru_clock", (s.now_ms() / 1000) & 0xFFFFFF);
+  w.Field("hz", s.settings.hz);
+  w.Field("configured_hz", s.settings.hz);
+  w.Field("lru_clock", (s.keyspace.now_ms() / 1000) & 0xFFFFFF);
   char exe[4096];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
   w.Field("executable", n > 0 ? std::string(exe, n) : std::string());
-  w.Field("config_file", s.config().config_file());
+  w.Field("config_file", s.config.config_file());
   w.Field("io_threads_active", 0);
 }
 
-void InfoClients(InfoWriter& w, Server& s) {
+void InfoClients(InfoWriter& w, Services& s) {
   w.Section("Clients");
-  w.Field("connected_clients", s.client_count());
+  w.Field("connected_clients", s.clients.size());
   w.Field("cluster_connections", 0);
-  w.Field("maxclients", s.settings().maxclients);
+  w.Field("maxclients", s.settings.maxclients);
   size_t max_in = 0, max_out = 0;
-  for (Client* c : s.clients()) {
+  for (Client* c : s.clients.all()) {
     max_in = std::max(max_in, c->transport()->buffered_input());
     max_out = std::max(max_out, c->transport()->output().size());
   }
   w.Field("client_recent_max_input_buffer", max_in);
   w.Field("client_recent_max_output_buffer", max_out);
-  w.Field("blocked_clients", s.locks().blocked_clients());
+  w.Field("blocked_clients", s.blocking.blocked_clients());
   w.Field("tracking_clients", 0);
   w.Field("clients_in_timeout_table", 0);
 }
 
-void InfoMemory(InfoWriter& w, Server& s) {
+void InfoMemory(InfoWriter& w, Services& s) {
   size_t used = AllocatedBytes(), rss = ResidentBytes();
   w.Section("Memory");
   w.Field("used_memory", used);
@@ -147,16 +146,16 @@ void InfoMemory(InfoWriter& w, Server& s) {
   w.Field("maxmemory_policy", std::string("noeviction"));
   w.Field("mem_fragmentation_ratio", Fixed2(used ? static_cast<double>(rss) / used : 0));
   w.Field("mem_allocator", std::string("libc"));
-  w.Field("lazyfree_pending_objects", s.keyspace().lazy_freer().pending());
+  w.Field("lazyfree_pending_objects", s.keyspace.lazy_freer().pending());
 }
 
-void InfoPersistence(InfoWriter& w, Server& s) {
+void InfoPersistence(InfoWriter& w, Services& s) {
   w.Section("Persistence");
   w.Field("loading", 0);
   w.Field("async_loading", 0);
-  w.Field("rdb_changes_since_last_save", s.stats().dirty);
+  w.Field("rdb_changes_since_last_save", s.propagation.dirty());
   w.Field("rdb_bgsave_in_progress", 0);
-  w.Field("rdb_last_save_time", s.start_time_ms() / 1000);
+  w.Field("rdb_last_save_time", s.state.start_time_ms / 1000);
   w.Field("rdb_last_bgsave_status", std::string("ok"));
   w.Field("aof_enabled", 0);
   w.Field("aof_rewrite_in_progress", 0);
@@ -164,15 +163,13 @@ void InfoPersistence(InfoWriter& w, Server& s) {
   w.Field("aof_last_write_status", std::string("ok"));
 }
 
-void InfoStats(InfoWriter& w, Server& s) {
-  ServerStats& st = s.stats();
-  KeyspaceStats& ks = s.keyspace().stats();
-  int64_t sum = 0;
-  for (int64_t v : st.ops_samples) sum += v;
+void InfoStats(InfoWriter& w, Services& s) {
+  ServerStats& st = s.stats;
+  KeyspaceStats& ks = s.keyspace.stats();
   w.Section("Stats");
   w.Field("total_connections_received", st.total_connections_received);
   w.Field("total_commands_processed", st.total_commands_processed);
-  w.Field("instantaneous_ops_per_sec", sum / ServerStats::kSamples);
+  w.Field("instantaneous_ops_per_sec", st.instantaneous_ops());
   w.Field("total_net_input_bytes", st.total_net_input_bytes);
   w.Field("total_net_output_bytes", st.total_net_output_bytes);
   w.Field("rejected_connections", st.rejected_connections);
@@ -181,21 +178,21 @@ void InfoStats(InfoWriter& w, Server& s) {
   w.Field("evicted_keys", 0);
   w.Field("keyspace_hits", ks.hits);
   w.Field("keyspace_misses", ks.misses);
-  w.Field("pubsub_channels", s.pubsub().Count(PubSubKind::kChannel));
-  w.Field("pubsub_patterns", s.pubsub().Count(PubSubKind::kPattern));
-  w.Field("pubsubshard_channels", s.pubsub().Count(PubSubKind::kShard));
+  w.Field("pubsub_channels", s.pubsub.Count(PubSubKind::kChannel));
+  w.Field("pubsub_patterns", s.pubsub.Count(PubSubKind::kPattern));
+  w.Field("pubsubshard_channels", s.pubsub.Count(PubSubKind::kShard));
   w.Field("total_forks", 0);
   w.Field("total_error_replies", st.total_error_replies);
   w.Field("unexpected_error_replies", st.unexpected_error_replies);
   w.Field("client_query_buffer_limit_disconnections", st.client_query_buffer_limit_disconnections);
 }
 
-void InfoReplication(InfoWriter& w, Server& s) {
+void InfoReplication(InfoWriter& w, Services& s) {
   w.Section("Replication");
   w.Field("role", std::string("master"));
   w.Field("connected_slaves", 0);
   w.Field("master_failover_state", std::string("no-failover"));
-  w.Field("master_replid", s.run_id());
+  w.Field("master_replid", s.state.run_id);
   w.Field("master_replid2", std::string(40, '0'));
   w.Field("master_repl_offset", 0);
   w.Field("second_repl_offset", -1);
@@ -222,7 +219,7 @@ void InfoCpu(InfoWriter& w) {
   w.Field("used_cpu_user_children", secs(children.ru_utime));
 }
 
-void InfoCommandStats(InfoWriter& w, Server& s) {
+void InfoCommandStats(InfoWriter& w, Services& s) {
   w.Section("Commandstats");
   auto line = [&](const CommandSpec& cmd) {
     const CommandStats& st = cmd.stats();
@@ -234,22 +231,22 @@ void InfoCommandStats(InfoWriter& w, Server& s) {
            ",rejected_calls=" + std::to_string(st.rejected_calls) +
            ",failed_calls=" + std::to_string(st.failed_calls));
   };
-  for (const CommandSpec* cmd : s.registry().all()) {
+  for (const CommandSpec* cmd : s.registry.all()) {
     line(*cmd);
     for (const auto& sub : cmd->subcommands()) line(*sub);
   }
 }
 
-void InfoErrorStats(InfoWriter& w, Server& s) {
+void InfoErrorStats(InfoWriter& w, Services& s) {
   w.Section("Errorstats");
-  for (const auto& [code, count] : s.stats().error_stats) {
+  for (const auto& [code, count] : s.stats.error_stats) {
     w.Line("errorstat_" + code + ":count=" + std::to_string(count));
   }
 }
 
-void InfoKeyspace(InfoWriter& w, Server& s) {
+void InfoKeyspace(InfoWriter& w, Services& s) {
   w.Section("Keyspace");
-  Keyspace& ks = s.keyspace();
+  Keyspace& ks = s.keyspace;
   for (int i = 0; i < ks.db_count(); i++) {
     Database& db = ks.db(i);
     if (db.size() == 0) continue;
@@ -269,7 +266,7 @@ void CmdInfo(CmdArgs args, CommandContext& ctx) {
   auto want = [&](const char* name, bool in_default) {
     return all || wanted.count(name) > 0 || (def && in_default);
   };
-  Server& s = ctx.server();
+  Services& s = ctx.services();
   InfoWriter w;
   if (want("server", true)) InfoServer(w, s);
   if (want("clients", true)) InfoClients(w, s);
@@ -290,14 +287,14 @@ void CmdInfo(CmdArgs args, CommandContext& ctx) {
 }
 
 void CmdTime(CmdArgs args, CommandContext& ctx) {
-  int64_t us = ctx.server().clock().NowUs();
+  int64_t us = ctx.services().clock.NowUs();
   ctx.rb().StartArray(2);
   ctx.rb().SendBulk(std::to_string(us / 1000000));
   ctx.rb().SendBulk(std::to_string(us % 1000000));
 }
 
 void CmdLastSave(CmdArgs args, CommandContext& ctx) {
-  ctx.rb().SendLong(ctx.server().start_time_ms() / 1000);
+  ctx.rb().SendLong(ctx.services().state.start_time_ms / 1000);
 }
 
 // SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
@@ -323,15 +320,16 @@ void CmdShutdown(CmdArgs args, CommandContext& ctx) {
     return ctx.rb().SendError(
         "ERR Errors trying to SHUTDOWN. Check logs.");  // no persistence to save with yet
   }
-  ctx.server().set_shutting_down();
-  if (ServerHost* host = ctx.server().host()) host->RequestShutdown();
+  ServerState& state = ctx.services().state;
+  state.shutting_down = true;
+  if (state.host != nullptr) state.host->RequestShutdown();
   // Like Redis, the client gets no reply: the connection closes as the server exits.
-  ctx.server().CloseClient(ctx.client(), /*after_reply=*/true);
+  ctx.services().clients.Close(ctx.client(), /*after_reply=*/true);
 }
 
 void CmdMonitor(CmdArgs args, CommandContext& ctx) {
   if (ctx.client().has(Client::kMonitor)) return;
-  ctx.server().AddMonitor(ctx.client());
+  ctx.services().monitors.Add(ctx.client());
   ctx.rb().SendOk();
 }
 
@@ -344,7 +342,7 @@ void CmdSlowlogGet(CmdArgs args, CommandContext& ctx) {
     }
     if (count == -1) count = INT64_MAX;
   }
-  auto& log = ctx.server().slowlog();
+  auto& log = ctx.services().slowlog.entries();
   size_t n = std::min<size_t>(log.size(), static_cast<size_t>(count));
   ReplyBuilder& rb = ctx.rb();
   rb.StartArray(n);
@@ -362,11 +360,11 @@ void CmdSlowlogGet(CmdArgs args, CommandContext& ctx) {
 }
 
 void CmdSlowlogLen(CmdArgs args, CommandContext& ctx) {
-  ctx.rb().SendLong(static_cast<int64_t>(ctx.server().slowlog().size()));
+  ctx.rb().SendLong(static_cast<int64_t>(ctx.services().slowlog.entries().size()));
 }
 
 void CmdSlowlogReset(CmdArgs args, CommandContext& ctx) {
-  ctx.server().ResetSlowlog();
+  ctx.services().slowlog.Reset();
   ctx.rb().SendOk();
 }
 
@@ -386,16 +384,8 @@ void CmdSlowlogHelp(CmdArgs args, CommandContext& ctx) {
 }
 
 // DEBUG: a few of Redis's subcommands that tests and benchmarks rely on.
+// (enable-debug-command is the gatekeeper's: DEBUG is a protected command.)
 void CmdDebug(CmdArgs args, CommandContext& ctx) {
-  Server& s = ctx.server();
-  auto mode = static_cast<DebugCommand>(s.settings().enable_debug_command);
-  bool local = ctx.client().transport()->is_loopback() || ctx.client().transport()->is_unix();
-  if (mode == DebugCommand::kNo || (mode == DebugCommand::kLocal && !local)) {
-    return ctx.rb().SendError(
-        "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", "
-        "you can run it from a local connection, otherwise you need to set this option in the "
-        "configuration file, and then restart the server.");
-  }
   std::string sub = ToLower(args[1]);
   if (sub == "sleep" && args.size() == 3) {
     // Redis reads the argument with strtod: garbage means 0 seconds.
@@ -408,7 +398,7 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
   }
   if (sub == "set-active-expire" && args.size() == 3) {
     // Redis reads the flag with atoi: garbage means 0 (disabled).
-    s.active_expire_enabled = std::atoi(std::string(args[2]).c_str()) != 0;
+    ctx.services().cron.active_expire_enabled = std::atoi(std::string(args[2]).c_str()) != 0;
     return ctx.rb().SendOk();
   }
   if (sub == "populate" && args.size() >= 3 && args.size() <= 5) {
@@ -508,7 +498,7 @@ void RegisterServerFamily(CommandRegistry& r) {
     << CommandSpec{
            "debug",
            -2,
-           CO::kAdmin | CO::kNoScript | kLS,
+           CO::kAdmin | CO::kNoScript | kLS | CO::kProtected,
            0,
            0,
            0,

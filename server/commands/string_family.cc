@@ -16,16 +16,16 @@
 #include <string_view>
 #include <vector>
 
-#include "server/commands/command.h"
-#include "server/commands/context.h"
+#include "server/engine/command.h"
+#include "server/engine/context.h"
 #include "server/commands/families.h"
-#include "server/commands/registry.h"
+#include "server/engine/registry.h"
 #include "server/core/errors.h"
 #include "server/core/notify.h"
 #include "server/core/strings.h"
 #include "server/keyspace/database.h"
 #include "server/keyspace/entry.h"
-#include "server/server.h"
+#include "server/commands/services.h"
 
 namespace keyward {
 
@@ -40,7 +40,7 @@ constexpr int64_t kInt64Min = std::numeric_limits<int64_t>::min();
 // Redis's checkStringLength: would a string of `size` + `append` bytes exceed proto-max-bulk-len?
 // Both are non-negative; the unsigned sum cannot wrap for any size that fits in memory.
 bool ExceedsMaxLen(uint64_t size, uint64_t append, CommandContext& ctx) {
-  return size + append > static_cast<uint64_t>(ctx.server().settings().proto_max_bulk_len);
+  return size + append > static_cast<uint64_t>(ctx.settings().proto_max_bulk_len);
 }
 
 // An existing string entry converted to the raw encoding (Redis's dbUnshareStringValue), so that
@@ -394,7 +394,7 @@ void CmdGetEx(CmdArgs args, CommandContext& ctx) {
   }
   ctx.rb().SendBulk(e->string_value());
 
-  if ((ext->flags & (kExAt | kPxAt)) && deadline <= ctx.now_ms()) {
+  if ((ext->flags & (kExAt | kPxAt)) && ctx.keyspace().AlreadyExpired(deadline)) {
     // An absolute time already in the past deletes the key (Redis's checkAlreadyExpired).
     db.Delete(key);
     ctx.Propagate({"DEL", std::string(key)});
@@ -609,7 +609,7 @@ void CmdLcs(CmdArgs args, CommandContext& ctx) {
   const uint64_t cells = static_cast<uint64_t>(alen + 1) * (blen + 1);
   const uint64_t bytes = cells * sizeof(uint32_t);
   // Redis bounds the transient table by proto-max-bulk-len rather than risk exhausting memory.
-  if (bytes > static_cast<uint64_t>(ctx.server().settings().proto_max_bulk_len)) {
+  if (bytes > static_cast<uint64_t>(ctx.settings().proto_max_bulk_len)) {
     return ctx.rb().SendError(errors::kLcsMemoryLimit);
   }
   std::unique_ptr<uint32_t[]> table(new (std::nothrow) uint32_t[cells]);

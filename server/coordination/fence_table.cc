@@ -28,18 +28,35 @@ int64_t FenceTable::CounterOf(std::string_view resource) const {
   return r != nullptr ? r->counter : floor_;
 }
 
-size_t FenceTable::Trim(size_t max_records, const std::function<bool(std::string_view)>& in_use) {
-  size_t dropped = 0;
+void FenceTable::ForEach(
+    const std::function<void(std::string_view, const FenceRecord&)>& fn) const {
+  for (const Node& n : lru_) fn(n.resource, n.record);
+}
+
+std::vector<std::string> FenceTable::Trim(size_t max_records,
+                                          const std::function<bool(std::string_view)>& in_use) {
+  std::vector<std::string> dropped;
   auto it = lru_.end();
   while (index_.size() > max_records && it != lru_.begin()) {
     --it;
     if (it->record.seen != 0 || in_use(it->resource)) continue;
     floor_ = std::max(floor_, it->record.counter);
     index_.erase(it->resource);
+    dropped.push_back(std::move(it->resource));
     it = lru_.erase(it);
-    dropped++;
   }
   return dropped;
+}
+
+void FenceTable::RaiseFloor(int64_t floor) { floor_ = std::max(floor_, floor); }
+
+void FenceTable::Forget(std::string_view resource) {
+  auto it = index_.find(resource);
+  if (it == index_.end()) return;
+  auto node = it->second;
+  floor_ = std::max(floor_, node->record.counter);
+  index_.erase(it);
+  lru_.erase(node);
 }
 
 }  // namespace keyward

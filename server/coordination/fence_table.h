@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace keyward {
 
@@ -38,10 +39,18 @@ class FenceTable {
 
   int64_t floor() const { return floor_; }
   size_t size() const { return index_.size(); }
+  // Every record, most recently used first.
+  void ForEach(const std::function<void(std::string_view, const FenceRecord&)>& fn) const;
 
   // Drops least recently used records while more than `max_records` remain, skipping those with a
-  // guarded-write mark and those `in_use` keeps (a held lock). Returns how many were dropped.
-  size_t Trim(size_t max_records, const std::function<bool(std::string_view)>& in_use);
+  // guarded-write mark and those `in_use` keeps (a held lock); their counters fold into the
+  // floor. Returns the resources dropped.
+  std::vector<std::string> Trim(size_t max_records,
+                                const std::function<bool(std::string_view)>& in_use);
+  // Raises the floor to at least `floor` (never lowers it).
+  void RaiseFloor(int64_t floor);
+  // Drops a record, folding its counter into the floor.
+  void Forget(std::string_view resource);
 
  private:
   struct Node {

@@ -11,7 +11,6 @@
 #include <sstream>
 
 #include "server/core/strings.h"
-#include "server/protocol/request_parser.h"
 
 namespace keyward {
 

@@ -49,4 +49,11 @@ std::string UnknownCommand(std::string_view name, const std::string_view* args, 
   return text;
 }
 
+std::string ProtectedCommand(std::string_view command, std::string_view option) {
+  return "ERR " + std::string(command) +
+         " command not allowed. If the " + std::string(option) +
+         " option is set to \"local\", you can run it from a local connection, otherwise you "
+         "need to set this option in the configuration file, and then restart the server.";
+}
+
 }  // namespace keyward::errors

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "keyward/error_codes.h"
+
 namespace keyward::errors {
 
 inline constexpr std::string_view kSyntax = "ERR syntax error";
@@ -90,6 +92,42 @@ inline constexpr std::string_view kProtectedMode =
     "for testing, restart it with the '--protected-mode no' option. 4) Setup a bind address or an "
     "authentication password. NOTE: You only need to do one of the above things in order for the "
     "server to start accepting connections from the outside.\r\n";
+
+// The gatekeeper's refusals (Redis's shared error objects).
+inline constexpr std::string_view kLoading = "LOADING Redis is loading the dataset in memory";
+inline constexpr std::string_view kReadOnlyReplica =
+    "READONLY You can't write against a read only replica.";
+inline constexpr std::string_view kOom = "OOM command not allowed when used memory > 'maxmemory'.";
+inline constexpr std::string_view kNotAllowedInMulti =
+    "ERR Command not allowed inside a transaction";
+inline constexpr std::string_view kBusyScript =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+inline constexpr std::string_view kBusyFunction =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+inline constexpr std::string_view kUnblocked = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
+// Keyward's own codes (include/keyward/error_codes.h, shared with redlock/).
+inline std::string Fenced(int64_t token, int64_t seen, std::string_view resource) {
+  return codes::FencedText(token, seen, resource);
+}
+inline std::string Restarting(int64_t left_ms) { return codes::RestartingText(left_ms); }
+// A command run by a script, refused (Redis's scriptCall; the script raises these).
+inline constexpr std::string_view kScriptUnknownCommand =
+    "ERR Unknown Redis command called from script";
+inline constexpr std::string_view kScriptWrongArgs =
+    "ERR Wrong number of args calling Redis command from script";
+inline constexpr std::string_view kScriptNoScript =
+    "ERR This Redis command is not allowed from script";
+inline constexpr std::string_view kScriptWriteInReadOnly =
+    "ERR Write commands are not allowed from read-only scripts.";
+
+// LOCK.GUARD asked to run something that is not a plain write.
+inline std::string GuardNotAWrite(std::string_view full_name) {
+  return "ERR LOCK.GUARD can only run write commands, '" + std::string(full_name) +
+         "' is not one it runs";
+}
+
+// "ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", ..."
+std::string ProtectedCommand(std::string_view command, std::string_view option);
 
 // "ERR wrong number of arguments for 'get' command"
 inline std::string WrongArgs(std::string_view full_name) {

@@ -277,4 +277,106 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+namespace {
+
+bool IsHex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
+int HexVal(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  return std::tolower(static_cast<unsigned char>(c)) - 'a' + 10;
+}
+
+}  // namespace
+
+bool SplitArgs(std::string_view line, std::vector<std::string>* out) {
+  out->clear();
+  // sdssplitargs works on a C string: a NUL byte ends the line.
+  line = line.substr(0, line.find('\0'));
+  size_t i = 0, n = line.size();
+  auto is_space = [](char c) {
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f';
+  };
+  while (true) {
+    while (i < n && is_space(line[i])) i++;
+    if (i >= n) return true;
+    bool in_dq = false, in_sq = false, done = false;
+    std::string current;
+    while (!done) {
+      if (in_dq) {
+        if (i >= n) return false;  // unterminated quotes
+        if (line[i] == '\\' && i + 3 < n && line[i + 1] == 'x' && IsHex(line[i + 2]) &&
+            IsHex(line[i + 3])) {
+          current.push_back(static_cast<char>(HexVal(line[i + 2]) * 16 + HexVal(line[i + 3])));
+          i += 3;
+        } else if (line[i] == '\\' && i + 1 < n) {
+          i++;
+          char c;
+          switch (line[i]) {
+            case 'n':
+              c = '\n';
+              break;
+            case 'r':
+              c = '\r';
+              break;
+            case 't':
+              c = '\t';
+              break;
+            case 'b':
+              c = '\b';
+              break;
+            case 'a':
+              c = '\a';
+              break;
+            default:
+              c = line[i];
+              break;
+          }
+          current.push_back(c);
+        } else if (line[i] == '"') {
+          // The closing quote must be followed by a space or the end.
+          if (i + 1 < n && !is_space(line[i + 1])) return false;
+          done = true;
+        } else {
+          current.push_back(line[i]);
+        }
+      } else if (in_sq) {
+        if (i >= n) return false;
+        if (line[i] == '\\' && i + 1 < n && line[i + 1] == '\'') {
+          i++;
+          current.push_back('\'');
+        } else if (line[i] == '\'') {
+          if (i + 1 < n && !is_space(line[i + 1])) return false;
+          done = true;
+        } else {
+          current.push_back(line[i]);
+        }
+      } else {
+        if (i >= n) {
+          done = true;
+          break;
+        }
+        switch (line[i]) {
+          case ' ':
+          case '\n':
+          case '\r':
+          case '\t':
+          case '\0':
+            done = true;
+            break;
+          case '"':
+            in_dq = true;
+            break;
+          case '\'':
+            in_sq = true;
+            break;
+          default:
+            current.push_back(line[i]);
+            break;
+        }
+      }
+      if (i < n) i++;
+    }
+    out->push_back(std::move(current));
+  }
+}
+
 }  // namespace keyward

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace keyward {
 
@@ -35,5 +36,10 @@ std::string Repr(std::string_view s);
 std::string ToLower(std::string_view s);
 std::string ToUpper(std::string_view s);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+// Splits a line the way Redis's sdssplitargs does (inline commands, config files, shebangs):
+// whitespace separated, "double quotes" with \n \r \t \b \a \\ \" \xHH escapes, 'single quotes'
+// with \' only. Returns false on unbalanced quotes or a closing quote not followed by a space.
+bool SplitArgs(std::string_view line, std::vector<std::string>* out);
 
 }  // namespace keyward

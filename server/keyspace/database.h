@@ -49,6 +49,8 @@ struct DatabaseContext {
   KeyspaceListener* listener = nullptr;
   // Replicas never expire keys themselves (they wait for the master's DEL): they only hide them.
   const bool* expire_disabled = nullptr;
+  // Applying the AOF or the master's stream: no key counts as expired.
+  const bool* ignore_expiry = nullptr;
 };
 
 enum class LookupMode {
@@ -94,7 +96,10 @@ class Database {
   Entry* SetExpire(Entry* e, int64_t ms);
 
   // Whether an entry's deadline has passed (the key is dead even if not yet deleted).
-  bool IsExpired(const Entry* e) const { return e->has_expire() && e->expire_ms() <= now_ms(); }
+  bool IsExpired(const Entry* e) const {
+    return e->has_expire() && e->expire_ms() <= now_ms() &&
+           (ctx_.ignore_expiry == nullptr || !*ctx_.ignore_expiry);
+  }
 
   uint64_t Scan(uint64_t cursor, const std::function<void(Entry*)>& fn) {
     return table_.Scan(cursor, fn);

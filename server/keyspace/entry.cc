@@ -52,48 +52,6 @@ Encoding ChooseStringEncoding(std::string_view value) {
 
 }  // namespace
 
-std::string_view TypeName(ObjType type) {
-  switch (type) {
-    case ObjType::kString:
-      return "string";
-    case ObjType::kList:
-      return "list";
-    case ObjType::kSet:
-      return "set";
-    case ObjType::kZSet:
-      return "zset";
-    case ObjType::kHash:
-      return "hash";
-    case ObjType::kStream:
-      return "stream";
-  }
-  return "unknown";
-}
-
-std::string_view EncodingName(Encoding encoding) {
-  switch (encoding) {
-    case Encoding::kRaw:
-      return "raw";
-    case Encoding::kInt:
-      return "int";
-    case Encoding::kHashTable:
-      return "hashtable";
-    case Encoding::kIntSet:
-      return "intset";
-    case Encoding::kSkipList:
-      return "skiplist";
-    case Encoding::kEmbStr:
-      return "embstr";
-    case Encoding::kQuickList:
-      return "quicklist";
-    case Encoding::kStream:
-      return "stream";
-    case Encoding::kListPack:
-      return "listpack";
-  }
-  return "unknown";
-}
-
 Entry* Entry::Allocate(std::string_view key, ObjType type, Encoding enc, int64_t expire_ms,
                        size_t value_bytes, char** value_out) {
   size_t size = kHeaderSize + (expire_ms >= 0 ? kExpireSize : 0) + VarintSize(key.size()) +
@@ -140,6 +98,14 @@ Entry* Entry::NewStringWithEncoding(std::string_view key, std::string_view value
   return e;
 }
 
+Entry* Entry::NewValue(std::string_view key, std::unique_ptr<Value> value, int64_t expire_ms) {
+  char* v;
+  Entry* e = Allocate(key, value->type(), Encoding::kRaw, expire_ms, sizeof(Value*), &v);
+  Value* raw = value.release();
+  std::memcpy(v, &raw, sizeof(raw));
+  return e;
+}
+
 Entry* Entry::WithKey(Entry* old, std::string_view key, int64_t expire_ms) {
   const char* src = old->value_start();
   size_t value_bytes;
@@ -164,8 +130,7 @@ Entry* Entry::Duplicate(const Entry* e, std::string_view key, int64_t expire_ms)
   if (e->type() == ObjType::kString) {
     return NewStringWithEncoding(key, e->string_value(), e->encoding(), expire_ms);
   }
-  // Collection types add their deep copies here as they arrive (as in Free).
-  std::abort();
+  return NewValue(key, e->value()->Clone(), expire_ms);
 }
 
 void Entry::FreeShell(Entry* e) { std::free(e); }
@@ -173,8 +138,9 @@ void Entry::FreeShell(Entry* e) { std::free(e); }
 void Entry::Free(Entry* e) {
   if (e->type() == ObjType::kString) {
     if (e->encoding() == Encoding::kRaw) delete e->raw_string();
+  } else {
+    delete e->value();
   }
-  // Collection types add their destructors here as they arrive.
   FreeShell(e);
 }
 
@@ -203,13 +169,22 @@ std::string* Entry::raw_string() const {
   return s;
 }
 
+Value* Entry::value() const {
+  Value* v;
+  std::memcpy(&v, value_start(), sizeof(v));
+  return v;
+}
+
 size_t Entry::MemoryUsage() const {
   size_t n = malloc_usable_size(const_cast<Entry*>(this));
-  if (type() == ObjType::kString && encoding() == Encoding::kRaw) {
+  if (type() != ObjType::kString) return n + value()->MemoryUsage();
+  if (encoding() == Encoding::kRaw) {
     const std::string* s = raw_string();
     n += sizeof(std::string) + (s->capacity() > 15 ? s->capacity() + 1 : 0);
   }
   return n;
 }
+
+size_t Entry::FreeEffort() const { return type() == ObjType::kString ? 1 : value()->FreeEffort(); }
 
 }  // namespace keyward

@@ -11,7 +11,7 @@
 //   varint key length, key bytes
 //   value: kInt/kEmbStr strings: varint length, bytes (inline)
 //          kRaw strings: std::string* (growable, for APPEND/SETRANGE/SETBIT)
-//          other types: void* to the type's structure
+//          other types: Value* (value.h), whose virtual table is the type's operations
 //
 // Entries never change size: a change of inline value or of the expire flag builds a new entry and
 // the database swaps it in (Database::Replace), which keeps the table and the expiry heap in step.
@@ -19,36 +19,13 @@
 
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include "server/keyspace/value.h"
+
 namespace keyward {
-
-// Numbering follows Redis's OBJ_* constants (they appear in RDB and OBJECT replies).
-enum class ObjType : uint8_t {
-  kString = 0,
-  kList = 1,
-  kSet = 2,
-  kZSet = 3,
-  kHash = 4,
-  kStream = 6
-};
-
-// Numbering follows Redis's OBJ_ENCODING_* constants.
-enum class Encoding : uint8_t {
-  kRaw = 0,
-  kInt = 1,
-  kHashTable = 2,
-  kIntSet = 6,
-  kSkipList = 7,
-  kEmbStr = 8,
-  kQuickList = 9,
-  kStream = 10,
-  kListPack = 11,
-};
-
-std::string_view TypeName(ObjType type);           // "string", "list", ...
-std::string_view EncodingName(Encoding encoding);  // "raw", "int", "embstr", ...
 
 // Redis stores strings up to 44 bytes "embedded" with their object header.
 inline constexpr size_t kEmbStrMaxLen = 44;
@@ -71,6 +48,9 @@ class Entry {
   // The same value under another key (RENAME), with the given expiry. Takes over the value of
   // `old` like WithExpire: release `old` with FreeShell.
   static Entry* WithKey(Entry* old, std::string_view key, int64_t expire_ms);
+  // An entry of any other type, owning `value`.
+  static Entry* NewValue(std::string_view key, std::unique_ptr<Value> value,
+                         int64_t expire_ms = -1);
   // A deep copy of the value under `key` (COPY); `e` is left untouched.
   static Entry* Duplicate(const Entry* e, std::string_view key, int64_t expire_ms);
   // Frees the entry and its value.
@@ -83,7 +63,12 @@ class Entry {
   Entry** next_link() { return &next_; }
 
   ObjType type() const { return static_cast<ObjType>(type_enc_ & 0x0f); }
-  Encoding encoding() const { return static_cast<Encoding>(type_enc_ >> 4); }
+  // A string's encoding is kept in the entry; any other type reports its own.
+  Encoding encoding() const {
+    return type() == ObjType::kString ? static_cast<Encoding>(type_enc_ >> 4)
+                                      : value()->encoding();
+  }
+  // Strings only: the encoding is the entry's (raw, int, embstr).
   void set_encoding(Encoding enc) {
     type_enc_ = static_cast<uint8_t>((type_enc_ & 0x0f) | (static_cast<uint8_t>(enc) << 4));
   }
@@ -119,8 +104,18 @@ class Entry {
   // The growable buffer of a raw string, for in-place APPEND/SETRANGE/SETBIT.
   std::string* raw_string() const;
 
+  // Values of every other type (type() != kString).
+  Value* value() const;
+  template <typename T>
+  T* value_as() const {
+    return static_cast<T*>(value());
+  }
+
   // Bytes used by the entry and its value (MEMORY USAGE, INFO memory).
   size_t MemoryUsage() const;
+  // About how many allocations freeing the entry takes (Redis's lazyfreeGetFreeEffort): 1 for
+  // strings, the value's own estimate otherwise.
+  size_t FreeEffort() const;
 
  private:
   Entry() = default;

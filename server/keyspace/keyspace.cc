@@ -54,7 +54,7 @@ Keyspace::Keyspace(int databases, uint64_t seed, KeyspaceListener* listener) : l
 }
 
 DatabaseContext Keyspace::context() {
-  return DatabaseContext{&now_ms_, &stats_, listener_, &expire_disabled_};
+  return DatabaseContext{&now_ms_, &stats_, listener_, &expire_disabled_, &ignore_expiry_};
 }
 
 void Keyspace::SwapDb(int a, int b) {
@@ -70,6 +70,16 @@ void Keyspace::Flush(int index, bool async) {
 
 void Keyspace::FlushAll(bool async) {
   for (int i = 0; i < db_count(); i++) Flush(i, async);
+}
+
+void Keyspace::FreeEntry(Entry* e, bool lazy) {
+  if (lazy && e->FreeEffort() > kLazyFreeThreshold) {
+    KeyTable parcel;
+    parcel.Insert(e);
+    freer_.Free(std::move(parcel));
+  } else {
+    Entry::Free(e);
+  }
 }
 
 size_t Keyspace::TotalKeys() const {

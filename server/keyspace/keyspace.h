@@ -50,6 +50,16 @@ class Keyspace {
   // True on a replica: keys are only deleted by the master's DEL (EXPIRE with a past deadline
   // then stores the deadline instead of deleting, as Redis's checkAlreadyExpired).
   bool expire_disabled() const { return expire_disabled_; }
+  // While the AOF or the master's stream is applied, no key is ever expired: every deadline is
+  // judged by the stream's own DELs, so the result does not depend on when it is applied
+  // (Redis's loading and master-client rules).
+  void set_ignore_expiry(bool ignore) { ignore_expiry_ = ignore; }
+  bool ignore_expiry() const { return ignore_expiry_; }
+  // Whether a deadline given to a command (EXPIRE, SET EXAT, GETEX) deletes the key at once
+  // because it has passed; a replica, and the stream being applied, store it instead.
+  bool AlreadyExpired(int64_t deadline_ms) const {
+    return deadline_ms <= now_ms_ && !expire_disabled_ && !ignore_expiry_;
+  }
 
   KeyspaceStats& stats() { return stats_; }
 
@@ -63,6 +73,11 @@ class Keyspace {
   size_t ActiveExpireCycle(int64_t budget_us, Clock& clock);
   void Cron(int64_t rehash_us, Clock& clock);
 
+  // Frees an entry that left its database: on the background thread when `lazy` and it is worth
+  // it (Redis's lazyfreeFreeObject: more than 64 allocations), else here.
+  void FreeEntry(Entry* e, bool lazy);
+  static constexpr size_t kLazyFreeThreshold = 64;
+
   LazyFreer& lazy_freer() { return freer_; }
 
  private:
@@ -70,6 +85,7 @@ class Keyspace {
 
   int64_t now_ms_ = 0;
   bool expire_disabled_ = false;
+  bool ignore_expiry_ = false;
   KeyspaceStats stats_;
   KeyspaceListener* listener_;
   std::vector<std::unique_ptr<Database>> dbs_;

@@ -73,9 +73,4 @@ class RequestParser {
   std::string error_;
 };
 
-// Splits a line the way Redis's sdssplitargs does (used for inline commands and config files):
-// whitespace separated, "double quotes" with \n \r \t \b \a \\ \" \xHH escapes, 'single quotes'
-// with \' only. Returns false on unbalanced quotes or a closing quote not followed by a space.
-bool SplitArgs(std::string_view line, std::vector<std::string>* out);
-
 }  // namespace keyward

@@ -9,12 +9,12 @@ extern "C" {
 #include <cctype>
 #include <cstring>
 
-#include "server/commands/context.h"
+#include "server/engine/context.h"
 #include "server/core/errors.h"
 #include "server/core/strings.h"
 #include "server/persistence/rdb_codec.h"
 #include "server/scripting/sandbox.h"
-#include "server/server.h"
+#include "server/engine/executor.h"
 
 namespace keyward {
 namespace {
@@ -166,9 +166,9 @@ bool FunctionEngine::Function::no_writes() const {
   return std::find(flags.begin(), flags.end(), "no-writes") != flags.end();
 }
 
-FunctionEngine::FunctionEngine(Server& server)
-    : server_(server), transport_(std::make_unique<ScriptTransport>()) {
-  script_client_ = std::make_unique<Client>(0, transport_.get(), server_.now_ms());
+FunctionEngine::FunctionEngine(Executor& executor)
+    : executor_(executor), transport_(std::make_unique<ScriptTransport>()) {
+  script_client_ = std::make_unique<Client>(0, transport_.get(), executor_.keyspace().now_ms());
   script_client_->authenticated = true;
   script_client_->flags |= Client::kScript;
   CreateState();
@@ -212,7 +212,8 @@ std::string FunctionEngine::Load(std::string_view code, bool replace, std::strin
   std::string_view shebang =
       code.substr(2, eol == std::string_view::npos ? std::string_view::npos : eol - 2);
   std::string_view engine = shebang.substr(0, shebang.find(' '));
-  if (engine != "lua") {
+  // Engines are looked up by name in any case, as Redis's engine dictionary does.
+  if (!EqualsIgnoreCase(engine, "lua")) {
     *error = "ERR Engine '" + std::string(engine) + "' not found";
     return "";
   }

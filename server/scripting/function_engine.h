@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "server/commands/command.h"
+#include "server/engine/command.h"
 
 struct lua_State;
 
@@ -26,7 +26,7 @@ namespace keyward {
 class Client;
 class CommandContext;
 class ScriptTransport;
-class Server;
+class Executor;
 
 class FunctionEngine {
  public:
@@ -44,7 +44,7 @@ class FunctionEngine {
     std::map<std::string, Function> functions;
   };
 
-  explicit FunctionEngine(Server& server);
+  explicit FunctionEngine(Executor& executor);
   ~FunctionEngine();
   FunctionEngine(const FunctionEngine&) = delete;
   FunctionEngine& operator=(const FunctionEngine&) = delete;
@@ -70,7 +70,7 @@ class FunctionEngine {
  private:
   void CreateState();
 
-  Server& server_;
+  Executor& executor_;
   lua_State* lua_ = nullptr;
   std::map<std::string, Library> libraries_;      // by name
   std::map<std::string, std::string> functions_;  // function name -> library name

@@ -8,12 +8,12 @@ extern "C" {
 #include <lua.h>
 }
 
-#include "server/commands/context.h"
+#include "server/engine/context.h"
 #include "server/core/errors.h"
 #include "server/core/strings.h"
 #include "server/protocol/request_parser.h"
 #include "server/scripting/sandbox.h"
-#include "server/server.h"
+#include "server/engine/executor.h"
 
 namespace keyward {
 
@@ -21,9 +21,9 @@ namespace {
 constexpr const char* kChunkName = "@user_script";
 }  // namespace
 
-LuaEngine::LuaEngine(Server& server)
-    : server_(server), transport_(std::make_unique<ScriptTransport>()) {
-  script_client_ = std::make_unique<Client>(0, transport_.get(), server_.now_ms());
+LuaEngine::LuaEngine(Executor& executor)
+    : executor_(executor), transport_(std::make_unique<ScriptTransport>()) {
+  script_client_ = std::make_unique<Client>(0, transport_.get(), executor_.keyspace().now_ms());
   script_client_->authenticated = true;
   script_client_->flags |= Client::kScript;
   CreateState();

@@ -20,7 +20,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "server/commands/command.h"
+#include "server/engine/command.h"
 
 struct lua_State;
 
@@ -28,11 +28,11 @@ namespace keyward {
 
 class CommandContext;
 class Client;
-class Server;
+class Executor;
 
 class LuaEngine {
  public:
-  explicit LuaEngine(Server& server);
+  explicit LuaEngine(Executor& executor);
   ~LuaEngine();
   LuaEngine(const LuaEngine&) = delete;
   LuaEngine& operator=(const LuaEngine&) = delete;
@@ -66,7 +66,7 @@ class LuaEngine {
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
 
-  Server& server_;
+  Executor& executor_;
   lua_State* lua_ = nullptr;
   std::unordered_map<std::string, CachedScript, Hash, std::equal_to<>> scripts_;  // by SHA1
   std::unique_ptr<class ScriptTransport> transport_;

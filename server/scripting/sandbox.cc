@@ -19,14 +19,15 @@ int luaopen_bit(lua_State* L);    // Debian's lua-bitop
 #include <cstring>
 #include <vector>
 
-#include "server/commands/context.h"
+#include "server/engine/context.h"
 #include "server/core/errors.h"
 #include "server/core/strings.h"
 #include "server/scripting/lua_cmsgpack.h"
 #include "server/scripting/lua_convert.h"
 #include "server/scripting/lua_engine.h"
 #include "server/scripting/lua_struct.h"
-#include "server/server.h"
+#include "server/engine/executor.h"
+#include "server/engine/host.h"
 
 namespace keyward {
 
@@ -363,9 +364,19 @@ int RunScriptCommand(lua_State* L) {
     args[n.arg] = std::string_view(numbers.data() + n.offset, n.size);
   }
   std::string& out = call_scratch.reply;
-  const auto status =
-      run->ctx->server().CallFromScript(*run->ctx, *run->script_client, args, run->read_only,
-                                        run->resp, run->replicate, &out, &run->wrote);
+  // The command runs on the script's client, in the script's protocol, through the one executor
+  // and gatekeeper every command passes (with the checks Redis applies to scripts); its reply is
+  // captured from the client's output.
+  Client& script_client = *run->script_client;
+  script_client.set_resp(run->resp);
+  std::string& output = script_client.transport()->output();
+  output.clear();
+  const auto status = run->ctx->executor().CallNested(
+      CallerKind::kScript, *run->ctx, script_client, args,
+      NestedOptions{.read_only_script = run->read_only, .replicate = run->replicate,
+                    .wrote = &run->wrote});
+  out.swap(output);
+  output.clear();
   if (status) {
     PushErrorTable(L, *status);
     lua_pushboolean(L, 1);
@@ -508,7 +519,7 @@ int RedisAclCheckCmd(lua_State* L) {
   ScriptRun* run = CurrentRun(L);
   const CommandSpec* cmd = nullptr;
   if (run != nullptr) {
-    cmd = run->ctx->server().registry().Find(lua_tostring(L, 1));
+    cmd = run->ctx->executor().registry().Find(lua_tostring(L, 1));
     // A container needs a known subcommand, as Redis's lookup does.
     if (cmd != nullptr && cmd->is_container() && argc > 1) {
       cmd = cmd->FindSubcommand(lua_tostring(L, 2));
@@ -694,10 +705,11 @@ constexpr int kHookInstructions = 100000;
 void BusyHook(lua_State* L, lua_Debug*) {
   ScriptRun* run = CurrentRun(L);
   if (run == nullptr) return;
-  Server& server = run->ctx->server();
+  Executor& executor = run->ctx->executor();
+  ServerState& state = executor.state();
   if (!run->busy) {
-    const int64_t threshold_ms = server.settings().busy_reply_threshold;
-    if (threshold_ms <= 0 || server.clock().MonotonicUs() - run->start_us < threshold_ms * 1000) {
+    const int64_t threshold_ms = executor.settings().busy_reply_threshold;
+    if (threshold_ms <= 0 || executor.clock().MonotonicUs() - run->start_us < threshold_ms * 1000) {
       return;
     }
     run->busy = true;
@@ -708,15 +720,15 @@ void BusyHook(lua_State* L, lua_Debug*) {
     busy.kill = &run->kill;
     busy.command.assign(run->command.begin(), run->command.end());
     busy.name = run->command.size() > 1 ? std::string(run->command[1]) : "";
-    busy.start_ms = server.now_ms();
-    server.set_busy_script(std::move(busy));
+    busy.start_ms = executor.keyspace().now_ms();
+    state.busy_script = std::move(busy);
     spdlog::warn(
         "Slow script detected: still in execution after {} milliseconds. You can try killing "
         "the script using the {} command.",
         threshold_ms, run->function ? "FUNCTION KILL" : "SCRIPT KILL");
   }
-  if (ServerHost* host = server.host()) host->ProcessEventsWhileBusy();
-  if (run->kill || server.shutting_down()) {
+  if (state.host != nullptr) state.host->ProcessEventsWhileBusy();
+  if (run->kill || state.shutting_down) {
     // Raised again at every line, so a script's own pcall cannot swallow it for long.
     lua_sethook(L, BusyHook, LUA_MASKLINE, 0);
     PushErrorTable(L, "ERR Script killed by user with SCRIPT KILL...");
@@ -728,7 +740,7 @@ void BusyHook(lua_State* L, lua_Debug*) {
 
 void RunProtected(lua_State* L, ScriptRun& run, int nargs, std::string_view name) {
   CommandContext& ctx = *run.ctx;
-  run.start_us = ctx.server().clock().MonotonicUs();
+  run.start_us = ctx.executor().clock().MonotonicUs();
   lua_sethook(L, BusyHook, LUA_MASKCOUNT, kHookInstructions);
   // The handler goes below the function and its arguments.
   lua_pushcfunction(L, ErrorHandler);
@@ -738,7 +750,7 @@ void RunProtected(lua_State* L, ScriptRun& run, int nargs, std::string_view name
   current_run = &run;
   run.script_client->db = ctx.client().db;
   // The EVAL or FCALL itself is never propagated: the commands it ran are (Redis 7.0's effects
-  // replication), wrapped in MULTI/EXEC when there are several.
+  // replication), wrapped in MULTI/EXEC by the stream when there are several.
   ctx.PropagateOnlyCollected();
   const int status = lua_pcall(L, nargs, 1, handler);
   if (status == 0) {
@@ -767,7 +779,7 @@ void RunProtected(lua_State* L, ScriptRun& run, int nargs, std::string_view name
   }
   lua_settop(L, 0);
   lua_sethook(L, nullptr, 0, 0);
-  if (run.busy) ctx.server().set_busy_script(std::nullopt);
+  if (run.busy) ctx.executor().state().busy_script.reset();
   current_run = previous_run;
   // Garbage is collected a step at a time, every 50 scripts, as Redis does: a step after every
   // script cost 40% of a short EVALSHA.
@@ -776,7 +788,6 @@ void RunProtected(lua_State* L, ScriptRun& run, int nargs, std::string_view name
     scripts_since_gc = 0;
     lua_gc(L, LUA_GCSTEP, 50);
   }
-  if (ctx.propagated().size() > 1) ctx.WrapPropagatedInTransaction();
 }
 
 int SandboxErrorHandler(lua_State* L) { return ErrorHandler(L); }

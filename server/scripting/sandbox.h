@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "server/commands/command.h"
+#include "server/engine/command.h"
 #include "server/net/transport.h"
 
 struct lua_State;

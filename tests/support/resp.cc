@@ -37,6 +37,8 @@ std::ostream& operator<<(std::ostream& os, const Resp& r) {
       return os << "(integer) " << r.integer;
     case Resp::Type::kBulk:
       return os << "\"" << r.str << "\"";
+    case Resp::Type::kNone:
+      return os << "(no reply)";
     case Resp::Type::kNull:
       return os << "(nil)";
     case Resp::Type::kNullArray:

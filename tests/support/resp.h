@@ -18,6 +18,8 @@ namespace keyward::test {
 
 struct Resp {
   enum class Type {
+    // No reply at all (yet): a blocked or paused client, CLIENT REPLY OFF. Never equal to a nil.
+    kNone,
     kSimple,
     kError,
     kInt,
@@ -33,12 +35,13 @@ struct Resp {
     kVerbatim,
     kPush
   };
-  Type type = Type::kNull;
+  Type type = Type::kNone;
   std::string str;      // simple, error, bulk, double text, big number, verbatim (without "txt:")
   int64_t integer = 0;  // integers, booleans (0/1)
   std::vector<Resp> elems;  // aggregates; maps as k1, v1, k2, v2, ...
 
   bool is_null() const { return type == Type::kNull || type == Type::kNullArray; }
+  bool is_none() const { return type == Type::kNone; }
   bool is_error() const { return type == Type::kError; }
   bool is_array() const {
     return type == Type::kArray || type == Type::kSet || type == Type::kPush;

@@ -74,7 +74,7 @@ TEST_F(ClientFamilyTest, PauseEndsWithItsTimeout) {
   EXPECT_EQ(Run({"client", "pause", "50"}), "OK");
   EXPECT_EQ(RunRaw({"ping"}, "held"), "");
   AdvanceMs(60);
-  server().Cron();
+  server().RunCron();
   EXPECT_EQ(Send("", "held"), "+PONG\r\n");
 }
 

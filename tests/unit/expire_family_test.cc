@@ -11,28 +11,11 @@ namespace {
 using ::testing::IsEmpty;
 using Commands = std::vector<std::vector<std::string>>;
 
-class RecordingSink : public PropagationSink {
- public:
-  void OnPropagate(int db, const std::vector<std::string>& args) override {
-    commands.push_back(args);
-  }
-  Commands commands;
-};
-
 class ExpireFamilyTest : public CommandTest {
  protected:
-  ExpireFamilyTest() { server().AddPropagationSink(&sink_); }
-  ~ExpireFamilyTest() override { server().RemovePropagationSink(&sink_); }
-
-  Commands Propagated() {
-    Commands out;
-    out.swap(sink_.commands);
-    return out;
-  }
+  Commands Propagated() { return TakePropagated(); }
   int64_t Now() { return server().now_ms(); }
   std::string At(int64_t offset_ms) { return std::to_string(Now() + offset_ms); }
-
-  RecordingSink sink_;
 };
 
 // --- EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT ----------------------------------------------------
@@ -355,11 +338,11 @@ TEST_F(ExpireFamilyTest, ActiveExpiryDeletesInDeadlineOrder) {
   }
   Propagated();
   AdvanceMs(350);
-  server().Cron();
+  server().RunCron();
   EXPECT_EQ(Propagated(), (Commands{{"DEL", "k9"}, {"DEL", "k8"}, {"DEL", "k7"}}));
   EXPECT_EQ(Run({"dbsize"}), 7);
   AdvanceMs(1000);
-  server().Cron();
+  server().RunCron();
   EXPECT_EQ(Run({"dbsize"}), 0);
 }
 
@@ -407,12 +390,12 @@ TEST_F(ExpireFamilyTest, PersistKeepsValueAndEncoding) {
 
 TEST_F(ExpireFamilyTest, DirtyCounter) {
   Run({"set", "k", "v"});
-  uint64_t dirty = server().stats().dirty;
+  uint64_t dirty = server().propagation().dirty();
   Run({"expire", "k", "10"});
   Run({"expire", "k", "5", "gt"});
   Run({"persist", "k"});
   Run({"expire", "k", "-1"});
-  EXPECT_EQ(server().stats().dirty, dirty + 3);
+  EXPECT_EQ(server().propagation().dirty(), dirty + 3);
 }
 
 }  // namespace

@@ -17,29 +17,10 @@ using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
 using Commands = std::vector<std::vector<std::string>>;
 
-// Records what the server propagates to the AOF and replicas.
-class RecordingSink : public PropagationSink {
- public:
-  void OnPropagate(int db, const std::vector<std::string>& args) override {
-    commands.push_back(args);
-    dbs.push_back(db);
-  }
-  Commands commands;
-  std::vector<int> dbs;
-};
-
 class GenericFamilyTest : public CommandTest {
  protected:
-  GenericFamilyTest() { server().AddPropagationSink(&sink_); }
-  ~GenericFamilyTest() override { server().RemovePropagationSink(&sink_); }
-
   // Everything propagated since the previous call.
-  Commands Propagated() {
-    Commands out;
-    out.swap(sink_.commands);
-    sink_.dbs.clear();
-    return out;
-  }
+  Commands Propagated() { return TakePropagated(); }
 
   // SCAN from cursor 0 to the end; `options` follow the cursor.
   std::multiset<std::string> ScanAll(const std::vector<std::string>& options = {}) {
@@ -61,8 +42,6 @@ class GenericFamilyTest : public CommandTest {
 
   KeyspaceStats& stats() { return server().keyspace().stats(); }
   Database& db(int i = 0) { return server().keyspace().db(i); }
-
-  RecordingSink sink_;
 };
 
 std::vector<std::string> Sorted(const Resp& r) {
@@ -296,7 +275,7 @@ TEST_F(GenericFamilyTest, ScanReturnsEveryKey) {
     Run({"set", "key:" + std::to_string(i), "v"});
     expected.insert("key:" + std::to_string(i));
   }
-  server().Cron();  // finish the incremental rehash the inserts started
+  server().RunCron();  // finish the incremental rehash the inserts started
   auto seen = ScanAll();
   // Without resizes between calls SCAN returns each key exactly once.
   EXPECT_EQ(seen, expected);
@@ -342,6 +321,8 @@ TEST_F(GenericFamilyTest, ScanTypeFilterCountsHitsWithoutTouching) {
 }
 
 TEST_F(GenericFamilyTest, ScanNeverReturnsExpiredKeys) {
+  // Only SCAN may meet the expired keys: the active cycle would delete them first.
+  Run({"debug", "set-active-expire", "0"});
   for (int i = 0; i < 200; i++) {
     Run({"set", "k" + std::to_string(i), "v"});
     if (i % 2 == 0) Run({"pexpire", "k" + std::to_string(i), "100"});
@@ -351,9 +332,15 @@ TEST_F(GenericFamilyTest, ScanNeverReturnsExpiredKeys) {
   auto seen = ScanAll();
   EXPECT_EQ(seen.size(), 100u);
   for (const auto& k : seen) EXPECT_EQ(std::stoi(k.substr(1)) % 2, 1) << k;
-  // SCAN deleted the expired keys it met, propagating each as DEL.
+  // SCAN deleted the expired keys it met, propagating each as DEL (several in one SCAN call go
+  // out in MULTI/EXEC, as Redis 7.0 wraps a command's lazy expiries).
   EXPECT_EQ(Run({"dbsize"}), 100);
-  EXPECT_EQ(Propagated().size(), 100u);
+  size_t dels = 0;
+  for (const auto& argv : Propagated()) {
+    if (argv[0] == "DEL") dels++;
+    EXPECT_TRUE(argv[0] == "DEL" || argv[0] == "MULTI" || argv[0] == "EXEC") << argv[0];
+  }
+  EXPECT_EQ(dels, 100u);
 }
 
 TEST_F(GenericFamilyTest, ScanCursorParsing) {
@@ -411,7 +398,7 @@ TEST_F(GenericFamilyTest, ScanSurvivesGrowthAndShrink) {
       for (int i = 0; i < 2000; i++) Run({"set", "tmp:" + std::to_string(base + i), "v"});
     } else if (round % 3 == 1) {
       for (int i = 0; i < 2000; i++) Run({"del", "tmp:" + std::to_string(base - 2000 + i)});
-      server().Cron();
+      server().RunCron();
     }
     round++;
   } while (cursor != "0" && round < 1000);
@@ -722,9 +709,9 @@ TEST_F(GenericFamilyTest, FlushAll) {
   Run("other", {"select", "5"});
   Run("other", {"set", "b", "1"});
   Propagated();
-  uint64_t dirty = server().stats().dirty;
+  uint64_t dirty = server().propagation().dirty();
   EXPECT_EQ(Run({"flushall"}), "OK");
-  EXPECT_EQ(server().stats().dirty, dirty + 3);  // two keys and the command
+  EXPECT_EQ(server().propagation().dirty(), dirty + 3);  // two keys and the command
   EXPECT_EQ(Run({"dbsize"}), 0);
   EXPECT_EQ(Run("other", {"dbsize"}), 0);
   EXPECT_EQ(server().keyspace().TotalKeys(), 0u);
@@ -748,10 +735,9 @@ TEST_F(GenericFamilyTest, SwapDb) {
   EXPECT_EQ(Propagated(), (Commands{{"swapdb", "0", "1"}}));
   // The deadline index moved with the keys: the key still expires, in its new database.
   AdvanceMs(2000);
-  server().Cron();
+  server().RunCron();
   EXPECT_EQ(server().keyspace().db(1).size(), 0u);
-  EXPECT_EQ(sink_.dbs, std::vector<int>{1});
-  EXPECT_EQ(Propagated(), (Commands{{"DEL", "a"}}));
+  EXPECT_EQ(TakePropagatedWithDb(), (std::vector<std::pair<int, Argv>>{{1, {"DEL", "a"}}}));
   // Swapping a database with itself is accepted, counted and propagated.
   EXPECT_EQ(Run({"swapdb", "3", "3"}), "OK");
   EXPECT_EQ(Propagated(), (Commands{{"swapdb", "3", "3"}}));

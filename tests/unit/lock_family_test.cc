@@ -23,17 +23,9 @@ class LockFamilyTest : public CommandTest {
     return {r[0].integer, r[1].integer, r[2].integer};
   }
   // Output a blocked connection received since its last command.
-  Resp Pending(const std::string& conn) {
-    std::string raw = Send("", conn);
-    if (raw.empty()) return Resp{};
-    size_t used = 0;
-    return ParseResp(raw, &used);
-  }
-  // Fires the server's due timers, as the event loop's alarm does.
-  void Tick(int64_t ms) {
-    AdvanceMs(ms);
-    server().RunTimers();
-  }
+  Resp Pending(const std::string& conn) { return Reply(conn); }
+  // Moves time on; due timers run on the way, as the event loop's alarm runs them.
+  void Tick(int64_t ms) { AdvanceMs(ms); }
 };
 
 TEST_F(LockFamilyTest, AcquireIsSetNxPxAndExcludesOtherOwners) {
@@ -135,14 +127,14 @@ TEST_F(LockFamilyTest, WaitersAreServedInArrivalOrderByTheRelease) {
   for (std::string w : {"w1", "w2", "w3"}) {
     EXPECT_EQ(RunRaw({"lock.acquire", "res", w, "5000", "WAIT", "0", "FENCE"}, w), "");
   }
-  EXPECT_EQ(server().locks().waiters(0, "res"), 3u);
+  EXPECT_EQ(server().blocking().waiters(0, "res"), 3u);
   EXPECT_EQ(client("w1").has(Client::kBlocked), true);
   EXPECT_EQ(Run("holder", {"lock.release", "res", "h"}).integer, 1);
   Resp got = Pending("w1");
   ASSERT_EQ(got.size(), 3u);
   EXPECT_EQ(got[0].integer, 1);
   EXPECT_EQ(Run({"get", "res"}).str, "w1");
-  EXPECT_TRUE(Pending("w2").is_null() && Pending("w3").is_null());
+  EXPECT_TRUE(Pending("w2").is_none() && Pending("w3").is_none());
   // A plain DEL (someone else's script, an operator) frees it just as well.
   Run({"del", "res"});
   Resp second = Pending("w2");
@@ -155,11 +147,11 @@ TEST_F(LockFamilyTest, ExpiryHandsTheLockOverWithoutPolling) {
   Acquire("holder", {"res", "h", "1000"});
   EXPECT_EQ(RunRaw({"lock.acquire", "res", "w", "5000", "WAIT", "0"}, "w"), "");
   Tick(999);
-  EXPECT_TRUE(Pending("w").is_null());
+  EXPECT_TRUE(Pending("w").is_none());
   // The extension moves the wake-up to the new deadline.
   EXPECT_EQ(Run("holder", {"lock.extend", "res", "h", "1000"}).integer, 1);
   Tick(1);
-  EXPECT_TRUE(Pending("w").is_null());
+  EXPECT_TRUE(Pending("w").is_none());
   Tick(1000);
   Resp got = Pending("w");
   ASSERT_EQ(got.size(), 3u);
@@ -175,7 +167,7 @@ TEST_F(LockFamilyTest, WaitTimesOutWithTheHoldersState) {
   ASSERT_EQ(got.size(), 3u);
   EXPECT_EQ(got[0].integer, 0);
   EXPECT_EQ(got[2].integer, 9700);
-  EXPECT_EQ(server().locks().blocked_clients(), 0u);
+  EXPECT_EQ(server().blocking().blocked_clients(), 0u);
   // The connection works again, and so do commands it sent while it waited.
   EXPECT_EQ(Run("w", {"ping"}).str, "PONG");
 }
@@ -201,13 +193,13 @@ TEST_F(LockFamilyTest, ServedWaitersLeaveNoTimersBehind) {
     std::string conn = "c" + std::to_string(i % 2);
     std::string me = "h" + std::to_string(i);
     EXPECT_EQ(RunRaw({"lock.acquire", "res", me, "10000", "WAIT", "600000"}, conn), "");
-    EXPECT_LE(server().locks().pending_timers(), 2u);
+    EXPECT_LE(server().timers().size(), 2u);
     Run("admin", {"lock.release", "res", holder});
     ASSERT_EQ(Pending(conn)[0].integer, 1);
     holder = me;
   }
-  EXPECT_EQ(server().locks().pending_timers(), 0u);
-  EXPECT_EQ(server().locks().blocked_clients(), 0u);
+  EXPECT_EQ(server().timers().size(), 0u);
+  EXPECT_EQ(server().blocking().blocked_clients(), 0u);
 }
 
 TEST_F(LockFamilyTest, LockWaitWakesWithoutTakingTheLock) {
@@ -223,7 +215,7 @@ TEST_F(LockFamilyTest, AClosedWaiterLeavesTheQueue) {
   Acquire("holder", {"res", "h", "10000"});
   EXPECT_EQ(RunRaw({"lock.acquire", "res", "gone", "5000", "WAIT", "0"}, "gone"), "");
   EXPECT_EQ(RunRaw({"lock.acquire", "res", "next", "5000", "WAIT", "0"}, "next"), "");
-  server().CloseClient(client("gone"), false);
+  server().clients().Close(client("gone"));
   Run("holder", {"lock.release", "res", "h"});
   EXPECT_EQ(Run({"get", "res"}).str, "next");
   EXPECT_EQ(Pending("next")[0].integer, 1);
@@ -246,7 +238,7 @@ TEST_F(LockFamilyTest, LockEventsArePublishedForObservers) {
   Acquire("a", {"res", "me", "100"});
   EXPECT_EQ(next_event(), "acquired");
   AdvanceMs(100);
-  server().Cron();  // the active expiry deletes it (as keyspace notifications' "expired")
+  server().RunCron();  // the active expiry deletes it (as keyspace notifications' "expired")
   EXPECT_EQ(next_event(), "released");
   // A waiter handed the lock is a new holder too.
   Acquire("a", {"res", "first", "10000"});
@@ -281,8 +273,8 @@ TEST_F(LockFamilyTest, ClientUnblockEndsAWait) {
             "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
   EXPECT_EQ(Run("admin", {"client", "unblock", "x"}).str,
             "ERR value is not an integer or out of range");
-  EXPECT_EQ(server().locks().blocked_clients(), 0u);
-  EXPECT_EQ(server().locks().waiters(0, "res"), 0u);
+  EXPECT_EQ(server().blocking().blocked_clients(), 0u);
+  EXPECT_EQ(server().blocking().waiters(0, "res"), 0u);
 }
 
 TEST_F(LockFamilyTest, GuardedWritesRefuseOlderTokens) {

@@ -15,7 +15,8 @@ class CommandContext;
 using CmdArgs = std::span<const std::string_view>;
 using Handler = void (*)(CmdArgs args, CommandContext& ctx);
 
-// Command flags, as Redis 7.0 names them in COMMAND INFO.
+// Command flags, as Redis 7.0 sets them (COMMAND INFO lists all but may_replicate and protected,
+// as 7.0.15 does).
 namespace CO {
 enum : uint32_t {
   kWrite = 1 << 0,
@@ -31,6 +32,8 @@ enum : uint32_t {
   kSkipSlowlog = 1 << 10,
   kFast = 1 << 11,
   kNoAuth = 1 << 12,
+  // Not a write, but may cause one to be propagated (EVAL, FCALL, PUBLISH): CLIENT PAUSE WRITE
+  // holds it and read-only scripts refuse it.
   kMayReplicate = 1 << 13,
   kSentinel = 1 << 14,
   kOnlySentinel = 1 << 15,
@@ -39,6 +42,8 @@ enum : uint32_t {
   kNoMulti = 1 << 18,
   kMovableKeys = 1 << 19,
   kAllowBusy = 1 << 20,
+  // Refused unless enable-debug-command / enable-module-command allow it (DEBUG, MODULE).
+  kProtected = 1 << 21,
 };
 }  // namespace CO
 

@@ -1,4 +1,4 @@
-#include "server/core/client.h"
+#include "server/engine/client.h"
 
 namespace keyward {
 

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "server/commands/command.h"
+#include "server/engine/command.h"
 
 namespace keyward {
 

@@ -1,4 +1,4 @@
-#include "server/commands/command.h"
+#include "server/engine/command.h"
 
 #include "server/core/strings.h"
 
@@ -73,7 +73,8 @@ std::vector<std::string_view> FlagNames(uint32_t flags) {
       {CO::kSkipSlowlog, "skip_slowlog"},
       {CO::kFast, "fast"},
       {CO::kNoAuth, "no_auth"},
-      {CO::kMayReplicate, "may_replicate"},
+      // may_replicate and protected steer the gatekeeper but are not listed: Redis 7.0.15's
+      // COMMAND INFO does not name them either.
       {CO::kNoMandatoryKeys, "no_mandatory_keys"},
       {CO::kNoAsyncLoading, "no_async_loading"},
       {CO::kNoMulti, "no_multi"},

@@ -1,4 +1,4 @@
-#include "server/commands/registry.h"
+#include "server/engine/registry.h"
 
 #include <cctype>
 #include <stdexcept>

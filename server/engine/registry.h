@@ -9,7 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "server/commands/command.h"
+#include "server/engine/command.h"
 
 namespace keyward {
 

@@ -1,4 +1,4 @@
-#include "server/commands/command_meta.h"
+#include "server/engine/command_meta.h"
 
 #include <string>
 #include <unordered_map>
@@ -10,7 +10,7 @@ namespace keyward {
 namespace {
 
 const CommandMeta kCommands[] = {
-#include "server/commands/command_meta_table.inc"
+#include "server/engine/command_meta_table.inc"
     // Keyward's own commands. The lock is a string key; LOCK.GUARD's other keys are those of the
     // command it runs (COMMAND GETKEYS resolves them).
     {"lock.acquire",

@@ -1,5 +1,5 @@
-// The server-side state of one client connection. It knows nothing of sockets: the network layer
-// sits behind the Transport it holds.
+// The server-side state of one client connection (and of the scripting engines' own clients). It
+// knows nothing of sockets: the network layer sits behind the Transport it holds.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +28,8 @@ class Client {
     // Waiting for a lock (LOCK.ACQUIRE ... WAIT, LOCK.WAIT): its later input waits in the buffer.
     kBlocked = 1 << 8,
     kScript = 1 << 9,  // the scripting engines' own client: it never blocks
+    // Inside MULTI: the gatekeeper queues its commands (the transactions issue sets it).
+    kMulti = 1 << 10,
   };
   enum class ReplyMode { kOn, kOff, kSkipNext, kSkip };
 

@@ -1,0 +1,58 @@
+// The parts of the server command families use, each with one job. Handlers reach them through
+// CommandContext::services(); nothing gives them the server as a whole.
+#pragma once
+
+#include <random>
+
+#include "server/core/clock.h"
+#include "server/core/config.h"
+#include "server/core/settings.h"
+#include "server/engine/blocking.h"
+#include "server/engine/client_registry.h"
+#include "server/engine/cron.h"
+#include "server/engine/executor.h"
+#include "server/engine/host.h"
+#include "server/engine/monitor.h"
+#include "server/engine/output.h"
+#include "server/engine/pause.h"
+#include "server/engine/propagation.h"
+#include "server/engine/registry.h"
+#include "server/engine/server_state.h"
+#include "server/engine/slowlog.h"
+#include "server/engine/stats.h"
+#include "server/keyspace/keyspace.h"
+#include "server/pubsub/pubsub.h"
+
+namespace keyward {
+
+class FunctionEngine;
+class LockManager;
+class LockWaits;
+class LuaEngine;
+
+struct Services {
+  Clock& clock;
+  Config& config;
+  ServerSettings& settings;
+  ServerState& state;
+  std::mt19937_64& rng;
+  Keyspace& keyspace;
+  PubSub& pubsub;
+  const CommandRegistry& registry;
+  ClientRegistry& clients;
+  ReplyOutput& output;
+  ClientPause& pause;
+  ServerStats& stats;
+  SlowLog& slowlog;
+  MonitorFeed& monitors;
+  Propagation& propagation;
+  BlockingRegistry& blocking;
+  Cron& cron;
+  Executor& executor;
+  LuaEngine& lua;
+  FunctionEngine& functions;
+  LockManager& locks;
+  LockWaits& lock_waits;
+};
+
+}  // namespace keyward

@@ -1,0 +1,122 @@
+#include "server/coordination/lock_waits.h"
+
+#include "server/engine/client.h"
+#include "server/engine/context.h"
+#include "server/keyspace/keyspace.h"
+
+namespace keyward {
+
+namespace {
+
+// What a waiting client asked for.
+struct LockWait : WaitState {
+  std::string resource;
+  std::string owner;
+  int64_t ttl_ms = 0;
+  bool fence = false;
+  bool take = false;  // LOCK.ACQUIRE ... WAIT; false: LOCK.WAIT
+};
+
+}  // namespace
+
+std::string LockWaits::QueueKey(int db, std::string_view resource) {
+  std::string key = std::to_string(db);
+  key += ':';
+  key.append(resource);
+  return key;
+}
+
+const CommandSpec& LockWaits::command() const { return *registry_.Find("lock.acquire"); }
+
+void LockWaits::Block(CommandContext& ctx, const AcquireRequest& req, bool take,
+                      int64_t timeout_ms) {
+  Client& c = ctx.client();
+  const int64_t now = ctx.now_ms();
+  auto wait = std::make_unique<LockWait>();
+  wait->resource = std::string(req.resource);
+  wait->owner = std::string(req.owner);
+  wait->ttl_ms = req.ttl_ms;
+  wait->fence = req.fence;
+  wait->take = take;
+  BlockRequest request;
+  request.db = c.db;
+  request.keys = {std::string(req.resource)};
+  request.deadline_ms = timeout_ms > 0 ? now + timeout_ms : -1;
+  request.handler = this;
+  request.state = std::move(wait);
+  blocking_.Block(c, std::move(request));
+  // Wake at the holder's deadline (or the end of the restart delay), not by polling.
+  Database& db = ctx.db();
+  if (Entry* e = db.Find(req.resource); e != nullptr && e->has_expire()) {
+    ScheduleCheck(c.db, req.resource, e->expire_ms());
+  } else if (e == nullptr) {
+    if (int64_t left = locks_.RestartDelayLeft(now); left > 0) {
+      ScheduleCheck(c.db, req.resource, now + left);
+    }
+  }
+}
+
+void LockWaits::ScheduleCheck(int db, std::string_view resource, int64_t at_ms) {
+  std::string key = QueueKey(db, resource);
+  auto it = checks_.find(key);
+  if (it != checks_.end()) {
+    if (it->second.at_ms <= at_ms) return;
+    timers_.Cancel(it->second.timer);
+    checks_.erase(it);
+  }
+  Timers::Id id = timers_.Schedule(at_ms, [this, key, db, resource = std::string(resource)] {
+    checks_.erase(key);
+    // Looking the key up expires it; its removal (or this signal) offers the queue the lock.
+    blocking_.SignalKeyReady(db, resource);
+  });
+  checks_.emplace(std::move(key), Check{at_ms, id});
+}
+
+bool LockWaits::TryServe(CommandContext& ctx, WaitState* state, std::string_view key) {
+  auto& w = *static_cast<LockWait*>(state);
+  const int db = ctx.client().db;
+  if (w.take) {
+    Result<AcquireOutcome> out =
+        locks_.Acquire(ctx, AcquireRequest{w.resource, w.owner, w.ttl_ms, w.fence});
+    if (out && !out->granted) {
+      // Still held (or the restart delay): wait for the removal or the deadline.
+      if (out->pttl >= 0) ScheduleCheck(db, w.resource, ctx.now_ms() + out->pttl);
+      return false;
+    }
+    if (out) {
+      SendAcquireOutcome(ctx.rb(), *out);
+    } else {
+      ctx.SendStatus(out.status());  // the key became another type meanwhile
+    }
+    return true;
+  }
+  int64_t pttl = -1;
+  Result<std::optional<std::string_view>> holder = locks_.Holder(ctx.db(), w.resource, &pttl);
+  if (holder && holder->has_value()) {
+    if (pttl >= 0) ScheduleCheck(db, w.resource, ctx.now_ms() + pttl);
+    return false;
+  }
+  ctx.rb().SendLong(1);
+  return true;
+}
+
+void LockWaits::OnTimeout(Client& c, WaitState* state) {
+  auto& w = *static_cast<LockWait*>(state);
+  if (!w.take) return c.rb().SendLong(0);
+  AcquireOutcome out;
+  out.token = locks_.fences().CounterOf(w.resource);
+  int64_t pttl = -1;
+  Result<std::optional<std::string_view>> holder =
+      locks_.Holder(keyspace_.db(c.db), w.resource, &pttl);
+  out.pttl = holder && holder->has_value() ? pttl : -2;
+  SendAcquireOutcome(c.rb(), out);
+}
+
+void LockWaits::OnQueueEmpty(int db, std::string_view key) {
+  auto it = checks_.find(QueueKey(db, key));
+  if (it == checks_.end()) return;
+  timers_.Cancel(it->second.timer);
+  checks_.erase(it);
+}
+
+}  // namespace keyward

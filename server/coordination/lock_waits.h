@@ -1,0 +1,63 @@
+// Fair blocking waits for native locks (LOCK.ACQUIRE ... WAIT, LOCK.WAIT), on the blocking
+// registry. Waiters queue per (database, resource) in arrival order; the queue is offered the lock
+// whenever its key goes away (release, DEL, expiry, FLUSHALL: the keyspace reports every removal)
+// and the head waiter takes it in the same event-loop turn, so the lock changes hands without
+// anyone polling. A queue whose lock will expire also gets a timer at the holder's deadline (or at
+// the end of the restart delay): the expiry itself wakes the next waiter. Each queue has at most
+// one such check; an extension just moves it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "server/coordination/lock_manager.h"
+#include "server/engine/blocking.h"
+#include "server/engine/registry.h"
+#include "server/engine/timers.h"
+#include "server/keyspace/keyspace.h"
+
+namespace keyward {
+
+class LockWaits : public BlockHandler {
+ public:
+  LockWaits(LockManager& locks, Keyspace& keyspace, BlockingRegistry& blocking, Timers& timers,
+            const CommandRegistry& registry)
+      : locks_(locks),
+        keyspace_(keyspace),
+        blocking_(blocking),
+        timers_(timers),
+        registry_(registry) {}
+
+  // Blocks the client of `ctx` until the resource is free (take: then acquires it for the
+  // request) or until `timeout_ms` (0: none).
+  void Block(CommandContext& ctx, const AcquireRequest& req, bool take, int64_t timeout_ms);
+  // Pending deadline checks (at most one per queue).
+  size_t pending_checks() const { return checks_.size(); }
+
+  // BlockHandler
+  const CommandSpec& command() const override;
+  bool TryServe(CommandContext& ctx, WaitState* state, std::string_view key) override;
+  void OnTimeout(Client& c, WaitState* state) override;
+  void OnQueueEmpty(int db, std::string_view key) override;
+
+ private:
+  struct Check {
+    int64_t at_ms;
+    Timers::Id timer;
+  };
+  // Looks at the queue again at `at_ms` (the holder's deadline), unless an earlier check is
+  // pending: an early one that finds the lock held schedules the next.
+  void ScheduleCheck(int db, std::string_view resource, int64_t at_ms);
+  static std::string QueueKey(int db, std::string_view resource);
+
+  LockManager& locks_;
+  Keyspace& keyspace_;
+  BlockingRegistry& blocking_;
+  Timers& timers_;
+  const CommandRegistry& registry_;
+  std::unordered_map<std::string, Check> checks_;
+};
+
+}  // namespace keyward

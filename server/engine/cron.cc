@@ -1,0 +1,55 @@
+#include "server/engine/cron.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace keyward {
+
+void Cron::RunTimers() {
+  if (p_.state.busy_script) return;  // the cron runs them later
+  p_.executor.UpdateTime();
+  const int64_t now = p_.keyspace.now_ms();
+  while (auto due = p_.timers.PopDue(now)) p_.executor.RunUnit(*due);
+  p_.output.ProcessDeferred();
+  p_.timers.Rearm();
+}
+
+void Cron::Tick() {
+  if (p_.state.busy_script) return;
+  p_.executor.UpdateTime();
+  const int64_t now = p_.keyspace.now_ms();
+  const int64_t tick_us = 1000000 / std::max<int64_t>(p_.settings.hz, 1);
+  // Active expiry: at most a quarter of the tick, like Redis's slow cycle (more with
+  // active-expire-effort).
+  if (active_expire_enabled) {
+    const int64_t budget = tick_us * (25 + 2 * (p_.settings.active_expire_effort - 1)) / 100;
+    p_.keyspace.ActiveExpireCycle(budget, p_.clock);
+  }
+  p_.keyspace.Cron(1000, p_.clock);
+
+  // Idle clients (timeout).
+  if (p_.settings.timeout > 0) {
+    const int64_t limit = p_.settings.timeout * 1000;
+    std::vector<Client*> idle;
+    for (Client* c : p_.clients.all()) {
+      // Blocked clients are waiting on purpose (Redis exempts them from the idle timeout too).
+      if (c->has(Client::kMonitor | Client::kPaused | Client::kBlocked)) continue;
+      if (now - c->last_interaction_ms > limit) idle.push_back(c);
+    }
+    for (Client* c : idle) {
+      spdlog::info("Closing idle client id={}", c->id());
+      p_.clients.Close(*c);
+    }
+  }
+  p_.pause.Expire(now);
+  for (auto& job : jobs_) job();
+  // Keys that expired above go to their waiters; timers the host missed run too.
+  if (p_.blocking.has_ready()) p_.blocking.ServeReady();
+  RunTimers();
+  // Expiry notifications sent above, and clients found over their output limits.
+  p_.output.ProcessDeferred();
+  p_.stats.SampleOps(now);
+}
+
+}  // namespace keyward

@@ -1,0 +1,137 @@
+#include "server/engine/executor.h"
+
+#include "server/engine/context.h"
+
+namespace keyward {
+
+void Executor::CallFromClient(Client& c, CmdArgs args) {
+  UpdateTime();
+  const Verdict verdict = p_.gatekeeper.Check(CallerKind::kClient, c, args, p_.keyspace.now_ms());
+  {
+    ReplyScope reply(p_.output, c);
+    switch (verdict.action) {
+      case Verdict::kRefuse:
+        Refuse(c, verdict);
+        break;
+      case Verdict::kHold:
+        // CLIENT LIST shows the command as the client's current one, held or not. It stays in
+        // the input buffer until the pause ends.
+        c.last_command = verdict.cmd->full_name();
+        p_.pause.Hold(c);
+        reply.Abandon();
+        return;
+      case Verdict::kQueue:
+        c.last_command = verdict.cmd->full_name();
+        if (transactions_ != nullptr) {
+          transactions_->Queue(c, *verdict.cmd, args);
+          break;
+        }
+        [[fallthrough]];  // nobody queues: run it
+      case Verdict::kRun: {
+        c.last_command = verdict.cmd->full_name();
+        UnitScope unit(p_.propagation);
+        Run(CallerKind::kClient, c, *verdict.cmd, args, /*replicate=*/true);
+        break;
+      }
+    }
+  }
+  // A key the command made ready goes to its waiters now, in the same event-loop turn.
+  if (p_.blocking.has_ready()) p_.blocking.ServeReady();
+}
+
+std::optional<std::string> Executor::CallNested(CallerKind kind, CommandContext& outer, Client& c,
+                                                CmdArgs args, const NestedOptions& options) {
+  const Verdict verdict = p_.gatekeeper.Check(kind, c, args, p_.keyspace.now_ms(),
+                                              GateOptions{options.read_only_script});
+  if (verdict.action == Verdict::kRefuse) {
+    if (verdict.cmd != nullptr) verdict.cmd->stats().rejected_calls++;
+    return verdict.error;
+  }
+  if (options.wrote != nullptr && verdict.cmd->has(CO::kWrite)) *options.wrote = true;
+  Run(kind, c, *verdict.cmd, args, options.replicate && outer.replicate());
+  return std::nullopt;
+}
+
+std::optional<std::string> Executor::Apply(CallerKind kind, Client& c, CmdArgs args) {
+  UpdateTime();
+  const Verdict verdict = p_.gatekeeper.Check(kind, c, args, p_.keyspace.now_ms());
+  if (verdict.action == Verdict::kRefuse) return verdict.error;
+  {
+    UnitScope unit(p_.propagation);
+    // No key expires while the stream is applied: its own DELs say when keys went.
+    p_.keyspace.set_ignore_expiry(true);
+    Run(kind, c, *verdict.cmd, args, /*replicate=*/true);
+    p_.keyspace.set_ignore_expiry(false);
+  }
+  c.transport()->output().clear();  // applied silently
+  if (p_.blocking.has_ready()) p_.blocking.ServeReady();
+  return std::nullopt;
+}
+
+void Executor::RunUnit(const std::function<void()>& fn) {
+  {
+    UnitScope unit(p_.propagation);
+    fn();
+  }
+  if (p_.blocking.has_ready()) p_.blocking.ServeReady();
+}
+
+bool Executor::ServeBlocked(Client& c, const CommandSpec& cmd,
+                            const std::function<bool(CommandContext&)>& fn) {
+  ReplyScope reply(p_.output, c, /*deferred=*/true);
+  UnitScope unit(p_.propagation);
+  CommandContext ctx(*this, c, cmd, CallerKind::kClient);
+  const bool served = fn(ctx);
+  if (!served) {
+    reply.Abandon();
+    return false;
+  }
+  ctx.Finish({});
+  return true;
+}
+
+void Executor::ReplyDeferred(Client& c, const std::function<void()>& write) {
+  ReplyScope reply(p_.output, c, /*deferred=*/true);
+  write();
+}
+
+void Executor::Refuse(Client& c, const Verdict& verdict) {
+  std::string* sink = c.rb().sink();
+  const size_t at = sink->size();
+  c.rb().SendError(verdict.error);
+  p_.stats.CountErrorReply(std::string_view(*sink).substr(at));
+  if (verdict.cmd != nullptr) verdict.cmd->stats().rejected_calls++;
+  // A command refused inside MULTI makes EXEC fail (Redis's flagTransaction).
+  if (c.has(Client::kMulti) && transactions_ != nullptr) transactions_->FlagError(c);
+}
+
+void Executor::Run(CallerKind kind, Client& c, const CommandSpec& cmd, CmdArgs args,
+                   bool replicate) {
+  const std::string* sink = c.rb().sink();
+  const size_t reply_at = sink->size();
+  CommandContext ctx(*this, c, cmd, kind, replicate);
+  const int64_t start = p_.clock.MonotonicUs();
+  cmd.handler()(args, ctx);
+  const int64_t duration = p_.clock.MonotonicUs() - start;
+  ctx.Finish(args);
+
+  const bool replaying = kind == CallerKind::kAofReplay;
+  // Monitors see the command after it ran, with the database it ran in (SELECT shows the new
+  // one); a script's commands show "lua" as their origin.
+  if (!replaying && !p_.monitors.empty() && !cmd.has(CO::kSkipMonitor) && !cmd.has(CO::kAdmin)) {
+    p_.monitors.Feed(c, kind == CallerKind::kScript, c.db, cmd, args, p_.settings.unixsocket);
+  }
+  if (replaying) return;  // Redis keeps no statistics of a load
+  cmd.stats().calls++;
+  cmd.stats().usec += static_cast<uint64_t>(duration);
+  p_.stats.total_commands_processed++;
+  const bool failed = sink->size() > reply_at && (*sink)[reply_at] == '-';
+  if (failed) cmd.stats().failed_calls++;
+  if (kind != CallerKind::kClient) return;
+  c.commands_processed++;
+  if (failed) p_.stats.CountErrorReply(std::string_view(*sink).substr(reply_at));
+  p_.slowlog.MaybeAdd(c, cmd, args, duration, p_.keyspace.now_ms(),
+                      p_.settings.slowlog_log_slower_than, p_.settings.slowlog_max_len);
+}
+
+}  // namespace keyward

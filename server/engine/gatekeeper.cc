@@ -1,0 +1,201 @@
+#include "server/engine/gatekeeper.h"
+
+#include "server/core/errors.h"
+#include "server/core/strings.h"
+#include "server/engine/client.h"
+#include "server/engine/client_registry.h"
+#include "server/engine/pause.h"
+
+namespace keyward {
+
+namespace {
+
+enum class Check : uint8_t {
+  kProtected,         // DEBUG / MODULE without enable-debug-command / enable-module-command
+  kAuth,              // requirepass and no AUTH yet
+  kNotInMulti,        // no_multi commands inside MULTI
+  kAcl,               // the user's permissions (the ACL issue fills the hook)
+  kGuardable,         // LOCK.GUARD runs writes only, none that blocks, guards or scripts
+  kNoScript,          // noscript commands from a script
+  kScriptWrite,       // writes (and may-replicate commands) from a read-only script
+  kDenyOom,           // deny-oom commands over maxmemory (the eviction issue fills the hook)
+  kReadOnlyReplica,   // writes on a read-only replica
+  kSubscribedResp2,   // a RESP2 connection in subscribed mode runs pub/sub commands only
+  kLoading,           // while loading, only commands flagged loading
+  kBusyScript,        // a script past busy-reply-threshold: allow_busy commands only
+  kPause,             // CLIENT PAUSE holds the command
+  kMultiQueue,        // inside MULTI: queued
+};
+
+constexpr uint8_t Bit(CallerKind k) { return static_cast<uint8_t>(1u << static_cast<uint8_t>(k)); }
+constexpr uint8_t kClient = Bit(CallerKind::kClient);
+constexpr uint8_t kScript = Bit(CallerKind::kScript);
+constexpr uint8_t kGuard = Bit(CallerKind::kGuard);
+constexpr uint8_t kExec = Bit(CallerKind::kExec);
+
+// Which checks apply to which caller, in the order they run. Lookup and arity come first for
+// everyone (AOF replay and the master's stream get nothing else: they must obey).
+struct CheckRow {
+  Check check;
+  uint8_t callers;
+};
+constexpr CheckRow kChecks[] = {
+    {Check::kProtected, kClient},
+    {Check::kAuth, kClient},
+    {Check::kNotInMulti, kClient},
+    {Check::kAcl, kClient | kScript | kGuard | kExec},
+    {Check::kGuardable, kGuard},
+    {Check::kNoScript, kScript},
+    {Check::kScriptWrite, kScript},
+    {Check::kDenyOom, kClient | kScript | kGuard},
+    {Check::kReadOnlyReplica, kClient | kScript | kGuard},
+    {Check::kSubscribedResp2, kClient},
+    {Check::kLoading, kClient},
+    {Check::kBusyScript, kClient},
+    {Check::kPause, kClient},
+    {Check::kMultiQueue, kClient},
+};
+
+// The commands a RESP2 connection in subscribed mode may run (Redis's processCommand list).
+bool AllowedWhileSubscribed(const CommandSpec& cmd) {
+  static constexpr std::string_view kAllowed[] = {"subscribe",    "ssubscribe", "unsubscribe",
+                                                  "sunsubscribe", "psubscribe", "punsubscribe",
+                                                  "ping",         "quit",       "reset"};
+  for (std::string_view name : kAllowed) {
+    if (cmd.full_name() == name) return true;
+  }
+  return false;
+}
+
+// The commands MULTI does not queue.
+bool RunsInsideMulti(const CommandSpec& cmd) {
+  static constexpr std::string_view kRun[] = {"exec", "discard", "multi", "watch", "quit", "reset"};
+  for (std::string_view name : kRun) {
+    if (cmd.full_name() == name) return true;
+  }
+  return false;
+}
+
+Verdict Refuse(const CommandSpec* cmd, std::string error) {
+  return Verdict{Verdict::kRefuse, cmd, std::move(error)};
+}
+
+}  // namespace
+
+Verdict Gatekeeper::Check(CallerKind kind, const Client& c, CmdArgs args, int64_t now_ms,
+                          const GateOptions& options) const {
+  const bool script = kind == CallerKind::kScript;
+  // Lookup and arity. A container dispatches on its subcommand, which has its own arity; a
+  // script resolves both at once and words its errors its own way.
+  const CommandSpec* cmd = registry_.Find(args[0]);
+  if (cmd != nullptr && cmd->is_container() && !(args.size() == 1 && cmd->handler())) {
+    if (args.size() == 1) {
+      return Refuse(cmd, script ? std::string(errors::kScriptWrongArgs)
+                                : errors::WrongArgs(cmd->full_name()));
+    }
+    const CommandSpec* sub = cmd->FindSubcommand(args[1]);
+    if (sub == nullptr) {
+      return Refuse(script ? nullptr : cmd, script ? std::string(errors::kScriptUnknownCommand)
+                                                   : errors::UnknownSubcommand(cmd->name(), args[1]));
+    }
+    cmd = sub;
+  }
+  if (cmd == nullptr) {
+    return Refuse(nullptr, script ? std::string(errors::kScriptUnknownCommand)
+                                  : errors::UnknownCommand(args[0], args.data() + 1, args.size() - 1));
+  }
+  if (!cmd->ArityOk(args.size())) {
+    return Refuse(cmd, script ? std::string(errors::kScriptWrongArgs)
+                              : errors::WrongArgs(cmd->full_name()));
+  }
+
+  const uint8_t caller = Bit(kind);
+  for (const CheckRow& row : kChecks) {
+    if ((row.callers & caller) == 0) continue;
+    switch (row.check) {
+      case Check::kProtected:
+        if (cmd->has(CO::kProtected)) {
+          // Only DEBUG is protected here (Keyward has no MODULE command).
+          const auto mode = static_cast<DebugCommand>(settings_.enable_debug_command);
+          const bool local = c.transport()->is_loopback() || c.transport()->is_unix();
+          if (mode == DebugCommand::kNo || (mode == DebugCommand::kLocal && !local)) {
+            return Refuse(cmd, errors::ProtectedCommand("DEBUG", "enable-debug-command"));
+          }
+        }
+        break;
+      case Check::kAuth:
+        if (clients_.AuthRequired(c) && !cmd->has(CO::kNoAuth)) {
+          return Refuse(cmd, std::string(errors::kNoAuth));
+        }
+        break;
+      case Check::kNotInMulti:
+        if (c.has(Client::kMulti) && cmd->has(CO::kNoMulti)) {
+          return Refuse(cmd, std::string(errors::kNotAllowedInMulti));
+        }
+        break;
+      case Check::kAcl:
+        if (hooks_.acl) {
+          if (auto denied = hooks_.acl(c, *cmd, args)) return Refuse(cmd, std::move(*denied));
+        }
+        break;
+      case Check::kGuardable:
+        // LOCK.GUARD's own command is the one flagged movable keys among the writes that run
+        // others; it may not guard itself.
+        if (!cmd->has(CO::kWrite) || cmd->has(CO::kBlocking) || cmd->has(CO::kNoScript) ||
+            cmd->full_name() == "lock.guard") {
+          return Refuse(cmd, errors::GuardNotAWrite(cmd->full_name()));
+        }
+        break;
+      case Check::kNoScript:
+        if (cmd->has(CO::kNoScript)) return Refuse(cmd, std::string(errors::kScriptNoScript));
+        break;
+      case Check::kScriptWrite:
+        // Scripts count may-replicate commands (PUBLISH) as writes, as Redis 7.0 does.
+        if (options.read_only_script && (cmd->has(CO::kWrite) || cmd->has(CO::kMayReplicate))) {
+          return Refuse(cmd, std::string(errors::kScriptWriteInReadOnly));
+        }
+        break;
+      case Check::kDenyOom:
+        if (cmd->has(CO::kDenyOom) && hooks_.out_of_memory && hooks_.out_of_memory()) {
+          return Refuse(cmd, std::string(errors::kOom));
+        }
+        break;
+      case Check::kReadOnlyReplica:
+        if (state_.replica && state_.replica_read_only && cmd->has(CO::kWrite)) {
+          return Refuse(cmd, std::string(errors::kReadOnlyReplica));
+        }
+        break;
+      case Check::kSubscribedResp2:
+        // A RESP2 connection with a subscription is a message stream: only the pub/sub commands,
+        // PING, QUIT and RESET make sense on it (RESP3 can interleave replies and pushes).
+        if (c.resp == 2 && c.subscribed() && !AllowedWhileSubscribed(*cmd)) {
+          return Refuse(cmd, errors::NotAllowedWhileSubscribed(cmd->full_name()));
+        }
+        break;
+      case Check::kLoading:
+        if (state_.loading && !cmd->has(CO::kLoading)) {
+          return Refuse(cmd, std::string(errors::kLoading));
+        }
+        break;
+      case Check::kBusyScript:
+        if (state_.busy_script && state_.busy_script->runner != &c && !cmd->has(CO::kAllowBusy)) {
+          return Refuse(cmd, std::string(state_.busy_script->function ? errors::kBusyFunction
+                                                                      : errors::kBusyScript));
+        }
+        break;
+      case Check::kPause:
+        if (!c.has(Client::kMonitor) && pause_.Holds(*cmd, now_ms)) {
+          return Verdict{Verdict::kHold, cmd, {}};
+        }
+        break;
+      case Check::kMultiQueue:
+        if (c.has(Client::kMulti) && !RunsInsideMulti(*cmd)) {
+          return Verdict{Verdict::kQueue, cmd, {}};
+        }
+        break;
+    }
+  }
+  return Verdict{Verdict::kRun, cmd, {}};
+}
+
+}  // namespace keyward

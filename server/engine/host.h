@@ -1,0 +1,24 @@
+// What the server asks of the process that hosts it (main.cc's event loop; nothing in tests):
+// shut down, defer a task, serve other connections while a script is busy, wake at a deadline.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+namespace keyward {
+
+class ServerHost {
+ public:
+  virtual ~ServerHost() = default;
+  virtual void RequestShutdown() = 0;
+  // Defer a task to the next event loop iteration.
+  virtual void Post(std::function<void()> task) = 0;
+  // Serves other connections' ready input once, without blocking, while a script runs past
+  // busy-reply-threshold (Redis's processEventsWhileBlocked). Timers do not run.
+  virtual void ProcessEventsWhileBusy() {}
+  // Asks for Timers::RunDue() after `delay_us` microseconds; a later request replaces an
+  // earlier one (the timers always ask for their earliest deadline).
+  virtual void ArmTimer(int64_t delay_us) {}
+};
+
+}  // namespace keyward

@@ -1,0 +1,32 @@
+#include "server/engine/keyspace_events.h"
+
+#include "server/core/notify.h"
+
+namespace keyward {
+
+void KeyspaceEvents::OnExpired(Database& db, std::string_view key) {
+  notifier_.Notify(notify::kExpired, "expired", key, db.index());
+  // Replicas and the AOF delete the key when the master does, so they never disagree about it.
+  propagation_.Delete(db.index(), key);
+}
+
+void KeyspaceEvents::OnKeyAdded(Database& db, std::string_view key) {
+  notifier_.Notify(notify::kNew, "new", key, db.index());
+  blocking_.SignalKeyReady(db.index(), key);
+}
+
+void KeyspaceEvents::OnKeyMiss(Database& db, std::string_view key) {
+  notifier_.Notify(notify::kKeyMiss, "keymiss", key, db.index());
+}
+
+void KeyspaceEvents::OnKeyRemoved(Database& db, std::string_view key) {
+  blocking_.SignalKeyReady(db.index(), key);
+  for (KeyRemovalObserver* o : observers_) o->OnKeyRemoved(db.index(), key);
+}
+
+void KeyspaceEvents::OnDatabaseReset(Database& db) {
+  blocking_.SignalDatabaseReady(db.index());
+  for (KeyRemovalObserver* o : observers_) o->OnDatabaseReset(db.index());
+}
+
+}  // namespace keyward

@@ -1,0 +1,104 @@
+#include "server/engine/propagation.h"
+
+#include <algorithm>
+
+namespace keyward {
+
+namespace {
+
+size_t DecimalDigits(size_t n) {
+  size_t d = 1;
+  while (n >= 10) {
+    n /= 10;
+    d++;
+  }
+  return d;
+}
+
+}  // namespace
+
+void Propagation::AddConsumer(PropagationConsumer* consumer) {
+  consumers_.push_back(consumer);
+  // A new consumer knows nothing of the database selected before it joined.
+  ForceSelect();
+}
+
+void Propagation::RemoveConsumer(PropagationConsumer* consumer) {
+  consumers_.erase(std::remove(consumers_.begin(), consumers_.end(), consumer), consumers_.end());
+}
+
+void Propagation::Add(int db, Argv argv) {
+  if (!active()) return;
+  if (depth_ == 0) return Emit(db, argv);
+  pending_.push_back(Pending{db, std::move(argv)});
+}
+
+void Propagation::Add(int db, std::initializer_list<std::string_view> argv) {
+  if (!active()) return;
+  Add(db, Argv(argv.begin(), argv.end()));
+}
+
+void Propagation::Delete(int db, std::string_view key, bool lazy) {
+  Add(db, {lazy ? "UNLINK" : "DEL", key});
+}
+
+void Propagation::EndUnit() {
+  if (--depth_ > 0) return;
+  const bool wrap = pending_.size() > 1 || (force_transaction_ && !pending_.empty());
+  force_transaction_ = false;
+  if (pending_.empty()) return;
+  std::vector<Pending> unit;
+  unit.swap(pending_);
+  // MULTI goes to the first command's database (so the SELECT comes first), as in Redis.
+  if (wrap) {
+    int first_db = -1;
+    for (const Pending& p : unit) {
+      if (p.db >= 0) {
+        first_db = p.db;
+        break;
+      }
+    }
+    Emit(first_db, {"MULTI"});
+  }
+  for (const Pending& p : unit) Emit(p.db, p.argv);
+  if (wrap) Emit(-1, {"EXEC"});
+}
+
+void Propagation::Emit(int db, const Argv& argv) {
+  // Commands of no database (Keyward's coordination state) need no SELECT.
+  if (db >= 0 && db != selected_db_) {
+    selected_db_ = db;
+    Deliver({"SELECT", std::to_string(db)});
+  }
+  Deliver(argv);
+}
+
+void Propagation::Deliver(const Argv& argv) {
+  offset_ += EncodedSize(argv);
+  for (PropagationConsumer* c : consumers_) c->OnCommand(argv);
+}
+
+size_t EncodedSize(const Argv& argv) {
+  // *<n>\r\n then $<len>\r\n<bytes>\r\n per argument.
+  size_t n = 3 + DecimalDigits(argv.size());
+  for (const std::string& a : argv) n += 5 + DecimalDigits(a.size()) + a.size();
+  return n;
+}
+
+std::string EncodeCommand(const Argv& argv) {
+  std::string out;
+  out.reserve(EncodedSize(argv));
+  out += '*';
+  out += std::to_string(argv.size());
+  out += "\r\n";
+  for (const std::string& a : argv) {
+    out += '$';
+    out += std::to_string(a.size());
+    out += "\r\n";
+    out += a;
+    out += "\r\n";
+  }
+  return out;
+}
+
+}  // namespace keyward

@@ -1,0 +1,46 @@
+// Facts about the running server that several parts read: its identity, when it started, and the
+// states that make the gatekeeper refuse commands (loading a dataset, being a read-only replica,
+// shutting down). Persistence and replication set the flags; the gatekeeper reads them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace keyward {
+
+class Client;
+class ServerHost;
+
+// A script running past busy-reply-threshold, as the gatekeeper and SCRIPT/FUNCTION KILL see it.
+struct BusyScript {
+  Client* runner = nullptr;     // its client: the only one not refused meanwhile
+  bool function = false;        // FCALL (FUNCTION KILL) rather than EVAL (SCRIPT KILL)
+  const bool* wrote = nullptr;  // has run a write command: it cannot be killed
+  bool* kill = nullptr;         // set by SCRIPT KILL / FUNCTION KILL / SHUTDOWN
+  std::string name;             // the function's name (FUNCTION STATS)
+  std::vector<std::string> command;
+  int64_t start_ms = 0;
+};
+
+struct ServerState {
+  std::string run_id;         // 40 hex characters, new at every start
+  int64_t start_time_ms = 0;  // server time at start
+  // Loading a dataset (RDB or AOF): clients get -LOADING except for commands flagged loading.
+  bool loading = false;
+  // A replica of another server: writes from anyone but the master get -READONLY while
+  // replica-read-only is on.
+  bool replica = false;
+  bool replica_read_only = true;
+  // SHUTDOWN was requested: a running script stops at its next check.
+  bool shutting_down = false;
+  // The script past busy-reply-threshold, if any (set and cleared by the scripting engines).
+  // Meanwhile other clients get -BUSY, and no timer or cron runs: nothing may change what it
+  // reads.
+  std::optional<BusyScript> busy_script;
+  // The process hosting the server (main.cc's event loop); nullptr in tests.
+  ServerHost* host = nullptr;
+};
+
+}  // namespace keyward

@@ -1,0 +1,47 @@
+#include "server/keyspace/value.h"
+
+namespace keyward {
+
+std::string_view TypeName(ObjType type) {
+  switch (type) {
+    case ObjType::kString:
+      return "string";
+    case ObjType::kList:
+      return "list";
+    case ObjType::kSet:
+      return "set";
+    case ObjType::kZSet:
+      return "zset";
+    case ObjType::kHash:
+      return "hash";
+    case ObjType::kStream:
+      return "stream";
+  }
+  return "unknown";
+}
+
+std::string_view EncodingName(Encoding encoding) {
+  switch (encoding) {
+    case Encoding::kRaw:
+      return "raw";
+    case Encoding::kInt:
+      return "int";
+    case Encoding::kHashTable:
+      return "hashtable";
+    case Encoding::kIntSet:
+      return "intset";
+    case Encoding::kSkipList:
+      return "skiplist";
+    case Encoding::kEmbStr:
+      return "embstr";
+    case Encoding::kQuickList:
+      return "quicklist";
+    case Encoding::kStream:
+      return "stream";
+    case Encoding::kListPack:
+      return "listpack";
+  }
+  return "unknown";
+}
+
+}  // namespace keyward

@@ -1,0 +1,135 @@
+#include "tests/support/replay.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "server/core/clock.h"
+#include "server/core/config.h"
+#include "server/core/strings.h"
+#include "server/engine/client.h"
+#include "server/net/transport.h"
+
+namespace keyward::test {
+
+namespace {
+
+// The replaying client's connection: replies are discarded.
+class DiscardTransport : public net::Transport {
+ public:
+  std::string& output() override { return out_; }
+  size_t pending_output() const override { return 0; }
+  void Flush() override { out_.clear(); }
+  void CloseAfterFlush() override {}
+  void Close() override {}
+  void SetReading(bool) override {}
+  size_t buffered_input() const override { return 0; }
+  std::string peer_address() const override { return ""; }
+  std::string local_address() const override { return ""; }
+  int fd() const override { return -1; }
+  bool is_unix() const override { return false; }
+  bool is_loopback() const override { return true; }
+
+ private:
+  std::string out_;
+};
+
+class ValueBytes : public ValueSink {
+ public:
+  void Write(std::string_view bytes) override { out.append(bytes); }
+  std::string out;
+};
+
+std::string DescribeEntry(const Entry* e) {
+  std::string line = Repr(e->key()) + " " + std::string(TypeName(e->type())) + " ";
+  if (e->type() == ObjType::kString) {
+    line += Repr(e->string_value());
+  } else {
+    ValueBytes bytes;
+    e->value()->Serialise(bytes);
+    line += "rdb" + std::to_string(e->value()->rdb_type()) + ":" + Repr(bytes.out);
+  }
+  line += " expire=" + std::to_string(e->expire_ms());
+  return line;
+}
+
+}  // namespace
+
+std::vector<std::string> DescribeState(Server& server) {
+  std::vector<std::string> lines;
+  Keyspace& ks = server.keyspace();
+  for (int i = 0; i < ks.db_count(); i++) {
+    ks.db(i).ForEach([&](Entry* e) { lines.push_back("db" + std::to_string(i) + " " + DescribeEntry(e)); });
+  }
+  // Fencing: a record equal to what a missing one reads as (the floor, no mark, no owner) is the
+  // same as no record.
+  const FenceTable& fences = server.locks().fences();
+  lines.push_back("fence floor " + std::to_string(fences.floor()));
+  fences.ForEach([&](std::string_view resource, const FenceRecord& r) {
+    if (r.counter == fences.floor() && r.seen == 0 && r.fenced_owner.empty() &&
+        r.fenced_token == 0) {
+      return;
+    }
+    lines.push_back("fence " + Repr(resource) + " counter=" + std::to_string(r.counter) +
+                    " seen=" + std::to_string(r.seen) + " owner=" + Repr(r.fenced_owner) +
+                    " token=" + std::to_string(r.fenced_token));
+  });
+  for (const auto& [name, lib] : server.functions().libraries()) {
+    lines.push_back("function library " + Repr(name) + " " + Repr(lib.code));
+  }
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
+std::string ReplayAndCompare(Server& original, const std::vector<Argv>& stream, int64_t start_ms,
+                             int64_t now_ms) {
+  ManualClock clock(start_ms);
+  Config config;
+  ServerSettings settings;
+  Server::DeclareOptions(config, settings);
+  settings.databases = original.settings().databases;
+  settings.lock_max_records = original.settings().lock_max_records;
+  Server replayed(&clock, &config, &settings);
+  clock.SetMs(now_ms);
+  replayed.UpdateTime();
+
+  DiscardTransport transport;
+  Client client(0, &transport, now_ms);
+  client.authenticated = true;
+  std::string failures;
+  int transaction_depth = 0;
+  for (const Argv& argv : stream) {
+    if (argv.size() == 1 && EqualsIgnoreCase(argv[0], "MULTI")) {
+      replayed.propagation().BeginUnit();
+      transaction_depth++;
+      continue;
+    }
+    if (argv.size() == 1 && EqualsIgnoreCase(argv[0], "EXEC")) {
+      if (transaction_depth == 0) {
+        failures += "EXEC without MULTI in the stream\n";
+        continue;
+      }
+      replayed.propagation().EndUnit();
+      transaction_depth--;
+      continue;
+    }
+    std::vector<std::string_view> args(argv.begin(), argv.end());
+    if (auto refused = replayed.executor().Apply(CallerKind::kAofReplay, client, args)) {
+      failures += "replay refused " + Repr(argv[0]) + ": " + *refused + "\n";
+    }
+  }
+  if (transaction_depth != 0) failures += "MULTI without EXEC at the end of the stream\n";
+
+  const std::vector<std::string> want = DescribeState(original);
+  const std::vector<std::string> got = DescribeState(replayed);
+  std::vector<std::string> missing, extra;
+  std::set_difference(want.begin(), want.end(), got.begin(), got.end(),
+                      std::back_inserter(missing));
+  std::set_difference(got.begin(), got.end(), want.begin(), want.end(),
+                      std::back_inserter(extra));
+  for (const auto& m : missing) failures += "only in the original: " + m + "\n";
+  for (const auto& e : extra) failures += "only in the replay:   " + e + "\n";
+  return failures;
+}
+
+}  // namespace keyward::test
