@@ -4,6 +4,10 @@ Mostly valid string, bitmap, generic and expire commands on a small key set acro
 databases, with some invalid arguments mixed in, sent in small pipelined batches and switching
 between RESP2 and RESP3 now and then.
 
+`test_random.py --dump SEED COUNT` prints the sequence of a seed, one command per line (each
+argument hex-encoded, separated by spaces), for the in-process replay test
+(tests/unit/replay_random_test.cc).
+
 Environment:
   KEYWARD_DIFF_SEED      seed to replay (printed on failure and at the start)
   KEYWARD_DIFF_COMMANDS  commands per run (default 3000)
@@ -427,5 +431,20 @@ class RandomSequences(DiffCase):
                   % (len(history), seed, recent, show(cmd), expected, actual))
 
 
+def dump(seed, count):
+    """The seed's sequence, one command per line, arguments hex-encoded; a full SCAN as SCAN 0."""
+    gen = Generator(random.Random(seed), set())
+    out = []
+    for _ in range(count):
+        cmd = gen.command()
+        if cmd[1:2] == ["<full>"]:
+            cmd = ["SCAN", "0"] + cmd[2:]
+        out.append(" ".join((a if isinstance(a, bytes) else a.encode()).hex() for a in cmd))
+    sys.stdout.write("\n".join(out) + "\n")
+
+
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    if len(sys.argv) == 4 and sys.argv[1] == "--dump":
+        dump(int(sys.argv[2]), int(sys.argv[3]))
+    else:
+        unittest.main(verbosity=2)

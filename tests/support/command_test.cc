@@ -105,6 +105,8 @@ void CommandTest::TearDown() {
   EXPECT_EQ(diff, "") << "a server rebuilt from the propagation stream differs";
 }
 
+void CommandTest::CloseConnections() { connections_.clear(); }
+
 TestTransport& CommandTest::Connection(const std::string& name) {
   auto it = connections_.find(name);
   if (it == connections_.end()) {

@@ -71,6 +71,8 @@ class CommandTest : public ::testing::Test {
   void MakeList(const std::string& key, std::vector<std::string> items = {"x"}, int db = 0);
   // The test changes the dataset behind the propagation stream's back: no replay check.
   void SkipReplayCheck(std::string reason) { replay_skipped_ = std::move(reason); }
+  // Closes every connection (a fixture whose handlers die before the server's clients do).
+  void CloseConnections();
   // The propagation stream so far, as its consumers receive it.
   const std::vector<Argv>& stream() const { return recorder_.commands(); }
   // What was propagated since the last call (of either), without the SELECTs: each command, or
