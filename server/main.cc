@@ -14,6 +14,11 @@
 #include "server/core/clock.h"
 #include "server/core/config.h"
 #include "server/net/event_loop.h"
+#include "server/process/banner.h"
+#include "server/process/crash.h"
+#include "server/process/daemon.h"
+#include "server/process/proc_title.h"
+#include "server/process/system.h"
 #include "server/server.h"
 
 namespace {
@@ -121,6 +126,12 @@ int main(int argc, char** argv) {
     std::fputs(e.what(), stderr);
     return 1;
   }
+  // The process title is written over argv and the environment strings: take them over now
+  // (the configuration has been read from argv).
+  const std::string title = argv[0];
+  keyward::ProcTitle proc_title;
+  if (settings.set_proc_title) proc_title.Init(argc, argv);
+
   // Like redis-server's sanity check after loading the configuration: a log file that cannot be
   // opened is a fatal configuration error (spdlog would otherwise create missing directories,
   // or throw and abort the process on, say, a directory).
@@ -146,6 +157,19 @@ int main(int argc, char** argv) {
     spdlog::error("Can't chdir to '{}': {}", settings.dir, std::strerror(errno));
     return 1;
   }
+
+  // Daemonized only when no supervisor runs the server (Redis's rule), before any thread starts.
+  keyward::Supervision supervision(static_cast<keyward::Supervised>(settings.supervised));
+  const bool background = settings.daemonize && supervision.mode() == keyward::Supervised::kNo;
+  if (background) keyward::Daemonize();
+  if (background && settings.pidfile.empty()) settings.pidfile = "/var/run/redis.pid";
+
+  keyward::SetUpCrashReport(settings);
+  settings.on_crash_log_change = [&settings] { keyward::SetUpCrashReport(settings); };
+  keyward::DisableTransparentHugePages(settings);
+  keyward::OomScore oom_score;
+  if (auto err = oom_score.Apply(settings)) spdlog::warn("{}", *err);
+  settings.on_oom_score_change = [&] { return oom_score.Apply(settings); };
 
   keyward::SystemTimeSource time_source;
   keyward::SlewedClock clock(&time_source);
@@ -203,9 +227,19 @@ int main(int argc, char** argv) {
     spdlog::error("Configured to not listen anywhere, exiting.");
     return 1;
   }
-  if (!settings.pidfile.empty()) {
-    std::ofstream(settings.pidfile) << getpid() << "\n";
-  }
+  // Listening: the pid file says the server is up (Redis writes it after its listeners too).
+  if (!settings.pidfile.empty()) keyward::WritePidFile(settings.pidfile);
+  // The process title, once the listeners are known (CONFIG SET proc-title-template redoes it).
+  auto update_title = [&]() -> std::optional<std::string> {
+    if (!settings.set_proc_title) return std::nullopt;
+    auto expanded = keyward::ExpandProcTitle(
+        settings.proc_title_template, keyward::ProcTitleVars{title, config.config_file(), &settings});
+    if (!expanded) return std::string("template format is invalid or contains unknown variables");
+    proc_title.Set(*expanded);
+    return std::nullopt;
+  };
+  update_title();
+  settings.on_proc_title_change = update_title;
 
   loop.OnSignals([&](int signo) {
     spdlog::warn("Received {} scheduling shutdown...", signo == SIGINT ? "SIGINT" : "SIGTERM");
@@ -223,10 +257,13 @@ int main(int argc, char** argv) {
 
   spdlog::info("Keyward {} (Redis {} compatible) started, pid={}, port={}", KEYWARD_VERSION,
                KEYWARD_REDIS_VERSION, getpid(), settings.port);
+  keyward::LogStartupBanner(settings);
   spdlog::info("Ready to accept connections");
+  supervision.Ready();
   loop.Run();
 
   spdlog::warn("User requested shutdown...");
+  supervision.Stopping();
   loop.CloseListeners();
   if (!settings.pidfile.empty()) unlink(settings.pidfile.c_str());
   server.keyspace().lazy_freer().Drain();

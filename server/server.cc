@@ -37,7 +37,7 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
       notifier_(*settings, pubsub_),
       blocking_(clients_, timers_),
       keyspace_events_(*settings, notifier_, propagation_, blocking_),
-      keyspace_(static_cast<int>(settings->databases), rng_(), &keyspace_events_),
+      keyspace_(static_cast<int>(settings->databases), rng_(), &keyspace_events_, settings),
       output_(*settings, stats_, clients_, keyspace_),
       pause_(clients_),
       monitors_(*clock, output_),
@@ -57,6 +57,7 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
                          blocking_, cron_, executor_, lua_, functions_, locks_, lock_waits_}) {
   executor_.UpdateTime();
   executor_.set_services(&services_);
+  gatekeeper_.set_services(&services_);
   blocking_.set_executor(&executor_);
   keyspace_events_.AddObserver(&locks_);
   // What a closing client leaves behind, part by part.

@@ -10,6 +10,7 @@
 
 #include "server/core/notify.h"
 #include "server/core/strings.h"
+#include "server/process/proc_title.h"
 #include "server/server.h"
 
 namespace keyward {
@@ -41,6 +42,86 @@ void ApplyLogLevel(const ServerSettings& s) {
       break;
   }
 }
+
+namespace {
+
+// The process's own options (server/process/): daemonizing, supervision, the banner, the process
+// title, the OOM score, huge pages, the crash report, the allocator's background thread.
+void DeclareProcessOptions(Config& config, ServerSettings& s) {
+  constexpr uint32_t kImmutable = Config::kImmutable;
+  config.AddBool("daemonize", &s.daemonize, false, kImmutable);
+  config.AddEnumValues("supervised", &s.supervised,
+                 {{"upstart", static_cast<int>(Supervised::kUpstart)},
+                  {"systemd", static_cast<int>(Supervised::kSystemd)},
+                  {"auto", static_cast<int>(Supervised::kAuto)},
+                  {"no", static_cast<int>(Supervised::kNo)}},
+                 static_cast<int>(Supervised::kNo), kImmutable);
+  config.AddBool("always-show-logo", &s.always_show_logo, false, kImmutable);
+  config.AddBool("set-proc-title", &s.set_proc_title, true, kImmutable);
+  config.Add({"proc-title-template", "", 0,
+              [&s](const std::vector<std::string>& values) -> std::optional<std::string> {
+                const std::string previous = s.proc_title_template;
+                if (!ExpandProcTitle(values[0], ProcTitleVars{"", "", &s})) {
+                  return std::string(
+                      "template format is invalid or contains unknown variables");
+                }
+                s.proc_title_template = values[0];
+                if (s.on_proc_title_change) {
+                  if (auto err = s.on_proc_title_change()) {
+                    s.proc_title_template = previous;
+                    return err;
+                  }
+                }
+                return std::nullopt;
+              },
+              [&s] { return s.proc_title_template; }, "{title} {listen-addr} {server-mode}"});
+  auto apply_oom = [&s]() -> std::optional<std::string> {
+    return s.on_oom_score_change ? s.on_oom_score_change() : std::nullopt;
+  };
+  config.AddEnumValues("oom-score-adj", &s.oom_score_adj,
+                 {{"no", static_cast<int>(OomScoreAdj::kNo)},
+                  {"yes", static_cast<int>(OomScoreAdj::kRelative)},
+                  {"relative", static_cast<int>(OomScoreAdj::kRelative)},
+                  {"absolute", static_cast<int>(OomScoreAdj::kAbsolute)}},
+                 static_cast<int>(OomScoreAdj::kNo), 0, apply_oom);
+  config.Add({"oom-score-adj-values", "", Config::kMultiArg,
+              [&s, apply_oom](const std::vector<std::string>& values) -> std::optional<std::string> {
+                if (values.size() != 3) return std::string("wrong number of arguments");
+                int64_t parsed[3];
+                for (int i = 0; i < 3; i++) {
+                  if (!ParseInt64(values[i], &parsed[i]) || parsed[i] < -2000 || parsed[i] > 2000) {
+                    return std::string(
+                        "Invalid oom-score-adj-values, elements must be between -2000 and 2000.");
+                  }
+                }
+                int64_t previous[3];
+                std::copy(std::begin(s.oom_score_adj_values), std::end(s.oom_score_adj_values),
+                          previous);
+                std::copy(parsed, parsed + 3, s.oom_score_adj_values);
+                if (auto err = apply_oom()) {
+                  std::copy(previous, previous + 3, s.oom_score_adj_values);
+                  return err;
+                }
+                return std::nullopt;
+              },
+              [&s] {
+                return std::to_string(s.oom_score_adj_values[0]) + " " +
+                       std::to_string(s.oom_score_adj_values[1]) + " " +
+                       std::to_string(s.oom_score_adj_values[2]);
+              },
+              "0 200 800"});
+  config.AddBool("disable-thp", &s.disable_thp, true, kImmutable);
+  auto apply_crash = [&s]() -> std::optional<std::string> {
+    if (s.on_crash_log_change) s.on_crash_log_change();
+    return std::nullopt;
+  };
+  config.AddBool("crash-log-enabled", &s.crash_log_enabled, true, 0, apply_crash);
+  config.AddBool("crash-memcheck-enabled", &s.crash_memcheck_enabled, true, 0, apply_crash);
+  // Keyward allocates with the C library, as Redis built without jemalloc: no effect.
+  config.AddBool("jemalloc-bg-thread", &s.jemalloc_bg_thread, true);
+}
+
+}  // namespace
 
 void Server::DeclareOptions(Config& config, ServerSettings& s) {
   constexpr uint32_t kImmutable = Config::kImmutable;
@@ -86,9 +167,14 @@ void Server::DeclareOptions(Config& config, ServerSettings& s) {
                    LLONG_MAX, 1024LL * 1024 * 1024);
   // Keyspace.
   config.AddInt("databases", &s.databases, 1, INT_MAX, 16, kImmutable);
+  config.AddBool("lazyfree-lazy-eviction", &s.lazyfree_lazy_eviction, false);
+  config.AddBool("lazyfree-lazy-expire", &s.lazyfree_lazy_expire, false);
+  config.AddBool("lazyfree-lazy-server-del", &s.lazyfree_lazy_server_del, false);
   config.AddBool("lazyfree-lazy-user-flush", &s.lazyfree_lazy_user_flush, false);
   config.AddBool("lazyfree-lazy-user-del", &s.lazyfree_lazy_user_del, false);
+  config.AddBool("replica-lazy-flush", &s.replica_lazy_flush, false);
   config.AddInt("active-expire-effort", &s.active_expire_effort, 1, 10, 1);
+  config.AddBool("activerehashing", &s.activerehashing, true);
   // Server.
   config.AddInt("hz", &s.hz, 0, INT_MAX, 10, 0, [&s]() -> std::optional<std::string> {
     s.hz = std::clamp<int64_t>(s.hz, 1, 500);
@@ -119,13 +205,20 @@ void Server::DeclareOptions(Config& config, ServerSettings& s) {
   config.AddInt("latency-monitor-threshold", &s.latency_monitor_threshold, 0, LLONG_MAX, 0);
   config.AddEnum("enable-debug-command", &s.enable_debug_command, {"no", "yes", "local"}, 0,
                  kImmutable);
+  config.AddEnum("enable-module-command", &s.enable_module_command, {"no", "yes", "local"}, 0,
+                 kImmutable);
+  config.AddEnum("enable-protected-configs", &s.enable_protected_configs, {"no", "yes", "local"},
+                 0, kImmutable);
+  config.AddEnum("propagation-error-behavior", &s.propagation_error_behavior,
+                 {"ignore", "panic", "panic-on-replicas"}, 0);
+  config.AddInt("acllog-max-len", &s.acllog_max_len, 0, LLONG_MAX, 128);
+  DeclareProcessOptions(config, s);
   config.AddInt("busy-reply-threshold", &s.busy_reply_threshold, 0, LONG_MAX, 5000);
   config.AddAlias("lua-time-limit", "busy-reply-threshold");
   config.AddInt("lock-restart-delay", &s.lock_restart_delay, 0, LLONG_MAX, 0);
   config.AddInt("lock-max-records", &s.lock_max_records, 1, LLONG_MAX, 1000000);
 
   // Recognised, but only in the form Keyward implements today.
-  config.AddFixed("daemonize", {"no"}, "Keyward runs in the foreground; use a supervisor");
   config.AddFixed("save", {""}, "persistence is not implemented yet: only save \"\" is accepted");
   config.AddFixed("appendonly", {"no"},
                   "persistence is not implemented yet: only appendonly no is accepted");

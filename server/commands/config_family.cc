@@ -25,7 +25,12 @@ void CmdConfigSet(CmdArgs args, CommandContext& ctx) {
   }
   std::vector<std::pair<std::string, std::string>> pairs;
   for (size_t j = 2; j < args.size(); j += 2) pairs.emplace_back(args[j], args[j + 1]);
-  if (auto err = ctx.services().config.Set(pairs)) return ctx.rb().SendError(*err);
+  // enable-protected-configs: yes, or local for a loopback or unix-socket client.
+  const auto allow = static_cast<DebugCommand>(ctx.settings().enable_protected_configs);
+  const net::Transport& t = *ctx.client().transport();
+  const bool allow_protected =
+      allow == DebugCommand::kYes || (allow == DebugCommand::kLocal && (t.is_loopback() || t.is_unix()));
+  if (auto err = ctx.services().config.Set(pairs, allow_protected)) return ctx.rb().SendError(*err);
   ctx.rb().SendOk();
 }
 

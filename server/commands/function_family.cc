@@ -7,6 +7,7 @@
 #include "server/core/errors.h"
 #include "server/core/strings.h"
 #include "server/scripting/function_engine.h"
+#include "server/scripting/script_flags.h"
 #include "server/commands/services.h"
 
 namespace keyward {
@@ -210,6 +211,12 @@ void CmdFunctionHelp(CmdArgs args, CommandContext& ctx) {
   ctx.rb().SendHelp("FUNCTION", kLines);
 }
 
+// FCALL runs with the flags its function declares.
+uint32_t FcallFlags(CmdArgs args, uint32_t flags, Services& s) {
+  auto declared = s.functions.FlagsOf(args);
+  return declared ? ScriptCommandFlags(flags, *declared) : flags;
+}
+
 }  // namespace
 
 void RegisterFunctionFamily(CommandRegistry& r) {
@@ -226,7 +233,7 @@ void RegisterFunctionFamily(CommandRegistry& r) {
                    CmdFcall,
                    {"Invoke a function", "7.0.0", "scripting",
                     "Depends on the function that is executed.",
-                    "function numkeys [key [key ...]] [arg [arg ...]]"}}
+                    "function numkeys [key [key ...]] [arg [arg ...]]"}}.WithFlagsHook(FcallFlags)
     << CommandSpec{"fcall_ro",
                    -3,
                    kCallFlags | CO::kReadOnly,
@@ -237,7 +244,7 @@ void RegisterFunctionFamily(CommandRegistry& r) {
                    CmdFcallRo,
                    {"Invoke a read-only function", "7.0.0", "scripting",
                     "Depends on the function that is executed.",
-                    "function numkeys [key [key ...]] [arg [arg ...]]"}};
+                    "function numkeys [key [key ...]] [arg [arg ...]]"}}.WithFlagsHook(FcallFlags);
   CommandSpec function{
       "function",
       -2,

@@ -182,6 +182,12 @@ void CmdGuard(CmdArgs args, CommandContext& ctx) {
   if (!failed) locks.GuardAccepted(ctx, args[1], token);
 }
 
+// The coordination state belongs to no database: propagated without a SELECT.
+void PropagateWithoutDatabase(CommandContext& ctx, CmdArgs args) {
+  ctx.PropagateOnlyCollected();
+  if (ctx.propagating()) ctx.executor().propagation().Add(-1, Argv(args.begin(), args.end()));
+}
+
 // LOCK.RECORD resource counter seen fenced-owner fenced-token: sets a fencing record, as the
 // propagation stream carries it to replicas and the AOF. Counters and guard marks only rise.
 void CmdRecord(CmdArgs args, CommandContext& ctx) {
@@ -193,6 +199,7 @@ void CmdRecord(CmdArgs args, CommandContext& ctx) {
   rec.fenced_owner = std::string(args[4]);
   ctx.services().locks.ApplyRecord(args[1], rec);
   ctx.AddDirty();
+  PropagateWithoutDatabase(ctx, args);
   ctx.rb().SendOk();
 }
 
@@ -204,6 +211,7 @@ void CmdFloor(CmdArgs args, CommandContext& ctx) {
   ctx.services().locks.ApplyFloor(floor,
                                   std::vector<std::string_view>(args.begin() + 2, args.end()));
   ctx.AddDirty();
+  PropagateWithoutDatabase(ctx, args);
   ctx.rb().SendOk();
 }
 

@@ -6,6 +6,7 @@
 #include "server/core/errors.h"
 #include "server/core/strings.h"
 #include "server/scripting/lua_engine.h"
+#include "server/scripting/script_flags.h"
 #include "server/commands/services.h"
 
 namespace keyward {
@@ -77,6 +78,16 @@ void CmdScriptHelp(CmdArgs args, CommandContext& ctx) {
   ctx.rb().SendHelp("SCRIPT", kLines);
 }
 
+// EVAL and EVALSHA run with the flags their script declares in its shebang.
+uint32_t EvalFlags(CmdArgs args, uint32_t flags, Services& s) {
+  auto declared = s.lua.FlagsOf(args, /*by_sha=*/false);
+  return declared ? ScriptCommandFlags(flags, *declared) : flags;
+}
+uint32_t EvalShaFlags(CmdArgs args, uint32_t flags, Services& s) {
+  auto declared = s.lua.FlagsOf(args, /*by_sha=*/true);
+  return declared ? ScriptCommandFlags(flags, *declared) : flags;
+}
+
 }  // namespace
 
 void KillBusyScript(CommandContext& ctx, bool function) {
@@ -110,7 +121,7 @@ void RegisterScriptingFamily(CommandRegistry& r) {
                    CmdEval,
                    {"Execute a Lua script server side", "2.6.0", "scripting",
                     "Depends on the script that is executed.",
-                    "script numkeys [key [key ...]] [arg [arg ...]]"}}
+                    "script numkeys [key [key ...]] [arg [arg ...]]"}}.WithFlagsHook(EvalFlags)
     << CommandSpec{"evalsha",
                    -3,
                    kEvalFlags | CO::kMayReplicate,
@@ -121,7 +132,7 @@ void RegisterScriptingFamily(CommandRegistry& r) {
                    CmdEvalSha,
                    {"Execute a Lua script server side", "2.6.0", "scripting",
                     "Depends on the script that is executed.",
-                    "sha1 numkeys [key [key ...]] [arg [arg ...]]"}}
+                    "sha1 numkeys [key [key ...]] [arg [arg ...]]"}}.WithFlagsHook(EvalShaFlags)
     << CommandSpec{"eval_ro",
                    -3,
                    kEvalFlags | CO::kReadOnly,
@@ -132,7 +143,7 @@ void RegisterScriptingFamily(CommandRegistry& r) {
                    CmdEvalRo,
                    {"Execute a read-only Lua script server side", "7.0.0", "scripting",
                     "Depends on the script that is executed.",
-                    "script numkeys [key [key ...]] [arg [arg ...]]"}}
+                    "script numkeys [key [key ...]] [arg [arg ...]]"}}.WithFlagsHook(EvalFlags)
     << CommandSpec{"evalsha_ro",
                    -3,
                    kEvalFlags | CO::kReadOnly,
@@ -143,7 +154,7 @@ void RegisterScriptingFamily(CommandRegistry& r) {
                    CmdEvalShaRo,
                    {"Execute a read-only Lua script server side", "7.0.0", "scripting",
                     "Depends on the script that is executed.",
-                    "sha1 numkeys [key [key ...]] [arg [arg ...]]"}};
+                    "sha1 numkeys [key [key ...]] [arg [arg ...]]"}}.WithFlagsHook(EvalShaFlags);
 
   CommandSpec script{"script",
                      -2,

@@ -1,5 +1,6 @@
 // Server commands: INFO, TIME, LASTSAVE, SHUTDOWN, MONITOR, SLOWLOG, DEBUG.
 #include <malloc.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -396,6 +397,13 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
     std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(secs * 1e6)));
     return ctx.rb().SendOk();
   }
+  if (sub == "segfault" && args.size() == 2) {
+    // A real memory fault, for crash-log-enabled and a supervisor's restart (Redis's DEBUG
+    // SEGFAULT): a write to a page that may not be written.
+    void* page = mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    *static_cast<volatile char*>(page) = 'x';
+    return;
+  }
   if (sub == "set-active-expire" && args.size() == 3) {
     // Redis reads the flag with atoi: garbage means 0 (disabled).
     ctx.services().cron.active_expire_enabled = std::atoi(std::string(args[2]).c_str()) != 0;
@@ -427,6 +435,8 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
         "POPULATE <count> [<prefix>] [<size>]",
         "    Create <count> string keys named key:<num>. If <prefix> is specified then",
         "    it is used instead of the 'key' prefix.",
+        "SEGFAULT",
+        "    Crash the server with sigsegv.",
         "SET-ACTIVE-EXPIRE <0|1>",
         "    Setting it to 0 disables expiring keys in background when they are not",
         "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",

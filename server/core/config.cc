@@ -167,23 +167,38 @@ void Config::AddMemory(std::string name, int64_t* target, int64_t min, int64_t m
 
 void Config::AddEnum(std::string name, int* target, std::vector<std::string> names, int def,
                      uint32_t flags, Hook on_change) {
+  std::vector<std::pair<std::string, int>> values;
+  for (size_t i = 0; i < names.size(); i++) values.emplace_back(names[i], static_cast<int>(i));
+  AddEnumValues(std::move(name), target, std::move(values), def, flags, std::move(on_change));
+}
+
+void Config::AddEnumValues(std::string name, int* target,
+                           std::vector<std::pair<std::string, int>> values, int def, uint32_t flags,
+                           Hook on_change) {
   *target = def;
+  // CONFIG GET shows the first name of a value (oom-score-adj: "yes" rather than "relative").
+  auto name_of = [values](int v) {
+    for (const auto& [n, value] : values) {
+      if (value == v) return n;
+    }
+    return std::string();
+  };
   Add({name, "", flags,
        Setter<int>(
            target,
-           [names](const std::string& v, int* out) -> std::optional<std::string> {
-             for (size_t i = 0; i < names.size(); i++) {
-               if (EqualsIgnoreCase(v, names[i])) {
-                 *out = static_cast<int>(i);
+           [values](const std::string& v, int* out) -> std::optional<std::string> {
+             for (const auto& [n, value] : values) {
+               if (EqualsIgnoreCase(v, n)) {
+                 *out = value;
                  return std::nullopt;
                }
              }
              std::string list;
-             for (size_t i = 0; i < names.size(); i++) list += (i ? ", " : "") + names[i];
+             for (size_t i = 0; i < values.size(); i++) list += (i ? ", " : "") + values[i].first;
              return "argument(s) must be one of the following: " + list;
            },
            on_change),
-       [target, names] { return names[*target]; }, names[def]});
+       [target, name_of] { return name_of(*target); }, name_of(def)});
 }
 
 void Config::AddString(std::string name, std::string* target, std::string def, uint32_t flags,
@@ -349,7 +364,7 @@ std::vector<std::pair<std::string, std::string>> Config::Get(
 }
 
 std::optional<std::string> Config::Set(
-    const std::vector<std::pair<std::string, std::string>>& pairs) {
+    const std::vector<std::pair<std::string, std::string>>& pairs, bool allow_protected) {
   std::set<const Option*> seen;
   for (const auto& [name, value] : pairs) {
     const Option* o = Find(name);
@@ -360,7 +375,7 @@ std::optional<std::string> Config::Set(
       return "ERR CONFIG SET failed (possibly related to argument '" + name +
              "') - can't set immutable config";
     }
-    if (o->flags & kProtected) {
+    if ((o->flags & kProtected) && !allow_protected) {
       return "ERR CONFIG SET failed (possibly related to argument '" + name +
              "') - can't set protected config";
     }

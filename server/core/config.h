@@ -23,7 +23,7 @@ class Config {
     kImmutable = 1 << 0,  // only at start-up
     kSensitive = 1 << 1,  // value hidden from logs
     kMultiArg = 1 << 2,   // takes several arguments in a config file (bind, save, ...)
-    kProtected = 1 << 3,  // refused by CONFIG SET (Redis 7.0's enable-protected-configs no)
+    kProtected = 1 << 3,  // refused by CONFIG SET unless enable-protected-configs allows it
   };
 
   struct Option {
@@ -48,6 +48,10 @@ class Config {
                  uint32_t flags = 0, Hook on_change = {});
   void AddEnum(std::string name, int* target, std::vector<std::string> names, int def,
                uint32_t flags = 0, Hook on_change = {});
+  // Names with their values, in the order errors list them; several names may share a value.
+  void AddEnumValues(std::string name, int* target,
+                     std::vector<std::pair<std::string, int>> values, int def, uint32_t flags = 0,
+                     Hook on_change = {});
   void AddString(std::string name, std::string* target, std::string def, uint32_t flags = 0,
                  Hook on_change = {});
   // An option Keyward recognises but only supports with these values (e.g. appendonly no until
@@ -64,8 +68,11 @@ class Config {
   // CONFIG GET: every option matching one of the glob patterns, as (name, value) pairs.
   std::vector<std::pair<std::string, std::string>> Get(
       const std::vector<std::string>& patterns) const;
-  // CONFIG SET: pairs applied atomically. Returns Redis's full error text on failure.
-  std::optional<std::string> Set(const std::vector<std::pair<std::string, std::string>>& pairs);
+  // CONFIG SET: pairs applied atomically. Returns Redis's full error text on failure. Protected
+  // options are refused unless `allow_protected` (enable-protected-configs, decided by the caller
+  // who knows the client).
+  std::optional<std::string> Set(const std::vector<std::pair<std::string, std::string>>& pairs,
+                                 bool allow_protected = false);
   // CONFIG REWRITE. Returns an error text on failure.
   std::optional<std::string> Rewrite();
 

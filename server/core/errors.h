@@ -105,6 +105,7 @@ inline constexpr std::string_view kBusyScript =
 inline constexpr std::string_view kBusyFunction =
     "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
 inline constexpr std::string_view kUnblocked = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
+inline constexpr std::string_view kExecWithoutMulti = "ERR EXEC without MULTI";
 // Keyward's own codes (include/keyward/error_codes.h, shared with redlock/).
 inline std::string Fenced(int64_t token, int64_t seen, std::string_view resource) {
   return codes::FencedText(token, seen, resource);

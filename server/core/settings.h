@@ -11,7 +11,14 @@
 namespace keyward {
 
 enum class LogLevel { kDebug = 0, kVerbose = 1, kNotice = 2, kWarning = 3 };
+// enable-debug-command, enable-module-command, enable-protected-configs: no, yes, local.
 enum class DebugCommand { kNo = 0, kYes = 1, kLocal = 2 };
+enum class Supervised { kNo = 0, kUpstart = 1, kSystemd = 2, kAuto = 3 };
+// oom-score-adj: no; relative (also spelt yes): added to the score the process started with;
+// absolute.
+enum class OomScoreAdj { kNo = 0, kRelative = 1, kAbsolute = 2 };
+// What a command from the master's stream or the AOF that fails leads to.
+enum class PropagationErrorBehavior { kIgnore = 0, kPanic = 1, kPanicOnReplicas = 2 };
 
 // client-output-buffer-limit classes, in Redis's CONFIG GET order.
 enum class ClientClass { kNormal = 0, kReplica = 1, kPubSub = 2 };
@@ -44,9 +51,16 @@ struct ServerSettings {
   uint32_t notify_keyspace_events = 0;
   // Keyspace
   int64_t databases = 16;
+  // Freeing in the background (Redis's lazyfree-lazy-*): evicted keys, expired keys, keys the
+  // server deletes itself (an overwrite, RENAME), DEL/FLUSH* without ASYNC, a replica's flush.
+  bool lazyfree_lazy_eviction = false;
+  bool lazyfree_lazy_expire = false;
+  bool lazyfree_lazy_server_del = false;
   bool lazyfree_lazy_user_flush = false;
   bool lazyfree_lazy_user_del = false;
+  bool replica_lazy_flush = false;
   int64_t active_expire_effort = 1;
+  bool activerehashing = true;
   // Server
   int64_t hz = 10;
   bool dynamic_hz = true;
@@ -58,6 +72,22 @@ struct ServerSettings {
   int64_t slowlog_max_len = 128;
   int64_t latency_monitor_threshold = 0;
   int enable_debug_command = static_cast<int>(DebugCommand::kNo);
+  int enable_module_command = static_cast<int>(DebugCommand::kNo);
+  int enable_protected_configs = static_cast<int>(DebugCommand::kNo);
+  int propagation_error_behavior = static_cast<int>(PropagationErrorBehavior::kIgnore);
+  int64_t acllog_max_len = 128;
+  // The process (server/process/).
+  bool daemonize = false;
+  int supervised = static_cast<int>(Supervised::kNo);
+  bool always_show_logo = false;
+  bool set_proc_title = true;
+  std::string proc_title_template = "{title} {listen-addr} {server-mode}";
+  int oom_score_adj = static_cast<int>(OomScoreAdj::kNo);
+  int64_t oom_score_adj_values[3] = {0, 200, 800};  // master, replica, background child
+  bool disable_thp = true;
+  bool crash_log_enabled = true;
+  bool crash_memcheck_enabled = true;
+  bool jemalloc_bg_thread = true;  // Keyward uses the C library's allocator: no effect
   int64_t busy_reply_threshold = 5000;
   // Coordination: how long after start native lock acquisitions are refused (Redlock's delayed
   // restart; ms), and how many fencing records are kept before idle ones are folded away.
@@ -67,6 +97,11 @@ struct ServerSettings {
   // Set by the process that owns the listeners: re-listens after CONFIG SET port. Returns an
   // error text to refuse the change (the old port stays).
   std::function<std::optional<std::string>()> on_port_change;
+  // Set by the process: applies proc-title-template, oom-score-adj(-values) and
+  // crash-log-enabled after CONFIG SET.
+  std::function<std::optional<std::string>()> on_proc_title_change;
+  std::function<std::optional<std::string>()> on_oom_score_change;
+  std::function<void()> on_crash_log_change;
 };
 
 }  // namespace keyward

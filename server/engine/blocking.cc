@@ -80,6 +80,10 @@ void BlockingRegistry::SignalCondition(WaitCondition condition) {
 }
 
 void BlockingRegistry::ServeReady() {
+  // Not in the middle of something: a script past busy-reply-threshold lets other clients in
+  // while it runs, and a waiter served then would act inside the script (and its unit). What is
+  // ready stays ready until the script is done.
+  if (!executor_->MayServeBlocked()) return;
   // Serving can make more keys ready (a lookup expires a key, a served pop empties a list):
   // loop until quiet.
   while (has_ready()) {
@@ -109,6 +113,7 @@ void BlockingRegistry::ServeKey(const std::string& qkey, std::vector<uint64_t>* 
       Remove(id);
       continue;
     }
+    // Serving replies to the client and may touch the keyspace, never the registry: `w` stays.
     const bool served = executor_->ServeBlocked(*c, w.handler->command(), [&](CommandContext& ctx) {
       return w.handler->TryServe(ctx, w.state.get(), key);
     });
@@ -142,6 +147,7 @@ void BlockingRegistry::ServeCondition(WaitCondition condition, std::vector<uint6
 
 BlockingRegistry::Waiter BlockingRegistry::Remove(uint64_t client_id) {
   auto it = waiters_.find(client_id);
+  if (it == waiters_.end()) return Waiter{client_id, WaitCondition::kKeys, 0, {}, nullptr, nullptr};
   Waiter w = std::move(it->second);
   waiters_.erase(it);
   timers_.Cancel(w.timer);
@@ -157,7 +163,7 @@ BlockingRegistry::Waiter BlockingRegistry::Remove(uint64_t client_id) {
     ids.erase(std::remove(ids.begin(), ids.end(), client_id), ids.end());
     if (ids.empty()) {
       queues_.erase(qit);
-      w.handler->OnQueueEmpty(w.db, key);
+      if (w.handler != nullptr) w.handler->OnQueueEmpty(w.db, key);
     }
   }
   return w;

@@ -12,8 +12,12 @@
 namespace keyward {
 
 class CommandContext;
+struct Services;
 using CmdArgs = std::span<const std::string_view>;
 using Handler = void (*)(CmdArgs args, CommandContext& ctx);
+// A command whose flags depend on its arguments: EVAL and FCALL run with the flags their script
+// declares (Redis's getCommandFlags). Given the command line and the static flags.
+using FlagsHook = uint32_t (*)(CmdArgs args, uint32_t flags, Services& services);
 
 // Command flags, as Redis 7.0 sets them (COMMAND INFO lists all but may_replicate and protected,
 // as 7.0.15 does).
@@ -101,12 +105,21 @@ class CommandSpec {
 
   // A container command (CONFIG, CLIENT, OBJECT, ...) dispatches on its first argument.
   CommandSpec& AddSubcommand(CommandSpec sub);
+  CommandSpec&& WithFlagsHook(FlagsHook hook) && {
+    flags_hook_ = hook;
+    return std::move(*this);
+  }
 
   const std::string& name() const { return name_; }            // "get", "get" for subcommands
   const std::string& full_name() const { return full_name_; }  // "get", "config|get"
   int arity() const { return arity_; }
   uint32_t flags() const { return flags_; }
   bool has(uint32_t flag) const { return (flags_ & flag) != 0; }
+  // The flags this command line runs with (the static ones unless a hook refines them).
+  uint32_t FlagsFor(CmdArgs args, Services* services) const {
+    return flags_hook_ != nullptr && services != nullptr ? flags_hook_(args, flags_, *services)
+                                                         : flags_;
+  }
   int first_key() const { return first_key_; }
   int last_key() const { return last_key_; }
   int step() const { return step_; }
@@ -138,6 +151,7 @@ class CommandSpec {
   int first_key_, last_key_, step_;
   uint64_t acl_;
   Handler handler_;
+  FlagsHook flags_hook_ = nullptr;
   CommandDoc doc_;
   const CommandSpec* parent_ = nullptr;
   std::vector<std::unique_ptr<CommandSpec>> subcommands_;

@@ -7,7 +7,11 @@
 namespace keyward {
 
 void Cron::RunTimers() {
-  if (p_.state.busy_script) return;  // the cron runs them later
+  if (p_.state.busy_script) {
+    // Later: the alarm is asked for again, to ring once the script is done.
+    p_.timers.Rearm();
+    return;
+  }
   p_.executor.UpdateTime();
   const int64_t now = p_.keyspace.now_ms();
   while (auto due = p_.timers.PopDue(now)) p_.executor.RunUnit(*due);
@@ -26,7 +30,8 @@ void Cron::Tick() {
     const int64_t budget = tick_us * (25 + 2 * (p_.settings.active_expire_effort - 1)) / 100;
     p_.keyspace.ActiveExpireCycle(budget, p_.clock);
   }
-  p_.keyspace.Cron(1000, p_.clock);
+  // activerehashing: a millisecond per tick moves buckets of resizing tables along.
+  p_.keyspace.Cron(p_.settings.activerehashing ? 1000 : 0, p_.clock);
 
   // Idle clients (timeout).
   if (p_.settings.timeout > 0) {

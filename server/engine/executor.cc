@@ -1,5 +1,11 @@
 #include "server/engine/executor.h"
 
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+
+#include "server/core/errors.h"
+#include "server/core/strings.h"
 #include "server/engine/context.h"
 
 namespace keyward {
@@ -47,23 +53,57 @@ std::optional<std::string> Executor::CallNested(CallerKind kind, CommandContext&
     if (verdict.cmd != nullptr) verdict.cmd->stats().rejected_calls++;
     return verdict.error;
   }
-  if (options.wrote != nullptr && verdict.cmd->has(CO::kWrite)) *options.wrote = true;
+  if (options.wrote != nullptr && (verdict.flags & CO::kWrite)) *options.wrote = true;
   Run(kind, c, *verdict.cmd, args, options.replicate && outer.replicate());
   return std::nullopt;
 }
 
 std::optional<std::string> Executor::Apply(CallerKind kind, Client& c, CmdArgs args) {
+  if (args.size() == 1 && EqualsIgnoreCase(args[0], "MULTI")) {
+    p_.propagation.BeginUnit();
+    applying_transaction_++;
+    return std::nullopt;
+  }
+  if (args.size() == 1 && EqualsIgnoreCase(args[0], "EXEC")) {
+    if (applying_transaction_ == 0) return std::string(errors::kExecWithoutMulti);
+    applying_transaction_--;
+    p_.propagation.EndUnit();
+    if (applying_transaction_ == 0 && p_.blocking.has_ready()) p_.blocking.ServeReady();
+    return std::nullopt;
+  }
   UpdateTime();
   const Verdict verdict = p_.gatekeeper.Check(kind, c, args, p_.keyspace.now_ms());
   if (verdict.action == Verdict::kRefuse) return verdict.error;
+  std::string& out = c.transport()->output();
+  const size_t reply_at = out.size();
   {
     UnitScope unit(p_.propagation);
     // No key expires while the stream is applied: its own DELs say when keys went.
     p_.keyspace.set_ignore_expiry(true);
-    Run(kind, c, *verdict.cmd, args, /*replicate=*/true);
+    Run(kind, c, *verdict.cmd, args, /*replicate=*/kind == CallerKind::kMaster);
     p_.keyspace.set_ignore_expiry(false);
   }
-  c.transport()->output().clear();  // applied silently
+  if (out.size() > reply_at && out[reply_at] == '-') {
+    // The stream says a command succeeded here and it failed: the datasets differ from now on.
+    // propagation-error-behavior decides: log it, or stop (panic on the master's stream only, or
+    // on the AOF too).
+    const std::string_view error(out.data() + reply_at + 1, out.find('\r', reply_at) - reply_at - 1);
+    p_.stats.unexpected_error_replies++;
+    const auto behavior = static_cast<PropagationErrorBehavior>(p_.settings.propagation_error_behavior);
+    const bool panic = behavior == PropagationErrorBehavior::kPanic ||
+                       (behavior == PropagationErrorBehavior::kPanicOnReplicas &&
+                        kind == CallerKind::kMaster);
+    const char* source = kind == CallerKind::kMaster ? "the master's stream" : "the AOF";
+    spdlog::warn("== CRITICAL == A command from {} failed here: '{}' replied -{}", source,
+                 args[0], error);
+    if (panic) {
+      spdlog::critical("propagation-error-behavior is {}: stopping",
+                       behavior == PropagationErrorBehavior::kPanic ? "panic" : "panic-on-replicas");
+      spdlog::shutdown();
+      std::abort();
+    }
+  }
+  out.clear();  // applied silently
   if (p_.blocking.has_ready()) p_.blocking.ServeReady();
   return std::nullopt;
 }

@@ -92,6 +92,8 @@ class Executor {
                                         CmdArgs args, const NestedOptions& options = {});
   // A command of the AOF or of the master's stream: obeyed (only checked for being a known
   // command with the right arity), its reply discarded. nullopt when it ran, else the refusal.
+  // The stream's MULTI ... EXEC applies what is between them as one execution unit. The
+  // master's commands propagate on (to this server's own replicas); the AOF's do not.
   std::optional<std::string> Apply(CallerKind kind, Client& c, CmdArgs args);
 
   // Runs `fn` as an execution unit of its own (a timer), then serves what it made ready.
@@ -101,6 +103,9 @@ class Executor {
   // queued for a flush.
   bool ServeBlocked(Client& c, const CommandSpec& cmd,
                     const std::function<bool(CommandContext&)>& fn);
+  // Whether blocked clients may be served now: not while a script is busy (other clients' commands
+  // then run inside its execution) nor inside an execution unit.
+  bool MayServeBlocked() const { return !p_.state.busy_script && !p_.propagation.in_unit(); }
   // A reply to `c` written by `write` outside its own input processing (a wait that timed out):
   // finished as any reply (CLIENT REPLY modes, limits) and queued for a flush.
   void ReplyDeferred(Client& c, const std::function<void()>& write);
@@ -126,6 +131,8 @@ class Executor {
   ExecutorParts p_;
   Services* services_ = nullptr;
   TransactionQueue* transactions_ = nullptr;
+  // Open MULTI ... EXEC of the stream being applied (Apply).
+  int applying_transaction_ = 0;
 };
 
 }  // namespace keyward

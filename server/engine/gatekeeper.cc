@@ -39,16 +39,19 @@ struct CheckRow {
   Check check;
   uint8_t callers;
 };
+// A check may have two rows when callers run it at different points (a script checks writes
+// before memory, a client memory before writes: processCommand and scriptCall differ).
 constexpr CheckRow kChecks[] = {
     {Check::kProtected, kClient},
     {Check::kAuth, kClient},
     {Check::kNotInMulti, kClient},
-    {Check::kAcl, kClient | kScript | kGuard | kExec},
     {Check::kGuardable, kGuard},
     {Check::kNoScript, kScript},
+    {Check::kAcl, kClient | kScript | kGuard | kExec},
     {Check::kScriptWrite, kScript},
+    {Check::kReadOnlyReplica, kScript},
     {Check::kDenyOom, kClient | kScript | kGuard},
-    {Check::kReadOnlyReplica, kClient | kScript | kGuard},
+    {Check::kReadOnlyReplica, kClient | kGuard},
     {Check::kSubscribedResp2, kClient},
     {Check::kLoading, kClient},
     {Check::kBusyScript, kClient},
@@ -77,7 +80,7 @@ bool RunsInsideMulti(const CommandSpec& cmd) {
 }
 
 Verdict Refuse(const CommandSpec* cmd, std::string error) {
-  return Verdict{Verdict::kRefuse, cmd, std::move(error)};
+  return Verdict{Verdict::kRefuse, cmd, 0, std::move(error)};
 }
 
 }  // namespace
@@ -108,6 +111,9 @@ Verdict Gatekeeper::Check(CallerKind kind, const Client& c, CmdArgs args, int64_
     return Refuse(cmd, script ? std::string(errors::kScriptWrongArgs)
                               : errors::WrongArgs(cmd->full_name()));
   }
+  // EVAL and FCALL run with the flags their script declares.
+  const uint32_t flags = cmd->FlagsFor(args, services_);
+  auto has = [flags](uint32_t f) { return (flags & f) != 0; };
 
   const uint8_t caller = Bit(kind);
   for (const CheckRow& row : kChecks) {
@@ -141,27 +147,31 @@ Verdict Gatekeeper::Check(CallerKind kind, const Client& c, CmdArgs args, int64_
       case Check::kGuardable:
         // LOCK.GUARD's own command is the one flagged movable keys among the writes that run
         // others; it may not guard itself.
-        if (!cmd->has(CO::kWrite) || cmd->has(CO::kBlocking) || cmd->has(CO::kNoScript) ||
+        if (!has(CO::kWrite) || has(CO::kBlocking) || has(CO::kNoScript) ||
             cmd->full_name() == "lock.guard") {
           return Refuse(cmd, errors::GuardNotAWrite(cmd->full_name()));
         }
         break;
       case Check::kNoScript:
-        if (cmd->has(CO::kNoScript)) return Refuse(cmd, std::string(errors::kScriptNoScript));
+        if (has(CO::kNoScript)) return Refuse(cmd, std::string(errors::kScriptNoScript));
         break;
       case Check::kScriptWrite:
         // Scripts count may-replicate commands (PUBLISH) as writes, as Redis 7.0 does.
-        if (options.read_only_script && (cmd->has(CO::kWrite) || cmd->has(CO::kMayReplicate))) {
+        if (options.read_only_script && (has(CO::kWrite) || has(CO::kMayReplicate))) {
           return Refuse(cmd, std::string(errors::kScriptWriteInReadOnly));
         }
         break;
-      case Check::kDenyOom:
-        if (cmd->has(CO::kDenyOom) && hooks_.out_of_memory && hooks_.out_of_memory()) {
+      case Check::kDenyOom: {
+        // Inside MULTI every queued command is refused over the limit, as in Redis (only EXEC,
+        // DISCARD, QUIT and RESET are not).
+        const bool queued = c.has(Client::kMulti) && !RunsInsideMulti(*cmd);
+        if ((has(CO::kDenyOom) || queued) && hooks_.out_of_memory && hooks_.out_of_memory()) {
           return Refuse(cmd, std::string(errors::kOom));
         }
         break;
+      }
       case Check::kReadOnlyReplica:
-        if (state_.replica && state_.replica_read_only && cmd->has(CO::kWrite)) {
+        if (state_.replica && state_.replica_read_only && has(CO::kWrite)) {
           return Refuse(cmd, std::string(errors::kReadOnlyReplica));
         }
         break;
@@ -173,29 +183,29 @@ Verdict Gatekeeper::Check(CallerKind kind, const Client& c, CmdArgs args, int64_
         }
         break;
       case Check::kLoading:
-        if (state_.loading && !cmd->has(CO::kLoading)) {
+        if (state_.loading && !has(CO::kLoading)) {
           return Refuse(cmd, std::string(errors::kLoading));
         }
         break;
       case Check::kBusyScript:
-        if (state_.busy_script && state_.busy_script->runner != &c && !cmd->has(CO::kAllowBusy)) {
+        if (state_.busy_script && state_.busy_script->runner != &c && !has(CO::kAllowBusy)) {
           return Refuse(cmd, std::string(state_.busy_script->function ? errors::kBusyFunction
                                                                       : errors::kBusyScript));
         }
         break;
       case Check::kPause:
-        if (!c.has(Client::kMonitor) && pause_.Holds(*cmd, now_ms)) {
-          return Verdict{Verdict::kHold, cmd, {}};
+        if (!c.has(Client::kMonitor) && pause_.Holds(flags, now_ms)) {
+          return Verdict{Verdict::kHold, cmd, flags, {}};
         }
         break;
       case Check::kMultiQueue:
         if (c.has(Client::kMulti) && !RunsInsideMulti(*cmd)) {
-          return Verdict{Verdict::kQueue, cmd, {}};
+          return Verdict{Verdict::kQueue, cmd, flags, {}};
         }
         break;
     }
   }
-  return Verdict{Verdict::kRun, cmd, {}};
+  return Verdict{Verdict::kRun, cmd, flags, {}};
 }
 
 }  // namespace keyward

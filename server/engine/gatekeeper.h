@@ -49,6 +49,7 @@ struct Verdict {
   };
   Action action = kRun;
   const CommandSpec* cmd = nullptr;  // the command (a container's subcommand), once found
+  uint32_t flags = 0;                // the flags it runs with (CommandSpec::FlagsFor)
   std::string error;
 };
 
@@ -76,6 +77,8 @@ class Gatekeeper {
         pause_(pause) {}
 
   GateHooks& hooks() { return hooks_; }
+  // For commands whose flags depend on their arguments (EVAL, FCALL).
+  void set_services(Services* services) { services_ = services; }
 
   // The verdict on `args` from a caller of `kind` on behalf of client `c`, at server time
   // `now_ms` (CLIENT PAUSE deadlines).
@@ -88,6 +91,7 @@ class Gatekeeper {
   const ServerState& state_;
   const ClientRegistry& clients_;
   const ClientPause& pause_;
+  Services* services_ = nullptr;
   GateHooks hooks_;
 };
 

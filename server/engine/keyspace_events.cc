@@ -6,8 +6,9 @@ namespace keyward {
 
 void KeyspaceEvents::OnExpired(Database& db, std::string_view key) {
   notifier_.Notify(notify::kExpired, "expired", key, db.index());
-  // Replicas and the AOF delete the key when the master does, so they never disagree about it.
-  propagation_.Delete(db.index(), key);
+  // Replicas and the AOF delete the key when the master does, so they never disagree about it;
+  // UNLINK when it was freed lazily (lazyfree-lazy-expire), as Redis propagates it.
+  propagation_.Delete(db.index(), key, settings_.lazyfree_lazy_expire);
 }
 
 void KeyspaceEvents::OnKeyAdded(Database& db, std::string_view key) {

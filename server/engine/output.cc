@@ -12,7 +12,8 @@ ReplyScope::ReplyScope(ReplyOutput& output, Client& c, bool deferred)
       deferred_(deferred),
       before_(c.transport()->output().size()),
       silenced_(c.reply_mode == Client::ReplyMode::kOff || c.reply_mode == Client::ReplyMode::kSkip),
-      was_skip_(c.reply_mode == Client::ReplyMode::kSkip) {
+      was_skip_(c.reply_mode == Client::ReplyMode::kSkip),
+      previous_sink_(c.rb().sink()) {
   // Like Redis, this covers the gatekeeper's refusals too, and a refused command uses up a SKIP.
   if (silenced_) c_.rb().set_sink(&aside_);
 }
@@ -20,7 +21,7 @@ ReplyScope::ReplyScope(ReplyOutput& output, Client& c, bool deferred)
 ReplyScope::~ReplyScope() {
   std::string& out = c_.transport()->output();
   if (silenced_) {
-    c_.rb().set_sink(&out);
+    c_.rb().set_sink(previous_sink_);
     // CLIENT REPLY ON, run while replies were off, is answered.
     if (c_.reply_mode == Client::ReplyMode::kOn) out.append(aside_);
   }

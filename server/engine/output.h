@@ -47,6 +47,7 @@ class ReplyScope {
   bool silenced_;
   bool was_skip_;
   bool abandoned_ = false;
+  std::string* previous_sink_;
   std::string aside_;
 };
 

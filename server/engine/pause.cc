@@ -29,10 +29,10 @@ void ClientPause::Unpause() {
   }
 }
 
-bool ClientPause::Holds(const CommandSpec& cmd, int64_t now_ms) const {
+bool ClientPause::Holds(uint32_t flags, int64_t now_ms) const {
   if (until_ms_ == 0 || now_ms >= until_ms_) return false;
   if (!writes_only_) return true;
-  return cmd.has(CO::kWrite) || cmd.has(CO::kMayReplicate);
+  return (flags & (CO::kWrite | CO::kMayReplicate)) != 0;
 }
 
 void ClientPause::Hold(Client& c) {

@@ -25,9 +25,9 @@ class ClientPause {
     if (until_ms_ != 0 && now_ms >= until_ms_) Unpause();
   }
 
-  // Whether `cmd` is held now. CLIENT PAUSE WRITE holds writes and commands that may write
-  // (EVAL, FCALL, PUBLISH: Redis's may-replicate flag).
-  bool Holds(const CommandSpec& cmd, int64_t now_ms) const;
+  // Whether a command with `flags` (as it runs: CommandSpec::FlagsFor) is held now. CLIENT PAUSE
+  // WRITE holds writes and commands that may write (EVAL, FCALL, PUBLISH: may-replicate).
+  bool Holds(uint32_t flags, int64_t now_ms) const;
   // Holds `c` (its command stays in the buffer until the pause ends).
   void Hold(Client& c);
   void Forget(Client& c);

@@ -52,7 +52,9 @@ class Propagation {
   bool in_unit() const { return depth_ > 0; }
   // The current unit goes out wrapped in MULTI/EXEC even with a single command (EXEC of a
   // transaction).
-  void ForceTransaction() { force_transaction_ = true; }
+  void ForceTransaction() {
+    if (depth_ > 0) force_transaction_ = true;
+  }
 
   // Adds a command of database `db` to the current unit (emitted at once outside any unit). A
   // command of no database (db < 0: Keyward's coordination state) needs no SELECT.

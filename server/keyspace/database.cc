@@ -1,5 +1,7 @@
 #include "server/keyspace/database.h"
 
+#include "server/keyspace/lazy_free.h"
+
 #include <string>
 
 namespace keyward {
@@ -55,7 +57,7 @@ void Database::Upsert(Entry* e) {
   KeyTable::ReplaceAt(link, e);
   Unindex(old);
   if (e->has_expire()) expires_.Add(e);
-  Entry::Free(old);
+  FreeRemoved(old, /*expired=*/false);
 }
 
 Entry* Database::Replace(Entry* old, Entry* replacement) {
@@ -76,8 +78,15 @@ Entry* Database::Replace(Entry* old, Entry* replacement) {
 bool Database::Delete(std::string_view key) {
   Entry* e = Take(key);
   if (e == nullptr) return false;
-  Entry::Free(e);
+  FreeRemoved(e, /*expired=*/false);
   return true;
+}
+
+void Database::FreeRemoved(Entry* e, bool expired) {
+  const ServerSettings* s = ctx_.settings;
+  const bool lazy =
+      s != nullptr && (expired ? s->lazyfree_lazy_expire : s->lazyfree_lazy_server_del);
+  FreeEntry(e, lazy, ctx_.freer);
 }
 
 Entry* Database::Take(std::string_view key) {
@@ -115,7 +124,7 @@ void Database::Unindex(Entry* e) {
 void Database::DeleteExpired(Entry* e) {
   // Copy the key: the entry is freed before listeners hear of it.
   std::string key(e->key());
-  Delete(key);
+  FreeRemoved(Take(key), /*expired=*/true);
   ctx_.stats->expired++;
   if (ctx_.listener != nullptr) ctx_.listener->OnExpired(*this, key);
 }
@@ -158,7 +167,7 @@ size_t Database::ActiveExpire(int64_t until_us, Clock& clock) {
 
 void Database::Cron(int64_t rehash_us, Clock& clock) {
   table_.ShrinkIfSparse();
-  if (table_.rehashing()) table_.RehashFor(rehash_us, clock);
+  if (rehash_us > 0 && table_.rehashing()) table_.RehashFor(rehash_us, clock);
 }
 
 KeyTable Database::TakeAllKeys() {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <string_view>
 
+#include "server/core/settings.h"
 #include "server/core/status.h"
 #include "server/keyspace/entry.h"
 #include "server/keyspace/expire_heap.h"
@@ -15,6 +16,7 @@
 namespace keyward {
 
 class Database;
+class LazyFreer;
 
 // Hooks for the layers above: keyspace notifications, propagation of expiry as DEL, waking
 // waiters. The default does nothing.
@@ -51,6 +53,9 @@ struct DatabaseContext {
   const bool* expire_disabled = nullptr;
   // Applying the AOF or the master's stream: no key counts as expired.
   const bool* ignore_expiry = nullptr;
+  // lazyfree-lazy-expire and lazyfree-lazy-server-del, and the thread that frees lazily.
+  const ServerSettings* settings = nullptr;
+  LazyFreer* freer = nullptr;
 };
 
 enum class LookupMode {
@@ -111,8 +116,10 @@ class Database {
   // Deletes keys whose deadline passed, in deadline order, until none is left or the monotonic
   // deadline `until_us` (as measured by `now_us`) is reached. Returns the number deleted.
   size_t ActiveExpire(int64_t until_us, Clock& clock);
-  // Incremental rehashing and shrinking, from the server cron.
+  // Shrinking and incremental rehashing (for up to `rehash_us`; 0: none), from the server cron.
   void Cron(int64_t rehash_us, Clock& clock);
+  // A resize is in progress (lookups and the cron move buckets across).
+  bool rehashing() const { return table_.rehashing(); }
 
   // Removes every key. The entries are returned in a table the caller may free elsewhere.
   KeyTable TakeAllKeys();
@@ -129,6 +136,9 @@ class Database {
   void AddHashed(Entry* e, uint64_t hash);
   void Unindex(Entry* e);  // removes e from the expiry heap if it has a deadline
   void DeleteExpired(Entry* e);
+  // Frees an entry the server itself removed (an overwrite, a DEL of the server's), lazily when
+  // lazyfree-lazy-server-del says so; an expired one by lazyfree-lazy-expire.
+  void FreeRemoved(Entry* e, bool expired);
 
   int index_;
   DatabaseContext ctx_;

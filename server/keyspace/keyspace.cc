@@ -2,59 +2,17 @@
 
 namespace keyward {
 
-LazyFreer::LazyFreer() : thread_([this] { Run(); }) {}
-
-LazyFreer::~LazyFreer() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  thread_.join();
-}
-
-void LazyFreer::Free(KeyTable table) {
-  {
-    std::lock_guard lock(mu_);
-    queue_.push_back(std::move(table));
-  }
-  cv_.notify_one();
-}
-
-void LazyFreer::Drain() {
-  std::unique_lock lock(mu_);
-  idle_cv_.wait(lock, [this] { return queue_.empty() && !busy_; });
-}
-
-size_t LazyFreer::pending() const {
-  std::lock_guard lock(mu_);
-  return queue_.size() + (busy_ ? 1 : 0);
-}
-
-void LazyFreer::Run() {
-  std::unique_lock lock(mu_);
-  while (true) {
-    cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping and nothing left
-    KeyTable table = std::move(queue_.front());
-    queue_.pop_front();
-    busy_ = true;
-    lock.unlock();
-    table.Clear();
-    lock.lock();
-    busy_ = false;
-    if (queue_.empty()) idle_cv_.notify_all();
-  }
-}
-
-Keyspace::Keyspace(int databases, uint64_t seed, KeyspaceListener* listener) : listener_(listener) {
+Keyspace::Keyspace(int databases, uint64_t seed, KeyspaceListener* listener,
+                   const ServerSettings* settings)
+    : listener_(listener), settings_(settings) {
   for (int i = 0; i < databases; i++) {
     dbs_.push_back(std::make_unique<Database>(i, context(), seed + static_cast<uint64_t>(i)));
   }
 }
 
 DatabaseContext Keyspace::context() {
-  return DatabaseContext{&now_ms_, &stats_, listener_, &expire_disabled_, &ignore_expiry_};
+  return DatabaseContext{&now_ms_,          &stats_,        listener_, &expire_disabled_,
+                         &ignore_expiry_,   settings_,      &freer_};
 }
 
 void Keyspace::SwapDb(int a, int b) {
@@ -70,16 +28,6 @@ void Keyspace::Flush(int index, bool async) {
 
 void Keyspace::FlushAll(bool async) {
   for (int i = 0; i < db_count(); i++) Flush(i, async);
-}
-
-void Keyspace::FreeEntry(Entry* e, bool lazy) {
-  if (lazy && e->FreeEffort() > kLazyFreeThreshold) {
-    KeyTable parcel;
-    parcel.Insert(e);
-    freer_.Free(std::move(parcel));
-  } else {
-    Entry::Free(e);
-  }
 }
 
 size_t Keyspace::TotalKeys() const {

@@ -2,42 +2,19 @@
 // freeing of flushed data.
 #pragma once
 
-#include <condition_variable>
-#include <deque>
 #include <memory>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 #include "server/keyspace/database.h"
+#include "server/keyspace/lazy_free.h"
 
 namespace keyward {
 
-// Frees large structures on a background thread (FLUSHALL ASYNC, UNLINK of big values), as
-// Redis's lazyfree does, so the event loop never stalls on free().
-class LazyFreer {
- public:
-  LazyFreer();
-  ~LazyFreer();
-  void Free(KeyTable table);
-  // Blocks until everything handed over so far was freed (tests, SHUTDOWN).
-  void Drain();
-  size_t pending() const;
-
- private:
-  void Run();
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::condition_variable idle_cv_;
-  std::deque<KeyTable> queue_;
-  bool busy_ = false;
-  bool stop_ = false;
-  std::thread thread_;
-};
-
 class Keyspace {
  public:
-  Keyspace(int databases, uint64_t seed, KeyspaceListener* listener = nullptr);
+  // `settings` (optional) gives the lazyfree-lazy-expire and lazyfree-lazy-server-del policies.
+  Keyspace(int databases, uint64_t seed, KeyspaceListener* listener = nullptr,
+           const ServerSettings* settings = nullptr);
 
   int db_count() const { return static_cast<int>(dbs_.size()); }
   Database& db(int index) { return *dbs_[index]; }
@@ -75,8 +52,8 @@ class Keyspace {
 
   // Frees an entry that left its database: on the background thread when `lazy` and it is worth
   // it (Redis's lazyfreeFreeObject: more than 64 allocations), else here.
-  void FreeEntry(Entry* e, bool lazy);
-  static constexpr size_t kLazyFreeThreshold = 64;
+  void FreeEntry(Entry* e, bool lazy) { keyward::FreeEntry(e, lazy, &freer_); }
+  static constexpr size_t kLazyFreeThreshold = keyward::kLazyFreeThreshold;
 
   LazyFreer& lazy_freer() { return freer_; }
 
@@ -88,6 +65,7 @@ class Keyspace {
   bool ignore_expiry_ = false;
   KeyspaceStats stats_;
   KeyspaceListener* listener_;
+  const ServerSettings* settings_;
   std::vector<std::unique_ptr<Database>> dbs_;
   size_t expire_cursor_ = 0;  // database where the next active expiry cycle starts
   LazyFreer freer_;

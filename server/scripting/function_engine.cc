@@ -370,6 +370,17 @@ std::string FunctionEngine::Restore(std::string_view payload, RestorePolicy poli
   return "";
 }
 
+std::optional<ScriptFlags> FunctionEngine::FlagsOf(CmdArgs args) const {
+  auto owner = functions_.find(std::string(args[1]));
+  if (owner == functions_.end()) return std::nullopt;
+  const Function& f = libraries_.at(owner->second).functions.at(owner->first);
+  auto has = [&f](std::string_view flag) {
+    return std::find(f.flags.begin(), f.flags.end(), flag) != f.flags.end();
+  };
+  // A function always declares its flags (none is a declaration too: a write).
+  return ScriptFlags{true, has("no-writes"), has("allow-oom"), has("allow-stale")};
+}
+
 void FunctionEngine::Call(CommandContext& ctx, CmdArgs args, bool read_only) {
   const auto parsed = ParseNumKeys(ctx, args, "ERR Bad number of keys provided");
   if (!parsed) return;

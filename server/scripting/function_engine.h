@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "server/engine/command.h"
+#include "server/scripting/script_flags.h"
 
 struct lua_State;
 
@@ -65,6 +66,8 @@ class FunctionEngine {
   void Call(CommandContext& ctx, CmdArgs args, bool read_only);
 
   const std::map<std::string, Library>& libraries() const { return libraries_; }
+  // The flags of the function FCALL names (args[1]); nothing for an unknown function.
+  std::optional<ScriptFlags> FlagsOf(CmdArgs args) const;
   size_t function_count() const { return functions_.size(); }
 
  private:

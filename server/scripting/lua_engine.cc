@@ -52,11 +52,10 @@ std::optional<std::string> LuaEngine::Compile(std::string_view body, int* ref) {
   return std::nullopt;
 }
 
-std::optional<std::string> ParseShebang(std::string_view body, bool* has_shebang, bool* no_writes) {
-  *has_shebang = false;
-  *no_writes = false;
+std::optional<std::string> ParseShebang(std::string_view body, ScriptFlags* out) {
+  *out = ScriptFlags{};
   if (body.substr(0, 2) != "#!") return std::nullopt;
-  *has_shebang = true;
+  out->declared = true;
   const size_t eol = body.find('\n');
   if (eol == std::string_view::npos) return std::string("ERR Invalid script shebang");
   // Split like a command line (quotes, any whitespace), as Redis's sdssplitargs does.
@@ -76,8 +75,12 @@ std::optional<std::string> ParseShebang(std::string_view body, bool* has_shebang
       size_t comma = flags.find(',');
       std::string_view flag = flags.substr(0, comma);
       if (flag == "no-writes") {
-        *no_writes = true;
-      } else if (flag != "allow-oom" && flag != "allow-stale" && flag != "no-cluster" &&
+        out->no_writes = true;
+      } else if (flag == "allow-oom") {
+        out->allow_oom = true;
+      } else if (flag == "allow-stale") {
+        out->allow_stale = true;
+      } else if (flag != "no-cluster" &&
                  flag != "allow-cross-slot-keys") {
         return "ERR Unexpected flag in script shebang: " + std::string(flag);
       }
@@ -90,8 +93,8 @@ std::optional<std::string> ParseShebang(std::string_view body, bool* has_shebang
 
 std::string LuaEngine::Load(std::string_view body, std::string* error) {
   // SCRIPT LOAD checks the shebang as EVAL would (the error text keeps its code).
-  bool has_shebang, no_writes;
-  if (auto bad = ParseShebang(body, &has_shebang, &no_writes)) {
+  ScriptFlags flags;
+  if (auto bad = ParseShebang(body, &flags)) {
     *error = bad->substr(4);
     return "";
   }
@@ -114,6 +117,19 @@ bool LuaEngine::Exists(std::string_view sha) const {
 void LuaEngine::Flush() {
   scripts_.clear();
   CreateState();
+}
+
+std::optional<ScriptFlags> LuaEngine::FlagsOf(CmdArgs args, bool by_sha) const {
+  std::string_view body = args[1];
+  if (by_sha) {
+    if (args[1].size() != 40) return std::nullopt;
+    auto it = scripts_.find(ToLower(args[1]));
+    if (it == scripts_.end()) return std::nullopt;
+    body = it->second.body;
+  }
+  ScriptFlags flags;
+  if (ParseShebang(body, &flags)) return std::nullopt;
+  return flags;
 }
 
 int64_t LuaEngine::memory_bytes() const {
@@ -149,14 +165,13 @@ void LuaEngine::Eval(CommandContext& ctx, CmdArgs args, bool by_sha, bool read_o
   } else {
     body = args[1];
   }
-  // Shebang flags: only no-writes changes anything on a single server without eviction.
-  bool no_writes = false;
-  bool has_shebang = false;
-  if (auto error = ParseShebang(body, &has_shebang, &no_writes)) {
-    return ctx.rb().SendError(*error);
-  }
+  // Shebang flags: the gatekeeper already ran with the command flags they imply
+  // (ScriptCommandFlags); no-writes also makes the script read-only.
+  ScriptFlags flags;
+  if (auto error = ParseShebang(body, &flags)) return ctx.rb().SendError(*error);
+  const bool no_writes = flags.no_writes;
   // A script that declares its flags must declare no-writes to run as read-only.
-  if (read_only && has_shebang && !no_writes) {
+  if (read_only && flags.declared && !no_writes) {
     return ctx.rb().SendError("ERR Can not execute a script with write flag using *_ro command.");
   }
   if (!by_sha) {

@@ -21,6 +21,7 @@
 #include <unordered_map>
 
 #include "server/engine/command.h"
+#include "server/scripting/script_flags.h"
 
 struct lua_State;
 
@@ -48,6 +49,9 @@ class LuaEngine {
   void Flush();
 
   size_t script_count() const { return scripts_.size(); }
+  // The flags the script of an EVAL (its body) or an EVALSHA (its cached script) declares;
+  // nothing for an unknown SHA1 or a malformed shebang (the command itself reports those).
+  std::optional<ScriptFlags> FlagsOf(CmdArgs args, bool by_sha) const;
   // Memory used by the Lua state, in bytes (INFO used_memory_lua).
   int64_t memory_bytes() const;
 
@@ -74,8 +78,8 @@ class LuaEngine {
 };
 
 // Checks a script's "#!lua flags=..." first line, if it has one: the error reply text, or
-// nothing with *has_shebang and *no_writes set.
-std::optional<std::string> ParseShebang(std::string_view body, bool* has_shebang, bool* no_writes);
+// nothing with *flags set (declared when there is a shebang).
+std::optional<std::string> ParseShebang(std::string_view body, ScriptFlags* flags);
 
 // SHA1 of `data` in lowercase hex (redis.sha1hex, script ids).
 std::string Sha1Hex(std::string_view data);

@@ -809,6 +809,16 @@ int RaiseReadOnly(lua_State* L) { return ReadOnlyError(L); }
 
 void ResetScriptRandom() { Rand48Seed(0); }
 
+uint32_t ScriptCommandFlags(uint32_t cmd_flags, const ScriptFlags& script) {
+  if (!script.declared) return cmd_flags;
+  cmd_flags &= ~(CO::kStale | CO::kDenyOom | CO::kWrite | CO::kMayReplicate);
+  // no-writes implies allow-oom.
+  if (!script.allow_oom && !script.no_writes) cmd_flags |= CO::kDenyOom;
+  if (!script.no_writes) cmd_flags |= CO::kWrite;
+  if (script.allow_stale) cmd_flags |= CO::kStale;
+  return cmd_flags;
+}
+
 std::optional<size_t> ParseNumKeys(CommandContext& ctx, CmdArgs args,
                                    std::string_view not_integer) {
   int64_t numkeys;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "server/engine/command.h"
+#include "server/scripting/script_flags.h"
 #include "server/net/transport.h"
 
 struct lua_State;

@@ -28,14 +28,16 @@ class ClientPauseWrite(DiffCase):
         return [n for n in names
                 if n not in SKIP and n not in containers and not n.startswith("lock.")]
 
-    def held(self, server, name):
-        """Whether `name`, sent while CLIENT PAUSE WRITE is on, was held on `server`."""
+    def held(self, server, name, args=None):
+        """Whether `name` (with placeholder arguments, or `args`), sent while CLIENT PAUSE WRITE
+        is on, was held on `server`."""
         pauser, sender = server.client(), server.client()
         try:
-            info = decode(pauser.call("COMMAND", "INFO", name))[0]
-            argc = abs(info[1])
-            words = name.split("|")
-            args = words + ["x"] * max(0, argc - len(words))
+            if args is None:
+                info = decode(pauser.call("COMMAND", "INFO", name))[0]
+                argc = abs(info[1])
+                words = name.split("|")
+                args = words + ["x"] * max(0, argc - len(words))
             sender_id = decode(sender.call("CLIENT", "ID"))
             self.assertEqual(decode(pauser.call("CLIENT", "PAUSE", "100000", "WRITE")), b"OK")
             sender.send(encode_command(*args))
@@ -57,6 +59,30 @@ class ClientPauseWrite(DiffCase):
             with self.subTest(command=name):
                 self.assertEqual(self.held(self.keyward_srv, name),
                                  self.held(self.redis_srv, name), name)
+
+    def test_scripts_are_held_by_the_flags_they_declare(self):
+        library = ("#!lua name=pauselib\n"
+                   "redis.register_function{function_name='ro', callback=function() return 1 end,"
+                   " flags={'no-writes'}}\n"
+                   "redis.register_function('rw', function() return 1 end)")
+        for server in (self.redis_srv, self.keyward_srv):
+            c = server.client()
+            c.call("FUNCTION", "LOAD", "REPLACE", library)
+            c.close()
+        lines = [("eval", ["EVAL", "return 1", "0"]),
+                 ("eval", ["EVAL", "#!lua flags=no-writes\nreturn 1", "0"]),
+                 ("eval", ["EVAL", "#!lua\nreturn 1", "0"]),
+                 ("eval", ["EVAL", "#!lua flags=allow-oom\nreturn 1", "0"]),
+                 ("eval_ro", ["EVAL_RO", "#!lua flags=no-writes\nreturn 1", "0"]),
+                 ("eval_ro", ["EVAL_RO", "#!lua\nreturn 1", "0"]),
+                 ("fcall", ["FCALL", "ro", "0"]),
+                 ("fcall", ["FCALL", "rw", "0"]),
+                 ("fcall_ro", ["FCALL_RO", "ro", "0"]),
+                 ("fcall", ["FCALL", "nosuchfunction", "0"])]
+        for name, args in lines:
+            with self.subTest(command=args):
+                self.assertEqual(self.held(self.keyward_srv, name, args),
+                                 self.held(self.redis_srv, name, args))
 
     def test_may_replicate_commands_are_held(self):
         # The ones a name check used to stand in for, among them.

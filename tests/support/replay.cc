@@ -97,28 +97,13 @@ std::string ReplayAndCompare(Server& original, const std::vector<Argv>& stream, 
   Client client(0, &transport, now_ms);
   client.authenticated = true;
   std::string failures;
-  int transaction_depth = 0;
   for (const Argv& argv : stream) {
-    if (argv.size() == 1 && EqualsIgnoreCase(argv[0], "MULTI")) {
-      replayed.propagation().BeginUnit();
-      transaction_depth++;
-      continue;
-    }
-    if (argv.size() == 1 && EqualsIgnoreCase(argv[0], "EXEC")) {
-      if (transaction_depth == 0) {
-        failures += "EXEC without MULTI in the stream\n";
-        continue;
-      }
-      replayed.propagation().EndUnit();
-      transaction_depth--;
-      continue;
-    }
     std::vector<std::string_view> args(argv.begin(), argv.end());
     if (auto refused = replayed.executor().Apply(CallerKind::kAofReplay, client, args)) {
       failures += "replay refused " + Repr(argv[0]) + ": " + *refused + "\n";
     }
   }
-  if (transaction_depth != 0) failures += "MULTI without EXEC at the end of the stream\n";
+  if (replayed.propagation().in_unit()) failures += "MULTI without EXEC at the end of the stream\n";
 
   const std::vector<std::string> want = DescribeState(original);
   const std::vector<std::string> got = DescribeState(replayed);

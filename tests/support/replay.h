@@ -25,8 +25,8 @@ class StreamRecorder : public PropagationConsumer {
 };
 
 // Builds a fresh server that starts at `start_ms` (as `original` did, so the fencing floor is the
-// same), applies `stream` to it as an AOF replay would (at `now_ms`, with MULTI ... EXEC applied
-// as one unit), and compares it with `original`. Returns the differences, empty when none.
+// same), applies `stream` to it as an AOF replay would (Executor::Apply, at `now_ms`), and
+// compares it with `original`. Returns the differences, empty when none.
 std::string ReplayAndCompare(Server& original, const std::vector<Argv>& stream, int64_t start_ms,
                              int64_t now_ms);
 

@@ -154,6 +154,20 @@ TEST_F(BlockingTest, ADisconnectedWaiterLeavesTheQueue) {
   EXPECT_EQ(Reply("next"), "x");
 }
 
+TEST_F(BlockingTest, NothingIsServedWhileAScriptIsBusy) {
+  // Other clients' commands run while a script is busy; a waiter served then would act inside
+  // the script. Ready keys wait until the script is done.
+  Wait("w", {"job"});
+  server().state().busy_script = BusyScript{};
+  server().keyspace().db(0).Add(Entry::NewString("job", "x"));  // as the script's write would
+  server().blocking().ServeReady();
+  EXPECT_TRUE(IsBlocked("w"));
+  server().state().busy_script.reset();
+  server().blocking().ServeReady();
+  EXPECT_EQ(Reply("w"), "x");
+  SkipReplayCheck("a key made directly in the keyspace");
+}
+
 TEST_F(BlockingTest, BlockedClientsAreNotIdleAndShowInInfo) {
   settings_for_test().timeout = 1;
   Wait("w", {"job"});

@@ -136,6 +136,35 @@ TEST_F(PropagationTest, TrimmingPropagatesTheFloor) {
   EXPECT_LE(server().locks().fences().size(), 1u);
 }
 
+TEST_F(PropagationTest, TheMastersStreamPropagatesOnTheAofDoesNot) {
+  SkipReplayCheck("commands applied from an AOF are not propagated again");
+  Client& applier = client("applier");
+  auto apply = [&](CallerKind kind, std::vector<std::string> argv) {
+    std::vector<std::string_view> args(argv.begin(), argv.end());
+    return server().executor().Apply(kind, applier, args);
+  };
+  Take();
+  EXPECT_EQ(apply(CallerKind::kAofReplay, {"set", "from-aof", "1"}), std::nullopt);
+  EXPECT_EQ(Take(), Stream{});
+  // The master's commands go on to this server's own replicas, its MULTI/EXEC kept.
+  EXPECT_EQ(apply(CallerKind::kMaster, {"MULTI"}), std::nullopt);
+  EXPECT_EQ(apply(CallerKind::kMaster, {"set", "a", "1"}), std::nullopt);
+  EXPECT_EQ(apply(CallerKind::kMaster, {"set", "b", "2"}), std::nullopt);
+  EXPECT_EQ(Take(), Stream{});  // the unit is still open
+  EXPECT_EQ(apply(CallerKind::kMaster, {"EXEC"}), std::nullopt);
+  EXPECT_EQ(Take(), (Stream{{"SELECT", "0"}, {"MULTI"}, {"set", "a", "1"}, {"set", "b", "2"},
+                            {"EXEC"}}));
+  EXPECT_EQ(apply(CallerKind::kMaster, {"EXEC"}), std::string("ERR EXEC without MULTI"));
+}
+
+TEST_F(PropagationTest, CoordinationStateNeedsNoSelect) {
+  Run({"select", "4"});
+  Run({"set", "x", "1"});
+  Take();
+  Run({"lock.record", "res", "7", "0", "me", "7"});
+  EXPECT_EQ(Take(), (Stream{{"lock.record", "res", "7", "0", "me", "7"}}));
+}
+
 TEST_F(PropagationTest, DirtyCountsChangesWithOrWithoutConsumers) {
   const uint64_t before = server().propagation().dirty();
   Run({"mset", "a", "1", "b", "2"});
