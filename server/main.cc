@@ -153,10 +153,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "Can't set up logging: %s\n", e.what());
     return 1;
   }
-  if (!settings.dir.empty() && chdir(settings.dir.c_str()) != 0) {
-    spdlog::error("Can't chdir to '{}': {}", settings.dir, std::strerror(errno));
-    return 1;
-  }
 
   // Daemonized only when no supervisor runs the server (Redis's rule), before any thread starts.
   keyward::Supervision supervision(static_cast<keyward::Supervised>(settings.supervised));

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstring>
 
 #include "server/core/notify.h"
 #include "server/core/strings.h"
@@ -188,10 +189,12 @@ void Server::DeclareOptions(Config& config, ServerSettings& s) {
                  });
   config.AddString("logfile", &s.logfile, "", kImmutable);
   config.AddString("pidfile", &s.pidfile, "", kImmutable);
-  // dir: applied at start-up (main.cc changes into it); CONFIG GET shows the working directory.
+  // dir: the working directory, changed at once (as Redis: relative paths later in the file
+  // resolve against it); CONFIG GET shows the working directory.
   config.Add({"dir", "", Config::kProtected,
               [&s](const std::vector<std::string>& values) -> std::optional<std::string> {
                 if (values.size() != 1) return std::string("wrong number of arguments");
+                if (chdir(values[0].c_str()) != 0) return std::string(std::strerror(errno));
                 s.dir = values[0];
                 return std::nullopt;
               },

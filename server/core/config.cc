@@ -251,6 +251,12 @@ void Config::ApplyLine(const std::vector<std::string>& argv, int line_no, const 
     fail("wrong number of arguments");
   }
   std::vector<std::string> values(argv.begin() + 1, argv.end());
+  // A multi-argument option given one non-empty argument ("--bind '127.0.0.1 ::1'") has it split
+  // like a line, as Redis does (an empty one stays: save "").
+  if ((o->flags & kMultiArg) && values.size() == 1 && !values[0].empty()) {
+    std::vector<std::string> split;
+    if (SplitArgs(values[0], &split) && !split.empty()) values = std::move(split);
+  }
   if (auto err = o->set(values)) fail(*err);
 }
 

@@ -71,7 +71,7 @@ Entry* Database::Replace(Entry* old, Entry* replacement) {
     Unindex(old);
     if (replacement->has_expire()) expires_.Add(replacement);
   }
-  Entry::Free(old);
+  FreeRemoved(old, /*expired=*/false);
   return replacement;
 }
 
