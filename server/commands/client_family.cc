@@ -55,13 +55,13 @@ std::string DescribeClient(CommandContext& ctx, Client& c) {
   line += " ssub=" + num(c.subscriptions.shard_channels.size());
   line += " multi=-1";
   line += " qbuf=" + num(qbuf);
-  line += " qbuf-free=" + num(qbuf > 16384 ? size_t{0} : 16384 - qbuf);
+  line += " qbuf-free=" + num(c.transport()->input_capacity() - qbuf);
   line += " argv-mem=0 multi-mem=0 rbs=16384";
-  line += " rbp=" + num(c.query_buffer_peak);
+  line += " rbp=" + num(std::min<size_t>(c.reply_peak, 16384));
   line += " obl=" + num(obl);
   line += " oll=0";
   line += " omem=" + num(obl);
-  line += " tot-mem=" + num(obl + qbuf + sizeof(Client));
+  line += " tot-mem=" + num(obl + c.transport()->input_capacity() + sizeof(Client));
   line += " events=r";
   line += " cmd=" + c.last_command;
   line += " user=default redir=-1";
@@ -97,7 +97,7 @@ void CmdClientList(CmdArgs args, CommandContext& ctx) {
     if (!EqualsIgnoreCase(type, "normal") && !EqualsIgnoreCase(type, "master") &&
         !EqualsIgnoreCase(type, "replica") && !EqualsIgnoreCase(type, "slave") &&
         !EqualsIgnoreCase(type, "pubsub")) {
-      return ctx.rb().SendError("ERR Unknown client type '" + std::string(type) + "'");
+      return ctx.rb().SendError(errors::UnknownClientType(type));
     }
     type_filter = type;
   } else if (args.size() >= 4 && EqualsIgnoreCase(args[2], "ID")) {
@@ -106,7 +106,7 @@ void CmdClientList(CmdArgs args, CommandContext& ctx) {
       int64_t id;
       // A number that is no client's id (0, negative) simply matches nothing, as in Redis.
       if (!ParseInt64(args[j], &id)) {
-        return ctx.rb().SendError("ERR Invalid client ID");
+        return ctx.rb().SendError(errors::kInvalidClientId);
       }
       ids.push_back(static_cast<uint64_t>(id));
     }
@@ -149,7 +149,7 @@ void CmdClientKill(CmdArgs args, CommandContext& ctx) {
     std::string_view opt = args[j], val = args[j + 1];
     if (EqualsIgnoreCase(opt, "ID")) {
       if (!ParseInt64(val, &id) || id <= 0) {
-        return ctx.rb().SendError("ERR client-id should be greater than 0");
+        return ctx.rb().SendError(errors::kClientIdNotPositive);
       }
     } else if (EqualsIgnoreCase(opt, "ADDR")) {
       addr = val;
@@ -158,13 +158,13 @@ void CmdClientKill(CmdArgs args, CommandContext& ctx) {
     } else if (EqualsIgnoreCase(opt, "USER")) {
       user = val;
       if (user != "default")
-        return ctx.rb().SendError("ERR No such user '" + std::string(val) + "'");
+        return ctx.rb().SendError(errors::NoSuchUser(val));
     } else if (EqualsIgnoreCase(opt, "TYPE")) {
       type = val;
       if (!EqualsIgnoreCase(type, "normal") && !EqualsIgnoreCase(type, "master") &&
           !EqualsIgnoreCase(type, "replica") && !EqualsIgnoreCase(type, "slave") &&
           !EqualsIgnoreCase(type, "pubsub")) {
-        return ctx.rb().SendError("ERR Unknown client type '" + std::string(val) + "'");
+        return ctx.rb().SendError(errors::UnknownClientType(val));
       }
     } else if (EqualsIgnoreCase(opt, "SKIPME")) {
       if (EqualsIgnoreCase(val, "yes")) {
@@ -201,7 +201,7 @@ void CmdClientPause(CmdArgs args, CommandContext& ctx) {
     if (EqualsIgnoreCase(args[3], "WRITE")) {
       writes_only = true;
     } else if (!EqualsIgnoreCase(args[3], "ALL")) {
-      return ctx.rb().SendError("ERR CLIENT PAUSE mode must be WRITE or ALL");
+      return ctx.rb().SendError(errors::kClientPauseMode);
     }
   } else if (args.size() > 4) {
     return ctx.rb().SendError(errors::SubcommandSyntax("client", args[1]));
@@ -257,7 +257,7 @@ void CmdClientUnblock(CmdArgs args, CommandContext& ctx) {
     if (EqualsIgnoreCase(args[3], "error")) {
       error = true;
     } else if (!EqualsIgnoreCase(args[3], "timeout")) {
-      return ctx.rb().SendError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+      return ctx.rb().SendError(errors::kClientUnblockReason);
     }
   } else if (args.size() > 4) {
     return ctx.rb().SendError(errors::SubcommandSyntax("CLIENT", args[1]));

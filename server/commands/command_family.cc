@@ -237,9 +237,9 @@ void CmdCommandList(CmdArgs args, CommandContext& ctx) {
 void CmdCommandGetKeys(CmdArgs args, CommandContext& ctx) {
   CmdArgs target = args.subspan(2);
   const CommandSpec* cmd = ctx.services().registry.FindFor(target);
-  if (cmd == nullptr) return ctx.rb().SendError("ERR Invalid command specified");
+  if (cmd == nullptr) return ctx.rb().SendError(errors::kInvalidCommand);
   if (!cmd->ArityOk(target.size())) {
-    return ctx.rb().SendError("ERR Invalid number of arguments specified for command");
+    return ctx.rb().SendError(errors::kInvalidCommandArgs);
   }
   std::vector<size_t> keys;
   if (cmd->full_name() == "lock.guard") {
@@ -253,12 +253,12 @@ void CmdCommandGetKeys(CmdArgs args, CommandContext& ctx) {
         keys.push_back(i + 3);
     }
   } else if (const CommandMeta* meta = FindCommandMeta(cmd->full_name())) {
-    if (meta->key_specs.empty()) return ctx.rb().SendError("ERR The command has no key arguments");
+    if (meta->key_specs.empty()) return ctx.rb().SendError(errors::kNoKeyArguments);
     auto found = KeysFromSpecs(*meta, target);
     keys = found ? *found : cmd->KeyPositions(target);
   } else {
     keys = cmd->KeyPositions(target);
-    if (keys.empty()) return ctx.rb().SendError("ERR The command has no key arguments");
+    if (keys.empty()) return ctx.rb().SendError(errors::kNoKeyArguments);
   }
   ctx.rb().StartArray(keys.size());
   for (size_t i : keys) ctx.rb().SendBulk(target[i]);

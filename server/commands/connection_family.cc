@@ -91,7 +91,7 @@ void CmdHello(CmdArgs args, CommandContext& ctx) {
       name = args[j + 1];
       j += 1;
     } else {
-      return ctx.rb().SendError("ERR Syntax error in HELLO option '" + std::string(args[j]) + "'");
+      return ctx.rb().SendError(errors::HelloSyntax(args[j]));
     }
   }
   if (has_auth) {
@@ -100,10 +100,7 @@ void CmdHello(CmdArgs args, CommandContext& ctx) {
   }
   // Without AUTH, HELLO is refused to unauthenticated clients like any other command.
   if (!c.authenticated) {
-    return ctx.rb().SendError(
-        "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
-        "AUTH <user> <pass> option can be used to authenticate the client and select the "
-        "RESP protocol version at the same time");
+    return ctx.rb().SendError(errors::kHelloNoAuth);
   }
   if (has_name) {
     for (char ch : name) {

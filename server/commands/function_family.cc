@@ -26,7 +26,7 @@ void CmdFunctionLoad(CmdArgs args, CommandContext& ctx) {
   size_t i = 2;
   for (; i + 1 < args.size(); i++) {
     if (!EqualsIgnoreCase(args[i], "REPLACE")) {
-      return ctx.rb().SendError("ERR Unknown option given: " + std::string(args[i]));
+      return ctx.rb().SendError(errors::FunctionUnknownOption(args[i]));
     }
     replace = true;
   }
@@ -40,7 +40,7 @@ void CmdFunctionLoad(CmdArgs args, CommandContext& ctx) {
 
 void CmdFunctionDelete(CmdArgs args, CommandContext& ctx) {
   if (!ctx.services().functions.Delete(args[2])) {
-    return ctx.rb().SendError("ERR Library not found");
+    return ctx.rb().SendError(errors::kLibraryNotFound);
   }
   ctx.AddDirty();
   ctx.rb().SendOk();
@@ -49,7 +49,7 @@ void CmdFunctionDelete(CmdArgs args, CommandContext& ctx) {
 void CmdFunctionFlush(CmdArgs args, CommandContext& ctx) {
   if (args.size() == 3 && !EqualsIgnoreCase(args[2], "SYNC") &&
       !EqualsIgnoreCase(args[2], "ASYNC")) {
-    return ctx.rb().SendError("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
+    return ctx.rb().SendError(errors::kFunctionFlushMode);
   }
   if (args.size() > 3) return ctx.rb().SendError(errors::SubcommandSyntax("FUNCTION", args[1]));
   ctx.services().functions.Flush();
@@ -65,11 +65,11 @@ void CmdFunctionList(CmdArgs args, CommandContext& ctx) {
       with_code = true;
     } else if (EqualsIgnoreCase(args[i], "LIBRARYNAME") && !pattern) {
       if (i + 1 >= args.size()) {
-        return ctx.rb().SendError("ERR library name argument was not given");
+        return ctx.rb().SendError(errors::kLibraryNameArgMissing);
       }
       pattern = args[++i];
     } else {
-      return ctx.rb().SendError("ERR Unknown argument " + std::string(args[i]));
+      return ctx.rb().SendError(errors::FunctionUnknownArgument(args[i]));
     }
   }
   const auto& libraries = ctx.services().functions.libraries();
@@ -150,8 +150,7 @@ void CmdFunctionRestore(CmdArgs args, CommandContext& ctx) {
     } else if (EqualsIgnoreCase(args[3], "REPLACE")) {
       policy = FunctionEngine::RestorePolicy::kReplace;
     } else if (!EqualsIgnoreCase(args[3], "APPEND")) {
-      return ctx.rb().SendError(
-          "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.");
+      return ctx.rb().SendError(errors::kRestorePolicy);
     }
   }
   std::string error = ctx.services().functions.Restore(args[2], policy);

@@ -29,7 +29,7 @@ void CmdEvalShaRo(CmdArgs args, CommandContext& ctx) {
 void CmdScriptLoad(CmdArgs args, CommandContext& ctx) {
   std::string error;
   std::string sha = ctx.services().lua.Load(args[2], &error);
-  if (sha.empty()) return ctx.rb().SendError("ERR " + error);
+  if (sha.empty()) return ctx.rb().SendError(error);
   ctx.rb().SendBulk(sha);
 }
 
@@ -41,7 +41,7 @@ void CmdScriptExists(CmdArgs args, CommandContext& ctx) {
 void CmdScriptFlush(CmdArgs args, CommandContext& ctx) {
   if (args.size() > 3 || (args.size() == 3 && !EqualsIgnoreCase(args[2], "SYNC") &&
                           !EqualsIgnoreCase(args[2], "ASYNC"))) {
-    return ctx.rb().SendError("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
+    return ctx.rb().SendError(errors::kScriptFlushMode);
   }
   // The Lua state is small and freed at once; ASYNC and SYNC behave the same.
   ctx.services().lua.Flush();
@@ -53,9 +53,9 @@ void CmdScriptKill(CmdArgs args, CommandContext& ctx) { KillBusyScript(ctx, fals
 void CmdScriptDebug(CmdArgs args, CommandContext& ctx) {
   if (EqualsIgnoreCase(args[2], "NO")) return ctx.rb().SendOk();
   if (EqualsIgnoreCase(args[2], "YES") || EqualsIgnoreCase(args[2], "SYNC")) {
-    return ctx.rb().SendError("ERR SCRIPT DEBUG is not supported: Keyward has no Lua debugger");
+    return ctx.rb().SendError(errors::kScriptDebugUnsupported);
   }
-  ctx.rb().SendError("ERR Use SCRIPT DEBUG YES/SYNC/NO");
+  ctx.rb().SendError(errors::kScriptDebugMode);
 }
 
 void CmdScriptHelp(CmdArgs args, CommandContext& ctx) {
@@ -94,13 +94,10 @@ void KillBusyScript(CommandContext& ctx, bool function) {
   auto& slot = ctx.services().state.busy_script;
   BusyScript* busy = slot ? &*slot : nullptr;
   if (busy == nullptr || busy->function != function) {
-    return ctx.rb().SendError("NOTBUSY No scripts in execution right now.");
+    return ctx.rb().SendError(errors::kNotBusy);
   }
   if (*busy->wrote) {
-    return ctx.rb().SendError(
-        "UNKILLABLE Sorry the script already executed write commands against the dataset. You "
-        "can either wait the script termination or kill the server in a hard way using the "
-        "SHUTDOWN NOSAVE command.");
+    return ctx.rb().SendError(errors::kUnkillable);
   }
   *busy->kill = true;
   ctx.rb().SendOk();

@@ -315,11 +315,10 @@ void CmdShutdown(CmdArgs args, CommandContext& ctx) {
   }
   if (abort) {
     if (args.size() != 2) return ctx.rb().SendError(errors::kSyntax);
-    return ctx.rb().SendError("ERR No shutdown in progress.");
+    return ctx.rb().SendError(errors::kNoShutdownInProgress);
   }
   if (save) {
-    return ctx.rb().SendError(
-        "ERR Errors trying to SHUTDOWN. Check logs.");  // no persistence to save with yet
+    return ctx.rb().SendError(errors::kShutdownFailed);  // no persistence to save with yet
   }
   ServerState& state = ctx.services().state;
   state.shutting_down = true;
@@ -339,7 +338,7 @@ void CmdSlowlogGet(CmdArgs args, CommandContext& ctx) {
   if (args.size() > 3) return ctx.rb().SendError(errors::SubcommandSyntax("slowlog", args[1]));
   if (args.size() == 3) {
     if (!ParseInt64(args[2], &count) || count < -1) {
-      return ctx.rb().SendError("ERR count should be greater than or equal to -1");
+      return ctx.rb().SendError(errors::kSlowlogCount);
     }
     if (count == -1) count = INT64_MAX;
   }

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "server/core/errors.h"
 #include "server/core/strings.h"
 
 namespace keyward {
@@ -375,19 +376,16 @@ std::optional<std::string> Config::Set(
   for (const auto& [name, value] : pairs) {
     const Option* o = Find(name);
     if (o == nullptr) {
-      return "ERR Unknown option or number of arguments for CONFIG SET - '" + name + "'";
+      return errors::UnknownConfigOption(name);
     }
     if (o->flags & kImmutable) {
-      return "ERR CONFIG SET failed (possibly related to argument '" + name +
-             "') - can't set immutable config";
+      return errors::ConfigSetFailed(name, errors::kConfigImmutable);
     }
     if ((o->flags & kProtected) && !allow_protected) {
-      return "ERR CONFIG SET failed (possibly related to argument '" + name +
-             "') - can't set protected config";
+      return errors::ConfigSetFailed(name, errors::kConfigProtected);
     }
     if (!seen.insert(o).second) {
-      return "ERR CONFIG SET failed (possibly related to argument '" + name +
-             "') - duplicate parameter";
+      return errors::ConfigSetFailed(name, errors::kConfigDuplicate);
     }
   }
   // Apply in order; on a failure, restore what was already applied (all or nothing).
@@ -413,7 +411,7 @@ std::optional<std::string> Config::Set(
         }
         it->first->set(prev_values);
       }
-      return "ERR CONFIG SET failed (possibly related to argument '" + name + "') - " + *err;
+      return errors::ConfigSetFailed(name, *err);
     }
     applied.emplace_back(o, previous);
   }
@@ -421,7 +419,7 @@ std::optional<std::string> Config::Set(
 }
 
 std::optional<std::string> Config::Rewrite() {
-  if (config_file_.empty()) return "ERR The server is running without a config file";
+  if (config_file_.empty()) return std::string(errors::kNoConfigFile);
   // Keep the file's lines; replace each option's first line with its current value, drop its
   // other lines, and append options that differ from their default and were not in the file.
   std::ifstream in(config_file_);
@@ -462,10 +460,10 @@ std::optional<std::string> Config::Rewrite() {
     std::ofstream f(tmp, std::ios::trunc);
     for (const auto& l : out) f << l << "\n";
     f.flush();
-    if (!f) return "ERR Rewriting config file: " + std::string(std::strerror(errno));
+    if (!f) return errors::ConfigRewriteFailed(std::strerror(errno));
   }
   if (std::rename(tmp.c_str(), config_file_.c_str()) != 0) {
-    return "ERR Rewriting config file: " + std::string(std::strerror(errno));
+    return errors::ConfigRewriteFailed(std::strerror(errno));
   }
   return std::nullopt;
 }

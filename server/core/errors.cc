@@ -56,4 +56,90 @@ std::string ProtectedCommand(std::string_view command, std::string_view option) 
          "need to set this option in the configuration file, and then restart the server.";
 }
 
+
+std::string ScriptErrorAt(std::string_view err, std::string_view name, std::string_view source,
+                          long line) {
+  std::string out(err);
+  out.append(" script: ");
+  out.append(name);
+  out.append(", on ");
+  out.append(source);
+  out.append(":");
+  out.append(std::to_string(line));
+  out.append(".");
+  return out;
+}
+
+std::string ScriptRunFailed(std::string_view name, std::string_view message) {
+  std::string out = "ERR Error running script ";
+  out.append(name);
+  out.append(": ");
+  out.append(message);
+  return out;
+}
+
+std::string EngineNotFound(std::string_view engine) {
+  std::string out = "ERR Engine '";
+  out.append(engine);
+  out.append("' not found");
+  return out;
+}
+
+std::string LibraryExists(std::string_view name) {
+  std::string out(kLibraryExistsPrefix);
+  out.append(name);
+  out.append("' already exists");
+  return out;
+}
+
+std::string LibraryExistsUnquoted(std::string_view name) {
+  std::string out = "ERR Library ";
+  out.append(name);
+  out.append(" already exists");
+  return out;
+}
+
+std::string FunctionExists(std::string_view name) {
+  std::string out = "ERR Function ";
+  out.append(name);
+  out.append(" already exists");
+  return out;
+}
+
+std::string UnknownClientType(std::string_view type) {
+  std::string out = "ERR Unknown client type '";
+  out.append(type);
+  out.append("'");
+  return out;
+}
+
+std::string NoSuchUser(std::string_view user) {
+  std::string out = "ERR No such user '";
+  out.append(user);
+  out.append("'");
+  return out;
+}
+
+std::string HelloSyntax(std::string_view option) {
+  std::string out = "ERR Syntax error in HELLO option '";
+  out.append(option);
+  out.append("'");
+  return out;
+}
+
+std::string UnknownConfigOption(std::string_view name) {
+  std::string out = "ERR Unknown option or number of arguments for CONFIG SET - '";
+  out.append(name);
+  out.append("'");
+  return out;
+}
+
+std::string ConfigSetFailed(std::string_view name, std::string_view reason) {
+  std::string out = "ERR CONFIG SET failed (possibly related to argument '";
+  out.append(name);
+  out.append("') - ");
+  out.append(reason);
+  return out;
+}
+
 }  // namespace keyward::errors

@@ -121,6 +121,144 @@ inline constexpr std::string_view kScriptNoScript =
 inline constexpr std::string_view kScriptWriteInReadOnly =
     "ERR Write commands are not allowed from read-only scripts.";
 
+// A text without its code ("ERR foo" -> "foo"), for the Lua paths whose raiser puts "ERR " back
+// (RaiseError and RaiseRedisError normalise through NormalizeError). A suffix of a constant:
+// .data() of the result is still NUL-terminated, so it may go where a const char* is wanted.
+constexpr std::string_view WithoutCode(std::string_view text) {
+  return text.substr(text.find(' ') + 1);
+}
+
+// SCRIPT / EVAL
+inline constexpr std::string_view kNoScript = "NOSCRIPT No matching script. Please use EVAL.";
+inline constexpr std::string_view kWriteScriptInRoCommand =
+    "ERR Can not execute a script with write flag using *_ro command.";  // EVAL_RO, FCALL_RO
+inline constexpr std::string_view kNumKeysNegative = "ERR Number of keys can't be negative";
+inline constexpr std::string_view kNumKeysTooMany =
+    "ERR Number of keys can't be greater than number of args";
+inline constexpr std::string_view kInvalidShebang = "ERR Invalid script shebang";
+inline constexpr std::string_view kInvalidShebangEngine = "ERR Invalid engine in script shebang";
+inline constexpr std::string_view kScriptFlushMode =
+    "ERR SCRIPT FLUSH only support SYNC|ASYNC option";
+inline constexpr std::string_view kScriptDebugUnsupported =
+    "ERR SCRIPT DEBUG is not supported: Keyward has no Lua debugger";
+inline constexpr std::string_view kScriptDebugMode = "ERR Use SCRIPT DEBUG YES/SYNC/NO";
+// SCRIPT KILL / FUNCTION KILL
+inline constexpr std::string_view kNotBusy = "NOTBUSY No scripts in execution right now.";
+inline constexpr std::string_view kUnkillable =
+    "UNKILLABLE Sorry the script already executed write commands against the dataset. You can "
+    "either wait the script termination or kill the server in a hard way using the SHUTDOWN "
+    "NOSAVE command.";
+inline constexpr std::string_view kScriptKilled = "ERR Script killed by user with SCRIPT KILL...";
+
+// Lua: the sandbox and the redis.* API. On a Lua error path (lua_error longjmps past C++
+// destructors) pass these as they are, or through WithoutCode, never as a built std::string.
+inline constexpr std::string_view kLuaNoArgs =
+    "ERR Please specify at least one argument for this redis lib call";
+inline constexpr std::string_view kLuaArgType =
+    "ERR Lua redis lib command arguments must be strings or integers";
+inline constexpr std::string_view kLuaReplyArgs = "ERR wrong number or type of arguments";
+inline constexpr std::string_view kLuaWrongArgs = "ERR wrong number of arguments";
+inline constexpr std::string_view kLuaLogArgs = "ERR redis.log() requires two arguments or more.";
+inline constexpr std::string_view kLuaLogLevelType =
+    "ERR First argument must be a number (log level).";
+inline constexpr std::string_view kLuaLogLevel = "ERR Invalid debug level.";
+inline constexpr std::string_view kLuaSetRespArgs = "ERR redis.setresp() requires one argument.";
+inline constexpr std::string_view kLuaRespVersion = "ERR RESP version must be 2 or 3.";
+// Redis's text says "two arguments" although set_repl takes one.
+inline constexpr std::string_view kLuaSetReplArgs = "ERR redis.set_repl() requires two arguments.";
+inline constexpr std::string_view kLuaReplFlags =
+    "ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.";
+inline constexpr std::string_view kLuaAclCheckCmd =
+    "ERR Invalid command passed to redis.acl_check_cmd()";
+inline constexpr std::string_view kLuaStackLimit = "ERR reached lua stack limit";
+inline constexpr std::string_view kLuaUnknownError = "ERR unknown error";
+// The error handler's 'ERR ' .. tostring(err) for a non-string error value.
+inline constexpr std::string_view kLuaErrorNil = "ERR nil";
+inline constexpr std::string_view kLuaErrorTrue = "ERR true";
+inline constexpr std::string_view kLuaErrorFalse = "ERR false";
+// Plain Lua errors, without a code: the position ("user_script:1: ") goes in front, and the
+// error handler adds "ERR " before that.
+inline constexpr std::string_view kLuaReadOnlyTable = "Attempt to modify a readonly table";
+// A printf-style format (lua_pushfstring): %s is the global's name.
+inline constexpr std::string_view kLuaNonexistentGlobalFormat =
+    "Script attempted to access nonexistent global variable '%s'";
+inline constexpr std::string_view kLuaIntervalEmpty = "interval is empty";  // math.random
+
+// FUNCTION / FCALL
+inline constexpr std::string_view kFunctionNotFound = "ERR Function not found";
+inline constexpr std::string_view kLibraryNotFound = "ERR Library not found";
+inline constexpr std::string_view kFcallBadNumKeys = "ERR Bad number of keys provided";
+inline constexpr std::string_view kFunctionFlushMode =
+    "ERR FUNCTION FLUSH only supports SYNC|ASYNC option";
+inline constexpr std::string_view kLibraryNameArgMissing =
+    "ERR library name argument was not given";
+inline constexpr std::string_view kRestorePolicy =
+    "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.";
+inline constexpr std::string_view kMissingLibraryMetadata = "ERR Missing library metadata";
+inline constexpr std::string_view kLibraryNameMissing = "ERR Library name was not given";
+inline constexpr std::string_view kInvalidLibraryName =
+    "ERR Library names can only contain letters, numbers, or underscores(_) and must be at least "
+    "one character long";
+inline constexpr std::string_view kNoFunctionsRegistered = "ERR No functions registered";
+inline constexpr std::string_view kBadPayload = "ERR DUMP payload version or checksum are wrong";
+inline constexpr std::string_view kPreGaFunctionFormat = "ERR Pre-GA function format not supported";
+inline constexpr std::string_view kNotAFunction = "ERR given type is not a function";
+inline constexpr std::string_view kFunctionPayloadLoad =
+    "ERR failed loading the given functions payload";
+// The start of LibraryExists (FUNCTION RESTORE recognises that text by it).
+inline constexpr std::string_view kLibraryExistsPrefix = "ERR Library '";
+// redis.register_function, raised through RaiseError (pass WithoutCode of these).
+inline constexpr std::string_view kRegisterOutsideLoad =
+    "ERR redis.register_function can only be called on FUNCTION LOAD command";
+inline constexpr std::string_view kRegisterUnknownFlag = "ERR unknown flag given";
+inline constexpr std::string_view kRegisterUnknownArg =
+    "ERR unknown argument given to redis.register_function";
+inline constexpr std::string_view kRegisterNoName =
+    "ERR redis.register_function must get a function name argument";
+inline constexpr std::string_view kRegisterNoCallback =
+    "ERR redis.register_function must get a callback argument";
+inline constexpr std::string_view kRegisterNameType =
+    "ERR first argument to redis.register_function must be a string";
+inline constexpr std::string_view kRegisterCallbackType =
+    "ERR second argument to redis.register_function must be a function";
+inline constexpr std::string_view kRegisterArgCount =
+    "ERR wrong number of arguments to redis.register_function";
+inline constexpr std::string_view kFunctionExistsInLibrary =
+    "ERR Function already exists in the library";
+
+// CLIENT
+inline constexpr std::string_view kInvalidClientId = "ERR Invalid client ID";
+inline constexpr std::string_view kClientIdNotPositive = "ERR client-id should be greater than 0";
+inline constexpr std::string_view kClientPauseMode = "ERR CLIENT PAUSE mode must be WRITE or ALL";
+inline constexpr std::string_view kClientUnblockReason =
+    "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR";
+
+// HELLO
+inline constexpr std::string_view kHelloNoAuth =
+    "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH "
+    "<user> <pass> option can be used to authenticate the client and select the RESP protocol "
+    "version at the same time";
+
+// COMMAND
+inline constexpr std::string_view kInvalidCommand = "ERR Invalid command specified";
+inline constexpr std::string_view kInvalidCommandArgs =
+    "ERR Invalid number of arguments specified for command";
+inline constexpr std::string_view kNoKeyArguments = "ERR The command has no key arguments";
+
+// SHUTDOWN, SLOWLOG
+inline constexpr std::string_view kNoShutdownInProgress = "ERR No shutdown in progress.";
+inline constexpr std::string_view kShutdownFailed = "ERR Errors trying to SHUTDOWN. Check logs.";
+inline constexpr std::string_view kSlowlogCount =
+    "ERR count should be greater than or equal to -1";
+
+// CONFIG
+inline constexpr std::string_view kNoConfigFile =
+    "ERR The server is running without a config file";
+// The reasons ConfigSetFailed gives for an option CONFIG SET refuses outright.
+inline constexpr std::string_view kConfigImmutable = "can't set immutable config";
+inline constexpr std::string_view kConfigProtected = "can't set protected config";
+inline constexpr std::string_view kConfigDuplicate = "duplicate parameter";
+
 // LOCK.GUARD asked to run something that is not a plain write.
 inline std::string GuardNotAWrite(std::string_view full_name) {
   return "ERR LOCK.GUARD can only run write commands, '" + std::string(full_name) +
@@ -156,5 +294,67 @@ inline std::string UnsupportedOption(std::string_view option) {
 inline std::string InvalidExpireTime(std::string_view cmd) {
   return "ERR invalid expire time in '" + std::string(cmd) + "' command";
 }
+
+// SCRIPT / EVAL
+inline std::string UnexpectedShebangEngine(std::string_view engine) {
+  return "ERR Unexpected engine in script shebang: " + std::string(engine);
+}
+inline std::string UnknownShebangOption(std::string_view option) {
+  return "ERR Unknown lua shebang option: " + std::string(option);
+}
+inline std::string UnexpectedShebangFlag(std::string_view flag) {
+  return "ERR Unexpected flag in script shebang: " + std::string(flag);
+}
+// `lua_message` is Lua's own compile error.
+inline std::string ScriptCompileFailed(std::string_view lua_message) {
+  return "ERR Error compiling script (new function): " + std::string(lua_message);
+}
+// A script's error as Redis reports it: "<err> script: <name>, on <source>:<line>.". `err` keeps
+// the code it has (none is added), so the caller writes it raw rather than through SendError.
+std::string ScriptErrorAt(std::string_view err, std::string_view name, std::string_view source,
+                          long line);
+// A script's error that has no position to give (out of memory, an error in the error handler).
+std::string ScriptRunFailed(std::string_view name, std::string_view message);
+
+// FUNCTION
+inline std::string FunctionUnknownOption(std::string_view option) {
+  return "ERR Unknown option given: " + std::string(option);
+}
+inline std::string FunctionUnknownArgument(std::string_view argument) {
+  return "ERR Unknown argument " + std::string(argument);
+}
+std::string EngineNotFound(std::string_view engine);
+inline std::string InvalidMetadata(std::string_view option) {
+  return "ERR Invalid metadata value given: " + std::string(option);
+}
+// "ERR Library 'name' already exists" (FUNCTION LOAD without REPLACE)
+std::string LibraryExists(std::string_view name);
+// "ERR Library name already exists": FUNCTION RESTORE APPEND (Redis's libraryJoin, no quotes)
+std::string LibraryExistsUnquoted(std::string_view name);
+std::string FunctionExists(std::string_view name);
+inline std::string FunctionCompileFailed(std::string_view lua_message) {
+  return "ERR Error compiling function: " + std::string(lua_message);
+}
+inline std::string FunctionRegisterFailed(std::string_view message) {
+  return "ERR Error registering functions: " + std::string(message);
+}
+
+// CLIENT
+std::string UnknownClientType(std::string_view type);
+std::string NoSuchUser(std::string_view user);
+
+// HELLO
+std::string HelloSyntax(std::string_view option);
+
+// CONFIG
+std::string UnknownConfigOption(std::string_view name);
+// "ERR CONFIG SET failed (possibly related to argument 'name') - reason"
+std::string ConfigSetFailed(std::string_view name, std::string_view reason);
+inline std::string ConfigRewriteFailed(std::string_view reason) {
+  return "ERR Rewriting config file: " + std::string(reason);
+}
+
+// A protocol error: `detail` is the request parser's text ("Protocol error: ...").
+inline std::string Protocol(std::string_view detail) { return "ERR " + std::string(detail); }
 
 }  // namespace keyward::errors

@@ -51,7 +51,10 @@ class Client {
   int64_t last_interaction_ms;
   uint64_t commands_processed = 0;
   std::string last_command = "NULL";  // CLIENT LIST cmd=, full name of the last command
+  // The most input held at once since the cron last looked (Redis's querybuf_peak), and the
+  // biggest reply since then (its reply buffer peak, CLIENT LIST rbp).
   size_t query_buffer_peak = 0;
+  size_t reply_peak = 0;
   ClientSubscriptions subscriptions;
   // When the output buffer first went over its class's soft limit; 0 while under it.
   int64_t obuf_soft_limit_since_ms = 0;

@@ -19,6 +19,25 @@ void Cron::RunTimers() {
   p_.timers.Rearm();
 }
 
+void Cron::ResizeQueryBuffer(Client& c, int64_t now_ms) {
+  constexpr size_t kWasteThreshold = 4 * 1024;   // Redis: "wasting at least a few kbytes"
+  constexpr size_t kResizeThreshold = 32 * 1024;  // PROTO_RESIZE_THRESHOLD
+  net::Transport& t = *c.transport();
+  const size_t used = t.buffered_input();
+  const size_t capacity = t.input_capacity();
+  // Idle time in whole seconds, as Redis's unixtime - lastinteraction.
+  const int64_t idle_s = now_ms / 1000 - c.last_interaction_ms / 1000;
+  if (capacity - used > kWasteThreshold) {
+    if (idle_s > 2) {
+      t.ShrinkInput(used);
+    } else if (capacity > kResizeThreshold && capacity / 2 > c.query_buffer_peak) {
+      t.ShrinkInput(std::max(used, c.query_buffer_peak));
+    }
+  }
+  c.query_buffer_peak = used;
+  c.reply_peak = 0;
+}
+
 void Cron::Tick() {
   if (p_.state.busy_script) return;
   p_.executor.UpdateTime();
@@ -32,6 +51,9 @@ void Cron::Tick() {
   }
   // activerehashing: a millisecond per tick moves buckets of resizing tables along.
   p_.keyspace.Cron(p_.settings.activerehashing ? 1000 : 0, p_.clock);
+
+  // Query buffers sized to what their clients use.
+  for (Client* c : p_.clients.all()) ResizeQueryBuffer(*c, now);
 
   // Idle clients (timeout).
   if (p_.settings.timeout > 0) {

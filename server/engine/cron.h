@@ -4,7 +4,7 @@
 // - Tick, at `hz`: active expiry (each expired key deleted and propagated on its own), incremental
 //   rehashing, idle clients (timeout), the end of a CLIENT PAUSE, the periodic jobs of the parts
 //   above the engine (the lock manager's record trimming), timers the host missed, and the
-//   instantaneous ops/sec sample.
+//   instantaneous ops/sec sample, and each client's query buffer sized to what it uses.
 // Neither runs while a script is busy: nothing may change what it reads.
 #pragma once
 
@@ -47,6 +47,10 @@ class Cron {
 
   void Tick();
   void RunTimers();
+  // Redis's clientsCronResizeQueryBuffer: a buffer wasting more than 4 KB shrinks, entirely
+  // when its client has been idle for more than 2 s, to its recent peak when it is over 32 KB
+  // and more than twice that peak.
+  static void ResizeQueryBuffer(Client& c, int64_t now_ms);
 
   // DEBUG SET-ACTIVE-EXPIRE.
   bool active_expire_enabled = true;

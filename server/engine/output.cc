@@ -39,6 +39,7 @@ ReplyScope::~ReplyScope() {
 void ReplyOutput::FinishReply(Client& c, size_t before) {
   std::string& out = c.transport()->output();
   stats_.total_net_output_bytes += out.size() - before;
+  c.reply_peak = std::max(c.reply_peak, out.size() - before);
   // A client's own replies count against its limit too (normal clients: none by default).
   if (out.size() > before) CheckLimit(c);
 }

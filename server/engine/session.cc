@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "server/core/errors.h"
+
 namespace keyward {
 
 namespace {
@@ -69,7 +71,7 @@ size_t Sessions::ProcessInput(Client& c, std::string_view input) {
       break;
     }
     if (status == RequestParser::Status::kError) {
-      c.rb().SendError("ERR " + parser.error());
+      c.rb().SendError(errors::Protocol(parser.error()));
       spdlog::info("Protocol error ({}) from client: id={} addr={}", parser.error(), c.id(),
                    c.transport()->peer_address());
       clients_.Close(c, /*after_reply=*/true);

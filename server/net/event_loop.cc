@@ -144,6 +144,21 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
     });
   }
   size_t buffered_input() const override { return len_ - start_; }
+  size_t input_capacity() const override { return buf_.size(); }
+  void ShrinkInput(size_t capacity) override {
+    capacity = std::max(capacity, len_ - start_);
+    if (closed_ || capacity >= buf_.size()) return;
+    // Not under an output write: cancelling the pending read would cancel it too.
+    if (write_in_progress_) return;
+    if (read_in_progress_) {
+      // The pending read owns the buffer: cancel it, resize in its completion, read again.
+      shrink_to_ = capacity;
+      std::error_code ec;
+      socket_.cancel(ec);
+      return;
+    }
+    Resize(capacity);
+  }
   std::string peer_address() const override { return peer_; }
   std::string local_address() const override { return local_; }
   int fd() const override { return closed_ ? -1 : const_cast<Socket&>(socket_).native_handle(); }
@@ -160,6 +175,19 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
   // client cannot starve the others.
   void ReadMore() {
     if (closed_ || read_in_progress_) return;
+    if (buf_.empty()) {
+      // No buffer (a new connection, or one the cron freed while idle): wait until bytes arrive
+      // before allocating one, as Redis's empty query buffer does.
+      read_in_progress_ = true;
+      socket_.async_wait(Socket::wait_read, [self = this->shared_from_this()](std::error_code ec) {
+        self->read_in_progress_ = false;
+        if (self->Cancelled(ec)) return;
+        if (ec) return self->Close();
+        self->buf_.resize(kReadChunk);
+        self->ReadMore();
+      });
+      return;
+    }
     // Keep at least one chunk of free space; compact consumed bytes away first.
     if (buf_.size() - len_ < kReadChunk) {
       Compact();
@@ -179,10 +207,28 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
     socket_.async_read_some(asio::buffer(buf_.data() + len_, buf_.size() - len_),
                             [self = this->shared_from_this()](std::error_code ec, size_t n) {
                               self->read_in_progress_ = false;
+                              if (self->Cancelled(ec)) return;
                               if (ec)
                                 return self->Close();  // EOF, a socket error, or closed meanwhile
                               self->OnRead(n);
                             });
+  }
+
+  // A read cancelled by ShrinkInput: resize now that nothing writes into the buffer, then read
+  // again. False for any other completion.
+  bool Cancelled(const std::error_code& ec) {
+    if (ec != asio::error::operation_aborted || shrink_to_ == kNoShrink || closed_) return false;
+    const size_t capacity = std::max(shrink_to_, len_ - start_);
+    shrink_to_ = kNoShrink;
+    Resize(capacity);
+    ReadMore();
+    return true;
+  }
+
+  void Resize(size_t capacity) {
+    Compact();
+    buf_.resize(capacity);
+    buf_.shrink_to_fit();
   }
 
   void OnRead(size_t n) {
@@ -218,14 +264,10 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
     if (closed_) return;
     start_ += used;
     // A pending read writes at buf_[len_] (SetReading's re-processing can run while one is):
-    // the buffer is rewound and shrunk only when none is.
+    // the buffer is rewound only when none is. Memory a big request needed stays until the
+    // server's cron gives it back (ShrinkInput), as Redis's query buffer does.
     if (read_in_progress_) return;
     if (start_ == len_) start_ = len_ = 0;
-    // Give memory back after a big request went through.
-    if (len_ == 0 && buf_.size() > 4 * kReadChunk) {
-      buf_.resize(kReadChunk);
-      buf_.shrink_to_fit();
-    }
   }
 
   Socket socket_;
@@ -238,6 +280,8 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
   size_t start_ = 0, len_ = 0;
   std::string out_, writing_;
   bool reading_ = true, read_in_progress_ = false, write_in_progress_ = false;
+  static constexpr size_t kNoShrink = SIZE_MAX;
+  size_t shrink_to_ = kNoShrink;  // a ShrinkInput waiting for the pending read to be cancelled
   bool close_after_flush_ = false, closed_ = false;
 };
 

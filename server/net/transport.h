@@ -39,6 +39,12 @@ class Transport {
   // limits); resuming re-processes the buffered input.
   virtual void SetReading(bool reading) = 0;
   virtual size_t buffered_input() const = 0;
+  // Bytes allocated for input: what is buffered plus the room for the next read (CLIENT LIST's
+  // qbuf + qbuf-free).
+  virtual size_t input_capacity() const { return buffered_input(); }
+  // Shrinks the input allocation to `capacity` bytes, never below what is buffered; 0 frees it
+  // until the next bytes arrive. The server's cron decides when (Redis's query buffer resizing).
+  virtual void ShrinkInput(size_t capacity) {}
   virtual std::string peer_address() const = 0;  // "127.0.0.1:40922" or "/tmp/k.sock:0"
   virtual std::string local_address() const = 0;
   virtual int fd() const = 0;

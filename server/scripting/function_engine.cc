@@ -67,7 +67,8 @@ int LoadRedisIndex(lua_State* L) { return RaiseNonexistentGlobal(L, lua_tostring
 // redis.register_function(name, callback) or redis.register_function{function_name=...,
 // callback=..., flags={...}, description=...}. Returns the error text, or nullptr when the
 // function was added. The C++ objects live only in here: the caller raises the Lua error, and
-// lua_error longjmps past C++ destructors.
+// lua_error longjmps past C++ destructors. The texts are the errors:: constants without their
+// code (RaiseError adds "ERR " back); a constant's suffix is NUL-terminated.
 const char* Register(lua_State* L, FunctionEngine::Library* library) {
   FunctionEngine::Function f;
   f.library = library->name;
@@ -100,47 +101,46 @@ const char* Register(lua_State* L, FunctionEngine::Library* library) {
                                            std::string_view(flag)) != std::end(kKnownFlags);
           if (!known) {
             if (have_callback) luaL_unref(L, LUA_REGISTRYINDEX, f.ref);
-            return "unknown flag given";
+            return errors::WithoutCode(errors::kRegisterUnknownFlag).data();
           }
           f.flags.emplace_back(flag);
           lua_pop(L, 1);
         }
       } else {
         if (have_callback) luaL_unref(L, LUA_REGISTRYINDEX, f.ref);
-        return "unknown argument given to redis.register_function";
+        return errors::WithoutCode(errors::kRegisterUnknownArg).data();
       }
       lua_pop(L, 1);
     }
     if (f.name.empty() && !have_callback) {
-      return "redis.register_function must get a function name argument";
+      return errors::WithoutCode(errors::kRegisterNoName).data();
     }
-    if (!have_callback) return "redis.register_function must get a callback argument";
+    if (!have_callback) return errors::WithoutCode(errors::kRegisterNoCallback).data();
     if (f.name.empty()) {
       luaL_unref(L, LUA_REGISTRYINDEX, f.ref);
-      return "redis.register_function must get a function name argument";
+      return errors::WithoutCode(errors::kRegisterNoName).data();
     }
   } else if (argc == 2) {
     if (lua_type(L, 1) != LUA_TSTRING) {
-      return "first argument to redis.register_function must be a string";
+      return errors::WithoutCode(errors::kRegisterNameType).data();
     }
     if (!lua_isfunction(L, 2)) {
-      return "second argument to redis.register_function must be a function";
+      return errors::WithoutCode(errors::kRegisterCallbackType).data();
     }
     f.name = lua_tostring(L, 1);
     lua_pushvalue(L, 2);
     f.ref = luaL_ref(L, LUA_REGISTRYINDEX);
   } else {
-    return "wrong number of arguments to redis.register_function";
+    return errors::WithoutCode(errors::kRegisterArgCount).data();
   }
   // Redis's own text, library wording included.
   if (!ValidName(f.name)) {
     luaL_unref(L, LUA_REGISTRYINDEX, f.ref);
-    return "Library names can only contain letters, numbers, or underscores(_) and "
-           "must be at least one character long";
+    return errors::WithoutCode(errors::kInvalidLibraryName).data();
   }
   if (library->functions.count(f.name) != 0) {
     luaL_unref(L, LUA_REGISTRYINDEX, f.ref);
-    return "Function already exists in the library";
+    return errors::WithoutCode(errors::kFunctionExistsInLibrary).data();
   }
   std::string name = f.name;
   library->functions.emplace(std::move(name), std::move(f));
@@ -149,9 +149,8 @@ const char* Register(lua_State* L, FunctionEngine::Library* library) {
 
 int RegisterFunction(lua_State* L) {
   FunctionEngine::Library* library = Loading(L);
-  const char* error = library == nullptr
-                          ? "redis.register_function can only be called on FUNCTION LOAD command"
-                          : Register(L, library);
+  const char* error = library == nullptr ? errors::WithoutCode(errors::kRegisterOutsideLoad).data()
+                                         : Register(L, library);
   if (error != nullptr) return RaiseError(L, error);
   return 0;
 }
@@ -205,7 +204,7 @@ void FunctionEngine::CreateState() {
 std::string FunctionEngine::Load(std::string_view code, bool replace, std::string* error) {
   // Metadata: "#!lua name=<library>" on the first line.
   if (code.substr(0, 2) != "#!") {
-    *error = "ERR Missing library metadata";
+    *error = errors::kMissingLibraryMetadata;
     return "";
   }
   const size_t eol = code.find('\n');
@@ -214,7 +213,7 @@ std::string FunctionEngine::Load(std::string_view code, bool replace, std::strin
   std::string_view engine = shebang.substr(0, shebang.find(' '));
   // Engines are looked up by name in any case, as Redis's engine dictionary does.
   if (!EqualsIgnoreCase(engine, "lua")) {
-    *error = "ERR Engine '" + std::string(engine) + "' not found";
+    *error = errors::EngineNotFound(engine);
     return "";
   }
   std::string name;
@@ -225,24 +224,22 @@ std::string FunctionEngine::Load(std::string_view code, bool replace, std::strin
     rest = space == std::string_view::npos ? "" : rest.substr(space + 1);
     if (option.empty()) continue;
     if (option.substr(0, 5) != "name=") {
-      *error = "ERR Invalid metadata value given: " + std::string(option);
+      *error = errors::InvalidMetadata(option);
       return "";
     }
     name = std::string(option.substr(5));
   }
   if (name.empty()) {
-    *error = "ERR Library name was not given";
+    *error = errors::kLibraryNameMissing;
     return "";
   }
   if (!ValidName(name)) {
-    *error =
-        "ERR Library names can only contain letters, numbers, or underscores(_) and must be at "
-        "least one character long";
+    *error = errors::kInvalidLibraryName;
     return "";
   }
   auto existing = libraries_.find(name);
   if (existing != libraries_.end() && !replace) {
-    *error = "ERR Library '" + name + "' already exists";
+    *error = errors::LibraryExists(name);
     return "";
   }
 
@@ -250,8 +247,7 @@ std::string FunctionEngine::Load(std::string_view code, bool replace, std::strin
   std::string storage;
   const std::string_view body = CodeWithoutShebang(code, &storage);
   if (luaL_loadbuffer(L, body.data(), body.size(), kChunkName) != 0) {
-    *error = std::string("ERR Error compiling function: ") +
-             (lua_tostring(L, -1) ? lua_tostring(L, -1) : "");
+    *error = errors::FunctionCompileFailed(lua_tostring(L, -1) ? lua_tostring(L, -1) : "");
     lua_settop(L, 0);
     return "";
   }
@@ -274,7 +270,7 @@ std::string FunctionEngine::Load(std::string_view code, bool replace, std::strin
   lua_pushnil(L);
   lua_setfield(L, LUA_REGISTRYINDEX, kRegistryLoading);
   if (status != 0) {
-    std::string text = "unknown error";
+    std::string text(errors::WithoutCode(errors::kLuaUnknownError));
     if (lua_istable(L, -1)) {
       lua_getfield(L, -1, "err");
       if (lua_isstring(L, -1)) text = lua_tostring(L, -1);
@@ -282,19 +278,19 @@ std::string FunctionEngine::Load(std::string_view code, bool replace, std::strin
     }
     lua_settop(L, 0);
     ReleaseRefs(L, library);
-    *error = "ERR Error registering functions: " + text;
+    *error = errors::FunctionRegisterFailed(text);
     return "";
   }
   lua_settop(L, 0);
   if (library.functions.empty()) {
-    *error = "ERR No functions registered";
+    *error = errors::kNoFunctionsRegistered;
     return "";
   }
   for (const auto& [fname, f] : library.functions) {
     auto owner = functions_.find(fname);
     if (owner != functions_.end() && owner->second != name) {
       ReleaseRefs(L, library);
-      *error = "ERR Function " + fname + " already exists";
+      *error = errors::FunctionExists(fname);
       return "";
     }
   }
@@ -335,15 +331,15 @@ std::string FunctionEngine::Dump() const {
 
 std::string FunctionEngine::Restore(std::string_view payload, RestorePolicy policy) {
   auto body = rdb::VerifyPayload(payload);
-  if (!body) return "ERR DUMP payload version or checksum are wrong";
+  if (!body) return std::string(errors::kBadPayload);
   std::vector<std::string> codes;
   rdb::Reader reader(*body);
   while (reader.position() < body->size()) {
     auto type = reader.Byte();
-    if (*type == rdb::kOpcodeFunctionPreGa) return "ERR Pre-GA function format not supported";
-    if (*type != rdb::kOpcodeFunction2) return "ERR given type is not a function";
+    if (*type == rdb::kOpcodeFunctionPreGa) return std::string(errors::kPreGaFunctionFormat);
+    if (*type != rdb::kOpcodeFunction2) return std::string(errors::kNotAFunction);
     auto code = reader.String();
-    if (!code) return "ERR failed loading the given functions payload";
+    if (!code) return std::string(errors::kFunctionPayloadLoad);
     codes.push_back(std::move(*code));
   }
   // Apply on top of a snapshot: any failure puts the snapshot back.
@@ -359,9 +355,9 @@ std::string FunctionEngine::Restore(std::string_view payload, RestorePolicy poli
     std::string error;
     // APPEND refuses a library that exists (Redis's libraryJoin text, without quotes).
     if (Load(code, policy == RestorePolicy::kReplace, &error).empty()) {
-      if (error.rfind("ERR Library '", 0) == 0) {
-        std::string name = error.substr(13, error.find('\'', 13) - 13);
-        error = "ERR Library " + name + " already exists";
+      if (error.rfind(errors::kLibraryExistsPrefix, 0) == 0) {
+        const size_t at = errors::kLibraryExistsPrefix.size();
+        error = errors::LibraryExistsUnquoted(error.substr(at, error.find('\'', at) - at));
       }
       rollback();
       return error;
@@ -382,14 +378,14 @@ std::optional<ScriptFlags> FunctionEngine::FlagsOf(CmdArgs args) const {
 }
 
 void FunctionEngine::Call(CommandContext& ctx, CmdArgs args, bool read_only) {
-  const auto parsed = ParseNumKeys(ctx, args, "ERR Bad number of keys provided");
+  const auto parsed = ParseNumKeys(ctx, args, errors::kFcallBadNumKeys);
   if (!parsed) return;
   const size_t numkeys = *parsed;
   auto owner = functions_.find(std::string(args[1]));
-  if (owner == functions_.end()) return ctx.rb().SendError("ERR Function not found");
+  if (owner == functions_.end()) return ctx.rb().SendError(errors::kFunctionNotFound);
   const Function& f = libraries_.at(owner->second).functions.at(owner->first);
   if (read_only && !f.no_writes()) {
-    return ctx.rb().SendError("ERR Can not execute a script with write flag using *_ro command.");
+    return ctx.rb().SendError(errors::kWriteScriptInRoCommand);
   }
   lua_State* L = lua_;
   ScriptRun run{

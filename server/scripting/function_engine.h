@@ -26,7 +26,7 @@ namespace keyward {
 
 class Client;
 class CommandContext;
-class ScriptTransport;
+class CaptureTransport;
 class Executor;
 
 class FunctionEngine {
@@ -77,7 +77,7 @@ class FunctionEngine {
   lua_State* lua_ = nullptr;
   std::map<std::string, Library> libraries_;      // by name
   std::map<std::string, std::string> functions_;  // function name -> library name
-  std::unique_ptr<ScriptTransport> transport_;
+  std::unique_ptr<CaptureTransport> transport_;
   std::unique_ptr<Client> script_client_;
 };
 

@@ -9,6 +9,7 @@ extern "C" {
 #include <cstdint>
 #include <string>
 
+#include "server/core/errors.h"
 #include "server/protocol/reply_builder.h"
 
 namespace keyward {
@@ -102,7 +103,7 @@ void PushReply(lua_State* L, std::string_view resp, size_t* pos, int depth) {
         lua_pushboolean(L, 0);  // RESP2 null array
         return;
       }
-      if (depth >= kMaxDepth) luaL_error(L, "reached lua stack limit");
+      if (depth >= kMaxDepth) luaL_error(L, errors::WithoutCode(errors::kLuaStackLimit).data());
       // lua_newtable, not createtable(n): with nils inside (RESP3 nulls), the length operator
       // then sees what it sees on Redis.
       lua_newtable(L);
@@ -115,7 +116,7 @@ void PushReply(lua_State* L, std::string_view resp, size_t* pos, int depth) {
     case '%':
     case '~': {
       const int64_t n = ToInt(line);
-      if (depth >= kMaxDepth) luaL_error(L, "reached lua stack limit");
+      if (depth >= kMaxDepth) luaL_error(L, errors::WithoutCode(errors::kLuaStackLimit).data());
       lua_newtable(L);
       lua_newtable(L);
       for (int64_t i = 0; i < n; i++) {
@@ -164,7 +165,7 @@ std::string OneLine(std::string_view s) {
 
 void WriteValue(lua_State* L, ReplyBuilder& rb, int script_resp, int depth) {
   if (depth > kMaxDepth) {
-    rb.SendError("ERR reached lua stack limit");
+    rb.SendError(errors::kLuaStackLimit);
     return;
   }
   switch (lua_type(L, -1)) {
@@ -197,7 +198,7 @@ void WriteValue(lua_State* L, ReplyBuilder& rb, int script_resp, int depth) {
   // lua_checkstack, not luaL_checkstack: this runs outside any protected call, where a raised
   // error would abort the process.
   if (!lua_checkstack(L, 4)) {
-    rb.SendError("ERR reached lua stack limit");
+    rb.SendError(errors::kLuaStackLimit);
     return;
   }
   if (GetField(L, "err") == LUA_TSTRING) {

@@ -1,6 +1,7 @@
 #include "server/scripting/lua_engine.h"
 
 #include <cctype>
+#include <utility>
 #include <vector>
 
 extern "C" {
@@ -43,8 +44,8 @@ std::optional<std::string> LuaEngine::Compile(std::string_view body, int* ref) {
   std::string storage;
   body = CodeWithoutShebang(body, &storage);
   if (luaL_loadbuffer(L, body.data(), body.size(), kChunkName) != 0) {
-    std::string error = "Error compiling script (new function): ";
-    if (const char* msg = lua_tostring(L, -1)) error += msg;
+    const char* msg = lua_tostring(L, -1);
+    std::string error = errors::ScriptCompileFailed(msg != nullptr ? msg : "");
     lua_pop(L, 1);
     return error;
   }
@@ -57,17 +58,17 @@ std::optional<std::string> ParseShebang(std::string_view body, ScriptFlags* out)
   if (body.substr(0, 2) != "#!") return std::nullopt;
   out->declared = true;
   const size_t eol = body.find('\n');
-  if (eol == std::string_view::npos) return std::string("ERR Invalid script shebang");
+  if (eol == std::string_view::npos) return std::string(errors::kInvalidShebang);
   // Split like a command line (quotes, any whitespace), as Redis's sdssplitargs does.
   std::vector<std::string> parts;
   if (!SplitArgs(body.substr(0, eol), &parts) || parts.empty()) {
-    return std::string("ERR Invalid engine in script shebang");
+    return std::string(errors::kInvalidShebangEngine);
   }
-  if (parts[0] != "#!lua") return "ERR Unexpected engine in script shebang: " + parts[0];
+  if (parts[0] != "#!lua") return errors::UnexpectedShebangEngine(parts[0]);
   for (size_t i = 1; i < parts.size(); i++) {
     std::string_view part = parts[i];
     if (part.substr(0, 6) != "flags=") {
-      return "ERR Unknown lua shebang option: " + std::string(part);
+      return errors::UnknownShebangOption(part);
     }
     std::string_view flags = part.substr(6);
     if (flags.empty()) continue;
@@ -82,7 +83,7 @@ std::optional<std::string> ParseShebang(std::string_view body, ScriptFlags* out)
         out->allow_stale = true;
       } else if (flag != "no-cluster" &&
                  flag != "allow-cross-slot-keys") {
-        return "ERR Unexpected flag in script shebang: " + std::string(flag);
+        return errors::UnexpectedShebangFlag(flag);
       }
       if (comma == std::string_view::npos) break;
       flags = flags.substr(comma + 1);
@@ -92,17 +93,17 @@ std::optional<std::string> ParseShebang(std::string_view body, ScriptFlags* out)
 }
 
 std::string LuaEngine::Load(std::string_view body, std::string* error) {
-  // SCRIPT LOAD checks the shebang as EVAL would (the error text keeps its code).
+  // SCRIPT LOAD checks the shebang as EVAL would.
   ScriptFlags flags;
   if (auto bad = ParseShebang(body, &flags)) {
-    *error = bad->substr(4);
+    *error = std::move(*bad);
     return "";
   }
   std::string sha = Sha1Hex(body);
   if (scripts_.find(sha) == scripts_.end()) {
     int ref = 0;
     if (auto failed = Compile(body, &ref)) {
-      *error = *failed;
+      *error = std::move(*failed);
       return "";
     }
     scripts_.emplace(sha, CachedScript{std::string(body), ref});
@@ -157,7 +158,7 @@ void LuaEngine::Eval(CommandContext& ctx, CmdArgs args, bool by_sha, bool read_o
       it = scripts_.find(std::string_view(lowered, sizeof lowered));
     }
     if (it == scripts_.end()) {
-      return ctx.rb().SendError("NOSCRIPT No matching script. Please use EVAL.");
+      return ctx.rb().SendError(errors::kNoScript);
     }
     script = &it->second;
     body = script->body;
@@ -172,12 +173,12 @@ void LuaEngine::Eval(CommandContext& ctx, CmdArgs args, bool by_sha, bool read_o
   const bool no_writes = flags.no_writes;
   // A script that declares its flags must declare no-writes to run as read-only.
   if (read_only && flags.declared && !no_writes) {
-    return ctx.rb().SendError("ERR Can not execute a script with write flag using *_ro command.");
+    return ctx.rb().SendError(errors::kWriteScriptInRoCommand);
   }
   if (!by_sha) {
     std::string error;
     sha = Load(body, &error);
-    if (sha.empty()) return ctx.rb().SendError("ERR " + error);
+    if (sha.empty()) return ctx.rb().SendError(error);
     script = &scripts_.find(sha)->second;
   }
 

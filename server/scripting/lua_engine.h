@@ -28,6 +28,7 @@ struct lua_State;
 namespace keyward {
 
 class CommandContext;
+class CaptureTransport;
 class Client;
 class Executor;
 
@@ -73,7 +74,7 @@ class LuaEngine {
   Executor& executor_;
   lua_State* lua_ = nullptr;
   std::unordered_map<std::string, CachedScript, Hash, std::equal_to<>> scripts_;  // by SHA1
-  std::unique_ptr<class ScriptTransport> transport_;
+  std::unique_ptr<CaptureTransport> transport_;
   std::unique_ptr<Client> script_client_;  // runs redis.call's commands
 };
 

@@ -79,7 +79,7 @@ int RaiseAtCaller(lua_State* L, const char* message) {
   return lua_error(L);
 }
 
-int ReadOnlyError(lua_State* L) { return RaiseAtCaller(L, "Attempt to modify a readonly table"); }
+int ReadOnlyError(lua_State* L) { return RaiseAtCaller(L, errors::kLuaReadOnlyTable.data()); }
 
 // __index of the global table: reading a global that does not exist is an error.
 int GlobalIndex(lua_State* L) {
@@ -111,7 +111,7 @@ bool IsProxy(lua_State* L, int index) {
 
 // The VM's own readonly error, as Redis raises it from rawset / setmetatable: no position.
 int ReadOnlyPlainError(lua_State* L) {
-  lua_pushliteral(L, "Attempt to modify a readonly table");
+  lua_pushlstring(L, errors::kLuaReadOnlyTable.data(), errors::kLuaReadOnlyTable.size());
   return lua_error(L);
 }
 
@@ -229,19 +229,19 @@ int MathRandom(lua_State* L) {
       break;
     case 1: {
       const int u = luaL_checkint(L, 1);
-      luaL_argcheck(L, 1 <= u, 1, "interval is empty");
+      luaL_argcheck(L, 1 <= u, 1, errors::kLuaIntervalEmpty.data());
       lua_pushnumber(L, std::floor(r * u) + 1);
       break;
     }
     case 2: {
       const int l = luaL_checkint(L, 1);
       const int u = luaL_checkint(L, 2);
-      luaL_argcheck(L, l <= u, 2, "interval is empty");
+      luaL_argcheck(L, l <= u, 2, errors::kLuaIntervalEmpty.data());
       lua_pushnumber(L, std::floor(r * (u - l + 1)) + l);
       break;
     }
     default:
-      return luaL_error(L, "wrong number of arguments");
+      return luaL_error(L, errors::WithoutCode(errors::kLuaWrongArgs).data());
   }
   return 1;
 }
@@ -290,9 +290,10 @@ int ErrorHandler(lua_State* L) {
     if (lua_type(L, 1) == LUA_TSTRING || lua_type(L, 1) == LUA_TNUMBER) {
       lua_pushfstring(L, "ERR %s", lua_tostring(L, 1));
     } else if (lua_type(L, 1) == LUA_TBOOLEAN) {
-      lua_pushstring(L, lua_toboolean(L, 1) ? "ERR true" : "ERR false");
+      lua_pushstring(L, lua_toboolean(L, 1) ? errors::kLuaErrorTrue.data()
+                                            : errors::kLuaErrorFalse.data());
     } else if (lua_isnil(L, 1)) {
-      lua_pushstring(L, "ERR nil");
+      lua_pushstring(L, errors::kLuaErrorNil.data());
     } else {
       lua_pushfstring(L, "ERR %s: %p", luaL_typename(L, 1), lua_topointer(L, 1));
     }
@@ -333,7 +334,7 @@ int RunScriptCommand(lua_State* L) {
   ScriptRun* run = CurrentRun(L);
   const int argc = lua_gettop(L);
   if (argc == 0 || run == nullptr) {
-    PushErrorTable(L, "ERR Please specify at least one argument for this redis lib call");
+    PushErrorTable(L, errors::kLuaNoArgs);
     return 1;
   }
   // String arguments are read in place (they stay on the Lua stack during the call); numbers
@@ -356,7 +357,7 @@ int RunScriptCommand(lua_State* L) {
       const char* s = lua_tolstring(L, i, &len);
       args.emplace_back(s, len);
     } else {
-      PushErrorTable(L, "ERR Lua redis lib command arguments must be strings or integers");
+      PushErrorTable(L, errors::kLuaArgType);
       return 1;
     }
   }
@@ -409,7 +410,7 @@ int RedisPcall(lua_State* L) { return CallCommand(L, false); }
 int ReplyTable(lua_State* L, const char* field) {
   if (lua_gettop(L) != 1 || lua_type(L, 1) != LUA_TSTRING) {
     // Returned, not raised: the script gets an error reply it may return.
-    PushErrorTable(L, "ERR wrong number or type of arguments");
+    PushErrorTable(L, errors::kLuaReplyArgs);
     return 1;
   }
   if (std::strcmp(field, "err") == 0) {
@@ -429,7 +430,7 @@ int RedisErrorReply(lua_State* L) { return ReplyTable(L, "err"); }
 int RedisStatusReply(lua_State* L) { return ReplyTable(L, "ok"); }
 
 int RedisSha1Hex(lua_State* L) {
-  if (lua_gettop(L) != 1) return RaiseRedisError(L, "wrong number of arguments");
+  if (lua_gettop(L) != 1) return RaiseRedisError(L, errors::WithoutCode(errors::kLuaWrongArgs));
   size_t len;
   const char* s = lua_tolstring(L, 1, &len);
   std::string hex = Sha1Hex(std::string_view(s ? s : "", s ? len : 0));
@@ -439,11 +440,11 @@ int RedisSha1Hex(lua_State* L) {
 
 int RedisLog(lua_State* L) {
   const int argc = lua_gettop(L);
-  if (argc < 2) return RaiseRedisError(L, "redis.log() requires two arguments or more.");
+  if (argc < 2) return RaiseRedisError(L, errors::WithoutCode(errors::kLuaLogArgs));
   if (!lua_isnumber(L, 1))
-    return RaiseRedisError(L, "First argument must be a number (log level).");
+    return RaiseRedisError(L, errors::WithoutCode(errors::kLuaLogLevelType));
   const int level = static_cast<int>(lua_tonumber(L, 1));
-  if (level < 0 || level > 3) return RaiseRedisError(L, "Invalid debug level.");
+  if (level < 0 || level > 3) return RaiseRedisError(L, errors::WithoutCode(errors::kLuaLogLevel));
   std::string message;
   for (int i = 2; i <= argc; i++) {
     size_t len;
@@ -470,22 +471,21 @@ int RedisLog(lua_State* L) {
 
 int RedisSetResp(lua_State* L) {
   ScriptRun* run = CurrentRun(L);
-  if (lua_gettop(L) != 1) return RaiseRedisError(L, "redis.setresp() requires one argument.");
+  if (lua_gettop(L) != 1) return RaiseRedisError(L, errors::WithoutCode(errors::kLuaSetRespArgs));
   const int resp = static_cast<int>(lua_tonumber(L, 1));
-  if (resp != 2 && resp != 3) return RaiseRedisError(L, "RESP version must be 2 or 3.");
+  if (resp != 2 && resp != 3) {
+    return RaiseRedisError(L, errors::WithoutCode(errors::kLuaRespVersion));
+  }
   if (run != nullptr) run->resp = resp;
   return 0;
 }
 
 int RedisSetRepl(lua_State* L) {
   ScriptRun* run = CurrentRun(L);
-  // Redis's text says "two arguments" although set_repl takes one.
-  if (lua_gettop(L) != 1) return RaiseRedisError(L, "redis.set_repl() requires two arguments.");
+  if (lua_gettop(L) != 1) return RaiseRedisError(L, errors::WithoutCode(errors::kLuaSetReplArgs));
   const int flags = static_cast<int>(lua_tonumber(L, 1));
   if ((flags & ~kReplAll) != 0) {
-    return RaiseRedisError(L,
-                           "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or "
-                           "REPL_NONE.");
+    return RaiseRedisError(L, errors::WithoutCode(errors::kLuaReplFlags));
   }
   // AOF and replicas are one stream here: any of them means "propagate".
   if (run != nullptr) run->replicate = flags != 0;
@@ -509,11 +509,11 @@ int RedisNothing(lua_State*) { return 0; }
 int RedisAclCheckCmd(lua_State* L) {
   const int argc = lua_gettop(L);
   if (argc < 1) {
-    return RaiseRedisError(L, "Please specify at least one argument for this redis lib call");
+    return RaiseRedisError(L, errors::WithoutCode(errors::kLuaNoArgs));
   }
   for (int i = 1; i <= argc; i++) {
     if (lua_type(L, i) != LUA_TSTRING && lua_type(L, i) != LUA_TNUMBER) {
-      return RaiseRedisError(L, "Lua redis lib command arguments must be strings or integers");
+      return RaiseRedisError(L, errors::WithoutCode(errors::kLuaArgType));
     }
   }
   ScriptRun* run = CurrentRun(L);
@@ -525,7 +525,7 @@ int RedisAclCheckCmd(lua_State* L) {
       cmd = cmd->FindSubcommand(lua_tostring(L, 2));
     }
   }
-  if (cmd == nullptr) return RaiseRedisError(L, "Invalid command passed to redis.acl_check_cmd()");
+  if (cmd == nullptr) return RaiseRedisError(L, errors::WithoutCode(errors::kLuaAclCheckCmd));
   lua_pushboolean(L, 1);
   return 1;
 }
@@ -731,7 +731,7 @@ void BusyHook(lua_State* L, lua_Debug*) {
   if (run->kill || state.shutting_down) {
     // Raised again at every line, so a script's own pcall cannot swallow it for long.
     lua_sethook(L, BusyHook, LUA_MASKLINE, 0);
-    PushErrorTable(L, "ERR Script killed by user with SCRIPT KILL...");
+    PushErrorTable(L, errors::kScriptKilled);
     lua_error(L);
   }
 }
@@ -757,7 +757,8 @@ void RunProtected(lua_State* L, ScriptRun& run, int nargs, std::string_view name
     WriteLuaAsReply(L, ctx.rb(), run.resp);
   } else if (lua_istable(L, -1)) {
     lua_getfield(L, -1, "err");
-    std::string message = lua_tostring(L, -1) ? lua_tostring(L, -1) : "ERR unknown error";
+    std::string message =
+        lua_tostring(L, -1) ? lua_tostring(L, -1) : errors::kLuaUnknownError.data();
     lua_pop(L, 1);
     lua_getfield(L, -1, "source");
     const char* source = lua_tostring(L, -1);
@@ -769,13 +770,12 @@ void RunProtected(lua_State* L, ScriptRun& run, int nargs, std::string_view name
     for (char& c : message) {
       if (c == '\r' || c == '\n') c = ' ';
     }
-    ctx.rb().Raw("-" + message + " script: " + std::string(name) + ", on " + where + ":" +
-                 std::to_string(line) + ".\r\n");
+    ctx.rb().Raw("-" + errors::ScriptErrorAt(message, name, where, line) + "\r\n");
   } else {
     // Out of memory or an error inside the error handler: no position to give.
     const char* msg = lua_tostring(L, -1);
-    ctx.rb().SendError("ERR Error running script " + std::string(name) + ": " +
-                       (msg ? msg : "unknown error"));
+    ctx.rb().SendError(errors::ScriptRunFailed(
+        name, msg ? std::string_view(msg) : errors::WithoutCode(errors::kLuaUnknownError)));
   }
   lua_settop(L, 0);
   lua_sethook(L, nullptr, 0, 0);
@@ -799,8 +799,7 @@ int RaiseError(lua_State* L, std::string_view message) { return RaiseRedisError(
 int RaiseNonexistentGlobal(lua_State* L, const char* name) {
   // Built on the Lua stack, not in a std::string: lua_error longjmps past C++ destructors.
   luaL_where(L, 1);
-  lua_pushfstring(L, "Script attempted to access nonexistent global variable '%s'",
-                  name != nullptr ? name : "?");
+  lua_pushfstring(L, errors::kLuaNonexistentGlobalFormat.data(), name != nullptr ? name : "?");
   lua_concat(L, 2);
   return lua_error(L);
 }
@@ -827,11 +826,11 @@ std::optional<size_t> ParseNumKeys(CommandContext& ctx, CmdArgs args,
     return std::nullopt;
   }
   if (numkeys < 0) {
-    ctx.rb().SendError("ERR Number of keys can't be negative");
+    ctx.rb().SendError(errors::kNumKeysNegative);
     return std::nullopt;
   }
   if (numkeys > static_cast<int64_t>(args.size()) - 3) {
-    ctx.rb().SendError("ERR Number of keys can't be greater than number of args");
+    ctx.rb().SendError(errors::kNumKeysTooMany);
     return std::nullopt;
   }
   return static_cast<size_t>(numkeys);

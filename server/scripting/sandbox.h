@@ -10,7 +10,7 @@
 
 #include "server/engine/command.h"
 #include "server/scripting/script_flags.h"
-#include "server/net/transport.h"
+#include "server/engine/capture_transport.h"
 
 struct lua_State;
 
@@ -20,24 +20,7 @@ class Client;
 class CommandContext;
 
 // The connection redis.call runs its commands on: no socket, output captured in a string.
-class ScriptTransport : public net::Transport {
- public:
-  std::string& output() override { return out_; }
-  size_t pending_output() const override { return 0; }
-  void Flush() override {}
-  void CloseAfterFlush() override {}
-  void Close() override {}
-  void SetReading(bool) override {}
-  size_t buffered_input() const override { return 0; }
-  std::string peer_address() const override { return ""; }
-  std::string local_address() const override { return ""; }
-  int fd() const override { return -1; }
-  bool is_unix() const override { return false; }
-  bool is_loopback() const override { return true; }
-
- private:
-  std::string out_;
-};
+using ScriptTransport = CaptureTransport;
 
 // The script being run, for the redis.* functions.
 struct ScriptRun {

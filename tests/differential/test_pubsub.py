@@ -336,6 +336,38 @@ def _starts(raw):
         pos = _scan_reply(raw, pos)
 
 
+class RepliesOff(PubSubCase):
+    """CLIENT REPLY OFF silences replies, not pushes: subscription confirmations and messages
+    (the client's own publishes included) still arrive, in both protocols."""
+
+    def test_resp2_subscribing_with_replies_off(self):
+        pair = self.subscriber()
+        self.check_raw(encode_command("CLIENT", "REPLY", "OFF") + encode_command("SUBSCRIBE", "ch"),
+                       1, pair=pair)
+        self.check("PUBLISH", "ch", "m1")
+        self.check_raw(b"", 1, pair=pair)  # the message
+        # The unsubscribe confirmation arrives, PING's reply does not, and once replies are back
+        # nothing stray is left in between.
+        self.check_raw(encode_command("UNSUBSCRIBE", "ch") + encode_command("PING")
+                       + encode_command("CLIENT", "REPLY", "ON") + encode_command("PING"),
+                       3, pair=pair)
+
+    def test_resp3_subscriber_turning_replies_off(self):
+        pair = self.subscriber(resp=3)
+        self.sub("SUBSCRIBE", "ch3", pair=pair)
+        # Its own publish and a write reply nothing; the message it published to itself arrives.
+        self.check_raw(encode_command("CLIENT", "REPLY", "OFF") + encode_command("PUBLISH", "ch3", "self")
+                       + encode_command("SET", "k", "v"), 1, pair=pair)
+        self.check("PUBLISH", "ch3", "other")
+        self.check_raw(b"", 1, pair=pair)
+        self.check_raw(encode_command("CLIENT", "REPLY", "ON") + encode_command("PING"), 2, pair=pair)
+
+    def test_skip_silences_one_reply_not_the_pushes(self):
+        pair = self.subscriber(resp=3)
+        self.check_raw(encode_command("CLIENT", "REPLY", "SKIP") + encode_command("SUBSCRIBE", "s")
+                       + encode_command("PING"), 2, pair=pair)
+
+
 class Introspection(PubSubCase):
     def test_pubsub_subcommands(self):
         s1, s2, s3, s4 = (self.subscriber() for _ in range(4))

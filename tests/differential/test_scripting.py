@@ -14,7 +14,8 @@ expire, connection, server, pub/sub): a script calling a command Keyward lacks w
 measure that. RESP3 replies reach scripts through LCS IDX (map), COMMAND INFO (sets), INFO
 (verbatim) and null bulks; CONFIG GET, HELLO and DEBUG are noscript commands in Redis, and
 Keyward has no DEBUG PROTOCOL. Not tested: error() with a table that has no `err` field, which
-crashes redis-server 7.0.15 (a NULL message formatted with %s), and the FUNCTION commands.
+crashes redis-server 7.0.15 (a NULL message formatted with %s). FUNCTION LOAD's metadata line is
+compared (engine names, errors); the rest of FUNCTION is tested in-process.
 
 Environment (random scripts):
   KEYWARD_DIFF_SEED     seed to replay (printed at the start; 20261121 when CI is set)
@@ -996,6 +997,25 @@ class Errors(ScriptCase):
         ))
         self.check_raw(data, 7)
         self.check_raw(data, 7, pair=self.p3)
+
+
+class FunctionLoad(ScriptCase):
+    LIB = "redis.register_function('f', function() return 1 end)"
+
+    def test_engine_names_are_case_insensitive(self):
+        for engine in ("lua", "LUA", "Lua", "lUa"):
+            with self.subTest(engine=engine):
+                self.check("FUNCTION", "LOAD", "#!%s name=lib_%s\n%s" % (engine, engine, self.LIB))
+                self.check("FCALL", "f", "0")
+                self.check("FUNCTION", "DELETE", "lib_%s" % engine)
+
+    def test_metadata_errors(self):
+        for code in ("#!python name=x\n" + self.LIB, "#!lua\n" + self.LIB, self.LIB,
+                     "#!lua name=x foo=bar\n" + self.LIB, "#!lua name=bad-name\n" + self.LIB,
+                     "#!LUA name=ok\n"):
+            with self.subTest(code=code):
+                self.check("FUNCTION", "LOAD", code)
+        self.check("FUNCTION", "FLUSH")
 
 
 class BusyScripts(ScriptCase):

@@ -6,25 +6,15 @@ import os
 import signal
 import socket
 import subprocess
-import time
 import unittest
 
 from keyward_harness import (RawClient, ServerTestCase, decode, free_port, keyward_binary,
-                             make_workdir)
+                             make_workdir, wait_for)
 
 
 def config_get(client, name):
     value = decode(client.call("CONFIG", "GET", name))
     return value[1].decode() if value else None
-
-
-def wait_for(predicate, what, timeout=30.0):
-    """Polls until `predicate()` is true (a process to appear or go): the bound is a failure."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.02)
 
 
 def pid_alive(pid):
@@ -53,7 +43,8 @@ class Daemonize(unittest.TestCase):
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
         # The process started returns at once: the server runs on in the background.
         self.assertEqual(launcher.returncode, 0, launcher.stdout)
-        wait_for(lambda: os.path.exists(pidfile) and read(pidfile).strip(), "the pid file")
+        wait_for(lambda: os.path.exists(pidfile) and read(pidfile).strip(), timeout=30,
+                 message="the pid file")
         pid = int(read(pidfile))
         c = RawClient("127.0.0.1", port)
         self.assertEqual(c.call("PING"), b"+PONG\r\n")
@@ -64,7 +55,7 @@ class Daemonize(unittest.TestCase):
             fields = f.read().split(")")[-1].split()
         self.assertEqual(int(fields[3]), pid)  # session id
         c.send(b"*2\r\n$8\r\nSHUTDOWN\r\n$6\r\nNOSAVE\r\n")
-        wait_for(lambda: not pid_alive(pid), "the daemon to exit")
+        wait_for(lambda: not pid_alive(pid), timeout=30, message="the daemon to exit")
         self.assertFalse(os.path.exists(pidfile))
         self.assertIn("Ready to accept connections", read(os.path.join(d, "log")))
 

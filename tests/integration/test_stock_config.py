@@ -10,10 +10,9 @@ and the file without them starts the server, daemonized as the file says, with o
 import os
 import re
 import subprocess
-import time
 import unittest
 
-from keyward_harness import RawClient, decode, free_port, keyward_binary, make_workdir
+from keyward_harness import RawClient, decode, free_port, keyward_binary, make_workdir, wait_for
 
 STOCK = "/etc/redis/redis.conf"
 DOCS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs",
@@ -35,14 +34,6 @@ def documented_refused():
     if block is None:
         raise AssertionError("docs/configuration.md has no stock-refused list")
     return [m.group(1) for m in re.finditer(r"^- `([^`]*)`", block.group(1), re.M)]
-
-
-def wait_for(predicate, what, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.02)
 
 
 @unittest.skipUnless(os.path.exists(STOCK), STOCK + " is not installed (redis-server package)")
@@ -83,7 +74,8 @@ class StockRedisConf(unittest.TestCase):
              "--logfile", os.path.join(d, "redis-server.log")],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
         self.assertEqual(launcher.returncode, 0, launcher.stdout)  # daemonize yes
-        wait_for(lambda: os.path.exists(pidfile) and open(pidfile).read().strip(), "the pid file")
+        wait_for(lambda: os.path.exists(pidfile) and open(pidfile).read().strip(), timeout=30,
+                 message="the pid file")
         pid = int(open(pidfile).read())
         try:
             c = RawClient("127.0.0.1", port)
@@ -107,7 +99,7 @@ class StockRedisConf(unittest.TestCase):
                 pass
         wait_for(lambda: not os.path.exists("/proc/%d" % pid) or
                  open("/proc/%d/stat" % pid).read().split(")")[-1].split()[0] == "Z",
-                 "the server to exit")
+                 timeout=30, message="the server to exit")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,10 @@ class TestTransport : public net::Transport {
     reading_ = reading;
   }
   size_t buffered_input() const override { return in_.size(); }
+  // Like the network layer: room for a 16 KB read beside what is buffered, kept until the
+  // server's cron shrinks it.
+  size_t input_capacity() const override { return capacity_; }
+  void ShrinkInput(size_t capacity) override { capacity_ = std::max(capacity, in_.size()); }
   std::string peer_address() const override { return "127.0.0.1:50000"; }
   std::string local_address() const override { return "127.0.0.1:6379"; }
   int fd() const override { return 8; }
@@ -37,6 +41,7 @@ class TestTransport : public net::Transport {
 
   void Feed(std::string_view bytes) {
     in_.append(bytes);
+    capacity_ = std::max(capacity_, in_.size() + 16 * 1024);
     Pump();
   }
   // Processes input held while the connection was not reading; true when it did.
@@ -64,6 +69,7 @@ class TestTransport : public net::Transport {
 
   std::string in_, out_;
   bool closed_ = false, reading_ = true, resumed_ = false;
+  size_t capacity_ = 0;
   std::unique_ptr<net::Session> session_;
 };
 

@@ -8,31 +8,11 @@
 #include "server/core/config.h"
 #include "server/core/strings.h"
 #include "server/engine/client.h"
-#include "server/net/transport.h"
+#include "server/engine/capture_transport.h"
 
 namespace keyward::test {
 
 namespace {
-
-// The replaying client's connection: replies are discarded.
-class DiscardTransport : public net::Transport {
- public:
-  std::string& output() override { return out_; }
-  size_t pending_output() const override { return 0; }
-  void Flush() override { out_.clear(); }
-  void CloseAfterFlush() override {}
-  void Close() override {}
-  void SetReading(bool) override {}
-  size_t buffered_input() const override { return 0; }
-  std::string peer_address() const override { return ""; }
-  std::string local_address() const override { return ""; }
-  int fd() const override { return -1; }
-  bool is_unix() const override { return false; }
-  bool is_loopback() const override { return true; }
-
- private:
-  std::string out_;
-};
 
 class ValueBytes : public ValueSink {
  public:
@@ -93,7 +73,7 @@ std::string ReplayAndCompare(Server& original, const std::vector<Argv>& stream, 
   clock.SetMs(now_ms);
   replayed.UpdateTime();
 
-  DiscardTransport transport;
+  CaptureTransport transport;  // replies are dropped by Apply
   Client client(0, &transport, now_ms);
   client.authenticated = true;
   std::string failures;

@@ -1,0 +1,16 @@
+# Builds one layering probe (tests/layering/CMakeLists.txt) and checks the outcome.
+execute_process(COMMAND ${CMAKE_COMMAND} --build ${BUILD_DIR} --target ${TARGET}
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+if(EXPECT STREQUAL "compiles")
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "including ${HEADER} should compile here:\n${out}")
+  endif()
+else()
+  if(rc EQUAL 0)
+    message(FATAL_ERROR "an upward include of ${HEADER} compiled: the layer sees a header it must not")
+  endif()
+  string(FIND "${out}" "${HEADER}: No such file or directory" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "the probe failed, but not because ${HEADER} is out of reach:\n${out}")
+  endif()
+endif()
