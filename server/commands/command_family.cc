@@ -108,7 +108,7 @@ void SendCommandInfo(ReplyBuilder& rb, const CommandSpec& cmd) {
   rb.SendLong(cmd.last_key());
   rb.SendLong(cmd.step());
   SendStringArray(rb, AclCategoryNames(cmd.acl()), true);
-  if (const CommandMeta* meta = FindCommandMeta(cmd.full_name())) {
+  if (const CommandMeta* meta = MetaOf(cmd)) {
     SendTipsAndKeySpecs(rb, *meta);
   } else {
     // A command without metadata: no tips, and one key spec with no flags describing the legacy
@@ -247,12 +247,12 @@ void CmdCommandGetKeys(CmdArgs args, CommandContext& ctx) {
     keys.push_back(1);
     const CommandSpec* inner = ctx.services().registry.FindFor(target.subspan(3));
     if (inner != nullptr && inner->ArityOk(target.size() - 3)) {
-      const CommandMeta* meta = FindCommandMeta(inner->full_name());
+      const CommandMeta* meta = MetaOf(*inner);
       auto found = meta != nullptr ? KeysFromSpecs(*meta, target.subspan(3)) : std::nullopt;
       for (size_t i : found ? *found : inner->KeyPositions(target.subspan(3)))
         keys.push_back(i + 3);
     }
-  } else if (const CommandMeta* meta = FindCommandMeta(cmd->full_name())) {
+  } else if (const CommandMeta* meta = MetaOf(*cmd)) {
     if (meta->key_specs.empty()) return ctx.rb().SendError(errors::kNoKeyArguments);
     auto found = KeysFromSpecs(*meta, target);
     keys = found ? *found : cmd->KeyPositions(target);

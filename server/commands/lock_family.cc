@@ -12,6 +12,7 @@
 #include "server/core/errors.h"
 #include "server/core/strings.h"
 #include "server/commands/services.h"
+#include "server/engine/command_meta.h"
 #include "server/coordination/lock_waits.h"
 
 namespace keyward {
@@ -215,6 +216,27 @@ void CmdFloor(CmdArgs args, CommandContext& ctx) {
   ctx.rb().SendOk();
 }
 
+// COMMAND INFO's key specs. The lock is a string key; LOCK.GUARD's other keys are those of the
+// command it runs (COMMAND GETKEYS resolves them).
+const CommandMeta kAcquireMeta{
+    "lock.acquire",
+    "",
+    {{"Creates the lock's key, or restarts its TTL when the owner holds it", "RW access update",
+      "index", 1, "", 0, "range", 0, 1, 0}}};
+const CommandMeta kFenceMeta{"lock.fence", "", {{"", "RO access", "index", 1, "", 0, "range", 0, 1, 0}}};
+const CommandMeta kReleaseMeta{
+    "lock.release", "", {{"", "RW access delete", "index", 1, "", 0, "range", 0, 1, 0}}};
+const CommandMeta kExtendMeta{
+    "lock.extend", "", {{"", "RW access update", "index", 1, "", 0, "range", 0, 1, 0}}};
+const CommandMeta kWaitMeta{"lock.wait", "", {{"", "RO", "index", 1, "", 0, "range", 0, 1, 0}}};
+const CommandMeta kInfoMeta{"lock.info", "", {{"", "RO access", "index", 1, "", 0, "range", 0, 1, 0}}};
+const CommandMeta kGuardMeta{
+    "lock.guard",
+    "",
+    {{"", "RO", "index", 1, "", 0, "range", 0, 1, 0},
+     {"The keys of the guarded command", "RW access update", "index", 3, "", 0, "unknown", 0, 0,
+      0}}};
+
 }  // namespace
 
 void RegisterLockFamily(CommandRegistry& r) {
@@ -227,25 +249,25 @@ void RegisterLockFamily(CommandRegistry& r) {
   r << CommandSpec{"lock.acquire", -4, kWD | CO::kBlocking, 1, 1, 1, kStr, CmdAcquire,
                    {"Take a lock with a lease, optionally waiting in line and fencing it",
                     "7.0.0", kGroup, "O(1)",
-                    "resource owner milliseconds [WAIT timeout] [FENCE]"}}
+                    "resource owner milliseconds [WAIT timeout] [FENCE]"}}.WithMeta(&kAcquireMeta)
     << CommandSpec{"lock.fence", 4, kW | kF, 1, 1, 1, kStr, CmdFence,
                    {"Commit a fencing token for a lock held by the owner", "7.0.0", kGroup,
-                    "O(1)", "resource owner token"}}
+                    "O(1)", "resource owner token"}}.WithMeta(&kFenceMeta)
     << CommandSpec{"lock.release", 3, kW | kF, 1, 1, 1, kStr, CmdRelease,
                    {"Release a lock held by the owner", "7.0.0", kGroup, "O(1)",
-                    "resource owner"}}
+                    "resource owner"}}.WithMeta(&kReleaseMeta)
     << CommandSpec{"lock.extend", 4, kW | kF, 1, 1, 1, kStr, CmdExtend,
                    {"Restart the lease of a lock held by the owner", "7.0.0", kGroup, "O(1)",
-                    "resource owner milliseconds"}}
+                    "resource owner milliseconds"}}.WithMeta(&kExtendMeta)
     << CommandSpec{"lock.wait", 3, CO::kReadOnly | CO::kBlocking, 1, 1, 1, kStr, CmdWait,
-                   {"Wait until a lock is free", "7.0.0", kGroup, "O(1)", "resource timeout"}}
+                   {"Wait until a lock is free", "7.0.0", kGroup, "O(1)", "resource timeout"}}.WithMeta(&kWaitMeta)
     << CommandSpec{"lock.info", 2, CO::kReadOnly | kF, 1, 1, 1, kStr, CmdInfo,
                    {"Show a lock's holder, lease, fencing counter and waiters", "7.0.0", kGroup,
-                    "O(1)", "resource"}}
+                    "O(1)", "resource"}}.WithMeta(&kInfoMeta)
     << CommandSpec{"lock.guard", -4, kWD | CO::kMovableKeys, 1, 1, 1, kStr, CmdGuard,
                    {"Run a write only if its fencing token is not older than the last one",
                     "7.0.0", kGroup, "O(1) plus the command's complexity",
-                    "resource token command [arg ...]"}}
+                    "resource token command [arg ...]"}}.WithMeta(&kGuardMeta)
     // The propagation stream's coordination state (replicas, the AOF, replays). Admin-only in
     // spirit: they can raise counters but never lower them.
     << CommandSpec{"lock.record", 6, kW | CO::kNoScript | kF, 1, 1, 1, kStr | Acl::kDangerous,

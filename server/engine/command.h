@@ -12,6 +12,7 @@
 namespace keyward {
 
 class CommandContext;
+struct CommandMeta;
 struct Services;
 using CmdArgs = std::span<const std::string_view>;
 using Handler = void (*)(CmdArgs args, CommandContext& ctx);
@@ -109,6 +110,13 @@ class CommandSpec {
     flags_hook_ = hook;
     return std::move(*this);
   }
+  // COMMAND INFO's key specs and tips, for a command Redis does not have (the generated table
+  // covers Redis's own): the family that registers it describes it.
+  CommandSpec&& WithMeta(const CommandMeta* meta) && {
+    meta_ = meta;
+    return std::move(*this);
+  }
+  const CommandMeta* meta() const { return meta_; }
 
   const std::string& name() const { return name_; }            // "get", "get" for subcommands
   const std::string& full_name() const { return full_name_; }  // "get", "config|get"
@@ -152,6 +160,7 @@ class CommandSpec {
   uint64_t acl_;
   Handler handler_;
   FlagsHook flags_hook_ = nullptr;
+  const CommandMeta* meta_ = nullptr;
   CommandDoc doc_;
   const CommandSpec* parent_ = nullptr;
   std::vector<std::unique_ptr<CommandSpec>> subcommands_;

@@ -11,22 +11,6 @@ namespace {
 
 const CommandMeta kCommands[] = {
 #include "server/engine/command_meta_table.inc"
-    // Keyward's own commands. The lock is a string key; LOCK.GUARD's other keys are those of the
-    // command it runs (COMMAND GETKEYS resolves them).
-    {"lock.acquire",
-     "",
-     {{"Creates the lock's key, or restarts its TTL when the owner holds it", "RW access update",
-       "index", 1, "", 0, "range", 0, 1, 0}}},
-    {"lock.fence", "", {{"", "RO access", "index", 1, "", 0, "range", 0, 1, 0}}},
-    {"lock.release", "", {{"", "RW access delete", "index", 1, "", 0, "range", 0, 1, 0}}},
-    {"lock.extend", "", {{"", "RW access update", "index", 1, "", 0, "range", 0, 1, 0}}},
-    {"lock.wait", "", {{"", "RO", "index", 1, "", 0, "range", 0, 1, 0}}},
-    {"lock.info", "", {{"", "RO access", "index", 1, "", 0, "range", 0, 1, 0}}},
-    {"lock.guard",
-     "",
-     {{"", "RO", "index", 1, "", 0, "range", 0, 1, 0},
-      {"The keys of the guarded command", "RW access update", "index", 3, "", 0, "unknown", 0, 0,
-       0}}},
 };
 
 }  // namespace

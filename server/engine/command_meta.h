@@ -1,7 +1,7 @@
 // What COMMAND INFO says about a command beyond the command table: Redis 7.0's key
 // specifications and tips. For the Redis commands the data is generated from the oracle by
-// tools/gen_command_meta.py (command_meta_table.inc); Keyward's own commands are described by hand
-// in command_meta.cc.
+// tools/gen_command_meta.py (command_meta_table.inc); Keyward's own commands are described by the
+// families that register them (CommandSpec::WithMeta).
 #pragma once
 
 #include <optional>
@@ -29,8 +29,12 @@ struct CommandMeta {
   std::vector<KeySpecMeta> key_specs;
 };
 
-// nullptr for a command without metadata.
+// nullptr for a command without metadata (Redis's commands, from the generated table).
 const CommandMeta* FindCommandMeta(std::string_view full_name);
+// A command's metadata: its family's own (CommandSpec::WithMeta), else the generated table's.
+inline const CommandMeta* MetaOf(const CommandSpec& cmd) {
+  return cmd.meta() != nullptr ? cmd.meta() : FindCommandMeta(cmd.full_name());
+}
 
 // The positions of the keys in `args` by the key specs (Redis's getKeysUsingKeySpecs): nullopt
 // when a spec cannot be resolved from the table (type "unknown").
