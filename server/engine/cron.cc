@@ -23,11 +23,12 @@ void Cron::ResizeQueryBuffer(Client& c, int64_t now_ms) {
   constexpr size_t kWasteThreshold = 4 * 1024;   // Redis: "wasting at least a few kbytes"
   constexpr size_t kResizeThreshold = 32 * 1024;  // PROTO_RESIZE_THRESHOLD
   net::Transport& t = *c.transport();
-  const size_t used = t.buffered_input();
+  // A big argument still arriving counts as used: Redis never resizes below c->bulklen.
+  const size_t used = std::max(t.buffered_input(), c.parser().bytes_hint());
   const size_t capacity = t.input_capacity();
   // Idle time in whole seconds, as Redis's unixtime - lastinteraction.
   const int64_t idle_s = now_ms / 1000 - c.last_interaction_ms / 1000;
-  if (capacity - used > kWasteThreshold) {
+  if (capacity > used && capacity - used > kWasteThreshold) {
     if (idle_s > 2) {
       t.ShrinkInput(used);
     } else if (capacity > kResizeThreshold && capacity / 2 > c.query_buffer_peak) {

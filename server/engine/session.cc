@@ -52,13 +52,15 @@ size_t Sessions::ProcessInput(Client& c, std::string_view input) {
     return true;
   };
   c.query_buffer_peak = std::max(c.query_buffer_peak, input.size());
+  // Every read counts as interaction (Redis's lastinteraction), a paused or blocked client's
+  // too: the cron frees the buffer of idle clients only.
+  c.last_interaction_ms = keyspace_.now_ms();
   // A client held by CLIENT PAUSE or blocked keeps sending: its commands wait in the buffer,
   // which is still bounded by the limit.
   if (c.has(Client::kPaused | Client::kBlocked)) {
     return over_limit(input.size()) ? input.size() : 0;
   }
   size_t consumed = 0;
-  c.last_interaction_ms = keyspace_.now_ms();
   // Read the limits at every call, as Redis does: CONFIG SET proto-max-bulk-len applies to
   // connected clients too.
   c.parser().set_limits(ParserLimits{.max_bulk_len = settings_.proto_max_bulk_len});

@@ -198,6 +198,9 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
         // announcing a big argument alone allocates nothing.
         size_t need = session_ ? session_->PendingCommandSize() : 0;
         if (need > len_) grown = std::min(grown, need);
+        // reserve first: resize alone may allocate up to twice the size asked for, which
+        // input_capacity() (buf_.size()) would not show.
+        buf_.reserve(grown);
         buf_.resize(grown);
       }
     }
@@ -210,6 +213,9 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
                               if (self->Cancelled(ec)) return;
                               if (ec)
                                 return self->Close();  // EOF, a socket error, or closed meanwhile
+                              // The read completed before a ShrinkInput's cancel reached it: the
+                              // next cron tick asks again.
+                              self->shrink_to_ = kNoShrink;
                               self->OnRead(n);
                             });
   }

@@ -1,9 +1,12 @@
 #include "server/process/crash.h"
 
+#include <dirent.h>
 #include <execinfo.h>
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -20,10 +23,25 @@ constexpr int kSignalCount = sizeof(kSignals) / sizeof(kSignals[0]);
 struct CrashState {
   bool installed = false;
   bool memcheck = false;
+  long utc_offset_s = 0;  // the local time zone's, taken at install: localtime_r may lock
   char logfile[4096] = {};
   struct sigaction previous[kSignalCount];
 };
 CrashState crash_state;
+
+// The thread writing the report (0: none). A second crash, on another thread, waits for the
+// first report to end the process; one on the reporting thread itself ends it at once.
+std::atomic<long> crashing_thread{0};
+
+// The memory test rewrites the heap word by word: the other threads (the lazy-free worker) are
+// parked in this signal's handler first, as Redis's killThreads stops its threads.
+const int kParkSignal = SIGRTMIN + 1;
+std::atomic<int> parked_threads{0};
+
+void OnPark(int) {
+  parked_threads.fetch_add(1);
+  for (;;) pause();
+}
 
 int OpenLog() {
   if (crash_state.logfile[0] == '\0') return STDOUT_FILENO;
@@ -41,14 +59,26 @@ void Write(int fd, const char* text) {
 }
 
 // Redis's log line prefix: "<pid>:M <date> # ".
+// The date is worked out by hand (days to civil date): strftime and localtime_r take glibc's
+// time zone lock, which a crash inside them would hold.
 void WriteLine(int fd, const char* text) {
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const long t = static_cast<long>(time(nullptr)) + crash_state.utc_offset_s;
+  const long secs = ((t % 86400) + 86400) % 86400;
+  long z = (t - secs) / 86400 + 719468;  // Howard Hinnant's civil_from_days
+  const long era = (z >= 0 ? z : z - 146096) / 146097;
+  const long doe = z - era * 146097;
+  const long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const long mp = (5 * doy + 2) / 153;
+  const long day = doy - (153 * mp + 2) / 5 + 1;
+  const long month = mp < 10 ? mp + 3 : mp - 9;
+  const long year = yoe + era * 400 + (month <= 2 ? 1 : 0);
   char head[96];
-  const time_t now = time(nullptr);
-  struct tm tm;
-  localtime_r(&now, &tm);
-  char date[64];
-  strftime(date, sizeof(date), "%d %b %Y %H:%M:%S", &tm);
-  std::snprintf(head, sizeof(head), "%d:M %s.000 # ", static_cast<int>(getpid()), date);
+  std::snprintf(head, sizeof(head), "%d:M %02ld %s %ld %02ld:%02ld:%02ld.000 # ",
+                static_cast<int>(getpid()), day, kMonths[month - 1], year, secs / 3600,
+                secs / 60 % 60, secs % 60);
   Write(fd, head);
   Write(fd, text);
   Write(fd, "\n");
@@ -87,6 +117,35 @@ unsigned long ParseHex(const char*& p) {
 }
 #endif
 
+#if !defined(__SANITIZE_ADDRESS__)
+// Parks every thread but this one (Redis's killThreads) and waits, boundedly, until they are.
+void ParkOtherThreads() {
+  const int dir = open("/proc/self/task", O_RDONLY | O_DIRECTORY);
+  if (dir < 0) return;
+  const long self = syscall(SYS_gettid);
+  int signalled = 0;
+  alignas(8) char entries[4096];
+  long n;
+  while ((n = syscall(SYS_getdents64, dir, entries, sizeof(entries))) > 0) {
+    for (long off = 0; off < n;) {
+      const auto* e = reinterpret_cast<const struct dirent64*>(entries + off);
+      off += e->d_reclen;
+      long tid = 0;
+      const char* p = e->d_name;
+      if (*p < '0' || *p > '9') continue;
+      while (*p >= '0' && *p <= '9') tid = tid * 10 + (*p++ - '0');
+      if (tid == self) continue;
+      if (syscall(SYS_tgkill, getpid(), tid, kParkSignal) == 0) signalled++;
+    }
+  }
+  close(dir);
+  for (int i = 0; i < 1000 && parked_threads.load() < signalled; i++) {
+    struct timespec ms = {0, 1000000};
+    nanosleep(&ms, nullptr);
+  }
+}
+#endif
+
 // Redis's memtest_test_linux_anonymous_maps: the process's private, writable, anonymous memory.
 void MemoryTest(int fd) {
 #if defined(__SANITIZE_ADDRESS__)
@@ -94,6 +153,9 @@ void MemoryTest(int fd) {
   WriteLine(fd, "Fast memory test skipped: a sanitizer build.");
 #else
   WriteLine(fd, "--- FAST MEMORY TEST");
+  ParkOtherThreads();
+  // This thread's own stack holds the test's locals; a thread's stack is not labelled [stack].
+  const unsigned long own_stack = reinterpret_cast<unsigned long>(&fd);
   const int maps = open("/proc/self/maps", O_RDONLY);
   if (maps < 0) return;
   char buf[65536];
@@ -125,6 +187,7 @@ void MemoryTest(int fd) {
         excluded = true;
       }
     }
+    if (own_stack >= start && own_stack < end) excluded = true;
     if (rw_private && anonymous && !excluded && end - start <= (1UL << 30)) {
       errors += TestRegion(reinterpret_cast<volatile unsigned long*>(start),
                            reinterpret_cast<volatile unsigned long*>(end));
@@ -143,7 +206,22 @@ void MemoryTest(int fd) {
 #endif
 }
 
+// Then the signal takes its course: the handler there was before (a sanitizer's report), or
+// the default action (the core dump).
+void RestorePrevious() {
+  for (int i = 0; i < kSignalCount; i++) sigaction(kSignals[i], &crash_state.previous[i], nullptr);
+}
+
 void OnCrash(int sig, siginfo_t* info, void*) {
+  const long self = syscall(SYS_gettid);
+  long none = 0;
+  if (!crashing_thread.compare_exchange_strong(none, self)) {
+    if (none == self) {  // a crash inside the report
+      RestorePrevious();
+      raise(sig);
+    }
+    for (;;) pause();  // the first report ends the process
+  }
   const int fd = OpenLog();
   Write(fd, "\n\n=== KEYWARD BUG REPORT START: Cut & paste starting from here ===\n");
   char text[160];
@@ -163,11 +241,10 @@ void OnCrash(int sig, siginfo_t* info, void*) {
         "\n=== KEYWARD BUG REPORT END. Make sure to include from START to END. ===\n\n"
         "       Please report the crash by opening an issue on the Keyward project.\n\n");
   if (fd != STDOUT_FILENO) close(fd);
-  // Then the signal takes its course: the handler there was before (a sanitizer's report), or
-  // the default action (the core dump).
-  for (int i = 0; i < kSignalCount; i++) {
-    if (kSignals[i] == sig) sigaction(sig, &crash_state.previous[i], nullptr);
-  }
+  RestorePrevious();
+  // A fault (si_code > 0) recurs when the instruction runs again, now with its full siginfo for
+  // the previous handler; a sent signal (abort(), kill) is sent again.
+  if (info != nullptr && info->si_code > 0 && sig != SIGABRT) return;
   raise(sig);
 }
 
@@ -178,10 +255,22 @@ void SetUpCrashReport(const ServerSettings& settings) {
   std::snprintf(crash_state.logfile, sizeof(crash_state.logfile), "%s", settings.logfile.c_str());
   if (settings.crash_log_enabled == crash_state.installed) return;
   if (settings.crash_log_enabled) {
+    // The first backtrace() loads libgcc_s (dlopen allocates): done here, not in the handler.
+    void* frame[1];
+    backtrace(frame, 1);
+    const time_t now = time(nullptr);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    crash_state.utc_offset_s = tm.tm_gmtoff;
+    struct sigaction park {};
+    sigemptyset(&park.sa_mask);
+    park.sa_handler = OnPark;
+    sigaction(kParkSignal, &park, nullptr);
     struct sigaction act {};
     sigemptyset(&act.sa_mask);
-    // One report per crash: a crash inside the handler gets the default action.
-    act.sa_flags = SA_SIGINFO | SA_NODEFER | SA_RESETHAND;
+    // One report per crash (crashing_thread): a crash inside the handler gets the action there
+    // was before.
+    act.sa_flags = SA_SIGINFO | SA_NODEFER;
     act.sa_sigaction = OnCrash;
     for (int i = 0; i < kSignalCount; i++) sigaction(kSignals[i], &act, &crash_state.previous[i]);
     crash_state.installed = true;

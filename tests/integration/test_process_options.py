@@ -3,9 +3,11 @@ by systemd (READY=1 and STOPPING=1 over NOTIFY_SOCKET), the start-up logo, the p
 the OOM score, transparent huge pages, the crash report, and protected configs."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
+import time
 import unittest
 
 from keyward_harness import (RawClient, ServerTestCase, decode, free_port, keyward_binary,
@@ -188,6 +190,12 @@ class CrashReport(ServerTestCase):
         text = self.crash([])
         self.assertIn("=== KEYWARD BUG REPORT START", text)
         self.assertIn("crashed by signal: %d" % signal.SIGSEGV, text)
+        # Redis's log line, its date written by the handler itself (no strftime there).
+        line = re.search(r"(\d+):M (\d\d \w{3} \d{4} \d\d:\d\d:\d\d)\.000 # Keyward .* crashed",
+                         text)
+        self.assertIsNotNone(line, text)
+        stamp = time.mktime(time.strptime(line.group(2), "%d %b %Y %H:%M:%S"))
+        self.assertLess(abs(stamp - time.time()), 3600, line.group(0))
         self.assertIn("------ STACK TRACE ------", text)
         self.assertIn("=== KEYWARD BUG REPORT END.", text)
         # crash-memcheck-enabled (default yes): the memory test ran, or says why it could not.
