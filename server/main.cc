@@ -241,14 +241,14 @@ int main(int argc, char** argv) {
     spdlog::warn("Received {} scheduling shutdown...", signo == SIGINT ? "SIGINT" : "SIGTERM");
     loop.Stop();
   });
-  // The cron runs at `hz` (read at every tick so CONFIG SET hz takes effect).
-  int64_t last_cron_us = clock.MonotonicUs();
-  loop.Every(std::chrono::milliseconds(10), [&] {
-    int64_t now = clock.MonotonicUs();
-    if (now - last_cron_us >= 1000000 / std::max<int64_t>(settings.hz, 1)) {
-      last_cron_us = now;
-      server.RunCron();
-    }
+  // The cron runs at `hz`, read after every tick so CONFIG SET hz takes effect at the next one
+  // (Redis's serverCron returns 1000/hz). The loop wakes for it `hz` times a second, no more.
+  auto cron_period = [&settings] {
+    return std::chrono::microseconds(1000000 / std::max<int64_t>(settings.hz, 1));
+  };
+  loop.Every(cron_period(), [&] {
+    server.RunCron();
+    return cron_period();
   });
 
   spdlog::info("Keyward {} (Redis {} compatible) started, pid={}, port={}", KEYWARD_VERSION,

@@ -380,20 +380,20 @@ void EventLoop::SetAlarm(std::chrono::microseconds delay, std::function<void()> 
   });
 }
 
-void EventLoop::Every(std::chrono::microseconds period, std::function<void()> fn) {
+void EventLoop::Every(std::chrono::microseconds first,
+                      std::function<std::chrono::microseconds()> fn) {
   auto timer = std::make_unique<asio::steady_timer>(impl_->io);
   asio::steady_timer* t = timer.get();
   impl_->timers.push_back(std::move(timer));
   auto tick = std::make_shared<std::function<void(std::error_code)>>();
   auto* self = tick.get();
-  *tick = [t, period, fn, self](std::error_code ec) {
+  *tick = [t, fn, self](std::error_code ec) {
     if (ec) return;
-    fn();
-    t->expires_at(t->expiry() + period);
+    t->expires_after(fn());
     t->async_wait(*self);
   };
   impl_->ticks.push_back(tick);
-  t->expires_after(period);
+  t->expires_after(first);
   t->async_wait(*self);
 }
 

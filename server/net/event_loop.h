@@ -31,8 +31,10 @@ class EventLoop {
   void Post(std::function<void()> task);
   // Runs what is ready now, without waiting (used while a long script runs).
   void PollOnce();
-  // Calls `fn` every `period` until the loop stops.
-  void Every(std::chrono::microseconds period, std::function<void()> fn);
+  // Calls `fn` after `first`, then again after each period it returns, until the loop stops
+  // (Redis's time events: the period counts from the end of the call, so a loop that fell behind
+  // does not catch up with a burst).
+  void Every(std::chrono::microseconds first, std::function<std::chrono::microseconds()> fn);
   // One re-armable alarm: calls `fn` once after `delay`; arming again replaces the previous
   // request (the server keeps its own deadline queue and asks only for the earliest).
   void SetAlarm(std::chrono::microseconds delay, std::function<void()> fn);
