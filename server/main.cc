@@ -228,8 +228,9 @@ int main(int argc, char** argv) {
   // The process title, once the listeners are known (CONFIG SET proc-title-template redoes it).
   auto update_title = [&]() -> std::optional<std::string> {
     if (!settings.set_proc_title) return std::nullopt;
-    auto expanded = keyward::ExpandProcTitle(
-        settings.proc_title_template, keyward::ProcTitleVars{title, config.config_file(), &settings});
+    auto expanded =
+        keyward::ExpandProcTitle(settings.proc_title_template,
+                                 keyward::ProcTitleVars{title, config.config_file(), &settings});
     if (!expanded) return std::string("template format is invalid or contains unknown variables");
     proc_title.Set(*expanded);
     return std::nullopt;

@@ -20,7 +20,7 @@ void Cron::RunTimers() {
 }
 
 void Cron::ResizeQueryBuffer(Client& c, int64_t now_ms) {
-  constexpr size_t kWasteThreshold = 4 * 1024;   // Redis: "wasting at least a few kbytes"
+  constexpr size_t kWasteThreshold = 4 * 1024;    // Redis: "wasting at least a few kbytes"
   constexpr size_t kResizeThreshold = 32 * 1024;  // PROTO_RESIZE_THRESHOLD
   net::Transport& t = *c.transport();
   // A big argument still arriving counts as used: Redis never resizes below c->bulklen.

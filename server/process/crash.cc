@@ -275,7 +275,7 @@ void SetUpCrashReport(const ServerSettings& settings) {
     for (int i = 0; i < kSignalCount; i++) sigaction(kSignals[i], &act, &crash_state.previous[i]);
     crash_state.installed = true;
   } else {
-    for (int i = 0; i < kSignalCount; i++) sigaction(kSignals[i], &crash_state.previous[i], nullptr);
+    RestorePrevious();
     crash_state.installed = false;
   }
 }

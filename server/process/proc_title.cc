@@ -72,7 +72,14 @@ void ProcTitle::Init(int argc, char** argv) {
   // A private copy of the environment, so overwriting the original strings breaks nothing.
   char** env = static_cast<char**>(std::calloc(env_count + 1, sizeof(char*)));
   if (env == nullptr) return;
-  for (size_t i = 0; i < env_count; i++) env[i] = strdup(environ[i]);
+  for (size_t i = 0; i < env_count; i++) {
+    env[i] = strdup(environ[i]);
+    if (env[i] == nullptr) {  // out of memory at start: keep the original title and environment
+      for (size_t j = 0; j < i; j++) std::free(env[j]);
+      std::free(env);
+      return;
+    }
+  }
   environ = env;
   base_ = argv[0];
   size_ = static_cast<size_t>(end - argv[0]);

@@ -103,7 +103,8 @@ void PushReply(lua_State* L, std::string_view resp, size_t* pos, int depth) {
         lua_pushboolean(L, 0);  // RESP2 null array
         return;
       }
-      if (depth >= kMaxDepth) luaL_error(L, errors::WithoutCode(errors::kLuaStackLimit).data());
+      if (depth >= kMaxDepth)
+        luaL_error(L, "%s", errors::WithoutCode(errors::kLuaStackLimit).data());
       // lua_newtable, not createtable(n): with nils inside (RESP3 nulls), the length operator
       // then sees what it sees on Redis.
       lua_newtable(L);
@@ -116,7 +117,8 @@ void PushReply(lua_State* L, std::string_view resp, size_t* pos, int depth) {
     case '%':
     case '~': {
       const int64_t n = ToInt(line);
-      if (depth >= kMaxDepth) luaL_error(L, errors::WithoutCode(errors::kLuaStackLimit).data());
+      if (depth >= kMaxDepth)
+        luaL_error(L, "%s", errors::WithoutCode(errors::kLuaStackLimit).data());
       lua_newtable(L);
       lua_newtable(L);
       for (int64_t i = 0; i < n; i++) {

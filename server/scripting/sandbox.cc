@@ -241,7 +241,7 @@ int MathRandom(lua_State* L) {
       break;
     }
     default:
-      return luaL_error(L, errors::WithoutCode(errors::kLuaWrongArgs).data());
+      return luaL_error(L, "%s", errors::WithoutCode(errors::kLuaWrongArgs).data());
   }
   return 1;
 }
