@@ -148,13 +148,11 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
   void ShrinkInput(size_t capacity) override {
     capacity = std::max(capacity, len_ - start_);
     if (closed_ || capacity >= buf_.size()) return;
-    // Not under an output write: cancelling the pending read would cancel it too.
-    if (write_in_progress_) return;
     if (read_in_progress_) {
-      // The pending read owns the buffer: cancel it, resize in its completion, read again.
+      // The pending read owns the buffer: cancel it (that read alone, not a write in progress),
+      // resize in its completion, read again.
       shrink_to_ = capacity;
-      std::error_code ec;
-      socket_.cancel(ec);
+      read_cancel_.emit(asio::cancellation_type::all);
       return;
     }
     Resize(capacity);
@@ -207,17 +205,18 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
     read_in_progress_ = true;
     // The buffer is not moved or shrunk while the read is pending (see ProcessInput), and len_
     // changes only here: the bytes land at buf_[len_].
-    socket_.async_read_some(asio::buffer(buf_.data() + len_, buf_.size() - len_),
-                            [self = this->shared_from_this()](std::error_code ec, size_t n) {
-                              self->read_in_progress_ = false;
-                              if (self->Cancelled(ec)) return;
-                              if (ec)
-                                return self->Close();  // EOF, a socket error, or closed meanwhile
-                              // The read completed before a ShrinkInput's cancel reached it: the
-                              // next cron tick asks again.
-                              self->shrink_to_ = kNoShrink;
-                              self->OnRead(n);
-                            });
+    socket_.async_read_some(
+        asio::buffer(buf_.data() + len_, buf_.size() - len_),
+        asio::bind_cancellation_slot(
+            read_cancel_.slot(), [self = this->shared_from_this()](std::error_code ec, size_t n) {
+              self->read_in_progress_ = false;
+              if (self->Cancelled(ec)) return;
+              if (ec) return self->Close();  // EOF, a socket error, or closed meanwhile
+              // The read completed before a ShrinkInput's cancel reached it: the
+              // next cron tick asks again.
+              self->shrink_to_ = kNoShrink;
+              self->OnRead(n);
+            }));
   }
 
   // A read cancelled by ShrinkInput: resize now that nothing writes into the buffer, then read
@@ -287,7 +286,9 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
   std::string out_, writing_;
   bool reading_ = true, read_in_progress_ = false, write_in_progress_ = false;
   static constexpr size_t kNoShrink = SIZE_MAX;
-  size_t shrink_to_ = kNoShrink;  // a ShrinkInput waiting for the pending read to be cancelled
+  size_t shrink_to_ = kNoShrink;
+  asio::cancellation_signal read_cancel_;  // cancels the pending read only  // a ShrinkInput
+                                           // waiting for the pending read to be cancelled
   bool close_after_flush_ = false, closed_ = false;
 };
 

@@ -75,6 +75,41 @@ class QueryBuffer(ServerTestCase):
                 self.assertGreaterEqual(got["big"], 300000)
                 self.assertEqual(got["idle"], (0, 0))
 
+    def stuck_subscriber(self, srv):
+        """A subscriber with a big query buffer that stops reading: the server's write to it
+        stays pending. Returns the idle buffer as CLIENT LIST shows it."""
+        sub, publisher = srv.client(), srv.client()
+        self.addCleanup(sub.close)
+        self.addCleanup(publisher.close)
+        sub_id = decode(sub.call("CLIENT", "ID"))
+        sub.send(encode_command("SET", "big", "x" * 300000))
+        sub.read_reply()
+        sub.send(encode_command("SUBSCRIBE", "ch"))
+        sub.read_reply()
+        # Publish until the server holds output it cannot write (the kernel's buffers are full).
+        message = "m" * 100000
+        for _ in range(1000):
+            publisher.call("PUBLISH", "ch", message)
+            if int(client_list_entry(publisher, sub_id)["omem"]) > 0:
+                break
+        entry = client_list_entry(publisher, sub_id)
+        self.assertGreater(int(entry["omem"]), 0, "the subscriber's output never backed up")
+        self.assertGreaterEqual(int(entry["qbuf"]) + int(entry["qbuf-free"]), 300000)
+        deadline = time.monotonic() + 30
+        while True:
+            entry = client_list_entry(publisher, sub_id)
+            if int(entry["qbuf-free"]) == 0:
+                break
+            self.assertLess(time.monotonic(), deadline, "the query buffer was never shrunk")
+            time.sleep(0.1)
+        self.assertGreater(int(entry["omem"]), 0)  # the write was still pending
+        return int(entry["qbuf"]), int(entry["qbuf-free"])
+
+    def test_a_client_whose_output_is_stuck_still_gets_its_query_buffer_shrunk(self):
+        for name, srv in (("redis", self.start_redis()), ("keyward", self.start_keyward())):
+            with self.subTest(server=name):
+                self.assertEqual(self.stuck_subscriber(srv), (0, 0))
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
