@@ -52,19 +52,18 @@ void DeclareProcessOptions(Config& config, ServerSettings& s) {
   constexpr uint32_t kImmutable = Config::kImmutable;
   config.AddBool("daemonize", &s.daemonize, false, kImmutable);
   config.AddEnumValues("supervised", &s.supervised,
-                 {{"upstart", static_cast<int>(Supervised::kUpstart)},
-                  {"systemd", static_cast<int>(Supervised::kSystemd)},
-                  {"auto", static_cast<int>(Supervised::kAuto)},
-                  {"no", static_cast<int>(Supervised::kNo)}},
-                 static_cast<int>(Supervised::kNo), kImmutable);
+                       {{"upstart", static_cast<int>(Supervised::kUpstart)},
+                        {"systemd", static_cast<int>(Supervised::kSystemd)},
+                        {"auto", static_cast<int>(Supervised::kAuto)},
+                        {"no", static_cast<int>(Supervised::kNo)}},
+                       static_cast<int>(Supervised::kNo), kImmutable);
   config.AddBool("always-show-logo", &s.always_show_logo, false, kImmutable);
   config.AddBool("set-proc-title", &s.set_proc_title, true, kImmutable);
   config.Add({"proc-title-template", "", 0,
               [&s](const std::vector<std::string>& values) -> std::optional<std::string> {
                 const std::string previous = s.proc_title_template;
                 if (!ExpandProcTitle(values[0], ProcTitleVars{"", "", &s})) {
-                  return std::string(
-                      "template format is invalid or contains unknown variables");
+                  return std::string("template format is invalid or contains unknown variables");
                 }
                 s.proc_title_template = values[0];
                 if (s.on_proc_title_change) {
@@ -80,37 +79,37 @@ void DeclareProcessOptions(Config& config, ServerSettings& s) {
     return s.on_oom_score_change ? s.on_oom_score_change() : std::nullopt;
   };
   config.AddEnumValues("oom-score-adj", &s.oom_score_adj,
-                 {{"no", static_cast<int>(OomScoreAdj::kNo)},
-                  {"yes", static_cast<int>(OomScoreAdj::kRelative)},
-                  {"relative", static_cast<int>(OomScoreAdj::kRelative)},
-                  {"absolute", static_cast<int>(OomScoreAdj::kAbsolute)}},
-                 static_cast<int>(OomScoreAdj::kNo), 0, apply_oom);
-  config.Add({"oom-score-adj-values", "", Config::kMultiArg,
-              [&s, apply_oom](const std::vector<std::string>& values) -> std::optional<std::string> {
-                if (values.size() != 3) return std::string("wrong number of arguments");
-                int64_t parsed[3];
-                for (int i = 0; i < 3; i++) {
-                  if (!ParseInt64(values[i], &parsed[i]) || parsed[i] < -2000 || parsed[i] > 2000) {
-                    return std::string(
-                        "Invalid oom-score-adj-values, elements must be between -2000 and 2000.");
-                  }
-                }
-                int64_t previous[3];
-                std::copy(std::begin(s.oom_score_adj_values), std::end(s.oom_score_adj_values),
-                          previous);
-                std::copy(parsed, parsed + 3, s.oom_score_adj_values);
-                if (auto err = apply_oom()) {
-                  std::copy(previous, previous + 3, s.oom_score_adj_values);
-                  return err;
-                }
-                return std::nullopt;
-              },
-              [&s] {
-                return std::to_string(s.oom_score_adj_values[0]) + " " +
-                       std::to_string(s.oom_score_adj_values[1]) + " " +
-                       std::to_string(s.oom_score_adj_values[2]);
-              },
-              "0 200 800"});
+                       {{"no", static_cast<int>(OomScoreAdj::kNo)},
+                        {"yes", static_cast<int>(OomScoreAdj::kRelative)},
+                        {"relative", static_cast<int>(OomScoreAdj::kRelative)},
+                        {"absolute", static_cast<int>(OomScoreAdj::kAbsolute)}},
+                       static_cast<int>(OomScoreAdj::kNo), 0, apply_oom);
+  config.Add(
+      {"oom-score-adj-values", "", Config::kMultiArg,
+       [&s, apply_oom](const std::vector<std::string>& values) -> std::optional<std::string> {
+         if (values.size() != 3) return std::string("wrong number of arguments");
+         int64_t parsed[3];
+         for (int i = 0; i < 3; i++) {
+           if (!ParseInt64(values[i], &parsed[i]) || parsed[i] < -2000 || parsed[i] > 2000) {
+             return std::string(
+                 "Invalid oom-score-adj-values, elements must be between -2000 and 2000.");
+           }
+         }
+         int64_t previous[3];
+         std::copy(std::begin(s.oom_score_adj_values), std::end(s.oom_score_adj_values), previous);
+         std::copy(parsed, parsed + 3, s.oom_score_adj_values);
+         if (auto err = apply_oom()) {
+           std::copy(previous, previous + 3, s.oom_score_adj_values);
+           return err;
+         }
+         return std::nullopt;
+       },
+       [&s] {
+         return std::to_string(s.oom_score_adj_values[0]) + " " +
+                std::to_string(s.oom_score_adj_values[1]) + " " +
+                std::to_string(s.oom_score_adj_values[2]);
+       },
+       "0 200 800"});
   config.AddBool("disable-thp", &s.disable_thp, true, kImmutable);
   auto apply_crash = [&s]() -> std::optional<std::string> {
     if (s.on_crash_log_change) s.on_crash_log_change();
@@ -210,8 +209,8 @@ void Server::DeclareOptions(Config& config, ServerSettings& s) {
                  kImmutable);
   config.AddEnum("enable-module-command", &s.enable_module_command, {"no", "yes", "local"}, 0,
                  kImmutable);
-  config.AddEnum("enable-protected-configs", &s.enable_protected_configs, {"no", "yes", "local"},
-                 0, kImmutable);
+  config.AddEnum("enable-protected-configs", &s.enable_protected_configs, {"no", "yes", "local"}, 0,
+                 kImmutable);
   config.AddEnum("propagation-error-behavior", &s.propagation_error_behavior,
                  {"ignore", "panic", "panic-on-replicas"}, 0);
   config.AddInt("acllog-max-len", &s.acllog_max_len, 0, LLONG_MAX, 128);

@@ -20,13 +20,13 @@
 #include <string_view>
 #include <vector>
 
-#include "server/engine/context.h"
 #include "server/commands/families.h"
-#include "server/engine/registry.h"
+#include "server/commands/services.h"
 #include "server/core/errors.h"
 #include "server/core/notify.h"
 #include "server/core/strings.h"
-#include "server/commands/services.h"
+#include "server/engine/context.h"
+#include "server/engine/registry.h"
 
 namespace keyward {
 

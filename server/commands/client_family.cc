@@ -1,12 +1,12 @@
 // CLIENT: ID, SETNAME, GETNAME, LIST, INFO, KILL, PAUSE, UNPAUSE, REPLY, NO-EVICT, UNBLOCK, HELP.
 #include <algorithm>
 
-#include "server/engine/context.h"
 #include "server/commands/families.h"
-#include "server/engine/registry.h"
+#include "server/commands/services.h"
 #include "server/core/errors.h"
 #include "server/core/strings.h"
-#include "server/commands/services.h"
+#include "server/engine/context.h"
+#include "server/engine/registry.h"
 
 namespace keyward {
 
@@ -157,8 +157,7 @@ void CmdClientKill(CmdArgs args, CommandContext& ctx) {
       laddr = val;
     } else if (EqualsIgnoreCase(opt, "USER")) {
       user = val;
-      if (user != "default")
-        return ctx.rb().SendError(errors::NoSuchUser(val));
+      if (user != "default") return ctx.rb().SendError(errors::NoSuchUser(val));
     } else if (EqualsIgnoreCase(opt, "TYPE")) {
       type = val;
       if (!EqualsIgnoreCase(type, "normal") && !EqualsIgnoreCase(type, "master") &&
@@ -262,9 +261,9 @@ void CmdClientUnblock(CmdArgs args, CommandContext& ctx) {
   } else if (args.size() > 4) {
     return ctx.rb().SendError(errors::SubcommandSyntax("CLIENT", args[1]));
   }
-  const bool unblocked =
-      id > 0 && ctx.services().blocking.Unblock(
-                    static_cast<uint64_t>(id), error ? UnblockReason::kError : UnblockReason::kTimeout);
+  const bool unblocked = id > 0 && ctx.services().blocking.Unblock(
+                                       static_cast<uint64_t>(id),
+                                       error ? UnblockReason::kError : UnblockReason::kTimeout);
   ctx.rb().SendLong(unblocked ? 1 : 0);
 }
 

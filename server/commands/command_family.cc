@@ -1,11 +1,11 @@
 // COMMAND: the command table as clients see it (COUNT, INFO, DOCS, LIST, GETKEYS, HELP).
-#include "server/engine/command_meta.h"
-#include "server/engine/context.h"
 #include "server/commands/families.h"
-#include "server/engine/registry.h"
+#include "server/commands/services.h"
 #include "server/core/errors.h"
 #include "server/core/strings.h"
-#include "server/commands/services.h"
+#include "server/engine/command_meta.h"
+#include "server/engine/context.h"
+#include "server/engine/registry.h"
 
 namespace keyward {
 

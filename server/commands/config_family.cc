@@ -1,9 +1,9 @@
 // CONFIG GET / SET / REWRITE / RESETSTAT / HELP.
-#include "server/engine/context.h"
 #include "server/commands/families.h"
-#include "server/engine/registry.h"
-#include "server/core/errors.h"
 #include "server/commands/services.h"
+#include "server/core/errors.h"
+#include "server/engine/context.h"
+#include "server/engine/registry.h"
 
 namespace keyward {
 
@@ -28,8 +28,8 @@ void CmdConfigSet(CmdArgs args, CommandContext& ctx) {
   // enable-protected-configs: yes, or local for a loopback or unix-socket client.
   const auto allow = static_cast<DebugCommand>(ctx.settings().enable_protected_configs);
   const net::Transport& t = *ctx.client().transport();
-  const bool allow_protected =
-      allow == DebugCommand::kYes || (allow == DebugCommand::kLocal && (t.is_loopback() || t.is_unix()));
+  const bool allow_protected = allow == DebugCommand::kYes ||
+                               (allow == DebugCommand::kLocal && (t.is_loopback() || t.is_unix()));
   if (auto err = ctx.services().config.Set(pairs, allow_protected)) return ctx.rb().SendError(*err);
   ctx.rb().SendOk();
 }

@@ -1,10 +1,10 @@
 // Connection commands: PING, ECHO, QUIT, RESET, HELLO, AUTH, SELECT.
-#include "server/engine/context.h"
 #include "server/commands/families.h"
-#include "server/engine/registry.h"
+#include "server/commands/services.h"
 #include "server/core/errors.h"
 #include "server/core/strings.h"
-#include "server/commands/services.h"
+#include "server/engine/context.h"
+#include "server/engine/registry.h"
 
 namespace keyward {
 

@@ -1,14 +1,14 @@
 // Functions: FUNCTION LOAD/DELETE/LIST/FLUSH/STATS/KILL/DUMP/RESTORE/HELP, FCALL, FCALL_RO. The
 // libraries and their Lua state are in server/scripting/function_engine.*; DUMP payloads use the
 // RDB encoding of server/persistence/rdb_codec.*.
-#include "server/engine/context.h"
 #include "server/commands/families.h"
-#include "server/engine/registry.h"
+#include "server/commands/services.h"
 #include "server/core/errors.h"
 #include "server/core/strings.h"
+#include "server/engine/context.h"
+#include "server/engine/registry.h"
 #include "server/scripting/function_engine.h"
 #include "server/scripting/script_flags.h"
-#include "server/commands/services.h"
 
 namespace keyward {
 
@@ -232,7 +232,8 @@ void RegisterFunctionFamily(CommandRegistry& r) {
                    CmdFcall,
                    {"Invoke a function", "7.0.0", "scripting",
                     "Depends on the function that is executed.",
-                    "function numkeys [key [key ...]] [arg [arg ...]]"}}.WithFlagsHook(FcallFlags)
+                    "function numkeys [key [key ...]] [arg [arg ...]]"}}
+           .WithFlagsHook(FcallFlags)
     << CommandSpec{"fcall_ro",
                    -3,
                    kCallFlags | CO::kReadOnly,
@@ -243,7 +244,8 @@ void RegisterFunctionFamily(CommandRegistry& r) {
                    CmdFcallRo,
                    {"Invoke a read-only function", "7.0.0", "scripting",
                     "Depends on the function that is executed.",
-                    "function numkeys [key [key ...]] [arg [arg ...]]"}}.WithFlagsHook(FcallFlags);
+                    "function numkeys [key [key ...]] [arg [arg ...]]"}}
+           .WithFlagsHook(FcallFlags);
   CommandSpec function{
       "function",
       -2,

@@ -5,15 +5,15 @@
 // LOCK.ACQUIRE (without FENCE) and LOCK.FENCE.
 #include <string>
 
-#include "server/engine/context.h"
 #include "server/commands/families.h"
-#include "server/engine/registry.h"
+#include "server/commands/services.h"
 #include "server/coordination/lock_manager.h"
+#include "server/coordination/lock_waits.h"
 #include "server/core/errors.h"
 #include "server/core/strings.h"
-#include "server/commands/services.h"
 #include "server/engine/command_meta.h"
-#include "server/coordination/lock_waits.h"
+#include "server/engine/context.h"
+#include "server/engine/registry.h"
 
 namespace keyward {
 
@@ -50,7 +50,6 @@ bool ParseToken(std::string_view arg, CommandContext& ctx, int64_t* token) {
   ctx.rb().SendError(errors::kNotInteger);
   return false;
 }
-
 
 // LOCK.ACQUIRE resource owner ttl-ms [WAIT timeout-ms] [FENCE]
 void CmdAcquire(CmdArgs args, CommandContext& ctx) {
@@ -166,8 +165,8 @@ void CmdGuard(CmdArgs args, CommandContext& ctx) {
   int64_t seen;
   if (!locks.GuardAllows(args[1], token, &seen)) {
     // Checked after the command is known to be runnable, as before any effect.
-    const Verdict verdict = ctx.executor().gatekeeper().Check(
-        CallerKind::kGuard, ctx.client(), args.subspan(3), ctx.now_ms());
+    const Verdict verdict = ctx.executor().gatekeeper().Check(CallerKind::kGuard, ctx.client(),
+                                                              args.subspan(3), ctx.now_ms());
     if (verdict.action == Verdict::kRefuse) return ctx.rb().SendError(verdict.error);
     return ctx.rb().SendError(errors::Fenced(token, seen, args[1]));
   }
@@ -175,8 +174,8 @@ void CmdGuard(CmdArgs args, CommandContext& ctx) {
   ctx.PropagateOnlyCollected();
   const std::string& out = *ctx.rb().sink();
   const size_t reply_at = out.size();
-  if (auto refused = ctx.executor().CallNested(CallerKind::kGuard, ctx, ctx.client(),
-                                               args.subspan(3))) {
+  if (auto refused =
+          ctx.executor().CallNested(CallerKind::kGuard, ctx, ctx.client(), args.subspan(3))) {
     return ctx.rb().SendError(*refused);
   }
   const bool failed = out.size() > reply_at && out[reply_at] == '-';
@@ -223,19 +222,20 @@ const CommandMeta kAcquireMeta{
     "",
     {{"Creates the lock's key, or restarts its TTL when the owner holds it", "RW access update",
       "index", 1, "", 0, "range", 0, 1, 0}}};
-const CommandMeta kFenceMeta{"lock.fence", "", {{"", "RO access", "index", 1, "", 0, "range", 0, 1, 0}}};
+const CommandMeta kFenceMeta{
+    "lock.fence", "", {{"", "RO access", "index", 1, "", 0, "range", 0, 1, 0}}};
 const CommandMeta kReleaseMeta{
     "lock.release", "", {{"", "RW access delete", "index", 1, "", 0, "range", 0, 1, 0}}};
 const CommandMeta kExtendMeta{
     "lock.extend", "", {{"", "RW access update", "index", 1, "", 0, "range", 0, 1, 0}}};
 const CommandMeta kWaitMeta{"lock.wait", "", {{"", "RO", "index", 1, "", 0, "range", 0, 1, 0}}};
-const CommandMeta kInfoMeta{"lock.info", "", {{"", "RO access", "index", 1, "", 0, "range", 0, 1, 0}}};
-const CommandMeta kGuardMeta{
-    "lock.guard",
-    "",
-    {{"", "RO", "index", 1, "", 0, "range", 0, 1, 0},
-     {"The keys of the guarded command", "RW access update", "index", 3, "", 0, "unknown", 0, 0,
-      0}}};
+const CommandMeta kInfoMeta{
+    "lock.info", "", {{"", "RO access", "index", 1, "", 0, "range", 0, 1, 0}}};
+const CommandMeta kGuardMeta{"lock.guard",
+                             "",
+                             {{"", "RO", "index", 1, "", 0, "range", 0, 1, 0},
+                              {"The keys of the guarded command", "RW access update", "index", 3,
+                               "", 0, "unknown", 0, 0, 0}}};
 
 }  // namespace
 

@@ -1,13 +1,13 @@
 // Scripting commands: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT. The engine, its sandbox
 // and the conversions are in server/scripting/.
-#include "server/engine/context.h"
 #include "server/commands/families.h"
-#include "server/engine/registry.h"
+#include "server/commands/services.h"
 #include "server/core/errors.h"
 #include "server/core/strings.h"
+#include "server/engine/context.h"
+#include "server/engine/registry.h"
 #include "server/scripting/lua_engine.h"
 #include "server/scripting/script_flags.h"
-#include "server/commands/services.h"
 
 namespace keyward {
 
@@ -118,7 +118,8 @@ void RegisterScriptingFamily(CommandRegistry& r) {
                    CmdEval,
                    {"Execute a Lua script server side", "2.6.0", "scripting",
                     "Depends on the script that is executed.",
-                    "script numkeys [key [key ...]] [arg [arg ...]]"}}.WithFlagsHook(EvalFlags)
+                    "script numkeys [key [key ...]] [arg [arg ...]]"}}
+           .WithFlagsHook(EvalFlags)
     << CommandSpec{"evalsha",
                    -3,
                    kEvalFlags | CO::kMayReplicate,
@@ -129,7 +130,8 @@ void RegisterScriptingFamily(CommandRegistry& r) {
                    CmdEvalSha,
                    {"Execute a Lua script server side", "2.6.0", "scripting",
                     "Depends on the script that is executed.",
-                    "sha1 numkeys [key [key ...]] [arg [arg ...]]"}}.WithFlagsHook(EvalShaFlags)
+                    "sha1 numkeys [key [key ...]] [arg [arg ...]]"}}
+           .WithFlagsHook(EvalShaFlags)
     << CommandSpec{"eval_ro",
                    -3,
                    kEvalFlags | CO::kReadOnly,
@@ -140,7 +142,8 @@ void RegisterScriptingFamily(CommandRegistry& r) {
                    CmdEvalRo,
                    {"Execute a read-only Lua script server side", "7.0.0", "scripting",
                     "Depends on the script that is executed.",
-                    "script numkeys [key [key ...]] [arg [arg ...]]"}}.WithFlagsHook(EvalFlags)
+                    "script numkeys [key [key ...]] [arg [arg ...]]"}}
+           .WithFlagsHook(EvalFlags)
     << CommandSpec{"evalsha_ro",
                    -3,
                    kEvalFlags | CO::kReadOnly,
@@ -151,7 +154,8 @@ void RegisterScriptingFamily(CommandRegistry& r) {
                    CmdEvalShaRo,
                    {"Execute a read-only Lua script server side", "7.0.0", "scripting",
                     "Depends on the script that is executed.",
-                    "sha1 numkeys [key [key ...]] [arg [arg ...]]"}}.WithFlagsHook(EvalShaFlags);
+                    "sha1 numkeys [key [key ...]] [arg [arg ...]]"}}
+           .WithFlagsHook(EvalShaFlags);
 
   CommandSpec script{"script",
                      -2,

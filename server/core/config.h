@@ -49,9 +49,8 @@ class Config {
   void AddEnum(std::string name, int* target, std::vector<std::string> names, int def,
                uint32_t flags = 0, Hook on_change = {});
   // Names with their values, in the order errors list them; several names may share a value.
-  void AddEnumValues(std::string name, int* target,
-                     std::vector<std::pair<std::string, int>> values, int def, uint32_t flags = 0,
-                     Hook on_change = {});
+  void AddEnumValues(std::string name, int* target, std::vector<std::pair<std::string, int>> values,
+                     int def, uint32_t flags = 0, Hook on_change = {});
   void AddString(std::string name, std::string* target, std::string def, uint32_t flags = 0,
                  Hook on_change = {});
   // An option Keyward recognises but only supports with these values (e.g. appendonly no until

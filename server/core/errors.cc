@@ -50,12 +50,10 @@ std::string UnknownCommand(std::string_view name, const std::string_view* args, 
 }
 
 std::string ProtectedCommand(std::string_view command, std::string_view option) {
-  return "ERR " + std::string(command) +
-         " command not allowed. If the " + std::string(option) +
+  return "ERR " + std::string(command) + " command not allowed. If the " + std::string(option) +
          " option is set to \"local\", you can run it from a local connection, otherwise you "
          "need to set this option in the configuration file, and then restart the server.";
 }
-
 
 std::string ScriptErrorAt(std::string_view err, std::string_view name, std::string_view source,
                           long line) {

@@ -248,12 +248,10 @@ inline constexpr std::string_view kNoKeyArguments = "ERR The command has no key 
 // SHUTDOWN, SLOWLOG
 inline constexpr std::string_view kNoShutdownInProgress = "ERR No shutdown in progress.";
 inline constexpr std::string_view kShutdownFailed = "ERR Errors trying to SHUTDOWN. Check logs.";
-inline constexpr std::string_view kSlowlogCount =
-    "ERR count should be greater than or equal to -1";
+inline constexpr std::string_view kSlowlogCount = "ERR count should be greater than or equal to -1";
 
 // CONFIG
-inline constexpr std::string_view kNoConfigFile =
-    "ERR The server is running without a config file";
+inline constexpr std::string_view kNoConfigFile = "ERR The server is running without a config file";
 // The reasons ConfigSetFailed gives for an option CONFIG SET refuses outright.
 inline constexpr std::string_view kConfigImmutable = "can't set immutable config";
 inline constexpr std::string_view kConfigProtected = "can't set protected config";

@@ -40,7 +40,8 @@ void BlockingRegistry::Block(Client& c, BlockRequest request) {
     condition_waiters_[static_cast<size_t>(w.condition)].push_back(id);
   }
   if (request.deadline_ms >= 0) {
-    w.timer = timers_.Schedule(request.deadline_ms, [this, id] { End(id, UnblockReason::kTimeout); });
+    w.timer =
+        timers_.Schedule(request.deadline_ms, [this, id] { End(id, UnblockReason::kTimeout); });
   }
   waiters_.emplace(id, std::move(w));
   c.flags |= Client::kBlocked;

@@ -39,9 +39,7 @@ void CommandContext::AddDirty(uint64_t n) {
   executor_.propagation().AddDirty(n);
 }
 
-bool CommandContext::propagating() const {
-  return replicate_ && executor_.propagation().active();
-}
+bool CommandContext::propagating() const { return replicate_ && executor_.propagation().active(); }
 
 void CommandContext::Propagate(std::initializer_list<std::string_view> argv) {
   explicit_form_ = true;
@@ -58,7 +56,9 @@ void CommandContext::Finish(CmdArgs args) {
   executor_.propagation().Add(db_at_start_, Argv(args.begin(), args.end()));
 }
 
-void CommandContext::SendPush(std::string_view bytes) { client_.transport()->output().append(bytes); }
+void CommandContext::SendPush(std::string_view bytes) {
+  client_.transport()->output().append(bytes);
+}
 
 void CommandContext::SendStatus(OpStatus status) {
   switch (status) {

@@ -87,18 +87,21 @@ std::optional<std::string> Executor::Apply(CallerKind kind, Client& c, CmdArgs a
     // The stream says a command succeeded here and it failed: the datasets differ from now on.
     // propagation-error-behavior decides: log it, or stop (panic on the master's stream only, or
     // on the AOF too).
-    const std::string_view error(out.data() + reply_at + 1, out.find('\r', reply_at) - reply_at - 1);
+    const std::string_view error(out.data() + reply_at + 1,
+                                 out.find('\r', reply_at) - reply_at - 1);
     p_.stats.unexpected_error_replies++;
-    const auto behavior = static_cast<PropagationErrorBehavior>(p_.settings.propagation_error_behavior);
-    const bool panic = behavior == PropagationErrorBehavior::kPanic ||
-                       (behavior == PropagationErrorBehavior::kPanicOnReplicas &&
-                        kind == CallerKind::kMaster);
+    const auto behavior =
+        static_cast<PropagationErrorBehavior>(p_.settings.propagation_error_behavior);
+    const bool panic =
+        behavior == PropagationErrorBehavior::kPanic ||
+        (behavior == PropagationErrorBehavior::kPanicOnReplicas && kind == CallerKind::kMaster);
     const char* source = kind == CallerKind::kMaster ? "the master's stream" : "the AOF";
-    spdlog::warn("== CRITICAL == A command from {} failed here: '{}' replied -{}", source,
-                 args[0], error);
+    spdlog::warn("== CRITICAL == A command from {} failed here: '{}' replied -{}", source, args[0],
+                 error);
     if (panic) {
-      spdlog::critical("propagation-error-behavior is {}: stopping",
-                       behavior == PropagationErrorBehavior::kPanic ? "panic" : "panic-on-replicas");
+      spdlog::critical(
+          "propagation-error-behavior is {}: stopping",
+          behavior == PropagationErrorBehavior::kPanic ? "panic" : "panic-on-replicas");
       spdlog::shutdown();
       std::abort();
     }

@@ -11,20 +11,20 @@ namespace keyward {
 namespace {
 
 enum class Check : uint8_t {
-  kProtected,         // DEBUG / MODULE without enable-debug-command / enable-module-command
-  kAuth,              // requirepass and no AUTH yet
-  kNotInMulti,        // no_multi commands inside MULTI
-  kAcl,               // the user's permissions (the ACL issue fills the hook)
-  kGuardable,         // LOCK.GUARD runs writes only, none that blocks, guards or scripts
-  kNoScript,          // noscript commands from a script
-  kScriptWrite,       // writes (and may-replicate commands) from a read-only script
-  kDenyOom,           // deny-oom commands over maxmemory (the eviction issue fills the hook)
-  kReadOnlyReplica,   // writes on a read-only replica
-  kSubscribedResp2,   // a RESP2 connection in subscribed mode runs pub/sub commands only
-  kLoading,           // while loading, only commands flagged loading
-  kBusyScript,        // a script past busy-reply-threshold: allow_busy commands only
-  kPause,             // CLIENT PAUSE holds the command
-  kMultiQueue,        // inside MULTI: queued
+  kProtected,        // DEBUG / MODULE without enable-debug-command / enable-module-command
+  kAuth,             // requirepass and no AUTH yet
+  kNotInMulti,       // no_multi commands inside MULTI
+  kAcl,              // the user's permissions (the ACL issue fills the hook)
+  kGuardable,        // LOCK.GUARD runs writes only, none that blocks, guards or scripts
+  kNoScript,         // noscript commands from a script
+  kScriptWrite,      // writes (and may-replicate commands) from a read-only script
+  kDenyOom,          // deny-oom commands over maxmemory (the eviction issue fills the hook)
+  kReadOnlyReplica,  // writes on a read-only replica
+  kSubscribedResp2,  // a RESP2 connection in subscribed mode runs pub/sub commands only
+  kLoading,          // while loading, only commands flagged loading
+  kBusyScript,       // a script past busy-reply-threshold: allow_busy commands only
+  kPause,            // CLIENT PAUSE holds the command
+  kMultiQueue,       // inside MULTI: queued
 };
 
 constexpr uint8_t Bit(CallerKind k) { return static_cast<uint8_t>(1u << static_cast<uint8_t>(k)); }
@@ -98,18 +98,20 @@ Verdict Gatekeeper::Check(CallerKind kind, const Client& c, CmdArgs args, int64_
     }
     const CommandSpec* sub = cmd->FindSubcommand(args[1]);
     if (sub == nullptr) {
-      return Refuse(script ? nullptr : cmd, script ? std::string(errors::kScriptUnknownCommand)
-                                                   : errors::UnknownSubcommand(cmd->name(), args[1]));
+      return Refuse(script ? nullptr : cmd, script
+                                                ? std::string(errors::kScriptUnknownCommand)
+                                                : errors::UnknownSubcommand(cmd->name(), args[1]));
     }
     cmd = sub;
   }
   if (cmd == nullptr) {
-    return Refuse(nullptr, script ? std::string(errors::kScriptUnknownCommand)
-                                  : errors::UnknownCommand(args[0], args.data() + 1, args.size() - 1));
+    return Refuse(nullptr, script
+                               ? std::string(errors::kScriptUnknownCommand)
+                               : errors::UnknownCommand(args[0], args.data() + 1, args.size() - 1));
   }
   if (!cmd->ArityOk(args.size())) {
-    return Refuse(cmd, script ? std::string(errors::kScriptWrongArgs)
-                              : errors::WrongArgs(cmd->full_name()));
+    return Refuse(
+        cmd, script ? std::string(errors::kScriptWrongArgs) : errors::WrongArgs(cmd->full_name()));
   }
   // EVAL and FCALL run with the flags their script declares.
   const uint32_t flags = cmd->FlagsFor(args, services_);

@@ -70,11 +70,7 @@ class Gatekeeper {
  public:
   Gatekeeper(const CommandRegistry& registry, const ServerSettings& settings,
              const ServerState& state, const ClientRegistry& clients, const ClientPause& pause)
-      : registry_(registry),
-        settings_(settings),
-        state_(state),
-        clients_(clients),
-        pause_(pause) {}
+      : registry_(registry), settings_(settings), state_(state), clients_(clients), pause_(pause) {}
 
   GateHooks& hooks() { return hooks_; }
   // For commands whose flags depend on their arguments (EVAL, FCALL).

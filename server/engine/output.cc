@@ -11,7 +11,8 @@ ReplyScope::ReplyScope(ReplyOutput& output, Client& c, bool deferred)
       c_(c),
       deferred_(deferred),
       before_(c.transport()->output().size()),
-      silenced_(c.reply_mode == Client::ReplyMode::kOff || c.reply_mode == Client::ReplyMode::kSkip),
+      silenced_(c.reply_mode == Client::ReplyMode::kOff ||
+                c.reply_mode == Client::ReplyMode::kSkip),
       was_skip_(c.reply_mode == Client::ReplyMode::kSkip),
       previous_sink_(c.rb().sink()) {
   // Like Redis, this covers the gatekeeper's refusals too, and a refused command uses up a SKIP.
@@ -27,7 +28,8 @@ ReplyScope::~ReplyScope() {
   }
   if (abandoned_) return;
   // Redis's order: the skipped command's SKIP ends, then a SKIP just asked for starts.
-  if (was_skip_ && c_.reply_mode == Client::ReplyMode::kSkip) c_.reply_mode = Client::ReplyMode::kOn;
+  if (was_skip_ && c_.reply_mode == Client::ReplyMode::kSkip)
+    c_.reply_mode = Client::ReplyMode::kOn;
   if (c_.reply_mode == Client::ReplyMode::kSkipNext) c_.reply_mode = Client::ReplyMode::kSkip;
   if (deferred_) {
     output_.FinishDeferredReply(c_, before_);

@@ -1,8 +1,8 @@
 #include "server/keyspace/database.h"
 
-#include "server/keyspace/lazy_free.h"
-
 #include <string>
+
+#include "server/keyspace/lazy_free.h"
 
 namespace keyward {
 

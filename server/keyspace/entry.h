@@ -65,8 +65,7 @@ class Entry {
   ObjType type() const { return static_cast<ObjType>(type_enc_ & 0x0f); }
   // A string's encoding is kept in the entry; any other type reports its own.
   Encoding encoding() const {
-    return type() == ObjType::kString ? static_cast<Encoding>(type_enc_ >> 4)
-                                      : value()->encoding();
+    return type() == ObjType::kString ? static_cast<Encoding>(type_enc_ >> 4) : value()->encoding();
   }
   // Strings only: the encoding is the entry's (raw, int, embstr).
   void set_encoding(Encoding enc) {

@@ -11,8 +11,8 @@ Keyspace::Keyspace(int databases, uint64_t seed, KeyspaceListener* listener,
 }
 
 DatabaseContext Keyspace::context() {
-  return DatabaseContext{&now_ms_,          &stats_,        listener_, &expire_disabled_,
-                         &ignore_expiry_,   settings_,      &freer_};
+  return DatabaseContext{&now_ms_,        &stats_,   listener_, &expire_disabled_,
+                         &ignore_expiry_, settings_, &freer_};
 }
 
 void Keyspace::SwapDb(int a, int b) {

@@ -19,9 +19,7 @@ size_t FindCrlf(std::string_view input, size_t from) {
   return i + 1 < input.size() ? i : std::string_view::npos;
 }
 
-
 }  // namespace
-
 
 void RequestParser::Reset() {
   pos_ = 0;

@@ -9,12 +9,12 @@ extern "C" {
 #include <cctype>
 #include <cstring>
 
-#include "server/engine/context.h"
 #include "server/core/errors.h"
 #include "server/core/strings.h"
+#include "server/engine/context.h"
+#include "server/engine/executor.h"
 #include "server/persistence/rdb_codec.h"
 #include "server/scripting/sandbox.h"
-#include "server/engine/executor.h"
 
 namespace keyward {
 namespace {

@@ -9,12 +9,12 @@ extern "C" {
 #include <lua.h>
 }
 
-#include "server/engine/context.h"
 #include "server/core/errors.h"
 #include "server/core/strings.h"
+#include "server/engine/context.h"
+#include "server/engine/executor.h"
 #include "server/protocol/request_parser.h"
 #include "server/scripting/sandbox.h"
-#include "server/engine/executor.h"
 
 namespace keyward {
 
@@ -81,8 +81,7 @@ std::optional<std::string> ParseShebang(std::string_view body, ScriptFlags* out)
         out->allow_oom = true;
       } else if (flag == "allow-stale") {
         out->allow_stale = true;
-      } else if (flag != "no-cluster" &&
-                 flag != "allow-cross-slot-keys") {
+      } else if (flag != "no-cluster" && flag != "allow-cross-slot-keys") {
         return errors::UnexpectedShebangFlag(flag);
       }
       if (comma == std::string_view::npos) break;

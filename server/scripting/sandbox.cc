@@ -19,15 +19,15 @@ int luaopen_bit(lua_State* L);    // Debian's lua-bitop
 #include <cstring>
 #include <vector>
 
-#include "server/engine/context.h"
 #include "server/core/errors.h"
 #include "server/core/strings.h"
+#include "server/engine/context.h"
+#include "server/engine/executor.h"
+#include "server/engine/host.h"
 #include "server/scripting/lua_cmsgpack.h"
 #include "server/scripting/lua_convert.h"
 #include "server/scripting/lua_engine.h"
 #include "server/scripting/lua_struct.h"
-#include "server/engine/executor.h"
-#include "server/engine/host.h"
 
 namespace keyward {
 
@@ -290,8 +290,8 @@ int ErrorHandler(lua_State* L) {
     if (lua_type(L, 1) == LUA_TSTRING || lua_type(L, 1) == LUA_TNUMBER) {
       lua_pushfstring(L, "ERR %s", lua_tostring(L, 1));
     } else if (lua_type(L, 1) == LUA_TBOOLEAN) {
-      lua_pushstring(L, lua_toboolean(L, 1) ? errors::kLuaErrorTrue.data()
-                                            : errors::kLuaErrorFalse.data());
+      lua_pushstring(
+          L, lua_toboolean(L, 1) ? errors::kLuaErrorTrue.data() : errors::kLuaErrorFalse.data());
     } else if (lua_isnil(L, 1)) {
       lua_pushstring(L, errors::kLuaErrorNil.data());
     } else {
@@ -374,8 +374,8 @@ int RunScriptCommand(lua_State* L) {
   output.clear();
   const auto status = run->ctx->executor().CallNested(
       CallerKind::kScript, *run->ctx, script_client, args,
-      NestedOptions{.read_only_script = run->read_only, .replicate = run->replicate,
-                    .wrote = &run->wrote});
+      NestedOptions{
+          .read_only_script = run->read_only, .replicate = run->replicate, .wrote = &run->wrote});
   out.swap(output);
   output.clear();
   if (status) {
@@ -441,8 +441,7 @@ int RedisSha1Hex(lua_State* L) {
 int RedisLog(lua_State* L) {
   const int argc = lua_gettop(L);
   if (argc < 2) return RaiseRedisError(L, errors::WithoutCode(errors::kLuaLogArgs));
-  if (!lua_isnumber(L, 1))
-    return RaiseRedisError(L, errors::WithoutCode(errors::kLuaLogLevelType));
+  if (!lua_isnumber(L, 1)) return RaiseRedisError(L, errors::WithoutCode(errors::kLuaLogLevelType));
   const int level = static_cast<int>(lua_tonumber(L, 1));
   if (level < 0 || level > 3) return RaiseRedisError(L, errors::WithoutCode(errors::kLuaLogLevel));
   std::string message;

@@ -8,9 +8,9 @@
 #include <string_view>
 #include <vector>
 
+#include "server/engine/capture_transport.h"
 #include "server/engine/command.h"
 #include "server/scripting/script_flags.h"
-#include "server/engine/capture_transport.h"
 
 struct lua_State;
 

@@ -36,8 +36,14 @@ def documented_refused():
     return [m.group(1) for m in re.finditer(r"^- `([^`]*)`", block.group(1), re.M)]
 
 
-@unittest.skipUnless(os.path.exists(STOCK), STOCK + " is not installed (redis-server package)")
 class StockRedisConf(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        # The redis-server package is a test dependency (the quick start installs it): a missing
+        # file fails the suite rather than skipping it.
+        if not os.path.exists(STOCK):
+            raise AssertionError(STOCK + " is not installed (redis-server package)")
+
     def test_each_documented_line_is_refused(self):
         lines = directive_lines(STOCK)
         refused = documented_refused()

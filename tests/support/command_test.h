@@ -93,8 +93,8 @@ class CommandTest : public ::testing::Test {
   std::unique_ptr<Server> server_;
   StreamRecorder recorder_;
   std::string replay_skipped_;
-  size_t taken_ = 0;       // stream commands already returned by TakePropagated
-  int taken_db_ = -1;      // the database selected at that point of the stream
+  size_t taken_ = 0;   // stream commands already returned by TakePropagated
+  int taken_db_ = -1;  // the database selected at that point of the stream
   int64_t next_cron_ms_ = 0;
   std::map<std::string, std::unique_ptr<TestTransport>> connections_;
 };

@@ -7,8 +7,8 @@
 #include "server/core/clock.h"
 #include "server/core/config.h"
 #include "server/core/strings.h"
-#include "server/engine/client.h"
 #include "server/engine/capture_transport.h"
+#include "server/engine/client.h"
 
 namespace keyward::test {
 
@@ -39,7 +39,8 @@ std::vector<std::string> DescribeState(Server& server) {
   std::vector<std::string> lines;
   Keyspace& ks = server.keyspace();
   for (int i = 0; i < ks.db_count(); i++) {
-    ks.db(i).ForEach([&](Entry* e) { lines.push_back("db" + std::to_string(i) + " " + DescribeEntry(e)); });
+    ks.db(i).ForEach(
+        [&](Entry* e) { lines.push_back("db" + std::to_string(i) + " " + DescribeEntry(e)); });
   }
   // Fencing: a record equal to what a missing one reads as (the floor, no mark, no owner) is the
   // same as no record.
@@ -90,8 +91,7 @@ std::string ReplayAndCompare(Server& original, const std::vector<Argv>& stream, 
   std::vector<std::string> missing, extra;
   std::set_difference(want.begin(), want.end(), got.begin(), got.end(),
                       std::back_inserter(missing));
-  std::set_difference(got.begin(), got.end(), want.begin(), want.end(),
-                      std::back_inserter(extra));
+  std::set_difference(got.begin(), got.end(), want.begin(), want.end(), std::back_inserter(extra));
   for (const auto& m : missing) failures += "only in the original: " + m + "\n";
   for (const auto& e : extra) failures += "only in the replay:   " + e + "\n";
   return failures;

@@ -12,7 +12,8 @@ std::unique_ptr<Value> TestList::Clone() const {
 
 size_t TestList::MemoryUsage() const {
   size_t n = sizeof(*this);
-  for (const std::string& s : items_) n += sizeof(std::string) + (s.capacity() > 15 ? s.capacity() + 1 : 0);
+  for (const std::string& s : items_)
+    n += sizeof(std::string) + (s.capacity() > 15 ? s.capacity() + 1 : 0);
   return n;
 }
 

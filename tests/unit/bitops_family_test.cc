@@ -33,10 +33,8 @@ struct BitfieldCase {
   std::vector<std::string> reply;  // "(nil)" for a write refused by OVERFLOW FAIL
 };
 
-
 class BitopsFamilyTest : public CommandTest {
  protected:
-
   std::string Bytes(std::initializer_list<uint8_t> bytes) {
     return std::string(bytes.begin(), bytes.end());
   }
@@ -65,7 +63,6 @@ class BitopsFamilyTest : public CommandTest {
     }
   }
   uint64_t Dirty() { return server().propagation().dirty(); }
-
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -551,8 +548,8 @@ TEST_F(BitopsFamilyTest, BitfieldFailStillCreatesTheKey) {
   // replay check after the test proves it).
   EXPECT_EQ(Value("c"), Bytes({0}));
   EXPECT_EQ(Dirty(), d0);
-  EXPECT_THAT(TakePropagated(),
-              ElementsAre(ElementsAre("bitfield", "c", "overflow", "fail", "incrby", "u2", "0", "10")));
+  EXPECT_THAT(TakePropagated(), ElementsAre(ElementsAre("bitfield", "c", "overflow", "fail",
+                                                        "incrby", "u2", "0", "10")));
   Run({"hello", "3"});
   EXPECT_EQ(RunRaw({"bitfield", "c", "overflow", "fail", "incrby", "u2", "0", "10"}),
             "*1\r\n_\r\n");

@@ -50,8 +50,7 @@ TEST_F(GatekeeperTest, AReadOnlyReplicaRefusesWritesFromEveryoneButItsMaster) {
 
 TEST_F(GatekeeperTest, TheReplayIsCheckedOnlyForBeingWellFormed) {
   SkipReplayCheck("commands applied from an AOF are not propagated again");
-  EXPECT_EQ(Replay({"nosuchcommand"}),
-            errors::UnknownCommand("nosuchcommand", nullptr, 0));
+  EXPECT_EQ(Replay({"nosuchcommand"}), errors::UnknownCommand("nosuchcommand", nullptr, 0));
   EXPECT_EQ(Replay({"get"}), errors::WrongArgs("get"));
   // Authentication and CLIENT PAUSE are for clients only.
   settings_for_test().requirepass = "secret";
@@ -91,7 +90,8 @@ TEST_F(GatekeeperTest, TheAclAndMemoryHooksApplyWhereTheTableSays) {
   SkipReplayCheck("commands applied from an AOF are not propagated again");
   server().gatekeeper().hooks().acl = [](const Client& c, const CommandSpec& cmd,
                                          CmdArgs) -> std::optional<std::string> {
-    if (cmd.full_name() == "set") return "NOPERM this user has no permissions to run the 'set' command";
+    if (cmd.full_name() == "set")
+      return "NOPERM this user has no permissions to run the 'set' command";
     return std::nullopt;
   };
   EXPECT_THAT(Run({"set", "k", "v"}), ErrorStartsWith("NOPERM"));
@@ -101,7 +101,7 @@ TEST_F(GatekeeperTest, TheAclAndMemoryHooksApplyWhereTheTableSays) {
 
   server().gatekeeper().hooks().out_of_memory = [] { return true; };
   EXPECT_THAT(Run({"set", "k", "w"}), ErrorIs(Text(errors::kOom)));  // deny-oom
-  EXPECT_EQ(Run({"del", "k"}), 1);                                  // not deny-oom
+  EXPECT_EQ(Run({"del", "k"}), 1);                                   // not deny-oom
   server().gatekeeper().hooks().out_of_memory = nullptr;
 }
 
@@ -116,7 +116,7 @@ TEST_F(GatekeeperTest, ScriptsRunWithTheFlagsTheyDeclare) {
   Run("admin", {"client", "pause", "100000", "write"});
   EXPECT_EQ(Run("a", {"eval", "#!lua flags=no-writes\nreturn 1", "0"}), 1);  // runs
   EXPECT_TRUE(Run("b", {"eval", "return 1", "0"}).is_none());                // held: may replicate
-  EXPECT_TRUE(Run("c", {"eval", "#!lua\nreturn 1", "0"}).is_none());       // held: a write
+  EXPECT_TRUE(Run("c", {"eval", "#!lua\nreturn 1", "0"}).is_none());         // held: a write
   EXPECT_EQ(Run("e", {"fcall", "ro", "0"}), 2);                              // no-writes: runs
   EXPECT_TRUE(Run("d", {"fcall", "rw", "0"}).is_none());                     // held
   Run("admin", {"client", "unpause"});

@@ -29,7 +29,8 @@ TEST_F(PropagationTest, SelectIsEmittedWhenTheDatabaseChanges) {
   EXPECT_EQ(Take(), (Stream{{"SELECT", "0"}, {"set", "a", "1"}, {"set", "b", "2"}}));
   Run({"set", "c", "3"});
   Run("other", {"set", "d", "4"});  // another client, database 0
-  EXPECT_EQ(Take(), (Stream{{"SELECT", "3"}, {"set", "c", "3"}, {"SELECT", "0"}, {"set", "d", "4"}}));
+  EXPECT_EQ(Take(),
+            (Stream{{"SELECT", "3"}, {"set", "c", "3"}, {"SELECT", "0"}, {"set", "d", "4"}}));
 }
 
 TEST_F(PropagationTest, ANewConsumerGetsASelectFirst) {
@@ -79,8 +80,8 @@ TEST_F(PropagationTest, ActiveExpiryPropagatesEachKeyOnItsOwn) {
 
 TEST_F(PropagationTest, ScriptsPropagateTheirWritesAsOneTransaction) {
   Run({"select", "2"});
-  Run({"eval", "redis.call('set', 'x', '1'); redis.call('select', '5'); redis.call('set', 'y', '2')",
-       "0"});
+  Run({"eval",
+       "redis.call('set', 'x', '1'); redis.call('select', '5'); redis.call('set', 'y', '2')", "0"});
   EXPECT_EQ(Take(), (Stream{{"SELECT", "2"},
                             {"MULTI"},
                             {"set", "x", "1"},
@@ -109,8 +110,8 @@ TEST_F(PropagationTest, FenceAndGuardPropagateTheRecordNotTheCommand) {
   Run({"lock.acquire", "res", "me", "10000"});
   Take();
   EXPECT_EQ(Run({"lock.fence", "res", "me", "4000000000000000"}), 1);
-  EXPECT_EQ(Take(), (Stream{{"LOCK.RECORD", "res", "4000000000000000", "0", "me",
-                             "4000000000000000"}}));
+  EXPECT_EQ(Take(),
+            (Stream{{"LOCK.RECORD", "res", "4000000000000000", "0", "me", "4000000000000000"}}));
   EXPECT_EQ(Run({"lock.guard", "res", "4000000000000000", "set", "data", "v1"}), "OK");
   EXPECT_EQ(Take(), (Stream{{"MULTI"},
                             {"set", "data", "v1"},
@@ -152,8 +153,8 @@ TEST_F(PropagationTest, TheMastersStreamPropagatesOnTheAofDoesNot) {
   EXPECT_EQ(apply(CallerKind::kMaster, {"set", "b", "2"}), std::nullopt);
   EXPECT_EQ(Take(), Stream{});  // the unit is still open
   EXPECT_EQ(apply(CallerKind::kMaster, {"EXEC"}), std::nullopt);
-  EXPECT_EQ(Take(), (Stream{{"SELECT", "0"}, {"MULTI"}, {"set", "a", "1"}, {"set", "b", "2"},
-                            {"EXEC"}}));
+  EXPECT_EQ(Take(),
+            (Stream{{"SELECT", "0"}, {"MULTI"}, {"set", "a", "1"}, {"set", "b", "2"}, {"EXEC"}}));
   EXPECT_EQ(apply(CallerKind::kMaster, {"EXEC"}), std::string("ERR EXEC without MULTI"));
 }
 

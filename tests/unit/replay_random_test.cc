@@ -23,8 +23,8 @@ std::vector<std::string> SplitHexLine(const std::string& line) {
   size_t start = 0;
   while (true) {
     const size_t space = line.find(' ', start);
-    const std::string hex = line.substr(start, space == std::string::npos ? std::string::npos
-                                                                          : space - start);
+    const std::string hex =
+        line.substr(start, space == std::string::npos ? std::string::npos : space - start);
     std::string arg;
     for (size_t i = 0; i + 1 < hex.size(); i += 2) {
       arg.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
@@ -37,8 +37,9 @@ std::vector<std::string> SplitHexLine(const std::string& line) {
 
 // The generator's commands for `seed`.
 std::vector<std::vector<std::string>> Sequence(int seed, int count) {
-  const std::string cmd = "PYTHONPATH=" KEYWARD_SOURCE_DIR "/tests/support /usr/bin/python3 "
-                          KEYWARD_SOURCE_DIR "/tests/differential/test_random.py --dump " +
+  const std::string cmd = "PYTHONPATH=" KEYWARD_SOURCE_DIR
+                          "/tests/support /usr/bin/python3 " KEYWARD_SOURCE_DIR
+                          "/tests/differential/test_random.py --dump " +
                           std::to_string(seed) + " " + std::to_string(count);
   std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
   std::vector<std::vector<std::string>> out;

@@ -28,8 +28,7 @@ class ServerOptionsTest : public CommandTest {
   void MakeBigList(const std::string& key, std::thread::id* freed_on, int64_t expire_ms = -1) {
     SkipReplayCheck("values made directly in the keyspace");
     server().keyspace().db(0).Upsert(Entry::NewValue(
-        key, std::make_unique<WatchedList>(Keyspace::kLazyFreeThreshold + 1, freed_on),
-        expire_ms));
+        key, std::make_unique<WatchedList>(Keyspace::kLazyFreeThreshold + 1, freed_on), expire_ms));
   }
 };
 

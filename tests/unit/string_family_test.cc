@@ -37,7 +37,6 @@ class StringFamilyTest : public CommandTest {
     return r.is_error() ? "error: " + r.str : r.str;
   }
 
-
   int64_t Now() { return server().now_ms(); }
   static std::string Str(int64_t v) { return std::to_string(v); }
 };

@@ -107,7 +107,11 @@ TEST_F(ValueLayerTest, ValuesSerialiseThemselves) {
   } bytes;
   ListAt("l")->Serialise(bytes);
   // RDB's plain list: the length, then each string with its length.
-  EXPECT_EQ(bytes.out, std::string("\x02\x01" "a" "\x02" "bc", 6));
+  EXPECT_EQ(bytes.out, std::string("\x02\x01"
+                                   "a"
+                                   "\x02"
+                                   "bc",
+                                   6));
   EXPECT_EQ(ListAt("l")->rdb_type(), 1);
 }
 
