@@ -12,6 +12,9 @@ namespace keyward::codes {
 
 // A guarded write (LOCK.GUARD) carried a token older than one the resource already accepted.
 inline constexpr std::string_view kFenced = "FENCED";
+// A guarded write (LOCK.GUARD) carried a token above the resource's counter: no acquisition
+// fenced it here, so it was never issued (or this instance missed the FENCE that issued it).
+inline constexpr std::string_view kNotIssued = "NOTISSUED";
 // The instance is in its restart delay (lock-restart-delay): it may not count in a quorum yet.
 // Not a refusal by a holder: clients count it as no answer.
 inline constexpr std::string_view kRestarting = "RESTARTING";
@@ -28,6 +31,13 @@ inline bool HasCode(std::string_view error, std::string_view code) {
 inline std::string FencedText(int64_t token, int64_t seen, std::string_view resource) {
   return std::string(kFenced) + " token " + std::to_string(token) + " is older than " +
          std::to_string(seen) + " for '" + std::string(resource) + "'";
+}
+
+// "NOTISSUED token 99 was never issued for 'orders:42' (its counter is 7)"
+inline std::string NotIssuedText(int64_t token, int64_t counter, std::string_view resource) {
+  return std::string(kNotIssued) + " token " + std::to_string(token) +
+         " was never issued for '" + std::string(resource) + "' (its counter is " +
+         std::to_string(counter) + ")";
 }
 
 // "RESTARTING lock acquisitions resume in 1500 ms (lock-restart-delay)"

@@ -45,9 +45,24 @@ bool ParseTimeout(std::string_view arg, CommandContext& ctx, int64_t* timeout) {
   return true;
 }
 
+// An integer of the stream's records: 0 (none yet) to kMaxToken.
+bool ParseCounter(std::string_view arg, CommandContext& ctx, int64_t* value) {
+  if (!ParseInt64(arg, value)) {
+    ctx.rb().SendError(errors::kNotInteger);
+    return false;
+  }
+  if (*value < 0 || *value > kMaxToken) {
+    ctx.rb().SendError(errors::kTokenOutOfRange);
+    return false;
+  }
+  return true;
+}
+
+// A fencing token: 1 to kMaxToken, so that no counter can overflow.
 bool ParseToken(std::string_view arg, CommandContext& ctx, int64_t* token) {
-  if (ParseInt64(arg, token)) return true;
-  ctx.rb().SendError(errors::kNotInteger);
+  if (!ParseCounter(arg, ctx, token)) return false;
+  if (*token != 0) return true;
+  ctx.rb().SendError(errors::kTokenOutOfRange);
   return false;
 }
 
@@ -69,12 +84,7 @@ void CmdAcquire(CmdArgs args, CommandContext& ctx) {
   }
   LockManager& locks = ctx.services().locks;
   Result<AcquireOutcome> out = locks.Acquire(ctx, req);
-  if (!out) {
-    if (out.status() == OpStatus::kOutOfRange) {
-      return ctx.rb().SendError(errors::InvalidExpireTime(ctx.cmd().full_name()));
-    }
-    return ctx.SendStatus(out.status());
-  }
+  if (!out) return SendAcquireError(ctx, out.status(), req.resource);
   if (!out->granted && wait && ctx.may_block()) {
     return ctx.services().lock_waits.Block(ctx, req, true, timeout);
   }
@@ -162,13 +172,17 @@ void CmdGuard(CmdArgs args, CommandContext& ctx) {
   int64_t token;
   if (!ParseToken(args[2], ctx, &token)) return;
   LockManager& locks = ctx.services().locks;
-  int64_t seen;
-  if (!locks.GuardAllows(args[1], token, &seen)) {
+  int64_t limit;
+  if (const LockManager::Guard guard = locks.GuardAllows(args[1], token, &limit);
+      guard != LockManager::Guard::kAllowed) {
     // Checked after the command is known to be runnable, as before any effect.
     const Verdict verdict = ctx.executor().gatekeeper().Check(CallerKind::kGuard, ctx.client(),
                                                               args.subspan(3), ctx.now_ms());
     if (verdict.action == Verdict::kRefuse) return ctx.rb().SendError(verdict.error);
-    return ctx.rb().SendError(errors::Fenced(token, seen, args[1]));
+    if (guard == LockManager::Guard::kNotIssued) {
+      return ctx.rb().SendError(errors::NotIssued(token, limit, args[1]));
+    }
+    return ctx.rb().SendError(errors::Fenced(token, limit, args[1]));
   }
   // Replicas and the AOF receive the write itself, then the raised mark; never the guard.
   ctx.PropagateOnlyCollected();
@@ -192,8 +206,8 @@ void PropagateWithoutDatabase(CommandContext& ctx, CmdArgs args) {
 // propagation stream carries it to replicas and the AOF. Counters and guard marks only rise.
 void CmdRecord(CmdArgs args, CommandContext& ctx) {
   FenceRecord rec;
-  if (!ParseToken(args[2], ctx, &rec.counter) || !ParseToken(args[3], ctx, &rec.seen) ||
-      !ParseToken(args[5], ctx, &rec.fenced_token)) {
+  if (!ParseCounter(args[2], ctx, &rec.counter) || !ParseCounter(args[3], ctx, &rec.seen) ||
+      !ParseCounter(args[5], ctx, &rec.fenced_token)) {
     return;
   }
   rec.fenced_owner = std::string(args[4]);
@@ -203,13 +217,15 @@ void CmdRecord(CmdArgs args, CommandContext& ctx) {
   ctx.rb().SendOk();
 }
 
-// LOCK.FLOOR floor [resource ...]: raises the per-instance floor and forgets the records folded
-// into it (the stream's record of lock-max-records trimming).
+// LOCK.FLOOR floor seen-floor [resource ...]: raises the per-instance floors (counters, guard
+// marks) and forgets the records folded into them (the stream's record of lock-max-records
+// trimming).
 void CmdFloor(CmdArgs args, CommandContext& ctx) {
   int64_t floor;
-  if (!ParseToken(args[1], ctx, &floor)) return;
-  ctx.services().locks.ApplyFloor(floor,
-                                  std::vector<std::string_view>(args.begin() + 2, args.end()));
+  int64_t seen_floor;
+  if (!ParseCounter(args[1], ctx, &floor) || !ParseCounter(args[2], ctx, &seen_floor)) return;
+  ctx.services().locks.ApplyFloor(floor, seen_floor,
+                                  std::vector<std::string_view>(args.begin() + 3, args.end()));
   ctx.AddDirty();
   PropagateWithoutDatabase(ctx, args);
   ctx.rb().SendOk();
@@ -274,10 +290,10 @@ void RegisterLockFamily(CommandRegistry& r) {
                    CmdRecord,
                    {"Set a fencing record (the propagation stream's form)", "7.0.0", kGroup,
                     "O(1)", "resource counter seen fenced-owner fenced-token"}}
-    << CommandSpec{"lock.floor", -2, kW | CO::kNoScript | kF, 0, 0, 0, Acl::kDangerous, CmdFloor,
+    << CommandSpec{"lock.floor", -3, kW | CO::kNoScript | kF, 0, 0, 0, Acl::kDangerous, CmdFloor,
                    {"Raise the fencing floor and forget folded records (the propagation "
                     "stream's form)",
-                    "7.0.0", kGroup, "O(N) where N is the number of resources", "floor [resource ...]"}};
+                    "7.0.0", kGroup, "O(N) where N is the number of resources", "floor seen-floor [resource ...]"}};
   // clang-format on
 }
 

@@ -13,6 +13,7 @@ FenceRecord& FenceTable::Get(std::string_view resource) {
   }
   FenceRecord record;
   record.counter = floor_;
+  record.seen = seen_floor_;
   lru_.push_front(Node{std::string(resource), std::move(record)});
   index_.emplace(lru_.front().resource, lru_.begin());
   return lru_.front().record;
@@ -28,6 +29,11 @@ int64_t FenceTable::CounterOf(std::string_view resource) const {
   return r != nullptr ? r->counter : floor_;
 }
 
+int64_t FenceTable::SeenOf(std::string_view resource) const {
+  const FenceRecord* r = Peek(resource);
+  return r != nullptr ? r->seen : seen_floor_;
+}
+
 void FenceTable::ForEach(
     const std::function<void(std::string_view, const FenceRecord&)>& fn) const {
   for (const Node& n : lru_) fn(n.resource, n.record);
@@ -39,8 +45,9 @@ std::vector<std::string> FenceTable::Trim(size_t max_records,
   auto it = lru_.end();
   while (index_.size() > max_records && it != lru_.begin()) {
     --it;
-    if (it->record.seen != 0 || in_use(it->resource)) continue;
+    if (in_use(it->resource)) continue;
     floor_ = std::max(floor_, it->record.counter);
+    seen_floor_ = std::max(seen_floor_, it->record.seen);
     index_.erase(it->resource);
     dropped.push_back(std::move(it->resource));
     it = lru_.erase(it);
@@ -48,13 +55,17 @@ std::vector<std::string> FenceTable::Trim(size_t max_records,
   return dropped;
 }
 
-void FenceTable::RaiseFloor(int64_t floor) { floor_ = std::max(floor_, floor); }
+void FenceTable::RaiseFloor(int64_t floor, int64_t seen_floor) {
+  floor_ = std::max(floor_, floor);
+  seen_floor_ = std::max(seen_floor_, seen_floor);
+}
 
 void FenceTable::Forget(std::string_view resource) {
   auto it = index_.find(resource);
   if (it == index_.end()) return;
   auto node = it->second;
   floor_ = std::max(floor_, node->record.counter);
+  seen_floor_ = std::max(seen_floor_, node->record.seen);
   index_.erase(it);
   lru_.erase(node);
 }

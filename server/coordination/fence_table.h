@@ -2,9 +2,14 @@
 // raises, and the highest token a guarded write accepted. They live outside the keyspace, so
 // FLUSHALL, FLUSHDB, key expiry and eviction never touch them: a counter only ever grows.
 //
-// Memory stays bounded: past a configured number of records, the least recently used ones that
-// no lock holds and no guarded write depends on are dropped after folding their counters into a
-// per-instance floor; a record created later starts at the floor, so tokens stay monotonic.
+// Memory stays bounded: past a configured number of records, the least recently used ones that no
+// lock holds are dropped after folding their counters into a per-instance floor and their guard
+// marks into a per-instance guard floor; a record created later starts at both floors, so tokens
+// stay monotonic and a guarded write never accepts a token below one it accepted before.
+//
+// Tokens never exceed kMaxToken (2^53 - 1, exact in JavaScript and Lua numbers): a FENCE or a
+// stream record above it is refused, and an acquisition that would pass it fails, so a counter can
+// neither overflow nor wrap.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +21,8 @@
 #include <vector>
 
 namespace keyward {
+
+inline constexpr int64_t kMaxToken = (int64_t{1} << 53) - 1;
 
 struct FenceRecord {
   int64_t counter = 0;  // F(R): the highest token this instance counted or saw
@@ -36,19 +43,22 @@ class FenceTable {
   const FenceRecord* Peek(std::string_view resource) const;
   // What a missing resource's counter reads as.
   int64_t CounterOf(std::string_view resource) const;
+  // The resource's guard mark (the guard floor when it has no record).
+  int64_t SeenOf(std::string_view resource) const;
 
   int64_t floor() const { return floor_; }
+  int64_t seen_floor() const { return seen_floor_; }
   size_t size() const { return index_.size(); }
   // Every record, most recently used first.
   void ForEach(const std::function<void(std::string_view, const FenceRecord&)>& fn) const;
 
-  // Drops least recently used records while more than `max_records` remain, skipping those with a
-  // guarded-write mark and those `in_use` keeps (a held lock); their counters fold into the
-  // floor. Returns the resources dropped.
+  // Drops least recently used records while more than `max_records` remain, skipping those
+  // `in_use` keeps (a held lock); their counters fold into the floor, their guard marks into the
+  // guard floor. Returns the resources dropped.
   std::vector<std::string> Trim(size_t max_records,
                                 const std::function<bool(std::string_view)>& in_use);
-  // Raises the floor to at least `floor` (never lowers it).
-  void RaiseFloor(int64_t floor);
+  // Raises the floors to at least `floor` and `seen_floor` (never lowers them).
+  void RaiseFloor(int64_t floor, int64_t seen_floor = 0);
   // Drops a record, folding its counter into the floor.
   void Forget(std::string_view resource);
 
@@ -60,6 +70,7 @@ class FenceTable {
   std::list<Node> lru_;  // most recently used first; nodes never move in memory
   std::unordered_map<std::string_view, std::list<Node>::iterator> index_;  // views of Node keys
   int64_t floor_;
+  int64_t seen_floor_ = 0;
 };
 
 }  // namespace keyward

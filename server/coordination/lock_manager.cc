@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <climits>
 
+#include "server/core/errors.h"
 #include "server/core/notify.h"
 #include "server/core/strings.h"
 #include "server/engine/context.h"
@@ -30,9 +31,17 @@ constexpr int kNoDatabase = -1;
 
 void SendAcquireOutcome(ReplyBuilder& rb, const AcquireOutcome& outcome) {
   rb.StartArray(3);
-  rb.SendLong(outcome.granted ? 1 : 0);
+  rb.SendLong(!outcome.granted ? 0 : outcome.reentered ? 2 : 1);
   rb.SendLong(outcome.token);
   rb.SendLong(outcome.pttl);
+}
+
+void SendAcquireError(CommandContext& ctx, OpStatus status, std::string_view resource) {
+  if (status == OpStatus::kOutOfRange) {
+    return ctx.rb().SendError(errors::InvalidExpireTime(ctx.cmd().full_name()));
+  }
+  if (status == OpStatus::kOverflow) return ctx.rb().SendError(errors::TokensExhausted(resource));
+  ctx.SendStatus(status);
 }
 
 LockManager::LockManager(const ServerSettings& settings, const ServerState& state,
@@ -93,6 +102,10 @@ Result<AcquireOutcome> LockManager::Acquire(CommandContext& ctx, const AcquireRe
     out.pttl = e->has_expire() ? std::max<int64_t>(0, e->expire_ms() - now) : -1;
     return out;
   }
+  if (req.fence && fences_.CounterOf(req.resource) >= kMaxToken &&
+      !(e != nullptr && IsFencedOwner(req.resource, req.owner))) {
+    return OpStatus::kOverflow;
+  }
   if (e == nullptr) {
     // An instance that restarted without its data stays out of every quorum for one maximum TTL
     // (Redlock's delayed restart): it cannot know which locks it granted before.
@@ -114,15 +127,21 @@ Result<AcquireOutcome> LockManager::Acquire(CommandContext& ctx, const AcquireRe
   ctx.Notify(notify::kGeneric, "expire", req.resource, db);
   ctx.AddDirty();
   FenceRecord& rec = fences_.Get(req.resource);
-  if (req.fence && !(rec.fenced_owner == req.owner && e != nullptr)) {
-    rec.counter++;
-    rec.fenced_owner = std::string(req.owner);
-    rec.fenced_token = rec.counter;
-    PropagateRecord(ctx, req.resource, rec);
-  }
   out.granted = true;
+  out.reentered = e != nullptr;
   out.token = rec.counter;
   out.pttl = req.ttl_ms;
+  if (!req.fence) return out;
+  if (out.reentered && rec.fenced_owner == req.owner && rec.fenced_token != 0) {
+    // The holder's own token, even when contenders' FENCEs moved the counter past it.
+    out.token = rec.fenced_token;
+    return out;
+  }
+  rec.counter++;
+  rec.fenced_owner = std::string(req.owner);
+  rec.fenced_token = rec.counter;
+  PropagateRecord(ctx, req.resource, rec);
+  out.token = rec.counter;
   return out;
 }
 
@@ -180,10 +199,24 @@ bool LockManager::Fence(CommandContext& ctx, std::string_view resource, std::str
   return counted;
 }
 
-bool LockManager::GuardAllows(std::string_view resource, int64_t token, int64_t* seen) {
+bool LockManager::IsFencedOwner(std::string_view resource, std::string_view owner) const {
   const FenceRecord* rec = fences_.Peek(resource);
-  *seen = rec != nullptr ? rec->seen : 0;
-  return token >= *seen;
+  return rec != nullptr && rec->fenced_owner == owner && rec->fenced_token != 0;
+}
+
+LockManager::Guard LockManager::GuardAllows(std::string_view resource, int64_t token,
+                                            int64_t* limit) const {
+  if (const int64_t seen = fences_.SeenOf(resource); token < seen) {
+    *limit = seen;
+    return Guard::kFenced;
+  }
+  // A token above the counter was never fenced here: accepting it would raise the mark past
+  // every token the resource's real holders can have, fencing them all out.
+  if (const int64_t counter = fences_.CounterOf(resource); token > counter) {
+    *limit = counter;
+    return Guard::kNotIssued;
+  }
+  return Guard::kAllowed;
 }
 
 void LockManager::GuardAccepted(CommandContext& ctx, std::string_view resource, int64_t token) {
@@ -194,6 +227,7 @@ void LockManager::GuardAccepted(CommandContext& ctx, std::string_view resource, 
 }
 
 void LockManager::ApplyRecord(std::string_view resource, const FenceRecord& record) {
+  // (LOCK.RECORD checked the values against kMaxToken.)
   FenceRecord& rec = fences_.Get(resource);
   rec.counter = std::max(rec.counter, record.counter);
   rec.seen = std::max(rec.seen, record.seen);
@@ -201,9 +235,10 @@ void LockManager::ApplyRecord(std::string_view resource, const FenceRecord& reco
   rec.fenced_token = record.fenced_token;
 }
 
-void LockManager::ApplyFloor(int64_t floor, const std::vector<std::string_view>& forgotten) {
+void LockManager::ApplyFloor(int64_t floor, int64_t seen_floor,
+                             const std::vector<std::string_view>& forgotten) {
   for (std::string_view resource : forgotten) fences_.Forget(resource);
-  fences_.RaiseFloor(floor);
+  fences_.RaiseFloor(floor, seen_floor);
 }
 
 void LockManager::OnKeyRemoved(int db, std::string_view key) {
@@ -221,7 +256,7 @@ void LockManager::Trim(size_t max_records) {
     return false;
   });
   if (dropped.empty() || !propagation_.active()) return;
-  Argv floor{"LOCK.FLOOR", FormatInt64(fences_.floor())};
+  Argv floor{"LOCK.FLOOR", FormatInt64(fences_.floor()), FormatInt64(fences_.seen_floor())};
   floor.insert(floor.end(), std::make_move_iterator(dropped.begin()),
                std::make_move_iterator(dropped.end()));
   propagation_.Add(kNoDatabase, std::move(floor));

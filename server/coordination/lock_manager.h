@@ -30,10 +30,12 @@ class Propagation;
 class PubSub;
 class ReplyBuilder;
 
-// LOCK.ACQUIRE's answer: [granted, token, pttl].
+// LOCK.ACQUIRE's answer: [granted, token, pttl], granted being 0 (refused), 1 (acquired: the
+// key was created) or 2 (re-entered: the owner already held it, the lease restarted).
 struct AcquireOutcome {
   bool granted = false;
-  int64_t token = 0;  // FENCE: the holder's token; otherwise F(R)
+  bool reentered = false;  // granted to the owner that already held it
+  int64_t token = 0;       // FENCE: the holder's token; otherwise F(R)
   int64_t pttl = 0;   // granted: the TTL; refused: the holder's remaining TTL (-1: none)
   // Refused because the instance is in its restart delay (pttl: what is left of it), not
   // because anyone holds the lock.
@@ -49,6 +51,8 @@ struct AcquireRequest {
 
 // [granted, token, pttl]
 void SendAcquireOutcome(ReplyBuilder& rb, const AcquireOutcome& outcome);
+// The error for a failed LOCK.ACQUIRE (an overflowing lease, an exhausted counter, WRONGTYPE).
+void SendAcquireError(CommandContext& ctx, OpStatus status, std::string_view resource);
 
 class LockManager : public KeyRemovalObserver {
  public:
@@ -58,19 +62,23 @@ class LockManager : public KeyRemovalObserver {
   FenceTable& fences() { return fences_; }
   const FenceTable& fences() const { return fences_; }
 
-  // Takes the lock if free or already held by the owner (re-entrant: the TTL restarts). Writes,
+  // Takes the lock if free or already held by the owner (re-entrant: the TTL restarts, and a
+  // fenced re-entry by the owner the counter was fenced for keeps that token). Writes,
   // notifications and propagation go through `ctx`. kWrongType when the key is not a string,
-  // kOutOfRange when the deadline would overflow.
+  // kOutOfRange when the deadline would overflow, kOverflow when a fenced acquisition would take
+  // the counter past kMaxToken.
   Result<AcquireOutcome> Acquire(CommandContext& ctx, const AcquireRequest& req);
   // Owner-checked DEL / PEXPIRE. False when the key is not held by `owner`.
   bool Release(CommandContext& ctx, std::string_view resource, std::string_view owner);
   Result<bool> Extend(CommandContext& ctx, std::string_view resource, std::string_view owner,
                       int64_t ttl_ms);
-  // FENCE(R, owner, T): true when counted (see COORDINATION.md).
+  // FENCE(R, owner, T), T in [1, kMaxToken]: true when counted (see COORDINATION.md).
   bool Fence(CommandContext& ctx, std::string_view resource, std::string_view owner, int64_t token);
-  // LOCK.GUARD's check: whether a write carrying `token` may run (not older than the guard
-  // mark), and, once it ran, the mark raised to it.
-  bool GuardAllows(std::string_view resource, int64_t token, int64_t* seen);
+  // LOCK.GUARD's check: whether a write carrying `token` may run: not older than the guard mark
+  // (else kFenced, `*limit` = the mark) and not above the counter, i.e. issued (else kNotIssued,
+  // `*limit` = the counter). Once the write ran, GuardAccepted raises the mark to it.
+  enum class Guard { kAllowed, kFenced, kNotIssued };
+  Guard GuardAllows(std::string_view resource, int64_t token, int64_t* limit) const;
   void GuardAccepted(CommandContext& ctx, std::string_view resource, int64_t token);
   // The holder of `resource` in `db` (nullopt: free) and its remaining TTL (-1: none). The view
   // lives until the next write. kWrongType when the key is not a string.
@@ -80,9 +88,10 @@ class LockManager : public KeyRemovalObserver {
   int64_t RestartDelayLeft(int64_t now_ms) const;
 
   // The stream's commands: LOCK.RECORD sets a record (counters and marks only ever rise), and
-  // LOCK.FLOOR raises the floor and forgets the records folded into it.
+  // LOCK.FLOOR raises the floors and forgets the records folded into them.
   void ApplyRecord(std::string_view resource, const FenceRecord& record);
-  void ApplyFloor(int64_t floor, const std::vector<std::string_view>& forgotten);
+  void ApplyFloor(int64_t floor, int64_t seen_floor,
+                  const std::vector<std::string_view>& forgotten);
 
   // Drops idle fencing records beyond lock-max-records (the cron), propagating LOCK.FLOOR.
   void Trim(size_t max_records);
@@ -94,6 +103,8 @@ class LockManager : public KeyRemovalObserver {
   // Propagates the resource's record as it now is.
   void PropagateRecord(CommandContext& ctx, std::string_view resource, const FenceRecord& rec);
   bool AnySubscribers() const;
+  // Whether the resource's counter was fenced for `owner` (its re-entries keep that token).
+  bool IsFencedOwner(std::string_view resource, std::string_view owner) const;
   // Publishes `event` on __lock@<db>__:<resource> (when anyone is subscribed to anything).
   void PublishEvent(int db, std::string_view resource, std::string_view event);
 

@@ -86,7 +86,7 @@ bool LockWaits::TryServe(CommandContext& ctx, WaitState* state, std::string_view
     if (out) {
       SendAcquireOutcome(ctx.rb(), *out);
     } else {
-      ctx.SendStatus(out.status());  // the key became another type meanwhile
+      SendAcquireError(ctx, out.status(), w.resource);  // e.g. the key became another type
     }
     return true;
   }

@@ -110,7 +110,17 @@ inline constexpr std::string_view kExecWithoutMulti = "ERR EXEC without MULTI";
 inline std::string Fenced(int64_t token, int64_t seen, std::string_view resource) {
   return codes::FencedText(token, seen, resource);
 }
+inline std::string NotIssued(int64_t token, int64_t counter, std::string_view resource) {
+  return codes::NotIssuedText(token, counter, resource);
+}
 inline std::string Restarting(int64_t left_ms) { return codes::RestartingText(left_ms); }
+// Fencing tokens are integers from 1 to 2^53 - 1 (exact in JavaScript and Lua numbers).
+inline constexpr std::string_view kTokenOutOfRange =
+    "ERR fencing token is out of range (1 to 9007199254740991)";
+inline std::string TokensExhausted(std::string_view resource) {
+  return "ERR the fencing counter of '" + std::string(resource) +
+         "' reached its maximum (9007199254740991)";
+}
 // A command run by a script, refused (Redis's scriptCall; the script raises these).
 inline constexpr std::string_view kScriptUnknownCommand =
     "ERR Unknown Redis command called from script";

@@ -42,12 +42,13 @@ std::vector<std::string> DescribeState(Server& server) {
     ks.db(i).ForEach(
         [&](Entry* e) { lines.push_back("db" + std::to_string(i) + " " + DescribeEntry(e)); });
   }
-  // Fencing: a record equal to what a missing one reads as (the floor, no mark, no owner) is the
-  // same as no record.
+  // Fencing: a record equal to what a missing one reads as (the floors, no owner) is the same as
+  // no record.
   const FenceTable& fences = server.locks().fences();
-  lines.push_back("fence floor " + std::to_string(fences.floor()));
+  lines.push_back("fence floor " + std::to_string(fences.floor()) + " seen floor " +
+                  std::to_string(fences.seen_floor()));
   fences.ForEach([&](std::string_view resource, const FenceRecord& r) {
-    if (r.counter == fences.floor() && r.seen == 0 && r.fenced_owner.empty() &&
+    if (r.counter == fences.floor() && r.seen == fences.seen_floor() && r.fenced_owner.empty() &&
         r.fenced_token == 0) {
       return;
     }

@@ -48,9 +48,48 @@ TEST_F(LockFamilyTest, ReentrantAcquireRestartsTheLeaseAndKeepsTheToken) {
   Acq first = Acquire("a", {"res", "me", "1000", "FENCE"});
   AdvanceMs(600);
   Acq again = Acquire("a", {"res", "me", "1000", "FENCE"});
-  EXPECT_EQ(again.granted, 1);
+  EXPECT_EQ(first.granted, 1);  // created
+  EXPECT_EQ(again.granted, 2);  // re-entered
   EXPECT_EQ(again.token, first.token);
   EXPECT_EQ(Run({"pttl", "res"}).integer, 1000);
+  // A contender's FENCE that was not counted moves the counter past the holder's token; the
+  // holder's re-entry still gets its own token back, not the counter.
+  EXPECT_EQ(Run({"lock.fence", "res", "loser", std::to_string(first.token + 5)}).integer, 0);
+  Acq third = Acquire("a", {"res", "me", "1000", "FENCE"});
+  EXPECT_EQ(third.granted, 2);
+  EXPECT_EQ(third.token, first.token);
+  // Without FENCE the re-entry says so too, and reports the counter (the ACQ step).
+  Acq plain = Acquire("a", {"res", "me", "1000"});
+  EXPECT_EQ(plain.granted, 2);
+  EXPECT_EQ(plain.token, first.token + 5);
+  // Lost and taken again by the same owner: a new acquisition, a new token.
+  Run({"del", "res"});
+  Acq fresh = Acquire("a", {"res", "me", "1000", "FENCE"});
+  EXPECT_EQ(fresh.granted, 1);
+  EXPECT_EQ(fresh.token, first.token + 6);
+}
+
+TEST_F(LockFamilyTest, TokensNeverOverflow) {
+  Acquire("a", {"res", "me", "10000"});
+  // A token above 2^53 - 1 is refused before it touches the counter.
+  for (const char* poison : {"9223372036854775807", "9007199254740992", "0", "-5"}) {
+    EXPECT_EQ(Run({"lock.fence", "res", "me", poison}).str,
+              "ERR fencing token is out of range (1 to 9007199254740991)")
+        << poison;
+  }
+  EXPECT_LT(Run({"lock.info", "res"})[5].integer, int64_t{1} << 53);
+  // At the maximum itself, the holder keeps its token; a new fenced acquisition is refused with
+  // an error instead of wrapping to a negative token.
+  EXPECT_EQ(Run({"lock.fence", "res", "me", "9007199254740991"}).integer, 1);
+  Acq again = Acquire("a", {"res", "me", "10000", "FENCE"});
+  EXPECT_EQ(again.granted, 2);
+  EXPECT_EQ(again.token, 9007199254740991);
+  Run({"lock.release", "res", "me"});
+  EXPECT_EQ(Run({"lock.acquire", "res", "next", "10000", "FENCE"}).str,
+            "ERR the fencing counter of 'res' reached its maximum (9007199254740991)");
+  EXPECT_EQ(Run({"exists", "res"}).integer, 0);  // refused before taking the lock
+  EXPECT_EQ(Run({"lock.record", "res", "9007199254740992", "0", "", "0"}).str,
+            "ERR fencing token is out of range (1 to 9007199254740991)");
 }
 
 TEST_F(LockFamilyTest, FencedTokensIncreaseWithEveryAcquisition) {
@@ -295,6 +334,27 @@ TEST_F(LockFamilyTest, GuardedWritesRefuseOlderTokens) {
             "ERR unknown command 'nosuch', with args beginning with: ");
 }
 
+TEST_F(LockFamilyTest, GuardedWritesRefuseTokensNeverIssued) {
+  Acq holder = Acquire("a", {"res", "me", "10000", "FENCE"});
+  ASSERT_EQ(holder.granted, 1);
+  // A token nobody was given (a typo, a forged or corrupted value) does not run, and does not
+  // raise the mark: the real holder's writes still pass.
+  const std::string forged = std::to_string(holder.token + 1000);
+  EXPECT_EQ(Run({"lock.guard", "res", forged, "set", "data", "forged"}).str,
+            "NOTISSUED token " + forged + " was never issued for 'res' (its counter is " +
+                std::to_string(holder.token) + ")");
+  EXPECT_EQ(Run({"exists", "data"}).integer, 0);
+  EXPECT_EQ(Run({"lock.guard", "res", std::to_string(holder.token), "set", "data", "v"}).str,
+            "OK");
+  EXPECT_EQ(Run({"lock.info", "res"})[9].integer, holder.token);
+  // On a resource never locked here, anything above the floor was never issued either.
+  EXPECT_EQ(Run({"lock.guard", "free", std::to_string(holder.token * 2), "set", "x", "y"})
+                .str.substr(0, 9),
+            "NOTISSUED");
+  EXPECT_EQ(Run({"lock.guard", "res", "0", "set", "data", "v"}).str,
+            "ERR fencing token is out of range (1 to 9007199254740991)");
+}
+
 TEST_F(LockFamilyTest, ArgumentErrors) {
   EXPECT_EQ(Run({"lock.acquire", "r", "o", "0"}).str,
             "ERR invalid expire time in 'lock.acquire' command");
@@ -340,13 +400,24 @@ TEST_F(LockFamilyTest, IdleRecordsFoldIntoTheFloor) {
     Run({"lock.release", r, "me"});
   }
   Acquire("a", {"held", "me", "100000", "FENCE"});
-  Run({"lock.guard", "guarded", "3", "set", "x", "y"});
+  // Guard marks are records too: ten guarded resources do not pin ten records.
+  for (int i = 0; i < 10; i++) {
+    EXPECT_EQ(Run({"lock.guard", "g" + std::to_string(i), std::to_string(1000 + i), "set", "x",
+                   "y"})
+                  .str,
+              "OK");
+  }
   server().locks().Trim(2);
-  EXPECT_LE(server().locks().fences().size(), 3u);
+  EXPECT_LE(server().locks().fences().size(), 2u);
   EXPECT_NE(server().locks().fences().Peek("held"), nullptr);
-  EXPECT_NE(server().locks().fences().Peek("guarded"), nullptr);
-  // A dropped resource starts again above every token it handed out.
+  EXPECT_EQ(server().locks().fences().Peek("g0"), nullptr);
+  // A dropped resource starts again above every token it handed out ...
   EXPECT_GT(Acquire("a", {"r0", "me", "1000", "FENCE"}).token, highest);
+  // ... and its guard never accepts a token below one it accepted before (the marks dropped fold
+  // into one per-instance mark: the highest of them).
+  EXPECT_EQ(Run({"lock.guard", "g0", "999", "set", "x", "z"}).str,
+            "FENCED token 999 is older than 1008 for 'g0'");
+  EXPECT_EQ(Run({"lock.guard", "g0", "1008", "set", "x", "z"}).str, "OK");
 }
 
 }  // namespace

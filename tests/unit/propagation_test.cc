@@ -134,6 +134,7 @@ TEST_F(PropagationTest, TrimmingPropagatesTheFloor) {
   ASSERT_GE(floor.size(), 3u);
   EXPECT_EQ(floor[0], "LOCK.FLOOR");
   EXPECT_EQ(floor[1], std::to_string(server().locks().fences().floor()));
+  EXPECT_EQ(floor[2], std::to_string(server().locks().fences().seen_floor()));
   EXPECT_LE(server().locks().fences().size(), 1u);
 }
 
