@@ -29,17 +29,37 @@ Lock MakeLock(const std::string& resource, const std::string& owner, Millis ttl,
   return lock;
 }
 
+// What undoing a failed or cancelled attempt releases: what it created, and nothing the caller
+// held before it. An instance that re-entered keeps the caller's lock. One that did not answer
+// may have granted slowly: with a fresh owner it is released too; with a caller-chosen owner (a
+// possible re-entry) it is left alone, since a release there could delete the lock the caller
+// still holds (at worst, a lock this attempt created there lingers until its TTL). `round` is
+// null when no answer is known (cancelled during phase 1).
+std::vector<bool> ToUndo(size_t instances, const AcquireRound* round, bool reentry) {
+  std::vector<bool> which(instances, !reentry);
+  if (round == nullptr) return which;
+  for (size_t i = 0; i < instances; ++i) {
+    const AcquireAnswer& a = round->answer(i);
+    if (a.kind == AcquireAnswer::Kind::kGranted) which[i] = !a.reentered;
+    // Refused: another owner's lock, which a compare-and-delete would not touch anyway.
+    if (a.kind == AcquireAnswer::Kind::kRefused) which[i] = false;
+  }
+  return which;
+}
+
 // Phase 2: LOCK.FENCE `token` on every instance, the answers fed to the round. False when the
-// caller cancelled (the lock is then released in the background and the attempt marked).
+// caller cancelled (what the attempt created is then released in the background and the
+// attempt marked).
 asio::awaitable<bool> FenceEverywhere(std::shared_ptr<Core> core, std::string resource,
-                                      std::string owner, uint64_t token, Attempt* attempt) {
+                                      std::string owner, uint64_t token, bool reentry,
+                                      Attempt* attempt) {
   auto cancellation = co_await asio::this_coro::cancellation_state;
   const Millis timeout = core->options.instance_timeout;
   auto fences = co_await core->ForEach<FenceAnswer>(
       [&](Instance& instance) { return instance.Fence(resource, owner, token, timeout); },
       FenceAnswer::kFailed);
   if (Cancelled(cancellation)) {
-    ReleaseInBackground(core, resource, owner);
+    ReleaseInBackground(core, resource, owner, ToUndo(core->size(), &attempt->round, reentry));
     attempt->cancelled = true;
     co_return false;
   }
@@ -47,22 +67,24 @@ asio::awaitable<bool> FenceEverywhere(std::shared_ptr<Core> core, std::string re
   co_return true;
 }
 
-// One attempt: ACQ on every instance, FENCE on every instance when phase 1 asks for it. A failed
-// attempt is released on every instance, those that did not answer included (their grant may
-// only have been slow), before the caller retries.
+// One attempt: ACQ on every instance, FENCE on every instance when phase 1 asks for it. What a
+// failed attempt created is released (ToUndo) before the caller retries.
 asio::awaitable<Attempt> TryOnce(std::shared_ptr<Core> core, std::string resource,
                                  std::string owner, Millis ttl, Fencing fencing, bool reentry) {
   auto cancellation = co_await asio::this_coro::cancellation_state;
   const Millis timeout = core->options.instance_timeout;
   Attempt attempt{AcquireRound(core->size(), ttl, fencing, Clock::now()), Decision{}};
   const bool fence_now = fencing == Fencing::kSingleTrip;
+  // A possible re-entry over N instances asks each for the owner's token there, so that a
+  // re-entry keeps it (AcquireRound::AfterAcquire).
+  const bool holder_token = reentry && fencing == Fencing::kTwoPhase;
   auto answers = co_await core->ForEach<AcquireAnswer>(
       [&](Instance& instance) {
-        return instance.Acquire(resource, owner, ttl, fence_now, timeout);
+        return instance.Acquire(resource, owner, ttl, fence_now, timeout, holder_token);
       },
       AcquireAnswer::Failed("cancelled"));
   if (Cancelled(cancellation)) {
-    ReleaseInBackground(core, resource, owner);
+    ReleaseInBackground(core, resource, owner, ToUndo(core->size(), nullptr, reentry));
     attempt.cancelled = true;
     co_return attempt;
   }
@@ -71,21 +93,15 @@ asio::awaitable<Attempt> TryOnce(std::shared_ptr<Core> core, std::string resourc
   if (core->FencingMode() == Fencing::kNone) attempt.round.set_fencing(Fencing::kNone);
   attempt.decision = attempt.round.AfterAcquire(Clock::now());
 
-  if (attempt.decision.kind == Decision::Kind::kFence && reentry && *attempt.decision.token > 1) {
-    // Perhaps a re-entry: try to keep the token this owner may have committed before.
-    if (!co_await FenceEverywhere(core, resource, owner, *attempt.decision.token - 1, &attempt)) {
-      co_return attempt;
-    }
-    attempt.decision = attempt.round.AfterReentryFence(Clock::now());
-  }
   if (attempt.decision.kind == Decision::Kind::kFence) {
-    if (!co_await FenceEverywhere(core, resource, owner, *attempt.decision.token, &attempt)) {
+    if (!co_await FenceEverywhere(core, resource, owner, *attempt.decision.token, reentry,
+                                  &attempt)) {
       co_return attempt;
     }
     attempt.decision = attempt.round.AfterFence(Clock::now());
   }
   if (attempt.decision.kind == Decision::Kind::kFailed) {
-    co_await ReleaseLock(core, resource, owner);
+    co_await ReleaseLock(core, resource, owner, ToUndo(core->size(), &attempt.round, reentry));
     if (Cancelled(cancellation)) attempt.cancelled = true;
   }
   co_return attempt;
@@ -93,35 +109,61 @@ asio::awaitable<Attempt> TryOnce(std::shared_ptr<Core> core, std::string resourc
 
 // One Keyward instance and a wait: LOCK.ACQUIRE ... WAIT ... FENCE. The server queues the request
 // (first come, first served) and answers it when the release or the expiry hands the lock over.
+//
+// Validity: a grant answered within one instance timeout of sending counts from the sending, as
+// any request. A grant that waited was made when the lock was handed over, and the answer may
+// then have reached this process much later (a paused process, a retransmit, a busy executor):
+// its age is unknown. It is confirmed with an owner-checked LOCK.EXTEND, and the validity counts
+// from the sending of that; a lock that expired in between is not returned.
 asio::awaitable<Result<Lock>> AcquireQueued(std::shared_ptr<Core> core, std::string resource,
                                             std::string owner, Millis ttl,
-                                            std::optional<Clock::time_point> deadline) {
+                                            std::optional<Clock::time_point> deadline,
+                                            bool reentry) {
   auto cancellation = co_await asio::this_coro::cancellation_state;
   Instance& instance = *core->instances[0];
   const std::shared_ptr<Instance> keep_alive = core->instances[0];
+  const Millis timeout = core->options.instance_timeout;
   Millis wait(0);  // forever
   if (deadline) {
     wait = std::chrono::ceil<Millis>(*deadline - Clock::now());
     if (wait.count() <= 0) co_return Error(LockError::kTimedOut, "the wait ended");
   }
-  const Clock::time_point sent = Clock::now();
-  Clock::time_point received;
-  AcquireAnswer answer = co_await instance.AcquireWaiting(
-      resource, owner, ttl, true, wait, core->options.instance_timeout, &received);
+  Clock::time_point sent = Clock::now();
+  AcquireAnswer answer =
+      co_await instance.AcquireWaiting(resource, owner, ttl, true, wait, timeout);
   if (Cancelled(cancellation)) {
     // The request may have been granted just before the connection was closed.
-    ReleaseInBackground(core, resource, owner);
+    if (!reentry) ReleaseInBackground(core, resource, owner);
     co_return Error(LockError::kCancelled);
   }
-  // Validity counts from the grant, which happened at most one trip before the answer arrived.
-  AcquireRound round(1, ttl, Fencing::kSingleTrip,
-                     EstimateGrantTime(sent, received, instance.round_trip()));
+  const bool waited = Clock::now() - sent > timeout;
+  if (answer.kind == AcquireAnswer::Kind::kGranted && waited) {
+    sent = Clock::now();
+    auto confirmed = co_await instance.Extend(resource, owner, ttl, timeout);
+    if (Cancelled(cancellation)) {
+      if (!reentry) ReleaseInBackground(core, resource, owner);
+      co_return Error(LockError::kCancelled);
+    }
+    if (!confirmed || !*confirmed) {
+      // Expired (and perhaps taken by someone else) before the answer reached us, or the
+      // instance did not answer: the grant proves nothing.
+      co_return Error(LockError::kNotHeld,
+                      confirmed ? "the waited-for lock expired before its grant arrived"
+                                : "the waited-for grant could not be confirmed: " +
+                                      confirmed.error().message());
+    }
+  }
+  AcquireRound round(1, ttl, Fencing::kSingleTrip, sent);
   round.OnAcquire(0, std::move(answer));
   Decision decision = round.AfterAcquire(Clock::now());
   if (decision.kind == Decision::Kind::kHeld) {
     co_return MakeLock(resource, owner, ttl, round.started(), decision);
   }
-  if (round.granted() > 0) co_await ReleaseLock(core, resource, owner);
+  if (round.granted() > 0) {
+    if (!round.answer(0).reentered) co_await ReleaseLock(core, resource, owner);
+    // Granted, but its validity was gone by the time it arrived: not the end of the wait.
+    co_return Error(LockError::kNotHeld, decision.error.message());
+  }
   if (decision.error == LockError::kHeldByOther) {
     // The server's own timeout: the wait is over.
     decision.error.code = make_error_code(LockError::kTimedOut);
@@ -163,7 +205,8 @@ asio::awaitable<Result<Lock>> AcquireLock(std::shared_ptr<Core> core, std::strin
       if (Cancelled(cancellation)) co_return Error(LockError::kCancelled);
     }
     if (blocking && core->size() == 1 && core->instances[0]->backend() == Backend::kKeyward) {
-      Result<Lock> queued = co_await AcquireQueued(core, resource, owner, options.ttl, deadline);
+      Result<Lock> queued = co_await AcquireQueued(core, resource, owner, options.ttl, deadline,
+                                                   !options.owner.empty());
       if (queued || queued.error() == LockError::kTimedOut ||
           queued.error() == LockError::kCancelled) {
         co_return queued;
@@ -177,8 +220,7 @@ asio::awaitable<Result<Lock>> AcquireLock(std::shared_ptr<Core> core, std::strin
       continue;
     }
 
-    // A caller-chosen owner may be re-entering a lock it holds (see AfterReentryFence); a fresh
-    // random one cannot.
+    // A caller-chosen owner may be re-entering a lock it holds; a fresh random one cannot.
     Attempt tried =
         co_await TryOnce(core, resource, owner, options.ttl, fencing, !options.owner.empty());
     if (tried.cancelled) co_return Error(LockError::kCancelled);

@@ -55,6 +55,25 @@ Decision AcquireRound::Failed(Error error, bool split) const {
   return d;
 }
 
+std::optional<uint64_t> AcquireRound::ReentryToken() const {
+  std::optional<uint64_t> best;
+  size_t best_votes = 0;
+  for (const AcquireAnswer& a : answers_) {
+    if (a.kind != AcquireAnswer::Kind::kGranted || !a.reentered || !a.holder_token) continue;
+    const auto votes = static_cast<size_t>(
+        std::count_if(answers_.begin(), answers_.end(), [&](const AcquireAnswer& b) {
+          return b.kind == AcquireAnswer::Kind::kGranted && b.reentered &&
+                 b.holder_token == a.holder_token;
+        }));
+    if (votes > best_votes) {
+      best_votes = votes;
+      best = a.holder_token;
+    }
+  }
+  if (best_votes >= Majority(answers_.size())) return best;
+  return std::nullopt;
+}
+
 Decision AcquireRound::AfterAcquire(Clock::time_point now) const {
   const size_t n = answers_.size();
   const size_t majority = Majority(n);
@@ -95,6 +114,11 @@ Decision AcquireRound::AfterAcquire(Clock::time_point now) const {
       }
       break;
     case Fencing::kTwoPhase: {
+      if (std::optional<uint64_t> kept = ReentryToken()) {
+        d.kind = Decision::Kind::kHeld;
+        d.token = kept;
+        break;
+      }
       // Refusals count too: an instance the lease did not reach may hold the highest counter.
       uint64_t highest = 0;
       for (const AcquireAnswer& a : answers_) {
@@ -105,26 +129,6 @@ Decision AcquireRound::AfterAcquire(Clock::time_point now) const {
       break;
     }
   }
-  return d;
-}
-
-Decision AcquireRound::AfterReentryFence(Clock::time_point now) {
-  const auto counted =
-      static_cast<size_t>(std::count(fences_.begin(), fences_.end(), FenceAnswer::kCounted));
-  std::fill(fences_.begin(), fences_.end(), FenceAnswer::kFailed);
-  uint64_t highest = 0;
-  for (const AcquireAnswer& a : answers_) {
-    if (a.counter) highest = std::max(highest, *a.counter);
-  }
-  Decision d;
-  if (counted >= Majority(answers_.size()) && now < valid_until()) {
-    d.kind = Decision::Kind::kHeld;
-    d.token = highest;
-    d.valid_until = valid_until();
-    return d;
-  }
-  d.kind = Decision::Kind::kFence;
-  d.token = highest + 1;
   return d;
 }
 

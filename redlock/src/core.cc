@@ -3,6 +3,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/this_coro.hpp>
+#include <algorithm>
 #include <stdexcept>
 
 namespace keyward::redlock::detail {
@@ -56,12 +57,36 @@ void Core::Close() {
   for (auto& hook : hooks) hook();
 }
 
+namespace {
+
+asio::awaitable<client::Expected<bool>> NotReleased() { co_return false; }
+asio::awaitable<AcquireAnswer> NotAsked() { co_return AcquireAnswer::Failed("not asked"); }
+
+size_t IndexOf(const Core& core, const Instance& instance) {
+  for (size_t i = 0; i < core.instances.size(); ++i) {
+    if (core.instances[i].get() == &instance) return i;
+  }
+  return core.instances.size();
+}
+
+// Whether `only` (empty: all) includes `instance`.
+bool Selected(const Core& core, const std::vector<bool>& only, const Instance& instance) {
+  if (only.empty()) return true;
+  const size_t i = IndexOf(core, instance);
+  return i < only.size() && only[i];
+}
+
+}  // namespace
+
 asio::awaitable<Error> ReleaseLock(std::shared_ptr<Core> core, std::string resource,
-                                   std::string owner) {
+                                   std::string owner, std::vector<bool> only) {
   if (core->closed) co_return Error(LockError::kClosed);
   const Millis timeout = core->options.instance_timeout;
   auto results = co_await core->ForEach<client::Expected<bool>>(
-      [&](Instance& instance) { return instance.Release(resource, owner, timeout); },
+      [&](Instance& instance) {
+        if (!Selected(*core, only, instance)) return NotReleased();
+        return instance.Release(resource, owner, timeout);
+      },
       client::ClientError::kCancelled);
   size_t released = 0;
   size_t answered = 0;
@@ -86,18 +111,20 @@ asio::awaitable<Error> ReleaseLock(std::shared_ptr<Core> core, std::string resou
 namespace {
 
 asio::awaitable<void> ReleaseDetached(std::shared_ptr<Core> core, std::string resource,
-                                      std::string owner) {
-  co_await ReleaseLock(core, std::move(resource), std::move(owner));
+                                      std::string owner, std::vector<bool> only) {
+  co_await ReleaseLock(core, std::move(resource), std::move(owner), std::move(only));
   core->BackgroundFinished();
 }
 
 }  // namespace
 
 void ReleaseInBackground(const std::shared_ptr<Core>& core, std::string resource,
-                         std::string owner) {
+                         std::string owner, std::vector<bool> only) {
   if (core->closed) return;
+  if (!only.empty() && std::find(only.begin(), only.end(), true) == only.end()) return;
   core->BackgroundStarted();
-  asio::co_spawn(core->executor, ReleaseDetached(core, std::move(resource), std::move(owner)),
+  asio::co_spawn(core->executor,
+                 ReleaseDetached(core, std::move(resource), std::move(owner), std::move(only)),
                  asio::detached);
 }
 
@@ -155,25 +182,47 @@ asio::awaitable<RenewalTally> RenewLock(std::shared_ptr<Core> core, Lock lock, M
     tally.detail = "the redlock was closed";
     co_return tally;
   }
-  const Millis left = std::chrono::ceil<Millis>(deadline - Clock::now());
-  const Millis timeout = std::max(Millis(1), std::min(core->options.instance_timeout, left));
-  auto answers = co_await core->ForEach<AcquireAnswer>(
+  const auto timeout_until = [&core, deadline] {
+    const Millis left = std::chrono::ceil<Millis>(deadline - Clock::now());
+    return std::max(Millis(1), std::min(core->options.instance_timeout, left));
+  };
+  Millis timeout = timeout_until();
+  auto answers = co_await core->ForEach<RenewAnswer>(
       [&](Instance& instance) {
         return instance.Renew(lock.resource, lock.owner, ttl, lock.token, timeout);
       },
-      AcquireAnswer::Failed("cancelled"));
-  for (const AcquireAnswer& answer : answers) {
-    switch (answer.kind) {
-      case AcquireAnswer::Kind::kGranted:
+      RenewAnswer::kFailed);
+  std::vector<bool> lost_here(answers.size(), false);
+  for (size_t i = 0; i < answers.size(); ++i) {
+    switch (answers[i]) {
+      case RenewAnswer::kExtended:
         ++tally.granted;
         break;
-      case AcquireAnswer::Kind::kRefused:
+      case RenewAnswer::kNotHeld:
         ++tally.refused;
+        lost_here[i] = true;
         break;
-      case AcquireAnswer::Kind::kFailed:
-        if (tally.detail.empty()) tally.detail = answer.why;
+      case RenewAnswer::kFailed:
+        if (tally.detail.empty()) tally.detail = "an instance did not answer in time";
         break;
     }
+  }
+  // Repair: re-create the lock where it vanished, but only now that a majority proved the lease
+  // continuous (nobody else can have held a majority in between). A re-creation is never what
+  // renews the lease.
+  if (tally.granted < Majority(core->size()) || tally.refused == 0 || Clock::now() >= deadline ||
+      core->closed) {
+    co_return tally;
+  }
+  timeout = timeout_until();
+  auto repairs = co_await core->ForEach<AcquireAnswer>(
+      [&](Instance& instance) {
+        if (!Selected(*core, lost_here, instance)) return NotAsked();
+        return instance.Repair(lock.resource, lock.owner, ttl, lock.token, timeout);
+      },
+      AcquireAnswer::Failed("cancelled"));
+  for (const AcquireAnswer& repair : repairs) {
+    if (repair.kind == AcquireAnswer::Kind::kGranted) ++tally.repaired;
   }
   co_return tally;
 }

@@ -76,13 +76,13 @@ inline bool Cancelled(const asio::cancellation_state& state) {
 asio::awaitable<Result<Lock>> AcquireLock(std::shared_ptr<Core> core, std::string resource,
                                           AcquireOptions options);
 
-// Compare-and-delete on every instance. Succeeds when a majority released it; kNotHeld when the
-// lock had already gone from a majority.
+// Compare-and-delete on every instance (or on those `only` marks). Succeeds when a majority
+// released it; kNotHeld when the lock had already gone from a majority.
 asio::awaitable<Error> ReleaseLock(std::shared_ptr<Core> core, std::string resource,
-                                   std::string owner);
+                                   std::string owner, std::vector<bool> only = {});
 // The same, started in the background (cleanup after a failure, a cancellation or a loss).
 void ReleaseInBackground(const std::shared_ptr<Core>& core, std::string resource,
-                         std::string owner);
+                         std::string owner, std::vector<bool> only = {});
 
 // Waits until no background operation runs (each is bounded by the instance timeouts).
 asio::awaitable<void> Drain(std::shared_ptr<Core> core);

@@ -21,12 +21,13 @@ struct Script {
   std::string sha;  // EVALSHA needs the lowercase hex SHA1 of the text
 };
 
-// Acquire, re-entrant: PEXPIRE when ours, SET NX PX when free; refused with the holder's PTTL.
-// The lease renewal uses it too, which is what re-creates a lock an instance lost.
+// Acquire, re-entrant: PEXPIRE when ours (2, as LOCK.ACQUIRE answers a re-entry), SET NX PX when
+// free (1); refused (0) with the holder's PTTL. A lease's repair of an instance that lost the lock
+// uses it too.
 constexpr const char* kAcquireScript = R"lua(local v = redis.call('GET', KEYS[1])
 if v == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return {1, tonumber(ARGV[2])}
+  return {2, tonumber(ARGV[2])}
 end
 if not v then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
@@ -104,6 +105,16 @@ std::optional<Millis> TtlOf(int64_t pttl) {
 
 Millis AtLeastOne(Millis timeout) { return std::max(timeout, Millis(1)); }
 
+// LOCK.ACQUIRE's [granted, token, pttl]: granted 1 (created) or 2 (re-entered), 0 refused.
+AcquireAnswer ParseAcquire(const Reply& reply) {
+  auto values = Integers(reply, 3);
+  if (!values) return AcquireAnswer::Failed(Describe(reply));
+  const auto counter = static_cast<uint64_t>(std::max<int64_t>(0, (*values)[1]));
+  if ((*values)[0] == 1) return AcquireAnswer::Granted(counter);
+  if ((*values)[0] == 2) return AcquireAnswer::Reentered(counter);
+  return AcquireAnswer::Refused(counter, TtlOf((*values)[2]));
+}
+
 }  // namespace
 
 Expected<LockInfo> ParseLockInfo(const Reply& reply) {
@@ -149,11 +160,8 @@ void Instance::Close() {
 }
 
 asio::awaitable<Expected<Reply>> Instance::Call(Request request, Millis timeout) {
-  if (closed_) co_return client::ClientError::kClosed;
-  const Clock::time_point sent = Clock::now();
-  auto replies = co_await client_.Exec(std::move(request), AtLeastOne(timeout));
+  auto replies = co_await Exec(std::move(request), timeout);
   if (!replies) co_return replies.error();
-  round_trip_ = Clock::now() - sent;
   if (replies->empty()) co_return Reply::Null();
   co_return std::move(replies->front());
 }
@@ -220,7 +228,8 @@ asio::awaitable<Backend> Instance::Detect() {
 }
 
 asio::awaitable<AcquireAnswer> Instance::Acquire(std::string resource, std::string owner,
-                                                 Millis ttl, bool fence, Millis timeout) {
+                                                 Millis ttl, bool fence, Millis timeout,
+                                                 bool holder_token) {
   // An instance not reached yet is tried as Keyward: its first answer says which it is.
   if (backend_ != Backend::kRedis) {
     Request request;
@@ -229,16 +238,21 @@ asio::awaitable<AcquireAnswer> Instance::Acquire(std::string resource, std::stri
     } else {
       request.Push("LOCK.ACQUIRE", resource, owner, ttl.count());
     }
-    auto reply = co_await Call(std::move(request), timeout);
-    if (!reply) co_return AcquireAnswer::Failed(reply.error().message());
-    NoteUnknownCommand(*reply);
+    // In the same round trip: which token this instance counted for the holder.
+    if (holder_token) request.Push("LOCK.INFO", resource);
+    auto replies = co_await Exec(std::move(request), timeout);
+    if (!replies) co_return AcquireAnswer::Failed(replies.error().message());
+    if (replies->empty()) co_return AcquireAnswer::Failed("no reply");
+    NoteUnknownCommand(replies->front());
     if (backend_ != Backend::kRedis) {
-      auto values = Integers(*reply, 3);
-      if (!values) co_return AcquireAnswer::Failed(Describe(*reply));
+      AcquireAnswer answer = ParseAcquire(replies->front());
+      if (answer.kind == AcquireAnswer::Kind::kFailed) co_return answer;
       backend_ = Backend::kKeyward;
-      const auto counter = static_cast<uint64_t>(std::max<int64_t>(0, (*values)[1]));
-      if ((*values)[0] == 1) co_return AcquireAnswer::Granted(counter);
-      co_return AcquireAnswer::Refused(counter, TtlOf((*values)[2]));
+      if (answer.reentered && replies->size() > 1) {
+        auto info = ParseLockInfo((*replies)[1]);
+        if (info && info->owner == owner) answer.holder_token = info->holder_token;
+      }
+      co_return answer;
     }
   }
   // (Arguments built before the co_await: g++ 12 miscompiles a braced list inside one.)
@@ -248,13 +262,13 @@ asio::awaitable<AcquireAnswer> Instance::Acquire(std::string resource, std::stri
   auto values = Integers(*reply, 2);
   if (!values) co_return AcquireAnswer::Failed(Describe(*reply));
   if ((*values)[0] == 1) co_return AcquireAnswer::Granted();
+  if ((*values)[0] == 2) co_return AcquireAnswer::Reentered(std::nullopt);
   co_return AcquireAnswer::Refused(std::nullopt, TtlOf((*values)[1]));
 }
 
 asio::awaitable<AcquireAnswer> Instance::AcquireWaiting(std::string resource, std::string owner,
                                                         Millis ttl, bool fence, Millis wait,
-                                                        Millis margin,
-                                                        Clock::time_point* received) {
+                                                        Millis margin) {
   Request request;
   if (fence) {
     request.Push("LOCK.ACQUIRE", resource, owner, ttl.count(), "WAIT", wait.count(), "FENCE");
@@ -264,15 +278,11 @@ asio::awaitable<AcquireAnswer> Instance::AcquireWaiting(std::string resource, st
   // The server answers at its own timeout; the client's limit only catches a dead server.
   const Millis limit = wait.count() == 0 ? Millis(0) : wait + AtLeastOne(margin);
   auto reply = co_await CallBlocking(std::move(request), limit);
-  *received = Clock::now();
   if (!reply) co_return AcquireAnswer::Failed(reply.error().message());
   NoteUnknownCommand(*reply);
-  auto values = Integers(*reply, 3);
-  if (!values) co_return AcquireAnswer::Failed(Describe(*reply));
-  backend_ = Backend::kKeyward;
-  const auto counter = static_cast<uint64_t>(std::max<int64_t>(0, (*values)[1]));
-  if ((*values)[0] == 1) co_return AcquireAnswer::Granted(counter);
-  co_return AcquireAnswer::Refused(counter, TtlOf((*values)[2]));
+  AcquireAnswer answer = ParseAcquire(*reply);
+  if (answer.kind != AcquireAnswer::Kind::kFailed) backend_ = Backend::kKeyward;
+  co_return answer;
 }
 
 asio::awaitable<FenceAnswer> Instance::Fence(std::string resource, std::string owner,
@@ -328,18 +338,37 @@ asio::awaitable<Expected<bool>> Instance::Extend(std::string resource, std::stri
                                     std::move(args), timeout);
 }
 
-asio::awaitable<AcquireAnswer> Instance::Renew(std::string resource, std::string owner, Millis ttl,
-                                               std::optional<uint64_t> token, Millis timeout) {
+asio::awaitable<RenewAnswer> Instance::Renew(std::string resource, std::string owner, Millis ttl,
+                                             std::optional<uint64_t> token, Millis timeout) {
+  if (backend_ != Backend::kKeyward) {
+    auto extended = co_await Extend(std::move(resource), std::move(owner), ttl, timeout);
+    if (!extended) co_return RenewAnswer::kFailed;
+    co_return *extended ? RenewAnswer::kExtended : RenewAnswer::kNotHeld;
+  }
+  Request request;
+  request.Push("LOCK.EXTEND", resource, owner, ttl.count());
+  // In the same round trip, the counter is raised to the lease's token where it lags behind it
+  // (this instance missed the FENCE): a later acquisition that wins here then reads a counter at
+  // least as high. Counted or not, it changes nothing else.
+  if (token) request.Push("LOCK.FENCE", resource, owner, *token);
+  auto replies = co_await Exec(std::move(request), timeout);
+  if (!replies || replies->empty()) co_return RenewAnswer::kFailed;
+  auto extended = replies->front().as_integer();
+  if (!extended) co_return RenewAnswer::kFailed;
+  co_return *extended == 1 ? RenewAnswer::kExtended : RenewAnswer::kNotHeld;
+}
+
+asio::awaitable<AcquireAnswer> Instance::Repair(std::string resource, std::string owner,
+                                                Millis ttl, std::optional<uint64_t> token,
+                                                Millis timeout) {
   const Clock::time_point started = Clock::now();
   AcquireAnswer answer = co_await Acquire(resource, owner, ttl, false, timeout);
   if (answer.kind != AcquireAnswer::Kind::kGranted || backend_ != Backend::kKeyward || !token ||
       !answer.counter || *answer.counter >= *token) {
     co_return answer;
   }
-  // The counter here lags behind the lease's token: this instance missed the FENCE, or lost the
-  // lock (expiry, FLUSHALL) and the renewal just re-created it. Raise it to the token, so that a
-  // later acquisition that wins on this instance reads a counter at least as high. Whether it is
-  // counted does not change the renewal: the lease is ours here either way.
+  // Re-created below the lease's token (an instance restarted empty, a FLUSHALL): raise the
+  // counter to it, as Renew does.
   const Millis left = timeout - std::chrono::duration_cast<Millis>(Clock::now() - started);
   co_await Fence(std::move(resource), std::move(owner), *token, left);
   co_return answer;

@@ -29,6 +29,9 @@
 
 namespace keyward::redlock::detail {
 
+// What one instance answered to a renewal's extension.
+enum class RenewAnswer { kExtended, kNotHeld, kFailed };
+
 // LOCK.INFO's answer.
 struct LockInfo {
   std::optional<std::string> owner;
@@ -51,20 +54,18 @@ class Instance {
   const std::string& url() const { return url_; }
   Backend backend() const { return backend_; }
   bool connected() const { return client_.connected(); }
-  // The last round trip of an ordinary request (for the grant-time estimate of a waited grant).
-  Clock::duration round_trip() const { return round_trip_; }
 
   // Finds out the backend if not known yet (COMMAND INFO lock.acquire, within connect_timeout).
   asio::awaitable<Backend> Detect();
 
   // The acquisition request: LOCK.ACQUIRE resource owner ttl [FENCE], or the acquire script.
+  // `holder_token`: on Keyward, LOCK.INFO goes in the same round trip, so that a re-entry
+  // reports the token this instance counted for the owner.
   asio::awaitable<AcquireAnswer> Acquire(std::string resource, std::string owner, Millis ttl,
-                                         bool fence, Millis timeout);
+                                         bool fence, Millis timeout, bool holder_token = false);
   // LOCK.ACQUIRE ... WAIT `wait` (0: forever) [FENCE] on a connection of its own (Keyward only).
-  // `received` is set to when the answer arrived.
   asio::awaitable<AcquireAnswer> AcquireWaiting(std::string resource, std::string owner, Millis ttl,
-                                                bool fence, Millis wait, Millis margin,
-                                                Clock::time_point* received);
+                                                bool fence, Millis wait, Millis margin);
   asio::awaitable<FenceAnswer> Fence(std::string resource, std::string owner, uint64_t token,
                                      Millis timeout);
   // True when the lock was ours here and is now deleted / extended.
@@ -72,11 +73,15 @@ class Instance {
                                                   Millis timeout);
   asio::awaitable<client::Expected<bool>> Extend(std::string resource, std::string owner,
                                                  Millis ttl, Millis timeout);
-  // Renewal of a held lease: re-entrant acquire (which re-creates a lock this instance lost),
-  // then, on Keyward, LOCK.FENCE with the lease's token where the counter lags behind it (the
-  // instance missed the FENCE, or lost the lock and is catching up).
-  asio::awaitable<AcquireAnswer> Renew(std::string resource, std::string owner, Millis ttl,
-                                       std::optional<uint64_t> token, Millis timeout);
+  // Renewal of a held lease: an owner-checked extension, which never re-creates the lock (a
+  // renewal proves the lease only where the key survived), with, on Keyward, LOCK.FENCE of the
+  // lease's token in the same round trip (catching up a counter that missed the FENCE).
+  asio::awaitable<RenewAnswer> Renew(std::string resource, std::string owner, Millis ttl,
+                                     std::optional<uint64_t> token, Millis timeout);
+  // Re-creates the lease's lock on an instance that lost it (re-entrant acquire, then the
+  // counter raised to the token). Only after a majority extended it in the same round.
+  asio::awaitable<AcquireAnswer> Repair(std::string resource, std::string owner, Millis ttl,
+                                        std::optional<uint64_t> token, Millis timeout);
   // LOCK.WAIT resource `wait` (0: forever) on a connection of its own: true when the resource
   // is free, false at the timeout.
   asio::awaitable<client::Expected<bool>> WaitFree(std::string resource, Millis wait,
@@ -113,7 +118,6 @@ class Instance {
   Millis connect_timeout_;
   client::AsyncClient client_;
   Backend backend_ = Backend::kUnknown;
-  Clock::duration round_trip_{0};
   std::vector<std::unique_ptr<client::AsyncClient>> idle_;  // blocking connections, free
   std::set<client::AsyncClient*> busy_;                     // blocking connections in use
   bool closed_ = false;

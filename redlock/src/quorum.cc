@@ -20,13 +20,6 @@ Clock::time_point ValidUntil(Clock::time_point started, Millis ttl) {
 
 Millis FloorMillis(Clock::duration d) { return std::chrono::floor<Millis>(d); }
 
-Clock::time_point EstimateGrantTime(Clock::time_point sent, Clock::time_point received,
-                                    Clock::duration round_trip) {
-  if (round_trip < Clock::duration::zero()) round_trip = Clock::duration::zero();
-  const Clock::time_point estimate = received - round_trip;
-  return std::max(sent, estimate);
-}
-
 std::optional<Millis> HolderTtlForMajority(size_t instances,
                                            std::vector<std::optional<Millis>> refused_ttls) {
   const size_t majority = Majority(instances);

@@ -84,8 +84,9 @@ LeaseSchedule::Outcome LeaseSchedule::OnRound(Clock::time_point started, Clock::
                                               Millis ttl, const RenewalTally& tally) {
   if (loss_) return Outcome::kLost;
   const size_t majority = Majority(tally.instances);
-  const std::string counts = "renewed on " + std::to_string(tally.granted) + ", held by another " +
-                             "owner on " + std::to_string(tally.refused) + " of " +
+  const std::string counts = "renewed on " + std::to_string(tally.granted) +
+                             ", gone or held by another owner on " +
+                             std::to_string(tally.refused) + " of " +
                              std::to_string(tally.instances) + " instances" +
                              (tally.detail.empty() ? "" : " (" + tally.detail + ")");
   if (now >= valid_until_) {
@@ -102,9 +103,12 @@ LeaseSchedule::Outcome LeaseSchedule::OnRound(Clock::time_point started, Clock::
     next_renewal_ = started + period_;
     return Outcome::kRenewed;
   }
-  if (tally.refused >= majority) {
+  if (tally.refused > tally.instances - majority) {
+    // Too few instances still hold it for a majority to extend it ever again: it vanished (an
+    // expiry, DEL, FLUSHALL, a restart without data) or was taken. Re-creating it would hide that
+    // another owner may have held it in between.
     Lose(Error(LockError::kLeaseLost,
-               "a majority of instances hold it for another owner: " + counts));
+               "the lock is no longer the owner's on a majority of instances: " + counts));
     return Outcome::kLost;
   }
   ++failures_;

@@ -8,6 +8,7 @@
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/io_context.hpp>
 #include <atomic>
 #include <thread>
@@ -168,6 +169,69 @@ TEST(RedlockFifoTest, OneInstanceServesWaitersInArrivalOrder) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3}));
   for (size_t i = 1; i < tokens.size(); ++i) EXPECT_GT(tokens[i], tokens[i - 1]);
+}
+
+int64_t IntegerOf(const client::Reply& reply) {
+  auto value = reply.as_integer();
+  return value ? *value : -1000;
+}
+
+std::string StringOf(const client::Reply& reply) {
+  auto value = reply.as_string();
+  return value ? std::string(*value) : "(none)";
+}
+
+// The grant of a queued acquisition reaches the client late (here: its event loop is not run
+// until the lease has expired and someone else took the lock). The client must not return it as
+// a valid lock: it confirms the grant before counting any validity.
+TEST(RedlockWaitValidityTest, AGrantThatArrivesAfterItsLeaseEndedIsNotReturned) {
+  Cluster cluster(ServerKind::kKeyward, 1);
+  RequireLockCommands(cluster);
+  ServerProcess& server = cluster[0];
+  ASSERT_EQ(IntegerOf(server.RawCommand({"LOCK.ACQUIRE", "late", "holder", "60000"}).as_array()->front()), 1);
+
+  asio::io_context io;
+  redlock::RedlockOptions redlock_options = TestOptions();
+  redlock_options.instance_timeout = 100ms;  // far below the 300 ms lease the waiter asks for
+  redlock::AsyncRedlock waiter(io.get_executor(), cluster.urls(), redlock_options);
+  std::optional<Result<Lock>> got;
+  AcquireOptions options = Waiting(redlock::kWaitForever);
+  options.ttl = 300ms;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> { got.emplace(co_await waiter.Acquire("late", options)); },
+      asio::detached);
+  const auto run_until = [&io](auto done) {
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (!done() && std::chrono::steady_clock::now() < deadline) io.run_one_for(20ms);
+    return done();
+  };
+  ASSERT_TRUE(run_until([&] { return Waiters(cluster, "late") == 1; }));
+
+  // Handed over while the waiter's process does not run; the 300 ms lease ends (LOCK.WAIT returns
+  // when the key is gone) and a thief takes the lock.
+  EXPECT_EQ(IntegerOf(server.RawCommand({"LOCK.RELEASE", "late", "holder"})), 1);
+  EXPECT_EQ(IntegerOf(server.RawCommand({"LOCK.WAIT", "late", "0"})), 1);
+  ASSERT_EQ(
+      IntegerOf(server.RawCommand({"LOCK.ACQUIRE", "late", "thief", "60000"}).as_array()->front()),
+      1);
+
+  // The waiter resumes: it must queue again rather than return a lock the thief holds.
+  ASSERT_TRUE(run_until([&] { return got.has_value() || Waiters(cluster, "late") == 1; }));
+  if (got) {
+    ASSERT_TRUE(*got) << (*got).error().message();
+    FAIL() << "returned a lock valid for " << redlock::FloorMillis((**got).validity()).count()
+           << " ms while the server's holder is "
+           << StringOf(server.RawCommand({"GET", "late"}));
+  }
+  EXPECT_EQ(IntegerOf(server.RawCommand({"LOCK.RELEASE", "late", "thief"})), 1);
+  ASSERT_TRUE(run_until([&] { return got.has_value(); }));
+  ASSERT_TRUE(*got) << (*got).error().message();
+  EXPECT_TRUE((**got).valid());
+  EXPECT_EQ(StringOf(server.RawCommand({"GET", "late"})), (**got).owner);
+  waiter.Close();
+  io.restart();
+  io.poll();
 }
 
 TEST(RedisWaitTest, AWaiterPollsUntilTheRelease) {

@@ -191,36 +191,40 @@ TEST_F(RedlockAcquireRoundTest, SplitVoteIsHeldByOtherAndFlaggedAsSplit) {
   EXPECT_TRUE(d.split);
 }
 
-TEST_F(RedlockAcquireRoundTest, ReentryKeepsTheTokenWhenAMajorityCountsIt) {
+TEST_F(RedlockAcquireRoundTest, ReentryKeepsTheTokenWhenAMajorityReportsIt) {
   AcquireRound round(3, 10000ms, Fencing::kTwoPhase, clock_.now());
-  // The owner's earlier FENCE left 20 on two instances; the third lags behind.
-  round.OnAcquire(0, AcquireAnswer::Granted(20));
-  round.OnAcquire(1, AcquireAnswer::Granted(20));
+  // The owner holds token 20 on two instances; contenders' FENCEs that were not counted moved
+  // the counters past it (25, 30). The third instance lost the lock and granted it anew.
+  round.OnAcquire(0, AcquireAnswer::Reentered(25, 20));
+  round.OnAcquire(1, AcquireAnswer::Reentered(30, 20));
   round.OnAcquire(2, AcquireAnswer::Granted(17));
-  ASSERT_EQ(round.AfterAcquire(clock_.now()).token, 21u);
-  // LOCK.FENCE 20 (the highest counter, not + 1).
-  round.OnFence(0, FenceAnswer::kCounted);
-  round.OnFence(1, FenceAnswer::kCounted);
-  round.OnFence(2, FenceAnswer::kCounted);  // held by the owner, counter below: it catches up
-  Decision d = round.AfterReentryFence(clock_.now());
+  Decision d = round.AfterAcquire(clock_.now());
   ASSERT_EQ(d.kind, Kind::kHeld);
-  EXPECT_EQ(d.token, 20u);
+  EXPECT_EQ(d.token, 20u);  // the held token, not a counter
 }
 
-TEST_F(RedlockAcquireRoundTest, NoReentryFallsBackToANewToken) {
-  AcquireRound round(3, 10000ms, Fencing::kTwoPhase, clock_.now());
-  for (size_t i = 0; i < 3; ++i) round.OnAcquire(i, AcquireAnswer::Granted(20));
-  ASSERT_EQ(round.AfterAcquire(clock_.now()).kind, Kind::kFence);
-  // 20 was fenced by another owner: not counted anywhere.
-  for (size_t i = 0; i < 3; ++i) round.OnFence(i, FenceAnswer::kNotCounted);
-  Decision d = round.AfterReentryFence(clock_.now());
+TEST_F(RedlockAcquireRoundTest, AReentryWithoutAMajorityBehindOneTokenTakesANewOne) {
+  // Re-entered on a majority, but the instances name different tokens (one re-fenced later):
+  // nothing proves either is still the latest, so phase 2 commits a new one above every counter.
+  AcquireRound split(3, 10000ms, Fencing::kTwoPhase, clock_.now());
+  split.OnAcquire(0, AcquireAnswer::Reentered(25, 20));
+  split.OnAcquire(1, AcquireAnswer::Reentered(30, 21));
+  split.OnAcquire(2, AcquireAnswer::Granted(17));
+  Decision d = split.AfterAcquire(clock_.now());
   ASSERT_EQ(d.kind, Kind::kFence);
-  EXPECT_EQ(d.token, 21u);
-  // Phase 2 starts from a clean slate.
-  for (size_t i = 0; i < 3; ++i) round.OnFence(i, FenceAnswer::kCounted);
-  Decision held = round.AfterFence(clock_.now());
-  ASSERT_EQ(held.kind, Kind::kHeld);
-  EXPECT_EQ(held.token, 21u);
+  EXPECT_EQ(d.token, 31u);
+  // Re-entered on a minority only: the lock was lost on a majority, this is a new acquisition.
+  AcquireRound lost(3, 10000ms, Fencing::kTwoPhase, clock_.now());
+  lost.OnAcquire(0, AcquireAnswer::Reentered(25, 20));
+  lost.OnAcquire(1, AcquireAnswer::Granted(26));
+  lost.OnAcquire(2, AcquireAnswer::Granted(17));
+  d = lost.AfterAcquire(clock_.now());
+  ASSERT_EQ(d.kind, Kind::kFence);
+  EXPECT_EQ(d.token, 27u);
+  // A re-entry whose instances never counted a token for the owner (no holder token).
+  AcquireRound unfenced(3, 10000ms, Fencing::kTwoPhase, clock_.now());
+  for (size_t i = 0; i < 3; ++i) unfenced.OnAcquire(i, AcquireAnswer::Reentered(40));
+  EXPECT_EQ(unfenced.AfterAcquire(clock_.now()).token, 41u);
 }
 
 }  // namespace

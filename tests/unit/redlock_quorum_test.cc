@@ -46,20 +46,6 @@ TEST(RedlockQuorumTest, ValidityIsTtlMinusElapsedMinusDrift) {
   EXPECT_EQ(FloorMillis(microseconds(999)), 0ms);
 }
 
-TEST(RedlockQuorumTest, GrantTimeOfAnImmediateAnswerIsWhenTheRequestWasSent) {
-  // Answered within one round trip: the grant cannot be placed earlier than the request, and
-  // counting from the request is the Redlock rule.
-  EXPECT_EQ(EstimateGrantTime(kT0, kT0 + 2ms, 3ms), kT0);
-  EXPECT_EQ(EstimateGrantTime(kT0, kT0 + 3ms, 3ms), kT0);
-}
-
-TEST(RedlockQuorumTest, GrantTimeOfAWaitedAnswerIsOneRoundTripBeforeTheAnswer) {
-  // Queued for 5 s: the release handed the lock over at most one trip before the answer came.
-  EXPECT_EQ(EstimateGrantTime(kT0, kT0 + 5s, 2ms), kT0 + 5s - 2ms);
-  // A negative or absent sample never places the grant after the answer.
-  EXPECT_EQ(EstimateGrantTime(kT0, kT0 + 5s, -1ms), kT0 + 5s);
-}
-
 TEST(RedlockQuorumTest, HolderTtlIsTheEndThatFreesAMajority) {
   // 3 instances, the holder has two: a majority is free as soon as either of them expires.
   EXPECT_EQ(HolderTtlForMajority(3, {500ms, 480ms}), std::optional(480ms));

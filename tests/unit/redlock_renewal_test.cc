@@ -19,7 +19,7 @@ using Outcome = LeaseSchedule::Outcome;
 const Clock::time_point kT0 = Clock::time_point() + 1000h;
 
 RenewalTally Tally(size_t n, size_t granted, size_t refused) {
-  return RenewalTally{n, granted, refused, refused + granted < n ? "timed out" : ""};
+  return RenewalTally{n, granted, refused, 0, refused + granted < n ? "timed out" : ""};
 }
 
 // A 3000 ms lease acquired at kT0.
@@ -104,6 +104,21 @@ TEST(RedlockLeaseScheduleTest, AMajorityHeldByAnotherOwnerIsALossAtOnce) {
   EXPECT_EQ(s.OnRound(started, started + 3ms, 3000ms, Tally(3, 1, 2)), Outcome::kLost);
   EXPECT_NE(s.loss().detail.find("another owner"), std::string::npos) << s.loss().message();
   EXPECT_EQ(s.Next(started + 3ms).kind, StepKind::kLost);
+}
+
+TEST(RedlockLeaseScheduleTest, ALockGoneFromTooManyInstancesIsLostEvenIfRecreated) {
+  // Four instances, a majority is three: with two answering that the lock is no longer the
+  // owner's, no majority can extend it again. Re-creating it there (repair) hides nothing.
+  LeaseSchedule s = Schedule();
+  const Clock::time_point started = kT0 + 1000ms;
+  RenewalTally tally = Tally(4, 2, 2);
+  tally.repaired = 2;
+  EXPECT_EQ(s.OnRound(started, started + 3ms, 3000ms, tally), Outcome::kLost);
+  EXPECT_NE(s.loss().detail.find("no longer the owner's on a majority"), std::string::npos)
+      << s.loss().message();
+  // One gone of four: a majority may still extend it; the round just failed.
+  LeaseSchedule t = Schedule();
+  EXPECT_EQ(t.OnRound(started, started + 3ms, 3000ms, Tally(4, 2, 1)), Outcome::kFailed);
 }
 
 TEST(RedlockLeaseScheduleTest, MaxRenewalsEndsTheLeaseWithItsLastValidity) {

@@ -17,7 +17,13 @@
 //   majorities overlap, and an instance counts a T once) and larger than every token committed
 //   before (the overlapping instance already had F >= the earlier token).
 // With one instance the phases collapse into LOCK.ACQUIRE ... FENCE (Fencing::kSingleTrip), whose
-// grant carries the token. Against Redis instances there are no counters (Fencing::kNone): the
+// grant carries the token.
+//
+// Re-entry (kTwoPhase): when a majority answers that the owner already held the lock there and
+// reports the same token T counted for it (AcquireAnswer::holder_token), the lock is held with T
+// and phase 2 is skipped: the re-entry keeps its token. No other acquisition can have committed a
+// token since T on those instances: its FENCE would have been counted on at least one of them
+// (two majorities overlap), which would then name the other owner as the holder of the counter. Against Redis instances there are no counters (Fencing::kNone): the
 // lock is held without a token.
 //
 // A lock is never handed out with a non-positive validity (ttl - elapsed - drift), measured from
@@ -49,21 +55,44 @@ struct AcquireAnswer {
     kFailed,   // no usable answer: timeout, connection error, unexpected reply
   };
   Kind kind = Kind::kFailed;
+  // kGranted: the owner already held the lock there (its lease restarted) rather than the
+  // request creating it. A failed attempt undoes only what it created.
+  bool reentered = false;
   // F(R) as the instance reported it (Keyward; with FENCE, the token itself). Absent on Redis.
   std::optional<uint64_t> counter;
+  // A re-entry on Keyward: the token this instance counted for the owner (LOCK.INFO's
+  // holder_token), when asked for and known.
+  std::optional<uint64_t> holder_token;
   // kRefused: the holder's remaining TTL there; absent when it has none or it is unknown.
   std::optional<Millis> holder_ttl;
   // kFailed: why, for the error detail ("timed out", "unknown command 'LOCK.ACQUIRE'").
   std::string why;
 
   static AcquireAnswer Granted(std::optional<uint64_t> counter = std::nullopt) {
-    return {Kind::kGranted, counter, std::nullopt, {}};
+    AcquireAnswer a;
+    a.kind = Kind::kGranted;
+    a.counter = counter;
+    return a;
+  }
+  // Granted to the owner that already held it; `holder_token`: its token there, if known.
+  static AcquireAnswer Reentered(std::optional<uint64_t> counter,
+                                 std::optional<uint64_t> holder_token = std::nullopt) {
+    AcquireAnswer a = Granted(counter);
+    a.reentered = true;
+    a.holder_token = holder_token;
+    return a;
   }
   static AcquireAnswer Refused(std::optional<uint64_t> counter, std::optional<Millis> ttl) {
-    return {Kind::kRefused, counter, ttl, {}};
+    AcquireAnswer a;
+    a.kind = Kind::kRefused;
+    a.counter = counter;
+    a.holder_ttl = ttl;
+    return a;
   }
   static AcquireAnswer Failed(std::string why) {
-    return {Kind::kFailed, std::nullopt, std::nullopt, std::move(why)};
+    AcquireAnswer a;
+    a.why = std::move(why);
+    return a;
   }
 };
 
@@ -106,16 +135,6 @@ class AcquireRound {
   void OnFence(size_t instance, FenceAnswer answer);
   Decision AfterFence(Clock::time_point now) const;
 
-  // Re-entry (kTwoPhase, the caller passed the owner of a lock it may already hold). A
-  // re-entrant acquisition keeps its token, but LOCK.ACQUIRE's answer does not say whether a
-  // grant was a re-entry by the owner that fenced the counter. So before phase 2 the caller may
-  // send LOCK.FENCE with the highest counter seen (not + 1): an instance counts it only where the
-  // lock is this owner's and the counter is that token fenced by this owner (or lower). Counted on
-  // a majority: the lock is held with that same token (kHeld). Otherwise the answers are
-  // forgotten and phase 2 proceeds with max + 1 (kFence). No other acquisition can have committed
-  // the same token in between: its FENCE would have left a higher counter on the overlapping
-  // instance, which then does not count this one.
-  Decision AfterReentryFence(Clock::time_point now);
 
   size_t granted() const { return Count(AcquireAnswer::Kind::kGranted); }
   size_t refused() const { return Count(AcquireAnswer::Kind::kRefused); }
@@ -126,6 +145,8 @@ class AcquireRound {
 
  private:
   size_t Count(AcquireAnswer::Kind kind) const;
+  // The token a majority re-entered with (the same holder token on each), or nullopt.
+  std::optional<uint64_t> ReentryToken() const;
   Decision Failed(Error error, bool split) const;
   // "granted on 1, refused on 2 (another owner), no answer from 0 of 3; a majority is 2".
   std::string Tally() const;

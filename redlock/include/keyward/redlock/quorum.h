@@ -35,18 +35,6 @@ Clock::time_point ValidUntil(Clock::time_point started, Millis ttl);
 // Whole milliseconds, rounded down (a validity of 0.9 ms is 0 ms: not enough to act on).
 Millis FloorMillis(Clock::duration d);
 
-// When a server granted a lock that it answered at `received`, for a request sent at `sent`.
-//
-// For an ordinary request the server acted somewhere between the two, and taking `sent` (the
-// Redlock rule: elapsed time counts from before the request) is always safe. A request that
-// waited in the server's queue (LOCK.ACQUIRE ... WAIT) was granted when the release handed the
-// lock over, possibly long after `sent`; counting from `sent` would leave no validity at all.
-// The grant was then at most one server-to-client trip before `received`, which is estimated as
-// the instance's last measured round trip (`round_trip`, an over-estimate of one trip). The
-// result is never earlier than `sent`.
-Clock::time_point EstimateGrantTime(Clock::time_point sent, Clock::time_point received,
-                                    Clock::duration round_trip);
-
 // The wait, as the holder's leases go, until a majority of `instances` can be free, given the
 // remaining TTL that each refusing instance reported (nullopt: no TTL, or unknown). The instances
 // that did not refuse are taken to be free. Returns 0 when a majority is already free of this

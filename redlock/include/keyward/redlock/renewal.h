@@ -13,10 +13,13 @@
 // - renew about every ttl/3 (LeaseLimits::renew_every overrides, capped at ttl/2), from the start
 // of the last
 //   successful round; after a failed round, retry after ttl/10 (bounded to [1 ms, 1 s]);
-// - a round renews the lease when a majority granted it and its answers arrived before the
-//   validity ran out; the new validity counts from the round's start (ttl - elapsed - drift);
-// - the lease is lost when the validity runs out before a majority renewed, or when a majority
-//   answered that another owner holds the resource (no point waiting for the validity's end);
+// - a round renews the lease when a majority extended the existing lock (an owner-checked
+//   extension: the key survived there) and its answers arrived before the validity ran out; the
+//   new validity counts from the round's start (ttl - elapsed - drift). Re-creating the lock where
+//   it vanished never counts as renewing it: that repairs a minority, after the majority extended;
+// - the lease is lost when the validity runs out before a majority renewed, or when so many
+//   instances answered that the lock is no longer the owner's there (gone, or another owner's)
+//   that no majority can extend it (no point waiting for the validity's end);
 // - bounds: after max_renewals renewals, or when renewing could not take the lease past
 //   max_duration (counted from the acquisition; the last renewal's TTL is shortened to end there),
 //   the lease is not renewed again and ends, as a loss, when its validity runs out. 0 means
@@ -40,9 +43,10 @@ struct LeaseLimits {
 // A renewal round's answers, counted.
 struct RenewalTally {
   size_t instances = 0;
-  size_t granted = 0;  // renewed (or re-created) for this owner
-  size_t refused = 0;  // held by another owner
-  std::string detail;  // why the others did not answer, for the error
+  size_t granted = 0;   // extended: the lock was still the owner's there
+  size_t refused = 0;   // not extended: the lock was gone or another owner's there
+  size_t repaired = 0;  // of those, re-created for the owner after a majority extended
+  std::string detail;   // why the others did not answer, for the error
 };
 
 class LeaseSchedule {
