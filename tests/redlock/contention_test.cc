@@ -1,7 +1,9 @@
 // Many clients contending for one lock, each writing to a fenced resource while it holds the lock,
 // over 1, 3 and 5 keyward-servers and 3 redis-servers, with one instance SIGKILLed, SIGSTOPped or
 // restarted empty in the middle of the run. What must hold throughout:
-// - never two holders inside at once (no timing faults are injected into the clients). An
+// - never two holders inside at once (no timing faults are injected into the clients). Each
+//   holder stays inside for a random while (doing "work"), and waits a random while before it
+//   contends again, so that overlapping holders would be caught inside together. An
 //   instance that restarts empty has forgotten the locks it granted, so exclusion needs
 //   Redlock's delayed restart: Keyward's lock-restart-delay (one TTL), and for Redis, which has
 //   none, the instance stays down for one TTL before it comes back;
@@ -12,6 +14,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <random>
 #include <thread>
 
 #include "redlock_test_support.h"
@@ -86,6 +89,10 @@ TEST_P(ContentionTest, HoldersAreExclusiveAndTokensStrictlyIncrease) {
   std::vector<std::thread> clients;
   for (int c = 0; c < kClients; ++c) {
     clients.emplace_back([&, c] {
+      std::mt19937 rng(static_cast<unsigned>(::testing::UnitTest::GetInstance()->random_seed() +
+                                             c));
+      std::uniform_int_distribution<int> work_us(200, 3000);
+      std::uniform_int_distribution<int> pause_us(0, 2000);
       Redlock redlock(cluster.urls(), options);
       AcquireOptions acquire;
       acquire.ttl = kTtl;
@@ -103,10 +110,14 @@ TEST_P(ContentionTest, HoldersAreExclusiveAndTokensStrictlyIncrease) {
           EXPECT_TRUE(lock->token) << "no token from Keyward";
         }
         resource.Enter(lock->token);
+        // Work while holding the lock: the time another holder would be caught inside.
+        std::this_thread::sleep_for(std::chrono::microseconds(work_us(rng)));
+        EXPECT_TRUE(lock->valid()) << "the work outlasted the lock's validity";
         resource.Leave();
         ++acquisitions;
         // Under a fault a release may miss the faulty instance; the majority is what counts.
         redlock.Release(*lock);
+        std::this_thread::sleep_for(std::chrono::microseconds(pause_us(rng)));
       }
     });
   }
