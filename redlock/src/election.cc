@@ -240,12 +240,22 @@ asio::awaitable<std::shared_ptr<client::AsyncClient>> SubscribeToLockEvents(
 asio::awaitable<Result<std::optional<LeaderInfo>>> Observer::Next() {
   using namespace asio::experimental::awaitable_operators;
   auto cancellation = co_await asio::this_coro::cancellation_state;
+  if (backoff_.count() > 0) {
+    co_await detail::Sleep(backoff_);
+    if (detail::Cancelled(cancellation)) co_return Error(LockError::kCancelled);
+  }
   // Subscribed before reading, so that no change between the read and the wait goes unheard.
   if (!events_) events_ = co_await SubscribeToLockEvents(core_, name_);
   while (true) {
     Result<LeaderRead> read = co_await ReadLeader(core_, name_);
     if (detail::Cancelled(cancellation)) co_return Error(LockError::kCancelled);
-    if (!read) co_return read.error();
+    if (!read) {
+      backoff_ = backoff_.count() == 0
+                     ? kErrorBackoff
+                     : std::min(backoff_ * 2, std::max(period_, kErrorBackoff));
+      co_return read.error();
+    }
+    backoff_ = Millis(0);
     if (first_ || read->leader != last_) {
       first_ = false;
       last_ = read->leader;

@@ -203,6 +203,28 @@ TEST_P(ElectionTest, ADeposedLeaderIsFencedAndToldItLost) {
   EXPECT_EQ((*leader)->term, new_leader->term());
 }
 
+// A majority that refuses connections fails each read at once; a loop on Next() (`keyward observe`)
+// must not spin on it: consecutive errors are spaced by a doubling backoff. (A lower bound on the
+// elapsed time: a slow machine only makes it longer.)
+TEST(ElectionUnreachableTest, ObserveBacksOffWhileNoMajorityAnswers) {
+  Cluster cluster(ServerKind::kKeyward, 1);
+  std::vector<std::string> urls = cluster.urls();
+  for (int i = 0; i < 2; ++i) urls.push_back("redis://127.0.0.1:" + std::to_string(FreePort()));
+  Redlock redlock(urls, TestOptions());
+  ElectionOptions options;
+  options.observe_period = 400ms;
+  Election election(redlock.async(), "dark", options);
+  Observer observer = election.Observe();
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 5; ++i) {
+    auto read = redlock.Run(observer.Next());
+    ASSERT_FALSE(read);
+    EXPECT_EQ(read.error(), LockError::kNoQuorum) << read.error().message();
+  }
+  // 50 + 100 + 200 + 400 ms of backoff before the second to fifth reads (capped at the period).
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 750ms);
+}
+
 TEST_P(ElectionTest, CampaignWithADeadlineTimesOut) {
   Redlock a_node(cluster().urls(), TestOptions());
   Redlock b_node(cluster().urls(), TestOptions());

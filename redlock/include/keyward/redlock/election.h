@@ -100,8 +100,12 @@ class Observer {
 
   // The first call: the current leader (nullopt: none). Later calls: the next different one
   // (another owner, another term, or another value). Errors (kNoQuorum ...) are returned as they
-  // happen; calling again resumes.
+  // happen; calling again resumes, after a backoff that doubles with each consecutive error
+  // (kErrorBackoff up to the observe period, at least kErrorBackoff), so that a loop calling
+  // Next() never spins while the instances are unreachable.
   asio::awaitable<Result<std::optional<LeaderInfo>>> Next();
+
+  static constexpr Millis kErrorBackoff{50};
 
  private:
   std::shared_ptr<detail::Core> core_;
@@ -109,6 +113,7 @@ class Observer {
   Millis period_;
   bool first_ = true;
   std::optional<LeaderInfo> last_;
+  Millis backoff_{0};  // before the next read: the last call ended in an error
   // The subscription to the lock's events (on the first instance that accepted it).
   std::shared_ptr<client::AsyncClient> events_;
 };
