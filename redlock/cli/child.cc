@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -13,6 +14,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <cstdio>
 #include <optional>
 
 namespace keyward::cli {
@@ -57,10 +59,15 @@ std::error_code Child::Start(const std::vector<std::string>& argv,
   for (auto& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
 
+  const pid_t parent = getpid();
   pid_ = fork();
   if (pid_ < 0) return LastError();
   if (pid_ == 0) {
     close(pipefd[0]);
+    setpgid(0, 0);  // a group of its own: signals reach the whole tree
+    // Dies with this process even if the watchdog cannot act (both killed at once).
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(kExitCannotExecute);  // the parent died before prctl
     // The child gets the default signal mask back: it must see SIGTERM.
     sigprocmask(SIG_UNBLOCK, &set, nullptr);
     execvpe(args[0], args.data(), envp.data());
@@ -69,7 +76,9 @@ std::error_code Child::Start(const std::vector<std::string>& argv,
     (void)ignored;
     _exit(err == ENOENT ? kExitNotFound : kExitCannotExecute);
   }
+  setpgid(pid_, pid_);  // also here: whichever runs first, the group exists before any signal
   close(pipefd[1]);
+  StartWatchdog();
   int err = 0;
   ssize_t n;
   do {
@@ -82,28 +91,82 @@ std::error_code Child::Start(const std::vector<std::string>& argv,
   return {};
 }
 
+void Child::StartWatchdog() {
+  int guard[2];
+  if (pipe2(guard, O_CLOEXEC) != 0) return;
+  const pid_t group = pid_;
+  watchdog_ = fork();
+  if (watchdog_ < 0) {
+    close(guard[0]);
+    close(guard[1]);
+    return;
+  }
+  if (watchdog_ == 0) {
+    // Only async-signal-safe calls: this process has other threads. Its own group, so that a
+    // terminal's signals to ours do not stop it before it acts.
+    setpgid(0, 0);
+    close(guard[1]);
+    char byte;
+    while (read(guard[0], &byte, 1) < 0 && errno == EINTR) {
+    }
+    kill(-group, SIGKILL);  // the parent closed its end, or died
+    _exit(0);
+  }
+  close(guard[0]);
+  watchdog_fd_ = guard[1];
+}
+
+void Child::SignalGroup(int sig) const {
+  if (pid_ > 0) kill(-pid_, sig);
+}
+
 void Child::RequestStop() {
   uint64_t one = 1;
   ssize_t ignored = write(stopfd_, &one, sizeof(one));
   (void)ignored;
 }
 
-int Child::Wait(std::chrono::milliseconds grace, bool* stopped) {
+int Child::Wait(std::chrono::milliseconds grace, bool* stopped, const ValidUntil& valid_until) {
   using SteadyClock = std::chrono::steady_clock;
   *stopped = false;
   std::optional<SteadyClock::time_point> kill_at;  // set when SIGTERM was sent
+  const auto stop = [&](SteadyClock::time_point now) {
+    *stopped = true;
+    SignalGroup(SIGTERM);
+    kill_at = now + grace;
+    if (valid_until) kill_at = std::min(*kill_at, valid_until());
+  };
   while (true) {
+    const SteadyClock::time_point now = SteadyClock::now();
+    // The next deadline: SIGKILL after SIGTERM, or the early stop of a lease not renewed.
+    std::optional<SteadyClock::time_point> next = kill_at;
+    if (!*stopped && valid_until) {
+      const SteadyClock::time_point stop_at = valid_until() - grace;
+      if (now >= stop_at) {
+        std::fprintf(stderr,
+                     "keyward: the lease was not renewed with %lld ms of validity left; stopping "
+                     "the command before it ends\n",
+                     static_cast<long long>(
+                         std::chrono::floor<std::chrono::milliseconds>(valid_until() - now)
+                             .count()));
+        stop(now);
+        continue;
+      }
+      next = stop_at;
+    }
     int timeout_ms = -1;
-    if (kill_at) {
-      auto left = std::chrono::ceil<std::chrono::milliseconds>(*kill_at - SteadyClock::now());
+    if (next) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(*next - now);
       timeout_ms = static_cast<int>(std::max<int64_t>(0, left.count()));
     }
     pollfd fds[3] = {{pidfd_, POLLIN, 0}, {stopfd_, POLLIN, 0}, {signalfd_, POLLIN, 0}};
     int r = poll(fds, 3, timeout_ms);
     if (r < 0 && errno == EINTR) continue;
     if (r == 0) {
-      kill(pid_, SIGKILL);  // the grace period is over
-      kill_at.reset();
+      if (kill_at && SteadyClock::now() >= *kill_at) {
+        SignalGroup(SIGKILL);  // the grace period, or the validity, is over
+        kill_at.reset();
+      }
       continue;
     }
     if (fds[0].revents & POLLIN) break;  // exited
@@ -111,24 +174,35 @@ int Child::Wait(std::chrono::milliseconds grace, bool* stopped) {
       uint64_t v;
       ssize_t ignored = read(stopfd_, &v, sizeof(v));
       (void)ignored;
-      *stopped = true;
-      kill(pid_, SIGTERM);
-      kill_at = SteadyClock::now() + grace;
+      stop(SteadyClock::now());
     }
     if (fds[2].revents & POLLIN) {
       signalfd_siginfo info;
       while (read(signalfd_, &info, sizeof(info)) == sizeof(info)) {
-        kill(pid_, static_cast<int>(info.ssi_signo));
+        SignalGroup(static_cast<int>(info.ssi_signo));
       }
     }
   }
   int status = 0;
   while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }
+  // What the command left running in its group must not outlive the lock.
+  SignalGroup(SIGKILL);
   pid_ = -1;
+  StopWatchdog();
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return 1;
+}
+
+void Child::StopWatchdog() {
+  if (watchdog_fd_ >= 0) close(watchdog_fd_);
+  watchdog_fd_ = -1;
+  if (watchdog_ > 0) {
+    while (waitpid(watchdog_, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
+  watchdog_ = -1;
 }
 
 // Made before the child exists: a lease can be lost (RequestStop) while it starts.
@@ -139,6 +213,7 @@ Child::Child() {
 }
 
 Child::~Child() {
+  StopWatchdog();
   for (int fd : {pidfd_, stopfd_, signalfd_}) {
     if (fd >= 0) close(fd);
   }

@@ -74,15 +74,20 @@ int Fail(const char* what, const Error& e) {
   return ExitCodeOf(e);
 }
 
-// Runs the child with `env` until it exits or `child.RequestStop()` (the loss callback) ends it.
+// Runs the child with `env` until it exits, `child.RequestStop()` (the loss callback) ends it,
+// or the lease was not renewed a grace period before its validity ends. The grace period is at
+// most half the TTL: a healthy lease always has more validity left than that (it renews every
+// third of the TTL).
 int RunChild(cli::Child& child, const Common& c,
-             const std::vector<std::pair<std::string, std::string>>& env, bool* stopped) {
+             const std::vector<std::pair<std::string, std::string>>& env,
+             const keyward::redlock::Lease& lease, bool* stopped) {
   if (std::error_code ec = child.Start(c.command, env)) {
     std::fprintf(stderr, "keyward: cannot run %s: %s\n", c.command[0].c_str(),
                  ec.message().c_str());
     if (child.pid() < 0) return cli::kExitCannotExecute;
   }
-  return child.Wait(Millis(c.grace_ms), stopped);
+  const Millis grace = std::min(Millis(c.grace_ms), Millis(c.ttl_ms / 2));
+  return child.Wait(grace, stopped, [&lease] { return lease.valid_until(); });
 }
 
 int LockCommand(const std::string& name, const Common& c) {
@@ -111,7 +116,7 @@ int LockCommand(const std::string& name, const Common& c) {
                  token.error().message().c_str());
   }
   bool stopped = false;
-  int code = RunChild(child, c, env, &stopped);
+  int code = RunChild(child, c, env, *lease, &stopped);
   if (stopped) return cli::kExitLeaseLost;
   if (Error e = redlock.Release(*lease); e && e != LockError::kNotHeld) {
     std::fprintf(stderr, "keyward: releasing %s: %s\n", name.c_str(), e.message().c_str());
@@ -137,7 +142,7 @@ int ElectCommand(const std::string& name, const std::string& value, const Common
   std::vector<std::pair<std::string, std::string>> env = {
       {"KEYWARD_ELECTION", name}, {"KEYWARD_TERM", term}, {"KEYWARD_FENCING_TOKEN", term}};
   bool stopped = false;
-  int code = RunChild(child, c, env, &stopped);
+  int code = RunChild(child, c, env, leadership->lease(), &stopped);
   if (stopped) return cli::kExitLeaseLost;
   if (Error e = redlock.Run(leadership->Resign()); e && e != LockError::kNotHeld) {
     std::fprintf(stderr, "keyward: resigning %s: %s\n", name.c_str(), e.message().c_str());
@@ -192,7 +197,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   lock->add_option("--wait", c.wait_ms,
                    "Wait up to this many ms for the lock (0: forever); default: fail at once");
-  lock->add_option("--grace", c.grace_ms, "After SIGTERM on lease loss, ms before SIGKILL")
+  lock->add_option("--grace", c.grace_ms,
+                   "Ms between SIGTERM and SIGKILL when the lease is lost or not renewed in "
+                   "time (at most half the TTL)")
       ->capture_default_str();
   lock->add_option("command", c.command, "The command and its arguments, after --")->required();
   add_servers(lock);
@@ -203,7 +210,9 @@ int main(int argc, char** argv) {
   elect->add_option("--value", value, "The value to advertise (address, id)")->required();
   elect->add_option("--ttl", c.ttl_ms, "Leader's lease in ms")->capture_default_str();
   elect->add_option("--wait", c.wait_ms, "Give up campaigning after this many ms (default: never)");
-  elect->add_option("--grace", c.grace_ms, "After SIGTERM on leadership loss, ms before SIGKILL")
+  elect->add_option("--grace", c.grace_ms,
+                    "Ms between SIGTERM and SIGKILL when leadership is lost or not renewed in "
+                    "time (at most half the TTL)")
       ->capture_default_str();
   elect->add_option("command", c.command, "The command and its arguments, after --")->required();
   add_servers(elect);

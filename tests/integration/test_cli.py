@@ -21,6 +21,15 @@ def read(path):
         return f.read()
 
 
+def gone(pid):
+    """Whether process `pid` has exited (a zombie nobody reaped counts as gone)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
 EXIT_NOT_ACQUIRED = 75
 EXIT_LEASE_LOST = 76
 
@@ -102,6 +111,49 @@ class LockCommand(CliTestCase):
         self.admin.call("SET", "job", "intruder", "PX", "60000")
         self.assertEqual(proc.wait(timeout=60), EXIT_LEASE_LOST)
         self.assertIn(b"lost", proc.stderr.read())
+
+    # The command's whole process tree stops: a background job of a shell included.
+    TREE = "sleep 1000 & echo $! > %s; echo $$ > %s; touch %s; wait"
+
+    def start_tree(self, extra=()):
+        bg, sh, ready = self.marker("bg"), self.marker("sh"), self.marker("ready")
+        proc = self.start(["lock", "job", *extra, "--servers", self.servers, "--",
+                           "sh", "-c", self.TREE % (bg, sh, ready)])
+        wait_for(lambda: os.path.exists(ready), timeout=30, message="child started")
+        pids = (int(read(bg)), int(read(sh)))
+        self.addCleanup(lambda: [os.kill(p, signal.SIGKILL) for p in pids if not gone(p)])
+        return proc, pids
+
+    def test_lease_loss_stops_the_whole_process_tree(self):
+        proc, pids = self.start_tree(["--ttl", "900", "--grace", "200"])
+        self.admin.call("DEL", "job")
+        self.admin.call("SET", "job", "intruder", "PX", "60000")
+        self.assertEqual(proc.wait(timeout=60), EXIT_LEASE_LOST)
+        for pid in pids:
+            wait_for(lambda: gone(pid), timeout=30, message="process %d stopped" % pid)
+
+    def test_killing_keyward_kills_the_command(self):
+        # Without keyward nobody renews the lease: the command must not run on without it.
+        proc, pids = self.start_tree()
+        proc.kill()
+        proc.wait(timeout=60)
+        for pid in pids:
+            wait_for(lambda: gone(pid), timeout=30, message="process %d stopped" % pid)
+
+    def test_the_command_stops_before_an_unrenewed_lease_ends(self):
+        # The server stops answering: no renewal. SIGTERM goes out a grace period before the
+        # validity ends (not at the loss, when another client may already take the lock).
+        proc, pids = self.start_tree(["--ttl", "1500", "--grace", "300"])
+        self.srv.signal(signal.SIGSTOP)
+        self.addCleanup(self.srv.signal, signal.SIGCONT)
+        self.assertEqual(proc.wait(timeout=60), EXIT_LEASE_LOST)
+        self.srv.signal(signal.SIGCONT)
+        for pid in pids:
+            wait_for(lambda: gone(pid), timeout=30, message="process %d stopped" % pid)
+        err = proc.stderr.read()  # (only now: a survivor would hold the pipe open)
+        self.assertIn(b"was not renewed with", err)
+        left = int(err.split(b"was not renewed with ")[1].split()[0])
+        self.assertGreater(left, 0, err)
 
     def test_signals_reach_the_command(self):
         ready = self.marker("ready")
