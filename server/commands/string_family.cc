@@ -18,6 +18,7 @@
 
 #include "server/commands/families.h"
 #include "server/commands/services.h"
+#include "server/coordination/lock_manager.h"
 #include "server/core/errors.h"
 #include "server/core/notify.h"
 #include "server/core/strings.h"
@@ -266,6 +267,17 @@ void CmdGet(CmdArgs args, CommandContext& ctx) {
 // How SET-like commands answer: SET says OK or null, SETNX says 1 or 0.
 enum class SetReply { kOkOrNull, kOneOrZero };
 
+// During the restart delay (lock-restart-delay) an instance that restarted without its data may
+// not grant locks: it cannot know which ones it granted before. SET ... NX and SETNX are how
+// node-redlock, redis-py's Lock and redsync take a lock, so for clients they do nothing then and
+// answer as if the key existed (someone may hold it), which those libraries count as a refusal.
+// What replays a stream (the AOF, a master) is not held back.
+bool HeldBackByRestart(CommandContext& ctx, uint32_t flags) {
+  if (!(flags & kNx)) return false;
+  if (ctx.caller() == CallerKind::kAofReplay || ctx.caller() == CallerKind::kMaster) return false;
+  return ctx.services().locks.RestartDelayLeft(ctx.now_ms()) > 0;
+}
+
 // Redis's setGenericCommand, shared by SET, SETNX, SETEX and PSETEX.
 void SetGeneric(CmdArgs args, CommandContext& ctx, uint32_t flags, std::string_view value,
                 std::optional<std::string_view> expire, bool seconds, SetReply reply) {
@@ -288,7 +300,7 @@ void SetGeneric(CmdArgs args, CommandContext& ctx, uint32_t flags, std::string_v
       return ctx.SendStatus(old.status());
     }
   }
-  if (OpSet(db, key, value, flags, deadline) == OpStatus::kSkipped) {
+  if (HeldBackByRestart(ctx, flags) || OpSet(db, key, value, flags, deadline) == OpStatus::kSkipped) {
     if (flags & kGet) return;
     if (reply == SetReply::kOneOrZero) return ctx.rb().SendLong(0);
     return ctx.rb().SendNull();

@@ -387,8 +387,17 @@ TEST_F(LockFamilyTest, RestartDelayKeepsTheInstanceOutOfQuorums) {
             "RESTARTING lock acquisitions resume in 5000 ms (lock-restart-delay)");
   EXPECT_EQ(Run({"exists", "res"}).integer, 0);
   EXPECT_EQ(RunRaw({"lock.acquire", "res", "w", "1000", "WAIT", "0"}, "w"), "");
+  // The way other lock libraries take a lock is held back too: answered as if the key existed.
+  EXPECT_TRUE(Run({"set", "py-lock", "token", "NX", "PX", "1000"}).is_null());
+  EXPECT_EQ(Run({"setnx", "py-lock", "token"}).integer, 0);
+  EXPECT_TRUE(Run({"eval", "return redis.call('set', KEYS[1], 'v', 'NX', 'PX', 100)", "1",
+                   "py-lock"})
+                  .is_null());
+  EXPECT_EQ(Run({"exists", "py-lock"}).integer, 0);
+  EXPECT_EQ(Run({"set", "plain", "v"}).str, "OK");  // writes without NX are not locks
   Tick(5000);
   EXPECT_EQ(Pending("w")[0].integer, 1);
+  EXPECT_EQ(Run({"set", "py-lock", "token", "NX", "PX", "1000"}).str, "OK");
 }
 
 TEST_F(LockFamilyTest, IdleRecordsFoldIntoTheFloor) {
