@@ -1,5 +1,7 @@
 #include "keyward/redlock/election.h"
 
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <charconv>
 #include <map>
@@ -65,10 +67,14 @@ struct LeaderRead {
   std::optional<size_t> holding;
 };
 
-// The owner that holds NAME on a majority; its term is the holder's token as the instances that
-// counted it report it (LOCK.INFO holder_token; a FENCE counted it on a majority), or, from
-// servers without that field, the counter most of those instances report; its value is the
-// advertised one written for that term.
+// The owner that holds NAME on a majority. Its term is the holder's token as the instances that
+// counted it report it (LOCK.INFO holder_token; a FENCE counted it on a majority). An instance
+// that lost the lock and got it back from the leader's renewal (a restart without data) counted
+// no token for it: it does not vote (its counter is its own boot floor, no term). When no instance
+// still knows the holder's token (every one of them restarted), the term is the highest one
+// advertised where the owner holds the lock: only the leader writes there, with a guarded write
+// of its own term, and a deposed leader's terms are lower. Its value is the advertised one written
+// for that term.
 asio::awaitable<Result<LeaderRead>> ReadLeader(std::shared_ptr<Core> core, std::string name) {
   if (core->closed) co_return Error(LockError::kClosed);
   if (core->FencingMode() == Fencing::kNone) co_return NeedsKeyward();
@@ -93,9 +99,13 @@ asio::awaitable<Result<LeaderRead>> ReadLeader(std::shared_ptr<Core> core, std::
   for (const auto& [owner, count] : holders) {
     if (count < majority) continue;
     std::map<uint64_t, size_t> terms;
+    uint64_t advertised_term = 0;
     for (size_t i = 0; i < views.size(); ++i) {
       if (views[i].answered && views[i].info.owner == owner) {
-        ++terms[views[i].info.holder_token.value_or(views[i].info.token)];
+        if (views[i].info.holder_token) ++terms[*views[i].info.holder_token];
+        if (views[i].advertised) {
+          advertised_term = std::max(advertised_term, views[i].advertised->first);
+        }
         if (!read.holding) read.holding = i;
       }
     }
@@ -108,6 +118,7 @@ asio::awaitable<Result<LeaderRead>> ReadLeader(std::shared_ptr<Core> core, std::
         leader.term = term;
       }
     }
+    if (terms.empty()) leader.term = advertised_term;  // 0: not known yet
     for (const InstanceView& view : views) {
       if (view.advertised && view.advertised->first == leader.term) {
         leader.value = view.advertised->second;
@@ -178,11 +189,22 @@ std::vector<std::string> SetAdvertised(const std::string& name, uint64_t term,
   return {"SET", LeaderKey(name), std::to_string(term) + " " + value};
 }
 
+asio::awaitable<void> Readvertise(std::shared_ptr<Core> core, std::string name, uint64_t term,
+                                  std::string value) {
+  co_await GuardEverywhere(core, name, term, SetAdvertised(name, term, value), true);
+  core->BackgroundFinished();
+}
+
 }  // namespace
 
 // ---- Leadership
 
 Leadership::Leadership(std::shared_ptr<Core> core, std::string name, Lease lease, std::string value)
+    : Leadership(std::move(core), std::move(name), std::move(lease),
+                 std::make_shared<std::string>(std::move(value))) {}
+
+Leadership::Leadership(std::shared_ptr<Core> core, std::string name, Lease lease,
+                       std::shared_ptr<std::string> value)
     : core_(std::move(core)),
       name_(std::move(name)),
       lease_(std::move(lease)),
@@ -196,7 +218,7 @@ asio::awaitable<Error> Leadership::Proclaim(std::string value) {
   }
   Error error =
       co_await GuardEverywhere(core_, name_, term_, SetAdvertised(name_, term_, value), true);
-  if (!error) value_ = std::move(value);
+  if (!error) *value_ = std::move(value);
   co_return error;
 }
 
@@ -297,8 +319,19 @@ asio::awaitable<Result<Leadership>> Election::Campaign(std::string value, Millis
   lease_options.limits = options_.limits;
   lease_options.on_renewal_failed = options_.on_renewal_failed;
   lease_options.on_lost = options_.on_lost;
+  // An instance that lost the lock (and the advertised value with it) got the lock back from the
+  // renewal: advertise the value there again, so that readers find it after a rolling restart.
+  auto advertised = std::make_shared<std::string>(value);
+  const uint64_t term = lock->token.value_or(0);
+  lease_options.on_repaired = [core = core_, name = name_, term,
+                               weak = std::weak_ptr<std::string>(advertised)](size_t) {
+    auto current = weak.lock();
+    if (!current || core->closed) return;
+    core->BackgroundStarted();
+    asio::co_spawn(core->executor, Readvertise(core, name, term, *current), asio::detached);
+  };
   Leadership leadership(core_, name_, Lease(core_, std::move(*lock), std::move(lease_options)),
-                        value);
+                        advertised);
   if (Error error = co_await leadership.Proclaim(std::move(value))) {
     co_await leadership.lease().Release();
     co_return error;

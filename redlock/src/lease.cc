@@ -114,6 +114,10 @@ asio::awaitable<void> RenewalLoop(std::shared_ptr<LeaseState> st) {
     if (outcome == LeaseSchedule::Outcome::kFailed && st->options.on_renewal_failed) {
       st->options.on_renewal_failed(schedule.last_failure());
     }
+    if (outcome == LeaseSchedule::Outcome::kRenewed && tally.repaired > 0 &&
+        st->options.on_repaired) {
+      st->options.on_repaired(tally.repaired);
+    }
   }
   st->loop_done = true;
   st->loop_done_signal.cancel();

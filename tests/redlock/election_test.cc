@@ -203,6 +203,36 @@ TEST_P(ElectionTest, ADeposedLeaderIsFencedAndToldItLost) {
   EXPECT_EQ((*leader)->term, new_leader->term());
 }
 
+// Every instance restarts without its data, one at a time: the leader's renewal gives each its
+// lock back (and the leader re-advertises its value there), and readers still find the leader
+// with its term and value, not a restarted instance's boot floor.
+TEST(ElectionRollingRestartTest, TheLeaderIsFoundWithItsTermAndValueAfterEveryInstanceRestarted) {
+  Cluster cluster(ServerKind::kKeyward, 3);
+  RequireLockCommands(cluster);
+  Redlock redlock(cluster.urls(), TestOptions());
+  ElectionOptions options;
+  options.ttl = 1500ms;  // renewed every 500 ms
+  Election election(redlock.async(), "scheduler", options);
+  Result<Leadership> leadership = redlock.Run(election.Campaign("node-a"));
+  ASSERT_TRUE(leadership) << leadership.error().message();
+  const std::string owner = leadership->lease().owner();
+  const std::string advertised = std::to_string(leadership->term()) + " node-a";
+  for (size_t i = 0; i < cluster.size(); ++i) {
+    cluster[i].Restart();
+    ASSERT_TRUE(WaitUntil([&] {
+      return cluster.Values("scheduler")[i] == owner &&
+             cluster.Values("scheduler:leader")[i] == advertised;
+    })) << "instance " << i << " did not get the lock and the value back";
+  }
+  ASSERT_FALSE(leadership->lease().lost()) << leadership->lease().loss().message();
+  Result<std::optional<LeaderInfo>> leader = redlock.Run(election.Leader());
+  ASSERT_TRUE(leader && *leader) << (leader ? "no leader" : leader.error().message());
+  EXPECT_EQ((*leader)->owner, owner);
+  EXPECT_EQ((*leader)->term, leadership->term());
+  EXPECT_EQ((*leader)->value, "node-a");
+  ASSERT_FALSE(redlock.Run(leadership->Resign()));
+}
+
 // A majority that refuses connections fails each read at once; a loop on Next() (`keyward observe`)
 // must not spin on it: consecutive errors are spaced by a doubling backoff. (A lower bound on the
 // elapsed time: a slow machine only makes it longer.)

@@ -69,12 +69,16 @@ struct LeaderInfo {
 class Leadership {
  public:
   Leadership(std::shared_ptr<detail::Core> core, std::string name, Lease lease, std::string value);
+  // `value` shared with the lease's repair callback (Election::Campaign), which re-advertises it
+  // where an instance lost it.
+  Leadership(std::shared_ptr<detail::Core> core, std::string name, Lease lease,
+             std::shared_ptr<std::string> value);
   Leadership(Leadership&&) noexcept = default;
   Leadership& operator=(Leadership&&) noexcept = default;
 
   const std::string& name() const { return name_; }
   uint64_t term() const { return term_; }
-  const std::string& value() const { return value_; }
+  const std::string& value() const { return *value_; }
   // The leader's lease: the loss signal (on_lost, stop_token(), WaitLost(), lost()).
   Lease& lease() { return lease_; }
 
@@ -90,7 +94,7 @@ class Leadership {
   std::string name_;
   Lease lease_;
   uint64_t term_ = 0;
-  std::string value_;
+  std::shared_ptr<std::string> value_;
 };
 
 // A stream of leader changes.

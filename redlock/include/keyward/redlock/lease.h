@@ -52,6 +52,10 @@ struct LeaseOptions {
   std::function<void(const Error&)> on_renewal_failed;
   // Once, when the lease is lost, with why (kLeaseLost). Not called after Release().
   std::function<void(const Error&)> on_lost;
+  // After a renewal round that re-created the lock on instances that had lost it (a restart
+  // without data, a FLUSHALL), with how many: what else lived there is gone too (an election
+  // re-advertises its value).
+  std::function<void(size_t)> on_repaired;
 };
 
 class Lease {
