@@ -35,9 +35,8 @@ inline std::string FencedText(int64_t token, int64_t seen, std::string_view reso
 
 // "NOTISSUED token 99 was never issued for 'orders:42' (its counter is 7)"
 inline std::string NotIssuedText(int64_t token, int64_t counter, std::string_view resource) {
-  return std::string(kNotIssued) + " token " + std::to_string(token) +
-         " was never issued for '" + std::string(resource) + "' (its counter is " +
-         std::to_string(counter) + ")";
+  return std::string(kNotIssued) + " token " + std::to_string(token) + " was never issued for '" +
+         std::string(resource) + "' (its counter is " + std::to_string(counter) + ")";
 }
 
 // "RESTARTING lock acquisitions resume in 1500 ms (lock-restart-delay)"

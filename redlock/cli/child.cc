@@ -12,9 +12,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <cstdio>
 #include <optional>
 
 namespace keyward::cli {
@@ -143,12 +143,12 @@ int Child::Wait(std::chrono::milliseconds grace, bool* stopped, const ValidUntil
     if (!*stopped && valid_until) {
       const SteadyClock::time_point stop_at = valid_until() - grace;
       if (now >= stop_at) {
-        std::fprintf(stderr,
-                     "keyward: the lease was not renewed with %lld ms of validity left; stopping "
-                     "the command before it ends\n",
-                     static_cast<long long>(
-                         std::chrono::floor<std::chrono::milliseconds>(valid_until() - now)
-                             .count()));
+        std::fprintf(
+            stderr,
+            "keyward: the lease was not renewed with %lld ms of validity left; stopping "
+            "the command before it ends\n",
+            static_cast<long long>(
+                std::chrono::floor<std::chrono::milliseconds>(valid_until() - now).count()));
         stop(now);
         continue;
       }

@@ -210,9 +210,10 @@ int main(int argc, char** argv) {
   elect->add_option("--value", value, "The value to advertise (address, id)")->required();
   elect->add_option("--ttl", c.ttl_ms, "Leader's lease in ms")->capture_default_str();
   elect->add_option("--wait", c.wait_ms, "Give up campaigning after this many ms (default: never)");
-  elect->add_option("--grace", c.grace_ms,
-                    "Ms between SIGTERM and SIGKILL when leadership is lost or not renewed in "
-                    "time (at most half the TTL)")
+  elect
+      ->add_option("--grace", c.grace_ms,
+                   "Ms between SIGTERM and SIGKILL when leadership is lost or not renewed in "
+                   "time (at most half the TTL)")
       ->capture_default_str();
   elect->add_option("command", c.command, "The command and its arguments, after --")->required();
   add_servers(elect);

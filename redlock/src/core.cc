@@ -1,9 +1,9 @@
 #include "core.h"
 
+#include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/this_coro.hpp>
-#include <algorithm>
 #include <stdexcept>
 
 namespace keyward::redlock::detail {
@@ -118,8 +118,8 @@ asio::awaitable<void> ReleaseDetached(std::shared_ptr<Core> core, std::string re
 
 }  // namespace
 
-void ReleaseInBackground(const std::shared_ptr<Core>& core, std::string resource,
-                         std::string owner, std::vector<bool> only) {
+void ReleaseInBackground(const std::shared_ptr<Core>& core, std::string resource, std::string owner,
+                         std::vector<bool> only) {
   if (core->closed) return;
   if (!only.empty() && std::find(only.begin(), only.end(), true) == only.end()) return;
   core->BackgroundStarted();

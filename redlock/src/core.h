@@ -81,8 +81,8 @@ asio::awaitable<Result<Lock>> AcquireLock(std::shared_ptr<Core> core, std::strin
 asio::awaitable<Error> ReleaseLock(std::shared_ptr<Core> core, std::string resource,
                                    std::string owner, std::vector<bool> only = {});
 // The same, started in the background (cleanup after a failure, a cancellation or a loss).
-void ReleaseInBackground(const std::shared_ptr<Core>& core, std::string resource,
-                         std::string owner, std::vector<bool> only = {});
+void ReleaseInBackground(const std::shared_ptr<Core>& core, std::string resource, std::string owner,
+                         std::vector<bool> only = {});
 
 // Waits until no background operation runs (each is bounded by the instance timeouts).
 asio::awaitable<void> Drain(std::shared_ptr<Core> core);

@@ -272,9 +272,8 @@ asio::awaitable<Result<std::optional<LeaderInfo>>> Observer::Next() {
     Result<LeaderRead> read = co_await ReadLeader(core_, name_);
     if (detail::Cancelled(cancellation)) co_return Error(LockError::kCancelled);
     if (!read) {
-      backoff_ = backoff_.count() == 0
-                     ? kErrorBackoff
-                     : std::min(backoff_ * 2, std::max(period_, kErrorBackoff));
+      backoff_ = backoff_.count() == 0 ? kErrorBackoff
+                                       : std::min(backoff_ * 2, std::max(period_, kErrorBackoff));
       co_return read.error();
     }
     backoff_ = Millis(0);

@@ -358,9 +358,8 @@ asio::awaitable<RenewAnswer> Instance::Renew(std::string resource, std::string o
   co_return *extended == 1 ? RenewAnswer::kExtended : RenewAnswer::kNotHeld;
 }
 
-asio::awaitable<AcquireAnswer> Instance::Repair(std::string resource, std::string owner,
-                                                Millis ttl, std::optional<uint64_t> token,
-                                                Millis timeout) {
+asio::awaitable<AcquireAnswer> Instance::Repair(std::string resource, std::string owner, Millis ttl,
+                                                std::optional<uint64_t> token, Millis timeout) {
   const Clock::time_point started = Clock::now();
   AcquireAnswer answer = co_await Acquire(resource, owner, ttl, false, timeout);
   if (answer.kind != AcquireAnswer::Kind::kGranted || backend_ != Backend::kKeyward || !token ||

@@ -85,9 +85,8 @@ LeaseSchedule::Outcome LeaseSchedule::OnRound(Clock::time_point started, Clock::
   if (loss_) return Outcome::kLost;
   const size_t majority = Majority(tally.instances);
   const std::string counts = "renewed on " + std::to_string(tally.granted) +
-                             ", gone or held by another owner on " +
-                             std::to_string(tally.refused) + " of " +
-                             std::to_string(tally.instances) + " instances" +
+                             ", gone or held by another owner on " + std::to_string(tally.refused) +
+                             " of " + std::to_string(tally.instances) + " instances" +
                              (tally.detail.empty() ? "" : " (" + tally.detail + ")");
   if (now >= valid_until_) {
     // Even a majority of grants proves nothing once the validity is gone: another owner may have

@@ -300,7 +300,8 @@ void SetGeneric(CmdArgs args, CommandContext& ctx, uint32_t flags, std::string_v
       return ctx.SendStatus(old.status());
     }
   }
-  if (HeldBackByRestart(ctx, flags) || OpSet(db, key, value, flags, deadline) == OpStatus::kSkipped) {
+  if (HeldBackByRestart(ctx, flags) ||
+      OpSet(db, key, value, flags, deadline) == OpStatus::kSkipped) {
     if (flags & kGet) return;
     if (reply == SetReply::kOneOrZero) return ctx.rb().SendLong(0);
     return ctx.rb().SendNull();

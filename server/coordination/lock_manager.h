@@ -36,7 +36,7 @@ struct AcquireOutcome {
   bool granted = false;
   bool reentered = false;  // granted to the owner that already held it
   int64_t token = 0;       // FENCE: the holder's token; otherwise F(R)
-  int64_t pttl = 0;   // granted: the TTL; refused: the holder's remaining TTL (-1: none)
+  int64_t pttl = 0;        // granted: the TTL; refused: the holder's remaining TTL (-1: none)
   // Refused because the instance is in its restart delay (pttl: what is left of it), not
   // because anyone holds the lock.
   bool restarting = false;

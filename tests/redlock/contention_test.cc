@@ -89,8 +89,8 @@ TEST_P(ContentionTest, HoldersAreExclusiveAndTokensStrictlyIncrease) {
   std::vector<std::thread> clients;
   for (int c = 0; c < kClients; ++c) {
     clients.emplace_back([&, c] {
-      std::mt19937 rng(static_cast<unsigned>(::testing::UnitTest::GetInstance()->random_seed() +
-                                             c));
+      std::mt19937 rng(
+          static_cast<unsigned>(::testing::UnitTest::GetInstance()->random_seed() + c));
       std::uniform_int_distribution<int> work_us(200, 3000);
       std::uniform_int_distribution<int> pause_us(0, 2000);
       Redlock redlock(cluster.urls(), options);

@@ -222,7 +222,8 @@ TEST(ElectionRollingRestartTest, TheLeaderIsFoundWithItsTermAndValueAfterEveryIn
     ASSERT_TRUE(WaitUntil([&] {
       return cluster.Values("scheduler")[i] == owner &&
              cluster.Values("scheduler:leader")[i] == advertised;
-    })) << "instance " << i << " did not get the lock and the value back";
+    })) << "instance "
+        << i << " did not get the lock and the value back";
   }
   ASSERT_FALSE(leadership->lease().lost()) << leadership->lease().loss().message();
   Result<std::optional<LeaderInfo>> leader = redlock.Run(election.Leader());

@@ -1,6 +1,7 @@
 // Leases against real servers: automatic renewal, renewal that repairs a minority that lost the
-// lock (and never re-creates it on a majority), the loss signal (callback, stop_token, WaitLost) when a majority disappears or
-// says another owner holds the resource, the renewal-failed callback, bounds, and release.
+// lock (and never re-creates it on a majority), the loss signal (callback, stop_token, WaitLost)
+// when a majority disappears or says another owner holds the resource, the renewal-failed callback,
+// bounds, and release.
 #include <gtest/gtest.h>
 
 #include <asio/co_spawn.hpp>
@@ -52,6 +53,21 @@ struct Signals {
   }
 };
 
+// A lease taken on a test-driven io_context (run here until the acquisition ended): no renewal
+// round runs while the test does not run `io`.
+std::optional<Result<Lease>> AcquireLeaseOn(asio::io_context& io, redlock::AsyncRedlock& redlock,
+                                            std::string resource, Millis ttl) {
+  std::optional<Result<Lease>> lease;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        lease.emplace(co_await redlock.AcquireLease(resource, Ttl(ttl)));
+      },
+      asio::detached);
+  while (!lease) io.run_one();
+  return lease;
+}
+
 class LeaseTest : public ClusterTest {};
 
 TEST_P(LeaseTest, RenewsInTheBackgroundUntilReleased) {
@@ -83,14 +99,7 @@ TEST_P(LeaseTest, RenewsInTheBackgroundUntilReleased) {
 TEST_P(LeaseTest, ALockThatVanishedFromAMajorityIsLostNotRecreated) {
   asio::io_context io;
   redlock::AsyncRedlock redlock(io.get_executor(), cluster().urls(), TestOptions());
-  std::optional<Result<Lease>> lease;
-  asio::co_spawn(
-      io,
-      [&]() -> asio::awaitable<void> {
-        lease.emplace(co_await redlock.AcquireLease("vanished", Ttl(3000ms)));
-      },
-      asio::detached);
-  while (!lease) io.run_one();
+  std::optional<Result<Lease>> lease = AcquireLeaseOn(io, redlock, "vanished", 3000ms);
   ASSERT_TRUE(*lease) << (*lease).error().message();
   Lease& held = **lease;
   const std::string owner = held.owner();
@@ -202,14 +211,7 @@ TEST_P(LeaseTest, WaitLostCancelsCoroutineWork) {
   using namespace asio::experimental::awaitable_operators;
   asio::io_context io;
   redlock::AsyncRedlock redlock(io.get_executor(), cluster().urls(), TestOptions());
-  std::optional<Result<Lease>> lease;
-  asio::co_spawn(
-      io,
-      [&]() -> asio::awaitable<void> {
-        lease.emplace(co_await redlock.AcquireLease("cancelling", Ttl(900ms)));
-      },
-      asio::detached);
-  while (!lease) io.run_one();
+  std::optional<Result<Lease>> lease = AcquireLeaseOn(io, redlock, "cancelling", 900ms);
   ASSERT_TRUE(*lease) << lease->error().message();
 
   bool work_finished = false;

@@ -188,7 +188,9 @@ TEST(RedlockWaitValidityTest, AGrantThatArrivesAfterItsLeaseEndedIsNotReturned) 
   Cluster cluster(ServerKind::kKeyward, 1);
   RequireLockCommands(cluster);
   ServerProcess& server = cluster[0];
-  ASSERT_EQ(IntegerOf(server.RawCommand({"LOCK.ACQUIRE", "late", "holder", "60000"}).as_array()->front()), 1);
+  ASSERT_EQ(
+      IntegerOf(server.RawCommand({"LOCK.ACQUIRE", "late", "holder", "60000"}).as_array()->front()),
+      1);
 
   asio::io_context io;
   redlock::RedlockOptions redlock_options = TestOptions();
@@ -198,8 +200,7 @@ TEST(RedlockWaitValidityTest, AGrantThatArrivesAfterItsLeaseEndedIsNotReturned) 
   AcquireOptions options = Waiting(redlock::kWaitForever);
   options.ttl = 300ms;
   asio::co_spawn(
-      io,
-      [&]() -> asio::awaitable<void> { got.emplace(co_await waiter.Acquire("late", options)); },
+      io, [&]() -> asio::awaitable<void> { got.emplace(co_await waiter.Acquire("late", options)); },
       asio::detached);
   const auto run_until = [&io](auto done) {
     const auto deadline = std::chrono::steady_clock::now() + 30s;
@@ -221,8 +222,7 @@ TEST(RedlockWaitValidityTest, AGrantThatArrivesAfterItsLeaseEndedIsNotReturned) 
   if (got) {
     ASSERT_TRUE(*got) << (*got).error().message();
     FAIL() << "returned a lock valid for " << redlock::FloorMillis((**got).validity()).count()
-           << " ms while the server's holder is "
-           << StringOf(server.RawCommand({"GET", "late"}));
+           << " ms while the server's holder is " << StringOf(server.RawCommand({"GET", "late"}));
   }
   EXPECT_EQ(IntegerOf(server.RawCommand({"LOCK.RELEASE", "late", "thief"})), 1);
   ASSERT_TRUE(run_until([&] { return got.has_value(); }));

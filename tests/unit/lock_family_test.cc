@@ -344,8 +344,7 @@ TEST_F(LockFamilyTest, GuardedWritesRefuseTokensNeverIssued) {
             "NOTISSUED token " + forged + " was never issued for 'res' (its counter is " +
                 std::to_string(holder.token) + ")");
   EXPECT_EQ(Run({"exists", "data"}).integer, 0);
-  EXPECT_EQ(Run({"lock.guard", "res", std::to_string(holder.token), "set", "data", "v"}).str,
-            "OK");
+  EXPECT_EQ(Run({"lock.guard", "res", std::to_string(holder.token), "set", "data", "v"}).str, "OK");
   EXPECT_EQ(Run({"lock.info", "res"})[9].integer, holder.token);
   // On a resource never locked here, anything above the floor was never issued either.
   EXPECT_EQ(Run({"lock.guard", "free", std::to_string(holder.token * 2), "set", "x", "y"})
@@ -390,9 +389,9 @@ TEST_F(LockFamilyTest, RestartDelayKeepsTheInstanceOutOfQuorums) {
   // The way other lock libraries take a lock is held back too: answered as if the key existed.
   EXPECT_TRUE(Run({"set", "py-lock", "token", "NX", "PX", "1000"}).is_null());
   EXPECT_EQ(Run({"setnx", "py-lock", "token"}).integer, 0);
-  EXPECT_TRUE(Run({"eval", "return redis.call('set', KEYS[1], 'v', 'NX', 'PX', 100)", "1",
-                   "py-lock"})
-                  .is_null());
+  EXPECT_TRUE(
+      Run({"eval", "return redis.call('set', KEYS[1], 'v', 'NX', 'PX', 100)", "1", "py-lock"})
+          .is_null());
   EXPECT_EQ(Run({"exists", "py-lock"}).integer, 0);
   EXPECT_EQ(Run({"set", "plain", "v"}).str, "OK");  // writes without NX are not locks
   Tick(5000);
@@ -411,10 +410,9 @@ TEST_F(LockFamilyTest, IdleRecordsFoldIntoTheFloor) {
   Acquire("a", {"held", "me", "100000", "FENCE"});
   // Guard marks are records too: ten guarded resources do not pin ten records.
   for (int i = 0; i < 10; i++) {
-    EXPECT_EQ(Run({"lock.guard", "g" + std::to_string(i), std::to_string(1000 + i), "set", "x",
-                   "y"})
-                  .str,
-              "OK");
+    EXPECT_EQ(
+        Run({"lock.guard", "g" + std::to_string(i), std::to_string(1000 + i), "set", "x", "y"}).str,
+        "OK");
   }
   server().locks().Trim(2);
   EXPECT_LE(server().locks().fences().size(), 2u);

@@ -23,8 +23,8 @@
 // reports the same token T counted for it (AcquireAnswer::holder_token), the lock is held with T
 // and phase 2 is skipped: the re-entry keeps its token. No other acquisition can have committed a
 // token since T on those instances: its FENCE would have been counted on at least one of them
-// (two majorities overlap), which would then name the other owner as the holder of the counter. Against Redis instances there are no counters (Fencing::kNone): the
-// lock is held without a token.
+// (two majorities overlap), which would then name the other owner as the holder of the counter.
+// Against Redis instances there are no counters (Fencing::kNone): the lock is held without a token.
 //
 // A lock is never handed out with a non-positive validity (ttl - elapsed - drift), measured from
 // the instant the first request was sent (`started`) to the decision.
@@ -134,7 +134,6 @@ class AcquireRound {
   // Phase 2 (kTwoPhase only): each instance's answer to LOCK.FENCE.
   void OnFence(size_t instance, FenceAnswer answer);
   Decision AfterFence(Clock::time_point now) const;
-
 
   size_t granted() const { return Count(AcquireAnswer::Kind::kGranted); }
   size_t refused() const { return Count(AcquireAnswer::Kind::kRefused); }
