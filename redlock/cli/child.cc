@@ -21,12 +21,20 @@ namespace keyward::cli {
 
 namespace {
 
+// Job control: the command is in a group of its own, out of the terminal's reach. A terminal stop
+// (Ctrl-Z) stops the command and then this process; SIGCONT continues the command only while
+// the lease is still valid.
+constexpr int kJobControlSignals[] = {SIGTSTP, SIGTTIN, SIGTTOU, SIGCONT};
+
 sigset_t ForwardedSignals() {
   sigset_t set;
   sigemptyset(&set);
   for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&set, s);
+  for (int s : kJobControlSignals) sigaddset(&set, s);
   return set;
 }
+
+bool IsTerminalStop(int sig) { return sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU; }
 
 std::error_code LastError() { return {errno, std::generic_category()}; }
 
@@ -107,9 +115,11 @@ void Child::StartWatchdog() {
     setpgid(0, 0);
     close(guard[1]);
     char byte;
-    while (read(guard[0], &byte, 1) < 0 && errno == EINTR) {
-    }
-    kill(-group, SIGKILL);  // the parent closed its end, or died
+    ssize_t n;
+    do {
+      n = read(guard[0], &byte, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n != 1) kill(-group, SIGKILL);  // end of file: the parent died without saying goodbye
     _exit(0);
   }
   close(guard[0]);
@@ -162,24 +172,38 @@ int Child::Wait(std::chrono::milliseconds grace, bool* stopped, const ValidUntil
     pollfd fds[3] = {{pidfd_, POLLIN, 0}, {stopfd_, POLLIN, 0}, {signalfd_, POLLIN, 0}};
     int r = poll(fds, 3, timeout_ms);
     if (r < 0 && errno == EINTR) continue;
-    if (r == 0) {
-      if (kill_at && SteadyClock::now() >= *kill_at) {
-        SignalGroup(SIGKILL);  // the grace period, or the validity, is over
-        kill_at.reset();
-      }
-      continue;
+    if (kill_at && SteadyClock::now() >= *kill_at) {
+      SignalGroup(SIGKILL);  // the grace period, or the validity, is over
+      kill_at.reset();
     }
+    if (r == 0) continue;
     if (fds[0].revents & POLLIN) break;  // exited
-    if ((fds[1].revents & POLLIN) && !*stopped) {
+    if (fds[1].revents & POLLIN) {
       uint64_t v;
-      ssize_t ignored = read(stopfd_, &v, sizeof(v));
+      ssize_t ignored = read(stopfd_, &v, sizeof(v));  // drained even when already stopping
       (void)ignored;
-      stop(SteadyClock::now());
+      if (!*stopped) stop(SteadyClock::now());
     }
     if (fds[2].revents & POLLIN) {
       signalfd_siginfo info;
       while (read(signalfd_, &info, sizeof(info)) == sizeof(info)) {
-        SignalGroup(static_cast<int>(info.ssi_signo));
+        const int sig = static_cast<int>(info.ssi_signo);
+        if (IsTerminalStop(sig)) {
+          // Stop the command first, then this process (as the terminal meant to).
+          SignalGroup(SIGSTOP);
+          kill(getpid(), SIGSTOP);
+        } else if (sig == SIGCONT) {
+          // Back from a stop: the lease may have ended meanwhile (nobody renewed it). A command
+          // whose lease is gone is killed while still stopped, never continued.
+          if (valid_until && SteadyClock::now() >= valid_until()) {
+            *stopped = true;
+            SignalGroup(SIGKILL);
+          } else {
+            SignalGroup(SIGCONT);
+          }
+        } else {
+          SignalGroup(sig);
+        }
       }
     }
   }
@@ -196,7 +220,12 @@ int Child::Wait(std::chrono::milliseconds grace, bool* stopped, const ValidUntil
 }
 
 void Child::StopWatchdog() {
-  if (watchdog_fd_ >= 0) close(watchdog_fd_);
+  if (watchdog_fd_ >= 0) {
+    const char bye = 0;  // a normal end: the group was already dealt with here
+    ssize_t ignored = write(watchdog_fd_, &bye, 1);
+    (void)ignored;
+    close(watchdog_fd_);
+  }
   watchdog_fd_ = -1;
   if (watchdog_ > 0) {
     while (waitpid(watchdog_, nullptr, 0) < 0 && errno == EINTR) {

@@ -3,9 +3,9 @@
 //
 // - The command runs in a process group of its own, and every signal goes to the whole group: a
 //   `sh -c 'a & b'` tree stops as one.
-// - A watchdog process (forked before anything else can go wrong) holds the read end of a pipe
-//   whose write end only this process has: when this process dies, however (SIGKILL included),
-//   the watchdog SIGKILLs the group. The command's direct child also has a parent-death signal.
+// - A watchdog process holds the read end of a pipe whose write end only this process has: when
+//   this process dies, however (SIGKILL included), the watchdog SIGKILLs the group. The command's
+//   direct child also has a parent-death signal.
 // - When the direct child exits, what is left of its group is killed: nothing the command started
 //   runs on without the lock.
 // - Stopping starts early: if the lease has not been renewed by `grace` before its validity ends,
@@ -15,7 +15,9 @@
 //
 // Waiting uses no polling: the child's pidfd, an eventfd the lease-loss callback writes to (from
 // any thread), and a signalfd for the signals the CLI forwards to the group (SIGINT, SIGTERM,
-// SIGHUP, SIGQUIT) are watched with one poll(), whose timeout is the next stop deadline.
+// SIGHUP, SIGQUIT; and job control: a terminal stop stops the command, then this process, and
+// SIGCONT continues the command only if the lease is still valid, else kills it) are watched with
+// one poll(), whose timeout is the next stop deadline.
 #pragma once
 
 #include <sys/types.h>

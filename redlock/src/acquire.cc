@@ -146,7 +146,9 @@ asio::awaitable<Result<Lock>> AcquireQueued(std::shared_ptr<Core> core, std::str
     }
     if (!confirmed || !*confirmed) {
       // Expired (and perhaps taken by someone else) before the answer reached us, or the
-      // instance did not answer: the grant proves nothing.
+      // instance did not answer: the grant proves nothing. (Compare-and-delete: a lock that is
+      // someone else's by now is left alone.)
+      if (!reentry) ReleaseInBackground(core, resource, owner);
       co_return Error(LockError::kNotHeld,
                       confirmed ? "the waited-for lock expired before its grant arrived"
                                 : "the waited-for grant could not be confirmed: " +
@@ -227,7 +229,8 @@ asio::awaitable<Result<Lock>> AcquireLock(std::shared_ptr<Core> core, std::strin
     if (tried.decision.kind == Decision::Kind::kHeld) {
       if (options.require_fencing && !tried.decision.token) {
         // The round found an instance to be plain Redis only after it was granted.
-        co_await ReleaseLock(core, resource, owner);
+        co_await ReleaseLock(core, resource, owner,
+                             ToUndo(core->size(), &tried.round, !options.owner.empty()));
         co_return Error(LockError::kFencingUnavailable,
                         "an instance is plain Redis and the caller requires a fencing token");
       }

@@ -192,6 +192,7 @@ asio::awaitable<RenewalTally> RenewLock(std::shared_ptr<Core> core, Lock lock, M
         return instance.Renew(lock.resource, lock.owner, ttl, lock.token, timeout);
       },
       RenewAnswer::kFailed);
+  tally.decided_at = Clock::now();
   std::vector<bool> lost_here(answers.size(), false);
   for (size_t i = 0; i < answers.size(); ++i) {
     switch (answers[i]) {

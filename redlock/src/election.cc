@@ -216,10 +216,10 @@ asio::awaitable<Error> Leadership::Proclaim(std::string value) {
   if (!lease_.active()) {
     co_return lease_.lost() ? lease_.loss() : Error(LockError::kNotHeld, "resigned");
   }
-  Error error =
-      co_await GuardEverywhere(core_, name_, term_, SetAdvertised(name_, term_, value), true);
-  if (!error) *value_ = std::move(value);
-  co_return error;
+  // The shared value first: a re-advertisement (after a repair) racing with this one then writes
+  // the new value too, never the old one back.
+  *value_ = value;
+  co_return co_await GuardEverywhere(core_, name_, term_, SetAdvertised(name_, term_, value), true);
 }
 
 asio::awaitable<Error> Leadership::Resign() {

@@ -96,7 +96,10 @@ asio::awaitable<void> RenewalLoop(std::shared_ptr<LeaseState> st) {
     const Clock::time_point started = Clock::now();
     RenewalTally tally = co_await RenewLock(st->core, lock, step.ttl, step.deadline);
     if (st->stopping) break;
-    const auto outcome = schedule.OnRound(started, Clock::now(), step.ttl, tally);
+    // Judged as of when the extensions were in: a slow repair afterwards changes nothing.
+    const Clock::time_point decided =
+        tally.decided_at != Clock::time_point{} ? tally.decided_at : Clock::now();
+    const auto outcome = schedule.OnRound(started, decided, step.ttl, tally);
     if (outcome == LeaseSchedule::Outcome::kLost) {
       Lose(*st, schedule.loss());
       break;

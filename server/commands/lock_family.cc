@@ -52,7 +52,7 @@ bool ParseCounter(std::string_view arg, CommandContext& ctx, int64_t* value) {
     return false;
   }
   if (*value < 0 || *value > kMaxToken) {
-    ctx.rb().SendError(errors::kTokenOutOfRange);
+    ctx.rb().SendError(errors::kCounterOutOfRange);
     return false;
   }
   return true;
@@ -60,8 +60,11 @@ bool ParseCounter(std::string_view arg, CommandContext& ctx, int64_t* value) {
 
 // A fencing token: 1 to kMaxToken, so that no counter can overflow.
 bool ParseToken(std::string_view arg, CommandContext& ctx, int64_t* token) {
-  if (!ParseCounter(arg, ctx, token)) return false;
-  if (*token != 0) return true;
+  if (!ParseInt64(arg, token)) {
+    ctx.rb().SendError(errors::kNotInteger);
+    return false;
+  }
+  if (*token >= 1 && *token <= kMaxToken) return true;
   ctx.rb().SendError(errors::kTokenOutOfRange);
   return false;
 }
@@ -160,7 +163,7 @@ void CmdInfo(CmdArgs args, CommandContext& ctx) {
     rb.SendNull();
   }
   rb.SendBulk("seen");
-  rb.SendLong(rec != nullptr ? rec->seen : 0);
+  rb.SendLong(locks.fences().SeenOf(args[1]));  // what LOCK.GUARD checks against
   rb.SendBulk("waiters");
   rb.SendLong(static_cast<int64_t>(ctx.services().blocking.waiters(ctx.client().db, args[1])));
 }

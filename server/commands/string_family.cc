@@ -270,7 +270,8 @@ enum class SetReply { kOkOrNull, kOneOrZero };
 // During the restart delay (lock-restart-delay) an instance that restarted without its data may
 // not grant locks: it cannot know which ones it granted before. SET ... NX and SETNX are how
 // node-redlock, redis-py's Lock and redsync take a lock, so for clients they do nothing then and
-// answer as if the key existed (someone may hold it), which those libraries count as a refusal.
+// answer as if the key existed (someone may hold it), which those libraries count as a refusal
+// (SET ... NX GET, whose nil would mean "set", is refused with the RESTARTING error instead).
 // What replays a stream (the AOF, a master) is not held back.
 bool HeldBackByRestart(CommandContext& ctx, uint32_t flags) {
   if (!(flags & kNx)) return false;
@@ -288,6 +289,11 @@ void SetGeneric(CmdArgs args, CommandContext& ctx, uint32_t flags, std::string_v
     Result<int64_t> ms = ExpireDeadline(*expire, seconds, (flags & (kEx | kPx)) != 0, ctx.now_ms());
     if (!ms) return SendExpireError(ms.status(), ctx);
     deadline = *ms;
+  }
+  if ((flags & kGet) && HeldBackByRestart(ctx, flags)) {
+    // With GET a nil reply would say "was absent, now set": not an answer a lock may count.
+    return ctx.rb().SendError(
+        errors::Restarting(ctx.services().locks.RestartDelayLeft(ctx.now_ms())));
   }
   if (flags & kGet) {
     // The old value is the reply; it is sent before the write replaces it.

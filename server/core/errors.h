@@ -117,6 +117,9 @@ inline std::string Restarting(int64_t left_ms) { return codes::RestartingText(le
 // Fencing tokens are integers from 1 to 2^53 - 1 (exact in JavaScript and Lua numbers).
 inline constexpr std::string_view kTokenOutOfRange =
     "ERR fencing token is out of range (1 to 9007199254740991)";
+// A stream record's counters (LOCK.RECORD, LOCK.FLOOR): 0 (none yet) to 2^53 - 1.
+inline constexpr std::string_view kCounterOutOfRange =
+    "ERR fencing counter is out of range (0 to 9007199254740991)";
 inline std::string TokensExhausted(std::string_view resource) {
   return "ERR the fencing counter of '" + std::string(resource) +
          "' reached its maximum (9007199254740991)";

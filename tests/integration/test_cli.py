@@ -21,6 +21,15 @@ def read(path):
         return f.read()
 
 
+def state(pid):
+    """The process's state letter (R, S, T, Z ...), or None when it does not exist."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return None
+
+
 def gone(pid):
     """Whether process `pid` has exited (a zombie nobody reaped counts as gone)."""
     try:
@@ -115,10 +124,12 @@ class LockCommand(CliTestCase):
     # The command's whole process tree stops: a background job of a shell included.
     TREE = "sleep 1000 & echo $! > %s; echo $$ > %s; touch %s; wait"
 
-    def start_tree(self, extra=()):
+    def start_tree(self, extra=(), ignore_term=False):
         bg, sh, ready = self.marker("bg"), self.marker("sh"), self.marker("ready")
+        # Ignoring SIGTERM (inherited by the background job): only SIGKILL ends the tree.
+        script = ("trap '' TERM; " if ignore_term else "") + self.TREE % (bg, sh, ready)
         proc = self.start(["lock", "job", *extra, "--servers", self.servers, "--",
-                           "sh", "-c", self.TREE % (bg, sh, ready)])
+                           "sh", "-c", script])
         wait_for(lambda: os.path.exists(ready), timeout=30, message="child started")
         pids = (int(read(bg)), int(read(sh)))
         self.addCleanup(lambda: [os.kill(p, signal.SIGKILL) for p in pids if not gone(p)])
@@ -142,8 +153,10 @@ class LockCommand(CliTestCase):
 
     def test_the_command_stops_before_an_unrenewed_lease_ends(self):
         # The server stops answering: no renewal. SIGTERM goes out a grace period before the
-        # validity ends (not at the loss, when another client may already take the lock).
-        proc, pids = self.start_tree(["--ttl", "1500", "--grace", "300"])
+        # validity ends (not at the loss, when another client may already take the lock); the
+        # tree ignores it, so SIGKILL must follow by the validity's end, the loss of the lease
+        # (noticed meanwhile) notwithstanding.
+        proc, pids = self.start_tree(["--ttl", "1500", "--grace", "300"], ignore_term=True)
         self.srv.signal(signal.SIGSTOP)
         self.addCleanup(self.srv.signal, signal.SIGCONT)
         self.assertEqual(proc.wait(timeout=60), EXIT_LEASE_LOST)
@@ -154,6 +167,45 @@ class LockCommand(CliTestCase):
         self.assertIn(b"was not renewed with", err)
         left = int(err.split(b"was not renewed with ")[1].split()[0])
         self.assertGreater(left, 0, err)
+
+    def test_a_loss_after_the_early_stop_still_ends_in_sigkill(self):
+        # Renewals are held up (CLIENT PAUSE WRITE) until the early stop; then someone else takes
+        # the lock, so the lease is lost while the tree, ignoring SIGTERM, still runs: SIGKILL
+        # must still come at the validity's end.
+        proc, pids = self.start_tree(["--ttl", "3000", "--grace", "1400"], ignore_term=True)
+        self.admin.call("CLIENT", "PAUSE", "100000", "WRITE")
+        self.addCleanup(lambda: self.raw_client(self.srv).call("CLIENT", "UNPAUSE"))
+        self.assertIn(b"was not renewed with", proc.stderr.readline())
+        self.admin.call("CLIENT", "UNPAUSE")
+        self.admin.call("SET", "job", "someone-else", "PX", "60000")
+        self.assertEqual(proc.wait(timeout=60), EXIT_LEASE_LOST)
+        for pid in pids:
+            wait_for(lambda: gone(pid), timeout=30, message="process %d stopped" % pid)
+
+    def test_ctrl_z_stops_the_command_and_a_lease_gone_meanwhile_is_never_continued(self):
+        log, ready = self.marker("log"), self.marker("ready")
+        script = "touch %s; while :; do echo tick >> %s; sleep 0.02; done" % (ready, log)
+        proc = self.start(["lock", "job", "--ttl", "900", "--grace", "200",
+                           "--servers", self.servers, "--", "sh", "-c", script])
+        wait_for(lambda: os.path.exists(ready), timeout=30, message="child started")
+        proc.send_signal(signal.SIGTSTP)
+        wait_for(lambda: state(proc.pid) == "T", timeout=30, message="keyward stopped")
+        children = [int(p) for p in open("/proc/%d/task/%d/children" % (proc.pid, proc.pid))
+                    .read().split()]
+        # keyward's children: the command's shell, and the watchdog (keyward's own image).
+        command = [p for p in children if read("/proc/%d/comm" % p).strip() == "sh"]
+        self.assertEqual(len(command), 1, children)
+        for pid in command:
+            wait_for(lambda: state(pid) == "T", timeout=30, message="command stopped")
+        ticks = read(log).count("tick")
+        # Nobody renews the lease: it expires on the server, and someone else takes the lock.
+        self.assertEqual(decode(self.admin.call("LOCK.WAIT", "job", "0")), 1)
+        self.admin.call("SET", "job", "someone-else", "PX", "60000")
+        proc.send_signal(signal.SIGCONT)
+        self.assertEqual(proc.wait(timeout=60), EXIT_LEASE_LOST)
+        for pid in command:
+            wait_for(lambda: gone(pid), timeout=30, message="command killed")
+        self.assertEqual(read(log).count("tick"), ticks, "the command ran again without the lock")
 
     def test_signals_reach_the_command(self):
         ready = self.marker("ready")

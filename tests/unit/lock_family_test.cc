@@ -89,7 +89,7 @@ TEST_F(LockFamilyTest, TokensNeverOverflow) {
             "ERR the fencing counter of 'res' reached its maximum (9007199254740991)");
   EXPECT_EQ(Run({"exists", "res"}).integer, 0);  // refused before taking the lock
   EXPECT_EQ(Run({"lock.record", "res", "9007199254740992", "0", "", "0"}).str,
-            "ERR fencing token is out of range (1 to 9007199254740991)");
+            "ERR fencing counter is out of range (0 to 9007199254740991)");
 }
 
 TEST_F(LockFamilyTest, FencedTokensIncreaseWithEveryAcquisition) {
@@ -389,6 +389,7 @@ TEST_F(LockFamilyTest, RestartDelayKeepsTheInstanceOutOfQuorums) {
   // The way other lock libraries take a lock is held back too: answered as if the key existed.
   EXPECT_TRUE(Run({"set", "py-lock", "token", "NX", "PX", "1000"}).is_null());
   EXPECT_EQ(Run({"setnx", "py-lock", "token"}).integer, 0);
+  EXPECT_EQ(Run({"set", "py-lock", "token", "NX", "GET"}).str.substr(0, 10), "RESTARTING");
   EXPECT_TRUE(
       Run({"eval", "return redis.call('set', KEYS[1], 'v', 'NX', 'PX', 100)", "1", "py-lock"})
           .is_null());

@@ -82,8 +82,9 @@ class Leadership {
   // The leader's lease: the loss signal (on_lost, stop_token(), WaitLost(), lost()).
   Lease& lease() { return lease_; }
 
-  // Rewrites the advertised value. kLeaseLost when a newer leader has written (FENCED on a
-  // majority), kNoQuorum when too few instances answered.
+  // Rewrites the advertised value (value() is this one from now on, and what re-advertisements
+  // write). kLeaseLost when a newer leader has written (FENCED on a majority), kNoQuorum when too
+  // few instances answered.
   asio::awaitable<Error> Proclaim(std::string value);
   // Withdraws the advertised value (a guarded DEL) and releases the lock: a waiting campaign
   // wins at once. Idempotent.

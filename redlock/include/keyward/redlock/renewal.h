@@ -47,6 +47,8 @@ struct RenewalTally {
   size_t refused = 0;   // not extended: the lock was gone or another owner's there
   size_t repaired = 0;  // of those, re-created for the owner after a majority extended
   std::string detail;   // why the others did not answer, for the error
+  // When the extensions were all in (before any repair): what OnRound's `now` should be.
+  Clock::time_point decided_at{};
 };
 
 class LeaseSchedule {
