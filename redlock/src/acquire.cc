@@ -76,11 +76,17 @@ asio::awaitable<Attempt> TryOnce(std::shared_ptr<Core> core, std::string resourc
   Attempt attempt{AcquireRound(core->size(), ttl, fencing, Clock::now()), Decision{}};
   const bool fence_now = fencing == Fencing::kSingleTrip;
   // A possible re-entry over N instances asks each for the owner's token there, so that a
-  // re-entry keeps it (AcquireRound::AfterAcquire).
+  // re-entry keeps it (AcquireRound::AfterAcquire). A fresh owner proposes the next token from
+  // the counters seen last, to commit it in this one round trip.
   const bool holder_token = reentry && fencing == Fencing::kTwoPhase;
+  std::optional<uint64_t> propose;
+  if (fencing == Fencing::kTwoPhase && !reentry && core->AllKeyward()) {
+    propose = core->Proposal(resource);
+  }
+  if (propose) attempt.round.set_proposal(*propose);
   auto answers = co_await core->ForEach<AcquireAnswer>(
       [&](Instance& instance) {
-        return instance.Acquire(resource, owner, ttl, fence_now, timeout, holder_token);
+        return instance.Acquire(resource, owner, ttl, fence_now, timeout, holder_token, propose);
       },
       AcquireAnswer::Failed("cancelled"));
   if (Cancelled(cancellation)) {
@@ -88,7 +94,10 @@ asio::awaitable<Attempt> TryOnce(std::shared_ptr<Core> core, std::string resourc
     attempt.cancelled = true;
     co_return attempt;
   }
-  for (size_t i = 0; i < answers.size(); ++i) attempt.round.OnAcquire(i, std::move(answers[i]));
+  for (size_t i = 0; i < answers.size(); ++i) {
+    if (answers[i].counter) core->NoteCounter(resource, *answers[i].counter);
+    attempt.round.OnAcquire(i, std::move(answers[i]));
+  }
   // An instance that turned out to be plain Redis in this round has no counter to fence.
   if (core->FencingMode() == Fencing::kNone) attempt.round.set_fencing(Fencing::kNone);
   attempt.decision = attempt.round.AfterAcquire(Clock::now());
@@ -100,6 +109,7 @@ asio::awaitable<Attempt> TryOnce(std::shared_ptr<Core> core, std::string resourc
     }
     attempt.decision = attempt.round.AfterFence(Clock::now());
   }
+  if (attempt.decision.token) core->NoteCounter(resource, *attempt.decision.token);
   if (attempt.decision.kind == Decision::Kind::kFailed) {
     co_await ReleaseLock(core, resource, owner, ToUndo(core->size(), &attempt.round, reentry));
     if (Cancelled(cancellation)) attempt.cancelled = true;

@@ -119,6 +119,17 @@ Decision AcquireRound::AfterAcquire(Clock::time_point now) const {
         d.token = kept;
         break;
       }
+      if (proposal_) {
+        const auto counted = static_cast<size_t>(
+            std::count_if(answers_.begin(), answers_.end(), [](const AcquireAnswer& a) {
+              return a.kind == AcquireAnswer::Kind::kGranted && a.counted;
+            }));
+        if (counted >= majority) {
+          d.kind = Decision::Kind::kHeld;
+          d.token = proposal_;
+          break;
+        }
+      }
       // Refusals count too: an instance the lease did not reach may hold the highest counter.
       uint64_t highest = 0;
       for (const AcquireAnswer& a : answers_) {

@@ -11,8 +11,10 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "gather.h"
@@ -61,6 +63,23 @@ struct Core {
   void BackgroundStarted() { ++background; }
   void BackgroundFinished() {
     if (--background == 0) background_done->cancel();
+  }
+  // The highest counter seen per resource (answers, tokens held): a fenced acquisition over N
+  // proposes the next one and commits it in one round trip when that guess holds. Bounded: it
+  // starts over past kMaxKnownCounters resources (a missing entry costs a second round trip).
+  std::unordered_map<std::string, uint64_t> known_counters;
+  static constexpr size_t kMaxKnownCounters = 4096;
+  std::optional<uint64_t> Proposal(const std::string& resource) const {
+    auto it = known_counters.find(resource);
+    if (it == known_counters.end()) return std::nullopt;
+    return it->second + 1;
+  }
+  void NoteCounter(const std::string& resource, uint64_t counter) {
+    if (known_counters.size() >= kMaxKnownCounters && !known_counters.contains(resource)) {
+      known_counters.clear();
+    }
+    uint64_t& known = known_counters[resource];
+    known = std::max(known, counter);
   }
   // Called by Close(): wakes what sleeps on its own timers (a lease's renewal loop), so that it
   // sees `closed` now rather than at its next renewal. Expired hooks return false and are

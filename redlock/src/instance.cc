@@ -105,14 +105,17 @@ std::optional<Millis> TtlOf(int64_t pttl) {
 
 Millis AtLeastOne(Millis timeout) { return std::max(timeout, Millis(1)); }
 
-// LOCK.ACQUIRE's [granted, token, pttl]: granted 1 (created) or 2 (re-entered), 0 refused.
-AcquireAnswer ParseAcquire(const Reply& reply) {
-  auto values = Integers(reply, 3);
+// LOCK.ACQUIRE's [granted, token, pttl] (PROPOSE: and counted): granted 1 (created) or 2
+// (re-entered), 0 refused.
+AcquireAnswer ParseAcquire(const Reply& reply, bool proposed) {
+  auto values = Integers(reply, proposed ? 4 : 3);
   if (!values) return AcquireAnswer::Failed(Describe(reply));
   const auto counter = static_cast<uint64_t>(std::max<int64_t>(0, (*values)[1]));
-  if ((*values)[0] == 1) return AcquireAnswer::Granted(counter);
-  if ((*values)[0] == 2) return AcquireAnswer::Reentered(counter);
-  return AcquireAnswer::Refused(counter, TtlOf((*values)[2]));
+  AcquireAnswer answer = AcquireAnswer::Refused(counter, TtlOf((*values)[2]));
+  if ((*values)[0] == 1) answer = AcquireAnswer::Granted(counter);
+  if ((*values)[0] == 2) answer = AcquireAnswer::Reentered(counter);
+  answer.counted = proposed && answer.kind == AcquireAnswer::Kind::kGranted && (*values)[3] == 1;
+  return answer;
 }
 
 }  // namespace
@@ -229,12 +232,15 @@ asio::awaitable<Backend> Instance::Detect() {
 
 asio::awaitable<AcquireAnswer> Instance::Acquire(std::string resource, std::string owner,
                                                  Millis ttl, bool fence, Millis timeout,
-                                                 bool holder_token) {
+                                                 bool holder_token,
+                                                 std::optional<uint64_t> propose) {
   // An instance not reached yet is tried as Keyward: its first answer says which it is.
   if (backend_ != Backend::kRedis) {
     Request request;
     if (fence) {
       request.Push("LOCK.ACQUIRE", resource, owner, ttl.count(), "FENCE");
+    } else if (propose) {
+      request.Push("LOCK.ACQUIRE", resource, owner, ttl.count(), "PROPOSE", *propose);
     } else {
       request.Push("LOCK.ACQUIRE", resource, owner, ttl.count());
     }
@@ -245,7 +251,7 @@ asio::awaitable<AcquireAnswer> Instance::Acquire(std::string resource, std::stri
     if (replies->empty()) co_return AcquireAnswer::Failed("no reply");
     NoteUnknownCommand(replies->front());
     if (backend_ != Backend::kRedis) {
-      AcquireAnswer answer = ParseAcquire(replies->front());
+      AcquireAnswer answer = ParseAcquire(replies->front(), propose.has_value() && !fence);
       if (answer.kind == AcquireAnswer::Kind::kFailed) co_return answer;
       backend_ = Backend::kKeyward;
       if (answer.reentered && replies->size() > 1) {
@@ -280,7 +286,7 @@ asio::awaitable<AcquireAnswer> Instance::AcquireWaiting(std::string resource, st
   auto reply = co_await CallBlocking(std::move(request), limit);
   if (!reply) co_return AcquireAnswer::Failed(reply.error().message());
   NoteUnknownCommand(*reply);
-  AcquireAnswer answer = ParseAcquire(*reply);
+  AcquireAnswer answer = ParseAcquire(*reply, false);
   if (answer.kind != AcquireAnswer::Kind::kFailed) backend_ = Backend::kKeyward;
   co_return answer;
 }

@@ -61,8 +61,10 @@ class Instance {
   // The acquisition request: LOCK.ACQUIRE resource owner ttl [FENCE], or the acquire script.
   // `holder_token`: on Keyward, LOCK.INFO goes in the same round trip, so that a re-entry
   // reports the token this instance counted for the owner.
+  // `propose`: LOCK.ACQUIRE ... PROPOSE (the one-round-trip fencing of AcquireRound) on Keyward.
   asio::awaitable<AcquireAnswer> Acquire(std::string resource, std::string owner, Millis ttl,
-                                         bool fence, Millis timeout, bool holder_token = false);
+                                         bool fence, Millis timeout, bool holder_token = false,
+                                         std::optional<uint64_t> propose = std::nullopt);
   // LOCK.ACQUIRE ... WAIT `wait` (0: forever) [FENCE] on a connection of its own (Keyward only).
   asio::awaitable<AcquireAnswer> AcquireWaiting(std::string resource, std::string owner, Millis ttl,
                                                 bool fence, Millis wait, Millis margin);

@@ -69,7 +69,7 @@ bool ParseToken(std::string_view arg, CommandContext& ctx, int64_t* token) {
   return false;
 }
 
-// LOCK.ACQUIRE resource owner ttl-ms [WAIT timeout-ms] [FENCE]
+// LOCK.ACQUIRE resource owner ttl-ms [WAIT timeout-ms] [FENCE | PROPOSE token]
 void CmdAcquire(CmdArgs args, CommandContext& ctx) {
   AcquireRequest req{.resource = args[1], .owner = args[2]};
   if (!ParseTtl(args[3], ctx, &req.ttl_ms)) return;
@@ -81,10 +81,15 @@ void CmdAcquire(CmdArgs args, CommandContext& ctx) {
     } else if (EqualsIgnoreCase(args[i], "wait") && i + 1 < args.size()) {
       if (!ParseTimeout(args[++i], ctx, &timeout)) return;
       wait = true;
+    } else if (EqualsIgnoreCase(args[i], "propose") && i + 1 < args.size()) {
+      if (!ParseToken(args[++i], ctx, &req.propose)) return;
     } else {
       return ctx.rb().SendError(errors::kSyntax);
     }
   }
+  // PROPOSE is the one-round-trip form over N instances: not with FENCE (one instance) nor a
+  // server-side wait.
+  if (req.propose != 0 && (req.fence || wait)) return ctx.rb().SendError(errors::kSyntax);
   LockManager& locks = ctx.services().locks;
   Result<AcquireOutcome> out = locks.Acquire(ctx, req);
   if (!out) return SendAcquireError(ctx, out.status(), req.resource);
@@ -96,7 +101,7 @@ void CmdAcquire(CmdArgs args, CommandContext& ctx) {
     // which locks it granted before it restarted). An error, so clients count it as no answer.
     return ctx.rb().SendError(errors::Restarting(out->pttl));
   }
-  SendAcquireOutcome(ctx.rb(), *out);
+  SendAcquireOutcome(ctx.rb(), *out, req.propose != 0);
 }
 
 // LOCK.FENCE resource owner token
@@ -268,7 +273,7 @@ void RegisterLockFamily(CommandRegistry& r) {
   r << CommandSpec{"lock.acquire", -4, kWD | CO::kBlocking, 1, 1, 1, kStr, CmdAcquire,
                    {"Take a lock with a lease, optionally waiting in line and fencing it",
                     "7.0.0", kGroup, "O(1)",
-                    "resource owner milliseconds [WAIT timeout] [FENCE]"}}.WithMeta(&kAcquireMeta)
+                    "resource owner milliseconds [WAIT timeout] [FENCE|PROPOSE token]"}}.WithMeta(&kAcquireMeta)
     << CommandSpec{"lock.fence", 4, kW | kF, 1, 1, 1, kStr, CmdFence,
                    {"Commit a fencing token for a lock held by the owner", "7.0.0", kGroup,
                     "O(1)", "resource owner token"}}.WithMeta(&kFenceMeta)

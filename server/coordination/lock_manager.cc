@@ -29,11 +29,12 @@ constexpr int kNoDatabase = -1;
 
 }  // namespace
 
-void SendAcquireOutcome(ReplyBuilder& rb, const AcquireOutcome& outcome) {
-  rb.StartArray(3);
+void SendAcquireOutcome(ReplyBuilder& rb, const AcquireOutcome& outcome, bool proposed) {
+  rb.StartArray(proposed ? 4 : 3);
   rb.SendLong(!outcome.granted ? 0 : outcome.reentered ? 2 : 1);
   rb.SendLong(outcome.token);
   rb.SendLong(outcome.pttl);
+  if (proposed) rb.SendLong(outcome.counted ? 1 : 0);
 }
 
 void SendAcquireError(CommandContext& ctx, OpStatus status, std::string_view resource) {
@@ -131,6 +132,16 @@ Result<AcquireOutcome> LockManager::Acquire(CommandContext& ctx, const AcquireRe
   out.reentered = e != nullptr;
   out.token = rec.counter;
   out.pttl = req.ttl_ms;
+  if (req.propose > rec.counter) {
+    // Counted with the grant, in the same step: exactly what a LOCK.FENCE of the proposal by the
+    // new holder would do right after it.
+    rec.counter = req.propose;
+    rec.fenced_owner = std::string(req.owner);
+    rec.fenced_token = req.propose;
+    PropagateRecord(ctx, req.resource, rec);
+    out.counted = true;
+    out.token = rec.counter;
+  }
   if (!req.fence) return out;
   if (out.reentered && rec.fenced_owner == req.owner && rec.fenced_token != 0) {
     // The holder's own token, even when contenders' FENCEs moved the counter past it.

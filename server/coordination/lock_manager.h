@@ -35,6 +35,7 @@ class ReplyBuilder;
 struct AcquireOutcome {
   bool granted = false;
   bool reentered = false;  // granted to the owner that already held it
+  bool counted = false;    // PROPOSE: the proposed token was counted with the grant
   int64_t token = 0;       // FENCE: the holder's token; otherwise F(R)
   int64_t pttl = 0;        // granted: the TTL; refused: the holder's remaining TTL (-1: none)
   // Refused because the instance is in its restart delay (pttl: what is left of it), not
@@ -47,10 +48,13 @@ struct AcquireRequest {
   std::string_view owner;
   int64_t ttl_ms = 0;
   bool fence = false;  // ACQ and FENCE in one step (a single instance)
+  // PROPOSE T (N instances, one round trip): with the grant, T is counted if above the counter,
+  // as a LOCK.FENCE of T by the new holder would be. 0: none.
+  int64_t propose = 0;
 };
 
-// [granted, token, pttl]
-void SendAcquireOutcome(ReplyBuilder& rb, const AcquireOutcome& outcome);
+// [granted, token, pttl], and `counted` as a fourth element for PROPOSE.
+void SendAcquireOutcome(ReplyBuilder& rb, const AcquireOutcome& outcome, bool proposed = false);
 // The error for a failed LOCK.ACQUIRE (an overflowing lease, an exhausted counter, WRONGTYPE).
 void SendAcquireError(CommandContext& ctx, OpStatus status, std::string_view resource);
 

@@ -229,6 +229,54 @@ INSTANTIATE_TEST_SUITE_P(Clusters, LockTest,
                                            ClusterSpec{ServerKind::kRedis, 3}),
                          ClusterName);
 
+// calls of `command` (lowercase) on `server`, from INFO commandstats.
+int64_t Calls(ServerProcess& server, const std::string& command) {
+  client::Reply info = server.RawCommand({"INFO", "commandstats"});
+  auto text = info.as_string();
+  if (!text) return -1;
+  const std::string needle = "cmdstat_" + command + ":calls=";
+  const size_t at = text->find(needle);
+  if (at == std::string_view::npos) return 0;
+  return std::stoll(std::string(text->substr(at + needle.size(), 20)));
+}
+
+// Over N instances a fenced acquisition commits its token in one round trip once the client
+// knows the counters (LOCK.ACQUIRE ... PROPOSE), with no LOCK.FENCE round, and tokens still
+// increase.
+TEST(OneRoundTripTest, AFencedAcquisitionNeedsNoSecondRoundOnceTheCountersAreKnown) {
+  Cluster cluster(ServerKind::kKeyward, 3);
+  RequireLockCommands(cluster);
+  Redlock redlock(cluster.urls(), TestOptions());
+  Result<Lock> first = redlock.Acquire("quick", NoRetry());
+  ASSERT_TRUE(first) << first.error().message();
+  ASSERT_FALSE(redlock.Release(*first));
+  std::vector<int64_t> fences;
+  for (size_t i = 0; i < cluster.size(); ++i) fences.push_back(Calls(cluster[i], "lock.fence"));
+  uint64_t last = *first->token;
+  for (int round = 0; round < 3; ++round) {
+    Result<Lock> next = redlock.Acquire("quick", NoRetry());
+    ASSERT_TRUE(next) << next.error().message();
+    EXPECT_GT(*next->token, last);
+    last = *next->token;
+    // Every instance counted it as the holder's token.
+    for (size_t i = 0; i < cluster.size(); ++i) {
+      EXPECT_EQ(cluster.InfoInteger(i, "quick", "holder_token"), static_cast<int64_t>(last));
+    }
+    ASSERT_FALSE(redlock.Release(*next));
+  }
+  for (size_t i = 0; i < cluster.size(); ++i) {
+    EXPECT_EQ(Calls(cluster[i], "lock.fence"), fences[i]) << "a second round was sent";
+  }
+  // Someone else moved the counters on: the stale proposal is not counted, phase 2 commits a
+  // token above them.
+  for (size_t i = 0; i < cluster.size(); ++i) {
+    cluster[i].RawCommand({"LOCK.FENCE", "quick", "nobody", std::to_string(last + 100)});
+  }
+  Result<Lock> after = redlock.Acquire("quick", NoRetry());
+  ASSERT_TRUE(after) << after.error().message();
+  EXPECT_GT(*after->token, last + 100);
+}
+
 // ---- instances that cannot be reached
 
 // URLs of ports nobody listens on.

@@ -69,6 +69,37 @@ TEST_F(LockFamilyTest, ReentrantAcquireRestartsTheLeaseAndKeepsTheToken) {
   EXPECT_EQ(fresh.token, first.token + 6);
 }
 
+TEST_F(LockFamilyTest, ProposedTokensAreCountedWithTheGrant) {
+  // The one-round-trip form over N instances: the grant counts the proposal if it is above the
+  // counter, as a LOCK.FENCE by the new holder right after would.
+  const int64_t counter = Acquire("a", {"res", "probe", "1000"}).token;
+  Run({"lock.release", "res", "probe"});
+  const int64_t t = counter + 10;
+  Resp r = Run({"lock.acquire", "res", "me", "1000", "PROPOSE", std::to_string(t)});
+  ASSERT_EQ(r.size(), 4u) << r.str;
+  EXPECT_EQ(r[0].integer, 1);
+  EXPECT_EQ(r[1].integer, t);
+  EXPECT_EQ(r[3].integer, 1);                          // counted
+  EXPECT_EQ(Run({"lock.info", "res"})[7].integer, t);  // the holder's token
+  // Refused while held: nothing counted, the counter reported for the next proposal.
+  r = Run({"lock.acquire", "res", "other", "1000", "PROPOSE", std::to_string(t + 5)});
+  EXPECT_EQ(r[0].integer, 0);
+  EXPECT_EQ(r[1].integer, t);
+  EXPECT_EQ(r[3].integer, 0);
+  // Granted, but a proposal not above the counter is not counted (the client falls back to
+  // FENCE max + 1).
+  Run({"lock.release", "res", "me"});
+  r = Run({"lock.acquire", "res", "next", "1000", "PROPOSE", std::to_string(t)});
+  EXPECT_EQ(r[0].integer, 1);
+  EXPECT_EQ(r[1].integer, t);
+  EXPECT_EQ(r[3].integer, 0);
+  EXPECT_TRUE(Run({"lock.info", "res"})[7].is_null());
+  EXPECT_EQ(Run({"lock.acquire", "x", "o", "1000", "PROPOSE", "5", "FENCE"}).str,
+            "ERR syntax error");
+  EXPECT_EQ(Run({"lock.acquire", "x", "o", "1000", "PROPOSE", "0"}).str,
+            "ERR fencing token is out of range (1 to 9007199254740991)");
+}
+
 TEST_F(LockFamilyTest, TokensNeverOverflow) {
   Acquire("a", {"res", "me", "10000"});
   // A token above 2^53 - 1 is refused before it touches the counter.

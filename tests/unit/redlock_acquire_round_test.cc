@@ -191,6 +191,40 @@ TEST_F(RedlockAcquireRoundTest, SplitVoteIsHeldByOtherAndFlaggedAsSplit) {
   EXPECT_TRUE(d.split);
 }
 
+TEST_F(RedlockAcquireRoundTest, AProposalCountedByAMajorityIsHeldInOneRoundTrip) {
+  AcquireRound round(3, 10000ms, Fencing::kTwoPhase, clock_.now());
+  round.set_proposal(21);
+  AcquireAnswer counted = AcquireAnswer::Granted(21);
+  counted.counted = true;
+  round.OnAcquire(0, counted);
+  round.OnAcquire(1, counted);
+  round.OnAcquire(2, AcquireAnswer::Failed("timed out"));
+  Decision d = round.AfterAcquire(clock_.now());
+  ASSERT_EQ(d.kind, Kind::kHeld);
+  EXPECT_EQ(d.token, 21u);
+}
+
+TEST_F(RedlockAcquireRoundTest, AStaleProposalFallsBackToFenceAboveEveryCounter) {
+  // Counted on one instance only: another acquisition moved the others past 21.
+  AcquireRound round(3, 10000ms, Fencing::kTwoPhase, clock_.now());
+  round.set_proposal(21);
+  AcquireAnswer counted = AcquireAnswer::Granted(21);
+  counted.counted = true;
+  round.OnAcquire(0, counted);
+  round.OnAcquire(1, AcquireAnswer::Granted(30));
+  round.OnAcquire(2, AcquireAnswer::Refused(30, 500ms));
+  Decision d = round.AfterAcquire(clock_.now());
+  ASSERT_EQ(d.kind, Kind::kFence);
+  EXPECT_EQ(d.token, 31u);
+  // Counts from refusals never make a proposal held.
+  AcquireRound refused(3, 10000ms, Fencing::kTwoPhase, clock_.now());
+  refused.set_proposal(21);
+  AcquireAnswer not_granted = AcquireAnswer::Refused(21, 500ms);
+  not_granted.counted = true;  // (a server never says so; the round must not trust it anyway)
+  for (size_t i = 0; i < 3; ++i) refused.OnAcquire(i, not_granted);
+  EXPECT_EQ(refused.AfterAcquire(clock_.now()).kind, Kind::kFailed);
+}
+
 TEST_F(RedlockAcquireRoundTest, ReentryKeepsTheTokenWhenAMajorityReportsIt) {
   AcquireRound round(3, 10000ms, Fencing::kTwoPhase, clock_.now());
   // The owner holds token 20 on two instances; contenders' FENCEs that were not counted moved

@@ -19,6 +19,18 @@
 // With one instance the phases collapse into LOCK.ACQUIRE ... FENCE (Fencing::kSingleTrip), whose
 // grant carries the token.
 //
+// One round trip (kTwoPhase with a proposal): the client proposes T from the counters it saw last
+// (LOCK.ACQUIRE ... PROPOSE T); an instance that grants the lock also counts T if T is above its
+// counter, in the same atomic step, exactly as if the new holder's LOCK.FENCE T had followed the
+// grant at once. When a majority counted T, the lock is held with T and phase 2 is skipped;
+// otherwise phase 2 runs as usual with max + 1 of the counters reported (which, where T was
+// counted, are T). The proof is the two-phase one: an instance counts a T at most once and never
+// lowers its counter, so two majorities that counted the same T would share an instance that
+// counted it twice (uniqueness); and if acquisition A's commit completed before B's request
+// began, the instance B's majority shares with A's had a counter >= T_A already, so B's T_B was
+// counted there only if T_B > T_A (real-time order). A proposal below a counter is simply not
+// counted: a stale guess costs the second round trip, never safety.
+//
 // Re-entry (kTwoPhase): when a majority answers that the owner already held the lock there and
 // reports the same token T counted for it (AcquireAnswer::holder_token), the lock is held with T
 // and phase 2 is skipped: the re-entry keeps its token. No other acquisition can have committed a
@@ -58,6 +70,8 @@ struct AcquireAnswer {
   // kGranted: the owner already held the lock there (its lease restarted) rather than the
   // request creating it. A failed attempt undoes only what it created.
   bool reentered = false;
+  // kGranted with a proposed token (one round trip): the instance counted it with the grant.
+  bool counted = false;
   // F(R) as the instance reported it (Keyward; with FENCE, the token itself). Absent on Redis.
   std::optional<uint64_t> counter;
   // A re-entry on Keyward: the token this instance counted for the owner (LOCK.INFO's
@@ -124,6 +138,9 @@ class AcquireRound {
   // An instance found to be plain Redis during phase 1 turns fencing off for the round (its
   // answers carry no counter).
   void set_fencing(Fencing fencing) { fencing_ = fencing; }
+  // kTwoPhase in one round trip: phase 1 proposed `token` (LOCK.ACQUIRE ... PROPOSE).
+  void set_proposal(uint64_t token) { proposal_ = token; }
+  std::optional<uint64_t> proposal() const { return proposal_; }
   Clock::time_point started() const { return started_; }
   Clock::time_point valid_until() const { return ValidUntil(started_, ttl_); }
 
@@ -152,6 +169,7 @@ class AcquireRound {
 
   Millis ttl_;
   Fencing fencing_;
+  std::optional<uint64_t> proposal_;
   Clock::time_point started_;
   std::vector<AcquireAnswer> answers_;
   std::vector<FenceAnswer> fences_;
