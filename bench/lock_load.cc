@@ -15,9 +15,11 @@
 //                the same connections:
 //                - N = 1: LOCK.ACQUIRE r owner ttl FENCE (granted and fenced in one round trip),
 //                  then LOCK.RELEASE r owner;
-//                - N > 1: LOCK.ACQUIRE r owner ttl to all in parallel, a majority of grants and
-//                  positive validity, LOCK.FENCE r owner max(F)+1 to all, a majority counted, then
-//                  LOCK.RELEASE to all. Each phase waits for every instance's answer.
+//                - N > 1: LOCK.ACQUIRE r owner ttl PROPOSE (counter seen last + 1) to all in
+//                  parallel; a majority granted and counted it with positive validity: held in
+//                  one round trip. Otherwise (the first time, or a stale guess) LOCK.FENCE r owner
+//                  max(F)+1 to all, a majority counted. Then LOCK.RELEASE to all. Each phase
+//                  waits for every instance's answer.
 //                Reports p50/p99 of the PING round, the acquisition and acquire+release, and
 //                acquire+release per second (over the time spent in them, not in the PINGs).
 //   handoff      `--contenders` coroutines take turns on one resource, each with connections of
@@ -209,17 +211,22 @@ int64_t Integer(const Reply& reply) {
   return *v;
 }
 
-// LOCK.ACQUIRE's [granted, token, pttl].
+// LOCK.ACQUIRE's [granted, token, pttl] (granted 1: created, 2: re-entered), and with PROPOSE
+// a fourth element: counted.
 struct AcquireReply {
   bool granted;
   int64_t token;
   int64_t pttl;
+  bool counted = false;
 };
 
 AcquireReply ParseAcquire(const Reply& reply) {
   auto array = reply.as_array();
-  if (!array || array->size() != 3) throw std::runtime_error("LOCK.ACQUIRE: unexpected reply");
-  return {Integer((*array)[0]) == 1, Integer((*array)[1]), Integer((*array)[2])};
+  if (!array || (array->size() != 3 && array->size() != 4)) {
+    throw std::runtime_error("LOCK.ACQUIRE: unexpected reply");
+  }
+  return {Integer((*array)[0]) >= 1, Integer((*array)[1]), Integer((*array)[2]),
+          array->size() == 4 && Integer((*array)[3]) == 1};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -229,6 +236,9 @@ AcquireReply ParseAcquire(const Reply& reply) {
 struct Connections {
   std::vector<std::unique_ptr<AsyncClient>> owned;
   std::vector<AsyncClient*> clients;
+  // The highest counter seen (the library's per-resource memory; the bench uses one resource):
+  // the next acquisition proposes it + 1 and commits it in one round trip when that holds.
+  std::optional<int64_t> known_counter;
 
   Connections(asio::any_io_executor ex,
               const std::vector<keyward::client::ClientOptions>& options) {
@@ -264,12 +274,20 @@ struct Attempt {
   int64_t holder_pttl = -1;  // its holder's remaining TTL there
 };
 
-// One attempt of the two-phase protocol; on failure the partial grants are released everywhere.
+// One attempt of the two-phase protocol, in one round trip when the proposal (the counter seen
+// last + 1) is counted by a majority, as the library does; on failure the partial grants are
+// released everywhere.
 asio::awaitable<Attempt> TryTwoPhase(Connections& c, const std::string& resource,
                                      const std::string& owner, int ttl_ms) {
   const Clock::time_point started = Clock::now();
-  Replies replies = co_await AllSame(c.clients, "LOCK.ACQUIRE", resource, owner, ttl_ms);
+  const std::optional<int64_t> proposal =
+      c.known_counter ? std::optional<int64_t>(*c.known_counter + 1) : std::nullopt;
+  Replies replies =
+      proposal ? co_await AllSame(c.clients, "LOCK.ACQUIRE", resource, owner, ttl_ms, "PROPOSE",
+                                  *proposal)
+               : co_await AllSame(c.clients, "LOCK.ACQUIRE", resource, owner, ttl_ms);
   size_t granted = 0;
+  size_t counted_now = 0;
   int64_t max_counter = 0;
   std::optional<size_t> refusing;
   int64_t refusing_pttl = -1;
@@ -278,13 +296,19 @@ asio::awaitable<Attempt> TryTwoPhase(Connections& c, const std::string& resource
     max_counter = std::max(max_counter, a.token);  // refusals count towards the maximum too
     if (a.granted) {
       ++granted;
+      counted_now += a.counted ? 1 : 0;
     } else if (!refusing) {
       refusing = i;
       refusing_pttl = a.pttl;
     }
   }
+  c.known_counter = std::max(c.known_counter.value_or(0), max_counter);
+  if (proposal && counted_now >= Majority(c.size()) && StillValid(started, ttl_ms)) {
+    co_return Attempt{Attempt::Kind::kHeld, *proposal};
+  }
   if (granted >= Majority(c.size()) && StillValid(started, ttl_ms)) {
     const int64_t token = max_counter + 1;
+    c.known_counter = token;
     Replies fences = co_await AllSame(c.clients, "LOCK.FENCE", resource, owner, token);
     size_t counted = 0;
     for (const Reply& r : fences) counted += Integer(r) == 1 ? 1 : 0;
