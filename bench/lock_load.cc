@@ -282,10 +282,14 @@ asio::awaitable<Attempt> TryTwoPhase(Connections& c, const std::string& resource
   const Clock::time_point started = Clock::now();
   const std::optional<int64_t> proposal =
       c.known_counter ? std::optional<int64_t>(*c.known_counter + 1) : std::nullopt;
-  Replies replies =
-      proposal ? co_await AllSame(c.clients, "LOCK.ACQUIRE", resource, owner, ttl_ms, "PROPOSE",
-                                  *proposal)
-               : co_await AllSame(c.clients, "LOCK.ACQUIRE", resource, owner, ttl_ms);
+  // (No co_await inside a conditional expression: g++ 12 miscompiles it, a double free.)
+  Replies replies;
+  if (proposal) {
+    replies = co_await AllSame(c.clients, "LOCK.ACQUIRE", resource, owner, ttl_ms, "PROPOSE",
+                               *proposal);
+  } else {
+    replies = co_await AllSame(c.clients, "LOCK.ACQUIRE", resource, owner, ttl_ms);
+  }
   size_t granted = 0;
   size_t counted_now = 0;
   int64_t max_counter = 0;
