@@ -55,9 +55,20 @@ asio::awaitable<bool> FenceEverywhere(std::shared_ptr<Core> core, std::string re
                                       Attempt* attempt) {
   auto cancellation = co_await asio::this_coro::cancellation_state;
   const Millis timeout = core->options.instance_timeout;
+  // Decided at a majority: counted there, or too few left that could count it.
+  const size_t n = core->size();
+  auto decided = [n](const Partial<FenceAnswer>& fences) {
+    size_t counted = 0;
+    size_t pending = 0;
+    for (const auto& f : fences) {
+      if (!f) ++pending;
+      if (f == FenceAnswer::kCounted) ++counted;
+    }
+    return counted >= Majority(n) || counted + pending < Majority(n);
+  };
   auto fences = co_await core->ForEach<FenceAnswer>(
       [&](Instance& instance) { return instance.Fence(resource, owner, token, timeout); },
-      FenceAnswer::kFailed);
+      FenceAnswer::kFailed, decided);
   if (Cancelled(cancellation)) {
     ReleaseInBackground(core, resource, owner, ToUndo(core->size(), &attempt->round, reentry));
     attempt->cancelled = true;
@@ -84,11 +95,20 @@ asio::awaitable<Attempt> TryOnce(std::shared_ptr<Core> core, std::string resourc
     propose = core->Proposal(resource);
   }
   if (propose) attempt.round.set_proposal(*propose);
+  // A failure is decided without waiting for the slowest instances (a fresh owner only: a
+  // re-entry waits for every answer, so that a majority can agree on the held token, and leaves
+  // unanswered instances alone); a grant of theirs is undone behind their requests.
+  std::function<bool(const Partial<AcquireAnswer>&)> decided;
+  if (!reentry)
+    decided = [n = core->size(),
+               proposed = propose.has_value()](const Partial<AcquireAnswer>& answers) {
+      return AcquireRound::Decided(n, answers, proposed);
+    };
   auto answers = co_await core->ForEach<AcquireAnswer>(
       [&](Instance& instance) {
         return instance.Acquire(resource, owner, ttl, fence_now, timeout, holder_token, propose);
       },
-      AcquireAnswer::Failed("cancelled"));
+      AcquireAnswer::Failed(std::string(AcquireAnswer::kNotWaitedFor)), decided);
   if (Cancelled(cancellation)) {
     ReleaseInBackground(core, resource, owner, ToUndo(core->size(), nullptr, reentry));
     attempt.cancelled = true;

@@ -33,13 +33,17 @@ std::optional<size_t> AcquireRound::RefusingInstance() const {
 
 std::string AcquireRound::Tally() const {
   const size_t n = answers_.size();
+  const auto skipped = static_cast<size_t>(std::count_if(
+      answers_.begin(), answers_.end(), [](const AcquireAnswer& a) { return a.not_waited_for(); }));
   std::string out = "granted on " + std::to_string(granted()) + ", refused on " +
                     std::to_string(refused()) + ", no answer from " +
-                    std::to_string(n - granted() - refused()) + " of " + std::to_string(n) +
-                    " instances; a majority is " + std::to_string(Majority(n));
+                    std::to_string(n - granted() - refused() - skipped) + " of " +
+                    std::to_string(n) + " instances";
+  if (skipped > 0) out += " (" + std::to_string(skipped) + " not waited for)";
+  out += "; a majority is " + std::to_string(Majority(n));
   // The first failure says why the instances that did not answer did not (all usually alike).
   for (const AcquireAnswer& a : answers_) {
-    if (a.kind == AcquireAnswer::Kind::kFailed) {
+    if (a.kind == AcquireAnswer::Kind::kFailed && !a.not_waited_for()) {
       out += " (" + a.why + ")";
       break;
     }
@@ -53,6 +57,29 @@ Decision AcquireRound::Failed(Error error, bool split) const {
   d.error = std::move(error);
   d.split = split;
   return d;
+}
+
+bool AcquireRound::Decided(size_t instances,
+                           const std::vector<std::optional<AcquireAnswer>>& answers,
+                           bool proposed) {
+  const size_t majority = Majority(instances);
+  size_t pending = 0;
+  size_t granted = 0;
+  size_t counted = 0;
+  for (const auto& a : answers) {
+    if (!a) {
+      ++pending;
+    } else if (a->kind == AcquireAnswer::Kind::kGranted) {
+      ++granted;
+      counted += a->counted ? 1 : 0;
+    }
+  }
+  (void)counted;
+  (void)proposed;
+  // Only a failure is decided early. A success waits for every answer (or its timeout): a grant
+  // that landed after the round ended would be a lock this holder never saw granted, which a
+  // renewal could not tell from one held all along.
+  return pending == 0 || granted + pending < majority;
 }
 
 std::optional<uint64_t> AcquireRound::ReentryToken() const {

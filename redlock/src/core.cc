@@ -82,12 +82,23 @@ asio::awaitable<Error> ReleaseLock(std::shared_ptr<Core> core, std::string resou
                                    std::string owner, std::vector<bool> only) {
   if (core->closed) co_return Error(LockError::kClosed);
   const Millis timeout = core->options.instance_timeout;
+  // Decided once a majority released it: the others finish in the background. Undoing part of
+  // a failed attempt (`only`) waits for nothing: the requests are sent, and whatever follows on
+  // those connections comes after them.
+  const size_t n = core->size();
+  const bool undo = !only.empty();
+  auto decided = [n, undo](const Partial<client::Expected<bool>>& results) {
+    if (undo) return true;
+    size_t released = 0;
+    for (const auto& r : results) released += r && *r && **r ? 1 : 0;
+    return released >= Majority(n);
+  };
   auto results = co_await core->ForEach<client::Expected<bool>>(
       [&](Instance& instance) {
         if (!Selected(*core, only, instance)) return NotReleased();
         return instance.Release(resource, owner, timeout);
       },
-      client::ClientError::kCancelled);
+      client::ClientError::kCancelled, decided);
   size_t released = 0;
   size_t answered = 0;
   std::string why;
@@ -99,7 +110,6 @@ asio::awaitable<Error> ReleaseLock(std::shared_ptr<Core> core, std::string resou
       why = result.error().message();
     }
   }
-  const size_t n = core->size();
   const std::string tally = "released on " + std::to_string(released) + " of " + std::to_string(n) +
                             " instances, " + std::to_string(n - answered) + " did not answer" +
                             (why.empty() ? "" : " (" + why + ")");

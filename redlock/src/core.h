@@ -39,15 +39,19 @@ struct Core {
 
   // One `make(instance)` per instance, run in parallel; results in instance order. Each
   // operation keeps its instance alive while it runs.
+  // `decided`: the round ends as soon as the answers in settle its outcome (a majority is what
+  // counts, not the slowest instance); the others finish in the background.
   template <typename T, typename MakeOperation>
-  asio::awaitable<std::vector<T>> ForEach(MakeOperation make, T on_cancel) {
+  asio::awaitable<std::vector<T>> ForEach(MakeOperation make, T on_cancel,
+                                          std::function<bool(const Partial<T>&)> decided = {}) {
     std::vector<asio::awaitable<T>> operations;
     std::vector<std::shared_ptr<void>> keep_alive;
     for (const auto& instance : instances) {
       operations.push_back(make(*instance));
       keep_alive.push_back(instance);
     }
-    co_return co_await Gather(std::move(operations), std::move(keep_alive), std::move(on_cancel));
+    co_return co_await Gather(std::move(operations), std::move(keep_alive), std::move(on_cancel),
+                              std::move(decided));
   }
 
   asio::any_io_executor executor;

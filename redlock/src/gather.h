@@ -11,11 +11,13 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <chrono>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -28,7 +30,7 @@ inline constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitabl
 template <typename T>
 struct GatherState {
   GatherState(asio::any_io_executor ex, size_t n) : done(ex), results(n), pending(n) {}
-  asio::steady_timer done;  // cancelled when the last operation finished
+  asio::steady_timer done;  // cancelled whenever an operation finished
   std::vector<std::optional<T>> results;
   size_t pending;
 };
@@ -44,15 +46,22 @@ asio::awaitable<void> GatherOne(std::shared_ptr<GatherState<T>> state, size_t in
     // caller would wait forever.
     state->results[index].emplace(std::move(on_exception));
   }
-  if (--state->pending == 0) state->done.cancel();
+  --state->pending;
+  state->done.cancel();  // the gatherer looks again (all in, or decided)
 }
 
+// The results in so far (nullopt: still running).
+template <typename T>
+using Partial = std::vector<std::optional<T>>;
+
 // One entry per operation, in order. `keep_alive[i]` is held while operation i runs. If the
-// caller is cancelled first, the results not yet in are `on_cancel` (the operations go on in the
-// background and their results are dropped).
+// caller is cancelled first, or `decided` says the results in so far settle the outcome, the
+// results not yet in are `on_cancel` (the operations go on in the background and their results
+// are dropped: a request still runs on its connection, before anything sent there later).
 template <typename T>
 asio::awaitable<std::vector<T>> Gather(std::vector<asio::awaitable<T>> operations,
-                                       std::vector<std::shared_ptr<void>> keep_alive, T on_cancel) {
+                                       std::vector<std::shared_ptr<void>> keep_alive, T on_cancel,
+                                       std::function<bool(const Partial<T>&)> decided = {}) {
   auto executor = co_await asio::this_coro::executor;
   auto state = std::make_shared<GatherState<T>>(executor, operations.size());
   for (size_t i = 0; i < operations.size(); ++i) {
@@ -61,7 +70,12 @@ asio::awaitable<std::vector<T>> Gather(std::vector<asio::awaitable<T>> operation
                                 i < keep_alive.size() ? keep_alive[i] : nullptr, on_cancel),
                    asio::detached);
   }
-  while (state->pending > 0) {
+  if (decided) {
+    // Let every operation start (send its request) before the caller may go on: whatever the
+    // caller sends next to an instance then follows this round's request on its connection.
+    co_await asio::post(executor, asio::use_awaitable);
+  }
+  while (state->pending > 0 && !(decided && decided(state->results))) {
     state->done.expires_at(asio::steady_timer::time_point::max());
     co_await state->done.async_wait(kNoThrow);
     auto cancellation = co_await asio::this_coro::cancellation_state;

@@ -191,6 +191,23 @@ TEST_F(RedlockAcquireRoundTest, SplitVoteIsHeldByOtherAndFlaggedAsSplit) {
   EXPECT_TRUE(d.split);
 }
 
+TEST_F(RedlockAcquireRoundTest, OnlyAFailureIsDecidedBeforeEveryAnswerIsIn) {
+  using Partial = std::vector<std::optional<AcquireAnswer>>;
+  const AcquireAnswer granted = AcquireAnswer::Granted(5);
+  const AcquireAnswer refused = AcquireAnswer::Refused(5, 100ms);
+  // Two refusals of three: a majority of grants is out of reach.
+  EXPECT_TRUE(AcquireRound::Decided(3, Partial{refused, refused, std::nullopt}, false));
+  // Two grants of three: a success waits for the third (a late grant must not go unseen).
+  EXPECT_FALSE(AcquireRound::Decided(3, Partial{granted, granted, std::nullopt}, false));
+  EXPECT_FALSE(AcquireRound::Decided(3, Partial{granted, refused, std::nullopt}, true));
+  EXPECT_TRUE(AcquireRound::Decided(3, Partial{granted, granted, refused}, false));
+  // Five: one grant and three refusals leave at most two grants.
+  EXPECT_TRUE(
+      AcquireRound::Decided(5, Partial{granted, refused, refused, refused, std::nullopt}, false));
+  EXPECT_FALSE(AcquireRound::Decided(
+      5, Partial{granted, refused, refused, std::nullopt, std::nullopt}, false));
+}
+
 TEST_F(RedlockAcquireRoundTest, AProposalCountedByAMajorityIsHeldInOneRoundTrip) {
   AcquireRound round(3, 10000ms, Fencing::kTwoPhase, clock_.now());
   round.set_proposal(21);

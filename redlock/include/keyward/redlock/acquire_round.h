@@ -46,6 +46,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "keyward/redlock/errors.h"
@@ -108,6 +109,9 @@ struct AcquireAnswer {
     a.why = std::move(why);
     return a;
   }
+  // No answer because the round was decided without it (the request still runs).
+  static constexpr std::string_view kNotWaitedFor = "not waited for: a majority decided";
+  bool not_waited_for() const { return kind == Kind::kFailed && why == kNotWaitedFor; }
 };
 
 // What one instance answered to LOCK.FENCE.
@@ -151,6 +155,15 @@ class AcquireRound {
   // Phase 2 (kTwoPhase only): each instance's answer to LOCK.FENCE.
   void OnFence(size_t instance, FenceAnswer answer);
   Decision AfterFence(Clock::time_point now) const;
+
+  // Whether the answers in so far (nullopt: not yet) settle phase 1 of a round over `instances`:
+  // every instance answered, or a majority of grants is out of reach (a failure, decided without
+  // the slowest instances; what they may still grant is released behind their requests, in
+  // order on the same connections). A success waits for every answer: a grant landing after the
+  // round ended would be a lock the holder never saw granted, and a renewal could not tell it
+  // from one held all along.
+  static bool Decided(size_t instances, const std::vector<std::optional<AcquireAnswer>>& answers,
+                      bool proposed);
 
   size_t granted() const { return Count(AcquireAnswer::Kind::kGranted); }
   size_t refused() const { return Count(AcquireAnswer::Kind::kRefused); }
