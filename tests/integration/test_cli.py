@@ -124,6 +124,10 @@ class LockCommand(CliTestCase):
     # The command's whole process tree stops: a background job of a shell included.
     TREE = "sleep 1000 & echo $! > %s; echo $$ > %s; touch %s; wait"
 
+    def wait_gone(self, pids):
+        for pid in pids:
+            wait_for(lambda: gone(pid), timeout=30, message="process %d stopped" % pid)
+
     def start_tree(self, extra=(), ignore_term=False):
         bg, sh, ready = self.marker("bg"), self.marker("sh"), self.marker("ready")
         # Ignoring SIGTERM (inherited by the background job): only SIGKILL ends the tree.
@@ -140,16 +144,14 @@ class LockCommand(CliTestCase):
         self.admin.call("DEL", "job")
         self.admin.call("SET", "job", "intruder", "PX", "60000")
         self.assertEqual(proc.wait(timeout=60), EXIT_LEASE_LOST)
-        for pid in pids:
-            wait_for(lambda: gone(pid), timeout=30, message="process %d stopped" % pid)
+        self.wait_gone(pids)
 
     def test_killing_keyward_kills_the_command(self):
         # Without keyward nobody renews the lease: the command must not run on without it.
         proc, pids = self.start_tree()
         proc.kill()
         proc.wait(timeout=60)
-        for pid in pids:
-            wait_for(lambda: gone(pid), timeout=30, message="process %d stopped" % pid)
+        self.wait_gone(pids)
 
     def test_the_command_stops_before_an_unrenewed_lease_ends(self):
         # The server stops answering: no renewal. SIGTERM goes out a grace period before the
@@ -161,8 +163,7 @@ class LockCommand(CliTestCase):
         self.addCleanup(self.srv.signal, signal.SIGCONT)
         self.assertEqual(proc.wait(timeout=60), EXIT_LEASE_LOST)
         self.srv.signal(signal.SIGCONT)
-        for pid in pids:
-            wait_for(lambda: gone(pid), timeout=30, message="process %d stopped" % pid)
+        self.wait_gone(pids)
         err = proc.stderr.read()  # (only now: a survivor would hold the pipe open)
         self.assertIn(b"was not renewed with", err)
         left = int(err.split(b"was not renewed with ")[1].split()[0])
@@ -179,8 +180,7 @@ class LockCommand(CliTestCase):
         self.admin.call("CLIENT", "UNPAUSE")
         self.admin.call("SET", "job", "someone-else", "PX", "60000")
         self.assertEqual(proc.wait(timeout=60), EXIT_LEASE_LOST)
-        for pid in pids:
-            wait_for(lambda: gone(pid), timeout=30, message="process %d stopped" % pid)
+        self.wait_gone(pids)
 
     def test_ctrl_z_stops_the_command_and_a_lease_gone_meanwhile_is_never_continued(self):
         log, ready = self.marker("log"), self.marker("ready")
@@ -203,8 +203,7 @@ class LockCommand(CliTestCase):
         self.admin.call("SET", "job", "someone-else", "PX", "60000")
         proc.send_signal(signal.SIGCONT)
         self.assertEqual(proc.wait(timeout=60), EXIT_LEASE_LOST)
-        for pid in command:
-            wait_for(lambda: gone(pid), timeout=30, message="command killed")
+        self.wait_gone(command)
         self.assertEqual(read(log).count("tick"), ticks, "the command ran again without the lock")
 
     def test_signals_reach_the_command(self):
