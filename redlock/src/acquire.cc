@@ -2,7 +2,9 @@
 // release everywhere after a failed attempt, then retry after a random delay, or wait for a
 // release up to a deadline. The decisions are AcquireRound's and PlanWait's; this file performs
 // them.
+#include <asio/post.hpp>
 #include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
 
 #include "core.h"
 #include "keyward/redlock/owner.h"
@@ -131,7 +133,10 @@ asio::awaitable<Attempt> TryOnce(std::shared_ptr<Core> core, std::string resourc
   }
   if (attempt.decision.token) core->NoteCounter(resource, *attempt.decision.token);
   if (attempt.decision.kind == Decision::Kind::kFailed) {
-    co_await ReleaseLock(core, resource, owner, ToUndo(core->size(), &attempt.round, reentry));
+    // In the background (Drain() waits for it before a close), its requests sent before the
+    // next attempt's on the same connections.
+    ReleaseInBackground(core, resource, owner, ToUndo(core->size(), &attempt.round, reentry));
+    co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
     if (Cancelled(cancellation)) attempt.cancelled = true;
   }
   co_return attempt;
@@ -259,8 +264,8 @@ asio::awaitable<Result<Lock>> AcquireLock(std::shared_ptr<Core> core, std::strin
     if (tried.decision.kind == Decision::Kind::kHeld) {
       if (options.require_fencing && !tried.decision.token) {
         // The round found an instance to be plain Redis only after it was granted.
-        co_await ReleaseLock(core, resource, owner,
-                             ToUndo(core->size(), &tried.round, !options.owner.empty()));
+        ReleaseInBackground(core, resource, owner,
+                            ToUndo(core->size(), &tried.round, !options.owner.empty()));
         co_return Error(LockError::kFencingUnavailable,
                         "an instance is plain Redis and the caller requires a fencing token");
       }

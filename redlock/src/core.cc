@@ -79,20 +79,20 @@ bool Selected(const Core& core, const std::vector<bool>& only, const Instance& i
 }  // namespace
 
 asio::awaitable<Error> ReleaseLock(std::shared_ptr<Core> core, std::string resource,
-                                   std::string owner, std::vector<bool> only) {
+                                   std::string owner, std::vector<bool> only, bool wait_all) {
   if (core->closed) co_return Error(LockError::kClosed);
   const Millis timeout = core->options.instance_timeout;
-  // Decided once a majority released it: the others finish in the background. Undoing part of
-  // a failed attempt (`only`) waits for nothing: the requests are sent, and whatever follows on
-  // those connections comes after them.
+  // Decided once a majority released it: the others finish in the background. A background
+  // release waits for every instance, so that Drain() (before closing) covers all of them.
   const size_t n = core->size();
-  const bool undo = !only.empty();
-  auto decided = [n, undo](const Partial<client::Expected<bool>>& results) {
-    if (undo) return true;
-    size_t released = 0;
-    for (const auto& r : results) released += r && *r && **r ? 1 : 0;
-    return released >= Majority(n);
-  };
+  std::function<bool(const Partial<client::Expected<bool>>&)> decided;
+  if (!wait_all) {
+    decided = [n](const Partial<client::Expected<bool>>& results) {
+      size_t released = 0;
+      for (const auto& r : results) released += r && *r && **r ? 1 : 0;
+      return released >= Majority(n);
+    };
+  }
   auto results = co_await core->ForEach<client::Expected<bool>>(
       [&](Instance& instance) {
         if (!Selected(*core, only, instance)) return NotReleased();
@@ -122,7 +122,7 @@ namespace {
 
 asio::awaitable<void> ReleaseDetached(std::shared_ptr<Core> core, std::string resource,
                                       std::string owner, std::vector<bool> only) {
-  co_await ReleaseLock(core, std::move(resource), std::move(owner), std::move(only));
+  co_await ReleaseLock(core, std::move(resource), std::move(owner), std::move(only), true);
   core->BackgroundFinished();
 }
 

@@ -100,9 +100,11 @@ asio::awaitable<Result<Lock>> AcquireLock(std::shared_ptr<Core> core, std::strin
                                           AcquireOptions options);
 
 // Compare-and-delete on every instance (or on those `only` marks). Succeeds when a majority
-// released it; kNotHeld when the lock had already gone from a majority.
+// released it (returning then, the others finishing behind it, unless `wait_all`); kNotHeld when
+// the lock had already gone from a majority.
 asio::awaitable<Error> ReleaseLock(std::shared_ptr<Core> core, std::string resource,
-                                   std::string owner, std::vector<bool> only = {});
+                                   std::string owner, std::vector<bool> only = {},
+                                   bool wait_all = false);
 // The same, started in the background (cleanup after a failure, a cancellation or a loss).
 void ReleaseInBackground(const std::shared_ptr<Core>& core, std::string resource, std::string owner,
                          std::vector<bool> only = {});
