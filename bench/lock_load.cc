@@ -285,8 +285,8 @@ asio::awaitable<Attempt> TryTwoPhase(Connections& c, const std::string& resource
   // (No co_await inside a conditional expression: g++ 12 miscompiles it, a double free.)
   Replies replies;
   if (proposal) {
-    replies = co_await AllSame(c.clients, "LOCK.ACQUIRE", resource, owner, ttl_ms, "PROPOSE",
-                               *proposal);
+    replies =
+        co_await AllSame(c.clients, "LOCK.ACQUIRE", resource, owner, ttl_ms, "PROPOSE", *proposal);
   } else {
     replies = co_await AllSame(c.clients, "LOCK.ACQUIRE", resource, owner, ttl_ms);
   }

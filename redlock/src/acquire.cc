@@ -101,11 +101,11 @@ asio::awaitable<Attempt> TryOnce(std::shared_ptr<Core> core, std::string resourc
   // re-entry waits for every answer, so that a majority can agree on the held token, and leaves
   // unanswered instances alone); a grant of theirs is undone behind their requests.
   std::function<bool(const Partial<AcquireAnswer>&)> decided;
-  if (!reentry)
-    decided = [n = core->size(),
-               proposed = propose.has_value()](const Partial<AcquireAnswer>& answers) {
-      return AcquireRound::Decided(n, answers, proposed);
+  if (!reentry) {
+    decided = [n = core->size()](const Partial<AcquireAnswer>& answers) {
+      return AcquireRound::Decided(n, answers);
     };
+  }
   auto answers = co_await core->ForEach<AcquireAnswer>(
       [&](Instance& instance) {
         return instance.Acquire(resource, owner, ttl, fence_now, timeout, holder_token, propose);

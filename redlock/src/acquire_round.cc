@@ -60,26 +60,20 @@ Decision AcquireRound::Failed(Error error, bool split) const {
 }
 
 bool AcquireRound::Decided(size_t instances,
-                           const std::vector<std::optional<AcquireAnswer>>& answers,
-                           bool proposed) {
-  const size_t majority = Majority(instances);
+                           const std::vector<std::optional<AcquireAnswer>>& answers) {
   size_t pending = 0;
   size_t granted = 0;
-  size_t counted = 0;
   for (const auto& a : answers) {
     if (!a) {
       ++pending;
     } else if (a->kind == AcquireAnswer::Kind::kGranted) {
       ++granted;
-      counted += a->counted ? 1 : 0;
     }
   }
-  (void)counted;
-  (void)proposed;
   // Only a failure is decided early. A success waits for every answer (or its timeout): a grant
   // that landed after the round ended would be a lock this holder never saw granted, which a
   // renewal could not tell from one held all along.
-  return pending == 0 || granted + pending < majority;
+  return pending == 0 || granted + pending < Majority(instances);
 }
 
 std::optional<uint64_t> AcquireRound::ReentryToken() const {

@@ -196,16 +196,15 @@ TEST_F(RedlockAcquireRoundTest, OnlyAFailureIsDecidedBeforeEveryAnswerIsIn) {
   const AcquireAnswer granted = AcquireAnswer::Granted(5);
   const AcquireAnswer refused = AcquireAnswer::Refused(5, 100ms);
   // Two refusals of three: a majority of grants is out of reach.
-  EXPECT_TRUE(AcquireRound::Decided(3, Partial{refused, refused, std::nullopt}, false));
+  EXPECT_TRUE(AcquireRound::Decided(3, Partial{refused, refused, std::nullopt}));
   // Two grants of three: a success waits for the third (a late grant must not go unseen).
-  EXPECT_FALSE(AcquireRound::Decided(3, Partial{granted, granted, std::nullopt}, false));
-  EXPECT_FALSE(AcquireRound::Decided(3, Partial{granted, refused, std::nullopt}, true));
-  EXPECT_TRUE(AcquireRound::Decided(3, Partial{granted, granted, refused}, false));
+  EXPECT_FALSE(AcquireRound::Decided(3, Partial{granted, granted, std::nullopt}));
+  EXPECT_FALSE(AcquireRound::Decided(3, Partial{granted, refused, std::nullopt}));
+  EXPECT_TRUE(AcquireRound::Decided(3, Partial{granted, granted, refused}));
   // Five: one grant and three refusals leave at most two grants.
-  EXPECT_TRUE(
-      AcquireRound::Decided(5, Partial{granted, refused, refused, refused, std::nullopt}, false));
-  EXPECT_FALSE(AcquireRound::Decided(
-      5, Partial{granted, refused, refused, std::nullopt, std::nullopt}, false));
+  EXPECT_TRUE(AcquireRound::Decided(5, Partial{granted, refused, refused, refused, std::nullopt}));
+  EXPECT_FALSE(
+      AcquireRound::Decided(5, Partial{granted, refused, refused, std::nullopt, std::nullopt}));
 }
 
 TEST_F(RedlockAcquireRoundTest, AProposalCountedByAMajorityIsHeldInOneRoundTrip) {

@@ -162,8 +162,7 @@ class AcquireRound {
   // order on the same connections). A success waits for every answer: a grant landing after the
   // round ended would be a lock the holder never saw granted, and a renewal could not tell it
   // from one held all along.
-  static bool Decided(size_t instances, const std::vector<std::optional<AcquireAnswer>>& answers,
-                      bool proposed);
+  static bool Decided(size_t instances, const std::vector<std::optional<AcquireAnswer>>& answers);
 
   size_t granted() const { return Count(AcquireAnswer::Kind::kGranted); }
   size_t refused() const { return Count(AcquireAnswer::Kind::kRefused); }
