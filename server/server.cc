@@ -92,6 +92,7 @@ void Server::RegisterCommands() {
   RegisterExpireFamily(registry_);
   RegisterStringFamily(registry_);
   RegisterBitopsFamily(registry_);
+  RegisterListFamily(registry_);
   RegisterPubSubFamily(registry_);
   RegisterScriptingFamily(registry_);
   RegisterFunctionFamily(registry_);

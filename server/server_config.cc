@@ -175,6 +175,19 @@ void Server::DeclareOptions(Config& config, ServerSettings& s) {
   config.AddBool("replica-lazy-flush", &s.replica_lazy_flush, false);
   config.AddInt("active-expire-effort", &s.active_expire_effort, 1, 10, 1);
   config.AddBool("activerehashing", &s.activerehashing, true);
+  // Collection encodings.
+  config.AddInt("hash-max-listpack-entries", &s.hash_max_listpack_entries, 0, LONG_MAX, 128);
+  config.AddAlias("hash-max-ziplist-entries", "hash-max-listpack-entries");
+  config.AddMemory("hash-max-listpack-value", &s.hash_max_listpack_value, 0, LONG_MAX, 64);
+  config.AddAlias("hash-max-ziplist-value", "hash-max-listpack-value");
+  config.AddInt("zset-max-listpack-entries", &s.zset_max_listpack_entries, 0, LONG_MAX, 128);
+  config.AddAlias("zset-max-ziplist-entries", "zset-max-listpack-entries");
+  config.AddMemory("zset-max-listpack-value", &s.zset_max_listpack_value, 0, LONG_MAX, 64);
+  config.AddAlias("zset-max-ziplist-value", "zset-max-listpack-value");
+  config.AddInt("set-max-intset-entries", &s.set_max_intset_entries, 0, LONG_MAX, 512);
+  config.AddInt("list-max-listpack-size", &s.list_max_listpack_size, INT_MIN, INT_MAX, -2);
+  config.AddAlias("list-max-ziplist-size", "list-max-listpack-size");
+  config.AddInt("list-compress-depth", &s.list_compress_depth, 0, INT_MAX, 0);
   // Server.
   config.AddInt("hz", &s.hz, 0, INT_MAX, 10, 0, [&s]() -> std::optional<std::string> {
     s.hz = std::clamp<int64_t>(s.hz, 1, 500);

@@ -14,6 +14,7 @@ void RegisterGenericFamily(CommandRegistry& registry);        // generic_family.
 void RegisterExpireFamily(CommandRegistry& registry);         // expire_family.cc
 void RegisterStringFamily(CommandRegistry& registry);         // string_family.cc
 void RegisterBitopsFamily(CommandRegistry& registry);         // bitops_family.cc
+void RegisterListFamily(CommandRegistry& registry);           // list_family.cc
 void RegisterPubSubFamily(CommandRegistry& registry);         // pubsub_family.cc
 void RegisterScriptingFamily(CommandRegistry& registry);      // scripting_family.cc
 void RegisterFunctionFamily(CommandRegistry& registry);       // function_family.cc

@@ -26,7 +26,7 @@ std::string LockWaits::QueueKey(int db, std::string_view resource) {
   return key;
 }
 
-const CommandSpec& LockWaits::command() const { return *registry_.Find("lock.acquire"); }
+const CommandSpec* LockWaits::command() const { return registry_.Find("lock.acquire"); }
 
 void LockWaits::Block(CommandContext& ctx, const AcquireRequest& req, bool take,
                       int64_t timeout_ms) {

@@ -37,7 +37,7 @@ class LockWaits : public BlockHandler {
   size_t pending_checks() const { return checks_.size(); }
 
   // BlockHandler
-  const CommandSpec& command() const override;
+  const CommandSpec* command() const override;
   bool TryServe(CommandContext& ctx, WaitState* state, std::string_view key) override;
   void OnTimeout(Client& c, WaitState* state) override;
   void OnQueueEmpty(int db, std::string_view key) override;

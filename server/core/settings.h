@@ -60,6 +60,14 @@ struct ServerSettings {
   bool lazyfree_lazy_user_del = false;
   bool replica_lazy_flush = false;
   int64_t active_expire_effort = 1;
+  // Encodings of the collection types (Redis's names; the *-ziplist-* spellings are aliases).
+  int64_t hash_max_listpack_entries = 128;
+  int64_t hash_max_listpack_value = 64;
+  int64_t zset_max_listpack_entries = 128;
+  int64_t zset_max_listpack_value = 64;
+  int64_t set_max_intset_entries = 512;
+  int64_t list_max_listpack_size = -2;
+  int64_t list_compress_depth = 0;
   bool activerehashing = true;
   // Server
   int64_t hz = 10;

@@ -25,6 +25,7 @@ void BlockingRegistry::Block(Client& c, BlockRequest request) {
            request.db,
            std::move(request.keys),
            request.handler,
+           request.command != nullptr ? request.command : request.handler->command(),
            std::move(request.state)};
   if (w.condition == WaitCondition::kKeys) {
     for (const std::string& key : w.keys) {
@@ -115,7 +116,7 @@ void BlockingRegistry::ServeKey(const std::string& qkey, std::vector<uint64_t>* 
       continue;
     }
     // Serving replies to the client and may touch the keyspace, never the registry: `w` stays.
-    const bool served = executor_->ServeBlocked(*c, w.handler->command(), [&](CommandContext& ctx) {
+    const bool served = executor_->ServeBlocked(*c, *w.command, [&](CommandContext& ctx) {
       return w.handler->TryServe(ctx, w.state.get(), key);
     });
     // The head that cannot be served keeps its place, and so does everyone behind it.
@@ -137,7 +138,7 @@ void BlockingRegistry::ServeCondition(WaitCondition condition, std::vector<uint6
       continue;
     }
     Waiter& w = it->second;
-    const bool served = executor_->ServeBlocked(*c, w.handler->command(), [&](CommandContext& ctx) {
+    const bool served = executor_->ServeBlocked(*c, *w.command, [&](CommandContext& ctx) {
       return w.handler->TryServe(ctx, w.state.get(), std::string_view());
     });
     if (!served) continue;
@@ -148,7 +149,7 @@ void BlockingRegistry::ServeCondition(WaitCondition condition, std::vector<uint6
 
 BlockingRegistry::Waiter BlockingRegistry::Remove(uint64_t client_id) {
   auto it = waiters_.find(client_id);
-  if (it == waiters_.end()) return Waiter{client_id, WaitCondition::kKeys, 0, {}, nullptr, nullptr};
+  if (it == waiters_.end()) return Waiter{client_id, WaitCondition::kKeys, 0, {}, nullptr, nullptr, nullptr};
   Waiter w = std::move(it->second);
   waiters_.erase(it);
   timers_.Cancel(w.timer);

@@ -53,8 +53,8 @@ inline constexpr size_t kWaitConditions = 2;
 class BlockHandler {
  public:
   virtual ~BlockHandler() = default;
-  // The command a served wait runs as (its context's command).
-  virtual const CommandSpec& command() const = 0;
+  // The command a served wait runs as (its context's command) when the request names none.
+  virtual const CommandSpec* command() const { return nullptr; }
   // `key` (empty for a condition wait) may be ready for the waiter of `ctx.client()`: serve it if
   // possible, writing its reply through ctx and returning true; return false, writing nothing,
   // to keep waiting.
@@ -73,6 +73,9 @@ struct BlockRequest {
   std::vector<std::string> keys;  // kKeys: at least one
   int64_t deadline_ms = -1;       // server time; -1 waits forever
   BlockHandler* handler = nullptr;
+  // The command a served wait runs as; nullptr: the handler's command() (one of the two is
+  // required).
+  const CommandSpec* command = nullptr;
   std::unique_ptr<WaitState> state;
 };
 
@@ -112,6 +115,7 @@ class BlockingRegistry {
     int db;
     std::vector<std::string> keys;
     BlockHandler* handler;
+    const CommandSpec* command;
     std::unique_ptr<WaitState> state;
     Timers::Id timer = Timers::kNone;
   };

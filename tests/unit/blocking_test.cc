@@ -16,7 +16,7 @@ namespace {
 class TakeWaits : public BlockHandler {
  public:
   explicit TakeWaits(const CommandRegistry& registry) : registry_(registry) {}
-  const CommandSpec& command() const override { return *registry_.Find("get"); }
+  const CommandSpec* command() const override { return registry_.Find("get"); }
   bool TryServe(CommandContext& ctx, WaitState* state, std::string_view key) override {
     if (key.empty()) {  // a condition wait
       if (!open) return false;

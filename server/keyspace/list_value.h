@@ -1,0 +1,88 @@
+// Lists: Redis 7.0's quicklist design, a sequence of listpack nodes. Each node holds as many
+// elements as `list-max-listpack-size` allows (a positive count, or -1..-5 for 4..64 KiB of
+// bytes), so a list costs one small allocation per few hundred elements, and pushes and pops at
+// either end touch one node. OBJECT ENCODING says "quicklist" whatever the size, as 7.0 does.
+//
+// The nodes are held in a deque of listpacks (8 bytes per node, in blocks), not a linked list:
+// the deque gives indexed access to nodes, which is all LINDEX/LRANGE need to find a start.
+// list-compress-depth (LZF on interior nodes) is not implemented; see docs/commands/lists.md.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "server/keyspace/listpack.h"
+#include "server/keyspace/value.h"
+
+namespace keyward {
+
+class ListValue : public Value {
+ public:
+  // `fill` is list-max-listpack-size.
+  explicit ListValue(int fill) : fill_(fill) {}
+
+  ObjType type() const override { return ObjType::kList; }
+  Encoding encoding() const override { return Encoding::kQuickList; }
+  std::unique_ptr<Value> Clone() const override;
+  size_t MemoryUsage() const override;
+  size_t FreeEffort() const override { return nodes_.size(); }
+  uint8_t rdb_type() const override { return 18; }  // RDB_TYPE_LIST_QUICKLIST_2
+  void Serialise(ValueSink& out) const override;
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  size_t node_count() const { return nodes_.size(); }
+  // list-max-listpack-size applies to nodes filled from now on.
+  void set_fill(int fill) { fill_ = fill; }
+
+  void PushFront(std::string_view s);
+  void PushBack(std::string_view s);
+  void Push(std::string_view s, bool front) { front ? PushFront(s) : PushBack(s); }
+  // Removes and returns the first (or last) element. The list must not be empty.
+  std::string Pop(bool front);
+
+  // A position: node index and byte offset inside the node's listpack.
+  struct Pos {
+    size_t node = 0;
+    uint32_t off = Listpack::kEnd;
+    bool valid() const { return off != Listpack::kEnd; }
+  };
+  // The element at `index` (negative counts from the end); invalid when out of range.
+  Pos At(int64_t index) const;
+  Pos Begin() const;
+  Pos End() const;  // the last element
+  Pos Next(Pos p) const;
+  Pos Prev(Pos p) const;
+  LpElement Get(Pos p) const { return nodes_[p.node].Get(p.off); }
+
+  // LSET: replaces the element at p.
+  void Set(Pos p, std::string_view s);
+  // LINSERT: inserts next to p (after when `after`).
+  void InsertAt(Pos p, std::string_view s, bool after);
+  // Deletes the element at p; returns the position of the element that followed it, or an
+  // invalid one. Positions before p stay valid; those after it do not.
+  Pos Erase(Pos p);
+  // LTRIM's work: deletes `n` elements starting at index `start` (0 <= start, start+n <= size).
+  void EraseRange(size_t start, size_t n);
+
+  // Calls fn on elements index start..stop (inclusive, in range, start <= stop), in order.
+  void ForRange(size_t start, size_t stop, const std::function<void(const LpElement&)>& fn) const;
+
+ private:
+  bool NodeAllows(const Listpack& node, std::string_view s) const;
+  // Splits node `i` so that the element at `off` starts a node of its own; returns the index
+  // of that node.
+  size_t SplitAt(size_t i, uint32_t off);
+  // Merges node `i` with a neighbour when both are small enough (Redis merges on delete).
+  void DropIfEmpty(size_t i);
+
+  int fill_;
+  size_t size_ = 0;
+  std::deque<Listpack> nodes_;
+};
+
+}  // namespace keyward
