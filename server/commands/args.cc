@@ -1,7 +1,10 @@
 #include "server/commands/args.h"
 
+#include <cctype>
+#include <cerrno>
 #include <climits>
 #include <cmath>
+#include <cstdlib>
 #include <string>
 
 #include "server/core/errors.h"
@@ -28,8 +31,9 @@ bool GetLong(CommandContext& ctx, std::string_view s, int64_t* out, std::string_
 }
 
 bool GetPositiveLong(CommandContext& ctx, std::string_view s, int64_t* out, std::string_view msg) {
-  if (!GetLong(ctx, s, out, msg)) return false;
-  if (*out >= 0) return true;
+  // getPositiveLongFromObjectOrReply: without a msg, a non-integer gets the "must be positive"
+  // text too.
+  if (ParseInt64(s, out) && *out >= 0) return true;
   SendMsg(ctx, msg, errors::kNegativeCount);
   return false;
 }
@@ -50,9 +54,10 @@ bool GetBlockTimeout(CommandContext& ctx, std::string_view s, int64_t* deadline_
     ctx.rb().SendError("ERR timeout is not a float or out of range");
     return false;
   }
-  // Redis converts with (long long)(ftval * 1000.0); out of range (inf included) that gives
-  // LLONG_MIN on x86-64, hence "timeout is negative".
-  long double ms = seconds * 1000.0L;
+  // Redis 7.0.15 rounds up to whole milliseconds (so 0.0001 waits 1 ms, -0.001 waits forever)
+  // and converts with a cast that gives LLONG_MIN on x86-64 when out of range, inf included:
+  // hence "timeout is negative" for huge values.
+  long double ms = std::ceil(seconds * 1000.0L);
   int64_t tval = std::isfinite(ms) && ms < 9223372036854775807.0L && ms > -9223372036854775807.0L
                      ? static_cast<int64_t>(ms)
                      : LLONG_MIN;
@@ -64,11 +69,49 @@ bool GetBlockTimeout(CommandContext& ctx, std::string_view s, int64_t* deadline_
     *deadline_ms = -1;
     return true;
   }
-  if (tval > LLONG_MAX - ctx.now_ms()) {
-    ctx.rb().SendError("ERR timeout is out of range");
-    return false;
+  // A deadline past the end of time waits forever.
+  *deadline_ms = tval > LLONG_MAX - ctx.now_ms() ? -1 : ctx.now_ms() + tval;
+  return true;
+}
+
+bool GetScanCursor(CommandContext& ctx, std::string_view s, uint64_t* cursor) {
+  bool ok = s.empty() || !std::isspace(static_cast<unsigned char>(s[0]));
+  if (ok) {
+    std::string buf(s);
+    char* end;
+    errno = 0;
+    unsigned long long v = std::strtoull(buf.c_str(), &end, 10);
+    ok = *end == '\0' && errno != ERANGE;
+    *cursor = v;
   }
-  *deadline_ms = ctx.now_ms() + tval;
+  if (!ok) ctx.rb().SendError(errors::kInvalidCursor);
+  return ok;
+}
+
+bool ScanOptions::Matches(std::string_view element) const {
+  return !pattern || GlobMatch(*pattern, element);
+}
+
+bool GetScanOptions(CommandContext& ctx, std::span<const std::string_view> args, size_t first,
+                    bool allow_type, ScanOptions* out) {
+  for (size_t i = first; i < args.size(); i += 2) {
+    const bool has_value = args.size() - i >= 2;
+    if (EqualsIgnoreCase(args[i], "count") && has_value) {
+      if (!GetLong(ctx, args[i + 1], &out->count)) return false;
+      if (out->count < 1) {
+        ctx.rb().SendError(errors::kSyntax);
+        return false;
+      }
+    } else if (EqualsIgnoreCase(args[i], "match") && has_value) {
+      out->pattern = args[i + 1];
+    } else if (EqualsIgnoreCase(args[i], "type") && allow_type && has_value) {
+      out->type = args[i + 1];
+    } else {
+      ctx.rb().SendError(errors::kSyntax);
+      return false;
+    }
+  }
+  if (out->pattern == "*") out->pattern.reset();
   return true;
 }
 

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string_view>
 
 namespace keyward {
@@ -21,5 +23,27 @@ bool GetRangeLong(CommandContext& ctx, std::string_view s, int64_t min, int64_t 
 // A blocking command's timeout in seconds (a float; 0 waits forever), as the server-time
 // deadline in ms, or -1 for none.
 bool GetBlockTimeout(CommandContext& ctx, std::string_view s, int64_t* deadline_ms);
+
+// The SCAN family's arguments (db.c), shared by HSCAN, SSCAN and ZSCAN.
+//
+// The cursor as parseScanCursorOrReply reads it (strtoul): a leading '+' or '-' (negation modulo
+// 2^64), leading zeros and the empty string (0) are accepted; a leading space, trailing bytes
+// and values past 2^64-1 give "ERR invalid cursor".
+bool GetScanCursor(CommandContext& ctx, std::string_view s, uint64_t* cursor);
+
+struct ScanOptions {
+  int64_t count = 10;
+  std::optional<std::string_view> pattern;  // unset when absent or "*" (which matches anything)
+  std::optional<std::string_view> type;     // TYPE (SCAN only)
+
+  // Whether an element passes MATCH.
+  bool Matches(std::string_view element) const;
+};
+
+// scanGenericCommand's options, from args[first] on, each a name and a value: COUNT (an integer,
+// "ERR syntax error" below 1), MATCH, and TYPE only when `allow_type` (SCAN; a key's SCAN gives
+// "ERR syntax error"). A later option of the same name wins.
+bool GetScanOptions(CommandContext& ctx, std::span<const std::string_view> args, size_t first,
+                    bool allow_type, ScanOptions* out);
 
 }  // namespace keyward

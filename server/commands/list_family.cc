@@ -197,11 +197,11 @@ void CmdLPos(CmdArgs args, CommandContext& ctx) {
   for (size_t j = 3; j < args.size(); j++) {
     const bool more = j + 1 < args.size();
     if (EqualsIgnoreCase(args[j], "rank") && more) {
-      if (!GetRangeLong(ctx, args[++j], -INT64_MAX, INT64_MAX, &rank)) return;
+      if (!GetLong(ctx, args[++j], &rank)) return;
       if (rank == 0) {
         return ctx.rb().SendError(
-            "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second, "
-            "...");
+            "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... "
+            "or use negative to start from the end of the list");
       }
     } else if (EqualsIgnoreCase(args[j], "count") && more) {
       if (!GetPositiveLong(ctx, args[++j], &count, "COUNT can't be negative")) return;
@@ -212,7 +212,9 @@ void CmdLPos(CmdArgs args, CommandContext& ctx) {
     }
   }
   const bool forward = rank > 0;
-  if (rank < 0) rank = -rank;
+  // Redis negates with C's wrap-around: RANK -2^63 stays negative, so every match qualifies and
+  // a COUNT is never reached (matches - rank + 1 wraps negative too).
+  if (rank < 0) rank = static_cast<int64_t>(0 - static_cast<uint64_t>(rank));
   ListValue* list = nullptr;
   Entry* e = ctx.db().Find(args[1], LookupMode::kRead);
   if (e == nullptr) return count != -1 ? ctx.rb().SendEmptyArray() : ctx.rb().SendNull();
@@ -228,7 +230,9 @@ void CmdLPos(CmdArgs args, CommandContext& ctx) {
     matches++;
     if (matches < rank) continue;
     found.push_back(forward ? index : llen - index - 1);
-    if (count == -1 || (count != 0 && matches - rank + 1 >= count)) break;
+    const int64_t taken =
+        static_cast<int64_t>(static_cast<uint64_t>(matches) - static_cast<uint64_t>(rank) + 1);
+    if (count == -1 || (count != 0 && taken >= count)) break;
   }
   if (count == -1) {
     return found.empty() ? ctx.rb().SendNull() : ctx.rb().SendLong(found[0]);
@@ -523,14 +527,10 @@ class ListBlockHandler : public BlockHandler {
     return true;
   }
 
-  void OnTimeout(Client& c, WaitState* state) override {
-    auto& w = *static_cast<ListWait*>(state);
-    // BLMOVE and BRPOPLPUSH time out with a null bulk, the pops with a null array.
-    if (w.move) {
-      c.rb().SendNull();
-    } else {
-      c.rb().SendNullArray();
-    }
+  void OnTimeout(Client& c, WaitState*) override {
+    // Every list wait, BLMOVE's included, times out with a null array
+    // (replyToBlockedClientTimedOut).
+    c.rb().SendNullArray();
   }
 
  private:

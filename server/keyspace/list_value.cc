@@ -38,7 +38,7 @@ void ListValue::Serialise(ValueSink& out) const {
   rdb::AppendLength(bytes, nodes_.size());
   for (const Listpack& lp : nodes_) {
     rdb::AppendLength(bytes, 2);
-    rdb::AppendString(bytes, lp.raw());
+    rdb::AppendString(bytes, lp.raw(), out.compress());
   }
   out.Write(bytes);
 }

@@ -49,6 +49,8 @@ class ValueSink {
  public:
   virtual ~ValueSink() = default;
   virtual void Write(std::string_view bytes) = 0;
+  // Whether strings may be LZF-compressed (rdbcompression).
+  virtual bool compress() const { return true; }
 };
 
 class Value {
