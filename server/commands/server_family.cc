@@ -17,6 +17,8 @@
 #include "server/core/strings.h"
 #include "server/engine/context.h"
 #include "server/engine/registry.h"
+#include "server/keyspace/list_value.h"
+#include "server/persistence/rdb_codec.h"
 
 namespace keyward {
 
@@ -383,6 +385,49 @@ void CmdSlowlogHelp(CmdArgs args, CommandContext& ctx) {
   ctx.rb().SendHelp("SLOWLOG", kLines);
 }
 
+// DEBUG OBJECT key: debug.c's line, with the entry's address for the value's.
+void DebugObject(std::string_view key, CommandContext& ctx) {
+  Entry* e = ctx.db().Find(key, LookupMode::kNoTouch);
+  if (e == nullptr) return ctx.rb().SendError(errors::kNoSuchKey);
+  // serializedlength: the value as an RDB file would hold it (rdbcompression's default).
+  std::string serialized;
+  if (e->type() == ObjType::kString) {
+    rdb::AppendString(serialized, e->string_value());
+  } else {
+    struct Sink : ValueSink {
+      std::string* out;
+      void Write(std::string_view bytes) override { out->append(bytes); }
+    } sink;
+    sink.out = &serialized;
+    e->value()->Serialise(sink);
+  }
+  std::string extra;
+  if (e->type() == ObjType::kList) {
+    const auto* list = e->value_as<ListValue>();
+    char buf[160];
+    std::snprintf(buf, sizeof(buf),
+                  " ql_nodes:%zu ql_avg_node:%.2f ql_listpack_max:%d ql_compressed:%d "
+                  "ql_uncompressed_size:%zu",
+                  list->node_count(),
+                  static_cast<double>(list->size()) / static_cast<double>(list->node_count()),
+                  list->fill(), ctx.settings().list_compress_depth != 0 ? 1 : 0,
+                  list->listpack_bytes());
+    extra = buf;
+  }
+  constexpr int64_t kLruClockMax = (1 << 24) - 1;
+  const int64_t clock = (ctx.now_ms() / 1000) & kLruClockMax;
+  const int64_t lru = e->lru();
+  const int64_t idle = clock >= lru ? clock - lru : clock + (kLruClockMax - lru);
+  char line[512];
+  std::snprintf(line, sizeof(line),
+                "Value at:%p refcount:1 encoding:%s serializedlength:%zu lru:%lld "
+                "lru_seconds_idle:%lld%s",
+                static_cast<void*>(e), std::string(EncodingName(e->encoding())).c_str(),
+                serialized.size(), static_cast<long long>(lru), static_cast<long long>(idle),
+                extra.c_str());
+  ctx.rb().SendSimple(line);
+}
+
 // DEBUG: a few of Redis's subcommands that tests and benchmarks rely on.
 // (enable-debug-command is the gatekeeper's: DEBUG is a protected command.)
 void CmdDebug(CmdArgs args, CommandContext& ctx) {
@@ -396,6 +441,7 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
     std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(secs * 1e6)));
     return ctx.rb().SendOk();
   }
+  if (sub == "object" && args.size() == 3) return DebugObject(args[2], ctx);
   if (sub == "segfault" && args.size() == 2) {
     // A real memory fault, for crash-log-enabled and a supervisor's restart (Redis's DEBUG
     // SEGFAULT): a write to a page that may not be written.
@@ -431,6 +477,8 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
   }
   if (sub == "help") {
     static constexpr std::string_view kLines[] = {
+        "OBJECT <key>",
+        "    Show low level info about the key and associated value.",
         "POPULATE <count> [<prefix>] [<size>]",
         "    Create <count> string keys named key:<num>. If <prefix> is specified then",
         "    it is used instead of the 'key' prefix.",

@@ -31,6 +31,12 @@ size_t ListValue::MemoryUsage() const {
   return n;
 }
 
+size_t ListValue::listpack_bytes() const {
+  size_t n = 0;
+  for (const Listpack& lp : nodes_) n += lp.bytes();
+  return n;
+}
+
 void ListValue::Serialise(ValueSink& out) const {
   // RDB_TYPE_LIST_QUICKLIST_2: the node count, then per node its container (2: packed) and
   // its listpack as a string.

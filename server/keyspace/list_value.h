@@ -36,6 +36,9 @@ class ListValue : public Value {
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
   size_t node_count() const { return nodes_.size(); }
+  int fill() const { return fill_; }
+  // The listpacks' bytes (DEBUG OBJECT's ql_uncompressed_size).
+  size_t listpack_bytes() const;
   // list-max-listpack-size applies to nodes filled from now on.
   void set_fill(int fill) { fill_ = fill; }
 
