@@ -89,6 +89,7 @@ void Server::RegisterCommands() {
   RegisterClientFamily(registry_);
   RegisterIntrospectionFamily(registry_);
   RegisterGenericFamily(registry_);
+  RegisterMemoryFamily(registry_);
   RegisterExpireFamily(registry_);
   RegisterStringFamily(registry_);
   RegisterBitopsFamily(registry_);
