@@ -8,7 +8,7 @@ import subprocess
 import sys
 import unittest
 
-from keyward_harness import ServerTestCase, import_redis
+from keyward_harness import ServerTestCase, redis_py_env
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 EXAMPLE = os.path.join(ROOT, "examples", "python_lock", "lock_example.py")
@@ -18,13 +18,8 @@ class PythonLockExample(ServerTestCase):
 
     def test_example_runs_against_keyward(self):
         srv = self.start_keyward()
-        # The example imports redis-py as a user would; make Debian's copy visible to a python3
-        # that does not search dist-packages.
-        redis = import_redis()
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (os.path.dirname(os.path.dirname(redis.__file__)),
-                        env.get("PYTHONPATH")) if p)
+        # The example imports redis-py as a user would.
+        env = redis_py_env()
         proc = subprocess.run([sys.executable, EXAMPLE, "redis://127.0.0.1:%d" % srv.port],
                               capture_output=True, text=True, timeout=120, env=env)
         out = proc.stdout

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import unittest
 
-from keyward_harness import ServerTestCase, import_redis
+from keyward_harness import ServerTestCase, redis_py_env
 from test_node_redlock import NODE_DIR, install_node_modules
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -32,11 +32,7 @@ class WorkQueueExample(ServerTestCase):
 
     def test_python_workers(self):
         srv = self.start_keyward()
-        redis = import_redis()
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (os.path.dirname(os.path.dirname(redis.__file__)),
-                        env.get("PYTHONPATH")) if p)
+        env = redis_py_env()
         proc = subprocess.run(
             [sys.executable, os.path.join(EXAMPLE_DIR, "work_queue.py"),
              "redis://127.0.0.1:%d" % srv.port, str(JOBS), str(WORKERS)],

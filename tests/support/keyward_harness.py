@@ -234,6 +234,16 @@ def import_redis():
     return redis
 
 
+def redis_py_env():
+    """The environment for a child python3 that imports redis-py as a user's program would:
+    Debian's copy made visible to an interpreter that does not search dist-packages."""
+    redis = import_redis()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (os.path.dirname(os.path.dirname(redis.__file__)), env.get("PYTHONPATH")) if p)
+    return env
+
+
 @atexit.register
 def _stop_all_servers():
     for srv in list(_live_servers):
