@@ -94,6 +94,7 @@ void Server::RegisterCommands() {
   RegisterStringFamily(registry_);
   RegisterBitopsFamily(registry_);
   RegisterListFamily(registry_);
+  RegisterSetFamily(registry_);
   RegisterPubSubFamily(registry_);
   RegisterScriptingFamily(registry_);
   RegisterFunctionFamily(registry_);
