@@ -94,6 +94,7 @@ void Server::RegisterCommands() {
   RegisterStringFamily(registry_);
   RegisterBitopsFamily(registry_);
   RegisterListFamily(registry_);
+  RegisterHashFamily(registry_);
   RegisterSetFamily(registry_);
   RegisterPubSubFamily(registry_);
   RegisterScriptingFamily(registry_);

@@ -176,7 +176,7 @@ void Server::DeclareOptions(Config& config, ServerSettings& s) {
   config.AddInt("active-expire-effort", &s.active_expire_effort, 1, 10, 1);
   config.AddBool("activerehashing", &s.activerehashing, true);
   // Collection encodings.
-  config.AddInt("hash-max-listpack-entries", &s.hash_max_listpack_entries, 0, LONG_MAX, 128);
+  config.AddInt("hash-max-listpack-entries", &s.hash_max_listpack_entries, 0, LONG_MAX, 512);
   config.AddAlias("hash-max-ziplist-entries", "hash-max-listpack-entries");
   config.AddMemory("hash-max-listpack-value", &s.hash_max_listpack_value, 0, LONG_MAX, 64);
   config.AddAlias("hash-max-ziplist-value", "hash-max-listpack-value");

@@ -16,6 +16,7 @@ void RegisterExpireFamily(CommandRegistry& registry);         // expire_family.c
 void RegisterStringFamily(CommandRegistry& registry);         // string_family.cc
 void RegisterBitopsFamily(CommandRegistry& registry);         // bitops_family.cc
 void RegisterListFamily(CommandRegistry& registry);           // list_family.cc
+void RegisterHashFamily(CommandRegistry& registry);           // hash_family.cc
 void RegisterSetFamily(CommandRegistry& registry);            // set_family.cc
 void RegisterPubSubFamily(CommandRegistry& registry);         // pubsub_family.cc
 void RegisterScriptingFamily(CommandRegistry& registry);      // scripting_family.cc

@@ -61,7 +61,7 @@ struct ServerSettings {
   bool replica_lazy_flush = false;
   int64_t active_expire_effort = 1;
   // Encodings of the collection types (Redis's names; the *-ziplist-* spellings are aliases).
-  int64_t hash_max_listpack_entries = 128;
+  int64_t hash_max_listpack_entries = 512;
   int64_t hash_max_listpack_value = 64;
   int64_t zset_max_listpack_entries = 128;
   int64_t zset_max_listpack_value = 64;

@@ -9,6 +9,7 @@
 #include "server/core/strings.h"
 #include "server/engine/capture_transport.h"
 #include "server/engine/client.h"
+#include "server/keyspace/hash_value.h"
 #include "server/keyspace/set_value.h"
 
 namespace keyward::test {
@@ -33,6 +34,14 @@ std::string DescribeEntry(const Entry* e) {
     std::sort(members.begin(), members.end());
     line += "hashtable-set:";
     for (const std::string& m : members) line += Repr(m) + ",";
+  } else if (e->type() == ObjType::kHash && !e->value_as<HashValue>()->is_listpack()) {
+    std::vector<std::string> pairs;
+    e->value_as<HashValue>()->ForEach([&](const LpElement& f, const LpElement& v) {
+      pairs.push_back(Repr(f.ToString()) + "=" + Repr(v.ToString()));
+    });
+    std::sort(pairs.begin(), pairs.end());
+    line += "hashtable-hash:";
+    for (const std::string& p : pairs) line += p + ",";
   } else {
     ValueBytes bytes;
     e->value()->Serialise(bytes);
