@@ -720,19 +720,19 @@ void RegisterListFamily(CommandRegistry& r) {
                    {"Pop elements from a list", "7.0.0", "list",
                     "O(N+M) where N is the number of provided keys and M is the number of "
                     "elements returned.", "numkeys key [key ...] LEFT|RIGHT [COUNT count]"}}
-    << CommandSpec{"blpop", -3, kW | kB, 1, -2, 1, kL, CmdBLPop,
+    << CommandSpec{"blpop", -3, kW | kB | CO::kNoScript, 1, -2, 1, kL, CmdBLPop,
                    {"Remove and get the first element in a list, or block until one is "
                     "available", "2.0.0", "list", "O(N) where N is the number of provided keys.",
                     "key [key ...] timeout"}}
-    << CommandSpec{"brpop", -3, kW | kB, 1, -2, 1, kL, CmdBRPop,
+    << CommandSpec{"brpop", -3, kW | kB | CO::kNoScript, 1, -2, 1, kL, CmdBRPop,
                    {"Remove and get the last element in a list, or block until one is "
                     "available", "2.0.0", "list", "O(N) where N is the number of provided keys.",
                     "key [key ...] timeout"}}
-    << CommandSpec{"blmove", 6, kWD | kB, 1, 2, 1, kL, CmdBLMove,
+    << CommandSpec{"blmove", 6, kWD | kB | CO::kNoScript, 1, 2, 1, kL, CmdBLMove,
                    {"Pop an element from a list, push it to another list and return it; or "
                     "block until one is available", "6.2.0", "list", "O(1)",
                     "source destination LEFT|RIGHT LEFT|RIGHT timeout"}}
-    << CommandSpec{"brpoplpush", 4, kWD | kB, 1, 2, 1, kL, CmdBRPopLPush,
+    << CommandSpec{"brpoplpush", 4, kWD | kB | CO::kNoScript, 1, 2, 1, kL, CmdBRPopLPush,
                    {"Pop an element from a list, push it to another list and return it; or "
                     "block until one is available", "2.2.0", "list", "O(1)",
                     "source destination timeout"}}
