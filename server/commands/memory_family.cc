@@ -58,7 +58,7 @@ void RegisterMemoryFamily(CommandRegistry& r) {
                      {"A container for memory diagnostics commands", "4.0.0", "server",
                       "Depends on subcommand.", ""}};
   memory
-      .AddSubcommand({"usage", -3, CO::kReadOnly, 2, 2, 1, Acl::kKeyspace, CmdMemoryUsage,
+      .AddSubcommand({"usage", -3, CO::kReadOnly, 2, 2, 1, 0, CmdMemoryUsage,
                       {"Estimate the memory usage of a key", "4.0.0", "server",
                        "O(N) where N is the number of samples.", "key [SAMPLES count]"}})
       .AddSubcommand({"purge", 2, 0, 0, 0, 0, 0, CmdMemoryPurge,

@@ -357,9 +357,10 @@ std::vector<std::pair<std::string, std::string>> Config::Get(
     for (const std::string* name : {&o.name, &o.alias}) {
       if (name->empty() || seen.count(*name)) continue;
       for (const auto& p : patterns) {
-        // An exact name (including an alias) always matches; globs match names only.
+        // Names and aliases both match, by glob or exactly, as Redis 7.0 lists both
+        // (`CONFIG GET *-max-*` has hash-max-listpack-entries and hash-max-ziplist-entries).
         bool exact = EqualsIgnoreCase(p, *name);
-        if (exact || (name == &o.name && GlobMatch(p, *name, true))) {
+        if (exact || GlobMatch(p, *name, true)) {
           out.emplace_back(exact ? p : *name, o.get());
           seen.insert(*name);
           break;
