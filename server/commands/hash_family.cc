@@ -284,9 +284,9 @@ void CmdHVals(CmdArgs args, CommandContext& ctx) { GetAll(args, ctx, false, true
 
 // HSCAN key cursor [MATCH pattern] [COUNT count]: the cursor is checked before the lookup, the
 // options after it (a missing key answers an empty scan whatever they are). A listpack is
-// returned whole with cursor 0. A table is walked until COUNT elements are collected, fields
-// and values both counting (Redis counts the entries of its reply list), or 10 x COUNT buckets
-// were visited; MATCH filters on fields afterwards.
+// returned whole with cursor 0. A table is walked until about COUNT fields are collected (Redis
+// doubles COUNT for hashes and counts fields and values both) or 20 x COUNT buckets were
+// visited; MATCH filters on fields afterwards.
 void CmdHScan(CmdArgs args, CommandContext& ctx) {
   uint64_t cursor;
   if (!GetScanCursor(ctx, args[2], &cursor)) return;
@@ -310,11 +310,12 @@ void CmdHScan(CmdArgs args, CommandContext& ctx) {
     hash->Scan(0, collect);
     cursor = 0;
   } else {
-    // count * 10 wraps for huge counts as Redis's long arithmetic does (no bound then).
-    auto visits = static_cast<int64_t>(static_cast<uint64_t>(opts.count) * 10);
+    // count * 2 * 10 wraps for huge counts as Redis's long arithmetic does (no bound then).
+    const uint64_t entries = static_cast<uint64_t>(opts.count) * 2;
+    auto visits = static_cast<int64_t>(entries * 10);
     do {
       cursor = hash->Scan(cursor, collect);
-    } while (cursor != 0 && visits-- != 0 && items.size() < static_cast<uint64_t>(opts.count));
+    } while (cursor != 0 && visits-- != 0 && items.size() < entries);
   }
 
   size_t kept = 0;

@@ -65,9 +65,6 @@ class FieldTable {
   void ForEach(const std::function<void(const FieldNode*)>& fn) const;
   // Buckets and nodes.
   size_t MemoryUsage() const;
-  // Rehashing work and shrinking, from the server cron (Redis's activerehashing for
-  // collections happens on access; this lets a large idle table finish).
-  void RehashStep() { table_.RehashStep(1); }
 
  private:
   IntrusiveTable<FieldNode> table_;
