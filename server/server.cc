@@ -96,6 +96,8 @@ void Server::RegisterCommands() {
   RegisterListFamily(registry_);
   RegisterHashFamily(registry_);
   RegisterSetFamily(registry_);
+  RegisterZSetFamily(registry_);
+  RegisterZSetOpsFamily(registry_);
   RegisterPubSubFamily(registry_);
   RegisterScriptingFamily(registry_);
   RegisterFunctionFamily(registry_);

@@ -18,6 +18,8 @@ void RegisterBitopsFamily(CommandRegistry& registry);         // bitops_family.c
 void RegisterListFamily(CommandRegistry& registry);           // list_family.cc
 void RegisterHashFamily(CommandRegistry& registry);           // hash_family.cc
 void RegisterSetFamily(CommandRegistry& registry);            // set_family.cc
+void RegisterZSetFamily(CommandRegistry& registry);           // zset_family.cc
+void RegisterZSetOpsFamily(CommandRegistry& registry);        // zset_setops_family.cc
 void RegisterPubSubFamily(CommandRegistry& registry);         // pubsub_family.cc
 void RegisterScriptingFamily(CommandRegistry& registry);      // scripting_family.cc
 void RegisterFunctionFamily(CommandRegistry& registry);       // function_family.cc
