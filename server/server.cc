@@ -98,6 +98,8 @@ void Server::RegisterCommands() {
   RegisterSetFamily(registry_);
   RegisterZSetFamily(registry_);
   RegisterZSetOpsFamily(registry_);
+  RegisterSortFamily(registry_);
+  RegisterGeoFamily(registry_);
   RegisterPubSubFamily(registry_);
   RegisterScriptingFamily(registry_);
   RegisterFunctionFamily(registry_);

@@ -20,6 +20,8 @@ void RegisterHashFamily(CommandRegistry& registry);           // hash_family.cc
 void RegisterSetFamily(CommandRegistry& registry);            // set_family.cc
 void RegisterZSetFamily(CommandRegistry& registry);           // zset_family.cc
 void RegisterZSetOpsFamily(CommandRegistry& registry);        // zset_setops_family.cc
+void RegisterSortFamily(CommandRegistry& registry);           // sort_family.cc (SORT, SORT_RO)
+void RegisterGeoFamily(CommandRegistry& registry);            // geo_family.cc
 void RegisterPubSubFamily(CommandRegistry& registry);         // pubsub_family.cc
 void RegisterScriptingFamily(CommandRegistry& registry);      // scripting_family.cc
 void RegisterFunctionFamily(CommandRegistry& registry);       // function_family.cc
