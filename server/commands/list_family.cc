@@ -498,7 +498,8 @@ class ListBlockHandler : public BlockHandler {
     auto& w = *static_cast<ListWait*>(state);
     Database& db = ctx.db();
     Entry* e = db.Find(key, LookupMode::kWrite);
-    // Absent, or replaced by another type: Redis 7.0 keeps such waiters waiting.
+    // Absent, or replaced by another type (then passed over): Redis 7.0 keeps such waiters
+    // waiting.
     if (e == nullptr || e->type() != ObjType::kList) return false;
     ListValue* list = AsList(e);
     if (w.move) {
@@ -525,6 +526,11 @@ class ListBlockHandler : public BlockHandler {
     ctx.rb().SendBulk(value);
     ServedRemoval(ctx, db, key, list, w.front);
     return true;
+  }
+
+  bool PassesOver(CommandContext& ctx, WaitState*, std::string_view key) override {
+    Entry* e = ctx.db().Find(key, LookupMode::kNoTouch);
+    return e != nullptr && e->type() != ObjType::kList;
   }
 
   void OnTimeout(Client& c, WaitState*) override {

@@ -640,6 +640,11 @@ class ZSetBlockHandler : public BlockHandler {
     return true;
   }
 
+  bool PassesOver(CommandContext& ctx, WaitState*, std::string_view key) override {
+    Entry* e = ctx.db().Find(key, LookupMode::kNoTouch);
+    return e != nullptr && e->type() != ObjType::kZSet;
+  }
+
   void OnTimeout(Client& c, WaitState*) override { c.rb().SendNullArray(); }
 };
 

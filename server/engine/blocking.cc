@@ -104,10 +104,11 @@ void BlockingRegistry::ServeReady() {
 }
 
 void BlockingRegistry::ServeKey(const std::string& qkey, std::vector<uint64_t>* answered) {
+  size_t passed = 0;  // waiters passed over (they wait for another type), still queued
   while (true) {
     auto qit = queues_.find(qkey);
-    if (qit == queues_.end() || qit->second.clients.empty()) return;
-    const uint64_t id = qit->second.clients.front();
+    if (qit == queues_.end() || qit->second.clients.size() <= passed) return;
+    const uint64_t id = qit->second.clients[passed];
     const std::string key = qit->second.key;
     Waiter& w = waiters_.at(id);
     Client* c = clients_.Find(id);
@@ -116,11 +117,19 @@ void BlockingRegistry::ServeKey(const std::string& qkey, std::vector<uint64_t>* 
       continue;
     }
     // Serving replies to the client and may touch the keyspace, never the registry: `w` stays.
+    bool pass_over = false;
     const bool served = executor_->ServeBlocked(*c, *w.command, [&](CommandContext& ctx) {
-      return w.handler->TryServe(ctx, w.state.get(), key);
+      if (w.handler->TryServe(ctx, w.state.get(), key)) return true;
+      pass_over = w.handler->PassesOver(ctx, w.state.get(), key);
+      return false;
     });
-    // The head that cannot be served keeps its place, and so does everyone behind it.
-    if (!served) return;
+    if (!served) {
+      // The first waiter that cannot be served keeps its place, and so does everyone behind it,
+      // unless the key holds a type it does not wait for.
+      if (!pass_over) return;
+      passed++;
+      continue;
+    }
     Remove(id);
     answered->push_back(id);
   }
@@ -149,7 +158,8 @@ void BlockingRegistry::ServeCondition(WaitCondition condition, std::vector<uint6
 
 BlockingRegistry::Waiter BlockingRegistry::Remove(uint64_t client_id) {
   auto it = waiters_.find(client_id);
-  if (it == waiters_.end()) return Waiter{client_id, WaitCondition::kKeys, 0, {}, nullptr, nullptr, nullptr};
+  if (it == waiters_.end())
+    return Waiter{client_id, WaitCondition::kKeys, 0, {}, nullptr, nullptr, nullptr};
   Waiter w = std::move(it->second);
   waiters_.erase(it);
   timers_.Cancel(w.timer);

@@ -228,6 +228,19 @@ TEST_F(ListFamilyTest, BlockingMoveToAWrongTypeDestination) {
   EXPECT_THAT(Range("src"), ElementsAre("x"));  // nothing was taken
 }
 
+TEST_F(ListFamilyTest, WaitersOfAnotherTypeArePassedOver) {
+  // A list waiter first, a sorted-set waiter second: a ZADD serves the second (Redis 7.0 skips
+  // the clients blocked for another type), and the first keeps waiting, then gets the list.
+  EXPECT_TRUE(Run("lister", {"blpop", "k", "0"}).is_none());
+  EXPECT_TRUE(Run("zsetter", {"bzpopmin", "k", "0"}).is_none());
+  EXPECT_EQ(Run({"zadd", "k", "1", "x"}), 1);
+  EXPECT_FALSE(IsBlocked("zsetter"));
+  EXPECT_THAT(Reply("zsetter").elems, ElementsAre("k", "x", "1"));
+  EXPECT_TRUE(IsBlocked("lister"));
+  EXPECT_EQ(Run({"rpush", "k", "v"}), 1);
+  EXPECT_THAT(Reply("lister").elems, ElementsAre("k", "v"));
+}
+
 TEST_F(ListFamilyTest, BlockingMPop) {
   EXPECT_TRUE(Run("a", {"blmpop", "0", "2", "x", "y", "right", "count", "2"}).is_none());
   EXPECT_EQ(Run({"rpush", "y", "1", "2", "3"}), 3);
