@@ -157,7 +157,10 @@ void Config::AddMemory(std::string name, int64_t* target, int64_t min, int64_t m
            target,
            [=](const std::string& v, int64_t* out) -> std::optional<std::string> {
              auto m = ParseMemory(v);
-             if (!m) return "argument must be a memory value";
+             // Redis parses unsigned memory options with memtoull: no sign.
+             if (!m || (min >= 0 && !v.empty() && v[0] == '-')) {
+               return "argument must be a memory value";
+             }
              *out = *m;
              if (*out < min || *out > max) return RangeError(min, max);
              return std::nullopt;
