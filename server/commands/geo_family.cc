@@ -51,9 +51,11 @@ bool GetLongLat(CommandContext& ctx, CmdArgs args, double xy[2]) {
   }
   if (xy[0] < geo::kLongMin || xy[0] > geo::kLongMax || xy[1] < geo::kLatMin ||
       xy[1] > geo::kLatMax) {
-    char buf[128];
-    std::snprintf(buf, sizeof(buf), "ERR invalid longitude,latitude pair %f,%f", xy[0], xy[1]);
-    ctx.rb().SendError(buf);
+    // %f of a huge double is hundreds of digits: size the text first.
+    const char* fmt = "ERR invalid longitude,latitude pair %f,%f";
+    std::string text(static_cast<size_t>(std::snprintf(nullptr, 0, fmt, xy[0], xy[1])), '\0');
+    std::snprintf(text.data(), text.size() + 1, fmt, xy[0], xy[1]);
+    ctx.rb().SendError(text);
     return false;
   }
   return true;

@@ -304,26 +304,11 @@ void CmdLRem(CmdArgs args, CommandContext& ctx) {
   if (list == nullptr) return ctx.rb().SendLong(0);
   const bool backward = toremove < 0;
   // -INT64_MIN does not fit; any count beyond the list's length removes every match.
-  uint64_t limit = backward ? 0 - static_cast<uint64_t>(toremove) : static_cast<uint64_t>(toremove);
-  int64_t removed = 0;
-  ListValue::Pos p = backward ? list->End() : list->Begin();
-  while (p.valid()) {
-    if (!list->Get(p).Equals(args[3])) {
-      p = backward ? list->Prev(p) : list->Next(p);
-      continue;
-    }
-    if (backward) {
-      // Erasing p moves nothing before it (a node dropped is after prev's): prev stays valid.
-      ListValue::Pos prev = list->Prev(p);
-      list->Erase(p);
-      p = prev;
-    } else {
-      p = list->Erase(p);
-    }
-    removed++;
-    ctx.AddDirty();
-    if (limit != 0 && static_cast<uint64_t>(removed) == limit) break;
-  }
+  const uint64_t limit =
+      backward ? 0 - static_cast<uint64_t>(toremove) : static_cast<uint64_t>(toremove);
+  const auto removed = static_cast<int64_t>(list->RemoveEqual(
+      args[3], limit > list->size() ? list->size() : static_cast<size_t>(limit), backward));
+  ctx.AddDirty(static_cast<uint64_t>(removed));
   if (removed != 0) {
     ctx.KeyModified(db, args[1]);
     ctx.Notify(notify::kList, "lrem", args[1], db);
@@ -516,7 +501,8 @@ class ListBlockHandler : public BlockHandler {
       ctx.rb().SendBulk(key);
       size_t n = PopRange(ctx, list, w.front, w.count);
       ctx.Propagate({w.front ? "lpop" : "rpop", key, FormatInt64(static_cast<int64_t>(n))});
-      ServedRemoval(ctx, db, key, list, w.front);
+      // listPopRangeAndReplyWithKey counts the pops, unlike the single-element branch below.
+      ElementsRemoved(ctx, db, key, list, w.front, n);
       return true;
     }
     ctx.Propagate({w.front ? "lpop" : "rpop", key});

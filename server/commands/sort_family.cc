@@ -167,8 +167,10 @@ void CmdSortGeneric(CmdArgs args, CommandContext& ctx, bool readonly) {
         len = static_cast<int64_t>(e->value_as<ZSetValue>()->size());
     }
   }
-  int64_t start = o.limit_start < 0 ? 0 : o.limit_start;
-  int64_t end = o.limit_count < 0 ? len - 1 : start + o.limit_count - 1;
+  // LIMIT clamped to the object's size first, so that no arithmetic overflows (sort.c).
+  int64_t start = std::min(std::max<int64_t>(o.limit_start, 0), len);
+  const int64_t limit = std::min(std::max<int64_t>(o.limit_count, -1), len);
+  int64_t end = limit < 0 ? len - 1 : start + limit - 1;
   if (start >= len) {
     start = len - 1;
     end = len - 2;

@@ -104,7 +104,11 @@ void BlockingRegistry::ServeReady() {
 }
 
 void BlockingRegistry::ServeKey(const std::string& qkey, std::vector<uint64_t>* answered) {
-  size_t passed = 0;  // waiters passed over (they wait for another type), still queued
+  size_t passed = 0;  // waiters passed over, still queued
+  // Families whose first waiter here could not be served: first come, first served holds within
+  // a family, so the ones of that family behind it wait too; other families' waiters are still
+  // offered the key (a LOCK waiter behind a BLPOP on an absent key gets the released lock).
+  std::vector<const BlockHandler*> held;
   while (true) {
     auto qit = queues_.find(qkey);
     if (qit == queues_.end() || qit->second.clients.size() <= passed) return;
@@ -116,6 +120,10 @@ void BlockingRegistry::ServeKey(const std::string& qkey, std::vector<uint64_t>* 
       Remove(id);
       continue;
     }
+    if (std::find(held.begin(), held.end(), w.handler) != held.end()) {
+      passed++;
+      continue;
+    }
     // Serving replies to the client and may touch the keyspace, never the registry: `w` stays.
     bool pass_over = false;
     const bool served = executor_->ServeBlocked(*c, *w.command, [&](CommandContext& ctx) {
@@ -124,9 +132,9 @@ void BlockingRegistry::ServeKey(const std::string& qkey, std::vector<uint64_t>* 
       return false;
     });
     if (!served) {
-      // The first waiter that cannot be served keeps its place, and so does everyone behind it,
-      // unless the key holds a type it does not wait for.
-      if (!pass_over) return;
+      // The waiter keeps its place; unless the key holds a type it does not wait for, so do the
+      // waiters of its family behind it.
+      if (!pass_over) held.push_back(w.handler);
       passed++;
       continue;
     }
@@ -172,7 +180,12 @@ BlockingRegistry::Waiter BlockingRegistry::Remove(uint64_t client_id) {
     auto qit = queues_.find(QueueKey(w.db, key));
     if (qit == queues_.end()) continue;
     auto& ids = qit->second.clients;
-    ids.erase(std::remove(ids.begin(), ids.end(), client_id), ids.end());
+    // Served waiters leave from the front: no scan of the queue then.
+    if (!ids.empty() && ids.front() == client_id) {
+      ids.pop_front();
+    } else {
+      ids.erase(std::remove(ids.begin(), ids.end(), client_id), ids.end());
+    }
     if (ids.empty()) {
       queues_.erase(qit);
       if (w.handler != nullptr) w.handler->OnQueueEmpty(w.db, key);

@@ -6,9 +6,10 @@
 //   key ready (a write added it, a delete or expiry removed it, a flush emptied its database)
 //   signals it; after the command that did, in the same event-loop turn, the registry offers each
 //   ready key to its waiters in arrival order. The family that blocked them decides whether a
-//   waiter can be served (its BlockHandler); the first one that cannot keeps its place and stops
-//   the walk, so a key is handed out first come, first served, unless it waits for another type
-//   than the key now holds (a BLPOP waiter on what became a sorted set), which is passed over.
+//   waiter can be served (its BlockHandler); the first one that cannot keeps its place and holds
+//   the waiters of its family behind it, so a key is handed out first come, first served within
+//   a family, while other families' waiters are still offered it. A waiter for another type than
+//   the key now holds (a BLPOP waiter on what became a sorted set) holds nobody.
 // - Waits on a condition (a replication offset for WAIT): every waiter of the condition is
 //   offered the chance when it is signalled, each on its own.
 // - Deadlines are server timers; a timeout, CLIENT UNBLOCK (TIMEOUT or ERROR) and a disconnect
@@ -61,9 +62,9 @@ class BlockHandler {
   // to keep waiting.
   virtual bool TryServe(CommandContext& ctx, WaitState* state, std::string_view key) = 0;
   // After TryServe declined: true when the waiter wants nothing from `key` as it is now (it
-  // holds another type than the waiter pops), so the waiters behind it may still be served, as
-  // Redis 7.0 skips the clients blocked for another type. False (the default) keeps the queue
-  // behind this waiter, first come first served.
+  // holds another type than the waiter pops), so the waiters of its family behind it may still
+  // be served, as Redis 7.0 skips the clients blocked for another type. False (the default)
+  // holds this handler's waiters behind this one, first come first served.
   virtual bool PassesOver(CommandContext& ctx, WaitState* state, std::string_view key) {
     return false;
   }

@@ -201,23 +201,54 @@ ListValue::Pos ListValue::Erase(Pos p) {
 }
 
 void ListValue::EraseRange(size_t start, size_t n) {
-  // Whole nodes go at once; partial ones lose a run of elements.
+  // Partial nodes lose a run of elements; the run of whole nodes between goes in one erase (one
+  // at a time would shift the deque once per node: quadratic on lists of many small nodes).
   size_t i = 0;
   while (i < nodes_.size() && start >= nodes_[i].size()) start -= nodes_[i++].size();
+  size_t whole_begin = nodes_.size(), whole_end = nodes_.size();
   while (n > 0 && i < nodes_.size()) {
     Listpack& node = nodes_[i];
-    size_t count = node.size();
-    size_t take = std::min(n, count - start);
+    const size_t count = node.size();
+    const size_t take = std::min(n, count - start);
     if (take == count) {
-      nodes_.erase(nodes_.begin() + static_cast<std::ptrdiff_t>(i));
+      if (whole_begin == nodes_.size()) whole_begin = i;
+      whole_end = i + 1;
     } else {
       node.DeleteRange(node.Seek(static_cast<int64_t>(start)), take);
-      i++;
     }
+    i++;
     size_ -= take;
     n -= take;
     start = 0;
   }
+  if (whole_begin < whole_end) {
+    nodes_.erase(nodes_.begin() + static_cast<std::ptrdiff_t>(whole_begin),
+                 nodes_.begin() + static_cast<std::ptrdiff_t>(whole_end));
+  }
+}
+
+size_t ListValue::RemoveEqual(std::string_view value, size_t limit, bool backward) {
+  // Matches are deleted inside their nodes; nodes left empty are dropped together at the end.
+  size_t removed = 0;
+  for (size_t k = 0; k < nodes_.size() && (limit == 0 || removed < limit); k++) {
+    const size_t i = backward ? nodes_.size() - 1 - k : k;
+    Listpack& node = nodes_[i];
+    uint32_t p = backward ? node.Last() : node.First();
+    while (p != Listpack::kEnd && (limit == 0 || removed < limit)) {
+      if (!node.Get(p).Equals(value)) {
+        p = backward ? node.Prev(p) : node.Next(p);
+        continue;
+      }
+      // Deleting moves nothing before p: going backwards, find the previous element first.
+      const uint32_t prev = backward ? node.Prev(p) : Listpack::kEnd;
+      const uint32_t next = node.Delete(p);
+      p = backward ? prev : next;
+      removed++;
+    }
+  }
+  size_ -= removed;
+  std::erase_if(nodes_, [](const Listpack& lp) { return lp.empty(); });
+  return removed;
 }
 
 void ListValue::ForRange(size_t start, size_t stop,

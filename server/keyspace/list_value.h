@@ -71,6 +71,9 @@ class ListValue : public Value {
   Pos Erase(Pos p);
   // LTRIM's work: deletes `n` elements starting at index `start` (0 <= start, start+n <= size).
   void EraseRange(size_t start, size_t n);
+  // LREM's work: deletes up to `limit` (0: every) elements equal to `value`, from the head or
+  // (`backward`) the tail; returns how many. Linear in the list, however many nodes empty.
+  size_t RemoveEqual(std::string_view value, size_t limit, bool backward);
 
   // Calls fn on elements index start..stop (inclusive, in range, start <= stop), in order.
   void ForRange(size_t start, size_t stop, const std::function<void(const LpElement&)>& fn) const;

@@ -43,6 +43,7 @@ class GeoBasics(GeoCase):
             GEOADD Sicily NX 1 1 Palermo 2 2 new1; GEOADD Sicily XX 3 3 new2 4 4 Palermo
             GEOADD Sicily XX NX 1 1 a; GEOADD Sicily 1 2; GEOADD Sicily 200 10 x; GEOADD Sicily 10 86 x
             GEOADD Sicily abc 10 x; GEOADD Sicily 10 abc x; GEOADD Sicily CH NX XX 1 1 x
+            GEOADD Sicily 1e308 0 huge; GEOADD Sicily 0 -1e308 huge
             GEOADD Sicily GT 1 1 x; EXISTS x
             GEOPOS Sicily Palermo Catania nope; GEOPOS missing a; GEOPOS Sicily
             GEOHASH Sicily Palermo Catania nope Paris corner corner2 origin; GEOHASH missing a b

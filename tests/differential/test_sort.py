@@ -28,6 +28,10 @@ class SortLists(SortCase):
             SORT nums; SORT nums DESC; SORT nums ASC; SORT nums LIMIT 0 3; SORT nums LIMIT 2 2
             SORT nums LIMIT -1 2; SORT nums LIMIT 5 -1; SORT nums LIMIT 100 5; SORT nums LIMIT 0 0
             SORT nums DESC LIMIT 1 3; SORT missing; SORT missing LIMIT 0 1
+            SORT nums LIMIT 2 9223372036854775807; SORT nums LIMIT 9223372036854775807 2
+            SORT nums LIMIT -9223372036854775808 -9223372036854775808
+            SORT nums BY nosort LIMIT 1 9223372036854775807; SORT nums GET # GET # LIMIT 1 9223372036854775807
+            SORT nums LIMIT 3 9223372036854775807 STORE big; LRANGE big 0 -1; LPOP big
             SORT words
             """)
 

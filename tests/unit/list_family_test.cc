@@ -241,6 +241,32 @@ TEST_F(ListFamilyTest, WaitersOfAnotherTypeArePassedOver) {
   EXPECT_THAT(Reply("lister").elems, ElementsAre("k", "v"));
 }
 
+TEST_F(ListFamilyTest, AListWaiterDoesNotHoldALockWaiter) {
+  // BLPOP waits on an absent key first; a lock on the same name is taken and queued for: the
+  // release hands the lock to its waiter although the BLPOP waiter ahead of it stays blocked.
+  EXPECT_TRUE(Run("lister", {"blpop", "K", "0"}).is_none());
+  EXPECT_EQ(Run("x", {"lock.acquire", "K", "x", "60000"})[0], 1);
+  EXPECT_TRUE(Run("b", {"lock.acquire", "K", "b", "10000", "WAIT", "15000"}).is_none());
+  EXPECT_EQ(Run("x", {"lock.release", "K", "x"}), 1);
+  EXPECT_FALSE(IsBlocked("b"));
+  EXPECT_EQ(Reply("b")[0], 1);
+  EXPECT_TRUE(IsBlocked("lister"));
+}
+
+TEST_F(ListFamilyTest, ServedBlockingMPopCountsItsPops) {
+  auto dirty = [this] {
+    std::string info = Run({"info", "persistence"}).str;
+    size_t at = info.find("rdb_changes_since_last_save:");
+    return std::stoll(info.substr(at + 28));
+  };
+  EXPECT_TRUE(Run("a", {"blmpop", "0", "1", "q", "left", "count", "5"}).is_none());
+  const int64_t before = dirty();
+  EXPECT_EQ(Run({"rpush", "q", "a", "b", "c"}), 3);
+  EXPECT_EQ(Reply("a").size(), 2u);
+  // Three pushed, three popped, as Redis counts them.
+  EXPECT_EQ(dirty() - before, 6);
+}
+
 TEST_F(ListFamilyTest, BlockingMPop) {
   EXPECT_TRUE(Run("a", {"blmpop", "0", "2", "x", "y", "right", "count", "2"}).is_none());
   EXPECT_EQ(Run({"rpush", "y", "1", "2", "3"}), 3);

@@ -170,7 +170,7 @@ TEST(ListpackTest, ListValueMatchesADequeModelAcrossNodeLimits) {
     ListValue list(fill);
     std::deque<std::string> model;
     for (int step = 0; step < 2000; step++) {
-      int op = static_cast<int>(rng() % 7);
+      int op = static_cast<int>(rng() % 8);
       std::string v = rng() % 4 == 0 ? std::string(rng() % 3000, 'b') : std::to_string(rng() % 500);
       if (model.empty() && op >= 2) op = static_cast<int>(rng() % 2);
       size_t i = model.empty() ? 0 : rng() % model.size();
@@ -204,11 +204,37 @@ TEST(ListpackTest, ListValueMatchesADequeModelAcrossNodeLimits) {
           list.Erase(list.At(static_cast<int64_t>(i)));
           model.erase(model.begin() + static_cast<std::ptrdiff_t>(i));
           break;
-        default: {
+        case 6: {
           size_t n = std::min<size_t>(1 + rng() % 40, model.size() - i);
           list.EraseRange(i, n);
           model.erase(model.begin() + static_cast<std::ptrdiff_t>(i),
                       model.begin() + static_cast<std::ptrdiff_t>(i + n));
+          break;
+        }
+        default: {
+          // LREM: a value that occurs, a limit (0: all), from either end.
+          const std::string target = model[i];
+          const size_t limit = rng() % 4;
+          const bool backward = rng() % 2;
+          size_t want = 0;
+          if (backward) {
+            for (size_t j = model.size(); j-- > 0 && (limit == 0 || want < limit);) {
+              if (model[j] == target) {
+                model.erase(model.begin() + static_cast<std::ptrdiff_t>(j));
+                want++;
+              }
+            }
+          } else {
+            for (size_t j = 0; j < model.size() && (limit == 0 || want < limit);) {
+              if (model[j] == target) {
+                model.erase(model.begin() + static_cast<std::ptrdiff_t>(j));
+                want++;
+              } else {
+                j++;
+              }
+            }
+          }
+          ASSERT_EQ(list.RemoveEqual(target, limit, backward), want);
         }
       }
       ASSERT_EQ(list.size(), model.size()) << "fill " << fill << " step " << step;
