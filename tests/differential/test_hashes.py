@@ -29,13 +29,12 @@ import sys
 import time
 import unittest
 
-from diff_support import DiffCase, show
+from diff_support import DiffCase, show, EventsMixin
 from keyward_harness import ConnectionClosed, Error, decode, encode_command, unordered
 
 INT64_MAX = "9223372036854775807"
 INT64_MIN = "-9223372036854775808"
 BIN = b"a\r\nb\x00c\r\n\x00"
-MARKER_CHANNEL = b"__keyspace@0__:\x00marker"
 RANDOM_COMMANDS = {b"hrandfield"}
 UNORDERED_COMMANDS = {b"hgetall", b"hkeys", b"hvals"}
 
@@ -548,39 +547,11 @@ class HashResp3(HashCase):
         self.check_loose("HKEYS", "big", pair=pair)
 
 
-class HashKeyspaceEvents(HashCase):
+class HashKeyspaceEvents(EventsMixin, HashCase):
     def setUp(self):
         super().setUp()
-        self.sub = self.new_pair()
-        self.check("PSUBSCRIBE", "__key*@*__:*", pair=self.sub)
+        self.subscribe_events()
         self.set_both("notify-keyspace-events", "KEA")
-        self.markers = 0
-
-    def collect(self, client, sub):
-        marker = b"%d" % self.markers
-        client.send(encode_command("PUBLISH", MARKER_CHANNEL, marker))
-        client.read_reply()
-        events = []
-        for _ in range(10000):
-            msg = sub.read_reply()
-            d = decode(msg)
-            if isinstance(d, list) and d[2:] == [MARKER_CHANNEL, marker]:
-                return events
-            events.append(msg)
-        raise AssertionError("no marker after 10000 messages")
-
-    def compare_events(self, label):
-        self.markers += 1
-        expected = self.collect(self.r, self.sub[0])
-        try:
-            actual = self.collect(self.k, self.sub[1])
-        except (ConnectionClosed, OSError) as e:
-            actual = ["<events lost: %s>" % e]
-        with self.subTest(events=label):
-            self.assertEqual(actual, expected, "%s\nredis: %r\nkeyward: %r" % (
-                label, [decode(e) for e in expected],
-                [decode(e) if isinstance(e, bytes) else e for e in actual]))
-        return expected
 
     def test_hash_events(self):
         steps = [

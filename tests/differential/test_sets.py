@@ -23,7 +23,7 @@ import sys
 import time
 import unittest
 
-from diff_support import DiffCase, show
+from diff_support import DiffCase, show, EventsMixin
 from keyward_harness import ConnectionClosed, decode, encode_command, split_aggregate, unordered
 
 INT64_MAX = "9223372036854775807"
@@ -35,7 +35,6 @@ NUMERIC = ["0", "123", "-1", "-0", "007", "+1", " 1", "1 ", INT64_MAX, INT64_MIN
            "9223372036854775808", "-9223372036854775809", "12345678901234567890", "3.14", "1e3",
            "0x10", "32767", "32768", "-32768", "-32769", "2147483647", "2147483648",
            "-2147483648", "-2147483649"]
-MARKER_CHANNEL = b"__keyspace@0__:\x00marker"
 
 
 def first_byte(raw):
@@ -512,39 +511,11 @@ class SetScan(SetCase):
         self.check_scan("MATCH", "1*", command=("SSCAN", "big"))
 
 
-class SetKeyspaceEvents(SetCase):
+class SetKeyspaceEvents(EventsMixin, SetCase):
     def setUp(self):
         super().setUp()
-        self.sub = self.new_pair()
-        self.check("PSUBSCRIBE", "__key*@*__:*", pair=self.sub)
+        self.subscribe_events()
         self.set_both("notify-keyspace-events", "KEA")
-        self.markers = 0
-
-    def collect(self, client, sub):
-        marker = b"%d" % self.markers
-        client.send(encode_command("PUBLISH", MARKER_CHANNEL, marker))
-        client.read_reply()
-        events = []
-        for _ in range(10000):
-            msg = sub.read_reply()
-            d = decode(msg)
-            if isinstance(d, list) and d[2:] == [MARKER_CHANNEL, marker]:
-                return events
-            events.append(msg)
-        raise AssertionError("no marker after 10000 messages")
-
-    def compare_events(self, label):
-        self.markers += 1
-        expected = self.collect(self.r, self.sub[0])
-        try:
-            actual = self.collect(self.k, self.sub[1])
-        except (ConnectionClosed, OSError) as e:
-            actual = ["<events lost: %s>" % e]
-        with self.subTest(events=label):
-            self.assertEqual(actual, expected, "%s\nredis: %r\nkeyward: %r" % (
-                label, [decode(e) for e in expected],
-                [decode(e) if isinstance(e, bytes) else e for e in actual]))
-        return expected
 
     def test_set_events(self):
         steps = [

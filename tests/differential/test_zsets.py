@@ -27,7 +27,7 @@ import sys
 import time
 import unittest
 
-from diff_support import DiffCase, show
+from diff_support import DiffCase, show, EventsMixin
 from keyward_harness import (ConnectionClosed, decode, encode_command, split_aggregate, unordered,
                              wait_for)
 
@@ -42,7 +42,6 @@ SCORES_OK = ["0", "-0", "1", "-1", "1.5", ".5", "5.", "1e3", "1E-3", "+1", "0x10
              "4611686018427387903", "4611686018427387904", "-4611686018427387904", "1e19"]
 SCORES_BAD = ["nan", "NaN", "-nan", "abc", "", " 1", "1 ", "1e400", "1e-400", "1,5", "0x", "--1",
               "1e", "(1", "[1"]
-MARKER_CHANNEL = b"__keyspace@0__:\x00marker"
 
 
 def first_byte(raw):
@@ -837,39 +836,11 @@ class ZSetBlocking(ZSetCase):
         self.check("EVAL", "return redis.call('bzmpop', 0, 1, KEYS[1], 'min')", "1", "q")
 
 
-class ZSetKeyspaceEvents(ZSetCase):
+class ZSetKeyspaceEvents(EventsMixin, ZSetCase):
     def setUp(self):
         super().setUp()
-        self.sub = self.new_pair()
-        self.check("PSUBSCRIBE", "__key*@*__:*", pair=self.sub)
+        self.subscribe_events()
         self.set_both("notify-keyspace-events", "KEA")
-        self.markers = 0
-
-    def collect(self, client, sub):
-        marker = b"%d" % self.markers
-        client.send(encode_command("PUBLISH", MARKER_CHANNEL, marker))
-        client.read_reply()
-        events = []
-        for _ in range(10000):
-            msg = sub.read_reply()
-            d = decode(msg)
-            if isinstance(d, list) and d[2:] == [MARKER_CHANNEL, marker]:
-                return events
-            events.append(msg)
-        raise AssertionError("no marker after 10000 messages")
-
-    def compare_events(self, label):
-        self.markers += 1
-        expected = self.collect(self.r, self.sub[0])
-        try:
-            actual = self.collect(self.k, self.sub[1])
-        except (ConnectionClosed, OSError) as e:
-            actual = ["<events lost: %s>" % e]
-        with self.subTest(events=label):
-            self.assertEqual(actual, expected, "%s\nredis: %r\nkeyward: %r" % (
-                label, [decode(e) for e in expected],
-                [decode(e) if isinstance(e, bytes) else e for e in actual]))
-        return expected
 
     def test_zset_events(self):
         steps = [

@@ -211,3 +211,45 @@ def main():
 
 if __name__ == "__main__":
     sys.exit("import this module from a test")
+
+
+# A channel no keyspace notification can use (a NUL in the key part): the marker that ends a
+# batch of collected events.
+MARKER_CHANNEL = b"__keyspace@0__:\x00marker"
+
+
+class EventsMixin:
+    """Keyspace notifications compared between the servers: subscribe_events() opens a pair of
+    subscribed connections (PSUBSCRIBE __key*@*__:*); compare_events() collects what each
+    server published since the last call, up to a PUBLISHed marker, and asserts they match."""
+
+    def subscribe_events(self):
+        self.sub = self.new_pair()
+        self.check("PSUBSCRIBE", "__key*@*__:*", pair=self.sub)
+        self.markers = 0
+
+    def collect(self, client, sub):
+        marker = b"%d" % self.markers
+        client.send(encode_command("PUBLISH", MARKER_CHANNEL, marker))
+        client.read_reply()
+        events = []
+        for _ in range(10000):
+            msg = sub.read_reply()
+            d = decode(msg)
+            if isinstance(d, list) and d[2:] == [MARKER_CHANNEL, marker]:
+                return events
+            events.append(msg)
+        raise AssertionError("no marker after 10000 messages")
+
+    def compare_events(self, label):
+        self.markers += 1
+        expected = self.collect(self.r, self.sub[0])
+        try:
+            actual = self.collect(self.k, self.sub[1])
+        except (ConnectionClosed, OSError) as e:
+            actual = ["<events lost: %s>" % e]
+        with self.subTest(events=label):
+            self.assertEqual(actual, expected, "%s\nredis: %r\nkeyward: %r" % (
+                label, [decode(e) for e in expected],
+                [decode(e) if isinstance(e, bytes) else e for e in actual]))
+        return expected
