@@ -115,4 +115,33 @@ bool GetScanOptions(CommandContext& ctx, std::span<const std::string_view> args,
   return true;
 }
 
+void ReplyPairScan(CommandContext& ctx, const ScanOptions& opts, uint64_t cursor, bool whole,
+                   std::vector<std::string>& items, const std::function<uint64_t(uint64_t)>& step) {
+  if (whole) {
+    step(0);
+    cursor = 0;
+  } else {
+    // count * 2 * 10 wraps for huge counts as Redis's long arithmetic does (no bound then).
+    const uint64_t entries = static_cast<uint64_t>(opts.count) * 2;
+    auto visits = static_cast<int64_t>(entries * 10);
+    do {
+      cursor = step(cursor);
+    } while (cursor != 0 && visits-- != 0 && items.size() < entries);
+  }
+  size_t kept = 0;
+  for (size_t i = 0; i + 1 < items.size(); i += 2) {
+    if (!opts.Matches(items[i])) continue;
+    if (kept != i) {
+      items[kept] = std::move(items[i]);
+      items[kept + 1] = std::move(items[i + 1]);
+    }
+    kept += 2;
+  }
+  ReplyBuilder& rb = ctx.rb();
+  rb.StartArray(2);
+  rb.SendBulk(std::to_string(cursor));
+  rb.StartArray(kept);
+  for (size_t i = 0; i < kept; i++) rb.SendBulk(items[i]);
+}
+
 }  // namespace keyward

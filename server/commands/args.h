@@ -4,9 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace keyward {
 
@@ -45,5 +48,13 @@ struct ScanOptions {
 // "ERR syntax error"). A later option of the same name wins.
 bool GetScanOptions(CommandContext& ctx, std::span<const std::string_view> args, size_t first,
                     bool allow_type, ScanOptions* out);
+
+// HSCAN's and ZSCAN's step over a collection of pairs, and its reply. A compact encoding
+// (`whole`: `step(0)` appends every pair to `items`) answers everything with cursor 0. A table is
+// stepped (`step(cursor)` appends one bucket's pairs and returns the next cursor) until about
+// COUNT pairs were collected (Redis doubles COUNT for pairs) or 20 x COUNT buckets visited.
+// Pairs whose first element MATCH refuses are dropped; the reply is [cursor, [items...]].
+void ReplyPairScan(CommandContext& ctx, const ScanOptions& opts, uint64_t cursor, bool whole,
+                   std::vector<std::string>& items, const std::function<uint64_t(uint64_t)>& step);
 
 }  // namespace keyward

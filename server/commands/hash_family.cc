@@ -306,31 +306,8 @@ void CmdHScan(CmdArgs args, CommandContext& ctx) {
     items.push_back(field.ToString());
     items.push_back(value.ToString());
   };
-  if (hash->is_listpack()) {
-    hash->Scan(0, collect);
-    cursor = 0;
-  } else {
-    // count * 2 * 10 wraps for huge counts as Redis's long arithmetic does (no bound then).
-    const uint64_t entries = static_cast<uint64_t>(opts.count) * 2;
-    auto visits = static_cast<int64_t>(entries * 10);
-    do {
-      cursor = hash->Scan(cursor, collect);
-    } while (cursor != 0 && visits-- != 0 && items.size() < entries);
-  }
-
-  size_t kept = 0;
-  for (size_t i = 0; i < items.size(); i += 2) {
-    if (!opts.Matches(items[i])) continue;
-    if (kept != i) {
-      items[kept] = std::move(items[i]);
-      items[kept + 1] = std::move(items[i + 1]);
-    }
-    kept += 2;
-  }
-  rb.StartArray(2);
-  rb.SendBulk(std::to_string(cursor));
-  rb.StartArray(kept);
-  for (size_t i = 0; i < kept; i++) rb.SendBulk(items[i]);
+  ReplyPairScan(ctx, opts, cursor, hash->is_listpack(), items,
+                [&](uint64_t c) { return hash->Scan(c, collect); });
 }
 
 // --- HRANDFIELD -------------------------------------------------------------------------------

@@ -799,31 +799,8 @@ void CmdZScan(CmdArgs args, CommandContext& ctx) {
     items.emplace_back(member);
     items.emplace_back(score);
   };
-  if (z->is_listpack()) {
-    cursor = z->Scan(0, collect);
-  } else {
-    // Redis doubles COUNT for sorted sets (members and scores both fill its list), so a step
-    // brings about COUNT members; count * 2 * 10 wraps for huge counts as Redis's long
-    // arithmetic does (no bound then).
-    const uint64_t entries = static_cast<uint64_t>(opts.count) * 2;
-    auto visits = static_cast<int64_t>(entries * 10);
-    do {
-      cursor = z->Scan(cursor, collect);
-    } while (cursor != 0 && visits-- != 0 && items.size() < entries);
-  }
-  size_t kept = 0;
-  for (size_t i = 0; i < items.size(); i += 2) {
-    if (!opts.Matches(items[i])) continue;
-    if (kept != i) {
-      items[kept] = std::move(items[i]);
-      items[kept + 1] = std::move(items[i + 1]);
-    }
-    kept += 2;
-  }
-  rb.StartArray(2);
-  rb.SendBulk(std::to_string(cursor));
-  rb.StartArray(kept);
-  for (size_t i = 0; i < kept; i++) rb.SendBulk(items[i]);
+  ReplyPairScan(ctx, opts, cursor, z->is_listpack(), items,
+                [&](uint64_t c) { return z->Scan(c, collect); });
 }
 
 }  // namespace
