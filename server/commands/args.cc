@@ -144,4 +144,40 @@ void ReplyPairScan(CommandContext& ctx, const ScanOptions& opts, uint64_t cursor
   for (size_t i = 0; i < kept; i++) rb.SendBulk(items[i]);
 }
 
+bool GetMPopArgs(CommandContext& ctx, std::span<const std::string_view> args, size_t numkeys_idx,
+                 std::string_view first_end, std::string_view second_end, MPopArgs* out) {
+  int64_t numkeys;
+  if (!GetRangeLong(ctx, args[numkeys_idx], 1, INT64_MAX, &numkeys,
+                    "numkeys should be greater than 0")) {
+    return false;
+  }
+  const size_t where_idx = numkeys_idx + static_cast<size_t>(numkeys) + 1;
+  if (static_cast<uint64_t>(numkeys) >= args.size() || where_idx >= args.size()) {
+    ctx.rb().SendError(errors::kSyntax);
+    return false;
+  }
+  if (EqualsIgnoreCase(args[where_idx], first_end)) {
+    out->second_end = false;
+  } else if (EqualsIgnoreCase(args[where_idx], second_end)) {
+    out->second_end = true;
+  } else {
+    ctx.rb().SendError(errors::kSyntax);
+    return false;
+  }
+  int64_t count = -1;
+  for (size_t j = where_idx + 1; j < args.size(); j++) {
+    if (count == -1 && EqualsIgnoreCase(args[j], "count") && j + 1 < args.size()) {
+      if (!GetRangeLong(ctx, args[++j], 1, INT64_MAX, &count, "count should be greater than 0")) {
+        return false;
+      }
+    } else {
+      ctx.rb().SendError(errors::kSyntax);
+      return false;
+    }
+  }
+  out->count = count == -1 ? 1 : count;
+  out->keys = args.subspan(numkeys_idx + 1, static_cast<size_t>(numkeys));
+  return true;
+}
+
 }  // namespace keyward

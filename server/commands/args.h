@@ -49,6 +49,18 @@ struct ScanOptions {
 bool GetScanOptions(CommandContext& ctx, std::span<const std::string_view> args, size_t first,
                     bool allow_type, ScanOptions* out);
 
+// LMPOP/BLMPOP's and ZMPOP/BZMPOP's arguments from numkeys on:
+//   numkeys key [key ...] <end> [COUNT count]
+// where <end> is `first_end` (LEFT, MIN) or `second_end` (RIGHT, MAX). Redis's errors: numkeys
+// and COUNT below 1, too few keys, an unknown end or option, a repeated COUNT.
+struct MPopArgs {
+  std::span<const std::string_view> keys;
+  bool second_end = false;  // RIGHT / MAX
+  int64_t count = 1;
+};
+bool GetMPopArgs(CommandContext& ctx, std::span<const std::string_view> args, size_t numkeys_idx,
+                 std::string_view first_end, std::string_view second_end, MPopArgs* out);
+
 // HSCAN's and ZSCAN's step over a collection of pairs, and its reply. A compact encoding
 // (`whole`: `step(0)` appends every pair to `items`) answers everything with cursor 0. A table is
 // stepped (`step(cursor)` appends one bucket's pairs and returns the next cursor) until about

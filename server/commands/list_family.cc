@@ -404,41 +404,6 @@ void CmdLMove(CmdArgs args, CommandContext& ctx) {
 // RPOPLPUSH source destination
 void CmdRPopLPush(CmdArgs args, CommandContext& ctx) { MoveCommand(args, ctx, false, true, true); }
 
-// LMPOP/BLMPOP's arguments after the timeout: numkeys key... LEFT|RIGHT [COUNT count].
-struct MPopArgs {
-  CmdArgs keys;
-  bool front = true;
-  int64_t count = 1;
-};
-
-bool ParseMPop(CmdArgs args, size_t numkeys_idx, CommandContext& ctx, MPopArgs* out) {
-  int64_t numkeys;
-  if (!GetRangeLong(ctx, args[numkeys_idx], 1, INT64_MAX, &numkeys,
-                    "numkeys should be greater than 0")) {
-    return false;
-  }
-  const size_t where_idx = numkeys_idx + static_cast<size_t>(numkeys) + 1;
-  if (static_cast<uint64_t>(numkeys) >= args.size() || where_idx >= args.size()) {
-    ctx.rb().SendError(errors::kSyntax);
-    return false;
-  }
-  if (!ParseWhere(ctx, args[where_idx], &out->front)) return false;
-  int64_t count = -1;
-  for (size_t j = where_idx + 1; j < args.size(); j++) {
-    if (count == -1 && EqualsIgnoreCase(args[j], "count") && j + 1 < args.size()) {
-      if (!GetRangeLong(ctx, args[++j], 1, INT64_MAX, &count, "count should be greater than 0")) {
-        return false;
-      }
-    } else {
-      ctx.rb().SendError(errors::kSyntax);
-      return false;
-    }
-  }
-  out->count = count == -1 ? 1 : count;
-  out->keys = args.subspan(numkeys_idx + 1, static_cast<size_t>(numkeys));
-  return true;
-}
-
 // The first key of `keys` holding a non-empty list: pops from it as LMPOP does. False when none
 // (nothing sent) or on WRONGTYPE (sent; *error set).
 bool TryMPop(CommandContext& ctx, CmdArgs keys, bool front, int64_t count, bool* error) {
@@ -460,9 +425,9 @@ bool TryMPop(CommandContext& ctx, CmdArgs keys, bool front, int64_t count, bool*
 // LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
 void CmdLMPop(CmdArgs args, CommandContext& ctx) {
   MPopArgs m;
-  if (!ParseMPop(args, 1, ctx, &m)) return;
+  if (!GetMPopArgs(ctx, args, 1, "left", "right", &m)) return;
   bool error;
-  if (!TryMPop(ctx, m.keys, m.front, m.count, &error) && !error) ctx.rb().SendNullArray();
+  if (!TryMPop(ctx, m.keys, !m.second_end, m.count, &error) && !error) ctx.rb().SendNullArray();
 }
 
 // --- Blocking ---------------------------------------------------------------------------------
@@ -620,14 +585,14 @@ void CmdBRPopLPush(CmdArgs args, CommandContext& ctx) {
 // BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
 void CmdBLMPop(CmdArgs args, CommandContext& ctx) {
   MPopArgs m;
-  if (!ParseMPop(args, 2, ctx, &m)) return;
+  if (!GetMPopArgs(ctx, args, 2, "left", "right", &m)) return;
   int64_t deadline;
   if (!GetBlockTimeout(ctx, args[1], &deadline)) return;
   bool error;
-  if (TryMPop(ctx, m.keys, m.front, m.count, &error) || error) return;
+  if (TryMPop(ctx, m.keys, !m.second_end, m.count, &error) || error) return;
   if (!ctx.may_block()) return ctx.rb().SendNullArray();
   auto wait = std::make_unique<ListWait>();
-  wait->front = m.front;
+  wait->front = !m.second_end;
   wait->count = m.count;
   BlockOnKeys(ctx, m.keys, deadline, std::move(wait));
 }

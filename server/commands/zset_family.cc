@@ -555,48 +555,6 @@ void PopMinMax(CmdArgs args, CommandContext& ctx, bool max) {
 void CmdZPopMin(CmdArgs args, CommandContext& ctx) { PopMinMax(args, ctx, false); }
 void CmdZPopMax(CmdArgs args, CommandContext& ctx) { PopMinMax(args, ctx, true); }
 
-// ZMPOP/BZMPOP's arguments from numkeys on: numkeys key... MIN|MAX [COUNT count].
-struct MPopArgs {
-  CmdArgs keys;
-  bool max = false;
-  int64_t count = 1;
-};
-
-bool ParseMPop(CmdArgs args, size_t numkeys_idx, CommandContext& ctx, MPopArgs* out) {
-  int64_t numkeys;
-  if (!GetRangeLong(ctx, args[numkeys_idx], 1, INT64_MAX, &numkeys,
-                    "numkeys should be greater than 0")) {
-    return false;
-  }
-  const size_t where_idx = numkeys_idx + static_cast<size_t>(numkeys) + 1;
-  if (static_cast<uint64_t>(numkeys) >= args.size() || where_idx >= args.size()) {
-    ctx.rb().SendError(errors::kSyntax);
-    return false;
-  }
-  if (EqualsIgnoreCase(args[where_idx], "min")) {
-    out->max = false;
-  } else if (EqualsIgnoreCase(args[where_idx], "max")) {
-    out->max = true;
-  } else {
-    ctx.rb().SendError(errors::kSyntax);
-    return false;
-  }
-  int64_t count = -1;
-  for (size_t j = where_idx + 1; j < args.size(); j++) {
-    if (count == -1 && EqualsIgnoreCase(args[j], "count") && j + 1 < args.size()) {
-      if (!GetRangeLong(ctx, args[++j], 1, INT64_MAX, &count, "count should be greater than 0")) {
-        return false;
-      }
-    } else {
-      ctx.rb().SendError(errors::kSyntax);
-      return false;
-    }
-  }
-  out->count = count == -1 ? 1 : count;
-  out->keys = args.subspan(numkeys_idx + 1, static_cast<size_t>(numkeys));
-  return true;
-}
-
 std::string_view PopName(bool max) { return max ? "zpopmax" : "zpopmin"; }
 
 // A pop with a count is propagated as ZPOPMIN/ZPOPMAX key n, n the number popped.
@@ -612,10 +570,10 @@ void PropagatePop(CommandContext& ctx, bool max, std::string_view key, int64_t c
 // ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
 void CmdZMPop(CmdArgs args, CommandContext& ctx) {
   MPopArgs m;
-  if (!ParseMPop(args, 1, ctx, &m)) return;
+  if (!GetMPopArgs(ctx, args, 1, "min", "max", &m)) return;
   std::string_view key;
-  const int64_t n = GenericZPop(ctx, m.keys, m.max, true, m.count, true, true, &key);
-  if (n > 0) PropagatePop(ctx, m.max, key, m.count, n);
+  const int64_t n = GenericZPop(ctx, m.keys, m.second_end, true, m.count, true, true, &key);
+  if (n > 0) PropagatePop(ctx, m.second_end, key, m.count, n);
 }
 
 // --- Blocking ---------------------------------------------------------------------------------
@@ -695,10 +653,10 @@ void CmdBZPopMax(CmdArgs args, CommandContext& ctx) { BlockingPopMinMax(args, ct
 // BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]
 void CmdBZMPop(CmdArgs args, CommandContext& ctx) {
   MPopArgs m;
-  if (!ParseMPop(args, 2, ctx, &m)) return;
+  if (!GetMPopArgs(ctx, args, 2, "min", "max", &m)) return;
   int64_t deadline;
   if (!GetBlockTimeout(ctx, args[1], &deadline)) return;
-  BlockingPop(ctx, m.keys, m.max, deadline, m.count, true);
+  BlockingPop(ctx, m.keys, m.second_end, deadline, m.count, true);
 }
 
 // --- ZRANDMEMBER ------------------------------------------------------------------------------
