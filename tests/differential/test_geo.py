@@ -28,13 +28,6 @@ class GeoCase(DiffCase):
             args += [lon, lat, name]
         self.check(*args)
 
-    def seq(self, text):
-        for line in text.strip().splitlines():
-            for cmd in line.split(";"):
-                cmd = cmd.strip()
-                if cmd:
-                    self.check(*cmd.split())
-
 
 class GeoBasics(GeoCase):
     def test_add_and_read(self):

@@ -39,10 +39,6 @@ RANDOM_COMMANDS = {b"hrandfield"}
 UNORDERED_COMMANDS = {b"hgetall", b"hkeys", b"hvals"}
 
 
-def first_byte(raw):
-    # HELLO replies carry ids and versions: only the reply type matters here.
-    return raw[:1]
-
 
 def name_of(cmd):
     n = cmd[0]
@@ -82,20 +78,6 @@ class HashCase(DiffCase):
             c.call("CONFIG", "SET", "notify-keyspace-events", "")
             c.close()
 
-    def set_both(self, name, value):
-        self.check("CONFIG", "SET", name, value)
-
-    def resp3_pair(self):
-        pair = self.new_pair()
-        self.check("HELLO", "3", pair=pair, normalize=first_byte)
-        return pair
-
-    def seq(self, text, pair=None):
-        """Commands one per line or separated by ';', split on whitespace (no quoting)."""
-        for line in text.replace(";", "\n").strip().splitlines():
-            line = line.strip()
-            if line and not line.startswith("#"):
-                self.check(*line.split(), pair=pair)
 
     def encoding(self, client, key):
         return decode(client.call("OBJECT", "ENCODING", key))

@@ -31,10 +31,6 @@ NUMERIC = ["123", "-0", "0", "-1", "007", INT64_MAX, INT64_MIN, "123456789012345
            "9223372036854775808", "3.14", "1e3", " 1", "+1", "0x10"]
 
 
-def first_byte(raw):
-    # HELLO replies carry ids and versions: only the reply type matters here.
-    return raw[:1]
-
 
 class ListCase(DiffCase):
     """Restores the configuration the tests change, and waits for clients blocked by an earlier
@@ -53,17 +49,6 @@ class ListCase(DiffCase):
             c.call("CONFIG", "SET", "notify-keyspace-events", "")
             c.close()
 
-    def set_both(self, name, value):
-        self.check("CONFIG", "SET", name, value)
-
-    def resp3_pair(self):
-        pair = self.new_pair()
-        self.check("HELLO", "3", pair=pair, normalize=first_byte)
-        return pair
-
-    def seq(self, text):
-        """check_seq with several commands to a line, separated by ';'."""
-        self.check_seq(text.replace(";", "\n"))
 
     def check_list(self, key, pair=None):
         self.check("LRANGE", key, "0", "-1", pair=pair)

@@ -37,10 +37,6 @@ NUMERIC = ["0", "123", "-1", "-0", "007", "+1", " 1", "1 ", INT64_MAX, INT64_MIN
            "-2147483648", "-2147483649"]
 
 
-def first_byte(raw):
-    # HELLO replies carry ids and versions: only the reply type matters here.
-    return raw[:1]
-
 
 def scan_normalized(raw):
     """An SSCAN reply with its members sorted (the cursor kept): for a full one-call scan."""
@@ -68,17 +64,6 @@ class SetCase(DiffCase):
             c.call("CONFIG", "SET", "notify-keyspace-events", "")
             c.close()
 
-    def set_both(self, name, value):
-        self.check("CONFIG", "SET", name, value)
-
-    def resp3_pair(self):
-        pair = self.new_pair()
-        self.check("HELLO", "3", pair=pair, normalize=first_byte)
-        return pair
-
-    def seq(self, text):
-        """check_seq with several commands to a line, separated by ';'."""
-        self.check_seq(text.replace(";", "\n"))
 
     def encoding(self, key):
         """OBJECT ENCODING compared; returns redis's (b"intset", b"hashtable", or an error)."""

@@ -9,12 +9,7 @@ from diff_support import DiffCase
 
 
 class SortCase(DiffCase):
-    def seq(self, text):
-        for line in text.strip().splitlines():
-            for cmd in line.split(";"):
-                cmd = cmd.strip()
-                if cmd:
-                    self.check(*cmd.split())
+    """SORT's suites: DiffCase's seq() sends ';'-separated commands."""
 
 
 class SortLists(SortCase):

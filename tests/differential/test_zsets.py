@@ -44,10 +44,6 @@ SCORES_BAD = ["nan", "NaN", "-nan", "abc", "", " 1", "1 ", "1e400", "1e-400", "1
               "1e", "(1", "[1"]
 
 
-def first_byte(raw):
-    # HELLO replies carry ids and versions: only the reply type matters here.
-    return raw[:1]
-
 
 def scan_normalized(raw):
     """A ZSCAN reply with its (member, score) pairs sorted, the cursor kept: for a full scan."""
@@ -79,20 +75,6 @@ class ZSetCase(DiffCase):
             c.call("CONFIG", "SET", "notify-keyspace-events", "")
             c.close()
 
-    def set_both(self, name, value):
-        self.check("CONFIG", "SET", name, value)
-
-    def resp3_pair(self):
-        pair = self.new_pair()
-        self.check("HELLO", "3", pair=pair, normalize=first_byte)
-        return pair
-
-    def seq(self, text, pair=None):
-        """check_seq with several commands to a line, separated by ';'."""
-        for line in text.replace(";", "\n").strip().splitlines():
-            line = line.strip()
-            if line and not line.startswith("#"):
-                self.check(*line.split(), pair=pair)
 
     def check_zset(self, key, pair=None):
         self.check("ZRANGE", key, "0", "-1", "WITHSCORES", pair=pair)

@@ -38,6 +38,11 @@ NOT_YET = {
     "wait": "WAIT lands with replication",
 }
 
+def first_byte(raw):
+    """Only a reply's type (HELLO replies carry ids and versions)."""
+    return raw[:1]
+
+
 class DiffCase(unittest.TestCase):
     """Base class: self.r / self.k are RawClients to redis / Keyward, both on an empty keyspace."""
 
@@ -196,13 +201,26 @@ class DiffCase(unittest.TestCase):
                              % show(list(command) + list(options)))
         return expected
 
-    def check_seq(self, text):
-        """Checks a sequence of commands given one per line, split on whitespace (no quoting):
-        a compact way to write many simple commands."""
-        for line in text.strip().splitlines():
+    def check_seq(self, text, pair=None):
+        """Checks a sequence of commands given one per line or separated by ';', split on
+        whitespace (no quoting): a compact way to write many simple commands."""
+        for line in text.replace(";", "\n").strip().splitlines():
             line = line.strip()
             if line and not line.startswith("#"):
-                self.check(*line.split())
+                self.check(*line.split(), pair=pair)
+
+    # The collection suites' shorter name for check_seq.
+    seq = check_seq
+
+    def set_both(self, name, value):
+        """CONFIG SET on both servers, the replies compared."""
+        self.check("CONFIG", "SET", name, value)
+
+    def resp3_pair(self):
+        """A new pair of connections switched to RESP3 (HELLO's ids and versions not compared)."""
+        pair = self.new_pair()
+        self.check("HELLO", "3", pair=pair, normalize=first_byte)
+        return pair
 
 
 def main():
