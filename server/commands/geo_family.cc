@@ -487,11 +487,8 @@ void Search(CmdArgs args, CommandContext& ctx, size_t src, int flags) {
   result->ConvertToListpackIfNeeded(maxelelen, totelelen,
                                     {static_cast<size_t>(s.zset_max_listpack_entries),
                                      static_cast<size_t>(s.zset_max_listpack_value)});
-  if (db.Find(store, LookupMode::kWrite) != nullptr) {
-    db.Upsert(Entry::NewValue(store, std::move(result)));
-  } else {
-    db.Add(Entry::NewValue(store, std::move(result)));
-  }
+  db.Find(store, LookupMode::kWrite);  // setKey's lookup: an expired destination goes first
+  db.Upsert(Entry::NewValue(store, std::move(result)));
   ctx.KeyModified(db, store);
   ctx.Notify(notify::kZSet, (flags & kSearch) ? "geosearchstore" : "georadiusstore", store, db);
   ctx.AddDirty(returned);

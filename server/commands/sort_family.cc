@@ -284,11 +284,8 @@ void CmdSortGeneric(CmdArgs args, CommandContext& ctx, bool readonly) {
   }
   std::string_view dest = *o.store;
   if (output > 0) {
-    if (db.Find(dest, LookupMode::kWrite) != nullptr) {
-      db.Upsert(Entry::NewValue(dest, std::move(list)));
-    } else {
-      db.Add(Entry::NewValue(dest, std::move(list)));
-    }
+    db.Find(dest, LookupMode::kWrite);  // setKey's lookup: an expired destination goes first
+    db.Upsert(Entry::NewValue(dest, std::move(list)));
     ctx.KeyModified(db, dest);
     ctx.Notify(notify::kList, "sortstore", dest, db);
     ctx.AddDirty(static_cast<uint64_t>(output));
