@@ -36,15 +36,16 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
               [](Client& c) -> ClientSubscriptions& { return c.subscriptions; }),
       notifier_(*settings, pubsub_),
       blocking_(clients_, timers_),
-      keyspace_events_(*settings, notifier_, propagation_, blocking_),
+      keyspace_events_(*settings, notifier_, propagation_, blocking_, transactions_),
       keyspace_(static_cast<int>(settings->databases), rng_(), &keyspace_events_, settings),
+      transactions_(keyspace_),
       output_(*settings, stats_, clients_, keyspace_),
       pause_(clients_),
       monitors_(*clock, output_),
-      gatekeeper_(registry_, *settings, state_, clients_, pause_),
+      gatekeeper_(registry_, *settings, state_, clients_, pause_, transactions_),
       executor_(ExecutorParts{*clock, *settings, keyspace_, registry_, gatekeeper_, clients_,
                               output_, pause_, stats_, slowlog_, monitors_, propagation_, blocking_,
-                              notifier_, state_}),
+                              notifier_, state_, transactions_}),
       sessions_(*settings, stats_, clients_, executor_, output_, keyspace_),
       cron_(keyward::Cron::Parts{*clock, *settings, state_, keyspace_, clients_, pause_, stats_,
                                  output_, executor_, blocking_, timers_}),
@@ -52,10 +53,10 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
       lock_waits_(locks_, keyspace_, blocking_, timers_, registry_),
       lua_(executor_),
       functions_(executor_),
-      services_(Services{*clock,   *config,    *settings,    state_,     rng_,   keyspace_,
-                         pubsub_,  registry_,  clients_,     output_,    pause_, stats_,
-                         slowlog_, monitors_,  propagation_, blocking_,  cron_,  executor_,
-                         lua_,     functions_, locks_,       lock_waits_}) {
+      services_(Services{*clock,   *config,    *settings,    state_,      rng_,         keyspace_,
+                         pubsub_,  registry_,  clients_,     output_,     pause_,       stats_,
+                         slowlog_, monitors_,  propagation_, blocking_,   cron_,        executor_,
+                         lua_,     functions_, locks_,       lock_waits_, transactions_}) {
   executor_.UpdateTime();
   executor_.set_services(&services_);
   gatekeeper_.set_services(&services_);
@@ -65,6 +66,7 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
   clients_.OnClose([this](Client& c) {
     pubsub_.UnsubscribeAll(c);
     blocking_.ClientClosed(c);
+    transactions_.Forget(c);
     monitors_.Remove(c);
     pause_.Forget(c);
   });
@@ -104,6 +106,7 @@ void Server::RegisterCommands() {
   RegisterScriptingFamily(registry_);
   RegisterFunctionFamily(registry_);
   RegisterLockFamily(registry_);
+  RegisterTransactionFamily(registry_);
 }
 
 }  // namespace keyward

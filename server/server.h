@@ -32,6 +32,7 @@
 #include "server/engine/slowlog.h"
 #include "server/engine/stats.h"
 #include "server/engine/timers.h"
+#include "server/engine/transactions.h"
 #include "server/keyspace/keyspace.h"
 #include "server/net/transport.h"
 #include "server/pubsub/pubsub.h"
@@ -76,6 +77,7 @@ class Server {
   Gatekeeper& gatekeeper() { return gatekeeper_; }
   Propagation& propagation() { return propagation_; }
   BlockingRegistry& blocking() { return blocking_; }
+  Transactions& transactions() { return transactions_; }
   Timers& timers() { return timers_; }
   LockManager& locks() { return locks_; }
   LockWaits& lock_waits() { return lock_waits_; }
@@ -100,6 +102,7 @@ class Server {
   BlockingRegistry blocking_;
   KeyspaceEvents keyspace_events_;
   Keyspace keyspace_;
+  Transactions transactions_;
   ReplyOutput output_;
   ClientPause pause_;
   SlowLog slowlog_;

@@ -22,12 +22,14 @@ bool HasType(const Client& c, std::string_view type) {
 
 // One CLIENT LIST / CLIENT INFO line, with Redis's field names and order.
 std::string DescribeClient(CommandContext& ctx, Client& c) {
-  // Flag letters in Redis's order (O, P, b, c, A, U, e), as CLIENT LIST prints them.
+  // Flag letters in Redis's order (O, P, x, b, d, c, A, U, e), as CLIENT LIST prints them.
   std::string flags;
   if (c.has(Client::kMonitor)) flags += 'O';
   if (c.subscribed()) flags += 'P';
+  if (c.has(Client::kMulti)) flags += 'x';
   // Blocked (waiting for a lock), or held by CLIENT PAUSE (which Redis shows as blocked too).
   if (c.has(Client::kPaused | Client::kBlocked)) flags += 'b';
+  if (c.has(Client::kDirtyCas)) flags += 'd';
   if (c.has(Client::kCloseAfterReply)) flags += 'c';
   if (c.has(Client::kCloseAsap)) flags += 'A';
   if (c.has(Client::kUnixSocket)) flags += 'U';
@@ -53,7 +55,7 @@ std::string DescribeClient(CommandContext& ctx, Client& c) {
   line += " sub=" + num(c.subscriptions.channels.size());
   line += " psub=" + num(c.subscriptions.patterns.size());
   line += " ssub=" + num(c.subscriptions.shard_channels.size());
-  line += " multi=-1";
+  line += " multi=" + num(ctx.services().transactions.QueuedCount(c));
   line += " qbuf=" + num(qbuf);
   line += " qbuf-free=" + num(c.transport()->input_capacity() - qbuf);
   line += " argv-mem=0 multi-mem=0 rbs=16384";

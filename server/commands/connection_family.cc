@@ -136,6 +136,8 @@ void CmdReset(CmdArgs args, CommandContext& ctx) {
   c.name.clear();
   c.reply_mode = Client::ReplyMode::kOn;
   c.flags &= ~(Client::kNoEvict);
+  // A transaction in progress is discarded and nothing stays watched.
+  ctx.services().transactions.End(c);
   // A monitor that resets is a normal client again.
   if (c.has(Client::kMonitor)) ctx.services().monitors.Remove(c);
   // Subscriptions go without confirmations.

@@ -26,6 +26,7 @@ void RegisterPubSubFamily(CommandRegistry& registry);         // pubsub_family.c
 void RegisterScriptingFamily(CommandRegistry& registry);      // scripting_family.cc
 void RegisterFunctionFamily(CommandRegistry& registry);       // function_family.cc
 void RegisterLockFamily(CommandRegistry& registry);           // lock_family.cc (LOCK.*)
+void RegisterTransactionFamily(CommandRegistry& registry);    // transaction_family.cc
 
 class CommandContext;
 // SCRIPT KILL (function = false) and FUNCTION KILL: stops the busy script, unless it has

@@ -105,7 +105,19 @@ inline constexpr std::string_view kBusyScript =
 inline constexpr std::string_view kBusyFunction =
     "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
 inline constexpr std::string_view kUnblocked = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
+// Transactions (Redis's multi.c).
 inline constexpr std::string_view kExecWithoutMulti = "ERR EXEC without MULTI";
+inline constexpr std::string_view kDiscardWithoutMulti = "ERR DISCARD without MULTI";
+inline constexpr std::string_view kMultiNested = "ERR MULTI calls can not be nested";
+inline constexpr std::string_view kWatchInsideMulti = "ERR WATCH inside MULTI is not allowed";
+inline constexpr std::string_view kExecAbort =
+    "EXECABORT Transaction discarded because of previous errors.";
+// EXEC refused by the gatekeeper (READONLY, OOM, ...): the transaction goes, with the reason,
+// whose generic "ERR " Redis does not repeat (it formats the reason without one).
+inline std::string ExecAbortBecause(std::string_view error) {
+  if (error.starts_with("ERR ")) error.remove_prefix(4);
+  return "EXECABORT Transaction discarded because of: " + std::string(error);
+}
 // Keyward's own codes (include/keyward/error_codes.h, shared with redlock/).
 inline std::string Fenced(int64_t token, int64_t seen, std::string_view resource) {
   return codes::FencedText(token, seen, resource);

@@ -28,8 +28,10 @@ class Client {
     // Waiting for a lock (LOCK.ACQUIRE ... WAIT, LOCK.WAIT): its later input waits in the buffer.
     kBlocked = 1 << 8,
     kScript = 1 << 9,  // the scripting engines' own client: it never blocks
-    // Inside MULTI: the gatekeeper queues its commands (the transactions issue sets it).
+    // Inside MULTI: the gatekeeper queues its commands (engine/transactions.h).
     kMulti = 1 << 10,
+    kDirtyCas = 1 << 11,   // a watched key changed: EXEC replies null (CLIENT LIST 'd')
+    kDirtyExec = 1 << 12,  // a command was refused while queueing: EXEC aborts
   };
   enum class ReplyMode { kOn, kOff, kSkipNext, kSkip };
 

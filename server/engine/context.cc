@@ -25,7 +25,9 @@ Database& CommandContext::db() { return executor_.keyspace().db(client_.db); }
 int64_t CommandContext::now_ms() const { return executor_.keyspace().now_ms(); }
 
 void CommandContext::KeyModified(Database& db, std::string_view key) {
-  // WATCH and client tracking hook here when they arrive; waiters on the key look again.
+  // Transactions watching the key fail; waiters on the key look again. (Client tracking hooks
+  // here when it arrives.)
+  executor_.transactions().Touch(db, key);
   executor_.blocking().SignalKeyReady(db.index(), key);
 }
 

@@ -28,11 +28,8 @@ void Executor::CallFromClient(Client& c, CmdArgs args) {
         return;
       case Verdict::kQueue:
         c.last_command = verdict.cmd->full_name();
-        if (transactions_ != nullptr) {
-          transactions_->Queue(c, *verdict.cmd, args);
-          break;
-        }
-        [[fallthrough]];  // nobody queues: run it
+        p_.transactions.Queue(c, *verdict.cmd, verdict.flags, args);
+        break;
       case Verdict::kRun: {
         c.last_command = verdict.cmd->full_name();
         UnitScope unit(p_.propagation);
@@ -141,11 +138,23 @@ void Executor::ReplyDeferred(Client& c, const std::function<void()>& write) {
 void Executor::Refuse(Client& c, const Verdict& verdict) {
   std::string* sink = c.rb().sink();
   const size_t at = sink->size();
-  c.rb().SendError(verdict.error);
+  // A command refused inside MULTI makes EXEC fail (Redis's flagTransaction); a refused EXEC
+  // discards the transaction and says why (Redis's execCommandAbort), in or out of MULTI.
+  p_.transactions.FlagError(c);
+  const bool exec = verdict.cmd != nullptr && verdict.cmd->full_name() == "exec";
+  if (exec) {
+    p_.transactions.End(c);
+    c.rb().SendError(errors::ExecAbortBecause(verdict.error));
+    // Monitors saw MULTI and none of the queued commands: EXEC tells them the transaction is over.
+    if (!p_.monitors.empty()) {
+      const std::string_view argv[] = {"EXEC"};
+      p_.monitors.Feed(c, false, c.db, *verdict.cmd, argv, p_.settings.unixsocket);
+    }
+  } else {
+    c.rb().SendError(verdict.error);
+  }
   p_.stats.CountErrorReply(std::string_view(*sink).substr(at));
   if (verdict.cmd != nullptr) verdict.cmd->stats().rejected_calls++;
-  // A command refused inside MULTI makes EXEC fail (Redis's flagTransaction).
-  if (c.has(Client::kMulti) && transactions_ != nullptr) transactions_->FlagError(c);
 }
 
 void Executor::Run(CallerKind kind, Client& c, const CommandSpec& cmd, CmdArgs args,
@@ -170,8 +179,10 @@ void Executor::Run(CallerKind kind, Client& c, const CommandSpec& cmd, CmdArgs a
   p_.stats.total_commands_processed++;
   const bool failed = sink->size() > reply_at && (*sink)[reply_at] == '-';
   if (failed) cmd.stats().failed_calls++;
-  if (kind != CallerKind::kClient) return;
-  c.commands_processed++;
+  // A transaction's commands are the client's own: their errors and slow runs count as if sent
+  // one by one (Redis's call() with CMD_CALL_FULL at EXEC).
+  if (kind != CallerKind::kClient && kind != CallerKind::kExec) return;
+  if (kind == CallerKind::kClient) c.commands_processed++;
   if (failed) p_.stats.CountErrorReply(std::string_view(*sink).substr(reply_at));
   p_.slowlog.MaybeAdd(c, cmd, args, duration, p_.keyspace.now_ms(),
                       p_.settings.slowlog_log_slower_than, p_.settings.slowlog_max_len);

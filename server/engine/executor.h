@@ -34,6 +34,7 @@
 #include "server/engine/server_state.h"
 #include "server/engine/slowlog.h"
 #include "server/engine/stats.h"
+#include "server/engine/transactions.h"
 #include "server/keyspace/keyspace.h"
 
 namespace keyward {
@@ -58,15 +59,7 @@ struct ExecutorParts {
   BlockingRegistry& blocking;
   KeyspaceNotifier& notifier;
   ServerState& state;
-};
-
-// Queues commands inside MULTI (the transactions issue provides it).
-class TransactionQueue {
- public:
-  virtual ~TransactionQueue() = default;
-  virtual void Queue(Client& c, const CommandSpec& cmd, CmdArgs args) = 0;
-  // A command refused while queueing: EXEC will abort (Redis's flagTransaction).
-  virtual void FlagError(Client& c) = 0;
+  Transactions& transactions;
 };
 
 struct NestedOptions {
@@ -81,7 +74,6 @@ class Executor {
 
   void set_services(Services* services) { services_ = services; }
   Services* services() const { return services_; }
-  void set_transaction_queue(TransactionQueue* queue) { transactions_ = queue; }
 
   // A command line from a network client's input.
   void CallFromClient(Client& c, CmdArgs args);
@@ -120,6 +112,7 @@ class Executor {
   Propagation& propagation() { return p_.propagation; }
   KeyspaceNotifier& notifier() { return p_.notifier; }
   BlockingRegistry& blocking() { return p_.blocking; }
+  Transactions& transactions() { return p_.transactions; }
   const CommandRegistry& registry() const { return p_.registry; }
   const Gatekeeper& gatekeeper() const { return p_.gatekeeper; }
 
@@ -130,7 +123,6 @@ class Executor {
 
   ExecutorParts p_;
   Services* services_ = nullptr;
-  TransactionQueue* transactions_ = nullptr;
   // Open MULTI ... EXEC of the stream being applied (Apply).
   int applying_transaction_ = 0;
 };

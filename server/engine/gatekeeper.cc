@@ -5,6 +5,7 @@
 #include "server/engine/client.h"
 #include "server/engine/client_registry.h"
 #include "server/engine/pause.h"
+#include "server/engine/transactions.h"
 
 namespace keyward {
 
@@ -113,8 +114,11 @@ Verdict Gatekeeper::Check(CallerKind kind, const Client& c, CmdArgs args, int64_
     return Refuse(
         cmd, script ? std::string(errors::kScriptWrongArgs) : errors::WrongArgs(cmd->full_name()));
   }
-  // EVAL and FCALL run with the flags their script declares.
-  const uint32_t flags = cmd->FlagsFor(args, services_);
+  // EVAL and FCALL run with the flags their script declares; EXEC with those of what it runs.
+  uint32_t flags = cmd->FlagsFor(args, services_);
+  if (c.has(Client::kMulti) && cmd->full_name() == "exec") {
+    flags = transactions_.ExecFlags(c, flags);
+  }
   auto has = [flags](uint32_t f) { return (flags & f) != 0; };
 
   const uint8_t caller = Bit(kind);

@@ -30,6 +30,7 @@ namespace keyward {
 class Client;
 class ClientPause;
 class ClientRegistry;
+class Transactions;
 
 enum class CallerKind : uint8_t {
   kClient,     // a network client's command line
@@ -69,8 +70,14 @@ struct GateHooks {
 class Gatekeeper {
  public:
   Gatekeeper(const CommandRegistry& registry, const ServerSettings& settings,
-             const ServerState& state, const ClientRegistry& clients, const ClientPause& pause)
-      : registry_(registry), settings_(settings), state_(state), clients_(clients), pause_(pause) {}
+             const ServerState& state, const ClientRegistry& clients, const ClientPause& pause,
+             const Transactions& transactions)
+      : registry_(registry),
+        settings_(settings),
+        state_(state),
+        clients_(clients),
+        pause_(pause),
+        transactions_(transactions) {}
 
   GateHooks& hooks() { return hooks_; }
   // For commands whose flags depend on their arguments (EVAL, FCALL).
@@ -87,6 +94,7 @@ class Gatekeeper {
   const ServerState& state_;
   const ClientRegistry& clients_;
   const ClientPause& pause_;
+  const Transactions& transactions_;
   Services* services_ = nullptr;
   GateHooks hooks_;
 };

@@ -21,8 +21,15 @@ void KeyspaceEvents::OnKeyMiss(Database& db, std::string_view key) {
 }
 
 void KeyspaceEvents::OnKeyRemoved(Database& db, std::string_view key) {
+  // However the key went (DEL, expiry, RENAME, MOVE), the transactions watching it fail, except
+  // those that watched it already expired (transactions.h).
+  transactions_.Touch(db, key);
   blocking_.SignalKeyReady(db.index(), key);
   for (KeyRemovalObserver* o : observers_) o->OnKeyRemoved(db.index(), key);
+}
+
+void KeyspaceEvents::OnDatabaseResetting(Database& db, Database* replaced_with) {
+  transactions_.TouchDatabase(db, replaced_with);
 }
 
 void KeyspaceEvents::OnDatabaseReset(Database& db) {

@@ -1,7 +1,7 @@
 // What the keyspace reports (keyspace/database.h's KeyspaceListener), turned into the server's
 // reactions: keyspace notifications (expired, new, keymiss), the propagated DEL of a key that
-// expired, waiters told that a key may be ready, and observers above the engine (the lock
-// manager's lock events) told that a key went away.
+// expired, WATCHed keys touched, waiters told that a key may be ready, and observers above the
+// engine (the lock manager's lock events) told that a key went away.
 #pragma once
 
 #include <string_view>
@@ -11,6 +11,7 @@
 #include "server/engine/blocking.h"
 #include "server/engine/notifier.h"
 #include "server/engine/propagation.h"
+#include "server/engine/transactions.h"
 #include "server/keyspace/database.h"
 
 namespace keyward {
@@ -26,8 +27,12 @@ class KeyRemovalObserver {
 class KeyspaceEvents : public KeyspaceListener {
  public:
   KeyspaceEvents(const ServerSettings& settings, KeyspaceNotifier& notifier,
-                 Propagation& propagation, BlockingRegistry& blocking)
-      : settings_(settings), notifier_(notifier), propagation_(propagation), blocking_(blocking) {}
+                 Propagation& propagation, BlockingRegistry& blocking, Transactions& transactions)
+      : settings_(settings),
+        notifier_(notifier),
+        propagation_(propagation),
+        blocking_(blocking),
+        transactions_(transactions) {}
 
   void AddObserver(KeyRemovalObserver* observer) { observers_.push_back(observer); }
 
@@ -35,6 +40,7 @@ class KeyspaceEvents : public KeyspaceListener {
   void OnKeyAdded(Database& db, std::string_view key) override;
   void OnKeyMiss(Database& db, std::string_view key) override;
   void OnKeyRemoved(Database& db, std::string_view key) override;
+  void OnDatabaseResetting(Database& db, Database* replaced_with) override;
   void OnDatabaseReset(Database& db) override;
 
  private:
@@ -42,6 +48,7 @@ class KeyspaceEvents : public KeyspaceListener {
   KeyspaceNotifier& notifier_;
   Propagation& propagation_;
   BlockingRegistry& blocking_;
+  Transactions& transactions_;
   std::vector<KeyRemovalObserver*> observers_;
 };
 

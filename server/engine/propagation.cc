@@ -44,9 +44,10 @@ void Propagation::Delete(int db, std::string_view key, bool lazy) {
 
 void Propagation::EndUnit() {
   if (--depth_ > 0) return;
-  const bool wrap = pending_.size() > 1 || (force_transaction_ && !pending_.empty());
-  force_transaction_ = false;
+  // One command is atomic by itself: a transaction or a script that wrote once propagates that
+  // command alone, as Redis 7.0 does.
   if (pending_.empty()) return;
+  const bool wrap = pending_.size() > 1;
   std::vector<Pending> unit;
   unit.swap(pending_);
   // MULTI goes to the first command's database (so the SELECT comes first), as in Redis.

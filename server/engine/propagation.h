@@ -50,11 +50,6 @@ class Propagation {
   void BeginUnit() { depth_++; }
   void EndUnit();
   bool in_unit() const { return depth_ > 0; }
-  // The current unit goes out wrapped in MULTI/EXEC even with a single command (EXEC of a
-  // transaction).
-  void ForceTransaction() {
-    if (depth_ > 0) force_transaction_ = true;
-  }
 
   // Adds a command of database `db` to the current unit (emitted at once outside any unit). A
   // command of no database (db < 0: Keyward's coordination state) needs no SELECT.
@@ -86,7 +81,6 @@ class Propagation {
   std::vector<PropagationConsumer*> consumers_;
   std::vector<Pending> pending_;
   int depth_ = 0;
-  bool force_transaction_ = false;
   int selected_db_ = -1;
   uint64_t dirty_ = 0;
   uint64_t offset_ = 0;

@@ -171,6 +171,7 @@ void Database::Cron(int64_t rehash_us, Clock& clock) {
 }
 
 KeyTable Database::TakeAllKeys() {
+  if (ctx_.listener != nullptr) ctx_.listener->OnDatabaseResetting(*this, nullptr);
   expires_.Clear();
   KeyTable all = table_.TakeAll();
   if (ctx_.listener != nullptr) ctx_.listener->OnDatabaseReset(*this);
@@ -178,6 +179,10 @@ KeyTable Database::TakeAllKeys() {
 }
 
 void Database::Swap(Database& other) {
+  if (ctx_.listener != nullptr) {
+    ctx_.listener->OnDatabaseResetting(*this, &other);
+    ctx_.listener->OnDatabaseResetting(other, this);
+  }
   std::swap(table_, other.table_);
   expires_.Swap(other.expires_);
   if (ctx_.listener != nullptr) {

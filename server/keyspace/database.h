@@ -32,6 +32,9 @@ class KeyspaceListener {
   virtual void OnKeyMiss(Database& db, std::string_view key) {}
   // Called when a key leaves the database in any way but a flush: DEL, expiry, RENAME, MOVE.
   virtual void OnKeyRemoved(Database& db, std::string_view key) {}
+  // Called before the database is emptied (FLUSHDB, FLUSHALL; replaced_with null) or swapped
+  // with `replaced_with` (SWAPDB, called for both), while its keys are still there.
+  virtual void OnDatabaseResetting(Database& db, Database* replaced_with) {}
   // Called after the database was emptied (FLUSHDB, FLUSHALL) or swapped (SWAPDB).
   virtual void OnDatabaseReset(Database& db) {}
 };
@@ -85,6 +88,9 @@ class Database {
   Result<Entry*> FindTyped(std::string_view key, ObjType type,
                            LookupMode mode = LookupMode::kWrite);
   bool Exists(std::string_view key) { return Find(key) != nullptr; }
+  // The key's entry as stored, expired or not, with no side effect on the key or the statistics
+  // (what WATCH looks at: Redis's dictFind).
+  Entry* Peek(std::string_view key) { return table_.Find(key); }
 
   // Adds an entry whose key is absent.
   void Add(Entry* e);

@@ -40,11 +40,6 @@ class ServerTest : public ::testing::TestWithParam<ServerKind> {
   }
 
   // Skips the test when the server lacks `command` (keyward-server gains pub/sub in issue 5).
-  bool Skip(const std::string& command) {
-    if (Supports(*server_, command)) return false;
-    return true;
-  }
-
   std::unique_ptr<ServerProcess> server_;
 };
 

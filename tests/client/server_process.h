@@ -64,7 +64,7 @@ std::string KeywardBinary();
 // True when /usr/bin/redis-server exists (tests against it skip otherwise).
 bool RedisAvailable();
 // Whether the server implements `command` (COMMAND INFO answers a non-null entry), for features
-// that land in later issues (pub/sub on keyward-server).
+// that must exist (LOCK.* on keyward-server).
 bool Supports(ServerProcess& server, const std::string& command);
 
 // A port nobody listens on right now (the kernel's pick for port 0).

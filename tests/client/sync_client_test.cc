@@ -56,7 +56,6 @@ TEST_P(SyncClientTest, PipelineRepliesArriveInOrder) {
 }
 
 TEST_P(SyncClientTest, TransactionReturnsExecReply) {
-  if (Skip("MULTI")) GTEST_SKIP() << ToString(GetParam()) << " has no MULTI yet";
   Client client(Options());
   Request commands;
   commands.Push("SET", "tx", 1);
@@ -100,7 +99,6 @@ TEST_P(SyncClientTest, UnixSocket) {
 }
 
 TEST_P(SyncClientTest, TimedOutBlpopDoesNotTakeTheNextJob) {
-  if (Skip("BLPOP")) GTEST_SKIP() << ToString(GetParam()) << " has no BLPOP yet";
   Client client(Options());
   ASSERT_FALSE(client.Connect());
   // BLPOP blocks until a push; the call gives up after 50 ms ...

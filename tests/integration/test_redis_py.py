@@ -150,13 +150,6 @@ class RedisPy(SharedKeywardTestCase):
 
     def test_pipeline_transaction(self):
         # redis-py's default pipeline wraps the commands in MULTI/EXEC.
-        try:
-            self.r.execute_command("MULTI")
-        except redis.ResponseError as e:
-            if "unknown command" in str(e):
-                self.skipTest("Keyward has no MULTI yet")
-            raise
-        self.r.execute_command("DISCARD")
         with self.r.pipeline() as pipe:
             pipe.set("a", 1).incr("a").get("a")
             self.assertEqual(pipe.execute(), [True, 2, b"2"])

@@ -141,34 +141,39 @@ TEST_F(GatekeeperTest, DebugIsAProtectedCommand) {
   EXPECT_EQ(Run({"debug", "sleep", "0"}), "OK");  // the test connection is loopback
 }
 
-// A stand-in for the transactions issue's queue: records what the gatekeeper hands it.
-class RecordingQueue : public TransactionQueue {
- public:
-  void Queue(Client& c, const CommandSpec& cmd, CmdArgs args) override {
-    queued.push_back(cmd.full_name());
-    c.rb().SendSimple("QUEUED");
-  }
-  void FlagError(Client& c) override { errors++; }
-  std::vector<std::string> queued;
-  int errors = 0;
-};
-
 TEST_F(GatekeeperTest, InsideMultiCommandsAreQueuedAfterEveryOtherCheck) {
-  RecordingQueue queue;
-  server().executor().set_transaction_queue(&queue);
-  client().flags |= Client::kMulti;
+  EXPECT_EQ(Run({"multi"}), "OK");
   EXPECT_EQ(Run({"set", "k", "v"}), "QUEUED");
   EXPECT_EQ(Run({"get", "k"}), "QUEUED");
   // Refusals still come first, and mark the transaction as failed.
   EXPECT_THAT(Run({"get"}), ErrorIs(errors::WrongArgs("get")));
   EXPECT_THAT(Run({"shutdown"}), ErrorIs(Text(errors::kNotAllowedInMulti)));
-  EXPECT_EQ(queue.errors, 2);
-  EXPECT_EQ(queue.queued, (std::vector<std::string>{"set", "get"}));
-  // QUIT and RESET are not queued.
+  EXPECT_TRUE(client().has(Client::kDirtyExec));
+  // QUIT and RESET are not queued: RESET discards the transaction.
   EXPECT_EQ(Run({"reset"}), "RESET");
-  client().flags &= ~Client::kMulti;
-  server().executor().set_transaction_queue(nullptr);
+  EXPECT_FALSE(client().has(Client::kMulti | Client::kDirtyExec));
   EXPECT_TRUE(Run({"get", "k"}).is_null());  // nothing ran
+}
+
+TEST_F(GatekeeperTest, ExecIsJudgedByTheCommandsItRuns) {
+  // EXEC is no write, but a transaction holding one is refused on a read-only replica, and the
+  // transaction is gone.
+  server().state().replica = true;
+  server().state().replica_read_only = true;
+  EXPECT_EQ(Run({"multi"}), "OK");
+  EXPECT_EQ(Run({"get", "k"}), "QUEUED");
+  EXPECT_THAT(Run({"exec"}).strings(), ::testing::ElementsAre("(nil)"));
+  EXPECT_EQ(Run({"multi"}), "OK");
+  EXPECT_THAT(Run({"set", "k", "v"}), ErrorIs(Text(errors::kReadOnlyReplica)));
+  EXPECT_THAT(Run({"exec"}), ErrorIs(Text(errors::kExecAbort)));
+  EXPECT_EQ(Run({"multi"}), "OK");
+  server().state().replica = false;
+  EXPECT_EQ(Run({"set", "k", "v"}), "QUEUED");
+  server().state().replica = true;
+  EXPECT_THAT(Run({"exec"}), ErrorIs(errors::ExecAbortBecause(errors::kReadOnlyReplica)));
+  EXPECT_FALSE(client().has(Client::kMulti));
+  server().state().replica = false;
+  EXPECT_TRUE(Run({"get", "k"}).is_null());
 }
 
 TEST_F(GatekeeperTest, RejectedCallsAreCountedPerCommand) {
