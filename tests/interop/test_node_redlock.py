@@ -51,6 +51,26 @@ def install_node_modules():
         raise AssertionError("npm ci failed in %s:\n%s" % (NODE_DIR, proc.stdout[-4000:]))
 
 
+def run_node_tests(case, servers, test_file=TEST_FILE):
+    """Runs node --test on `test_file` (in node/) against `servers`; asserts every node test
+    passed and returns the pass/fail/cancelled counts."""
+    env = dict(os.environ)
+    env["KEYWARD_ADDRS"] = ",".join("127.0.0.1:%d" % s.port for s in servers)
+    # The sanitizer options of a ctest run are meant for the server, not for node.
+    env.pop("ASAN_OPTIONS", None)
+    env.pop("UBSAN_OPTIONS", None)
+    proc = subprocess.run([shutil.which("node"), "--test", "--test-reporter=tap", test_file],
+                          cwd=NODE_DIR, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=400)
+    report = proc.stdout
+    case.assertEqual(proc.returncode, 0, "node --test failed:\n" + report[-12000:])
+    counts = {k: int(v) for k, v in re.findall(r"^# (pass|fail|cancelled) (\d+)$", report, re.M)}
+    case.assertEqual(counts.get("fail"), 0, report[-12000:])
+    case.assertEqual(counts.get("cancelled", 0), 0, report[-12000:])
+    case.assertGreater(counts.get("pass", 0), 0, "no node test ran:\n" + report[-4000:])
+    return counts
+
+
 class NodeRedlock(ServerTestCase):
 
     @classmethod
@@ -58,22 +78,7 @@ class NodeRedlock(ServerTestCase):
         install_node_modules()
 
     def run_node_tests(self, servers):
-        env = dict(os.environ)
-        env["KEYWARD_ADDRS"] = ",".join("127.0.0.1:%d" % s.port for s in servers)
-        # The sanitizer options of a ctest run are meant for the server, not for node.
-        env.pop("ASAN_OPTIONS", None)
-        env.pop("UBSAN_OPTIONS", None)
-        proc = subprocess.run([shutil.which("node"), "--test", "--test-reporter=tap", TEST_FILE],
-                              cwd=NODE_DIR, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, timeout=400)
-        report = proc.stdout
-        self.assertEqual(proc.returncode, 0, "node --test failed:\n" + report[-12000:])
-        counts = {k: int(v) for k, v in re.findall(r"^# (pass|fail|cancelled) (\d+)$", report,
-                                                   re.M)}
-        self.assertEqual(counts.get("fail"), 0, report[-12000:])
-        self.assertEqual(counts.get("cancelled", 0), 0, report[-12000:])
-        self.assertGreater(counts.get("pass", 0), 0, "no node test ran:\n" + report[-4000:])
-        return counts
+        return run_node_tests(self, servers)
 
     def test_single_instance(self):
         self.run_node_tests([self.start_keyward()])
