@@ -5,7 +5,8 @@
 //   keyward_client_load --url redis://127.0.0.1:6379 --mode sync --command ping --depth 1 -n 100000
 //
 // Workloads (`--command`): ping (PING), set (SET key:__rand_int__ xxx, a 3-byte value as
-// redis-benchmark's default), get (GET key:__rand_int__).
+// redis-benchmark's default), get (GET key:__rand_int__), tx10 (one transaction: MULTI, ten
+// SET key:__rand_int__ xxx, EXEC; counted as one request, --depth transactions per batch).
 // Modes:
 //   sync   Client::Exec of a Request holding `depth` commands, back to back: the same pattern as
 //          redis-benchmark -c 1 -P depth (send a batch, wait for all its replies, repeat).
@@ -48,7 +49,7 @@ struct Args {
 };
 
 constexpr const char* kUsage =
-    "usage: keyward_client_load [--url URL] [--mode sync|async] [--command ping|set|get] "
+    "usage: keyward_client_load [--url URL] [--mode sync|async] [--command ping|set|get|tx10] "
     "[--depth N] [--concurrency C] [-n REQUESTS] [--keyspace N]\n";
 
 Args Parse(int argc, char** argv) {
@@ -65,33 +66,40 @@ Args Parse(int argc, char** argv) {
   args.depth = std::max(1, args.depth);
   args.concurrency = std::max(1, args.concurrency);
   args.keyspace = std::max(1L, args.keyspace);
-  if (args.command != "ping" && args.command != "set" && args.command != "get")
+  if (args.command != "ping" && args.command != "set" && args.command != "get" &&
+      args.command != "tx10")
     keyward::bench::Usage(kUsage);
   if (args.mode != "sync" && args.mode != "async") keyward::bench::Usage(kUsage);
   return args;
 }
 
-// One command of the workload, with a pseudo-random key as redis-benchmark -r picks them.
-void PushCommand(Request& request, const Args& args, uint64_t& rng) {
-  if (args.command == "ping") {
-    request.Push("PING");
-    return;
-  }
+// A pseudo-random key as redis-benchmark -r picks them: key:<12 digits>, written by hand into
+// `name` (redis-benchmark patches the digits in place, and an snprintf per command would make
+// this driver, not the client library, the thing measured).
+std::string_view RandomKey(char (&name)[16], long keyspace, uint64_t& rng) {
   rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
-  const long key = static_cast<long>((rng >> 33) % static_cast<uint64_t>(args.keyspace));
-  // key:<12 digits>, written by hand: redis-benchmark patches the digits in place, and an
-  // snprintf per command would make this driver, not the client library, the thing measured.
-  char name[16] = {'k', 'e', 'y', ':'};
-  long rest = key;
+  long rest = static_cast<long>((rng >> 33) % static_cast<uint64_t>(keyspace));
+  name[0] = 'k', name[1] = 'e', name[2] = 'y', name[3] = ':';
   for (int i = 15; i >= 4; --i) {
     name[i] = static_cast<char>('0' + rest % 10);
     rest /= 10;
   }
-  const std::string_view key_name(name, sizeof name);
-  if (args.command == "set") {
-    request.Push("SET", key_name, "xxx");
+  return std::string_view(name, sizeof name);
+}
+
+// One request of the workload: a command, or for tx10 a whole transaction.
+void PushRequest(Request& request, const Args& args, uint64_t& rng) {
+  char name[16];
+  if (args.command == "ping") {
+    request.Push("PING");
+  } else if (args.command == "set") {
+    request.Push("SET", RandomKey(name, args.keyspace, rng), "xxx");
+  } else if (args.command == "get") {
+    request.Push("GET", RandomKey(name, args.keyspace, rng));
   } else {
-    request.Push("GET", key_name);
+    request.Push("MULTI");
+    for (int i = 0; i < 10; ++i) request.Push("SET", RandomKey(name, args.keyspace, rng), "xxx");
+    request.Push("EXEC");
   }
 }
 
@@ -123,7 +131,7 @@ int RunSync(const Args& args, const keyward::client::ClientOptions& options) {
   const auto start = Clock::now();
   while (done < args.requests) {
     Request batch;
-    for (int i = 0; i < args.depth; ++i) PushCommand(batch, args, rng);
+    for (int i = 0; i < args.depth; ++i) PushRequest(batch, args, rng);
     const auto sent = Clock::now();
     auto replies = client.Exec(std::move(batch));
     if (!replies) {
@@ -144,7 +152,7 @@ asio::awaitable<void> Worker(AsyncClient& client, const Args& args, long& remain
   while (remaining > 0 && !failed) {
     remaining -= args.depth;
     Request request;
-    for (int i = 0; i < args.depth; ++i) PushCommand(request, args, rng);
+    for (int i = 0; i < args.depth; ++i) PushRequest(request, args, rng);
     const auto sent = Clock::now();
     auto replies = co_await client.Exec(std::move(request));
     if (!replies) {
