@@ -36,16 +36,17 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
               [](Client& c) -> ClientSubscriptions& { return c.subscriptions; }),
       notifier_(*settings, pubsub_),
       blocking_(clients_, timers_),
-      keyspace_events_(*settings, notifier_, propagation_, blocking_, transactions_),
+      keyspace_events_(*settings, notifier_, propagation_, blocking_, transactions_, tracking_),
       keyspace_(static_cast<int>(settings->databases), rng_(), &keyspace_events_, settings),
       transactions_(keyspace_),
       output_(*settings, stats_, clients_, keyspace_),
+      tracking_(clients_, output_),
       pause_(clients_),
       monitors_(*clock, output_),
       gatekeeper_(registry_, *settings, state_, clients_, pause_, transactions_),
       executor_(ExecutorParts{*clock, *settings, keyspace_, registry_, gatekeeper_, clients_,
                               output_, pause_, stats_, slowlog_, monitors_, propagation_, blocking_,
-                              notifier_, state_, transactions_}),
+                              notifier_, state_, transactions_, tracking_}),
       sessions_(*settings, stats_, clients_, executor_, output_, keyspace_),
       cron_(keyward::Cron::Parts{*clock, *settings, state_, keyspace_, clients_, pause_, stats_,
                                  output_, executor_, blocking_, timers_}),
@@ -56,17 +57,21 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
       services_(Services{*clock,   *config,    *settings,    state_,      rng_,         keyspace_,
                          pubsub_,  registry_,  clients_,     output_,     pause_,       stats_,
                          slowlog_, monitors_,  propagation_, blocking_,   cron_,        executor_,
-                         lua_,     functions_, locks_,       lock_waits_, transactions_}) {
+                         lua_,     functions_, locks_,       lock_waits_, transactions_,
+                         tracking_}) {
   executor_.UpdateTime();
   executor_.set_services(&services_);
   gatekeeper_.set_services(&services_);
   blocking_.set_executor(&executor_);
   keyspace_events_.AddObserver(&locks_);
+  // BCAST invalidations collected during a batch go out when it ends (Redis's beforeSleep).
+  output_.BeforeFlush([this] { tracking_.BroadcastPending(); });
   // What a closing client leaves behind, part by part.
   clients_.OnClose([this](Client& c) {
     pubsub_.UnsubscribeAll(c);
     blocking_.ClientClosed(c);
     transactions_.Forget(c);
+    tracking_.Disable(c);
     monitors_.Remove(c);
     pause_.Forget(c);
   });

@@ -32,6 +32,7 @@
 #include "server/engine/slowlog.h"
 #include "server/engine/stats.h"
 #include "server/engine/timers.h"
+#include "server/engine/tracking.h"
 #include "server/engine/transactions.h"
 #include "server/keyspace/keyspace.h"
 #include "server/net/transport.h"
@@ -78,6 +79,7 @@ class Server {
   Propagation& propagation() { return propagation_; }
   BlockingRegistry& blocking() { return blocking_; }
   Transactions& transactions() { return transactions_; }
+  Tracking& tracking() { return tracking_; }
   Timers& timers() { return timers_; }
   LockManager& locks() { return locks_; }
   LockWaits& lock_waits() { return lock_waits_; }
@@ -103,6 +105,7 @@ class Server {
   KeyspaceEvents keyspace_events_;
   Keyspace keyspace_;
   Transactions transactions_;
+  Tracking tracking_;
   ReplyOutput output_;
   ClientPause pause_;
   SlowLog slowlog_;

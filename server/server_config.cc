@@ -229,6 +229,7 @@ void Server::DeclareOptions(Config& config, ServerSettings& s) {
   config.AddInt("acllog-max-len", &s.acllog_max_len, 0, LLONG_MAX, 128);
   DeclareProcessOptions(config, s);
   config.AddInt("busy-reply-threshold", &s.busy_reply_threshold, 0, LONG_MAX, 5000);
+  config.AddInt("tracking-table-max-keys", &s.tracking_table_max_keys, 0, LONG_MAX, 1000000);
   config.AddAlias("lua-time-limit", "busy-reply-threshold");
   config.AddInt("lock-restart-delay", &s.lock_restart_delay, 0, LLONG_MAX, 0);
   config.AddInt("lock-max-records", &s.lock_max_records, 1, LLONG_MAX, 1000000);

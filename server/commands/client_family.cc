@@ -22,13 +22,17 @@ bool HasType(const Client& c, std::string_view type) {
 
 // One CLIENT LIST / CLIENT INFO line, with Redis's field names and order.
 std::string DescribeClient(CommandContext& ctx, Client& c) {
-  // Flag letters in Redis's order (O, P, x, b, d, c, A, U, e), as CLIENT LIST prints them.
+  // Flag letters in Redis's order (O, P, x, b, t, R, B, d, c, A, U, e), as CLIENT LIST prints
+  // them.
   std::string flags;
   if (c.has(Client::kMonitor)) flags += 'O';
   if (c.subscribed()) flags += 'P';
   if (c.has(Client::kMulti)) flags += 'x';
   // Blocked (waiting for a lock), or held by CLIENT PAUSE (which Redis shows as blocked too).
   if (c.has(Client::kPaused | Client::kBlocked)) flags += 'b';
+  if (c.has(Client::kTracking)) flags += 't';
+  if (c.has(Client::kTrackingBrokenRedir)) flags += 'R';
+  if (c.has(Client::kTrackingBcast)) flags += 'B';
   if (c.has(Client::kDirtyCas)) flags += 'd';
   if (c.has(Client::kCloseAfterReply)) flags += 'c';
   if (c.has(Client::kCloseAsap)) flags += 'A';
@@ -66,7 +70,7 @@ std::string DescribeClient(CommandContext& ctx, Client& c) {
   line += " tot-mem=" + num(obl + c.transport()->input_capacity() + sizeof(Client));
   line += " events=r";
   line += " cmd=" + c.last_command;
-  line += " user=default redir=-1";
+  line += " user=default redir=" + num(ctx.services().tracking.Redirect(c));
   line += " resp=" + num(c.resp);
   return line;
 }
@@ -246,7 +250,97 @@ void CmdClientNoEvict(CmdArgs args, CommandContext& ctx) {
   ctx.rb().SendOk();
 }
 
-void CmdClientGetRedir(CmdArgs args, CommandContext& ctx) { ctx.rb().SendLong(-1); }
+// CLIENT GETREDIR: the client tracking redirects to, 0 for none, -1 when not tracking.
+void CmdClientGetRedir(CmdArgs args, CommandContext& ctx) {
+  ctx.rb().SendLong(ctx.services().tracking.Redirect(ctx.client()));
+}
+
+// CLIENT TRACKING ON|OFF [REDIRECT id] [BCAST] [PREFIX p ...] [OPTIN] [OPTOUT] [NOLOOP]. The
+// options are parsed (and REDIRECT checked) before ON or OFF is looked at, as Redis does.
+void CmdClientTracking(CmdArgs args, CommandContext& ctx) {
+  TrackingOptions options;
+  for (size_t j = 3; j < args.size(); j++) {
+    const bool more = j + 1 < args.size();
+    if (EqualsIgnoreCase(args[j], "redirect") && more) {
+      j++;
+      if (options.redirect != 0) {
+        return ctx.rb().SendError(errors::kTrackingOneRedirect);
+      }
+      int64_t id;
+      if (!ParseInt64(args[j], &id)) return ctx.rb().SendError(errors::kNotInteger);
+      // The client must exist now, even if it may go away later (then the tracking client is
+      // told its redirection broke).
+      if (id <= 0 || ctx.services().clients.Find(static_cast<uint64_t>(id)) == nullptr) {
+        return ctx.rb().SendError(errors::kTrackingNoSuchRedirect);
+      }
+      options.redirect = static_cast<uint64_t>(id);
+    } else if (EqualsIgnoreCase(args[j], "bcast")) {
+      options.bcast = true;
+    } else if (EqualsIgnoreCase(args[j], "optin")) {
+      options.optin = true;
+    } else if (EqualsIgnoreCase(args[j], "optout")) {
+      options.optout = true;
+    } else if (EqualsIgnoreCase(args[j], "noloop")) {
+      options.noloop = true;
+    } else if (EqualsIgnoreCase(args[j], "prefix") && more) {
+      options.prefixes.emplace_back(args[++j]);
+    } else {
+      return ctx.rb().SendError(errors::kSyntax);
+    }
+  }
+  Tracking& tracking = ctx.services().tracking;
+  if (EqualsIgnoreCase(args[2], "on")) {
+    if (auto error = tracking.Enable(ctx.client(), options)) return ctx.rb().SendError(*error);
+  } else if (EqualsIgnoreCase(args[2], "off")) {
+    tracking.Disable(ctx.client());
+  } else {
+    return ctx.rb().SendError(errors::kSyntax);
+  }
+  ctx.rb().SendOk();
+}
+
+// CLIENT CACHING YES|NO: in OPTIN mode, remember the next command's keys; in OPTOUT mode, do not.
+void CmdClientCaching(CmdArgs args, CommandContext& ctx) {
+  Client& c = ctx.client();
+  if (!c.has(Client::kTracking)) return ctx.rb().SendError(errors::kCachingNotTracking);
+  if (EqualsIgnoreCase(args[2], "yes")) {
+    if (!c.has(Client::kTrackingOptin)) return ctx.rb().SendError(errors::kCachingYesNotOptin);
+  } else if (EqualsIgnoreCase(args[2], "no")) {
+    if (!c.has(Client::kTrackingOptout)) return ctx.rb().SendError(errors::kCachingNoNotOptout);
+  } else {
+    return ctx.rb().SendError(errors::kSyntax);
+  }
+  c.flags |= Client::kTrackingCaching;
+  ctx.rb().SendOk();
+}
+
+// CLIENT TRACKINGINFO: flags (a set), redirect, prefixes.
+void CmdClientTrackingInfo(CmdArgs args, CommandContext& ctx) {
+  Client& c = ctx.client();
+  ReplyBuilder& rb = ctx.rb();
+  std::vector<std::string_view> flags{c.has(Client::kTracking) ? "on" : "off"};
+  if (c.has(Client::kTrackingBcast)) flags.push_back("bcast");
+  if (c.has(Client::kTrackingOptin)) {
+    flags.push_back("optin");
+    if (c.has(Client::kTrackingCaching)) flags.push_back("caching-yes");
+  }
+  if (c.has(Client::kTrackingOptout)) {
+    flags.push_back("optout");
+    if (c.has(Client::kTrackingCaching)) flags.push_back("caching-no");
+  }
+  if (c.has(Client::kTrackingNoloop)) flags.push_back("noloop");
+  if (c.has(Client::kTrackingBrokenRedir)) flags.push_back("broken_redirect");
+  rb.StartMap(3);
+  rb.SendBulk("flags");
+  rb.StartSet(flags.size());
+  for (std::string_view f : flags) rb.SendBulk(f);
+  rb.SendBulk("redirect");
+  rb.SendLong(ctx.services().tracking.Redirect(c));
+  rb.SendBulk("prefixes");
+  const std::vector<std::string> prefixes = ctx.services().tracking.Prefixes(c);
+  rb.StartArray(prefixes.size());
+  for (const std::string& p : prefixes) rb.SendBulk(p);
+}
 
 // CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends another client's wait, as its timeout would or with
 // -UNBLOCKED. 1 if it was waiting, 0 otherwise.
@@ -271,10 +365,12 @@ void CmdClientUnblock(CmdArgs args, CommandContext& ctx) {
 
 void CmdClientHelp(CmdArgs args, CommandContext& ctx) {
   static constexpr std::string_view kLines[] = {
-      "GETNAME",
-      "    Return the name of the current connection.",
+      "CACHING (YES|NO)",
+      "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
       "GETREDIR",
       "    Return the client ID we are redirecting to when tracking is enabled.",
+      "GETNAME",
+      "    Return the name of the current connection.",
       "ID",
       "    Return the ID of the current connection.",
       "INFO",
@@ -293,8 +389,6 @@ void CmdClientHelp(CmdArgs args, CommandContext& ctx) {
       "      Kill connections authenticated by <username>.",
       "    * SKIPME (YES|NO)",
       "      Skip killing current connection (default: yes).",
-      "    * ID <client-id>",
-      "      Kill connections by client id.",
       "LIST [options ...]",
       "    Return information about client connections. Options:",
       "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
@@ -309,6 +403,11 @@ void CmdClientHelp(CmdArgs args, CommandContext& ctx) {
       "    Assign the name <name> to the current connection.",
       "UNBLOCK <clientid> [TIMEOUT|ERROR]",
       "    Unblock the specified blocked client.",
+      "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+      "         [OPTIN] [OPTOUT] [NOLOOP]",
+      "    Control server assisted client side caching.",
+      "TRACKINGINFO",
+      "    Report tracking status for the current connection.",
       "NO-EVICT (ON|OFF)",
       "    Protect current client connection from eviction.",
   };
@@ -444,6 +543,39 @@ void RegisterClientFamily(CommandRegistry& r) {
                       CmdClientNoEvict,
                       {"Set client eviction mode for the current connection", "7.0.0", "connection",
                        "O(1)", "ON|OFF"}})
+      .AddSubcommand({"tracking",
+                      -3,
+                      kBase,
+                      0,
+                      0,
+                      0,
+                      kConn,
+                      CmdClientTracking,
+                      {"Enable or disable server assisted client side caching support", "6.0.0",
+                       "connection", "O(1). Some options may introduce additional complexity.",
+                       "ON|OFF [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] "
+                       "[OPTIN] [OPTOUT] [NOLOOP]"}})
+      .AddSubcommand({"caching",
+                      3,
+                      kBase,
+                      0,
+                      0,
+                      0,
+                      kConn,
+                      CmdClientCaching,
+                      {"Instruct the server about tracking or not keys in the next request",
+                       "6.0.0", "connection", "O(1)", "YES|NO"}})
+      .AddSubcommand({"trackinginfo",
+                      2,
+                      kBase,
+                      0,
+                      0,
+                      0,
+                      kConn,
+                      CmdClientTrackingInfo,
+                      {"Return information about server assisted client side caching for the "
+                       "current connection",
+                       "6.2.0", "connection", "O(1)", ""}})
       .AddSubcommand({"getredir",
                       2,
                       kBase,

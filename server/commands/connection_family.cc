@@ -138,6 +138,7 @@ void CmdReset(CmdArgs args, CommandContext& ctx) {
   c.flags &= ~(Client::kNoEvict);
   // A transaction in progress is discarded and nothing stays watched.
   ctx.services().transactions.End(c);
+  ctx.services().tracking.Disable(c);
   // A monitor that resets is a normal client again.
   if (c.has(Client::kMonitor)) ctx.services().monitors.Remove(c);
   // Subscriptions go without confirmations.

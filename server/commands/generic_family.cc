@@ -352,6 +352,8 @@ void CmdFlushDb(CmdArgs args, CommandContext& ctx) {
   Database& db = ctx.db();
   ctx.AddDirty(db.size());
   ctx.keyspace().Flush(db.index(), *async);
+  // Caching clients drop everything: tracking does not know databases apart.
+  ctx.services().tracking.InvalidateAllOnFlush();
   PropagateAsReceived(args, ctx);
   ctx.rb().SendOk();
 }
@@ -364,6 +366,7 @@ void CmdFlushAll(CmdArgs args, CommandContext& ctx) {
   // Redis counts the removed keys plus one for the command itself.
   ctx.AddDirty(keyspace.TotalKeys() + 1);
   keyspace.FlushAll(*async);
+  ctx.services().tracking.InvalidateAllOnFlush();
   PropagateAsReceived(args, ctx);
   ctx.rb().SendOk();
 }

@@ -133,7 +133,7 @@ void InfoClients(InfoWriter& w, Services& s) {
   w.Field("client_recent_max_input_buffer", max_in);
   w.Field("client_recent_max_output_buffer", max_out);
   w.Field("blocked_clients", s.blocking.blocked_clients());
-  w.Field("tracking_clients", 0);
+  w.Field("tracking_clients", s.tracking.clients());
   w.Field("clients_in_timeout_table", 0);
 }
 
@@ -185,8 +185,11 @@ void InfoStats(InfoWriter& w, Services& s) {
   w.Field("pubsub_patterns", s.pubsub.Count(PubSubKind::kPattern));
   w.Field("pubsubshard_channels", s.pubsub.Count(PubSubKind::kShard));
   w.Field("total_forks", 0);
-  w.Field("total_error_replies", st.total_error_replies);
+  w.Field("tracking_total_keys", s.tracking.total_keys());
+  w.Field("tracking_total_items", s.tracking.total_items());
+  w.Field("tracking_total_prefixes", s.tracking.total_prefixes());
   w.Field("unexpected_error_replies", st.unexpected_error_replies);
+  w.Field("total_error_replies", st.total_error_replies);
   w.Field("client_query_buffer_limit_disconnections", st.client_query_buffer_limit_disconnections);
 }
 

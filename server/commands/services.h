@@ -20,6 +20,7 @@
 #include "server/engine/server_state.h"
 #include "server/engine/slowlog.h"
 #include "server/engine/stats.h"
+#include "server/engine/tracking.h"
 #include "server/engine/transactions.h"
 #include "server/keyspace/keyspace.h"
 #include "server/pubsub/pubsub.h"
@@ -55,6 +56,7 @@ struct Services {
   LockManager& locks;
   LockWaits& lock_waits;
   Transactions& transactions;
+  Tracking& tracking;
 };
 
 }  // namespace keyward

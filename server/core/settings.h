@@ -97,6 +97,9 @@ struct ServerSettings {
   bool crash_memcheck_enabled = true;
   bool jemalloc_bg_thread = true;  // Keyward uses the C library's allocator: no effect
   int64_t busy_reply_threshold = 5000;
+  // Client-side caching: keys the tracking table remembers before it forgets (and invalidates)
+  // some (tracking-table-max-keys; 0: no limit).
+  int64_t tracking_table_max_keys = 1000000;
   // Coordination: how long after start native lock acquisitions are refused (Redlock's delayed
   // restart; ms), and how many fencing records are kept before idle ones are folded away.
   int64_t lock_restart_delay = 0;

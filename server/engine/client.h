@@ -32,6 +32,14 @@ class Client {
     kMulti = 1 << 10,
     kDirtyCas = 1 << 11,   // a watched key changed: EXEC replies null (CLIENT LIST 'd')
     kDirtyExec = 1 << 12,  // a command was refused while queueing: EXEC aborts
+    // Client-side caching (engine/tracking.h): CLIENT TRACKING ON and its options.
+    kTracking = 1 << 13,
+    kTrackingBcast = 1 << 14,
+    kTrackingOptin = 1 << 15,
+    kTrackingOptout = 1 << 16,
+    kTrackingCaching = 1 << 17,  // CLIENT CACHING YES/NO for the next command (or transaction)
+    kTrackingNoloop = 1 << 18,
+    kTrackingBrokenRedir = 1 << 19,  // the client it redirects to went away
   };
   enum class ReplyMode { kOn, kOff, kSkipNext, kSkip };
 

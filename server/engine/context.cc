@@ -25,9 +25,10 @@ Database& CommandContext::db() { return executor_.keyspace().db(client_.db); }
 int64_t CommandContext::now_ms() const { return executor_.keyspace().now_ms(); }
 
 void CommandContext::KeyModified(Database& db, std::string_view key) {
-  // Transactions watching the key fail; waiters on the key look again. (Client tracking hooks
-  // here when it arrives.)
+  // Transactions watching the key fail, clients caching it are told, and waiters on the key
+  // look again.
   executor_.transactions().Touch(db, key);
+  executor_.tracking().InvalidateKey(key);
   executor_.blocking().SignalKeyReady(db.index(), key);
 }
 

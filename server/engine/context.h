@@ -48,8 +48,8 @@ class CommandContext {
   // the script's).
   int64_t now_ms() const;
 
-  // After a write to `key` (Redis's signalModifiedKey): WATCH (transactions.h), client-tracking
-  // invalidation (a later issue), and waiters on the key (the blocking registry).
+  // After a write to `key` (Redis's signalModifiedKey): WATCH (transactions.h), client-side
+  // caching's invalidation (tracking.h), and waiters on the key (the blocking registry).
   void KeyModified(Database& db, std::string_view key);
   // Fires a keyspace notification of `type_class` (notify::k*) for `key` in `db`.
   void Notify(uint32_t type_class, std::string_view event, std::string_view key, Database& db);

@@ -13,6 +13,11 @@ namespace keyward {
 void Executor::CallFromClient(Client& c, CmdArgs args) {
   UpdateTime();
   const Verdict verdict = p_.gatekeeper.Check(CallerKind::kClient, c, args, p_.keyspace.now_ms());
+  p_.tracking.set_current(&c);
+  // tracking-table-max-keys: the table is trimmed before the next command, as in Redis.
+  if (p_.tracking.clients() != 0) {
+    p_.tracking.LimitTable(static_cast<uint64_t>(p_.settings.tracking_table_max_keys));
+  }
   {
     ReplyScope reply(p_.output, c);
     switch (verdict.action) {
@@ -25,6 +30,7 @@ void Executor::CallFromClient(Client& c, CmdArgs args) {
         c.last_command = verdict.cmd->full_name();
         p_.pause.Hold(c);
         reply.Abandon();
+        p_.tracking.set_current(nullptr);
         return;
       case Verdict::kQueue:
         c.last_command = verdict.cmd->full_name();
@@ -38,6 +44,9 @@ void Executor::CallFromClient(Client& c, CmdArgs args) {
       }
     }
   }
+  // Invalidations the command caused for its own client follow its reply.
+  p_.tracking.AfterCommand(c, verdict.cmd);
+  p_.tracking.set_current(nullptr);
   // A key the command made ready goes to its waiters now, in the same event-loop turn.
   if (p_.blocking.has_ready()) p_.blocking.ServeReady();
 }
@@ -52,6 +61,8 @@ std::optional<std::string> Executor::CallNested(CallerKind kind, CommandContext&
   }
   if (options.wrote != nullptr && (verdict.flags & CO::kWrite)) *options.wrote = true;
   Run(kind, c, *verdict.cmd, args, options.replicate && outer.replicate());
+  // A script reads for the client that called it.
+  if (kind == CallerKind::kScript) RememberReadKeys(outer.client(), *verdict.cmd, args);
   return std::nullopt;
 }
 
@@ -166,6 +177,7 @@ void Executor::Run(CallerKind kind, Client& c, const CommandSpec& cmd, CmdArgs a
   cmd.handler()(args, ctx);
   const int64_t duration = p_.clock.MonotonicUs() - start;
   ctx.Finish(args);
+  if (kind == CallerKind::kClient || kind == CallerKind::kExec) RememberReadKeys(c, cmd, args);
 
   const bool replaying = kind == CallerKind::kAofReplay;
   // Monitors see the command after it ran, with the database it ran in (SELECT shows the new
@@ -186,6 +198,15 @@ void Executor::Run(CallerKind kind, Client& c, const CommandSpec& cmd, CmdArgs a
   if (failed) p_.stats.CountErrorReply(std::string_view(*sink).substr(reply_at));
   p_.slowlog.MaybeAdd(c, cmd, args, duration, p_.keyspace.now_ms(),
                       p_.settings.slowlog_log_slower_than, p_.settings.slowlog_max_len);
+}
+
+void Executor::RememberReadKeys(Client& caller, const CommandSpec& cmd, CmdArgs args) {
+  if (!caller.has(Client::kTracking) || caller.has(Client::kTrackingBcast)) return;
+  if (!cmd.has(CO::kReadOnly)) return;
+  // The read-only script commands are not reads themselves: the commands they run are.
+  const std::string& name = cmd.full_name();
+  if (name == "eval_ro" || name == "evalsha_ro" || name == "fcall_ro") return;
+  p_.tracking.RememberKeys(caller, cmd, args);
 }
 
 }  // namespace keyward

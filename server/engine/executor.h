@@ -34,6 +34,7 @@
 #include "server/engine/server_state.h"
 #include "server/engine/slowlog.h"
 #include "server/engine/stats.h"
+#include "server/engine/tracking.h"
 #include "server/engine/transactions.h"
 #include "server/keyspace/keyspace.h"
 
@@ -60,6 +61,7 @@ struct ExecutorParts {
   KeyspaceNotifier& notifier;
   ServerState& state;
   Transactions& transactions;
+  Tracking& tracking;
 };
 
 struct NestedOptions {
@@ -113,6 +115,7 @@ class Executor {
   KeyspaceNotifier& notifier() { return p_.notifier; }
   BlockingRegistry& blocking() { return p_.blocking; }
   Transactions& transactions() { return p_.transactions; }
+  Tracking& tracking() { return p_.tracking; }
   const CommandRegistry& registry() const { return p_.registry; }
   const Gatekeeper& gatekeeper() const { return p_.gatekeeper; }
 
@@ -120,6 +123,9 @@ class Executor {
   // The handler and everything after it. The reply goes to c's reply builder.
   void Run(CallerKind kind, Client& c, const CommandSpec& cmd, CmdArgs args, bool replicate);
   void Refuse(Client& c, const Verdict& verdict);
+  // Client-side caching: after a read-only command run for `caller` (a network client), the keys
+  // it read are remembered for the caller's invalidations.
+  void RememberReadKeys(Client& caller, const CommandSpec& cmd, CmdArgs args);
 
   ExecutorParts p_;
   Services* services_ = nullptr;

@@ -24,6 +24,8 @@ void KeyspaceEvents::OnKeyRemoved(Database& db, std::string_view key) {
   // However the key went (DEL, expiry, RENAME, MOVE), the transactions watching it fail, except
   // those that watched it already expired (transactions.h).
   transactions_.Touch(db, key);
+  // Clients caching the key hear that it went.
+  tracking_.InvalidateKey(key);
   blocking_.SignalKeyReady(db.index(), key);
   for (KeyRemovalObserver* o : observers_) o->OnKeyRemoved(db.index(), key);
 }

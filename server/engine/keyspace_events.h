@@ -11,6 +11,7 @@
 #include "server/engine/blocking.h"
 #include "server/engine/notifier.h"
 #include "server/engine/propagation.h"
+#include "server/engine/tracking.h"
 #include "server/engine/transactions.h"
 #include "server/keyspace/database.h"
 
@@ -27,12 +28,14 @@ class KeyRemovalObserver {
 class KeyspaceEvents : public KeyspaceListener {
  public:
   KeyspaceEvents(const ServerSettings& settings, KeyspaceNotifier& notifier,
-                 Propagation& propagation, BlockingRegistry& blocking, Transactions& transactions)
+                 Propagation& propagation, BlockingRegistry& blocking, Transactions& transactions,
+                 Tracking& tracking)
       : settings_(settings),
         notifier_(notifier),
         propagation_(propagation),
         blocking_(blocking),
-        transactions_(transactions) {}
+        transactions_(transactions),
+        tracking_(tracking) {}
 
   void AddObserver(KeyRemovalObserver* observer) { observers_.push_back(observer); }
 
@@ -49,6 +52,7 @@ class KeyspaceEvents : public KeyspaceListener {
   Propagation& propagation_;
   BlockingRegistry& blocking_;
   Transactions& transactions_;
+  Tracking& tracking_;
   std::vector<KeyRemovalObserver*> observers_;
 };
 

@@ -110,6 +110,7 @@ void ReplyOutput::PostDeferred() {
 
 void ReplyOutput::ProcessDeferred() {
   deferred_posted_ = false;
+  for (const auto& work : before_flush_) work();
   std::vector<uint64_t> closing;
   closing.swap(close_asap_);
   for (uint64_t id : closing) {

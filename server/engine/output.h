@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -66,14 +67,18 @@ class ReplyOutput {
   void FinishDeferredReply(Client& c, size_t before);
   // Output for a client other than the one running the command.
   void SendToOther(Client& c, std::string_view bytes);
-  // Closes clients over their output limits and flushes those that received output.
+  // Closes clients over their output limits and flushes those that received output; first runs
+  // the work registered with BeforeFlush (Redis's beforeSleep: BCAST invalidations).
   void ProcessDeferred();
+  void BeforeFlush(std::function<void()> work) { before_flush_.push_back(std::move(work)); }
+  // Asks for ProcessDeferred soon: after the current input batch, or by a posted task outside
+  // any client's input.
+  void PostDeferred();
 
  private:
   // client-output-buffer-limit: false (and the client is scheduled for closing) when over.
   bool CheckLimit(Client& c);
   void ScheduleFlush(Client& c);
-  void PostDeferred();
 
   const ServerSettings& settings_;
   ServerStats& stats_;
@@ -83,6 +88,7 @@ class ReplyOutput {
   std::vector<uint64_t> pending_flush_;  // clients that received output from others
   std::vector<uint64_t> close_asap_;     // clients over their output buffer limit
   bool deferred_posted_ = false;
+  std::vector<std::function<void()>> before_flush_;
 };
 
 }  // namespace keyward
