@@ -10,10 +10,9 @@ namespace keyward {
 
 namespace {
 
-constexpr uint32_t kAllTrackingFlags = Client::kTracking | Client::kTrackingBcast |
-                                       Client::kTrackingOptin | Client::kTrackingOptout |
-                                       Client::kTrackingCaching | Client::kTrackingNoloop |
-                                       Client::kTrackingBrokenRedir;
+constexpr uint32_t kAllTrackingFlags =
+    Client::kTracking | Client::kTrackingBcast | Client::kTrackingOptin | Client::kTrackingOptout |
+    Client::kTrackingCaching | Client::kTrackingNoloop | Client::kTrackingBrokenRedir;
 
 // Two prefixes overlap when one starts with the other: both would announce the same key.
 bool Overlap(std::string_view a, std::string_view b) {
