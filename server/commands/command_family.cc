@@ -247,18 +247,17 @@ void CmdCommandGetKeys(CmdArgs args, CommandContext& ctx) {
     keys.push_back(1);
     const CommandSpec* inner = ctx.services().registry.FindFor(target.subspan(3));
     if (inner != nullptr && inner->ArityOk(target.size() - 3)) {
-      const CommandMeta* meta = MetaOf(*inner);
-      auto found = meta != nullptr ? KeysFromSpecs(*meta, target.subspan(3)) : std::nullopt;
-      for (size_t i : found ? *found : inner->KeyPositions(target.subspan(3)))
-        keys.push_back(i + 3);
+      for (size_t i : KeysOf(*inner, target.subspan(3))) keys.push_back(i + 3);
     }
-  } else if (const CommandMeta* meta = MetaOf(*cmd)) {
-    if (meta->key_specs.empty()) return ctx.rb().SendError(errors::kNoKeyArguments);
-    auto found = KeysFromSpecs(*meta, target);
-    keys = found ? *found : cmd->KeyPositions(target);
   } else {
-    keys = cmd->KeyPositions(target);
-    if (keys.empty()) return ctx.rb().SendError(errors::kNoKeyArguments);
+    // A command with key specs may find none in these arguments (an empty list); one without
+    // any is an error.
+    const CommandMeta* meta = MetaOf(*cmd);
+    if (meta != nullptr && meta->key_specs.empty()) {
+      return ctx.rb().SendError(errors::kNoKeyArguments);
+    }
+    keys = KeysOf(*cmd, target);
+    if (meta == nullptr && keys.empty()) return ctx.rb().SendError(errors::kNoKeyArguments);
   }
   ctx.rb().StartArray(keys.size());
   for (size_t i : keys) ctx.rb().SendBulk(target[i]);

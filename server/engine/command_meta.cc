@@ -73,4 +73,11 @@ std::optional<std::vector<size_t>> KeysFromSpecs(const CommandMeta& meta, CmdArg
   return keys;
 }
 
+std::vector<size_t> KeysOf(const CommandSpec& cmd, CmdArgs args) {
+  if (const CommandMeta* meta = MetaOf(cmd); meta != nullptr && !meta->key_specs.empty()) {
+    if (auto found = KeysFromSpecs(*meta, args)) return *found;
+  }
+  return cmd.KeyPositions(args);
+}
+
 }  // namespace keyward

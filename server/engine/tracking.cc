@@ -4,6 +4,7 @@
 
 #include "server/engine/client.h"
 #include "server/engine/client_registry.h"
+#include "server/engine/command_meta.h"
 #include "server/engine/output.h"
 
 namespace keyward {
@@ -115,7 +116,7 @@ void Tracking::RememberKeys(Client& c, const CommandSpec& cmd, CmdArgs args) {
   }
   // Shard channels are keys to COMMAND but nothing a client caches.
   if (cmd.has(CO::kPubSub)) return;
-  for (size_t pos : cmd.KeyPositions(args)) {
+  for (size_t pos : KeysOf(cmd, args)) {
     std::vector<uint64_t>& ids = table_[std::string(args[pos])];
     if (std::find(ids.begin(), ids.end(), c.id()) == ids.end()) {
       ids.push_back(c.id());

@@ -87,6 +87,13 @@ class TrackingTest(DiffCase):
         self.check("DEL", "k2")  # k2 was read (missing): a DEL of nothing changes nothing
         self.check("SET", "k3", "new")
         self.received(a, "SET k3")
+        # Keys found by the key specs: numkeys forms track their keys, not their count.
+        self.check("ZINTERCARD", "2", "z1", "z2", pair=a)
+        self.check("SINTERCARD", "1", "s1", "LIMIT", "5", pair=a)
+        self.check("ZADD", "z2", "1", "m")
+        self.check("SADD", "s1", "m")
+        self.check("SET", "2", "x")
+        self.received(a, "numkeys reads")
         self.check("INFO", "stats", normalize=self.tracking_fields)
         self.check("INFO", "clients", normalize=self.tracking_fields)
 
