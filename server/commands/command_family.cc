@@ -130,17 +130,25 @@ void SendCommandInfo(ReplyBuilder& rb, const CommandSpec& cmd) {
 }
 
 void SendCommandDoc(ReplyBuilder& rb, const CommandSpec& cmd) {
-  const CommandDoc& d = cmd.doc();
-  size_t fields = 4 + (cmd.is_container() ? 1 : 0);
-  rb.StartMap(fields);
-  rb.SendBulk("summary");
-  rb.SendBulk(d.summary);
-  rb.SendBulk("since");
-  rb.SendBulk(d.since);
-  rb.SendBulk("group");
-  rb.SendBulk(d.group);
-  rb.SendBulk("complexity");
-  rb.SendBulk(d.complexity);
+  const size_t subcommands = cmd.is_container() ? 1 : 0;
+  const CommandMeta* meta = MetaOf(cmd);
+  if (meta != nullptr && meta->doc_fields > 0) {
+    // Redis's own entry (arguments and history included, which redis-cli's hints read); the
+    // subcommands are Keyward's.
+    rb.StartMap(static_cast<size_t>(meta->doc_fields) + subcommands);
+    rb.Raw(rb.resp3() ? meta->doc_resp3 : meta->doc_resp2);
+  } else {
+    const CommandDoc& d = cmd.doc();
+    rb.StartMap(4 + subcommands);
+    rb.SendBulk("summary");
+    rb.SendBulk(d.summary);
+    rb.SendBulk("since");
+    rb.SendBulk(d.since);
+    rb.SendBulk("group");
+    rb.SendBulk(d.group);
+    rb.SendBulk("complexity");
+    rb.SendBulk(d.complexity);
+  }
   if (cmd.is_container()) {
     rb.SendBulk("subcommands");
     rb.StartMap(cmd.subcommands().size());

@@ -1,5 +1,6 @@
 """Differential tests of the server commands and the gatekeeper: unknown commands and
-subcommands, wrong arity, COMMAND INFO metadata, CONFIG GET/SET, DBSIZE, WAIT, INFO keyspace."""
+subcommands, wrong arity, COMMAND INFO metadata, CONFIG GET/SET, DBSIZE, WAIT, INFO keyspace and
+INFO's field names, section by section."""
 
 import re
 import unittest
@@ -51,6 +52,27 @@ def command_info_shape(raw):
         out.append((name, arity, sorted(flags), first, last, step,
                     sorted(categories) if categories is not None else None))
     return out
+
+
+# Sections whose lines are fixed field names (the others list commands, errors, databases).
+FIELD_SECTIONS = ("Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU",
+                  "Cluster")
+
+
+def info_fields(raw):
+    """INFO text as [(section, [field names in order])]."""
+    sections = []
+    for line in decode(raw).decode().split("\r\n"):
+        if line.startswith("# "):
+            sections.append((line[2:], []))
+        elif line and sections:
+            sections[-1][1].append(line.split(":", 1)[0])
+    return sections
+
+
+def is_subsequence(wanted, found):
+    it = iter(found)
+    return all(name in it for name in wanted)
 
 
 def without_avg_ttl(raw):
@@ -107,6 +129,25 @@ class UnknownAndArity(DiffCase):
             self.check(*cmd)
 
 
+def subcommands_unordered(raw):
+    """A COMMAND DOCS reply for one container with its subcommands map reduced to the sorted
+    list of their names (RESP2 flat arrays and RESP3 maps alike)."""
+    (name, doc), = pairs_of(decode(raw))
+    fields = pairs_of(doc)
+    out = []
+    for key, value in fields:
+        if key == b"subcommands":
+            value = sorted(k for k, _ in pairs_of(value))
+        out.append((key, value))
+    return repr((name, out))
+
+
+def pairs_of(value):
+    if value and isinstance(value[0], tuple):
+        return value
+    return list(zip(value[0::2], value[1::2]))
+
+
 class CommandMetadata(DiffCase):
     def test_command_info(self):
         for name in ALL_COMMANDS:
@@ -127,6 +168,36 @@ class CommandMetadata(DiffCase):
             if name in containers or name.startswith("lock."):
                 continue
             self.check("COMMAND", "INFO", name)
+
+    def test_command_docs_byte_for_byte(self):
+        # Redis's own entries, arguments and history included (redis-cli builds its hints from
+        # them), in both protocols. A container is compared whole when Keyward has every one of
+        # its subcommands; otherwise each subcommand it has is compared, and which ones it lacks
+        # must be exactly those listed here.
+        missing_expected = {
+            "command": {"command|getkeysandflags"},
+            "memory": {"memory|doctor", "memory|malloc-stats", "memory|stats"},
+        }
+        names = sorted(n.decode() for n in decode(self.k.call("COMMAND", "LIST")))
+        have = set(names)
+        containers = {n.split("|")[0] for n in names if "|" in n}
+        missing = {}
+        for container in containers:
+            redis_subs = {n.decode() for n in decode(self.r.call("COMMAND", "LIST", "FILTERBY",
+                                                                 "PATTERN", container + "|*"))}
+            if redis_subs - have:
+                missing[container] = redis_subs - have
+        self.assertEqual({k: v for k, v in missing.items() if k not in ("latency",)},
+                         missing_expected)
+        r3, k3 = self.resp3_pair()
+        for name in names:
+            if name.startswith("lock.") or name in missing:
+                continue
+            # A container's subcommands come in Redis's dict order, which changes from one Redis
+            # process to the next: they are compared as a set (each is compared whole on its own).
+            normalize = subcommands_unordered if name in containers else None
+            self.check("COMMAND", "DOCS", name, normalize=normalize)
+            self.check("COMMAND", "DOCS", name, pair=(r3, k3), normalize=normalize)
 
     def test_command_getkeys(self):
         for cmd in (("SET", "k", "v"), ("MSET", "a", "1", "b", "2"), ("MGET", "a", "b", "c"),
@@ -165,6 +236,24 @@ class ServerCommands(DiffCase):
             self.assertIn(section, text)
         r, k = self.both("INFO", "nosuchsection")
         self.assertEqual(k, r)
+
+    def test_info_fields_as_redis(self):
+        # Every field Redis 7.0.15 prints, in every section and in its order, is printed by
+        # Keyward too (Keyward's own extra fields, keyward_*, may sit between them). Redis prints
+        # nothing module- or cluster-specific here: no modules, cluster-enabled no.
+        for args in (("everything",), ("all",), (), ("memory", "stats", "cpu")):
+            r, k = self.both("INFO", *args)
+            rs, ks = info_fields(r), info_fields(k)
+            self.assertEqual([name for name, _ in ks], [name for name, _ in rs], args)
+            kmap = dict(ks)
+            for section, fields in rs:
+                if section not in FIELD_SECTIONS:
+                    continue
+                with self.subTest(args=args, section=section):
+                    missing = [f for f in fields if f not in kmap[section]]
+                    self.assertEqual(missing, [])
+                    self.assertTrue(is_subsequence(fields, kmap[section]),
+                                    "%s: %s vs %s" % (section, fields, kmap[section]))
 
     def test_time_lastsave_wait(self):
         r, k = self.both("TIME")
