@@ -1,4 +1,9 @@
 // COMMAND: the command table as clients see it (COUNT, INFO, DOCS, LIST, GETKEYS, HELP).
+#include <optional>
+#include <string_view>
+#include <variant>
+#include <vector>
+
 #include "server/commands/families.h"
 #include "server/commands/services.h"
 #include "server/core/errors.h"
@@ -33,18 +38,20 @@ void SendIntMap(ReplyBuilder& rb,
   }
 }
 
+// The words of a space-separated list (tips, key spec flags).
+std::vector<std::string_view> Words(std::string_view s) {
+  std::vector<std::string_view> out;
+  while (!s.empty()) {
+    size_t sp = s.find(' ');
+    out.push_back(s.substr(0, sp));
+    if (sp == std::string_view::npos) break;
+    s.remove_prefix(sp + 1);
+  }
+  return out;
+}
+
 void SendTipsAndKeySpecs(ReplyBuilder& rb, const CommandMeta& meta) {
-  auto words = [](std::string_view s) {
-    std::vector<std::string_view> out;
-    while (!s.empty()) {
-      size_t sp = s.find(' ');
-      out.push_back(s.substr(0, sp));
-      if (sp == std::string_view::npos) break;
-      s.remove_prefix(sp + 1);
-    }
-    return out;
-  };
-  std::vector<std::string_view> tips = words(meta.tips);
+  std::vector<std::string_view> tips = Words(meta.tips);
   if (tips.empty()) {
     rb.StartSet(0);
   } else {
@@ -63,7 +70,7 @@ void SendTipsAndKeySpecs(ReplyBuilder& rb, const CommandMeta& meta) {
       rb.SendBulk(spec.notes);
     }
     rb.SendBulk("flags");
-    std::vector<std::string_view> flags = words(spec.flags);
+    std::vector<std::string_view> flags = Words(spec.flags);
     rb.StartSet(flags.size());
     for (auto f : flags) rb.SendSimple(f);
     rb.SendBulk("begin_search");
@@ -242,33 +249,119 @@ void CmdCommandList(CmdArgs args, CommandContext& ctx) {
   for (const auto& n : names) ctx.rb().SendBulk(n);
 }
 
-void CmdCommandGetKeys(CmdArgs args, CommandContext& ctx) {
-  CmdArgs target = args.subspan(2);
-  const CommandSpec* cmd = ctx.services().registry.FindFor(target);
-  if (cmd == nullptr) return ctx.rb().SendError(errors::kInvalidCommand);
-  if (!cmd->ArityOk(target.size())) {
-    return ctx.rb().SendError(errors::kInvalidCommandArgs);
+// A key argument and its flags ("RW access update"), as COMMAND GETKEYSANDFLAGS lists them.
+struct FoundKey {
+  size_t pos;
+  std::string_view flags;
+};
+
+constexpr std::string_view kReadAccess = "RO access";
+constexpr std::string_view kOverwrite = "OW update";
+constexpr std::string_view kReadWrite = "RW access update";
+
+// The keys of the few commands whose key flags depend on their arguments, or whose keys their
+// specs cannot find, as Redis's getkeys procedures decide them (setGetKeys, bitfieldGetKeys,
+// sortGetKeys). nullopt for every other command.
+std::optional<std::vector<FoundKey>> KeysByCommandRule(const CommandSpec& cmd, CmdArgs args) {
+  const std::string& name = cmd.full_name();
+  if (name == "set") {
+    for (size_t i = 3; i < args.size(); i++) {
+      if (EqualsIgnoreCase(args[i], "get")) return std::vector<FoundKey>{{1, kReadWrite}};
+    }
+    return std::vector<FoundKey>{{1, kOverwrite}};
   }
-  std::vector<size_t> keys;
+  if (name == "bitfield") {
+    bool readonly = true;
+    for (size_t i = 2; i < args.size() && readonly; i++) {
+      const size_t rest = args.size() - i - 1;
+      if (EqualsIgnoreCase(args[i], "get") && rest >= 2) {
+        i += 2;
+      } else if (EqualsIgnoreCase(args[i], "overflow") && rest >= 1) {
+        i += 1;
+      } else {
+        readonly = false;  // SET, INCRBY, or a syntax error: assume a write, as Redis does
+      }
+    }
+    return std::vector<FoundKey>{{1, readonly ? kReadAccess : kReadWrite}};
+  }
+  if (name == "sort" || name == "sort_ro") {
+    // The BY and GET patterns name keys only the sorted data can tell; the last STORE wins.
+    std::vector<FoundKey> keys{{1, kReadAccess}};
+    std::optional<size_t> store;
+    for (size_t i = 2; i < args.size(); i++) {
+      if (EqualsIgnoreCase(args[i], "limit")) {
+        i += 2;
+      } else if (EqualsIgnoreCase(args[i], "get") || EqualsIgnoreCase(args[i], "by")) {
+        i += 1;
+      } else if (EqualsIgnoreCase(args[i], "store") && i + 1 < args.size()) {
+        store = i + 1;
+      }
+    }
+    if (store) keys.push_back({*store, kOverwrite});
+    return keys;
+  }
+  return std::nullopt;
+}
+
+// The keys of `target` (a full command line) with their flags; an error text when the command
+// or its arguments cannot be resolved (COMMAND GETKEYS's and GETKEYSANDFLAGS's errors).
+std::variant<std::vector<FoundKey>, std::string_view> FindKeys(const CommandRegistry& registry,
+                                                               CmdArgs target) {
+  const CommandSpec* cmd = registry.FindFor(target);
+  if (cmd == nullptr) return errors::kInvalidCommand;
+  if (!cmd->ArityOk(target.size())) return errors::kInvalidCommandArgs;
+  const CommandMeta* meta = MetaOf(*cmd);
   if (cmd->full_name() == "lock.guard") {
     // The resource, then the keys of the guarded command (its arguments start at 3).
-    keys.push_back(1);
-    const CommandSpec* inner = ctx.services().registry.FindFor(target.subspan(3));
-    if (inner != nullptr && inner->ArityOk(target.size() - 3)) {
-      for (size_t i : KeysOf(*inner, target.subspan(3))) keys.push_back(i + 3);
+    std::vector<FoundKey> keys{{1, meta->key_specs[0].flags}};
+    if (auto inner = FindKeys(registry, target.subspan(3));
+        std::holds_alternative<std::vector<FoundKey>>(inner)) {
+      for (const FoundKey& k : std::get<std::vector<FoundKey>>(inner)) {
+        keys.push_back({k.pos + 3, k.flags});
+      }
     }
-  } else {
-    // A command with key specs may find none in these arguments (an empty list); one without
-    // any is an error.
-    const CommandMeta* meta = MetaOf(*cmd);
-    if (meta != nullptr && meta->key_specs.empty()) {
-      return ctx.rb().SendError(errors::kNoKeyArguments);
-    }
-    keys = KeysOf(*cmd, target);
-    if (meta == nullptr && keys.empty()) return ctx.rb().SendError(errors::kNoKeyArguments);
+    return keys;
   }
+  // A command with key specs may find none in these arguments (an empty list); one without
+  // any is an error.
+  if (meta != nullptr && meta->key_specs.empty()) return errors::kNoKeyArguments;
+  if (auto by_rule = KeysByCommandRule(*cmd, target)) return *by_rule;
+  std::vector<FoundKey> keys;
+  if (meta != nullptr) {
+    if (auto refs = KeyRefsFromSpecs(*meta, target)) {
+      for (const KeyRef& ref : *refs) keys.push_back({ref.pos, ref.spec->flags});
+      return keys;
+    }
+  }
+  for (size_t pos : cmd->KeyPositions(target)) keys.push_back({pos, ""});
+  if (meta == nullptr && keys.empty()) return errors::kNoKeyArguments;
+  return keys;
+}
+
+void CmdCommandGetKeys(CmdArgs args, CommandContext& ctx) {
+  CmdArgs target = args.subspan(2);
+  auto found = FindKeys(ctx.services().registry, target);
+  if (auto* error = std::get_if<std::string_view>(&found)) return ctx.rb().SendError(*error);
+  const auto& keys = std::get<std::vector<FoundKey>>(found);
   ctx.rb().StartArray(keys.size());
-  for (size_t i : keys) ctx.rb().SendBulk(target[i]);
+  for (const FoundKey& k : keys) ctx.rb().SendBulk(target[k.pos]);
+}
+
+// COMMAND GETKEYSANDFLAGS: each key with its flags, as status strings.
+void CmdCommandGetKeysAndFlags(CmdArgs args, CommandContext& ctx) {
+  CmdArgs target = args.subspan(2);
+  auto found = FindKeys(ctx.services().registry, target);
+  if (auto* error = std::get_if<std::string_view>(&found)) return ctx.rb().SendError(*error);
+  const auto& keys = std::get<std::vector<FoundKey>>(found);
+  ReplyBuilder& rb = ctx.rb();
+  rb.StartArray(keys.size());
+  for (const FoundKey& k : keys) {
+    rb.StartArray(2);
+    rb.SendBulk(target[k.pos]);
+    const std::vector<std::string_view> flags = Words(k.flags);
+    rb.StartArray(flags.size());
+    for (std::string_view f : flags) rb.SendSimple(f);
+  }
 }
 
 void CmdCommandHelp(CmdArgs args, CommandContext& ctx) {
@@ -365,6 +458,17 @@ void RegisterIntrospectionFamily(CommandRegistry& r) {
            kConn,
            CmdCommandGetKeys,
            {"Extract keys given a full Redis command", "2.8.13", "server",
+            "O(N) where N is the number of arguments to the command", "command [arg ...]"}})
+      .AddSubcommand(
+          {"getkeysandflags",
+           -4,
+           kFlags,
+           0,
+           0,
+           0,
+           kConn,
+           CmdCommandGetKeysAndFlags,
+           {"Extract keys and access flags given a full Redis command", "7.0.0", "server",
             "O(N) where N is the number of arguments to the command", "command [arg ...]"}})
       .AddSubcommand(
           {"help",

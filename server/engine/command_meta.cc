@@ -26,7 +26,16 @@ const CommandMeta* FindCommandMeta(std::string_view full_name) {
 }
 
 std::optional<std::vector<size_t>> KeysFromSpecs(const CommandMeta& meta, CmdArgs args) {
+  auto refs = KeyRefsFromSpecs(meta, args);
+  if (!refs) return std::nullopt;
   std::vector<size_t> keys;
+  keys.reserve(refs->size());
+  for (const KeyRef& ref : *refs) keys.push_back(ref.pos);
+  return keys;
+}
+
+std::optional<std::vector<KeyRef>> KeyRefsFromSpecs(const CommandMeta& meta, CmdArgs args) {
+  std::vector<KeyRef> keys;
   const int argc = static_cast<int>(args.size());
   for (const KeySpecMeta& spec : meta.key_specs) {
     int first;
@@ -62,12 +71,12 @@ std::optional<std::vector<size_t>> KeysFromSpecs(const CommandMeta& meta, CmdArg
       first += spec.b;
       if (n == 0) continue;
       last = first + static_cast<int>(n) - 1;
-      if (last >= argc) return std::vector<size_t>();
+      if (last >= argc) return std::vector<KeyRef>();
     } else {
       return std::nullopt;
     }
     for (int i = first; i <= last && i<argc; i += step> 0 ? step : 1) {
-      keys.push_back(static_cast<size_t>(i));
+      keys.push_back(KeyRef{static_cast<size_t>(i), &spec});
     }
   }
   return keys;

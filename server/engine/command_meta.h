@@ -45,6 +45,12 @@ inline const CommandMeta* MetaOf(const CommandSpec& cmd) {
 // The positions of the keys in `args` by the key specs (Redis's getKeysUsingKeySpecs): nullopt
 // when a spec cannot be resolved from the table (type "unknown").
 std::optional<std::vector<size_t>> KeysFromSpecs(const CommandMeta& meta, CmdArgs args);
+// The same, each key with the spec that found it (its flags: COMMAND GETKEYSANDFLAGS).
+struct KeyRef {
+  size_t pos;
+  const KeySpecMeta* spec;
+};
+std::optional<std::vector<KeyRef>> KeyRefsFromSpecs(const CommandMeta& meta, CmdArgs args);
 // The positions of a command's key arguments (Redis's getKeysFromCommand): by its key specs where
 // they resolve, else by its first/last/step. COMMAND GETKEYS, client-side caching, later ACL.
 std::vector<size_t> KeysOf(const CommandSpec& cmd, CmdArgs args);

@@ -175,7 +175,6 @@ class CommandMetadata(DiffCase):
         # its subcommands; otherwise each subcommand it has is compared, and which ones it lacks
         # must be exactly those listed here.
         missing_expected = {
-            "command": {"command|getkeysandflags"},
             "memory": {"memory|doctor", "memory|malloc-stats", "memory|stats"},
         }
         names = sorted(n.decode() for n in decode(self.k.call("COMMAND", "LIST")))
@@ -210,6 +209,22 @@ class CommandMetadata(DiffCase):
                     ("BITFIELD_RO", "k", "GET", "u8", "0"),
                     ("OBJECT", "FREQ", "k"), ("TOUCH", "a", "b", "c")):
             self.check("COMMAND", "GETKEYS", *cmd)
+            self.check("COMMAND", "GETKEYSANDFLAGS", *cmd)
+        # Flags that depend on the arguments, and keys the specs cannot find.
+        for cmd in (("SET", "a", "b"), ("SET", "a", "b", "GET"), ("SET", "a", "b", "get", "EX", "1"),
+                    ("BITFIELD", "k", "GET", "u8", "0"), ("BITFIELD", "k", "SET", "u8", "0", "1"),
+                    ("BITFIELD", "k", "OVERFLOW", "SAT", "GET", "u8", "0"),
+                    ("BITFIELD", "k", "GET", "u8"), ("SORT", "a"), ("SORT", "a", "STORE", "d"),
+                    ("SORT", "a", "BY", "store", "GET", "store", "LIMIT", "0", "store"),
+                    ("SORT", "a", "STORE", "d1", "STORE", "d2"), ("SORT_RO", "a", "BY", "x"),
+                    ("GEORADIUS", "g", "0", "0", "1", "km", "STORE", "s"),
+                    ("GEORADIUSBYMEMBER", "g", "m", "1", "km", "STOREDIST", "s"),
+                    ("ZUNIONSTORE", "d", "2", "a", "b"), ("LMPOP", "2", "a", "b", "LEFT"),
+                    ("SINTERCARD", "2", "a", "b"), ("LMOVE", "a", "b", "LEFT", "RIGHT"),
+                    ("RESTORE", "k", "0", "x"), ("PFCOUNT", "a", "b"), ("PFMERGE", "d", "s")):
+            self.check("COMMAND", "GETKEYSANDFLAGS", *cmd)
+        self.check("COMMAND", "GETKEYSANDFLAGS")
+        self.check("COMMAND", "GETKEYSANDFLAGS", "PING")
 
 
 class ServerCommands(DiffCase):
