@@ -77,6 +77,7 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
   });
   cron_.AddJob([this] { locks_.Trim(static_cast<size_t>(settings_->lock_max_records)); });
   RegisterCommands();
+  state_.used_memory_startup = UsedMemoryBytes();  // INFO used_memory_startup
 }
 
 Server::~Server() = default;

@@ -1,5 +1,4 @@
 // Server commands: INFO, TIME, LASTSAVE, SHUTDOWN, MONITOR, SLOWLOG, DEBUG.
-#include <malloc.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
@@ -7,7 +6,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <set>
 #include <thread>
 
@@ -19,22 +17,12 @@
 #include "server/engine/registry.h"
 #include "server/keyspace/list_value.h"
 #include "server/persistence/rdb_codec.h"
+#include "server/scripting/function_engine.h"
+#include "server/scripting/lua_engine.h"
 
 namespace keyward {
 
 namespace {
-
-size_t ResidentBytes() {
-  std::ifstream statm("/proc/self/statm");
-  size_t pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
-}
-
-size_t AllocatedBytes() {
-  struct mallinfo2 mi = mallinfo2();
-  return mi.uordblks + mi.hblkhd;
-}
 
 // "1.23M" as Redis's bytesToHuman prints sizes.
 std::string Human(double n) {
@@ -137,59 +125,201 @@ void InfoClients(InfoWriter& w, Services& s) {
   w.Field("clients_in_timeout_table", 0);
 }
 
+// Redis's "%.2f" ratios, with Redis's 0/0 guarded: a ratio of nothing prints 0.00.
+std::string Ratio(double num, double den) { return Fixed2(den != 0 ? num / den : 0); }
+
+// INFO memory, in genRedisInfoString's order. What Keyward measures: used_memory (the
+// allocator's count), the RSS, the peak (kept by the cron and by INFO), the memory in use at
+// startup, the Lua states of EVAL and FUNCTION (lua_gc), their caches, the clients' buffers, the
+// keyspace's tables, the machine's memory, lazy freeing. What is fixed because the feature does
+// not exist yet: maxmemory (no eviction), replication and AOF buffers, cluster links, defrag.
 void InfoMemory(InfoWriter& w, Services& s) {
-  size_t used = AllocatedBytes(), rss = ResidentBytes();
+  const size_t used = UsedMemoryBytes(), rss = ResidentMemoryBytes();
+  // As Redis: the cron samples the peak, and INFO raises it if used memory is higher now.
+  s.stats.UpdatePeakMemory(used);
+  const size_t peak = s.stats.peak_memory;
+  const size_t startup = s.state.used_memory_startup;
+  const int64_t lua_eval = s.lua.memory_bytes();
+  const int64_t lua_functions = s.functions.memory_bytes();
+  const size_t scripts_eval = s.lua.cache_bytes();
+  const size_t scripts_functions = s.functions.cache_bytes();
+  const size_t system = TotalSystemMemoryBytes();
+  // Redis's getMemoryOverheadData: what is not the dataset. Clients count their query buffer,
+  // their pending output and their own record (CLIENT LIST's tot-mem); each database its hash
+  // tables and expiry index.
+  size_t clients_normal = 0;
+  for (Client* c : s.clients.all()) {
+    clients_normal +=
+        c->transport()->pending_output() + c->transport()->input_capacity() + sizeof(Client);
+  }
+  size_t keyspace_overhead = 0;
+  for (int i = 0; i < s.keyspace.db_count(); i++) {
+    keyspace_overhead += s.keyspace.db(i).MemoryUsage();
+  }
+  const size_t overhead =
+      startup + clients_normal + scripts_eval + scripts_functions + keyspace_overhead;
+  const size_t dataset = used > overhead ? used - overhead : 0;
+  const size_t net_usage = used > startup ? used - startup : 1;
+  // glibc has no notion of "active" pages and no per-allocator resident count: active is what
+  // its arenas and mmapped chunks hold, resident is the process's RSS (Redis's own fallback for
+  // allocators without statistics).
+  const size_t allocated = used, active = AllocatorActiveBytes(), resident = rss;
+  auto diff = [](size_t a, size_t b) { return static_cast<int64_t>(a) - static_cast<int64_t>(b); };
   w.Section("Memory");
   w.Field("used_memory", used);
   w.Field("used_memory_human", Human(static_cast<double>(used)));
   w.Field("used_memory_rss", rss);
   w.Field("used_memory_rss_human", Human(static_cast<double>(rss)));
+  w.Field("used_memory_peak", peak);
+  w.Field("used_memory_peak_human", Human(static_cast<double>(peak)));
+  w.Field("used_memory_peak_perc", Ratio(used * 100.0, static_cast<double>(peak)) + "%");
+  w.Field("used_memory_overhead", overhead);
+  w.Field("used_memory_startup", startup);
+  w.Field("used_memory_dataset", dataset);
+  w.Field("used_memory_dataset_perc", Ratio(dataset * 100.0, static_cast<double>(net_usage)) + "%");
+  w.Field("allocator_allocated", allocated);
+  w.Field("allocator_active", active);
+  w.Field("allocator_resident", resident);
+  w.Field("total_system_memory", system);
+  w.Field("total_system_memory_human", Human(static_cast<double>(system)));
+  w.Field("used_memory_lua", lua_eval);  // Redis: deprecated name of used_memory_vm_eval
+  w.Field("used_memory_vm_eval", lua_eval);
+  w.Field("used_memory_lua_human", Human(static_cast<double>(lua_eval)));
+  w.Field("used_memory_scripts_eval", scripts_eval);
+  w.Field("number_of_cached_scripts", s.lua.script_count());
+  w.Field("number_of_functions", s.functions.function_count());
+  w.Field("number_of_libraries", s.functions.library_count());
+  w.Field("used_memory_vm_functions", lua_functions);
+  w.Field("used_memory_vm_total", lua_eval + lua_functions);
+  w.Field("used_memory_vm_total_human", Human(static_cast<double>(lua_eval + lua_functions)));
+  w.Field("used_memory_functions", scripts_functions);
+  w.Field("used_memory_scripts", scripts_eval + scripts_functions);
+  w.Field("used_memory_scripts_human",
+          Human(static_cast<double>(scripts_eval + scripts_functions)));
   w.Field("maxmemory", 0);
   w.Field("maxmemory_human", std::string("0B"));
   w.Field("maxmemory_policy", std::string("noeviction"));
-  w.Field("mem_fragmentation_ratio", Fixed2(used ? static_cast<double>(rss) / used : 0));
+  w.Field("allocator_frag_ratio",
+          Ratio(static_cast<double>(active), static_cast<double>(allocated)));
+  w.Field("allocator_frag_bytes", diff(active, allocated));
+  w.Field("allocator_rss_ratio", Ratio(static_cast<double>(resident), static_cast<double>(active)));
+  w.Field("allocator_rss_bytes", diff(resident, active));
+  w.Field("rss_overhead_ratio", Ratio(static_cast<double>(rss), static_cast<double>(resident)));
+  w.Field("rss_overhead_bytes", diff(rss, resident));
+  w.Field("mem_fragmentation_ratio", Ratio(static_cast<double>(rss), static_cast<double>(used)));
+  w.Field("mem_fragmentation_bytes", diff(rss, used));
+  // No AOF and no replicas: no buffer is left out of eviction's count, none exists.
+  w.Field("mem_not_counted_for_evict", 0);
+  w.Field("mem_replication_backlog", 0);
+  w.Field("mem_total_replication_buffers", 0);
+  w.Field("mem_clients_slaves", 0);
+  w.Field("mem_clients_normal", clients_normal);
+  w.Field("mem_cluster_links", 0);
+  w.Field("mem_aof_buffer", 0);
   w.Field("mem_allocator", std::string("libc"));
+  w.Field("active_defrag_running", 0);
   w.Field("lazyfree_pending_objects", s.keyspace.lazy_freer().pending());
+  w.Field("lazyfreed_objects", s.keyspace.lazy_freer().freed());
 }
 
+// INFO persistence: no RDB or AOF yet, so every save, rewrite and fork field has the value Redis
+// prints when none has run (0, -1, "ok").
 void InfoPersistence(InfoWriter& w, Services& s) {
   w.Section("Persistence");
   w.Field("loading", 0);
   w.Field("async_loading", 0);
+  w.Field("current_cow_peak", 0);
+  w.Field("current_cow_size", 0);
+  w.Field("current_cow_size_age", 0);
+  w.Field("current_fork_perc", std::string("0.00"));
+  w.Field("current_save_keys_processed", 0);
+  w.Field("current_save_keys_total", 0);
   w.Field("rdb_changes_since_last_save", s.propagation.dirty());
   w.Field("rdb_bgsave_in_progress", 0);
   w.Field("rdb_last_save_time", s.state.start_time_ms / 1000);
   w.Field("rdb_last_bgsave_status", std::string("ok"));
+  w.Field("rdb_last_bgsave_time_sec", -1);
+  w.Field("rdb_current_bgsave_time_sec", -1);
+  w.Field("rdb_saves", 0);
+  w.Field("rdb_last_cow_size", 0);
+  w.Field("rdb_last_load_keys_expired", 0);
+  w.Field("rdb_last_load_keys_loaded", 0);
   w.Field("aof_enabled", 0);
   w.Field("aof_rewrite_in_progress", 0);
+  w.Field("aof_rewrite_scheduled", 0);
+  w.Field("aof_last_rewrite_time_sec", -1);
+  w.Field("aof_current_rewrite_time_sec", -1);
   w.Field("aof_last_bgrewrite_status", std::string("ok"));
+  w.Field("aof_rewrites", 0);
+  w.Field("aof_rewrites_consecutive_failures", 0);
   w.Field("aof_last_write_status", std::string("ok"));
+  w.Field("aof_last_cow_size", 0);
+  w.Field("module_fork_in_progress", 0);
+  w.Field("module_fork_last_cow_size", 0);
 }
 
+// INFO stats. Replication, eviction, forks, MIGRATE, defrag and io-threads do not exist yet:
+// their fields are Redis's idle values. expired_stale_perc is 0.00 because the active cycle
+// walks an expiry index in deadline order instead of sampling, so it keeps no such estimate.
 void InfoStats(InfoWriter& w, Services& s) {
   ServerStats& st = s.stats;
   KeyspaceStats& ks = s.keyspace.stats();
+  auto kbps = [&](ServerStats::Metric m) {
+    return Fixed2(static_cast<double>(st.instantaneous(m)) / 1024);
+  };
   w.Section("Stats");
   w.Field("total_connections_received", st.total_connections_received);
   w.Field("total_commands_processed", st.total_commands_processed);
   w.Field("instantaneous_ops_per_sec", st.instantaneous_ops());
   w.Field("total_net_input_bytes", st.total_net_input_bytes);
   w.Field("total_net_output_bytes", st.total_net_output_bytes);
+  w.Field("total_net_repl_input_bytes", 0);
+  w.Field("total_net_repl_output_bytes", 0);
+  w.Field("instantaneous_input_kbps", kbps(ServerStats::kMetricNetInput));
+  w.Field("instantaneous_output_kbps", kbps(ServerStats::kMetricNetOutput));
+  w.Field("instantaneous_input_repl_kbps", std::string("0.00"));
+  w.Field("instantaneous_output_repl_kbps", std::string("0.00"));
   w.Field("rejected_connections", st.rejected_connections);
+  w.Field("sync_full", 0);
+  w.Field("sync_partial_ok", 0);
+  w.Field("sync_partial_err", 0);
   w.Field("expired_keys", ks.expired);
+  w.Field("expired_stale_perc", std::string("0.00"));
   w.Field("expired_time_cap_reached_count", ks.expire_cycle_time_limit_hits);
+  w.Field("expire_cycle_cpu_milliseconds", st.expire_cycle_time_us / 1000);
   w.Field("evicted_keys", 0);
+  w.Field("evicted_clients", 0);
+  w.Field("total_eviction_exceeded_time", 0);
+  w.Field("current_eviction_exceeded_time", 0);
   w.Field("keyspace_hits", ks.hits);
   w.Field("keyspace_misses", ks.misses);
   w.Field("pubsub_channels", s.pubsub.Count(PubSubKind::kChannel));
   w.Field("pubsub_patterns", s.pubsub.Count(PubSubKind::kPattern));
   w.Field("pubsubshard_channels", s.pubsub.Count(PubSubKind::kShard));
+  w.Field("latest_fork_usec", 0);
   w.Field("total_forks", 0);
+  w.Field("migrate_cached_sockets", 0);
+  w.Field("slave_expires_tracked_keys", 0);
+  w.Field("active_defrag_hits", 0);
+  w.Field("active_defrag_misses", 0);
+  w.Field("active_defrag_key_hits", 0);
+  w.Field("active_defrag_key_misses", 0);
+  w.Field("total_active_defrag_time", 0);
+  w.Field("current_active_defrag_time", 0);
   w.Field("tracking_total_keys", s.tracking.total_keys());
   w.Field("tracking_total_items", s.tracking.total_items());
   w.Field("tracking_total_prefixes", s.tracking.total_prefixes());
   w.Field("unexpected_error_replies", st.unexpected_error_replies);
   w.Field("total_error_replies", st.total_error_replies);
+  // RESTORE payloads are not deep-sanitized (sanitize-dump-payload's default, "no").
+  w.Field("dump_payload_sanitizations", 0);
+  w.Field("total_reads_processed", st.total_reads_processed);
+  w.Field("total_writes_processed", st.total_writes_processed);
+  w.Field("io_threaded_reads_processed", 0);
+  w.Field("io_threaded_writes_processed", 0);
+  // Keyward's replies have no fixed-size reply buffer for Redis 7.0 to shrink or grow.
+  w.Field("reply_buffer_shrinks", 0);
+  w.Field("reply_buffer_expands", 0);
   w.Field("client_query_buffer_limit_disconnections", st.client_query_buffer_limit_disconnections);
 }
 
@@ -223,6 +353,11 @@ void InfoCpu(InfoWriter& w) {
   w.Field("used_cpu_user", secs(self.ru_utime));
   w.Field("used_cpu_sys_children", secs(children.ru_stime));
   w.Field("used_cpu_user_children", secs(children.ru_utime));
+  // INFO runs on the event loop's thread: this is the main thread's own share.
+  struct rusage main_thread;
+  getrusage(RUSAGE_THREAD, &main_thread);
+  w.Field("used_cpu_sys_main_thread", secs(main_thread.ru_stime));
+  w.Field("used_cpu_user_main_thread", secs(main_thread.ru_utime));
 }
 
 void InfoCommandStats(InfoWriter& w, Services& s) {
@@ -284,6 +419,7 @@ void CmdInfo(CmdArgs args, CommandContext& ctx) {
   if (want("modules", true)) w.Section("Modules");
   if (want("commandstats", false)) InfoCommandStats(w, s);
   if (want("errorstats", true)) InfoErrorStats(w, s);
+  if (want("latencystats", false)) w.Section("Latencystats");
   if (want("cluster", true)) {
     w.Section("Cluster");
     w.Field("cluster_enabled", 0);

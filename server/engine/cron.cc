@@ -48,7 +48,9 @@ void Cron::Tick() {
   // active-expire-effort).
   if (active_expire_enabled) {
     const int64_t budget = tick_us * (25 + 2 * (p_.settings.active_expire_effort - 1)) / 100;
+    const int64_t start_us = p_.clock.MonotonicUs();
     p_.keyspace.ActiveExpireCycle(budget, p_.clock);
+    p_.stats.expire_cycle_time_us += static_cast<uint64_t>(p_.clock.MonotonicUs() - start_us);
   }
   // activerehashing: a millisecond per tick moves buckets of resizing tables along.
   p_.keyspace.Cron(p_.settings.activerehashing ? 1000 : 0, p_.clock);
@@ -78,6 +80,8 @@ void Cron::Tick() {
   // Expiry notifications sent above, and clients found over their output limits.
   p_.output.ProcessDeferred();
   p_.stats.SampleOps(now);
+  // Redis's serverCron samples the peak too, so a peak between two INFOs is not missed.
+  p_.stats.UpdatePeakMemory(UsedMemoryBytes());
 }
 
 }  // namespace keyward

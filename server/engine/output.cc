@@ -123,6 +123,7 @@ void ReplyOutput::ProcessDeferred() {
     // each one up again.
     if (Client* c = clients_.Find(id)) {
       c->flags &= ~Client::kPendingFlush;
+      if (!c->transport()->output().empty()) stats_.total_writes_processed++;
       c->transport()->Flush();
     }
   }

@@ -27,6 +27,8 @@ struct BusyScript {
 struct ServerState {
   std::string run_id;         // 40 hex characters, new at every start
   int64_t start_time_ms = 0;  // server time at start
+  // Memory in use once the server was set up, before any client (INFO used_memory_startup).
+  size_t used_memory_startup = 0;
   // Loading a dataset (RDB or AOF): clients get -LOADING except for commands flagged loading.
   bool loading = false;
   // A replica of another server: writes from anyone but the master get -READONLY while

@@ -21,6 +21,11 @@ class ClientSession : public net::Session {
     const size_t used = sessions_.ProcessInput(*client_, input);
     // Output this batch produced for other clients goes out now, in one write each.
     output_.ProcessDeferred();
+    // The connection writes this client's replies as soon as we return (INFO
+    // total_writes_processed counts that write).
+    if (!client_->has(Client::kClosed) && !client_->transport()->output().empty()) {
+      sessions_.CountWrite();
+    }
     return used;
   }
   void OnClosed() override { clients_.Close(*client_); }
@@ -41,6 +46,9 @@ std::unique_ptr<net::Session> Sessions::Open(net::Transport& transport) {
 }
 
 size_t Sessions::ProcessInput(Client& c, std::string_view input) {
+  // Every batch a connection hands over is a read event (Redis counts each readQueryFromClient).
+  // A paused client's buffer offered again on resume counts once more.
+  stats_.total_reads_processed++;
   if (c.has(Client::kClosed) || c.has(Client::kCloseAfterReply)) return input.size();
   // Redis closes a client whose unprocessed input outgrows client-query-buffer-limit.
   auto over_limit = [&](size_t pending) {

@@ -30,6 +30,8 @@ class Sessions {
   std::unique_ptr<net::Session> Open(net::Transport& transport);
   // Processes the commands in `input`; returns the bytes consumed.
   size_t ProcessInput(Client& c, std::string_view input);
+  // A client's pending replies are about to be written (INFO total_writes_processed).
+  void CountWrite() { stats_.total_writes_processed++; }
 
  private:
   const ServerSettings& settings_;

@@ -40,7 +40,9 @@ void LazyFreer::Run() {
     queue_.pop_front();
     busy_ = true;
     lock.unlock();
+    const size_t keys = table.size();
     table.Clear();
+    freed_.fetch_add(keys, std::memory_order_relaxed);
     lock.lock();
     busy_ = false;
     if (queue_.empty()) idle_cv_.notify_all();

@@ -177,6 +177,32 @@ FunctionEngine::~FunctionEngine() {
   if (lua_ != nullptr) lua_close(lua_);
 }
 
+int64_t FunctionEngine::memory_bytes() const {
+  return static_cast<int64_t>(lua_gc(lua_, LUA_GCCOUNT, 0)) * 1024 + lua_gc(lua_, LUA_GCCOUNTB, 0);
+}
+
+size_t FunctionEngine::cache_bytes() const {
+  // Each std::map node is the pair plus three links and a color (four words).
+  constexpr size_t kNode = 4 * sizeof(void*);
+  auto heap = [](const std::string& s) {
+    return s.capacity() >= sizeof(std::string) ? s.capacity() + 1 : 0;  // not inline (SSO)
+  };
+  size_t bytes = 0;
+  for (const auto& [name, lib] : libraries_) {
+    bytes += kNode + sizeof(std::pair<const std::string, Library>) + heap(name) + heap(lib.name) +
+             heap(lib.code);
+    for (const auto& [fname, f] : lib.functions) {
+      bytes += kNode + sizeof(std::pair<const std::string, Function>) + heap(fname) + heap(f.name) +
+               heap(f.library) + (f.description ? heap(*f.description) : 0);
+      for (const auto& flag : f.flags) bytes += sizeof(std::string) + heap(flag);
+    }
+  }
+  for (const auto& [fname, lname] : functions_) {
+    bytes += kNode + sizeof(std::pair<const std::string, std::string>) + heap(fname) + heap(lname);
+  }
+  return bytes;
+}
+
 void FunctionEngine::CreateState() {
   if (lua_ != nullptr) lua_close(lua_);
   lua_State* L = lua_ = NewSandboxState();

@@ -69,6 +69,12 @@ class FunctionEngine {
   // The flags of the function FCALL names (args[1]); nothing for an unknown function.
   std::optional<ScriptFlags> FlagsOf(CmdArgs args) const;
   size_t function_count() const { return functions_.size(); }
+  size_t library_count() const { return libraries_.size(); }
+  // Memory used by the functions' Lua state, in bytes (INFO used_memory_vm_functions).
+  int64_t memory_bytes() const;
+  // Bytes the libraries hold outside the Lua state: names, code, function records (INFO
+  // used_memory_functions).
+  size_t cache_bytes() const;
 
  private:
   void CreateState();

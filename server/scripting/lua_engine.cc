@@ -136,6 +136,17 @@ int64_t LuaEngine::memory_bytes() const {
   return static_cast<int64_t>(lua_gc(lua_, LUA_GCCOUNT, 0)) * 1024 + lua_gc(lua_, LUA_GCCOUNTB, 0);
 }
 
+size_t LuaEngine::cache_bytes() const {
+  // A node of the unordered_map holds the pair and a next pointer; each bucket is a pointer.
+  size_t bytes = scripts_.bucket_count() * sizeof(void*);
+  for (const auto& [sha, script] : scripts_) {
+    bytes += sizeof(void*) + sizeof(std::pair<const std::string, CachedScript>);
+    if (sha.capacity() >= sizeof(std::string)) bytes += sha.capacity() + 1;  // not inline (SSO)
+    if (script.body.capacity() >= sizeof(std::string)) bytes += script.body.capacity() + 1;
+  }
+  return bytes;
+}
+
 void LuaEngine::Eval(CommandContext& ctx, CmdArgs args, bool by_sha, bool read_only) {
   // numkeys: an integer, not negative, not more than the arguments that follow.
   const auto parsed = ParseNumKeys(ctx, args, errors::kNotInteger);

@@ -55,6 +55,9 @@ class LuaEngine {
   std::optional<ScriptFlags> FlagsOf(CmdArgs args, bool by_sha) const;
   // Memory used by the Lua state, in bytes (INFO used_memory_lua).
   int64_t memory_bytes() const;
+  // Bytes the script cache holds outside the Lua state: each script's SHA1 key, body and cache
+  // entry (INFO used_memory_scripts_eval).
+  size_t cache_bytes() const;
 
  private:
   void CreateState();

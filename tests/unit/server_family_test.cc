@@ -159,5 +159,114 @@ TEST_F(ServerFamilyTest, CommandIntrospection) {
   EXPECT_EQ(docs[0], "set");
 }
 
+// The value of one INFO field, as a number (fields like "12.50%" lose their unit).
+double InfoValue(const std::string& info, const std::string& field) {
+  const std::string key = "\r\n" + field + ":";
+  const size_t at = info.find(key);
+  if (at == std::string::npos) {
+    ADD_FAILURE() << "no field " << field;
+    return -1;
+  }
+  return std::strtod(info.c_str() + at + key.size(), nullptr);
+}
+
+TEST_F(ServerFamilyTest, InfoCountsReadsAndWrites) {
+  const std::string before = Run({"info", "stats"}).str;
+  Run({"ping"});
+  Run({"set", "k", "v"});
+  RunRaw({"ping"});
+  const std::string after = Run({"info", "stats"}).str;
+  // Three commands and the second INFO, each its own read event; the first INFO's reply and the
+  // three replies, each its own write (the second INFO's reply is written after it counted).
+  EXPECT_EQ(InfoValue(after, "total_reads_processed") - InfoValue(before, "total_reads_processed"),
+            4);
+  EXPECT_EQ(
+      InfoValue(after, "total_writes_processed") - InfoValue(before, "total_writes_processed"), 4);
+  EXPECT_EQ(Run({"config", "resetstat"}), "OK");
+  EXPECT_EQ(InfoValue(Run({"info", "stats"}).str, "total_reads_processed"), 1);
+}
+
+TEST_F(ServerFamilyTest, InfoNetworkRatesFollowTraffic) {
+  AdvanceMs(1000);  // past the first sample, whose interval starts at the epoch
+  std::string info = Run({"info", "stats"}).str;
+  EXPECT_EQ(InfoValue(info, "instantaneous_input_kbps"), 0);
+  Run({"set", "big", std::string(200000, 'x')});
+  Run({"get", "big"});
+  AdvanceMs(100);  // one cron sample over the 100 ms that saw the traffic
+  info = Run({"info", "stats"}).str;
+  EXPECT_GT(InfoValue(info, "instantaneous_input_kbps"), 0);
+  EXPECT_GT(InfoValue(info, "instantaneous_output_kbps"), 0);
+  EXPECT_GT(InfoValue(info, "instantaneous_ops_per_sec"), 0);
+  AdvanceMs(2000);  // sixteen quiet samples later, the rates are back to nothing
+  info = Run({"info", "stats"}).str;
+  EXPECT_EQ(InfoValue(info, "instantaneous_input_kbps"), 0);
+}
+
+TEST_F(ServerFamilyTest, InfoMemoryPeakAndOverhead) {
+  std::string info = Run({"info", "memory"}).str;
+  EXPECT_GT(InfoValue(info, "used_memory"), 0);
+  EXPECT_GE(InfoValue(info, "used_memory_peak"), InfoValue(info, "used_memory"));
+  EXPECT_GT(InfoValue(info, "used_memory_startup"), 0);
+  EXPECT_GE(InfoValue(info, "used_memory_overhead"), InfoValue(info, "used_memory_startup"));
+  EXPECT_GT(InfoValue(info, "total_system_memory"), 0);
+  Run({"set", "big", std::string(4 << 20, 'x')});
+  info = Run({"info", "memory"}).str;
+  const double with_big = InfoValue(info, "used_memory");
+  // The 4 MB value is dataset, not overhead.
+  EXPECT_GE(InfoValue(info, "used_memory_dataset"), 4 << 20);
+  Run({"del", "big"});
+  info = Run({"info", "memory"}).str;
+  EXPECT_LT(InfoValue(info, "used_memory"), with_big);
+  EXPECT_GE(InfoValue(info, "used_memory_peak"), with_big);
+  EXPECT_LT(InfoValue(info, "used_memory_peak_perc"), 100);
+}
+
+TEST_F(ServerFamilyTest, InfoScriptsAndFunctions) {
+  std::string info = Run({"info", "memory"}).str;
+  EXPECT_EQ(InfoValue(info, "number_of_cached_scripts"), 0);
+  EXPECT_EQ(InfoValue(info, "number_of_functions"), 0);
+  const double lua_before = InfoValue(info, "used_memory_lua");
+  const double cache_before = InfoValue(info, "used_memory_scripts_eval");
+  for (int i = 0; i < 200; i++) {
+    Run({"script", "load", "return " + std::to_string(i) + " .. '" + std::string(64, 'a') + "'"});
+  }
+  info = Run({"info", "memory"}).str;
+  EXPECT_EQ(InfoValue(info, "number_of_cached_scripts"), 200);
+  EXPECT_GT(InfoValue(info, "used_memory_lua"), lua_before);
+  EXPECT_EQ(InfoValue(info, "used_memory_vm_eval"), InfoValue(info, "used_memory_lua"));
+  EXPECT_GT(InfoValue(info, "used_memory_scripts_eval"), cache_before + 200 * 64);
+  EXPECT_EQ(Run({"function", "load",
+                 "#!lua name=lib\n"
+                 "redis.register_function('f1', function() return 1 end)\n"
+                 "redis.register_function('f2', function() return 2 end)"}),
+            "lib");
+  info = Run({"info", "memory"}).str;
+  EXPECT_EQ(InfoValue(info, "number_of_functions"), 2);
+  EXPECT_EQ(InfoValue(info, "number_of_libraries"), 1);
+  EXPECT_GT(InfoValue(info, "used_memory_functions"), 0);
+  EXPECT_EQ(InfoValue(info, "used_memory_vm_total"),
+            InfoValue(info, "used_memory_vm_eval") + InfoValue(info, "used_memory_vm_functions"));
+  EXPECT_EQ(Run({"script", "flush"}), "OK");
+  EXPECT_EQ(InfoValue(Run({"info", "memory"}).str, "number_of_cached_scripts"), 0);
+}
+
+TEST_F(ServerFamilyTest, InfoLazyFreedObjects) {
+  for (int i = 0; i < 10; i++) Run({"set", "k" + std::to_string(i), "v"});
+  EXPECT_EQ(Run({"flushall", "async"}), "OK");
+  server().keyspace().lazy_freer().Drain();
+  EXPECT_EQ(InfoValue(Run({"info", "memory"}).str, "lazyfreed_objects"), 10);
+}
+
+TEST_F(ServerFamilyTest, InfoFixedValuesOfAbsentFeatures) {
+  const std::string info = Run({"info", "everything"}).str;
+  for (const char* line :
+       {"rdb_last_bgsave_time_sec:-1\r\n", "aof_rewrites:0\r\n", "sync_full:0\r\n",
+        "instantaneous_input_repl_kbps:0.00\r\n", "mem_aof_buffer:0\r\n",
+        "active_defrag_running:0\r\n", "current_fork_perc:0.00\r\n", "\r\n# Latencystats\r\n"}) {
+    EXPECT_THAT(info, HasSubstr(line));
+  }
+  EXPECT_THAT(info, HasSubstr("\r\nused_cpu_user_main_thread:"));
+}
+
 }  // namespace
 }  // namespace keyward::test
