@@ -97,6 +97,7 @@ void Server::RegisterCommands() {
   RegisterClientFamily(registry_);
   RegisterIntrospectionFamily(registry_);
   RegisterGenericFamily(registry_);
+  RegisterDumpFamily(registry_);
   RegisterMemoryFamily(registry_);
   RegisterExpireFamily(registry_);
   RegisterStringFamily(registry_);

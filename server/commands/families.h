@@ -11,6 +11,7 @@ void RegisterConfigFamily(CommandRegistry& registry);         // config_family.c
 void RegisterClientFamily(CommandRegistry& registry);         // client_family.cc
 void RegisterIntrospectionFamily(CommandRegistry& registry);  // command_family.cc (COMMAND)
 void RegisterGenericFamily(CommandRegistry& registry);        // generic_family.cc
+void RegisterDumpFamily(CommandRegistry& registry);           // dump_family.cc (DUMP, RESTORE)
 void RegisterMemoryFamily(CommandRegistry& registry);         // memory_family.cc (MEMORY)
 void RegisterExpireFamily(CommandRegistry& registry);         // expire_family.cc
 void RegisterStringFamily(CommandRegistry& registry);         // string_family.cc

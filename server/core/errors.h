@@ -117,6 +117,11 @@ inline constexpr std::string_view kCachingYesNotOptin =
     "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.";
 inline constexpr std::string_view kCachingNoNotOptout =
     "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.";
+// RESTORE (Redis's restoreCommand).
+inline constexpr std::string_view kBadDataFormat = "ERR Bad data format";
+inline constexpr std::string_view kInvalidTtl = "ERR Invalid TTL value, must be >= 0";
+inline constexpr std::string_view kInvalidIdleTime = "ERR Invalid IDLETIME value, must be >= 0";
+inline constexpr std::string_view kInvalidFreq = "ERR Invalid FREQ value, must be >= 0 and <= 255";
 // Transactions (Redis's multi.c).
 inline constexpr std::string_view kExecWithoutMulti = "ERR EXEC without MULTI";
 inline constexpr std::string_view kDiscardWithoutMulti = "ERR DISCARD without MULTI";

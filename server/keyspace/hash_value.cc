@@ -1,6 +1,7 @@
 #include "server/keyspace/hash_value.h"
 
 #include <string>
+#include <unordered_set>
 
 #include "server/persistence/rdb_codec.h"
 
@@ -22,6 +23,18 @@ HashValue::HashValue(const HashValue& other) : Value() {
   } else {
     rep_ = std::make_unique<FieldTable>(other.table());
   }
+}
+
+std::unique_ptr<HashValue> HashValue::FromListpack(Listpack lp) {
+  if (lp.size() % 2 != 0) return nullptr;
+  std::unordered_set<std::string> fields;
+  fields.reserve(lp.size() / 2);
+  for (uint32_t p = lp.First(); p != Listpack::kEnd; p = lp.Next(lp.Next(p))) {
+    if (!fields.insert(lp.Get(p).ToString()).second) return nullptr;
+  }
+  auto hash = std::make_unique<HashValue>();
+  hash->rep_ = std::move(lp);
+  return hash;
 }
 
 std::unique_ptr<Value> HashValue::Clone() const { return std::make_unique<HashValue>(*this); }

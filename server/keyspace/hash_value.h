@@ -28,6 +28,9 @@ class HashValue : public Value {
 
   HashValue() = default;              // an empty hash, listpack-encoded
   HashValue(const HashValue& other);  // a deep copy
+  // A listpack hash holding `lp` as it is (RESTORE keeps a payload's listpack), or nullptr when
+  // `lp` is not a hash's: an odd number of entries, or a field twice.
+  static std::unique_ptr<HashValue> FromListpack(Listpack lp);
   HashValue& operator=(const HashValue&) = delete;
 
   ObjType type() const override { return ObjType::kHash; }

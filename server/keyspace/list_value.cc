@@ -1,6 +1,10 @@
 #include "server/keyspace/list_value.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
 
 #include "server/persistence/rdb_codec.h"
 
@@ -12,6 +16,7 @@ namespace {
 // respect.
 constexpr size_t kOptimizationLevel[] = {4096, 8192, 16384, 32768, 65536};
 constexpr size_t kSizeSafetyLimit = 8192;
+constexpr size_t kSizeEstimateOverhead = 8;
 constexpr int kFillMax = (1 << 15) - 1;
 
 int ClampFill(int fill) { return std::clamp(fill, -5, kFillMax); }
@@ -49,15 +54,21 @@ void ListValue::Serialise(ValueSink& out) const {
   out.Write(bytes);
 }
 
-// _quicklistNodeAllowInsert, with the ziplist-era overhead estimate Redis 7.0 still uses.
+// _quicklistNodeAllowInsert as Redis 7.0.15 has it: the new entry is estimated at its length
+// plus SIZE_ESTIMATE_OVERHEAD (8 bytes, the most a listpack entry's header and backlen take),
+// which decides where a node ends and so the nodes DUMP writes. (Earlier 7.0 releases used the
+// ziplist's per-entry overhead here; their nodes end a few bytes later.)
 bool ListValue::NodeAllows(const Listpack& node, std::string_view s) const {
   int fill = ClampFill(fill_);
-  size_t sz = s.size();
-  size_t overhead = (sz < 254 ? 1 : 5) + (sz < 64 ? 1 : sz < 16384 ? 2 : 5);
-  size_t new_sz = node.bytes() + sz + overhead;
+  size_t new_sz = node.bytes() + s.size() + kSizeEstimateOverhead;
   if (fill < 0) return new_sz <= kOptimizationLevel[-fill - 1];
   if (new_sz > kSizeSafetyLimit) return false;
   return static_cast<int>(node.size()) < fill;
+}
+
+void ListValue::AppendNode(Listpack node) {
+  size_ += node.size();
+  nodes_.push_back(std::move(node));
 }
 
 void ListValue::PushFront(std::string_view s) {
@@ -124,66 +135,113 @@ ListValue::Pos ListValue::Prev(Pos p) const {
   return {p.node - 1, nodes_[p.node - 1].Last()};
 }
 
-void ListValue::Set(Pos p, std::string_view s) {
-  Listpack& node = nodes_[p.node];
-  char buf[21];
-  size_t old_size = node.Get(p.off).View(buf).size();
-  if (s.size() <= old_size || NodeAllows(node, s) || node.size() == 1) {
-    node.Replace(p.off, s);
-    return;
+// quicklistReplaceEntry (7.0.15): an element is replaced where it is, whatever the node's
+// size becomes (only a plain-node element, 1 GiB or more, would move; Keyward has none).
+void ListValue::Set(Pos p, std::string_view s) { nodes_[p.node].Replace(p.off, s); }
+
+// _quicklistSplitNode: node `i` keeps the elements up to and including `off` (after) or from
+// `off` on (!after); the others go to a new node beside it, which is returned by index. Both
+// halves keep their entries' bytes (a copy of the listpack with the other half deleted).
+size_t ListValue::SplitAt(size_t i, uint32_t off, bool after) {
+  Listpack& node = nodes_[i];
+  // The element's index in the node.
+  size_t index = 0;
+  for (uint32_t q = node.First(); q != off; q = node.Next(q)) index++;
+  const size_t count = node.size();
+  Listpack other(node);
+  if (after) {
+    node.DeleteRange(node.Seek(static_cast<int64_t>(index) + 1), count - index - 1);
+    other.DeleteRange(other.First(), index + 1);
+  } else {
+    node.DeleteRange(node.First(), index);
+    other.DeleteRange(other.Seek(static_cast<int64_t>(index)), count - index);
   }
-  // A replacement that would overflow the node's limit gets a node of its own.
-  size_t i = p.node;
-  uint32_t off = p.off;
-  if (off != node.First()) {
-    i = SplitAt(i, off);
-    off = nodes_[i].First();
-  }
-  if (nodes_[i].Next(off) != Listpack::kEnd) SplitAt(i, nodes_[i].Next(off));
-  nodes_[i].Replace(off, s);
+  const size_t at = after ? i + 1 : i;
+  nodes_.insert(nodes_.begin() + static_cast<std::ptrdiff_t>(at), std::move(other));
+  return at;
 }
 
-size_t ListValue::SplitAt(size_t i, uint32_t off) {
-  // The elements from `off` on move to a new node right after node i.
-  Listpack right;
-  Listpack& left = nodes_[i];
-  for (uint32_t p = off; p != Listpack::kEnd; p = left.Next(p)) {
-    char buf[21];
-    right.Append(left.Get(p).View(buf));
-  }
-  left.DeleteRange(off, right.size());
-  nodes_.insert(nodes_.begin() + static_cast<std::ptrdiff_t>(i) + 1, std::move(right));
-  return i + 1;
+// _quicklistNodeAllowMerge: the merged size is estimated as both sizes less 11 bytes (a
+// ziplist's header and end, which 7.0 still subtracts).
+bool ListValue::NodesAllowMerge(size_t a, size_t b) const {
+  const int fill = ClampFill(fill_);
+  const size_t merge_sz = nodes_[a].bytes() + nodes_[b].bytes() - 11;
+  if (fill < 0) return merge_sz <= kOptimizationLevel[-fill - 1];
+  if (merge_sz > kSizeSafetyLimit) return false;
+  return static_cast<int>(nodes_[a].size() + nodes_[b].size()) <= fill;
 }
 
+// lpMerge: node `a`'s entries, then node `a + 1`'s, in node `a`; node `a + 1` goes.
+void ListValue::MergeWithNext(size_t a) {
+  std::string_view left = nodes_[a].raw(), right = nodes_[a + 1].raw();
+  const size_t count = nodes_[a].size() + nodes_[a + 1].size();
+  const size_t total = left.size() + right.size() - 7;  // one header and one end less
+  auto* bytes = static_cast<unsigned char*>(std::malloc(total));
+  if (bytes == nullptr) throw std::bad_alloc();
+  std::memcpy(bytes, left.data(), left.size() - 1);
+  std::memcpy(bytes + left.size() - 1, right.data() + 6, right.size() - 6);
+  for (int k = 0; k < 4; k++) bytes[k] = static_cast<unsigned char>(total >> (8 * k));
+  const size_t stored = std::min<size_t>(count, UINT16_MAX);
+  bytes[4] = static_cast<unsigned char>(stored & 0xff);
+  bytes[5] = static_cast<unsigned char>(stored >> 8);
+  nodes_[a] = Listpack::Adopt(bytes);
+  nodes_.erase(nodes_.begin() + static_cast<std::ptrdiff_t>(a) + 1);
+}
+
+// _quicklistMergeNodes: after a split, the two nodes before `center` are merged if they fit,
+// then the two after it, then center with its neighbour before, then the result with the one
+// after.
+void ListValue::MergeAround(size_t center) {
+  if (center >= 2 && NodesAllowMerge(center - 1, center - 2)) {
+    MergeWithNext(center - 2);
+    center--;
+  }
+  if (center + 2 < nodes_.size() && NodesAllowMerge(center + 1, center + 2)) {
+    MergeWithNext(center + 1);
+  }
+  size_t target = center;
+  if (center >= 1 && NodesAllowMerge(center, center - 1)) {
+    MergeWithNext(center - 1);
+    target = center - 1;
+  }
+  if (target + 1 < nodes_.size() && NodesAllowMerge(target, target + 1)) MergeWithNext(target);
+}
+
+// _quicklistInsert (7.0.15): into the node when it has room; at a full node's edge, into the
+// neighbour on that side when it has room, else into a new node there; otherwise the node is
+// split at the element, the new element goes to the split-off half, and the nodes around are
+// merged where they fit.
 void ListValue::InsertAt(Pos p, std::string_view s, bool after) {
+  size_++;
   Listpack& node = nodes_[p.node];
   if (NodeAllows(node, s)) {
-    uint32_t at = after ? node.Next(p.off) : p.off;
-    node.InsertBefore(at, s);
-    size_++;
+    node.InsertBefore(after ? node.Next(p.off) : p.off, s);
     return;
   }
-  uint32_t split = after ? node.Next(p.off) : p.off;
-  size_t at;  // index of the node the element goes in front of
-  if (split == Listpack::kEnd) {
-    at = p.node + 1;
-  } else if (split == node.First()) {
-    at = p.node;
-  } else {
-    at = SplitAt(p.node, split);
+  const bool at_tail = after && node.Next(p.off) == Listpack::kEnd;
+  const bool at_head = !after && p.off == node.First();
+  if (at_tail && p.node + 1 < nodes_.size() && NodeAllows(nodes_[p.node + 1], s)) {
+    nodes_[p.node + 1].Prepend(s);
+    return;
   }
-  // Try the tail of the node before the gap, then the head of the node after it.
-  if (at > 0 && NodeAllows(nodes_[at - 1], s)) {
-    nodes_[at - 1].Append(s);
-  } else if (at < nodes_.size() && NodeAllows(nodes_[at], s)) {
-    nodes_[at].Prepend(s);
-  } else {
+  if (at_head && p.node > 0 && NodeAllows(nodes_[p.node - 1], s)) {
+    nodes_[p.node - 1].Append(s);
+    return;
+  }
+  if (at_tail || at_head) {
     Listpack fresh;
     fresh.Append(s);
+    const size_t at = after ? p.node + 1 : p.node;
     nodes_.insert(nodes_.begin() + static_cast<std::ptrdiff_t>(at), std::move(fresh));
+    return;
   }
-  size_++;
+  const size_t half = SplitAt(p.node, p.off, after);
+  if (after) {
+    nodes_[half].Prepend(s);
+  } else {
+    nodes_[half].Append(s);
+  }
+  MergeAround(after ? p.node : p.node + 1);
 }
 
 ListValue::Pos ListValue::Erase(Pos p) {

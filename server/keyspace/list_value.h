@@ -42,6 +42,10 @@ class ListValue : public Value {
   // list-max-listpack-size applies to nodes filled from now on.
   void set_fill(int fill) { fill_ = fill; }
 
+  // Appends a whole node as it is (quicklistAppendListpack: RESTORE keeps a payload's nodes, so
+  // DUMP gives the same nodes back). The node must not be empty.
+  void AppendNode(Listpack node);
+
   void PushFront(std::string_view s);
   void PushBack(std::string_view s);
   void Push(std::string_view s, bool front) { front ? PushFront(s) : PushBack(s); }
@@ -80,11 +84,13 @@ class ListValue : public Value {
 
  private:
   bool NodeAllows(const Listpack& node, std::string_view s) const;
-  // Splits node `i` so that the element at `off` starts a node of its own; returns the index
-  // of that node.
-  size_t SplitAt(size_t i, uint32_t off);
-  // Merges node `i` with a neighbour when both are small enough (Redis merges on delete).
-  void DropIfEmpty(size_t i);
+  // Splits node `i` at the element at `off` (_quicklistSplitNode); returns the new node's index.
+  size_t SplitAt(size_t i, uint32_t off, bool after);
+  // Whether nodes `a` and `b` may be merged, and the merge of node `a` with the next one.
+  bool NodesAllowMerge(size_t a, size_t b) const;
+  void MergeWithNext(size_t a);
+  // _quicklistMergeNodes around node `center`.
+  void MergeAround(size_t center);
 
   int fill_;
   size_t size_ = 0;

@@ -202,6 +202,56 @@ Listpack& Listpack::operator=(Listpack&& other) noexcept {
 
 Listpack Listpack::Adopt(unsigned char* bytes) { return Listpack(bytes); }
 
+std::optional<Listpack> Listpack::FromBytes(std::string_view blob) {
+  const auto* lp = reinterpret_cast<const unsigned char*>(blob.data());
+  const size_t size = blob.size();
+  if (size < kHeaderSize + 1 || Load32(lp) != size || lp[size - 1] != kEof) return std::nullopt;
+  // Offsets, not pointers: a length read from the blob may be anything, and offset arithmetic
+  // in size_t cannot wrap for lengths below 2^32.
+  size_t pos = kHeaderSize;
+  size_t count = 0;
+  while (lp[pos] != kEof) {
+    const uint8_t b = lp[pos];
+    // lpCurrentEncodedSizeBytes: 0xF5..0xFE are not encodings.
+    size_t len_bytes;
+    if ((b & 0x80) == 0 || (b & 0xC0) == 0x80 || (b & 0xE0) == 0xC0 || (b >= 0xF1 && b <= 0xF4)) {
+      len_bytes = 1;
+    } else if ((b & 0xF0) == 0xE0) {
+      len_bytes = 2;
+    } else if (b == 0xF0) {
+      len_bytes = 5;
+    } else {
+      return std::nullopt;
+    }
+    // The length bytes, then the whole entry with its backlen, must end before the terminator.
+    if (pos + len_bytes > size - 1) return std::nullopt;
+    const size_t encoded = EncodedSize(lp + pos);
+    const size_t backlen = BacklenSize(encoded);
+    if (pos + encoded + backlen > size - 1) return std::nullopt;
+    // The backlen, read leftwards from its last byte as Prev reads it, but never past its own
+    // bytes: it must take exactly `backlen` bytes (Prev steps back by the bytes it decoded) and
+    // say `encoded`.
+    const unsigned char* p = lp + pos + encoded + backlen - 1;
+    uint64_t value = 0;
+    for (size_t i = 0;; i++, p--) {
+      value |= static_cast<uint64_t>(p[0] & 127) << (7 * i);
+      const bool last = !(p[0] & 128);
+      if (last != (i + 1 == backlen)) return std::nullopt;
+      if (last) break;
+    }
+    if (value != encoded) return std::nullopt;
+    pos += encoded + backlen;
+    count++;
+  }
+  if (pos != size - 1) return std::nullopt;
+  const uint16_t header_count = lp[4] | (lp[5] << 8);
+  if (header_count != kCountUnknown && header_count != count) return std::nullopt;
+  auto* copy = static_cast<unsigned char*>(std::malloc(size));
+  if (copy == nullptr) throw std::bad_alloc();
+  std::memcpy(copy, lp, size);
+  return Listpack(copy);
+}
+
 size_t Listpack::bytes() const { return Load32(lp_); }
 
 size_t Listpack::size() const {

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -46,6 +47,11 @@ class Listpack {
   Listpack& operator=(Listpack&& other) noexcept;
   // Adopts a listpack's bytes (a malloc'd buffer in Redis's format, e.g. from RDB).
   static Listpack Adopt(unsigned char* bytes);
+  // A copy of a blob from an RDB or DUMP payload, checked as Redis's lpValidateIntegrity does
+  // with deep validation: the header's size matches, every entry has a known encoding, stays
+  // inside the blob and ends with a backlen that agrees with it, the entries end exactly at the
+  // terminator, and the count (unless saturated) is right. nullopt when it is not a listpack.
+  static std::optional<Listpack> FromBytes(std::string_view blob);
 
   size_t bytes() const;
   size_t size() const;  // number of elements

@@ -30,6 +30,12 @@ std::unique_ptr<SetValue> SetValue::CreateHashTable() {
   return set;
 }
 
+std::unique_ptr<SetValue> SetValue::FromIntset(Intset members) {
+  auto set = std::make_unique<SetValue>();
+  set->rep_ = std::move(members);
+  return set;
+}
+
 std::unique_ptr<Value> SetValue::Clone() const {
   auto copy = std::make_unique<SetValue>();
   if (const Intset* is = std::get_if<Intset>(&rep_)) {

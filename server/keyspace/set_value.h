@@ -48,6 +48,8 @@ class SetValue : public Value {
   static std::unique_ptr<SetValue> CreateFor(std::string_view first);
   // An empty hashtable set (Redis's createSetObject).
   static std::unique_ptr<SetValue> CreateHashTable();
+  // An intset set holding `members` (RESTORE of an intset payload, validated by the caller).
+  static std::unique_ptr<SetValue> FromIntset(Intset members);
 
   ObjType type() const override { return ObjType::kSet; }
   Encoding encoding() const override {

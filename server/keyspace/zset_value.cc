@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <unordered_set>
 
 #include "server/core/strings.h"
 #include "server/persistence/rdb_codec.h"
@@ -63,6 +64,18 @@ double ParseStoredScore(std::string_view s) {
   std::memcpy(buf, s.data(), n);
   buf[n] = '\0';
   return std::strtod(buf, nullptr);
+}
+
+// A score stored as text in a listpack from a payload: all of it a number, and not NaN (what
+// d2string writes always is).
+bool ParseStoredScoreStrict(std::string_view s, double* out) {
+  if (s.empty()) return false;
+  const std::string buf(s);
+  char* end;
+  const double v = std::strtod(buf.c_str(), &end);
+  if (end != buf.c_str() + buf.size() || std::isnan(v)) return false;
+  *out = v;
+  return true;
 }
 
 double ElementScore(const LpElement& e) {
@@ -151,6 +164,36 @@ bool ParseLexRange(std::string_view min, std::string_view max, LexRange* out) {
 std::unique_ptr<ZSetValue> ZSetValue::NewSkiplist() {
   auto z = std::make_unique<ZSetValue>();
   z->rep_ = std::make_unique<ZSetIndex>();
+  return z;
+}
+
+std::unique_ptr<ZSetValue> ZSetValue::FromListpack(Listpack lp) {
+  if (lp.size() % 2 != 0) return nullptr;
+  std::unordered_set<std::string> members;
+  members.reserve(lp.size() / 2);
+  std::string prev_member;
+  double prev_score = 0;
+  for (uint32_t p = lp.First(); p != Listpack::kEnd;) {
+    const uint32_t s = lp.Next(p);
+    std::string member = lp.Get(p).ToString();
+    const LpElement score_entry = lp.Get(s);
+    double score;
+    if (score_entry.is_int) {
+      score = static_cast<double>(score_entry.value);
+    } else if (!ParseStoredScoreStrict(score_entry.str, &score)) {
+      return nullptr;
+    }
+    if (!members.empty() &&
+        (score < prev_score || (score == prev_score && CompareMembers(member, prev_member) <= 0))) {
+      return nullptr;
+    }
+    if (!members.insert(member).second) return nullptr;
+    prev_member = std::move(member);
+    prev_score = score;
+    p = lp.Next(s);
+  }
+  auto z = std::make_unique<ZSetValue>();
+  z->rep_ = std::move(lp);
   return z;
 }
 

@@ -98,6 +98,11 @@ class ZSetValue : public Value {
   ZSetValue() = default;
   // An empty skiplist (createZsetObject).
   static std::unique_ptr<ZSetValue> NewSkiplist();
+  // A listpack sorted set holding `lp` as it is (RESTORE keeps a payload's listpack), or nullptr
+  // when `lp` is not one: an odd number of entries, a member twice, a score that is not a number
+  // (or NaN), or pairs out of (score, member) order. The last two go beyond Redis's
+  // sanitisation, which trusts the scores; every walk of a listpack set here relies on them.
+  static std::unique_ptr<ZSetValue> FromListpack(Listpack lp);
   ZSetValue(const ZSetValue& other);
   ZSetValue& operator=(const ZSetValue&) = delete;
 

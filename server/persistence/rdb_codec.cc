@@ -123,6 +123,18 @@ std::optional<uint64_t> Reader::Length(bool* encoded) {
   return v;
 }
 
+std::optional<uint64_t> Reader::Len() {
+  bool encoded;
+  return Length(&encoded);
+}
+
+std::optional<std::string_view> Reader::Bytes(size_t n) {
+  if (data_.size() - pos_ < n) return std::nullopt;
+  std::string_view out = data_.substr(pos_, n);
+  pos_ += n;
+  return out;
+}
+
 std::optional<std::string> Reader::String() {
   bool encoded;
   auto len = Length(&encoded);

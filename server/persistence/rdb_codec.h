@@ -1,7 +1,8 @@
 // The pieces of Redis's RDB encoding that serialised payloads share: length prefixes, strings
 // (integer-encoded and LZF-compressed forms included), and the CRC64 (Jones) checksum with the
-// version footer that DUMP and FUNCTION DUMP payloads end with. FUNCTION DUMP/RESTORE use it
-// now; the RDB file writer and DUMP/RESTORE of keys will build on it.
+// version footer that DUMP and FUNCTION DUMP payloads end with. FUNCTION DUMP/RESTORE and
+// DUMP/RESTORE of keys use it (values read back through keyspace/value_decode.h); the RDB file
+// writer will build on it.
 #pragma once
 
 #include <cstddef>
@@ -32,7 +33,13 @@ class Reader {
   explicit Reader(std::string_view data) : data_(data) {}
   std::optional<uint8_t> Byte();
   std::optional<std::string> String();
+  // A length as rdbLoadLen reads one: the 6, 14, 32 and 64-bit forms, and (as Redis does when
+  // no encoding is expected) the low 6 bits of a special-encoding byte.
+  std::optional<uint64_t> Len();
+  // The next `n` raw bytes (binary doubles, string-encoded doubles).
+  std::optional<std::string_view> Bytes(size_t n);
   size_t position() const { return pos_; }
+  size_t remaining() const { return data_.size() - pos_; }
 
  private:
   // A length, or with *encoded set, the special encoding (0 int8, 1 int16, 2 int32, 3 LZF).

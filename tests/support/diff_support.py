@@ -33,8 +33,6 @@ def show(cmd):
 
 # Redis commands whose issue has not landed yet: skipped by check(), with the reason.
 NOT_YET = {
-    "dump": "DUMP/RESTORE use the RDB value format, which lands with persistence",
-    "restore": "DUMP/RESTORE use the RDB value format, which lands with persistence",
     "wait": "WAIT lands with replication",
 }
 
