@@ -46,7 +46,7 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
       gatekeeper_(registry_, *settings, state_, clients_, pause_, transactions_),
       executor_(ExecutorParts{*clock, *settings, keyspace_, registry_, gatekeeper_, clients_,
                               output_, pause_, stats_, slowlog_, monitors_, propagation_, blocking_,
-                              notifier_, state_, transactions_, tracking_}),
+                              notifier_, state_, transactions_, tracking_, latency_}),
       sessions_(*settings, stats_, clients_, executor_, output_, keyspace_),
       cron_(keyward::Cron::Parts{*clock, *settings, state_, keyspace_, clients_, pause_, stats_,
                                  output_, executor_, blocking_, timers_}),
@@ -54,11 +54,11 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
       lock_waits_(locks_, keyspace_, blocking_, timers_, registry_),
       lua_(executor_),
       functions_(executor_),
-      services_(Services{*clock,   *config,    *settings,    state_,      rng_,         keyspace_,
-                         pubsub_,  registry_,  clients_,     output_,     pause_,       stats_,
-                         slowlog_, monitors_,  propagation_, blocking_,   cron_,        executor_,
-                         lua_,     functions_, locks_,       lock_waits_, transactions_,
-                         tracking_}) {
+      services_(Services{*clock,    *config,     *settings,     state_,    rng_,
+                         keyspace_, pubsub_,     registry_,     clients_,  output_,
+                         pause_,    stats_,      slowlog_,      monitors_, propagation_,
+                         blocking_, cron_,       executor_,     lua_,      functions_,
+                         locks_,    lock_waits_, transactions_, tracking_, latency_}) {
   executor_.UpdateTime();
   executor_.set_services(&services_);
   gatekeeper_.set_services(&services_);
@@ -114,6 +114,7 @@ void Server::RegisterCommands() {
   RegisterFunctionFamily(registry_);
   RegisterLockFamily(registry_);
   RegisterTransactionFamily(registry_);
+  RegisterLatencyFamily(registry_);
 }
 
 }  // namespace keyward

@@ -21,6 +21,7 @@
 #include "server/engine/gatekeeper.h"
 #include "server/engine/host.h"
 #include "server/engine/keyspace_events.h"
+#include "server/engine/latency.h"
 #include "server/engine/monitor.h"
 #include "server/engine/notifier.h"
 #include "server/engine/output.h"
@@ -109,6 +110,7 @@ class Server {
   ReplyOutput output_;
   ClientPause pause_;
   SlowLog slowlog_;
+  LatencyMonitor latency_;
   MonitorFeed monitors_;
   Gatekeeper gatekeeper_;
   Executor executor_;

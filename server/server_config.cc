@@ -218,6 +218,38 @@ void Server::DeclareOptions(Config& config, ServerSettings& s) {
   config.AddInt("slowlog-log-slower-than", &s.slowlog_log_slower_than, -1, LLONG_MAX, 10000);
   config.AddInt("slowlog-max-len", &s.slowlog_max_len, 0, LONG_MAX, 128);
   config.AddInt("latency-monitor-threshold", &s.latency_monitor_threshold, 0, LLONG_MAX, 0);
+  config.AddBool("latency-tracking", &s.latency_tracking, true);
+  // Several percentiles in one value; a single "" sets none (INFO latencystats then prints the
+  // names with no figures). A refused list leaves the previous one in place.
+  config.Add({"latency-tracking-info-percentiles", "", Config::kMultiArg,
+              [&s](const std::vector<std::string>& values) -> std::optional<std::string> {
+                std::vector<double> percentiles;
+                if (!(values.size() == 1 && values[0].empty())) {
+                  for (const auto& v : values) {
+                    double p;
+                    if (!ParseDouble(v, &p)) {
+                      return std::string("Invalid latency-tracking-info-percentiles parameters");
+                    }
+                    if (p > 100.0 || p < 0.0) {
+                      return std::string(
+                          "latency-tracking-info-percentiles parameters should sit between "
+                          "[0.0,100.0]");
+                    }
+                    percentiles.push_back(p);
+                  }
+                }
+                s.latency_tracking_info_percentiles = std::move(percentiles);
+                return std::nullopt;
+              },
+              [&s] {
+                std::string out;
+                for (double p : s.latency_tracking_info_percentiles) {
+                  if (!out.empty()) out += ' ';
+                  out += FormatPercentile(p);
+                }
+                return out;
+              },
+              "50 99 99.9"});
   config.AddEnum("enable-debug-command", &s.enable_debug_command, {"no", "yes", "local"}, 0,
                  kImmutable);
   config.AddEnum("enable-module-command", &s.enable_module_command, {"no", "yes", "local"}, 0,

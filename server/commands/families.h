@@ -28,6 +28,7 @@ void RegisterScriptingFamily(CommandRegistry& registry);      // scripting_famil
 void RegisterFunctionFamily(CommandRegistry& registry);       // function_family.cc
 void RegisterLockFamily(CommandRegistry& registry);           // lock_family.cc (LOCK.*)
 void RegisterTransactionFamily(CommandRegistry& registry);    // transaction_family.cc
+void RegisterLatencyFamily(CommandRegistry& registry);        // latency_family.cc (LATENCY)
 
 class CommandContext;
 // SCRIPT KILL (function = false) and FUNCTION KILL: stops the busy script, unless it has

@@ -378,6 +378,31 @@ void InfoCommandStats(InfoWriter& w, Services& s) {
   }
 }
 
+// Each command's percentiles of its histogram, in microseconds with three decimals (Redis's
+// fillPercentileDistributionLatencies); nothing but the header with latency-tracking off.
+void InfoLatencyStats(InfoWriter& w, Services& s) {
+  w.Section("Latencystats");
+  if (!s.settings.latency_tracking) return;
+  auto line = [&](const CommandSpec& cmd) {
+    const HdrHistogram* h = s.latency.HistogramOf(cmd);
+    if (h == nullptr) return;
+    std::string text = "latency_percentiles_usec_" + cmd.full_name() + ":";
+    const auto& percentiles = s.settings.latency_tracking_info_percentiles;
+    for (size_t i = 0; i < percentiles.size(); i++) {
+      char value[64];
+      std::snprintf(value, sizeof(value), "%.3f",
+                    static_cast<double>(h->ValueAtPercentile(percentiles[i])) / 1000.0);
+      if (i > 0) text += ',';
+      text += "p" + FormatPercentile(percentiles[i]) + "=" + value;
+    }
+    w.Line(text);
+  };
+  for (const CommandSpec* cmd : s.registry.all()) {
+    line(*cmd);
+    for (const auto& sub : cmd->subcommands()) line(*sub);
+  }
+}
+
 void InfoErrorStats(InfoWriter& w, Services& s) {
   w.Section("Errorstats");
   for (const auto& [code, count] : s.stats.error_stats) {
@@ -419,7 +444,7 @@ void CmdInfo(CmdArgs args, CommandContext& ctx) {
   if (want("modules", true)) w.Section("Modules");
   if (want("commandstats", false)) InfoCommandStats(w, s);
   if (want("errorstats", true)) InfoErrorStats(w, s);
-  if (want("latencystats", false)) w.Section("Latencystats");
+  if (want("latencystats", false)) InfoLatencyStats(w, s);
   if (want("cluster", true)) {
     w.Section("Cluster");
     w.Field("cluster_enabled", 0);

@@ -12,6 +12,7 @@
 #include "server/engine/cron.h"
 #include "server/engine/executor.h"
 #include "server/engine/host.h"
+#include "server/engine/latency.h"
 #include "server/engine/monitor.h"
 #include "server/engine/output.h"
 #include "server/engine/pause.h"
@@ -57,6 +58,7 @@ struct Services {
   LockWaits& lock_waits;
   Transactions& transactions;
   Tracking& tracking;
+  LatencyMonitor& latency;
 };
 
 }  // namespace keyward

@@ -79,6 +79,10 @@ struct ServerSettings {
   int64_t slowlog_log_slower_than = 10000;
   int64_t slowlog_max_len = 128;
   int64_t latency_monitor_threshold = 0;
+  // Per-command latency histograms (INFO latencystats, LATENCY HISTOGRAM), and the percentiles
+  // INFO latencystats prints.
+  bool latency_tracking = true;
+  std::vector<double> latency_tracking_info_percentiles = {50.0, 99.0, 99.9};
   int enable_debug_command = static_cast<int>(DebugCommand::kNo);
   int enable_module_command = static_cast<int>(DebugCommand::kNo);
   int enable_protected_configs = static_cast<int>(DebugCommand::kNo);

@@ -50,7 +50,12 @@ void Cron::Tick() {
     const int64_t budget = tick_us * (25 + 2 * (p_.settings.active_expire_effort - 1)) / 100;
     const int64_t start_us = p_.clock.MonotonicUs();
     p_.keyspace.ActiveExpireCycle(budget, p_.clock);
-    p_.stats.expire_cycle_time_us += static_cast<uint64_t>(p_.clock.MonotonicUs() - start_us);
+    const int64_t elapsed_us = p_.clock.MonotonicUs() - start_us;
+    p_.stats.expire_cycle_time_us += static_cast<uint64_t>(elapsed_us);
+    // A slow cycle is a latency event of its own (Redis's activeExpireCycle).
+    p_.executor.latency().AddSampleIfNeeded("expire-cycle", elapsed_us / 1000,
+                                            p_.settings.latency_monitor_threshold,
+                                            p_.clock.NowMs() / 1000);
   }
   // activerehashing: a millisecond per tick moves buckets of resizing tables along.
   p_.keyspace.Cron(p_.settings.activerehashing ? 1000 : 0, p_.clock);

@@ -25,6 +25,7 @@
 #include "server/engine/client_registry.h"
 #include "server/engine/command.h"
 #include "server/engine/gatekeeper.h"
+#include "server/engine/latency.h"
 #include "server/engine/monitor.h"
 #include "server/engine/notifier.h"
 #include "server/engine/output.h"
@@ -62,6 +63,7 @@ struct ExecutorParts {
   ServerState& state;
   Transactions& transactions;
   Tracking& tracking;
+  LatencyMonitor& latency;
 };
 
 struct NestedOptions {
@@ -76,6 +78,8 @@ class Executor {
 
   void set_services(Services* services) { services_ = services; }
   Services* services() const { return services_; }
+  // The latency monitor, for the cron's expire-cycle samples.
+  LatencyMonitor& latency() { return p_.latency; }
 
   // A command line from a network client's input.
   void CallFromClient(Client& c, CmdArgs args);
