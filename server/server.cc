@@ -109,6 +109,7 @@ void Server::RegisterCommands() {
   RegisterZSetOpsFamily(registry_);
   RegisterSortFamily(registry_);
   RegisterGeoFamily(registry_);
+  RegisterHyperLogLogFamily(registry_);
   RegisterPubSubFamily(registry_);
   RegisterScriptingFamily(registry_);
   RegisterFunctionFamily(registry_);

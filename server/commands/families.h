@@ -23,6 +23,7 @@ void RegisterZSetFamily(CommandRegistry& registry);           // zset_family.cc
 void RegisterZSetOpsFamily(CommandRegistry& registry);        // zset_setops_family.cc
 void RegisterSortFamily(CommandRegistry& registry);           // sort_family.cc (SORT, SORT_RO)
 void RegisterGeoFamily(CommandRegistry& registry);            // geo_family.cc
+void RegisterHyperLogLogFamily(CommandRegistry& registry);    // hyperloglog_family.cc (PF*)
 void RegisterPubSubFamily(CommandRegistry& registry);         // pubsub_family.cc
 void RegisterScriptingFamily(CommandRegistry& registry);      // scripting_family.cc
 void RegisterFunctionFamily(CommandRegistry& registry);       // function_family.cc

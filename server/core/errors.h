@@ -117,6 +117,13 @@ inline constexpr std::string_view kCachingYesNotOptin =
     "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.";
 inline constexpr std::string_view kCachingNoNotOptout =
     "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.";
+// HyperLogLog (Redis's hyperloglog.c). Redis sends the first two with addReplyError("-WRONGTYPE
+// ...") and "-INVALIDOBJ ...": the code is the first word, no "ERR" in front.
+inline constexpr std::string_view kHllNotHll =
+    "WRONGTYPE Key is not a valid HyperLogLog string value.";
+inline constexpr std::string_view kHllCorrupt = "INVALIDOBJ Corrupted HLL object detected";
+inline constexpr std::string_view kHllNoKey = "ERR The specified key does not exist";
+inline constexpr std::string_view kHllNotSparse = "ERR HLL encoding is not sparse";
 // RESTORE (Redis's restoreCommand).
 inline constexpr std::string_view kBadDataFormat = "ERR Bad data format";
 inline constexpr std::string_view kInvalidTtl = "ERR Invalid TTL value, must be >= 0";

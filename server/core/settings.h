@@ -68,6 +68,8 @@ struct ServerSettings {
   int64_t set_max_intset_entries = 512;
   int64_t list_max_listpack_size = -2;
   int64_t list_compress_depth = 0;
+  // A sparse HyperLogLog longer than this turns dense (hll-sparse-max-bytes).
+  int64_t hll_sparse_max_bytes = 3000;
   bool activerehashing = true;
   // Server
   int64_t hz = 10;
