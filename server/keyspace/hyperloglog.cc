@@ -79,16 +79,20 @@ const uint8_t* RegistersOf(std::string_view value) {
 
 using Histogram = std::array<int, 64>;
 
-// Every 3 bytes hold 4 registers: 16 registers per 12 bytes.
-void DenseHistogram(const uint8_t* r, Histogram& h) {
-  for (int j = 0; j < kRegisters / 16; j++, r += 12) {
-    for (int k = 0; k < 12; k += 3) {
-      h[r[k] & 63]++;
-      h[(r[k] >> 6 | r[k + 1] << 2) & 63]++;
-      h[(r[k + 1] >> 4 | r[k + 2] << 4) & 63]++;
-      h[(r[k + 2] >> 2) & 63]++;
-    }
+// Calls fn(i, value) for every dense register in order. Every 3 bytes hold 4 registers, so they
+// are read four at a time, without GetRegister's per-register index arithmetic and bound check.
+template <typename Fn>
+void ForEachDenseRegister(const uint8_t* r, Fn&& fn) {
+  for (uint32_t i = 0; i < static_cast<uint32_t>(kRegisters); i += 4, r += 3) {
+    fn(i, static_cast<uint8_t>(r[0] & 63));
+    fn(i + 1, static_cast<uint8_t>((r[0] >> 6 | r[1] << 2) & 63));
+    fn(i + 2, static_cast<uint8_t>((r[1] >> 4 | r[2] << 4) & 63));
+    fn(i + 3, static_cast<uint8_t>((r[2] >> 2) & 63));
   }
+}
+
+void DenseHistogram(const uint8_t* r, Histogram& h) {
+  ForEachDenseRegister(r, [&h](uint32_t, uint8_t v) { h[v]++; });
 }
 
 // False when the opcodes overflow or do not cover all registers (Redis's fix for CVE-2025-32023,
@@ -273,11 +277,9 @@ uint64_t Count(const Registers& registers) {
 
 bool MergeInto(Registers& max, std::string_view value) {
   if (EncodingOf(value) == kDense) {
-    const uint8_t* regs = RegistersOf(value);
-    for (uint32_t i = 0; i < kRegisters; i++) {
-      const uint8_t val = GetRegister(regs, kDenseBytes, i);
-      if (val > max[i]) max[i] = val;
-    }
+    ForEachDenseRegister(RegistersOf(value), [&max](uint32_t i, uint8_t v) {
+      if (v > max[i]) max[i] = v;
+    });
     return true;
   }
   int64_t i = 0;
