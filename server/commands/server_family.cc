@@ -592,10 +592,59 @@ void DebugObject(std::string_view key, CommandContext& ctx) {
   ctx.rb().SendSimple(line);
 }
 
+// DEBUG PROTOCOL type: one test value of each RESP type, as Redis's debugCommand sends them
+// (client libraries' test suites use it).
+void DebugProtocol(std::string_view type, CommandContext& ctx) {
+  ReplyBuilder& rb = ctx.rb();
+  const std::string name = ToLower(type);
+  if (name == "string") return rb.SendBulk("Hello World");
+  if (name == "integer") return rb.SendLong(12345);
+  if (name == "double") return rb.SendDouble(3.141);
+  if (name == "bignum") return rb.SendBigNumber("1234567999999999999999999999999999999");
+  if (name == "null") return rb.SendNull();
+  if (name == "array" || name == "set") {
+    name == "set" ? rb.StartSet(3) : rb.StartArray(3);
+    for (int j = 0; j < 3; j++) rb.SendLong(j);
+    return;
+  }
+  if (name == "map") {
+    rb.StartMap(3);
+    for (int j = 0; j < 3; j++) {
+      rb.SendLong(j);
+      rb.SendBool(j == 1);
+    }
+    return;
+  }
+  if (name == "attrib") {
+    // An attribute is not a reply: RESP3 clients read it and then the reply that follows.
+    if (ctx.client().resp >= 3) {
+      rb.Raw("|1\r\n");
+      rb.SendBulk("key-popularity");
+      rb.StartArray(2);
+      rb.SendBulk("key:123");
+      rb.SendLong(90);
+    }
+    return rb.SendBulk("Some real reply following the attribute");
+  }
+  if (name == "push") {
+    if (ctx.client().resp < 3) return rb.SendError("ERR RESP2 is not supported by this command");
+    rb.StartPush(2);
+    rb.SendBulk("server-cpu-usage");
+    rb.SendLong(42);
+    return rb.SendBulk("Some real reply following the push reply");
+  }
+  if (name == "true" || name == "false") return rb.SendBool(name == "true");
+  if (name == "verbatim") return rb.SendVerbatim("This is a verbatim\nstring");
+  rb.SendError(
+      "ERR Wrong protocol type name. Please use one of the following: "
+      "string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false");
+}
+
 // DEBUG: a few of Redis's subcommands that tests and benchmarks rely on.
 // (enable-debug-command is the gatekeeper's: DEBUG is a protected command.)
 void CmdDebug(CmdArgs args, CommandContext& ctx) {
   std::string sub = ToLower(args[1]);
+  if (sub == "protocol" && args.size() == 3) return DebugProtocol(args[2], ctx);
   if (sub == "sleep" && args.size() == 3) {
     // Redis reads the argument with strtod: garbage means 0 seconds.
     double secs = std::strtod(std::string(args[2]).c_str(), nullptr);
@@ -643,6 +692,10 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
     static constexpr std::string_view kLines[] = {
         "OBJECT <key>",
         "    Show low level info about the key and associated value.",
+        "PROTOCOL <type>",
+        "    Reply with a test value of the specified type. <type> can be: string,",
+        "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+        "    true, false.",
         "POPULATE <count> [<prefix>] [<size>]",
         "    Create <count> string keys named key:<num>. If <prefix> is specified then",
         "    it is used instead of the 'key' prefix.",

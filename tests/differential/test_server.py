@@ -6,7 +6,7 @@ import re
 import unittest
 
 from diff_support import DiffCase
-from keyward_harness import decode
+from keyward_harness import decode, encode_command
 
 # The commands of the groups Keyward implements first, by group.
 STRING_COMMANDS = ["get", "set", "setnx", "setex", "psetex", "getset", "getdel", "getex", "mget",
@@ -225,6 +225,27 @@ class CommandMetadata(DiffCase):
             self.check("COMMAND", "GETKEYSANDFLAGS", *cmd)
         self.check("COMMAND", "GETKEYSANDFLAGS")
         self.check("COMMAND", "GETKEYSANDFLAGS", "PING")
+
+
+class DebugCommands(DiffCase):
+    SERVER_ARGS = ("--enable-debug-command", "yes")
+    TYPES = ("string", "integer", "double", "bignum", "null", "array", "set", "map", "attrib",
+             "push", "verbatim", "true", "false", "STRING", "nosuch")
+
+    def test_debug_protocol(self):
+        # Every RESP type, in both protocols (attributes and pushes are RESP3's; each is
+        # followed by a real reply, read here as the next one).
+        for t in self.TYPES:
+            self.check_raw(encode_command("DEBUG", "PROTOCOL", t), 1)
+        r3, k3 = self.resp3_pair()
+        for t in self.TYPES:
+            replies = 2 if t == "push" else 1  # an attribute is read with its reply
+            self.check_raw(encode_command("DEBUG", "PROTOCOL", t), replies, pair=(r3, k3))
+        self.check("DEBUG", "PROTOCOL")
+
+    def test_debug_subcommands_redis_lacks(self):
+        # Debian's 7.0.15 has no STRINGMATCH-LEN (nor does Keyward).
+        self.check("DEBUG", "STRINGMATCH-LEN")
 
 
 class ServerCommands(DiffCase):
