@@ -44,6 +44,7 @@ void CmdConfigResetStat(CmdArgs args, CommandContext& ctx) {
   Services& s = ctx.services();
   s.stats = ServerStats{};
   s.keyspace.stats() = KeyspaceStats{};
+  s.keyspace.lazy_freer().ResetStats();  // INFO lazyfreed_objects
   s.latency.ResetHistograms();  // INFO latencystats, LATENCY HISTOGRAM
   for (const CommandSpec* cmd : s.registry.all()) {
     cmd->stats() = CommandStats{};

@@ -28,6 +28,8 @@ class LazyFreer {
   size_t pending() const;
   // Keys freed on the thread so far (INFO lazyfreed_objects).
   size_t freed() const { return freed_.load(std::memory_order_relaxed); }
+  // CONFIG RESETSTAT (Redis's lazyfreeResetStats).
+  void ResetStats() { freed_.store(0, std::memory_order_relaxed); }
 
  private:
   void Run();

@@ -255,6 +255,8 @@ TEST_F(ServerFamilyTest, InfoLazyFreedObjects) {
   EXPECT_EQ(Run({"flushall", "async"}), "OK");
   server().keyspace().lazy_freer().Drain();
   EXPECT_EQ(InfoValue(Run({"info", "memory"}).str, "lazyfreed_objects"), 10);
+  EXPECT_EQ(Run({"config", "resetstat"}), "OK");
+  EXPECT_EQ(InfoValue(Run({"info", "memory"}).str, "lazyfreed_objects"), 0);
 }
 
 TEST_F(ServerFamilyTest, InfoFixedValuesOfAbsentFeatures) {
