@@ -45,7 +45,7 @@ void CmdConfigResetStat(CmdArgs args, CommandContext& ctx) {
   s.stats = ServerStats{};
   s.keyspace.stats() = KeyspaceStats{};
   s.keyspace.lazy_freer().ResetStats();  // INFO lazyfreed_objects
-  s.latency.ResetHistograms();  // INFO latencystats, LATENCY HISTOGRAM
+  s.latency.ResetHistograms();           // INFO latencystats, LATENCY HISTOGRAM
   for (const CommandSpec* cmd : s.registry.all()) {
     cmd->stats() = CommandStats{};
     for (const auto& sub : cmd->subcommands()) sub->stats() = CommandStats{};
