@@ -63,20 +63,12 @@ def shape(value):
 class HashCase(DiffCase):
     """Sets the thresholds on both servers (and restores them, and notifications, after)."""
 
-    THRESHOLDS = (("hash-max-listpack-entries", "512"), ("hash-max-listpack-value", "64"))
+    RESTORE_CONFIG = (("hash-max-listpack-entries", "512"), ("hash-max-listpack-value", "64"),
+                      ("notify-keyspace-events", ""))
 
     def setUp(self):
         super().setUp()
-        self.restore_config()
-        self.addCleanup(self.restore_config)
-
-    def restore_config(self):
-        for srv in (self.redis_srv, self.keyward_srv):
-            c = srv.client()
-            for name, value in self.THRESHOLDS:
-                c.call("CONFIG", "SET", name, value)
-            c.call("CONFIG", "SET", "notify-keyspace-events", "")
-            c.close()
+        self.restore_config()  # also before: a suite that ran earlier may have left them changed
 
 
     def encoding(self, client, key):

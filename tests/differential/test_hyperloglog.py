@@ -83,18 +83,7 @@ def ends_with_cut_xzero(v):
 
 
 class HllCase(DiffCase):
-    """Restores the configuration the tests change."""
-
-    def setUp(self):
-        super().setUp()
-        self.addCleanup(self.restore_config)
-
-    def restore_config(self):
-        for srv in (self.redis_srv, self.keyward_srv):
-            c = srv.client()
-            c.call("CONFIG", "SET", "hll-sparse-max-bytes", "3000")
-            c.call("CONFIG", "SET", "notify-keyspace-events", "")
-            c.close()
+    RESTORE_CONFIG = (("hll-sparse-max-bytes", "3000"), ("notify-keyspace-events", ""))
 
     def add(self, key, elements, batch=100):
         """PFADDs `elements` in batches, comparing each reply."""

@@ -36,18 +36,12 @@ class ListCase(DiffCase):
     """Restores the configuration the tests change, and waits for clients blocked by an earlier
     test (closed connections) to be gone, so blocked-client counts start at zero."""
 
+    RESTORE_CONFIG = (("list-max-listpack-size", "-2"), ("notify-keyspace-events", ""))
+
     def setUp(self):
         super().setUp()
-        self.addCleanup(self.restore_config)
         for c in (self.r, self.k):
             wait_for(lambda: not self.blocked_count(c), message="earlier blocked clients gone")
-
-    def restore_config(self):
-        for srv in (self.redis_srv, self.keyward_srv):
-            c = srv.client()
-            c.call("CONFIG", "SET", "list-max-listpack-size", "-2")
-            c.call("CONFIG", "SET", "notify-keyspace-events", "")
-            c.close()
 
 
     def check_list(self, key, pair=None):

@@ -51,18 +51,7 @@ def numbers(first, last):
 
 
 class SetCase(DiffCase):
-    """Restores the configuration the tests change."""
-
-    def setUp(self):
-        super().setUp()
-        self.addCleanup(self.restore_config)
-
-    def restore_config(self):
-        for srv in (self.redis_srv, self.keyward_srv):
-            c = srv.client()
-            c.call("CONFIG", "SET", "set-max-intset-entries", "512")
-            c.call("CONFIG", "SET", "notify-keyspace-events", "")
-            c.close()
+    RESTORE_CONFIG = (("set-max-intset-entries", "512"), ("notify-keyspace-events", ""))
 
 
     def encoding(self, key):

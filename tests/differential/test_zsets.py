@@ -61,19 +61,13 @@ class ZSetCase(DiffCase):
     """Restores the configuration the tests change, and waits for clients blocked by an earlier
     test (closed connections) to be gone, so blocked-client counts start at zero."""
 
+    RESTORE_CONFIG = (("zset-max-listpack-entries", "128"), ("zset-max-listpack-value", "64"),
+                      ("notify-keyspace-events", ""))
+
     def setUp(self):
         super().setUp()
-        self.addCleanup(self.restore_config)
         for c in (self.r, self.k):
             wait_for(lambda: not self.blocked_count(c), message="earlier blocked clients gone")
-
-    def restore_config(self):
-        for srv in (self.redis_srv, self.keyward_srv):
-            c = srv.client()
-            c.call("CONFIG", "SET", "zset-max-listpack-entries", "128")
-            c.call("CONFIG", "SET", "zset-max-listpack-value", "64")
-            c.call("CONFIG", "SET", "notify-keyspace-events", "")
-            c.close()
 
 
     def check_zset(self, key, pair=None):

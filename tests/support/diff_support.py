@@ -46,6 +46,8 @@ class DiffCase(unittest.TestCase):
 
     maxDiff = None
     SERVER_ARGS = ()  # extra redis-server style arguments for both servers
+    # (option, value) pairs a suite's tests change: set back on both servers after each test.
+    RESTORE_CONFIG = ()
 
     @classmethod
     def setUpClass(cls):
@@ -71,6 +73,17 @@ class DiffCase(unittest.TestCase):
         self.addCleanup(self.k.close)
         self.r.call("FLUSHALL")
         self.k.call("FLUSHALL")
+        if self.RESTORE_CONFIG:
+            self.addCleanup(self.restore_config)
+
+    def restore_config(self):
+        """Sets RESTORE_CONFIG back on both servers, through fresh connections (the test's own
+        may be blocked or subscribed)."""
+        for srv in (self.redis_srv, self.keyward_srv):
+            c = srv.client()
+            for name, value in self.RESTORE_CONFIG:
+                c.call("CONFIG", "SET", name, value)
+            c.close()
 
     # --- helpers ------------------------------------------------------------------------------
 
