@@ -238,8 +238,24 @@ int main(int argc, char** argv) {
   update_title();
   settings.on_proc_title_change = update_title;
 
+  // The dataset on disk, if any (clients connecting meanwhile get -LOADING).
+  if (auto error = server.rdb().LoadAtStartup()) {
+    spdlog::error("{}", *error);
+    spdlog::error("Fatal error loading the DB, check server logs. Exiting.");
+    return 1;
+  }
+
   loop.OnSignals([&](int signo) {
-    spdlog::warn("Received {} scheduling shutdown...", signo == SIGINT ? "SIGINT" : "SIGTERM");
+    const char* name = signo == SIGINT ? "SIGINT" : "SIGTERM";
+    spdlog::warn("Received {} scheduling shutdown...", name);
+    // The final snapshot (with save points); if it fails the server stays up, as Redis.
+    if (!server.rdb().SaveOnShutdown(/*save=*/false, /*nosave=*/false)) {
+      spdlog::warn(
+          "{} received but errors trying to shut down the server, check the logs for "
+          "more information",
+          name);
+      return;
+    }
     loop.Stop();
   });
   // The cron runs at `hz`, read after every tick so CONFIG SET hz takes effect at the next one

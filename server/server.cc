@@ -18,6 +18,7 @@ std::string RandomHex(std::mt19937_64& rng, size_t n) {
 ServerState InitialState(std::mt19937_64& rng, Clock& clock) {
   ServerState state;
   state.run_id = RandomHex(rng, 40);
+  state.replid = RandomHex(rng, 40);  // Redis's changeReplicationId at start
   state.start_time_ms = clock.NowMs();
   return state;
 }
@@ -39,8 +40,8 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
       keyspace_events_(*settings, notifier_, propagation_, blocking_, transactions_, tracking_),
       keyspace_(static_cast<int>(settings->databases), rng_(), &keyspace_events_, settings),
       transactions_(keyspace_),
-      output_(*settings, stats_, clients_, keyspace_),
       tracking_(clients_, output_),
+      output_(*settings, stats_, clients_, keyspace_),
       pause_(clients_),
       monitors_(*clock, output_),
       gatekeeper_(registry_, *settings, state_, clients_, pause_, transactions_),
@@ -54,11 +55,13 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
       lock_waits_(locks_, keyspace_, blocking_, timers_, registry_),
       lua_(executor_),
       functions_(executor_),
-      services_(Services{*clock,    *config,     *settings,     state_,    rng_,
-                         keyspace_, pubsub_,     registry_,     clients_,  output_,
-                         pause_,    stats_,      slowlog_,      monitors_, propagation_,
-                         blocking_, cron_,       executor_,     lua_,      functions_,
-                         locks_,    lock_waits_, transactions_, tracking_, latency_}) {
+      rdb_(RdbPersistence::Parts{*settings, state_, keyspace_, propagation_, functions_, locks_,
+                                 timers_, *clock}),
+      services_(Services{*clock,   *config,    *settings,    state_,      rng_,          keyspace_,
+                         pubsub_,  registry_,  clients_,     output_,     pause_,        stats_,
+                         slowlog_, monitors_,  propagation_, blocking_,   cron_,         executor_,
+                         lua_,     functions_, locks_,       lock_waits_, transactions_, tracking_,
+                         latency_, rdb_}) {
   executor_.UpdateTime();
   executor_.set_services(&services_);
   gatekeeper_.set_services(&services_);
@@ -76,6 +79,9 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
     pause_.Forget(c);
   });
   cron_.AddJob([this] { locks_.Trim(static_cast<size_t>(settings_->lock_max_records)); });
+  cron_.AddJob([this] { rdb_.Cron(); });
+  // -MISCONF after a failed background save (stop-writes-on-bgsave-error).
+  gatekeeper_.hooks().disk_error = [this] { return rdb_.DiskError(); };
   RegisterCommands();
   state_.used_memory_startup = UsedMemoryBytes();  // INFO used_memory_startup
 }
@@ -116,6 +122,9 @@ void Server::RegisterCommands() {
   RegisterLockFamily(registry_);
   RegisterTransactionFamily(registry_);
   RegisterLatencyFamily(registry_);
+  RegisterLolwutFamily(registry_);
+  RegisterDebugFamily(registry_);
+  RegisterPersistenceFamily(registry_);
 }
 
 }  // namespace keyward

@@ -40,6 +40,7 @@
 #include "server/pubsub/pubsub.h"
 #include "server/scripting/function_engine.h"
 #include "server/scripting/lua_engine.h"
+#include "server/storage/rdb_persistence.h"
 
 namespace keyward {
 
@@ -85,6 +86,7 @@ class Server {
   LockManager& locks() { return locks_; }
   LockWaits& lock_waits() { return lock_waits_; }
   FunctionEngine& functions() { return functions_; }
+  RdbPersistence& rdb() { return rdb_; }
   int64_t now_ms() const { return keyspace_.now_ms(); }
 
  private:
@@ -120,6 +122,7 @@ class Server {
   LockWaits lock_waits_;
   LuaEngine lua_;
   FunctionEngine functions_;
+  RdbPersistence rdb_;
   Services services_;
 };
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstring>
+#include <memory>
 
 #include "server/core/notify.h"
 #include "server/core/strings.h"
@@ -119,6 +120,69 @@ void DeclareProcessOptions(Config& config, ServerSettings& s) {
   config.AddBool("crash-memcheck-enabled", &s.crash_memcheck_enabled, true, 0, apply_crash);
   // Keyward allocates with the C library, as Redis built without jemalloc: no effect.
   config.AddBool("jemalloc-bg-thread", &s.jemalloc_bg_thread, true);
+}
+
+}  // namespace
+
+namespace {
+
+// RDB persistence (storage/rdb_persistence.h).
+void DeclarePersistenceOptions(Config& config, ServerSettings& s) {
+  auto file_replaced_defaults = std::make_shared<bool>(false);
+  // "seconds changes" pairs. In a config file (or on the command line) each `save` line adds
+  // points, the first one replacing the defaults; CONFIG SET replaces them all; save "" clears.
+  config.Add({"save", "", Config::kMultiArg,
+              [&s, &config, file_replaced_defaults](
+                  const std::vector<std::string>& values) -> std::optional<std::string> {
+                std::vector<std::string> args = values;
+                if (args.size() == 1 && args[0].empty()) args.clear();
+                if (args.size() % 2 != 0) return std::string("Invalid save parameters");
+                std::vector<std::pair<int64_t, int64_t>> points;
+                for (size_t j = 0; j < args.size(); j += 2) {
+                  int64_t seconds, changes;
+                  if (!ParseInt64(args[j], &seconds) || seconds < 1 ||
+                      !ParseInt64(args[j + 1], &changes) || changes < 0) {
+                    return std::string("Invalid save parameters");
+                  }
+                  points.emplace_back(seconds, changes);
+                }
+                if (config.reading_file() && *file_replaced_defaults) {
+                  s.save_params.insert(s.save_params.end(), points.begin(), points.end());
+                } else {
+                  if (config.reading_file()) *file_replaced_defaults = true;
+                  s.save_params = std::move(points);
+                }
+                return std::nullopt;
+              },
+              [&s] {
+                std::string out;
+                for (const auto& [seconds, changes] : s.save_params) {
+                  if (!out.empty()) out += ' ';
+                  out += std::to_string(seconds) + " " + std::to_string(changes);
+                }
+                return out;
+              },
+              "3600 1 300 100 60 10000"});
+  config.Add({"dbfilename", "", Config::kProtected,
+              [&s](const std::vector<std::string>& values) -> std::optional<std::string> {
+                if (values.size() != 1) return std::string("wrong number of arguments");
+                if (values[0].find('/') != std::string::npos) {
+                  return std::string("dbfilename can't be a path, just a filename");
+                }
+                s.dbfilename = values[0];
+                return std::nullopt;
+              },
+              [&s] { return s.dbfilename; }, "dump.rdb"});
+  config.AddBool("rdbcompression", &s.rdbcompression, true);
+  config.AddBool("rdbchecksum", &s.rdbchecksum, true);
+  config.AddBool("stop-writes-on-bgsave-error", &s.stop_writes_on_bgsave_error, true);
+  config.AddBool("rdb-del-sync-files", &s.rdb_del_sync_files, false);
+  config.AddBool("rdb-save-incremental-fsync", &s.rdb_save_incremental_fsync, true);
+  // Redis's testing knobs, hidden from CONFIG GET patterns as in Redis.
+  config.AddInt("rdb-key-save-delay", &s.rdb_key_save_delay, INT_MIN, INT_MAX, 0, Config::kHidden);
+  config.AddInt("key-load-delay", &s.key_load_delay, INT_MIN, INT_MAX, 0, Config::kHidden);
+  config.AddInt("loading-process-events-interval-bytes", &s.loading_process_events_interval_bytes,
+                1024, INT_MAX, 2 * 1024 * 1024, Config::kHidden);
 }
 
 }  // namespace
@@ -268,7 +332,7 @@ void Server::DeclareOptions(Config& config, ServerSettings& s) {
   config.AddInt("lock-max-records", &s.lock_max_records, 1, LLONG_MAX, 1000000);
 
   // Recognised, but only in the form Keyward implements today.
-  config.AddFixed("save", {""}, "persistence is not implemented yet: only save \"\" is accepted");
+  DeclarePersistenceOptions(config, s);
   config.AddFixed("appendonly", {"no"},
                   "persistence is not implemented yet: only appendonly no is accepted");
   config.AddFixed("maxmemory", {"0"},

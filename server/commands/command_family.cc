@@ -120,7 +120,7 @@ void SendCommandInfo(ReplyBuilder& rb, const CommandSpec& cmd) {
   } else {
     // A command without metadata: no tips, and one key spec with no flags describing the legacy
     // first/last/step range, as Redis derives for commands without key specs.
-    CommandMeta derived{cmd.full_name(), "", {}};
+    CommandMeta derived{cmd.full_name(), "", {}, 0, "", ""};
     if (cmd.first_key() > 0) {
       const int last = cmd.last_key() < 0 ? cmd.last_key() : cmd.last_key() - cmd.first_key();
       derived.key_specs.push_back(

@@ -21,6 +21,7 @@
 #include "server/engine/registry.h"
 #include "server/keyspace/value_decode.h"
 #include "server/persistence/rdb_codec.h"
+#include "server/storage/rdb_format.h"
 
 namespace keyward {
 
@@ -44,28 +45,10 @@ bool LfuPolicy(CommandContext& ctx) {
 
 // --- DUMP -------------------------------------------------------------------------------------
 
-class StringSink : public ValueSink {
- public:
-  StringSink(std::string& out, bool compress) : out_(out), compress_(compress) {}
-  void Write(std::string_view bytes) override { out_.append(bytes); }
-  bool compress() const override { return compress_; }
-
- private:
-  std::string& out_;
-  bool compress_;
-};
-
 // createDumpPayload: type byte, value, version and checksum.
 std::string OpDump(const Entry& e, bool compress) {
   std::string payload;
-  if (e.type() == ObjType::kString) {
-    payload.push_back(0);  // RDB_TYPE_STRING
-    rdb::AppendString(payload, e.string_value(), compress);
-  } else {
-    payload.push_back(static_cast<char>(e.value()->rdb_type()));
-    StringSink sink(payload, compress);
-    e.value()->Serialise(sink);
-  }
+  rdb::AppendValue(payload, e, compress);
   rdb::AppendPayloadFooter(payload);
   return payload;
 }

@@ -30,6 +30,10 @@ void RegisterFunctionFamily(CommandRegistry& registry);       // function_family
 void RegisterLockFamily(CommandRegistry& registry);           // lock_family.cc (LOCK.*)
 void RegisterTransactionFamily(CommandRegistry& registry);    // transaction_family.cc
 void RegisterLatencyFamily(CommandRegistry& registry);        // latency_family.cc (LATENCY)
+void RegisterLolwutFamily(CommandRegistry& registry);         // lolwut_family.cc (LOLWUT)
+void RegisterDebugFamily(CommandRegistry& registry);          // debug_family.cc (DEBUG)
+// persistence_family.cc (SAVE, BGSAVE, LASTSAVE)
+void RegisterPersistenceFamily(CommandRegistry& registry);
 
 class CommandContext;
 // SCRIPT KILL (function = false) and FUNCTION KILL: stops the busy script, unless it has

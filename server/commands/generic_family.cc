@@ -17,6 +17,7 @@
 #include "server/core/strings.h"
 #include "server/engine/context.h"
 #include "server/engine/registry.h"
+#include "server/storage/rdb_persistence.h"
 
 namespace keyward {
 
@@ -365,7 +366,11 @@ void CmdFlushAll(CmdArgs args, CommandContext& ctx) {
   Keyspace& keyspace = ctx.keyspace();
   // Redis counts the removed keys plus one for the command itself.
   ctx.AddDirty(keyspace.TotalKeys() + 1);
+  // A background save of the old data is abandoned, and with save points the empty dataset is
+  // saved at once (Redis's flushAllDataAndResetRDB).
+  ctx.services().rdb.AbandonBackgroundSave();
   keyspace.FlushAll(*async);
+  ctx.services().rdb.OnFlushAll();
   ctx.services().tracking.InvalidateAllOnFlush();
   PropagateAsReceived(args, ctx);
   ctx.rb().SendOk();

@@ -37,7 +37,8 @@ bool LookupList(CommandContext& ctx, std::string_view key, LookupMode mode, List
 }
 
 ListValue* CreateList(CommandContext& ctx, Database& db, std::string_view key) {
-  auto value = std::make_unique<ListValue>(static_cast<int>(ctx.settings().list_max_listpack_size));
+  auto value = std::make_unique<ListValue>(static_cast<int>(ctx.settings().list_max_listpack_size),
+                                           &ctx.settings().list_packed_threshold);
   Entry* e = Entry::NewValue(key, std::move(value));
   db.Add(e);
   return AsList(e);

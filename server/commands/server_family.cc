@@ -1,24 +1,23 @@
-// Server commands: INFO, TIME, LASTSAVE, SHUTDOWN, MONITOR, SLOWLOG, DEBUG.
-#include <sys/mman.h>
+// Server commands: INFO, TIME, LASTSAVE, SHUTDOWN, MONITOR, SLOWLOG.
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <set>
-#include <thread>
 
 #include "server/commands/families.h"
+#include "server/commands/memory_overhead.h"
 #include "server/commands/services.h"
 #include "server/core/errors.h"
 #include "server/core/strings.h"
 #include "server/engine/context.h"
 #include "server/engine/registry.h"
-#include "server/keyspace/list_value.h"
 #include "server/persistence/rdb_codec.h"
 #include "server/scripting/function_engine.h"
 #include "server/scripting/lua_engine.h"
+#include "server/storage/rdb_persistence.h"
 
 namespace keyward {
 
@@ -134,36 +133,22 @@ std::string Ratio(double num, double den) { return Fixed2(den != 0 ? num / den :
 // keyspace's tables, the machine's memory, lazy freeing. What is fixed because the feature does
 // not exist yet: maxmemory (no eviction), replication and AOF buffers, cluster links, defrag.
 void InfoMemory(InfoWriter& w, Services& s) {
-  const size_t used = UsedMemoryBytes(), rss = ResidentMemoryBytes();
-  // As Redis: the cron samples the peak, and INFO raises it if used memory is higher now.
-  s.stats.UpdatePeakMemory(used);
-  const size_t peak = s.stats.peak_memory;
-  const size_t startup = s.state.used_memory_startup;
+  // Redis's getMemoryOverheadData (memory_overhead.h), which MEMORY STATS reads too. As Redis:
+  // the cron samples the peak, and INFO raises it if used memory is higher now.
+  const MemoryOverhead mh = GetMemoryOverhead(s);
+  const size_t used = mh.total_allocated, rss = mh.process_rss, peak = mh.peak_allocated;
+  const size_t startup = mh.startup_allocated;
   const int64_t lua_eval = s.lua.memory_bytes();
   const int64_t lua_functions = s.functions.memory_bytes();
-  const size_t scripts_eval = s.lua.cache_bytes();
-  const size_t scripts_functions = s.functions.cache_bytes();
+  const size_t scripts_eval = mh.lua_caches;
+  const size_t scripts_functions = mh.functions_caches;
   const size_t system = TotalSystemMemoryBytes();
-  // Redis's getMemoryOverheadData: what is not the dataset. Clients count their query buffer,
-  // their pending output and their own record (CLIENT LIST's tot-mem); each database its hash
-  // tables and expiry index.
-  size_t clients_normal = 0;
-  for (Client* c : s.clients.all()) {
-    clients_normal +=
-        c->transport()->pending_output() + c->transport()->input_capacity() + sizeof(Client);
-  }
-  size_t keyspace_overhead = 0;
-  for (int i = 0; i < s.keyspace.db_count(); i++) {
-    keyspace_overhead += s.keyspace.db(i).MemoryUsage();
-  }
-  const size_t overhead =
-      startup + clients_normal + scripts_eval + scripts_functions + keyspace_overhead;
-  const size_t dataset = used > overhead ? used - overhead : 0;
+  const size_t clients_normal = mh.clients_normal;
+  const size_t overhead = mh.overhead_total;
+  const size_t dataset = mh.dataset;
   const size_t net_usage = used > startup ? used - startup : 1;
-  // glibc has no notion of "active" pages and no per-allocator resident count: active is what
-  // its arenas and mmapped chunks hold, resident is the process's RSS (Redis's own fallback for
-  // allocators without statistics).
-  const size_t allocated = used, active = AllocatorActiveBytes(), resident = rss;
+  const size_t allocated = mh.allocator_allocated, active = mh.allocator_active,
+               resident = mh.allocator_resident;
   auto diff = [](size_t a, size_t b) { return static_cast<int64_t>(a) - static_cast<int64_t>(b); };
   w.Section("Memory");
   w.Field("used_memory", used);
@@ -216,34 +201,61 @@ void InfoMemory(InfoWriter& w, Services& s) {
   w.Field("mem_clients_normal", clients_normal);
   w.Field("mem_cluster_links", 0);
   w.Field("mem_aof_buffer", 0);
-  w.Field("mem_allocator", std::string("libc"));
+  w.Field("mem_allocator", std::string(kAllocatorName));
   w.Field("active_defrag_running", 0);
   w.Field("lazyfree_pending_objects", s.keyspace.lazy_freer().pending());
   w.Field("lazyfreed_objects", s.keyspace.lazy_freer().freed());
 }
 
-// INFO persistence: no RDB or AOF yet, so every save, rewrite and fork field has the value Redis
-// prints when none has run (0, -1, "ok").
+// INFO persistence: the RDB fields from storage/rdb_persistence.h (no fork: the copy-on-write
+// fields stay 0, and current_fork_perc is the share of keys the running snapshot has written);
+// no AOF yet, so its fields have the values Redis prints when none has run.
 void InfoPersistence(InfoWriter& w, Services& s) {
+  const RdbPersistence::Info rdb = s.rdb.info();
   w.Section("Persistence");
-  w.Field("loading", 0);
+  w.Field("loading", rdb.loading ? 1 : 0);
   w.Field("async_loading", 0);
+  if (rdb.loading) {
+    const int64_t now = s.clock.NowMs() / 1000;
+    const double perc = rdb.loading_total_bytes == 0
+                            ? 0.0
+                            : static_cast<double>(rdb.loading_loaded_bytes) * 100.0 /
+                                  static_cast<double>(rdb.loading_total_bytes);
+    const int64_t elapsed = now - rdb.loading_start_time;
+    // Redis's integer arithmetic: bytes left over bytes per second so far.
+    const uint64_t rate =
+        elapsed <= 0 ? 0 : rdb.loading_loaded_bytes / static_cast<uint64_t>(elapsed);
+    const int64_t eta =
+        rate == 0
+            ? 1
+            : static_cast<int64_t>((rdb.loading_total_bytes - rdb.loading_loaded_bytes) / rate);
+    w.Field("loading_start_time", rdb.loading_start_time);
+    w.Field("loading_total_bytes", rdb.loading_total_bytes);
+    w.Field("loading_rdb_used_mem", rdb.loading_rdb_used_mem);
+    w.Field("loading_loaded_bytes", rdb.loading_loaded_bytes);
+    w.Field("loading_loaded_perc", Fixed2(perc));
+    w.Field("loading_eta_seconds", eta);
+  }
   w.Field("current_cow_peak", 0);
   w.Field("current_cow_size", 0);
   w.Field("current_cow_size_age", 0);
-  w.Field("current_fork_perc", std::string("0.00"));
-  w.Field("current_save_keys_processed", 0);
-  w.Field("current_save_keys_total", 0);
+  const double fork_perc = rdb.current_save_keys_total == 0
+                               ? 0.0
+                               : static_cast<double>(rdb.current_save_keys_processed) * 100.0 /
+                                     static_cast<double>(rdb.current_save_keys_total);
+  w.Field("current_fork_perc", Fixed2(fork_perc));
+  w.Field("current_save_keys_processed", rdb.current_save_keys_processed);
+  w.Field("current_save_keys_total", rdb.current_save_keys_total);
   w.Field("rdb_changes_since_last_save", s.propagation.dirty());
-  w.Field("rdb_bgsave_in_progress", 0);
-  w.Field("rdb_last_save_time", s.state.start_time_ms / 1000);
-  w.Field("rdb_last_bgsave_status", std::string("ok"));
-  w.Field("rdb_last_bgsave_time_sec", -1);
-  w.Field("rdb_current_bgsave_time_sec", -1);
-  w.Field("rdb_saves", 0);
+  w.Field("rdb_bgsave_in_progress", s.rdb.bgsave_in_progress() ? 1 : 0);
+  w.Field("rdb_last_save_time", rdb.lastsave);
+  w.Field("rdb_last_bgsave_status", std::string(rdb.last_bgsave_ok ? "ok" : "err"));
+  w.Field("rdb_last_bgsave_time_sec", rdb.last_bgsave_time_sec);
+  w.Field("rdb_current_bgsave_time_sec", rdb.current_bgsave_time_sec);
+  w.Field("rdb_saves", rdb.saves);
   w.Field("rdb_last_cow_size", 0);
-  w.Field("rdb_last_load_keys_expired", 0);
-  w.Field("rdb_last_load_keys_loaded", 0);
+  w.Field("rdb_last_load_keys_expired", rdb.last_load_keys_expired);
+  w.Field("rdb_last_load_keys_loaded", rdb.last_load_keys_loaded);
   w.Field("aof_enabled", 0);
   w.Field("aof_rewrite_in_progress", 0);
   w.Field("aof_rewrite_scheduled", 0);
@@ -328,10 +340,10 @@ void InfoReplication(InfoWriter& w, Services& s) {
   w.Field("role", std::string("master"));
   w.Field("connected_slaves", 0);
   w.Field("master_failover_state", std::string("no-failover"));
-  w.Field("master_replid", s.state.run_id);
-  w.Field("master_replid2", std::string(40, '0'));
+  w.Field("master_replid", s.state.replid);
+  w.Field("master_replid2", s.state.replid2);
   w.Field("master_repl_offset", 0);
-  w.Field("second_repl_offset", -1);
+  w.Field("second_repl_offset", s.state.second_replid_offset);
   w.Field("repl_backlog_active", 0);
   w.Field("repl_backlog_size", 1048576);
   w.Field("repl_backlog_first_byte_offset", 0);
@@ -460,17 +472,17 @@ void CmdTime(CmdArgs args, CommandContext& ctx) {
   ctx.rb().SendBulk(std::to_string(us % 1000000));
 }
 
-void CmdLastSave(CmdArgs args, CommandContext& ctx) {
-  ctx.rb().SendLong(ctx.services().state.start_time_ms / 1000);
-}
-
-// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
+// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: with save points (unless NOSAVE) or SAVE, the
+// final snapshot is written first; if that fails the server stays up (unless FORCE).
 void CmdShutdown(CmdArgs args, CommandContext& ctx) {
-  bool abort = false, save = false;
+  bool abort = false, save = false, nosave = false, force = false;
   for (size_t j = 1; j < args.size(); j++) {
-    if (EqualsIgnoreCase(args[j], "NOSAVE") || EqualsIgnoreCase(args[j], "NOW") ||
-        EqualsIgnoreCase(args[j], "FORCE")) {
+    if (EqualsIgnoreCase(args[j], "NOSAVE")) {
+      nosave = true;
+    } else if (EqualsIgnoreCase(args[j], "NOW")) {
       continue;
+    } else if (EqualsIgnoreCase(args[j], "FORCE")) {
+      force = true;
     } else if (EqualsIgnoreCase(args[j], "SAVE")) {
       save = true;
     } else if (EqualsIgnoreCase(args[j], "ABORT")) {
@@ -479,12 +491,16 @@ void CmdShutdown(CmdArgs args, CommandContext& ctx) {
       return ctx.rb().SendError(errors::kSyntax);
     }
   }
-  if (abort) {
-    if (args.size() != 2) return ctx.rb().SendError(errors::kSyntax);
-    return ctx.rb().SendError(errors::kNoShutdownInProgress);
+  if ((abort && args.size() != 2) || (save && nosave)) {
+    return ctx.rb().SendError(errors::kSyntax);
   }
-  if (save) {
-    return ctx.rb().SendError(errors::kShutdownFailed);  // no persistence to save with yet
+  if (abort) return ctx.rb().SendError(errors::kNoShutdownInProgress);
+  if (!ctx.services().rdb.SaveOnShutdown(save, nosave)) {
+    if (!force) {
+      spdlog::warn("Error trying to save the DB, can't exit.");
+      return ctx.rb().SendError(errors::kShutdownFailed);
+    }
+    spdlog::warn("Error trying to save the DB. Exit anyway.");
   }
   ServerState& state = ctx.services().state;
   state.shutting_down = true;
@@ -549,171 +565,6 @@ void CmdSlowlogHelp(CmdArgs args, CommandContext& ctx) {
   ctx.rb().SendHelp("SLOWLOG", kLines);
 }
 
-// DEBUG OBJECT key: debug.c's line, with the entry's address for the value's.
-void DebugObject(std::string_view key, CommandContext& ctx) {
-  Entry* e = ctx.db().Find(key, LookupMode::kNoTouch);
-  if (e == nullptr) return ctx.rb().SendError(errors::kNoSuchKey);
-  // serializedlength: the value as an RDB file would hold it (rdbcompression's default).
-  std::string serialized;
-  if (e->type() == ObjType::kString) {
-    rdb::AppendString(serialized, e->string_value());
-  } else {
-    struct Sink : ValueSink {
-      std::string* out;
-      void Write(std::string_view bytes) override { out->append(bytes); }
-    } sink;
-    sink.out = &serialized;
-    e->value()->Serialise(sink);
-  }
-  std::string extra;
-  if (e->type() == ObjType::kList) {
-    const auto* list = e->value_as<ListValue>();
-    char buf[160];
-    std::snprintf(buf, sizeof(buf),
-                  " ql_nodes:%zu ql_avg_node:%.2f ql_listpack_max:%d ql_compressed:%d "
-                  "ql_uncompressed_size:%zu",
-                  list->node_count(),
-                  static_cast<double>(list->size()) / static_cast<double>(list->node_count()),
-                  list->fill(), ctx.settings().list_compress_depth != 0 ? 1 : 0,
-                  list->listpack_bytes());
-    extra = buf;
-  }
-  constexpr int64_t kLruClockMax = (1 << 24) - 1;
-  const int64_t clock = (ctx.now_ms() / 1000) & kLruClockMax;
-  const int64_t lru = e->lru();
-  const int64_t idle = clock >= lru ? clock - lru : clock + (kLruClockMax - lru);
-  char line[512];
-  std::snprintf(line, sizeof(line),
-                "Value at:%p refcount:1 encoding:%s serializedlength:%zu lru:%lld "
-                "lru_seconds_idle:%lld%s",
-                static_cast<void*>(e), std::string(EncodingName(e->encoding())).c_str(),
-                serialized.size(), static_cast<long long>(lru), static_cast<long long>(idle),
-                extra.c_str());
-  ctx.rb().SendSimple(line);
-}
-
-// DEBUG PROTOCOL type: one test value of each RESP type, as Redis's debugCommand sends them
-// (client libraries' test suites use it).
-void DebugProtocol(std::string_view type, CommandContext& ctx) {
-  ReplyBuilder& rb = ctx.rb();
-  const std::string name = ToLower(type);
-  if (name == "string") return rb.SendBulk("Hello World");
-  if (name == "integer") return rb.SendLong(12345);
-  if (name == "double") return rb.SendDouble(3.141);
-  if (name == "bignum") return rb.SendBigNumber("1234567999999999999999999999999999999");
-  if (name == "null") return rb.SendNull();
-  if (name == "array" || name == "set") {
-    name == "set" ? rb.StartSet(3) : rb.StartArray(3);
-    for (int j = 0; j < 3; j++) rb.SendLong(j);
-    return;
-  }
-  if (name == "map") {
-    rb.StartMap(3);
-    for (int j = 0; j < 3; j++) {
-      rb.SendLong(j);
-      rb.SendBool(j == 1);
-    }
-    return;
-  }
-  if (name == "attrib") {
-    // An attribute is not a reply: RESP3 clients read it and then the reply that follows.
-    if (ctx.client().resp >= 3) {
-      rb.Raw("|1\r\n");
-      rb.SendBulk("key-popularity");
-      rb.StartArray(2);
-      rb.SendBulk("key:123");
-      rb.SendLong(90);
-    }
-    return rb.SendBulk("Some real reply following the attribute");
-  }
-  if (name == "push") {
-    if (ctx.client().resp < 3) return rb.SendError("ERR RESP2 is not supported by this command");
-    rb.StartPush(2);
-    rb.SendBulk("server-cpu-usage");
-    rb.SendLong(42);
-    return rb.SendBulk("Some real reply following the push reply");
-  }
-  if (name == "true" || name == "false") return rb.SendBool(name == "true");
-  if (name == "verbatim") return rb.SendVerbatim("This is a verbatim\nstring");
-  rb.SendError(
-      "ERR Wrong protocol type name. Please use one of the following: "
-      "string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false");
-}
-
-// DEBUG: a few of Redis's subcommands that tests and benchmarks rely on.
-// (enable-debug-command is the gatekeeper's: DEBUG is a protected command.)
-void CmdDebug(CmdArgs args, CommandContext& ctx) {
-  std::string sub = ToLower(args[1]);
-  if (sub == "protocol" && args.size() == 3) return DebugProtocol(args[2], ctx);
-  if (sub == "sleep" && args.size() == 3) {
-    // Redis reads the argument with strtod: garbage means 0 seconds.
-    double secs = std::strtod(std::string(args[2]).c_str(), nullptr);
-    if (!(secs > 0)) secs = 0;
-    secs = std::min(secs, 1e9);  // keeps the conversion to microseconds in range
-    // DEBUG SLEEP blocks the whole server on purpose: it simulates a stalled instance.
-    std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(secs * 1e6)));
-    return ctx.rb().SendOk();
-  }
-  if (sub == "object" && args.size() == 3) return DebugObject(args[2], ctx);
-  if (sub == "segfault" && args.size() == 2) {
-    // A real memory fault, for crash-log-enabled and a supervisor's restart (Redis's DEBUG
-    // SEGFAULT): a write to a page that may not be written.
-    void* page = mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    *static_cast<volatile char*>(page) = 'x';
-    return;
-  }
-  if (sub == "set-active-expire" && args.size() == 3) {
-    // Redis reads the flag with atoi: garbage means 0 (disabled).
-    ctx.services().cron.active_expire_enabled = std::atoi(std::string(args[2]).c_str()) != 0;
-    return ctx.rb().SendOk();
-  }
-  if (sub == "populate" && args.size() >= 3 && args.size() <= 5) {
-    // DEBUG POPULATE count [prefix] [size]: keys "prefix:N" with values "value:N".
-    int64_t count, size = -1;
-    if (!ParseInt64(args[2], &count) || count < 0) {
-      return ctx.rb().SendError(errors::kNegativeCount);
-    }
-    std::string prefix = args.size() >= 4 ? std::string(args[3]) : "key";
-    if (args.size() == 5 && (!ParseInt64(args[4], &size) || size < 0)) {
-      return ctx.rb().SendError(errors::kNegativeCount);
-    }
-    if (size == 0) size = -1;  // Redis ignores a size of 0
-    Database& db = ctx.db();
-    for (int64_t i = 0; i < count; i++) {
-      std::string key = prefix + ":" + std::to_string(i);
-      if (db.Find(key) != nullptr) continue;
-      std::string value = "value:" + std::to_string(i);
-      if (size >= 0) value.resize(static_cast<size_t>(size), '\0');
-      db.Add(Entry::NewString(key, value));
-    }
-    return ctx.rb().SendOk();
-  }
-  if (sub == "help") {
-    static constexpr std::string_view kLines[] = {
-        "OBJECT <key>",
-        "    Show low level info about the key and associated value.",
-        "PROTOCOL <type>",
-        "    Reply with a test value of the specified type. <type> can be: string,",
-        "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
-        "    true, false.",
-        "POPULATE <count> [<prefix>] [<size>]",
-        "    Create <count> string keys named key:<num>. If <prefix> is specified then",
-        "    it is used instead of the 'key' prefix.",
-        "SEGFAULT",
-        "    Crash the server with sigsegv.",
-        "SET-ACTIVE-EXPIRE <0|1>",
-        "    Setting it to 0 disables expiring keys in background when they are not",
-        "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
-        "    default.",
-        "SLEEP <seconds>",
-        "    Stop the server for <seconds>. Decimals allowed.",
-    };
-    ctx.rb().SendHelp("DEBUG", kLines);
-    return;
-  }
-  ctx.rb().SendError(errors::SubcommandSyntax("debug", args[1]));
-}
-
 }  // namespace
 
 void RegisterServerFamily(CommandRegistry& r) {
@@ -737,16 +588,6 @@ void RegisterServerFamily(CommandRegistry& r) {
                    0,
                    CmdTime,
                    {"Return the current server time", "2.6.0", "server", "O(1)", ""}}
-    << CommandSpec{"lastsave",
-                   1,
-                   kLS | CO::kFast,
-                   0,
-                   0,
-                   0,
-                   Acl::kAdmin | Acl::kDangerous,
-                   CmdLastSave,
-                   {"Get the UNIX time stamp of the last successful save to disk", "1.0.0",
-                    "server", "O(1)", ""}}
     << CommandSpec{"shutdown",
                    -1,
                    CO::kAdmin | CO::kNoScript | CO::kLoading | CO::kStale | CO::kNoMulti |
@@ -768,17 +609,7 @@ void RegisterServerFamily(CommandRegistry& r) {
                    0,
                    CmdMonitor,
                    {"Listen for all requests received by the server in real time", "1.0.0",
-                    "server", "", ""}}
-    << CommandSpec{
-           "debug",
-           -2,
-           CO::kAdmin | CO::kNoScript | kLS | CO::kProtected,
-           0,
-           0,
-           0,
-           0,
-           CmdDebug,
-           {"A container for debugging commands", "1.0.0", "server", "Depends on subcommand.", ""}};
+                    "server", "", ""}};
   CommandSpec slowlog{
       "slowlog",
       -2,

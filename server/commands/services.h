@@ -32,6 +32,7 @@ class FunctionEngine;
 class LockManager;
 class LockWaits;
 class LuaEngine;
+class RdbPersistence;
 
 struct Services {
   Clock& clock;
@@ -59,6 +60,7 @@ struct Services {
   Transactions& transactions;
   Tracking& tracking;
   LatencyMonitor& latency;
+  RdbPersistence& rdb;
 };
 
 }  // namespace keyward

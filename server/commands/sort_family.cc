@@ -274,7 +274,8 @@ void CmdSortGeneric(CmdArgs args, CommandContext& ctx, bool readonly) {
   }
   // STORE: the result as a list (a missing GET value as an empty string), replacing the
   // destination whatever its type; an empty result deletes it.
-  auto list = std::make_unique<ListValue>(static_cast<int>(ctx.settings().list_max_listpack_size));
+  auto list = std::make_unique<ListValue>(static_cast<int>(ctx.settings().list_max_listpack_size),
+                                          &ctx.settings().list_packed_threshold);
   for (int64_t j = start; j <= end; j++) {
     const std::string& element = items[static_cast<size_t>(j)].element;
     if (o.gets.empty()) list->PushBack(element);

@@ -17,6 +17,23 @@ namespace keyward {
 
 namespace {
 
+// CONFIG SET's split of a multi-argument value (Redis's sdssplitlen on " "): every single space
+// separates, so doubled or leading spaces make empty arguments; an empty value is one empty
+// argument here (the options' setters read {""} as "none").
+std::vector<std::string> SplitOnSpaces(const std::string& value) {
+  if (value.empty()) return {""};
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    const size_t space = value.find(' ', start);
+    out.push_back(
+        value.substr(start, space == std::string::npos ? std::string::npos : space - start));
+    if (space == std::string::npos) break;
+    start = space + 1;
+  }
+  return out;
+}
+
 // A value as it can be written back to a config file: bare when SplitArgs reads it back
 // unchanged, else quoted like redis-server's sdscatrepr.
 std::string Quote(std::string_view s) {
@@ -265,6 +282,11 @@ void Config::ApplyLine(const std::vector<std::string>& argv, int line_no, const 
 }
 
 void Config::LoadText(std::string_view text, const std::string& origin) {
+  struct Reading {
+    int& depth;
+    explicit Reading(int& d) : depth(d) { depth++; }
+    ~Reading() { depth--; }
+  } reading(reading_file_);
   std::istringstream in{std::string(text)};
   std::string line;
   int line_no = 0;
@@ -362,8 +384,9 @@ std::vector<std::pair<std::string, std::string>> Config::Get(
       for (const auto& p : patterns) {
         // Names and aliases both match, by glob or exactly, as Redis 7.0 lists both
         // (`CONFIG GET *-max-*` has hash-max-listpack-entries and hash-max-ziplist-entries).
+        // A hidden option (a testing knob) is listed only when asked for by its name.
         bool exact = EqualsIgnoreCase(p, *name);
-        if (exact || GlobMatch(p, *name, true)) {
+        if (exact || (!(o.flags & kHidden) && GlobMatch(p, *name, true))) {
           out.emplace_back(exact ? p : *name, o.get());
           seen.insert(*name);
           break;
@@ -399,8 +422,7 @@ std::optional<std::string> Config::Set(
     std::string previous = o->get();
     std::vector<std::string> values;
     if (o->flags & kMultiArg) {
-      if (!SplitArgs(value, &values)) values = {value};
-      if (values.empty()) values = {""};
+      values = SplitOnSpaces(value);
     } else {
       values = {value};
     }
@@ -408,8 +430,7 @@ std::optional<std::string> Config::Set(
       for (auto it = applied.rbegin(); it != applied.rend(); ++it) {
         std::vector<std::string> prev_values;
         if (it->first->flags & kMultiArg) {
-          SplitArgs(it->second, &prev_values);
-          if (prev_values.empty()) prev_values = {""};
+          prev_values = SplitOnSpaces(it->second);
         } else {
           prev_values = {it->second};
         }

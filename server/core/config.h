@@ -24,6 +24,7 @@ class Config {
     kSensitive = 1 << 1,  // value hidden from logs
     kMultiArg = 1 << 2,   // takes several arguments in a config file (bind, save, ...)
     kProtected = 1 << 3,  // refused by CONFIG SET unless enable-protected-configs allows it
+    kHidden = 1 << 4,     // not matched by CONFIG GET patterns, only by its exact name
   };
 
   struct Option {
@@ -60,6 +61,9 @@ class Config {
 
   // Start-up: a redis.conf text. Throws ConfigError with Redis's fatal-error report.
   void LoadText(std::string_view text, const std::string& origin);
+  // Whether a config file or the command line is being read (an option given several times
+  // there accumulates, as `save`; CONFIG SET replaces).
+  bool reading_file() const { return reading_file_ > 0; }
   void LoadFile(const std::string& path);
   // Start-up: `keyward-server [file] [--opt value ...]`, as redis-server parses its arguments.
   void LoadArgs(int argc, char** argv);
@@ -87,6 +91,7 @@ class Config {
   std::vector<Option> options_;
   std::map<std::string, size_t, std::less<>> index_;  // lower-case name or alias -> option
   std::string config_file_;                           // absolute path, for REWRITE
+  int reading_file_ = 0;                              // LoadText nesting (include)
 };
 
 struct ConfigError : std::runtime_error {

@@ -297,6 +297,7 @@ inline constexpr std::string_view kNoKeyArguments = "ERR The command has no key 
 // SHUTDOWN, SLOWLOG
 inline constexpr std::string_view kNoShutdownInProgress = "ERR No shutdown in progress.";
 inline constexpr std::string_view kShutdownFailed = "ERR Errors trying to SHUTDOWN. Check logs.";
+inline constexpr std::string_view kBgsaveInProgress = "ERR Background save already in progress";
 inline constexpr std::string_view kSlowlogCount = "ERR count should be greater than or equal to -1";
 
 // CONFIG

@@ -68,6 +68,9 @@ struct ServerSettings {
   int64_t set_max_intset_entries = 512;
   int64_t list_max_listpack_size = -2;
   int64_t list_compress_depth = 0;
+  // A list element this long or longer gets a plain node of its own (Redis's packed_threshold;
+  // not a configuration option: DEBUG QUICKLIST-PACKED-THRESHOLD sets it).
+  size_t list_packed_threshold = size_t{1} << 30;
   // A sparse HyperLogLog longer than this turns dense (hll-sparse-max-bytes).
   int64_t hll_sparse_max_bytes = 3000;
   bool activerehashing = true;
@@ -110,6 +113,20 @@ struct ServerSettings {
   // restart; ms), and how many fencing records are kept before idle ones are folded away.
   int64_t lock_restart_delay = 0;
   int64_t lock_max_records = 1000000;
+  // RDB persistence: save points (seconds, changes), the file in `dir`, LZF and CRC64 in it,
+  // refusing writes after a failed background save, removing the file a replica synced from,
+  // a delay per key written (microseconds; Redis's test knob, for a snapshot that lasts), and how
+  // often loading serves clients (-LOADING).
+  std::vector<std::pair<int64_t, int64_t>> save_params = {{3600, 1}, {300, 100}, {60, 10000}};
+  std::string dbfilename = "dump.rdb";
+  bool rdbcompression = true;
+  bool rdbchecksum = true;
+  bool stop_writes_on_bgsave_error = true;
+  bool rdb_del_sync_files = false;
+  bool rdb_save_incremental_fsync = true;
+  int64_t rdb_key_save_delay = 0;
+  int64_t key_load_delay = 0;  // microseconds per key loaded (Redis's test knob)
+  int64_t loading_process_events_interval_bytes = 2 * 1024 * 1024;
 
   // Set by the process that owns the listeners: re-listens after CONFIG SET port. Returns an
   // error text to refuse the change (the old port stays).

@@ -20,6 +20,7 @@ enum class Check : uint8_t {
   kNoScript,         // noscript commands from a script
   kScriptWrite,      // writes (and may-replicate commands) from a read-only script
   kDenyOom,          // deny-oom commands over maxmemory (the eviction issue fills the hook)
+  kDiskError,        // writes (and PING) while saving to disk fails: -MISCONF
   kReadOnlyReplica,  // writes on a read-only replica
   kSubscribedResp2,  // a RESP2 connection in subscribed mode runs pub/sub commands only
   kLoading,          // while loading, only commands flagged loading
@@ -43,20 +44,14 @@ struct CheckRow {
 // A check may have two rows when callers run it at different points (a script checks writes
 // before memory, a client memory before writes: processCommand and scriptCall differ).
 constexpr CheckRow kChecks[] = {
-    {Check::kProtected, kClient},
-    {Check::kAuth, kClient},
-    {Check::kNotInMulti, kClient},
-    {Check::kGuardable, kGuard},
-    {Check::kNoScript, kScript},
-    {Check::kAcl, kClient | kScript | kGuard | kExec},
-    {Check::kScriptWrite, kScript},
-    {Check::kReadOnlyReplica, kScript},
-    {Check::kDenyOom, kClient | kScript | kGuard},
-    {Check::kReadOnlyReplica, kClient | kGuard},
-    {Check::kSubscribedResp2, kClient},
-    {Check::kLoading, kClient},
-    {Check::kBusyScript, kClient},
-    {Check::kPause, kClient},
+    {Check::kProtected, kClient},          {Check::kAuth, kClient},
+    {Check::kNotInMulti, kClient},         {Check::kGuardable, kGuard},
+    {Check::kNoScript, kScript},           {Check::kAcl, kClient | kScript | kGuard | kExec},
+    {Check::kScriptWrite, kScript},        {Check::kReadOnlyReplica, kScript},
+    {Check::kDiskError, kScript},          {Check::kDenyOom, kClient | kScript | kGuard},
+    {Check::kDiskError, kClient | kGuard}, {Check::kReadOnlyReplica, kClient | kGuard},
+    {Check::kSubscribedResp2, kClient},    {Check::kLoading, kClient},
+    {Check::kBusyScript, kClient},         {Check::kPause, kClient},
     {Check::kMultiQueue, kClient},
 };
 
@@ -176,6 +171,14 @@ Verdict Gatekeeper::Check(CallerKind kind, const Client& c, CmdArgs args, int64_
         }
         break;
       }
+      case Check::kDiskError:
+        // Redis's writeCommandsDeniedByDiskError: writes, and PING from a client (so that a
+        // health check notices), are refused; a script's PING is not.
+        if ((has(CO::kWrite) || (kind == CallerKind::kClient && cmd->full_name() == "ping")) &&
+            hooks_.disk_error) {
+          if (auto error = hooks_.disk_error()) return Refuse(cmd, std::move(*error));
+        }
+        break;
       case Check::kReadOnlyReplica:
         if (state_.replica && state_.replica_read_only && has(CO::kWrite)) {
           return Refuse(cmd, std::string(errors::kReadOnlyReplica));

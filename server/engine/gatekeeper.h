@@ -65,6 +65,8 @@ struct GateHooks {
   std::function<std::optional<std::string>(const Client&, const CommandSpec&, CmdArgs)> acl;
   // maxmemory: whether memory is over the limit (after trying to evict).
   std::function<bool()> out_of_memory;
+  // Persistence: the -MISCONF text while writes are refused because saving to disk failed.
+  std::function<std::optional<std::string>()> disk_error;
 };
 
 class Gatekeeper {

@@ -27,6 +27,12 @@ struct BusyScript {
 struct ServerState {
   std::string run_id;         // 40 hex characters, new at every start
   int64_t start_time_ms = 0;  // server time at start
+  // The replication IDs (INFO master_replid, master_replid2) and the offset up to which the
+  // second is valid (second_repl_offset, -1: none). The first is random at start, apart from
+  // run_id, and new after DEBUG CHANGE-REPL-ID, which also clears the second.
+  std::string replid;
+  std::string replid2 = std::string(40, '0');
+  int64_t second_replid_offset = -1;
   // Memory in use once the server was set up, before any client (INFO used_memory_startup).
   size_t used_memory_startup = 0;
   // Loading a dataset (RDB or AOF): clients get -LOADING except for commands flagged loading.

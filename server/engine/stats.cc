@@ -4,6 +4,8 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -80,6 +82,22 @@ size_t TotalSystemMemoryBytes() {
   struct sysinfo si;
   if (sysinfo(&si) != 0) return 0;
   return static_cast<size_t>(si.totalram) * si.mem_unit;
+}
+
+std::string AllocatorStatsReport() {
+#ifdef KEYWARD_SANITIZER_ALLOCATOR
+  return {};
+#else
+  char* text = nullptr;
+  size_t size = 0;
+  FILE* out = open_memstream(&text, &size);
+  if (out == nullptr) return {};
+  const bool ok = malloc_info(0, out) == 0;
+  std::fclose(out);
+  std::string report = ok ? std::string(text, size) : std::string();
+  std::free(text);
+  return report;
+#endif
 }
 
 }  // namespace keyward

@@ -63,5 +63,9 @@ size_t AllocatorActiveBytes();
 size_t ResidentMemoryBytes();
 // Physical memory of the machine (INFO total_system_memory), from sysinfo(2).
 size_t TotalSystemMemoryBytes();
+// The allocator's own statistics report (MEMORY MALLOC-STATS, where Redis prints jemalloc's):
+// glibc's malloc_info(3) XML. Empty in a sanitizer build, whose allocator is not glibc's (its
+// arenas would report next to nothing).
+std::string AllocatorStatsReport();
 
 }  // namespace keyward

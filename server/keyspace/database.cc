@@ -10,7 +10,7 @@ Database::Database(int index, DatabaseContext ctx, uint64_t seed)
     : index_(index), ctx_(ctx), table_(seed) {}
 
 Entry* Database::Find(std::string_view key, LookupMode mode) {
-  Entry* e = table_.Find(key);
+  Entry* e = Guarded(table_.Find(key));
   if (e != nullptr && IsExpired(e)) {
     if (ctx_.expire_disabled == nullptr || !*ctx_.expire_disabled) DeleteExpired(e);
     e = nullptr;
@@ -41,7 +41,18 @@ Result<Entry*> Database::FindTyped(std::string_view key, ObjType type, LookupMod
 
 void Database::Add(Entry* e) { AddHashed(e, table_.Hash(e->key())); }
 
+bool Database::AddLoaded(Entry* e) {
+  const uint64_t hash = table_.Hash(e->key());
+  if (table_.FindLink(e->key(), hash) != nullptr) return false;
+  MarkNew(e);
+  e->set_lru(LruClock());
+  table_.Insert(e, hash);
+  if (e->has_expire()) expires_.Add(e);
+  return true;
+}
+
 void Database::AddHashed(Entry* e, uint64_t hash) {
+  MarkNew(e);
   e->set_lru(LruClock());
   table_.Insert(e, hash);
   if (e->has_expire()) expires_.Add(e);
@@ -52,7 +63,8 @@ void Database::Upsert(Entry* e) {
   uint64_t hash = table_.Hash(e->key());
   Entry** link = table_.FindLink(e->key(), hash);
   if (link == nullptr) return AddHashed(e, hash);
-  Entry* old = *link;
+  Entry* old = Guarded(*link);
+  MarkNew(e);
   e->set_lru(LruClock());
   KeyTable::ReplaceAt(link, e);
   Unindex(old);
@@ -61,6 +73,8 @@ void Database::Upsert(Entry* e) {
 }
 
 Entry* Database::Replace(Entry* old, Entry* replacement) {
+  Guarded(old);
+  MarkNew(replacement);
   Entry** link = table_.FindLink(old->key());
   KeyTable::ReplaceAt(link, replacement);
   replacement->set_lru(old->lru());
@@ -90,6 +104,7 @@ void Database::FreeRemoved(Entry* e, bool expired) {
 }
 
 Entry* Database::Take(std::string_view key) {
+  if (guard() != nullptr && guard()->active()) Guarded(table_.Find(key));
   Entry* e = table_.Remove(key);
   if (e == nullptr) return nullptr;
   Unindex(e);
@@ -98,6 +113,7 @@ Entry* Database::Take(std::string_view key) {
 }
 
 Entry* Database::SetExpire(Entry* e, int64_t ms) {
+  Guarded(e);
   if (ms >= 0 && e->has_expire()) {
     e->set_expire_ms(ms);
     expires_.Update(e);
@@ -106,6 +122,7 @@ Entry* Database::SetExpire(Entry* e, int64_t ms) {
   if (ms < 0 && !e->has_expire()) return e;
   // The deadline slot appears or disappears: rebuild the entry around the same value.
   Entry* rebuilt = Entry::WithExpire(e, ms);
+  rebuilt->set_snapshot_mark(e->snapshot_mark());
   Entry** link = table_.FindLink(e->key());
   KeyTable::ReplaceAt(link, rebuilt);
   if (ms >= 0) {
@@ -139,7 +156,7 @@ Entry* Database::RandomEntry(uint64_t (*rng)(void*), void* rng_state) {
   int tries = 100;
   while (table_.size() > 0) {
     Entry* e = table_.Random(rng, rng_state);
-    if (!IsExpired(e)) return e;
+    if (!IsExpired(e)) return Guarded(e);
     if (replica) {
       if (all_volatile && --tries == 0) return e;
       continue;
@@ -171,6 +188,7 @@ void Database::Cron(int64_t rehash_us, Clock& clock) {
 }
 
 KeyTable Database::TakeAllKeys() {
+  if (guard() != nullptr && guard()->active()) guard()->BeforeReset(*this, nullptr);
   if (ctx_.listener != nullptr) ctx_.listener->OnDatabaseResetting(*this, nullptr);
   expires_.Clear();
   KeyTable all = table_.TakeAll();
@@ -179,6 +197,10 @@ KeyTable Database::TakeAllKeys() {
 }
 
 void Database::Swap(Database& other) {
+  if (guard() != nullptr && guard()->active()) {
+    guard()->BeforeReset(*this, &other);
+    guard()->BeforeReset(other, this);
+  }
   if (ctx_.listener != nullptr) {
     ctx_.listener->OnDatabaseResetting(*this, &other);
     ctx_.listener->OnDatabaseResetting(other, this);

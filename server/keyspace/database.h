@@ -39,6 +39,31 @@ class KeyspaceListener {
   virtual void OnDatabaseReset(Database& db) {}
 };
 
+// A point-in-time snapshot of the keyspace written while the server keeps serving (persistence's
+// background save, without fork). Every entry carries a mark bit; while a snapshot runs, an entry
+// whose mark differs from mark() existed when the snapshot started and has not been written yet.
+// Before such an entry is changed, replaced, removed or handed out by a lookup, the database calls
+// SaveBefore, which writes it as it still is and flips its mark; entries added meanwhile get the
+// current mark (they are not part of the snapshot). Outside a snapshot every entry has the mark,
+// so starting one is just flipping it.
+class SnapshotGuard {
+ public:
+  virtual ~SnapshotGuard() = default;
+  bool active() const { return active_; }
+  bool mark() const { return mark_; }
+  // Whether `e` still has to be written by the running snapshot.
+  bool Pending(const Entry* e) const { return active_ && e->snapshot_mark() != mark_; }
+  // Writes `e` of `db` as it is now, and gives it the current mark.
+  virtual void SaveBefore(Database& db, Entry* e) = 0;
+  // The database is about to be emptied (FLUSHDB, FLUSHALL: other is null) or swapped with
+  // `other` (SWAPDB): its pending entries must be dealt with first.
+  virtual void BeforeReset(Database& db, Database* other) = 0;
+
+ protected:
+  bool active_ = false;
+  bool mark_ = false;
+};
+
 struct KeyspaceStats {
   uint64_t hits = 0;
   uint64_t misses = 0;
@@ -59,6 +84,8 @@ struct DatabaseContext {
   // lazyfree-lazy-expire and lazyfree-lazy-server-del, and the thread that frees lazily.
   const ServerSettings* settings = nullptr;
   LazyFreer* freer = nullptr;
+  // The background snapshot's guard (never null once the keyspace built the database).
+  SnapshotGuard* const* snapshot = nullptr;
 };
 
 enum class LookupMode {
@@ -90,10 +117,15 @@ class Database {
   bool Exists(std::string_view key) { return Find(key) != nullptr; }
   // The key's entry as stored, expired or not, with no side effect on the key or the statistics
   // (what WATCH looks at: Redis's dictFind).
-  Entry* Peek(std::string_view key) { return table_.Find(key); }
+  Entry* Peek(std::string_view key) { return Guarded(table_.Find(key)); }
 
   // Adds an entry whose key is absent.
   void Add(Entry* e);
+  // The loader's add (Redis's dbAddRDBLoad): no listener hears of it; false, and nothing
+  // added, when the key is already there (a duplicate in the file).
+  bool AddLoaded(Entry* e);
+  // Room for about `keys` keys (RESIZEDB).
+  void Reserve(size_t keys) { table_.Reserve(keys); }
   // Adds or overwrites; the previous entry (if any) is freed.
   void Upsert(Entry* e);
   // Puts `replacement` (same key) in place of the live entry `old`, which is freed. Returns it.
@@ -112,6 +144,7 @@ class Database {
            (ctx_.ignore_expiry == nullptr || !*ctx_.ignore_expiry);
   }
 
+  // Scan and ForEach hand out entries for reading only (SCAN, KEYS, the snapshot itself).
   uint64_t Scan(uint64_t cursor, const std::function<void(Entry*)>& fn) {
     return table_.Scan(cursor, fn);
   }
@@ -133,11 +166,29 @@ class Database {
 
   // Average remaining TTL of volatile keys (INFO keyspace avg_ttl), estimated from a sample.
   int64_t AverageTtlMs() const;
-  size_t MemoryUsage() const { return table_.MemoryUsage() + expires_.MemoryUsage(); }
+  size_t MemoryUsage() const { return TableMemoryUsage() + ExpiresMemoryUsage(); }
+  // The key table's buckets and the expiry index (MEMORY STATS' overhead.hashtable.main and
+  // overhead.hashtable.expires).
+  size_t TableMemoryUsage() const { return table_.MemoryUsage(); }
+  size_t ExpiresMemoryUsage() const { return expires_.MemoryUsage(); }
 
   int64_t now_ms() const { return *ctx_.now_ms; }
 
  private:
+  // Lets a running snapshot write `e` before anyone may change it; returns e.
+  Entry* Guarded(Entry* e) {
+    if (e != nullptr && ctx_.snapshot != nullptr) {
+      SnapshotGuard* guard = *ctx_.snapshot;
+      if (guard != nullptr && guard->Pending(e)) guard->SaveBefore(*this, e);
+    }
+    return e;
+  }
+  // A new entry is not part of a running snapshot.
+  void MarkNew(Entry* e) const {
+    const SnapshotGuard* guard = ctx_.snapshot != nullptr ? *ctx_.snapshot : nullptr;
+    e->set_snapshot_mark(guard != nullptr && guard->mark());
+  }
+  SnapshotGuard* guard() const { return ctx_.snapshot != nullptr ? *ctx_.snapshot : nullptr; }
   uint32_t LruClock() const { return static_cast<uint32_t>(now_ms() / 1000) & 0xFFFFFF; }
   void AddHashed(Entry* e, uint64_t hash);
   void Unindex(Entry* e);  // removes e from the expiry heap if it has a deadline

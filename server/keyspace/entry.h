@@ -5,7 +5,7 @@
 //
 //   Entry* next          chain link of the key table (intrusive chaining)
 //   uint8  type | enc    ObjType in the low nibble, Encoding in the high nibble
-//   uint8  flags         kHasExpire, ...
+//   uint8  flags         kHasExpire, kSnapshotMark
 //   uint8  lru[3]        24-bit LRU clock in seconds (OBJECT IDLETIME)
 //   [int64 expire_ms, uint32 heap_index]     only with kHasExpire
 //   varint key length, key bytes
@@ -33,6 +33,8 @@ inline constexpr size_t kEmbStrMaxLen = 44;
 class Entry {
  public:
   static constexpr uint8_t kHasExpire = 1;
+  // Which side of the current background snapshot the entry is on (database.h, SnapshotGuard).
+  static constexpr uint8_t kSnapshotMark = 2;
 
   // A string entry with the encoding Redis would choose for a freshly set value
   // (int if it is a canonical integer of at most 20 chars, embstr up to 44 bytes, else raw).
@@ -87,6 +89,11 @@ class Entry {
     return v;
   }
   void set_heap_index(uint32_t i) { std::memcpy(tail() + 8, &i, sizeof(i)); }
+
+  bool snapshot_mark() const { return flags_ & kSnapshotMark; }
+  void set_snapshot_mark(bool mark) {
+    flags_ = static_cast<uint8_t>(mark ? flags_ | kSnapshotMark : flags_ & ~kSnapshotMark);
+  }
 
   uint32_t lru() const { return lru_[0] | (lru_[1] << 8) | (static_cast<uint32_t>(lru_[2]) << 16); }
   void set_lru(uint32_t clock) {

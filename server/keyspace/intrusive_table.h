@@ -93,6 +93,9 @@ class IntrusiveTable {
   Node** FindLink(std::string_view key, uint64_t hash);
   // Adds an entry whose key is not in the table.
   void Insert(Node* e);
+  // Makes room for about `n` entries at once (the loader, from RESIZEDB): an empty table gets
+  // its buckets now, a filled one starts a resize.
+  void Reserve(size_t n);
   void Insert(Node* e, uint64_t hash);
   // Unlinks the key's entry and returns it (the caller frees it); nullptr when absent.
   Node* Remove(std::string_view key);
@@ -237,6 +240,16 @@ Node* IntrusiveTable<Node>::Remove(std::string_view key) {
   e->set_next(nullptr);
   used_[table]--;
   return e;
+}
+
+template <typename Node>
+void IntrusiveTable<Node>::Reserve(size_t n) {
+  if (rehashing() || n <= buckets_[0].size()) return;
+  if (used_[0] == 0) {
+    buckets_[0].assign(std::bit_ceil(std::max(n, kInitialSize)), nullptr);
+  } else {
+    Resize(n);
+  }
 }
 
 template <typename Node>

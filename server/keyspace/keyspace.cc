@@ -12,7 +12,7 @@ Keyspace::Keyspace(int databases, uint64_t seed, KeyspaceListener* listener,
 
 DatabaseContext Keyspace::context() {
   return DatabaseContext{&now_ms_,        &stats_,   listener_, &expire_disabled_,
-                         &ignore_expiry_, settings_, &freer_};
+                         &ignore_expiry_, settings_, &freer_,   &snapshot_};
 }
 
 void Keyspace::SwapDb(int a, int b) {

@@ -40,6 +40,9 @@ class Keyspace {
 
   KeyspaceStats& stats() { return stats_; }
 
+  // The background snapshot that every database lets write entries before they change.
+  void set_snapshot_guard(SnapshotGuard* guard) { snapshot_ = guard; }
+
   void SwapDb(int a, int b);
   // FLUSHDB / FLUSHALL. async hands the entries to the background freer.
   void Flush(int index, bool async);
@@ -65,6 +68,7 @@ class Keyspace {
   bool ignore_expiry_ = false;
   KeyspaceStats stats_;
   KeyspaceListener* listener_;
+  SnapshotGuard* snapshot_ = nullptr;
   const ServerSettings* settings_;
   std::vector<std::unique_ptr<Database>> dbs_;
   size_t expire_cursor_ = 0;  // database where the next active expiry cycle starts

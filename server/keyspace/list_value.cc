@@ -24,32 +24,50 @@ int ClampFill(int fill) { return std::clamp(fill, -5, kFillMax); }
 }  // namespace
 
 std::unique_ptr<Value> ListValue::Clone() const {
-  auto copy = std::make_unique<ListValue>(fill_);
+  auto copy = std::make_unique<ListValue>(fill_, packed_threshold_);
   copy->size_ = size_;
   copy->nodes_ = nodes_;
   return copy;
 }
 
 size_t ListValue::MemoryUsage() const {
-  size_t n = sizeof(*this) + nodes_.size() * sizeof(Listpack);
+  size_t n = sizeof(*this) + nodes_.size() * sizeof(Node);
   for (const Listpack& lp : nodes_) n += lp.MemoryUsage();
   return n;
 }
 
 size_t ListValue::listpack_bytes() const {
   size_t n = 0;
-  for (const Listpack& lp : nodes_) n += lp.bytes();
+  for (size_t i = 0; i < nodes_.size(); i++) n += node_bytes(i);
   return n;
 }
 
+size_t ListValue::node_bytes(size_t i) const {
+  const Node& node = nodes_[i];
+  if (!node.plain) return node.bytes();
+  char buf[21];
+  return node.Get(node.First()).View(buf).size();
+}
+
+ListValue::Node ListValue::PlainNode(std::string_view s) {
+  Listpack lp;
+  lp.Append(s);
+  return Node(std::move(lp), /*is_plain=*/true);
+}
+
 void ListValue::Serialise(ValueSink& out) const {
-  // RDB_TYPE_LIST_QUICKLIST_2: the node count, then per node its container (2: packed) and
-  // its listpack as a string.
+  // RDB_TYPE_LIST_QUICKLIST_2: the node count, then per node its container (1: plain, 2:
+  // packed) and, as a string, its element or its listpack.
   std::string bytes;
   rdb::AppendLength(bytes, nodes_.size());
-  for (const Listpack& lp : nodes_) {
+  for (const Node& node : nodes_) {
+    if (node.plain) {
+      rdb::AppendLength(bytes, 1);
+      rdb::AppendString(bytes, node.Get(node.First()).ToString(), out.compress());
+      continue;
+    }
     rdb::AppendLength(bytes, 2);
-    rdb::AppendString(bytes, lp.raw(), out.compress());
+    rdb::AppendString(bytes, node.raw(), out.compress());
   }
   out.Write(bytes);
 }
@@ -57,8 +75,10 @@ void ListValue::Serialise(ValueSink& out) const {
 // _quicklistNodeAllowInsert as Redis 7.0.15 has it: the new entry is estimated at its length
 // plus SIZE_ESTIMATE_OVERHEAD (8 bytes, the most a listpack entry's header and backlen take),
 // which decides where a node ends and so the nodes DUMP writes. (Earlier 7.0 releases used the
-// ziplist's per-entry overhead here; their nodes end a few bytes later.)
-bool ListValue::NodeAllows(const Listpack& node, std::string_view s) const {
+// ziplist's per-entry overhead here; their nodes end a few bytes later.) Nothing goes into a
+// plain node, and a plain-sized element into no node.
+bool ListValue::NodeAllows(const Node& node, std::string_view s) const {
+  if (node.plain || IsLarge(s)) return false;
   int fill = ClampFill(fill_);
   size_t new_sz = node.bytes() + s.size() + kSizeEstimateOverhead;
   if (fill < 0) return new_sz <= kOptimizationLevel[-fill - 1];
@@ -71,13 +91,29 @@ void ListValue::AppendNode(Listpack node) {
   nodes_.push_back(std::move(node));
 }
 
+void ListValue::AppendPlainNode(std::string_view element) {
+  size_++;
+  nodes_.push_back(PlainNode(element));
+}
+
+// quicklistPushHead / quicklistPushTail: a plain-sized element gets its own node at that end.
 void ListValue::PushFront(std::string_view s) {
+  if (IsLarge(s)) {
+    nodes_.push_front(PlainNode(s));
+    size_++;
+    return;
+  }
   if (nodes_.empty() || !NodeAllows(nodes_.front(), s)) nodes_.emplace_front();
   nodes_.front().Prepend(s);
   size_++;
 }
 
 void ListValue::PushBack(std::string_view s) {
+  if (IsLarge(s)) {
+    nodes_.push_back(PlainNode(s));
+    size_++;
+    return;
+  }
   if (nodes_.empty() || !NodeAllows(nodes_.back(), s)) nodes_.emplace_back();
   nodes_.back().Append(s);
   size_++;
@@ -135,9 +171,24 @@ ListValue::Pos ListValue::Prev(Pos p) const {
   return {p.node - 1, nodes_[p.node - 1].Last()};
 }
 
-// quicklistReplaceEntry (7.0.15): an element is replaced where it is, whatever the node's
-// size becomes (only a plain-node element, 1 GiB or more, would move; Keyward has none).
-void ListValue::Set(Pos p, std::string_view s) { nodes_[p.node].Replace(p.off, s); }
+// quicklistReplaceEntry (7.0.15): an element of a packed node is replaced where it is,
+// whatever the node's size becomes, and a plain node's by a plain-sized one likewise. Otherwise
+// (a plain node's element by a small one, a packed node's by a plain-sized one) the new element
+// is inserted after the old, which is then deleted: it is the last of its node by then (the
+// insertion split the node after it), and its node goes if it was alone there.
+void ListValue::Set(Pos p, std::string_view s) {
+  Node& node = nodes_[p.node];
+  if (!node.plain && !IsLarge(s)) {
+    node.Replace(p.off, s);
+    return;
+  }
+  if (node.plain && IsLarge(s)) {
+    node = PlainNode(s);
+    return;
+  }
+  InsertAt(p, s, /*after=*/true);  // node p.node stays where it is
+  Erase({p.node, nodes_[p.node].Last()});
+}
 
 // _quicklistSplitNode: node `i` keeps the elements up to and including `off` (after) or from
 // `off` on (!after); the others go to a new node beside it, which is returned by index. Both
@@ -164,6 +215,7 @@ size_t ListValue::SplitAt(size_t i, uint32_t off, bool after) {
 // _quicklistNodeAllowMerge: the merged size is estimated as both sizes less 11 bytes (a
 // ziplist's header and end, which 7.0 still subtracts).
 bool ListValue::NodesAllowMerge(size_t a, size_t b) const {
+  if (nodes_[a].plain || nodes_[b].plain) return false;
   const int fill = ClampFill(fill_);
   const size_t merge_sz = nodes_[a].bytes() + nodes_[b].bytes() - 11;
   if (fill < 0) return merge_sz <= kOptimizationLevel[-fill - 1];
@@ -211,15 +263,27 @@ void ListValue::MergeAround(size_t center) {
 // neighbour on that side when it has room, else into a new node there; otherwise the node is
 // split at the element, the new element goes to the split-off half, and the nodes around are
 // merged where they fit.
+//
+// A plain-sized element gets a plain node: next to p's node when p is at the node's edge on
+// that side (always, for a plain node), else between the two halves of p's node split at p.
 void ListValue::InsertAt(Pos p, std::string_view s, bool after) {
   size_++;
-  Listpack& node = nodes_[p.node];
+  Node& node = nodes_[p.node];
   if (NodeAllows(node, s)) {
     node.InsertBefore(after ? node.Next(p.off) : p.off, s);
     return;
   }
   const bool at_tail = after && node.Next(p.off) == Listpack::kEnd;
   const bool at_head = !after && p.off == node.First();
+  if (IsLarge(s)) {
+    size_t at = after ? p.node + 1 : p.node;
+    if (!at_tail && !at_head) {
+      SplitAt(p.node, p.off, after);
+      at = p.node + 1;  // after the half holding p (after) or before it (!after)
+    }
+    nodes_.insert(nodes_.begin() + static_cast<std::ptrdiff_t>(at), PlainNode(s));
+    return;
+  }
   if (at_tail && p.node + 1 < nodes_.size() && NodeAllows(nodes_[p.node + 1], s)) {
     nodes_[p.node + 1].Prepend(s);
     return;
@@ -305,7 +369,7 @@ size_t ListValue::RemoveEqual(std::string_view value, size_t limit, bool backwar
     }
   }
   size_ -= removed;
-  std::erase_if(nodes_, [](const Listpack& lp) { return lp.empty(); });
+  std::erase_if(nodes_, [](const Node& node) { return node.empty(); });
   return removed;
 }
 

@@ -3,8 +3,12 @@
 // bytes), so a list costs one small allocation per few hundred elements, and pushes and pops at
 // either end touch one node. OBJECT ENCODING says "quicklist" whatever the size, as 7.0 does.
 //
-// The nodes are held in a deque of listpacks (8 bytes per node, in blocks), not a linked list:
-// the deque gives indexed access to nodes, which is all LINDEX/LRANGE need to find a start.
+// The nodes are held in a deque (16 bytes per node, in blocks), not a linked list: the deque
+// gives indexed access to nodes, which is all LINDEX/LRANGE need to find a start.
+//
+// An element of at least the packed threshold (Redis's packed_threshold: 1 GiB, or what DEBUG
+// QUICKLIST-PACKED-THRESHOLD sets) gets a plain node of its own (QUICKLIST_NODE_CONTAINER_PLAIN),
+// which nothing is ever inserted into or merged with, and which RDB writes as the bare element.
 // list-compress-depth (LZF on interior nodes) is not implemented; see docs/commands/lists.md.
 #pragma once
 
@@ -22,8 +26,13 @@ namespace keyward {
 
 class ListValue : public Value {
  public:
-  // `fill` is list-max-listpack-size.
-  explicit ListValue(int fill) : fill_(fill) {}
+  static constexpr size_t kDefaultPackedThreshold = size_t{1} << 30;
+
+  // `fill` is list-max-listpack-size. `packed_threshold` points at the server's packed threshold,
+  // read at every insertion (Redis's is one for the process, and changes apply to lists that
+  // exist); nullptr: kDefaultPackedThreshold.
+  explicit ListValue(int fill, const size_t* packed_threshold = nullptr)
+      : fill_(fill), packed_threshold_(packed_threshold) {}
 
   ObjType type() const override { return ObjType::kList; }
   Encoding encoding() const override { return Encoding::kQuickList; }
@@ -37,14 +46,23 @@ class ListValue : public Value {
   bool empty() const { return size_ == 0; }
   size_t node_count() const { return nodes_.size(); }
   int fill() const { return fill_; }
-  // The listpacks' bytes (DEBUG OBJECT's ql_uncompressed_size).
+  // The nodes' bytes, a plain node's being its element's length (DEBUG OBJECT's
+  // ql_uncompressed_size).
   size_t listpack_bytes() const;
+  // Node `i` (0 <= i < node_count()): whether it is plain, its size as listpack_bytes() counts
+  // it, and its elements (a plain node's one element, in a listpack of its own).
+  bool node_plain(size_t i) const { return nodes_[i].plain; }
+  size_t node_bytes(size_t i) const;
+  const Listpack& node(size_t i) const { return nodes_[i]; }
   // list-max-listpack-size applies to nodes filled from now on.
   void set_fill(int fill) { fill_ = fill; }
 
   // Appends a whole node as it is (quicklistAppendListpack: RESTORE keeps a payload's nodes, so
   // DUMP gives the same nodes back). The node must not be empty.
   void AppendNode(Listpack node);
+  // Appends a plain node holding `element` (quicklistAppendPlainNode: RESTORE keeps a payload's
+  // plain nodes whatever the threshold).
+  void AppendPlainNode(std::string_view element);
 
   void PushFront(std::string_view s);
   void PushBack(std::string_view s);
@@ -66,7 +84,8 @@ class ListValue : public Value {
   Pos Prev(Pos p) const;
   LpElement Get(Pos p) const { return nodes_[p.node].Get(p.off); }
 
-  // LSET: replaces the element at p.
+  // LSET: replaces the element at p (quicklistReplaceEntry: in place, except where the old or
+  // the new element is plain-sized, when the new one is inserted after p and p deleted).
   void Set(Pos p, std::string_view s);
   // LINSERT: inserts next to p (after when `after`).
   void InsertAt(Pos p, std::string_view s, bool after);
@@ -83,7 +102,20 @@ class ListValue : public Value {
   void ForRange(size_t start, size_t stop, const std::function<void(const LpElement&)>& fn) const;
 
  private:
-  bool NodeAllows(const Listpack& node, std::string_view s) const;
+  // A quicklist node: a listpack, or a plain node's one element (kept as a one-element listpack).
+  struct Node : Listpack {
+    Node() = default;
+    Node(Listpack lp, bool is_plain = false) : Listpack(std::move(lp)), plain(is_plain) {}
+    bool plain = false;
+  };
+
+  // isLargeElement: an element that gets a plain node.
+  bool IsLarge(std::string_view s) const {
+    return s.size() >=
+           (packed_threshold_ != nullptr ? *packed_threshold_ : kDefaultPackedThreshold);
+  }
+  static Node PlainNode(std::string_view s);
+  bool NodeAllows(const Node& node, std::string_view s) const;
   // Splits node `i` at the element at `off` (_quicklistSplitNode); returns the new node's index.
   size_t SplitAt(size_t i, uint32_t off, bool after);
   // Whether nodes `a` and `b` may be merged, and the merge of node `a` with the next one.
@@ -93,8 +125,9 @@ class ListValue : public Value {
   void MergeAround(size_t center);
 
   int fill_;
+  const size_t* packed_threshold_;
   size_t size_ = 0;
-  std::deque<Listpack> nodes_;
+  std::deque<Node> nodes_;
 };
 
 }  // namespace keyward

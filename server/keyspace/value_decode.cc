@@ -52,11 +52,13 @@ struct Limits {
         hash_value(Limit(s.hash_max_listpack_value)),
         zset{Limit(s.zset_max_listpack_entries), Limit(s.zset_max_listpack_value)},
         intset_entries(Limit(s.set_max_intset_entries)),
-        list_fill(static_cast<int>(s.list_max_listpack_size)) {}
+        list_fill(static_cast<int>(s.list_max_listpack_size)),
+        list_packed_threshold(&s.list_packed_threshold) {}
   size_t hash_entries, hash_value;
   ZSetValue::Limits zset;
   size_t intset_entries;
   int list_fill;
+  const size_t* list_packed_threshold;
 };
 
 using Result = std::optional<DecodedValue>;
@@ -142,7 +144,7 @@ Result DecodeString(rdb::Reader& in) {
 Result DecodeLinkedList(rdb::Reader& in, const Limits& limits) {
   auto len = NonZeroLen(in);
   if (!len) return Fail();
-  auto list = std::make_unique<ListValue>(limits.list_fill);
+  auto list = std::make_unique<ListValue>(limits.list_fill, limits.list_packed_threshold);
   for (uint64_t i = 0; i < *len; i++) {
     auto element = in.String();
     if (!element) return Fail();
@@ -155,7 +157,7 @@ Result DecodeLinkedList(rdb::Reader& in, const Limits& limits) {
 Result DecodeListZiplist(rdb::Reader& in, const Limits& limits) {
   auto blob = in.String();
   if (!blob) return Fail();
-  auto list = std::make_unique<ListValue>(limits.list_fill);
+  auto list = std::make_unique<ListValue>(limits.list_fill, limits.list_packed_threshold);
   const bool ok = ZiplistForEach(*blob, [&list](const LpElement& e) {
     list->PushBack(e.ToString());
     return true;
@@ -169,7 +171,7 @@ Result DecodeListZiplist(rdb::Reader& in, const Limits& limits) {
 Result DecodeQuicklist(rdb::Reader& in, bool listpack_nodes, const Limits& limits) {
   auto len = NonZeroLen(in);
   if (!len) return Fail();
-  auto list = std::make_unique<ListValue>(limits.list_fill);
+  auto list = std::make_unique<ListValue>(limits.list_fill, limits.list_packed_threshold);
   for (uint64_t i = 0; i < *len; i++) {
     uint64_t container = kContainerPacked;
     if (listpack_nodes) {
@@ -180,12 +182,9 @@ Result DecodeQuicklist(rdb::Reader& in, bool listpack_nodes, const Limits& limit
     auto blob = in.String();
     if (!blob || blob->empty()) return Fail();
     if (container == kContainerPlain) {
-      // A plain node holds one element too big for a listpack (1 GiB, Redis's
-      // packed_threshold). Keyward has no plain nodes: the element gets a node of its own.
+      // A plain node: one element at least packed_threshold long, kept plain as it comes.
       if (blob->size() > Listpack::kMaxSafetySize) return Fail();
-      Listpack node;
-      node.Append(*blob);
-      list->AppendNode(std::move(node));
+      list->AppendPlainNode(*blob);
       continue;
     }
     std::optional<Listpack> node =

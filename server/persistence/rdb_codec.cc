@@ -5,6 +5,7 @@ extern "C" {
 }
 
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cstring>
 
@@ -14,22 +15,24 @@ namespace {
 // The reflected form of the Jones polynomial 0xad93d23594c935a9, and its byte table.
 constexpr uint64_t kReflectedPoly = 0x95ac9329ac4bc9b5ULL;
 
-constexpr std::array<uint64_t, 256> MakeTable() {
-  std::array<uint64_t, 256> table{};
+// Slicing-by-8 tables (as Redis's crcspeed): table[0] is the classic byte table, table[k][i] the
+// CRC of byte i followed by k zero bytes, so eight input bytes cost eight lookups and no loop.
+using CrcTables = std::array<std::array<uint64_t, 256>, 8>;
+constexpr CrcTables MakeTables() {
+  CrcTables t{};
   for (uint64_t i = 0; i < 256; i++) {
     uint64_t crc = i;
     for (int bit = 0; bit < 8; bit++) crc = (crc & 1) ? (crc >> 1) ^ kReflectedPoly : crc >> 1;
-    table[i] = crc;
+    t[0][i] = crc;
   }
-  return table;
+  for (size_t k = 1; k < 8; k++) {
+    for (size_t i = 0; i < 256; i++) t[k][i] = t[0][t[k - 1][i] & 0xff] ^ (t[k - 1][i] >> 8);
+  }
+  return t;
 }
-constexpr std::array<uint64_t, 256> kTable = MakeTable();
+constexpr CrcTables kTables = MakeTables();
 
 constexpr uint8_t kEncInt8 = 0, kEncInt16 = 1, kEncInt32 = 2, kEncLzf = 3;
-
-void AppendLittleEndian(std::string& out, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; i++) out += static_cast<char>((v >> (8 * i)) & 0xff);
-}
 
 // rdbTryIntegerEncoding: only the canonical text of an integer in the int32 range.
 bool TryIntegerEncoding(std::string& out, std::string_view s) {
@@ -58,8 +61,25 @@ bool TryIntegerEncoding(std::string& out, std::string_view s) {
 }  // namespace
 
 uint64_t Crc64(uint64_t crc, std::string_view data) {
-  for (unsigned char c : data) crc = kTable[(crc ^ c) & 0xff] ^ (crc >> 8);
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+  size_t n = data.size();
+  while (n >= 8) {
+    uint64_t word;
+    std::memcpy(&word, p, 8);
+    if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
+    crc ^= word;
+    crc = kTables[7][crc & 0xff] ^ kTables[6][(crc >> 8) & 0xff] ^ kTables[5][(crc >> 16) & 0xff] ^
+          kTables[4][(crc >> 24) & 0xff] ^ kTables[3][(crc >> 32) & 0xff] ^
+          kTables[2][(crc >> 40) & 0xff] ^ kTables[1][(crc >> 48) & 0xff] ^ kTables[0][crc >> 56];
+    p += 8;
+    n -= 8;
+  }
+  while (n-- > 0) crc = kTables[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
   return crc;
+}
+
+void AppendLittleEndian(std::string& out, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; i++) out += static_cast<char>((v >> (8 * i)) & 0xff);
 }
 
 void AppendLength(std::string& out, uint64_t length) {
@@ -133,6 +153,16 @@ std::optional<std::string_view> Reader::Bytes(size_t n) {
   std::string_view out = data_.substr(pos_, n);
   pos_ += n;
   return out;
+}
+
+std::optional<uint64_t> Reader::LittleEndian(int bytes) {
+  if (data_.size() - pos_ < static_cast<size_t>(bytes)) return std::nullopt;
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; i++) {
+    v |= static_cast<uint64_t>(static_cast<uint8_t>(data_[pos_ + i])) << (8 * i);
+  }
+  pos_ += static_cast<size_t>(bytes);
+  return v;
 }
 
 std::optional<std::string> Reader::String() {

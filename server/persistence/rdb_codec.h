@@ -15,14 +15,27 @@ namespace keyward::rdb {
 
 // The RDB format version this server writes (Redis 7.0's).
 constexpr uint16_t kVersion = 10;
-// Opcode of a function library in an RDB stream (RDB_OPCODE_FUNCTION2), and its pre-7.0-GA form.
+// The opcodes of an RDB stream (RDB_OPCODE_*): a function library (and its pre-7.0-GA form), a
+// module's AUX data, an LRU idle time, an LFU frequency, an AUX field, the RESIZEDB hint, expiry
+// in milliseconds (and in seconds, before RDB 3), SELECTDB, and the end of the file.
 constexpr uint8_t kOpcodeFunction2 = 0xf5;
 constexpr uint8_t kOpcodeFunctionPreGa = 0xf6;
+constexpr uint8_t kOpcodeModuleAux = 0xf7;
+constexpr uint8_t kOpcodeIdle = 0xf8;
+constexpr uint8_t kOpcodeFreq = 0xf9;
+constexpr uint8_t kOpcodeAux = 0xfa;
+constexpr uint8_t kOpcodeResizeDb = 0xfb;
+constexpr uint8_t kOpcodeExpireTimeMs = 0xfc;
+constexpr uint8_t kOpcodeExpireTime = 0xfd;
+constexpr uint8_t kOpcodeSelectDb = 0xfe;
+constexpr uint8_t kOpcodeEof = 0xff;
 
 // Redis's crc64: Jones polynomial, reflected, initial value `crc` (0 for a fresh checksum).
 uint64_t Crc64(uint64_t crc, std::string_view data);
 
 void AppendLength(std::string& out, uint64_t length);
+// `bytes` bytes of v, least significant first (expiry times, checksums, the payload version).
+void AppendLittleEndian(std::string& out, uint64_t v, int bytes);
 // A string as rdbSaveRawString writes it: integers of up to 11 characters as integers, longer
 // strings LZF-compressed when `compress` and that saves at least 4 bytes, otherwise raw.
 void AppendString(std::string& out, std::string_view value, bool compress = true);
@@ -38,6 +51,8 @@ class Reader {
   std::optional<uint64_t> Len();
   // The next `n` raw bytes (binary doubles, string-encoded doubles).
   std::optional<std::string_view> Bytes(size_t n);
+  // An unsigned little-endian integer of `bytes` bytes (expiry times, checksums).
+  std::optional<uint64_t> LittleEndian(int bytes);
   size_t position() const { return pos_; }
   size_t remaining() const { return data_.size() - pos_; }
 

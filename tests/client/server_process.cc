@@ -104,8 +104,10 @@ void ServerProcess::Launch() {
       "--port", std::to_string(port_), "--bind",  "127.0.0.1", "--dir",
       dir_,     "--unixsocket",        unix_path_};
   args.insert(args.end(), common.begin(), common.end());
+  // Persistence off on both servers (Keyward's defaults are Redis's: save points on).
+  for (const char* a : {"--save", ""}) args.push_back(a);
   if (kind_ == ServerKind::kRedis) {
-    for (const char* a : {"--save", "", "--appendonly", "no"}) args.push_back(a);
+    for (const char* a : {"--appendonly", "no"}) args.push_back(a);
   }
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   const std::string log = dir_ + "/server.log";

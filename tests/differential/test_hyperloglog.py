@@ -384,7 +384,7 @@ class HllCorruptionSweep(HllCase):
             kind = rng.randrange(8)
             if kind == 0 and len(v) > 16:  # a byte of the registers
                 v[rng.randrange(16, len(v))] = rng.randrange(256)
-            elif kind == 1:  # truncate
+            elif kind == 1 and len(v) > 0:  # truncate (an earlier cut may have emptied it)
                 del v[rng.randrange(max(1, len(v) - 8), len(v) + 1) if rng.random() < 0.7
                       else rng.randrange(0, len(v) + 1):]
             elif kind == 2:  # append

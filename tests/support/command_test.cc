@@ -94,6 +94,9 @@ Resp ParseAll(const std::string& raw) {
 CommandTest::CommandTest() : start_ms_(1'700'000'000'000), clock_(start_ms_) {
   Server::DeclareOptions(config_, settings_);
   settings_.enable_debug_command = static_cast<int>(DebugCommand::kYes);
+  // No save points: a test's manual clock must not start background saves in the working
+  // directory (persistence tests set their own).
+  settings_.save_params.clear();
   server_ = std::make_unique<Server>(&clock_, &config_, &settings_);
   server_->propagation().AddConsumer(&recorder_);
   next_cron_ms_ = start_ms_ + 1000 / std::max<int64_t>(settings_.hz, 1);

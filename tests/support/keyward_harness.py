@@ -328,8 +328,11 @@ def _wait_ready(srv, timeout):
 
 def start_keyward(extra_args=(), **kwargs):
     """Starts $KEYWARD_SERVER (default build-asan/bin/keyward-server) with redis-server style
-    arguments. See start_server for the keyword arguments."""
+    arguments and no save points (`--save ''`). See start_server for the keyword arguments."""
     kwargs.setdefault("name", "keyward")
+    # Persistence off unless a test asks for it, like start_redis (Keyward's defaults are
+    # Redis's: save points on).
+    kwargs.setdefault("default_args", ("--save", ""))
     return start_server(keyward_binary(), extra_args, **kwargs)
 
 

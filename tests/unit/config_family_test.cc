@@ -65,8 +65,30 @@ TEST_F(ConfigFamilyTest, UnimplementedOptionsAreRefused) {
   EXPECT_EQ(Run({"config", "set", "appendonly", "no"}), "OK");
   EXPECT_THAT(Run({"config", "set", "appendonly", "yes"}),
               ErrorStartsWith("ERR CONFIG SET failed (possibly related to argument 'appendonly')"));
-  EXPECT_THAT(Run({"config", "set", "save", "3600 1"}),
-              ErrorStartsWith("ERR CONFIG SET failed (possibly related to argument 'save')"));
+}
+
+TEST_F(ConfigFamilyTest, SavePointsAreReplacedByConfigSetAndAddUpInAFile) {
+  EXPECT_EQ(Run({"config", "set", "save", "3600 1 60 100"}), "OK");
+  EXPECT_EQ(Run({"config", "get", "save"})[1], "3600 1 60 100");
+  EXPECT_EQ(Run({"config", "set", "save", "30 5"}), "OK");
+  EXPECT_EQ(Run({"config", "get", "save"})[1], "30 5");
+  for (const char* bad : {"30", "0 1", "30 -1", "x 1"}) {
+    EXPECT_THAT(Run({"config", "set", "save", bad}),
+                ErrorIs("ERR CONFIG SET failed (possibly related to argument 'save') - Invalid "
+                        "save parameters"))
+        << bad;
+  }
+  EXPECT_EQ(Run({"config", "get", "save"})[1], "30 5");
+  EXPECT_EQ(Run({"config", "set", "save", ""}), "OK");
+  EXPECT_EQ(Run({"config", "get", "save"})[1], "");
+
+  // In a file, the first `save` line replaces the defaults and the next ones add points.
+  Config config;
+  ServerSettings settings;
+  Server::DeclareOptions(config, settings);
+  EXPECT_EQ(settings.save_params.size(), 3u);  // Redis's defaults
+  config.LoadText("save 900 1\nsave 300 10\n", "test");
+  EXPECT_EQ(config.Get({"save"})[0].second, "900 1 300 10");
 }
 
 TEST_F(ConfigFamilyTest, DirIsTheWorkingDirectoryAndProtected) {

@@ -610,7 +610,9 @@ TEST_F(HashFamilyTest, ScanTableIteratesEverything) {
   Resp step = Run({"hscan", "h", "0", "count", "2"});
   EXPECT_NE(step[0].str, "0");
   EXPECT_GE(step[1].size(), 4u);
-  EXPECT_LE(step[1].size(), 12u);  // a bucket's chain may bring a field or two more
+  // Whole buckets are returned, so a chain may bring more (the table's seed is random: up to
+  // seven fields were seen); far fewer than the 1000 in any case.
+  EXPECT_LE(step[1].size(), 40u);
 }
 
 TEST_F(HashFamilyTest, ScanSurvivesChangesBetweenCalls) {

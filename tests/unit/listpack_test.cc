@@ -164,92 +164,116 @@ TEST(ListpackTest, EditsMatchADequeModel) {
   EXPECT_EQ(Elements(lp), std::vector<std::string>(model.begin(), model.end()));
 }
 
-TEST(ListpackTest, ListValueMatchesADequeModelAcrossNodeLimits) {
-  for (int fill : {-2, -1, 1, 2, 3, 128, 0}) {
-    std::mt19937_64 rng(fill + 100);
-    ListValue list(fill);
-    std::deque<std::string> model;
-    for (int step = 0; step < 2000; step++) {
-      int op = static_cast<int>(rng() % 8);
-      std::string v = rng() % 4 == 0 ? std::string(rng() % 3000, 'b') : std::to_string(rng() % 500);
-      if (model.empty() && op >= 2) op = static_cast<int>(rng() % 2);
-      size_t i = model.empty() ? 0 : rng() % model.size();
-      switch (op) {
-        case 0:
-          list.PushFront(v);
-          model.push_front(v);
-          break;
-        case 1:
-          list.PushBack(v);
-          model.push_back(v);
-          break;
-        case 2: {
-          bool front = rng() % 2;
-          std::string got = list.Pop(front);
-          EXPECT_EQ(got, front ? model.front() : model.back());
-          front ? model.pop_front() : model.pop_back();
-          break;
-        }
-        case 3: {
-          bool after = rng() % 2;
-          list.InsertAt(list.At(static_cast<int64_t>(i)), v, after);
-          model.insert(model.begin() + static_cast<std::ptrdiff_t>(i + (after ? 1 : 0)), v);
-          break;
-        }
-        case 4:
-          list.Set(list.At(static_cast<int64_t>(i)), v);
-          model[i] = v;
-          break;
-        case 5:
-          list.Erase(list.At(static_cast<int64_t>(i)));
-          model.erase(model.begin() + static_cast<std::ptrdiff_t>(i));
-          break;
-        case 6: {
-          size_t n = std::min<size_t>(1 + rng() % 40, model.size() - i);
-          list.EraseRange(i, n);
-          model.erase(model.begin() + static_cast<std::ptrdiff_t>(i),
-                      model.begin() + static_cast<std::ptrdiff_t>(i + n));
-          break;
-        }
-        default: {
-          // LREM: a value that occurs, a limit (0: all), from either end.
-          const std::string target = model[i];
-          const size_t limit = rng() % 4;
-          const bool backward = rng() % 2;
-          size_t want = 0;
-          if (backward) {
-            for (size_t j = model.size(); j-- > 0 && (limit == 0 || want < limit);) {
-              if (model[j] == target) {
-                model.erase(model.begin() + static_cast<std::ptrdiff_t>(j));
-                want++;
-              }
-            }
-          } else {
-            for (size_t j = 0; j < model.size() && (limit == 0 || want < limit);) {
-              if (model[j] == target) {
-                model.erase(model.begin() + static_cast<std::ptrdiff_t>(j));
-                want++;
-              } else {
-                j++;
-              }
-            }
-          }
-          ASSERT_EQ(list.RemoveEqual(target, limit, backward), want);
-        }
-      }
-      ASSERT_EQ(list.size(), model.size()) << "fill " << fill << " step " << step;
-      if (!model.empty()) {
-        size_t j = rng() % model.size();
-        ASSERT_EQ(list.Get(list.At(static_cast<int64_t>(j))).ToString(), model[j]);
-        ASSERT_EQ(list.Get(list.At(-1 - static_cast<int64_t>(j))).ToString(),
-                  model[model.size() - 1 - j]);
+// Every plain node holds one element at least `threshold` long; every packed node only shorter
+// ones (nothing moves a short element into a plain node, or a long one into a listpack).
+void ExpectNodesRespect(const ListValue& list, size_t threshold) {
+  for (size_t n = 0; n < list.node_count(); n++) {
+    const Listpack& node = list.node(n);
+    if (list.node_plain(n)) {
+      ASSERT_EQ(node.size(), 1u) << "node " << n;
+      ASSERT_GE(node.Get(node.First()).ToString().size(), threshold) << "node " << n;
+      ASSERT_EQ(list.node_bytes(n), node.Get(node.First()).ToString().size());
+    } else {
+      ASSERT_EQ(list.node_bytes(n), node.bytes());
+      for (uint32_t p = node.First(); p != Listpack::kEnd; p = node.Next(p)) {
+        ASSERT_LT(node.Get(p).ToString().size(), threshold) << "node " << n;
       }
     }
-    EXPECT_EQ(Elements(list), std::vector<std::string>(model.begin(), model.end())) << fill;
-    // A count-limited node never holds more than its count (fill > 0).
-    auto copy = list.Clone();
-    EXPECT_EQ(Elements(*static_cast<ListValue*>(copy.get())), Elements(list));
   }
+}
+
+TEST(ListpackTest, ListValueMatchesADequeModelAcrossNodeLimits) {
+  // Node fills, under the default packed threshold and under small ones (plain nodes: for most
+  // numbers at 2 bytes, for the long strings at 1000).
+  const size_t kDefault = ListValue::kDefaultPackedThreshold;
+  for (size_t threshold : {kDefault, size_t{2}, size_t{1000}})
+    for (int fill : {-2, -1, 1, 2, 3, 128, 0}) {
+      std::mt19937_64 rng(fill + 100 + threshold);
+      ListValue list(fill, threshold == kDefault ? nullptr : &threshold);
+      std::deque<std::string> model;
+      for (int step = 0; step < 2000; step++) {
+        int op = static_cast<int>(rng() % 8);
+        std::string v =
+            rng() % 4 == 0 ? std::string(rng() % 3000, 'b') : std::to_string(rng() % 500);
+        if (model.empty() && op >= 2) op = static_cast<int>(rng() % 2);
+        size_t i = model.empty() ? 0 : rng() % model.size();
+        switch (op) {
+          case 0:
+            list.PushFront(v);
+            model.push_front(v);
+            break;
+          case 1:
+            list.PushBack(v);
+            model.push_back(v);
+            break;
+          case 2: {
+            bool front = rng() % 2;
+            std::string got = list.Pop(front);
+            EXPECT_EQ(got, front ? model.front() : model.back());
+            front ? model.pop_front() : model.pop_back();
+            break;
+          }
+          case 3: {
+            bool after = rng() % 2;
+            list.InsertAt(list.At(static_cast<int64_t>(i)), v, after);
+            model.insert(model.begin() + static_cast<std::ptrdiff_t>(i + (after ? 1 : 0)), v);
+            break;
+          }
+          case 4:
+            list.Set(list.At(static_cast<int64_t>(i)), v);
+            model[i] = v;
+            break;
+          case 5:
+            list.Erase(list.At(static_cast<int64_t>(i)));
+            model.erase(model.begin() + static_cast<std::ptrdiff_t>(i));
+            break;
+          case 6: {
+            size_t n = std::min<size_t>(1 + rng() % 40, model.size() - i);
+            list.EraseRange(i, n);
+            model.erase(model.begin() + static_cast<std::ptrdiff_t>(i),
+                        model.begin() + static_cast<std::ptrdiff_t>(i + n));
+            break;
+          }
+          default: {
+            // LREM: a value that occurs, a limit (0: all), from either end.
+            const std::string target = model[i];
+            const size_t limit = rng() % 4;
+            const bool backward = rng() % 2;
+            size_t want = 0;
+            if (backward) {
+              for (size_t j = model.size(); j-- > 0 && (limit == 0 || want < limit);) {
+                if (model[j] == target) {
+                  model.erase(model.begin() + static_cast<std::ptrdiff_t>(j));
+                  want++;
+                }
+              }
+            } else {
+              for (size_t j = 0; j < model.size() && (limit == 0 || want < limit);) {
+                if (model[j] == target) {
+                  model.erase(model.begin() + static_cast<std::ptrdiff_t>(j));
+                  want++;
+                } else {
+                  j++;
+                }
+              }
+            }
+            ASSERT_EQ(list.RemoveEqual(target, limit, backward), want);
+          }
+        }
+        ASSERT_EQ(list.size(), model.size()) << "fill " << fill << " step " << step;
+        ASSERT_NO_FATAL_FAILURE(ExpectNodesRespect(list, threshold));
+        if (!model.empty()) {
+          size_t j = rng() % model.size();
+          ASSERT_EQ(list.Get(list.At(static_cast<int64_t>(j))).ToString(), model[j]);
+          ASSERT_EQ(list.Get(list.At(-1 - static_cast<int64_t>(j))).ToString(),
+                    model[model.size() - 1 - j]);
+        }
+      }
+      EXPECT_EQ(Elements(list), std::vector<std::string>(model.begin(), model.end())) << fill;
+      // A count-limited node never holds more than its count (fill > 0).
+      auto copy = list.Clone();
+      EXPECT_EQ(Elements(*static_cast<ListValue*>(copy.get())), Elements(list));
+    }
 }
 
 }  // namespace

@@ -86,26 +86,6 @@ TEST_F(ServerFamilyTest, MonitorSeesOtherClientsCommands) {
   EXPECT_EQ(Send("", "mon"), "");
 }
 
-TEST_F(ServerFamilyTest, Debug) {
-  SkipReplayCheck("DEBUG POPULATE writes keys without propagating them, as in Redis");
-  EXPECT_EQ(Run({"debug", "sleep", "0"}), "OK");
-  EXPECT_EQ(Run({"debug", "populate", "10"}), "OK");
-  EXPECT_EQ(Run({"get", "key:3"}), "value:3");
-  EXPECT_EQ(Run({"debug", "populate", "3", "p", "20"}), "OK");
-  EXPECT_EQ(Run({"strlen", "p:1"}), 20);
-  EXPECT_EQ(Run({"debug", "set-active-expire", "0"}), "OK");
-  EXPECT_FALSE(server().services().cron.active_expire_enabled);
-  EXPECT_THAT(Run({"debug", "nope"}),
-              ErrorIs("ERR unknown subcommand or wrong number of arguments for 'nope'. Try DEBUG "
-                      "HELP."));
-}
-
-TEST_F(ServerFamilyTest, DebugIsDisabledByDefault) {
-  EXPECT_EQ(Run({"config", "get", "enable-debug-command"})[1], "yes");  // set by the fixture
-  settings_for_test().enable_debug_command = static_cast<int>(DebugCommand::kNo);
-  EXPECT_THAT(Run({"debug", "sleep", "0"}), ErrorStartsWith("ERR DEBUG command not allowed."));
-}
-
 TEST_F(ServerFamilyTest, ActiveExpiryDeletesDueKeysInTheCron) {
   Run({"set", "a", "1", "px", "100"});
   Run({"set", "b", "1", "px", "300"});

@@ -1,0 +1,169 @@
+#include "server/storage/file_writer.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "server/persistence/rdb_codec.h"
+
+namespace keyward {
+namespace {
+
+bool WriteAll(int fd, const char* data, size_t n, std::string* error) {
+  while (n > 0) {
+    ssize_t w = ::write(fd, data, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      *error = std::strerror(errno);
+      return false;
+    }
+    data += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+// fsync of the directory holding `path`, so that a rename survives a crash (Redis's fsyncFileDir).
+bool SyncDirectoryOf(const std::string& path, std::string* error) {
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) {
+    *error = std::strerror(errno);
+    return false;
+  }
+  bool ok = ::fsync(fd) == 0 || errno == EINVAL || errno == EBADF;
+  if (!ok) *error = std::strerror(errno);
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace
+
+BackgroundFileWriter::~BackgroundFileWriter() { Cancel(); }
+
+std::optional<std::string> BackgroundFileWriter::Open(const std::string& temp_path, bool checksum) {
+  Join();
+  fd_ = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) return std::string(std::strerror(errno));
+  temp_path_ = temp_path;
+  checksum_ = checksum;
+  finishing_ = cancelled_ = false;
+  error_.clear();
+  queue_.clear();
+  pending_ = 0;
+  written_ = 0;
+  done_ = false;
+  thread_ = std::thread([this] { Run(); });
+  return std::nullopt;
+}
+
+void BackgroundFileWriter::Write(std::string chunk) {
+  if (chunk.empty()) return;
+  pending_.fetch_add(chunk.size(), std::memory_order_relaxed);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back(std::move(chunk));
+  }
+  cv_.notify_one();
+}
+
+void BackgroundFileWriter::WaitPendingBelow(size_t bytes) {
+  std::unique_lock<std::mutex> lock(mu_);
+  drained_.wait(lock, [&] { return pending_.load(std::memory_order_relaxed) <= bytes; });
+}
+
+void BackgroundFileWriter::Finish(const std::string& final_path) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    final_path_ = final_path;
+    finishing_ = true;
+  }
+  cv_.notify_one();
+}
+
+void BackgroundFileWriter::Run() {
+  uint64_t crc = 0;
+  std::string error;
+  for (;;) {
+    std::string chunk;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return !queue_.empty() || finishing_ || cancelled_; });
+      if (cancelled_) break;
+      if (queue_.empty()) break;  // finishing, and everything is written
+      chunk = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    if (error.empty()) {
+      if (checksum_) crc = rdb::Crc64(crc, chunk);
+      if (WriteAll(fd_, chunk.data(), chunk.size(), &error)) {
+        written_.fetch_add(chunk.size(), std::memory_order_relaxed);
+      }
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      pending_.fetch_sub(chunk.size(), std::memory_order_relaxed);
+    }
+    drained_.notify_all();
+  }
+  bool cancelled;
+  std::string final_path;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    cancelled = cancelled_;
+    final_path = final_path_;
+  }
+  if (!cancelled && error.empty()) {
+    std::string footer;
+    rdb::AppendLittleEndian(footer, checksum_ ? crc : 0, 8);
+    if (WriteAll(fd_, footer.data(), footer.size(), &error)) {
+      if (::fsync(fd_) != 0) error = std::strerror(errno);
+    }
+  }
+  ::close(fd_);
+  fd_ = -1;
+  if (!cancelled && error.empty()) {
+    if (::rename(temp_path_.c_str(), final_path.c_str()) != 0) {
+      error = std::strerror(errno);
+    } else {
+      SyncDirectoryOf(final_path, &error);
+    }
+  }
+  if (cancelled || !error.empty()) ::unlink(temp_path_.c_str());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    error_ = cancelled ? std::string("cancelled") : error;
+  }
+  done_.store(true, std::memory_order_release);
+}
+
+std::optional<std::string> BackgroundFileWriter::Poll() {
+  if (!thread_.joinable() || !done_.load(std::memory_order_acquire)) return std::nullopt;
+  thread_.join();
+  return error_;
+}
+
+std::string BackgroundFileWriter::Wait() {
+  if (!thread_.joinable()) return error_;
+  thread_.join();
+  return error_;
+}
+
+void BackgroundFileWriter::Cancel() {
+  if (!thread_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    cancelled_ = true;
+  }
+  cv_.notify_one();
+  thread_.join();
+}
+
+void BackgroundFileWriter::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace keyward

@@ -1,0 +1,417 @@
+#include "server/storage/rdb_persistence.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "server/coordination/lock_manager.h"
+#include "server/engine/host.h"
+#include "server/engine/stats.h"
+#include "server/persistence/rdb_codec.h"
+#include "server/scripting/function_engine.h"
+#include "server/storage/rdb_format.h"
+#include "server/storage/rdb_loader.h"
+
+namespace keyward {
+namespace {
+
+// Entries a background step writes before the loop serves its other events again.
+constexpr size_t kStepEntries = 1024;
+// Bytes the writer thread may lag behind before the snapshot waits for it.
+constexpr size_t kMaxPendingBytes = 64 * 1024 * 1024;
+// Redis's CONFIG_BGSAVE_RETRY_DELAY: after a failed background save, save points wait this long.
+constexpr int64_t kBgsaveRetryDelaySecs = 5;
+
+constexpr std::string_view kAuxFenceFloor = "keyward-fence-floor";
+constexpr std::string_view kAuxFence = "keyward-fence";
+
+// The working directory, for Redis's error messages.
+std::string WorkingDir() {
+  char cwd[4096];
+  return getcwd(cwd, sizeof(cwd)) != nullptr ? cwd : "unknown";
+}
+
+// A whole file mapped for reading.
+class MappedFile {
+ public:
+  ~MappedFile() {
+    if (data_ != nullptr) munmap(data_, size_);
+  }
+  // ENOENT leaves it closed with no error; any other failure gives the error text.
+  std::optional<std::string> Open(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) return std::nullopt;
+      return std::string(std::strerror(errno));
+    }
+    struct stat st {};
+    if (fstat(fd, &st) != 0) {
+      std::string error = std::strerror(errno);
+      ::close(fd);
+      return error;
+    }
+    size_ = static_cast<size_t>(st.st_size);
+    exists_ = true;
+    if (size_ > 0) {
+      void* p = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (p == MAP_FAILED) {
+        std::string error = std::strerror(errno);
+        ::close(fd);
+        return error;
+      }
+      data_ = p;
+      madvise(data_, size_, MADV_SEQUENTIAL);
+    }
+    ::close(fd);
+    return std::nullopt;
+  }
+  bool exists() const { return exists_; }
+  std::string_view view() const {
+    return data_ == nullptr ? std::string_view()
+                            : std::string_view(static_cast<char*>(data_), size_);
+  }
+
+ private:
+  void* data_ = nullptr;
+  size_t size_ = 0;
+  bool exists_ = false;
+};
+
+}  // namespace
+
+RdbPersistence::RdbPersistence(Parts parts) : p_(parts), snapshot_(parts.keyspace) {
+  // At start-up the dataset counts as saved (Redis's initServer).
+  lastsave_ = NowSecs();
+}
+
+RdbPersistence::~RdbPersistence() { writer_.Cancel(); }
+
+std::string RdbPersistence::TempPath() const { return "temp-" + std::to_string(getpid()) + ".rdb"; }
+
+std::string RdbPersistence::Header() const {
+  std::string h;
+  rdb::AppendMagic(h);
+  rdb::AppendAux(h, "redis-ver", KEYWARD_REDIS_VERSION);
+  rdb::AppendAux(h, "redis-bits", "64");
+  rdb::AppendAux(h, "ctime", std::to_string(std::time(nullptr)));
+  rdb::AppendAux(h, "used-mem", std::to_string(UsedMemoryBytes()));
+  rdb::AppendAux(h, "aof-base", "0");
+  // The fencing state: both floors, then every record (resource, counter, guard mark, the
+  // fenced owner and its token).
+  const FenceTable& fences = p_.locks.fences();
+  rdb::AppendAux(h, kAuxFenceFloor,
+                 std::to_string(fences.floor()) + " " + std::to_string(fences.seen_floor()));
+  fences.ForEach([&h](std::string_view resource, const FenceRecord& rec) {
+    std::string blob;
+    rdb::AppendString(blob, resource, false);
+    rdb::AppendLength(blob, static_cast<uint64_t>(rec.counter));
+    rdb::AppendLength(blob, static_cast<uint64_t>(rec.seen));
+    rdb::AppendLength(blob, static_cast<uint64_t>(rec.fenced_token));
+    rdb::AppendString(blob, rec.fenced_owner, false);
+    rdb::AppendAux(h, kAuxFence, blob);
+  });
+  for (const auto& [name, library] : p_.functions.libraries()) {
+    rdb::AppendFunction(h, library.code);
+  }
+  return h;
+}
+
+void RdbPersistence::AbandonBackgroundSave() {
+  if (!bgsave_running_) return;
+  snapshot_.Discard();
+  writer_.Cancel();
+  bgsave_running_ = bgsave_walk_done_ = false;
+  last_bgsave_time_sec_ = (p_.clock.NowMs() - bgsave_start_ms_) / 1000;
+}
+
+bool RdbPersistence::Save() {
+  // A foreground save replaces a background one (SHUTDOWN, FLUSHALL, DEBUG RELOAD).
+  AbandonBackgroundSave();
+  const std::string temp = TempPath();
+  if (auto error = writer_.Open(temp, p_.settings.rdbchecksum)) {
+    spdlog::warn("Failed opening the temp RDB file {} (in server root dir {}) for saving: {}", temp,
+                 WorkingDir(), *error);
+    return false;
+  }
+  snapshot_.Start(
+      Header(), [this](std::string chunk) { writer_.Write(std::move(chunk)); },
+      p_.settings.rdbcompression);
+  while (!snapshot_.Step(kStepEntries * 16)) writer_.WaitPendingBelow(kMaxPendingBytes);
+  writer_.Finish(Path());
+  const std::string error = writer_.Wait();
+  if (!error.empty()) {
+    spdlog::warn("Write error saving DB on disk: {}", error);
+    return false;
+  }
+  spdlog::info("DB saved on disk");
+  p_.propagation.set_dirty(0);
+  lastsave_ = NowSecs();
+  last_bgsave_ok_ = true;
+  return true;
+}
+
+RdbPersistence::BgsaveOutcome RdbPersistence::BackgroundSave() {
+  if (bgsave_running_) return BgsaveOutcome::kInProgress;
+  StartBackground();
+  return BgsaveOutcome::kStarted;
+}
+
+void RdbPersistence::StartBackground() {
+  generation_++;  // steps still posted for an earlier save do nothing
+  step_pending_ = false;
+  saves_++;
+  dirty_at_bgsave_ = p_.propagation.dirty();
+  last_bgsave_try_ = NowSecs();
+  bgsave_start_ms_ = p_.clock.NowMs();
+  bgsave_running_ = true;
+  bgsave_walk_done_ = false;
+  bgsave_keys_total_ = p_.keyspace.TotalKeys();
+  spdlog::info("Background saving started");
+  const std::string temp = TempPath();
+  if (auto error = writer_.Open(temp, p_.settings.rdbchecksum)) {
+    // As a child that cannot open its file: the save fails, and the cron reports it.
+    spdlog::warn("Failed opening the temp RDB file {} (in server root dir {}) for saving: {}", temp,
+                 WorkingDir(), *error);
+    bgsave_running_ = false;
+    BackgroundDone(*error);
+    return;
+  }
+  snapshot_.Start(
+      Header(), [this](std::string chunk) { writer_.Write(std::move(chunk)); },
+      p_.settings.rdbcompression);
+  StepBackground();
+}
+
+void RdbPersistence::StepBackground() {
+  step_pending_ = false;
+  if (!bgsave_running_ || bgsave_walk_done_) return;
+  const int64_t delay_us = p_.settings.rdb_key_save_delay;
+  if (writer_.pending_bytes() <= kMaxPendingBytes) {
+    if (snapshot_.Step(delay_us > 0 ? 1 : kStepEntries)) {
+      bgsave_walk_done_ = true;
+      writer_.Finish(Path());
+      return;  // the cron sees the file done
+    }
+  }
+  step_pending_ = true;
+  if (delay_us > 0 || writer_.pending_bytes() > kMaxPendingBytes) {
+    // rdb-key-save-delay: one key per delay (Redis's child sleeps that long after each key);
+    // or the disk is behind: look again in a millisecond.
+    const int64_t delay_ms = delay_us > 0 ? (delay_us + 999) / 1000 : 1;
+    p_.timers.Schedule(p_.clock.NowMs() + delay_ms, [this, gen = generation_] {
+      if (gen == generation_) StepBackground();
+    });
+  } else if (p_.state.host != nullptr) {
+    p_.state.host->Post([this, gen = generation_] {
+      if (gen == generation_) StepBackground();
+    });
+  } else {
+    step_pending_ = false;  // no event loop (in-process tests): the cron steps
+  }
+}
+
+void RdbPersistence::BackgroundDone(const std::string& error) {
+  bgsave_running_ = bgsave_walk_done_ = false;
+  last_bgsave_time_sec_ = (p_.clock.NowMs() - bgsave_start_ms_) / 1000;
+  if (error.empty()) {
+    spdlog::info("Background saving terminated with success");
+    const uint64_t dirty = p_.propagation.dirty();
+    p_.propagation.set_dirty(dirty > dirty_at_bgsave_ ? dirty - dirty_at_bgsave_ : 0);
+    lastsave_ = NowSecs();
+    last_bgsave_ok_ = true;
+  } else {
+    spdlog::warn("Background saving error: {}", error);
+    last_bgsave_ok_ = false;
+  }
+}
+
+void RdbPersistence::Cron() {
+  if (bgsave_running_) {
+    if (!bgsave_walk_done_ && !step_pending_) StepBackground();
+    if (bgsave_walk_done_) {
+      if (auto result = writer_.Poll()) BackgroundDone(*result);
+    }
+    return;
+  }
+  const int64_t now = NowSecs();
+  const bool may_retry = now - last_bgsave_try_ > kBgsaveRetryDelaySecs || last_bgsave_ok_;
+  for (const auto& [seconds, changes] : p_.settings.save_params) {
+    if (p_.propagation.dirty() >= static_cast<uint64_t>(changes) && now - lastsave_ > seconds &&
+        may_retry) {
+      spdlog::info("{} changes in {} seconds. Saving...", changes, seconds);
+      StartBackground();
+      return;
+    }
+  }
+  if (bgsave_scheduled_ && may_retry) {
+    bgsave_scheduled_ = false;
+    StartBackground();
+  }
+}
+
+void RdbPersistence::OnFlushAll() {
+  AbandonBackgroundSave();
+  if (!p_.settings.save_params.empty()) {
+    // Save() resets the dirty counter; FLUSHALL must still count (it is propagated).
+    const uint64_t dirty = p_.propagation.dirty();
+    Save();
+    p_.propagation.set_dirty(dirty);
+  }
+}
+
+bool RdbPersistence::SaveOnShutdown(bool save, bool nosave) {
+  if (bgsave_running_) {
+    spdlog::warn("There is a child saving an .rdb. Killing it!");
+    AbandonBackgroundSave();
+  }
+  if ((!p_.settings.save_params.empty() && !nosave) || save) {
+    spdlog::info("Saving the final RDB snapshot before exiting.");
+    return Save();
+  }
+  return true;
+}
+
+std::optional<std::string> RdbPersistence::DiskError() const {
+  if (p_.settings.stop_writes_on_bgsave_error && !p_.settings.save_params.empty() &&
+      !last_bgsave_ok_) {
+    return std::string(
+        "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist "
+        "to disk. Commands that may modify the data set are disabled, because this instance is "
+        "configured to report errors during writes if RDB snapshotting fails "
+        "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
+        "RDB error.");
+  }
+  return std::nullopt;
+}
+
+void RdbPersistence::ApplyAux(std::string_view key, std::string_view value) {
+  if (key == kAuxFenceFloor) {
+    int64_t floor = 0, seen_floor = 0;
+    std::string text(value);
+    if (std::sscanf(text.c_str(), "%ld %ld", &floor, &seen_floor) == 2 && floor >= 0 &&
+        seen_floor >= 0 && floor <= kMaxToken && seen_floor <= kMaxToken) {
+      p_.locks.ApplyFloor(floor, seen_floor, {});
+    }
+    return;
+  }
+  if (key == kAuxFence) {
+    rdb::Reader in(value);
+    auto resource = in.String();
+    auto counter = in.Len();
+    auto seen = in.Len();
+    auto token = in.Len();
+    auto owner = in.String();
+    if (!resource || !counter || !seen || !token || !owner ||
+        *counter > static_cast<uint64_t>(kMaxToken) || *seen > static_cast<uint64_t>(kMaxToken) ||
+        *token > static_cast<uint64_t>(kMaxToken)) {
+      spdlog::warn("Ignoring a malformed {} AUX field", kAuxFence);
+      return;
+    }
+    FenceRecord rec;
+    rec.counter = static_cast<int64_t>(*counter);
+    rec.seen = static_cast<int64_t>(*seen);
+    rec.fenced_token = static_cast<int64_t>(*token);
+    rec.fenced_owner = std::move(*owner);
+    p_.locks.ApplyRecord(*resource, rec);
+  }
+}
+
+std::optional<std::string> RdbPersistence::Load(bool allow_dup) {
+  MappedFile file;
+  if (auto error = file.Open(Path())) return "Fatal error loading the DB: " + *error + ". Exiting.";
+  if (!file.exists()) return std::nullopt;
+  const int64_t start_us = p_.clock.MonotonicUs();
+  loading_start_time_ = NowSecs();
+  loading_total_bytes_ = file.view().size();
+  loading_loaded_bytes_ = 0;
+  loading_rdb_used_mem_ = 0;
+  p_.state.loading = true;
+  RdbLoadHandlers handlers;
+  // MERGE replaces a library of the same name, as it replaces keys (Redis's RDBFLAGS_ALLOW_DUP).
+  handlers.function = [this, allow_dup](std::string_view code) -> std::optional<std::string> {
+    std::string error;
+    if (p_.functions.Load(code, allow_dup, &error).empty()) return error;
+    return std::nullopt;
+  };
+  handlers.aux = [this](std::string_view key, std::string_view value) {
+    if (key == "used-mem") loading_rdb_used_mem_ = std::atoll(std::string(value).c_str());
+    ApplyAux(key, value);
+  };
+  handlers.progress_interval =
+      static_cast<size_t>(p_.settings.loading_process_events_interval_bytes);
+  handlers.progress = [this](size_t loaded) {
+    loading_loaded_bytes_ = loaded;
+    // Serve the clients (-LOADING) while the file loads, as Redis does.
+    if (p_.state.host != nullptr) p_.state.host->ProcessEventsWhileBusy();
+  };
+  RdbLoadOptions options;
+  options.verify_checksum = p_.settings.rdbchecksum;
+  options.allow_duplicates = allow_dup;
+  options.key_delay_us = &p_.settings.key_load_delay;
+  RdbLoadResult result = LoadRdb(file.view(), p_.keyspace, p_.settings, options, handlers);
+  p_.state.loading = false;
+  loading_loaded_bytes_ = loading_total_bytes_;
+  if (result.error) return *result.error;
+  if (!result.redis_ver.empty())
+    spdlog::info("Loading RDB produced by version {}", result.redis_ver);
+  if (result.ctime >= 0) {
+    const int64_t age = static_cast<int64_t>(std::time(nullptr)) - result.ctime;
+    spdlog::info("RDB age {} seconds", age < 0 ? 0 : age);
+  }
+  if (result.used_mem >= 0) {
+    spdlog::info("RDB memory usage when created {:.2f} Mb",
+                 static_cast<double>(result.used_mem) / (1024 * 1024));
+  }
+  spdlog::info("Done loading RDB, keys loaded: {}, keys expired: {}.", result.keys_loaded,
+               result.keys_expired);
+  last_load_keys_loaded_ = result.keys_loaded;
+  last_load_keys_expired_ = result.keys_expired;
+  spdlog::info("DB loaded from disk: {:.3f} seconds",
+               static_cast<double>(p_.clock.MonotonicUs() - start_us) / 1e6);
+  return std::nullopt;
+}
+
+std::optional<std::string> RdbPersistence::LoadAtStartup() { return Load(false); }
+
+RdbPersistence::ReloadOutcome RdbPersistence::Reload(bool merge, bool flush, bool save) {
+  if (save && !Save()) return ReloadOutcome::kSaveFailed;
+  if (flush) {
+    p_.keyspace.FlushAll(false);
+    p_.functions.Flush();
+  }
+  if (auto error = Load(merge)) {
+    spdlog::warn("{}", *error);
+    return ReloadOutcome::kLoadFailed;
+  }
+  spdlog::warn("DB reloaded by DEBUG RELOAD");
+  return ReloadOutcome::kOk;
+}
+
+RdbPersistence::Info RdbPersistence::info() const {
+  Info i;
+  i.loading = p_.state.loading;
+  i.loading_start_time = loading_start_time_;
+  i.loading_total_bytes = loading_total_bytes_;
+  i.loading_rdb_used_mem = loading_rdb_used_mem_;
+  i.loading_loaded_bytes = loading_loaded_bytes_;
+  i.lastsave = lastsave_;
+  i.last_bgsave_ok = last_bgsave_ok_;
+  i.last_bgsave_time_sec = last_bgsave_time_sec_;
+  i.current_bgsave_time_sec = bgsave_running_ ? (p_.clock.NowMs() - bgsave_start_ms_) / 1000 : -1;
+  i.saves = saves_;
+  i.last_load_keys_loaded = last_load_keys_loaded_;
+  i.last_load_keys_expired = last_load_keys_expired_;
+  if (bgsave_running_) {
+    i.current_save_keys_processed = snapshot_.entries_written();
+    i.current_save_keys_total = bgsave_keys_total_;
+  }
+  return i;
+}
+
+}  // namespace keyward

@@ -1,0 +1,140 @@
+// RDB persistence, as Redis 7.0 offers it, without fork:
+//
+// - SAVE writes a snapshot in the foreground; BGSAVE starts a Snapshot (snapshot.h) that the
+//   event loop steps between its other events, its bytes written, checksummed and synced by a
+//   BackgroundFileWriter thread (file_writer.h) to "temp-<pid>.rdb", renamed over `dbfilename`
+//   in `dir` when complete. The dataset is never copied: memory grows by the output buffers.
+// - save points ("save 3600 1 300 100 ..."), BGSAVE SCHEDULE and the retry delay after a failed
+//   background save are checked by the cron, as Redis's serverCron does.
+// - after a failed background save, with stop-writes-on-bgsave-error and save points, writes
+//   are refused with -MISCONF until a save succeeds (the gatekeeper asks DiskError()).
+// - the file is loaded at start-up (clients get -LOADING meanwhile) and by DEBUG RELOAD.
+// - Keyward's coordination state goes in AUX fields that Redis skips: "keyward-fence-floor"
+//   (the two floors) and one "keyward-fence" per fencing record, so counters survive a restart.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "server/core/clock.h"
+#include "server/core/settings.h"
+#include "server/engine/propagation.h"
+#include "server/engine/server_state.h"
+#include "server/engine/timers.h"
+#include "server/keyspace/keyspace.h"
+#include "server/storage/file_writer.h"
+#include "server/storage/snapshot.h"
+
+namespace keyward {
+
+class FunctionEngine;
+class LockManager;
+
+class RdbPersistence {
+ public:
+  struct Parts {
+    const ServerSettings& settings;
+    ServerState& state;
+    Keyspace& keyspace;
+    Propagation& propagation;  // the dirty counter
+    FunctionEngine& functions;
+    LockManager& locks;
+    Timers& timers;
+    Clock& clock;
+  };
+  explicit RdbPersistence(Parts parts);
+  ~RdbPersistence();
+
+  // SAVE (and SHUTDOWN, DEBUG RELOAD, FLUSHALL with save points): false when the file could
+  // not be written (the reason is logged, as Redis does).
+  bool Save();
+  enum class BgsaveOutcome { kStarted, kScheduled, kInProgress, kFailed };
+  // BGSAVE: `schedule` (BGSAVE SCHEDULE, or from inside EXEC) only schedules it if it cannot
+  // start now.
+  BgsaveOutcome BackgroundSave();
+  void ScheduleBackgroundSave() { bgsave_scheduled_ = true; }
+  bool bgsave_in_progress() const { return bgsave_running_; }
+
+  // The cron: completion of a background save, save points, a scheduled BGSAVE.
+  void Cron();
+  // Stops a running background save; its temp file is removed (FLUSHALL, SHUTDOWN, a
+  // foreground save). Not a failure: rdb_last_bgsave_status does not change.
+  void AbandonBackgroundSave();
+  // After FLUSHALL (which abandoned any background save first): with save points, the empty
+  // dataset is saved at once (Redis's flushAllDataAndResetRDB).
+  void OnFlushAll();
+  // SHUTDOWN / SIGTERM: a running background save is abandoned; then the final snapshot when
+  // `save` (SHUTDOWN SAVE) or save points exist unless `nosave`. False when it failed.
+  bool SaveOnShutdown(bool save, bool nosave);
+
+  // Start-up: loads `dbfilename` if it exists. The error text when it exists and cannot be
+  // loaded (the server must not start).
+  std::optional<std::string> LoadAtStartup();
+  // DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE].
+  enum class ReloadOutcome { kOk, kSaveFailed, kLoadFailed };
+  ReloadOutcome Reload(bool merge, bool flush, bool save);
+
+  // -MISCONF when writes are refused because the last background save failed.
+  std::optional<std::string> DiskError() const;
+
+  // INFO persistence.
+  struct Info {
+    bool loading = false;
+    int64_t loading_start_time = 0;
+    uint64_t loading_total_bytes = 0;
+    int64_t loading_rdb_used_mem = 0;
+    uint64_t loading_loaded_bytes = 0;
+    int64_t lastsave = 0;  // unix seconds
+    bool last_bgsave_ok = true;
+    int64_t last_bgsave_time_sec = -1;
+    int64_t current_bgsave_time_sec = -1;
+    uint64_t saves = 0;
+    uint64_t last_load_keys_loaded = 0;
+    uint64_t last_load_keys_expired = 0;
+    uint64_t current_save_keys_processed = 0;
+    uint64_t current_save_keys_total = 0;
+  };
+  Info info() const;
+  int64_t lastsave() const { return lastsave_; }
+
+ private:
+  std::string Path() const { return p_.settings.dbfilename; }
+  std::string TempPath() const;
+  // Magic, AUX fields (Redis's and the fencing state) and function libraries.
+  std::string Header() const;
+  // Applies an AUX field of Keyward's own while loading.
+  void ApplyAux(std::string_view key, std::string_view value);
+  // Loads the file at Path() into the (emptied or not) keyspace.
+  std::optional<std::string> Load(bool allow_dup);
+  void StartBackground();
+  void StepBackground();
+  void BackgroundDone(const std::string& error);
+  int64_t NowSecs() { return p_.clock.NowMs() / 1000; }
+
+  Parts p_;
+  Snapshot snapshot_;
+  BackgroundFileWriter writer_;
+  bool bgsave_running_ = false;
+  bool bgsave_walk_done_ = false;  // the snapshot is written; the writer finishes the file
+  bool bgsave_scheduled_ = false;
+  bool step_pending_ = false;  // a step is posted to the loop or on a timer
+  uint64_t generation_ = 0;    // of the background save the posted steps belong to
+  int64_t bgsave_start_ms_ = 0;
+  uint64_t dirty_at_bgsave_ = 0;
+  uint64_t bgsave_keys_total_ = 0;
+  int64_t lastsave_ = 0;
+  int64_t last_bgsave_try_ = 0;
+  bool last_bgsave_ok_ = true;
+  int64_t last_bgsave_time_sec_ = -1;
+  uint64_t saves_ = 0;
+  uint64_t last_load_keys_loaded_ = 0;
+  uint64_t last_load_keys_expired_ = 0;
+  // Loading in progress.
+  int64_t loading_start_time_ = 0;
+  uint64_t loading_total_bytes_ = 0;
+  int64_t loading_rdb_used_mem_ = 0;
+  uint64_t loading_loaded_bytes_ = 0;
+};
+
+}  // namespace keyward

@@ -1,0 +1,78 @@
+// A point-in-time snapshot of the whole keyspace in RDB form, written while the server keeps
+// serving, without fork and without copying the dataset.
+//
+// Step() walks the databases with the key table's SCAN cursor (which returns every entry present
+// throughout at least once, across resizes) and writes each entry still pending. Every entry
+// carries a mark bit (keyspace/database.h, SnapshotGuard): starting a snapshot flips the mark the
+// snapshot expects, so every existing entry becomes pending at once; an entry written gets the
+// new mark, and so does any entry added meanwhile (it is not part of the snapshot). Before a
+// pending entry is changed, replaced, removed or handed out by a lookup, the database calls
+// SaveBefore, which writes it as it still is. So the file holds each key exactly once, as it was
+// when the snapshot started, and the extra memory is the output buffer only.
+//
+// Records written out of the walk's order are preceded by a SELECTDB of their own database (an
+// RDB file may select a database any number of times). Flushing or swapping a database while the
+// snapshot runs first writes that database's pending entries (both databases for SWAPDB).
+//
+// Discard() stops the output (FLUSHALL, a failed write) but the walk goes on, marking entries
+// without writing them, so that every entry carries the same mark again when it ends.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "server/keyspace/keyspace.h"
+
+namespace keyward {
+
+class Snapshot : public SnapshotGuard {
+ public:
+  // Where the snapshot's bytes go, in chunks of about kChunkBytes.
+  using Sink = std::function<void(std::string chunk)>;
+  static constexpr size_t kChunkBytes = 256 * 1024;
+
+  explicit Snapshot(Keyspace& keyspace);
+  ~Snapshot() override;
+
+  // Starts a snapshot whose file begins with `header` (magic, AUX fields, functions). A discarded
+  // snapshot still walking is completed first.
+  void Start(std::string header, Sink sink, bool compress);
+  // Walks on, writing up to about `max_entries` entries; true when every database is done (the
+  // EOF opcode was written: the checksum is the sink's business) or the snapshot is not running.
+  bool Step(size_t max_entries);
+  // Runs the walk to its end.
+  void Finish() {
+    while (!Step(SIZE_MAX)) {
+    }
+  }
+  // Stops writing; the walk goes on (Step) only to put the marks right.
+  void Discard();
+  bool discarding() const { return active_ && !sink_; }
+  // Entries written so far (INFO and tests).
+  uint64_t entries_written() const { return entries_written_; }
+  uint64_t entries_saved_early() const { return entries_saved_early_; }
+
+  // SnapshotGuard.
+  void SaveBefore(Database& db, Entry* e) override;
+  void BeforeReset(Database& db, Database* other) override;
+
+ private:
+  void Write(int db, Entry* e);
+  void Select(int db);
+  void Flush();
+  void Drain(Database& db);
+
+  Keyspace& keyspace_;
+  Sink sink_;
+  bool compress_ = true;
+  std::string buffer_;
+  int stream_db_ = -1;  // the database the output last selected
+  int walk_db_ = 0;     // the database the walk is in
+  bool walk_db_started_ = false;
+  uint64_t cursor_ = 0;
+  uint64_t entries_written_ = 0;
+  uint64_t entries_saved_early_ = 0;
+};
+
+}  // namespace keyward
