@@ -207,6 +207,9 @@ class Server:
                 try:
                     if c.call("PING") == "PONG":
                         break
+                except RuntimeError as e:  # -LOADING: a dataset is being loaded
+                    if "LOADING" not in str(e):
+                        raise
                 finally:
                     c.close()
             except OSError:

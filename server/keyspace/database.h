@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <string_view>
+#include <utility>
 
 #include "server/core/settings.h"
 #include "server/core/status.h"
@@ -149,6 +150,12 @@ class Database {
     return table_.Scan(cursor, fn);
   }
   void ForEach(const std::function<void(Entry*)>& fn) const { table_.ForEach(fn); }
+  // The key table's buckets in memory order (the snapshot's walk): see IntrusiveTable.
+  size_t slot_count() const { return table_.slot_count(); }
+  template <typename Fn>
+  size_t VisitSlot(size_t slot, Fn&& fn) {
+    return table_.VisitSlot(slot, std::forward<Fn>(fn));
+  }
   // A random live key; nullptr when the database is empty (or holds only expired keys).
   Entry* RandomEntry(uint64_t (*rng)(void*), void* rng_state);
 

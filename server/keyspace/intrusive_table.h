@@ -112,6 +112,22 @@ class IntrusiveTable {
   Node* Random(uint64_t (*rng)(void*), void* rng_state);
   // Calls fn on every entry. fn must not modify the table.
   void ForEach(const std::function<void(Node*)>& fn) const;
+  // The buckets of both tables as one range of slots, in memory order: a walk over them sees
+  // every entry once if the table does not resize meanwhile (the snapshot walks this way and
+  // makes another pass when it missed some). fn must not modify the table.
+  size_t slot_count() const { return buckets_[0].size() + buckets_[1].size(); }
+  template <typename Fn>
+  size_t VisitSlot(size_t slot, Fn&& fn) {
+    const size_t s0 = buckets_[0].size();
+    Node* e = slot < s0 ? buckets_[0][slot] : buckets_[1][slot - s0];
+    size_t n = 0;
+    for (; e != nullptr; n++) {
+      Node* next = e->next();
+      fn(e);
+      e = next;
+    }
+    return n;
+  }
 
   // Cron: shrink a sparse table (fill below 10%) and spend up to `us` microseconds rehashing.
   void ShrinkIfSparse();

@@ -139,10 +139,16 @@ bool RdbPersistence::Save() {
                  WorkingDir(), *error);
     return false;
   }
+  // Nothing else runs until it is written; the walk waits for the disk whenever the writer
+  // thread is too far behind.
   snapshot_.Start(
-      Header(), [this](std::string chunk) { writer_.Write(std::move(chunk)); },
+      Header(),
+      [this](std::string chunk) {
+        writer_.Write(std::move(chunk));
+        writer_.WaitPendingBelow(kMaxPendingBytes);
+      },
       p_.settings.rdbcompression);
-  while (!snapshot_.Step(kStepEntries * 16)) writer_.WaitPendingBelow(kMaxPendingBytes);
+  snapshot_.Finish();
   writer_.Finish(Path());
   const std::string error = writer_.Wait();
   if (!error.empty()) {

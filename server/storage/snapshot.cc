@@ -22,7 +22,10 @@ void Snapshot::Start(std::string header, Sink sink, bool compress) {
   stream_db_ = -1;
   walk_db_ = 0;
   walk_db_started_ = false;
-  cursor_ = 0;
+  slot_ = 0;
+  pending_.assign(static_cast<size_t>(keyspace_.db_count()), 0);
+  for (int i = 0; i < keyspace_.db_count(); i++)
+    pending_[static_cast<size_t>(i)] = keyspace_.db(i).size();
   entries_written_ = entries_saved_early_ = 0;
 }
 
@@ -40,6 +43,7 @@ void Snapshot::Select(int db) {
 
 void Snapshot::Write(int db, Entry* e) {
   e->set_snapshot_mark(mark_);
+  pending_[static_cast<size_t>(db)]--;
   if (!sink_) return;
   Select(db);
   rdb::AppendEntry(buffer_, *e, compress_);
@@ -50,6 +54,7 @@ void Snapshot::Write(int db, Entry* e) {
 void Snapshot::Flush() {
   if (sink_ && !buffer_.empty()) sink_(std::move(buffer_));
   buffer_.clear();
+  buffer_.reserve(kChunkBytes + kChunkBytes / 4);
 }
 
 void Snapshot::SaveBefore(Database& db, Entry* e) {
@@ -67,37 +72,42 @@ void Snapshot::BeforeReset(Database& db, Database* other) {
   // Emptied: while writing, its pending entries go to the file first; while discarding they
   // simply leave with the database. Swapped: the walk may already have passed one of the two
   // indexes, so both are brought up to date now whatever the mode.
-  if (other != nullptr || sink_) Drain(db);
+  if (other != nullptr || sink_) {
+    Drain(db);
+  } else {
+    pending_[static_cast<size_t>(db.index())] = 0;  // they leave unwritten
+  }
 }
 
 bool Snapshot::Step(size_t max_entries) {
   if (!active_) return true;
   size_t visited = 0;
+  // Empty buckets cost a look each: a sparse table must not make a step unbounded either.
+  size_t slots = 0;
+  const size_t max_slots = max_entries > SIZE_MAX / 4 ? SIZE_MAX : max_entries * 4;
   while (walk_db_ < keyspace_.db_count()) {
     Database& db = keyspace_.db(walk_db_);
+    const size_t index = static_cast<size_t>(walk_db_);
     if (!walk_db_started_) {
       walk_db_started_ = true;
-      if (db.size() == 0) {
-        walk_db_++;
-        walk_db_started_ = false;
-        continue;
-      }
-      if (sink_) {
+      slot_ = 0;
+      if (pending_[index] > 0 && sink_) {
         rdb::AppendSelectDb(buffer_, walk_db_);
         stream_db_ = walk_db_;
         rdb::AppendResizeDb(buffer_, db.size(), db.expires_count());
       }
     }
-    do {
-      cursor_ = db.Scan(cursor_, [&](Entry* e) {
-        visited++;
+    while (pending_[index] > 0 && visited < max_entries && slots < max_slots) {
+      if (slot_ >= db.slot_count()) slot_ = 0;  // another pass: the table resized under us
+      visited += db.VisitSlot(slot_++, [&](Entry* e) {
         if (Pending(e)) Write(walk_db_, e);
       });
-    } while (cursor_ != 0 && visited < max_entries);
-    if (cursor_ != 0) return false;
+      slots++;
+    }
+    if (pending_[index] > 0) return false;
     walk_db_++;
     walk_db_started_ = false;
-    if (visited >= max_entries) return false;
+    if (visited >= max_entries || slots >= max_slots) return false;
   }
   if (sink_) {
     buffer_ += static_cast<char>(rdb::kOpcodeEof);

@@ -1,8 +1,9 @@
 // A point-in-time snapshot of the whole keyspace in RDB form, written while the server keeps
 // serving, without fork and without copying the dataset.
 //
-// Step() walks the databases with the key table's SCAN cursor (which returns every entry present
-// throughout at least once, across resizes) and writes each entry still pending. Every entry
+// Step() walks each database's buckets in memory order and writes each entry still pending; it
+// counts the pending entries of every database, so a pass that missed some (the table resized
+// under it) is followed by another, until none is left. Every entry
 // carries a mark bit (keyspace/database.h, SnapshotGuard): starting a snapshot flips the mark the
 // snapshot expects, so every existing entry becomes pending at once; an entry written gets the
 // new mark, and so does any entry added meanwhile (it is not part of the snapshot). Before a
@@ -21,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "server/keyspace/keyspace.h"
 
@@ -70,7 +72,8 @@ class Snapshot : public SnapshotGuard {
   int stream_db_ = -1;  // the database the output last selected
   int walk_db_ = 0;     // the database the walk is in
   bool walk_db_started_ = false;
-  uint64_t cursor_ = 0;
+  size_t slot_ = 0;                // the next bucket slot of walk_db_
+  std::vector<uint64_t> pending_;  // per database: entries not written yet
   uint64_t entries_written_ = 0;
   uint64_t entries_saved_early_ = 0;
 };

@@ -235,6 +235,47 @@ TEST_F(SnapshotTest, BackgroundSaveHoldsTheDatasetAsItWasWhenItStarted) {
   EXPECT_EQ(Differences(Loaded(), now), "");
 }
 
+TEST_F(SnapshotTest, TheWalkFindsEveryKeyWhileTheTableGrowsAndShrinksUnderIt) {
+  for (int i = 0; i < 2000; i++) Run({"set", "old:" + std::to_string(i), std::to_string(i)});
+  const Dataset before = Serialised(server().keyspace());
+  EXPECT_EQ(Run({"config", "set", "rdb-key-save-delay", "1000"}), "OK");
+  EXPECT_EQ(Run({"bgsave"}), "Background saving started");
+  // The table doubles several times (new keys), then shrinks (the new keys go, and half of the
+  // old ones), while the walk is in its first pass.
+  for (int round = 0; round < 4; round++) {
+    AdvanceMs(5);
+    for (int i = 0; i < 5000; i++) {
+      Run({"set", "new:" + std::to_string(round) + ":" + std::to_string(i), "x"});
+    }
+  }
+  AdvanceMs(5);
+  Run({"flushdb"});  // drains what is pending, then empties the table
+  for (int i = 0; i < 3000; i++) Run({"set", "again:" + std::to_string(i), "x"});
+  AdvanceMs(200);  // the cron shrinks and rehashes
+  EXPECT_TRUE(InProgress());
+  EXPECT_EQ(Run({"config", "set", "rdb-key-save-delay", "0"}), "OK");
+  WaitForBgsave();
+  EXPECT_EQ(Differences(Loaded(), before), "");
+}
+
+TEST_F(SnapshotTest, ResizesDuringTheWalkMakeItPassAgainNotMissKeys) {
+  for (int i = 0; i < 3000; i++) Run({"set", "old:" + std::to_string(i), std::to_string(i)});
+  const Dataset before = Serialised(server().keyspace());
+  EXPECT_EQ(Run({"config", "set", "rdb-key-save-delay", "1000"}), "OK");
+  EXPECT_EQ(Run({"bgsave"}), "Background saving started");
+  // Grow the table while the walk is half way through its slots, so entries it has not
+  // reached yet move to slots it has passed.
+  for (int step = 0; step < 40; step++) {
+    AdvanceMs(20);
+    for (int i = 0; i < 500; i++) {
+      Run({"set", "grow:" + std::to_string(step) + ":" + std::to_string(i), "x"});
+    }
+  }
+  EXPECT_EQ(Run({"config", "set", "rdb-key-save-delay", "0"}), "OK");
+  WaitForBgsave();
+  EXPECT_EQ(Differences(Loaded(), before), "");
+}
+
 TEST_F(SnapshotTest, FlushAllAbandonsTheBackgroundSaveAndTheNextOneIsConsistent) {
   Populate();
   settings_for_test().save_params = {{3600, 1}};
