@@ -3,22 +3,28 @@
 // encoding Redis would give it after loading, under the server's *-max-listpack-* and
 // set-max-intset-entries settings:
 //
-//   type                          read as                  becomes
-//   0  STRING                     a string                 int / embstr / raw (Entry::NewString)
-//   1  LIST                       strings, one by one      a quicklist filled by
-//   list-max-listpack-size 10 LIST_ZIPLIST (<= 3.2)      a ziplist                the same 14
-//   LIST_QUICKLIST (<= 6.2)    ziplist nodes            one listpack node per ziplist 18
-//   LIST_QUICKLIST_2           listpack nodes           the nodes as they are 2  SET members intset
-//   if all integers and few enough 11 SET_INTSET                 an intset blob           intset,
-//   or hashtable past the limit 3  ZSET / 5 ZSET_2            member, score (text /    skiplist,
-//   then listpack if small
-//                                 binary double)           enough (zsetConvert after loading)
-//   12 ZSET_ZIPLIST (<= 6.2)      a ziplist                listpack, or skiplist past the count
-//   17 ZSET_LISTPACK              a listpack               the same
-//   4  HASH                       field, value             listpack until a limit, then table
-//   9  HASH_ZIPMAP (<= 2.4)       a zipmap                 listpack, or table past a limit
-//   13 HASH_ZIPLIST (<= 6.2)      a ziplist                listpack, or table past the count
-//   16 HASH_LISTPACK              a listpack               the same
+// clang-format off
+//   type                            read as                     becomes
+//   0  STRING                       a string                    int / embstr / raw
+//   1  LIST                         strings, one by one         a quicklist filled by
+//                                                               list-max-listpack-size
+//   10 LIST_ZIPLIST (<= 3.2)        a ziplist                   the same
+//   14 LIST_QUICKLIST (<= 6.2)      ziplist nodes               one listpack node per ziplist
+//   18 LIST_QUICKLIST_2             listpack and plain nodes    the nodes as they are
+//   2  SET                          members                     intset if all integers and few
+//                                                               enough, else hashtable
+//   11 SET_INTSET                   an intset blob              intset, or hashtable past the
+//                                                               limit
+//   3  ZSET / 5 ZSET_2              member, score (text /       skiplist, then listpack if small
+//                                   binary double)              enough (zsetConvert after loading)
+//   12 ZSET_ZIPLIST (<= 6.2)        a ziplist                   listpack, or skiplist past the
+//                                                               count
+//   17 ZSET_LISTPACK                a listpack                  the same
+//   4  HASH                         field, value                listpack until a limit, then table
+//   9  HASH_ZIPMAP (<= 2.4)         a zipmap                    listpack, or table past a limit
+//   13 HASH_ZIPLIST (<= 6.2)        a ziplist                   listpack, or table past the count
+//   16 HASH_LISTPACK                a listpack                  the same
+// clang-format on
 //
 // As Redis does after loading, a listpack hash or sorted set converts only when it has too many
 // entries, not when an entry is long (that would take a scan), and quicklist nodes are kept as

@@ -1,8 +1,8 @@
 // The pieces of Redis's RDB encoding that serialised payloads share: length prefixes, strings
 // (integer-encoded and LZF-compressed forms included), and the CRC64 (Jones) checksum with the
 // version footer that DUMP and FUNCTION DUMP payloads end with. FUNCTION DUMP/RESTORE and
-// DUMP/RESTORE of keys use it (values read back through keyspace/value_decode.h); the RDB file
-// writer will build on it.
+// DUMP/RESTORE of keys use it (values read back through keyspace/value_decode.h), and so do the
+// RDB files of server/storage/.
 #pragma once
 
 #include <cstddef>
