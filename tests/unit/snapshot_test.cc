@@ -97,8 +97,8 @@ class SnapshotTest : public CommandTest {
     std::filesystem::remove_all(dir_, ignored);
   }
 
-  bool InProgress() {
-    const std::string info = Run({"info", "persistence"}).str;
+  bool InProgress(const std::string& connection = "default") {
+    const std::string info = Run(connection, {"info", "persistence"}).str;
     return info.find("rdb_bgsave_in_progress:1") != std::string::npos;
   }
   // Runs the cron until the background save is over (the file is renamed by the writer thread,
@@ -298,6 +298,26 @@ TEST_F(SnapshotTest, FlushAllAbandonsTheBackgroundSaveAndTheNextOneIsConsistent)
   EXPECT_EQ(Run({"bgsave"}), "Background saving started");
   WaitForBgsave();
   EXPECT_EQ(Differences(Loaded(), now), "");
+}
+
+TEST_F(SnapshotTest, ShutdownDuringABackgroundSaveWritesTheWholeDatasetAsItIsNow) {
+  Populate();
+  settings_for_test().save_params = {{3600, 1}};
+  EXPECT_EQ(Run({"config", "set", "rdb-key-save-delay", "1000"}), "OK");
+  EXPECT_EQ(Run({"bgsave"}), "Background saving started");
+  AdvanceMs(3);
+  Run({"set", "int", "changed"});
+  Run({"del", "raw"});
+  const Dataset now = Serialised(server().keyspace());
+  // SHUTDOWN abandons the background save and writes the final snapshot in the foreground; the
+  // connection closes without a reply.
+  Run({"shutdown"});
+  EXPECT_TRUE(Closed());
+  EXPECT_FALSE(InProgress("other"));
+  EXPECT_EQ(Differences(Loaded(), now), "");
+  for (const auto& f : std::filesystem::directory_iterator(".")) {
+    EXPECT_EQ(f.path().filename().string().rfind("temp-", 0), std::string::npos) << f.path();
+  }
 }
 
 TEST_F(SnapshotTest, SavePointsStartABackgroundSaveAndResetTheDirtyCounter) {
