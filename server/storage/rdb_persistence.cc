@@ -21,8 +21,11 @@
 namespace keyward {
 namespace {
 
-// Entries a background step writes before the loop serves its other events again.
-constexpr size_t kStepEntries = 1024;
+// A background step writes entries for up to kStepBudgetUs (checking the clock every
+// kStepEntries entries) before the loop serves its other events again: under load the snapshot
+// advances as fast as that pause per loop turn allows, and an idle server runs it back to back.
+constexpr size_t kStepEntries = 256;
+constexpr int64_t kStepBudgetUs = 1000;
 // Bytes the writer thread may lag behind before the snapshot waits for it.
 constexpr size_t kMaxPendingBytes = 64 * 1024 * 1024;
 // Redis's CONFIG_BGSAVE_RETRY_DELAY: after a failed background save, save points wait this long.
@@ -198,12 +201,14 @@ void RdbPersistence::StepBackground() {
   step_pending_ = false;
   if (!bgsave_running_ || bgsave_walk_done_) return;
   const int64_t delay_us = p_.settings.rdb_key_save_delay;
-  if (writer_.pending_bytes() <= kMaxPendingBytes) {
+  const int64_t start_us = p_.clock.MonotonicUs();
+  while (writer_.pending_bytes() <= kMaxPendingBytes) {
     if (snapshot_.Step(delay_us > 0 ? 1 : kStepEntries)) {
       bgsave_walk_done_ = true;
       writer_.Finish(Path());
       return;  // the cron sees the file done
     }
+    if (delay_us > 0 || p_.clock.MonotonicUs() - start_us >= kStepBudgetUs) break;
   }
   step_pending_ = true;
   if (delay_us > 0 || writer_.pending_bytes() > kMaxPendingBytes) {
