@@ -31,8 +31,8 @@ struct CommandMeta {
   // where Redis has them doc_flags, deprecated_since, replaced_by, history, arguments): the number
   // of fields and their bytes in each protocol. 0: the family's own summary is used.
   int doc_fields = 0;
-  std::string_view doc_resp3;
-  std::string_view doc_resp2;
+  std::string_view doc_resp3 = {};
+  std::string_view doc_resp2 = {};
 };
 
 // nullptr for a command without metadata (Redis's commands, from the generated table).
