@@ -30,13 +30,6 @@ namespace {
 // Redis's LRU clock: seconds, 24 bits (LRU_CLOCK_MAX), as Entry::lru holds it.
 constexpr int64_t kLruClockMax = (1 << 24) - 1;
 
-// rdbcompression (default yes): whether DUMP may LZF-compress strings. Read through the
-// configuration, so the option takes effect as soon as it is declared; until then, yes.
-bool Compression(CommandContext& ctx) {
-  std::optional<std::string> v = ctx.services().config.GetValue("rdbcompression");
-  return !v || *v != "no";
-}
-
 // An LFU maxmemory-policy keeps Redis's LFU data in the LRU bits (OBJECT FREQ's layout).
 bool LfuPolicy(CommandContext& ctx) {
   std::optional<std::string> policy = ctx.services().config.GetValue("maxmemory-policy");
@@ -57,7 +50,7 @@ std::string OpDump(const Entry& e, bool compress) {
 void CmdDump(CmdArgs args, CommandContext& ctx) {
   Entry* e = ctx.db().Find(args[1], LookupMode::kRead);
   if (e == nullptr) return ctx.rb().SendNull();
-  ctx.rb().SendBulk(OpDump(*e, Compression(ctx)));
+  ctx.rb().SendBulk(OpDump(*e, ctx.services().settings.rdbcompression));
 }
 
 // --- RESTORE ----------------------------------------------------------------------------------

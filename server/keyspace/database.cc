@@ -104,7 +104,8 @@ void Database::FreeRemoved(Entry* e, bool expired) {
 }
 
 Entry* Database::Take(std::string_view key) {
-  if (guard() != nullptr && guard()->active()) Guarded(table_.Find(key));
+  // A running snapshot writes the entry before it leaves (a second lookup only then).
+  if (SnapshotGuard* g = guard(); g != nullptr && g->active()) Guarded(table_.Find(key));
   Entry* e = table_.Remove(key);
   if (e == nullptr) return nullptr;
   Unindex(e);

@@ -184,16 +184,14 @@ class Database {
  private:
   // Lets a running snapshot write `e` before anyone may change it; returns e.
   Entry* Guarded(Entry* e) {
-    if (e != nullptr && ctx_.snapshot != nullptr) {
-      SnapshotGuard* guard = *ctx_.snapshot;
-      if (guard != nullptr && guard->Pending(e)) guard->SaveBefore(*this, e);
-    }
+    SnapshotGuard* g = guard();
+    if (e != nullptr && g != nullptr && g->Pending(e)) g->SaveBefore(*this, e);
     return e;
   }
   // A new entry is not part of a running snapshot.
   void MarkNew(Entry* e) const {
-    const SnapshotGuard* guard = ctx_.snapshot != nullptr ? *ctx_.snapshot : nullptr;
-    e->set_snapshot_mark(guard != nullptr && guard->mark());
+    const SnapshotGuard* g = guard();
+    e->set_snapshot_mark(g != nullptr && g->mark());
   }
   SnapshotGuard* guard() const { return ctx_.snapshot != nullptr ? *ctx_.snapshot : nullptr; }
   uint32_t LruClock() const { return static_cast<uint32_t>(now_ms() / 1000) & 0xFFFFFF; }

@@ -26,7 +26,7 @@ void Snapshot::Start(std::string header, Sink sink, bool compress) {
   pending_.assign(static_cast<size_t>(keyspace_.db_count()), 0);
   for (int i = 0; i < keyspace_.db_count(); i++)
     pending_[static_cast<size_t>(i)] = keyspace_.db(i).size();
-  entries_written_ = entries_saved_early_ = 0;
+  entries_written_ = 0;
 }
 
 void Snapshot::Discard() {
@@ -57,10 +57,7 @@ void Snapshot::Flush() {
   buffer_.reserve(kChunkBytes + kChunkBytes / 4);
 }
 
-void Snapshot::SaveBefore(Database& db, Entry* e) {
-  entries_saved_early_++;
-  Write(db.index(), e);
-}
+void Snapshot::SaveBefore(Database& db, Entry* e) { Write(db.index(), e); }
 
 void Snapshot::Drain(Database& db) {
   db.ForEach([&](Entry* e) {

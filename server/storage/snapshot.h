@@ -53,7 +53,6 @@ class Snapshot : public SnapshotGuard {
   bool discarding() const { return active_ && !sink_; }
   // Entries written so far (INFO and tests).
   uint64_t entries_written() const { return entries_written_; }
-  uint64_t entries_saved_early() const { return entries_saved_early_; }
 
   // SnapshotGuard.
   void SaveBefore(Database& db, Entry* e) override;
@@ -75,7 +74,6 @@ class Snapshot : public SnapshotGuard {
   size_t slot_ = 0;                // the next bucket slot of walk_db_
   std::vector<uint64_t> pending_;  // per database: entries not written yet
   uint64_t entries_written_ = 0;
-  uint64_t entries_saved_early_ = 0;
 };
 
 }  // namespace keyward

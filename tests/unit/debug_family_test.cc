@@ -60,9 +60,10 @@ TEST_F(DebugFamilyTest, HelpListsWhatKeywardHas) {
   for (const std::string& line : Run({"debug", "help"}).strings()) {
     if (!line.starts_with(" ")) entries.push_back(line.substr(0, line.find(' ')));
   }
-  EXPECT_THAT(entries, ElementsAre("DEBUG", "CHANGE-REPL-ID", "OBJECT", "POPULATE", "PROTOCOL",
-                                   "RELOAD", "SEGFAULT", "SET-ACTIVE-EXPIRE", "QUICKLIST-PACKED-THRESHOLD",
-                                   "SLEEP", "LISTPACK", "QUICKLIST", "HELP"));
+  EXPECT_THAT(entries,
+              ElementsAre("DEBUG", "CHANGE-REPL-ID", "OBJECT", "POPULATE", "PROTOCOL", "RELOAD",
+                          "SEGFAULT", "SET-ACTIVE-EXPIRE", "QUICKLIST-PACKED-THRESHOLD", "SLEEP",
+                          "LISTPACK", "QUICKLIST", "HELP"));
 }
 
 TEST_F(DebugFamilyTest, ChangeReplIdMakesANewIdAndClearsTheSecond) {

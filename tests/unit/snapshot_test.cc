@@ -157,6 +157,16 @@ class SnapshotTest : public CommandTest {
     Run({"select", "0"});
   }
 
+  // `keys` string keys, then a BGSAVE that writes one key per millisecond of server time; the
+  // dataset as it was when it started.
+  Dataset StartSlowBgsaveOf(int keys) {
+    for (int i = 0; i < keys; i++) Run({"set", "old:" + std::to_string(i), std::to_string(i)});
+    Dataset before = Serialised(server().keyspace());
+    EXPECT_EQ(Run({"config", "set", "rdb-key-save-delay", "1000"}), "OK");
+    EXPECT_EQ(Run({"bgsave"}), "Background saving started");
+    return before;
+  }
+
   std::filesystem::path dir_;
   std::filesystem::path old_cwd_;
 };
@@ -236,10 +246,7 @@ TEST_F(SnapshotTest, BackgroundSaveHoldsTheDatasetAsItWasWhenItStarted) {
 }
 
 TEST_F(SnapshotTest, TheWalkFindsEveryKeyWhileTheTableGrowsAndShrinksUnderIt) {
-  for (int i = 0; i < 2000; i++) Run({"set", "old:" + std::to_string(i), std::to_string(i)});
-  const Dataset before = Serialised(server().keyspace());
-  EXPECT_EQ(Run({"config", "set", "rdb-key-save-delay", "1000"}), "OK");
-  EXPECT_EQ(Run({"bgsave"}), "Background saving started");
+  const Dataset before = StartSlowBgsaveOf(2000);
   // The table doubles several times (new keys), then shrinks (the new keys go, and half of the
   // old ones), while the walk is in its first pass.
   for (int round = 0; round < 4; round++) {
@@ -259,10 +266,7 @@ TEST_F(SnapshotTest, TheWalkFindsEveryKeyWhileTheTableGrowsAndShrinksUnderIt) {
 }
 
 TEST_F(SnapshotTest, ResizesDuringTheWalkMakeItPassAgainNotMissKeys) {
-  for (int i = 0; i < 3000; i++) Run({"set", "old:" + std::to_string(i), std::to_string(i)});
-  const Dataset before = Serialised(server().keyspace());
-  EXPECT_EQ(Run({"config", "set", "rdb-key-save-delay", "1000"}), "OK");
-  EXPECT_EQ(Run({"bgsave"}), "Background saving started");
+  const Dataset before = StartSlowBgsaveOf(3000);
   // Grow the table while the walk is half way through its slots, so entries it has not
   // reached yet move to slots it has passed.
   for (int step = 0; step < 40; step++) {
