@@ -102,6 +102,20 @@ template <typename Condition>
   return true;
 }
 
+// What a returned Release promises: the lock is gone from a majority at once (Release is decided
+// there), and from the other instances once their in-flight releases land.
+inline ::testing::AssertionResult ReleasedEverywhere(Cluster& cluster, const std::string& key,
+                                                     const std::string& owner) {
+  const size_t held = cluster.CountHolding(key, owner);
+  if (held > cluster.size() - redlock::Majority(cluster.size())) {
+    return ::testing::AssertionFailure() << "still held on " << held << " of " << cluster.size();
+  }
+  if (!WaitUntil([&] { return cluster.CountHolding(key, owner) == 0; })) {
+    return ::testing::AssertionFailure() << "never released on the minority";
+  }
+  return ::testing::AssertionSuccess();
+}
+
 // Fails the test (rather than skipping it) when a keyward-server lacks the LOCK.* commands.
 inline void RequireLockCommands(Cluster& cluster) {
   for (size_t i = 0; i < cluster.size(); ++i) {
