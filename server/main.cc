@@ -92,6 +92,8 @@ class Host : public keyward::ServerHost {
   }
   void Post(std::function<void()> task) override { loop_.Post(std::move(task)); }
   void ProcessEventsWhileBusy() override { loop_.PollOnce(); }
+  void HoldOutput() override { loop_.HoldOutput(); }
+  void ReleaseOutput() override { loop_.ReleaseOutput(); }
   void ArmTimer(int64_t delay_us) override {
     loop_.SetAlarm(std::chrono::microseconds(std::max<int64_t>(delay_us, 0)),
                    [this] { server_.RunTimers(); });
@@ -238,8 +240,14 @@ int main(int argc, char** argv) {
   update_title();
   settings.on_proc_title_change = update_title;
 
-  // The dataset on disk, if any (clients connecting meanwhile get -LOADING).
-  if (auto error = server.rdb().LoadAtStartup()) {
+  // The dataset on disk, if any (clients connecting meanwhile get -LOADING): the AOF when it is
+  // on (the RDB file is then ignored, as Redis does), else the RDB file.
+  if (settings.appendonly) {
+    if (auto error = server.aof().LoadAndOpenAtStartup()) {
+      spdlog::error("{}", *error);
+      return 1;
+    }
+  } else if (auto error = server.rdb().LoadAtStartup()) {
     spdlog::error("{}", *error);
     spdlog::error("Fatal error loading the DB, check server logs. Exiting.");
     return 1;
@@ -248,8 +256,10 @@ int main(int argc, char** argv) {
   loop.OnSignals([&](int signo) {
     const char* name = signo == SIGINT ? "SIGINT" : "SIGTERM";
     spdlog::warn("Received {} scheduling shutdown...", name);
-    // The final snapshot (with save points); if it fails the server stays up, as Redis.
-    if (!server.rdb().SaveOnShutdown(/*save=*/false, /*nosave=*/false)) {
+    // The AOF synced, then the final snapshot (with save points); if either cannot be done the
+    // server stays up, as Redis.
+    if (!server.aof().PrepareForShutdown(/*force=*/false) ||
+        !server.rdb().SaveOnShutdown(/*save=*/false, /*nosave=*/false)) {
       spdlog::warn(
           "{} received but errors trying to shut down the server, check the logs for "
           "more information",

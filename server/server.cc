@@ -55,13 +55,16 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
       lock_waits_(locks_, keyspace_, blocking_, timers_, registry_),
       lua_(executor_),
       functions_(executor_),
+      snapshots_(SnapshotJob::Parts{*settings, state_, keyspace_, timers_, *clock}),
       rdb_(RdbPersistence::Parts{*settings, state_, keyspace_, propagation_, functions_, locks_,
-                                 timers_, *clock}),
+                                 *clock, snapshots_}),
+      aof_(AofPersistence::Parts{*settings, state_, keyspace_, propagation_, functions_, locks_,
+                                 *clock, snapshots_, executor_}),
       services_(Services{*clock,   *config,    *settings,    state_,      rng_,          keyspace_,
                          pubsub_,  registry_,  clients_,     output_,     pause_,        stats_,
                          slowlog_, monitors_,  propagation_, blocking_,   cron_,         executor_,
                          lua_,     functions_, locks_,       lock_waits_, transactions_, tracking_,
-                         latency_, rdb_}) {
+                         latency_, rdb_,       aof_,         snapshots_}) {
   executor_.UpdateTime();
   executor_.set_services(&services_);
   gatekeeper_.set_services(&services_);
@@ -79,14 +82,30 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
     pause_.Forget(c);
   });
   cron_.AddJob([this] { locks_.Trim(static_cast<size_t>(settings_->lock_max_records)); });
-  cron_.AddJob([this] { rdb_.Cron(); });
-  // -MISCONF after a failed background save (stop-writes-on-bgsave-error).
-  gatekeeper_.hooks().disk_error = [this] { return rdb_.DiskError(); };
+  cron_.AddJob([this] {
+    snapshots_.Cron();
+    rdb_.Cron();
+    aof_.Cron();
+  });
+  // -MISCONF after a failed background save (stop-writes-on-bgsave-error) or AOF write.
+  gatekeeper_.hooks().disk_error = [this] {
+    if (auto error = rdb_.DiskError()) return error;
+    return aof_.WriteError();
+  };
+  // CONFIG SET appendonly.
+  settings_->on_appendonly_change = [this]() -> std::optional<std::string> {
+    if (settings_->appendonly) {
+      if (!aof_.Start()) return std::string("Unable to turn on AOF. Check server logs.");
+    } else {
+      aof_.Stop();
+    }
+    return std::nullopt;
+  };
   RegisterCommands();
   state_.used_memory_startup = UsedMemoryBytes();  // INFO used_memory_startup
 }
 
-Server::~Server() = default;
+Server::~Server() { settings_->on_appendonly_change = nullptr; }
 
 void Server::set_host(ServerHost* host) {
   state_.host = host;

@@ -40,7 +40,9 @@
 #include "server/pubsub/pubsub.h"
 #include "server/scripting/function_engine.h"
 #include "server/scripting/lua_engine.h"
+#include "server/storage/aof_persistence.h"
 #include "server/storage/rdb_persistence.h"
+#include "server/storage/snapshot_job.h"
 
 namespace keyward {
 
@@ -87,6 +89,7 @@ class Server {
   LockWaits& lock_waits() { return lock_waits_; }
   FunctionEngine& functions() { return functions_; }
   RdbPersistence& rdb() { return rdb_; }
+  AofPersistence& aof() { return aof_; }
   int64_t now_ms() const { return keyspace_.now_ms(); }
 
  private:
@@ -122,7 +125,9 @@ class Server {
   LockWaits lock_waits_;
   LuaEngine lua_;
   FunctionEngine functions_;
+  SnapshotJob snapshots_;
   RdbPersistence rdb_;
+  AofPersistence aof_;
   Services services_;
 };
 

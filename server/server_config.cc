@@ -183,6 +183,43 @@ void DeclarePersistenceOptions(Config& config, ServerSettings& s) {
   config.AddInt("key-load-delay", &s.key_load_delay, INT_MIN, INT_MAX, 0, Config::kHidden);
   config.AddInt("loading-process-events-interval-bytes", &s.loading_process_events_interval_bytes,
                 1024, INT_MAX, 2 * 1024 * 1024, Config::kHidden);
+
+  // AOF.
+  config.AddBool("appendonly", &s.appendonly, false, 0, [&s]() -> std::optional<std::string> {
+    return s.on_appendonly_change ? s.on_appendonly_change() : std::nullopt;
+  });
+  auto base_name = [](std::string* target, const char* what) {
+    return [target, what](const std::vector<std::string>& values) -> std::optional<std::string> {
+      if (values.size() != 1) return std::string("wrong number of arguments");
+      if (values[0].empty()) return std::string(what) + " can't be empty";
+      if (values[0].find('/') != std::string::npos || values[0].find('\\') != std::string::npos) {
+        return std::string(what) + (std::string(what) == "appenddirname"
+                                        ? " can't be a path, just a dirname"
+                                        : " can't be a path, just a filename");
+      }
+      *target = values[0];
+      return std::nullopt;
+    };
+  };
+  config.Add({"appendfilename", "", Config::kImmutable,
+              base_name(&s.appendfilename, "appendfilename"), [&s] { return s.appendfilename; },
+              "appendonly.aof"});
+  config.Add({"appenddirname", "", Config::kImmutable, base_name(&s.appenddirname, "appenddirname"),
+              [&s] { return s.appenddirname; }, "appendonlydir"});
+  config.AddEnumValues("appendfsync", &s.appendfsync,
+                       {{"everysec", static_cast<int>(ServerSettings::AppendFsync::kEverysec)},
+                        {"always", static_cast<int>(ServerSettings::AppendFsync::kAlways)},
+                        {"no", static_cast<int>(ServerSettings::AppendFsync::kNo)}},
+                       static_cast<int>(ServerSettings::AppendFsync::kEverysec));
+  config.AddBool("no-appendfsync-on-rewrite", &s.no_appendfsync_on_rewrite, false);
+  config.AddInt("auto-aof-rewrite-percentage", &s.auto_aof_rewrite_percentage, 0, INT_MAX, 100);
+  config.AddMemory("auto-aof-rewrite-min-size", &s.auto_aof_rewrite_min_size, 0, LLONG_MAX,
+                   64 * 1024 * 1024);
+  config.AddBool("aof-load-truncated", &s.aof_load_truncated, true);
+  config.AddBool("aof-use-rdb-preamble", &s.aof_use_rdb_preamble, true);
+  config.AddBool("aof-timestamp-enabled", &s.aof_timestamp_enabled, false);
+  config.AddBool("aof-rewrite-incremental-fsync", &s.aof_rewrite_incremental_fsync, true);
+  config.AddBool("aof-disable-auto-gc", &s.aof_disable_auto_gc, false, Config::kHidden);
 }
 
 }  // namespace
@@ -333,8 +370,6 @@ void Server::DeclareOptions(Config& config, ServerSettings& s) {
 
   // Recognised, but only in the form Keyward implements today.
   DeclarePersistenceOptions(config, s);
-  config.AddFixed("appendonly", {"no"},
-                  "persistence is not implemented yet: only appendonly no is accepted");
   config.AddFixed("maxmemory", {"0"},
                   "eviction is not implemented yet: only maxmemory 0 is accepted");
   config.AddFixed("maxmemory-policy", {"noeviction"},

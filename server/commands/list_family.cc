@@ -99,7 +99,7 @@ void PopRangeWithKey(CommandContext& ctx, Database& db, std::string_view key, Li
   ctx.rb().StartArray(2);
   ctx.rb().SendBulk(key);
   size_t n = PopRange(ctx, list, front, count);
-  ctx.Propagate({front ? "lpop" : "rpop", key, FormatInt64(static_cast<int64_t>(n))});
+  ctx.Propagate({front ? "LPOP" : "RPOP", key, FormatInt64(static_cast<int64_t>(n))});
   ElementsRemoved(ctx, db, key, list, front, n);
 }
 
@@ -374,16 +374,19 @@ bool MoveElement(CommandContext& ctx, Database& db, std::string_view src, ListVa
 
 std::string_view WhereName(bool front) { return front ? "LEFT" : "RIGHT"; }
 
-// LMOVE's body for a source that exists; `rpoplpush` picks the propagated form's name.
+// LMOVE's body for a source that exists. LMOVE and RPOPLPUSH propagate as received; their
+// blocking forms as RPOPLPUSH or LMOVE (`rpoplpush` picks which), as Redis rewrites them.
 void MoveAndPropagate(CommandContext& ctx, std::string_view src, std::string_view dst,
-                      ListValue* list, bool from_front, bool to_front, bool rpoplpush) {
+                      ListValue* list, bool from_front, bool to_front, bool rpoplpush,
+                      bool as_received) {
   Database& db = ctx.db();
   if (!MoveElement(ctx, db, src, list, dst, from_front, to_front)) return;
   ctx.AddDirty();
+  if (as_received) return;
   if (rpoplpush) {
-    ctx.Propagate({"rpoplpush", src, dst});
+    ctx.Propagate({"RPOPLPUSH", src, dst});
   } else {
-    ctx.Propagate({"lmove", src, dst, WhereName(from_front), WhereName(to_front)});
+    ctx.Propagate({"LMOVE", src, dst, WhereName(from_front), WhereName(to_front)});
   }
 }
 
@@ -392,7 +395,8 @@ void MoveCommand(CmdArgs args, CommandContext& ctx, bool from_front, bool to_fro
   ListValue* list;
   if (!LookupList(ctx, args[1], LookupMode::kWrite, &list)) return;
   if (list == nullptr) return ctx.rb().SendNull();
-  MoveAndPropagate(ctx, args[1], args[2], list, from_front, to_front, rpoplpush);
+  MoveAndPropagate(ctx, args[1], args[2], list, from_front, to_front, rpoplpush,
+                   /*as_received=*/true);
 }
 
 // LMOVE source destination LEFT|RIGHT LEFT|RIGHT
@@ -456,9 +460,9 @@ class ListBlockHandler : public BlockHandler {
     if (w.move) {
       if (!MoveElement(ctx, db, key, list, w.destination, w.front, w.to_front)) return true;
       if (w.rpoplpush) {
-        ctx.Propagate({"rpoplpush", key, w.destination});
+        ctx.Propagate({"RPOPLPUSH", key, w.destination});
       } else {
-        ctx.Propagate({"lmove", key, w.destination, WhereName(w.front), WhereName(w.to_front)});
+        ctx.Propagate({"LMOVE", key, w.destination, WhereName(w.front), WhereName(w.to_front)});
       }
       return true;
     }
@@ -466,12 +470,12 @@ class ListBlockHandler : public BlockHandler {
       ctx.rb().StartArray(2);
       ctx.rb().SendBulk(key);
       size_t n = PopRange(ctx, list, w.front, w.count);
-      ctx.Propagate({w.front ? "lpop" : "rpop", key, FormatInt64(static_cast<int64_t>(n))});
+      ctx.Propagate({w.front ? "LPOP" : "RPOP", key, FormatInt64(static_cast<int64_t>(n))});
       // listPopRangeAndReplyWithKey counts the pops, unlike the single-element branch below.
       ElementsRemoved(ctx, db, key, list, w.front, n);
       return true;
     }
-    ctx.Propagate({w.front ? "lpop" : "rpop", key});
+    ctx.Propagate({w.front ? "LPOP" : "RPOP", key});
     std::string value = list->Pop(w.front);
     ctx.rb().StartArray(2);
     ctx.rb().SendBulk(key);
@@ -536,7 +540,7 @@ void BlockingPop(CmdArgs args, CommandContext& ctx, bool front) {
     ctx.rb().SendBulk(key);
     ctx.rb().SendBulk(value);
     ElementsRemoved(ctx, db, key, list, front, 1);
-    ctx.Propagate({front ? "lpop" : "rpop", key});
+    ctx.Propagate({front ? "LPOP" : "RPOP", key});
     return;
   }
   if (!ctx.may_block()) return ctx.rb().SendNullArray();
@@ -553,7 +557,8 @@ void BlockingMove(CmdArgs args, CommandContext& ctx, bool from_front, bool to_fr
   ListValue* list;
   if (!LookupList(ctx, args[1], LookupMode::kWrite, &list)) return;
   if (list != nullptr) {
-    return MoveAndPropagate(ctx, args[1], args[2], list, from_front, to_front, rpoplpush);
+    return MoveAndPropagate(ctx, args[1], args[2], list, from_front, to_front, rpoplpush,
+                            /*as_received=*/false);
   }
   if (!ctx.may_block()) return ctx.rb().SendNull();
   auto wait = std::make_unique<ListWait>();

@@ -17,6 +17,7 @@
 #include "server/persistence/rdb_codec.h"
 #include "server/scripting/function_engine.h"
 #include "server/scripting/lua_engine.h"
+#include "server/storage/aof_persistence.h"
 #include "server/storage/rdb_persistence.h"
 
 namespace keyward {
@@ -207,9 +208,8 @@ void InfoMemory(InfoWriter& w, Services& s) {
   w.Field("lazyfreed_objects", s.keyspace.lazy_freer().freed());
 }
 
-// INFO persistence: the RDB fields from storage/rdb_persistence.h (no fork: the copy-on-write
-// fields stay 0, and current_fork_perc is the share of keys the running snapshot has written);
-// no AOF yet, so its fields have the values Redis prints when none has run.
+// INFO persistence: the RDB and AOF fields from storage/ (no fork: the copy-on-write fields stay 0,
+// and current_fork_perc is the share of keys the running snapshot job has written).
 void InfoPersistence(InfoWriter& w, Services& s) {
   const RdbPersistence::Info rdb = s.rdb.info();
   w.Section("Persistence");
@@ -256,18 +256,27 @@ void InfoPersistence(InfoWriter& w, Services& s) {
   w.Field("rdb_last_cow_size", 0);
   w.Field("rdb_last_load_keys_expired", rdb.last_load_keys_expired);
   w.Field("rdb_last_load_keys_loaded", rdb.last_load_keys_loaded);
-  w.Field("aof_enabled", 0);
-  w.Field("aof_rewrite_in_progress", 0);
-  w.Field("aof_rewrite_scheduled", 0);
-  w.Field("aof_last_rewrite_time_sec", -1);
-  w.Field("aof_current_rewrite_time_sec", -1);
-  w.Field("aof_last_bgrewrite_status", std::string("ok"));
-  w.Field("aof_rewrites", 0);
-  w.Field("aof_rewrites_consecutive_failures", 0);
-  w.Field("aof_last_write_status", std::string("ok"));
+  const AofPersistence::Info aof = s.aof.info();
+  w.Field("aof_enabled", aof.enabled ? 1 : 0);
+  w.Field("aof_rewrite_in_progress", aof.rewrite_in_progress ? 1 : 0);
+  w.Field("aof_rewrite_scheduled", aof.rewrite_scheduled ? 1 : 0);
+  w.Field("aof_last_rewrite_time_sec", aof.last_rewrite_time_sec);
+  w.Field("aof_current_rewrite_time_sec", aof.current_rewrite_time_sec);
+  w.Field("aof_last_bgrewrite_status", std::string(aof.last_bgrewrite_ok ? "ok" : "err"));
+  w.Field("aof_rewrites", aof.rewrites);
+  w.Field("aof_rewrites_consecutive_failures", aof.consecutive_failures);
+  w.Field("aof_last_write_status", std::string(aof.last_write_ok ? "ok" : "err"));
   w.Field("aof_last_cow_size", 0);
   w.Field("module_fork_in_progress", 0);
   w.Field("module_fork_last_cow_size", 0);
+  if (s.settings.appendonly) {
+    w.Field("aof_current_size", aof.current_size);
+    w.Field("aof_base_size", aof.base_size);
+    w.Field("aof_pending_rewrite", aof.pending_rewrite ? 1 : 0);
+    w.Field("aof_buffer_length", aof.buffer_length);
+    w.Field("aof_pending_bio_fsync", aof.pending_bio_fsync ? 1 : 0);
+    w.Field("aof_delayed_fsync", aof.delayed_fsync);
+  }
 }
 
 // INFO stats. Replication, eviction, forks, MIGRATE, defrag and io-threads do not exist yet:
@@ -495,6 +504,9 @@ void CmdShutdown(CmdArgs args, CommandContext& ctx) {
     return ctx.rb().SendError(errors::kSyntax);
   }
   if (abort) return ctx.rb().SendError(errors::kNoShutdownInProgress);
+  if (!ctx.services().aof.PrepareForShutdown(force)) {
+    return ctx.rb().SendError(errors::kShutdownFailed);
+  }
   if (!ctx.services().rdb.SaveOnShutdown(save, nosave)) {
     if (!force) {
       spdlog::warn("Error trying to save the DB, can't exit.");

@@ -33,6 +33,8 @@ class LockManager;
 class LockWaits;
 class LuaEngine;
 class RdbPersistence;
+class AofPersistence;
+class SnapshotJob;
 
 struct Services {
   Clock& clock;
@@ -61,6 +63,8 @@ struct Services {
   Tracking& tracking;
   LatencyMonitor& latency;
   RdbPersistence& rdb;
+  AofPersistence& aof;
+  SnapshotJob& snapshots;  // the one background snapshot (BGSAVE or an AOF rewrite)
 };
 
 }  // namespace keyward

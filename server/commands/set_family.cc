@@ -425,7 +425,7 @@ void SPopWithCount(CmdArgs args, CommandContext& ctx) {
     UnionDiff(ctx, args.subspan(1, 1), std::nullopt, SetOp::kUnion);
     db.Delete(key);
     ctx.Notify(notify::kGeneric, "del", key, db);
-    ctx.Propagate({"del", key});
+    ctx.Propagate({"DEL", key});
     ctx.KeyModified(db, key);
     return;
   }
@@ -437,7 +437,7 @@ void SPopWithCount(CmdArgs args, CommandContext& ctx) {
       std::string member = RandomMember(ctx, set).ToString();
       ctx.rb().SendBulk(member);
       set->Remove(member);
-      ctx.Propagate({"srem", key, member});
+      ctx.Propagate({"SREM", key, member});
     }
   } else {
     // The survivors move to a new set (created for its first member, as setTypeCreate does);
@@ -453,7 +453,7 @@ void SPopWithCount(CmdArgs args, CommandContext& ctx) {
     }
     set->ForEach([&](const SetMember& m) {
       SendMember(ctx.rb(), m);
-      ctx.Propagate({"srem", key, m.ToString()});
+      ctx.Propagate({"SREM", key, m.ToString()});
     });
     set->Swap(*survivors);
   }
@@ -471,7 +471,7 @@ void CmdSPop(CmdArgs args, CommandContext& ctx) {
   std::string member = RandomMember(ctx, set).ToString();
   set->Remove(member);
   ctx.Notify(notify::kSet, "spop", args[1], db);
-  ctx.Propagate({"srem", args[1], member});
+  ctx.Propagate({"SREM", args[1], member});
   ctx.rb().SendBulk(member);
   DeleteIfEmpty(ctx, db, args[1], set);
   ctx.KeyModified(db, args[1]);

@@ -54,6 +54,10 @@ LockManager::LockManager(const ServerSettings& settings, const ServerState& stat
       propagation_(propagation),
       fences_(BootFloor(state.start_time_ms)) {}
 
+void LockManager::ForgetBootFloor() {
+  if (fences_.size() == 0) fences_ = FenceTable(0);
+}
+
 bool LockManager::AnySubscribers() const {
   return pubsub_.Count(PubSubKind::kChannel) != 0 || pubsub_.Count(PubSubKind::kPattern) != 0;
 }

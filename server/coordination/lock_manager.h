@@ -94,6 +94,9 @@ class LockManager : public KeyRemovalObserver {
   // The stream's commands: LOCK.RECORD sets a record (counters and marks only ever rise), and
   // LOCK.FLOOR raises the floors and forgets the records folded into them.
   void ApplyRecord(std::string_view resource, const FenceRecord& record);
+  // Before a durable history (the AOF) is replayed into an empty table: the boot floor, which
+  // stands for what an earlier life may have issued, is not needed when that life is replayed.
+  void ForgetBootFloor();
   void ApplyFloor(int64_t floor, int64_t seen_floor,
                   const std::vector<std::string_view>& forgotten);
 

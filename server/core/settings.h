@@ -127,6 +127,26 @@ struct ServerSettings {
   int64_t rdb_key_save_delay = 0;
   int64_t key_load_delay = 0;  // microseconds per key loaded (Redis's test knob)
   int64_t loading_process_events_interval_bytes = 2 * 1024 * 1024;
+  // AOF persistence (storage/aof_persistence.h): on or off, the directory and the files' base
+  // name, the fsync policy, no fsync while a snapshot job runs, automatic rewrites (growth in
+  // percent over the size after the last rewrite, and a minimum size), loading a truncated last
+  // file, the RDB form for the base file, "#TS:" annotations, and Redis's test knob that keeps
+  // HISTORY files.
+  bool appendonly = false;
+  std::string appenddirname = "appendonlydir";
+  std::string appendfilename = "appendonly.aof";
+  enum class AppendFsync : int { kNo = 0, kAlways = 1, kEverysec = 2 };
+  int appendfsync = static_cast<int>(AppendFsync::kEverysec);
+  bool no_appendfsync_on_rewrite = false;
+  int64_t auto_aof_rewrite_percentage = 100;
+  int64_t auto_aof_rewrite_min_size = 64 * 1024 * 1024;
+  bool aof_load_truncated = true;
+  bool aof_use_rdb_preamble = true;
+  bool aof_timestamp_enabled = false;
+  bool aof_rewrite_incremental_fsync = true;
+  bool aof_disable_auto_gc = false;
+  // Set by the server: CONFIG SET appendonly starts or stops the AOF (an error text refuses).
+  std::function<std::optional<std::string>()> on_appendonly_change;
 
   // Set by the process that owns the listeners: re-listens after CONFIG SET port. Returns an
   // error text to refuse the change (the old port stays).

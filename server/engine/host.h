@@ -19,6 +19,10 @@ class ServerHost {
   // Asks for Timers::RunDue() after `delay_us` microseconds; a later request replaces an
   // earlier one (the timers always ask for their earliest deadline).
   virtual void ArmTimer(int64_t delay_us) {}
+  // Holds every connection's output until ReleaseOutput: replies to writes wait for the AOF to
+  // be written (and synced, when it must be) first. The holder posts the task that releases it.
+  virtual void HoldOutput() {}
+  virtual void ReleaseOutput() {}
 };
 
 }  // namespace keyward

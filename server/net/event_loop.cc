@@ -47,8 +47,22 @@ class ConnectionRegistry {
   }
   void Clear() { live_.clear(); }
 
+  // The output gate (EventLoop::HoldOutput): while held, connections that would write queue up
+  // here and write, in order, when it opens.
+  bool output_held() const { return output_held_; }
+  void HoldOutput() { output_held_ = true; }
+  void QueueFlush(std::shared_ptr<Transport> conn) { held_.push_back(std::move(conn)); }
+  void ReleaseOutput() {
+    output_held_ = false;
+    std::vector<std::shared_ptr<Transport>> held;
+    held.swap(held_);
+    for (auto& conn : held) conn->Flush();
+  }
+
  private:
   std::unordered_map<void*, std::shared_ptr<void>> live_;
+  bool output_held_ = false;
+  std::vector<std::shared_ptr<Transport>> held_;
 };
 
 template <typename Socket>
@@ -80,6 +94,14 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
   size_t pending_output() const override { return out_.size() + writing_.size(); }
   void Flush() override {
     if (closed_ || write_in_progress_) return;
+    if (registry_->output_held()) {
+      if (!flush_queued_) {
+        flush_queued_ = true;
+        registry_->QueueFlush(this->shared_from_this());
+      }
+      return;
+    }
+    flush_queued_ = false;
     if (out_.empty()) {
       if (close_after_flush_) Close();
       return;
@@ -290,6 +312,7 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
   asio::cancellation_signal read_cancel_;  // cancels the pending read only  // a ShrinkInput
                                            // waiting for the pending read to be cancelled
   bool close_after_flush_ = false, closed_ = false;
+  bool flush_queued_ = false;  // waiting for the output gate to open
 };
 
 }  // namespace
@@ -364,6 +387,10 @@ void EventLoop::Stop() { impl_->io.stop(); }
 void EventLoop::Post(std::function<void()> task) { asio::post(impl_->io, std::move(task)); }
 
 void EventLoop::PollOnce() { impl_->io.poll(); }
+
+void EventLoop::HoldOutput() { impl_->connections.HoldOutput(); }
+
+void EventLoop::ReleaseOutput() { impl_->connections.ReleaseOutput(); }
 
 void EventLoop::set_keepalive(int secs) { impl_->keepalive = secs; }
 

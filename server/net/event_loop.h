@@ -31,6 +31,12 @@ class EventLoop {
   void Post(std::function<void()> task);
   // Runs what is ready now, without waiting (used while a long script runs).
   void PollOnce();
+  // The output gate: while held, no connection writes (its output accumulates); released, the
+  // connections that had output write it. What must reach the disk before any reply is seen
+  // (the AOF) holds it for the rest of the loop turn, as Redis writes its AOF in beforeSleep,
+  // before the replies.
+  void HoldOutput();
+  void ReleaseOutput();
   // Calls `fn` after `first`, then again after each period it returns, until the loop stops
   // (Redis's time events: the period counts from the end of the call, so a loop that fell behind
   // does not catch up with a burst).

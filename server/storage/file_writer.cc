@@ -44,12 +44,13 @@ bool SyncDirectoryOf(const std::string& path, std::string* error) {
 
 BackgroundFileWriter::~BackgroundFileWriter() { Cancel(); }
 
-std::optional<std::string> BackgroundFileWriter::Open(const std::string& temp_path, bool checksum) {
+std::optional<std::string> BackgroundFileWriter::Open(const std::string& temp_path,
+                                                      Trailer trailer) {
   Join();
   fd_ = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0) return std::string(std::strerror(errno));
   temp_path_ = temp_path;
-  checksum_ = checksum;
+  trailer_ = trailer;
   finishing_ = cancelled_ = false;
   error_.clear();
   queue_.clear();
@@ -98,7 +99,7 @@ void BackgroundFileWriter::Run() {
       queue_.pop_front();
     }
     if (error.empty()) {
-      if (checksum_) crc = rdb::Crc64(crc, chunk);
+      if (trailer_ == Trailer::kCrc64) crc = rdb::Crc64(crc, chunk);
       if (WriteAll(fd_, chunk.data(), chunk.size(), &error)) {
         written_.fetch_add(chunk.size(), std::memory_order_relaxed);
       }
@@ -118,7 +119,9 @@ void BackgroundFileWriter::Run() {
   }
   if (!cancelled && error.empty()) {
     std::string footer;
-    rdb::AppendLittleEndian(footer, checksum_ ? crc : 0, 8);
+    if (trailer_ != Trailer::kNone) {
+      rdb::AppendLittleEndian(footer, trailer_ == Trailer::kCrc64 ? crc : 0, 8);
+    }
     if (WriteAll(fd_, footer.data(), footer.size(), &error)) {
       if (::fsync(fd_) != 0) error = std::strerror(errno);
     }

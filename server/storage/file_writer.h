@@ -22,9 +22,11 @@ class BackgroundFileWriter {
   BackgroundFileWriter(const BackgroundFileWriter&) = delete;
   BackgroundFileWriter& operator=(const BackgroundFileWriter&) = delete;
 
-  // Creates `temp_path` and starts the thread; the error text on failure. `checksum`: append
-  // the CRC64 of everything written (else 8 zero bytes, "not checked", as rdbchecksum no).
-  std::optional<std::string> Open(const std::string& temp_path, bool checksum);
+  // What follows the last chunk: an RDB file's CRC64 of everything written, its 8 zero bytes
+  // ("not checked", rdbchecksum no), or nothing (an AOF of commands).
+  enum class Trailer { kCrc64, kZeroChecksum, kNone };
+  // Creates `temp_path` and starts the thread; the error text on failure.
+  std::optional<std::string> Open(const std::string& temp_path, Trailer trailer);
   bool is_open() const { return thread_.joinable(); }
   void Write(std::string chunk);
   // Bytes handed over and not yet written (the snapshot slows down past a limit).
@@ -56,7 +58,7 @@ class BackgroundFileWriter {
   bool cancelled_ = false;
   std::string final_path_;
   std::string temp_path_;
-  bool checksum_ = true;
+  Trailer trailer_ = Trailer::kCrc64;
   int fd_ = -1;
   std::atomic<size_t> pending_{0};
   std::atomic<uint64_t> written_{0};

@@ -35,6 +35,7 @@ class Loader {
   RdbLoadResult Run() {
     if (auto error = Header()) return Fail(std::move(*error));
     if (auto error = Body()) return Fail(std::move(*error));
+    result_.bytes_used = in_.position();
     return std::move(result_);
   }
 

@@ -21,13 +21,6 @@
 namespace keyward {
 namespace {
 
-// A background step writes entries for up to kStepBudgetUs (checking the clock every
-// kStepEntries entries) before the loop serves its other events again: under load the snapshot
-// advances as fast as that pause per loop turn allows, and an idle server runs it back to back.
-constexpr size_t kStepEntries = 256;
-constexpr int64_t kStepBudgetUs = 1000;
-// Bytes the writer thread may lag behind before the snapshot waits for it.
-constexpr size_t kMaxPendingBytes = 64 * 1024 * 1024;
 // Redis's CONFIG_BGSAVE_RETRY_DELAY: after a failed background save, save points wait this long.
 constexpr int64_t kBgsaveRetryDelaySecs = 5;
 
@@ -88,26 +81,24 @@ class MappedFile {
 
 }  // namespace
 
-RdbPersistence::RdbPersistence(Parts parts) : p_(parts), snapshot_(parts.keyspace) {
+RdbPersistence::RdbPersistence(Parts parts) : p_(parts) {
   // At start-up the dataset counts as saved (Redis's initServer).
   lastsave_ = NowSecs();
 }
 
-RdbPersistence::~RdbPersistence() { writer_.Cancel(); }
-
 std::string RdbPersistence::TempPath() const { return "temp-" + std::to_string(getpid()) + ".rdb"; }
 
-std::string RdbPersistence::Header() const {
+std::string RdbHeader(const FunctionEngine& functions, const LockManager& locks, bool aof_base) {
   std::string h;
   rdb::AppendMagic(h);
   rdb::AppendAux(h, "redis-ver", KEYWARD_REDIS_VERSION);
   rdb::AppendAux(h, "redis-bits", "64");
   rdb::AppendAux(h, "ctime", std::to_string(std::time(nullptr)));
   rdb::AppendAux(h, "used-mem", std::to_string(UsedMemoryBytes()));
-  rdb::AppendAux(h, "aof-base", "0");
+  rdb::AppendAux(h, "aof-base", aof_base ? "1" : "0");
   // The fencing state: both floors, then every record (resource, counter, guard mark, the
   // fenced owner and its token).
-  const FenceTable& fences = p_.locks.fences();
+  const FenceTable& fences = locks.fences();
   rdb::AppendAux(h, kAuxFenceFloor,
                  std::to_string(fences.floor()) + " " + std::to_string(fences.seen_floor()));
   fences.ForEach([&h](std::string_view resource, const FenceRecord& rec) {
@@ -119,43 +110,36 @@ std::string RdbPersistence::Header() const {
     rdb::AppendString(blob, rec.fenced_owner, false);
     rdb::AppendAux(h, kAuxFence, blob);
   });
-  for (const auto& [name, library] : p_.functions.libraries()) {
+  for (const auto& [name, library] : functions.libraries()) {
     rdb::AppendFunction(h, library.code);
   }
   return h;
 }
 
+SnapshotJob::Request RdbPersistence::Request(std::string temp_path, std::string final_path) const {
+  SnapshotJob::Request r;
+  r.kind = SnapshotJob::Kind::kRdb;
+  r.temp_path = std::move(temp_path);
+  r.final_path = std::move(final_path);
+  r.header = RdbHeader(p_.functions, p_.locks, false);
+  r.format = std::make_unique<RdbSnapshotFormat>(p_.settings.rdbcompression);
+  r.trailer = p_.settings.rdbchecksum ? BackgroundFileWriter::Trailer::kCrc64
+                                      : BackgroundFileWriter::Trailer::kZeroChecksum;
+  return r;
+}
+
 void RdbPersistence::AbandonBackgroundSave() {
-  if (!bgsave_running_) return;
-  snapshot_.Discard();
-  writer_.Cancel();
-  bgsave_running_ = bgsave_walk_done_ = false;
-  last_bgsave_time_sec_ = (p_.clock.NowMs() - bgsave_start_ms_) / 1000;
+  if (!bgsave_in_progress()) return;
+  last_bgsave_time_sec_ = (p_.clock.NowMs() - p_.job.start_ms()) / 1000;
+  p_.job.Abandon();
 }
 
 bool RdbPersistence::Save() {
   // A foreground save replaces a background one (SHUTDOWN, FLUSHALL, DEBUG RELOAD).
   AbandonBackgroundSave();
-  const std::string temp = TempPath();
-  if (auto error = writer_.Open(temp, p_.settings.rdbchecksum)) {
-    spdlog::warn("Failed opening the temp RDB file {} (in server root dir {}) for saving: {}", temp,
-                 WorkingDir(), *error);
-    return false;
-  }
-  // Nothing else runs until it is written; the walk waits for the disk whenever the writer
-  // thread is too far behind.
-  snapshot_.Start(
-      Header(),
-      [this](std::string chunk) {
-        writer_.Write(std::move(chunk));
-        writer_.WaitPendingBelow(kMaxPendingBytes);
-      },
-      p_.settings.rdbcompression);
-  snapshot_.Finish();
-  writer_.Finish(Path());
-  const std::string error = writer_.Wait();
+  const std::string error = p_.job.RunForeground(Request(TempPath(), Path()));
   if (!error.empty()) {
-    spdlog::warn("Write error saving DB on disk: {}", error);
+    spdlog::warn("Write error saving DB on disk: {} (in server root dir {})", error, WorkingDir());
     return false;
   }
   spdlog::info("DB saved on disk");
@@ -165,71 +149,29 @@ bool RdbPersistence::Save() {
   return true;
 }
 
-RdbPersistence::BgsaveOutcome RdbPersistence::BackgroundSave() {
-  if (bgsave_running_) return BgsaveOutcome::kInProgress;
+bool RdbPersistence::BackgroundSave() {
+  if (p_.job.running()) return false;
   StartBackground();
-  return BgsaveOutcome::kStarted;
+  return true;
 }
 
 void RdbPersistence::StartBackground() {
-  generation_++;  // steps still posted for an earlier save do nothing
-  step_pending_ = false;
   saves_++;
   dirty_at_bgsave_ = p_.propagation.dirty();
   last_bgsave_try_ = NowSecs();
-  bgsave_start_ms_ = p_.clock.NowMs();
-  bgsave_running_ = true;
-  bgsave_walk_done_ = false;
-  bgsave_keys_total_ = p_.keyspace.TotalKeys();
   spdlog::info("Background saving started");
-  const std::string temp = TempPath();
-  if (auto error = writer_.Open(temp, p_.settings.rdbchecksum)) {
-    // As a child that cannot open its file: the save fails, and the cron reports it.
-    spdlog::warn("Failed opening the temp RDB file {} (in server root dir {}) for saving: {}", temp,
-                 WorkingDir(), *error);
-    bgsave_running_ = false;
+  SnapshotJob::Request request = Request(TempPath(), Path());
+  request.done = [this](const std::string& error) { BackgroundDone(error); };
+  if (auto error = p_.job.Start(std::move(request))) {
+    // As a child that cannot open its file: the save fails.
+    spdlog::warn("Failed opening the temp RDB file {} (in server root dir {}) for saving: {}",
+                 TempPath(), WorkingDir(), *error);
     BackgroundDone(*error);
-    return;
-  }
-  snapshot_.Start(
-      Header(), [this](std::string chunk) { writer_.Write(std::move(chunk)); },
-      p_.settings.rdbcompression);
-  StepBackground();
-}
-
-void RdbPersistence::StepBackground() {
-  step_pending_ = false;
-  if (!bgsave_running_ || bgsave_walk_done_) return;
-  const int64_t delay_us = p_.settings.rdb_key_save_delay;
-  const int64_t start_us = p_.clock.MonotonicUs();
-  while (writer_.pending_bytes() <= kMaxPendingBytes) {
-    if (snapshot_.Step(delay_us > 0 ? 1 : kStepEntries)) {
-      bgsave_walk_done_ = true;
-      writer_.Finish(Path());
-      return;  // the cron sees the file done
-    }
-    if (delay_us > 0 || p_.clock.MonotonicUs() - start_us >= kStepBudgetUs) break;
-  }
-  step_pending_ = true;
-  if (delay_us > 0 || writer_.pending_bytes() > kMaxPendingBytes) {
-    // rdb-key-save-delay: one key per delay (Redis's child sleeps that long after each key);
-    // or the disk is behind: look again in a millisecond.
-    const int64_t delay_ms = delay_us > 0 ? (delay_us + 999) / 1000 : 1;
-    p_.timers.Schedule(p_.clock.NowMs() + delay_ms, [this, gen = generation_] {
-      if (gen == generation_) StepBackground();
-    });
-  } else if (p_.state.host != nullptr) {
-    p_.state.host->Post([this, gen = generation_] {
-      if (gen == generation_) StepBackground();
-    });
-  } else {
-    step_pending_ = false;  // no event loop (in-process tests): the cron steps
   }
 }
 
 void RdbPersistence::BackgroundDone(const std::string& error) {
-  bgsave_running_ = bgsave_walk_done_ = false;
-  last_bgsave_time_sec_ = (p_.clock.NowMs() - bgsave_start_ms_) / 1000;
+  last_bgsave_time_sec_ = (p_.clock.NowMs() - p_.job.start_ms()) / 1000;
   if (error.empty()) {
     spdlog::info("Background saving terminated with success");
     const uint64_t dirty = p_.propagation.dirty();
@@ -243,13 +185,7 @@ void RdbPersistence::BackgroundDone(const std::string& error) {
 }
 
 void RdbPersistence::Cron() {
-  if (bgsave_running_) {
-    if (!bgsave_walk_done_ && !step_pending_) StepBackground();
-    if (bgsave_walk_done_) {
-      if (auto result = writer_.Poll()) BackgroundDone(*result);
-    }
-    return;
-  }
+  if (p_.job.running()) return;
   const int64_t now = NowSecs();
   const bool may_retry = now - last_bgsave_try_ > kBgsaveRetryDelaySecs || last_bgsave_ok_;
   for (const auto& [seconds, changes] : p_.settings.save_params) {
@@ -277,7 +213,7 @@ void RdbPersistence::OnFlushAll() {
 }
 
 bool RdbPersistence::SaveOnShutdown(bool save, bool nosave) {
-  if (bgsave_running_) {
+  if (bgsave_in_progress()) {
     spdlog::warn("There is a child saving an .rdb. Killing it!");
     AbandonBackgroundSave();
   }
@@ -301,13 +237,13 @@ std::optional<std::string> RdbPersistence::DiskError() const {
   return std::nullopt;
 }
 
-void RdbPersistence::ApplyAux(std::string_view key, std::string_view value) {
+void ApplyRdbAux(LockManager& locks, std::string_view key, std::string_view value) {
   if (key == kAuxFenceFloor) {
     int64_t floor = 0, seen_floor = 0;
     std::string text(value);
     if (std::sscanf(text.c_str(), "%ld %ld", &floor, &seen_floor) == 2 && floor >= 0 &&
         seen_floor >= 0 && floor <= kMaxToken && seen_floor <= kMaxToken) {
-      p_.locks.ApplyFloor(floor, seen_floor, {});
+      locks.ApplyFloor(floor, seen_floor, {});
     }
     return;
   }
@@ -329,7 +265,7 @@ void RdbPersistence::ApplyAux(std::string_view key, std::string_view value) {
     rec.seen = static_cast<int64_t>(*seen);
     rec.fenced_token = static_cast<int64_t>(*token);
     rec.fenced_owner = std::move(*owner);
-    p_.locks.ApplyRecord(*resource, rec);
+    locks.ApplyRecord(*resource, rec);
   }
 }
 
@@ -352,7 +288,7 @@ std::optional<std::string> RdbPersistence::Load(bool allow_dup) {
   };
   handlers.aux = [this](std::string_view key, std::string_view value) {
     if (key == "used-mem") loading_rdb_used_mem_ = std::atoll(std::string(value).c_str());
-    ApplyAux(key, value);
+    ApplyRdbAux(p_.locks, key, value);
   };
   handlers.progress_interval =
       static_cast<size_t>(p_.settings.loading_process_events_interval_bytes);
@@ -414,13 +350,15 @@ RdbPersistence::Info RdbPersistence::info() const {
   i.lastsave = lastsave_;
   i.last_bgsave_ok = last_bgsave_ok_;
   i.last_bgsave_time_sec = last_bgsave_time_sec_;
-  i.current_bgsave_time_sec = bgsave_running_ ? (p_.clock.NowMs() - bgsave_start_ms_) / 1000 : -1;
+  i.current_bgsave_time_sec =
+      bgsave_in_progress() ? (p_.clock.NowMs() - p_.job.start_ms()) / 1000 : -1;
   i.saves = saves_;
   i.last_load_keys_loaded = last_load_keys_loaded_;
   i.last_load_keys_expired = last_load_keys_expired_;
-  if (bgsave_running_) {
-    i.current_save_keys_processed = snapshot_.entries_written();
-    i.current_save_keys_total = bgsave_keys_total_;
+  if (p_.job.running()) {
+    // Redis reports the progress of any child (an AOF rewrite's too).
+    i.current_save_keys_processed = p_.job.entries_written();
+    i.current_save_keys_total = p_.job.keys_total();
   }
   return i;
 }

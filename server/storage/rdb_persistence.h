@@ -1,9 +1,9 @@
 // RDB persistence, as Redis 7.0 offers it, without fork:
 //
-// - SAVE writes a snapshot in the foreground; BGSAVE starts a Snapshot (snapshot.h) that the
-//   event loop steps between its other events, its bytes written, checksummed and synced by a
-//   BackgroundFileWriter thread (file_writer.h) to "temp-<pid>.rdb", renamed over `dbfilename`
-//   in `dir` when complete. The dataset is never copied: memory grows by the output buffers.
+// - SAVE writes a snapshot in the foreground; BGSAVE runs it as the background SnapshotJob
+//   (snapshot_job.h, shared with the AOF rewrite, one at a time as Redis's children) to
+//   "temp-<pid>.rdb", renamed over `dbfilename` in `dir` when complete. The dataset is never
+//   copied: memory grows by the output buffers.
 // - save points ("save 3600 1 300 100 ..."), BGSAVE SCHEDULE and the retry delay after a failed
 //   background save are checked by the cron, as Redis's serverCron does.
 // - after a failed background save, with stop-writes-on-bgsave-error and save points, writes
@@ -23,13 +23,18 @@
 #include "server/engine/server_state.h"
 #include "server/engine/timers.h"
 #include "server/keyspace/keyspace.h"
-#include "server/storage/file_writer.h"
-#include "server/storage/snapshot.h"
+#include "server/storage/snapshot_job.h"
 
 namespace keyward {
 
 class FunctionEngine;
 class LockManager;
+
+// The start of an RDB file: the magic, AUX fields (Redis's and the fencing state) and the
+// function libraries. `aof_base`: the base file of an AOF (Redis's "aof-base" AUX field).
+std::string RdbHeader(const FunctionEngine& functions, const LockManager& locks, bool aof_base);
+// Applies an AUX field of Keyward's own while loading (ignores the others).
+void ApplyRdbAux(LockManager& locks, std::string_view key, std::string_view value);
 
 class RdbPersistence {
  public:
@@ -40,23 +45,21 @@ class RdbPersistence {
     Propagation& propagation;  // the dirty counter
     FunctionEngine& functions;
     LockManager& locks;
-    Timers& timers;
     Clock& clock;
+    SnapshotJob& job;
   };
   explicit RdbPersistence(Parts parts);
-  ~RdbPersistence();
 
   // SAVE (and SHUTDOWN, DEBUG RELOAD, FLUSHALL with save points): false when the file could
   // not be written (the reason is logged, as Redis does).
   bool Save();
-  enum class BgsaveOutcome { kStarted, kScheduled, kInProgress, kFailed };
-  // BGSAVE: `schedule` (BGSAVE SCHEDULE, or from inside EXEC) only schedules it if it cannot
-  // start now.
-  BgsaveOutcome BackgroundSave();
+  // BGSAVE: started, or false when another snapshot job (an AOF rewrite) runs.
+  bool BackgroundSave();
+  // BGSAVE SCHEDULE (or BGSAVE inside EXEC): the cron starts it when it can.
   void ScheduleBackgroundSave() { bgsave_scheduled_ = true; }
-  bool bgsave_in_progress() const { return bgsave_running_; }
+  bool bgsave_in_progress() const { return p_.job.kind() == SnapshotJob::Kind::kRdb; }
 
-  // The cron: completion of a background save, save points, a scheduled BGSAVE.
+  // The cron: save points, a scheduled BGSAVE (the job's own cron reports completion).
   void Cron();
   // Stops a running background save; its temp file is removed (FLUSHALL, SHUTDOWN, a
   // foreground save). Not a failure: rdb_last_bgsave_status does not change.
@@ -101,28 +104,17 @@ class RdbPersistence {
  private:
   std::string Path() const { return p_.settings.dbfilename; }
   std::string TempPath() const;
-  // Magic, AUX fields (Redis's and the fencing state) and function libraries.
-  std::string Header() const;
-  // Applies an AUX field of Keyward's own while loading.
-  void ApplyAux(std::string_view key, std::string_view value);
+  // An RDB snapshot of everything to `final_path`.
+  SnapshotJob::Request Request(std::string temp_path, std::string final_path) const;
   // Loads the file at Path() into the (emptied or not) keyspace.
   std::optional<std::string> Load(bool allow_dup);
   void StartBackground();
-  void StepBackground();
   void BackgroundDone(const std::string& error);
   int64_t NowSecs() { return p_.clock.NowMs() / 1000; }
 
   Parts p_;
-  Snapshot snapshot_;
-  BackgroundFileWriter writer_;
-  bool bgsave_running_ = false;
-  bool bgsave_walk_done_ = false;  // the snapshot is written; the writer finishes the file
   bool bgsave_scheduled_ = false;
-  bool step_pending_ = false;  // a step is posted to the loop or on a timer
-  uint64_t generation_ = 0;    // of the background save the posted steps belong to
-  int64_t bgsave_start_ms_ = 0;
   uint64_t dirty_at_bgsave_ = 0;
-  uint64_t bgsave_keys_total_ = 0;
   int64_t lastsave_ = 0;
   int64_t last_bgsave_try_ = 0;
   bool last_bgsave_ok_ = true;

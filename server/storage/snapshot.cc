@@ -5,11 +5,24 @@
 
 namespace keyward {
 
+void RdbSnapshotFormat::BeginDb(std::string& out, int db, uint64_t keys, uint64_t expires) {
+  rdb::AppendSelectDb(out, db);
+  rdb::AppendResizeDb(out, keys, expires);
+}
+
+void RdbSnapshotFormat::Select(std::string& out, int db) { rdb::AppendSelectDb(out, db); }
+
+void RdbSnapshotFormat::AppendEntry(std::string& out, const Entry& e) {
+  rdb::AppendEntry(out, e, compress_);
+}
+
+void RdbSnapshotFormat::End(std::string& out) { out += static_cast<char>(rdb::kOpcodeEof); }
+
 Snapshot::Snapshot(Keyspace& keyspace) : keyspace_(keyspace) { keyspace_.set_snapshot_guard(this); }
 
 Snapshot::~Snapshot() { keyspace_.set_snapshot_guard(nullptr); }
 
-void Snapshot::Start(std::string header, Sink sink, bool compress) {
+void Snapshot::Start(std::string header, Sink sink, std::unique_ptr<SnapshotFormat> format) {
   if (active_) {
     Discard();
     Finish();
@@ -17,7 +30,7 @@ void Snapshot::Start(std::string header, Sink sink, bool compress) {
   mark_ = !mark_;
   active_ = true;
   sink_ = std::move(sink);
-  compress_ = compress;
+  format_ = std::move(format);
   buffer_ = std::move(header);
   stream_db_ = -1;
   walk_db_ = 0;
@@ -37,7 +50,7 @@ void Snapshot::Discard() {
 
 void Snapshot::Select(int db) {
   if (stream_db_ == db) return;
-  rdb::AppendSelectDb(buffer_, db);
+  format_->Select(buffer_, db);
   stream_db_ = db;
 }
 
@@ -46,7 +59,7 @@ void Snapshot::Write(int db, Entry* e) {
   pending_[static_cast<size_t>(db)]--;
   if (!sink_) return;
   Select(db);
-  rdb::AppendEntry(buffer_, *e, compress_);
+  format_->AppendEntry(buffer_, *e);
   entries_written_++;
   if (buffer_.size() >= kChunkBytes) Flush();
 }
@@ -89,9 +102,8 @@ bool Snapshot::Step(size_t max_entries) {
       walk_db_started_ = true;
       slot_ = 0;
       if (pending_[index] > 0 && sink_) {
-        rdb::AppendSelectDb(buffer_, walk_db_);
+        format_->BeginDb(buffer_, walk_db_, db.size(), db.expires_count());
         stream_db_ = walk_db_;
-        rdb::AppendResizeDb(buffer_, db.size(), db.expires_count());
       }
     }
     while (pending_[index] > 0 && visited < max_entries && slots < max_slots) {
@@ -107,7 +119,7 @@ bool Snapshot::Step(size_t max_entries) {
     if (visited >= max_entries || slots >= max_slots) return false;
   }
   if (sink_) {
-    buffer_ += static_cast<char>(rdb::kOpcodeEof);
+    format_->End(buffer_);
     Flush();
   }
   active_ = false;

@@ -21,12 +21,39 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "server/keyspace/keyspace.h"
 
 namespace keyward {
+
+// The records a snapshot writes: RDB (RdbSnapshotFormat), or commands (an AOF base file without
+// the RDB preamble, aof_format.h).
+class SnapshotFormat {
+ public:
+  virtual ~SnapshotFormat() = default;
+  // The walk enters database `db`, which holds `keys` keys, `expires` of them with a TTL.
+  virtual void BeginDb(std::string& out, int db, uint64_t keys, uint64_t expires) = 0;
+  // The records that follow belong to database `db` (one written out of the walk's order).
+  virtual void Select(std::string& out, int db) = 0;
+  virtual void AppendEntry(std::string& out, const Entry& e) = 0;
+  // After the last record.
+  virtual void End(std::string& out) = 0;
+};
+
+class RdbSnapshotFormat : public SnapshotFormat {
+ public:
+  explicit RdbSnapshotFormat(bool compress) : compress_(compress) {}
+  void BeginDb(std::string& out, int db, uint64_t keys, uint64_t expires) override;
+  void Select(std::string& out, int db) override;
+  void AppendEntry(std::string& out, const Entry& e) override;
+  void End(std::string& out) override;
+
+ private:
+  bool compress_;
+};
 
 class Snapshot : public SnapshotGuard {
  public:
@@ -37,11 +64,13 @@ class Snapshot : public SnapshotGuard {
   explicit Snapshot(Keyspace& keyspace);
   ~Snapshot() override;
 
-  // Starts a snapshot whose file begins with `header` (magic, AUX fields, functions). A discarded
-  // snapshot still walking is completed first.
-  void Start(std::string header, Sink sink, bool compress);
+  // Starts a snapshot whose file begins with `header` (magic, AUX fields, functions) and goes on
+  // in `format`. A discarded snapshot still walking is completed first.
+  void Start(std::string header, Sink sink, std::unique_ptr<SnapshotFormat> format);
+  bool active() const { return active_; }
   // Walks on, writing up to about `max_entries` entries; true when every database is done (the
-  // EOF opcode was written: the checksum is the sink's business) or the snapshot is not running.
+  // format's end was written: an RDB checksum is the sink's business) or the snapshot is not
+  // running.
   bool Step(size_t max_entries);
   // Runs the walk to its end.
   void Finish() {
@@ -66,7 +95,7 @@ class Snapshot : public SnapshotGuard {
 
   Keyspace& keyspace_;
   Sink sink_;
-  bool compress_ = true;
+  std::unique_ptr<SnapshotFormat> format_;
   std::string buffer_;
   int stream_db_ = -1;  // the database the output last selected
   int walk_db_ = 0;     // the database the walk is in

@@ -118,7 +118,7 @@ TEST_F(ListFamilyTest, MPop) {
   EXPECT_EQ(RunRaw({"lmpop", "2", "a", "b", "right", "count", "2"}),
             "*2\r\n$1\r\nb\r\n*2\r\n$1\r\n3\r\n$1\r\n2\r\n");
   EXPECT_THAT(Propagated(),
-              ElementsAre(Command{"rpush", "b", "1", "2", "3"}, Command{"rpop", "b", "2"}));
+              ElementsAre(Command{"rpush", "b", "1", "2", "3"}, Command{"RPOP", "b", "2"}));
   EXPECT_EQ(RunRaw({"lmpop", "1", "a", "left"}), "*-1\r\n");
   EXPECT_THAT(Run({"lmpop", "0", "a", "left"}), ErrorIs("ERR numkeys should be greater than 0"));
   EXPECT_THAT(Run({"lmpop", "3", "a", "left"}), ErrorIs("ERR syntax error"));
@@ -165,15 +165,15 @@ TEST_F(ListFamilyTest, BlockingPopServedInArrivalOrder) {
   EXPECT_THAT(Reply("b").elems, ElementsAre("q", "3"));
   EXPECT_THAT(Range("q"), ElementsAre("2"));
   // Each served pop is propagated as its non-blocking form.
-  EXPECT_THAT(Propagated(), ElementsAre(Command{"rpush", "q", "1", "2", "3"}, Command{"lpop", "q"},
-                                        Command{"rpop", "q"}));
+  EXPECT_THAT(Propagated(), ElementsAre(Command{"rpush", "q", "1", "2", "3"}, Command{"LPOP", "q"},
+                                        Command{"RPOP", "q"}));
 }
 
 TEST_F(ListFamilyTest, BlockingPopTakesDataAtOnce) {
   Run({"rpush", "q2", "x"});
   EXPECT_THAT(Run({"blpop", "q1", "q2", "1"}).elems, ElementsAre("q2", "x"));
   EXPECT_EQ(Run({"exists", "q2"}), 0);
-  EXPECT_THAT(Propagated(), ElementsAre(Command{"rpush", "q2", "x"}, Command{"lpop", "q2"}));
+  EXPECT_THAT(Propagated(), ElementsAre(Command{"rpush", "q2", "x"}, Command{"LPOP", "q2"}));
 }
 
 TEST_F(ListFamilyTest, BlockingTimeoutsAndErrors) {
@@ -205,8 +205,8 @@ TEST_F(ListFamilyTest, BlockingMoveServedByAPush) {
   EXPECT_THAT(Range("dst2"), ElementsAre("y"));
   EXPECT_EQ(Run({"exists", "src"}), 0);
   EXPECT_THAT(Propagated(), ElementsAre(Command{"lpush", "src", "x", "y"},
-                                        Command{"lmove", "src", "dst", "RIGHT", "LEFT"},
-                                        Command{"rpoplpush", "src", "dst2"}));
+                                        Command{"LMOVE", "src", "dst", "RIGHT", "LEFT"},
+                                        Command{"RPOPLPUSH", "src", "dst2"}));
 }
 
 TEST_F(ListFamilyTest, BlockingMoveChainsIntoAnotherWaiter) {
@@ -275,7 +275,7 @@ TEST_F(ListFamilyTest, BlockingMPop) {
   EXPECT_EQ(r[0], "y");
   EXPECT_THAT(r[1].elems, ElementsAre("3", "2"));
   EXPECT_THAT(Propagated(),
-              ElementsAre(Command{"rpush", "y", "1", "2", "3"}, Command{"rpop", "y", "2"}));
+              ElementsAre(Command{"rpush", "y", "1", "2", "3"}, Command{"RPOP", "y", "2"}));
 }
 
 TEST_F(ListFamilyTest, UnblockAndDisconnect) {

@@ -492,7 +492,7 @@ TEST_F(SetFamilyTest, SPopSingle) {
   ASSERT_EQ(got.size(), 4u);
   EXPECT_EQ(got[0], want[0]);
   for (size_t i = 1; i < 4; i++) {
-    EXPECT_EQ(got[i][0], "srem");
+    EXPECT_EQ(got[i][0], "SREM");
     EXPECT_EQ(got[i][1], "s");
   }
   EXPECT_THAT(Run({"spop", "s", "1", "2"}), ErrorIs(kSyntax));
@@ -511,9 +511,9 @@ TEST_F(SetFamilyTest, SPopWithCount) {
   EXPECT_EQ(std::set<std::string>(first.begin(), first.end()).size(), 3u);
   EXPECT_EQ(Run({"scard", "s"}), 17);
   for (const std::string& m : first) EXPECT_EQ(Run({"sismember", "s", m}), 0);
-  EXPECT_THAT(Propagated(), ElementsAre(Command{"MULTI"}, Command{"srem", "s", first[0]},
-                                        Command{"srem", "s", first[1]},
-                                        Command{"srem", "s", first[2]}, Command{"EXEC"}));
+  EXPECT_THAT(Propagated(), ElementsAre(Command{"MULTI"}, Command{"SREM", "s", first[0]},
+                                        Command{"SREM", "s", first[1]},
+                                        Command{"SREM", "s", first[2]}, Command{"EXEC"}));
   // Most of the set: the survivors become the set; the rest is replied and propagated.
   std::vector<std::string> second = Run({"spop", "s", "15"}).strings();
   EXPECT_EQ(std::set<std::string>(second.begin(), second.end()).size(), 15u);
@@ -524,7 +524,7 @@ TEST_F(SetFamilyTest, SPopWithCount) {
   EXPECT_EQ(rest.size(), 2u);
   EXPECT_FALSE(Exists("s"));
   std::vector<Command> last = Propagated();
-  EXPECT_EQ(last.back(), (Command{"del", "s"}));
+  EXPECT_EQ(last.back(), (Command{"DEL", "s"}));
   std::set<std::string> all(first.begin(), first.end());
   all.insert(second.begin(), second.end());
   all.insert(rest.begin(), rest.end());

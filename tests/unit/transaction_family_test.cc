@@ -65,7 +65,7 @@ TEST_F(TransactionFamilyTest, OneWriteIsPropagatedAloneAndMoreAsOneTransaction) 
   Run({"exec"});
   EXPECT_THAT(Propagated(),
               ElementsAre(Command{"MULTI"}, Command{"set", "a", "2"}, Command{"rpush", "l", "x"},
-                          Command{"lpop", "l"}, Command{"EXEC"}));
+                          Command{"LPOP", "l"}, Command{"EXEC"}));
 }
 
 TEST_F(TransactionFamilyTest, SelectInsideIsPropagatedWithTheRightDatabases) {
