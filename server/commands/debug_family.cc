@@ -22,6 +22,7 @@
 #include "server/keyspace/list_value.h"
 #include "server/keyspace/listpack.h"
 #include "server/persistence/rdb_codec.h"
+#include "server/storage/aof_persistence.h"
 #include "server/storage/rdb_persistence.h"
 
 namespace keyward {
@@ -349,6 +350,8 @@ void DebugHelp(CommandContext& ctx) {
       "CHANGE-REPL-ID",
       "    Change the replication IDs of the instance.",
       "    Dangerous: should be used only for testing the replication subsystem.",
+      "LOADAOF",
+      "    Flush the AOF buffers on disk and reload the AOF in memory.",
       "OBJECT <key>",
       "    Show low level info about `key` and associated value.",
       "POPULATE <count> [<prefix>] [<size>]",
@@ -421,6 +424,18 @@ void DebugReload(CmdArgs args, CommandContext& ctx) {
   }
 }
 
+// DEBUG LOADAOF: the AOF written out, the dataset emptied and the AOF loaded back; a directory
+// that cannot be loaded stops the server, as in Redis (it would otherwise run on half a dataset).
+void DebugLoadAof(CommandContext& ctx) {
+  if (auto error = ctx.services().aof.Reload()) {
+    spdlog::critical("{}", *error);
+    spdlog::shutdown();
+    std::_Exit(1);
+  }
+  spdlog::warn("Append Only File loaded by DEBUG LOADAOF");
+  ctx.rb().SendOk();
+}
+
 void CmdDebug(CmdArgs args, CommandContext& ctx) {
   const std::string sub = ToLower(args[1]);
   const size_t argc = args.size();
@@ -430,6 +445,7 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
   if (sub == "populate" && argc >= 3 && argc <= 5) return DebugPopulate(args, ctx);
   if (sub == "protocol" && argc == 3) return DebugProtocol(args[2], ctx);
   if (sub == "reload") return DebugReload(args, ctx);
+  if (sub == "loadaof" && argc == 2) return DebugLoadAof(ctx);
   if (sub == "segfault") {
     // A real memory fault, for crash-log-enabled and a supervisor's restart (Redis's DEBUG
     // SEGFAULT, which ignores any argument): a write to a page that may not be written.

@@ -731,19 +731,35 @@ std::optional<std::string> AofPersistence::Load() {
   return std::nullopt;
 }
 
+std::optional<std::string> AofPersistence::ReadManifest() {
+  const std::string manifest_name = p_.settings.appendfilename + ".manifest";
+  manifest_ = AofManifest();
+  if (!IsDir(Dir()) || !Exists(PathOf(manifest_name))) return std::nullopt;
+  Mapped file;
+  if (auto error = file.Open(PathOf(manifest_name))) {
+    return "Fatal error: can't open the AOF manifest file " + PathOf(manifest_name) +
+           " for reading: " + *error;
+  }
+  if (auto error = AofManifest::Parse(file.view(), &manifest_)) {
+    return "\n*** FATAL AOF MANIFEST FILE ERROR ***\n" + *error;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> AofPersistence::Reload() {
+  if (state_ == State::kOn) Flush(true);
+  p_.keyspace.FlushAll(false);
+  p_.functions.Flush();
+  if (auto error = ReadManifest()) return error;
+  DeleteHistory();
+  if (auto error = Load()) return error;
+  p_.propagation.set_dirty(0);
+  return std::nullopt;
+}
+
 std::optional<std::string> AofPersistence::LoadAndOpenAtStartup() {
   const std::string filename = p_.settings.appendfilename;
-  const std::string manifest_name = filename + ".manifest";
-  if (IsDir(Dir()) && Exists(PathOf(manifest_name))) {
-    Mapped file;
-    if (auto error = file.Open(PathOf(manifest_name))) {
-      return "Fatal error: can't open the AOF manifest file " + PathOf(manifest_name) +
-             " for reading: " + *error;
-    }
-    if (auto error = AofManifest::Parse(file.view(), &manifest_)) {
-      return "\n*** FATAL AOF MANIFEST FILE ERROR ***\n" + *error;
-    }
-  }
+  if (auto error = ReadManifest()) return error;
   // An AOF of Redis before 7.0 (one file in `dir`) moves into the directory as the BASE.
   bool adopted = false;
   if (Exists(filename)) {

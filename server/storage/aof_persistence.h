@@ -86,6 +86,9 @@ class AofPersistence : public PropagationConsumer {
   // files, then opens the last INCR file for appending (creating a BASE first when there was
   // nothing). The error text when the server must not start.
   std::optional<std::string> LoadAndOpenAtStartup();
+  // DEBUG LOADAOF: the buffer written, the dataset and the functions emptied, the directory's
+  // manifest read again and its files replayed. The error text when they cannot be loaded.
+  std::optional<std::string> Reload();
   // CONFIG SET appendonly yes / no. Start: false (logged) when the rewrite cannot start.
   bool Start();
   void Stop();
@@ -131,6 +134,8 @@ class AofPersistence : public PropagationConsumer {
   std::string Dir() const;
   std::string PathOf(const std::string& name) const { return Dir() + "/" + name; }
   bool job_kind_running() const { return p_.job.kind() == SnapshotJob::Kind::kAofRewrite; }
+  // manifest_ from the directory (empty when there is none); the error when it is invalid.
+  std::optional<std::string> ReadManifest();
   // Replays the files of manifest_; the error when they cannot be loaded.
   std::optional<std::string> Load();
   std::optional<std::string> LoadFile(const AofFileInfo& info, bool last, uint64_t* size);
