@@ -98,7 +98,7 @@ class Mapped {
 // ---------------------------------------------------------------------------------------------
 // AofSyncThread
 
-AofSyncThread::AofSyncThread() : thread_([this] { Run(); }) {}
+AofSyncThread::AofSyncThread() { thread_ = std::thread([this] { Run(); }); }
 
 AofSyncThread::~AofSyncThread() {
   {

@@ -53,13 +53,13 @@ class AofSyncThread {
 
  private:
   void Run();
-  std::thread thread_;
   mutable std::mutex mu_;
   std::condition_variable cv_, idle_;
   std::deque<std::pair<int, bool>> jobs_;
   std::atomic<int> pending_{0};
   bool stop_ = false;
   std::string error_;
+  std::thread thread_;  // last: it starts once everything it uses is constructed
 };
 
 class AofPersistence : public PropagationConsumer {
