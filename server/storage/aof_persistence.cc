@@ -146,6 +146,7 @@ void AofSyncThread::Run() {
     } else {
       error_.clear();
     }
+    failed_.store(!ok, std::memory_order_relaxed);
     pending_--;
     idle_.notify_all();
   }
@@ -335,7 +336,7 @@ bool AofPersistence::PrepareForShutdown(bool force) {
 }
 
 std::optional<std::string> AofPersistence::WriteError() const {
-  if (state_ == State::kOff) return std::nullopt;
+  if (state_ == State::kOff || (last_write_ok_ && !sync_.failed())) return std::nullopt;
   std::string error = !last_write_ok_ ? last_write_error_ : sync_.error();
   if (error.empty()) return std::nullopt;
   return "MISCONF Errors writing to the AOF file: " + error;
@@ -825,7 +826,7 @@ AofPersistence::Info AofPersistence::info() const {
   i.current_rewrite_time_sec =
       job_kind_running() ? (p_.clock.NowMs() - p_.job.start_ms()) / 1000 : -1;
   i.last_bgrewrite_ok = last_bgrewrite_ok_;
-  i.last_write_ok = last_write_ok_ && sync_.error().empty();
+  i.last_write_ok = last_write_ok_ && !sync_.failed();
   i.rewrites = rewrites_;
   i.consecutive_failures = consecutive_failures_;
   i.current_size = current_size_;

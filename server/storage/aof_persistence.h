@@ -47,6 +47,8 @@ class AofSyncThread {
   // Syncs `fd`; closes it afterwards when `close`.
   void Sync(int fd, bool close);
   bool busy() const { return pending_.load() > 0; }
+  // Whether the last sync failed (cheap: the gatekeeper asks before every write).
+  bool failed() const { return failed_.load(std::memory_order_relaxed); }
   // "" while every sync succeeded; the last error otherwise (cleared by the next success).
   std::string error() const;
   void WaitIdle();
@@ -57,6 +59,7 @@ class AofSyncThread {
   std::condition_variable cv_, idle_;
   std::deque<std::pair<int, bool>> jobs_;
   std::atomic<int> pending_{0};
+  std::atomic<bool> failed_{false};
   bool stop_ = false;
   std::string error_;
   std::thread thread_;  // last: it starts once everything it uses is constructed
