@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +18,7 @@
 #include "server/scripting/function_engine.h"
 #include "server/storage/aof_format.h"
 #include "server/storage/aof_loader.h"
+#include "server/storage/mapped_file.h"
 #include "server/storage/rdb_loader.h"
 #include "server/storage/rdb_persistence.h"
 
@@ -54,51 +54,14 @@ bool IsFenceRecord(const Argv& argv) {
          (EqualsIgnoreCase(argv[0], "LOCK.RECORD") || EqualsIgnoreCase(argv[0], "LOCK.FLOOR"));
 }
 
-// A whole file mapped for reading (empty view for an empty file).
-class Mapped {
- public:
-  ~Mapped() {
-    if (data_ != nullptr) munmap(data_, size_);
-  }
-  std::optional<std::string> Open(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return std::string(std::strerror(errno));
-    struct stat st {};
-    if (fstat(fd, &st) != 0) {
-      std::string error = std::strerror(errno);
-      ::close(fd);
-      return error;
-    }
-    size_ = static_cast<size_t>(st.st_size);
-    if (size_ > 0) {
-      void* p = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-      if (p == MAP_FAILED) {
-        std::string error = std::strerror(errno);
-        ::close(fd);
-        return error;
-      }
-      data_ = p;
-      madvise(data_, size_, MADV_SEQUENTIAL);
-    }
-    ::close(fd);
-    return std::nullopt;
-  }
-  std::string_view view() const {
-    return data_ == nullptr ? std::string_view()
-                            : std::string_view(static_cast<char*>(data_), size_);
-  }
-
- private:
-  void* data_ = nullptr;
-  size_t size_ = 0;
-};
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // AofSyncThread
 
-AofSyncThread::AofSyncThread() { thread_ = std::thread([this] { Run(); }); }
+AofSyncThread::AofSyncThread() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 AofSyncThread::~AofSyncThread() {
   {
@@ -614,12 +577,12 @@ void AofPersistence::Cron() {
 std::optional<std::string> AofPersistence::LoadFile(const AofFileInfo& info, bool last,
                                                     uint64_t* size) {
   const std::string path = PathOf(info.name);
-  Mapped file;
+  MappedFile file;
   if (auto error = file.Open(path)) {
-    if (!Exists(path)) {
-      return "The append log file " + info.name + " doesn't exist: " + *error;
-    }
     return "Fatal error: can't open the append log file " + info.name + " for reading: " + *error;
+  }
+  if (!file.exists()) {
+    return "The append log file " + info.name + " doesn't exist: " + std::strerror(ENOENT);
   }
   *size = file.view().size();
   CaptureTransport transport;
@@ -634,23 +597,8 @@ std::optional<std::string> AofPersistence::LoadFile(const AofFileInfo& info, boo
     spdlog::info(info.name == p_.settings.appendfilename
                      ? "Reading RDB preamble from AOF file..."
                      : "Reading RDB base file on AOF loading...");
-    RdbLoadHandlers h;
-    h.function = [this](std::string_view code) -> std::optional<std::string> {
-      std::string error;
-      if (p_.functions.Load(code, false, &error).empty()) return error;
-      return std::nullopt;
-    };
-    h.aux = [this](std::string_view key, std::string_view value) {
-      ApplyRdbAux(p_.locks, key, value);
-    };
-    h.progress_interval = static_cast<size_t>(p_.settings.loading_process_events_interval_bytes);
-    h.progress = [this](size_t) {
-      if (p_.state.host != nullptr) p_.state.host->ProcessEventsWhileBusy();
-    };
-    RdbLoadOptions options;
-    options.verify_checksum = p_.settings.rdbchecksum;
-    options.key_delay_us = &p_.settings.key_load_delay;
-    RdbLoadResult result = LoadRdb(data, p_.keyspace, p_.settings, options, h);
+    RdbLoadResult result = LoadRdbDataset(
+        data, {p_.settings, p_.state, p_.keyspace, p_.functions, p_.locks}, /*allow_dup=*/false);
     if (result.error) return result.error;
     *used = result.bytes_used;
     return std::nullopt;
@@ -736,11 +684,12 @@ std::optional<std::string> AofPersistence::ReadManifest() {
   const std::string manifest_name = p_.settings.appendfilename + ".manifest";
   manifest_ = AofManifest();
   if (!IsDir(Dir()) || !Exists(PathOf(manifest_name))) return std::nullopt;
-  Mapped file;
+  MappedFile file;
   if (auto error = file.Open(PathOf(manifest_name))) {
     return "Fatal error: can't open the AOF manifest file " + PathOf(manifest_name) +
            " for reading: " + *error;
   }
+  if (!file.exists()) return std::nullopt;  // gone since the check: as if never there
   if (auto error = AofManifest::Parse(file.view(), &manifest_)) {
     return "\n*** FATAL AOF MANIFEST FILE ERROR ***\n" + *error;
   }

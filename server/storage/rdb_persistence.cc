@@ -15,6 +15,7 @@
 #include "server/engine/stats.h"
 #include "server/persistence/rdb_codec.h"
 #include "server/scripting/function_engine.h"
+#include "server/storage/mapped_file.h"
 #include "server/storage/rdb_format.h"
 #include "server/storage/rdb_loader.h"
 
@@ -32,52 +33,6 @@ std::string WorkingDir() {
   char cwd[4096];
   return getcwd(cwd, sizeof(cwd)) != nullptr ? cwd : "unknown";
 }
-
-// A whole file mapped for reading.
-class MappedFile {
- public:
-  ~MappedFile() {
-    if (data_ != nullptr) munmap(data_, size_);
-  }
-  // ENOENT leaves it closed with no error; any other failure gives the error text.
-  std::optional<std::string> Open(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      if (errno == ENOENT) return std::nullopt;
-      return std::string(std::strerror(errno));
-    }
-    struct stat st {};
-    if (fstat(fd, &st) != 0) {
-      std::string error = std::strerror(errno);
-      ::close(fd);
-      return error;
-    }
-    size_ = static_cast<size_t>(st.st_size);
-    exists_ = true;
-    if (size_ > 0) {
-      void* p = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-      if (p == MAP_FAILED) {
-        std::string error = std::strerror(errno);
-        ::close(fd);
-        return error;
-      }
-      data_ = p;
-      madvise(data_, size_, MADV_SEQUENTIAL);
-    }
-    ::close(fd);
-    return std::nullopt;
-  }
-  bool exists() const { return exists_; }
-  std::string_view view() const {
-    return data_ == nullptr ? std::string_view()
-                            : std::string_view(static_cast<char*>(data_), size_);
-  }
-
- private:
-  void* data_ = nullptr;
-  size_t size_ = 0;
-  bool exists_ = false;
-};
 
 }  // namespace
 
@@ -237,6 +192,33 @@ std::optional<std::string> RdbPersistence::DiskError() const {
   return std::nullopt;
 }
 
+RdbLoadResult LoadRdbDataset(std::string_view data, const RdbDatasetParts& p, bool allow_dup,
+                             const RdbLoadHandlers& extra) {
+  RdbLoadHandlers handlers;
+  // MERGE replaces a library of the same name, as it replaces keys (Redis's RDBFLAGS_ALLOW_DUP).
+  handlers.function = [&p, allow_dup](std::string_view code) -> std::optional<std::string> {
+    std::string error;
+    if (p.functions.Load(code, allow_dup, &error).empty()) return error;
+    return std::nullopt;
+  };
+  handlers.aux = [&p, &extra](std::string_view key, std::string_view value) {
+    if (extra.aux) extra.aux(key, value);
+    ApplyRdbAux(p.locks, key, value);
+  };
+  handlers.progress_interval =
+      static_cast<size_t>(p.settings.loading_process_events_interval_bytes);
+  handlers.progress = [&p, &extra](size_t loaded) {
+    if (extra.progress) extra.progress(loaded);
+    // Serve the clients (-LOADING) while the file loads, as Redis does.
+    if (p.state.host != nullptr) p.state.host->ProcessEventsWhileBusy();
+  };
+  RdbLoadOptions options;
+  options.verify_checksum = p.settings.rdbchecksum;
+  options.allow_duplicates = allow_dup;
+  options.key_delay_us = &p.settings.key_load_delay;
+  return LoadRdb(data, p.keyspace, p.settings, options, handlers);
+}
+
 void ApplyRdbAux(LockManager& locks, std::string_view key, std::string_view value) {
   if (key == kAuxFenceFloor) {
     int64_t floor = 0, seen_floor = 0;
@@ -279,29 +261,13 @@ std::optional<std::string> RdbPersistence::Load(bool allow_dup) {
   loading_loaded_bytes_ = 0;
   loading_rdb_used_mem_ = 0;
   p_.state.loading = true;
-  RdbLoadHandlers handlers;
-  // MERGE replaces a library of the same name, as it replaces keys (Redis's RDBFLAGS_ALLOW_DUP).
-  handlers.function = [this, allow_dup](std::string_view code) -> std::optional<std::string> {
-    std::string error;
-    if (p_.functions.Load(code, allow_dup, &error).empty()) return error;
-    return std::nullopt;
-  };
-  handlers.aux = [this](std::string_view key, std::string_view value) {
+  RdbLoadHandlers extra;
+  extra.aux = [this](std::string_view key, std::string_view value) {
     if (key == "used-mem") loading_rdb_used_mem_ = std::atoll(std::string(value).c_str());
-    ApplyRdbAux(p_.locks, key, value);
   };
-  handlers.progress_interval =
-      static_cast<size_t>(p_.settings.loading_process_events_interval_bytes);
-  handlers.progress = [this](size_t loaded) {
-    loading_loaded_bytes_ = loaded;
-    // Serve the clients (-LOADING) while the file loads, as Redis does.
-    if (p_.state.host != nullptr) p_.state.host->ProcessEventsWhileBusy();
-  };
-  RdbLoadOptions options;
-  options.verify_checksum = p_.settings.rdbchecksum;
-  options.allow_duplicates = allow_dup;
-  options.key_delay_us = &p_.settings.key_load_delay;
-  RdbLoadResult result = LoadRdb(file.view(), p_.keyspace, p_.settings, options, handlers);
+  extra.progress = [this](size_t loaded) { loading_loaded_bytes_ = loaded; };
+  RdbLoadResult result = LoadRdbDataset(
+      file.view(), {p_.settings, p_.state, p_.keyspace, p_.functions, p_.locks}, allow_dup, extra);
   p_.state.loading = false;
   loading_loaded_bytes_ = loading_total_bytes_;
   if (result.error) return *result.error;

@@ -23,6 +23,7 @@
 #include "server/engine/server_state.h"
 #include "server/engine/timers.h"
 #include "server/keyspace/keyspace.h"
+#include "server/storage/rdb_loader.h"
 #include "server/storage/snapshot_job.h"
 
 namespace keyward {
@@ -33,6 +34,18 @@ class LockManager;
 // The start of an RDB file: the magic, AUX fields (Redis's and the fencing state) and the
 // function libraries. `aof_base`: the base file of an AOF (Redis's "aof-base" AUX field).
 std::string RdbHeader(const FunctionEngine& functions, const LockManager& locks, bool aof_base);
+// Loads RDB bytes into the dataset as the server's files load: the function libraries, Keyward's
+// AUX fields, clients served (-LOADING) every loading-process-events-interval-bytes; `extra`'s aux
+// and progress handlers are called too. `allow_dup`: DEBUG RELOAD MERGE.
+struct RdbDatasetParts {
+  const ServerSettings& settings;
+  ServerState& state;
+  Keyspace& keyspace;
+  FunctionEngine& functions;
+  LockManager& locks;
+};
+RdbLoadResult LoadRdbDataset(std::string_view data, const RdbDatasetParts& parts, bool allow_dup,
+                             const RdbLoadHandlers& extra = {});
 // Applies an AUX field of Keyward's own while loading (ignores the others).
 void ApplyRdbAux(LockManager& locks, std::string_view key, std::string_view value);
 
