@@ -241,16 +241,18 @@ int main(int argc, char** argv) {
   settings.on_proc_title_change = update_title;
 
   // The dataset on disk, if any (clients connecting meanwhile get -LOADING): the AOF when it is
-  // on (the RDB file is then ignored, as Redis does), else the RDB file.
-  if (settings.appendonly) {
-    if (auto error = server.aof().LoadAndOpenAtStartup()) {
+  // on (the RDB file is then ignored, as Redis does), else the RDB file. The AOF's manifest is
+  // read either way.
+  if (auto error = server.aof().StartUp()) {
+    spdlog::error("{}", *error);
+    return 1;
+  }
+  if (!settings.appendonly) {
+    if (auto error = server.rdb().LoadAtStartup()) {
       spdlog::error("{}", *error);
+      spdlog::error("Fatal error loading the DB, check server logs. Exiting.");
       return 1;
     }
-  } else if (auto error = server.rdb().LoadAtStartup()) {
-    spdlog::error("{}", *error);
-    spdlog::error("Fatal error loading the DB, check server logs. Exiting.");
-    return 1;
   }
 
   loop.OnSignals([&](int signo) {

@@ -94,6 +94,8 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
   };
   // CONFIG SET appendonly.
   settings_->on_appendonly_change = [this]() -> std::optional<std::string> {
+    // Not while the dataset loads: a rewrite would snapshot half of it.
+    if (state_.loading) return std::string("can't change appendonly while loading the dataset");
     if (settings_->appendonly) {
       if (!aof_.Start()) return std::string("Unable to turn on AOF. Check server logs.");
     } else {

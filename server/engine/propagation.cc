@@ -30,6 +30,9 @@ void Propagation::RemoveConsumer(PropagationConsumer* consumer) {
 void Propagation::Add(int db, Argv argv) {
   if (!active()) return;
   if (depth_ == 0) return Emit(db, argv);
+  if (pending_.empty()) {
+    for (PropagationConsumer* c : consumers_) c->OnPending();
+  }
   pending_.push_back(Pending{db, std::move(argv)});
 }
 

@@ -37,6 +37,9 @@ class PropagationConsumer {
   virtual ~PropagationConsumer() = default;
   // One command of the stream, in order; SELECT, MULTI and EXEC are commands like the others.
   virtual void OnCommand(const Argv& argv) = 0;
+  // An execution unit holds its first effect, which reaches OnCommand when the unit ends (a busy
+  // script may serve other clients before that: the AOF holds their output from here on).
+  virtual void OnPending() {}
 };
 
 class Propagation {

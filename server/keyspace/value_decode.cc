@@ -59,6 +59,8 @@ struct Limits {
   size_t intset_entries;
   int list_fill;
   const size_t* list_packed_threshold;
+  // Set when the value read was well formed but empty (Redis's RDB_LOAD_ERR_EMPTY_KEY).
+  mutable bool empty = false;
 };
 
 using Result = std::optional<DecodedValue>;
@@ -70,9 +72,16 @@ Result Done(std::unique_ptr<T> value) {
   return DecodedValue(std::unique_ptr<Value>(std::move(value)));
 }
 
-// A count of elements (rdbLoadLen): zero means an empty value, which Redis refuses.
-std::optional<uint64_t> NonZeroLen(rdb::Reader& in) {
+// A well-formed value with nothing in it: a file's loader skips the key, RESTORE refuses it.
+Result Empty(const Limits& limits) {
+  limits.empty = true;
+  return std::nullopt;
+}
+
+// A count of elements (rdbLoadLen): zero means an empty value (limits.empty is set).
+std::optional<uint64_t> NonZeroLen(rdb::Reader& in, const Limits& limits) {
   auto len = in.Len();
+  if (len && *len == 0) limits.empty = true;
   if (!len || *len == 0) return std::nullopt;
   return len;
 }
@@ -142,7 +151,7 @@ Result DecodeString(rdb::Reader& in) {
 
 // RDB_TYPE_LIST: every element pushed at the tail, so the list gets the nodes pushes would give.
 Result DecodeLinkedList(rdb::Reader& in, const Limits& limits) {
-  auto len = NonZeroLen(in);
+  auto len = NonZeroLen(in, limits);
   if (!len) return Fail();
   auto list = std::make_unique<ListValue>(limits.list_fill, limits.list_packed_threshold);
   for (uint64_t i = 0; i < *len; i++) {
@@ -162,14 +171,15 @@ Result DecodeListZiplist(rdb::Reader& in, const Limits& limits) {
     list->PushBack(e.ToString());
     return true;
   });
-  if (!ok || list->empty()) return Fail();
+  if (!ok) return Fail();
+  if (list->empty()) return Empty(limits);
   return Done(std::move(list));
 }
 
 // RDB_TYPE_LIST_QUICKLIST(_2): node by node. Nodes are kept as they come (a ziplist node becomes
 // one listpack node); empty ones are skipped, and a list left empty is refused.
 Result DecodeQuicklist(rdb::Reader& in, bool listpack_nodes, const Limits& limits) {
-  auto len = NonZeroLen(in);
+  auto len = NonZeroLen(in, limits);
   if (!len) return Fail();
   auto list = std::make_unique<ListValue>(limits.list_fill, limits.list_packed_threshold);
   for (uint64_t i = 0; i < *len; i++) {
@@ -193,7 +203,7 @@ Result DecodeQuicklist(rdb::Reader& in, bool listpack_nodes, const Limits& limit
     if (node->empty()) continue;
     list->AppendNode(std::move(*node));
   }
-  if (list->empty()) return Fail();
+  if (list->empty()) return Empty(limits);
   return Done(std::move(list));
 }
 
@@ -202,7 +212,7 @@ Result DecodeQuicklist(rdb::Reader& in, bool listpack_nodes, const Limits& limit
 // RDB_TYPE_SET: an intset while every member is an integer, unless there are more members than
 // set-max-intset-entries (capped at 2^30), in which case a hashtable from the start.
 Result DecodeSet(rdb::Reader& in, const Limits& limits) {
-  auto len = NonZeroLen(in);
+  auto len = NonZeroLen(in, limits);
   if (!len) return Fail();
   const uint64_t max_intset = std::min<uint64_t>(limits.intset_entries, SetValue::kIntsetHardLimit);
   auto set = *len > max_intset ? SetValue::CreateHashTable() : std::make_unique<SetValue>();
@@ -232,7 +242,7 @@ Result DecodeIntset(rdb::Reader& in, const Limits& limits) {
 // RDB_TYPE_ZSET and RDB_TYPE_ZSET_2: loaded into a skiplist (they are stored highest score
 // first, not in order), then converted to a listpack when small enough.
 Result DecodeSkiplistZSet(rdb::Reader& in, bool binary_scores, const Limits& limits) {
-  auto len = NonZeroLen(in);
+  auto len = NonZeroLen(in, limits);
   if (!len) return Fail();
   auto zset = ZSetValue::NewSkiplist();
   size_t maxelelen = 0, totelelen = 0;
@@ -260,7 +270,8 @@ Result DecodeListpackZSet(rdb::Reader& in, bool ziplist, const Limits& limits) {
   auto blob = in.String();
   if (!blob) return Fail();
   std::optional<Listpack> lp = ziplist ? ZiplistToListpack(*blob) : Listpack::FromBytes(*blob);
-  if (!lp || lp->empty()) return Fail();
+  if (!lp) return Fail();
+  if (lp->empty()) return Empty(limits);
   auto zset = ZSetValue::FromListpack(std::move(*lp));
   if (zset == nullptr) return Fail();
   if (zset->size() > limits.zset.max_entries) zset->ConvertToSkiplist();
@@ -273,7 +284,7 @@ Result DecodeListpackZSet(rdb::Reader& in, bool ziplist, const Limits& limits) {
 // hash-max-listpack-entries; otherwise a listpack until a field or value is longer than
 // hash-max-listpack-value (the rest then goes to the table).
 Result DecodeHash(rdb::Reader& in, const Limits& limits) {
-  auto len = NonZeroLen(in);
+  auto len = NonZeroLen(in, limits);
   if (!len) return Fail();
   auto hash = std::make_unique<HashValue>();
   if (*len > limits.hash_entries) hash->ConvertToTable();
@@ -295,7 +306,8 @@ Result DecodeListpackHash(rdb::Reader& in, bool ziplist, const Limits& limits) {
   auto blob = in.String();
   if (!blob) return Fail();
   std::optional<Listpack> lp = ziplist ? ZiplistToListpack(*blob) : Listpack::FromBytes(*blob);
-  if (!lp || lp->empty()) return Fail();
+  if (!lp) return Fail();
+  if (lp->empty()) return Empty(limits);
   auto hash = HashValue::FromListpack(std::move(*lp));
   if (hash == nullptr) return Fail();
   if (hash->size() > limits.hash_entries) hash->ConvertToTable();
@@ -325,11 +337,7 @@ Result DecodeZipmapHash(rdb::Reader& in, const Limits& limits) {
   return Done(std::move(hash));
 }
 
-}  // namespace
-
-std::optional<DecodedValue> DecodeValue(uint8_t rdb_type, rdb::Reader& in,
-                                        const ServerSettings& settings) {
-  const Limits limits(settings);
+Result DecodeByType(uint8_t rdb_type, rdb::Reader& in, const Limits& limits) {
   switch (rdb_type) {
     case kString:
       return DecodeString(in);
@@ -365,6 +373,16 @@ std::optional<DecodedValue> DecodeValue(uint8_t rdb_type, rdb::Reader& in,
       // Module values (6, 7), streams (15, 19), and numbers no RDB version uses.
       return std::nullopt;
   }
+}
+
+}  // namespace
+
+std::optional<DecodedValue> DecodeValue(uint8_t rdb_type, rdb::Reader& in,
+                                        const ServerSettings& settings, bool* empty) {
+  const Limits limits(settings);
+  std::optional<DecodedValue> value = DecodeByType(rdb_type, in, limits);
+  if (empty != nullptr) *empty = !value && limits.empty;
+  return value;
 }
 
 }  // namespace keyward

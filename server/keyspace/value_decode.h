@@ -53,9 +53,11 @@ namespace keyward {
 using DecodedValue = std::variant<std::string, std::unique_ptr<Value>>;
 
 // Reads one value of RDB type `rdb_type` from `in`; the encoding thresholds come from `settings`.
-// nullopt when the input is malformed (in is then left anywhere). Input after the value is not
-// looked at (a RESTORE payload with bytes to spare before its footer is accepted, as by Redis).
+// nullopt when the input is malformed (in is then left anywhere), or when it is a well-formed
+// value with no elements: `empty` then says so (the whole value was read; a file's loader skips
+// the key, as Redis 7.0 does, and RESTORE refuses it). Input after the value is not looked at (a
+// RESTORE payload with bytes to spare before its footer is accepted, as by Redis).
 std::optional<DecodedValue> DecodeValue(uint8_t rdb_type, rdb::Reader& in,
-                                        const ServerSettings& settings);
+                                        const ServerSettings& settings, bool* empty = nullptr);
 
 }  // namespace keyward

@@ -88,7 +88,10 @@ class Replayer {
   std::optional<std::string> Command(const std::vector<std::string_view>& argv) {
     const bool multi = argv.size() == 1 && EqualsIgnoreCase(argv[0], "multi");
     const bool exec = argv.size() == 1 && EqualsIgnoreCase(argv[0], "exec");
-    if (multi && !in_multi_) {
+    if ((multi && in_multi_) || (exec && !in_multi_)) {
+      // A MULTI inside a transaction, an EXEC outside one: Redis's AOF client gets an error
+      // reply for them and goes on; so does the replay.
+    } else if (multi) {
       in_multi_ = true;
       valid_before_multi_ = valid_up_to_;
       queued_.clear();

@@ -76,7 +76,7 @@ std::optional<std::string> AofManifest::ParseLines(std::string_view text, AofMan
     const std::string_view buf = text.substr(pos, len);
     pos += len;
     linenum++;
-    
+    if (buf[0] == '#') continue;  // a comment
     if (buf.find('\n') == std::string_view::npos) {
       return std::string("The AOF manifest file contains too long line");
     }

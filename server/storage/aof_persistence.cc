@@ -121,10 +121,15 @@ void AofSyncThread::Run() {
 AofPersistence::AofPersistence(Parts parts) : p_(parts) {}
 
 AofPersistence::~AofPersistence() {
+  sync_.WaitIdle();  // no sync queued on a descriptor closed here
   if (fd_ >= 0) ::close(fd_);
 }
 
 std::string AofPersistence::Dir() const { return p_.settings.appenddirname; }
+
+std::string AofPersistence::TempIncrName() const {
+  return "temp-" + p_.settings.appendfilename + ".incr";
+}
 
 std::optional<std::string> AofPersistence::OpenForAppend(const std::string& name, bool truncate) {
   const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : O_APPEND);
@@ -149,8 +154,19 @@ std::optional<std::string> AofPersistence::OpenForAppend(const std::string& name
 // ---------------------------------------------------------------------------------------------
 // Appending
 
+bool AofPersistence::appending() const {
+  return state_ == State::kOn || (state_ == State::kWaitRewrite && job_kind_running());
+}
+
+void AofPersistence::OnPending() {
+  if (appending()) ScheduleFlush();
+}
+
 void AofPersistence::OnCommand(const Argv& argv) {
-  if (!(state_ == State::kOn || (state_ == State::kWaitRewrite && job_kind_running()))) return;
+  if (!appending()) {
+    if (gate_held_) ScheduleFlush();  // the unit that held it ended: let its output go
+    return;
+  }
   if (p_.settings.aof_timestamp_enabled) {
     const int64_t now = NowSecs();
     if (now > last_timestamp_) {
@@ -170,12 +186,24 @@ void AofPersistence::ScheduleFlush() {
   if (host == nullptr) return Flush(false);  // no event loop: at once
   flush_posted_ = true;
   // No reply of this turn goes out before the buffer is written (and synced when it must be).
-  host->HoldOutput();
-  host->Post([this, host] {
+  if (!gate_held_) {
+    gate_held_ = true;
+    host->HoldOutput();
+  }
+  host->Post([this] {
     flush_posted_ = false;
     Flush(false);
-    host->ReleaseOutput();
+    // Run from inside a unit (a busy script serving other clients): its effects are not in the
+    // buffer yet, and nothing may go out before they are. The unit's end schedules the flush
+    // that opens the gate.
+    if (!p_.propagation.in_unit()) ReleaseGate();
   });
+}
+
+void AofPersistence::ReleaseGate() {
+  if (!gate_held_) return;
+  gate_held_ = false;
+  if (p_.state.host != nullptr) p_.state.host->ReleaseOutput();
 }
 
 void AofPersistence::Flush(bool force) {
@@ -319,6 +347,11 @@ bool AofPersistence::Start() {
         "was scheduled to start when possible.");
   } else if (!StartRewrite()) {
     state_ = State::kOff;
+    if (fd_ >= 0) {
+      ::close(fd_);
+      fd_ = -1;
+      ::unlink(PathOf(TempIncrName()).c_str());
+    }
     p_.propagation.RemoveConsumer(this);
     spdlog::warn(
         "Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. "
@@ -335,6 +368,7 @@ bool AofPersistence::Start() {
 
 void AofPersistence::Stop() {
   if (state_ == State::kOff) return;
+  const bool waiting = state_ == State::kWaitRewrite;
   Flush(true);
   if (fd_ >= 0) {
     if (::fdatasync(fd_) != 0) {
@@ -345,6 +379,8 @@ void AofPersistence::Stop() {
     }
     ::close(fd_);
     fd_ = -1;
+    // The commands since CONFIG SET appendonly yes: without their BASE they are nothing.
+    if (waiting) ::unlink(PathOf(TempIncrName()).c_str());
   }
   state_ = State::kOff;
   rewrite_scheduled_ = false;
@@ -363,6 +399,7 @@ void AofPersistence::Stop() {
   }
   buf_.clear();
   p_.propagation.RemoveConsumer(this);
+  if (!flush_posted_) ReleaseGate();  // else the posted flush does
 }
 
 AofPersistence::RewriteOutcome AofPersistence::BackgroundRewrite(bool in_exec) {
@@ -402,11 +439,17 @@ bool AofPersistence::StartRewrite() {
     return false;
   }
   // The commands so far go to the current file; those from now on to a new INCR file, which
-  // the new BASE (the dataset as it is now) will precede.
+  // the new BASE (the dataset as it is now) will precede. Not while a write error keeps
+  // commands in the buffer: the BASE would hold them and the new INCR repeat them.
   Flush(true);
+  if (!buf_.empty()) {
+    spdlog::warn("Can't rewrite the AOF while its buffer cannot be written");
+    consecutive_failures_++;
+    return false;
+  }
   if (state_ == State::kWaitRewrite) {
     // The INCR file gets its name only when the rewrite succeeds.
-    if (auto error = OpenForAppend("temp-" + p_.settings.appendfilename + ".incr", true)) {
+    if (auto error = OpenForAppend(TempIncrName(), true)) {
       spdlog::warn("{}", *error);
       consecutive_failures_++;
       return false;
@@ -415,13 +458,18 @@ bool AofPersistence::StartRewrite() {
     AofManifest next = manifest_;
     const std::string name = next.NewIncr(p_.settings.appendfilename);
     const int previous = fd_;
+    const uint64_t previous_size = last_incr_size_;
     fd_ = -1;
     auto error = OpenForAppend(name, true);
     if (!error) error = PersistAofManifest(next, Dir(), p_.settings.appendfilename);
     if (error) {
       spdlog::warn("{}", *error);
-      if (fd_ >= 0) ::close(fd_);
+      if (fd_ >= 0) {
+        ::close(fd_);
+        ::unlink(PathOf(name).c_str());
+      }
       fd_ = previous;
+      last_incr_size_ = previous_size;
       p_.propagation.ForceSelect();
       consecutive_failures_++;
       return false;
@@ -466,7 +514,7 @@ void AofPersistence::RewriteDoneOk(bool preamble) {
   next.set_stale(state_ == State::kOff);
   const std::string base = next.NewBase(p_.settings.appendfilename, preamble);
   if (state_ == State::kWaitRewrite) {
-    const std::string temp = "temp-" + p_.settings.appendfilename + ".incr";
+    const std::string temp = TempIncrName();
     const std::string incr = next.NewIncr(p_.settings.appendfilename);
     if (::rename(PathOf(temp).c_str(), PathOf(incr).c_str()) != 0) {
       spdlog::warn("Error trying to rename the temporary AOF incr file {} into {}: {}", temp, incr,
@@ -476,7 +524,7 @@ void AofPersistence::RewriteDoneOk(bool preamble) {
   }
   // The INCR file being written (the one just named, when enabling) stays; with the AOF off,
   // none does.
-  next.MarkIncrAsHistory(fd_ >= 0 ? 1 : 0);
+  next.MarkIncrAsHistory(state_ != State::kOff ? 1 : 0);
   if (auto error = PersistAofManifest(next, Dir(), p_.settings.appendfilename)) {
     spdlog::warn("{}", *error);
     return RewriteFailed(*error);
@@ -509,7 +557,7 @@ void AofPersistence::RewriteFailed(const std::string& error) {
   consecutive_failures_++;
   spdlog::warn("Background AOF rewrite terminated with error: {}", error);
   if (state_ == State::kWaitRewrite) {
-    const std::string temp = "temp-" + p_.settings.appendfilename + ".incr";
+    const std::string temp = TempIncrName();
     spdlog::info("Removing the temp incr aof file {} in the background", temp);
     ::unlink(PathOf(temp).c_str());
     rewrite_scheduled_ = true;  // try again: the AOF cannot be on without a BASE
@@ -575,7 +623,7 @@ void AofPersistence::Cron() {
 // Loading
 
 std::optional<std::string> AofPersistence::LoadFile(const AofFileInfo& info, bool last,
-                                                    uint64_t* size) {
+                                                    uint64_t* size, bool* truncated) {
   const std::string path = PathOf(info.name);
   MappedFile file;
   if (auto error = file.Open(path)) {
@@ -638,6 +686,7 @@ std::optional<std::string> AofPersistence::LoadFile(const AofFileInfo& info, boo
         return "Error truncating the AOF file " + info.name + ": " + std::strerror(errno);
       }
       *size = result.valid_up_to;
+      *truncated = true;
       spdlog::warn("AOF {} loaded anyway because aof-load-truncated is enabled", info.name);
       break;
     }
@@ -647,7 +696,7 @@ std::optional<std::string> AofPersistence::LoadFile(const AofFileInfo& info, boo
   return std::nullopt;
 }
 
-std::optional<std::string> AofPersistence::Load() {
+std::optional<std::string> AofPersistence::Load(bool* truncated) {
   std::vector<const AofFileInfo*> files;
   if (manifest_.base()) files.push_back(&*manifest_.base());
   for (const AofFileInfo& info : manifest_.incr()) files.push_back(&info);
@@ -666,7 +715,7 @@ std::optional<std::string> AofPersistence::Load() {
   uint64_t loaded = 0, base_size = 0;
   for (size_t i = 0; i < files.size(); i++) {
     uint64_t size = 0;
-    if (auto error = LoadFile(*files[i], i + 1 == files.size(), &size)) {
+    if (auto error = LoadFile(*files[i], i + 1 == files.size(), &size, truncated)) {
       p_.state.loading = false;
       return error;
     }
@@ -702,14 +751,29 @@ std::optional<std::string> AofPersistence::Reload() {
   p_.functions.Flush();
   if (auto error = ReadManifest()) return error;
   DeleteHistory();
-  if (auto error = Load()) return error;
+  bool truncated = false;
+  if (auto error = Load(&truncated)) return error;
   p_.propagation.set_dirty(0);
   return std::nullopt;
 }
 
-std::optional<std::string> AofPersistence::LoadAndOpenAtStartup() {
+std::optional<std::string> AofPersistence::StartUp() {
   const std::string filename = p_.settings.appendfilename;
+  // Read whatever the AOF is set to (as Redis): a rewrite must not reuse the names of files an
+  // existing manifest names, and a directory this life does not append to must say so.
   if (auto error = ReadManifest()) return error;
+  if (!p_.settings.appendonly) {
+    if (!manifest_.empty() && !manifest_.stale()) {
+      manifest_.set_stale(true);
+      if (auto error = PersistAofManifest(manifest_, Dir(), filename)) {
+        return "Can't mark the AOF directory " + Dir() +
+               " as not appended to (a later start with appendonly yes would trust its fencing "
+               "counters): " +
+               *error;
+      }
+    }
+    return std::nullopt;
+  }
   // An AOF of Redis before 7.0 (one file in `dir`) moves into the directory as the BASE.
   bool adopted = false;
   if (Exists(filename)) {
@@ -734,8 +798,17 @@ std::optional<std::string> AofPersistence::LoadAndOpenAtStartup() {
   if (!manifest_.empty()) {
     // The files hold every fencing counter this instance issued (each synced before its reply)
     // unless the AOF was switched off at run time: then the boot floor stays.
+    const int64_t boot_floor = p_.locks.fences().floor();
     if (!manifest_.stale() && !adopted) p_.locks.ForgetBootFloor();
-    if (auto error = Load()) return error;
+    bool truncated = false;
+    if (auto error = Load(&truncated)) return error;
+    if (truncated) {
+      // Cut back: what followed may have held fencing records (a corrupt length can cut a lot).
+      // The boot floor stands in for them, in this life and, through the mark, the next ones
+      // until a rewrite writes the floor into a BASE.
+      p_.locks.ApplyFloor(boot_floor, 0, {});
+      manifest_.set_stale(true);
+    }
     p_.propagation.set_dirty(0);  // what was loaded is on disk
   }
   // Open for appending.
@@ -758,8 +831,9 @@ std::optional<std::string> AofPersistence::LoadAndOpenAtStartup() {
   last_incr_size_ = static_cast<uint64_t>(std::max<int64_t>(0, FileSize(PathOf(incr))));
   fsync_offset_ = current_size_;
   spdlog::info("{} AOF incr file {} on server start", had_incr ? "Opening" : "Creating", incr);
+  DeleteHistory();  // left by a crash after a rewrite, as Redis does at start-up
+  if (state_ == State::kOff) p_.propagation.AddConsumer(this);
   state_ = State::kOn;
-  p_.propagation.AddConsumer(this);
   return std::nullopt;
 }
 

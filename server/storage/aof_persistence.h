@@ -85,10 +85,11 @@ class AofPersistence : public PropagationConsumer {
   State state() const { return state_; }
   bool enabled() const { return state_ != State::kOff; }
 
-  // Start-up with appendonly yes: reads the manifest (adopting an old-style file), replays the
-  // files, then opens the last INCR file for appending (creating a BASE first when there was
-  // nothing). The error text when the server must not start.
-  std::optional<std::string> LoadAndOpenAtStartup();
+  // Start-up: reads the manifest whatever `appendonly` says. With appendonly no, marks an
+  // existing directory stale (this life does not append to it). With yes: adopts an old-style
+  // file, replays the files, then opens the last INCR file for appending (creating a BASE first
+  // when there was nothing). The error text when the server must not start.
+  std::optional<std::string> StartUp();
   // DEBUG LOADAOF: the buffer written, the dataset and the functions emptied, the directory's
   // manifest read again and its files replayed. The error text when they cannot be loaded.
   std::optional<std::string> Reload();
@@ -112,6 +113,7 @@ class AofPersistence : public PropagationConsumer {
 
   // PropagationConsumer.
   void OnCommand(const Argv& argv) override;
+  void OnPending() override;
 
   struct Info {
     bool enabled = false;
@@ -135,18 +137,25 @@ class AofPersistence : public PropagationConsumer {
 
  private:
   std::string Dir() const;
+  // The INCR file of an AOF being enabled, named when its first BASE is in place.
+  std::string TempIncrName() const;
   std::string PathOf(const std::string& name) const { return Dir() + "/" + name; }
   bool job_kind_running() const { return p_.job.kind() == SnapshotJob::Kind::kAofRewrite; }
   // manifest_ from the directory (empty when there is none); the error when it is invalid.
   std::optional<std::string> ReadManifest();
   // Replays the files of manifest_; the error when they cannot be loaded.
-  std::optional<std::string> Load();
-  std::optional<std::string> LoadFile(const AofFileInfo& info, bool last, uint64_t* size);
+  // `truncated`: set when the last file was cut back.
+  std::optional<std::string> Load(bool* truncated);
+  std::optional<std::string> LoadFile(const AofFileInfo& info, bool last, uint64_t* size,
+                                      bool* truncated);
   // Opens (O_APPEND) the file the commands go to; the error text on failure.
   std::optional<std::string> OpenForAppend(const std::string& name, bool truncate);
   // Writes the buffer; syncs it as the policy (or a fencing record) requires.
   void Flush(bool force);
   void ScheduleFlush();
+  void ReleaseGate();
+  // Whether commands go to a file now (on; or being enabled while its first rewrite runs).
+  bool appending() const;
   bool StartRewrite();
   void RewriteDoneOk(bool rdb_preamble);
   void RewriteFailed(const std::string& error);
@@ -161,7 +170,8 @@ class AofPersistence : public PropagationConsumer {
   AofManifest manifest_;
   int fd_ = -1;
   std::string buf_;
-  bool flush_posted_ = false;    // a flush task is posted and the host's output is held
+  bool flush_posted_ = false;    // a flush task is posted
+  bool gate_held_ = false;       // the host's output is held until the buffer is written
   bool must_sync_ = false;       // a fencing record waits in the buffer or unsynced in the file
   int64_t last_timestamp_ = 0;   // of the last "#TS:" annotation
   uint64_t current_size_ = 0;    // BASE and INCR files

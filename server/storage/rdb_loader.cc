@@ -1,5 +1,7 @@
 #include "server/storage/rdb_loader.h"
 
+#include <spdlog/spdlog.h>
+
 #include <charconv>
 #include <chrono>
 #include <cinttypes>
@@ -164,7 +166,14 @@ class Loader {
     if (!key) return std::string(kShortRead);
     if (type == 6 || type == 7)
       return std::string("The RDB file contains module data I can't load");
-    auto value = DecodeValue(type, in_, settings_);
+    bool empty = false;
+    auto value = DecodeValue(type, in_, settings_, &empty);
+    if (!value && empty) {
+      // A value with nothing in it: Redis 7.0 skips the key (rdbLoadObject's empty keys).
+      spdlog::warn("rdbLoadObject skipping empty key: {}", *key);
+      result_.empty_keys_skipped++;
+      return std::nullopt;
+    }
     if (!value) {
       char text[160];
       std::snprintf(text, sizeof(text),

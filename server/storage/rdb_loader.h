@@ -47,6 +47,7 @@ struct RdbLoadResult {
   int version = 0;
   uint64_t keys_loaded = 0;
   uint64_t keys_expired = 0;
+  uint64_t empty_keys_skipped = 0;
   size_t bytes_used = 0;  // up to the end of the checksum (an AOF's commands may follow)
   // From the AUX fields, when present.
   std::string redis_ver;

@@ -281,8 +281,13 @@ std::optional<std::string> RdbPersistence::Load(bool allow_dup) {
     spdlog::info("RDB memory usage when created {:.2f} Mb",
                  static_cast<double>(result.used_mem) / (1024 * 1024));
   }
-  spdlog::info("Done loading RDB, keys loaded: {}, keys expired: {}.", result.keys_loaded,
-               result.keys_expired);
+  if (result.empty_keys_skipped > 0) {
+    spdlog::info("Done loading RDB, keys loaded: {}, keys expired: {}, empty keys skipped: {}.",
+                 result.keys_loaded, result.keys_expired, result.empty_keys_skipped);
+  } else {
+    spdlog::info("Done loading RDB, keys loaded: {}, keys expired: {}.", result.keys_loaded,
+                 result.keys_expired);
+  }
   last_load_keys_loaded_ = result.keys_loaded;
   last_load_keys_expired_ = result.keys_expired;
   spdlog::info("DB loaded from disk: {:.3f} seconds",
