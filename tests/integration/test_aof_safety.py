@@ -1,0 +1,97 @@
+"""Keyward's AOF promises beyond Redis's: fencing tokens across lives without the AOF, nothing a
+busy script published seen before its writes are on disk, a file with a stray MULTI does not stop
+the AOF. Keyward only (Redis has no fencing tokens, and leaks a busy script's messages)."""
+
+import socket
+import unittest
+
+from keyward_harness import decode, encode_command, make_workdir, wait_for
+from test_aof import AofTestCase, aof_path, kill9, read, write
+
+
+def fence(c, resource):
+    """A fenced acquisition and its release: the token."""
+    granted, token, _ = decode(c.call("LOCK.ACQUIRE", resource, "owner", "60000", "FENCE"))
+    assert granted in (1, 2), granted
+    c.call("LOCK.RELEASE", resource, "owner")
+    return token
+
+
+class AofSafety(AofTestCase):
+    server = "keyward"
+
+    def test_a_life_without_the_aof_does_not_let_tokens_go_back(self):
+        # Life 1 appends; life 2 runs with appendonly no on the same directory and issues tokens
+        # the AOF never sees; life 3 loads the AOF again. Its tokens must stay above life 2's.
+        wd = make_workdir()
+        srv = self.start_aof(wd)
+        first = fence(self.client(srv), "r")
+        srv.stop()
+        srv = self.start(wd, "--appendonly", "no")
+        second = fence(self.client(srv), "r")
+        self.assertGreater(second, first)
+        srv.stop()
+        self.assertIn(b"keyward-stale 1", read(aof_path(wd, "appendonly.aof.manifest")))
+        srv = self.start_aof(wd)
+        third = fence(self.client(srv), "r")
+        self.assertGreater(third, second)
+
+    def test_tokens_resume_exactly_when_the_aof_holds_every_counter(self):
+        # No boot floor when every counter is in the AOF: the next token is the next integer.
+        wd = make_workdir()
+        srv = self.start_aof(wd)
+        c = self.client(srv)
+        first = fence(c, "r")
+        self.assertEqual(fence(c, "r"), first + 1)
+        kill9(srv)
+        srv = self.start_aof(wd)
+        self.assertEqual(fence(self.client(srv), "r"), first + 2)
+
+    def test_a_busy_scripts_message_is_not_seen_before_its_write_is_on_disk(self):
+        # The script writes, publishes, then runs past busy-reply-threshold. The subscriber gets
+        # the message; the server is killed at that moment; the write must have survived.
+        wd = make_workdir()
+        srv = self.start_aof(wd, "--busy-reply-threshold", "50")
+        sub = socket.create_connection(("127.0.0.1", srv.port))
+        self.addCleanup(sub.close)
+        sub.sendall(encode_command("SUBSCRIBE", "ch"))
+        wait_for(lambda: b"subscribe" in sub.recv(4096))
+        c = self.client(srv)
+        c.send(encode_command(
+            "EVAL",
+            "redis.call('SET', 'written', 'yes') redis.call('PUBLISH', 'ch', 'done') "
+            "local t = tonumber(redis.call('TIME')[1]) "
+            "while tonumber(redis.call('TIME')[1]) < t + 2 do end return 1", "0"))
+        sub.settimeout(30)
+        got = b""
+        while b"done" not in got:
+            chunk = sub.recv(4096)
+            self.assertTrue(chunk, "the subscriber's connection closed")
+            got += chunk
+        kill9(srv)
+        srv = self.start_aof(wd)
+        self.assertEqual(decode(self.client(srv).call("GET", "written")), b"yes")
+
+    def test_a_stray_multi_in_the_file_does_not_stop_the_aof(self):
+        # A MULTI inside a transaction (and an EXEC outside one) are skipped on load, as Redis's
+        # AOF client errors on them and goes on; the writes after the start still reach the file.
+        wd = make_workdir()
+        srv = self.start_aof(wd)
+        self.client(srv).call("SET", "a", "1")
+        srv.stop()
+        incr = aof_path(wd, "appendonly.aof.1.incr.aof")
+        write(incr, read(incr) + encode_command("MULTI") + encode_command("MULTI")
+              + encode_command("SET", "b", "2") + encode_command("EXEC")
+              + encode_command("EXEC"))
+        srv = self.start_aof(wd)
+        c = self.client(srv)
+        self.assertEqual(decode(c.call("GET", "b")), b"2")
+        c.call("SET", "c", "3")
+        kill9(srv)
+        srv = self.start_aof(wd)
+        c = self.client(srv)
+        self.assertEqual([decode(c.call("GET", k)) for k in ("a", "b", "c")], [b"1", b"2", b"3"])
+
+
+if __name__ == "__main__":
+    unittest.main()
