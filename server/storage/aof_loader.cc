@@ -96,6 +96,10 @@ class Replayer {
       valid_before_multi_ = valid_up_to_;
       queued_.clear();
     } else if (in_multi_ && !exec) {
+      if (h_.known && !h_.known(argv)) {
+        return "Unknown command '" + std::string(argv[0]) + "' reading the append only file " +
+               name_;
+      }
       queued_.emplace_back(argv);
     } else if (in_multi_) {
       in_multi_ = false;

@@ -22,6 +22,10 @@ struct AofReplayHandlers {
   // Applies one command (MULTI and EXEC included, around the commands of a transaction); the
   // error text when it cannot be (an unknown command).
   std::function<std::optional<std::string>(CmdArgs args)> apply;
+  // Whether a command exists: checked when a command is queued inside MULTI, as Redis looks
+  // every command up when it reads it (an unknown one fails the load even in a transaction
+  // that never ends).
+  std::function<bool(CmdArgs args)> known;
   // Loads the RDB part at the start of `data`: the bytes it used, or the error.
   std::function<std::optional<std::string>(std::string_view data, size_t* used)> load_rdb;
   // An annotation line ("#..." without its CRLF), otherwise skipped.

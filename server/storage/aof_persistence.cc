@@ -640,6 +640,7 @@ std::optional<std::string> AofPersistence::LoadFile(const AofFileInfo& info, boo
   handlers.apply = [this, &client](CmdArgs args) {
     return p_.executor.Apply(CallerKind::kAofReplay, client, args);
   };
+  handlers.known = [this](CmdArgs args) { return p_.executor.registry().FindFor(args) != nullptr; };
   handlers.load_rdb = [this, &info](std::string_view data,
                                     size_t* used) -> std::optional<std::string> {
     spdlog::info(info.name == p_.settings.appendfilename

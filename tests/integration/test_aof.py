@@ -22,7 +22,9 @@ tests also start Redis as the peer (Redis -> Redis when Redis is under test).
 
 The crash loop (class CrashLoop) runs AOF_CRASH_CYCLES cycles (default 20) with the RNG seeded by
 AOF_CRASH_SEED (default 7); bench/crash_loop_aof.py runs the same loop (`crash_loop` below) for
-longer. Slow rewrites rely on `rdb-key-save-delay` delaying a rewrite's base as it delays a
+longer. Class DamageAtManyOffsets runs Redis and the server under test side by side on copies of
+one directory truncated or bit-flipped at offsets drawn with the RNG seeded by AOF_DAMAGE_SEED
+(default 11; AOF_DAMAGE_VERBOSE=1 prints how many cases loaded and how many were refused). Slow rewrites rely on `rdb-key-save-delay` delaying a rewrite's base as it delays a
 BGSAVE, as in Redis (the rewrite child writes the RDB preamble through the same code).
 
 Nothing here sleeps to order events: tests poll observable state (INFO persistence, the files)
@@ -1360,6 +1362,200 @@ class CrashLoop(AofTestCase):
         self.assertGreater(result["acknowledged"], 0)
         if self.server == "keyward":
             self.assertGreater(result["tokens"], 0)
+
+
+
+# ---------------------------------------------------------------------------------------------
+# 10. Damage at many offsets, against Redis 7.0.15
+# ---------------------------------------------------------------------------------------------
+
+DAMAGE_SEED = int(os.environ.get("AOF_DAMAGE_SEED", "11"))
+DAMAGE_INCR_OFFSETS = 40
+DAMAGE_BASE_OFFSETS = 20
+BASE2_RDB = "appendonly.aof.2.base.rdb"
+INCR2 = "appendonly.aof.2.incr.aof"
+
+
+def spread_offsets(rng, size, count):
+    """`count` offsets in [0, size), one drawn at random in each of `count` equal slices, so
+    that they cover the whole file."""
+    out = []
+    for i in range(count):
+        lo, hi = size * i // count, size * (i + 1) // count
+        if hi > lo:
+            out.append(rng.randrange(lo, hi))
+    return out
+
+
+class DamageOutcome:
+    """What one server did with a damaged directory: refused (exit code and log), or loaded
+    (the dataset, and the size the incremental file was cut back to)."""
+
+    def __init__(self, kind, refused, code=None, log="", dataset=None, incr_size=None):
+        self.kind = kind
+        self.refused = refused
+        self.code = code
+        self.log = log
+        self.dataset = dataset
+        self.incr_size = incr_size
+
+    def describe(self):
+        if self.refused:
+            lines = [l for l in self.log.splitlines() if l.strip()]
+            return "%s refused (exit %s): %s" % (self.kind, self.code, lines[-3:])
+        return "%s loaded %d keys, incr file cut to %d" % (self.kind, len(self.dataset) - 1,
+                                                           self.incr_size)
+
+
+class DamageAtManyOffsets(AofTestCase):
+    """The issue's "a truncated or bit-flipped file at many offsets: loads what Redis would, or
+    refuses clearly". One directory written by Redis (an RDB base with data, then an incremental
+    file with strings, a list, a hash, a MULTI/EXEC and two databases); at DAMAGE_INCR_OFFSETS
+    offsets of the incremental file and DAMAGE_BASE_OFFSETS of the base (one random offset in
+    each equal slice, RNG seeded with AOF_DAMAGE_SEED) the file is cut there, or has one random
+    bit flipped there. Redis and the server under test each start on their own copy, one after
+    the other: both must refuse, or both load the same dataset (every key's type, value and
+    deadline, in every database) and cut the incremental file at the same offset.
+
+    The one difference allowed is the documented one (DamagedFiles.
+    test_torn_command_inside_an_unfinished_multi): when the damage tears a command inside a
+    MULTI that has no EXEC, Redis cuts the file after the last whole command, inside the
+    transaction, while Keyward cuts before the MULTI. The datasets must still be equal; the
+    different cut is accepted only after checking that it is that case."""
+
+    oracle = "redis"
+
+    def write_source(self):
+        wd = make_workdir(prefix="aof-damage-src-")
+        srv = self.start_aof(wd, kind=self.oracle)
+        c = self.client(srv)
+        # In the base (an RDB, after the rewrite).
+        c.call("SET", "string", "base value")
+        c.call("SET", "deadline", "v", "PXAT", str(FAR_FUTURE_MS))
+        c.call("RPUSH", "list", "a", "b", "c")
+        c.call("HSET", "hash", "f1", "v1", "f2", "v2")
+        c.call("SADD", "set", "x", "y")
+        c.call("ZADD", "zset", "1", "one", "2", "two")
+        c.call("SELECT", "1")
+        c.call("SET", "db1-string", "in db 1")
+        c.call("SELECT", "0")
+        self.assertEqual(c.call("BGREWRITEAOF"), REWRITE_STARTED)
+        wait_rewrite_done(c)
+        wait_for(lambda: aof_files(wd) == [BASE2_RDB, INCR2, MANIFEST],
+                 message="history files removed")
+        # In the incremental file.
+        c.call("SET", "counter", "10")
+        c.call("INCRBY", "counter", "5")
+        c.call("APPEND", "string", " and more")
+        c.call("SET", "relative", "v", "EX", "100000")  # logged with an absolute PXAT
+        c.call("RPUSH", "list", "d", "e")
+        c.call("LPOP", "list")
+        c.call("HSET", "hash", "f3", "v3")
+        c.call("HDEL", "hash", "f1")
+        self.assertEqual(c.call("MULTI"), b"+OK\r\n")
+        c.call("SET", "in-multi", "1")
+        c.call("INCR", "counter")
+        c.call("RPUSH", "list", "from-multi")
+        self.assertEqual(decode(c.call("EXEC")), [b"OK", 16, 5])
+        c.call("SELECT", "1")
+        c.call("SET", "db1-more", "x" * 1030)  # longer than a line buffer
+        c.call("DEL", "db1-string")
+        c.call("SELECT", "0")
+        c.call("SADD", "set", "z")
+        c.call("SET", "last", "end")
+        kill9(srv)
+        self.assert_valid_aof(wd)
+        return wd
+
+    def outcome(self, kind, src, damaged_name, damaged):
+        """Starts `kind` on a copy of `src` whose file `damaged_name` holds `damaged`."""
+        wd = make_workdir(prefix="aof-damage-")
+        shutil.copytree(aof_path(src), aof_path(wd))
+        write(aof_path(wd, damaged_name), damaged)
+        srv = launch(kind, wd, ["--dir", wd, "--appendonly", "yes"], wait=False)
+        try:
+            # While it loads, a server answers PING with -LOADING: wait for +PONG or the exit.
+            wait_for(lambda: not srv.alive() or answers_pong(srv), timeout=READY_TIMEOUT,
+                     message="%s: start-up or exit" % kind)
+            if not srv.alive():
+                code = srv.wait_exit()
+                out = srv.output()
+                # A refused start exits from inside the loader: leaks are expected, not errors.
+                for marker in MEMORY_ERROR_MARKERS:
+                    self.assertNotIn(marker, out, "memory error while refusing:\n" + out[-6000:])
+                return DamageOutcome(kind, True, code=code, log=out)
+            c = srv.client()
+            try:
+                dataset = snapshot(c)
+            finally:
+                c.close()
+            incr_size = os.path.getsize(aof_path(wd, INCR2))
+            srv.stop()  # and checked for sanitizer reports
+            return DamageOutcome(kind, False, dataset=dataset, incr_size=incr_size)
+        finally:
+            srv.stop(check_sanitizer=False)
+            shutil.rmtree(wd, ignore_errors=True)
+
+    def assert_torn_multi_rule(self, damaged, redis, server, context):
+        """The one accepted difference: Redis kept whole commands of an unfinished MULTI (its cut
+        is inside the transaction, before a torn command), the server under test cut before that
+        MULTI. The datasets are equal all the same (neither applied the transaction)."""
+        self.assertEqual(server.dataset, redis.dataset, context)
+        self.assertLess(server.incr_size, redis.incr_size, context)
+        kept = aof_commands(damaged[server.incr_size:redis.incr_size])
+        self.assertTrue(kept, context)
+        self.assertEqual(kept[-1][1], redis.incr_size - server.incr_size,
+                         "Redis cut on a command boundary: " + context)
+        names = [argv[0].upper() for _, _, argv in kept]
+        self.assertEqual(names[0], b"MULTI", "cut right before a MULTI: " + context)
+        self.assertNotIn(b"EXEC", names, "the MULTI Redis cut inside has no EXEC: " + context)
+        self.assertGreater(len(damaged), redis.incr_size, "a torn command follows: " + context)
+
+    def test_truncated_or_flipped_at_many_offsets_loads_what_redis_loads_or_both_refuse(self):
+        src = self.write_source()
+        files = {name: read(aof_path(src, name)) for name in (INCR2, BASE2_RDB)}
+        self.assertTrue(files[BASE2_RDB].startswith(b"REDIS0010"))
+        aof_commands(files[INCR2])  # the whole file parses
+        rng = random.Random(DAMAGE_SEED)
+        cases = []
+        for name, count in ((INCR2, DAMAGE_INCR_OFFSETS), (BASE2_RDB, DAMAGE_BASE_OFFSETS)):
+            data = files[name]
+            for offset in spread_offsets(rng, len(data), count):
+                bit = rng.randrange(8)
+                flipped = data[:offset] + bytes([data[offset] ^ (1 << bit)]) + data[offset + 1:]
+                cases.append((name, offset, "truncated", data[:offset]))
+                cases.append((name, offset, "bit %d flipped" % bit, flipped))
+        self.assertGreaterEqual(len(cases), 2 * (DAMAGE_INCR_OFFSETS + DAMAGE_BASE_OFFSETS) - 4)
+
+        tally = {"both refused": 0, "both loaded": 0, "torn MULTI rule": 0}
+        for name, offset, damage, damaged in cases:
+            with self.subTest(file=name, offset=offset, damage=damage, seed=DAMAGE_SEED):
+                # One server at a time: the oracle, then the server under test.
+                redis = self.outcome(self.oracle, src, name, damaged)
+                server = self.outcome(self.server, src, name, damaged)
+                context = "%s %s at %d: %s; %s" % (name, damage, offset, redis.describe(),
+                                                   server.describe())
+                if server.refused:
+                    # Refusing clearly: Redis's exit code, no crash (Redis itself, as the oracle,
+                    # dies of a segfault on some: a bulk length of -1, for one).
+                    if self.server == "keyward":
+                        self.assertEqual(server.code, 1, context)
+                    self.assertEqual(redis.refused, True, context)
+                    tally["both refused"] += 1
+                    continue
+                self.assertEqual(redis.refused, False, context)
+                self.assertEqual(server.dataset, redis.dataset, context)
+                if server.incr_size != redis.incr_size:
+                    self.assertEqual(name, INCR2, context)
+                    self.assert_torn_multi_rule(damaged, redis, server, context)
+                    tally["torn MULTI rule"] += 1
+                else:
+                    tally["both loaded"] += 1
+        # Both kinds of outcome were exercised (a seed that only ever refused would prove little).
+        self.assertGreater(tally["both refused"], 0, tally)
+        self.assertGreater(tally["both loaded"], 0, tally)
+        if os.environ.get("AOF_DAMAGE_VERBOSE"):
+            print("\n%d cases, seed %d: %r" % (len(cases), DAMAGE_SEED, tally))
 
 
 if __name__ == "__main__":
