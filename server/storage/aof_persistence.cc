@@ -190,13 +190,17 @@ void AofPersistence::ScheduleFlush() {
     gate_held_ = true;
     host->HoldOutput();
   }
-  host->Post([this] {
-    flush_posted_ = false;
-    Flush(false);
-    // Run from inside a unit (a busy script serving other clients): its effects are not in the
-    // buffer yet, and nothing may go out before they are. The unit's end schedules the flush
-    // that opens the gate.
-    if (!p_.propagation.in_unit()) ReleaseGate();
+  host->Post([this, host] {
+    // One more turn of the queue first: the connections whose requests arrived while this
+    // turn's were handled join the same write (and sync).
+    host->Post([this] {
+      flush_posted_ = false;
+      Flush(false);
+      // Run from inside a unit (a busy script serving other clients): its effects are not in the
+      // buffer yet, and nothing may go out before they are. The unit's end schedules the flush
+      // that opens the gate.
+      if (!p_.propagation.in_unit()) ReleaseGate();
+    });
   });
 }
 
