@@ -46,7 +46,7 @@ class DebugCommands(DiffCase):
     TYPES = ("string", "integer", "double", "bignum", "null", "array", "set", "map", "attrib",
              "push", "verbatim", "true", "false", "STRING", "nosuch")
     # The subcommands Keyward has, as DEBUG HELP names them.
-    KEYWARD_SUBCOMMANDS = ["CHANGE-REPL-ID", "OBJECT", "POPULATE", "PROTOCOL", "RELOAD", "SEGFAULT",
+    KEYWARD_SUBCOMMANDS = ["CHANGE-REPL-ID", "LOADAOF", "OBJECT", "POPULATE", "PROTOCOL", "RELOAD", "SEGFAULT",
                            "SET-ACTIVE-EXPIRE", "QUICKLIST-PACKED-THRESHOLD", "SLEEP", "LISTPACK",
                            "QUICKLIST", "HELP"]
 
