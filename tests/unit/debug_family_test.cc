@@ -61,9 +61,9 @@ TEST_F(DebugFamilyTest, HelpListsWhatKeywardHas) {
     if (!line.starts_with(" ")) entries.push_back(line.substr(0, line.find(' ')));
   }
   EXPECT_THAT(entries,
-              ElementsAre("DEBUG", "CHANGE-REPL-ID", "OBJECT", "POPULATE", "PROTOCOL", "RELOAD",
-                          "SEGFAULT", "SET-ACTIVE-EXPIRE", "QUICKLIST-PACKED-THRESHOLD", "SLEEP",
-                          "LISTPACK", "QUICKLIST", "HELP"));
+              ElementsAre("DEBUG", "CHANGE-REPL-ID", "LOADAOF", "OBJECT", "POPULATE", "PROTOCOL",
+                          "RELOAD", "SEGFAULT", "SET-ACTIVE-EXPIRE", "QUICKLIST-PACKED-THRESHOLD",
+                          "SLEEP", "LISTPACK", "QUICKLIST", "HELP"));
 }
 
 TEST_F(DebugFamilyTest, ChangeReplIdMakesANewIdAndClearsTheSecond) {
