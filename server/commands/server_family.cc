@@ -414,7 +414,11 @@ void InfoLatencyStats(InfoWriter& w, Services& s) {
       std::snprintf(value, sizeof(value), "%.3f",
                     static_cast<double>(h->ValueAtPercentile(percentiles[i])) / 1000.0);
       if (i > 0) text += ',';
-      text += "p" + FormatPercentile(percentiles[i]) + "=" + value;
+      // Appended piece by piece: "p" + std::string trips GCC 12's -Wrestrict false positive.
+      text += 'p';
+      text += FormatPercentile(percentiles[i]);
+      text += '=';
+      text += value;
     }
     w.Line(text);
   };

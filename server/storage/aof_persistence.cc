@@ -191,17 +191,26 @@ void AofPersistence::ScheduleFlush() {
     host->HoldOutput();
   }
   host->Post([this, host] {
-    // One more turn of the queue first: the connections whose requests arrived while this
-    // turn's were handled join the same write (and sync).
-    host->Post([this] {
-      flush_posted_ = false;
-      Flush(false);
-      // Run from inside a unit (a busy script serving other clients): its effects are not in the
-      // buffer yet, and nothing may go out before they are. The unit's end schedules the flush
-      // that opens the gate.
-      if (!p_.propagation.in_unit()) ReleaseGate();
-    });
+    // When a sync will follow, one more turn of the queue first: the connections whose requests
+    // arrived while this turn's were handled join the same group commit. A write alone is not
+    // worth the wait.
+    const bool syncing =
+        must_sync_ || static_cast<Fsync>(p_.settings.appendfsync) == Fsync::kAlways;
+    if (syncing) {
+      host->Post([this] { FlushAndRelease(); });
+    } else {
+      FlushAndRelease();
+    }
   });
+}
+
+void AofPersistence::FlushAndRelease() {
+  flush_posted_ = false;
+  Flush(false);
+  // Run from inside a unit (a busy script serving other clients): its effects are not in the
+  // buffer yet, and nothing may go out before they are. The unit's end schedules the flush that
+  // opens the gate.
+  if (!p_.propagation.in_unit()) ReleaseGate();
 }
 
 void AofPersistence::ReleaseGate() {

@@ -153,6 +153,7 @@ class AofPersistence : public PropagationConsumer {
   // Writes the buffer; syncs it as the policy (or a fencing record) requires.
   void Flush(bool force);
   void ScheduleFlush();
+  void FlushAndRelease();
   void ReleaseGate();
   // Whether commands go to a file now (on; or being enabled while its first rewrite runs).
   bool appending() const;
