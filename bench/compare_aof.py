@@ -11,8 +11,8 @@
    is the reference for a lock whose acquisition is on disk before its reply (it has no fencing).
 
 Servers run one at a time in a directory on the same disk as the repository (fsync is real),
-pinned to core 0, redis-benchmark on core 1. --rounds repeats each measurement and reports the
-median.
+pinned to core 0, redis-benchmark on core 1. --rounds repeats each measurement, alternating the
+two servers, and reports the medians.
 
     bench/compare_aof.py --keyward build/bin/keyward-server [--requests 200000] [--rounds 3]
 """
@@ -72,6 +72,20 @@ def median_of(rounds, fn):
     return statistics.median(fn() for _ in range(rounds))
 
 
+def paired(rounds, keyward, redis):
+    """Medians of `rounds` alternated runs (Keyward then Redis, then Redis then Keyward, ...), so
+    a slow stretch of the VM falls on both servers."""
+    ks, rs = [], []
+    for i in range(rounds):
+        if i % 2 == 0:
+            ks.append(keyward())
+            rs.append(redis())
+        else:
+            rs.append(redis())
+            ks.append(keyward())
+    return statistics.median(ks), statistics.median(rs)
+
+
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--keyward", default=DEFAULT_KEYWARD)
@@ -87,10 +101,9 @@ def main(argv):
         for pipeline in (1, 16):
             extra = ["--appendonly", "yes", "--appendfsync", fsync]
             n = a.requests if pipeline == 16 or fsync == "everysec" else a.requests // 4
-            k = median_of(a.rounds, lambda: measure("Keyward", a.keyward, extra, set_args, n,
-                                                    pipeline))
-            r = median_of(a.rounds, lambda: measure("Redis", a.redis, extra, set_args, n,
-                                                    pipeline))
+            k, r = paired(a.rounds,
+                          lambda: measure("Keyward", a.keyward, extra, set_args, n, pipeline),
+                          lambda: measure("Redis", a.redis, extra, set_args, n, pipeline))
             print(f"| {fsync} | {pipeline} | {k:,.0f} | {r:,.0f} | {k / r:.2f} |", flush=True)
 
     print()
