@@ -53,6 +53,8 @@ class Propagation {
   void BeginUnit() { depth_++; }
   void EndUnit();
   bool in_unit() const { return depth_ > 0; }
+  // Whether the current unit holds effects it will emit when it ends.
+  bool has_pending() const { return !pending_.empty(); }
 
   // Adds a command of database `db` to the current unit (emitted at once outside any unit). A
   // command of no database (db < 0: Keyward's coordination state) needs no SELECT.

@@ -207,10 +207,11 @@ void AofPersistence::ScheduleFlush() {
 void AofPersistence::FlushAndRelease() {
   flush_posted_ = false;
   Flush(false);
-  // Run from inside a unit (a busy script serving other clients): its effects are not in the
-  // buffer yet, and nothing may go out before they are. The unit's end schedules the flush that
-  // opens the gate.
-  if (!p_.propagation.in_unit()) ReleaseGate();
+  // Run from inside a unit that holds effects (a busy script that wrote, serving other clients):
+  // they are not in the buffer yet, and nothing may go out before they are. The unit's end
+  // reaches OnCommand, whose flush opens the gate. A unit with nothing pending (a read-only
+  // script after a write of the same turn) has no such end: release now.
+  if (!(p_.propagation.in_unit() && p_.propagation.has_pending())) ReleaseGate();
 }
 
 void AofPersistence::ReleaseGate() {

@@ -72,6 +72,31 @@ class AofSafety(AofTestCase):
         srv = self.start_aof(wd)
         self.assertEqual(decode(self.client(srv).call("GET", "written")), b"yes")
 
+    def test_a_read_only_busy_script_after_a_write_lets_output_go(self):
+        # A write and then, in the same turn, a script that only reads but runs past
+        # busy-reply-threshold: the write's flush runs inside the script's unit, which will emit
+        # nothing, so the output must be released there (else no client hears anything until
+        # someone writes).
+        wd = make_workdir()
+        srv = self.start_aof(wd, "--busy-reply-threshold", "50")
+        c = socket.create_connection(("127.0.0.1", srv.port))
+        self.addCleanup(c.close)
+        c.settimeout(30)  # only a server that holds the output forever reaches it
+        c.sendall(encode_command("SET", "k", "v") + encode_command(
+            "EVAL", "local t = tonumber(redis.call('TIME')[1]) "
+            "while tonumber(redis.call('TIME')[1]) < t + 1 do end return 1", "0"))
+        other = socket.create_connection(("127.0.0.1", srv.port))
+        self.addCleanup(other.close)
+        other.settimeout(30)
+        other.sendall(encode_command("PING"))
+        self.assertIn(other.recv(4096)[:5], (b"+PONG", b"-BUSY"))
+        got = b""
+        while not got.endswith(b":1\r\n"):
+            chunk = c.recv(4096)
+            self.assertTrue(chunk, "the connection closed")
+            got += chunk
+        self.assertEqual(got, b"+OK\r\n:1\r\n")
+
     def test_a_stray_multi_in_the_file_does_not_stop_the_aof(self):
         # A MULTI inside a transaction (and an EXEC outside one) are skipped on load, as Redis's
         # AOF client errors on them and goes on; the writes after the start still reach the file.
