@@ -1064,6 +1064,24 @@ class RuntimeSwitch(AofTestCase):
 # ---------------------------------------------------------------------------------------------
 
 
+class DebugLoadAof(AofTestCase):
+    def test_debug_loadaof_reloads_what_the_files_hold(self):
+        # The buffer is written, the dataset emptied and the directory replayed: a command added
+        # to the INCR file behind the server's back shows up, and nothing else changes.
+        wd = make_workdir()
+        srv = self.start_aof(wd, "--enable-debug-command", "yes")
+        c = self.client(srv)
+        populate(c)
+        want = snapshot(c)
+        self.assertEqual(c.call("DEBUG", "LOADAOF"), b"+OK\r\n")
+        self.assertEqual(snapshot(c), want)
+        incr = aof_path(wd, INCR1)
+        with open(incr, "ab") as f:
+            f.write(encode_command("SELECT", "0") + encode_command("SET", "behind", "back"))
+        self.assertEqual(c.call("DEBUG", "LOADAOF"), b"+OK\r\n")
+        self.assertEqual(c.call("GET", "behind"), b"$4\r\nback\r\n")
+
+
 class Info(AofTestCase):
     def test_fields_and_sizes_follow_the_files(self):
         wd = make_workdir()
