@@ -31,24 +31,6 @@ REDIS_BENCHMARK = "/usr/bin/redis-benchmark"
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-class AofServer(Server):
-    """compare_redis.py's server with the AOF settings appended to its command line."""
-
-    def __init__(self, name, binary, workdir, extra):
-        super().__init__(name, binary, 0, workdir)
-        self.extra = extra
-
-    def start(self):
-        import compare_redis
-        saved = compare_redis.COMMON_SERVER_ARGS
-        compare_redis.COMMON_SERVER_ARGS = [a for a in saved] + self.extra
-        # The later --appendonly wins over compare_redis's "--appendonly no".
-        try:
-            return super().start()
-        finally:
-            compare_redis.COMMON_SERVER_ARGS = saved
-
-
 def rps(port, args, requests, pipeline):
     out = subprocess.run(["taskset", "-c", "1", REDIS_BENCHMARK, "-p", str(port), "-c", "50",
                           "-n", str(requests), "-P", str(pipeline), "-r", "1000000", "--csv"]
@@ -61,7 +43,7 @@ def rps(port, args, requests, pipeline):
 def measure(name, binary, extra, args, requests, pipeline):
     # The benchmark's directory is on the repository's disk, not a tmpfs.
     with tempfile.TemporaryDirectory(prefix="keyward-bench-aof-", dir=HERE) as d:
-        srv = AofServer(name, binary, d, extra).start()
+        srv = Server(name, binary, 0, d, extra).start()
         try:
             return rps(srv.port, args, requests, pipeline)
         finally:

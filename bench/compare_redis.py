@@ -178,11 +178,13 @@ class Client:
 # Servers.
 
 class Server:
-    def __init__(self, name, binary, cpu, workdir):
+    def __init__(self, name, binary, cpu, workdir, extra_args=()):
         self.name = name
         self.binary = binary
         self.cpu = cpu
         self.workdir = workdir
+        # After COMMON_SERVER_ARGS, so a later option wins (e.g. --appendonly yes).
+        self.extra_args = list(extra_args)
         self.port = None
         self.proc = None
         self.log_path = None
@@ -191,7 +193,7 @@ class Server:
         self.port = free_port()
         self.log_path = os.path.join(self.workdir, f"{self.name.lower()}-{self.port}.log")
         cmd = ["taskset", "-c", str(self.cpu), self.binary, "--port", str(self.port)]
-        cmd += COMMON_SERVER_ARGS
+        cmd += COMMON_SERVER_ARGS + self.extra_args
         log_file = open(self.log_path, "wb")
         self.proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT,
                                      cwd=self.workdir, stdin=subprocess.DEVNULL,

@@ -272,7 +272,7 @@ void InfoPersistence(InfoWriter& w, Services& s) {
   if (s.settings.appendonly) {
     w.Field("aof_current_size", aof.current_size);
     w.Field("aof_base_size", aof.base_size);
-    w.Field("aof_pending_rewrite", aof.pending_rewrite ? 1 : 0);
+    w.Field("aof_pending_rewrite", aof.rewrite_scheduled ? 1 : 0);  // the same flag in Redis
     w.Field("aof_buffer_length", aof.buffer_length);
     w.Field("aof_pending_bio_fsync", aof.pending_bio_fsync ? 1 : 0);
     w.Field("aof_delayed_fsync", aof.delayed_fsync);

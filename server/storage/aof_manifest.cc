@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "server/core/strings.h"
+#include "server/storage/file_io.h"
 
 namespace keyward {
 namespace {
@@ -32,18 +33,6 @@ std::string Trim(std::string_view s) {
   if (b == std::string_view::npos) return {};
   const size_t e = s.find_last_not_of(kSpace);
   return std::string(s.substr(b, e - b + 1));
-}
-
-bool WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
 }
 
 }  // namespace
@@ -210,9 +199,11 @@ std::optional<std::string> PersistAofManifest(const AofManifest& manifest, const
            ".manifest: " + std::strerror(errno);
   }
   std::optional<std::string> error;
-  if (!WriteAll(fd, manifest.ToString())) {
+  const std::string text = manifest.ToString();
+  int err = 0;
+  if (WriteFully(fd, text, &err) != text.size()) {
     error = "Error trying to write the temporary AOF manifest file temp-" + filename +
-            ".manifest: " + std::strerror(errno);
+            ".manifest: " + std::strerror(err);
   } else if (::fsync(fd) != 0) {
     error =
         "Fail to fsync the temp AOF file temp-" + filename + ".manifest: " + std::strerror(errno);
@@ -223,12 +214,9 @@ std::optional<std::string> PersistAofManifest(const AofManifest& manifest, const
     return "Error trying to rename the temporary AOF manifest file temp-" + filename +
            ".manifest into " + filename + ".manifest: " + std::strerror(errno);
   }
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    const bool ok = ::fsync(dfd) == 0 || errno == EINVAL || errno == EBADF;
-    const int saved = errno;
-    ::close(dfd);
-    if (!ok) return "Fail to fsync AOF directory " + path + ": " + std::strerror(saved);
+  std::string sync_error;
+  if (!SyncDirectory(dir, &sync_error)) {
+    return "Fail to fsync AOF directory " + path + ": " + sync_error;
   }
   return std::nullopt;
 }

@@ -18,6 +18,7 @@
 #include "server/scripting/function_engine.h"
 #include "server/storage/aof_format.h"
 #include "server/storage/aof_loader.h"
+#include "server/storage/file_io.h"
 #include "server/storage/mapped_file.h"
 #include "server/storage/rdb_loader.h"
 #include "server/storage/rdb_persistence.h"
@@ -183,7 +184,7 @@ void AofPersistence::OnCommand(const Argv& argv) {
 void AofPersistence::ScheduleFlush() {
   if (flush_posted_) return;
   ServerHost* host = p_.state.host;
-  if (host == nullptr) return Flush(false);  // no event loop: at once
+  if (host == nullptr) return Flush();  // no event loop: at once
   flush_posted_ = true;
   // No reply of this turn goes out before the buffer is written (and synced when it must be).
   if (!gate_held_) {
@@ -206,7 +207,7 @@ void AofPersistence::ScheduleFlush() {
 
 void AofPersistence::FlushAndRelease() {
   flush_posted_ = false;
-  Flush(false);
+  Flush();
   // Run from inside a unit that holds effects (a busy script that wrote, serving other clients):
   // they are not in the buffer yet, and nothing may go out before they are. The unit's end
   // reaches OnCommand, whose flush opens the gate. A unit with nothing pending (a read-only
@@ -220,7 +221,7 @@ void AofPersistence::ReleaseGate() {
   if (p_.state.host != nullptr) p_.state.host->ReleaseOutput();
 }
 
-void AofPersistence::Flush(bool force) {
+void AofPersistence::Flush() {
   if (fd_ < 0) {
     buf_.clear();
     return;
@@ -228,17 +229,8 @@ void AofPersistence::Flush(bool force) {
   const auto policy = static_cast<Fsync>(p_.settings.appendfsync);
   const int64_t now = NowSecs();
   if (!buf_.empty()) {
-    size_t written = 0;
     int error = 0;
-    while (written < buf_.size()) {
-      ssize_t n = ::write(fd_, buf_.data() + written, buf_.size() - written);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        error = errno;
-        break;
-      }
-      written += static_cast<size_t>(n);
-    }
+    size_t written = WriteFully(fd_, buf_, &error);
     if (written != buf_.size()) {
       const bool can_log = now - last_write_error_log_ > kWriteErrorLogRate;
       if (can_log) last_write_error_log_ = now;
@@ -316,7 +308,6 @@ void AofPersistence::Flush(bool force) {
     }
     last_fsync_ = now;
   }
-  (void)force;
 }
 
 bool AofPersistence::PrepareForShutdown(bool force) {
@@ -333,7 +324,7 @@ bool AofPersistence::PrepareForShutdown(bool force) {
   }
   if (state_ == State::kOff || fd_ < 0) return true;
   spdlog::info("Calling fsync() on the AOF file.");
-  Flush(true);
+  Flush();
   if (::fdatasync(fd_) != 0) spdlog::warn("Fail to fsync the AOF file: {}", std::strerror(errno));
   sync_.WaitIdle();
   fsync_offset_ = current_size_;
@@ -383,7 +374,7 @@ bool AofPersistence::Start() {
 void AofPersistence::Stop() {
   if (state_ == State::kOff) return;
   const bool waiting = state_ == State::kWaitRewrite;
-  Flush(true);
+  Flush();
   if (fd_ >= 0) {
     if (::fdatasync(fd_) != 0) {
       spdlog::warn("Fail to fsync the AOF file: {}", std::strerror(errno));
@@ -432,10 +423,7 @@ SnapshotJob::Request AofPersistence::RewriteRequest(const std::string& temp,
   r.temp_path = temp;
   r.final_path = final;
   if (p_.settings.aof_use_rdb_preamble) {
-    r.header = RdbHeader(p_.functions, p_.locks, /*aof_base=*/true);
-    r.format = std::make_unique<RdbSnapshotFormat>(p_.settings.rdbcompression);
-    r.trailer = p_.settings.rdbchecksum ? BackgroundFileWriter::Trailer::kCrc64
-                                        : BackgroundFileWriter::Trailer::kZeroChecksum;
+    SetRdbFormat(r, p_.settings, p_.functions, p_.locks, /*aof_base=*/true);
   } else {
     if (p_.settings.aof_timestamp_enabled) aof::AppendTimestamp(r.header, std::time(nullptr));
     r.header += aof::DatasetPreamble(p_.functions, p_.locks);
@@ -455,7 +443,7 @@ bool AofPersistence::StartRewrite() {
   // The commands so far go to the current file; those from now on to a new INCR file, which
   // the new BASE (the dataset as it is now) will precede. Not while a write error keeps
   // commands in the buffer: the BASE would hold them and the new INCR repeat them.
-  Flush(true);
+  Flush();
   if (!buf_.empty()) {
     spdlog::warn("Can't rewrite the AOF while its buffer cannot be written");
     consecutive_failures_++;
@@ -500,8 +488,8 @@ bool AofPersistence::StartRewrite() {
   AofManifest next = manifest_;
   const std::string base =
       next.NewBase(p_.settings.appendfilename, p_.settings.aof_use_rdb_preamble);
-  rewrite_temp_ = "temp-rewriteaof-bg-" + std::to_string(getpid()) + ".aof";
-  SnapshotJob::Request request = RewriteRequest(rewrite_temp_, PathOf(base));
+  SnapshotJob::Request request =
+      RewriteRequest("temp-rewriteaof-bg-" + std::to_string(getpid()) + ".aof", PathOf(base));
   const bool preamble = p_.settings.aof_use_rdb_preamble;
   request.done = [this, preamble](const std::string& error) {
     if (error.empty()) {
@@ -615,7 +603,7 @@ bool AofPersistence::RewriteLimited() {
 void AofPersistence::Cron() {
   if (state_ == State::kOff && !rewrite_scheduled_) return;
   // A write that failed is tried again; an idle everysec file gets its sync.
-  if (!flush_posted_ && state_ != State::kOff) Flush(false);
+  if (!flush_posted_ && state_ != State::kOff) Flush();
   if (p_.job.running()) return;
   if (rewrite_scheduled_ && !RewriteLimited()) {
     StartRewrite();
@@ -761,7 +749,7 @@ std::optional<std::string> AofPersistence::ReadManifest() {
 }
 
 std::optional<std::string> AofPersistence::Reload() {
-  if (state_ == State::kOn) Flush(true);
+  if (state_ == State::kOn) Flush();
   p_.keyspace.FlushAll(false);
   p_.functions.Flush();
   if (auto error = ReadManifest()) return error;
@@ -869,7 +857,6 @@ AofPersistence::Info AofPersistence::info() const {
   i.consecutive_failures = consecutive_failures_;
   i.current_size = current_size_;
   i.base_size = rewrite_base_size_;
-  i.pending_rewrite = rewrite_scheduled_;
   i.buffer_length = buf_.size();
   i.pending_bio_fsync = sync_.busy();
   i.delayed_fsync = delayed_fsync_;

@@ -128,7 +128,6 @@ class AofPersistence : public PropagationConsumer {
     // When enabled.
     uint64_t current_size = 0;
     uint64_t base_size = 0;
-    bool pending_rewrite = false;
     size_t buffer_length = 0;
     bool pending_bio_fsync = false;
     uint64_t delayed_fsync = 0;
@@ -151,7 +150,7 @@ class AofPersistence : public PropagationConsumer {
   // Opens (O_APPEND) the file the commands go to; the error text on failure.
   std::optional<std::string> OpenForAppend(const std::string& name, bool truncate);
   // Writes the buffer; syncs it as the policy (or a fencing record) requires.
-  void Flush(bool force);
+  void Flush();
   void ScheduleFlush();
   void FlushAndRelease();
   void ReleaseGate();
@@ -184,7 +183,6 @@ class AofPersistence : public PropagationConsumer {
   std::string last_write_error_;
   int64_t last_write_error_log_ = 0;
   uint64_t delayed_fsync_ = 0;
-  int64_t flush_postponed_start_ = 0;
   // Rewrites.
   bool rewrite_scheduled_ = false;
   bool last_bgrewrite_ok_ = true;
@@ -193,7 +191,6 @@ class AofPersistence : public PropagationConsumer {
   uint64_t consecutive_failures_ = 0;
   int64_t next_rewrite_time_ = 0;  // the limit after repeated failures
   int next_delay_minutes_ = 0;
-  std::string rewrite_temp_;
   AofSyncThread sync_;
 };
 

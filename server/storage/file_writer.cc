@@ -7,40 +7,9 @@
 #include <cstring>
 
 #include "server/persistence/rdb_codec.h"
+#include "server/storage/file_io.h"
 
 namespace keyward {
-namespace {
-
-bool WriteAll(int fd, const char* data, size_t n, std::string* error) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, data, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      *error = std::strerror(errno);
-      return false;
-    }
-    data += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
-}
-
-// fsync of the directory holding `path`, so that a rename survives a crash (Redis's fsyncFileDir).
-bool SyncDirectoryOf(const std::string& path, std::string* error) {
-  const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) {
-    *error = std::strerror(errno);
-    return false;
-  }
-  bool ok = ::fsync(fd) == 0 || errno == EINVAL || errno == EBADF;
-  if (!ok) *error = std::strerror(errno);
-  ::close(fd);
-  return ok;
-}
-
-}  // namespace
 
 BackgroundFileWriter::~BackgroundFileWriter() { Cancel(); }
 
@@ -100,9 +69,9 @@ void BackgroundFileWriter::Run() {
     }
     if (error.empty()) {
       if (trailer_ == Trailer::kCrc64) crc = rdb::Crc64(crc, chunk);
-      if (WriteAll(fd_, chunk.data(), chunk.size(), &error)) {
-        written_.fetch_add(chunk.size(), std::memory_order_relaxed);
-      }
+      int err = 0;
+      written_.fetch_add(WriteFully(fd_, chunk, &err), std::memory_order_relaxed);
+      if (err != 0) error = std::strerror(err);
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -122,8 +91,12 @@ void BackgroundFileWriter::Run() {
     if (trailer_ != Trailer::kNone) {
       rdb::AppendLittleEndian(footer, trailer_ == Trailer::kCrc64 ? crc : 0, 8);
     }
-    if (WriteAll(fd_, footer.data(), footer.size(), &error)) {
-      if (::fsync(fd_) != 0) error = std::strerror(errno);
+    int err = 0;
+    WriteFully(fd_, footer, &err);
+    if (err != 0) {
+      error = std::strerror(err);
+    } else if (::fsync(fd_) != 0) {
+      error = std::strerror(errno);
     }
   }
   ::close(fd_);

@@ -71,15 +71,20 @@ std::string RdbHeader(const FunctionEngine& functions, const LockManager& locks,
   return h;
 }
 
+void SetRdbFormat(SnapshotJob::Request& r, const ServerSettings& settings,
+                  const FunctionEngine& functions, const LockManager& locks, bool aof_base) {
+  r.header = RdbHeader(functions, locks, aof_base);
+  r.format = std::make_unique<RdbSnapshotFormat>(settings.rdbcompression);
+  r.trailer = settings.rdbchecksum ? BackgroundFileWriter::Trailer::kCrc64
+                                   : BackgroundFileWriter::Trailer::kZeroChecksum;
+}
+
 SnapshotJob::Request RdbPersistence::Request(std::string temp_path, std::string final_path) const {
   SnapshotJob::Request r;
   r.kind = SnapshotJob::Kind::kRdb;
   r.temp_path = std::move(temp_path);
   r.final_path = std::move(final_path);
-  r.header = RdbHeader(p_.functions, p_.locks, false);
-  r.format = std::make_unique<RdbSnapshotFormat>(p_.settings.rdbcompression);
-  r.trailer = p_.settings.rdbchecksum ? BackgroundFileWriter::Trailer::kCrc64
-                                      : BackgroundFileWriter::Trailer::kZeroChecksum;
+  SetRdbFormat(r, p_.settings, p_.functions, p_.locks, /*aof_base=*/false);
   return r;
 }
 

@@ -34,6 +34,10 @@ class LockManager;
 // The start of an RDB file: the magic, AUX fields (Redis's and the fencing state) and the
 // function libraries. `aof_base`: the base file of an AOF (Redis's "aof-base" AUX field).
 std::string RdbHeader(const FunctionEngine& functions, const LockManager& locks, bool aof_base);
+// A snapshot request written as an RDB file: that header, the records (rdbcompression) and the
+// checksum (rdbchecksum).
+void SetRdbFormat(SnapshotJob::Request& r, const ServerSettings& settings,
+                  const FunctionEngine& functions, const LockManager& locks, bool aof_base);
 // Loads RDB bytes into the dataset as the server's files load: the function libraries, Keyward's
 // AUX fields, clients served (-LOADING) every loading-process-events-interval-bytes; `extra`'s aux
 // and progress handlers are called too. `allow_dup`: DEBUG RELOAD MERGE.
