@@ -137,6 +137,8 @@ void Server::RegisterCommands() {
   RegisterSortFamily(registry_);
   RegisterGeoFamily(registry_);
   RegisterHyperLogLogFamily(registry_);
+  RegisterStreamFamily(registry_);
+  RegisterStreamGroupFamily(registry_);
   RegisterPubSubFamily(registry_);
   RegisterScriptingFamily(registry_);
   RegisterFunctionFamily(registry_);

@@ -289,6 +289,8 @@ void Server::DeclareOptions(Config& config, ServerSettings& s) {
   config.AddInt("list-max-listpack-size", &s.list_max_listpack_size, INT_MIN, INT_MAX, -2);
   config.AddAlias("list-max-ziplist-size", "list-max-listpack-size");
   config.AddInt("list-compress-depth", &s.list_compress_depth, 0, INT_MAX, 0);
+  config.AddMemory("stream-node-max-bytes", &s.stream_node_max_bytes, 0, LONG_MAX, 4096);
+  config.AddInt("stream-node-max-entries", &s.stream_node_max_entries, 0, LLONG_MAX, 100);
   config.AddMemory("hll-sparse-max-bytes", &s.hll_sparse_max_bytes, 0, LONG_MAX, 3000);
   // Server.
   config.AddInt("hz", &s.hz, 0, INT_MAX, 10, 0, [&s]() -> std::optional<std::string> {

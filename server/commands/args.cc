@@ -48,6 +48,26 @@ bool GetRangeLong(CommandContext& ctx, std::string_view s, int64_t min, int64_t 
   return false;
 }
 
+namespace {
+
+// A timeout of `tval` ms from now as a deadline (-1: forever), after getTimeoutFromObjectOrReply's
+// checks.
+bool TimeoutDeadline(CommandContext& ctx, int64_t tval, int64_t* deadline_ms) {
+  if (tval < 0) {
+    ctx.rb().SendError(errors::kTimeoutNegative);
+    return false;
+  }
+  if (tval == 0) {
+    *deadline_ms = -1;
+    return true;
+  }
+  // A deadline past the end of time waits forever.
+  *deadline_ms = tval > LLONG_MAX - ctx.now_ms() ? -1 : ctx.now_ms() + tval;
+  return true;
+}
+
+}  // namespace
+
 bool GetBlockTimeout(CommandContext& ctx, std::string_view s, int64_t* deadline_ms) {
   long double seconds;
   if (!ParseLongDouble(s, &seconds)) {
@@ -61,17 +81,16 @@ bool GetBlockTimeout(CommandContext& ctx, std::string_view s, int64_t* deadline_
   int64_t tval = std::isfinite(ms) && ms < 9223372036854775807.0L && ms > -9223372036854775807.0L
                      ? static_cast<int64_t>(ms)
                      : LLONG_MIN;
-  if (tval < 0) {
-    ctx.rb().SendError(errors::kTimeoutNegative);
+  return TimeoutDeadline(ctx, tval, deadline_ms);
+}
+
+bool GetBlockTimeoutMs(CommandContext& ctx, std::string_view s, int64_t* deadline_ms) {
+  int64_t tval;
+  if (!ParseInt64(s, &tval)) {
+    ctx.rb().SendError("ERR timeout is not an integer or out of range");
     return false;
   }
-  if (tval == 0) {
-    *deadline_ms = -1;
-    return true;
-  }
-  // A deadline past the end of time waits forever.
-  *deadline_ms = tval > LLONG_MAX - ctx.now_ms() ? -1 : ctx.now_ms() + tval;
-  return true;
+  return TimeoutDeadline(ctx, tval, deadline_ms);
 }
 
 bool GetScanCursor(CommandContext& ctx, std::string_view s, uint64_t* cursor) {

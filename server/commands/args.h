@@ -26,6 +26,8 @@ bool GetRangeLong(CommandContext& ctx, std::string_view s, int64_t min, int64_t 
 // A blocking command's timeout in seconds (a float; 0 waits forever), as the server-time
 // deadline in ms, or -1 for none.
 bool GetBlockTimeout(CommandContext& ctx, std::string_view s, int64_t* deadline_ms);
+// The same for a timeout in integer milliseconds (XREAD ... BLOCK).
+bool GetBlockTimeoutMs(CommandContext& ctx, std::string_view s, int64_t* deadline_ms);
 
 // The SCAN family's arguments (db.c), shared by HSCAN, SSCAN and ZSCAN.
 //

@@ -24,6 +24,9 @@ void RegisterZSetOpsFamily(CommandRegistry& registry);        // zset_setops_fam
 void RegisterSortFamily(CommandRegistry& registry);           // sort_family.cc (SORT, SORT_RO)
 void RegisterGeoFamily(CommandRegistry& registry);            // geo_family.cc
 void RegisterHyperLogLogFamily(CommandRegistry& registry);    // hyperloglog_family.cc (PF*)
+void RegisterStreamFamily(CommandRegistry& registry);         // stream_family.cc (XADD, XREAD..)
+// stream_group_family.cc (XGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM, XINFO)
+void RegisterStreamGroupFamily(CommandRegistry& registry);
 void RegisterPubSubFamily(CommandRegistry& registry);         // pubsub_family.cc
 void RegisterScriptingFamily(CommandRegistry& registry);      // scripting_family.cc
 void RegisterFunctionFamily(CommandRegistry& registry);       // function_family.cc

@@ -71,6 +71,9 @@ struct ServerSettings {
   // A list element this long or longer gets a plain node of its own (Redis's packed_threshold;
   // not a configuration option: DEBUG QUICKLIST-PACKED-THRESHOLD sets it).
   size_t list_packed_threshold = size_t{1} << 30;
+  // Where a stream's node closes: this many bytes or entries (0: no limit).
+  int64_t stream_node_max_bytes = 4096;
+  int64_t stream_node_max_entries = 100;
   // A sparse HyperLogLog longer than this turns dense (hll-sparse-max-bytes).
   int64_t hll_sparse_max_bytes = 3000;
   bool activerehashing = true;

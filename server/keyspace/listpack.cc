@@ -99,24 +99,35 @@ void EncodeString(std::string& out, std::string_view s) {
   out.append(s);
 }
 
-// A whole entry for `s`: integer form when `s` is a canonical integer (lpEncodeGetType).
-std::string MakeEntry(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 11);
+// A whole entry for `s` appended to `out`: integer form when `s` is a canonical integer
+// (lpEncodeGetType).
+void AppendEntry(std::string& out, std::string_view s) {
+  const size_t start = out.size();
   int64_t v;
   if (s.size() <= 20 && ParseInt64(s, &v)) {
     EncodeInt(out, v);
   } else {
     EncodeString(out, s);
   }
-  EncodeBacklen(out, out.size());
+  EncodeBacklen(out, out.size() - start);
+}
+
+void AppendIntEntry(std::string& out, int64_t v) {
+  const size_t start = out.size();
+  EncodeInt(out, v);
+  EncodeBacklen(out, out.size() - start);
+}
+
+std::string MakeEntry(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 11);
+  AppendEntry(out, s);
   return out;
 }
 
 std::string MakeIntEntry(int64_t v) {
   std::string out;
-  EncodeInt(out, v);
-  EncodeBacklen(out, out.size());
+  AppendIntEntry(out, v);
   return out;
 }
 
@@ -386,6 +397,19 @@ uint32_t Listpack::Replace(uint32_t pos, std::string_view s) {
   Splice(pos, EntryLen(pos), MakeEntry(s), 0);
   return pos;
 }
+
+uint32_t Listpack::ReplaceInt(uint32_t pos, int64_t v) {
+  Splice(pos, EntryLen(pos), MakeIntEntry(v), 0);
+  return pos;
+}
+
+void Listpack::AppendEncoded(std::string_view entries, size_t count) {
+  Splice(static_cast<uint32_t>(bytes()) - 1, 0, entries, static_cast<int64_t>(count));
+}
+
+void Listpack::EncodeElement(std::string& out, std::string_view s) { AppendEntry(out, s); }
+
+void Listpack::EncodeInt(std::string& out, int64_t v) { AppendIntEntry(out, v); }
 
 uint32_t Listpack::Delete(uint32_t pos) { return DeleteRange(pos, 1); }
 

@@ -76,6 +76,15 @@ class Listpack {
   void Prepend(std::string_view s) { InsertBefore(First(), s); }
   // Replaces the element at `pos`; returns its (unchanged) position.
   uint32_t Replace(uint32_t pos, std::string_view s);
+  // Replaces the element at `pos` by the integer `v`; returns its (unchanged) position.
+  uint32_t ReplaceInt(uint32_t pos, int64_t v);
+  // Appends `count` elements already encoded by EncodeElement/EncodeInt (one reallocation for
+  // a whole group of elements, such as a stream entry).
+  void AppendEncoded(std::string_view entries, size_t count);
+  // The entry (encoding, data and backlen) an element of `s` / the integer `v` takes, appended
+  // to `out`.
+  static void EncodeElement(std::string& out, std::string_view s);
+  static void EncodeInt(std::string& out, int64_t v);
   // Deletes the element at `pos`; returns the position of the one that followed (or kEnd).
   uint32_t Delete(uint32_t pos);
   // Deletes `n` elements starting at `pos`; returns the position after them.

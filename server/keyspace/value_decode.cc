@@ -13,6 +13,7 @@
 #include "server/keyspace/list_value.h"
 #include "server/keyspace/listpack.h"
 #include "server/keyspace/set_value.h"
+#include "server/keyspace/stream_decode.h"
 #include "server/keyspace/ziplist.h"
 #include "server/keyspace/zset_value.h"
 
@@ -37,6 +38,8 @@ enum RdbType : uint8_t {
   kHashListpack = 16,
   kZSetListpack = 17,
   kListQuicklist2 = 18,
+  kStreamListpacks = 15,
+  kStreamListpacks2 = 19,
 };
 
 // Quicklist node containers (QUICKLIST_NODE_CONTAINER_*): one huge element, or a listpack.
@@ -369,8 +372,15 @@ Result DecodeByType(uint8_t rdb_type, rdb::Reader& in, const Limits& limits) {
       return DecodeListpackHash(in, /*ziplist=*/true, limits);
     case kHashListpack:
       return DecodeListpackHash(in, /*ziplist=*/false, limits);
+    case kStreamListpacks:
+    case kStreamListpacks2: {
+      // An empty stream is a value like any other (it keeps its last ID and groups).
+      std::unique_ptr<Value> stream = DecodeStream(rdb_type, in);
+      if (stream == nullptr) return Fail();
+      return DecodedValue(std::move(stream));
+    }
     default:
-      // Module values (6, 7), streams (15, 19), and numbers no RDB version uses.
+      // Module values (6, 7), Redis 7.2's streams (21), and numbers no RDB version uses.
       return std::nullopt;
   }
 }

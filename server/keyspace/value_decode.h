@@ -24,6 +24,8 @@
 //   9  HASH_ZIPMAP (<= 2.4)         a zipmap                    listpack, or table past a limit
 //   13 HASH_ZIPLIST (<= 6.2)        a ziplist                   listpack, or table past the count
 //   16 HASH_LISTPACK                a listpack                  the same
+//   15 STREAM_LISTPACKS (<= 6.2)    listpack nodes, groups      the same (stream_decode.h);
+//   19 STREAM_LISTPACKS_2           (+ 7.0's counters)          an empty stream is kept
 // clang-format on
 //
 // As Redis does after loading, a listpack hash or sorted set converts only when it has too many
@@ -33,8 +35,8 @@
 // Everything is validated, always (Redis's sanitize-dump-payload yes, and more): truncated input,
 // bad lengths, blobs that are not valid listpacks, ziplists, zipmaps or intsets, duplicate set
 // members, hash fields or sorted-set members, odd pair counts, NaN scores, and empty values all
-// give nullopt, never a read outside the payload. Streams (15, 19) and module values (6, 7) are
-// not Keyward types: nullopt too.
+// give nullopt, never a read outside the payload (streams: see stream_decode.h). Module values
+// (6, 7) and Redis 7.2's streams (21) are not Keyward types: nullopt too.
 #pragma once
 
 #include <cstdint>

@@ -42,6 +42,16 @@ class ReplyBuilder {
   void StartPush(size_t n);
   void SendEmptyArray() { Raw("*0\r\n"); }
 
+  // An aggregate whose length is known only after its elements are written (Redis's
+  // addReplyDeferredLen): DeferLength() marks where its header goes, SetDeferredArray/Map
+  // inserts the header there once the elements follow it.
+  size_t DeferLength() const { return sink_->size(); }
+  void SetDeferredArray(size_t at, size_t n) { InsertHeader(at, '*', n); }
+  void SetDeferredMap(size_t at, size_t n) {
+    if (resp3_) return InsertHeader(at, '%', n);
+    InsertHeader(at, '*', 2 * n);
+  }
+
   // The reply of "<COMMAND> HELP", framed like Redis's addReplyHelp: a header line, the
   // command's own lines, then the HELP entry.
   void SendHelp(std::string_view command, std::span<const std::string_view> lines);
@@ -60,6 +70,15 @@ class ReplyBuilder {
     *end++ = '\r';
     *end++ = '\n';
     sink_->append(buf, end - buf);
+  }
+
+  void InsertHeader(size_t at, char type, size_t n) {
+    char buf[24];
+    buf[0] = type;
+    auto [end, ec] = std::to_chars(buf + 1, buf + sizeof(buf) - 2, n);
+    *end++ = '\r';
+    *end++ = '\n';
+    sink_->insert(at, buf, end - buf);
   }
 
   std::string* sink_;
