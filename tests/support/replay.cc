@@ -11,6 +11,7 @@
 #include "server/engine/client.h"
 #include "server/keyspace/hash_value.h"
 #include "server/keyspace/set_value.h"
+#include "server/keyspace/stream_value.h"
 
 namespace keyward::test {
 
@@ -21,6 +22,38 @@ class ValueBytes : public ValueSink {
   void Write(std::string_view bytes) override { out.append(bytes); }
   std::string out;
 };
+
+// A stream by what it holds, not how: node boundaries follow stream-node-max-*, which is
+// configuration and not replicated, and a consumer's seen-time is when the replica saw it.
+std::string DescribeStream(const StreamValue& s) {
+  std::string out = "stream-entries:";
+  StreamValue::Iterator it(s, StreamID::Min(), StreamID::Max(), false);
+  StreamID id;
+  int64_t n;
+  while (it.Next(&id, &n)) {
+    out += id.ToString() + "{";
+    for (int64_t i = 0; i < n; i++) {
+      LpElement f, v;
+      it.Field(&f, &v);
+      out += Repr(f.ToString()) + "=" + Repr(v.ToString()) + ",";
+    }
+    out += "}";
+  }
+  out += " length=" + std::to_string(s.length()) + " last=" + s.last_id().ToString() +
+         " first=" + s.first_id().ToString() + " max-deleted=" + s.max_deleted_id().ToString() +
+         " added=" + std::to_string(s.entries_added());
+  for (const auto& [name, g] : s.groups()) {
+    out += " group " + Repr(name) + " last=" + g->last_id.ToString() +
+           " read=" + std::to_string(g->entries_read) + " pel:";
+    for (const auto& [pid, nack] : g->pel) {
+      out += pid.ToString() + "/" + Repr(nack->consumer->name()) + "/" +
+             std::to_string(nack->delivery_time) + "/" + std::to_string(nack->delivery_count) + ",";
+    }
+    out += " consumers:";
+    for (const auto& [cname, c] : g->consumers) out += Repr(cname) + ",";
+  }
+  return out;
+}
 
 std::string DescribeEntry(const Entry* e) {
   std::string line = Repr(e->key()) + " " + std::string(TypeName(e->type())) + " ";
@@ -42,6 +75,8 @@ std::string DescribeEntry(const Entry* e) {
     std::sort(pairs.begin(), pairs.end());
     line += "hashtable-hash:";
     for (const std::string& p : pairs) line += p + ",";
+  } else if (e->type() == ObjType::kStream) {
+    line += DescribeStream(*e->value_as<StreamValue>());
   } else {
     ValueBytes bytes;
     e->value()->Serialise(bytes);
