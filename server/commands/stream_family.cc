@@ -121,7 +121,7 @@ size_t ParseAddOrTrim(CommandContext& ctx, CmdArgs args, bool xadd, AddTrimArgs*
 // streamRewriteApproxSpecifier + streamRewriteTrimArgument: `~ N` becomes `= <what is left>`,
 // so replicas and the AOF trim exactly what this server did.
 void RewriteApproxTrim(const AddTrimArgs& a, const StreamValue& s, Argv& argv) {
-  argv[a.trim_arg - 1] = "=";
+  argv[a.trim_arg - 1].assign(1, '=');  // assign, not = "=": g++ 12 -Wrestrict false positive
   argv[a.trim_arg] = a.trim.strategy == Strategy::kMaxLen
                          ? FormatInt64(static_cast<int64_t>(s.length()))
                          : s.EdgeID(true, false).ToString();

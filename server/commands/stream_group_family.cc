@@ -252,13 +252,13 @@ void CmdXPending(CmdArgs args, CommandContext& ctx) {
   const size_t at = rb.DeferLength();
   size_t n = 0;
   auto send = [&](StreamID id, const StreamNack& nack) {
-    if (min_idle && now - nack.delivery_time < min_idle) return;
+    if (min_idle && WrappingSub(now, nack.delivery_time) < min_idle) return;
     n++;
     count--;
     rb.StartArray(4);
     SendStreamId(rb, id);
     rb.SendBulk(nack.consumer->name());
-    rb.SendLong(std::max<int64_t>(now - nack.delivery_time, 0));
+    rb.SendLong(std::max<int64_t>(WrappingSub(now, nack.delivery_time), 0));
     rb.SendLong(static_cast<int64_t>(nack.delivery_count));
   };
   if (consumer != nullptr) {
@@ -331,7 +331,7 @@ void CmdXClaim(CmdArgs args, CommandContext& ctx) {
       if (!GetLong(ctx, args[++j], &delivery_time, "Invalid IDLE option argument for XCLAIM")) {
         return;
       }
-      delivery_time = now - delivery_time;
+      delivery_time = WrappingSub(now, delivery_time);
     } else if (Is(opt, "time") && more) {
       if (!GetLong(ctx, args[++j], &delivery_time, "Invalid TIME option argument for XCLAIM")) {
         return;
@@ -381,7 +381,9 @@ void CmdXClaim(CmdArgs args, CommandContext& ctx) {
       group->pel.emplace(id, std::move(fresh));
     }
     if (nack == nullptr) continue;
-    if (nack->consumer != nullptr && min_idle && now - nack->delivery_time < min_idle) continue;
+    if (nack->consumer != nullptr && min_idle && WrappingSub(now, nack->delivery_time) < min_idle) {
+      continue;
+    }
     StreamConsumer* to = Claimer(ctx, *group, args[3], args[1], &consumer);
     nack->delivery_time = delivery_time;
     if (retry_count >= 0) {
@@ -458,7 +460,7 @@ void CmdXAutoClaim(CmdArgs args, CommandContext& ctx) {
       count--;
       continue;
     }
-    if (min_idle && now - nack->delivery_time < min_idle) continue;
+    if (min_idle && WrappingSub(now, nack->delivery_time) < min_idle) continue;
     StreamConsumer* to = Claimer(ctx, *group, args[3], args[1], &consumer);
     nack->delivery_time = now;
     if (!justid) nack->delivery_count++;
@@ -634,7 +636,7 @@ void CmdXInfo(CmdArgs args, CommandContext& ctx) {
       rb.SendBulk("pending");
       rb.SendLong(static_cast<int64_t>(consumer->pel.size()));
       rb.SendBulk("idle");
-      rb.SendLong(std::max<int64_t>(now - consumer->seen_time, 0));
+      rb.SendLong(std::max<int64_t>(WrappingSub(now, consumer->seen_time), 0));
     }
   } else if (Is(opt, "groups") && args.size() == 3) {
     rb.StartArray(s->groups().size());

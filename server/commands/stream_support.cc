@@ -138,16 +138,18 @@ size_t ReplyStreamRange(CommandContext& ctx, StreamValue& s, StreamID start, Str
   while (it.Next(&id, &num_fields)) {
     if (group != nullptr && id > group->group->last_id) {
       StreamGroup& g = *group->group;
-      // A valid counter and no tombstone from this entry on: the counter follows; otherwise
-      // it is estimated again (7.0.15's rule).
+      // A valid counter and no tombstone from this entry on: the counter follows (wrapping, as
+      // a loaded payload may hold any value); otherwise it is estimated again (7.0.15's rule).
       if (g.entries_read != StreamGroup::kInvalidEntriesRead &&
           !s.RangeHasTombstones(id, StreamID::Max())) {
-        g.entries_read++;
+        g.entries_read = WrappingSub(g.entries_read, -1);
       } else if (s.entries_added() != 0) {
         g.entries_read = s.EstimateDistanceFromFirstEverEntry(id);
       }
       g.last_id = id;
-      propagate_last_id = true;
+      // Without NOACK each entry's XCLAIM carries the group's position (LASTID); Redis 7.0
+      // propagates XGROUP SETID only for NOACK reads.
+      propagate_last_id = group->noack;
     }
     rb.StartArray(2);
     SendStreamId(rb, id);

@@ -129,9 +129,11 @@ std::unique_ptr<StreamValue> DecodeStream(uint8_t rdb_type, rdb::Reader& in) {
     s->set_max_deleted_id(*max_deleted);
     s->set_entries_added(*entries_added);
   } else {
-    // Before 7.0 nothing was counted: the stream starts counting from what it holds.
+    // Before 7.0 nothing was counted: the stream starts counting from what it holds, and its
+    // first ID is its first live entry's (the maximum ID when it has none, as streamGetEdgeID
+    // answers then).
     s->set_entries_added(*length);
-    s->RefreshFirstId();
+    s->set_first_id(s->EdgeID(true, true));
   }
 
   auto groups = in.Len();

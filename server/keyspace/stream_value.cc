@@ -657,11 +657,11 @@ std::optional<int64_t> StreamValue::Lag(const StreamGroup& group) const {
   if (entries_added_ == 0) return 0;
   if (group.entries_read != StreamGroup::kInvalidEntriesRead &&
       !RangeHasTombstones(group.last_id, StreamID::Max())) {
-    return static_cast<int64_t>(entries_added_) - group.entries_read;
+    return WrappingSub(static_cast<int64_t>(entries_added_), group.entries_read);
   }
   int64_t read = EstimateDistanceFromFirstEverEntry(group.last_id);
   if (read == StreamGroup::kInvalidEntriesRead) return std::nullopt;
-  return static_cast<int64_t>(entries_added_) - read;
+  return WrappingSub(static_cast<int64_t>(entries_added_), read);
 }
 
 }  // namespace keyward

@@ -38,6 +38,12 @@
 
 namespace keyward {
 
+// a - b as Redis computes it on long longs: values read from a payload may be anything, and the
+// difference wraps instead of overflowing (idle times, lag, a claim's IDLE).
+inline int64_t WrappingSub(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
+}
+
 struct StreamID {
   uint64_t ms = 0;
   uint64_t seq = 0;

@@ -207,7 +207,10 @@ void WriteValue(lua_State* L, ReplyBuilder& rb, int script_resp, int depth) {
     // As given: {err="bad thing"} is "-bad thing", with no code added.
     size_t len;
     const char* s = lua_tolstring(L, -1, &len);
-    rb.Raw("-" + OneLine(std::string_view(s, len)) + "\r\n");
+    // Piece by piece: "-" + std::string + "\r\n" trips g++ 12's -Wrestrict false positive.
+    rb.Raw("-");
+    rb.Raw(OneLine(std::string_view(s, len)));
+    rb.Raw("\r\n");
     lua_pop(L, 1);
     return;
   }
