@@ -122,38 +122,76 @@ void StreamGroup::RemoveNack(std::map<StreamID, std::unique_ptr<StreamNack>>::it
   pel.erase(it);
 }
 
+// --- Nodes --------------------------------------------------------------------------------------
+
+size_t StreamNodes::UpperBound(StreamID id) const {
+  const StreamNode* it = std::upper_bound(
+      begin(), end(), id, [](StreamID a, const StreamNode& n) { return a < n.master; });
+  return static_cast<size_t>(it - begin());
+}
+
+void StreamNodes::PushBack(StreamID master, Listpack lp) {
+  if (v_.size() == v_.capacity()) {
+    // Drop the removed nodes first, then grow by a quarter: a growing stream's spare capacity
+    // stays under a quarter of a node handle per node.
+    if (head_ > 0) {
+      v_.erase(v_.begin(), v_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
+    if (v_.size() == v_.capacity()) v_.reserve(v_.capacity() + v_.capacity() / 4 + 4);
+  }
+  v_.push_back(StreamNode{master, std::move(lp)});
+}
+
+void StreamNodes::Erase(size_t i) {
+  if (i == 0) {
+    Listpack gone = std::move(v_[head_].lp);  // frees the node's bytes now
+    head_++;
+    if (head_ == v_.size()) {
+      v_.clear();
+      head_ = 0;
+    } else if (head_ >= 32 && head_ * 2 >= v_.size()) {
+      v_.erase(v_.begin(), v_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
+  } else {
+    v_.erase(v_.begin() + static_cast<std::ptrdiff_t>(head_ + i));
+  }
+  if (v_.capacity() > 4 * v_.size() + 16) v_.shrink_to_fit();
+}
+
 // --- Iterator -----------------------------------------------------------------------------------
 
 StreamValue::Iterator::Iterator(const StreamValue& s, StreamID start, StreamID end, bool rev)
     : s_(&s), start_(start), end_(end), rev_(rev) {
-  const NodeMap& nodes = s.nodes_;
+  const StreamNodes& nodes = s.nodes_;
   // The node that may hold the first ID to visit: the last whose master ID is not above it
   // (raxSeek "<="), else the first (forwards) or last (backwards) node.
-  StreamID from = rev ? end : start;
-  node_ = nodes.upper_bound(from);
-  if (node_ != nodes.begin()) {
+  const StreamID from = rev ? end : start;
+  node_ = nodes.UpperBound(from);
+  if (node_ != 0) {
     --node_;
   } else if (rev && !nodes.empty()) {
-    node_ = std::prev(nodes.end());
+    node_ = nodes.size() - 1;
   }
 }
 
 bool StreamValue::Iterator::Next(StreamID* id, int64_t* num_fields) {
   if (done_) return false;
-  const NodeMap& nodes = s_->nodes_;
+  const StreamNodes& nodes = s_->nodes_;
   while (true) {
     if (!in_node_) {
       if (!started_) {
         started_ = true;
-        if (node_ == nodes.end()) return false;
+        if (node_ >= nodes.size()) return false;
       } else if (!rev_) {
-        if (node_ == nodes.end() || ++node_ == nodes.end()) return false;
+        if (++node_ >= nodes.size()) return false;
       } else {
-        if (node_ == nodes.begin()) return false;
+        if (node_ == 0) return false;
         --node_;
       }
-      master_id_ = node_->first;
-      lp_ = &node_->second;
+      master_id_ = nodes[node_].master;
+      lp_ = &nodes[node_].lp;
       uint32_t p = lp_->Next(lp_->Next(lp_->First()));  // count, deleted, num-fields
       master_fields_ = GetInt(*lp_, p);
       p = lp_->Next(p);
@@ -274,10 +312,8 @@ std::unique_ptr<Value> StreamValue::Clone() const {
 }
 
 size_t StreamValue::MemoryUsage() const {
-  // The map's nodes: three pointers, a color word, the key and the value.
-  constexpr size_t kMapNode = 32 + sizeof(StreamID) + sizeof(Listpack);
   size_t total = sizeof(*this);
-  for (const auto& [id, lp] : nodes_) total += kMapNode + lp.MemoryUsage();
+  for (const auto& [id, lp] : nodes_) total += sizeof(StreamNode) + lp.MemoryUsage();
   for (const auto& [name, group] : groups_) {
     total += 32 + sizeof(std::string) + name.capacity() + sizeof(StreamGroup);
     total += group->pel.size() * (32 + sizeof(StreamID) + 8 + sizeof(StreamNack));
@@ -386,7 +422,7 @@ StreamValue::AppendResult StreamValue::Append(std::span<const std::string_view> 
   for (std::string_view s : field_values) total_len += s.size();
   if (total_len > static_cast<size_t>(kListpackMaxSize)) return AppendResult::kTooLarge;
 
-  Listpack* lp = nodes_.empty() ? nullptr : &std::prev(nodes_.end())->second;
+  Listpack* lp = nodes_.empty() ? nullptr : &nodes_.back().lp;
   if (lp != nullptr) {
     int64_t max_bytes = limits.max_bytes;
     if (max_bytes <= 0 || max_bytes > kListpackMaxSize) max_bytes = kListpackMaxSize;
@@ -403,7 +439,8 @@ StreamValue::AppendResult StreamValue::Append(std::span<const std::string_view> 
   StreamID master_id;
   if (lp == nullptr) {
     master_id = id;
-    lp = &nodes_.emplace_hint(nodes_.end(), id, Listpack())->second;
+    nodes_.PushBack(id, Listpack());
+    lp = &nodes_.back().lp;
     Listpack::EncodeInt(entry, 1);  // one entry, this one
     Listpack::EncodeInt(entry, 0);  // none deleted
     Listpack::EncodeInt(entry, static_cast<int64_t>(num_fields));
@@ -413,7 +450,7 @@ StreamValue::AppendResult StreamValue::Append(std::span<const std::string_view> 
     entry.clear();
     flags = kFlagSameFields;
   } else {
-    master_id = std::prev(nodes_.end())->first;
+    master_id = nodes_.back().master;
     uint32_t p = lp->First();
     lp->ReplaceInt(p, GetInt(*lp, p) + 1);
     p = lp->Next(lp->Next(lp->First()));  // master num-fields
@@ -460,12 +497,13 @@ int64_t StreamValue::Trim(const StreamTrim& trim) {
   using Strategy = StreamTrim::Strategy;
   if (trim.strategy == Strategy::kNone) return 0;
   int64_t deleted = 0;
-  auto it = nodes_.begin();
-  while (it != nodes_.end()) {
+  // Always the head node: a node removed makes the next one the head.
+  while (!nodes_.empty()) {
     if (trim.strategy == Strategy::kMaxLen && length_ <= static_cast<uint64_t>(trim.maxlen)) {
       break;
     }
-    Listpack& lp = it->second;
+    StreamNode& node = nodes_[0];
+    Listpack& lp = node.lp;
     uint32_t p = lp.First();
     const int64_t entries = GetInt(lp, p);
     if (trim.limit && deleted + entries > trim.limit) break;
@@ -474,10 +512,10 @@ int64_t StreamValue::Trim(const StreamTrim& trim) {
     if (trim.strategy == Strategy::kMaxLen) {
       remove_node = length_ - entries >= static_cast<uint64_t>(trim.maxlen);
     } else {
-      remove_node = NodeLastId(it->first, lp) < trim.minid;
+      remove_node = NodeLastId(node.master, lp) < trim.minid;
     }
     if (remove_node) {
-      it = nodes_.erase(it);
+      nodes_.Erase(0);
       length_ -= entries;
       deleted += entries;
       continue;
@@ -485,7 +523,7 @@ int64_t StreamValue::Trim(const StreamTrim& trim) {
     if (trim.approx) break;
 
     // Flag entries deleted inside this node, from its head.
-    const StreamID master = it->first;
+    const StreamID master = node.master;
     int64_t deleted_here = 0;
     p = lp.Next(lp.Next(p));
     const int64_t master_fields = GetInt(lp, p);
@@ -553,13 +591,12 @@ bool StreamValue::Delete(StreamID id) {
 }
 
 void StreamValue::RemoveAt(const Iterator& it) {
-  auto node = nodes_.find(it.node_->first);
-  Listpack& lp = node->second;
+  Listpack& lp = nodes_[it.node_].lp;
   lp.ReplaceInt(it.flags_pos_, it.entry_flags_ | kFlagDeleted);
   uint32_t p = lp.First();
   const int64_t live = GetInt(lp, p);
   if (live == 1) {
-    nodes_.erase(node);
+    nodes_.Erase(it.node_);
   } else {
     lp.ReplaceInt(p, live - 1);
     p = lp.Next(p);
@@ -582,7 +619,10 @@ void StreamValue::RefreshFirstId() {
 }
 
 bool StreamValue::AddNode(StreamID master_id, Listpack lp) {
-  return nodes_.emplace(master_id, std::move(lp)).second;
+  // Nodes come in ID order: a master ID at or below the last one is refused.
+  if (!nodes_.empty() && master_id <= nodes_.back().master) return false;
+  nodes_.PushBack(master_id, std::move(lp));
+  return true;
 }
 
 size_t StreamValue::RaxNodeCount() const {

@@ -153,6 +153,36 @@ TEST(StreamValueTest, TrimsExactlyOrByWholeNodes) {
   EXPECT_EQ(s.last_id(), (StreamID{10, 0}));
 }
 
+TEST(StreamValueTest, NodesStayInOrderThroughHeadTrimsAndMiddleDeletes) {
+  // One entry a node: every trim and delete removes nodes, from the head (the vector's start
+  // moves, then it is compacted) and from the middle, while appends keep coming.
+  StreamValue s;
+  StreamValue::NodeLimits one{4096, 1};
+  std::vector<StreamID> model;
+  uint64_t next = 1;
+  std::mt19937 rng(3);
+  for (int round = 0; round < 20; round++) {
+    for (int i = 0; i < 50; i++) {
+      model.push_back(Add(s, {next, 0}, {"f", "v"}, one));
+      next++;
+    }
+    StreamTrim trim{StreamTrim::Strategy::kMaxLen, false, 0, 60, {}};
+    s.Trim(trim);
+    if (model.size() > 60) model.erase(model.begin(), model.end() - 60);
+    for (int d = 0; d < 5 && !model.empty(); d++) {
+      size_t victim = rng() % model.size();
+      EXPECT_TRUE(s.Delete(model[victim]));
+      model.erase(model.begin() + static_cast<std::ptrdiff_t>(victim));
+    }
+    ASSERT_EQ(Ids(s), model) << "round " << round;
+    EXPECT_EQ(s.nodes().size(), model.size());
+    std::vector<StreamID> reversed(model.rbegin(), model.rend());
+    EXPECT_EQ(Ids(s, StreamID::Min(), StreamID::Max(), true), reversed);
+  }
+  auto copy = s.Clone();
+  EXPECT_EQ(Ids(*static_cast<StreamValue*>(copy.get())), model);
+}
+
 TEST(StreamValueTest, RadixTreeNodeCountsAsRedisReports) {
   // Counts read from redis-server 7.0.15's XINFO STREAM for the same node keys.
   StreamValue s;
