@@ -89,6 +89,7 @@ class Server {
   LockWaits& lock_waits() { return lock_waits_; }
   FunctionEngine& functions() { return functions_; }
   RdbPersistence& rdb() { return rdb_; }
+  const SnapshotJob& snapshots() const { return snapshots_; }
   AofPersistence& aof() { return aof_; }
   int64_t now_ms() const { return keyspace_.now_ms(); }
 

@@ -63,6 +63,16 @@ class FieldTable {
     return table_.Random(rng, rng_state);
   }
   void ForEach(const std::function<void(const FieldNode*)>& fn) const;
+  // The buckets as one range of slots in ForEach's order: visiting slots 0, 1, ... one at a
+  // time sees what ForEach sees, if the table does not change meanwhile (a value's writer).
+  size_t slot_count() const { return table_.slot_count(); }
+  template <typename Fn>
+  size_t VisitSlot(size_t slot, Fn&& fn) const {
+    // Visiting changes nothing: the table's VisitSlot is not const only for the key table's
+    // callers, which may.
+    return const_cast<IntrusiveTable<FieldNode>&>(table_).VisitSlot(
+        slot, [&fn](FieldNode* n) { fn(static_cast<const FieldNode*>(n)); });
+  }
   // Buckets and nodes.
   size_t MemoryUsage() const;
 

@@ -44,6 +44,7 @@ class HashValue : public Value {
   // RDB_TYPE_HASH_LISTPACK (16) or RDB_TYPE_HASH (4).
   uint8_t rdb_type() const override { return is_listpack() ? 16 : 4; }
   void Serialise(ValueSink& out) const override;
+  std::unique_ptr<ValueWriter> NewWriter() const override;
 
   bool is_listpack() const { return std::holds_alternative<Listpack>(rep_); }
   size_t size() const;  // number of fields

@@ -55,22 +55,49 @@ ListValue::Node ListValue::PlainNode(std::string_view s) {
   return Node(std::move(lp), /*is_plain=*/true);
 }
 
-void ListValue::Serialise(ValueSink& out) const {
-  // RDB_TYPE_LIST_QUICKLIST_2: the node count, then per node its container (1: plain, 2:
-  // packed) and, as a string, its element or its listpack.
-  std::string bytes;
-  rdb::AppendLength(bytes, nodes_.size());
-  for (const Node& node : nodes_) {
-    if (node.plain) {
-      rdb::AppendLength(bytes, 1);
-      rdb::AppendString(bytes, node.Get(node.First()).ToString(), out.compress());
-      continue;
+namespace {
+
+// RDB_TYPE_LIST_QUICKLIST_2: the node count, then per node its container (1: plain, 2: packed)
+// and, as a string, its element or its listpack; a piece is a run of whole nodes.
+class ListWriter : public ValueWriter {
+ public:
+  explicit ListWriter(const ListValue& list) : list_(list) {}
+  bool WriteSome(ValueSink& out, size_t budget) override {
+    std::string bytes;
+    if (!started_) {
+      rdb::AppendLength(bytes, list_.node_count());
+      started_ = true;
     }
-    rdb::AppendLength(bytes, 2);
-    rdb::AppendString(bytes, node.raw(), out.compress());
+    size_t written = 0;
+    while (next_ < list_.node_count() && (written == 0 || written < budget)) {
+      const Listpack& node = list_.node(next_);
+      if (list_.node_plain(next_)) {
+        rdb::AppendLength(bytes, 1);
+        rdb::AppendString(bytes, node.Get(node.First()).ToString(), out.compress());
+      } else {
+        rdb::AppendLength(bytes, 2);
+        rdb::AppendString(bytes, node.raw(), out.compress());
+      }
+      written += node.size();
+      next_++;
+    }
+    out.Write(bytes);
+    return next_ == list_.node_count();
   }
-  out.Write(bytes);
+
+ private:
+  const ListValue& list_;
+  bool started_ = false;
+  size_t next_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<ValueWriter> ListValue::NewWriter() const {
+  return std::make_unique<ListWriter>(*this);
 }
+
+void ListValue::Serialise(ValueSink& out) const { SerialiseWithWriter(*this, out); }
 
 // _quicklistNodeAllowInsert as Redis 7.0.15 has it: the new entry is estimated at its length
 // plus SIZE_ESTIMATE_OVERHEAD (8 bytes, the most a listpack entry's header and backlen take),

@@ -41,6 +41,7 @@ class ListValue : public Value {
   size_t FreeEffort() const override { return nodes_.size(); }
   uint8_t rdb_type() const override { return 18; }  // RDB_TYPE_LIST_QUICKLIST_2
   void Serialise(ValueSink& out) const override;
+  std::unique_ptr<ValueWriter> NewWriter() const override;
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }

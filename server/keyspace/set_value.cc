@@ -51,18 +51,50 @@ size_t SetValue::MemoryUsage() const {
   return sizeof(*this) + sizeof(FieldTable) + table().MemoryUsage();
 }
 
+namespace {
+
+// RDB_TYPE_SET (a table): the member count, then each member as a string, a bucket at a time.
+class SetTableWriter : public ValueWriter {
+ public:
+  SetTableWriter(const FieldTable& table) : table_(table) {}
+  bool WriteSome(ValueSink& out, size_t budget) override {
+    std::string bytes;
+    if (!started_) {
+      rdb::AppendLength(bytes, table_.size());
+      started_ = true;
+    }
+    size_t written = 0;
+    const bool compress = out.compress();
+    while (slot_ < table_.slot_count() && (written == 0 || written < budget)) {
+      written += table_.VisitSlot(
+          slot_++, [&](const FieldNode* n) { rdb::AppendString(bytes, n->key(), compress); });
+    }
+    out.Write(bytes);
+    return slot_ >= table_.slot_count();
+  }
+
+ private:
+  const FieldTable& table_;
+  bool started_ = false;
+  size_t slot_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<ValueWriter> SetValue::NewWriter() const {
+  if (is_intset()) return Value::NewWriter();
+  return std::make_unique<SetTableWriter>(table());
+}
+
 void SetValue::Serialise(ValueSink& out) const {
-  std::string bytes;
   if (const Intset* is = std::get_if<Intset>(&rep_)) {
     // RDB_TYPE_SET_INTSET: the blob as it is in memory, saved as a string (rdbSaveRawString).
+    std::string bytes;
     rdb::AppendString(bytes, is->bytes(), out.compress());
-  } else {
-    // RDB_TYPE_SET: the member count, then each member as a string.
-    rdb::AppendLength(bytes, table().size());
-    table().ForEach(
-        [&](const FieldNode* n) { rdb::AppendString(bytes, n->key(), out.compress()); });
+    out.Write(bytes);
+    return;
   }
-  out.Write(bytes);
+  SerialiseWithWriter(*this, out);
 }
 
 size_t SetValue::size() const {

@@ -61,6 +61,7 @@ class SetValue : public Value {
   // RDB_TYPE_SET_INTSET (the intset blob as a string) or RDB_TYPE_SET (the members).
   uint8_t rdb_type() const override { return is_intset() ? 11 : 2; }
   void Serialise(ValueSink& out) const override;
+  std::unique_ptr<ValueWriter> NewWriter() const override;
 
   bool is_intset() const { return std::holds_alternative<Intset>(rep_); }
   size_t size() const;

@@ -333,20 +333,48 @@ size_t StreamValue::FreeEffort() const {
   return effort;
 }
 
-void StreamValue::Serialise(ValueSink& out) const {
-  // rdbSaveObject for RDB_TYPE_STREAM_LISTPACKS_2.
-  std::string bytes;
-  rdb::AppendLength(bytes, nodes_.size());
-  for (const auto& [master, lp] : nodes_) {
-    char key[16];
-    master.Encode(key);
-    rdb::AppendString(bytes, std::string_view(key, 16), out.compress());
-    rdb::AppendString(bytes, lp.raw(), out.compress());
-    if (bytes.size() >= 64 * 1024) {
-      out.Write(bytes);
-      bytes.clear();
+// rdbSaveObject for RDB_TYPE_STREAM_LISTPACKS_2: the node count, each node's key and listpack (a
+// piece is a run of whole nodes), then the counters and the groups in one piece.
+class StreamValue::Writer : public ValueWriter {
+ public:
+  explicit Writer(const StreamValue& s) : s_(s) {}
+  bool WriteSome(ValueSink& out, size_t budget) override {
+    std::string bytes;
+    if (!started_) {
+      rdb::AppendLength(bytes, s_.nodes_.size());
+      started_ = true;
     }
+    size_t written = 0;
+    while (next_ < s_.nodes_.size() && (written == 0 || written < budget)) {
+      const StreamNode& node = s_.nodes_[next_++];
+      char key[16];
+      node.master.Encode(key);
+      rdb::AppendString(bytes, std::string_view(key, 16), out.compress());
+      rdb::AppendString(bytes, node.lp.raw(), out.compress());
+      written += node.lp.size();
+    }
+    if (next_ < s_.nodes_.size()) {
+      out.Write(bytes);
+      return false;
+    }
+    s_.AppendTail(bytes, out.compress());
+    out.Write(bytes);
+    return true;
   }
+
+ private:
+  const StreamValue& s_;
+  bool started_ = false;
+  size_t next_ = 0;
+};
+
+std::unique_ptr<ValueWriter> StreamValue::NewWriter() const {
+  return std::make_unique<Writer>(*this);
+}
+
+void StreamValue::Serialise(ValueSink& out) const { SerialiseWithWriter(*this, out); }
+
+void StreamValue::AppendTail(std::string& bytes, bool compress) const {
   rdb::AppendLength(bytes, length_);
   rdb::AppendLength(bytes, last_id_.ms);
   rdb::AppendLength(bytes, last_id_.seq);
@@ -357,7 +385,7 @@ void StreamValue::Serialise(ValueSink& out) const {
   rdb::AppendLength(bytes, entries_added_);
   rdb::AppendLength(bytes, groups_.size());
   for (const auto& [name, group] : groups_) {
-    rdb::AppendString(bytes, name, out.compress());
+    rdb::AppendString(bytes, name, compress);
     rdb::AppendLength(bytes, group->last_id.ms);
     rdb::AppendLength(bytes, group->last_id.seq);
     rdb::AppendLength(bytes, static_cast<uint64_t>(group->entries_read));
@@ -371,7 +399,7 @@ void StreamValue::Serialise(ValueSink& out) const {
     }
     rdb::AppendLength(bytes, group->consumers.size());
     for (const auto& [cname, consumer] : group->consumers) {
-      rdb::AppendString(bytes, cname, out.compress());
+      rdb::AppendString(bytes, cname, compress);
       rdb::AppendLittleEndian(bytes, static_cast<uint64_t>(consumer->seen_time), 8);
       rdb::AppendLength(bytes, consumer->pel.size());
       for (const auto& [id, nack] : consumer->pel) {
@@ -380,12 +408,7 @@ void StreamValue::Serialise(ValueSink& out) const {
         bytes.append(raw, 16);
       }
     }
-    if (bytes.size() >= 64 * 1024) {
-      out.Write(bytes);
-      bytes.clear();
-    }
   }
-  out.Write(bytes);
 }
 
 StreamValue::AppendResult StreamValue::Append(std::span<const std::string_view> field_values,

@@ -212,6 +212,7 @@ class StreamValue : public Value {
   // RDB_TYPE_STREAM_LISTPACKS_2, Redis 7.0's.
   uint8_t rdb_type() const override { return 19; }
   void Serialise(ValueSink& out) const override;
+  std::unique_ptr<ValueWriter> NewWriter() const override;
 
   enum class AppendResult { kOk, kIdTooSmall, kTooLarge };
   // Appends an entry of `field_values` (field, value, ...) (streamAppendItem). `use_id`
@@ -266,6 +267,9 @@ class StreamValue : public Value {
   std::optional<int64_t> Lag(const StreamGroup& group) const;
 
  private:
+  class Writer;  // the RDB form, a run of nodes at a time
+  // The RDB form after the nodes: the counters, then the groups.
+  void AppendTail(std::string& bytes, bool compress) const;
   // Marks the entry at the iterator deleted; the node goes with its last live entry.
   void RemoveAt(const Iterator& it);
 

@@ -1,6 +1,35 @@
 #include "server/keyspace/value.h"
 
+#include <cstdint>
+
 namespace keyward {
+
+namespace {
+
+// The default: the whole value in one piece.
+class WholeValueWriter : public ValueWriter {
+ public:
+  explicit WholeValueWriter(const Value& v) : v_(v) {}
+  bool WriteSome(ValueSink& out, size_t) override {
+    v_.Serialise(out);
+    return true;
+  }
+
+ private:
+  const Value& v_;
+};
+
+}  // namespace
+
+std::unique_ptr<ValueWriter> Value::NewWriter() const {
+  return std::make_unique<WholeValueWriter>(*this);
+}
+
+void SerialiseWithWriter(const Value& v, ValueSink& out) {
+  std::unique_ptr<ValueWriter> w = v.NewWriter();
+  while (!w->WriteSome(out, SIZE_MAX)) {
+  }
+}
 
 std::string_view TypeName(ObjType type) {
   switch (type) {

@@ -53,6 +53,17 @@ class ValueSink {
   virtual bool compress() const { return true; }
 };
 
+// Writes a value's serialised form a piece at a time, so that a background snapshot spreads a
+// big value over several steps of the event loop. The value must not change between calls (the
+// snapshot finishes a value before anything may touch it). The pieces, end to end, are exactly
+// what Serialise writes.
+class ValueWriter {
+ public:
+  virtual ~ValueWriter() = default;
+  // Writes about `budget` more elements (at least some progress); true once the value is done.
+  virtual bool WriteSome(ValueSink& out, size_t budget) = 0;
+};
+
 class Value {
  public:
   virtual ~Value() = default;
@@ -72,6 +83,13 @@ class Value {
   // DUMP payload).
   virtual uint8_t rdb_type() const = 0;
   virtual void Serialise(ValueSink& out) const = 0;
+  // The same form a piece at a time. The default writes it all at once: types whose values can
+  // be big (tables, skiplists, quicklists, streams) write theirs element by element, and their
+  // Serialise runs that writer to its end.
+  virtual std::unique_ptr<ValueWriter> NewWriter() const;
 };
+
+// Serialise for a type with a writer of its own: the writer run to its end.
+void SerialiseWithWriter(const Value& v, ValueSink& out);
 
 }  // namespace keyward

@@ -212,24 +212,47 @@ size_t ZSetValue::MemoryUsage() const {
          (is_listpack() ? lp().MemoryUsage() : sizeof(ZSetIndex) + sl().MemoryUsage());
 }
 
+// RDB_TYPE_ZSET_2 (a skiplist): the length, then member and binary score pairs from the highest
+// score down (rdbSaveObject walks the skiplist from its tail, so loading inserts at the head).
+class ZSetValue::TreeWriter : public ValueWriter {
+ public:
+  explicit TreeWriter(const ZSetValue& z) : z_(z), pos_(z.Last()) {}
+  bool WriteSome(ValueSink& out, size_t budget) override {
+    std::string bytes;
+    if (!started_) {
+      rdb::AppendLength(bytes, z_.size());
+      started_ = true;
+    }
+    const bool compress = out.compress();
+    char buf[21];
+    for (size_t n = 0; pos_.valid() && (n == 0 || n < budget); n++, pos_ = z_.Prev(pos_)) {
+      rdb::AppendString(bytes, z_.Member(pos_, buf), compress);
+      AppendDouble(bytes, z_.ScoreAt(pos_));
+    }
+    out.Write(bytes);
+    return !pos_.valid();
+  }
+
+ private:
+  const ZSetValue& z_;
+  bool started_ = false;
+  Pos pos_;
+};
+
+std::unique_ptr<ValueWriter> ZSetValue::NewWriter() const {
+  if (is_listpack()) return Value::NewWriter();
+  return std::make_unique<TreeWriter>(*this);
+}
+
 void ZSetValue::Serialise(ValueSink& out) const {
-  std::string bytes;
   if (is_listpack()) {
     // RDB_TYPE_ZSET_LISTPACK: the listpack's bytes as one string.
+    std::string bytes;
     rdb::AppendString(bytes, lp().raw(), out.compress());
-  } else {
-    // RDB_TYPE_ZSET_2: the length, then member and binary score pairs from the highest score
-    // down (rdbSaveObject walks the skiplist from its tail, so loading inserts at the head).
-    rdb::AppendLength(bytes, size());
-    const bool compress = out.compress();
-    ForEach(
-        [&bytes, compress](std::string_view member, double score) {
-          rdb::AppendString(bytes, member, compress);
-          AppendDouble(bytes, score);
-        },
-        true);
+    out.Write(bytes);
+    return;
   }
-  out.Write(bytes);
+  SerialiseWithWriter(*this, out);
 }
 
 size_t ZSetValue::size() const { return is_listpack() ? lp().size() / 2 : sl().size(); }

@@ -117,6 +117,7 @@ class ZSetValue : public Value {
   // RDB_TYPE_ZSET_LISTPACK (17) or RDB_TYPE_ZSET_2 (5).
   uint8_t rdb_type() const override { return is_listpack() ? 17 : 5; }
   void Serialise(ValueSink& out) const override;
+  std::unique_ptr<ValueWriter> NewWriter() const override;
 
   bool is_listpack() const { return std::holds_alternative<Listpack>(rep_); }
   size_t size() const;
@@ -192,6 +193,8 @@ class ZSetValue : public Value {
   }
 
  private:
+  class TreeWriter;  // the skiplist's RDB form, a piece at a time
+
   Listpack& lp() { return std::get<Listpack>(rep_); }
   const Listpack& lp() const { return std::get<Listpack>(rep_); }
   ZSetIndex& sl() { return *std::get<std::unique_ptr<ZSetIndex>>(rep_); }

@@ -62,7 +62,7 @@ void AppendValue(std::string& out, const Entry& e, bool compress) {
   AppendValueBody(out, e, compress);
 }
 
-void AppendEntry(std::string& out, const Entry& e, bool compress) {
+void AppendEntryHeader(std::string& out, const Entry& e, bool compress) {
   if (e.has_expire()) {
     out += static_cast<char>(kOpcodeExpireTimeMs);
     AppendLittleEndian(out, static_cast<uint64_t>(e.expire_ms()), 8);
@@ -70,6 +70,10 @@ void AppendEntry(std::string& out, const Entry& e, bool compress) {
   // The key goes between the type byte and the value.
   out += static_cast<char>(e.type() == ObjType::kString ? 0 : e.value()->rdb_type());
   AppendString(out, e.key(), compress);
+}
+
+void AppendEntry(std::string& out, const Entry& e, bool compress) {
+  AppendEntryHeader(out, e, compress);
   AppendValueBody(out, e, compress);
 }
 

@@ -26,5 +26,8 @@ void AppendFunction(std::string& out, std::string_view code);
 void AppendValue(std::string& out, const Entry& e, bool compress);
 // One key: its expiry (absolute ms) if it has one, then type, key and value.
 void AppendEntry(std::string& out, const Entry& e, bool compress);
+// The record up to its value: the expiry, the type byte and the key (the value follows, written
+// at once by AppendEntry or a piece at a time by the value's writer).
+void AppendEntryHeader(std::string& out, const Entry& e, bool compress);
 
 }  // namespace keyward::rdb

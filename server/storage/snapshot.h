@@ -15,6 +15,12 @@
 // RDB file may select a database any number of times). Flushing or swapping a database while the
 // snapshot runs first writes that database's pending entries (both databases for SWAPDB).
 //
+// A big value is written a piece at a time (Value::NewWriter), a few thousand elements a step, so
+// that no single value stalls the event loop: the entry stays pending while its record is half
+// written, the walk does not go past it, and anything that would touch it, or write another
+// record, first finishes it (SaveBefore, a flush, a swap). With the command form of an AOF base
+// (aof-use-rdb-preamble no) each record is still written at once.
+//
 // Discard() stops the output (FLUSHALL, a failed write) but the walk goes on, marking entries
 // without writing them, so that every entry carries the same mark again when it ends.
 #pragma once
@@ -39,6 +45,14 @@ class SnapshotFormat {
   // The records that follow belong to database `db` (one written out of the walk's order).
   virtual void Select(std::string& out, int db) = 0;
   virtual void AppendEntry(std::string& out, const Entry& e) = 0;
+  // Writes the start of e's record and returns the writer of the rest (the value, a piece at a
+  // time, into a sink that compresses strings as `*compress` says); nullptr when the whole
+  // record was written at once.
+  virtual std::unique_ptr<ValueWriter> BeginEntry(std::string& out, const Entry& e,
+                                                  bool* compress) {
+    AppendEntry(out, e);
+    return nullptr;
+  }
   // After the last record.
   virtual void End(std::string& out) = 0;
 };
@@ -49,6 +63,8 @@ class RdbSnapshotFormat : public SnapshotFormat {
   void BeginDb(std::string& out, int db, uint64_t keys, uint64_t expires) override;
   void Select(std::string& out, int db) override;
   void AppendEntry(std::string& out, const Entry& e) override;
+  std::unique_ptr<ValueWriter> BeginEntry(std::string& out, const Entry& e,
+                                          bool* compress) override;
   void End(std::string& out) override;
 
  private:
@@ -60,6 +76,8 @@ class Snapshot : public SnapshotGuard {
   // Where the snapshot's bytes go, in chunks of about kChunkBytes.
   using Sink = std::function<void(std::string chunk)>;
   static constexpr size_t kChunkBytes = 256 * 1024;
+  // The elements of a big value a step writes, per entry the step may write.
+  static constexpr size_t kElementsPerEntry = 16;
 
   explicit Snapshot(Keyspace& keyspace);
   ~Snapshot() override;
@@ -82,16 +100,36 @@ class Snapshot : public SnapshotGuard {
   bool discarding() const { return active_ && !sink_; }
   // Entries written so far (INFO and tests).
   uint64_t entries_written() const { return entries_written_; }
+  // Whether a record is half written (tests).
+  bool value_in_progress() const { return current_.writer != nullptr; }
 
   // SnapshotGuard.
   void SaveBefore(Database& db, Entry* e) override;
   void BeforeReset(Database& db, Database* other) override;
 
  private:
-  void Write(int db, Entry* e);
+  // Writes e's record, or starts it and leaves it half written after `budget` elements.
+  void Write(int db, Entry* e, size_t budget);
+  // Writes up to `budget` more elements of the half-written record; true when it is done.
+  bool Continue(size_t budget);
+  void FinishCurrent() {
+    while (current_.writer != nullptr && !Continue(SIZE_MAX)) {
+    }
+  }
+  // The record of e is complete.
+  void Written(int db, Entry* e);
   void Select(int db);
   void Flush();
   void Drain(Database& db);
+
+  // The record being written a piece at a time.
+  struct Current {
+    int db = 0;
+    Entry* e = nullptr;
+    std::unique_ptr<ValueWriter> writer;
+    bool compress = true;
+  };
+  Current current_;
 
   Keyspace& keyspace_;
   Sink sink_;

@@ -65,6 +65,7 @@ class SnapshotJob {
   Kind kind() const { return kind_; }
   int64_t start_ms() const { return start_ms_; }
   uint64_t entries_written() const { return snapshot_.entries_written(); }
+  const Snapshot& snapshot() const { return snapshot_; }
   uint64_t keys_total() const { return keys_total_; }
 
  private:

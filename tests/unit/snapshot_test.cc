@@ -167,6 +167,26 @@ class SnapshotTest : public CommandTest {
     return before;
   }
 
+  // Values far bigger than what a step writes (16 elements a step under rdb-key-save-delay): a set
+  // and a hash table, a skiplist, a list of many nodes, a stream of many nodes.
+  void PopulateBigValues() {
+    std::vector<std::string> sadd = {"sadd", "bigset"}, hset = {"hset", "bighash"},
+                             zadd = {"zadd", "bigzset"}, rpush = {"rpush", "biglist"};
+    for (int i = 0; i < 3000; i++) {
+      const std::string n = std::to_string(i);
+      sadd.push_back("member-" + n);
+      hset.insert(hset.end(), {"field-" + n, "value-" + n});
+      zadd.insert(zadd.end(), {n, "member-" + n});
+      rpush.push_back("element-" + n);
+    }
+    Run(sadd);
+    Run(hset);
+    Run(zadd);
+    Run(rpush);
+    for (int i = 1; i <= 3000; i++) Run({"xadd", "bigstream", std::to_string(i) + "-0", "f", "v"});
+    for (int i = 0; i < 50; i++) Run({"set", "small:" + std::to_string(i), "x"});
+  }
+
   std::filesystem::path dir_;
   std::filesystem::path old_cwd_;
 };
@@ -239,6 +259,51 @@ TEST_F(SnapshotTest, BackgroundSaveHoldsTheDatasetAsItWasWhenItStarted) {
   EXPECT_EQ(Differences(Loaded(), before), "");
 
   // The next snapshot starts from a consistent state: it holds the dataset as it is now.
+  const Dataset now = Serialised(server().keyspace());
+  EXPECT_EQ(Run({"bgsave"}), "Background saving started");
+  WaitForBgsave();
+  EXPECT_EQ(Differences(Loaded(), now), "");
+}
+
+TEST_F(SnapshotTest, BigValuesAreWrittenInPiecesAndFinishedBeforeAnyChange) {
+  PopulateBigValues();
+  const Dataset before = Serialised(server().keyspace());
+  EXPECT_EQ(Run({"config", "set", "rdb-key-save-delay", "1000"}), "OK");
+  EXPECT_EQ(Run({"bgsave"}), "Background saving started");
+  const Snapshot& snapshot = server().snapshots().snapshot();
+  for (int i = 0; i < 100000 && !snapshot.value_in_progress(); i++) AdvanceMs(1);
+  // A step ended with a value half written: the event loop runs between its pieces.
+  ASSERT_TRUE(snapshot.value_in_progress());
+  EXPECT_TRUE(InProgress());
+  // Touch every big value (whichever is half written is finished first, as it was) and write
+  // other keys (a record of theirs must not land inside the half-written one).
+  Run({"set", "small:3", "changed"});
+  Run({"sadd", "bigset", "new"});
+  Run({"hset", "bighash", "field-1", "changed"});
+  Run({"zincrby", "bigzset", "5000", "member-7"});
+  Run({"lpop", "biglist"});
+  Run({"xadd", "bigstream", "5000-0", "f", "v"});
+  Run({"xtrim", "bigstream", "maxlen", "10"});
+  Run({"del", "small:4"});
+  EXPECT_EQ(Run({"config", "set", "rdb-key-save-delay", "0"}), "OK");
+  WaitForBgsave();
+  EXPECT_EQ(Differences(Loaded(), before), "");
+}
+
+TEST_F(SnapshotTest, AHalfWrittenValueLeftByFlushAllDoesNotSpoilTheNextSnapshot) {
+  PopulateBigValues();
+  EXPECT_EQ(Run({"config", "set", "rdb-key-save-delay", "1000"}), "OK");
+  EXPECT_EQ(Run({"bgsave"}), "Background saving started");
+  const Snapshot& snapshot = server().snapshots().snapshot();
+  for (int i = 0; i < 100000 && !snapshot.value_in_progress(); i++) AdvanceMs(1);
+  ASSERT_TRUE(snapshot.value_in_progress());
+  Run({"select", "1"});
+  PopulateBigValues();  // another database, which the flush below empties too
+  Run({"select", "0"});
+  EXPECT_EQ(Run({"flushall"}), "OK");
+  EXPECT_EQ(Run({"config", "set", "rdb-key-save-delay", "0"}), "OK");
+  WaitForBgsave();
+  PopulateBigValues();
   const Dataset now = Serialised(server().keyspace());
   EXPECT_EQ(Run({"bgsave"}), "Background saving started");
   WaitForBgsave();
