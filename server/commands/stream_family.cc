@@ -169,13 +169,15 @@ void CmdXAdd(CmdArgs args, CommandContext& ctx) {
   ctx.Notify(notify::kStream, "xadd", args[1], db);
   ctx.AddDirty();
 
-  Argv argv(args.begin(), args.end());
-  if (a.trim.strategy != Strategy::kNone) {
-    if (s->Trim(a.trim) > 0) ctx.Notify(notify::kStream, "xtrim", args[1], db);
-    if (a.trim.approx) RewriteApproxTrim(a, *s, argv);
+  if (a.trim.strategy != Strategy::kNone && s->Trim(a.trim) > 0) {
+    ctx.Notify(notify::kStream, "xtrim", args[1], db);
   }
   ctx.KeyModified(db, args[1]);
-  // The ID as generated, so that replicas and the AOF add the same one.
+  if (!ctx.propagating()) return;
+  // The ID as generated, so that replicas and the AOF add the same one, and an approximate
+  // trim as the exact one it was.
+  Argv argv(args.begin(), args.end());
+  if (a.trim.strategy != Strategy::kNone && a.trim.approx) RewriteApproxTrim(a, *s, argv);
   if (!a.id_given || !a.seq_given) argv[id_pos] = id_text;
   ctx.Propagate(std::move(argv));
 }

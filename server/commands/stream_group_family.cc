@@ -519,6 +519,23 @@ void SendEntriesRead(ReplyBuilder& rb, const StreamGroup& group) {
   }
 }
 
+// XINFO STREAM FULL's pending lists: the first `limit` entries (0: all) of a group's PEL (with
+// each entry's owner) or a consumer's, as [id, (owner,) delivery time, delivery count].
+template <typename Pel>
+void SendPel(ReplyBuilder& rb, const Pel& pel, size_t limit, bool with_owner) {
+  const size_t n = limit == 0 ? pel.size() : std::min(limit, pel.size());
+  rb.StartArray(n);
+  auto it = pel.begin();
+  for (size_t i = 0; i < n; i++, ++it) {
+    const StreamNack& nack = *it->second;
+    rb.StartArray(with_owner ? 4 : 3);
+    SendStreamId(rb, it->first);
+    if (with_owner) rb.SendBulk(nack.consumer != nullptr ? nack.consumer->name() : "");
+    rb.SendLong(nack.delivery_time);
+    rb.SendLong(static_cast<int64_t>(nack.delivery_count));
+  }
+}
+
 // XINFO STREAM key [FULL [COUNT count]]
 void StreamInfo(CmdArgs args, CommandContext& ctx, StreamValue& s) {
   bool full = true;
@@ -582,16 +599,7 @@ void StreamInfo(CmdArgs args, CommandContext& ctx, StreamValue& s) {
     rb.SendBulk("pel-count");
     rb.SendLong(static_cast<int64_t>(group->pel.size()));
     rb.SendBulk("pending");
-    const size_t pel_n = limit == 0 ? group->pel.size() : std::min(limit, group->pel.size());
-    rb.StartArray(pel_n);
-    size_t n = 0;
-    for (auto it = group->pel.begin(); n < pel_n; ++it, ++n) {
-      rb.StartArray(4);
-      SendStreamId(rb, it->first);
-      rb.SendBulk(it->second->consumer != nullptr ? it->second->consumer->name() : "");
-      rb.SendLong(it->second->delivery_time);
-      rb.SendLong(static_cast<int64_t>(it->second->delivery_count));
-    }
+    SendPel(rb, group->pel, limit, /*with_owner=*/true);
     rb.SendBulk("consumers");
     rb.StartArray(group->consumers.size());
     for (const auto& [cname, consumer] : group->consumers) {
@@ -603,15 +611,7 @@ void StreamInfo(CmdArgs args, CommandContext& ctx, StreamValue& s) {
       rb.SendBulk("pel-count");
       rb.SendLong(static_cast<int64_t>(consumer->pel.size()));
       rb.SendBulk("pending");
-      const size_t cn = limit == 0 ? consumer->pel.size() : std::min(limit, consumer->pel.size());
-      rb.StartArray(cn);
-      size_t m = 0;
-      for (auto it = consumer->pel.begin(); m < cn; ++it, ++m) {
-        rb.StartArray(3);
-        SendStreamId(rb, it->first);
-        rb.SendLong(it->second->delivery_time);
-        rb.SendLong(static_cast<int64_t>(it->second->delivery_count));
-      }
+      SendPel(rb, consumer->pel, limit, /*with_owner=*/false);
     }
   }
 }

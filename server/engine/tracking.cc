@@ -21,8 +21,14 @@ bool Overlap(std::string_view a, std::string_view b) {
   return a.substr(0, n) == b.substr(0, n);
 }
 
-std::string Bulk(std::string_view s) {
-  return "$" + std::to_string(s.size()) + "\r\n" + std::string(s) + "\r\n";
+// Appended piece by piece: "literal" + std::string chains trip g++ 12's -Wrestrict false
+// positive at -O3.
+void AppendBulk(std::string& out, std::string_view s) {
+  out += '$';
+  out += std::to_string(s.size());
+  out += "\r\n";
+  out.append(s);
+  out += "\r\n";
 }
 
 // The "everything" key list of a flush: a null, in the tracking client's own protocol (Redis
@@ -260,8 +266,10 @@ void Tracking::Send(Client& c, std::string_view keys) {
 }
 
 std::string Tracking::EncodeKeys(const std::vector<std::string_view>& keys) {
-  std::string out = "*" + std::to_string(keys.size()) + "\r\n";
-  for (std::string_view key : keys) out += Bulk(key);
+  std::string out = "*";
+  out += std::to_string(keys.size());
+  out += "\r\n";
+  for (std::string_view key : keys) AppendBulk(out, key);
   return out;
 }
 

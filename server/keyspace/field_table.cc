@@ -5,6 +5,9 @@
 #include <cstdlib>
 #include <new>
 #include <random>
+#include <string>
+
+#include "server/persistence/rdb_codec.h"
 
 namespace keyward {
 
@@ -84,6 +87,24 @@ size_t FieldTable::MemoryUsage() const {
   size_t n = table_.MemoryUsage();
   table_.ForEach([&n](FieldNode* node) { n += node->MemoryUsage(); });
   return n;
+}
+
+bool FieldTableWriter::WriteSome(ValueSink& out, size_t budget) {
+  std::string bytes;
+  if (!started_) {
+    rdb::AppendLength(bytes, table_.size());
+    started_ = true;
+  }
+  size_t written = 0;
+  const bool compress = out.compress();
+  while (slot_ < table_.slot_count() && (written == 0 || written < budget)) {
+    written += table_.VisitSlot(slot_++, [&](const FieldNode* n) {
+      rdb::AppendString(bytes, n->key(), compress);
+      if (with_values_) rdb::AppendString(bytes, n->value(), compress);
+    });
+  }
+  out.Write(bytes);
+  return slot_ >= table_.slot_count();
 }
 
 }  // namespace keyward

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "server/keyspace/intrusive_table.h"
+#include "server/keyspace/value.h"
 
 namespace keyward {
 
@@ -78,6 +79,21 @@ class FieldTable {
 
  private:
   IntrusiveTable<FieldNode> table_;
+};
+
+// The RDB form of a table-encoded set (RDB_TYPE_SET: the count, then each member) or hash
+// (RDB_TYPE_HASH: the count, then each field and its value), a bucket at a time.
+class FieldTableWriter : public ValueWriter {
+ public:
+  FieldTableWriter(const FieldTable& table, bool with_values)
+      : table_(table), with_values_(with_values) {}
+  bool WriteSome(ValueSink& out, size_t budget) override;
+
+ private:
+  const FieldTable& table_;
+  bool with_values_;
+  bool started_ = false;
+  size_t slot_ = 0;
 };
 
 }  // namespace keyward

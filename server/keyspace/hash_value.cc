@@ -44,42 +44,9 @@ size_t HashValue::MemoryUsage() const {
   return sizeof(*this) + sizeof(FieldTable) + table().MemoryUsage();
 }
 
-namespace {
-
-// RDB_TYPE_HASH (a table): the number of fields, then each field and its value, a bucket at a
-// time.
-class HashTableWriter : public ValueWriter {
- public:
-  HashTableWriter(const FieldTable& table) : table_(table) {}
-  bool WriteSome(ValueSink& out, size_t budget) override {
-    std::string bytes;
-    if (!started_) {
-      rdb::AppendLength(bytes, table_.size());
-      started_ = true;
-    }
-    size_t written = 0;
-    const bool compress = out.compress();
-    while (slot_ < table_.slot_count() && (written == 0 || written < budget)) {
-      written += table_.VisitSlot(slot_++, [&](const FieldNode* n) {
-        rdb::AppendString(bytes, n->key(), compress);
-        rdb::AppendString(bytes, n->value(), compress);
-      });
-    }
-    out.Write(bytes);
-    return slot_ >= table_.slot_count();
-  }
-
- private:
-  const FieldTable& table_;
-  bool started_ = false;
-  size_t slot_ = 0;
-};
-
-}  // namespace
-
 std::unique_ptr<ValueWriter> HashValue::NewWriter() const {
   if (is_listpack()) return Value::NewWriter();
-  return std::make_unique<HashTableWriter>(table());
+  return std::make_unique<FieldTableWriter>(table(), /*with_values=*/true);
 }
 
 void HashValue::Serialise(ValueSink& out) const {

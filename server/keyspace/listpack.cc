@@ -358,6 +358,11 @@ void Listpack::SetCount(int64_t delta) {
 }
 
 void Listpack::Splice(uint32_t pos, size_t old_len, std::string_view entry, int64_t count_delta) {
+  if (entry.size() == old_len && count_delta == 0) {
+    // A replacement of the same size (a stream node's counters, a flag): nothing moves.
+    std::memcpy(lp_ + pos, entry.data(), entry.size());
+    return;
+  }
   size_t total = bytes();
   size_t new_total = total - old_len + entry.size();
   size_t tail = total - pos - old_len;

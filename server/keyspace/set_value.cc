@@ -51,39 +51,9 @@ size_t SetValue::MemoryUsage() const {
   return sizeof(*this) + sizeof(FieldTable) + table().MemoryUsage();
 }
 
-namespace {
-
-// RDB_TYPE_SET (a table): the member count, then each member as a string, a bucket at a time.
-class SetTableWriter : public ValueWriter {
- public:
-  SetTableWriter(const FieldTable& table) : table_(table) {}
-  bool WriteSome(ValueSink& out, size_t budget) override {
-    std::string bytes;
-    if (!started_) {
-      rdb::AppendLength(bytes, table_.size());
-      started_ = true;
-    }
-    size_t written = 0;
-    const bool compress = out.compress();
-    while (slot_ < table_.slot_count() && (written == 0 || written < budget)) {
-      written += table_.VisitSlot(
-          slot_++, [&](const FieldNode* n) { rdb::AppendString(bytes, n->key(), compress); });
-    }
-    out.Write(bytes);
-    return slot_ >= table_.slot_count();
-  }
-
- private:
-  const FieldTable& table_;
-  bool started_ = false;
-  size_t slot_ = 0;
-};
-
-}  // namespace
-
 std::unique_ptr<ValueWriter> SetValue::NewWriter() const {
   if (is_intset()) return Value::NewWriter();
-  return std::make_unique<SetTableWriter>(table());
+  return std::make_unique<FieldTableWriter>(table(), /*with_values=*/false);
 }
 
 void SetValue::Serialise(ValueSink& out) const {

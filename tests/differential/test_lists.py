@@ -21,7 +21,7 @@ import sys
 import time
 import unittest
 
-from diff_support import DiffCase, show, EventsMixin
+from diff_support import BlockingMixin, DiffCase, show, EventsMixin
 from keyward_harness import ConnectionClosed, decode, encode_command, wait_for
 
 INT64_MAX = "9223372036854775807"
@@ -32,7 +32,7 @@ NUMERIC = ["123", "-0", "0", "-1", "007", INT64_MAX, INT64_MIN, "123456789012345
 
 
 
-class ListCase(DiffCase):
+class ListCase(BlockingMixin, DiffCase):
     """Restores the configuration the tests change, and waits for clients blocked by an earlier
     test (closed connections) to be gone, so blocked-client counts start at zero."""
 
@@ -43,40 +43,9 @@ class ListCase(DiffCase):
         for c in (self.r, self.k):
             wait_for(lambda: not self.blocked_count(c), message="earlier blocked clients gone")
 
-
     def check_list(self, key, pair=None):
         self.check("LRANGE", key, "0", "-1", pair=pair)
         self.check("LLEN", key, pair=pair)
-
-    # --- blocking ---------------------------------------------------------------------------
-
-    @staticmethod
-    def blocked_count(ctl):
-        """blocked_clients from INFO clients (None if the server does not report it)."""
-        info = decode(ctl.call("INFO", "clients"))
-        for line in info.split(b"\r\n"):
-            if line.startswith(b"blocked_clients:"):
-                return int(line.split(b":")[1])
-        return None
-
-    def block(self, pair, *cmd):
-        """Sends `cmd` on both clients of `pair` without reading the reply, and returns once each
-        server counts one more blocked client (or the client already has a reply)."""
-        data = encode_command(*cmd)
-        for ctl, c in ((self.r, pair[0]), (self.k, pair[1])):
-            before = self.blocked_count(ctl) or 0
-            c.send(data)
-            wait_for(lambda: (self.blocked_count(ctl) or 0) > before or c.pending(),
-                     message="%s to block" % show(cmd))
-
-    def reply(self, pair):
-        """Compares the next reply of each client of `pair` (a blocked client's, when served)."""
-        return self.check_raw(b"", 1, pair=pair)
-
-    def check_blocked(self):
-        with self.subTest(blocked_clients=True):
-            self.assertEqual(self.blocked_count(self.k), self.blocked_count(self.r),
-                             "number of blocked clients")
 
 
 class ListPushPop(ListCase):

@@ -39,7 +39,7 @@ import sys
 import time
 import unittest
 
-from diff_support import DiffCase, EventsMixin, mask_hello_id, show
+from diff_support import BlockingMixin, DiffCase, EventsMixin, mask_hello_id, show
 from keyward_harness import ConnectionClosed, decode, encode_command, wait_for
 
 FAR = "99999999999999"  # milliseconds far in the future: `*` after FAR-n is FAR-(n+1)
@@ -189,7 +189,7 @@ def mask_ids(raw):
 
 # --- the base class ---------------------------------------------------------------------------
 
-class StreamCase(DiffCase):
+class StreamCase(BlockingMixin, DiffCase):
     """Restores the configuration the tests change, waits for clients blocked by an earlier test
     to be gone, and compares stream replies with their time fields masked."""
 
@@ -274,36 +274,6 @@ class StreamCase(DiffCase):
     def dump(self, key):
         """DUMP on both, compared byte for byte (for streams whose payload holds no times)."""
         return decode(self.check("DUMP", key))
-
-    # --- blocking ---------------------------------------------------------------------------
-
-    @staticmethod
-    def blocked_count(ctl):
-        """blocked_clients from INFO clients (None if the server does not report it)."""
-        info = decode(ctl.call("INFO", "clients"))
-        for line in info.split(b"\r\n"):
-            if line.startswith(b"blocked_clients:"):
-                return int(line.split(b":")[1])
-        return None
-
-    def block(self, pair, *cmd):
-        """Sends `cmd` on both clients of `pair` without reading the reply, and returns once each
-        server counts one more blocked client (or the client already has a reply)."""
-        data = encode_command(*cmd)
-        for ctl, c in ((self.r, pair[0]), (self.k, pair[1])):
-            before = self.blocked_count(ctl) or 0
-            c.send(data)
-            wait_for(lambda: (self.blocked_count(ctl) or 0) > before or c.pending(),
-                     message="%s to block" % show(cmd))
-
-    def reply(self, pair):
-        """Compares the next reply of each client of `pair` (a blocked client's, when served)."""
-        return self.check_raw(b"", 1, pair=pair)
-
-    def check_blocked(self):
-        with self.subTest(blocked_clients=True):
-            self.assertEqual(self.blocked_count(self.k), self.blocked_count(self.r),
-                             "number of blocked clients")
 
     @staticmethod
     def client_ids(pair):

@@ -27,7 +27,7 @@ import sys
 import time
 import unittest
 
-from diff_support import DiffCase, show, EventsMixin
+from diff_support import BlockingMixin, DiffCase, show, EventsMixin
 from keyward_harness import (ConnectionClosed, decode, encode_command, split_aggregate, unordered,
                              wait_for)
 
@@ -57,7 +57,7 @@ def pairs(flat):
     return list(zip(flat[0::2], flat[1::2]))
 
 
-class ZSetCase(DiffCase):
+class ZSetCase(BlockingMixin, DiffCase):
     """Restores the configuration the tests change, and waits for clients blocked by an earlier
     test (closed connections) to be gone, so blocked-client counts start at zero."""
 
@@ -97,34 +97,6 @@ class ZSetCase(DiffCase):
                     self.assertEqual(k[i * 2 + 1], members[m], "score of %r" % m)
             if unique:
                 self.assertEqual(len(set(got)), len(got), "distinct members")
-
-    # --- blocking ---------------------------------------------------------------------------
-
-    @staticmethod
-    def blocked_count(ctl):
-        info = decode(ctl.call("INFO", "clients"))
-        for line in info.split(b"\r\n"):
-            if line.startswith(b"blocked_clients:"):
-                return int(line.split(b":")[1])
-        return None
-
-    def block(self, pair, *cmd):
-        """Sends `cmd` on both clients of `pair` without reading the reply, and returns once each
-        server counts one more blocked client (or the client already has a reply)."""
-        data = encode_command(*cmd)
-        for ctl, c in ((self.r, pair[0]), (self.k, pair[1])):
-            before = self.blocked_count(ctl) or 0
-            c.send(data)
-            wait_for(lambda: (self.blocked_count(ctl) or 0) > before or c.pending(),
-                     message="%s to block" % show(cmd))
-
-    def reply(self, pair):
-        return self.check_raw(b"", 1, pair=pair)
-
-    def check_blocked(self):
-        with self.subTest(blocked_clients=True):
-            self.assertEqual(self.blocked_count(self.k), self.blocked_count(self.r),
-                             "number of blocked clients")
 
     def fill(self, key, n, prefix="m", long_member=False):
         """`n` members prefix0..prefixN-1 with scores 0..n-1 (and a long one, a skiplist)."""

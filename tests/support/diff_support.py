@@ -12,7 +12,7 @@ import sys
 import unittest
 
 from keyward_harness import (ConnectionClosed, decode, encode_command, start_keyward,
-                             start_redis, unordered)
+                             start_redis, unordered, wait_for)
 
 # Client ids depend on how many connections each server has seen: masked in HELLO / CLIENT.
 _HELLO_ID = re.compile(rb"(\$2\r\nid\r\n):\d+\r\n")
@@ -282,3 +282,38 @@ class EventsMixin:
                 label, [decode(e) for e in expected],
                 [decode(e) if isinstance(e, bytes) else e for e in actual]))
         return expected
+
+
+class BlockingMixin:
+    """Blocking tests ordered without sleeping: block() sends a blocking command to both servers
+    without reading its reply, then polls INFO clients (blocked_clients) on the control
+    connections until each server counts one more blocked client; reply() compares the replies
+    when they arrive."""
+
+    @staticmethod
+    def blocked_count(ctl):
+        """blocked_clients from INFO clients (None if the server does not report it)."""
+        info = decode(ctl.call("INFO", "clients"))
+        for line in info.split(b"\r\n"):
+            if line.startswith(b"blocked_clients:"):
+                return int(line.split(b":")[1])
+        return None
+
+    def block(self, pair, *cmd):
+        """Sends `cmd` on both clients of `pair` without reading the reply, and returns once each
+        server counts one more blocked client (or the client already has a reply)."""
+        data = encode_command(*cmd)
+        for ctl, c in ((self.r, pair[0]), (self.k, pair[1])):
+            before = self.blocked_count(ctl) or 0
+            c.send(data)
+            wait_for(lambda: (self.blocked_count(ctl) or 0) > before or c.pending(),
+                     message="%s to block" % show(cmd))
+
+    def reply(self, pair):
+        """Compares the next reply of each client of `pair` (a blocked client's, when served)."""
+        return self.check_raw(b"", 1, pair=pair)
+
+    def check_blocked(self):
+        with self.subTest(blocked_clients=True):
+            self.assertEqual(self.blocked_count(self.k), self.blocked_count(self.r),
+                             "number of blocked clients")
