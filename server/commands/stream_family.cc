@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <memory>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "server/commands/args.h"
@@ -312,7 +314,7 @@ void CmdXSetId(CmdArgs args, CommandContext& ctx) {
 
 // What a blocked XREAD / XREADGROUP waits for.
 struct StreamWait : WaitState {
-  std::vector<std::pair<std::string, StreamID>> after;  // per key: entries after this ID
+  std::unordered_map<std::string, StreamID> after;  // per key: entries after this ID
   int64_t count = 0;
   bool group_read = false;  // XREADGROUP
   std::string group;
@@ -349,13 +351,8 @@ class StreamBlockHandler : public BlockHandler {
       return true;
     }
     StreamValue* s = e->value_as<StreamValue>();
-    StreamID gt = StreamID::Min();
-    for (const auto& [k, id] : w.after) {
-      if (k == key) {
-        gt = id;
-        break;
-      }
-    }
+    auto found = w.after.find(std::string(key));
+    StreamID gt = found != w.after.end() ? found->second : StreamID::Min();
     StreamGroup* group = nullptr;
     if (w.group_read) {
       group = s->FindGroup(w.group);
@@ -553,12 +550,12 @@ void ReadCommand(CmdArgs args, CommandContext& ctx, bool xreadgroup) {
   if (!ctx.may_block()) return rb.SendNullArray();
   auto wait = std::make_unique<StreamWait>();
   BlockRequest request;
+  std::unordered_set<std::string_view> seen;
   for (size_t i = 0; i < streams_count; i++) {
-    std::string key(keys[i]);
     // A key named twice waits once, for the first ID given.
-    if (std::find(request.keys.begin(), request.keys.end(), key) != request.keys.end()) continue;
-    request.keys.push_back(key);
-    wait->after.emplace_back(key, ids[i]);
+    if (!seen.insert(keys[i]).second) continue;
+    request.keys.emplace_back(keys[i]);
+    wait->after.emplace(std::string(keys[i]), ids[i]);
   }
   // Without COUNT a woken reader gets at most 1000 entries (XREAD_BLOCKED_DEFAULT_COUNT).
   wait->count = count != 0 ? count : 1000;

@@ -24,17 +24,23 @@ bool IntAt(const Listpack& lp, uint32_t pos, int64_t* v) {
   return ParseInt64(e.str, v);
 }
 
-// Walks a node as streamValidateListpackIntegrity does, and checks its IDs: they increase from
-// `*prev` (the previous node's last entry, or none), and the node's live and deleted counts are
-// what its entries say. Adds the live entries to *live.
-bool ValidNode(StreamID master, const Listpack& lp, std::optional<StreamID>* prev, uint64_t* live) {
+// Walks a node as streamValidateListpackIntegrity does: every count fits in the node (so no
+// arithmetic on them can overflow, and no walk can run off its end), each entry has the elements
+// its flags and field count say and ends with the matching lp-count, and the node's live and
+// deleted counts are what its entries say. Live entries must come in increasing ID order across
+// the stream (`*last_live`, updated); deleted ones may lie anywhere (XSETID may move the last ID
+// back below them, as Redis allows). Adds the live entries to *live.
+bool ValidNode(StreamID master, const Listpack& lp, std::optional<StreamID>* last_live,
+               uint64_t* live) {
+  const int64_t elements_in_node = static_cast<int64_t>(lp.size());
+  auto count_ok = [elements_in_node](int64_t n) { return n >= 0 && n <= elements_in_node; };
   int64_t count, deleted, master_fields, v;
   uint32_t p = lp.First();
-  if (!IntAt(lp, p, &count) || count < 0) return false;
+  if (!IntAt(lp, p, &count) || !count_ok(count)) return false;
   p = lp.Next(p);
-  if (!IntAt(lp, p, &deleted) || deleted < 0) return false;
+  if (!IntAt(lp, p, &deleted) || !count_ok(deleted)) return false;
   p = lp.Next(p);
-  if (!IntAt(lp, p, &master_fields) || master_fields < 0) return false;
+  if (!IntAt(lp, p, &master_fields) || !count_ok(master_fields)) return false;
   for (int64_t j = 0; j < master_fields; j++) {
     p = lp.Next(p);
     if (p == Listpack::kEnd) return false;
@@ -53,12 +59,14 @@ bool ValidNode(StreamID master, const Listpack& lp, std::optional<StreamID>* pre
     StreamID id = master;
     id.ms += static_cast<uint64_t>(ms_delta);
     id.seq += static_cast<uint64_t>(seq_delta);
-    if (id < master || (prev->has_value() && id <= **prev)) return false;
-    *prev = id;
+    if (!(flags & kFlagDeleted)) {
+      if (last_live->has_value() && id <= **last_live) return false;
+      *last_live = id;
+    }
     int64_t to_walk = fields;
     if (!(flags & kFlagSameFields)) {
       p = lp.Next(p);
-      if (!IntAt(lp, p, &fields) || fields < 0) return false;
+      if (!IntAt(lp, p, &fields) || !count_ok(fields)) return false;
       elements += 1 + fields;
       to_walk = fields * 2;
     }
@@ -100,7 +108,7 @@ std::unique_ptr<StreamValue> DecodeStream(uint8_t rdb_type, rdb::Reader& in) {
   auto s = std::make_unique<StreamValue>();
   auto nodes = in.Len();
   if (!nodes) return nullptr;
-  std::optional<StreamID> last_entry;
+  std::optional<StreamID> last_live;
   uint64_t live = 0;
   for (uint64_t i = 0; i < *nodes; i++) {
     auto key = in.String();
@@ -110,14 +118,15 @@ std::unique_ptr<StreamValue> DecodeStream(uint8_t rdb_type, rdb::Reader& in) {
     std::optional<Listpack> lp = Listpack::FromBytes(*blob);
     if (!lp || lp->empty()) return nullptr;
     const StreamID master = StreamID::Decode(key->data());
-    if (last_entry && master <= *last_entry) return nullptr;
-    if (!ValidNode(master, *lp, &last_entry, &live)) return nullptr;
+    if (!ValidNode(master, *lp, &last_live, &live)) return nullptr;
+    // Node keys in increasing order (a radix tree's), each once: AddNode refuses others.
     if (!s->AddNode(master, std::move(*lp))) return nullptr;
   }
   auto length = in.Len();
   auto last_id = ReadId(in);
   if (!length || !last_id || *length != live) return nullptr;
-  if (last_entry && *last_entry > *last_id) return nullptr;
+  // New entries go after the last ID: it may not be below a live entry.
+  if (last_live && *last_live > *last_id) return nullptr;
   s->set_length(*length);
   s->set_last_id(*last_id);
   if (v2) {

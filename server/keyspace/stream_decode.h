@@ -3,10 +3,11 @@
 //
 // Everything is checked, as Redis's deep sanitisation does and more, so that no payload can
 // make the stream code read outside a node or loop: every node is a valid listpack in the
-// stream layout (master entry, entries with the right element counts, lp-counts that agree),
-// node keys are 16 bytes and unique, IDs increase across the whole stream and do not pass the
-// last ID, the length matches the live entries, and every pending entry belongs to exactly one
-// consumer of its group. nullopt otherwise.
+// stream layout (master entry, entries with the right element counts, lp-counts that agree,
+// every count within the node's size), node keys are 16 bytes and increasing, live entries'
+// IDs increase across the whole stream and do not pass the last ID (deleted entries may: XSETID
+// can move the last ID back below them), the length matches the live entries, and every pending
+// entry belongs to exactly one consumer of its group. nullopt otherwise.
 #pragma once
 
 #include <cstdint>

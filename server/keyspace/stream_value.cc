@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
-#include <set>
 #include <vector>
 
 #include "server/core/strings.h"
@@ -446,7 +445,14 @@ StreamValue::AppendResult StreamValue::Append(std::span<const std::string_view> 
   if (total_len > static_cast<size_t>(kListpackMaxSize)) return AppendResult::kTooLarge;
 
   Listpack* lp = nodes_.empty() ? nullptr : &nodes_.back().lp;
-  if (lp != nullptr) {
+  // After XSETID moved the last ID back below deleted entries, the new ID may not be above the
+  // last node's master ID: it then goes into that node, full or not, so nodes stay in order.
+  if (lp != nullptr && id <= nodes_.back().master &&
+      lp->bytes() + total_len + 16 * (field_values.size() + 4) >
+          static_cast<size_t>(kListpackMaxSize)) {
+    return AppendResult::kTooLarge;  // that node cannot take it
+  }
+  if (lp != nullptr && id > nodes_.back().master) {
     int64_t max_bytes = limits.max_bytes;
     if (max_bytes <= 0 || max_bytes > kListpackMaxSize) max_bytes = kListpackMaxSize;
     if (static_cast<int64_t>(lp->bytes() + total_len) >= max_bytes) {
@@ -555,17 +561,24 @@ int64_t StreamValue::Trim(const StreamTrim& trim) {
     p = lp.Next(p);  // past the master entry's terminator: the first entry's flags
     while (p != Listpack::kEnd) {
       const uint32_t flags_pos = p;
-      int64_t flags = GetInt(lp, p);
-      p = lp.Next(p);
+      const int64_t flags = GetInt(lp, p);
+      uint32_t q = lp.Next(p);
       StreamID cur = master;
-      cur.ms += static_cast<uint64_t>(GetInt(lp, p));
-      p = lp.Next(p);
-      cur.seq += static_cast<uint64_t>(GetInt(lp, p));
-      p = lp.Next(p);
+      cur.ms += static_cast<uint64_t>(GetInt(lp, q));
+      q = lp.Next(q);
+      cur.seq += static_cast<uint64_t>(GetInt(lp, q));
       const bool stop = trim.strategy == Strategy::kMaxLen
                             ? length_ <= static_cast<uint64_t>(trim.maxlen)
                             : cur >= trim.minid;
       if (stop) break;
+      if (!(flags & kFlagDeleted)) {
+        lp.ReplaceInt(flags_pos, flags | kFlagDeleted);
+        deleted_here++;
+        length_--;
+      }
+      // Past the entry, walked from its flags again: the replacement may have changed their
+      // size (a loaded node may store a flag in a wider form than Redis writes).
+      p = lp.Next(lp.Next(lp.Next(flags_pos)));  // ms and seq deltas: p is at the fields
       int64_t to_skip;
       if (flags & kFlagSameFields) {
         to_skip = master_fields;
@@ -575,12 +588,6 @@ int64_t StreamValue::Trim(const StreamTrim& trim) {
       }
       while (to_skip--) p = lp.Next(p);
       p = lp.Next(p);  // past lp-count
-      if (!(flags & kFlagDeleted)) {
-        // Flags are one-byte integers: replacing one moves nothing.
-        lp.ReplaceInt(flags_pos, flags | kFlagDeleted);
-        deleted_here++;
-        length_--;
-      }
     }
     deleted += deleted_here;
     p = lp.First();
@@ -649,30 +656,50 @@ bool StreamValue::AddNode(StreamID master_id, Listpack lp) {
 }
 
 size_t StreamValue::RaxNodeCount() const {
-  // A radix tree of fixed-length keys has a node at the root, at every key, at every prefix
-  // where keys branch, and at every child of such a branching prefix (a single-child chain
-  // between them is one compressed node). With sorted keys, the branching prefixes are the
-  // common prefixes of neighbours, and the children are the neighbours' prefixes one byte
-  // longer.
-  std::vector<std::string> keys;
-  keys.reserve(nodes_.size());
-  for (const auto& [id, lp] : nodes_) {
-    char k[16];
-    id.Encode(k);
-    keys.emplace_back(k, 16);
+  // Redis's radix tree of these 16-byte keys: a node at the root, one per key (its leaf), one
+  // per prefix where keys branch, and a compressed node for every single-child chain between a
+  // branching node and the next branching node or leaf below it; the root is itself that chain
+  // when the keys do not branch at their first byte. So, over the tree's "top" nodes (branching
+  // prefixes and leaves): 1 for the root, plus for each top node other than the root 1, and 1
+  // more when it lies more than a byte below its parent top node (a chain in between). The
+  // branching prefixes are the LCP intervals of the sorted keys, found with a stack in O(n).
+  const size_t n = nodes_.size();
+  if (n == 0) return 1;
+  std::vector<int> lcp(n + 1, -1);  // lcp[i]: common prefix of keys i-1 and i; -1 at the ends
+  char prev[16], cur[16];
+  nodes_[0].master.Encode(prev);
+  int min_lcp = 16;
+  for (size_t i = 1; i < n; i++) {
+    nodes_[i].master.Encode(cur);
+    int l = 0;
+    while (l < 16 && prev[l] == cur[l]) l++;
+    lcp[i] = l;
+    min_lcp = std::min(min_lcp, l);
+    std::memcpy(prev, cur, 16);
   }
-  std::set<std::string> nodes;
-  nodes.insert(std::string());
-  for (size_t i = 0; i < keys.size(); i++) {
-    nodes.insert(keys[i]);
-    if (i + 1 == keys.size()) break;
-    size_t l = 0;
-    while (l < 16 && keys[i][l] == keys[i + 1][l]) l++;
-    nodes.insert(keys[i].substr(0, l));
-    nodes.insert(keys[i].substr(0, l + 1));
-    nodes.insert(keys[i + 1].substr(0, l + 1));
+  // A top node `depth` bytes down whose parent top node is `parent_depth` down (-1: none above).
+  const bool root_branches = n > 1 && min_lcp == 0;
+  size_t count = 1;  // the root
+  auto add_top = [&](int depth, int parent_depth) {
+    if (depth == 0) return;  // the root, already counted
+    count++;
+    const bool under_plain_root = parent_depth <= 0 && !root_branches;
+    if (!under_plain_root && depth > parent_depth + 1) count++;  // the chain to it
+  };
+  for (size_t i = 0; i < n; i++) add_top(16, std::max(lcp[i], lcp[i + 1]));  // the leaves
+  // LCP intervals: an interval of depth L closes when the LCP drops below L; its parent is the
+  // deeper of the enclosing interval and the LCP that closed it.
+  std::vector<int> open = {0};
+  for (size_t i = 1; i <= n; i++) {
+    const int l = lcp[i];
+    while (!open.empty() && l < open.back()) {
+      const int depth = open.back();
+      open.pop_back();
+      add_top(depth, std::max(open.empty() ? -1 : open.back(), l));
+    }
+    if (l > (open.empty() ? -1 : open.back())) open.push_back(l);
   }
-  return nodes.size();
+  return count;
 }
 
 StreamGroup* StreamValue::FindGroup(std::string_view name) const {

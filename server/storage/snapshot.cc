@@ -133,16 +133,12 @@ void Snapshot::Drain(Database& db) {
   });
 }
 
-void Snapshot::BeforeReset(Database& db, Database* other) {
-  FinishCurrent();
-  // Emptied: while writing, its pending entries go to the file first; while discarding they
-  // simply leave with the database. Swapped: the walk may already have passed one of the two
-  // indexes, so both are brought up to date now whatever the mode.
-  if (other != nullptr || sink_) {
-    Drain(db);
-  } else {
-    pending_[static_cast<size_t>(db.index())] = 0;  // they leave unwritten
-  }
+void Snapshot::BeforeReset(Database& db, Database* /*other*/) {
+  // Emptied or swapped: its pending entries are dealt with now (written, or only marked while
+  // discarding), both databases for a swap, since the walk may already have passed one of the
+  // two indexes. Marking them even when they are about to go keeps the pending counts true for
+  // whatever looks at them before they leave (WATCH's touch of a flushed key does).
+  Drain(db);
 }
 
 bool Snapshot::Step(size_t max_entries) {

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -183,6 +184,60 @@ TEST(StreamValueTest, NodesStayInOrderThroughHeadTrimsAndMiddleDeletes) {
   EXPECT_EQ(Ids(*static_cast<StreamValue*>(copy.get())), model);
 }
 
+// The radix-tree node count by brute force: every root, key, branching prefix and child of a
+// branching prefix is a node of Redis's tree, counted once (what RaxNodeCount computes in O(n)).
+size_t ReferenceRaxNodes(const StreamValue& s) {
+  std::vector<std::string> keys;
+  for (const auto& [master, lp] : s.nodes()) {
+    char k[16];
+    master.Encode(k);
+    keys.emplace_back(k, 16);
+  }
+  std::set<std::string> nodes = {std::string()};
+  for (size_t i = 0; i < keys.size(); i++) {
+    nodes.insert(keys[i]);
+    if (i + 1 == keys.size()) break;
+    size_t l = 0;
+    while (l < 16 && keys[i][l] == keys[i + 1][l]) l++;
+    nodes.insert(keys[i].substr(0, l));
+    nodes.insert(keys[i].substr(0, l + 1));
+    nodes.insert(keys[i + 1].substr(0, l + 1));
+  }
+  return nodes.size();
+}
+
+TEST(StreamValueTest, RadixTreeNodeCountAgreesWithTheDefinition) {
+  std::mt19937_64 rng(11);
+  for (int round = 0; round < 200; round++) {
+    StreamValue s;
+    StreamValue::NodeLimits one{4096, 1};
+    uint64_t ms = rng() % 4 == 0 ? rng() : rng() % 1000;
+    uint64_t seq = 0;
+    const int n = 1 + static_cast<int>(rng() % 60);
+    for (int i = 0; i < n; i++) {
+      switch (rng() % 4) {
+        case 0:
+          seq++;
+          break;
+        case 1:
+          seq += rng() % 100000;
+          break;
+        case 2:
+          ms++;
+          seq = 0;
+          break;
+        default:
+          ms += rng() % (uint64_t{1} << (rng() % 40));
+          seq = rng() % 3;
+      }
+      StreamID id{ms, seq};
+      if (!s.nodes().empty() && id <= s.last_id()) continue;
+      Add(s, id, {"f", "v"}, one);
+    }
+    ASSERT_EQ(s.RaxNodeCount(), ReferenceRaxNodes(s)) << "round " << round;
+  }
+}
+
 TEST(StreamValueTest, RadixTreeNodeCountsAsRedisReports) {
   // Counts read from redis-server 7.0.15's XINFO STREAM for the same node keys.
   StreamValue s;
@@ -338,6 +393,85 @@ TEST(StreamValueTest, PreSevenZeroFormsCountFromWhatTheyHold) {
   EXPECT_EQ(back->first_id(), (StreamID{6, 0}));
   // 6-0 is the first entry and no tombstone is after it: read counter 2 - 2 + 1.
   EXPECT_EQ(back->FindGroup("g")->entries_read, 1);
+}
+
+// A node's listpack from entries given as raw encodings (each without its backlen), so that a
+// test can store numbers in forms Redis does not write.
+std::string RawListpack(const std::vector<std::string>& encodings) {
+  std::string body;
+  for (const std::string& e : encodings) {
+    body += e;
+    body += static_cast<char>(e.size());  // backlen (entries here are under 128 bytes)
+  }
+  std::string lp(6, '\0');
+  lp += body;
+  lp += static_cast<char>(0xFF);
+  const uint32_t total = static_cast<uint32_t>(lp.size());
+  for (int i = 0; i < 4; i++) lp[i] = static_cast<char>(total >> (8 * i));
+  lp[4] = static_cast<char>(encodings.size() & 0xff);
+  lp[5] = static_cast<char>(encodings.size() >> 8);
+  return lp;
+}
+
+std::string Int7(int v) { return std::string(1, static_cast<char>(v)); }
+std::string Str(std::string_view s) { return static_cast<char>(0x80 | s.size()) + std::string(s); }
+std::string Int64(int64_t v) {
+  std::string out(1, static_cast<char>(0xF4));
+  for (int i = 0; i < 8; i++) out += static_cast<char>(static_cast<uint64_t>(v) >> (8 * i));
+  return out;
+}
+
+// A stream RDB form of one node of `lp`, master 5-0, with `length` live entries.
+std::string OneNodeStream(const std::string& lp, uint64_t length, StreamID last) {
+  std::string out;
+  rdb::AppendLength(out, 1);
+  char key[16];
+  StreamID{5, 0}.Encode(key);
+  rdb::AppendString(out, std::string_view(key, 16), false);
+  rdb::AppendString(out, lp, false);
+  rdb::AppendLength(out, length);
+  rdb::AppendLength(out, last.ms);
+  rdb::AppendLength(out, last.seq);
+  for (int i = 0; i < 4; i++) rdb::AppendLength(out, 0);  // first ID, max deleted ID
+  rdb::AppendLength(out, length);                         // entries added
+  rdb::AppendLength(out, 0);                              // no groups
+  return out;
+}
+
+TEST(StreamValueTest, FieldCountsThatCannotFitTheNodeAreRefused) {
+  // An entry claiming 2^62 fields: 2 x 2^62 wraps, so a check that multiplies first would pass
+  // an entry with no fields at all (and a read of it would run off the node).
+  const int64_t huge = int64_t{1} << 62;
+  const std::string lp =
+      RawListpack({Int7(1), Int7(0), Int7(0), Int7(0),  // master, no fields
+                   Int7(0), Int7(0), Int7(0), Int64(huge),
+                   Int64(static_cast<int64_t>(static_cast<uint64_t>(huge) * 2 + 4))});
+  const std::string bytes = OneNodeStream(lp, 1, {5, 0});
+  rdb::Reader in(bytes);
+  EXPECT_EQ(DecodeStream(19, in), nullptr);
+}
+
+TEST(StreamValueTest, FlagsStoredInAWiderFormSurviveATrim) {
+  // Redis stores a flag as a 7-bit integer; a payload may store it as a 16-bit one or as a
+  // string. Marking such an entry deleted shrinks it: the trim must walk on from where it is.
+  const std::string wide_flags = std::string("\xF1\x02\x00", 3);  // 2 (SAMEFIELDS), 16-bit
+  const std::string lp =
+      RawListpack({Int7(3),    Int7(0), Int7(1), Str("f"), Int7(0),  // master: 3 live, field f
+                   wide_flags, Int7(0), Int7(0), Str("a"), Int7(4),
+                   Str("2"),   Int7(0), Int7(1), Str("b"), Int7(4),  // flags as the string "2"
+                   Int7(2),    Int7(0), Int7(2), Str("c"), Int7(4)});
+  const std::string bytes = OneNodeStream(lp, 3, {5, 2});
+  rdb::Reader in(bytes);
+  std::unique_ptr<StreamValue> s = DecodeStream(19, in);
+  ASSERT_NE(s, nullptr);
+  StreamTrim trim{StreamTrim::Strategy::kMinId, false, 0, 0, {5, 2}};
+  EXPECT_EQ(s->Trim(trim), 2);
+  EXPECT_EQ(Ids(*s), (std::vector<StreamID>{{5, 2}}));
+  EXPECT_EQ(Ids(*s, StreamID::Min(), StreamID::Max(), true), (std::vector<StreamID>{{5, 2}}));
+  // And it still serialises into something that decodes.
+  const std::string again = Serialised(*s);
+  rdb::Reader in2(again);
+  EXPECT_NE(DecodeStream(19, in2), nullptr);
 }
 
 }  // namespace
