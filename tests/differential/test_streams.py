@@ -36,10 +36,10 @@ import os
 import random
 import re
 import sys
-import time
 import unittest
 
-from diff_support import BlockingMixin, DiffCase, EventsMixin, mask_hello_id, show
+from diff_support import (BlockingMixin, DiffCase, EventsMixin, excluded_generators, mask_hello_id,
+                          random_seed, show)
 from keyward_harness import ConnectionClosed, decode, encode_command, wait_for
 
 FAR = "99999999999999"  # milliseconds far in the future: `*` after FAR-n is FAR-(n+1)
@@ -1961,19 +1961,12 @@ class StreamRandom(StreamCase):
             self.run_batch([cmd], history, seed)
 
     def test_random_sequence(self):
-        env_seed = os.environ.get("KEYWARD_DIFF_SEED")
-        if env_seed:
-            seed = int(env_seed)
-        elif os.environ.get("CI"):
-            seed = 20261121
-        else:
-            seed = int(time.time() * 1000) % 1000000007
+        seed = random_seed()
         count = int(os.environ.get("KEYWARD_STREAM_COMMANDS", "1500"))
         print("\nrandom stream sequence: KEYWARD_DIFF_SEED=%d, %d commands" % (seed, count),
               file=sys.stderr)
         rng = random.Random(seed)
-        exclude = {x.strip().lower() for x in os.environ.get("KEYWARD_DIFF_EXCLUDE", "").split(",")}
-        gen = Generator(rng, exclude)
+        gen = Generator(rng, excluded_generators())
         history = []
         self.run_batch([["XADD", FAR_KEY, FAR + "-0", "f", "v"]], history, seed)
         while len(history) < count:

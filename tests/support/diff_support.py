@@ -7,8 +7,10 @@ to each after FLUSHALL. Every comparison runs as a unittest subTest, so one run 
 mismatching command rather than only the first.
 """
 
+import os
 import re
 import sys
+import time
 import unittest
 
 from keyward_harness import (ConnectionClosed, decode, encode_command, start_keyward,
@@ -282,6 +284,22 @@ class EventsMixin:
                 label, [decode(e) for e in expected],
                 [decode(e) if isinstance(e, bytes) else e for e in actual]))
         return expected
+
+
+def random_seed(ci_seed=20261121):
+    """The seed of a random differential sequence: KEYWARD_DIFF_SEED to replay one, `ci_seed`
+    under CI (reproducible), else a new one each run (local runs explore)."""
+    env_seed = os.environ.get("KEYWARD_DIFF_SEED")
+    if env_seed:
+        return int(env_seed)
+    if os.environ.get("CI"):
+        return ci_seed
+    return int(time.time() * 1000) % 1000000007
+
+
+def excluded_generators():
+    """KEYWARD_DIFF_EXCLUDE: comma-separated generator names a random sequence leaves out."""
+    return {x.strip().lower() for x in os.environ.get("KEYWARD_DIFF_EXCLUDE", "").split(",")}
 
 
 class BlockingMixin:
