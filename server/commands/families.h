@@ -27,14 +27,14 @@ void RegisterHyperLogLogFamily(CommandRegistry& registry);    // hyperloglog_fam
 void RegisterStreamFamily(CommandRegistry& registry);         // stream_family.cc (XADD, XREAD..)
 // stream_group_family.cc (XGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM, XINFO)
 void RegisterStreamGroupFamily(CommandRegistry& registry);
-void RegisterPubSubFamily(CommandRegistry& registry);         // pubsub_family.cc
-void RegisterScriptingFamily(CommandRegistry& registry);      // scripting_family.cc
-void RegisterFunctionFamily(CommandRegistry& registry);       // function_family.cc
-void RegisterLockFamily(CommandRegistry& registry);           // lock_family.cc (LOCK.*)
-void RegisterTransactionFamily(CommandRegistry& registry);    // transaction_family.cc
-void RegisterLatencyFamily(CommandRegistry& registry);        // latency_family.cc (LATENCY)
-void RegisterLolwutFamily(CommandRegistry& registry);         // lolwut_family.cc (LOLWUT)
-void RegisterDebugFamily(CommandRegistry& registry);          // debug_family.cc (DEBUG)
+void RegisterPubSubFamily(CommandRegistry& registry);       // pubsub_family.cc
+void RegisterScriptingFamily(CommandRegistry& registry);    // scripting_family.cc
+void RegisterFunctionFamily(CommandRegistry& registry);     // function_family.cc
+void RegisterLockFamily(CommandRegistry& registry);         // lock_family.cc (LOCK.*)
+void RegisterTransactionFamily(CommandRegistry& registry);  // transaction_family.cc
+void RegisterLatencyFamily(CommandRegistry& registry);      // latency_family.cc (LATENCY)
+void RegisterLolwutFamily(CommandRegistry& registry);       // lolwut_family.cc (LOLWUT)
+void RegisterDebugFamily(CommandRegistry& registry);        // debug_family.cc (DEBUG)
 // persistence_family.cc (SAVE, BGSAVE, LASTSAVE)
 void RegisterPersistenceFamily(CommandRegistry& registry);
 

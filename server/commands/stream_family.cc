@@ -26,9 +26,6 @@ namespace {
 
 using Strategy = StreamTrim::Strategy;
 
-// Redis compares option names as C strings (strcasecmp).
-bool Is(std::string_view arg, std::string_view name) { return EqualsIgnoreCase(arg, name); }
-
 // streamAddTrimArgs with where the trim argument is, for the rewrite.
 struct AddTrimArgs {
   StreamTrim trim;
@@ -49,13 +46,13 @@ size_t ParseAddOrTrim(CommandContext& ctx, CmdArgs args, bool xadd, AddTrimArgs*
     std::string_view opt = args[i];
     if (xadd && !opt.empty() && opt[0] == '*' && (opt.size() == 1 || opt[1] == '\0')) {
       break;  // the common auto-ID case
-    } else if ((Is(opt, "maxlen") || Is(opt, "minid")) && more) {
+    } else if ((EqualsIgnoreCase(opt, "maxlen") || EqualsIgnoreCase(opt, "minid")) && more) {
       if (t.strategy != Strategy::kNone) {
         ctx.rb().SendError(
             "ERR syntax error, MAXLEN and MINID options at the same time are not compatible");
         return 0;
       }
-      const bool maxlen = Is(opt, "maxlen");
+      const bool maxlen = EqualsIgnoreCase(opt, "maxlen");
       t.approx = false;
       std::string_view next = args[i + 1];
       if (more >= 2 && next == "~") {
@@ -76,7 +73,7 @@ size_t ParseAddOrTrim(CommandContext& ctx, CmdArgs args, bool xadd, AddTrimArgs*
       i++;
       t.strategy = maxlen ? Strategy::kMaxLen : Strategy::kMinId;
       out->trim_arg = i;
-    } else if (Is(opt, "limit") && more) {
+    } else if (EqualsIgnoreCase(opt, "limit") && more) {
       if (!GetLong(ctx, args[i + 1], &t.limit)) return 0;
       if (t.limit < 0) {
         ctx.rb().SendError("ERR The LIMIT argument must be >= 0.");
@@ -84,7 +81,7 @@ size_t ParseAddOrTrim(CommandContext& ctx, CmdArgs args, bool xadd, AddTrimArgs*
       }
       limit_given = true;
       i++;
-    } else if (xadd && Is(opt, "nomkstream")) {
+    } else if (xadd && EqualsIgnoreCase(opt, "nomkstream")) {
       out->no_mkstream = true;
     } else if (xadd) {
       // A syntax error or the ID.
@@ -193,7 +190,7 @@ void RangeCommand(CmdArgs args, CommandContext& ctx, bool rev) {
   }
   int64_t count = -1;
   for (size_t j = 4; j < args.size(); j++) {
-    if (Is(args[j], "count") && j + 1 < args.size()) {
+    if (EqualsIgnoreCase(args[j], "count") && j + 1 < args.size()) {
       if (!GetLong(ctx, args[j + 1], &count)) return;
       if (count < 0) count = 0;
       j++;
@@ -276,10 +273,10 @@ void CmdXSetId(CmdArgs args, CommandContext& ctx) {
   if (!ParseStreamId(ctx, args[2], &id, 0, true)) return;
   for (size_t i = 3; i < args.size(); i += 2) {
     const bool more = i + 1 < args.size();
-    if (Is(args[i], "entriesadded") && more) {
+    if (EqualsIgnoreCase(args[i], "entriesadded") && more) {
       if (!GetLong(ctx, args[i + 1], &entries_added)) return;
       if (entries_added < 0) return ctx.rb().SendError("ERR entries_added must be positive");
-    } else if (Is(args[i], "maxdeletedid") && more) {
+    } else if (EqualsIgnoreCase(args[i], "maxdeletedid") && more) {
       if (!ParseStreamId(ctx, args[i + 1], &max_xdel_id, 0, true)) return;
       if (id < max_xdel_id) {
         return ctx.rb().SendError(
@@ -413,15 +410,15 @@ void ReadCommand(CmdArgs args, CommandContext& ctx, bool xreadgroup) {
   for (size_t i = 1; i < args.size(); i++) {
     const size_t more = args.size() - i - 1;
     std::string_view o = args[i];
-    if (Is(o, "block") && more) {
+    if (EqualsIgnoreCase(o, "block") && more) {
       i++;
       if (!GetBlockTimeoutMs(ctx, args[i], &deadline)) return;
       block = true;
-    } else if (Is(o, "count") && more) {
+    } else if (EqualsIgnoreCase(o, "count") && more) {
       i++;
       if (!GetLong(ctx, args[i], &count)) return;
       if (count < 0) count = 0;
-    } else if (Is(o, "streams") && more) {
+    } else if (EqualsIgnoreCase(o, "streams") && more) {
       streams_arg = i + 1;
       streams_count = args.size() - streams_arg;
       if (streams_count % 2 != 0) {
@@ -432,7 +429,7 @@ void ReadCommand(CmdArgs args, CommandContext& ctx, bool xreadgroup) {
       }
       streams_count /= 2;
       break;
-    } else if (Is(o, "group") && more >= 2) {
+    } else if (EqualsIgnoreCase(o, "group") && more >= 2) {
       if (!xreadgroup) {
         return ctx.rb().SendError(
             "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.");
@@ -441,7 +438,7 @@ void ReadCommand(CmdArgs args, CommandContext& ctx, bool xreadgroup) {
       consumer_name = args[i + 2];
       group_given = true;
       i += 2;
-    } else if (Is(o, "noack")) {
+    } else if (EqualsIgnoreCase(o, "noack")) {
       if (!xreadgroup) {
         return ctx.rb().SendError(
             "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.");

@@ -21,8 +21,6 @@ namespace keyward {
 
 namespace {
 
-bool Is(std::string_view arg, std::string_view name) { return EqualsIgnoreCase(arg, name); }
-
 std::string NoGroup(std::string_view key, std::string_view group) {
   return "NOGROUP No such key '" + std::string(key) + "' or consumer group '" + std::string(group) +
          "'";
@@ -72,15 +70,16 @@ void CmdXGroupHelp(CmdArgs, CommandContext& ctx) {
 // handler, options and the key checked the same way for every subcommand).
 void CmdXGroup(CmdArgs args, CommandContext& ctx) {
   std::string_view opt = args[1];
-  const bool create = Is(opt, "create");
-  const bool setid = Is(opt, "setid");
+  const bool create = EqualsIgnoreCase(opt, "create");
+  const bool setid = EqualsIgnoreCase(opt, "setid");
   bool mkstream = false;
   int64_t entries_read = StreamGroup::kInvalidEntriesRead;
   for (size_t i = 5; i < args.size();) {
-    if (create && Is(args[i], "mkstream")) {
+    if (create && EqualsIgnoreCase(args[i], "mkstream")) {
       mkstream = true;
       i++;
-    } else if ((create || setid) && Is(args[i], "entriesread") && i + 1 < args.size()) {
+    } else if ((create || setid) && EqualsIgnoreCase(args[i], "entriesread") &&
+               i + 1 < args.size()) {
       if (!GetLong(ctx, args[i + 1], &entries_read)) return;
       if (entries_read < 0 && entries_read != StreamGroup::kInvalidEntriesRead) {
         return ctx.rb().SendError("ERR value for ENTRIESREAD must be positive or -1");
@@ -103,7 +102,8 @@ void CmdXGroup(CmdArgs args, CommandContext& ctx) {
           "want to use the MKSTREAM option to create an empty stream automatically.");
     }
     group = s->FindGroup(group_name);
-    if (group == nullptr && (setid || Is(opt, "createconsumer") || Is(opt, "delconsumer"))) {
+    if (group == nullptr && (setid || EqualsIgnoreCase(opt, "createconsumer") ||
+                             EqualsIgnoreCase(opt, "delconsumer"))) {
       return ctx.rb().SendError(NoGroupForKey(group_name, key));
     }
   }
@@ -140,7 +140,7 @@ void CmdXGroup(CmdArgs args, CommandContext& ctx) {
     ctx.rb().SendOk();
     ctx.AddDirty();
     ctx.Notify(notify::kStream, "xgroup-setid", key, db);
-  } else if (Is(opt, "destroy") && args.size() == 4) {
+  } else if (EqualsIgnoreCase(opt, "destroy") && args.size() == 4) {
     if (group == nullptr) return ctx.rb().SendLong(0);
     s->DestroyGroup(group_name);
     ctx.rb().SendLong(1);
@@ -148,9 +148,9 @@ void CmdXGroup(CmdArgs args, CommandContext& ctx) {
     ctx.Notify(notify::kStream, "xgroup-destroy", key, db);
     // Its blocked readers learn that the group is gone.
     ctx.services().blocking.SignalKeyReady(ctx.client().db, key);
-  } else if (Is(opt, "createconsumer") && args.size() == 5) {
+  } else if (EqualsIgnoreCase(opt, "createconsumer") && args.size() == 5) {
     ctx.rb().SendLong(CreateConsumer(ctx, *group, args[4], key) != nullptr ? 1 : 0);
-  } else if (Is(opt, "delconsumer") && args.size() == 5) {
+  } else if (EqualsIgnoreCase(opt, "delconsumer") && args.size() == 5) {
     StreamConsumer* consumer = group->FindConsumer(args[4]);
     int64_t pending = 0;
     if (consumer != nullptr) {
@@ -201,7 +201,7 @@ void CmdXPending(CmdArgs args, CommandContext& ctx) {
   bool consumer_given = false;
   if (args.size() >= 6) {
     size_t first = 3;
-    if (Is(args[3], "idle")) {
+    if (EqualsIgnoreCase(args[3], "idle")) {
       if (!GetLong(ctx, args[4], &min_idle)) return;
       if (args.size() < 8) return ctx.rb().SendError(errors::kSyntax);
       first += 2;
@@ -323,24 +323,24 @@ void CmdXClaim(CmdArgs args, CommandContext& ctx) {
   for (; j < args.size(); j++) {
     const bool more = j + 1 < args.size();
     std::string_view opt = args[j];
-    if (Is(opt, "force")) {
+    if (EqualsIgnoreCase(opt, "force")) {
       force = true;
-    } else if (Is(opt, "justid")) {
+    } else if (EqualsIgnoreCase(opt, "justid")) {
       justid = true;
-    } else if (Is(opt, "idle") && more) {
+    } else if (EqualsIgnoreCase(opt, "idle") && more) {
       if (!GetLong(ctx, args[++j], &delivery_time, "Invalid IDLE option argument for XCLAIM")) {
         return;
       }
       delivery_time = WrappingSub(now, delivery_time);
-    } else if (Is(opt, "time") && more) {
+    } else if (EqualsIgnoreCase(opt, "time") && more) {
       if (!GetLong(ctx, args[++j], &delivery_time, "Invalid TIME option argument for XCLAIM")) {
         return;
       }
-    } else if (Is(opt, "retrycount") && more) {
+    } else if (EqualsIgnoreCase(opt, "retrycount") && more) {
       if (!GetLong(ctx, args[++j], &retry_count, "Invalid RETRYCOUNT option argument for XCLAIM")) {
         return;
       }
-    } else if (Is(opt, "lastid") && more) {
+    } else if (EqualsIgnoreCase(opt, "lastid") && more) {
       if (!ParseStreamId(ctx, args[++j], &last_id, 0, true)) return;
     } else {
       return ctx.rb().SendError("ERR Unrecognized XCLAIM option '" + std::string(opt) + "'");
@@ -422,12 +422,12 @@ void CmdXAutoClaim(CmdArgs args, CommandContext& ctx) {
   int64_t count = 100;
   bool justid = false;
   for (size_t j = 6; j < args.size(); j++) {
-    if (Is(args[j], "count") && j + 1 < args.size()) {
+    if (EqualsIgnoreCase(args[j], "count") && j + 1 < args.size()) {
       if (!GetRangeLong(ctx, args[j + 1], 1, INT64_MAX / 16, &count, "COUNT must be > 0")) {
         return;
       }
       j++;
-    } else if (Is(args[j], "justid")) {
+    } else if (EqualsIgnoreCase(args[j], "justid")) {
       justid = true;
     } else {
       return ctx.rb().SendError(errors::kSyntax);
@@ -544,7 +544,8 @@ void StreamInfo(CmdArgs args, CommandContext& ctx, StreamValue& s) {
   if (optc == 0) {
     full = false;
   } else {
-    if ((optc != 1 && optc != 3) || !Is(args[3], "full") || (optc == 3 && !Is(args[4], "count"))) {
+    if ((optc != 1 && optc != 3) || !EqualsIgnoreCase(args[3], "full") ||
+        (optc == 3 && !EqualsIgnoreCase(args[4], "count"))) {
       return ctx.rb().SendError(errors::SubcommandSyntax("XINFO", args[1]));
     }
     if (optc == 3) {
@@ -624,7 +625,7 @@ void CmdXInfo(CmdArgs args, CommandContext& ctx) {
   if (!LookupStream(ctx, key, LookupMode::kRead, &s)) return;
   if (s == nullptr) return ctx.rb().SendError(errors::kNoSuchKey);
   ReplyBuilder& rb = ctx.rb();
-  if (Is(opt, "consumers") && args.size() == 4) {
+  if (EqualsIgnoreCase(opt, "consumers") && args.size() == 4) {
     StreamGroup* group = s->FindGroup(args[3]);
     if (group == nullptr) return rb.SendError(NoGroupForKey(args[3], key));
     rb.StartArray(group->consumers.size());
@@ -638,7 +639,7 @@ void CmdXInfo(CmdArgs args, CommandContext& ctx) {
       rb.SendBulk("idle");
       rb.SendLong(std::max<int64_t>(WrappingSub(now, consumer->seen_time), 0));
     }
-  } else if (Is(opt, "groups") && args.size() == 3) {
+  } else if (EqualsIgnoreCase(opt, "groups") && args.size() == 3) {
     rb.StartArray(s->groups().size());
     for (const auto& [name, group] : s->groups()) {
       rb.StartMap(6);
@@ -655,7 +656,7 @@ void CmdXInfo(CmdArgs args, CommandContext& ctx) {
       rb.SendBulk("lag");
       SendLag(rb, *s, *group);
     }
-  } else if (Is(opt, "stream")) {
+  } else if (EqualsIgnoreCase(opt, "stream")) {
     StreamInfo(args, ctx, *s);
   } else {
     rb.SendError(errors::SubcommandSyntax("XINFO", opt));

@@ -88,9 +88,9 @@ void AppendStream(std::string& out, std::string_view key, const StreamValue& s) 
     }
   } else {
     aof::AppendArrayHeader(out, 7);
-    for (std::string_view a : {std::string_view("XADD"), key, std::string_view("MAXLEN"),
-                               std::string_view("0"), std::string_view("0-1"),
-                               std::string_view("x"), std::string_view("y")}) {
+    for (std::string_view a :
+         {std::string_view("XADD"), key, std::string_view("MAXLEN"), std::string_view("0"),
+          std::string_view("0-1"), std::string_view("x"), std::string_view("y")}) {
       aof::AppendBulk(out, a);
     }
   }

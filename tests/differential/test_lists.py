@@ -22,7 +22,7 @@ import time
 import unittest
 
 from diff_support import BlockingMixin, DiffCase, show, EventsMixin
-from keyward_harness import ConnectionClosed, decode, encode_command, wait_for
+from keyward_harness import ConnectionClosed, decode, encode_command
 
 INT64_MAX = "9223372036854775807"
 INT64_MIN = "-9223372036854775808"
@@ -37,11 +37,6 @@ class ListCase(BlockingMixin, DiffCase):
     test (closed connections) to be gone, so blocked-client counts start at zero."""
 
     RESTORE_CONFIG = (("list-max-listpack-size", "-2"), ("notify-keyspace-events", ""))
-
-    def setUp(self):
-        super().setUp()
-        for c in (self.r, self.k):
-            wait_for(lambda: not self.blocked_count(c), message="earlier blocked clients gone")
 
     def check_list(self, key, pair=None):
         self.check("LRANGE", key, "0", "-1", pair=pair)

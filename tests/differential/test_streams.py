@@ -40,7 +40,7 @@ import unittest
 
 from diff_support import (BlockingMixin, DiffCase, EventsMixin, excluded_generators, mask_hello_id,
                           random_seed, show)
-from keyward_harness import ConnectionClosed, decode, encode_command, wait_for
+from keyward_harness import ConnectionClosed, decode, encode_command
 
 FAR = "99999999999999"  # milliseconds far in the future: `*` after FAR-n is FAR-(n+1)
 U64_MAX = "18446744073709551615"
@@ -195,11 +195,6 @@ class StreamCase(BlockingMixin, DiffCase):
 
     RESTORE_CONFIG = (("stream-node-max-entries", "100"), ("stream-node-max-bytes", "4096"),
                       ("notify-keyspace-events", ""))
-
-    def setUp(self):
-        super().setUp()
-        for c in (self.r, self.k):
-            wait_for(lambda: not self.blocked_count(c), message="earlier blocked clients gone")
 
     def xcheck(self, *cmd, pair=None, nodes=False):
         """check() with idle and delivery times masked and compared within LOOSE_MS."""

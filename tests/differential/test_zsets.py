@@ -28,8 +28,7 @@ import time
 import unittest
 
 from diff_support import BlockingMixin, DiffCase, show, EventsMixin
-from keyward_harness import (ConnectionClosed, decode, encode_command, split_aggregate, unordered,
-                             wait_for)
+from keyward_harness import ConnectionClosed, decode, encode_command, split_aggregate, unordered
 
 INT64_MAX = "9223372036854775807"
 INT64_MIN = "-9223372036854775808"
@@ -63,12 +62,6 @@ class ZSetCase(BlockingMixin, DiffCase):
 
     RESTORE_CONFIG = (("zset-max-listpack-entries", "128"), ("zset-max-listpack-value", "64"),
                       ("notify-keyspace-events", ""))
-
-    def setUp(self):
-        super().setUp()
-        for c in (self.r, self.k):
-            wait_for(lambda: not self.blocked_count(c), message="earlier blocked clients gone")
-
 
     def check_zset(self, key, pair=None):
         self.check("ZRANGE", key, "0", "-1", "WITHSCORES", pair=pair)

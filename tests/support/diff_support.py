@@ -306,7 +306,13 @@ class BlockingMixin:
     """Blocking tests ordered without sleeping: block() sends a blocking command to both servers
     without reading its reply, then polls INFO clients (blocked_clients) on the control
     connections until each server counts one more blocked client; reply() compares the replies
-    when they arrive."""
+    when they arrive. Each test starts once the clients an earlier test left blocked (closed
+    connections) are gone, so blocked-client counts start at zero."""
+
+    def setUp(self):
+        super().setUp()
+        for c in (self.r, self.k):
+            wait_for(lambda: not self.blocked_count(c), message="earlier blocked clients gone")
 
     @staticmethod
     def blocked_count(ctl):
