@@ -94,6 +94,11 @@ class Host : public keyward::ServerHost {
   void ProcessEventsWhileBusy() override { loop_.PollOnce(); }
   void HoldOutput() override { loop_.HoldOutput(); }
   void ReleaseOutput() override { loop_.ReleaseOutput(); }
+  std::function<void()> Connect(const std::string& host, int port,
+                                keyward::net::SessionFactory factory,
+                                std::function<void(const std::string&)> failed) override {
+    return loop_.ConnectTcp(host, port, std::move(factory), std::move(failed));
+  }
   void ArmTimer(int64_t delay_us) override {
     loop_.SetAlarm(std::chrono::microseconds(std::max<int64_t>(delay_us, 0)),
                    [this] { server_.RunTimers(); });
@@ -284,6 +289,8 @@ int main(int argc, char** argv) {
                KEYWARD_REDIS_VERSION, getpid(), settings.port);
   keyward::LogStartupBanner(settings);
   spdlog::info("Ready to accept connections");
+  // replicaof in the configuration: connect to the master once the loop runs.
+  loop.Post([&server] { server.replication().Start(); });
   supervision.Ready();
   loop.Run();
 

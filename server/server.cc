@@ -60,11 +60,15 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
                                  *clock, snapshots_}),
       aof_(AofPersistence::Parts{*settings, state_, keyspace_, propagation_, functions_, locks_,
                                  *clock, snapshots_, executor_}),
+      replication_(Replication::Parts{
+          ReplicationSource::Parts{*settings, state_, clients_, output_, propagation_, blocking_,
+                                   timers_, *clock, stats_, rdb_},
+          *settings, state_, clients_, executor_, keyspace_, functions_, aof_}),
       services_(Services{*clock,   *config,    *settings,    state_,      rng_,          keyspace_,
                          pubsub_,  registry_,  clients_,     output_,     pause_,        stats_,
                          slowlog_, monitors_,  propagation_, blocking_,   cron_,         executor_,
                          lua_,     functions_, locks_,       lock_waits_, transactions_, tracking_,
-                         latency_, rdb_,       aof_,         snapshots_}) {
+                         latency_, rdb_,       aof_,         snapshots_,  replication_}) {
   executor_.UpdateTime();
   executor_.set_services(&services_);
   gatekeeper_.set_services(&services_);
@@ -80,13 +84,20 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
     tracking_.Disable(c);
     monitors_.Remove(c);
     pause_.Forget(c);
+    replication_.ClientClosed(c);
   });
   cron_.AddJob([this] { locks_.Trim(static_cast<size_t>(settings_->lock_max_records)); });
   cron_.AddJob([this] {
     snapshots_.Cron();
     rdb_.Cron();
     aof_.Cron();
+    replication_.Cron();
   });
+  // A full sync sends its replicas the file a background save wrote.
+  rdb_.OnBackgroundSaveDone([this](const std::string& error, const std::string& path) {
+    replication_.source().BackgroundSaveDone(error, path);
+  });
+  settings_->on_repl_backlog_size_change = [this] { replication_.source().ResizeBacklog(); };
   // -MISCONF after a failed background save (stop-writes-on-bgsave-error) or AOF write.
   gatekeeper_.hooks().disk_error = [this] {
     if (auto error = rdb_.DiskError()) return error;
@@ -107,7 +118,10 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
   state_.used_memory_startup = UsedMemoryBytes();  // INFO used_memory_startup
 }
 
-Server::~Server() { settings_->on_appendonly_change = nullptr; }
+Server::~Server() {
+  settings_->on_appendonly_change = nullptr;
+  settings_->on_repl_backlog_size_change = nullptr;
+}
 
 void Server::set_host(ServerHost* host) {
   state_.host = host;
@@ -148,6 +162,7 @@ void Server::RegisterCommands() {
   RegisterLolwutFamily(registry_);
   RegisterDebugFamily(registry_);
   RegisterPersistenceFamily(registry_);
+  RegisterReplicationFamily(registry_);
 }
 
 }  // namespace keyward

@@ -38,6 +38,7 @@
 #include "server/keyspace/keyspace.h"
 #include "server/net/transport.h"
 #include "server/pubsub/pubsub.h"
+#include "server/replication/replication.h"
 #include "server/scripting/function_engine.h"
 #include "server/scripting/lua_engine.h"
 #include "server/storage/aof_persistence.h"
@@ -91,6 +92,7 @@ class Server {
   RdbPersistence& rdb() { return rdb_; }
   const SnapshotJob& snapshots() const { return snapshots_; }
   AofPersistence& aof() { return aof_; }
+  Replication& replication() { return replication_; }
   int64_t now_ms() const { return keyspace_.now_ms(); }
 
  private:
@@ -129,6 +131,7 @@ class Server {
   SnapshotJob snapshots_;
   RdbPersistence rdb_;
   AofPersistence aof_;
+  Replication replication_;
   Services services_;
 };
 

@@ -126,6 +126,73 @@ void DeclareProcessOptions(Config& config, ServerSettings& s) {
 
 namespace {
 
+// Replication (server/replication/), with Redis's old "slave" names as aliases.
+void DeclareReplicationOptions(Config& config, ServerSettings& s) {
+  // replicaof <host> <port>: read at start-up only (REPLICAOF changes it at run time).
+  config.Add({"replicaof", "", Config::kMultiArg | Config::kImmutable,
+              [&s](const std::vector<std::string>& values) -> std::optional<std::string> {
+                if (values.size() == 1 && values[0].empty()) return std::nullopt;
+                if (values.size() != 2) return std::string("wrong number of arguments");
+                if (EqualsIgnoreCase(values[0], "no") && EqualsIgnoreCase(values[1], "one")) {
+                  s.replicaof_host.clear();
+                  s.replicaof_port = 0;
+                  return std::nullopt;
+                }
+                int64_t port;
+                if (!ParseInt64(values[1], &port) || port < 0 || port > 65535) {
+                  return std::string("Invalid master port");
+                }
+                s.replicaof_host = values[0];
+                s.replicaof_port = port;
+                return std::nullopt;
+              },
+              [&s] {
+                return s.replicaof_host.empty()
+                           ? std::string()
+                           : s.replicaof_host + " " + std::to_string(s.replicaof_port);
+              },
+              ""});
+  config.AddAlias("slaveof", "replicaof");
+  config.AddString("masterauth", &s.masterauth, "", Config::kSensitive);
+  config.AddString("masteruser", &s.masteruser, "");
+  config.AddBool("replica-read-only", &s.replica_read_only, true);
+  config.AddAlias("slave-read-only", "replica-read-only");
+  config.AddBool("replica-serve-stale-data", &s.replica_serve_stale_data, true);
+  config.AddAlias("slave-serve-stale-data", "replica-serve-stale-data");
+  config.AddInt("replica-priority", &s.replica_priority, 0, INT_MAX, 100);
+  config.AddAlias("slave-priority", "replica-priority");
+  config.AddBool("replica-announced", &s.replica_announced, true);
+  config.AddString("replica-announce-ip", &s.replica_announce_ip, "");
+  config.AddAlias("slave-announce-ip", "replica-announce-ip");
+  config.AddInt("replica-announce-port", &s.replica_announce_port, 0, 65535, 0);
+  config.AddAlias("slave-announce-port", "replica-announce-port");
+  config.AddBool("replica-ignore-maxmemory", &s.replica_ignore_maxmemory, true);
+  config.AddAlias("slave-ignore-maxmemory", "replica-ignore-maxmemory");
+  config.AddBool("replica-ignore-disk-write-errors", &s.replica_ignore_disk_write_errors, false);
+  config.AddInt("repl-timeout", &s.repl_timeout, 1, INT_MAX, 60);
+  config.AddInt("repl-ping-replica-period", &s.repl_ping_replica_period, 1, INT_MAX, 10);
+  config.AddAlias("repl-ping-slave-period", "repl-ping-replica-period");
+  // Redis keeps at least 16 KB of backlog whatever is asked (CONFIG_REPL_BACKLOG_MIN_SIZE).
+  config.AddMemory("repl-backlog-size", &s.repl_backlog_size, 1, LLONG_MAX, 1 << 20, 0,
+                   [&s]() -> std::optional<std::string> {
+                     s.repl_backlog_size = std::max<int64_t>(s.repl_backlog_size, 16 * 1024);
+                     if (s.on_repl_backlog_size_change) s.on_repl_backlog_size_change();
+                     return std::nullopt;
+                   });
+  config.AddInt("repl-backlog-ttl", &s.repl_backlog_ttl, 0, INT_MAX, 3600);
+  config.AddBool("repl-diskless-sync", &s.repl_diskless_sync, true);
+  config.AddInt("repl-diskless-sync-delay", &s.repl_diskless_sync_delay, 0, INT_MAX, 5);
+  config.AddInt("repl-diskless-sync-max-replicas", &s.repl_diskless_sync_max_replicas, 0, INT_MAX,
+                0);
+  config.AddEnum("repl-diskless-load", &s.repl_diskless_load, {"disabled", "on-empty-db", "swapdb"},
+                 0);
+  config.AddBool("repl-disable-tcp-nodelay", &s.repl_disable_tcp_nodelay, false);
+  config.AddInt("min-replicas-to-write", &s.min_replicas_to_write, 0, INT_MAX, 0);
+  config.AddAlias("min-slaves-to-write", "min-replicas-to-write");
+  config.AddInt("min-replicas-max-lag", &s.min_replicas_max_lag, 0, INT_MAX, 10);
+  config.AddAlias("min-slaves-max-lag", "min-replicas-max-lag");
+}
+
 // RDB persistence (storage/rdb_persistence.h).
 void DeclarePersistenceOptions(Config& config, ServerSettings& s) {
   auto file_replaced_defaults = std::make_shared<bool>(false);
@@ -177,6 +244,7 @@ void DeclarePersistenceOptions(Config& config, ServerSettings& s) {
   config.AddBool("rdbchecksum", &s.rdbchecksum, true);
   config.AddBool("stop-writes-on-bgsave-error", &s.stop_writes_on_bgsave_error, true);
   config.AddBool("rdb-del-sync-files", &s.rdb_del_sync_files, false);
+  DeclareReplicationOptions(config, s);
   config.AddBool("rdb-save-incremental-fsync", &s.rdb_save_incremental_fsync, true);
   // Redis's testing knobs, hidden from CONFIG GET patterns as in Redis.
   config.AddInt("rdb-key-save-delay", &s.rdb_key_save_delay, INT_MIN, INT_MAX, 0, Config::kHidden);
@@ -274,6 +342,7 @@ void Server::DeclareOptions(Config& config, ServerSettings& s) {
   config.AddBool("lazyfree-lazy-user-flush", &s.lazyfree_lazy_user_flush, false);
   config.AddBool("lazyfree-lazy-user-del", &s.lazyfree_lazy_user_del, false);
   config.AddBool("replica-lazy-flush", &s.replica_lazy_flush, false);
+  config.AddAlias("slave-lazy-flush", "replica-lazy-flush");
   config.AddInt("active-expire-effort", &s.active_expire_effort, 1, 10, 1);
   config.AddBool("activerehashing", &s.activerehashing, true);
   // Collection encodings.

@@ -12,20 +12,26 @@ namespace keyward {
 
 namespace {
 
-// Redis's getClientType for TYPE filters: a subscriber is "pubsub", everyone else "normal"
-// (MONITOR included) until replication brings "master" and "replica".
+// TYPE filters go by Redis's getClientType (Client::type).
 bool HasType(const Client& c, std::string_view type) {
-  if (EqualsIgnoreCase(type, "pubsub")) return c.subscribed();
-  if (EqualsIgnoreCase(type, "normal")) return !c.subscribed();
-  return false;
+  const Client::Type t = c.type();
+  if (EqualsIgnoreCase(type, "pubsub")) return t == Client::Type::kPubSub;
+  if (EqualsIgnoreCase(type, "normal")) return t == Client::Type::kNormal;
+  if (EqualsIgnoreCase(type, "master")) return t == Client::Type::kMaster;
+  return t == Client::Type::kReplica;  // "replica" or "slave"
 }
 
 // One CLIENT LIST / CLIENT INFO line, with Redis's field names and order.
 std::string DescribeClient(CommandContext& ctx, Client& c) {
-  // Flag letters in Redis's order (O, P, x, b, t, R, B, d, c, A, U, e), as CLIENT LIST prints
-  // them.
+  // Flag letters in Redis's order (S or O, M, P, x, b, t, R, B, d, c, A, U, e), as CLIENT
+  // LIST prints them.
   std::string flags;
-  if (c.has(Client::kMonitor)) flags += 'O';
+  if (c.has(Client::kMonitor)) {
+    flags += 'O';
+  } else if (c.has(Client::kReplica)) {
+    flags += 'S';
+  }
+  if (c.has(Client::kMaster)) flags += 'M';
   if (c.subscribed()) flags += 'P';
   if (c.has(Client::kMulti)) flags += 'x';
   // Blocked (waiting for a lock), or held by CLIENT PAUSE (which Redis shows as blocked too).
@@ -70,7 +76,9 @@ std::string DescribeClient(CommandContext& ctx, Client& c) {
   line += " tot-mem=" + num(obl + c.transport()->input_capacity() + sizeof(Client));
   line += " events=r";
   line += " cmd=" + c.last_command;
-  line += " user=default redir=" + num(ctx.services().tracking.Redirect(c));
+  // The master link runs as no user at all (Redis's "(superuser)").
+  line += c.has(Client::kMaster) ? " user=(superuser)" : " user=default";
+  line += " redir=" + num(ctx.services().tracking.Redirect(c));
   line += " resp=" + num(c.resp);
   return line;
 }

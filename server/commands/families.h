@@ -35,6 +35,8 @@ void RegisterTransactionFamily(CommandRegistry& registry);  // transaction_famil
 void RegisterLatencyFamily(CommandRegistry& registry);      // latency_family.cc (LATENCY)
 void RegisterLolwutFamily(CommandRegistry& registry);       // lolwut_family.cc (LOLWUT)
 void RegisterDebugFamily(CommandRegistry& registry);        // debug_family.cc (DEBUG)
+// replication_family.cc (REPLICAOF, SLAVEOF, REPLCONF, PSYNC, SYNC, ROLE, WAIT)
+void RegisterReplicationFamily(CommandRegistry& registry);
 // persistence_family.cc (SAVE, BGSAVE, LASTSAVE)
 void RegisterPersistenceFamily(CommandRegistry& registry);
 

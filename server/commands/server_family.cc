@@ -15,6 +15,7 @@
 #include "server/engine/context.h"
 #include "server/engine/registry.h"
 #include "server/persistence/rdb_codec.h"
+#include "server/replication/replication.h"
 #include "server/scripting/function_engine.h"
 #include "server/scripting/lua_engine.h"
 #include "server/storage/aof_persistence.h"
@@ -196,7 +197,7 @@ void InfoMemory(InfoWriter& w, Services& s) {
   w.Field("mem_fragmentation_bytes", diff(rss, used));
   // No AOF and no replicas: no buffer is left out of eviction's count, none exists.
   w.Field("mem_not_counted_for_evict", 0);
-  w.Field("mem_replication_backlog", 0);
+  w.Field("mem_replication_backlog", s.replication.source().backlog().memory());
   w.Field("mem_total_replication_buffers", 0);
   w.Field("mem_clients_slaves", 0);
   w.Field("mem_clients_normal", clients_normal);
@@ -294,16 +295,16 @@ void InfoStats(InfoWriter& w, Services& s) {
   w.Field("instantaneous_ops_per_sec", st.instantaneous_ops());
   w.Field("total_net_input_bytes", st.total_net_input_bytes);
   w.Field("total_net_output_bytes", st.total_net_output_bytes);
-  w.Field("total_net_repl_input_bytes", 0);
-  w.Field("total_net_repl_output_bytes", 0);
+  w.Field("total_net_repl_input_bytes", st.total_net_repl_input_bytes);
+  w.Field("total_net_repl_output_bytes", st.total_net_repl_output_bytes);
   w.Field("instantaneous_input_kbps", kbps(ServerStats::kMetricNetInput));
   w.Field("instantaneous_output_kbps", kbps(ServerStats::kMetricNetOutput));
   w.Field("instantaneous_input_repl_kbps", std::string("0.00"));
   w.Field("instantaneous_output_repl_kbps", std::string("0.00"));
   w.Field("rejected_connections", st.rejected_connections);
-  w.Field("sync_full", 0);
-  w.Field("sync_partial_ok", 0);
-  w.Field("sync_partial_err", 0);
+  w.Field("sync_full", st.sync_full);
+  w.Field("sync_partial_ok", st.sync_partial_ok);
+  w.Field("sync_partial_err", st.sync_partial_err);
   w.Field("expired_keys", ks.expired);
   w.Field("expired_stale_perc", std::string("0.00"));
   w.Field("expired_time_cap_reached_count", ks.expire_cycle_time_limit_hits);
@@ -346,17 +347,7 @@ void InfoStats(InfoWriter& w, Services& s) {
 
 void InfoReplication(InfoWriter& w, Services& s) {
   w.Section("Replication");
-  w.Field("role", std::string("master"));
-  w.Field("connected_slaves", 0);
-  w.Field("master_failover_state", std::string("no-failover"));
-  w.Field("master_replid", s.state.replid);
-  w.Field("master_replid2", s.state.replid2);
-  w.Field("master_repl_offset", 0);
-  w.Field("second_repl_offset", s.state.second_replid_offset);
-  w.Field("repl_backlog_active", 0);
-  w.Field("repl_backlog_size", 1048576);
-  w.Field("repl_backlog_first_byte_offset", 0);
-  w.Field("repl_backlog_histlen", 0);
+  w.str() += s.replication.Info();
 }
 
 void InfoCpu(InfoWriter& w) {

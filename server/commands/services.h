@@ -35,6 +35,7 @@ class LuaEngine;
 class RdbPersistence;
 class AofPersistence;
 class SnapshotJob;
+class Replication;
 
 struct Services {
   Clock& clock;
@@ -65,6 +66,7 @@ struct Services {
   RdbPersistence& rdb;
   AofPersistence& aof;
   SnapshotJob& snapshots;  // the one background snapshot (BGSAVE or an AOF rewrite)
+  Replication& replication;
 };
 
 }  // namespace keyward

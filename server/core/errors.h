@@ -97,6 +97,24 @@ inline constexpr std::string_view kProtectedMode =
 inline constexpr std::string_view kLoading = "LOADING Redis is loading the dataset in memory";
 inline constexpr std::string_view kReadOnlyReplica =
     "READONLY You can't write against a read only replica.";
+// Replication.
+inline constexpr std::string_view kNoReplicas = "NOREPLICAS Not enough good replicas to write.";
+inline constexpr std::string_view kMasterDown =
+    "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+inline constexpr std::string_view kSyncNoMasterLink =
+    "NOMASTERLINK Can't SYNC while not connected with my master";
+inline constexpr std::string_view kSyncPendingOutput =
+    "SYNC and PSYNC are invalid with pending output";
+inline constexpr std::string_view kReplicaOfByReplica =
+    "Command is not valid when client is a replica.";
+inline constexpr std::string_view kInvalidMasterPort = "Invalid master port";
+inline constexpr std::string_view kWaitOnReplica =
+    "WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a "
+    "replica is configured to be writable (which is not the default) writes to replicas are just "
+    "local and are not propagated.";
+inline constexpr std::string_view kUnblockedRoleChange =
+    "UNBLOCKED force unblock from blocking operation, instance state changed (master -> "
+    "replica?)";
 inline constexpr std::string_view kOom = "OOM command not allowed when used memory > 'maxmemory'.";
 inline constexpr std::string_view kNotAllowedInMulti =
     "ERR Command not allowed inside a transaction";

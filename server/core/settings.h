@@ -126,6 +126,32 @@ struct ServerSettings {
   bool rdbchecksum = true;
   bool stop_writes_on_bgsave_error = true;
   bool rdb_del_sync_files = false;
+  // Replication (server/replication/). replicaof: the master at start-up (CONFIG GET shows the
+  // current one; REPLICAOF changes it); empty host: none.
+  std::string replicaof_host;
+  int64_t replicaof_port = 0;
+  std::string masterauth, masteruser;
+  bool replica_read_only = true;
+  bool replica_serve_stale_data = true;
+  int64_t replica_priority = 100;
+  bool replica_announced = true;
+  std::string replica_announce_ip;
+  int64_t replica_announce_port = 0;
+  bool replica_ignore_maxmemory = true;
+  bool replica_ignore_disk_write_errors = false;
+  int64_t repl_timeout = 60;              // seconds
+  int64_t repl_ping_replica_period = 10;  // seconds
+  int64_t repl_backlog_size = 1 << 20;    // bytes
+  int64_t repl_backlog_ttl = 3600;        // seconds without replicas before it is freed
+  bool repl_diskless_sync = true;
+  int64_t repl_diskless_sync_delay = 5;  // seconds
+  int64_t repl_diskless_sync_max_replicas = 0;
+  int repl_diskless_load = 0;  // disabled, on-empty-db, swapdb
+  bool repl_disable_tcp_nodelay = false;
+  int64_t min_replicas_to_write = 0;
+  int64_t min_replicas_max_lag = 10;  // seconds
+  // Called when repl-backlog-size changes (the backlog resizes).
+  std::function<void()> on_repl_backlog_size_change;
   bool rdb_save_incremental_fsync = true;
   int64_t rdb_key_save_delay = 0;
   int64_t key_load_delay = 0;  // microseconds per key loaded (Redis's test knob)

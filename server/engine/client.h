@@ -40,6 +40,10 @@ class Client {
     kTrackingCaching = 1 << 17,  // CLIENT CACHING YES/NO for the next command (or transaction)
     kTrackingNoloop = 1 << 18,
     kTrackingBrokenRedir = 1 << 19,  // the client it redirects to went away
+    // Replication (server/replication/): a replica of this server, after its SYNC or PSYNC
+    // ('S'), and this replica's link to its master ('M').
+    kReplica = 1 << 20,
+    kMaster = 1 << 21,
   };
   enum class ReplyMode { kOn, kOff, kSkipNext, kSkip };
 
@@ -78,6 +82,20 @@ class Client {
     rb_.set_resp3(version == 3);
   }
   bool has(uint32_t f) const { return (flags & f) != 0; }
+  // Redis's getClientType: the master link, a replica, a subscriber, or anyone else (MONITOR
+  // included). Output buffer limits and CLIENT LIST/KILL TYPE go by it.
+  enum class Type { kNormal, kReplica, kPubSub, kMaster };
+  Type type() const {
+    if (has(kMaster)) return Type::kMaster;
+    if (has(kReplica)) return Type::kReplica;
+    if (subscribed()) return Type::kPubSub;
+    return Type::kNormal;
+  }
+  // Bytes held for this client outside its transport (a replica's stream while its RDB is
+  // prepared): they count against its output buffer limit.
+  size_t held_output = 0;
+  // The replication offset right after this client's last command that fed the stream (WAIT).
+  int64_t woff = 0;
 
  private:
   uint64_t id_;

@@ -34,6 +34,17 @@ std::unique_ptr<Client> ClientRegistry::Accept(net::Transport& transport, int64_
   return client;
 }
 
+std::unique_ptr<Client> ClientRegistry::Adopt(net::Transport& transport, int64_t now_ms) {
+  auto client = std::make_unique<Client>(next_id_++, &transport, now_ms);
+  Client* c = client.get();
+  c->authenticated = true;
+  c->parser().set_authenticated(true);
+  c->parser().set_limits(ParserLimits{.max_bulk_len = settings_.proto_max_bulk_len});
+  clients_.push_back(c);
+  by_id_[c->id()] = c;
+  return client;
+}
+
 Client* ClientRegistry::Find(uint64_t id) const {
   auto it = by_id_.find(id);
   return it == by_id_.end() ? nullptr : it->second;

@@ -26,6 +26,10 @@ class ClientRegistry {
   // comes back flagged kClosed.
   std::unique_ptr<Client> Accept(net::Transport& transport, int64_t now_ms);
 
+  // The client of a connection the server opened itself (a replica's link to its master):
+  // registered without admission checks, authenticated.
+  std::unique_ptr<Client> Adopt(net::Transport& transport, int64_t now_ms);
+
   Client* Find(uint64_t id) const;
   const std::list<Client*>& all() const { return clients_; }
   size_t size() const { return clients_.size(); }

@@ -68,8 +68,12 @@ void Cron::Tick() {
     const int64_t limit = p_.settings.timeout * 1000;
     std::vector<Client*> idle;
     for (Client* c : p_.clients.all()) {
-      // Blocked clients are waiting on purpose (Redis exempts them from the idle timeout too).
-      if (c->has(Client::kMonitor | Client::kPaused | Client::kBlocked)) continue;
+      // Blocked clients are waiting on purpose (Redis exempts them from the idle timeout too);
+      // replicas and the master link have repl-timeout instead.
+      if (c->has(Client::kMonitor | Client::kPaused | Client::kBlocked | Client::kReplica |
+                 Client::kMaster)) {
+        continue;
+      }
       if (now - c->last_interaction_ms > limit) idle.push_back(c);
     }
     for (Client* c : idle) {

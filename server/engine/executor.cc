@@ -38,8 +38,13 @@ void Executor::CallFromClient(Client& c, CmdArgs args) {
         break;
       case Verdict::kRun: {
         c.last_command = verdict.cmd->full_name();
-        UnitScope unit(p_.propagation);
-        Run(CallerKind::kClient, c, *verdict.cmd, args, /*replicate=*/true);
+        const int64_t offset = p_.state.master_repl_offset;
+        {
+          UnitScope unit(p_.propagation);
+          Run(CallerKind::kClient, c, *verdict.cmd, args, /*replicate=*/true);
+        }
+        // WAIT counts the replicas that reached the client's last write.
+        if (p_.state.master_repl_offset != offset) c.woff = p_.state.master_repl_offset;
         break;
       }
     }
@@ -114,7 +119,7 @@ std::optional<std::string> Executor::Apply(CallerKind kind, Client& c, CmdArgs a
       std::abort();
     }
   }
-  out.clear();  // applied silently
+  out.resize(reply_at);  // applied silently (what was queued before it, an ACK, stays)
   if (p_.blocking.has_ready()) p_.blocking.ServeReady();
   return std::nullopt;
 }

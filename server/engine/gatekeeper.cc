@@ -21,7 +21,9 @@ enum class Check : uint8_t {
   kScriptWrite,      // writes (and may-replicate commands) from a read-only script
   kDenyOom,          // deny-oom commands over maxmemory (the eviction issue fills the hook)
   kDiskError,        // writes (and PING) while saving to disk fails: -MISCONF
+  kNoReplicas,       // writes on a master with fewer good replicas than min-replicas-to-write
   kReadOnlyReplica,  // writes on a read-only replica
+  kMasterDown,       // a replica whose link is down with replica-serve-stale-data off
   kSubscribedResp2,  // a RESP2 connection in subscribed mode runs pub/sub commands only
   kLoading,          // while loading, only commands flagged loading
   kBusyScript,       // a script past busy-reply-threshold: allow_busy commands only
@@ -44,14 +46,25 @@ struct CheckRow {
 // A check may have two rows when callers run it at different points (a script checks writes
 // before memory, a client memory before writes: processCommand and scriptCall differ).
 constexpr CheckRow kChecks[] = {
-    {Check::kProtected, kClient},          {Check::kAuth, kClient},
-    {Check::kNotInMulti, kClient},         {Check::kGuardable, kGuard},
-    {Check::kNoScript, kScript},           {Check::kAcl, kClient | kScript | kGuard | kExec},
-    {Check::kScriptWrite, kScript},        {Check::kReadOnlyReplica, kScript},
-    {Check::kDiskError, kScript},          {Check::kDenyOom, kClient | kScript | kGuard},
-    {Check::kDiskError, kClient | kGuard}, {Check::kReadOnlyReplica, kClient | kGuard},
-    {Check::kSubscribedResp2, kClient},    {Check::kLoading, kClient},
-    {Check::kBusyScript, kClient},         {Check::kPause, kClient},
+    {Check::kProtected, kClient},
+    {Check::kAuth, kClient},
+    {Check::kNotInMulti, kClient},
+    {Check::kGuardable, kGuard},
+    {Check::kNoScript, kScript},
+    {Check::kAcl, kClient | kScript | kGuard | kExec},
+    {Check::kScriptWrite, kScript},
+    {Check::kReadOnlyReplica, kScript},
+    {Check::kDiskError, kScript},
+    {Check::kNoReplicas, kScript},
+    {Check::kDenyOom, kClient | kScript | kGuard},
+    {Check::kDiskError, kClient | kGuard},
+    {Check::kNoReplicas, kClient | kGuard},
+    {Check::kReadOnlyReplica, kClient | kGuard},
+    {Check::kSubscribedResp2, kClient},
+    {Check::kMasterDown, kClient},
+    {Check::kLoading, kClient},
+    {Check::kBusyScript, kClient},
+    {Check::kPause, kClient},
     {Check::kMultiQueue, kClient},
 };
 
@@ -179,9 +192,23 @@ Verdict Gatekeeper::Check(CallerKind kind, const Client& c, CmdArgs args, int64_
           if (auto error = hooks_.disk_error()) return Refuse(cmd, std::move(*error));
         }
         break;
+      case Check::kNoReplicas:
+        // Redis's checkGoodReplicasStatus: masters only, and only with both options set.
+        if (has(CO::kWrite) && !state_.replica && settings_.min_replicas_to_write > 0 &&
+            settings_.min_replicas_max_lag > 0 &&
+            state_.good_replicas < settings_.min_replicas_to_write) {
+          return Refuse(cmd, std::string(errors::kNoReplicas));
+        }
+        break;
       case Check::kReadOnlyReplica:
-        if (state_.replica && state_.replica_read_only && has(CO::kWrite)) {
+        if (state_.replica && settings_.replica_read_only && has(CO::kWrite)) {
           return Refuse(cmd, std::string(errors::kReadOnlyReplica));
+        }
+        break;
+      case Check::kMasterDown:
+        if (state_.replica && !state_.master_link_up && !settings_.replica_serve_stale_data &&
+            !has(CO::kStale)) {
+          return Refuse(cmd, std::string(errors::kMasterDown));
         }
         break;
       case Check::kSubscribedResp2:

@@ -4,6 +4,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
+
+#include "server/net/transport.h"
 
 namespace keyward {
 
@@ -23,6 +26,15 @@ class ServerHost {
   // be written (and synced, when it must be) first. The holder posts the task that releases it.
   virtual void HoldOutput() {}
   virtual void ReleaseOutput() {}
+  // Opens a TCP connection (a replica to its master): connected, it gets its session from
+  // `factory`; failed, `failed` gets the reason. The returned function cancels an attempt in
+  // progress. Without a network (tests) it fails at once.
+  virtual std::function<void()> Connect(const std::string& host, int port,
+                                        net::SessionFactory factory,
+                                        std::function<void(const std::string& error)> failed) {
+    failed("no network");
+    return [] {};
+  }
 };
 
 }  // namespace keyward

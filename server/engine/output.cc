@@ -54,21 +54,26 @@ void ReplyOutput::FinishDeferredReply(Client& c, size_t before) {
 void ReplyOutput::SendToOther(Client& c, std::string_view bytes) {
   if (c.closing()) return;
   c.transport()->output().append(bytes);
-  stats_.total_net_output_bytes += bytes.size();
+  (c.has(Client::kReplica) ? stats_.total_net_repl_output_bytes : stats_.total_net_output_bytes) +=
+      bytes.size();
   if (CheckLimit(c)) ScheduleFlush(c);
 }
 
 bool ReplyOutput::CheckLimit(Client& c) {
-  // The class decides the limit (Redis's getClientType): a client with a subscription is
-  // pubsub, everyone else normal, MONITOR included; replicas arrive with replication.
-  const ClientClass cls = c.subscribed() ? ClientClass::kPubSub : ClientClass::kNormal;
+  // The class decides the limit (Redis's getClientType; the master link counts as normal, as
+  // Redis's getClientOutputBufferLimitClass has it).
+  const Client::Type type = c.type();
+  const ClientClass cls = type == Client::Type::kReplica  ? ClientClass::kReplica
+                          : type == Client::Type::kPubSub ? ClientClass::kPubSub
+                                                          : ClientClass::kNormal;
   const OutputBufferLimit& limit = settings_.client_output_buffer_limit[static_cast<int>(cls)];
   if (limit.hard == 0 && limit.soft == 0) return true;
   // Redis counts only what overflows a client's fixed 16 KB reply buffer (PROTO_REPLY_CHUNK_BYTES)
   // against the limit, so a tiny limit still lets ordinary replies through.
   constexpr int64_t kStaticReplyBuffer = 16 * 1024;
-  const int64_t used = std::max<int64_t>(
-      0, static_cast<int64_t>(c.transport()->pending_output()) - kStaticReplyBuffer);
+  const int64_t used =
+      std::max<int64_t>(0, static_cast<int64_t>(c.transport()->pending_output() + c.held_output) -
+                               kStaticReplyBuffer);
   const int64_t now = keyspace_.now_ms();
   bool over = limit.hard > 0 && used >= limit.hard;
   if (limit.soft > 0 && used >= limit.soft) {

@@ -38,9 +38,16 @@ struct ServerState {
   // Loading a dataset (RDB or AOF): clients get -LOADING except for commands flagged loading.
   bool loading = false;
   // A replica of another server: writes from anyone but the master get -READONLY while
-  // replica-read-only is on.
+  // replica-read-only is on, and while its link is down commands not flagged stale get
+  // -MASTERDOWN if replica-serve-stale-data is off.
   bool replica = false;
-  bool replica_read_only = true;
+  bool master_link_up = false;
+  // A master: replicas whose last ACK is at most min-replicas-max-lag seconds old (writes get
+  // -NOREPLICAS while fewer than min-replicas-to-write).
+  int64_t good_replicas = 0;
+  // The replication stream's offset (INFO master_repl_offset): bytes fed to it while a backlog
+  // exists, on a replica the master's offset it has applied.
+  int64_t master_repl_offset = 0;
   // SHUTDOWN was requested: a running script stops at its next check.
   bool shutting_down = false;
   // The script past busy-reply-threshold, if any (set and cleared by the scripting engines).

@@ -490,6 +490,51 @@ std::error_code EventLoop::ListenUnix(const std::string& path, int perm,
   return {};
 }
 
+std::function<void()> EventLoop::ConnectTcp(const std::string& host, int port,
+                                            SessionFactory factory,
+                                            std::function<void(const std::string&)> failed) {
+  // The attempt's state, shared by its handlers and its cancel function.
+  struct Attempt {
+    asio::ip::tcp::resolver resolver;
+    asio::ip::tcp::socket socket;
+    bool cancelled = false;
+    explicit Attempt(asio::io_context& io) : resolver(io), socket(io) {}
+  };
+  auto attempt = std::make_shared<Attempt>(impl_->io);
+  Impl* impl = impl_.get();
+  // Names are resolved here, blocking, as Redis's connect does (getaddrinfo): the loop runs
+  // without the locking asio's background resolver needs.
+  std::error_code ec;
+  auto endpoints = attempt->resolver.resolve(host, std::to_string(port), ec);
+  if (ec) {
+    // Reported from the loop, not from inside the caller.
+    asio::post(impl_->io, [attempt, failed, ec] {
+      if (!attempt->cancelled) failed(ec.message());
+    });
+  } else {
+    asio::async_connect(
+        attempt->socket, endpoints,
+        [attempt, impl, factory, failed](std::error_code ec, const asio::ip::tcp::endpoint&) {
+          if (attempt->cancelled) return;
+          if (ec) return failed(ec.message());
+          std::error_code ignored;
+          attempt->socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+          if (impl->keepalive > 0) {
+            attempt->socket.set_option(asio::socket_base::keep_alive(true), ignored);
+          }
+          auto conn = std::make_shared<Connection<asio::ip::tcp::socket>>(
+              std::move(attempt->socket), "", &impl->connections);
+          impl->connections.Add(conn);
+          conn->Start(factory);
+        });
+  }
+  return [attempt] {
+    attempt->cancelled = true;
+    std::error_code ignored;
+    attempt->socket.close(ignored);
+  };
+}
+
 void EventLoop::CloseTcpListeners() {
   std::error_code ec;
   for (auto& a : impl_->tcp_acceptors) a->close(ec);

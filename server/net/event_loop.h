@@ -52,6 +52,12 @@ class EventLoop {
                             SessionFactory factory, int* bound_port = nullptr);
   std::error_code ListenUnix(const std::string& path, int perm, const ListenOptions& options,
                              SessionFactory factory);
+  // Opens a TCP connection to host:port (a name is resolved first). Connected, the connection
+  // gets its session from `factory` and lives as an accepted one does; failed, `failed` gets
+  // the error text. The returned function cancels an attempt still in progress (then neither is
+  // called).
+  std::function<void()> ConnectTcp(const std::string& host, int port, SessionFactory factory,
+                                   std::function<void(const std::string& error)> failed);
   void CloseListeners();
   void CloseTcpListeners();
   void set_keepalive(int secs);

@@ -92,6 +92,7 @@ void RdbPersistence::AbandonBackgroundSave() {
   if (!bgsave_in_progress()) return;
   last_bgsave_time_sec_ = (p_.clock.NowMs() - p_.job.start_ms()) / 1000;
   p_.job.Abandon();
+  if (on_background_done_) on_background_done_("the background save was abandoned", "");
 }
 
 bool RdbPersistence::Save() {
@@ -142,6 +143,7 @@ void RdbPersistence::BackgroundDone(const std::string& error) {
     spdlog::warn("Background saving error: {}", error);
     last_bgsave_ok_ = false;
   }
+  if (on_background_done_) on_background_done_(error, Path());
 }
 
 void RdbPersistence::Cron() {

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -75,6 +76,14 @@ class RdbPersistence {
   // BGSAVE SCHEDULE (or BGSAVE inside EXEC): the cron starts it when it can.
   void ScheduleBackgroundSave() { bgsave_scheduled_ = true; }
   bool bgsave_in_progress() const { return p_.job.kind() == SnapshotJob::Kind::kRdb; }
+  // Whether any background snapshot (a BGSAVE or an AOF rewrite) runs.
+  bool job_running() const { return p_.job.running(); }
+  // Told when a background save ends: "" and the file's path when it is in place, else why it
+  // failed or was abandoned (replication sends that file to its replicas).
+  void OnBackgroundSaveDone(std::function<void(const std::string& error, const std::string& path)>
+                                fn) {
+    on_background_done_ = std::move(fn);
+  }
 
   // The cron: save points, a scheduled BGSAVE (the job's own cron reports completion).
   void Cron();
@@ -91,6 +100,9 @@ class RdbPersistence {
   // Start-up: loads `dbfilename` if it exists. The error text when it exists and cannot be
   // loaded (the server must not start).
   std::optional<std::string> LoadAtStartup();
+  // A replica's full sync: loads `dbfilename` (the master's snapshot, just received) into the
+  // emptied dataset. The error text when it cannot be loaded.
+  std::optional<std::string> LoadReceived() { return Load(false); }
   // DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE].
   enum class ReloadOutcome { kOk, kSaveFailed, kLoadFailed };
   ReloadOutcome Reload(bool merge, bool flush, bool save);
@@ -130,6 +142,7 @@ class RdbPersistence {
   int64_t NowSecs() { return p_.clock.NowMs() / 1000; }
 
   Parts p_;
+  std::function<void(const std::string&, const std::string&)> on_background_done_;
   bool bgsave_scheduled_ = false;
   uint64_t dirty_at_bgsave_ = 0;
   int64_t lastsave_ = 0;

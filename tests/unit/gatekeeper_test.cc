@@ -44,7 +44,7 @@ TEST_F(GatekeeperTest, AReadOnlyReplicaRefusesWritesFromEveryoneButItsMaster) {
   // The stream obeys.
   EXPECT_EQ(Replay({"set", "k", "v"}), std::nullopt);
   EXPECT_EQ(Run({"get", "k"}), "v");
-  server().state().replica_read_only = false;
+  server().settings().replica_read_only = false;
   EXPECT_EQ(Run({"set", "k", "w"}), "OK");
 }
 
@@ -159,7 +159,7 @@ TEST_F(GatekeeperTest, ExecIsJudgedByTheCommandsItRuns) {
   // EXEC is no write, but a transaction holding one is refused on a read-only replica, and the
   // transaction is gone.
   server().state().replica = true;
-  server().state().replica_read_only = true;
+  server().settings().replica_read_only = true;
   EXPECT_EQ(Run({"multi"}), "OK");
   EXPECT_EQ(Run({"get", "k"}), "QUEUED");
   EXPECT_THAT(Run({"exec"}).strings(), ::testing::ElementsAre("(nil)"));

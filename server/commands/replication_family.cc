@@ -1,0 +1,288 @@
+// Replication: REPLICAOF (SLAVEOF), REPLCONF, PSYNC, SYNC, ROLE, WAIT. The work is done by
+// server/replication/; this file parses, checks and replies as Redis 7.0 does.
+#include <spdlog/spdlog.h>
+
+#include "server/commands/args.h"
+#include "server/commands/families.h"
+#include "server/commands/services.h"
+#include "server/core/errors.h"
+#include "server/core/strings.h"
+#include "server/engine/context.h"
+#include "server/engine/registry.h"
+#include "server/replication/replication.h"
+
+namespace keyward {
+
+namespace {
+
+// REPLICAOF host port | NO ONE
+void CmdReplicaOf(CmdArgs args, CommandContext& ctx) {
+  Replication& repl = ctx.services().replication;
+  if (EqualsIgnoreCase(args[1], "no") && EqualsIgnoreCase(args[2], "one")) {
+    if (repl.is_replica()) {
+      repl.SetNoMaster();
+      spdlog::info("MASTER MODE enabled (user request from 'id={} addr={}')", ctx.client().id(),
+                   ctx.client().transport()->peer_address());
+    }
+    return ctx.rb().SendOk();
+  }
+  // It would have to drop every replica, this client included.
+  if (ctx.client().has(Client::kReplica)) {
+    return ctx.rb().SendError(errors::kReplicaOfByReplica);
+  }
+  int64_t port;
+  if (!ParseInt64(args[2], &port) || port < 0 || port > 65535) {
+    return ctx.rb().SendError(errors::kInvalidMasterPort);
+  }
+  if (!repl.SetMaster(std::string(args[1]), static_cast<int>(port))) {
+    spdlog::info(
+        "REPLICAOF would result into synchronization with the master we are already connected "
+        "with. No operation performed.");
+    return ctx.rb().SendSimple("OK Already connected to specified master");
+  }
+  spdlog::info("REPLICAOF {}:{} enabled (user request from 'id={} addr={}')", args[1], port,
+               ctx.client().id(), ctx.client().transport()->peer_address());
+  ctx.rb().SendOk();
+}
+
+// REPLCONF <option> <value> [<option> <value> ...]
+void CmdReplConf(CmdArgs args, CommandContext& ctx) {
+  Replication& repl = ctx.services().replication;
+  if (args.size() % 2 == 0) return ctx.rb().SendError(errors::kSyntax);
+  for (size_t j = 1; j < args.size(); j += 2) {
+    std::string_view option = args[j];
+    if (EqualsIgnoreCase(option, "ack")) {
+      // From a replica: how far it applied the stream. Never answered.
+      int64_t offset;
+      if (ParseInt64(args[j + 1], &offset)) repl.source().Ack(ctx.client(), offset);
+      return;
+    }
+    if (EqualsIgnoreCase(option, "getack")) {
+      // From our master: an ACK as soon as this command is applied. Never answered.
+      if (ctx.client().has(Client::kMaster)) repl.link().AckRequested();
+      return;
+    }
+    if (EqualsIgnoreCase(option, "listening-port") || EqualsIgnoreCase(option, "ip-address") ||
+        EqualsIgnoreCase(option, "capa")) {
+      if (auto error = repl.source().Configure(ctx.client(), option, args[j + 1])) {
+        return ctx.rb().SendError("ERR " + *error);
+      }
+      continue;
+    }
+    if (EqualsIgnoreCase(option, "rdb-only")) {
+      // Redis 7.0's redis-cli --rdb asks for the RDB alone; Keyward always sends the stream
+      // after it, which such a client simply closes on.
+      int64_t v;
+      if (!ParseInt64(args[j + 1], &v) || (v != 0 && v != 1)) {
+        return ctx.rb().SendError(errors::kSyntax);
+      }
+      continue;
+    }
+    return ctx.rb().SendError("ERR Unrecognized REPLCONF option: " + std::string(option));
+  }
+  ctx.rb().SendOk();
+}
+
+// SYNC, and PSYNC <replid> <offset>
+void Sync(CmdArgs args, CommandContext& ctx, bool psync) {
+  Client& c = ctx.client();
+  if (c.has(Client::kReplica)) return;  // already one
+  Replication& repl = ctx.services().replication;
+  if (repl.is_replica() && repl.link().state() != MasterLink::State::kConnected) {
+    return ctx.rb().SendError(errors::kSyncNoMasterLink);
+  }
+  if (c.transport()->pending_output() > 0) return ctx.rb().SendError(errors::kSyncPendingOutput);
+  int64_t offset = -1;
+  if (psync && !ParseInt64(args[2], &offset)) {
+    spdlog::warn("Replica {} asks for synchronization but with a wrong offset",
+                 c.transport()->peer_address());
+    return ctx.rb().SendError(errors::kNotInteger);
+  }
+  // Its reply (+FULLRESYNC, +CONTINUE, then data) is written by the replication source.
+  repl.source().Sync(c, psync ? args[1] : std::string_view(), offset, psync);
+}
+
+void CmdSync(CmdArgs args, CommandContext& ctx) { Sync(args, ctx, /*psync=*/false); }
+void CmdPsync(CmdArgs args, CommandContext& ctx) { Sync(args, ctx, /*psync=*/true); }
+
+// ROLE
+void CmdRole(CmdArgs, CommandContext& ctx) {
+  Replication& repl = ctx.services().replication;
+  ReplyBuilder& rb = ctx.rb();
+  if (repl.is_replica()) {
+    const MasterLink& link = repl.link();
+    const char* state = "unknown";
+    switch (link.state()) {
+      case MasterLink::State::kNone:
+        state = "none";
+        break;
+      case MasterLink::State::kConnect:
+        state = "connect";
+        break;
+      case MasterLink::State::kConnecting:
+        state = "connecting";
+        break;
+      case MasterLink::State::kTransfer:
+        state = "sync";
+        break;
+      case MasterLink::State::kConnected:
+        state = "connected";
+        break;
+      default:
+        break;
+    }
+    if (link.in_handshake()) state = "handshake";
+    rb.StartArray(5);
+    rb.SendBulk("slave");
+    rb.SendBulk(link.host());
+    rb.SendLong(link.port());
+    rb.SendBulk(state);
+    rb.SendLong(link.has_master_client() ? link.applied_offset() : -1);
+    return;
+  }
+  const ReplicationSource& source = repl.source();
+  std::vector<const ReplicationSource::Replica*> online;
+  for (const auto& [id, r] : source.replicas()) {
+    if (r.state == ReplicationSource::State::kOnline && !source.ReplicaIp(r).empty()) {
+      online.push_back(&r);
+    }
+  }
+  rb.StartArray(3);
+  rb.SendBulk("master");
+  rb.SendLong(ctx.services().state.master_repl_offset);
+  rb.StartArray(online.size());
+  for (const ReplicationSource::Replica* r : online) {
+    rb.StartArray(3);
+    rb.SendBulk(source.ReplicaIp(*r));
+    rb.SendBulk(std::to_string(r->listening_port));
+    rb.SendBulk(std::to_string(r->ack_offset));
+  }
+}
+
+// WAIT: a client waits until `numreplicas` replicas acknowledged its last write.
+struct ReplicaWait : WaitState {
+  int64_t offset = 0;
+  int64_t numreplicas = 0;
+  Replication* replication = nullptr;
+};
+
+class WaitHandler : public BlockHandler {
+ public:
+  bool TryServe(CommandContext& ctx, WaitState* state, std::string_view) override {
+    auto& w = *static_cast<ReplicaWait*>(state);
+    const int64_t acked = w.replication->source().CountAcked(w.offset);
+    if (acked < w.numreplicas) return false;
+    ctx.rb().SendLong(acked);
+    return true;
+  }
+  void OnTimeout(Client& c, WaitState* state) override {
+    auto& w = *static_cast<ReplicaWait*>(state);
+    c.rb().SendLong(w.replication->source().CountAcked(w.offset));
+  }
+};
+
+WaitHandler& Waits() {
+  static WaitHandler handler;  // stateless: the wait state knows its server
+  return handler;
+}
+
+// WAIT numreplicas timeout
+void CmdWait(CmdArgs args, CommandContext& ctx) {
+  Replication& repl = ctx.services().replication;
+  if (repl.is_replica()) return ctx.rb().SendError(errors::kWaitOnReplica);
+  int64_t numreplicas;
+  if (!ParseInt64(args[1], &numreplicas)) return ctx.rb().SendError(errors::kNotInteger);
+  int64_t deadline;
+  if (!GetBlockTimeoutMs(ctx, args[2], &deadline)) return;
+  const int64_t offset = ctx.client().woff;
+  const int64_t acked = repl.source().CountAcked(offset);
+  // Inside MULTI or a script it cannot block: the count as it is.
+  if (acked >= numreplicas || !ctx.may_block()) return ctx.rb().SendLong(acked);
+  auto wait = std::make_unique<ReplicaWait>();
+  wait->offset = offset;
+  wait->numreplicas = numreplicas;
+  wait->replication = &repl;
+  BlockRequest request;
+  request.condition = WaitCondition::kReplicationOffset;
+  request.deadline_ms = deadline;
+  request.handler = &Waits();
+  request.command = &ctx.cmd();
+  request.state = std::move(wait);
+  ctx.services().blocking.Block(ctx.client(), std::move(request));
+  // Every replica is asked for an ACK before the event loop sleeps.
+  repl.source().RequestAcks();
+}
+
+}  // namespace
+
+void RegisterReplicationFamily(CommandRegistry& r) {
+  constexpr uint32_t kReplicaOfFlags =
+      CO::kAdmin | CO::kNoScript | CO::kStale | CO::kNoAsyncLoading;
+  r << CommandSpec{"replicaof",
+                   3,
+                   kReplicaOfFlags,
+                   0,
+                   0,
+                   0,
+                   0,
+                   CmdReplicaOf,
+                   {"Make the server a replica of another instance, or promote it as master.",
+                    "5.0.0", "server", "O(1)", "host port"}};
+  r << CommandSpec{"slaveof",
+                   3,
+                   kReplicaOfFlags,
+                   0,
+                   0,
+                   0,
+                   0,
+                   CmdReplicaOf,
+                   {"Make the server a replica of another instance, or promote it as master.",
+                    "1.0.0", "server", "O(1)", "host port"}};
+  r << CommandSpec{"replconf",
+                   -1,
+                   CO::kAdmin | CO::kNoScript | CO::kLoading | CO::kStale | CO::kAllowBusy,
+                   0,
+                   0,
+                   0,
+                   0,
+                   CmdReplConf,
+                   {"An internal command for configuring the replication stream", "3.0.0", "server",
+                    "O(1)", ""}};
+  r << CommandSpec{
+      "psync",
+      -3,
+      CO::kAdmin | CO::kNoScript | CO::kNoAsyncLoading | CO::kNoMulti,
+      0,
+      0,
+      0,
+      0,
+      CmdPsync,
+      {"An internal command used in replication", "2.8.0", "server", "", "replicationid offset"}};
+  r << CommandSpec{
+      "sync", 1,       CO::kAdmin | CO::kNoScript | CO::kNoAsyncLoading | CO::kNoMulti,
+      0,      0,       0,
+      0,      CmdSync, {"An internal command used in replication", "1.0.0", "server", "", ""}};
+  r << CommandSpec{"role",
+                   1,
+                   CO::kNoScript | CO::kLoading | CO::kStale | CO::kFast,
+                   0,
+                   0,
+                   0,
+                   Acl::kAdmin | Acl::kDangerous,
+                   CmdRole,
+                   {"Return the role of the instance in the context of replication", "2.8.12",
+                    "server", "O(1)", ""}};
+  r << CommandSpec{"wait",
+                   3,
+                   CO::kNoScript,
+                   0,
+                   0,
+                   0,
+                   Acl::kConnection,
+                   CmdWait,
+                   {"Wait for the synchronous replication of all the write commands sent in the "
+                    "context of the current connection",
+                    "3.0.0", "generic", "O(1)", "numreplicas timeout"}};
+}
+
+}  // namespace keyward

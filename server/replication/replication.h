@@ -1,0 +1,62 @@
+// Replication as a whole: the server's role (master, or replica of a master), the two sides
+// that carry it out (source.h feeds replicas, master_link.h follows a master; a replica can be
+// both, in a chain), and what the commands and INFO read of it. The replication family
+// (REPLICAOF, REPLCONF, PSYNC, SYNC, ROLE, WAIT) calls in here.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "server/replication/master_link.h"
+#include "server/replication/source.h"
+
+namespace keyward {
+
+class Replication {
+ public:
+  struct Parts {
+    ReplicationSource::Parts source;
+    ServerSettings& settings;  // REPLICAOF rewrites replicaof
+    ServerState& state;
+    ClientRegistry& clients;
+    Executor& executor;
+    Keyspace& keyspace;
+    FunctionEngine& functions;
+    AofPersistence& aof;
+  };
+  explicit Replication(Parts parts);
+
+  // Start-up, once the dataset is loaded: `replicaof` from the configuration.
+  void Start();
+
+  // REPLICAOF host port: false when already following that master (nothing done).
+  bool SetMaster(const std::string& host, int port);
+  // REPLICAOF NO ONE.
+  void SetNoMaster();
+  bool is_replica() const { return state_.replica; }
+
+  // Once a second (the cron calls it at every tick; it runs at 1 Hz).
+  void Cron();
+  // A client closed.
+  void ClientClosed(Client& c) { source_.ClientClosed(c); }
+
+  ReplicationSource& source() { return source_; }
+  MasterLink& link() { return link_; }
+  const ReplicationSource& source() const { return source_; }
+  const MasterLink& link() const { return link_; }
+
+  // INFO replication, field by field as Redis 7.0 prints them (without the header).
+  std::string Info() const;
+
+ private:
+  ServerSettings& settings_;
+  ServerState& state_;
+  ClientRegistry& clients_;
+  Clock& clock_;
+  ReplicationSource source_;
+  MasterLink link_;
+  int64_t last_cron_ms_ = 0;
+};
+
+}  // namespace keyward

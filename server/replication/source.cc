@@ -1,0 +1,442 @@
+#include "server/replication/source.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+
+#include "server/core/strings.h"
+#include "server/storage/rdb_persistence.h"
+
+namespace keyward {
+
+namespace {
+
+// What a replica's output may hold of the RDB at once: the rest waits until the socket took it.
+constexpr size_t kBulkChunk = 256 * 1024;
+constexpr size_t kBulkWindow = 4 * kBulkChunk;
+// How soon a replica whose socket was full gets its next chunk.
+constexpr int64_t kPumpRetryMs = 1;
+
+}  // namespace
+
+ReplicationSource::~ReplicationSource() {
+  for (auto& [id, r] : replicas_) {
+    if (r.fd >= 0) ::close(r.fd);
+  }
+  if (consumer_) p_.propagation.RemoveConsumer(this);
+}
+
+void ReplicationSource::set_master_role(bool master) {
+  master_role_ = master;
+  const bool consume = master && backlog_.active();
+  if (consume == consumer_) return;
+  consumer_ = consume;
+  if (consume) {
+    // Joining the propagation stream forces a SELECT before its next command.
+    p_.propagation.AddConsumer(this);
+  } else {
+    p_.propagation.RemoveConsumer(this);
+  }
+}
+
+void ReplicationSource::CreateBacklog() {
+  backlog_.Create(p_.state.master_repl_offset, static_cast<size_t>(p_.settings.repl_backlog_size));
+  set_master_role(master_role_);
+}
+
+void ReplicationSource::FreeBacklog() {
+  backlog_.Free();
+  set_master_role(master_role_);
+}
+
+void ReplicationSource::Feed(std::string_view bytes) {
+  // Without a backlog nothing follows the stream and the offset stays (Redis's
+  // feedReplicationBuffer).
+  if (!backlog_.active() || bytes.empty()) return;
+  SetOffset(p_.state.master_repl_offset + static_cast<int64_t>(bytes.size()));
+  backlog_.Append(bytes);
+  for (auto& [id, r] : replicas_) {
+    switch (r.state) {
+      case State::kHandshake:
+      case State::kWaitBgsaveStart:
+        break;  // nothing yet: its snapshot will hold this
+      case State::kWaitBgsaveEnd:
+      case State::kSendBulk:
+        if (Client* c = p_.clients.Find(id)) {
+          r.held.append(bytes);
+          c->held_output = r.held.size();
+          // Over its limit, the replica is closed (it will try again), as Redis's output
+          // buffer limit closes a replica whose sync takes too long under writes.
+          p_.output.SendToOther(*c, {});
+        }
+        break;
+      case State::kOnline:
+        if (Client* c = p_.clients.Find(id)) p_.output.SendToOther(*c, bytes);
+        break;
+    }
+  }
+}
+
+std::optional<std::string> ReplicationSource::Configure(Client& c, std::string_view option,
+                                                        std::string_view value) {
+  Replica& r = replicas_[c.id()];
+  r.client_id = c.id();
+  if (EqualsIgnoreCase(option, "listening-port")) {
+    int64_t port;
+    if (!ParseInt64(value, &port)) return std::string("value is not an integer or out of range");
+    r.listening_port = port;
+  } else if (EqualsIgnoreCase(option, "ip-address")) {
+    // NET_HOST_STR_LEN: 256 bytes including the terminator.
+    if (value.size() >= 256) {
+      return "REPLCONF ip-address provided by replica instance is too long: " +
+             std::to_string(value.size()) + " bytes";
+    }
+    r.announced_ip = value;
+  } else if (EqualsIgnoreCase(option, "capa")) {
+    // Capabilities this master does not know are ignored, as Redis does.
+    if (EqualsIgnoreCase(value, "eof")) r.capa_eof = true;
+    if (EqualsIgnoreCase(value, "psync2")) r.capa_psync2 = true;
+  }
+  return std::nullopt;
+}
+
+void ReplicationSource::Ack(Client& c, int64_t offset) {
+  if (!c.has(Client::kReplica)) return;
+  Replica* r = Find(c.id());
+  if (r == nullptr) return;
+  if (offset > r->ack_offset) r->ack_offset = offset;
+  r->ack_time_ms = now_ms();
+  p_.blocking.SignalCondition(WaitCondition::kReplicationOffset);
+}
+
+void ReplicationSource::Sync(Client& c, std::string_view replid, int64_t psync_offset, bool psync) {
+  spdlog::info("Replica {} asks for synchronization", c.transport()->peer_address());
+  Replica& r = replicas_[c.id()];
+  r.client_id = c.id();
+  if (psync) {
+    // Partial: the same history (the current ID, or the previous one up to where it was
+    // replaced) and the bytes still in the backlog.
+    const bool same_history = EqualsIgnoreCase(replid, p_.state.replid) ||
+                              (EqualsIgnoreCase(replid, p_.state.replid2) &&
+                               psync_offset <= p_.state.second_replid_offset);
+    if (same_history && backlog_.Covers(psync_offset)) {
+      c.flags |= Client::kReplica;
+      r.state = State::kOnline;
+      r.ack_time_ms = now_ms();
+      std::string& out = c.transport()->output();
+      out += r.capa_psync2 ? "+CONTINUE " + p_.state.replid + "\r\n" : "+CONTINUE\r\n";
+      const std::string missing = backlog_.From(psync_offset);
+      p_.output.SendToOther(c, missing);
+      p_.stats.sync_partial_ok++;
+      spdlog::info(
+          "Partial resynchronization request from {} accepted. Sending {} bytes of backlog "
+          "starting from offset {}.",
+          c.transport()->peer_address(), missing.size(), psync_offset);
+      RefreshGoodReplicas();
+      return;
+    }
+    if (replid != "?") p_.stats.sync_partial_err++;
+    if (!same_history && replid != "?") {
+      spdlog::info(
+          "Partial resynchronization not accepted: Replication ID mismatch (Replica asked for "
+          "'{}', my replication IDs are '{}' and '{}')",
+          replid, p_.state.replid, p_.state.replid2);
+    } else if (replid != "?") {
+      spdlog::info(
+          "Unable to partial resync with replica {} for lack of backlog (Replica request was: "
+          "{}).",
+          c.transport()->peer_address(), psync_offset);
+    } else {
+      spdlog::info("Full resync requested by replica {}", c.transport()->peer_address());
+    }
+  } else {
+    r.pre_psync = true;
+  }
+  StartFullSync(c, r);
+}
+
+void ReplicationSource::StartFullSync(Client& c, Replica& r) {
+  p_.stats.sync_full++;
+  r.state = State::kWaitBgsaveStart;
+  r.ack_time_ms = now_ms();  // no false timeout (and INFO's lag) before the first ACK
+  c.flags |= Client::kReplica;
+  // The first replica of a server without a backlog starts a new history (Redis's syncCommand).
+  if (connected() == 1 && !backlog_.active()) {
+    p_.state.replid = NewReplid();
+    p_.state.replid2 = std::string(40, '0');
+    p_.state.second_replid_offset = -1;
+    CreateBacklog();
+    spdlog::info("Replication backlog created, my new replication IDs are '{}' and '{}'",
+                 p_.state.replid, p_.state.replid2);
+  }
+  // A background save already registering differences for another replica serves this one too.
+  if (sync_save_running_) {
+    for (auto& [id, other] : replicas_) {
+      if (id == c.id() || other.state != State::kWaitBgsaveEnd) continue;
+      r.held = other.held;
+      SetupFullResync(c, r, other.psync_initial_offset);
+      spdlog::info("Waiting for end of BGSAVE for SYNC");
+      return;
+    }
+  }
+  if (!StartSyncSave()) {
+    spdlog::info(
+        "No BGSAVE in progress, but another BG operation is active. BGSAVE for replication "
+        "delayed");
+  }
+}
+
+bool ReplicationSource::StartSyncSave() {
+  if (sync_save_running_ || p_.rdb.job_running()) return false;
+  bool waiting = false;
+  for (auto& [id, r] : replicas_) waiting = waiting || r.state == State::kWaitBgsaveStart;
+  if (!waiting) return false;
+  spdlog::info("Starting BGSAVE for SYNC with target: disk");
+  // The snapshot is the dataset as it is now, at the current offset; the stream from here on is
+  // held for each replica, starting with a SELECT.
+  const int64_t offset = p_.state.master_repl_offset;
+  for (auto& [id, r] : replicas_) {
+    if (r.state != State::kWaitBgsaveStart) continue;
+    if (Client* c = p_.clients.Find(id)) SetupFullResync(*c, r, offset);
+  }
+  p_.propagation.ForceSelect();
+  sync_save_running_ = true;
+  if (!p_.rdb.BackgroundSave()) {
+    sync_save_running_ = false;
+    BackgroundSaveDone("BGSAVE for replication failed", "");
+    return false;
+  }
+  return true;
+}
+
+void ReplicationSource::SetupFullResync(Client& c, Replica& r, int64_t offset) {
+  r.psync_initial_offset = offset;
+  r.state = State::kWaitBgsaveEnd;
+  c.held_output = r.held.size();
+  if (!r.pre_psync) {
+    p_.output.SendToOther(c,
+                          "+FULLRESYNC " + p_.state.replid + " " + std::to_string(offset) + "\r\n");
+  }
+}
+
+void ReplicationSource::BackgroundSaveDone(const std::string& error, const std::string& path) {
+  if (!sync_save_running_) return;
+  sync_save_running_ = false;
+  std::vector<uint64_t> waiting;
+  for (auto& [id, r] : replicas_) {
+    if (r.state == State::kWaitBgsaveEnd) waiting.push_back(id);
+  }
+  for (uint64_t id : waiting) {
+    Replica& r = replicas_[id];
+    if (!error.empty()) {
+      spdlog::warn("SYNC failed. BGSAVE child returned an error");
+      Drop(id, "its snapshot failed");
+      continue;
+    }
+    r.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st {};
+    if (r.fd < 0 || fstat(r.fd, &st) != 0) {
+      spdlog::warn("SYNC failed. Can't open/stat DB after BGSAVE: {}", std::strerror(errno));
+      Drop(id, "its snapshot cannot be read");
+      continue;
+    }
+    r.state = State::kSendBulk;
+    r.bulk_size = static_cast<uint64_t>(st.st_size);
+    r.bulk_sent = 0;
+    if (Client* c = p_.clients.Find(id)) {
+      p_.output.SendToOther(*c, "$" + std::to_string(r.bulk_size) + "\r\n");
+    }
+    Pump(id);
+  }
+  // Replicas that arrived while another job ran get the next snapshot.
+  StartSyncSave();
+}
+
+void ReplicationSource::Pump(uint64_t client_id) {
+  Replica* r = Find(client_id);
+  Client* c = p_.clients.Find(client_id);
+  if (r == nullptr || c == nullptr || r->state != State::kSendBulk) return;
+  std::string chunk;
+  while (r->bulk_sent < r->bulk_size && c->transport()->pending_output() < kBulkWindow) {
+    chunk.resize(static_cast<size_t>(std::min<uint64_t>(kBulkChunk, r->bulk_size - r->bulk_sent)));
+    const ssize_t n = ::pread(r->fd, chunk.data(), chunk.size(), static_cast<off_t>(r->bulk_sent));
+    if (n <= 0) {
+      spdlog::warn("Read error sending DB to replica: {}",
+                   n < 0 ? std::strerror(errno) : "premature EOF");
+      return Drop(client_id, "its snapshot could not be read");
+    }
+    chunk.resize(static_cast<size_t>(n));
+    r->bulk_sent += static_cast<uint64_t>(n);
+    // The RDB goes past the output limit's accounting: it is bounded by the window above.
+    c->transport()->output().append(chunk);
+    p_.stats.total_net_repl_output_bytes += static_cast<uint64_t>(n);
+    c->transport()->Flush();
+    if (c->has(Client::kClosed)) return;
+  }
+  if (r->bulk_sent < r->bulk_size) {
+    p_.timers.Schedule(now_ms() + kPumpRetryMs, [this, client_id] { Pump(client_id); });
+    return;
+  }
+  PutOnline(*c, *r);
+}
+
+void ReplicationSource::PutOnline(Client& c, Replica& r) {
+  if (r.fd >= 0) ::close(r.fd);
+  r.fd = -1;
+  r.state = State::kOnline;
+  r.ack_time_ms = now_ms();
+  std::string held;
+  held.swap(r.held);
+  c.held_output = 0;
+  p_.output.SendToOther(c, held);
+  spdlog::info("Synchronization with replica {} succeeded", c.transport()->peer_address());
+  RefreshGoodReplicas();
+}
+
+void ReplicationSource::Drop(uint64_t client_id, const char* why) {
+  if (Client* c = p_.clients.Find(client_id)) {
+    spdlog::warn("Closing replica {}: {}", c->transport()->peer_address(), why);
+    p_.clients.Close(*c);  // ClientClosed removes the record
+    return;
+  }
+  auto it = replicas_.find(client_id);
+  if (it == replicas_.end()) return;
+  if (it->second.fd >= 0) ::close(it->second.fd);
+  replicas_.erase(it);
+}
+
+std::string ReplicationSource::NewReplid() {
+  static std::mt19937_64 rng(std::random_device{}());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(40, '0');
+  for (char& c : id) c = kHex[rng() & 15];
+  return id;
+}
+
+void ReplicationSource::ClientClosed(Client& c) {
+  auto it = replicas_.find(c.id());
+  if (it == replicas_.end()) return;
+  if (it->second.fd >= 0) ::close(it->second.fd);
+  const bool was_replica = it->second.state != State::kHandshake;
+  replicas_.erase(it);
+  if (!was_replica) return;
+  spdlog::info("Connection with replica {} lost.", c.transport()->peer_address());
+  if (connected() == 0) no_replicas_since_ms_ = now_ms();
+  RefreshGoodReplicas();
+  // A WAIT counting on it may now be unreachable only by timeout; nothing to signal.
+}
+
+void ReplicationSource::DisconnectReplicas() {
+  std::vector<uint64_t> ids;
+  for (auto& [id, r] : replicas_) {
+    if (r.state != State::kHandshake) ids.push_back(id);
+  }
+  for (uint64_t id : ids) {
+    if (Client* c = p_.clients.Find(id)) p_.clients.Close(*c);
+  }
+}
+
+ReplicationSource::Replica* ReplicationSource::Find(uint64_t client_id) {
+  auto it = replicas_.find(client_id);
+  return it == replicas_.end() ? nullptr : &it->second;
+}
+
+size_t ReplicationSource::connected() const {
+  size_t n = 0;
+  for (const auto& [id, r] : replicas_) n += r.state != State::kHandshake;
+  return n;
+}
+
+std::string ReplicationSource::ReplicaIp(const Replica& r) const {
+  if (!r.announced_ip.empty()) return r.announced_ip;
+  Client* c = p_.clients.Find(r.client_id);
+  if (c == nullptr) return "";
+  std::string peer = c->transport()->peer_address();
+  const size_t colon = peer.rfind(':');
+  if (colon != std::string::npos) peer.resize(colon);
+  if (peer.size() >= 2 && peer.front() == '[') peer = peer.substr(1, peer.size() - 2);
+  return peer;
+}
+
+int64_t ReplicationSource::CountAcked(int64_t offset) const {
+  int64_t n = 0;
+  for (const auto& [id, r] : replicas_) {
+    if (r.state == State::kOnline && r.ack_offset >= offset) n++;
+  }
+  return n;
+}
+
+void ReplicationSource::RequestAcks() {
+  if (acks_requested_ || p_.state.host == nullptr) return;
+  acks_requested_ = true;
+  // Once per event-loop turn, whatever number of clients asked (Redis's beforeSleep).
+  p_.state.host->Post([this] {
+    acks_requested_ = false;
+    if (connected() > 0 && master_role_) Feed(EncodeCommand({"REPLCONF", "GETACK", "*"}));
+  });
+}
+
+void ReplicationSource::RefreshGoodReplicas() {
+  int64_t good = 0;
+  const int64_t now = now_ms();
+  for (const auto& [id, r] : replicas_) {
+    if (r.state == State::kOnline &&
+        (now - r.ack_time_ms) / 1000 <= p_.settings.min_replicas_max_lag) {
+      good++;
+    }
+  }
+  p_.state.good_replicas = good;
+}
+
+void ReplicationSource::Cron() {
+  const int64_t now = now_ms();
+  // A PING into the stream every repl-ping-replica-period seconds, so that replicas can time
+  // out a master that went silent (only from a master: a replica proxies its master's).
+  if (master_role_ &&
+      cron_loops_ % static_cast<uint64_t>(p_.settings.repl_ping_replica_period) == 0 &&
+      connected() > 0) {
+    Feed(EncodeCommand({"PING"}));
+  }
+  // Replicas waiting for their snapshot get a newline now and then, which keeps them from
+  // timing out the master meanwhile.
+  for (auto& [id, r] : replicas_) {
+    if (r.state != State::kWaitBgsaveStart && r.state != State::kWaitBgsaveEnd) continue;
+    if (Client* c = p_.clients.Find(id)) p_.output.SendToOther(*c, "\n");
+  }
+  // Replicas that stopped acknowledging.
+  std::vector<uint64_t> timed_out;
+  for (auto& [id, r] : replicas_) {
+    if (r.state == State::kOnline && !r.pre_psync &&
+        (now - r.ack_time_ms) / 1000 > p_.settings.repl_timeout) {
+      timed_out.push_back(id);
+    }
+  }
+  for (uint64_t id : timed_out) {
+    if (Client* c = p_.clients.Find(id)) {
+      spdlog::warn("Disconnecting timedout replica (streaming sync): {}",
+                   c->transport()->peer_address());
+      p_.clients.Close(*c);
+    }
+  }
+  // A master without replicas frees its backlog after repl-backlog-ttl, and starts a new
+  // history (its offset no longer follows the stream).
+  if (master_role_ && backlog_.active() && connected() == 0 && p_.settings.repl_backlog_ttl > 0 &&
+      (now - no_replicas_since_ms_) / 1000 > p_.settings.repl_backlog_ttl) {
+    p_.state.replid = NewReplid();
+    p_.state.replid2 = std::string(40, '0');
+    p_.state.second_replid_offset = -1;
+    FreeBacklog();
+    spdlog::info("Replication backlog freed after {} seconds without connected replicas.",
+                 p_.settings.repl_backlog_ttl);
+  }
+  StartSyncSave();
+  RefreshGoodReplicas();
+  cron_loops_++;
+}
+
+}  // namespace keyward
