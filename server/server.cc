@@ -62,7 +62,8 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
                                  *clock, snapshots_, executor_}),
       replication_(Replication::Parts{
           ReplicationSource::Parts{*settings, state_, clients_, output_, propagation_, blocking_,
-                                   timers_, *clock, stats_, rdb_},
+                                   timers_, *clock, stats_, rdb_, snapshots_, functions_,
+                                   locks_},
           *settings, state_, clients_, executor_, keyspace_, functions_, aof_}),
       services_(Services{*clock,   *config,    *settings,    state_,      rng_,          keyspace_,
                          pubsub_,  registry_,  clients_,     output_,     pause_,        stats_,

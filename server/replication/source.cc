@@ -11,6 +11,7 @@
 
 #include "server/core/strings.h"
 #include "server/storage/rdb_persistence.h"
+#include "server/storage/snapshot_job.h"
 
 namespace keyward {
 
@@ -65,6 +66,12 @@ void ReplicationSource::Feed(std::string_view bytes) {
       case State::kHandshake:
       case State::kWaitBgsaveStart:
         break;  // nothing yet: its snapshot will hold this
+      case State::kOnline:
+        if (!r.wait_first_ack) {
+          if (Client* c = p_.clients.Find(id)) p_.output.SendToOther(*c, bytes);
+          break;
+        }
+        [[fallthrough]];
       case State::kWaitBgsaveEnd:
       case State::kSendBulk:
         if (Client* c = p_.clients.Find(id)) {
@@ -74,9 +81,6 @@ void ReplicationSource::Feed(std::string_view bytes) {
           // buffer limit closes a replica whose sync takes too long under writes.
           p_.output.SendToOther(*c, {});
         }
-        break;
-      case State::kOnline:
-        if (Client* c = p_.clients.Find(id)) p_.output.SendToOther(*c, bytes);
         break;
     }
   }
@@ -111,6 +115,7 @@ void ReplicationSource::Ack(Client& c, int64_t offset) {
   if (r == nullptr) return;
   if (offset > r->ack_offset) r->ack_offset = offset;
   r->ack_time_ms = now_ms();
+  if (r->wait_first_ack) StartStream(c, *r);
   p_.blocking.SignalCondition(WaitCondition::kReplicationOffset);
 }
 
@@ -164,6 +169,7 @@ void ReplicationSource::StartFullSync(Client& c, Replica& r) {
   p_.stats.sync_full++;
   r.state = State::kWaitBgsaveStart;
   r.ack_time_ms = now_ms();  // no false timeout (and INFO's lag) before the first ACK
+  r.wait_since_ms = now_ms();
   c.flags |= Client::kReplica;
   // The first replica of a server without a backlog starts a new history (Redis's syncCommand).
   if (connected() == 1 && !backlog_.active()) {
@@ -192,10 +198,25 @@ void ReplicationSource::StartFullSync(Client& c, Replica& r) {
 }
 
 bool ReplicationSource::StartSyncSave() {
-  if (sync_save_running_ || p_.rdb.job_running()) return false;
-  bool waiting = false;
-  for (auto& [id, r] : replicas_) waiting = waiting || r.state == State::kWaitBgsaveStart;
-  if (!waiting) return false;
+  if (sync_save_running_ || socket_sync_running_ || p_.rdb.job_running()) return false;
+  int64_t waiting = 0, max_idle_s = 0;
+  bool all_eof = true;
+  for (auto& [id, r] : replicas_) {
+    if (r.state != State::kWaitBgsaveStart) continue;
+    waiting++;
+    all_eof = all_eof && r.capa_eof;
+    max_idle_s = std::max(max_idle_s, (now_ms() - r.wait_since_ms) / 1000);
+  }
+  if (waiting == 0) return false;
+  if (p_.settings.repl_diskless_sync && all_eof) {
+    // Redis's replicationStartPendingFork: wait repl-diskless-sync-delay for more replicas to
+    // share the transfer, or until repl-diskless-sync-max-replicas of them wait.
+    const int64_t delay = p_.settings.repl_diskless_sync_delay;
+    const int64_t max_replicas = p_.settings.repl_diskless_sync_max_replicas;
+    const bool go = max_idle_s >= delay || (max_replicas > 0 && waiting >= max_replicas);
+    if (!go) return false;
+    return StartSocketSync();
+  }
   spdlog::info("Starting BGSAVE for SYNC with target: disk");
   // The snapshot is the dataset as it is now, at the current offset; the stream from here on is
   // held for each replica, starting with a SELECT.
@@ -212,6 +233,91 @@ bool ReplicationSource::StartSyncSave() {
     return false;
   }
   return true;
+}
+
+bool ReplicationSource::StartSocketSync() {
+  spdlog::info("Starting BGSAVE for SYNC with target: replicas sockets");
+  const int64_t offset = p_.state.master_repl_offset;
+  const std::string mark = NewReplid();  // 40 random characters end the payload
+  for (auto& [id, r] : replicas_) {
+    if (r.state != State::kWaitBgsaveStart) continue;
+    Client* c = p_.clients.Find(id);
+    if (c == nullptr) continue;
+    SetupFullResync(*c, r, offset);
+    r.socket_target = true;
+    p_.output.SendToOther(*c, "$EOF:" + mark + "\r\n");
+  }
+  p_.propagation.ForceSelect();
+  SnapshotJob::Request request;
+  request.kind = SnapshotJob::Kind::kReplicas;
+  SetRdbFormat(request, p_.settings, p_.functions, p_.locks, /*aof_base=*/false);
+  // The RDB goes straight to the targets' sockets, bounded by the job's backlog limit.
+  request.sink = [this](std::string_view bytes) {
+    for (auto& [id, r] : replicas_) {
+      if (!r.socket_target) continue;
+      if (Client* c = p_.clients.Find(id)) {
+        c->transport()->output().append(bytes);
+        p_.stats.total_net_repl_output_bytes += bytes.size();
+        c->transport()->Flush();
+      }
+    }
+  };
+  request.sink_backlog = [this] {
+    size_t most = 0;
+    for (auto& [id, r] : replicas_) {
+      if (!r.socket_target) continue;
+      if (Client* c = p_.clients.Find(id)) most = std::max(most, c->transport()->pending_output());
+    }
+    return most;
+  };
+  request.done = [this, mark](const std::string& error) { SocketSyncDone(error, mark); };
+  socket_sync_running_ = true;
+  if (auto error = p_.job.Start(std::move(request))) {
+    socket_sync_running_ = false;
+    SocketSyncDone(*error, mark);
+    return false;
+  }
+  spdlog::info("Background RDB transfer started");
+  return true;
+}
+
+void ReplicationSource::SocketSyncDone(const std::string& error, const std::string& mark) {
+  socket_sync_running_ = false;
+  std::vector<uint64_t> targets;
+  for (auto& [id, r] : replicas_) {
+    if (r.socket_target) targets.push_back(id);
+  }
+  for (uint64_t id : targets) {
+    Replica& r = replicas_[id];
+    r.socket_target = false;
+    Client* c = p_.clients.Find(id);
+    if (c == nullptr) continue;
+    if (!error.empty()) {
+      Drop(id, "its diskless transfer failed");
+      continue;
+    }
+    c->transport()->output().append(mark);
+    c->transport()->Flush();
+    r.state = State::kOnline;
+    r.wait_first_ack = true;
+    r.ack_time_ms = now_ms();
+    spdlog::info(
+        "Streamed RDB transfer with replica {} succeeded (socket). Waiting for REPLCONF ACK from "
+        "slave to enable streaming",
+        c->transport()->peer_address());
+  }
+  if (error.empty()) spdlog::info("Background RDB transfer terminated with success");
+  StartSyncSave();
+}
+
+void ReplicationSource::StartStream(Client& c, Replica& r) {
+  r.wait_first_ack = false;
+  std::string held;
+  held.swap(r.held);
+  c.held_output = 0;
+  p_.output.SendToOther(c, held);
+  spdlog::info("Synchronization with replica {} succeeded", c.transport()->peer_address());
+  RefreshGoodReplicas();
 }
 
 void ReplicationSource::SetupFullResync(Client& c, Replica& r, int64_t offset) {
@@ -290,12 +396,7 @@ void ReplicationSource::PutOnline(Client& c, Replica& r) {
   r.fd = -1;
   r.state = State::kOnline;
   r.ack_time_ms = now_ms();
-  std::string held;
-  held.swap(r.held);
-  c.held_output = 0;
-  p_.output.SendToOther(c, held);
-  spdlog::info("Synchronization with replica {} succeeded", c.transport()->peer_address());
-  RefreshGoodReplicas();
+  StartStream(c, r);
 }
 
 void ReplicationSource::Drop(uint64_t client_id, const char* why) {
@@ -325,6 +426,16 @@ void ReplicationSource::ClientClosed(Client& c) {
   const bool was_replica = it->second.state != State::kHandshake;
   replicas_.erase(it);
   if (!was_replica) return;
+  // A diskless transfer nobody receives any more stops.
+  if (socket_sync_running_) {
+    bool targets = false;
+    for (auto& [id, r] : replicas_) targets = targets || r.socket_target;
+    if (!targets) {
+      socket_sync_running_ = false;
+      p_.job.Abandon();
+      spdlog::warn("Diskless rdb transfer, last replica dropped, killing fork child.");
+    }
+  }
   spdlog::info("Connection with replica {} lost.", c.transport()->peer_address());
   if (connected() == 0) no_replicas_since_ms_ = now_ms();
   RefreshGoodReplicas();
@@ -406,6 +517,7 @@ void ReplicationSource::Cron() {
   // timing out the master meanwhile.
   for (auto& [id, r] : replicas_) {
     if (r.state != State::kWaitBgsaveStart && r.state != State::kWaitBgsaveEnd) continue;
+    if (r.socket_target) continue;  // it is reading the payload
     if (Client* c = p_.clients.Find(id)) p_.output.SendToOther(*c, "\n");
   }
   // Replicas that stopped acknowledging.

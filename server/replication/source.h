@@ -43,6 +43,9 @@
 namespace keyward {
 
 class RdbPersistence;
+class SnapshotJob;
+class FunctionEngine;
+class LockManager;
 
 class ReplicationSource : public PropagationConsumer {
  public:
@@ -57,6 +60,10 @@ class ReplicationSource : public PropagationConsumer {
     Clock& clock;
     ServerStats& stats;
     RdbPersistence& rdb;
+    // Diskless syncs run the snapshot job themselves, with the RDB header's parts.
+    SnapshotJob& job;
+    const FunctionEngine& functions;
+    const LockManager& locks;
   };
   // A replica's state, as INFO names them.
   enum class State { kHandshake, kWaitBgsaveStart, kWaitBgsaveEnd, kSendBulk, kOnline };
@@ -70,6 +77,12 @@ class ReplicationSource : public PropagationConsumer {
     int64_t ack_offset = 0;
     int64_t ack_time_ms = 0;
     int64_t psync_initial_offset = 0;
+    int64_t wait_since_ms = 0;  // when it began waiting for a snapshot
+    // Diskless: it receives the snapshot being streamed; once it has it, the stream waits for
+    // its first ACK (a replica reading an EOF-marked payload must see nothing after the mark
+    // before it answers, as Redis 7.0's repl_start_cmd_stream_on_ack).
+    bool socket_target = false;
+    bool wait_first_ack = false;
     std::string held;  // the stream since FULLRESYNC, while the RDB is prepared and sent
     // The RDB being sent.
     int fd = -1;
@@ -125,8 +138,14 @@ class ReplicationSource : public PropagationConsumer {
   Replica* Find(uint64_t client_id);
   // Makes `r` a replica in full sync.
   void StartFullSync(Client& c, Replica& r);
-  // Starts a background save for the replicas waiting for one; false when another job runs.
+  // Starts a snapshot for the replicas waiting for one (on disk, or streamed to them when
+  // repl-diskless-sync is on and they all read the EOF form, after repl-diskless-sync-delay);
+  // false when none starts now.
   bool StartSyncSave();
+  bool StartSocketSync();
+  void SocketSyncDone(const std::string& error, const std::string& mark);
+  // Sends what was held for `r` and feeds it live from now on.
+  void StartStream(Client& c, Replica& r);
   // Sends "+FULLRESYNC" and starts holding the stream for `r`.
   void SetupFullResync(Client& c, Replica& r, int64_t offset);
   // Writes more of the RDB to a replica in send_bulk, without letting its output grow past a
@@ -143,7 +162,8 @@ class ReplicationSource : public PropagationConsumer {
   std::map<uint64_t, Replica> replicas_;  // by client id, in connection order
   bool consumer_ = false;                 // registered with the propagation stream
   bool master_role_ = true;
-  bool sync_save_running_ = false;  // the running background save serves replicas
+  bool sync_save_running_ = false;    // the running background save serves replicas
+  bool socket_sync_running_ = false;  // a diskless sync streams to its targets
   int64_t no_replicas_since_ms_ = 0;
   uint64_t cron_loops_ = 0;
   bool acks_requested_ = false;

@@ -27,7 +27,8 @@ namespace keyward {
 
 class SnapshotJob {
  public:
-  enum class Kind { kNone, kRdb, kAofRewrite };
+  // kReplicas: a diskless full sync, the RDB streamed to replicas as it is written.
+  enum class Kind { kNone, kRdb, kAofRewrite, kReplicas };
   struct Parts {
     const ServerSettings& settings;
     ServerState& state;
@@ -44,7 +45,13 @@ class SnapshotJob {
     BackgroundFileWriter::Trailer trailer = BackgroundFileWriter::Trailer::kCrc64;
     // Background jobs: called from the cron when the file is in place ("") or failed.
     std::function<void(const std::string& error)> done;
+    // Without a file (kReplicas): every byte goes to `sink`, the trailer (checksum) computed
+    // here, and the walk pauses while `sink_backlog()` (what the receivers have not taken yet)
+    // is over kMaxSinkBacklog. `done` follows the last byte.
+    std::function<void(std::string_view bytes)> sink;
+    std::function<size_t()> sink_backlog;
   };
+  static constexpr size_t kMaxSinkBacklog = 4 * 1024 * 1024;
 
   explicit SnapshotJob(Parts parts) : p_(parts), snapshot_(parts.keyspace) {}
   ~SnapshotJob() { writer_.Cancel(); }
@@ -71,10 +78,19 @@ class SnapshotJob {
  private:
   void Step();
   void Report(const std::string& error);
+  // Whether the output can take more now (the writer thread or the sink's receivers).
+  bool OutputHasRoom() const;
+  // The walk ended: the file is finished by the writer, or the sink gets the trailer.
+  void WalkDone();
 
   Parts p_;
   Snapshot snapshot_;
   BackgroundFileWriter writer_;
+  // A job without a file (Request::sink).
+  std::function<void(std::string_view)> sink_;
+  std::function<size_t()> sink_backlog_;
+  BackgroundFileWriter::Trailer trailer_ = BackgroundFileWriter::Trailer::kCrc64;
+  uint64_t crc_ = 0;
   Kind kind_ = Kind::kNone;
   std::string final_path_;
   std::function<void(const std::string&)> done_;

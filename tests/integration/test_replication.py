@@ -1,0 +1,851 @@
+"""Replication (PSYNC) on the real keyward-server, master and replica, against Debian's
+redis-server 7.0.15 on the other end of the link and as the oracle for every reply compared.
+
+Covered: a full sync of every type and encoding both ways (Keyward master -> Redis replica, Redis
+master -> Keyward replica with the diskless `$EOF:` form and the disk `$<len>` form), the live
+stream after it (every type, scripts, functions, MULTI/EXEC, expiry, SELECT of other databases),
+writes held while the snapshot is produced, INFO replication and ROLE on both sides, WAIT; a chain
+of three Keyward servers with equal offsets; partial resynchronisation after the master link is
+killed; promotion with REPLICAOF NO ONE and the other replicas continuing partially (Keyward and
+Redis on either side); read-only replicas; replica-serve-stale-data no; min-replicas-to-write;
+logically expired keys on a replica; the replication commands' error texts byte for byte; a master
+killed and replaced by a new one on the same port; fencing counters surviving a failover.
+
+Nothing sleeps to order events: every wait polls INFO (or a reply) with wait_for.
+
+    cd tests/integration
+    PYTHONPATH=../support KEYWARD_SERVER=../../build-asan/bin/keyward-server \\
+        /usr/bin/python3 -m unittest test_replication -v
+
+With KEYWARD_SERVER=/usr/bin/redis-server every test runs Redis against Redis (the LOCK.* tests
+are skipped): that is how the expectations written here were checked against Redis itself.
+"""
+
+import os
+import unittest
+
+from keyward_harness import ServerTestCase, decode, keyward_binary, wait_for
+from test_persistence import dataset, key_differences, populate
+
+# Validation mode: the "Keyward" servers are redis-server too.
+SERVER_IS_REDIS = os.path.basename(keyward_binary()) == "redis-server"
+
+# Replication waits: a full sync under ASan, or a reconnection at the next once-a-second cron.
+SYNC_TIMEOUT = 30.0
+
+WRITE_LIBRARY = ("#!lua name=repllib\n"
+                 "redis.register_function('setit', function(keys, args)\n"
+                 "  return redis.call('SET', keys[1], args[1]) end)\n"
+                 "redis.register_function{function_name='bump', callback=function(keys)\n"
+                 "  redis.call('INCR', keys[1]); return redis.call('SPOP', keys[2]) end}")
+
+READONLY = b"-READONLY You can't write against a read only replica.\r\n"
+NOREPLICAS = b"-NOREPLICAS Not enough good replicas to write.\r\n"
+MASTERDOWN = (b"-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to "
+              b"'no'.\r\n")
+
+
+def info(c, section="replication"):
+    """INFO <section> as a dict of str -> str."""
+    text = decode(c.call("INFO", section)).decode()
+    out = {}
+    for line in text.split("\r\n"):
+        if line and not line.startswith("#") and ":" in line:
+            k, v = line.split(":", 1)
+            out[k] = v
+    return out
+
+
+def stat(c, name):
+    return int(info(c, "stats")[name])
+
+
+def ok(c, *args):
+    """Runs a command that must not fail; returns the decoded reply."""
+    raw = c.call(*args)
+    if raw.startswith(b"-"):
+        raise AssertionError("%r failed: %r" % (args, raw))
+    return decode(raw)
+
+
+# Fields a replica legitimately computes for itself (Redis 7.0 replicas too): a consumer group's
+# entries-read and lag (the propagated XCLAIM / XGROUP SETID leave them unknown) and a consumer's
+# seen-time (set when the replica applies the command).
+UNREPLICATED_STREAM_FIELDS = (b"entries-read", b"lag", b"seen-time", b"active-time")
+
+
+def _without_local_fields(value):
+    """A decoded XINFO STREAM FULL reply minus UNREPLICATED_STREAM_FIELDS, at every level (the
+    stream, each group and each consumer is a flat field/value list with "length" or "name")."""
+    if not isinstance(value, list):
+        return value
+    names = value[::2]
+    is_map = (len(value) % 2 == 0 and all(isinstance(k, bytes) for k in names)
+              and (b"length" in names or b"name" in names))
+    if not is_map:
+        return [_without_local_fields(v) for v in value]
+    out = []
+    for k, v in zip(names, value[1::2]):
+        if k not in UNREPLICATED_STREAM_FIELDS:
+            out += [k, _without_local_fields(v)]
+    return out
+
+
+def replicated_dataset(c):
+    """dataset() in the terms a replica must reproduce:
+    - "raw" and "embstr" alike: loading an RDB (a full sync) makes a short raw string embstr, in
+      Redis as in Keyward; every other encoding must be the same;
+    - a stream with consumer groups as XINFO STREAM FULL minus the fields a replica computes
+      itself (DUMP differs there between a Redis master and its Redis replica);
+    - the function libraries as FUNCTION LIST WITHCODE in name order (FUNCTION DUMP follows the
+      order of a hash table)."""
+    data = dataset(c)
+    out = {}
+    for key, entry in data.items():
+        if key == "functions":
+            continue
+        enc, deadline, value = entry
+        if enc in (b"raw", b"embstr"):
+            enc = b"string"
+        if enc == b"stream":
+            db, name = key
+            c.call("SELECT", str(db))
+            full = decode(c.call("XINFO", "STREAM", name, "FULL"))
+            c.call("SELECT", "0")
+            groups = full[full.index(b"groups") + 1]
+            if groups:
+                value = _without_local_fields(full)
+        out[key] = (enc, deadline, value)
+    libraries = []
+    for lib in decode(c.call("FUNCTION", "LIST", "WITHCODE")):
+        fields = dict(zip(lib[::2], lib[1::2]))
+        fields[b"functions"] = sorted(repr(f) for f in fields[b"functions"])
+        libraries.append(sorted(fields.items()))
+    out["functions"] = sorted(libraries)
+    return out
+
+
+def live_writes(c):
+    """Writes of every type after the sync (call after populate(c)): the commands whose
+    propagation Redis rewrites (relative expiry -> PXAT/PEXPIREAT, INCRBYFLOAT -> SET KEEPTTL,
+    SPOP -> SREM, blocking pops -> plain pops, XREADGROUP -> XCLAIM, scripts and functions ->
+    their effects in MULTI/EXEC), transactions, SELECT of other databases, a script that SELECTs
+    itself, keys deleted by an expiry in the past."""
+    # Strings.
+    ok(c, "SET", "live:str", "v", "EX", "1000")
+    ok(c, "APPEND", "live:str", "w")
+    ok(c, "INCR", "live:counter")
+    ok(c, "INCRBY", "int", "10")
+    ok(c, "INCRBYFLOAT", "live:float", "1.5")
+    ok(c, "SETRANGE", "live:range", "5", "x")
+    ok(c, "SETBIT", "live:bits", "100", "1")
+    ok(c, "BITFIELD", "live:bf", "SET", "u8", "0", "200", "INCRBY", "u8", "0", "100")
+    ok(c, "GETEX", "embstr", "PX", "500000")
+    ok(c, "GETDEL", "negative")
+    ok(c, "MSET", "live:m1", "a", "live:m2", "b")
+    ok(c, "SETEX", "live:setex", "1000", "x")
+    ok(c, "SET", "live:keepttl", "1", "EX", "2000")
+    ok(c, "SET", "live:keepttl", "2", "KEEPTTL")
+    ok(c, "SET", "live:gone", "x")
+    ok(c, "PEXPIREAT", "live:gone", "1")  # in the past: deleted, propagated as a DEL
+    # Lists.
+    ok(c, "LPUSH", "live:list", "a", "b", "c", "d")
+    ok(c, "RPOP", "live:list")
+    ok(c, "LINSERT", "live:list", "BEFORE", "b", "z")
+    ok(c, "LSET", "live:list", "0", "first")
+    ok(c, "LTRIM", "biglist", "0", "499")
+    ok(c, "LMOVE", "list", "live:list", "LEFT", "RIGHT")
+    ok(c, "RPOPLPUSH", "biglist", "live:list")
+    ok(c, "LMPOP", "1", "biglist", "LEFT", "COUNT", "2")
+    ok(c, "BLPOP", "biglist", "0")
+    ok(c, "LREM", "biglist", "0", "element-100")
+    # Hashes.
+    ok(c, "HSET", "live:hash", "a", "1", "b", "2")
+    ok(c, "HINCRBY", "live:hash", "a", "5")
+    ok(c, "HINCRBYFLOAT", "live:hash", "b", "0.25")
+    ok(c, "HSETNX", "live:hash", "c", "3")
+    ok(c, "HDEL", "bighash", "field-1", "field-2")
+    ok(c, "HSET", "hash", "f3", "x" * 100)  # converted to a hashtable
+    # Sets.
+    ok(c, "SADD", "live:set", "x", "y", "z")
+    ok(c, "SREM", "set", "a")
+    ok(c, "SPOP", "bigintset", "3")
+    ok(c, "SMOVE", "live:set", "set", "x")
+    ok(c, "SINTERSTORE", "live:inter", "intset", "bigintset")
+    ok(c, "SDIFFSTORE", "live:diff", "bigintset", "intset")
+    ok(c, "SADD", "intset", "not-an-int")  # intset -> hashtable
+    # Sorted sets.
+    ok(c, "ZADD", "live:zset", "1", "a", "2", "b", "3", "c")
+    ok(c, "ZINCRBY", "live:zset", "2.5", "a")
+    ok(c, "ZREM", "zset", "low")
+    ok(c, "ZPOPMIN", "bigzset", "2")
+    ok(c, "BZPOPMAX", "bigzset", "0")
+    ok(c, "ZUNIONSTORE", "live:union", "2", "zset", "live:zset", "WEIGHTS", "1", "2")
+    ok(c, "ZRANGESTORE", "live:rstore", "bigzset", "0", "9")
+    ok(c, "ZREMRANGEBYSCORE", "bigzset", "100", "150")
+    ok(c, "GEOADD", "live:geo", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669",
+       "Catania")
+    ok(c, "GEOSEARCHSTORE", "live:geostore", "live:geo", "FROMLONLAT", "15", "37", "BYRADIUS",
+       "200", "km", "ASC")
+    # HyperLogLog.
+    ok(c, "PFADD", "hll", "d", "e")
+    ok(c, "PFMERGE", "live:hll", "hll")
+    # Streams.
+    ok(c, "XADD", "live:stream", "1-1", "a", "1")
+    ok(c, "XADD", "live:stream", "*", "b", "2")
+    ok(c, "XADD", "live:stream", "MAXLEN", "=", "10", "*", "c", "3")
+    ok(c, "XGROUP", "CREATE", "live:stream", "g", "0")
+    ok(c, "XREADGROUP", "GROUP", "g", "bob", "COUNT", "2", "STREAMS", "live:stream", ">")
+    ok(c, "XACK", "live:stream", "g", "1-1")
+    ok(c, "XDEL", "live:stream", "1-1")
+    ok(c, "XTRIM", "live:stream", "MAXLEN", "5")
+    # Generic.
+    ok(c, "RENAME", "live:counter", "live:counter2")
+    ok(c, "COPY", "list", "live:copy")
+    ok(c, "DEL", "live:m1")
+    ok(c, "UNLINK", "live:m2")
+    ok(c, "EXPIRE", "live:list", "1000")
+    ok(c, "PEXPIREAT", "live:hash", "4102444800000")
+    ok(c, "PERSIST", "volatile")
+    ok(c, "PEXPIRE", "live:set", "900000")
+    ok(c, "SORT", "bigintset", "LIMIT", "0", "5", "STORE", "live:sorted")
+    dump = ok(c, "DUMP", "hash")
+    ok(c, "RESTORE", "live:restored", "0", dump)
+    ok(c, "MOVE", "live:copy", "3")
+    # Other databases, directly and inside a transaction.
+    ok(c, "SELECT", "3")
+    ok(c, "SET", "in-db-3", "x", "PX", "800000")
+    ok(c, "HSET", "hash-in-db-3", "f", "v")
+    ok(c, "SELECT", "9")
+    ok(c, "SET", "flushed", "x")
+    ok(c, "FLUSHDB")
+    ok(c, "SELECT", "6")
+    ok(c, "SET", "swapped", "6")
+    ok(c, "SWAPDB", "6", "7")
+    ok(c, "SELECT", "0")
+    ok(c, "MULTI")
+    for cmd in (("SET", "tx:a", "1"), ("INCR", "tx:a"), ("LPUSH", "tx:list", "x"),
+                ("EXPIRE", "tx:list", "5000"), ("SELECT", "2"), ("SET", "tx:in-db-2", "y"),
+                ("SELECT", "0"), ("SPOP", "set")):
+        if c.call(*cmd) != b"+QUEUED\r\n":
+            raise AssertionError("%r not queued" % (cmd,))
+    ok(c, "EXEC")
+    # Scripts: effects replication (SPOP, TIME and a SELECT inside the script).
+    ok(c, "EVAL", "redis.call('SET', KEYS[1], ARGV[1]); redis.call('INCR', KEYS[2]);"
+       " return redis.call('SPOP', KEYS[3])", "3", "script:a", "script:n", "bigintset", "val")
+    ok(c, "EVAL", "local t = redis.call('TIME'); redis.call('SET', KEYS[1], t[1] .. t[2]);"
+       " return 1", "1", "script:time")
+    ok(c, "EVAL", "redis.call('SELECT', '4'); redis.call('SET', 'in-script-db', 'y');"
+       " redis.call('EXPIRE', 'in-script-db', 3000); return 1", "0")
+    sha = ok(c, "SCRIPT", "LOAD", "return redis.call('RPUSH', KEYS[1], ARGV[1])")
+    ok(c, "EVALSHA", sha, "1", "script:list", "e1")
+    ok(c, "EVALSHA", sha, "1", "script:list", "e2")
+    # The SELECT above was the script's own: this client is still in db 0.
+    ok(c, "SET", "after-script", "db0")
+    # Functions.
+    ok(c, "FUNCTION", "LOAD", "REPLACE", WRITE_LIBRARY)
+    ok(c, "FCALL", "setit", "1", "fcall:key", "value")
+    ok(c, "FCALL", "bump", "2", "fcall:n", "bigintset")
+
+
+def more_writes(c, tag):
+    """A few writes, each naming `tag`, in two databases."""
+    ok(c, "SET", "more:%s" % tag, tag)
+    ok(c, "RPUSH", "more:list", tag)
+    ok(c, "HSET", "more:hash", tag, "1")
+    ok(c, "ZADD", "more:zset", "1", tag)
+    ok(c, "SET", "more:ttl:%s" % tag, "x", "EX", "5000")
+    ok(c, "SELECT", "1")
+    ok(c, "SADD", "more:set", tag)
+    ok(c, "SELECT", "0")
+
+
+class ReplicationTestCase(ServerTestCase):
+    """Servers by kind ("keyward" or "redis"), replicas attached at start-up, the waits."""
+
+    def start(self, kind, *args, **kwargs):
+        args = ["--repl-diskless-sync-delay", "0"] + [str(a) for a in args]
+        if kind == "keyward":
+            return self.start_keyward(args, **kwargs)
+        return self.start_redis(args, **kwargs)
+
+    def replica(self, kind, master, *args, **kwargs):
+        return self.start(kind, "--replicaof", "127.0.0.1", master.port, *args, **kwargs)
+
+    def client(self, srv):
+        return self.raw_client(srv)
+
+    def wait_up(self, *replica_clients):
+        for rc in replica_clients:
+            wait_for(lambda: info(rc).get("master_link_status") == "up", timeout=SYNC_TIMEOUT,
+                     message="master_link_status:up")
+
+    def wait_synced(self, master_c, *replica_clients):
+        """Every replica's link up and its offset the master's (replicas in a chain too)."""
+        def synced():
+            want = info(master_c)["master_repl_offset"]
+            for rc in replica_clients:
+                i = info(rc)
+                if i.get("master_link_status") != "up" or i["master_repl_offset"] != want:
+                    return False
+            return True
+        wait_for(synced, timeout=SYNC_TIMEOUT, message="replicas caught up with the master")
+
+    def assert_same_data(self, master_c, *replica_clients):
+        want = replicated_dataset(master_c)
+        for rc in replica_clients:
+            self.assertEqual(key_differences(replicated_dataset(rc), want), [])
+        return want
+
+    def kill(self, srv):
+        """SIGKILL (the cleanup registered by start() only collects it)."""
+        srv.proc.kill()
+        srv.proc.wait()
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenario 1 and 2: full sync and live stream between Keyward and Redis
+# ---------------------------------------------------------------------------------------------
+
+
+class FullSyncAndStream(ReplicationTestCase):
+    def sync_and_stream(self, master_kind, replica_kind, *master_args):
+        m = self.start(master_kind, *master_args)
+        mc = self.client(m)
+        populate(mc)
+        r = self.replica(replica_kind, m)
+        rc = self.client(r)
+        self.wait_synced(mc, rc)
+        full = self.assert_same_data(mc, rc)
+        self.assertGreater(len(full), 15)
+        live_writes(mc)
+        self.wait_synced(mc, rc)
+        after = self.assert_same_data(mc, rc)
+        self.assertIn((4, b"in-script-db"), after)
+        self.assertIn((7, b"swapped"), after)
+        self.assertNotIn((0, b"live:gone"), after)
+        self.assertNotIn((9, b"flushed"), after)
+
+        # INFO replication, both sides.
+        mi, ri = info(mc), info(rc)
+        self.assertEqual(mi["role"], "master")
+        self.assertEqual(mi["connected_slaves"], "1")
+        slave0 = dict(kv.split("=") for kv in mi["slave0"].split(","))
+        self.assertEqual((slave0["ip"], slave0["port"], slave0["state"]),
+                         ("127.0.0.1", str(r.port), "online"))
+        self.assertEqual(ri["role"], "slave")
+        self.assertEqual((ri["master_host"], ri["master_port"], ri["master_link_status"]),
+                         ("127.0.0.1", str(m.port), "up"))
+        self.assertEqual(ri["master_sync_in_progress"], "0")
+        self.assertEqual(ri["master_replid"], mi["master_replid"])
+        self.assertEqual(ri["slave_read_only"], "1")
+        self.assertEqual(mi["repl_backlog_active"], "1")
+
+        # WAIT: the write is acknowledged by the one replica.
+        ok(mc, "SET", "waited", "1")
+        self.assertEqual(mc.call("WAIT", "1", "10000"), b":1\r\n")
+        self.assertEqual(ok(rc, "GET", "waited"), b"1")  # acknowledged means applied
+        # Once the replica acknowledged, the slave0 line carries its offset.
+        wait_for(lambda: info(mc)["slave0"].split("offset=")[1].split(",")[0]
+                 == info(mc)["master_repl_offset"], message="slave0 offset")
+
+        # ROLE, both sides.
+        role = decode(mc.call("ROLE"))
+        self.assertEqual(role[0], b"master")
+        self.assertEqual(role[1], int(info(mc)["master_repl_offset"]))
+        self.assertEqual(len(role[2]), 1)
+        ip, port, acked = role[2][0]
+        self.assertEqual((ip, port), (b"127.0.0.1", str(r.port).encode()))
+        self.assertIsInstance(acked, bytes)
+        self.assertLessEqual(int(acked), role[1])
+        rrole = decode(rc.call("ROLE"))
+        self.assertEqual(rrole[:4], [b"slave", b"127.0.0.1", m.port, b"connected"])
+        self.assertIsInstance(rrole[4], int)
+        self.assertEqual(rrole[4], int(info(rc)["master_repl_offset"]))
+        return m, mc, r, rc
+
+    def test_keyward_master_redis_replica(self):
+        self.sync_and_stream("keyward", "redis")
+
+    def test_redis_master_keyward_replica_diskless_eof_form(self):
+        m, mc, r, rc = self.sync_and_stream("redis", "keyward")  # Redis's default: diskless
+        self.assertIn("Starting BGSAVE for SYNC with target: replicas sockets", m.output())
+
+    def test_redis_master_keyward_replica_disk_len_form(self):
+        m, mc, r, rc = self.sync_and_stream("redis", "keyward", "--repl-diskless-sync", "no")
+        self.assertIn("Starting BGSAVE for SYNC with target: disk", m.output())
+
+    def test_keyward_master_keyward_replica(self):
+        self.sync_and_stream("keyward", "keyward")
+
+    def test_writes_during_the_snapshot_are_held_and_follow_it(self):
+        # A slow snapshot (a delay per key): writes made while the replica waits for it reach the
+        # replica after the RDB, neither lost nor applied twice.
+        for master_kind, replica_kind in (("keyward", "redis"), ("redis", "keyward")):
+            with self.subTest(master=master_kind, replica=replica_kind):
+                m = self.start(master_kind, "--rdb-key-save-delay", "2000")
+                mc = self.client(m)
+                populate(mc)
+                for i in range(200):
+                    ok(mc, "SET", "pad:%d" % i, "x")
+                r = self.replica(replica_kind, m)
+                rc = self.client(r)
+                wait_for(lambda: "state=wait_bgsave" in info(mc).get("slave0", ""),
+                         timeout=SYNC_TIMEOUT, message="replica waiting for the snapshot")
+                for i in range(50):
+                    ok(mc, "INCR", "during:counter")
+                    ok(mc, "RPUSH", "during:list", str(i))
+                ok(mc, "DEL", "pad:7")
+                ok(mc, "SELECT", "8")
+                ok(mc, "SET", "during:db8", "x")
+                ok(mc, "SELECT", "0")
+                self.assertIn("state=wait_bgsave", info(mc)["slave0"])
+                ok(mc, "CONFIG", "SET", "rdb-key-save-delay", "0")
+                self.wait_synced(mc, rc)
+                self.assert_same_data(mc, rc)
+                self.assertEqual(ok(rc, "GET", "during:counter"), b"50")
+                self.assertEqual(ok(rc, "LLEN", "during:list"), 50)
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenario 3: a chain
+# ---------------------------------------------------------------------------------------------
+
+
+class Chain(ReplicationTestCase):
+    def test_master_replica_and_replica_of_the_replica(self):
+        m = self.start("keyward")
+        mc = self.client(m)
+        populate(mc)
+        a = self.replica("keyward", m)
+        ac = self.client(a)
+        self.wait_synced(mc, ac)
+        b = self.replica("keyward", a)
+        bc = self.client(b)
+        self.wait_synced(mc, ac, bc)
+        live_writes(mc)
+        more_writes(mc, "chain")
+        self.wait_synced(mc, ac, bc)
+        self.assert_same_data(mc, ac, bc)
+        offsets = [info(x)["master_repl_offset"] for x in (mc, ac, bc)]
+        self.assertEqual(len(set(offsets)), 1, offsets)
+        self.assertEqual(len({info(x)["master_replid"] for x in (mc, ac, bc)}), 1)
+        ai = info(ac)
+        self.assertEqual((ai["role"], ai["connected_slaves"]), ("slave", "1"))
+        self.assertIn("port=%d,state=online" % b.port, ai["slave0"])
+        self.assertEqual(info(bc)["master_port"], str(a.port))
+        # WAIT on the root counts its direct replica only.
+        ok(mc, "SET", "chain:wait", "1")
+        self.assertEqual(mc.call("WAIT", "1", "10000"), b":1\r\n")
+        wait_for(lambda: bc.call("GET", "chain:wait") == b"$1\r\n1\r\n", timeout=SYNC_TIMEOUT,
+                 message="write at the end of the chain")
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenario 4: partial resynchronisation after the link is killed
+# ---------------------------------------------------------------------------------------------
+
+
+class PartialResync(ReplicationTestCase):
+    def kill_link_and_continue(self, master_kind, replica_kind):
+        m = self.start(master_kind)
+        mc = self.client(m)
+        populate(mc)
+        r = self.replica(replica_kind, m)
+        rc = self.client(r)
+        self.wait_synced(mc, rc)
+        full, partial = stat(mc, "sync_full"), stat(mc, "sync_partial_ok")
+        self.assertEqual((full, partial), (1, 0))
+        replid = info(rc)["master_replid"]
+        for round_ in range(2):
+            self.assertEqual(rc.call("CLIENT", "KILL", "TYPE", "master"), b":1\r\n")
+            # Written while the replica reconnects (it does at its next cron second).
+            more_writes(mc, "gap%d" % round_)
+            ok(mc, "DEL", "biglist")
+            ok(mc, "EXPIRE", "bighash", "777777")
+            self.wait_synced(mc, rc)
+            self.assert_same_data(mc, rc)
+            self.assertEqual(stat(mc, "sync_partial_ok"), partial + round_ + 1)
+            self.assertEqual(stat(mc, "sync_full"), full)
+            self.assertEqual(info(rc)["master_replid"], replid)
+        return m, r
+
+    def test_keyward_replica_of_keyward_master(self):
+        m, r = self.kill_link_and_continue("keyward", "keyward")
+        self.assertIn("Partial resynchronization request from", m.output())
+        self.assertIn("Successful partial resynchronization with master.", r.output())
+
+    def test_keyward_replica_of_redis_master(self):
+        m, r = self.kill_link_and_continue("redis", "keyward")
+        self.assertIn("Successful partial resynchronization with master.", r.output())
+
+    def test_redis_replica_of_keyward_master(self):
+        m, r = self.kill_link_and_continue("keyward", "redis")
+        self.assertIn("Successful partial resynchronization with master.", r.output())
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenario 5: promotion
+# ---------------------------------------------------------------------------------------------
+
+
+class Promotion(ReplicationTestCase):
+    def promote(self, master_kind, promoted_kind, follower_kind):
+        """M with replicas A and B; M dies; A is promoted, B follows A with a partial resync."""
+        m = self.start(master_kind)
+        mc = self.client(m)
+        populate(mc)
+        a = self.replica(promoted_kind, m)
+        b = self.replica(follower_kind, m)
+        ac, bc = self.client(a), self.client(b)
+        more_writes(mc, "before")
+        self.wait_synced(mc, ac, bc)
+        self.assert_same_data(mc, ac, bc)
+        old = info(mc)
+        old_replid, old_offset = old["master_replid"], int(old["master_repl_offset"])
+        self.kill(m)
+        wait_for(lambda: info(ac)["master_link_status"] == "down", message="A sees M down")
+
+        self.assertEqual(ac.call("REPLICAOF", "NO", "ONE"), b"+OK\r\n")
+        ai = info(ac)
+        self.assertEqual(ai["role"], "master")
+        self.assertEqual(ai["master_replid2"], old_replid)
+        self.assertEqual(int(ai["second_repl_offset"]), old_offset + 1)
+        self.assertEqual(int(ai["master_repl_offset"]), old_offset)
+        self.assertNotEqual(ai["master_replid"], old_replid)
+        self.assertEqual(len(ai["master_replid"]), 40)
+        new_replid = ai["master_replid"]
+        full, partial = stat(ac, "sync_full"), stat(ac, "sync_partial_ok")
+        self.assertEqual(ok(ac, "SET", "promoted:write", "1"), b"OK")  # writable now
+
+        self.assertEqual(bc.call("REPLICAOF", "127.0.0.1", str(a.port)), b"+OK\r\n")
+        self.wait_synced(ac, bc)
+        self.assertEqual(stat(ac, "sync_partial_ok"), partial + 1)
+        self.assertEqual(stat(ac, "sync_full"), full)
+        bi = info(bc)
+        self.assertEqual(bi["master_replid"], new_replid)
+        self.assertEqual(bi["master_replid2"], old_replid)
+        self.assertEqual(bi["master_port"], str(a.port))
+        self.assertIn("Successful partial resynchronization with master.", b.output())
+        more_writes(ac, "after")
+        live_writes(ac)
+        self.wait_synced(ac, bc)
+        data = self.assert_same_data(ac, bc)
+        self.assertIn((0, b"promoted:write"), data)
+        self.assertIn((0, b"more:after"), data)
+        self.assertEqual(ac.call("WAIT", "1", "10000"), b":1\r\n")
+
+    def test_keyward_replica_follows_promoted_keyward_replica(self):
+        self.promote("keyward", "keyward", "keyward")
+
+    def test_redis_replica_follows_promoted_keyward_replica(self):
+        self.promote("keyward", "keyward", "redis")
+
+    def test_keyward_replica_follows_promoted_redis_replica(self):
+        self.promote("redis", "redis", "keyward")
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenario 6, 7, 8: what a replica or a master refuses
+# ---------------------------------------------------------------------------------------------
+
+
+class Refusals(ReplicationTestCase):
+    def test_read_only_replica_like_redis(self):
+        m = self.start("keyward")
+        mc = self.client(m)
+        ok(mc, "SET", "k", "from-master")
+        ok(mc, "FUNCTION", "LOAD", WRITE_LIBRARY)
+        replicas = {kind: self.replica(kind, m) for kind in ("redis", "keyward")}
+        clients = {kind: self.client(srv) for kind, srv in replicas.items()}
+        self.wait_synced(mc, *clients.values())
+        seen = {}
+        for kind, rc in clients.items():
+            seen[kind] = [
+                rc.call("SET", "k", "local"),
+                rc.call("DEL", "k"),
+                rc.call("GET", "k"),
+                rc.call("EVAL", "return redis.call('SET', 'k', 'x')", "0"),
+                rc.call("EVAL", "return redis.call('GET', 'k')", "0"),
+                rc.call("FCALL", "setit", "1", "k", "x"),
+                rc.call("MULTI"), rc.call("SET", "k", "x"), rc.call("EXEC"),
+                rc.call("CONFIG", "SET", "replica-read-only", "no"),
+                rc.call("SET", "local", "only-here"),
+                rc.call("GET", "local"),
+                rc.call("CONFIG", "SET", "replica-read-only", "yes"),
+                rc.call("SET", "local", "again"),
+            ]
+        self.assertEqual(seen["keyward"], seen["redis"])
+        self.assertEqual(seen["keyward"][0], READONLY)
+        self.assertEqual(seen["keyward"][10], b"+OK\r\n")
+        # The local write stays local.
+        self.assertEqual(mc.call("GET", "local"), b"$-1\r\n")
+
+    def test_stale_data_no_answers_masterdown_like_redis(self):
+        m = self.start("keyward")
+        mc = self.client(m)
+        ok(mc, "SET", "k", "v")
+        replicas = {kind: self.replica(kind, m, "--replica-serve-stale-data", "no")
+                    for kind in ("redis", "keyward")}
+        clients = {kind: self.client(srv) for kind, srv in replicas.items()}
+        self.wait_synced(mc, *clients.values())
+        for rc in clients.values():
+            self.assertEqual(rc.call("GET", "k"), b"$1\r\nv\r\n")  # link up: served
+        self.kill(m)
+        for rc in clients.values():
+            wait_for(lambda: info(rc)["master_link_status"] == "down", timeout=SYNC_TIMEOUT,
+                     message="link down")
+        seen = {}
+        for kind, rc in clients.items():
+            replies = [rc.call("GET", "k"), rc.call("SET", "k", "x"), rc.call("PING"),
+                       rc.call("DBSIZE"), rc.call("ECHO", "hi"), rc.call("EXISTS", "k"),
+                       rc.call("CONFIG", "GET", "replica-serve-stale-data"),
+                       rc.call("EVAL", "return 1", "0"), rc.call("MULTI"), rc.call("DISCARD")]
+            i = info(rc)  # INFO still works
+            self.assertEqual((i["role"], i["master_link_status"]), ("slave", "down"))
+            self.assertEqual(decode(rc.call("ROLE"))[0], b"slave")
+            replies.append(rc.call("CONFIG", "SET", "replica-serve-stale-data", "yes"))
+            replies.append(rc.call("GET", "k"))
+            seen[kind] = replies
+        self.assertEqual(seen["keyward"], seen["redis"])
+        self.assertEqual(seen["keyward"][0], MASTERDOWN)
+        self.assertEqual(seen["keyward"][-1], b"$1\r\nv\r\n")
+
+    def test_min_replicas_to_write(self):
+        seen = {}
+        for kind in ("redis", "keyward"):
+            m = self.start(kind, "--min-replicas-to-write", "1")
+            mc = self.client(m)
+            seen[kind] = [mc.call("SET", "k", "v"), mc.call("GET", "k"),
+                          mc.call("EVAL", "return redis.call('SET', 'k', 'v')", "0"),
+                          mc.call("EVAL", "return redis.call('GET', 'k')", "0"),
+                          mc.call("MULTI"), mc.call("SET", "k", "v"), mc.call("EXEC"),
+                          info(mc).get("min_slaves_good_slaves")]
+            if kind == "keyward":
+                r = self.replica("keyward", m)
+                rc = self.client(r)
+                self.wait_up(rc)
+                wait_for(lambda: info(mc)["min_slaves_good_slaves"] == "1",
+                         timeout=SYNC_TIMEOUT, message="one good replica")
+                self.assertEqual(mc.call("SET", "k", "v"), b"+OK\r\n")
+                self.assertEqual(mc.call("WAIT", "1", "10000"), b":1\r\n")
+                self.assertEqual(rc.call("GET", "k"), b"$1\r\nv\r\n")
+                r.stop()
+                wait_for(lambda: info(mc)["min_slaves_good_slaves"] == "0",
+                         timeout=SYNC_TIMEOUT, message="no good replica")
+                self.assertEqual(mc.call("SET", "k", "v2"), NOREPLICAS)
+        self.assertEqual(seen["keyward"], seen["redis"])
+        self.assertEqual(seen["keyward"][0], NOREPLICAS)
+        self.assertEqual(seen["keyward"][-1], "0")
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenario 9: logically expired keys on a replica
+# ---------------------------------------------------------------------------------------------
+
+
+class ExpiryOnReplica(ReplicationTestCase):
+    def test_expired_key_hidden_but_kept_until_the_master_deletes_it(self):
+        m = self.start("keyward", "--enable-debug-command", "yes")
+        mc = self.client(m)
+        ok(mc, "DEBUG", "SET-ACTIVE-EXPIRE", "0")
+        ok(mc, "SET", "keep", "1")
+        replicas = {kind: self.replica(kind, m) for kind in ("redis", "keyward")}
+        clients = {kind: self.client(srv) for kind, srv in replicas.items()}
+        self.wait_synced(mc, *clients.values())
+        ok(mc, "SET", "short", "v")
+        ok(mc, "PEXPIRE", "short", "300")
+        ok(mc, "SET", "short2", "v", "PX", "300")
+        ok(mc, "HSET", "shorthash", "f", "v")
+        ok(mc, "PEXPIRE", "shorthash", "300")
+        self.wait_synced(mc, *clients.values())
+        seen = {}
+        for kind, rc in clients.items():
+            wait_for(lambda: rc.call("GET", "short") == b"$-1\r\n", timeout=SYNC_TIMEOUT,
+                     message="logical expiry on the %s replica" % kind)
+            wait_for(lambda: rc.call("EXISTS", "short2", "shorthash") == b":0\r\n",
+                     timeout=SYNC_TIMEOUT, message="logical expiry on the %s replica" % kind)
+            seen[kind] = [rc.call("GET", "short"), rc.call("GET", "short2"),
+                          rc.call("EXISTS", "short"), rc.call("TTL", "short"),
+                          rc.call("PTTL", "short2"), rc.call("TYPE", "short"),
+                          rc.call("STRLEN", "short"), rc.call("MGET", "short", "keep"),
+                          rc.call("HGET", "shorthash", "f"), rc.call("HLEN", "shorthash"),
+                          rc.call("KEYS", "*"), rc.call("SCAN", "0", "COUNT", "100"),
+                          rc.call("DBSIZE"), rc.call("OBJECT", "ENCODING", "short"),
+                          rc.call("DUMP", "short")]
+        self.assertEqual(seen["keyward"], seen["redis"])
+        self.assertEqual(seen["keyward"][0], b"$-1\r\n")
+        self.assertEqual(seen["keyward"][12], b":4\r\n")  # still stored on the replica
+        # The master deletes the keys when it looks at them; its DELs reach the replicas.
+        self.assertEqual(decode(mc.call("DBSIZE")), 4)
+        self.assertEqual(mc.call("GET", "short"), b"$-1\r\n")
+        self.assertEqual(mc.call("EXISTS", "short2", "shorthash"), b":0\r\n")
+        self.assertEqual(decode(mc.call("DBSIZE")), 1)
+        self.wait_synced(mc, *clients.values())
+        for rc in clients.values():
+            self.assertEqual(rc.call("DBSIZE"), b":1\r\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenario 10: the replication commands' replies, byte for byte
+# ---------------------------------------------------------------------------------------------
+
+
+class CommandReplies(ReplicationTestCase):
+    def test_replies_and_errors_like_redis(self):
+        m = self.start("keyward")
+        seen = {}
+        for kind in ("redis", "keyward"):
+            srv = self.start(kind)
+            c = self.client(srv)
+            replies = [
+                c.call("ROLE"),
+                c.call("REPLICAOF", "NO", "ONE"),
+                c.call("SLAVEOF", "no", "one"),
+                c.call("REPLICAOF", "127.0.0.1", "notaport"),
+                c.call("REPLICAOF", "127.0.0.1", "70000"),
+                c.call("REPLICAOF", "127.0.0.1", "-1"),
+                c.call("REPLICAOF", "127.0.0.1"),
+                c.call("SLAVEOF", "127.0.0.1", "1", "2"),
+                c.call("REPLCONF", "foo", "bar"),
+                c.call("REPLCONF", "a"),
+                c.call("REPLCONF", "listening-port", "abc"),
+                c.call("REPLCONF", "listening-port", "1234", "capa", "eof", "capa", "whatever"),
+                c.call("REPLCONF", "ip-address", "x" * 300),
+                c.call("WAIT", "x", "0"),
+                c.call("WAIT", "0", "-1"),
+                c.call("WAIT", "0", "abc"),
+                c.call("WAIT", "0", "0"),
+                c.call("WAIT", "1", "1"),
+                c.call("WAIT", "1"),
+                c.call("PSYNC", "?", "notanumber"),
+                c.call("MULTI"), c.call("PSYNC", "?", "-1"), c.call("SYNC"),
+                c.call("WAIT", "1", "0"), c.call("EXEC"),
+                c.call("EVAL", "return redis.call('REPLICAOF', 'NO', 'ONE')", "0"),
+                c.call("EVAL", "return redis.call('WAIT', '0', '0')", "0"),
+                c.call("EVAL", "return redis.call('ROLE')", "0"),
+            ]
+            # Neither ACK nor GETACK from a normal client gets a reply.
+            c.send(b"*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$2\r\n10\r\n"
+                   b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n*1\r\n$4\r\nPING\r\n")
+            replies.append(c.read_reply())
+            replies += [c.call("SLAVEOF", "127.0.0.1", str(m.port)),
+                        c.call("SLAVEOF", "127.0.0.1", str(m.port)),
+                        c.call("REPLICAOF", "127.0.0.1", str(m.port))]
+            self.wait_up(c)
+            role = decode(c.call("ROLE"))
+            replies += [role[:4], c.call("WAIT", "0", "0"), c.call("WAIT", "1", "1"),
+                        c.call("REPLICAOF", "NO", "ONE"), decode(c.call("ROLE"))[0]]
+            seen[kind] = replies
+        for i, (k, r) in enumerate(zip(seen["keyward"], seen["redis"])):
+            self.assertEqual(k, r, "reply %d" % i)
+        self.assertEqual(len(seen["keyward"]), len(seen["redis"]))
+        self.assertEqual(seen["redis"][0], b"*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n")
+        self.assertEqual(seen["redis"][-6], b"+OK Already connected to specified master\r\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenario 11: the master dies and a new one takes its port
+# ---------------------------------------------------------------------------------------------
+
+
+class MasterReplaced(ReplicationTestCase):
+    def replace_master(self, master_kind, replica_kind):
+        m = self.start(master_kind)
+        mc = self.client(m)
+        populate(mc)
+        r = self.replica(replica_kind, m)
+        rc = self.client(r)
+        self.wait_synced(mc, rc)
+        old_replid = info(rc)["master_replid"]
+        port = m.port
+        self.kill(m)
+        wait_for(lambda: info(rc)["master_link_status"] == "down", timeout=SYNC_TIMEOUT,
+                 message="master_link_status:down")
+        ri = info(rc)
+        self.assertEqual(ri["role"], "slave")
+        self.assertIn("master_link_down_since_seconds", ri)
+        self.assertEqual(ok(rc, "GET", "embstr"), b"hello")  # stale data still served
+        role = decode(rc.call("ROLE"))
+        self.assertEqual(role[:3], [b"slave", b"127.0.0.1", port])
+        self.assertIn(role[3], (b"connect", b"connecting"))
+
+        m2 = self.start(master_kind, "--port", port)
+        mc2 = self.client(m2)
+        ok(mc2, "SET", "new-master", "yes")
+        ok(mc2, "RPUSH", "new-list", "1", "2")
+        ok(mc2, "SELECT", "2")
+        ok(mc2, "SET", "new-in-db-2", "x")
+        ok(mc2, "SELECT", "0")
+        self.wait_synced(mc2, rc)
+        data = self.assert_same_data(mc2, rc)
+        self.assertNotIn((0, b"embstr"), data)  # the old data is gone
+        self.assertIn((2, b"new-in-db-2"), data)
+        self.assertEqual(stat(mc2, "sync_full"), 1)
+        self.assertEqual(stat(mc2, "sync_partial_ok"), 0)
+        self.assertNotEqual(info(rc)["master_replid"], old_replid)
+        self.assertEqual(info(rc)["master_replid"], info(mc2)["master_replid"])
+        ok(mc2, "SET", "later", "1")
+        self.wait_synced(mc2, rc)
+        self.assertEqual(rc.call("GET", "later"), b"$1\r\n1\r\n")
+
+    def test_keyward_replica_of_killed_keyward_master(self):
+        self.replace_master("keyward", "keyward")
+
+    def test_keyward_replica_of_killed_redis_master(self):
+        self.replace_master("redis", "keyward")
+
+    def test_redis_replica_of_killed_keyward_master(self):
+        self.replace_master("keyward", "redis")
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenario 12: fencing state across a failover
+# ---------------------------------------------------------------------------------------------
+
+
+@unittest.skipIf(SERVER_IS_REDIS, "LOCK.* are Keyward's own commands")
+class FencingFailover(ReplicationTestCase):
+    def test_tokens_keep_growing_on_a_promoted_replica(self):
+        # The replica boots first: its boot floor (unix ms * 1024) is below the master's, so a
+        # promoted replica that had not received the counters would issue smaller tokens.
+        b = self.start("keyward")
+        bc = self.client(b)
+        m = self.start("keyward")
+        mc = self.client(m)
+        granted, t1, _ = ok(mc, "LOCK.ACQUIRE", "res", "owner", "10000", "FENCE")
+        self.assertEqual(granted, 1)
+        _, floor_b, _ = ok(bc, "LOCK.ACQUIRE", "probe", "x", "10000")
+        self.assertLess(floor_b, t1, "the test needs the replica's floor below the master's")
+        ok(bc, "DEL", "probe")
+        # "res" reaches the replica with the full sync, "res2" with the stream.
+        self.assertEqual(bc.call("REPLICAOF", "127.0.0.1", str(m.port)), b"+OK\r\n")
+        self.wait_synced(mc, bc)
+        granted, t2, _ = ok(mc, "LOCK.ACQUIRE", "res2", "owner", "10000", "FENCE")
+        self.assertEqual(granted, 1)
+        self.assertEqual(ok(mc, "LOCK.GUARD", "res2", str(t2), "SET", "guarded", "1"), b"OK")
+        self.assertEqual(ok(mc, "LOCK.RELEASE", "res", "owner"), 1)
+        self.wait_synced(mc, bc)
+        for resource in ("res", "res2"):
+            mine = dict(zip(*[iter(ok(mc, "LOCK.INFO", resource))] * 2))
+            theirs = dict(zip(*[iter(ok(bc, "LOCK.INFO", resource))] * 2))
+            for field in (b"owner", b"token", b"holder_token", b"seen"):
+                self.assertEqual(theirs[field], mine[field], (resource, field))
+        self.assertEqual(ok(bc, "GET", "res2"), b"owner")
+        self.kill(m)
+        self.assertEqual(bc.call("REPLICAOF", "NO", "ONE"), b"+OK\r\n")
+        granted, t3, _ = ok(bc, "LOCK.ACQUIRE", "res", "owner2", "10000", "FENCE")
+        self.assertEqual(granted, 1)
+        self.assertGreater(t3, t1)
+        # res2 is still held (its lease came with it): a release by its owner, then a new one.
+        self.assertEqual(ok(bc, "LOCK.RELEASE", "res2", "owner"), 1)
+        granted, t4, _ = ok(bc, "LOCK.ACQUIRE", "res2", "owner2", "10000", "FENCE")
+        self.assertEqual(granted, 1)
+        self.assertGreater(t4, t2)
+        # The guard mark came along: the old holder's token is refused.
+        self.assertTrue(decode(bc.call("LOCK.GUARD", "res2", str(t2 - 1), "SET", "guarded", "2"))
+                        .startswith(b"FENCED"))
+
+
+if __name__ == "__main__":
+    unittest.main()
