@@ -62,9 +62,8 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
                                  *clock, snapshots_, executor_}),
       replication_(Replication::Parts{
           ReplicationSource::Parts{*settings, state_, clients_, output_, propagation_, blocking_,
-                                   timers_, *clock, stats_, rdb_, snapshots_, functions_,
-                                   locks_},
-          *settings, state_, clients_, executor_, keyspace_, functions_, aof_}),
+                                   timers_, *clock, stats_, rdb_, snapshots_, functions_, locks_},
+          *settings, state_, clients_, executor_, keyspace_, functions_, locks_, aof_}),
       services_(Services{*clock,   *config,    *settings,    state_,      rng_,          keyspace_,
                          pubsub_,  registry_,  clients_,     output_,     pause_,        stats_,
                          slowlog_, monitors_,  propagation_, blocking_,   cron_,         executor_,
@@ -89,6 +88,9 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
   });
   cron_.AddJob([this] { locks_.Trim(static_cast<size_t>(settings_->lock_max_records)); });
   cron_.AddJob([this] {
+    // Not while a dataset loads (the loader serves clients now and then): no snapshot of half of
+    // it, no save point, no replication step under the loading sync.
+    if (state_.loading) return;
     snapshots_.Cron();
     rdb_.Cron();
     aof_.Cron();
@@ -99,6 +101,7 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
     replication_.source().BackgroundSaveDone(error, path);
   });
   settings_->on_repl_backlog_size_change = [this] { replication_.source().ResizeBacklog(); };
+  rdb_.SetReplicationAux([this] { return replication_.RdbAux(); });
   // -MISCONF after a failed background save (stop-writes-on-bgsave-error) or AOF write.
   gatekeeper_.hooks().disk_error = [this] {
     if (auto error = rdb_.DiskError()) return error;

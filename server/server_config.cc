@@ -438,6 +438,11 @@ void Server::DeclareOptions(Config& config, ServerSettings& s) {
   config.AddAlias("lua-time-limit", "busy-reply-threshold");
   config.AddInt("lock-restart-delay", &s.lock_restart_delay, 0, LLONG_MAX, 0);
   config.AddInt("lock-max-records", &s.lock_max_records, 1, LLONG_MAX, 1000000);
+  config.AddInt("lock-promotion-token-gap", &s.lock_promotion_token_gap, 1, (int64_t{1} << 53) - 1,
+                int64_t{1} << 32);
+  config.AddInt("lock-promotion-delay", &s.lock_promotion_delay, -1, LLONG_MAX, -1);
+  config.AddInt("lock-fence-replicas", &s.lock_fence_replicas, 0, INT_MAX, 0);
+  config.AddInt("lock-fence-timeout", &s.lock_fence_timeout, 1, LLONG_MAX, 1000);
 
   // Recognised, but only in the form Keyward implements today.
   DeclarePersistenceOptions(config, s);

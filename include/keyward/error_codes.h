@@ -40,9 +40,9 @@ inline std::string NotIssuedText(int64_t token, int64_t counter, std::string_vie
 }
 
 // "RESTARTING lock acquisitions resume in 1500 ms (lock-restart-delay)"
-inline std::string RestartingText(int64_t left_ms) {
+inline std::string RestartingText(int64_t left_ms, const char* option = "lock-restart-delay") {
   return std::string(kRestarting) + " lock acquisitions resume in " + std::to_string(left_ms) +
-         " ms (lock-restart-delay)";
+         " ms (" + option + ")";
 }
 
 }  // namespace keyward::codes

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "server/commands/families.h"
+#include "server/commands/replica_acks.h"
 #include "server/commands/services.h"
 #include "server/coordination/lock_manager.h"
 #include "server/coordination/lock_waits.h"
@@ -69,6 +70,25 @@ bool ParseToken(std::string_view arg, CommandContext& ctx, int64_t* token) {
   return false;
 }
 
+// lock-fence-replicas: a fenced answer waits until that many replicas acknowledged the
+// command's records (their offset is the client's last write once the command's unit ended),
+// so that a promoted replica among them holds the counter; after lock-fence-timeout it is an
+// error (the counter was raised: the token is simply never used). Not inside MULTI or a
+// script, which cannot block: there the answer is immediate.
+bool HoldForReplicas(CommandContext& ctx, AckReply reply) {
+  const ServerSettings& settings = ctx.settings();
+  if (settings.lock_fence_replicas <= 0 || ctx.services().state.replica || !ctx.may_block()) {
+    return false;
+  }
+  const int64_t needed = settings.lock_fence_replicas;
+  const int64_t deadline = ctx.now_ms() + settings.lock_fence_timeout;
+  BlockForReplicaAcks(ctx, needed, deadline, std::move(reply),
+                      [needed](ReplyBuilder& rb, int64_t acked) {
+                        rb.SendError(errors::FenceNotReplicated(acked, needed));
+                      });
+  return true;
+}
+
 // LOCK.ACQUIRE resource owner ttl-ms [WAIT timeout-ms] [FENCE | PROPOSE token]
 void CmdAcquire(CmdArgs args, CommandContext& ctx) {
   AcquireRequest req{.resource = args[1], .owner = args[2]};
@@ -99,9 +119,18 @@ void CmdAcquire(CmdArgs args, CommandContext& ctx) {
   if (out->restarting) {
     // Not a refusal by a holder: this instance may not count in a quorum yet (it cannot know
     // which locks it granted before it restarted). An error, so clients count it as no answer.
-    return ctx.rb().SendError(errors::Restarting(out->pttl));
+    return ctx.rb().SendError(
+        errors::Restarting(out->pttl, ctx.services().locks.DelayOption(ctx.now_ms())));
   }
-  SendAcquireOutcome(ctx.rb(), *out, req.propose != 0);
+  const bool proposed = req.propose != 0;
+  if (out->granted && (req.fence || out->counted)) {
+    const AcquireOutcome outcome = *out;
+    auto reply = [outcome, proposed](ReplyBuilder& rb, int64_t) {
+      SendAcquireOutcome(rb, outcome, proposed);
+    };
+    if (HoldForReplicas(ctx, reply)) return;
+  }
+  SendAcquireOutcome(ctx.rb(), *out, proposed);
 }
 
 // LOCK.FENCE resource owner token
@@ -109,7 +138,12 @@ void CmdFence(CmdArgs args, CommandContext& ctx) {
   int64_t token;
   if (!ParseToken(args[3], ctx, &token)) return;
   bool counted = ctx.services().locks.Fence(ctx, args[1], args[2], token);
-  ctx.rb().SendLong(counted ? 1 : 0);
+  const int64_t answer = counted ? 1 : 0;
+  if (counted &&
+      HoldForReplicas(ctx, [answer](ReplyBuilder& rb, int64_t) { rb.SendLong(answer); })) {
+    return;
+  }
+  ctx.rb().SendLong(answer);
 }
 
 // LOCK.RELEASE resource owner
@@ -239,6 +273,29 @@ void CmdFloor(CmdArgs args, CommandContext& ctx) {
   ctx.rb().SendOk();
 }
 
+// LOCK.EPOCH epoch floor: a promotion's record (replication): the epoch, and every fencing
+// counter raised to at least `floor`.
+void CmdEpoch(CmdArgs args, CommandContext& ctx) {
+  int64_t epoch;
+  int64_t floor;
+  if (!ParseCounter(args[1], ctx, &epoch) || !ParseCounter(args[2], ctx, &floor)) return;
+  ctx.services().locks.ApplyEpoch(epoch, floor);
+  ctx.AddDirty();
+  PropagateWithoutDatabase(ctx, args);
+  ctx.rb().SendOk();
+}
+
+// LOCK.LEASE milliseconds: the longest lease granted so far (the stream's form; a promoted
+// replica waits that long before granting locks, lock-promotion-delay).
+void CmdLease(CmdArgs args, CommandContext& ctx) {
+  int64_t ms;
+  if (!ParseInt64(args[1], &ms) || ms < 0) return ctx.rb().SendError(errors::kNotInteger);
+  ctx.services().locks.ApplyLongestLease(ms);
+  ctx.AddDirty();
+  PropagateWithoutDatabase(ctx, args);
+  ctx.rb().SendOk();
+}
+
 // COMMAND INFO's key specs. The lock is a string key; LOCK.GUARD's other keys are those of the
 // command it runs (COMMAND GETKEYS resolves them).
 const CommandMeta kAcquireMeta{
@@ -301,7 +358,14 @@ void RegisterLockFamily(CommandRegistry& r) {
     << CommandSpec{"lock.floor", -3, kW | CO::kNoScript | kF, 0, 0, 0, Acl::kDangerous, CmdFloor,
                    {"Raise the fencing floor and forget folded records (the propagation "
                     "stream's form)",
-                    "7.0.0", kGroup, "O(N) where N is the number of resources", "floor seen-floor [resource ...]"}};
+                    "7.0.0", kGroup, "O(N) where N is the number of resources", "floor seen-floor [resource ...]"}}
+    << CommandSpec{"lock.epoch", 3, kW | CO::kNoScript | kF, 0, 0, 0, Acl::kDangerous, CmdEpoch,
+                   {"Raise the promotion epoch and every fencing counter (the propagation "
+                    "stream's form of a promotion)",
+                    "7.0.0", kGroup, "O(N) where N is the number of resources", "epoch floor"}}
+    << CommandSpec{"lock.lease", 2, kW | CO::kNoScript | kF, 0, 0, 0, Acl::kDangerous, CmdLease,
+                   {"Record the longest lease granted (the propagation stream's form)", "7.0.0",
+                    kGroup, "O(1)", "milliseconds"}};
   // clang-format on
 }
 

@@ -4,6 +4,7 @@
 
 #include "server/commands/args.h"
 #include "server/commands/families.h"
+#include "server/commands/replica_acks.h"
 #include "server/commands/services.h"
 #include "server/core/errors.h"
 #include "server/core/strings.h"
@@ -159,33 +160,6 @@ void CmdRole(CmdArgs, CommandContext& ctx) {
   }
 }
 
-// WAIT: a client waits until `numreplicas` replicas acknowledged its last write.
-struct ReplicaWait : WaitState {
-  int64_t offset = 0;
-  int64_t numreplicas = 0;
-  Replication* replication = nullptr;
-};
-
-class WaitHandler : public BlockHandler {
- public:
-  bool TryServe(CommandContext& ctx, WaitState* state, std::string_view) override {
-    auto& w = *static_cast<ReplicaWait*>(state);
-    const int64_t acked = w.replication->source().CountAcked(w.offset);
-    if (acked < w.numreplicas) return false;
-    ctx.rb().SendLong(acked);
-    return true;
-  }
-  void OnTimeout(Client& c, WaitState* state) override {
-    auto& w = *static_cast<ReplicaWait*>(state);
-    c.rb().SendLong(w.replication->source().CountAcked(w.offset));
-  }
-};
-
-WaitHandler& Waits() {
-  static WaitHandler handler;  // stateless: the wait state knows its server
-  return handler;
-}
-
 // WAIT numreplicas timeout
 void CmdWait(CmdArgs args, CommandContext& ctx) {
   Replication& repl = ctx.services().replication;
@@ -194,23 +168,11 @@ void CmdWait(CmdArgs args, CommandContext& ctx) {
   if (!ParseInt64(args[1], &numreplicas)) return ctx.rb().SendError(errors::kNotInteger);
   int64_t deadline;
   if (!GetBlockTimeoutMs(ctx, args[2], &deadline)) return;
-  const int64_t offset = ctx.client().woff;
-  const int64_t acked = repl.source().CountAcked(offset);
+  const int64_t acked = repl.source().CountAcked(ctx.client().woff);
   // Inside MULTI or a script it cannot block: the count as it is.
   if (acked >= numreplicas || !ctx.may_block()) return ctx.rb().SendLong(acked);
-  auto wait = std::make_unique<ReplicaWait>();
-  wait->offset = offset;
-  wait->numreplicas = numreplicas;
-  wait->replication = &repl;
-  BlockRequest request;
-  request.condition = WaitCondition::kReplicationOffset;
-  request.deadline_ms = deadline;
-  request.handler = &Waits();
-  request.command = &ctx.cmd();
-  request.state = std::move(wait);
-  ctx.services().blocking.Block(ctx.client(), std::move(request));
-  // Every replica is asked for an ACK before the event loop sleeps.
-  repl.source().RequestAcks();
+  auto count = [](ReplyBuilder& rb, int64_t n) { rb.SendLong(n); };
+  BlockForReplicaAcks(ctx, numreplicas, deadline, count, count);
 }
 
 }  // namespace

@@ -292,8 +292,9 @@ void SetGeneric(CmdArgs args, CommandContext& ctx, uint32_t flags, std::string_v
   }
   if ((flags & kGet) && HeldBackByRestart(ctx, flags)) {
     // With GET a nil reply would say "was absent, now set": not an answer a lock may count.
+    LockManager& locks = ctx.services().locks;
     return ctx.rb().SendError(
-        errors::Restarting(ctx.services().locks.RestartDelayLeft(ctx.now_ms())));
+        errors::Restarting(locks.RestartDelayLeft(ctx.now_ms()), locks.DelayOption(ctx.now_ms())));
   }
   if (flags & kGet) {
     // The old value is the reply; it is sent before the write replaces it.

@@ -60,6 +60,17 @@ void FenceTable::RaiseFloor(int64_t floor, int64_t seen_floor) {
   seen_floor_ = std::max(seen_floor_, seen_floor);
 }
 
+void FenceTable::RaiseCounters(int64_t floor) {
+  floor_ = std::max(floor_, floor);
+  for (Node& node : lru_) node.record.counter = std::max(node.record.counter, floor);
+}
+
+int64_t FenceTable::MaxCounter() const {
+  int64_t most = floor_;
+  for (const Node& node : lru_) most = std::max(most, node.record.counter);
+  return most;
+}
+
 void FenceTable::Forget(std::string_view resource) {
   auto it = index_.find(resource);
   if (it == index_.end()) return;

@@ -59,6 +59,10 @@ class FenceTable {
                                 const std::function<bool(std::string_view)>& in_use);
   // Raises the floors to at least `floor` and `seen_floor` (never lowers them).
   void RaiseFloor(int64_t floor, int64_t seen_floor = 0);
+  // Raises the floor and every record's counter to at least `floor` (a promotion's epoch).
+  void RaiseCounters(int64_t floor);
+  // The highest counter of any record, or the floor.
+  int64_t MaxCounter() const;
   // Drops a record, folding its counter into the floor.
   void Forget(std::string_view resource);
 

@@ -73,7 +73,21 @@ void LockManager::PublishEvent(int db, std::string_view resource, std::string_vi
 
 int64_t LockManager::RestartDelayLeft(int64_t now_ms) const {
   const int64_t end = state_.start_time_ms + settings_.lock_restart_delay;
-  return std::max<int64_t>(0, end - now_ms);
+  return std::max<int64_t>({0, end - now_ms, promotion_until_ms_ - now_ms});
+}
+
+const char* LockManager::DelayOption(int64_t now_ms) const {
+  const int64_t restart_end = state_.start_time_ms + settings_.lock_restart_delay;
+  return promotion_until_ms_ > restart_end && promotion_until_ms_ > now_ms ? "lock-promotion-delay"
+                                                                           : "lock-restart-delay";
+}
+
+void LockManager::NoteLease(int64_t ttl_ms) {
+  if (ttl_ms <= longest_lease_ms_) return;
+  longest_lease_ms_ = ttl_ms;
+  if (propagation_.active()) {
+    propagation_.Add(kNoDatabase, {"LOCK.LEASE", FormatInt64(ttl_ms)});
+  }
 }
 
 Result<std::optional<std::string_view>> LockManager::Holder(Database& db, std::string_view resource,
@@ -131,6 +145,7 @@ Result<AcquireOutcome> LockManager::Acquire(CommandContext& ctx, const AcquireRe
   ctx.KeyModified(db, req.resource);
   ctx.Notify(notify::kGeneric, "expire", req.resource, db);
   ctx.AddDirty();
+  NoteLease(req.ttl_ms);
   FenceRecord& rec = fences_.Get(req.resource);
   out.granted = true;
   out.reentered = e != nullptr;
@@ -184,6 +199,7 @@ Result<bool> LockManager::Extend(CommandContext& ctx, std::string_view resource,
   ctx.Notify(notify::kGeneric, "expire", resource, db);
   ctx.AddDirty();
   ctx.Propagate({"PEXPIREAT", resource, FormatInt64(now + ttl_ms)});
+  NoteLease(ttl_ms);
   return true;
 }
 
@@ -254,6 +270,23 @@ void LockManager::ApplyFloor(int64_t floor, int64_t seen_floor,
                              const std::vector<std::string_view>& forgotten) {
   for (std::string_view resource : forgotten) fences_.Forget(resource);
   fences_.RaiseFloor(floor, seen_floor);
+}
+
+void LockManager::ApplyEpoch(int64_t epoch, int64_t floor) {
+  epoch_ = std::max(epoch_, epoch);
+  fences_.RaiseCounters(std::min(floor, kMaxToken));
+}
+
+int64_t LockManager::Promote(int64_t gap, int64_t delay_ms, int64_t now_ms) {
+  const int64_t most = fences_.MaxCounter();
+  const int64_t floor = most > kMaxToken - gap ? kMaxToken : most + gap;
+  ApplyEpoch(epoch_ + 1, floor);
+  const int64_t delay = delay_ms >= 0 ? delay_ms : longest_lease_ms_;
+  promotion_until_ms_ = delay > INT64_MAX - now_ms ? INT64_MAX : now_ms + delay;
+  if (propagation_.active()) {
+    propagation_.Add(kNoDatabase, {"LOCK.EPOCH", FormatInt64(epoch_), FormatInt64(floor)});
+  }
+  return floor;
 }
 
 void LockManager::OnKeyRemoved(int db, std::string_view key) {

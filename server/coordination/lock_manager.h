@@ -88,8 +88,11 @@ class LockManager : public KeyRemovalObserver {
   // lives until the next write. kWrongType when the key is not a string.
   Result<std::optional<std::string_view>> Holder(Database& db, std::string_view resource,
                                                  int64_t* pttl);
-  // The restart delay (lock-restart-delay) still running at `now_ms`: what is left of it, else 0.
+  // The restart delay (lock-restart-delay), or the promotion delay (lock-promotion-delay),
+  // still running at `now_ms`: what is left of it, else 0. Meanwhile no lock is granted.
   int64_t RestartDelayLeft(int64_t now_ms) const;
+  // The option whose delay RestartDelayLeft reports (for the error text).
+  const char* DelayOption(int64_t now_ms) const;
 
   // The stream's commands: LOCK.RECORD sets a record (counters and marks only ever rise), and
   // LOCK.FLOOR raises the floors and forgets the records folded into them.
@@ -99,6 +102,20 @@ class LockManager : public KeyRemovalObserver {
   void ForgetBootFloor();
   void ApplyFloor(int64_t floor, int64_t seen_floor,
                   const std::vector<std::string_view>& forgotten);
+  // LOCK.EPOCH: the promotion epoch, and every counter raised to at least `floor`.
+  void ApplyEpoch(int64_t epoch, int64_t floor);
+  // This server became a master (REPLICAOF NO ONE): a new epoch whose counters start `gap`
+  // above the highest counter it knows, so that a token it issues is above every token the old
+  // master issued unless more than `gap` fenced acquisitions of one resource never reached this
+  // server (docs/coordination.md). Propagated as LOCK.EPOCH; returns the new floor.
+  // Also starts the promotion delay: `delay_ms`, or the longest lease granted in this history
+  // when negative (the old master's leases may still run).
+  int64_t Promote(int64_t gap, int64_t delay_ms, int64_t now_ms);
+  int64_t epoch() const { return epoch_; }
+  // LOCK.LEASE: the longest lease granted in this history (ms), which the promotion delay
+  // defaults to. It enters the stream when it grows.
+  void ApplyLongestLease(int64_t ms) { longest_lease_ms_ = std::max(longest_lease_ms_, ms); }
+  int64_t longest_lease_ms() const { return longest_lease_ms_; }
 
   // Drops idle fencing records beyond lock-max-records (the cron), propagating LOCK.FLOOR.
   void Trim(size_t max_records);
@@ -121,6 +138,11 @@ class LockManager : public KeyRemovalObserver {
   PubSub& pubsub_;
   Propagation& propagation_;
   FenceTable fences_;
+  int64_t epoch_ = 0;  // promotions this history went through (LOCK.EPOCH)
+  int64_t longest_lease_ms_ = 0;
+  int64_t promotion_until_ms_ = 0;  // server time the promotion delay ends
+  // A lease of `ttl_ms` was granted: the longest one, propagated when it grows.
+  void NoteLease(int64_t ttl_ms);
 };
 
 }  // namespace keyward

@@ -112,6 +112,11 @@ inline constexpr std::string_view kWaitOnReplica =
     "WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a "
     "replica is configured to be writable (which is not the default) writes to replicas are just "
     "local and are not propagated.";
+// lock-fence-replicas: a fenced answer whose record too few replicas acknowledged in time.
+inline std::string FenceNotReplicated(int64_t acked, int64_t needed) {
+  return "NOREPLICAS fencing record acknowledged by " + std::to_string(acked) + " of " +
+         std::to_string(needed) + " replicas within lock-fence-timeout";
+}
 inline constexpr std::string_view kUnblockedRoleChange =
     "UNBLOCKED force unblock from blocking operation, instance state changed (master -> "
     "replica?)";
@@ -167,7 +172,9 @@ inline std::string Fenced(int64_t token, int64_t seen, std::string_view resource
 inline std::string NotIssued(int64_t token, int64_t counter, std::string_view resource) {
   return codes::NotIssuedText(token, counter, resource);
 }
-inline std::string Restarting(int64_t left_ms) { return codes::RestartingText(left_ms); }
+inline std::string Restarting(int64_t left_ms, const char* option = "lock-restart-delay") {
+  return codes::RestartingText(left_ms, option);
+}
 // Fencing tokens are integers from 1 to 2^53 - 1 (exact in JavaScript and Lua numbers).
 inline constexpr std::string_view kTokenOutOfRange =
     "ERR fencing token is out of range (1 to 9007199254740991)";

@@ -116,6 +116,14 @@ struct ServerSettings {
   // restart; ms), and how many fencing records are kept before idle ones are folded away.
   int64_t lock_restart_delay = 0;
   int64_t lock_max_records = 1000000;
+  // Replication and locks (docs/coordination.md): a promoted replica's counters start this far
+  // above the highest it knows; it grants no lock for lock-promotion-delay ms (-1: the longest
+  // lease granted); fenced acquisitions answer once lock-fence-replicas replicas acknowledged
+  // their record, or fail after lock-fence-timeout ms.
+  int64_t lock_promotion_token_gap = int64_t{1} << 32;
+  int64_t lock_promotion_delay = -1;
+  int64_t lock_fence_replicas = 0;
+  int64_t lock_fence_timeout = 1000;
   // RDB persistence: save points (seconds, changes), the file in `dir`, LZF and CRC64 in it,
   // refusing writes after a failed background save, removing the file a replica synced from,
   // a delay per key written (microseconds; Redis's test knob, for a snapshot that lasts), and how

@@ -226,6 +226,18 @@ bool BlockingRegistry::Unblock(uint64_t client_id, UnblockReason reason) {
   return true;
 }
 
+void BlockingRegistry::UnblockAll(std::string_view error) {
+  std::vector<uint64_t> ids;
+  for (const auto& [id, w] : waiters_) ids.push_back(id);
+  for (uint64_t id : ids) {
+    Waiter w = Remove(id);
+    Client* c = clients_.Find(id);
+    if (c == nullptr) continue;
+    executor_->ReplyDeferred(*c, [&] { c->rb().SendError(error); });
+    clients_.Close(*c, /*after_reply=*/true);
+  }
+}
+
 void BlockingRegistry::ClientClosed(Client& c) {
   if (!waiters_.count(c.id())) return;
   Waiter w = Remove(c.id());

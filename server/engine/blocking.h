@@ -114,6 +114,9 @@ class BlockingRegistry {
 
   // CLIENT UNBLOCK: ends a wait with its timeout reply or -UNBLOCKED. False when not blocked.
   bool Unblock(uint64_t client_id, UnblockReason reason);
+  // Ends every wait with `error` and closes those clients once it is written (a master that
+  // becomes a replica: what they wait for will come from another server's stream).
+  void UnblockAll(std::string_view error);
   // A blocked client disconnected: it leaves every queue.
   void ClientClosed(Client& c);
 

@@ -230,7 +230,8 @@ Verdict Gatekeeper::Check(CallerKind kind, const Client& c, CmdArgs args, int64_
         }
         break;
       case Check::kPause:
-        if (!c.has(Client::kMonitor) && pause_.Holds(flags, now_ms)) {
+        // Replicas are never paused (their ACKs keep WAIT and min-replicas going).
+        if (!c.has(Client::kMonitor | Client::kReplica) && pause_.Holds(flags, now_ms)) {
           return Verdict{Verdict::kHold, cmd, flags, {}};
         }
         break;

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "server/coordination/lock_manager.h"
+#include "server/core/errors.h"
 #include "server/core/strings.h"
 #include "server/engine/host.h"
 #include "server/engine/propagation.h"
@@ -60,6 +62,8 @@ void MasterLink::Connect(const std::string& host, int port, bool continue_own) {
   // the master it leaves) is what it asks the new master to continue (PSYNC).
   if (was_master || state_ == State::kConnected) have_cached_ = true;
   Cancel(false);
+  // Clients blocked on this server wait for what another server's stream will decide.
+  if (was_master) p_.blocking.UnblockAll(errors::kUnblockedRoleChange);
   host_ = host;
   port_ = port;
   p_.state.replica = true;
@@ -94,6 +98,14 @@ void MasterLink::Disconnect() {
   p_.source.DisconnectReplicas();
   p_.source.set_master_role(true);
   down_since_ms_ = 0;
+  // An AOF stopped by a sync that failed is turned on again.
+  if (p_.settings.appendonly && !p_.aof.enabled()) p_.aof.Start();
+  // Fencing across the failover: a new epoch whose counters start above anything the old master
+  // could have issued, and no lock granted while the old master's leases may still run.
+  const int64_t floor = p_.locks.Promote(p_.settings.lock_promotion_token_gap,
+                                         p_.settings.lock_promotion_delay, p_.clock.NowMs());
+  spdlog::info("Fencing epoch {}: counters start at {}; locks granted again in {} ms",
+               p_.locks.epoch(), floor, p_.locks.RestartDelayLeft(p_.clock.NowMs()));
 }
 
 void MasterLink::StartConnect() {
@@ -128,7 +140,8 @@ std::unique_ptr<net::Session> MasterLink::OnConnected(uint64_t generation,
   spdlog::info("Non blocking connect for SYNC fired the event.");
   state_ = State::kReceivePong;
   transfer_last_io_ms_ = p_.clock.NowMs();
-  SendCommand({"PING"});
+  // Written once the connection has its session (a write error then reaches OnClosed).
+  transport.output().append(EncodeCommand({"PING"}));
   return session;
 }
 
@@ -256,6 +269,7 @@ size_t MasterLink::Handshake(std::string_view input) {
       if (StartsWith(*line, "-")) {
         spdlog::info("(Non critical) Master does not understand REPLCONF capa: {}", *line);
       }
+      state_ = State::kReceivePsync;
       if (have_cached_) {
         const std::string offset = std::to_string(p_.state.master_repl_offset + 1);
         spdlog::info("Trying a partial resynchronization (request {}:{}).", p_.state.replid,
@@ -265,7 +279,6 @@ size_t MasterLink::Handshake(std::string_view input) {
         spdlog::info("Partial resynchronization not possible (no cached master)");
         SendCommand({"PSYNC", "?", "-1"});
       }
-      state_ = State::kReceivePsync;
       break;
     case State::kReceivePsync:
       // The master sends newlines to keep the link alive until it can answer.
@@ -288,6 +301,8 @@ void MasterLink::OnPong(const std::string& line) {
   }
   spdlog::info("Master replied to PING, replication can continue...");
   const bool auth = !p_.settings.masterauth.empty();
+  // The state first: a send that fails cancels the link, which must then stay cancelled.
+  state_ = auth ? State::kReceiveAuth : State::kReceivePort;
   if (auth) {
     if (p_.settings.masteruser.empty()) {
       SendCommand({"AUTH", p_.settings.masterauth});
@@ -302,7 +317,6 @@ void MasterLink::OnPong(const std::string& line) {
     SendCommand({"REPLCONF", "ip-address", p_.settings.replica_announce_ip});
   }
   SendCommand({"REPLCONF", "capa", "eof", "capa", "psync2"});
-  state_ = auth ? State::kReceiveAuth : State::kReceivePort;
 }
 
 void MasterLink::OnPsyncReply(const std::string& line) {
@@ -461,19 +475,29 @@ bool MasterLink::LoadTransfer() {
         "Failed trying to rename the temp DB into {} in MASTER <-> REPLICA synchronization: {}",
         p_.settings.dbfilename, std::strerror(errno));
     ::unlink(transfer_tmp_.c_str());
+    // The AOF stays off after a failed sync (it would be rewritten from an empty dataset): the
+    // next successful sync, or REPLICAOF NO ONE, turns it on again, as in Redis.
     Cancel(true);
-    if (aof_on) p_.aof.Start();
     return false;
   }
   spdlog::info("MASTER <-> REPLICA sync: Loading DB in memory");
-  if (auto error = p_.rdb.LoadReceived()) {
+  const uint64_t generation = generation_;
+  int64_t stream_db = 0;
+  auto error = p_.rdb.LoadReceived(&stream_db);
+  // Loading serves other clients now and then; none of them may have changed the link (the
+  // replication cron does not run while loading), but a REPLICAOF could not either: check.
+  if (generation != generation_) return false;
+  transfer_last_io_ms_ = last_io_ms_ = p_.clock.NowMs();
+  if (error) {
     spdlog::warn("{}", *error);
     spdlog::warn(
         "Failed trying to load the MASTER synchronization DB from disk, check server logs.");
     Cancel(true);
-    if (aof_on) p_.aof.Start();
     return false;
   }
+  // The master's stream goes on in the database its RDB names (repl-stream-db): a replica of a
+  // replica joins the upstream stream wherever it is.
+  db_ = static_cast<int>(stream_db);
   // rdb-del-sync-files: without persistence, the file only served the sync.
   if (p_.settings.rdb_del_sync_files && p_.settings.save_params.empty() && !aof_on) {
     ::unlink(p_.settings.dbfilename.c_str());
@@ -495,7 +519,7 @@ void MasterLink::BecomeConnected(bool full) {
   down_since_ms_ = 0;
   have_cached_ = true;
   CreateMasterClient();
-  master_client_->db = full ? 0 : db_;
+  master_client_->db = db_;
   SendAck();
 }
 
@@ -518,7 +542,18 @@ size_t MasterLink::Stream(std::string_view input) {
       Cancel(true);
       return input.size();
     }
-    const size_t used = parser.consumed();
+    size_t used = parser.consumed();
+    if (status == RequestParser::Status::kOk && parser.args().size() == 1 &&
+        EqualsIgnoreCase(parser.args()[0], "MULTI")) {
+      // A transaction is applied (and proxied, and counted in the offset) only once its EXEC is
+      // here: a link lost in the middle leaves no half-applied unit, and the PSYNC that follows
+      // asks for it again from its start.
+      if (!ApplyTransaction(input.substr(consumed), &used)) break;
+      if (generation != generation_) return input.size();
+      p_.source.Feed(input.substr(consumed, used));
+      consumed += used;
+      continue;
+    }
     if (status == RequestParser::Status::kOk) {
       ack_requested_ = false;
       const int64_t before = p_.state.master_repl_offset;
@@ -539,6 +574,37 @@ size_t MasterLink::Stream(std::string_view input) {
     consumed += used;
   }
   return consumed;
+}
+
+bool MasterLink::ApplyTransaction(std::string_view input, size_t* used) {
+  RequestParser parser(ParserLimits{.max_bulk_len = p_.settings.proto_max_bulk_len});
+  std::vector<Argv> unit;
+  size_t at = 0;
+  while (true) {
+    const auto status = parser.Parse(input.substr(at));
+    if (status == RequestParser::Status::kNeedMore) return false;
+    if (status == RequestParser::Status::kError) {
+      spdlog::warn("Protocol error in the master's stream ({}): closing the link", parser.error());
+      Cancel(true);
+      return false;
+    }
+    at += parser.consumed();
+    if (status != RequestParser::Status::kOk) continue;
+    unit.emplace_back(parser.args().begin(), parser.args().end());
+    if (unit.size() > 1 && unit.back().size() == 1 && EqualsIgnoreCase(unit.back()[0], "EXEC")) {
+      break;
+    }
+  }
+  Client& c = *master_client_;
+  for (const Argv& argv : unit) {
+    const std::vector<std::string_view> args(argv.begin(), argv.end());
+    if (auto refusal = p_.executor.Apply(CallerKind::kMaster, c, args)) {
+      spdlog::warn("== CRITICAL == The master's command '{}' was refused here: {}", argv[0],
+                   *refusal);
+    }
+  }
+  *used = at;
+  return true;
 }
 
 void MasterLink::Cron() {

@@ -25,6 +25,7 @@
 
 #include "server/core/clock.h"
 #include "server/core/settings.h"
+#include "server/engine/blocking.h"
 #include "server/engine/client_registry.h"
 #include "server/engine/executor.h"
 #include "server/engine/server_state.h"
@@ -37,6 +38,7 @@ namespace keyward {
 class RdbPersistence;
 class AofPersistence;
 class FunctionEngine;
+class LockManager;
 
 class MasterLink {
  public:
@@ -44,9 +46,11 @@ class MasterLink {
     const ServerSettings& settings;
     ServerState& state;
     ClientRegistry& clients;
+    BlockingRegistry& blocking;
     Executor& executor;
     Keyspace& keyspace;
     FunctionEngine& functions;
+    LockManager& locks;  // a promotion starts a fencing epoch
     RdbPersistence& rdb;
     AofPersistence& aof;
     ReplicationSource& source;
@@ -83,6 +87,8 @@ class MasterLink {
   void AckRequested() { ack_requested_ = true; }
   // The master client (the one applying the stream), or nullptr.
   const Client* master_client() const { return master_client_.get(); }
+  // The database the master's stream is in (a restart resumes there).
+  void set_stream_db(int db) { db_ = db; }
 
   State state() const { return state_; }
   bool in_handshake() const {
@@ -126,6 +132,9 @@ class MasterLink {
   // The handshake's replies, in order.
   void OnPong(const std::string& line);
   void OnPsyncReply(const std::string& line);
+  // The transaction that starts `input` (MULTI ... EXEC): applied whole and true, with `*used`
+  // its bytes; false while its EXEC has not arrived.
+  bool ApplyTransaction(std::string_view input, size_t* used);
   // The RDB is in the temp file: load it and go on with the stream.
   bool LoadTransfer();
   void BecomeConnected(bool full);

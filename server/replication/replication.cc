@@ -4,6 +4,9 @@
 
 #include <cstdio>
 
+#include "server/storage/rdb_format.h"
+#include "server/storage/rdb_persistence.h"
+
 namespace keyward {
 
 namespace {
@@ -30,16 +33,26 @@ Replication::Replication(Parts parts)
       state_(parts.state),
       clients_(parts.clients),
       clock_(parts.source.clock),
+      rdb_(parts.source.rdb),
       source_(parts.source),
-      link_(MasterLink::Parts{parts.settings, parts.state, parts.clients, parts.executor,
-                              parts.keyspace, parts.functions, parts.source.rdb, parts.aof, source_,
-                              parts.source.stats, parts.source.clock}) {}
+      link_(MasterLink::Parts{parts.settings, parts.state, parts.clients, parts.source.blocking,
+                              parts.executor, parts.keyspace, parts.functions, parts.locks,
+                              parts.source.rdb, parts.aof, source_, parts.source.stats,
+                              parts.source.clock}) {}
 
 void Replication::Start() {
-  if (!settings_.replicaof_host.empty()) {
-    link_.Connect(settings_.replicaof_host, static_cast<int>(settings_.replicaof_port),
-                  /*continue_own=*/false);
+  if (settings_.replicaof_host.empty()) return;
+  // A replica restarted with its data (an RDB that says where in its master's stream it was)
+  // asks to continue from there (Redis's rdbSaveInfo at start-up).
+  const auto& saved = rdb_.loaded_replication();
+  const bool resume = !saved.replid.empty() && saved.offset >= 0;
+  if (resume) {
+    state_.replid = saved.replid;
+    state_.master_repl_offset = saved.offset;
+    link_.set_stream_db(static_cast<int>(saved.stream_db));
   }
+  link_.Connect(settings_.replicaof_host, static_cast<int>(settings_.replicaof_port),
+                /*continue_own=*/resume);
 }
 
 bool Replication::SetMaster(const std::string& host, int port) {
@@ -63,6 +76,15 @@ void Replication::Cron() {
   last_cron_ms_ = now;
   link_.Cron();
   source_.Cron();
+}
+
+std::string Replication::RdbAux() const {
+  std::string out;
+  const Client* master = link_.master_client();
+  rdb::AppendAux(out, "repl-stream-db", std::to_string(master != nullptr ? master->db : 0));
+  rdb::AppendAux(out, "repl-id", state_.replid);
+  rdb::AppendAux(out, "repl-offset", std::to_string(state_.master_repl_offset));
+  return out;
 }
 
 std::string Replication::Info() const {

@@ -23,6 +23,7 @@ class Replication {
     Executor& executor;
     Keyspace& keyspace;
     FunctionEngine& functions;
+    LockManager& locks;
     AofPersistence& aof;
   };
   explicit Replication(Parts parts);
@@ -48,12 +49,17 @@ class Replication {
 
   // INFO replication, field by field as Redis 7.0 prints them (without the header).
   std::string Info() const;
+  // The AUX fields every RDB this server writes carries (Redis's rdbSaveInfo): the database the
+  // stream is in (a sub-replica syncing from this replica continues there), the replication ID
+  // and offset the snapshot stands at.
+  std::string RdbAux() const;
 
  private:
   ServerSettings& settings_;
   ServerState& state_;
   ClientRegistry& clients_;
   Clock& clock_;
+  RdbPersistence& rdb_;
   ReplicationSource source_;
   MasterLink link_;
   int64_t last_cron_ms_ = 0;

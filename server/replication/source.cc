@@ -33,6 +33,9 @@ ReplicationSource::~ReplicationSource() {
 }
 
 void ReplicationSource::set_master_role(bool master) {
+  // A new master counts the time without replicas from now (or its backlog, which the other
+  // replicas of the old master need to continue, would be freed at once).
+  if (master && !master_role_) no_replicas_since_ms_ = now_ms();
   master_role_ = master;
   const bool consume = master && backlog_.active();
   if (consume == consumer_) return;
@@ -190,10 +193,13 @@ void ReplicationSource::StartFullSync(Client& c, Replica& r) {
       return;
     }
   }
-  if (!StartSyncSave()) {
+  if (StartSyncSave()) return;
+  if (p_.rdb.job_running() || sync_save_running_ || socket_sync_running_) {
     spdlog::info(
         "No BGSAVE in progress, but another BG operation is active. BGSAVE for replication "
         "delayed");
+  } else {
+    spdlog::info("Delay next BGSAVE for diskless SYNC");
   }
 }
 
@@ -228,8 +234,7 @@ bool ReplicationSource::StartSyncSave() {
   p_.propagation.ForceSelect();
   sync_save_running_ = true;
   if (!p_.rdb.BackgroundSave()) {
-    sync_save_running_ = false;
-    BackgroundSaveDone("BGSAVE for replication failed", "");
+    BackgroundSaveDone("BGSAVE for replication failed", "");  // drops those replicas
     return false;
   }
   return true;
@@ -251,15 +256,13 @@ bool ReplicationSource::StartSocketSync() {
   SnapshotJob::Request request;
   request.kind = SnapshotJob::Kind::kReplicas;
   SetRdbFormat(request, p_.settings, p_.functions, p_.locks, /*aof_base=*/false);
-  // The RDB goes straight to the targets' sockets, bounded by the job's backlog limit.
+  request.header += p_.rdb.ReplicationAux();
+  // The RDB goes to the targets' outputs, bounded by the job's backlog limit, and is written
+  // after the step (a write error then closes a target outside the snapshot's own call).
   request.sink = [this](std::string_view bytes) {
     for (auto& [id, r] : replicas_) {
       if (!r.socket_target) continue;
-      if (Client* c = p_.clients.Find(id)) {
-        c->transport()->output().append(bytes);
-        p_.stats.total_net_repl_output_bytes += bytes.size();
-        c->transport()->Flush();
-      }
+      if (Client* c = p_.clients.Find(id)) p_.output.SendToOther(*c, bytes);
     }
   };
   request.sink_backlog = [this] {
@@ -359,8 +362,9 @@ void ReplicationSource::BackgroundSaveDone(const std::string& error, const std::
     }
     Pump(id);
   }
-  // Replicas that arrived while another job ran get the next snapshot.
-  StartSyncSave();
+  // Replicas that arrived while another job ran get the next snapshot (not after one that was
+  // abandoned: whatever abandoned it is about to change the dataset; the cron starts it).
+  if (error.empty()) StartSyncSave();
 }
 
 void ReplicationSource::Pump(uint64_t client_id) {

@@ -41,6 +41,17 @@ std::string DatasetPreamble(const FunctionEngine& functions, const LockManager& 
     AppendBulk(out, library.code);
   }
   const FenceTable& fences = locks.fences();
+  if (locks.longest_lease_ms() > 0) {
+    AppendArrayHeader(out, 2);
+    AppendBulk(out, "LOCK.LEASE");
+    AppendBulk(out, FormatInt64(locks.longest_lease_ms()));
+  }
+  if (locks.epoch() > 0) {
+    AppendArrayHeader(out, 3);
+    AppendBulk(out, "LOCK.EPOCH");
+    AppendBulk(out, FormatInt64(locks.epoch()));
+    AppendBulk(out, FormatInt64(fences.floor()));
+  }
   if (fences.floor() > 0 || fences.seen_floor() > 0) {
     out += kFenceFloorAnnotation;
     out += FormatInt64(fences.floor());

@@ -52,7 +52,8 @@ int64_t FileSize(const std::string& path) {
 
 bool IsFenceRecord(const Argv& argv) {
   return !argv.empty() &&
-         (EqualsIgnoreCase(argv[0], "LOCK.RECORD") || EqualsIgnoreCase(argv[0], "LOCK.FLOOR"));
+         (EqualsIgnoreCase(argv[0], "LOCK.RECORD") || EqualsIgnoreCase(argv[0], "LOCK.FLOOR") ||
+          EqualsIgnoreCase(argv[0], "LOCK.EPOCH") || EqualsIgnoreCase(argv[0], "LOCK.LEASE"));
 }
 
 }  // namespace

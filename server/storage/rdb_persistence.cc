@@ -11,6 +11,7 @@
 #include <ctime>
 
 #include "server/coordination/lock_manager.h"
+#include "server/core/strings.h"
 #include "server/engine/host.h"
 #include "server/engine/stats.h"
 #include "server/persistence/rdb_codec.h"
@@ -27,6 +28,8 @@ constexpr int64_t kBgsaveRetryDelaySecs = 5;
 
 constexpr std::string_view kAuxFenceFloor = "keyward-fence-floor";
 constexpr std::string_view kAuxFence = "keyward-fence";
+constexpr std::string_view kAuxFenceEpoch = "keyward-fence-epoch";
+constexpr std::string_view kAuxLongestLease = "keyward-lock-lease";
 
 // The working directory, for Redis's error messages.
 std::string WorkingDir() {
@@ -54,6 +57,10 @@ std::string RdbHeader(const FunctionEngine& functions, const LockManager& locks,
   // The fencing state: both floors, then every record (resource, counter, guard mark, the
   // fenced owner and its token).
   const FenceTable& fences = locks.fences();
+  if (locks.epoch() > 0) rdb::AppendAux(h, kAuxFenceEpoch, std::to_string(locks.epoch()));
+  if (locks.longest_lease_ms() > 0) {
+    rdb::AppendAux(h, kAuxLongestLease, std::to_string(locks.longest_lease_ms()));
+  }
   rdb::AppendAux(h, kAuxFenceFloor,
                  std::to_string(fences.floor()) + " " + std::to_string(fences.seen_floor()));
   fences.ForEach([&h](std::string_view resource, const FenceRecord& rec) {
@@ -85,6 +92,7 @@ SnapshotJob::Request RdbPersistence::Request(std::string temp_path, std::string 
   r.temp_path = std::move(temp_path);
   r.final_path = std::move(final_path);
   SetRdbFormat(r, p_.settings, p_.functions, p_.locks, /*aof_base=*/false);
+  r.header += ReplicationAux();
   return r;
 }
 
@@ -227,6 +235,16 @@ RdbLoadResult LoadRdbDataset(std::string_view data, const RdbDatasetParts& p, bo
 }
 
 void ApplyRdbAux(LockManager& locks, std::string_view key, std::string_view value) {
+  if (key == kAuxFenceEpoch) {
+    int64_t epoch = 0;
+    if (ParseInt64(value, &epoch) && epoch >= 0) locks.ApplyEpoch(epoch, 0);
+    return;
+  }
+  if (key == kAuxLongestLease) {
+    int64_t ms = 0;
+    if (ParseInt64(value, &ms) && ms >= 0) locks.ApplyLongestLease(ms);
+    return;
+  }
   if (key == kAuxFenceFloor) {
     int64_t floor = 0, seen_floor = 0;
     std::string text(value);
@@ -269,8 +287,15 @@ std::optional<std::string> RdbPersistence::Load(bool allow_dup) {
   loading_rdb_used_mem_ = 0;
   p_.state.loading = true;
   RdbLoadHandlers extra;
+  loaded_repl_ = ReplicationInfo{};
   extra.aux = [this](std::string_view key, std::string_view value) {
     if (key == "used-mem") loading_rdb_used_mem_ = std::atoll(std::string(value).c_str());
+    int64_t n;
+    if (key == "repl-stream-db" && ParseInt64(value, &n) && n >= 0 && n < p_.keyspace.db_count()) {
+      loaded_repl_.stream_db = n;
+    }
+    if (key == "repl-id" && value.size() == 40) loaded_repl_.replid = value;
+    if (key == "repl-offset" && ParseInt64(value, &n) && n >= 0) loaded_repl_.offset = n;
   };
   extra.progress = [this](size_t loaded) { loading_loaded_bytes_ = loaded; };
   RdbLoadResult result = LoadRdbDataset(
@@ -303,6 +328,12 @@ std::optional<std::string> RdbPersistence::Load(bool allow_dup) {
 }
 
 std::optional<std::string> RdbPersistence::LoadAtStartup() { return Load(false); }
+
+std::optional<std::string> RdbPersistence::LoadReceived(int64_t* repl_stream_db) {
+  auto error = Load(false);
+  *repl_stream_db = loaded_repl_.stream_db;
+  return error;
+}
 
 RdbPersistence::ReloadOutcome RdbPersistence::Reload(bool merge, bool flush, bool save) {
   if (save && !Save()) return ReloadOutcome::kSaveFailed;

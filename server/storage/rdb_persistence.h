@@ -80,8 +80,8 @@ class RdbPersistence {
   bool job_running() const { return p_.job.running(); }
   // Told when a background save ends: "" and the file's path when it is in place, else why it
   // failed or was abandoned (replication sends that file to its replicas).
-  void OnBackgroundSaveDone(std::function<void(const std::string& error, const std::string& path)>
-                                fn) {
+  void OnBackgroundSaveDone(
+      std::function<void(const std::string& error, const std::string& path)> fn) {
     on_background_done_ = std::move(fn);
   }
 
@@ -102,7 +102,20 @@ class RdbPersistence {
   std::optional<std::string> LoadAtStartup();
   // A replica's full sync: loads `dbfilename` (the master's snapshot, just received) into the
   // emptied dataset. The error text when it cannot be loaded.
-  std::optional<std::string> LoadReceived() { return Load(false); }
+  // `*repl_stream_db` gets its repl-stream-db AUX field (0 without one).
+  std::optional<std::string> LoadReceived(int64_t* repl_stream_db);
+  // AUX fields that replication adds to every RDB this server writes (repl-stream-db, repl-id,
+  // repl-offset, as Redis's rdbSaveInfo).
+  void SetReplicationAux(std::function<std::string()> fn) { replication_aux_ = std::move(fn); }
+  std::string ReplicationAux() const { return replication_aux_ ? replication_aux_() : ""; }
+  // What the last file loaded said of replication (repl-id, repl-offset, repl-stream-db): a
+  // replica restarted with its data asks its master to continue from there.
+  struct ReplicationInfo {
+    std::string replid;
+    int64_t offset = -1;
+    int64_t stream_db = 0;
+  };
+  const ReplicationInfo& loaded_replication() const { return loaded_repl_; }
   // DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE].
   enum class ReloadOutcome { kOk, kSaveFailed, kLoadFailed };
   ReloadOutcome Reload(bool merge, bool flush, bool save);
@@ -143,6 +156,8 @@ class RdbPersistence {
 
   Parts p_;
   std::function<void(const std::string&, const std::string&)> on_background_done_;
+  std::function<std::string()> replication_aux_;
+  ReplicationInfo loaded_repl_;
   bool bgsave_scheduled_ = false;
   uint64_t dirty_at_bgsave_ = 0;
   int64_t lastsave_ = 0;
