@@ -13,6 +13,7 @@
 #include "server/core/strings.h"
 #include "server/engine/host.h"
 #include "server/engine/propagation.h"
+#include "server/replication/stream_form.h"
 #include "server/scripting/function_engine.h"
 #include "server/storage/aof_persistence.h"
 #include "server/storage/rdb_persistence.h"
@@ -557,10 +558,7 @@ size_t MasterLink::Stream(std::string_view input) {
     if (status == RequestParser::Status::kOk) {
       ack_requested_ = false;
       const int64_t before = p_.state.master_repl_offset;
-      if (auto refusal = p_.executor.Apply(CallerKind::kMaster, c, parser.args())) {
-        spdlog::warn("== CRITICAL == The master's command '{}' was refused here: {}",
-                     std::string(parser.args()[0]), *refusal);
-      }
+      ApplyFromMaster(parser.args());
       if (generation != generation_) return input.size();
       // Proxied as received: our replicas and backlog see the master's bytes and offsets.
       p_.source.Feed(input.substr(consumed, used));
@@ -595,16 +593,26 @@ bool MasterLink::ApplyTransaction(std::string_view input, size_t* used) {
       break;
     }
   }
-  Client& c = *master_client_;
   for (const Argv& argv : unit) {
     const std::vector<std::string_view> args(argv.begin(), argv.end());
-    if (auto refusal = p_.executor.Apply(CallerKind::kMaster, c, args)) {
-      spdlog::warn("== CRITICAL == The master's command '{}' was refused here: {}", argv[0],
-                   *refusal);
-    }
+    ApplyFromMaster(args);
   }
   *used = at;
   return true;
+}
+
+void MasterLink::ApplyFromMaster(CmdArgs args) {
+  // A coordination record wrapped for Redis replicas is applied as the record it carries.
+  std::optional<Argv> record = UnwrapRecord(args);
+  std::vector<std::string_view> unwrapped;
+  if (record) {
+    unwrapped.assign(record->begin(), record->end());
+    args = unwrapped;
+  }
+  if (auto refusal = p_.executor.Apply(CallerKind::kMaster, *master_client_, args)) {
+    spdlog::warn("== CRITICAL == The master's command '{}' was refused here: {}",
+                 std::string(args[0]), *refusal);
+  }
 }
 
 void MasterLink::Cron() {

@@ -135,6 +135,8 @@ class MasterLink {
   // The transaction that starts `input` (MULTI ... EXEC): applied whole and true, with `*used`
   // its bytes; false while its EXEC has not arrived.
   bool ApplyTransaction(std::string_view input, size_t* used);
+  // One command of the master's stream, applied silently (a wrapped record unwrapped first).
+  void ApplyFromMaster(CmdArgs args);
   // The RDB is in the temp file: load it and go on with the stream.
   bool LoadTransfer();
   void BecomeConnected(bool full);

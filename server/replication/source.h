@@ -39,6 +39,7 @@
 #include "server/engine/stats.h"
 #include "server/engine/timers.h"
 #include "server/replication/backlog.h"
+#include "server/replication/stream_form.h"
 
 namespace keyward {
 
@@ -95,7 +96,8 @@ class ReplicationSource : public PropagationConsumer {
   ~ReplicationSource() override;
 
   // PropagationConsumer: the master's own commands.
-  void OnCommand(const Argv& argv) override { Feed(EncodeCommand(argv)); }
+  // Keyward's coordination records go out wrapped for Redis replicas (stream_form.h).
+  void OnCommand(const Argv& argv) override { Feed(ReplicationForm(argv)); }
   // Bytes of the stream: every replica fed from it gets them, and the backlog keeps them.
   void Feed(std::string_view bytes);
 

@@ -46,8 +46,8 @@ class StockRedisConf(unittest.TestCase):
 
     def test_each_documented_line_is_refused(self):
         lines = directive_lines(STOCK)
+        # Empty since replication landed: the whole stock file is accepted (the other test).
         refused = documented_refused()
-        self.assertTrue(refused, "the documented list is empty")
         d = make_workdir()
         for line in refused:
             with self.subTest(line=line):
