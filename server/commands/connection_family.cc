@@ -122,7 +122,7 @@ void CmdHello(CmdArgs args, CommandContext& ctx) {
   rb.SendBulk("mode");
   rb.SendBulk("standalone");
   rb.SendBulk("role");
-  rb.SendBulk("master");
+  rb.SendBulk(ctx.services().state.replica ? "replica" : "master");
   rb.SendBulk("modules");
   rb.StartArray(0);
 }

@@ -233,6 +233,7 @@ bool ReplicationSource::StartSyncSave() {
   }
   p_.propagation.ForceSelect();
   sync_save_running_ = true;
+  rdb_for_replicas_ = true;
   if (!p_.rdb.BackgroundSave()) {
     BackgroundSaveDone("BGSAVE for replication failed", "");  // drops those replicas
     return false;
@@ -496,6 +497,20 @@ void ReplicationSource::RequestAcks() {
   });
 }
 
+void ReplicationSource::RemoveSyncFile() {
+  // rdb-del-sync-files: without persistence, the file a disk-based sync wrote is removed once no
+  // replica reads it (Redis's removeRDBUsedToSyncReplicas).
+  if (!rdb_for_replicas_ || !p_.settings.rdb_del_sync_files || !p_.settings.save_params.empty() ||
+      p_.settings.appendonly || sync_save_running_) {
+    return;
+  }
+  for (const auto& [id, r] : replicas_) {
+    if (r.state == State::kWaitBgsaveEnd || r.state == State::kSendBulk) return;
+  }
+  rdb_for_replicas_ = false;
+  ::unlink(p_.settings.dbfilename.c_str());
+}
+
 void ReplicationSource::RefreshGoodReplicas() {
   int64_t good = 0;
   const int64_t now = now_ms();
@@ -551,6 +566,7 @@ void ReplicationSource::Cron() {
                  p_.settings.repl_backlog_ttl);
   }
   StartSyncSave();
+  RemoveSyncFile();
   RefreshGoodReplicas();
   cron_loops_++;
 }

@@ -156,6 +156,7 @@ class ReplicationSource : public PropagationConsumer {
   void PutOnline(Client& c, Replica& r);
   void Drop(uint64_t client_id, const char* why);
   void RefreshGoodReplicas();
+  void RemoveSyncFile();
   void SetOffset(int64_t offset) { p_.state.master_repl_offset = offset; }
   int64_t now_ms() const { return p_.clock.NowMs(); }
 
@@ -166,6 +167,7 @@ class ReplicationSource : public PropagationConsumer {
   bool master_role_ = true;
   bool sync_save_running_ = false;    // the running background save serves replicas
   bool socket_sync_running_ = false;  // a diskless sync streams to its targets
+  bool rdb_for_replicas_ = false;     // dbfilename was written for a disk-based sync
   int64_t no_replicas_since_ms_ = 0;
   uint64_t cron_loops_ = 0;
   bool acks_requested_ = false;
