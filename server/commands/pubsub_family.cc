@@ -95,11 +95,14 @@ void CmdSunsubscribe(CmdArgs args, CommandContext& ctx) {
 
 void CmdPublish(CmdArgs args, CommandContext& ctx) {
   size_t receivers = ctx.services().pubsub.Publish(PubSubKind::kChannel, args[1], args[2]);
+  // Replicas' subscribers get it too (Redis propagates PUBLISH to replicas, not to the AOF).
+  ctx.PropagateToReplicas({"PUBLISH", std::string(args[1]), std::string(args[2])});
   ctx.rb().SendLong(static_cast<int64_t>(receivers));
 }
 
 void CmdSpublish(CmdArgs args, CommandContext& ctx) {
   size_t receivers = ctx.services().pubsub.Publish(PubSubKind::kShard, args[1], args[2]);
+  ctx.PropagateToReplicas({"SPUBLISH", std::string(args[1]), std::string(args[2])});
   ctx.rb().SendLong(static_cast<int64_t>(receivers));
 }
 

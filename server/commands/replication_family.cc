@@ -71,12 +71,30 @@ void CmdReplConf(CmdArgs args, CommandContext& ctx) {
       continue;
     }
     if (EqualsIgnoreCase(option, "rdb-only")) {
-      // Redis 7.0's redis-cli --rdb asks for the RDB alone; Keyward always sends the stream
-      // after it, which such a client simply closes on.
+      // redis-cli --rdb / --functions-rdb: the snapshot alone, then the connection closes.
       int64_t v;
-      if (!ParseInt64(args[j + 1], &v) || (v != 0 && v != 1)) {
-        return ctx.rb().SendError(errors::kSyntax);
+      if (!ParseInt64(args[j + 1], &v)) return ctx.rb().SendError(errors::kNotInteger);
+      if (v != 0 && v != 1) {
+        return ctx.rb().SendError("ERR value is out of range, value must between 0 and 1");
       }
+      repl.source().SetRdbOnly(ctx.client(), v == 1);
+      continue;
+    }
+    if (EqualsIgnoreCase(option, "rdb-filter-only")) {
+      // "functions": the snapshot holds the function libraries and no keys.
+      // "" leaves nothing in it (Redis's sdssplitargs, then the filters one by one).
+      std::vector<std::string> filters;
+      if (!SplitArgs(args[j + 1], &filters)) {
+        return ctx.rb().SendError("ERR Missing rdb-filter-only values");
+      }
+      bool functions = false;
+      for (const std::string& filter : filters) {
+        if (!EqualsIgnoreCase(filter, "functions")) {
+          return ctx.rb().SendError("ERR Unsupported rdb-filter-only option: " + filter);
+        }
+        functions = true;
+      }
+      repl.source().SetFunctionsOnly(ctx.client(), functions);
       continue;
     }
     return ctx.rb().SendError("ERR Unrecognized REPLCONF option: " + std::string(option));

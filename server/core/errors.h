@@ -101,6 +101,13 @@ inline constexpr std::string_view kReadOnlyReplica =
 inline constexpr std::string_view kNoReplicas = "NOREPLICAS Not enough good replicas to write.";
 inline constexpr std::string_view kMasterDown =
     "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+// A script that declares its flags without allow-stale, on a stale replica.
+inline constexpr std::string_view kMasterDownScript =
+    "MASTERDOWN Link with MASTER is down, replica-serve-stale-data is set to 'no' and "
+    "'allow-stale' flag is not set";
+// A script's command not flagged stale, on a stale replica.
+inline constexpr std::string_view kScriptStaleReplica =
+    "ERR Can not execute the command on a stale replica";
 inline constexpr std::string_view kSyncNoMasterLink =
     "NOMASTERLINK Can't SYNC while not connected with my master";
 inline constexpr std::string_view kSyncPendingOutput =
@@ -109,7 +116,7 @@ inline constexpr std::string_view kReplicaOfByReplica =
     "Command is not valid when client is a replica.";
 inline constexpr std::string_view kInvalidMasterPort = "Invalid master port";
 inline constexpr std::string_view kWaitOnReplica =
-    "WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a "
+    "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a "
     "replica is configured to be writable (which is not the default) writes to replicas are just "
     "local and are not propagated.";
 // lock-fence-replicas: a fenced answer whose record too few replicas acknowledged in time.

@@ -54,6 +54,10 @@ void CommandContext::Propagate(Argv argv) {
   if (propagating()) executor_.propagation().Add(client_.db, std::move(argv));
 }
 
+void CommandContext::PropagateToReplicas(Argv argv) {
+  if (propagating()) executor_.propagation().AddForReplicas(std::move(argv));
+}
+
 void CommandContext::Finish(CmdArgs args) {
   if (dirty_ == 0 || explicit_form_ || only_collected_ || args.empty() || !propagating()) return;
   executor_.propagation().Add(db_at_start_, Argv(args.begin(), args.end()));

@@ -63,6 +63,8 @@ class CommandContext {
   // order, in the command's execution unit.
   void Propagate(std::initializer_list<std::string_view> argv);
   void Propagate(Argv argv);
+  // A command for replicas only (PUBLISH; never the AOF).
+  void PropagateToReplicas(Argv argv);
   // Propagate only what Propagate() gave, never the command as received (EVAL: the commands its
   // script ran stand for it; LOCK.GUARD: the write it ran).
   void PropagateOnlyCollected() { only_collected_ = true; }

@@ -57,6 +57,7 @@ constexpr CheckRow kChecks[] = {
     {Check::kDiskError, kScript},
     {Check::kNoReplicas, kScript},
     {Check::kDenyOom, kClient | kScript | kGuard},
+    {Check::kMasterDown, kScript},
     {Check::kDiskError, kClient | kGuard},
     {Check::kNoReplicas, kClient | kGuard},
     {Check::kReadOnlyReplica, kClient | kGuard},
@@ -208,7 +209,8 @@ Verdict Gatekeeper::Check(CallerKind kind, const Client& c, CmdArgs args, int64_
       case Check::kMasterDown:
         if (state_.replica && !state_.master_link_up && !settings_.replica_serve_stale_data &&
             !has(CO::kStale)) {
-          return Refuse(cmd, std::string(errors::kMasterDown));
+          return Refuse(cmd,
+                        std::string(script ? errors::kScriptStaleReplica : errors::kMasterDown));
         }
         break;
       case Check::kSubscribedResp2:

@@ -66,8 +66,13 @@ bool ReplyOutput::CheckLimit(Client& c) {
   const ClientClass cls = type == Client::Type::kReplica  ? ClientClass::kReplica
                           : type == Client::Type::kPubSub ? ClientClass::kPubSub
                                                           : ClientClass::kNormal;
-  const OutputBufferLimit& limit = settings_.client_output_buffer_limit[static_cast<int>(cls)];
+  OutputBufferLimit limit = settings_.client_output_buffer_limit[static_cast<int>(cls)];
   if (limit.hard == 0 && limit.soft == 0) return true;
+  // A replica's hard limit is never below repl-backlog-size (Redis 7.0: what the backlog holds
+  // anyway must not disconnect it).
+  if (cls == ClientClass::kReplica && limit.hard > 0 && limit.hard < settings_.repl_backlog_size) {
+    limit.hard = settings_.repl_backlog_size;
+  }
   // Redis counts only what overflows a client's fixed 16 KB reply buffer (PROTO_REPLY_CHUNK_BYTES)
   // against the limit, so a tiny limit still lets ordinary replies through.
   constexpr int64_t kStaticReplyBuffer = 16 * 1024;

@@ -36,6 +36,15 @@ void Propagation::Add(int db, Argv argv) {
   pending_.push_back(Pending{db, std::move(argv)});
 }
 
+void Propagation::AddForReplicas(Argv argv) {
+  if (!active()) return;
+  if (depth_ == 0) return Emit(-1, argv, /*replicas_only=*/true);
+  if (pending_.empty()) {
+    for (PropagationConsumer* c : consumers_) c->OnPending();
+  }
+  pending_.push_back(Pending{-1, std::move(argv), true});
+}
+
 void Propagation::Add(int db, std::initializer_list<std::string_view> argv) {
   if (!active()) return;
   Add(db, Argv(argv.begin(), argv.end()));
@@ -51,6 +60,12 @@ void Propagation::EndUnit() {
   // command alone, as Redis 7.0 does.
   if (pending_.empty()) return;
   const bool wrap = pending_.size() > 1;
+  // What every consumer gets is wrapped when it is more than one command; replicas, which also
+  // get the replicas-only commands, when the whole unit is. (Replicas-only commands have no
+  // database, so the SELECTs are the same for everyone.)
+  size_t for_everyone = 0;
+  for (const Pending& p : pending_) for_everyone += !p.replicas_only;
+  const bool wrap_replicas_only = for_everyone <= 1;
   std::vector<Pending> unit;
   unit.swap(pending_);
   // MULTI goes to the first command's database (so the SELECT comes first), as in Redis.
@@ -62,24 +77,26 @@ void Propagation::EndUnit() {
         break;
       }
     }
-    Emit(first_db, {"MULTI"});
+    Emit(first_db, {"MULTI"}, wrap_replicas_only);
   }
-  for (const Pending& p : unit) Emit(p.db, p.argv);
-  if (wrap) Emit(-1, {"EXEC"});
+  for (const Pending& p : unit) Emit(p.db, p.argv, p.replicas_only);
+  if (wrap) Emit(-1, {"EXEC"}, wrap_replicas_only);
 }
 
-void Propagation::Emit(int db, const Argv& argv) {
+void Propagation::Emit(int db, const Argv& argv, bool replicas_only) {
   // Commands of no database (Keyward's coordination state) need no SELECT.
   if (db >= 0 && db != selected_db_) {
     selected_db_ = db;
     Deliver({"SELECT", std::to_string(db)});
   }
-  Deliver(argv);
+  Deliver(argv, replicas_only);
 }
 
-void Propagation::Deliver(const Argv& argv) {
+void Propagation::Deliver(const Argv& argv, bool replicas_only) {
   offset_ += EncodedSize(argv);
-  for (PropagationConsumer* c : consumers_) c->OnCommand(argv);
+  for (PropagationConsumer* c : consumers_) {
+    if (!replicas_only || c->replica()) c->OnCommand(argv);
+  }
 }
 
 size_t EncodedSize(const Argv& argv) {

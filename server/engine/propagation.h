@@ -40,6 +40,8 @@ class PropagationConsumer {
   // An execution unit holds its first effect, which reaches OnCommand when the unit ends (a busy
   // script may serve other clients before that: the AOF holds their output from here on).
   virtual void OnPending() {}
+  // Whether it also receives the commands meant for replicas only (PUBLISH).
+  virtual bool replica() const { return false; }
 };
 
 class Propagation {
@@ -60,6 +62,9 @@ class Propagation {
   // command of no database (db < 0: Keyward's coordination state) needs no SELECT.
   void Add(int db, Argv argv);
   void Add(int db, std::initializer_list<std::string_view> argv);
+  // A command for replicas only, of no database (PUBLISH: Redis propagates it to replicas, never
+  // to the AOF).
+  void AddForReplicas(Argv argv);
   // A key deleted by the server itself (expiry, eviction): DEL, or UNLINK when freed lazily.
   void Delete(int db, std::string_view key, bool lazy = false);
 
@@ -79,9 +84,10 @@ class Propagation {
   struct Pending {
     int db;
     Argv argv;
+    bool replicas_only = false;
   };
-  void Emit(int db, const Argv& argv);
-  void Deliver(const Argv& argv);
+  void Emit(int db, const Argv& argv, bool replicas_only = false);
+  void Deliver(const Argv& argv, bool replicas_only = false);
 
   std::vector<PropagationConsumer*> consumers_;
   std::vector<Pending> pending_;

@@ -112,6 +112,25 @@ std::optional<std::string> ReplicationSource::Configure(Client& c, std::string_v
   return std::nullopt;
 }
 
+void ReplicationSource::SetRdbOnly(Client& c, bool rdb_only) {
+  Replica& r = replicas_[c.id()];
+  r.client_id = c.id();
+  r.rdb_only = rdb_only;
+}
+
+void ReplicationSource::SetFunctionsOnly(Client& c, bool include_functions) {
+  Replica& r = replicas_[c.id()];
+  r.client_id = c.id();
+  r.exclude_data = true;
+  r.include_functions = include_functions;
+}
+
+void ReplicationSource::FinishRdbOnly(Client& c) {
+  spdlog::info("RDB transfer completed, rdb only replica ({}) should be disconnected asap",
+               c.transport()->peer_address());
+  p_.clients.Close(c, /*after_reply=*/true);
+}
+
 void ReplicationSource::Ack(Client& c, int64_t offset) {
   if (!c.has(Client::kReplica)) return;
   Replica* r = Find(c.id());
@@ -170,6 +189,20 @@ void ReplicationSource::Sync(Client& c, std::string_view replid, int64_t psync_o
 
 void ReplicationSource::StartFullSync(Client& c, Replica& r) {
   p_.stats.sync_full++;
+  if (r.exclude_data) {
+    // No keys: the file is made here, at once, and nothing follows it.
+    c.flags |= Client::kReplica;
+    r.state = State::kSendBulk;
+    const std::string rdb =
+        RdbWithoutData(p_.settings, p_.functions, p_.locks, r.include_functions);
+    if (!r.pre_psync) {
+      p_.output.SendToOther(c, "+FULLRESYNC " + p_.state.replid + " " +
+                                   std::to_string(p_.state.master_repl_offset) + "\r\n");
+    }
+    p_.output.SendToOther(c, "$" + std::to_string(rdb.size()) + "\r\n");
+    p_.output.SendToOther(c, rdb);
+    return FinishRdbOnly(c);
+  }
   r.state = State::kWaitBgsaveStart;
   r.ack_time_ms = now_ms();  // no false timeout (and INFO's lag) before the first ACK
   r.wait_since_ms = now_ms();
@@ -300,8 +333,11 @@ void ReplicationSource::SocketSyncDone(const std::string& error, const std::stri
       Drop(id, "its diskless transfer failed");
       continue;
     }
-    c->transport()->output().append(mark);
-    c->transport()->Flush();
+    p_.output.SendToOther(*c, mark);
+    if (r.rdb_only) {
+      FinishRdbOnly(*c);
+      continue;
+    }
     r.state = State::kOnline;
     r.wait_first_ack = true;
     r.ack_time_ms = now_ms();
@@ -399,6 +435,7 @@ void ReplicationSource::Pump(uint64_t client_id) {
 void ReplicationSource::PutOnline(Client& c, Replica& r) {
   if (r.fd >= 0) ::close(r.fd);
   r.fd = -1;
+  if (r.rdb_only) return FinishRdbOnly(c);
   r.state = State::kOnline;
   r.ack_time_ms = now_ms();
   StartStream(c, r);

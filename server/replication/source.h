@@ -75,6 +75,11 @@ class ReplicationSource : public PropagationConsumer {
     std::string announced_ip;    // REPLCONF ip-address
     bool capa_eof = false, capa_psync2 = false;
     bool pre_psync = false;  // SYNC rather than PSYNC: no ACKs expected
+    // REPLCONF rdb-only 1 (redis-cli --rdb): the snapshot, then the connection closes; with
+    // rdb-filter-only, a snapshot without keys (and with the libraries or not).
+    bool rdb_only = false;
+    bool exclude_data = false;
+    bool include_functions = true;
     int64_t ack_offset = 0;
     int64_t ack_time_ms = 0;
     int64_t psync_initial_offset = 0;
@@ -98,6 +103,7 @@ class ReplicationSource : public PropagationConsumer {
   // PropagationConsumer: the master's own commands.
   // Keyward's coordination records go out wrapped for Redis replicas (stream_form.h).
   void OnCommand(const Argv& argv) override { Feed(ReplicationForm(argv)); }
+  bool replica() const override { return true; }
   // Bytes of the stream: every replica fed from it gets them, and the backlog keeps them.
   void Feed(std::string_view bytes);
 
@@ -112,6 +118,9 @@ class ReplicationSource : public PropagationConsumer {
 
   // REPLCONF from a client: listening-port, ip-address, capa. The error text, if any.
   std::optional<std::string> Configure(Client& c, std::string_view option, std::string_view value);
+  // REPLCONF rdb-only and rdb-filter-only.
+  void SetRdbOnly(Client& c, bool rdb_only);
+  void SetFunctionsOnly(Client& c, bool include_functions);
   // REPLCONF ACK from a replica (anyone else is ignored).
   void Ack(Client& c, int64_t offset);
   // SYNC (psync false) or PSYNC <replid> <offset>: writes what the replica gets to its output.
@@ -154,6 +163,8 @@ class ReplicationSource : public PropagationConsumer {
   // few chunks; the rest on a timer.
   void Pump(uint64_t client_id);
   void PutOnline(Client& c, Replica& r);
+  // The snapshot reached a replica that wanted nothing more: it is closed once written.
+  void FinishRdbOnly(Client& c);
   void Drop(uint64_t client_id, const char* why);
   void RefreshGoodReplicas();
   void RemoveSyncFile();

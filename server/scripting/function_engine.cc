@@ -413,6 +413,7 @@ void FunctionEngine::Call(CommandContext& ctx, CmdArgs args, bool read_only) {
   if (read_only && !f.no_writes()) {
     return ctx.rb().SendError(errors::kWriteScriptInRoCommand);
   }
+  if (auto refusal = StaleRefusal(ctx, *FlagsOf(args))) return ctx.rb().SendError(*refusal);
   lua_State* L = lua_;
   ScriptRun run{
       .script_client = script_client_.get(), .ctx = &ctx, .read_only = read_only || f.no_writes()};

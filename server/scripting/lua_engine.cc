@@ -185,6 +185,7 @@ void LuaEngine::Eval(CommandContext& ctx, CmdArgs args, bool by_sha, bool read_o
   if (read_only && flags.declared && !no_writes) {
     return ctx.rb().SendError(errors::kWriteScriptInRoCommand);
   }
+  if (auto refusal = StaleRefusal(ctx, flags)) return ctx.rb().SendError(*refusal);
   if (!by_sha) {
     std::string error;
     sha = Load(body, &error);

@@ -807,6 +807,18 @@ int RaiseReadOnly(lua_State* L) { return ReadOnlyError(L); }
 
 void ResetScriptRandom() { Rand48Seed(0); }
 
+std::optional<std::string_view> StaleRefusal(CommandContext& ctx, const ScriptFlags& script) {
+  const ServerState& state = ctx.executor().state();
+  const bool running_stale =
+      state.replica && !state.master_link_up && !ctx.settings().replica_serve_stale_data;
+  if (!running_stale) return std::nullopt;
+  // Redis's scriptPrepareForRun: a script without a shebang never runs on a stale replica, one
+  // that declares its flags only with allow-stale.
+  if (!script.declared) return errors::kMasterDown;
+  if (!script.allow_stale) return errors::kMasterDownScript;
+  return std::nullopt;
+}
+
 uint32_t ScriptCommandFlags(uint32_t cmd_flags, const ScriptFlags& script) {
   if (!script.declared) return cmd_flags;
   cmd_flags &= ~(CO::kStale | CO::kDenyOom | CO::kWrite | CO::kMayReplicate);

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string_view>
 
 namespace keyward {
 
@@ -19,5 +21,10 @@ struct ScriptFlags {
 // no-writes (or allow-oom), stale only with allow-stale, and never "may replicate": its flags say
 // whether it writes. Without declared flags the command's own flags stand.
 uint32_t ScriptCommandFlags(uint32_t cmd_flags, const ScriptFlags& script);
+
+class CommandContext;
+// On a replica whose link is down with replica-serve-stale-data off, why the script may not
+// run (-MASTERDOWN; a script that declares allow-stale may).
+std::optional<std::string_view> StaleRefusal(CommandContext& ctx, const ScriptFlags& script);
 
 }  // namespace keyward

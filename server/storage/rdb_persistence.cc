@@ -46,7 +46,8 @@ RdbPersistence::RdbPersistence(Parts parts) : p_(parts) {
 
 std::string RdbPersistence::TempPath() const { return "temp-" + std::to_string(getpid()) + ".rdb"; }
 
-std::string RdbHeader(const FunctionEngine& functions, const LockManager& locks, bool aof_base) {
+std::string RdbHeader(const FunctionEngine& functions, const LockManager& locks, bool aof_base,
+                      bool with_functions) {
   std::string h;
   rdb::AppendMagic(h);
   rdb::AppendAux(h, "redis-ver", KEYWARD_REDIS_VERSION);
@@ -72,10 +73,21 @@ std::string RdbHeader(const FunctionEngine& functions, const LockManager& locks,
     rdb::AppendString(blob, rec.fenced_owner, false);
     rdb::AppendAux(h, kAuxFence, blob);
   });
-  for (const auto& [name, library] : functions.libraries()) {
-    rdb::AppendFunction(h, library.code);
+  if (with_functions) {
+    for (const auto& [name, library] : functions.libraries()) {
+      rdb::AppendFunction(h, library.code);
+    }
   }
   return h;
+}
+
+std::string RdbWithoutData(const ServerSettings& settings, const FunctionEngine& functions,
+                           const LockManager& locks, bool with_functions) {
+  std::string rdb = RdbHeader(functions, locks, /*aof_base=*/false, with_functions);
+  rdb += static_cast<char>(rdb::kOpcodeEof);
+  const uint64_t crc = settings.rdbchecksum ? rdb::Crc64(0, rdb) : 0;
+  for (int i = 0; i < 8; i++) rdb += static_cast<char>((crc >> (8 * i)) & 0xff);
+  return rdb;
 }
 
 void SetRdbFormat(SnapshotJob::Request& r, const ServerSettings& settings,

@@ -34,7 +34,12 @@ class LockManager;
 
 // The start of an RDB file: the magic, AUX fields (Redis's and the fencing state) and the
 // function libraries. `aof_base`: the base file of an AOF (Redis's "aof-base" AUX field).
-std::string RdbHeader(const FunctionEngine& functions, const LockManager& locks, bool aof_base);
+std::string RdbHeader(const FunctionEngine& functions, const LockManager& locks, bool aof_base,
+                      bool with_functions = true);
+// A whole RDB file without keys (redis-cli --functions-rdb: REPLCONF rdb-filter-only): the header
+// (with the function libraries or not), the end, the checksum.
+std::string RdbWithoutData(const ServerSettings& settings, const FunctionEngine& functions,
+                           const LockManager& locks, bool with_functions);
 // A snapshot request written as an RDB file: that header, the records (rdbcompression) and the
 // checksum (rdbchecksum).
 void SetRdbFormat(SnapshotJob::Request& r, const ServerSettings& settings,

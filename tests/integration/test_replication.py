@@ -1,15 +1,20 @@
 """Replication (PSYNC) on the real keyward-server, master and replica, against Debian's
 redis-server 7.0.15 on the other end of the link and as the oracle for every reply compared.
 
-Covered: a full sync of every type and encoding both ways (Keyward master -> Redis replica, Redis
-master -> Keyward replica with the diskless `$EOF:` form and the disk `$<len>` form), the live
-stream after it (every type, scripts, functions, MULTI/EXEC, expiry, SELECT of other databases),
-writes held while the snapshot is produced, INFO replication and ROLE on both sides, WAIT; a chain
-of three Keyward servers with equal offsets; partial resynchronisation after the master link is
-killed; promotion with REPLICAOF NO ONE and the other replicas continuing partially (Keyward and
-Redis on either side); read-only replicas; replica-serve-stale-data no; min-replicas-to-write;
-logically expired keys on a replica; the replication commands' error texts byte for byte; a master
-killed and replaced by a new one on the same port; fencing counters surviving a failover.
+Covered: a full sync of every type and encoding both ways and in both transfer forms (diskless
+`$EOF:` and disk `$<len>`, a Keyward or a Redis master), several MB of RDB and multi-MB values,
+the live stream after it (every type, scripts, functions, MULTI/EXEC, expiry, SELECT of other
+databases, PUBLISH), writes held while the snapshot is produced (shared by replicas that arrive
+meanwhile, counted against the replica output limit as Redis counts it), a sync waiting for a
+running BGSAVE/BGREWRITEAOF, a replica with the AOF on, INFO replication and ROLE on both sides,
+WAIT; chains (equal offsets, a middle replica moving to another master); partial
+resynchronisation after the master link is killed, and a full one when the gap outgrew the
+backlog; promotion with REPLICAOF NO ONE and the other replicas continuing partially (Keyward and
+Redis on either side, sub-replicas of a chain too); read-only replicas; replica-serve-stale-data
+no; min-replicas-to-write; replica-announce-ip/port; masterauth/masteruser; logically expired keys
+on a replica; the replication commands' replies byte for byte; redis-cli --rdb and
+--functions-rdb; a master killed and replaced by a new one on the same port; fencing counters,
+guard marks, leases and the promotion delay across a failover.
 
 Nothing sleeps to order events: every wait polls INFO (or a reply) with wait_for.
 
@@ -25,8 +30,8 @@ import os
 import re
 import unittest
 
-from keyward_harness import (REDIS_CLI, ServerTestCase, decode, keyward_binary, make_workdir,
-                             wait_for)
+from keyward_harness import (REDIS_CLI, Error, ServerTestCase, decode, keyward_binary,
+                             make_workdir, wait_for)
 from test_persistence import dataset, key_differences, populate
 
 # Validation mode: the "Keyward" servers are redis-server too.
@@ -330,13 +335,13 @@ class ReplicationTestCase(ServerTestCase):
             return True
         wait_for(synced, timeout=SYNC_TIMEOUT, message="replicas caught up with the master")
 
-    def start_slow_snapshot_master(self, *args, redis_delay_us=2000):
+    def start_slow_snapshot_master(self, *args, redis_delay_us=2000, diskless="no"):
         """A Keyward master (populated, plus PAD_KEYS keys) whose snapshots take PAD_KEYS x
         0.5 s, i.e. until the test runs CONFIG SET rdb-key-save-delay 0 (the in-process
         snapshot reads the setting at every key). In the validation mode the master is Redis,
         whose forked child never sees CONFIG SET: a short delay there instead."""
         delay = redis_delay_us if SERVER_IS_REDIS else 500000
-        m = self.start("keyward", "--rdb-key-save-delay", delay, "--repl-diskless-sync", "no",
+        m = self.start("keyward", "--rdb-key-save-delay", delay, "--repl-diskless-sync", diskless,
                        *args)
         mc = self.client(m)
         populate(mc)
@@ -436,8 +441,13 @@ class FullSyncAndStream(ReplicationTestCase):
         self.assertTrue(before <= rrole[4] <= int(info(rc)["master_repl_offset"]), rrole)
         return m, mc, r, rc
 
-    def test_keyward_master_redis_replica(self):
-        self.sync_and_stream("keyward", "redis")
+    def test_keyward_master_redis_replica_diskless_eof_form(self):
+        m, mc, r, rc = self.sync_and_stream("keyward", "redis")  # the default: diskless
+        self.assertIn("Starting BGSAVE for SYNC with target: replicas sockets", m.output())
+
+    def test_keyward_master_redis_replica_disk_len_form(self):
+        m, mc, r, rc = self.sync_and_stream("keyward", "redis", "--repl-diskless-sync", "no")
+        self.assertIn("Starting BGSAVE for SYNC with target: disk", m.output())
 
     def test_redis_master_keyward_replica_diskless_eof_form(self):
         m, mc, r, rc = self.sync_and_stream("redis", "keyward")  # Redis's default: diskless
@@ -447,8 +457,10 @@ class FullSyncAndStream(ReplicationTestCase):
         m, mc, r, rc = self.sync_and_stream("redis", "keyward", "--repl-diskless-sync", "no")
         self.assertIn("Starting BGSAVE for SYNC with target: disk", m.output())
 
-    def test_keyward_master_keyward_replica(self):
-        self.sync_and_stream("keyward", "keyward")
+    def test_keyward_master_keyward_replica_both_forms(self):
+        for diskless in ("yes", "no"):
+            with self.subTest(diskless=diskless):
+                self.sync_and_stream("keyward", "keyward", "--repl-diskless-sync", diskless)
 
     def test_info_replication_fields_like_redis(self):
         # The field names, in order, that Sentinel and clients parse, on a master with one
@@ -559,7 +571,12 @@ class FullSyncAndStream(ReplicationTestCase):
                 sub = self.client(r)
                 self.assertEqual(sub.call("SUBSCRIBE", "news"),
                                  b"*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n")
+                before = int(info(mc)["master_repl_offset"])
                 self.assertEqual(mc.call("PUBLISH", "news", "hello"), b":0\r\n")
+                self.assertGreater(int(info(mc)["master_repl_offset"]), before,
+                                   "PUBLISH did not enter the replication stream")
+                wait_for(lambda: sub.pending(0.05), timeout=SYNC_TIMEOUT,
+                         message="the message on the replica's subscriber")
                 self.assertEqual(sub.read_reply(),
                                  b"*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$5\r\nhello\r\n")
 
@@ -626,10 +643,13 @@ class FullSyncAndStream(ReplicationTestCase):
     def test_writes_during_the_snapshot_are_held_and_follow_it(self):
         # Writes made while the replica waits for its snapshot reach it after the RDB, neither
         # lost nor applied twice. (With a Redis master the Keyward replica is the one tested.)
-        for master_kind, replica_kind in (("keyward", "redis"), ("redis", "keyward")):
-            with self.subTest(master=master_kind, replica=replica_kind):
+        for master_kind, replica_kind, diskless in (("keyward", "redis", "no"),
+                                                    ("keyward", "redis", "yes"),
+                                                    ("keyward", "keyward", "yes"),
+                                                    ("redis", "keyward", "yes")):
+            with self.subTest(master=master_kind, replica=replica_kind, diskless=diskless):
                 if master_kind == "keyward":
-                    m, mc = self.start_slow_snapshot_master()
+                    m, mc = self.start_slow_snapshot_master(diskless=diskless)
                 else:
                     m = self.start("redis", "--rdb-key-save-delay", "2000")
                     mc = self.client(m)
@@ -839,7 +859,10 @@ class Promotion(ReplicationTestCase):
         self.assertEqual(ai["role"], "master")
         self.assertEqual(ai["master_replid2"], old_replid)
         self.assertEqual(int(ai["second_repl_offset"]), old_offset + 1)
-        self.assertEqual(int(ai["master_repl_offset"]), old_offset)
+        # The history goes on from there (a Keyward adds its fencing epoch record to its
+        # stream at promotion, a Redis adds nothing) and the backlog still holds it.
+        self.assertGreaterEqual(int(ai["master_repl_offset"]), old_offset)
+        self.assertLessEqual(int(ai["repl_backlog_first_byte_offset"]), old_offset + 1)
         self.assertNotEqual(ai["master_replid"], old_replid)
         self.assertEqual(len(ai["master_replid"]), 40)
         new_replid = ai["master_replid"]
@@ -1271,6 +1294,77 @@ class MasterReplaced(ReplicationTestCase):
 
 @unittest.skipIf(SERVER_IS_REDIS, "LOCK.* are Keyward's own commands")
 class FencingFailover(ReplicationTestCase):
+    def promote(self, c):
+        """REPLICAOF NO ONE. A Keyward with lock-promotion-delay (which refuses acquisitions for
+        the longest lease after a promotion) gets it set to 0 first; the acquisitions below
+        also WAIT, which queues them until such a delay ends."""
+        c.call("CONFIG", "SET", "lock-promotion-delay", "0")  # an error where it does not exist
+        self.assertEqual(c.call("REPLICAOF", "NO", "ONE"), b"+OK\r\n")
+
+    def test_promotion_delay_grants_no_lock_for_the_longest_lease(self):
+        # docs/replication.md: for lock-promotion-delay ms after a promotion (default: the
+        # longest lease granted in this history, propagated as LOCK.LEASE) no lock is granted.
+        m = self.start("keyward")
+        mc = self.client(m)
+        if not decode(mc.call("CONFIG", "GET", "lock-promotion-delay")):
+            self.skipTest("no lock-promotion-delay in this build")
+        r = self.replica("keyward", m)
+        rc = self.client(r)
+        self.wait_synced(mc, rc)
+        self.assertEqual(ok(mc, "LOCK.ACQUIRE", "held", "me", "3000")[0], 1)
+        self.assertEqual(ok(mc, "LOCK.RELEASE", "held", "me"), 1)
+        self.wait_synced(mc, rc)
+        self.kill(m)
+        self.assertEqual(rc.call("REPLICAOF", "NO", "ONE"), b"+OK\r\n")
+        refused = decode(rc.call("LOCK.ACQUIRE", "res", "other", "1000"))
+        self.assertIsInstance(refused, Error)
+        ms = re.fullmatch(rb"RESTARTING lock acquisitions resume in (\d+) ms "
+                          rb"\(lock-promotion-delay\)", refused)
+        self.assertIsNotNone(ms, refused)
+        self.assertTrue(0 < int(ms.group(1)) <= 3000, refused)
+        self.assertEqual(rc.call("SET", "res", "x", "NX", "PX", "1000"), b"$-1\r\n")
+        self.assertEqual(ok(rc, "SET", "plain", "x"), b"OK")  # other writes go on
+        granted, _, _ = ok(rc, "LOCK.ACQUIRE", "res", "other", "1000", "WAIT", "30000")
+        self.assertEqual(granted, 1)
+
+    def test_locks_and_counters_through_a_redis_replica_in_a_chain(self):
+        # Keyward master -> Redis replica -> Keyward replica: the lock (a key) reaches the Redis
+        # replica intact, the fencing records pass through it to the Keyward one.
+        k = self.start("keyward")  # boots first: its floor is below the master's tokens
+        kc = self.client(k)
+        m = self.start("keyward")
+        mc = self.client(m)
+        r = self.replica("redis", m)
+        rc = self.client(r)
+        self.wait_synced(mc, rc)
+        self.assertEqual(kc.call("REPLICAOF", "127.0.0.1", str(r.port)), b"+OK\r\n")
+        self.wait_synced(mc, rc, kc)
+        granted, t1, _ = ok(mc, "LOCK.ACQUIRE", "res", "me", "600000", "FENCE")
+        self.assertEqual(granted, 1)
+        granted, t2, _ = ok(mc, "LOCK.ACQUIRE", "res2", "me", "600000", "FENCE")
+        self.assertEqual(ok(mc, "LOCK.GUARD", "res2", str(t2), "SET", "guarded", "1"), b"OK")
+        ok(mc, "SET", "after", "1")
+        self.wait_synced(mc, rc, kc)
+        for c in (rc, kc):
+            self.assertEqual(ok(c, "GET", "res"), b"me")
+            self.assertEqual(ok(c, "PEXPIRETIME", "res"), ok(mc, "PEXPIRETIME", "res"))
+            self.assertEqual(ok(c, "GET", "guarded"), b"1")
+        self.assertNotIn("CRITICAL", r.output())
+        for resource in ("res", "res2"):
+            mine = dict(zip(*[iter(ok(mc, "LOCK.INFO", resource))] * 2))
+            theirs = dict(zip(*[iter(ok(kc, "LOCK.INFO", resource))] * 2))
+            for field in (b"owner", b"token", b"holder_token", b"seen"):
+                self.assertEqual(theirs[field], mine[field], (resource, field))
+        self.kill(m)
+        self.promote(kc)
+        self.assertEqual(ok(kc, "LOCK.RELEASE", "res", "me"), 1)
+        granted, t3, _ = ok(kc, "LOCK.ACQUIRE", "res", "other", "10000", "WAIT", "30000",
+                            "FENCE")
+        self.assertEqual(granted, 1)
+        self.assertGreater(t3, t1)
+        self.assertTrue(decode(kc.call("LOCK.GUARD", "res2", str(t2 - 1), "SET", "guarded",
+                                       "2")).startswith(b"FENCED"))
+
     def test_tokens_keep_growing_on_a_promoted_replica(self):
         # The replica boots first: its boot floor (unix ms * 1024) is below the master's, so a
         # promoted replica that had not received the counters would issue smaller tokens.
@@ -1298,13 +1392,20 @@ class FencingFailover(ReplicationTestCase):
                 self.assertEqual(theirs[field], mine[field], (resource, field))
         self.assertEqual(ok(bc, "GET", "res2"), b"owner")
         self.kill(m)
-        self.assertEqual(bc.call("REPLICAOF", "NO", "ONE"), b"+OK\r\n")
-        granted, t3, _ = ok(bc, "LOCK.ACQUIRE", "res", "owner2", "10000", "FENCE")
+        self.promote(bc)
+        granted, t3, _ = ok(bc, "LOCK.ACQUIRE", "res", "owner2", "10000", "WAIT", "30000",
+                            "FENCE")
         self.assertEqual(granted, 1)
         self.assertGreater(t3, t1)
+        # The promotion's fencing epoch: every counter lifted lock-promotion-token-gap above
+        # the highest known (docs/replication.md).
+        gap = decode(bc.call("CONFIG", "GET", "lock-promotion-token-gap"))
+        if gap:
+            self.assertGreaterEqual(t3, t1 + int(gap[1]) + 1)
         # res2 is still held (its lease came with it): a release by its owner, then a new one.
         self.assertEqual(ok(bc, "LOCK.RELEASE", "res2", "owner"), 1)
-        granted, t4, _ = ok(bc, "LOCK.ACQUIRE", "res2", "owner2", "10000", "FENCE")
+        granted, t4, _ = ok(bc, "LOCK.ACQUIRE", "res2", "owner2", "10000", "WAIT", "30000",
+                            "FENCE")
         self.assertEqual(granted, 1)
         self.assertGreater(t4, t2)
         # The guard mark came along: the old holder's token is refused.

@@ -99,6 +99,8 @@ TEST_F(PropagationTest, FencedAcquisitionCarriesItsCounter) {
   EXPECT_EQ(Take(), (Stream{{"SELECT", "0"},
                             {"MULTI"},
                             {"SET", "res", "me", "PXAT", deadline},
+                            // The longest lease so far (a promoted replica waits that long).
+                            {"LOCK.LEASE", "1000"},
                             {"LOCK.RECORD", "res", token, "0", "me", token},
                             {"EXEC"}}));
   // Re-entry keeps the token: only the lease moves.
