@@ -484,7 +484,15 @@ bool MasterLink::LoadTransfer() {
   spdlog::info("MASTER <-> REPLICA sync: Loading DB in memory");
   const uint64_t generation = generation_;
   int64_t stream_db = 0;
-  auto error = p_.rdb.LoadReceived(&stream_db);
+  // A long load must not look like a dead replica to the master: a newline now and then (at most
+  // once a second) keeps its repl-timeout from expiring, as Redis's replica does.
+  int64_t last_newline_ms = p_.clock.NowMs();
+  auto error = p_.rdb.LoadReceived(&stream_db, [this, &last_newline_ms] {
+    const int64_t now = p_.clock.NowMs();
+    if (now - last_newline_ms < 1000 || transport_ == nullptr) return;
+    last_newline_ms = now;
+    Send("\n");
+  });
   // Loading serves other clients now and then; none of them may have changed the link (the
   // replication cron does not run while loading), but a REPLICAOF could not either: check.
   if (generation != generation_) return false;

@@ -576,13 +576,14 @@ void ReplicationSource::Cron() {
     if (r.socket_target) continue;  // it is reading the payload
     if (Client* c = p_.clients.Find(id)) p_.output.SendToOther(*c, "\n");
   }
-  // Replicas that stopped acknowledging.
+  // Replicas that went silent: no ACK, and not even the newlines a replica sends while it
+  // loads a big snapshot (Redis counts those as ACK time).
   std::vector<uint64_t> timed_out;
   for (auto& [id, r] : replicas_) {
-    if (r.state == State::kOnline && !r.pre_psync &&
-        (now - r.ack_time_ms) / 1000 > p_.settings.repl_timeout) {
-      timed_out.push_back(id);
-    }
+    if (r.state != State::kOnline || r.pre_psync) continue;
+    const Client* c = p_.clients.Find(id);
+    const int64_t heard = std::max(r.ack_time_ms, c != nullptr ? c->last_interaction_ms : 0);
+    if ((now - heard) / 1000 > p_.settings.repl_timeout) timed_out.push_back(id);
   }
   for (uint64_t id : timed_out) {
     if (Client* c = p_.clients.Find(id)) {

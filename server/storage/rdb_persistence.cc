@@ -309,7 +309,10 @@ std::optional<std::string> RdbPersistence::Load(bool allow_dup) {
     if (key == "repl-id" && value.size() == 40) loaded_repl_.replid = value;
     if (key == "repl-offset" && ParseInt64(value, &n) && n >= 0) loaded_repl_.offset = n;
   };
-  extra.progress = [this](size_t loaded) { loading_loaded_bytes_ = loaded; };
+  extra.progress = [this](size_t loaded) {
+    loading_loaded_bytes_ = loaded;
+    if (loading_progress_) loading_progress_();
+  };
   RdbLoadResult result = LoadRdbDataset(
       file.view(), {p_.settings, p_.state, p_.keyspace, p_.functions, p_.locks}, allow_dup, extra);
   p_.state.loading = false;
@@ -341,8 +344,11 @@ std::optional<std::string> RdbPersistence::Load(bool allow_dup) {
 
 std::optional<std::string> RdbPersistence::LoadAtStartup() { return Load(false); }
 
-std::optional<std::string> RdbPersistence::LoadReceived(int64_t* repl_stream_db) {
+std::optional<std::string> RdbPersistence::LoadReceived(int64_t* repl_stream_db,
+                                                        std::function<void()> progress) {
+  loading_progress_ = std::move(progress);
   auto error = Load(false);
+  loading_progress_ = nullptr;
   *repl_stream_db = loaded_repl_.stream_db;
   return error;
 }

@@ -107,8 +107,9 @@ class RdbPersistence {
   std::optional<std::string> LoadAtStartup();
   // A replica's full sync: loads `dbfilename` (the master's snapshot, just received) into the
   // emptied dataset. The error text when it cannot be loaded.
-  // `*repl_stream_db` gets its repl-stream-db AUX field (0 without one).
-  std::optional<std::string> LoadReceived(int64_t* repl_stream_db);
+  // `*repl_stream_db` gets its repl-stream-db AUX field (0 without one); `progress` is called
+  // now and then while it loads.
+  std::optional<std::string> LoadReceived(int64_t* repl_stream_db, std::function<void()> progress);
   // AUX fields that replication adds to every RDB this server writes (repl-stream-db, repl-id,
   // repl-offset, as Redis's rdbSaveInfo).
   void SetReplicationAux(std::function<std::string()> fn) { replication_aux_ = std::move(fn); }
@@ -162,6 +163,7 @@ class RdbPersistence {
   Parts p_;
   std::function<void(const std::string&, const std::string&)> on_background_done_;
   std::function<std::string()> replication_aux_;
+  std::function<void()> loading_progress_;  // LoadReceived's
   ReplicationInfo loaded_repl_;
   bool bgsave_scheduled_ = false;
   uint64_t dirty_at_bgsave_ = 0;
