@@ -781,12 +781,13 @@ def print_context(args, versions, results, noise, markdown):
                          f"redis-benchmark {statistics.median(r['client_busy'] for r in rs):.2f}")
         lines.append("With replicas, busy fractions (CPU time / wall time; the replicas share a "
                      "core with redis-benchmark), medians: " + "; ".join(cells))
-        busy = [r["master_busy"] for name in SERVERS for r in results[name]["set replicas"]]
-        if max(busy) < MASTER_SATURATED:
-            lines.append(f"NOTE: with replicas no master used more than {max(busy):.2f} of its "
-                         f"core: the rate was limited by the core the replicas share with "
-                         f"redis-benchmark, not by the master; master CPU us/cmd is the master's "
-                         f"cost of replication")
+        for name in SERVERS:
+            busy = statistics.median(r["master_busy"] for r in results[name]["set replicas"])
+            if busy < MASTER_SATURATED:
+                lines.append(f"NOTE: with replicas, {name}'s master used {busy:.2f} of its core "
+                             f"(median): its rate was limited by the core its replicas share "
+                             f"with redis-benchmark, not by the master; master CPU us/cmd is "
+                             f"the master's cost of replication")
     sync_keys = [sync_key(k, v) for k in args.sync_keys for v in VARIANTS
                  if sync_key(k, v) in results["Keyward"]]
     if sync_keys:
