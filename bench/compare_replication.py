@@ -263,6 +263,14 @@ def _memory_sampler(pid, interval, stop, ready, conn):
                cr.proc_cpu_ticks(os.getpid())))
 
 
+def _guarded(target, *args):
+    """A helper's body: an exception goes back through the pipe (the last argument)."""
+    try:
+        target(*args)
+    except Exception as e:  # noqa: BLE001  (anything: the main process reports it)
+        args[-1].send(("error", f"{target.__name__}: {e!r}"))
+
+
 class Helper:
     """A function run in a forked process until stop(); its last message is the result."""
 
@@ -270,15 +278,21 @@ class Helper:
         ctx = multiprocessing.get_context("fork")
         self.stop_event, self.ready = ctx.Event(), ctx.Event()
         self.parent, child = ctx.Pipe(duplex=False)
-        self.proc = ctx.Process(target=target, args=args + (self.stop_event, self.ready, child),
-                                daemon=True)
+        self.proc = ctx.Process(target=_guarded, daemon=True,
+                                args=(target,) + args + (self.stop_event, self.ready, child))
         self.proc.start()
         child.close()
 
     def wait_ready(self, timeout=10.0):
-        if not self.ready.wait(timeout):
-            self.kill()
-            raise RuntimeError(f"helper {self.proc.name} did not start")
+        deadline = time.monotonic() + timeout
+        while not self.ready.wait(0.05):
+            if self.parent.poll():
+                msg = self.parent.recv()
+                self.kill()
+                raise RuntimeError(msg[1] if msg[0] == "error" else f"helper said {msg[0]}")
+            if time.monotonic() > deadline:
+                self.kill()
+                raise RuntimeError(f"helper {self.proc.name} did not start")
 
     def stop(self, timeout=30.0):
         """Stops the process; returns its message (or raises its error)."""

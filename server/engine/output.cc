@@ -105,6 +105,14 @@ void ReplyOutput::ScheduleFlush(Client& c) {
   // Once per batch: a subscriber that receives 16 messages is flushed once.
   if (c.has(Client::kPendingFlush)) return;
   c.flags |= Client::kPendingFlush;
+  if (c.has(Client::kReplica) && host_ != nullptr) {
+    pending_replica_flush_.push_back(c.id());
+    if (!replica_flush_posted_) {
+      replica_flush_posted_ = true;
+      host_->Post([this] { FlushReplicas(); });
+    }
+    return;
+  }
   pending_flush_.push_back(c.id());
   PostDeferred();
 }
@@ -115,6 +123,19 @@ void ReplyOutput::PostDeferred() {
   if (host_ != nullptr && !deferred_posted_) {
     deferred_posted_ = true;
     host_->Post([this] { ProcessDeferred(); });
+  }
+}
+
+void ReplyOutput::FlushReplicas() {
+  replica_flush_posted_ = false;
+  std::vector<uint64_t> flush;
+  flush.swap(pending_replica_flush_);
+  for (uint64_t id : flush) {
+    if (Client* c = clients_.Find(id)) {
+      c->flags &= ~Client::kPendingFlush;
+      if (!c->transport()->output().empty()) stats_.total_writes_processed++;
+      c->transport()->Flush();
+    }
   }
 }
 

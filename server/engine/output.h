@@ -86,7 +86,12 @@ class ReplyOutput {
   const Keyspace& keyspace_;
   ServerHost* host_ = nullptr;
   std::vector<uint64_t> pending_flush_;  // clients that received output from others
-  std::vector<uint64_t> close_asap_;     // clients over their output buffer limit
+  // Replicas are written once per event-loop turn, not after every client's batch (Redis writes
+  // them in beforeSleep): with many writers, one write per replica per turn.
+  std::vector<uint64_t> pending_replica_flush_;
+  bool replica_flush_posted_ = false;
+  void FlushReplicas();
+  std::vector<uint64_t> close_asap_;  // clients over their output buffer limit
   bool deferred_posted_ = false;
   std::vector<std::function<void()>> before_flush_;
 };
