@@ -523,21 +523,10 @@ def measure_throughput(args, binaries, workdir, results, noise, others):
             cr.log(f"throughput round {rnd + 1}/{args.rounds} (order {' '.join(order)}), "
                    f"load {' '.join(cr.loadavg())}")
             for count, key in ((0, "set no replica"), (REPLICAS, "set replicas")):
-                for attempt in range(args.retries + 1):
-                    cp.wait_for_quiet(args, all_servers, noise)
-                    pair = {}
-                    for name in order:
-                        pair[name] = run_write_load(args, groups[(name, count)])
-                        if args.verbose:
-                            cr.log(f"  {name:8} " + describe_load(key, pair[name]))
-                    worst = max(r["other_cores"] for r in pair.values())
-                    if worst <= cp.QUIET_CORES or attempt == args.retries:
-                        break
-                    noise["retried"] += 1
-                    cr.log(f"  other processes used {worst:.2f} cores: pair run again")
-                for name in order:
-                    results[name].setdefault(key, []).append(pair[name])
-                    others.append(pair[name]["other_cores"])
+                measured_pair(args, order,
+                              lambda name: run_write_load(args, groups[(name, count)]),
+                              describe_load, key, noise, results, others,
+                              before=lambda: cp.wait_for_quiet(args, all_servers, noise))
             noise["load_max"] = max(noise["load_max"], float(cr.loadavg()[0]))
     finally:
         for g in groups.values():
@@ -663,23 +652,33 @@ def measure_full_sync(args, binaries, workdir, results, noise, others):
         for keys in args.sync_keys:
             for variant in VARIANTS:
                 key = sync_key(keys, variant)
-                for attempt in range(args.retries + 1):
-                    pair = {}
-                    for name in order:
-                        # (run_full_sync waits for a quiet machine once its master is filled.)
-                        pair[name] = run_full_sync(args, name, binaries[name], workdir, keys,
-                                                   variant, noise)
-                        if args.verbose:
-                            cr.log(f"  {name:8} " + describe_sync(key, pair[name]))
-                    worst = max(r["other_cores"] for r in pair.values())
-                    if worst <= cp.QUIET_CORES or attempt == args.retries:
-                        break
-                    noise["retried"] += 1
-                    cr.log(f"  other processes used {worst:.2f} cores: pair run again")
-                for name in order:
-                    results[name].setdefault(key, []).append(pair[name])
-                    others.append(pair[name]["other_cores"])
+                # (run_full_sync waits for a quiet machine once its master is filled.)
+                measured_pair(args, order,
+                              lambda name: run_full_sync(args, name, binaries[name], workdir,
+                                                         keys, variant, noise),
+                              describe_sync, key, noise, results, others)
         noise["load_max"] = max(noise["load_max"], float(cr.loadavg()[0]))
+
+
+def measured_pair(args, order, run, describe, key, noise, results, others, before=None):
+    """Runs `run(name)` for each server in `order`; again (up to --retries) while other processes
+    used more than QUIET_CORES during the pair; records the pair under `key`."""
+    for attempt in range(args.retries + 1):
+        if before is not None:
+            before()
+        pair = {}
+        for name in order:
+            pair[name] = run(name)
+            if args.verbose:
+                cr.log(f"  {name:8} " + describe(key, pair[name]))
+        worst = max(r["other_cores"] for r in pair.values())
+        if worst <= cp.QUIET_CORES or attempt == args.retries:
+            break
+        noise["retried"] += 1
+        cr.log(f"  other processes used {worst:.2f} cores: pair run again")
+    for name in order:
+        results[name].setdefault(key, []).append(pair[name])
+        others.append(pair[name]["other_cores"])
 
 
 def measure(args):
