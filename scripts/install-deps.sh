@@ -8,7 +8,9 @@ BUILD_PACKAGES=(build-essential cmake ninja-build pkg-config libasio-dev libssl-
   libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev)
 # Test peers and clients: Debian's redis-server/redis-cli/redis-benchmark 7.0 are the oracle; the
 # openssl CLI makes the certificates of the client's TLS tests.
-TEST_PACKAGES=(redis-server redis-tools python3 python3-redis clang libclang-rt-14-dev openssl)
+# iproute2: the replication partition test puts a replica in a network namespace of its own.
+TEST_PACKAGES=(redis-server redis-tools python3 python3-redis clang libclang-rt-14-dev openssl
+  iproute2)
 
 packages=("${BUILD_PACKAGES[@]}")
 if [[ "${1:-}" == "--test" ]]; then

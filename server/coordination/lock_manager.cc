@@ -54,6 +54,11 @@ LockManager::LockManager(const ServerSettings& settings, const ServerState& stat
       propagation_(propagation),
       fences_(BootFloor(state.start_time_ms)) {}
 
+bool IsCoordinationRecord(std::string_view command) {
+  return EqualsIgnoreCase(command, "LOCK.RECORD") || EqualsIgnoreCase(command, "LOCK.FLOOR") ||
+         EqualsIgnoreCase(command, "LOCK.EPOCH") || EqualsIgnoreCase(command, "LOCK.LEASE");
+}
+
 void LockManager::ForgetBootFloor() {
   if (fences_.size() == 0) fences_ = FenceTable(0);
 }

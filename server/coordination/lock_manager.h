@@ -53,6 +53,11 @@ struct AcquireRequest {
   int64_t propose = 0;
 };
 
+// Whether `command` is one of the stream's coordination records (LOCK.RECORD, LOCK.FLOOR,
+// LOCK.EPOCH, LOCK.LEASE): the AOF syncs them before any reply, replication wraps them for Redis
+// replicas.
+bool IsCoordinationRecord(std::string_view command);
+
 // [granted, token, pttl], and `counted` as a fourth element for PROPOSE.
 void SendAcquireOutcome(ReplyBuilder& rb, const AcquireOutcome& outcome, bool proposed = false);
 // The error for a failed LOCK.ACQUIRE (an overflowing lease, an exhausted counter, WRONGTYPE).

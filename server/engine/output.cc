@@ -128,9 +128,15 @@ void ReplyOutput::PostDeferred() {
 
 void ReplyOutput::FlushReplicas() {
   replica_flush_posted_ = false;
+  Flush(pending_replica_flush_);
+}
+
+void ReplyOutput::Flush(std::vector<uint64_t>& pending) {
   std::vector<uint64_t> flush;
-  flush.swap(pending_replica_flush_);
+  flush.swap(pending);
   for (uint64_t id : flush) {
+    // Flushing one client cannot close another, but may close itself (a write error); look
+    // each one up again.
     if (Client* c = clients_.Find(id)) {
       c->flags &= ~Client::kPendingFlush;
       if (!c->transport()->output().empty()) stats_.total_writes_processed++;
@@ -147,17 +153,7 @@ void ReplyOutput::ProcessDeferred() {
   for (uint64_t id : closing) {
     if (Client* c = clients_.Find(id)) clients_.Close(*c);
   }
-  std::vector<uint64_t> flush;
-  flush.swap(pending_flush_);
-  for (uint64_t id : flush) {
-    // Flushing one client cannot close another, but may close itself (a write error); look
-    // each one up again.
-    if (Client* c = clients_.Find(id)) {
-      c->flags &= ~Client::kPendingFlush;
-      if (!c->transport()->output().empty()) stats_.total_writes_processed++;
-      c->transport()->Flush();
-    }
-  }
+  Flush(pending_flush_);
 }
 
 }  // namespace keyward

@@ -75,9 +75,13 @@ class ReplyOutput {
   // any client's input.
   void PostDeferred();
 
- private:
-  // client-output-buffer-limit: false (and the client is scheduled for closing) when over.
+  // client-output-buffer-limit: false (and the client is scheduled for closing) when over. Also
+  // for output held for a client elsewhere (Client::held_output) as it grows.
   bool CheckLimit(Client& c);
+
+ private:
+  // Writes the output of the clients in `pending` (emptied).
+  void Flush(std::vector<uint64_t>& pending);
   void ScheduleFlush(Client& c);
 
   const ServerSettings& settings_;

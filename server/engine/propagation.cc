@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "server/core/resp.h"
+
 namespace keyward {
 
 namespace {
@@ -109,16 +111,8 @@ size_t EncodedSize(const Argv& argv) {
 std::string EncodeCommand(const Argv& argv) {
   std::string out;
   out.reserve(EncodedSize(argv));
-  out += '*';
-  out += std::to_string(argv.size());
-  out += "\r\n";
-  for (const std::string& a : argv) {
-    out += '$';
-    out += std::to_string(a.size());
-    out += "\r\n";
-    out += a;
-    out += "\r\n";
-  }
+  AppendArrayHeader(out, argv.size());
+  for (const std::string& a : argv) AppendBulk(out, a);
   return out;
 }
 

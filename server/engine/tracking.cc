@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "server/core/resp.h"
 #include "server/engine/client.h"
 #include "server/engine/client_registry.h"
 #include "server/engine/command_meta.h"
@@ -19,16 +20,6 @@ constexpr uint32_t kAllTrackingFlags =
 bool Overlap(std::string_view a, std::string_view b) {
   const size_t n = std::min(a.size(), b.size());
   return a.substr(0, n) == b.substr(0, n);
-}
-
-// Appended piece by piece: "literal" + std::string chains trip g++ 12's -Wrestrict false
-// positive at -O3.
-void AppendBulk(std::string& out, std::string_view s) {
-  out += '$';
-  out += std::to_string(s.size());
-  out += "\r\n";
-  out.append(s);
-  out += "\r\n";
 }
 
 // The "everything" key list of a flush: a null, in the tracking client's own protocol (Redis
@@ -266,9 +257,8 @@ void Tracking::Send(Client& c, std::string_view keys) {
 }
 
 std::string Tracking::EncodeKeys(const std::vector<std::string_view>& keys) {
-  std::string out = "*";
-  out += std::to_string(keys.size());
-  out += "\r\n";
+  std::string out;
+  AppendArrayHeader(out, keys.size());
   for (std::string_view key : keys) AppendBulk(out, key);
   return out;
 }

@@ -3,22 +3,11 @@
 #include <algorithm>
 #include <optional>
 
+#include "server/core/resp.h"
 #include "server/core/strings.h"
 
 namespace keyward {
 namespace {
-
-void AppendHeader(std::string& out, char type, size_t n) {
-  out += type;
-  out += std::to_string(n);
-  out += "\r\n";
-}
-
-void AppendBulk(std::string& out, std::string_view s) {
-  AppendHeader(out, '$', s.size());
-  out.append(s);
-  out += "\r\n";
-}
 
 // A message as `resp` frames it: a RESP2 array or a RESP3 push of `parts`.
 std::string Frame(int resp, std::initializer_list<std::string_view> parts) {
@@ -26,7 +15,7 @@ std::string Frame(int resp, std::initializer_list<std::string_view> parts) {
   size_t size = 16;
   for (std::string_view p : parts) size += p.size() + 16;
   out.reserve(size);
-  AppendHeader(out, resp == 3 ? '>' : '*', parts.size());
+  AppendRespHeader(out, resp == 3 ? '>' : '*', parts.size());
   for (std::string_view p : parts) AppendBulk(out, p);
   return out;
 }
@@ -155,7 +144,7 @@ size_t PubSub::NumSubscribers(PubSubKind kind, std::string_view channel) const {
 std::string PubSub::Confirmation(int resp, std::string_view kind, const std::string* name,
                                  int64_t count) {
   std::string out;
-  AppendHeader(out, resp == 3 ? '>' : '*', 3);
+  AppendRespHeader(out, resp == 3 ? '>' : '*', 3);
   AppendBulk(out, kind);
   if (name != nullptr) {
     AppendBulk(out, *name);

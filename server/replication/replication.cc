@@ -103,7 +103,8 @@ std::string Replication::Info() const {
     field("master_last_io_seconds_ago",
           link_.has_master_client() ? num(now_s - link_.last_io_ms() / 1000) : "-1");
     field("master_sync_in_progress", link_.state() == MasterLink::State::kTransfer ? "1" : "0");
-    // Redis prints 1 when there is neither a master client nor a cached one.
+    // The offset this server has reached in its master's stream (Redis prints 1 instead while it
+    // has neither a master client nor a cached one, before its first sync).
     field("slave_read_repl_offset", num(link_.read_offset()));
     field("slave_repl_offset", num(link_.applied_offset()));
     if (link_.state() == MasterLink::State::kTransfer) {

@@ -82,7 +82,7 @@ void ReplicationSource::Feed(std::string_view bytes) {
           c->held_output = r.held.size();
           // Over its limit, the replica is closed (it will try again), as Redis's output
           // buffer limit closes a replica whose sync takes too long under writes.
-          p_.output.SendToOther(*c, {});
+          p_.output.CheckLimit(*c);
         }
         break;
     }

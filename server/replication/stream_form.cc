@@ -1,19 +1,13 @@
 #include "server/replication/stream_form.h"
 
+#include "server/coordination/lock_manager.h"
 #include "server/core/strings.h"
 #include "server/protocol/request_parser.h"
 
 namespace keyward {
 
-bool IsCoordinationRecord(const Argv& argv) {
-  if (argv.empty()) return false;
-  const std::string_view name = argv[0];
-  return EqualsIgnoreCase(name, "LOCK.RECORD") || EqualsIgnoreCase(name, "LOCK.FLOOR") ||
-         EqualsIgnoreCase(name, "LOCK.EPOCH") || EqualsIgnoreCase(name, "LOCK.LEASE");
-}
-
 std::string ReplicationForm(const Argv& argv) {
-  if (!IsCoordinationRecord(argv)) return EncodeCommand(argv);
+  if (argv.empty() || !IsCoordinationRecord(argv[0])) return EncodeCommand(argv);
   std::string payload(kRecordMarker);
   payload += EncodeCommand(argv);
   return EncodeCommand({"ECHO", std::move(payload)});
@@ -28,9 +22,8 @@ std::optional<Argv> UnwrapRecord(std::span<const std::string_view> args) {
   if (parser.Parse(payload) != RequestParser::Status::kOk || parser.consumed() != payload.size()) {
     return std::nullopt;
   }
-  Argv argv(parser.args().begin(), parser.args().end());
-  if (!IsCoordinationRecord(argv)) return std::nullopt;
-  return argv;
+  if (parser.args().empty() || !IsCoordinationRecord(parser.args()[0])) return std::nullopt;
+  return Argv(parser.args().begin(), parser.args().end());
 }
 
 }  // namespace keyward

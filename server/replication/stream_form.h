@@ -22,8 +22,6 @@ namespace keyward {
 
 inline constexpr std::string_view kRecordMarker = "keyward-record:";
 
-// Whether `argv` is one of Keyward's coordination commands (LOCK.RECORD, ...).
-bool IsCoordinationRecord(const Argv& argv);
 // The form `argv` takes in the replication stream: the command itself, or its ECHO wrapping.
 std::string ReplicationForm(const Argv& argv);
 // The record an ECHO of the master's stream carries, if it is one.

@@ -1,6 +1,7 @@
 #include "server/storage/aof_format.h"
 
 #include "server/coordination/lock_manager.h"
+#include "server/core/resp.h"
 #include "server/core/strings.h"
 #include "server/keyspace/hash_value.h"
 #include "server/keyspace/list_value.h"
@@ -11,20 +12,6 @@
 
 namespace keyward {
 namespace aof {
-
-void AppendArrayHeader(std::string& out, size_t n) {
-  out += '*';
-  out += std::to_string(n);
-  out += "\r\n";
-}
-
-void AppendBulk(std::string& out, std::string_view s) {
-  out += '$';
-  out += std::to_string(s.size());
-  out += "\r\n";
-  out.append(s);
-  out += "\r\n";
-}
 
 void AppendTimestamp(std::string& out, int64_t unix_secs) {
   out += "#TS:";
@@ -86,66 +73,66 @@ void AppendStream(std::string& out, std::string_view key, const StreamValue& s) 
     int64_t num_fields;
     char fbuf[21], vbuf[21];
     while (it.Next(&id, &num_fields)) {
-      aof::AppendArrayHeader(out, 3 + static_cast<size_t>(num_fields) * 2);
-      aof::AppendBulk(out, "XADD");
-      aof::AppendBulk(out, key);
-      aof::AppendBulk(out, id.ToString());
+      AppendArrayHeader(out, 3 + static_cast<size_t>(num_fields) * 2);
+      AppendBulk(out, "XADD");
+      AppendBulk(out, key);
+      AppendBulk(out, id.ToString());
       for (int64_t i = 0; i < num_fields; i++) {
         LpElement field, value;
         it.Field(&field, &value);
-        aof::AppendBulk(out, field.View(fbuf));
-        aof::AppendBulk(out, value.View(vbuf));
+        AppendBulk(out, field.View(fbuf));
+        AppendBulk(out, value.View(vbuf));
       }
     }
   } else {
-    aof::AppendArrayHeader(out, 7);
+    AppendArrayHeader(out, 7);
     for (std::string_view a :
          {std::string_view("XADD"), key, std::string_view("MAXLEN"), std::string_view("0"),
           std::string_view("0-1"), std::string_view("x"), std::string_view("y")}) {
-      aof::AppendBulk(out, a);
+      AppendBulk(out, a);
     }
   }
-  aof::AppendArrayHeader(out, 7);
-  aof::AppendBulk(out, "XSETID");
-  aof::AppendBulk(out, key);
-  aof::AppendBulk(out, s.last_id().ToString());
-  aof::AppendBulk(out, "ENTRIESADDED");
-  aof::AppendBulk(out, FormatInt64(static_cast<int64_t>(s.entries_added())));
-  aof::AppendBulk(out, "MAXDELETEDID");
-  aof::AppendBulk(out, s.max_deleted_id().ToString());
+  AppendArrayHeader(out, 7);
+  AppendBulk(out, "XSETID");
+  AppendBulk(out, key);
+  AppendBulk(out, s.last_id().ToString());
+  AppendBulk(out, "ENTRIESADDED");
+  AppendBulk(out, FormatInt64(static_cast<int64_t>(s.entries_added())));
+  AppendBulk(out, "MAXDELETEDID");
+  AppendBulk(out, s.max_deleted_id().ToString());
   for (const auto& [name, group] : s.groups()) {
-    aof::AppendArrayHeader(out, 7);
-    aof::AppendBulk(out, "XGROUP");
-    aof::AppendBulk(out, "CREATE");
-    aof::AppendBulk(out, key);
-    aof::AppendBulk(out, name);
-    aof::AppendBulk(out, group->last_id.ToString());
-    aof::AppendBulk(out, "ENTRIESREAD");
-    aof::AppendBulk(out, FormatInt64(group->entries_read));
+    AppendArrayHeader(out, 7);
+    AppendBulk(out, "XGROUP");
+    AppendBulk(out, "CREATE");
+    AppendBulk(out, key);
+    AppendBulk(out, name);
+    AppendBulk(out, group->last_id.ToString());
+    AppendBulk(out, "ENTRIESREAD");
+    AppendBulk(out, FormatInt64(group->entries_read));
     for (const auto& [cname, consumer] : group->consumers) {
       if (consumer->pel.empty()) {
-        aof::AppendArrayHeader(out, 5);
-        aof::AppendBulk(out, "XGROUP");
-        aof::AppendBulk(out, "CREATECONSUMER");
-        aof::AppendBulk(out, key);
-        aof::AppendBulk(out, name);
-        aof::AppendBulk(out, cname);
+        AppendArrayHeader(out, 5);
+        AppendBulk(out, "XGROUP");
+        AppendBulk(out, "CREATECONSUMER");
+        AppendBulk(out, key);
+        AppendBulk(out, name);
+        AppendBulk(out, cname);
         continue;
       }
       for (const auto& [id, nack] : consumer->pel) {
-        aof::AppendArrayHeader(out, 12);
-        aof::AppendBulk(out, "XCLAIM");
-        aof::AppendBulk(out, key);
-        aof::AppendBulk(out, name);
-        aof::AppendBulk(out, cname);
-        aof::AppendBulk(out, "0");
-        aof::AppendBulk(out, id.ToString());
-        aof::AppendBulk(out, "TIME");
-        aof::AppendBulk(out, FormatInt64(nack->delivery_time));
-        aof::AppendBulk(out, "RETRYCOUNT");
-        aof::AppendBulk(out, FormatInt64(static_cast<int64_t>(nack->delivery_count)));
-        aof::AppendBulk(out, "JUSTID");
-        aof::AppendBulk(out, "FORCE");
+        AppendArrayHeader(out, 12);
+        AppendBulk(out, "XCLAIM");
+        AppendBulk(out, key);
+        AppendBulk(out, name);
+        AppendBulk(out, cname);
+        AppendBulk(out, "0");
+        AppendBulk(out, id.ToString());
+        AppendBulk(out, "TIME");
+        AppendBulk(out, FormatInt64(nack->delivery_time));
+        AppendBulk(out, "RETRYCOUNT");
+        AppendBulk(out, FormatInt64(static_cast<int64_t>(nack->delivery_count)));
+        AppendBulk(out, "JUSTID");
+        AppendBulk(out, "FORCE");
       }
     }
   }
@@ -165,9 +152,9 @@ class Batcher {
   void Item() {
     if (in_command_ == 0) {
       const size_t n = std::min(left_, aof::kItemsPerCommand);
-      aof::AppendArrayHeader(out_, 2 + n * per_item_);
-      aof::AppendBulk(out_, cmd_);
-      aof::AppendBulk(out_, key_);
+      AppendArrayHeader(out_, 2 + n * per_item_);
+      AppendBulk(out_, cmd_);
+      AppendBulk(out_, key_);
       in_command_ = n;
     }
     in_command_--;
@@ -186,9 +173,9 @@ class Batcher {
 void AofSnapshotFormat::BeginDb(std::string& out, int db, uint64_t, uint64_t) { Select(out, db); }
 
 void AofSnapshotFormat::Select(std::string& out, int db) {
-  aof::AppendArrayHeader(out, 2);
-  aof::AppendBulk(out, "SELECT");
-  aof::AppendBulk(out, std::to_string(db));
+  AppendArrayHeader(out, 2);
+  AppendBulk(out, "SELECT");
+  AppendBulk(out, std::to_string(db));
 }
 
 void AofSnapshotFormat::AppendEntry(std::string& out, const Entry& e) {
@@ -196,17 +183,17 @@ void AofSnapshotFormat::AppendEntry(std::string& out, const Entry& e) {
   char buf[32];
   switch (e.type()) {
     case ObjType::kString:
-      aof::AppendArrayHeader(out, 3);
-      aof::AppendBulk(out, "SET");
-      aof::AppendBulk(out, key);
-      aof::AppendBulk(out, e.string_value());
+      AppendArrayHeader(out, 3);
+      AppendBulk(out, "SET");
+      AppendBulk(out, key);
+      AppendBulk(out, e.string_value());
       break;
     case ObjType::kList: {
       const ListValue* list = e.value_as<ListValue>();
       Batcher batch(out, "RPUSH", key, list->size(), 1);
       list->ForRange(0, list->size() - 1, [&](const LpElement& el) {
         batch.Item();
-        aof::AppendBulk(out, el.View(buf));
+        AppendBulk(out, el.View(buf));
       });
       break;
     }
@@ -215,7 +202,7 @@ void AofSnapshotFormat::AppendEntry(std::string& out, const Entry& e) {
       Batcher batch(out, "SADD", key, set->size(), 1);
       set->ForEach([&](const SetMember& m) {
         batch.Item();
-        aof::AppendBulk(out, m.View(buf));
+        AppendBulk(out, m.View(buf));
       });
       break;
     }
@@ -224,8 +211,8 @@ void AofSnapshotFormat::AppendEntry(std::string& out, const Entry& e) {
       Batcher batch(out, "ZADD", key, zset->size(), 2);
       zset->ForEach([&](std::string_view member, double score) {
         batch.Item();
-        aof::AppendBulk(out, FormatDouble(score));
-        aof::AppendBulk(out, member);
+        AppendBulk(out, FormatDouble(score));
+        AppendBulk(out, member);
       });
       break;
     }
@@ -235,8 +222,8 @@ void AofSnapshotFormat::AppendEntry(std::string& out, const Entry& e) {
       char vbuf[32];
       hash->ForEach([&](const LpElement& field, const LpElement& value) {
         batch.Item();
-        aof::AppendBulk(out, field.View(buf));
-        aof::AppendBulk(out, value.View(vbuf));
+        AppendBulk(out, field.View(buf));
+        AppendBulk(out, value.View(vbuf));
       });
       break;
     }
@@ -245,10 +232,10 @@ void AofSnapshotFormat::AppendEntry(std::string& out, const Entry& e) {
       break;
   }
   if (e.has_expire()) {
-    aof::AppendArrayHeader(out, 3);
-    aof::AppendBulk(out, "PEXPIREAT");
-    aof::AppendBulk(out, key);
-    aof::AppendBulk(out, std::to_string(e.expire_ms()));
+    AppendArrayHeader(out, 3);
+    AppendBulk(out, "PEXPIREAT");
+    AppendBulk(out, key);
+    AppendBulk(out, std::to_string(e.expire_ms()));
   }
 }
 

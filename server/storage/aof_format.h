@@ -18,9 +18,6 @@ namespace aof {
 // Redis's AOF_REWRITE_ITEMS_PER_CMD: a big collection is rebuilt by commands of this many items.
 constexpr size_t kItemsPerCommand = 64;
 
-// "*<n>\r\n" and "$<len>\r\n<bytes>\r\n".
-void AppendArrayHeader(std::string& out, size_t n);
-void AppendBulk(std::string& out, std::string_view s);
 // The "#TS:<unix seconds>\r\n" annotation (aof-timestamp-enabled).
 void AppendTimestamp(std::string& out, int64_t unix_secs);
 // The commands that recreate the function libraries and Keyward's fencing state: the start of a

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "server/coordination/lock_manager.h"
+#include "server/core/resp.h"
 #include "server/core/strings.h"
 #include "server/engine/capture_transport.h"
 #include "server/engine/client.h"
@@ -50,11 +51,7 @@ int64_t FileSize(const std::string& path) {
   return static_cast<int64_t>(st.st_size);
 }
 
-bool IsFenceRecord(const Argv& argv) {
-  return !argv.empty() &&
-         (EqualsIgnoreCase(argv[0], "LOCK.RECORD") || EqualsIgnoreCase(argv[0], "LOCK.FLOOR") ||
-          EqualsIgnoreCase(argv[0], "LOCK.EPOCH") || EqualsIgnoreCase(argv[0], "LOCK.LEASE"));
-}
+bool IsFenceRecord(const Argv& argv) { return !argv.empty() && IsCoordinationRecord(argv[0]); }
 
 }  // namespace
 
@@ -176,8 +173,8 @@ void AofPersistence::OnCommand(const Argv& argv) {
       aof::AppendTimestamp(buf_, now);
     }
   }
-  aof::AppendArrayHeader(buf_, argv.size());
-  for (const std::string& a : argv) aof::AppendBulk(buf_, a);
+  AppendArrayHeader(buf_, argv.size());
+  for (const std::string& a : argv) AppendBulk(buf_, a);
   if (IsFenceRecord(argv)) must_sync_ = true;
   ScheduleFlush();
 }

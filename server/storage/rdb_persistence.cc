@@ -85,8 +85,7 @@ std::string RdbWithoutData(const ServerSettings& settings, const FunctionEngine&
                            const LockManager& locks, bool with_functions) {
   std::string rdb = RdbHeader(functions, locks, /*aof_base=*/false, with_functions);
   rdb += static_cast<char>(rdb::kOpcodeEof);
-  const uint64_t crc = settings.rdbchecksum ? rdb::Crc64(0, rdb) : 0;
-  for (int i = 0; i < 8; i++) rdb += static_cast<char>((crc >> (8 * i)) & 0xff);
+  rdb::AppendLittleEndian(rdb, settings.rdbchecksum ? rdb::Crc64(0, rdb) : 0, 8);
   return rdb;
 }
 

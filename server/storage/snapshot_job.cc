@@ -55,10 +55,9 @@ void SnapshotJob::WalkDone() {
   // The checksum (or its 8 zero bytes), then the requester hears of it from the loop, not from
   // inside whatever ran this step (Start itself, for a small dataset).
   if (trailer_ != BackgroundFileWriter::Trailer::kNone) {
-    std::string trailer(8, '\0');
-    if (trailer_ == BackgroundFileWriter::Trailer::kCrc64) {
-      for (int i = 0; i < 8; i++) trailer[i] = static_cast<char>((crc_ >> (8 * i)) & 0xff);
-    }
+    std::string trailer;
+    rdb::AppendLittleEndian(trailer, trailer_ == BackgroundFileWriter::Trailer::kCrc64 ? crc_ : 0,
+                            8);
     sink_(trailer);
   }
   if (p_.state.host != nullptr) {
