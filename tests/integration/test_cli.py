@@ -184,14 +184,17 @@ class LockCommand(CliTestCase):
 
     def test_ctrl_z_stops_the_command_and_a_lease_gone_meanwhile_is_never_continued(self):
         log, ready = self.marker("log"), self.marker("ready")
-        script = "touch %s; while :; do echo tick >> %s; sleep 0.02; done" % (ready, log)
+        # The log exists before `ready` does: a stop between the two would otherwise leave
+        # nothing to count.
+        script = ("touch %s %s; while :; do echo tick >> %s; sleep 0.02; done"
+                  % (log, ready, log))
         proc = self.start(["lock", "job", "--ttl", "900", "--grace", "200",
                            "--servers", self.servers, "--", "sh", "-c", script])
         wait_for(lambda: os.path.exists(ready), timeout=30, message="child started")
         proc.send_signal(signal.SIGTSTP)
         wait_for(lambda: state(proc.pid) == "T", timeout=30, message="keyward stopped")
-        children = [int(p) for p in open("/proc/%d/task/%d/children" % (proc.pid, proc.pid))
-                    .read().split()]
+        children = [int(p) for p in read("/proc/%d/task/%d/children" % (proc.pid, proc.pid))
+                    .split()]
         # keyward's children: the command's shell, and the watchdog (keyward's own image).
         command = [p for p in children if read("/proc/%d/comm" % p).strip() == "sh"]
         self.assertEqual(len(command), 1, children)
