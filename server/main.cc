@@ -66,6 +66,19 @@ class RedisLevelFlag : public spdlog::custom_flag_formatter {
   }
 };
 
+// Redis's role letter: 'M' for a master, 'S' for a replica (read as each line is written).
+class RoleFlag : public spdlog::custom_flag_formatter {
+ public:
+  static inline const keyward::ServerState* state = nullptr;
+  void format(const spdlog::details::log_msg&, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    dest.push_back(state != nullptr && state->replica ? 'S' : 'M');
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<RoleFlag>();
+  }
+};
+
 void SetupLogging(const keyward::ServerSettings& s) {
   std::shared_ptr<spdlog::logger> logger;
   if (s.logfile.empty()) {
@@ -75,8 +88,9 @@ void SetupLogging(const keyward::ServerSettings& s) {
   }
   // Redis's log line: "<pid>:M 21 Nov 2026 05:24:29.123 * message"
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
-  formatter->add_flag<RedisLevelFlag>('*').set_pattern(std::to_string(getpid()) +
-                                                       ":M %d %b %Y %H:%M:%S.%e %* %v");
+  formatter->add_flag<RedisLevelFlag>('*');
+  formatter->add_flag<RoleFlag>('@').set_pattern(std::to_string(getpid()) +
+                                                 ":%@ %d %b %Y %H:%M:%S.%e %* %v");
   logger->set_formatter(std::move(formatter));
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
@@ -178,6 +192,7 @@ int main(int argc, char** argv) {
   keyward::SlewedClock clock(&time_source);
   keyward::net::EventLoop loop;
   keyward::Server server(&clock, &config, &settings);
+  RoleFlag::state = &server.state();
   Host host(loop, server);
   server.set_host(&host);
 

@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include "server/commands/families.h"
+#include "server/commands/replica_acks.h"
 
 namespace keyward {
 
@@ -63,7 +64,7 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
       replication_(Replication::Parts{
           ReplicationSource::Parts{*settings, state_, clients_, output_, propagation_, blocking_,
                                    timers_, *clock, stats_, rdb_, snapshots_, functions_, locks_},
-          *settings, state_, clients_, executor_, keyspace_, functions_, locks_, aof_}),
+          *settings, state_, clients_, executor_, keyspace_, functions_, locks_, aof_, pause_}),
       services_(Services{*clock,   *config,    *settings,    state_,      rng_,          keyspace_,
                          pubsub_,  registry_,  clients_,     output_,     pause_,        stats_,
                          slowlog_, monitors_,  propagation_, blocking_,   cron_,         executor_,
@@ -73,6 +74,8 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
   executor_.set_services(&services_);
   gatekeeper_.set_services(&services_);
   blocking_.set_executor(&executor_);
+  // lock-fence-replicas holds a fenced grant to a waiter too.
+  lock_waits_.set_fence_hold(HoldFencedReply);
   keyspace_events_.AddObserver(&locks_);
   // BCAST invalidations collected during a batch go out when it ends (Redis's beforeSleep).
   output_.BeforeFlush([this] { tracking_.BroadcastPending(); });

@@ -70,25 +70,6 @@ bool ParseToken(std::string_view arg, CommandContext& ctx, int64_t* token) {
   return false;
 }
 
-// lock-fence-replicas: a fenced answer waits until that many replicas acknowledged the
-// command's records (their offset is the client's last write once the command's unit ended),
-// so that a promoted replica among them holds the counter; after lock-fence-timeout it is an
-// error (the counter was raised: the token is simply never used). Not inside MULTI or a
-// script, which cannot block: there the answer is immediate.
-bool HoldForReplicas(CommandContext& ctx, AckReply reply) {
-  const ServerSettings& settings = ctx.settings();
-  if (settings.lock_fence_replicas <= 0 || ctx.services().state.replica || !ctx.may_block()) {
-    return false;
-  }
-  const int64_t needed = settings.lock_fence_replicas;
-  const int64_t deadline = ctx.now_ms() + settings.lock_fence_timeout;
-  BlockForReplicaAcks(ctx, needed, deadline, std::move(reply),
-                      [needed](ReplyBuilder& rb, int64_t acked) {
-                        rb.SendError(errors::FenceNotReplicated(acked, needed));
-                      });
-  return true;
-}
-
 // LOCK.ACQUIRE resource owner ttl-ms [WAIT timeout-ms] [FENCE | PROPOSE token]
 void CmdAcquire(CmdArgs args, CommandContext& ctx) {
   AcquireRequest req{.resource = args[1], .owner = args[2]};
@@ -128,7 +109,7 @@ void CmdAcquire(CmdArgs args, CommandContext& ctx) {
     auto reply = [outcome, proposed](ReplyBuilder& rb, int64_t) {
       SendAcquireOutcome(rb, outcome, proposed);
     };
-    if (HoldForReplicas(ctx, reply)) return;
+    if (HoldFencedReply(ctx, reply)) return;
   }
   SendAcquireOutcome(ctx.rb(), *out, proposed);
 }
@@ -140,7 +121,7 @@ void CmdFence(CmdArgs args, CommandContext& ctx) {
   bool counted = ctx.services().locks.Fence(ctx, args[1], args[2], token);
   const int64_t answer = counted ? 1 : 0;
   if (counted &&
-      HoldForReplicas(ctx, [answer](ReplyBuilder& rb, int64_t) { rb.SendLong(answer); })) {
+      HoldFencedReply(ctx, [answer](ReplyBuilder& rb, int64_t) { rb.SendLong(answer); })) {
     return;
   }
   ctx.rb().SendLong(answer);

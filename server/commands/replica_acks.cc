@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "server/commands/services.h"
+#include "server/core/errors.h"
 #include "server/replication/replication.h"
 
 namespace keyward {
@@ -54,6 +55,20 @@ void BlockForReplicaAcks(CommandContext& ctx, int64_t needed, int64_t deadline_m
   ctx.services().blocking.Block(ctx.client(), std::move(request));
   // Every replica is asked for an ACK before the event loop sleeps.
   repl.source().RequestAcks();
+}
+
+bool HoldFencedReply(CommandContext& ctx, AckReply reply) {
+  const ServerSettings& settings = ctx.settings();
+  if (settings.lock_fence_replicas <= 0 || ctx.services().state.replica || !ctx.may_block()) {
+    return false;
+  }
+  const int64_t needed = settings.lock_fence_replicas;
+  const int64_t deadline = ctx.now_ms() + settings.lock_fence_timeout;
+  BlockForReplicaAcks(ctx, needed, deadline, std::move(reply),
+                      [needed](ReplyBuilder& rb, int64_t acked) {
+                        rb.SendError(errors::FenceNotReplicated(acked, needed));
+                      });
+  return true;
 }
 
 }  // namespace keyward

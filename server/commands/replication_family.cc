@@ -1,5 +1,5 @@
-// Replication: REPLICAOF (SLAVEOF), REPLCONF, PSYNC, SYNC, ROLE, WAIT. The work is done by
-// server/replication/; this file parses, checks and replies as Redis 7.0 does.
+// Replication: REPLICAOF (SLAVEOF), REPLCONF, PSYNC, SYNC, ROLE, WAIT, FAILOVER. The work is done
+// by server/replication/; this file parses, checks and replies as Redis 7.0 does.
 #include <spdlog/spdlog.h>
 
 #include "server/commands/args.h"
@@ -19,6 +19,9 @@ namespace {
 // REPLICAOF host port | NO ONE
 void CmdReplicaOf(CmdArgs args, CommandContext& ctx) {
   Replication& repl = ctx.services().replication;
+  if (repl.failover().state() != Failover::State::kNone) {
+    return ctx.rb().SendError("ERR REPLICAOF not allowed while failing over.");
+  }
   if (EqualsIgnoreCase(args[1], "no") && EqualsIgnoreCase(args[2], "one")) {
     if (repl.is_replica()) {
       repl.SetNoMaster();
@@ -55,7 +58,10 @@ void CmdReplConf(CmdArgs args, CommandContext& ctx) {
     if (EqualsIgnoreCase(option, "ack")) {
       // From a replica: how far it applied the stream. Never answered.
       int64_t offset;
-      if (ParseInt64(args[j + 1], &offset)) repl.source().Ack(ctx.client(), offset);
+      if (ParseInt64(args[j + 1], &offset)) {
+        repl.source().Ack(ctx.client(), offset);
+        repl.AckReceived();
+      }
       return;
     }
     if (EqualsIgnoreCase(option, "getack")) {
@@ -107,6 +113,28 @@ void Sync(CmdArgs args, CommandContext& ctx, bool psync) {
   Client& c = ctx.client();
   if (c.has(Client::kReplica)) return;  // already one
   Replication& repl = ctx.services().replication;
+  if (psync && args.size() > 3 && EqualsIgnoreCase(args[3], "failover")) {
+    // A master handing over to this replica (its FAILOVER): this server takes over, then
+    // serves the PSYNC like any other (the old master continues from its own history).
+    spdlog::info("Failover request received for replid {}.", args[1]);
+    if (!repl.is_replica())
+      return ctx.rb().SendError("ERR PSYNC FAILOVER can't be sent to a master.");
+    if (!EqualsIgnoreCase(args[1], repl.state().replid)) {
+      return ctx.rb().SendError("ERR PSYNC FAILOVER replid must match my replid.");
+    }
+    // The old master's offset is the one it asks to continue from, less one: when this
+    // replica applied all of it, it has every lease the old master granted.
+    int64_t from = -1;
+    const bool whole = ParseInt64(args[2], &from) && from - 1 == repl.state().master_repl_offset &&
+                       repl.link().state() == MasterLink::State::kConnected;
+    repl.SetNoMaster(/*handed_over=*/whole);
+    spdlog::info("MASTER MODE enabled (failover request from 'id={} addr={}')", c.id(),
+                 c.transport()->peer_address());
+  }
+  // Replicas do not sync with a master that is handing over.
+  if (repl.failover().state() != Failover::State::kNone) {
+    return ctx.rb().SendError("NOMASTERLINK Can't SYNC while failing over");
+  }
   if (repl.is_replica() && repl.link().state() != MasterLink::State::kConnected) {
     return ctx.rb().SendError(errors::kSyncNoMasterLink);
   }
@@ -193,6 +221,43 @@ void CmdWait(CmdArgs args, CommandContext& ctx) {
   BlockForReplicaAcks(ctx, numreplicas, deadline, count, count);
 }
 
+// FAILOVER [TO host port [FORCE]] [TIMEOUT milliseconds] | FAILOVER ABORT
+void CmdFailover(CmdArgs args, CommandContext& ctx) {
+  Failover& failover = ctx.services().replication.failover();
+  if (args.size() == 2 && EqualsIgnoreCase(args[1], "abort")) {
+    if (failover.state() == Failover::State::kNone) {
+      return ctx.rb().SendError("ERR No failover in progress.");
+    }
+    failover.Abort("Failover manually aborted");
+    return ctx.rb().SendOk();
+  }
+  int64_t timeout_ms = 0, port = 0;
+  bool force = false;
+  std::string host;
+  bool has_host = false;
+  for (size_t j = 1; j < args.size(); ++j) {
+    if (EqualsIgnoreCase(args[j], "timeout") && j + 1 < args.size() && timeout_ms == 0) {
+      if (!ParseInt64(args[j + 1], &timeout_ms)) return ctx.rb().SendError(errors::kNotInteger);
+      if (timeout_ms <= 0) return ctx.rb().SendError("ERR FAILOVER timeout must be greater than 0");
+      ++j;
+    } else if (EqualsIgnoreCase(args[j], "to") && j + 2 < args.size() && !has_host) {
+      if (!ParseInt64(args[j + 2], &port)) return ctx.rb().SendError(errors::kNotInteger);
+      host = std::string(args[j + 1]);
+      has_host = true;
+      j += 2;
+    } else if (EqualsIgnoreCase(args[j], "force") && !force) {
+      force = true;
+    } else {
+      return ctx.rb().SendError(errors::kSyntax);
+    }
+  }
+  if (has_host && host.empty()) {
+    return ctx.rb().SendError("ERR FAILOVER target HOST and PORT is not a replica.");
+  }
+  if (auto error = failover.Start(host, port, timeout_ms, force)) return ctx.rb().SendError(*error);
+  ctx.rb().SendOk();
+}
+
 }  // namespace
 
 void RegisterReplicationFamily(CommandRegistry& r) {
@@ -252,6 +317,17 @@ void RegisterReplicationFamily(CommandRegistry& r) {
                    CmdRole,
                    {"Return the role of the instance in the context of replication", "2.8.12",
                     "server", "O(1)", ""}};
+  r << CommandSpec{
+      "failover",
+      -1,
+      CO::kAdmin | CO::kNoScript | CO::kStale,
+      0,
+      0,
+      0,
+      0,
+      CmdFailover,
+      {"Start a coordinated failover between this server and one of its replicas.", "6.2.0",
+       "server", "O(1)", "[TO host port [FORCE]] [ABORT] [TIMEOUT milliseconds]"}};
   r << CommandSpec{"wait",
                    3,
                    CO::kNoScript,

@@ -111,7 +111,10 @@ void InfoServer(InfoWriter& w, Services& s) {
 
 void InfoClients(InfoWriter& w, Services& s) {
   w.Section("Clients");
-  w.Field("connected_clients", s.clients.size());
+  // Replicas are not counted (Redis: clients minus slaves).
+  size_t replicas = 0;
+  for (Client* c : s.clients.all()) replicas += c->has(Client::kReplica) ? 1 : 0;
+  w.Field("connected_clients", s.clients.size() - replicas);
   w.Field("cluster_connections", 0);
   w.Field("maxclients", s.settings.maxclients);
   size_t max_in = 0, max_out = 0;
@@ -121,7 +124,8 @@ void InfoClients(InfoWriter& w, Services& s) {
   }
   w.Field("client_recent_max_input_buffer", max_in);
   w.Field("client_recent_max_output_buffer", max_out);
-  w.Field("blocked_clients", s.blocking.blocked_clients());
+  // Clients a pause holds count as blocked (Redis 7.0 postpones them as blocked clients).
+  w.Field("blocked_clients", s.blocking.blocked_clients() + s.pause.held());
   w.Field("tracking_clients", s.tracking.clients());
   w.Field("clients_in_timeout_table", 0);
 }

@@ -84,6 +84,13 @@ bool LockWaits::TryServe(CommandContext& ctx, WaitState* state, std::string_view
       return false;
     }
     if (out) {
+      // A fenced grant to a waiter waits for replicas like one granted at once.
+      const AcquireOutcome outcome = *out;
+      if (out->granted && (w.fence || out->counted) && fence_hold_ &&
+          fence_hold_(ctx,
+                      [outcome](ReplyBuilder& rb, int64_t) { SendAcquireOutcome(rb, outcome); })) {
+        return true;
+      }
       SendAcquireOutcome(ctx.rb(), *out);
     } else {
       SendAcquireError(ctx, out.status(), w.resource);  // e.g. the key became another type

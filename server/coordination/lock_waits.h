@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -33,6 +34,12 @@ class LockWaits : public BlockHandler {
   // Blocks the client of `ctx` until the resource is free (take: then acquires it for the
   // request) or until `timeout_ms` (0: none).
   void Block(CommandContext& ctx, const AcquireRequest& req, bool take, int64_t timeout_ms);
+  // lock-fence-replicas, from the commands layer: given the client's context and its fenced
+  // answer, true when the answer waits for replicas (then written by the hold), false when it
+  // is to be written now.
+  using FenceHold =
+      std::function<bool(CommandContext& ctx, std::function<void(ReplyBuilder&, int64_t)> reply)>;
+  void set_fence_hold(FenceHold hold) { fence_hold_ = std::move(hold); }
   // Pending deadline checks (at most one per queue).
   size_t pending_checks() const { return checks_.size(); }
 
@@ -58,6 +65,7 @@ class LockWaits : public BlockHandler {
   Timers& timers_;
   const CommandRegistry& registry_;
   std::unordered_map<std::string, Check> checks_;
+  FenceHold fence_hold_;
 };
 
 }  // namespace keyward

@@ -111,7 +111,7 @@ inline constexpr std::string_view kScriptStaleReplica =
 inline constexpr std::string_view kSyncNoMasterLink =
     "NOMASTERLINK Can't SYNC while not connected with my master";
 inline constexpr std::string_view kSyncPendingOutput =
-    "SYNC and PSYNC are invalid with pending output";
+    "ERR SYNC and PSYNC are invalid with pending output";
 inline constexpr std::string_view kReplicaOfByReplica =
     "Command is not valid when client is a replica.";
 inline constexpr std::string_view kInvalidMasterPort = "Invalid master port";

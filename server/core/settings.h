@@ -28,6 +28,11 @@ struct OutputBufferLimit {
   int64_t soft_seconds = 0;  // how long the soft limit may be exceeded
 };
 
+// repl-diskless-load's values, in the order the configuration names them.
+inline constexpr int kDisklessLoadDisabled = 0;
+inline constexpr int kDisklessLoadOnEmptyDb = 1;
+inline constexpr int kDisklessLoadSwapdb = 2;
+
 struct ServerSettings {
   // Network
   int64_t port = 6379;
@@ -154,7 +159,7 @@ struct ServerSettings {
   bool repl_diskless_sync = true;
   int64_t repl_diskless_sync_delay = 5;  // seconds
   int64_t repl_diskless_sync_max_replicas = 0;
-  int repl_diskless_load = 0;  // disabled, on-empty-db, swapdb
+  int repl_diskless_load = 0;  // kDisklessLoadDisabled, kDisklessLoadOnEmptyDb, kDisklessLoadSwapdb
   bool repl_disable_tcp_nodelay = false;
   int64_t min_replicas_to_write = 0;
   int64_t min_replicas_max_lag = 10;  // seconds

@@ -20,6 +20,10 @@ std::string BlockingRegistry::QueueKey(int db, std::string_view key) {
 
 void BlockingRegistry::Block(Client& c, BlockRequest request) {
   const uint64_t id = c.id();
+  if (serving_ == id && id != 0) {
+    continuation_ = std::move(request);  // once the served wait is gone (Serve)
+    return;
+  }
   Waiter w{id,
            request.condition,
            request.db,
@@ -124,23 +128,35 @@ void BlockingRegistry::ServeKey(const std::string& qkey, std::vector<uint64_t>* 
       passed++;
       continue;
     }
-    // Serving replies to the client and may touch the keyspace, never the registry: `w` stays.
     bool pass_over = false;
-    const bool served = executor_->ServeBlocked(*c, *w.command, [&](CommandContext& ctx) {
-      if (w.handler->TryServe(ctx, w.state.get(), key)) return true;
-      pass_over = w.handler->PassesOver(ctx, w.state.get(), key);
-      return false;
-    });
-    if (!served) {
+    if (!Serve(id, *c, key, &pass_over)) {
       // The waiter keeps its place; unless the key holds a type it does not wait for, so do the
       // waiters of its family behind it.
       if (!pass_over) held.push_back(w.handler);
       passed++;
       continue;
     }
-    Remove(id);
     answered->push_back(id);
   }
+}
+
+bool BlockingRegistry::Serve(uint64_t id, Client& c, std::string_view key, bool* pass_over) {
+  Waiter& w = waiters_.at(id);
+  // Serving replies to the client and may touch the keyspace; the registry only through a
+  // continuation (Block for this client), kept until `w` is gone.
+  serving_ = id;
+  const bool served = executor_->ServeBlocked(c, *w.command, [&](CommandContext& ctx) {
+    if (w.handler->TryServe(ctx, w.state.get(), key)) return true;
+    if (pass_over != nullptr) *pass_over = w.handler->PassesOver(ctx, w.state.get(), key);
+    return false;
+  });
+  serving_ = 0;
+  std::optional<BlockRequest> next = std::move(continuation_);
+  continuation_.reset();
+  if (!served) return false;
+  Remove(id);
+  if (next) Block(c, std::move(*next));
+  return true;
 }
 
 void BlockingRegistry::ServeCondition(WaitCondition condition, std::vector<uint64_t>* answered) {
@@ -154,12 +170,7 @@ void BlockingRegistry::ServeCondition(WaitCondition condition, std::vector<uint6
       Remove(id);
       continue;
     }
-    Waiter& w = it->second;
-    const bool served = executor_->ServeBlocked(*c, *w.command, [&](CommandContext& ctx) {
-      return w.handler->TryServe(ctx, w.state.get(), std::string_view());
-    });
-    if (!served) continue;
-    Remove(id);
+    if (!Serve(id, *c, std::string_view(), nullptr)) continue;
     answered->push_back(id);
   }
 }

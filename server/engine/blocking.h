@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -93,7 +94,9 @@ class BlockingRegistry {
   BlockingRegistry(ClientRegistry& clients, Timers& timers) : clients_(clients), timers_(timers) {}
   void set_executor(Executor* executor) { executor_ = executor; }
 
-  // Blocks `c` until it is served, times out or is unblocked.
+  // Blocks `c` until it is served, times out or is unblocked. Called for a waiter while it is
+  // being served (from its handler's TryServe), the new wait follows the served one: the client
+  // stays blocked (a lock granted to a waiter, held until replicas acknowledged its record).
   void Block(Client& c, BlockRequest request);
   bool IsBlocked(uint64_t client_id) const { return waiters_.count(client_id) != 0; }
   size_t blocked_clients() const { return waiters_.size(); }
@@ -137,6 +140,9 @@ class BlockingRegistry {
     std::deque<uint64_t> clients;  // arrival order
   };
   static std::string QueueKey(int db, std::string_view key);
+  // Serves waiter `id` through its handler; true when served. A wait the handler started
+  // meanwhile for the same client replaces the served one.
+  bool Serve(uint64_t id, Client& c, std::string_view key, bool* pass_over);
   void ServeKey(const std::string& queue_key, std::vector<uint64_t>* answered);
   void ServeCondition(WaitCondition condition, std::vector<uint64_t>* answered);
   // Removes the waiter from its queues (its timer too) and hands back its record.
@@ -155,6 +161,9 @@ class BlockingRegistry {
   std::vector<std::string> ready_;  // queue keys, in the order they became ready
   std::unordered_set<std::string> ready_set_;
   std::vector<WaitCondition> ready_conditions_;
+  // The waiter being served, and the wait its handler started for it meanwhile.
+  uint64_t serving_ = 0;
+  std::optional<BlockRequest> continuation_;
 };
 
 }  // namespace keyward

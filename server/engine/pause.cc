@@ -7,18 +7,19 @@
 
 namespace keyward {
 
-void ClientPause::Pause(int64_t now_ms, int64_t until_ms, bool writes_only) {
-  if (until_ms_ != 0 && now_ms < until_ms_) {
-    until_ms_ = std::max(until_ms_, until_ms);
-    writes_only_ = writes_only_ && writes_only;
+void ClientPause::Pause(int64_t now_ms, int64_t until_ms, bool writes_only, Purpose purpose) {
+  Slot& slot = slots_[static_cast<int>(purpose)];
+  if (slot.until_ms != 0 && now_ms < slot.until_ms) {
+    slot.until_ms = std::max(slot.until_ms, until_ms);
+    slot.writes_only = slot.writes_only && writes_only;
   } else {
-    until_ms_ = until_ms;
-    writes_only_ = writes_only;
+    slot.until_ms = until_ms;
+    slot.writes_only = writes_only;
   }
 }
 
-void ClientPause::Unpause() {
-  until_ms_ = 0;
+void ClientPause::Unpause(Purpose purpose) {
+  slots_[static_cast<int>(purpose)].until_ms = 0;
   std::vector<uint64_t> ids;
   ids.swap(held_);
   for (uint64_t id : ids) {
@@ -29,10 +30,18 @@ void ClientPause::Unpause() {
   }
 }
 
+void ClientPause::Expire(int64_t now_ms) {
+  for (int i = 0; i < 2; ++i) {
+    if (slots_[i].until_ms != 0 && now_ms >= slots_[i].until_ms) Unpause(static_cast<Purpose>(i));
+  }
+}
+
 bool ClientPause::Holds(uint32_t flags, int64_t now_ms) const {
-  if (until_ms_ == 0 || now_ms >= until_ms_) return false;
-  if (!writes_only_) return true;
-  return (flags & (CO::kWrite | CO::kMayReplicate)) != 0;
+  for (const Slot& slot : slots_) {
+    if (slot.until_ms == 0 || now_ms >= slot.until_ms) continue;
+    if (!slot.writes_only || (flags & (CO::kWrite | CO::kMayReplicate)) != 0) return true;
+  }
+  return false;
 }
 
 void ClientPause::Hold(Client& c) {

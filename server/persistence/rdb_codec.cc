@@ -116,8 +116,30 @@ void AppendString(std::string& out, std::string_view value, bool compress) {
   out.append(value);
 }
 
+bool Reader::Pull(size_t n) {
+  if (!source_) return false;
+  // Bytes already read leave the buffer (their checksum kept), so it holds about what one read
+  // needs rather than the whole stream.
+  if (pos_ > 0) {
+    crc_ = Crc64(crc_, std::string_view(buf_).substr(0, pos_));
+    buf_.erase(0, pos_);
+    base_ += pos_;
+    pos_ = 0;
+  }
+  while (buf_.size() < n) {
+    if (!source_(buf_, n - buf_.size())) {
+      data_ = buf_;
+      return false;
+    }
+  }
+  data_ = buf_;
+  return true;
+}
+
+uint64_t Reader::Checksum() const { return Crc64(crc_, data_.substr(0, pos_)); }
+
 std::optional<uint8_t> Reader::Byte() {
-  if (pos_ >= data_.size()) return std::nullopt;
+  if (!Ensure(1)) return std::nullopt;
   return static_cast<uint8_t>(data_[pos_++]);
 }
 
@@ -137,7 +159,7 @@ std::optional<uint64_t> Reader::Length(bool* encoded) {
     return *first & 0x3f;
   }
   const int bytes = *first == 0x80 ? 4 : *first == 0x81 ? 8 : 0;
-  if (bytes == 0 || data_.size() - pos_ < static_cast<size_t>(bytes)) return std::nullopt;
+  if (bytes == 0 || !Ensure(static_cast<size_t>(bytes))) return std::nullopt;
   uint64_t v = 0;
   for (int i = 0; i < bytes; i++) v = (v << 8) | static_cast<uint8_t>(data_[pos_++]);
   return v;
@@ -149,14 +171,14 @@ std::optional<uint64_t> Reader::Len() {
 }
 
 std::optional<std::string_view> Reader::Bytes(size_t n) {
-  if (data_.size() - pos_ < n) return std::nullopt;
+  if (!Ensure(n)) return std::nullopt;
   std::string_view out = data_.substr(pos_, n);
   pos_ += n;
   return out;
 }
 
 std::optional<uint64_t> Reader::LittleEndian(int bytes) {
-  if (data_.size() - pos_ < static_cast<size_t>(bytes)) return std::nullopt;
+  if (!Ensure(static_cast<size_t>(bytes))) return std::nullopt;
   uint64_t v = 0;
   for (int i = 0; i < bytes; i++) {
     v |= static_cast<uint64_t>(static_cast<uint8_t>(data_[pos_ + i])) << (8 * i);
@@ -170,14 +192,14 @@ std::optional<std::string> Reader::String() {
   auto len = Length(&encoded);
   if (!len) return std::nullopt;
   if (!encoded) {
-    if (data_.size() - pos_ < *len) return std::nullopt;
+    if (!Ensure(*len)) return std::nullopt;
     std::string s(data_.substr(pos_, *len));
     pos_ += *len;
     return s;
   }
   if (*len <= kEncInt32) {
     const int bytes = 1 << *len;
-    if (data_.size() - pos_ < static_cast<size_t>(bytes)) return std::nullopt;
+    if (!Ensure(static_cast<size_t>(bytes))) return std::nullopt;
     uint64_t raw = 0;
     for (int i = 0; i < bytes; i++)
       raw |= static_cast<uint64_t>(static_cast<uint8_t>(data_[pos_ + i])) << (8 * i);
@@ -191,7 +213,7 @@ std::optional<std::string> Reader::String() {
   bool unused;
   auto packed_len = Length(&unused);
   auto plain_len = Length(&unused);
-  if (!packed_len || !plain_len || data_.size() - pos_ < *packed_len) return std::nullopt;
+  if (!packed_len || !plain_len || !Ensure(*packed_len)) return std::nullopt;
   // A bounded claim: an announced length far beyond what LZF can expand to is garbage.
   if (*plain_len > *packed_len * 256 + 64) return std::nullopt;
   std::string plain(*plain_len, '\0');

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,10 +41,17 @@ void AppendLittleEndian(std::string& out, uint64_t v, int bytes);
 // strings LZF-compressed when `compress` and that saves at least 4 bytes, otherwise raw.
 void AppendString(std::string& out, std::string_view value, bool compress = true);
 
-// Sequential reads over an RDB byte stream; nullopt on truncated or malformed input.
+// Sequential reads over an RDB byte stream; nullopt on truncated or malformed input. The bytes
+// are either all in memory (a file, a DUMP payload) or pulled from a source as they are needed
+// (a replica loading its master's RDB straight from the socket). A view a read returns is
+// valid until the next read.
 class Reader {
  public:
+  // Appends at least `want` more bytes to `buf` (blocking as long as it must); false at the end
+  // of the stream or on an error.
+  using Source = std::function<bool(std::string& buf, size_t want)>;
   explicit Reader(std::string_view data) : data_(data) {}
+  explicit Reader(Source source) : source_(std::move(source)) {}
   std::optional<uint8_t> Byte();
   std::optional<std::string> String();
   // A length as rdbLoadLen reads one: the 6, 14, 32 and 64-bit forms, and (as Redis does when
@@ -53,14 +61,29 @@ class Reader {
   std::optional<std::string_view> Bytes(size_t n);
   // An unsigned little-endian integer of `bytes` bytes (expiry times, checksums).
   std::optional<uint64_t> LittleEndian(int bytes);
-  size_t position() const { return pos_; }
+  // Bytes read so far, from the start of the stream.
+  size_t position() const { return base_ + pos_; }
+  // Bytes known to follow (for a source, only those already pulled).
   size_t remaining() const { return data_.size() - pos_; }
+  // The CRC64 of every byte read so far (an RDB's trailer checks it).
+  uint64_t Checksum() const;
+  // What a source delivered beyond what was read (the stream after an RDB).
+  std::string_view Unread() const { return data_.substr(pos_); }
 
  private:
   // A length, or with *encoded set, the special encoding (0 int8, 1 int16, 2 int32, 3 LZF).
   std::optional<uint64_t> Length(bool* encoded);
+  // Whether `n` bytes follow, pulling them from the source when there is one.
+  bool Ensure(size_t n) { return data_.size() - pos_ >= n || Pull(n); }
+  bool Pull(size_t n);
   std::string_view data_;
   size_t pos_ = 0;
+  // With a source: `data_` views `buf_`; bytes dropped from its front are counted in `base_`
+  // and their checksum in `crc_`.
+  Source source_;
+  std::string buf_;
+  size_t base_ = 0;
+  uint64_t crc_ = 0;
 };
 
 // Appends the footer of a DUMP payload: the RDB version (2 bytes, little-endian) and the CRC64

@@ -13,6 +13,7 @@
 #include "server/core/strings.h"
 #include "server/engine/host.h"
 #include "server/engine/propagation.h"
+#include "server/replication/diskless_load.h"
 #include "server/replication/stream_form.h"
 #include "server/scripting/function_engine.h"
 #include "server/storage/aof_persistence.h"
@@ -57,7 +58,7 @@ MasterLink::~MasterLink() {
   if (master_client_) p_.clients.Close(*master_client_);
 }
 
-void MasterLink::Connect(const std::string& host, int port, bool continue_own) {
+void MasterLink::Connect(const std::string& host, int port, bool continue_own, bool failover) {
   const bool was_master = !p_.state.replica && continue_own;
   // Whatever this server has applied (its own history when it was a master, or the stream of
   // the master it leaves) is what it asks the new master to continue (PSYNC).
@@ -67,6 +68,7 @@ void MasterLink::Connect(const std::string& host, int port, bool continue_own) {
   if (was_master) p_.blocking.UnblockAll(errors::kUnblockedRoleChange);
   host_ = host;
   port_ = port;
+  failover_psync_ = failover;
   p_.state.replica = true;
   p_.state.master_link_up = false;
   p_.keyspace.set_expire_disabled(true);
@@ -76,8 +78,9 @@ void MasterLink::Connect(const std::string& host, int port, bool continue_own) {
   StartConnect();
 }
 
-void MasterLink::Disconnect() {
+void MasterLink::Disconnect(bool handed_over) {
   if (!p_.state.replica) return;
+  failover_psync_ = false;
   spdlog::info("Connection with master lost.");
   Cancel(false);
   have_cached_ = false;
@@ -103,8 +106,9 @@ void MasterLink::Disconnect() {
   if (p_.settings.appendonly && !p_.aof.enabled()) p_.aof.Start();
   // Fencing across the failover: a new epoch whose counters start above anything the old master
   // could have issued, and no lock granted while the old master's leases may still run.
-  const int64_t floor = p_.locks.Promote(p_.settings.lock_promotion_token_gap,
-                                         p_.settings.lock_promotion_delay, p_.clock.NowMs());
+  const int64_t floor =
+      p_.locks.Promote(p_.settings.lock_promotion_token_gap,
+                       handed_over ? 0 : p_.settings.lock_promotion_delay, p_.clock.NowMs());
   spdlog::info("Fencing epoch {}: counters start at {}; locks granted again in {} ms",
                p_.locks.epoch(), floor, p_.locks.RestartDelayLeft(p_.clock.NowMs()));
 }
@@ -275,7 +279,11 @@ size_t MasterLink::Handshake(std::string_view input) {
         const std::string offset = std::to_string(p_.state.master_repl_offset + 1);
         spdlog::info("Trying a partial resynchronization (request {}:{}).", p_.state.replid,
                      offset);
-        SendCommand({"PSYNC", p_.state.replid, offset});
+        if (failover_psync_) {
+          SendCommand({"PSYNC", p_.state.replid, offset, "FAILOVER"});
+        } else {
+          SendCommand({"PSYNC", p_.state.replid, offset});
+        }
       } else {
         spdlog::info("Partial resynchronization not possible (no cached master)");
         SendCommand({"PSYNC", "?", "-1"});
@@ -321,6 +329,14 @@ void MasterLink::OnPong(const std::string& line) {
 }
 
 void MasterLink::OnPsyncReply(const std::string& line) {
+  if (failover_psync_) {
+    // A FAILOVER's hand-over: the failover ends either way (accepted, or given up, and then
+    // this server is a master again and the link is gone).
+    failover_psync_ = false;
+    const bool accepted = StartsWith(line, "+FULLRESYNC") || StartsWith(line, "+CONTINUE");
+    if (failover_reply_) failover_reply_(accepted);
+    if (!p_.state.replica) return;
+  }
   if (StartsWith(line, "+FULLRESYNC")) {
     // "+FULLRESYNC <replid> <offset>"
     const size_t id_at = line.find(' ');
@@ -337,6 +353,16 @@ void MasterLink::OnPsyncReply(const std::string& line) {
     spdlog::info("Full resync from master: {}:{}", master_replid_, master_initial_offset_);
     // What this server had is about to be replaced: it is no basis for a PSYNC any more.
     have_cached_ = false;
+    transfer_size_ = -1;
+    transfer_read_ = 0;
+    eof_mark_.clear();
+    eof_tail_.clear();
+    state_ = State::kTransfer;
+    // repl-diskless-load: swapdb always, on-empty-db when there is nothing to lose.
+    diskless_ =
+        p_.settings.repl_diskless_load == kDisklessLoadSwapdb ||
+        (p_.settings.repl_diskless_load == kDisklessLoadOnEmptyDb && p_.keyspace.TotalKeys() == 0);
+    if (diskless_) return;
     char name[64];
     std::snprintf(name, sizeof(name), "temp-%d.%ld.rdb", static_cast<int>(std::time(nullptr)),
                   static_cast<long>(getpid()));
@@ -348,11 +374,6 @@ void MasterLink::OnPsyncReply(const std::string& line) {
       Cancel(true);
       return;
     }
-    transfer_size_ = -1;
-    transfer_read_ = 0;
-    eof_mark_.clear();
-    eof_tail_.clear();
-    state_ = State::kTransfer;
     return;
   }
   if (StartsWith(line, "+CONTINUE")) {
@@ -404,7 +425,8 @@ size_t MasterLink::Transfer(std::string_view input) {
     if (StartsWith(*line, "$EOF:") && line->size() == 5 + kEofMarkLen) {
       eof_mark_ = line->substr(5);
       transfer_size_ = 0;
-      spdlog::info("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk");
+      spdlog::info("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to {}",
+                   diskless_ ? "parser" : "disk");
       return used;
     }
     int64_t size;
@@ -414,12 +436,12 @@ size_t MasterLink::Transfer(std::string_view input) {
       return used;
     }
     transfer_size_ = size;
-    spdlog::info("MASTER <-> REPLICA sync: receiving {} bytes from master to disk", size);
-    if (size == 0) {
-      LoadTransfer();
-    }
+    spdlog::info("MASTER <-> REPLICA sync: receiving {} bytes from master to {}", size,
+                 diskless_ ? "parser" : "disk");
+    if (size == 0 && !diskless_) LoadTransfer();
     return used;
   }
+  if (diskless_) return LoadFromSocket(input);
   // The payload: everything up to the size, or (diskless) up to the EOF mark, after which the
   // master sends nothing until our first ACK.
   size_t n = input.size();
@@ -457,18 +479,21 @@ size_t MasterLink::Transfer(std::string_view input) {
   return n;
 }
 
+void MasterLink::PrepareForLoad() {
+  // Nothing may snapshot the dataset while it is replaced; the AOF is rewritten afterwards.
+  p_.rdb.AbandonBackgroundSave();
+  if (p_.settings.appendonly) p_.aof.Stop();
+  // Our own replicas' history ends here: they resync with us once we are connected.
+  p_.source.DisconnectReplicas();
+  p_.source.FreeBacklog();
+}
+
 bool MasterLink::LoadTransfer() {
   ::fsync(transfer_fd_);
   ::close(transfer_fd_);
   transfer_fd_ = -1;
   spdlog::info("MASTER <-> REPLICA sync: Flushing old data");
-  // Nothing may snapshot the dataset while it is replaced; the AOF is rewritten afterwards.
-  p_.rdb.AbandonBackgroundSave();
-  const bool aof_on = p_.settings.appendonly;
-  if (aof_on) p_.aof.Stop();
-  // Our own replicas' history ends here: they resync with us once we are connected.
-  p_.source.DisconnectReplicas();
-  p_.source.FreeBacklog();
+  PrepareForLoad();
   p_.keyspace.FlushAll(p_.settings.replica_lazy_flush);
   p_.functions.Flush();
   if (::rename(transfer_tmp_.c_str(), p_.settings.dbfilename.c_str()) != 0) {
@@ -484,19 +509,10 @@ bool MasterLink::LoadTransfer() {
   spdlog::info("MASTER <-> REPLICA sync: Loading DB in memory");
   const uint64_t generation = generation_;
   int64_t stream_db = 0;
-  // A long load must not look like a dead replica to the master: a newline now and then (at most
-  // once a second) keeps its repl-timeout from expiring, as Redis's replica does.
-  int64_t last_newline_ms = p_.clock.NowMs();
-  auto error = p_.rdb.LoadReceived(&stream_db, [this, &last_newline_ms] {
-    const int64_t now = p_.clock.NowMs();
-    if (now - last_newline_ms < 1000 || transport_ == nullptr) return;
-    last_newline_ms = now;
-    Send("\n");
-  });
+  auto error = p_.rdb.LoadReceived(&stream_db, KeepAliveWhileLoading());
   // Loading serves other clients now and then; none of them may have changed the link (the
   // replication cron does not run while loading), but a REPLICAOF could not either: check.
   if (generation != generation_) return false;
-  transfer_last_io_ms_ = last_io_ms_ = p_.clock.NowMs();
   if (error) {
     spdlog::warn("{}", *error);
     spdlog::warn(
@@ -504,22 +520,101 @@ bool MasterLink::LoadTransfer() {
     Cancel(true);
     return false;
   }
+  // rdb-del-sync-files: without persistence, the file only served the sync.
+  if (p_.settings.rdb_del_sync_files && p_.settings.save_params.empty() &&
+      !p_.settings.appendonly) {
+    ::unlink(p_.settings.dbfilename.c_str());
+  }
+  FinishLoad(stream_db);
+  return true;
+}
+
+size_t MasterLink::LoadFromSocket(std::string_view input) {
+  // The payload's part of what the event loop read: with a size, what follows it is the stream.
+  const size_t first = eof_mark_.empty()
+                           ? std::min<size_t>(input.size(), static_cast<size_t>(transfer_size_))
+                           : input.size();
+  const int64_t limit = eof_mark_.empty() ? transfer_size_ - static_cast<int64_t>(first) : -1;
+  PrepareForLoad();
+  const bool swapdb = p_.settings.repl_diskless_load == kDisklessLoadSwapdb;
+  DatasetBackup backup(p_.keyspace, p_.functions, p_.settings);
+  if (swapdb) {
+    backup.Take();
+  } else {
+    spdlog::info("MASTER <-> REPLICA sync: Flushing old data");
+    p_.keyspace.FlushAll(p_.settings.replica_lazy_flush);
+    p_.functions.Flush();
+  }
+  spdlog::info("MASTER <-> REPLICA sync: Loading DB in memory");
+  // The loader reads the socket itself; the event loop serves the other clients meanwhile.
+  net::Transport* transport = transport_;
+  transport->SetReading(false);
+  SocketRdbSource source(transport->fd(), limit, input.substr(0, first),
+                         std::max<int64_t>(p_.settings.repl_timeout, 1) * 1000);
+  rdb::Reader in([&source](std::string& buf, size_t want) { return source.Pull(buf, want); });
+  const uint64_t generation = generation_;
+  int64_t stream_db = 0;
+  std::optional<std::string> error =
+      p_.rdb.LoadStream(in, eof_mark_.empty() ? static_cast<uint64_t>(transfer_size_) : 0,
+                        &stream_db, KeepAliveWhileLoading());
+  transfer_read_ = static_cast<int64_t>(first) + source.socket_bytes();
+  p_.stats.total_net_repl_input_bytes += static_cast<uint64_t>(source.socket_bytes());
+  if (!error && !eof_mark_.empty()) {
+    auto mark = in.Bytes(kEofMarkLen);
+    if (!mark || *mark != eof_mark_) error = "Replication stream EOF marker is broken";
+  }
+  if (!error && in.remaining() > 0) {
+    spdlog::warn("Discarding {} bytes the master sent after its RDB before our ACK",
+                 in.remaining());
+  }
+  if (generation != generation_) return input.size();
+  if (error) {
+    if (!source.error().empty()) {
+      spdlog::warn("I/O error trying to sync with MASTER: {}", source.error());
+    }
+    spdlog::warn("{}", *error);
+    spdlog::warn(
+        "Failed trying to load the MASTER synchronization DB from socket, check server logs.");
+    if (swapdb) {
+      backup.Restore();
+    } else {
+      p_.keyspace.FlushAll(p_.settings.replica_lazy_flush);
+      p_.functions.Flush();
+    }
+    Cancel(true);
+    return input.size();
+  }
+  backup.Discard();
+  transport->SetReading(true);
+  FinishLoad(stream_db);
+  return first;
+}
+
+std::function<void()> MasterLink::KeepAliveWhileLoading() {
+  // A long load must not look like a dead replica to the master: a newline now and then (at most
+  // once a second) keeps its repl-timeout from expiring, as Redis's replica does.
+  auto last_newline_ms = std::make_shared<int64_t>(p_.clock.NowMs());
+  return [this, last_newline_ms] {
+    const int64_t now = p_.clock.NowMs();
+    if (now - *last_newline_ms < 1000 || transport_ == nullptr) return;
+    *last_newline_ms = now;
+    Send("\n");
+  };
+}
+
+void MasterLink::FinishLoad(int64_t stream_db) {
+  transfer_last_io_ms_ = last_io_ms_ = p_.clock.NowMs();
   // The master's stream goes on in the database its RDB names (repl-stream-db): a replica of a
   // replica joins the upstream stream wherever it is.
   db_ = static_cast<int>(stream_db);
-  // rdb-del-sync-files: without persistence, the file only served the sync.
-  if (p_.settings.rdb_del_sync_files && p_.settings.save_params.empty() && !aof_on) {
-    ::unlink(p_.settings.dbfilename.c_str());
-  }
   p_.state.replid = master_replid_;
   p_.state.replid2 = std::string(40, '0');
   p_.state.second_replid_offset = -1;
   p_.state.master_repl_offset = master_initial_offset_;
   p_.source.CreateBacklog();
   BecomeConnected(/*full=*/true);
-  if (aof_on) p_.aof.Start();
+  if (p_.settings.appendonly) p_.aof.Start();
   spdlog::info("MASTER <-> REPLICA sync: Finished with success");
-  return true;
 }
 
 void MasterLink::BecomeConnected(bool full) {

@@ -77,10 +77,17 @@ class MasterLink {
 
   // REPLICAOF host port: drops any current link and connects to the new master. A master that
   // becomes a replica offers its own history for a partial resync (`continue_own`); at start-up
-  // there is none to offer.
-  void Connect(const std::string& host, int port, bool continue_own = true);
-  // REPLICAOF NO ONE: no master any more.
-  void Disconnect();
+  // there is none to offer. With `failover` its PSYNC asks the new master to take over
+  // ("PSYNC <replid> <offset> FAILOVER"), and the reply goes to the failover hook.
+  void Connect(const std::string& host, int port, bool continue_own = true, bool failover = false);
+  // REPLICAOF NO ONE: no master any more. `handed_over`: the old master handed over with its
+  // whole history here (FAILOVER), so none of its leases can be missing and locks are granted
+  // at once; otherwise the promotion delay applies.
+  void Disconnect(bool handed_over = false);
+  // Told whether the target accepted a FAILOVER's PSYNC.
+  void set_failover_reply(std::function<void(bool accepted)> hook) {
+    failover_reply_ = std::move(hook);
+  }
   // Once a second: reconnects, times out, acknowledges.
   void Cron();
   // REPLCONF GETACK from the master: an ACK goes out once the command is applied.
@@ -139,6 +146,15 @@ class MasterLink {
   void ApplyFromMaster(CmdArgs args);
   // The RDB is in the temp file: load it and go on with the stream.
   bool LoadTransfer();
+  // repl-diskless-load: parses the RDB from the socket (`input` starts it); the bytes of
+  // `input` it used.
+  size_t LoadFromSocket(std::string_view input);
+  // Before either load: no snapshot, no AOF, no replicas of ours, no backlog.
+  void PrepareForLoad();
+  // After a load that succeeded: the stream goes on from the master's offset.
+  void FinishLoad(int64_t stream_db);
+  // The loader's progress handler: a newline to the master at most once a second.
+  std::function<void()> KeepAliveWhileLoading();
   void BecomeConnected(bool full);
   void CreateMasterClient();
 
@@ -150,10 +166,13 @@ class MasterLink {
   std::function<void()> cancel_connect_;
   net::Transport* transport_ = nullptr;
   std::unique_ptr<Client> master_client_;
-  int db_ = 0;                  // the master client's database, kept for a partial resync
-  bool have_cached_ = false;    // the ID and offset this server has are worth a PSYNC
-  bool ack_requested_ = false;  // a GETACK was applied
-  size_t unparsed_ = 0;         // stream bytes read but not applied yet
+  int db_ = 0;                   // the master client's database, kept for a partial resync
+  bool have_cached_ = false;     // the ID and offset this server has are worth a PSYNC
+  bool ack_requested_ = false;   // a GETACK was applied
+  bool failover_psync_ = false;  // the next PSYNC carries FAILOVER
+  bool diskless_ = false;        // this full sync is parsed from the socket
+  std::function<void(bool accepted)> failover_reply_;
+  size_t unparsed_ = 0;  // stream bytes read but not applied yet
   int64_t last_io_ms_ = 0;
   int64_t down_since_ms_ = 0;
   // The full sync in progress.

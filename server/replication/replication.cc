@@ -38,7 +38,10 @@ Replication::Replication(Parts parts)
       link_(MasterLink::Parts{parts.settings, parts.state, parts.clients, parts.source.blocking,
                               parts.executor, parts.keyspace, parts.functions, parts.locks,
                               parts.source.rdb, parts.aof, source_, parts.source.stats,
-                              parts.source.clock}) {}
+                              parts.source.clock}),
+      failover_(*this, parts.pause, parts.source.clock) {
+  link_.set_failover_reply([this](bool accepted) { failover_.PsyncReplied(accepted); });
+}
 
 void Replication::Start() {
   if (settings_.replicaof_host.empty()) return;
@@ -55,22 +58,35 @@ void Replication::Start() {
                 /*continue_own=*/resume);
 }
 
-bool Replication::SetMaster(const std::string& host, int port) {
+bool Replication::SetMaster(const std::string& host, int port, bool failover) {
   if (state_.replica && link_.host() == host && link_.port() == port) return false;
   // REPLICAOF shows in CONFIG GET replicaof (and CONFIG REWRITE writes it).
   settings_.replicaof_host = host;
   settings_.replicaof_port = port;
-  link_.Connect(host, port);
+  link_.Connect(host, port, /*continue_own=*/true, failover);
   return true;
 }
 
-void Replication::SetNoMaster() {
+void Replication::SetNoMaster(bool handed_over) {
   settings_.replicaof_host.clear();
   settings_.replicaof_port = 0;
-  link_.Disconnect();
+  link_.Disconnect(handed_over);
+}
+
+void Replication::AckReceived() {
+  if (failover_.state() != Failover::State::kWaitForSync || failover_check_posted_) return;
+  if (state_.host == nullptr) return failover_.Update();
+  // Not inside the ACK's own command: the hand-over closes and re-opens links.
+  failover_check_posted_ = true;
+  state_.host->Post([this] {
+    failover_check_posted_ = false;
+    failover_.Update();
+  });
 }
 
 void Replication::Cron() {
+  // A failover's timeout is checked at every tick (Redis's beforeSleep).
+  failover_.Update();
   const int64_t now = clock_.NowMs();
   if (now - last_cron_ms_ < 1000) return;
   last_cron_ms_ = now;
@@ -140,7 +156,7 @@ std::string Replication::Info() const {
            ",state=" + ReplicaStateName(r.state) + ",offset=" + num(r.ack_offset) +
            ",lag=" + num(now_s - r.ack_time_ms / 1000) + "\r\n";
   }
-  field("master_failover_state", "no-failover");
+  field("master_failover_state", failover_.StateName());
   field("master_replid", state_.replid);
   field("master_replid2", state_.replid2);
   field("master_repl_offset", num(state_.master_repl_offset));

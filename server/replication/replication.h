@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "server/replication/failover.h"
 #include "server/replication/master_link.h"
 #include "server/replication/source.h"
 
@@ -25,17 +26,26 @@ class Replication {
     FunctionEngine& functions;
     LockManager& locks;
     AofPersistence& aof;
+    ClientPause& pause;  // FAILOVER holds writes
   };
   explicit Replication(Parts parts);
 
   // Start-up, once the dataset is loaded: `replicaof` from the configuration.
   void Start();
 
-  // REPLICAOF host port: false when already following that master (nothing done).
-  bool SetMaster(const std::string& host, int port);
-  // REPLICAOF NO ONE.
-  void SetNoMaster();
+  // REPLICAOF host port: false when already following that master (nothing done). With
+  // `failover`, the PSYNC asks the new master to take over from this one (FAILOVER).
+  bool SetMaster(const std::string& host, int port, bool failover = false);
+  // REPLICAOF NO ONE; with `handed_over`, this replica took over from a master whose whole
+  // history it has (PSYNC ... FAILOVER at its own offset).
+  void SetNoMaster(bool handed_over = false);
   bool is_replica() const { return state_.replica; }
+  const ServerState& state() const { return state_; }
+
+  // FAILOVER (this server as the master handing over).
+  Failover& failover() { return failover_; }
+  // A replica's ACK arrived: a failover waiting for it looks again once this turn is over.
+  void AckReceived();
 
   // Once a second (the cron calls it at every tick; it runs at 1 Hz).
   void Cron();
@@ -62,6 +72,8 @@ class Replication {
   RdbPersistence& rdb_;
   ReplicationSource source_;
   MasterLink link_;
+  Failover failover_;
+  bool failover_check_posted_ = false;
   int64_t last_cron_ms_ = 0;
 };
 

@@ -563,8 +563,9 @@ void ReplicationSource::RefreshGoodReplicas() {
 void ReplicationSource::Cron() {
   const int64_t now = now_ms();
   // A PING into the stream every repl-ping-replica-period seconds, so that replicas can time
-  // out a master that went silent (only from a master: a replica proxies its master's).
-  if (master_role_ &&
+  // out a master that went silent (only from a master: a replica proxies its master's; not
+  // while a FAILOVER waits for the stream to stop growing).
+  if (master_role_ && !hold_pings_ &&
       cron_loops_ % static_cast<uint64_t>(p_.settings.repl_ping_replica_period) == 0 &&
       connected() > 0) {
     Feed(EncodeCommand({"PING"}));

@@ -135,6 +135,9 @@ class ReplicationSource : public PropagationConsumer {
   // Closes every replica (they reconnect and PSYNC: a role or ID change).
   void DisconnectReplicas();
 
+  // FAILOVER: no PINGs into the stream while its replicas catch up with it.
+  void set_hold_pings(bool hold) { hold_pings_ = hold; }
+
   // WAIT: replicas whose last ACK reached `offset`; GETACK asked of every replica (once per
   // event-loop turn however many clients wait).
   int64_t CountAcked(int64_t offset) const;
@@ -182,6 +185,7 @@ class ReplicationSource : public PropagationConsumer {
   int64_t no_replicas_since_ms_ = 0;
   uint64_t cron_loops_ = 0;
   bool acks_requested_ = false;
+  bool hold_pings_ = false;
 };
 
 }  // namespace keyward

@@ -25,14 +25,9 @@ int64_t ParseAuxInt(std::string_view s) {
 
 class Loader {
  public:
-  Loader(std::string_view data, Keyspace& keyspace, const ServerSettings& settings,
+  Loader(rdb::Reader& in, Keyspace& keyspace, const ServerSettings& settings,
          const RdbLoadOptions& options, const RdbLoadHandlers& handlers)
-      : data_(data),
-        in_(data),
-        keyspace_(keyspace),
-        settings_(settings),
-        options_(options),
-        handlers_(handlers) {}
+      : in_(in), keyspace_(keyspace), settings_(settings), options_(options), handlers_(handlers) {}
 
   RdbLoadResult Run() {
     if (auto error = Header()) return Fail(std::move(*error));
@@ -221,7 +216,7 @@ class Loader {
 
   std::optional<std::string> Footer() {
     if (result_.version < 5) return std::nullopt;
-    const uint64_t computed = rdb::Crc64(0, data_.substr(0, in_.position()));
+    const uint64_t computed = in_.Checksum();
     auto stored = in_.LittleEndian(8);
     if (!stored) return std::string(kShortRead);
     if (options_.verify_checksum && *stored != 0 && *stored != computed) {
@@ -249,8 +244,7 @@ class Loader {
     return name;
   }
 
-  std::string_view data_;
-  rdb::Reader in_;
+  rdb::Reader& in_;
   Keyspace& keyspace_;
   const ServerSettings& settings_;
   const RdbLoadOptions& options_;
@@ -263,7 +257,13 @@ class Loader {
 
 RdbLoadResult LoadRdb(std::string_view data, Keyspace& keyspace, const ServerSettings& settings,
                       const RdbLoadOptions& options, const RdbLoadHandlers& handlers) {
-  return Loader(data, keyspace, settings, options, handlers).Run();
+  rdb::Reader in(data);
+  return Loader(in, keyspace, settings, options, handlers).Run();
+}
+
+RdbLoadResult LoadRdb(rdb::Reader& in, Keyspace& keyspace, const ServerSettings& settings,
+                      const RdbLoadOptions& options, const RdbLoadHandlers& handlers) {
+  return Loader(in, keyspace, settings, options, handlers).Run();
 }
 
 }  // namespace keyward

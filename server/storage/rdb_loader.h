@@ -16,6 +16,7 @@
 
 #include "server/core/settings.h"
 #include "server/keyspace/keyspace.h"
+#include "server/persistence/rdb_codec.h"
 
 namespace keyward {
 
@@ -56,6 +57,10 @@ struct RdbLoadResult {
 };
 
 RdbLoadResult LoadRdb(std::string_view data, Keyspace& keyspace, const ServerSettings& settings,
+                      const RdbLoadOptions& options, const RdbLoadHandlers& handlers);
+// The same from a reader (a stream pulled from the master's socket, diskless load); `in` is
+// left just past the checksum.
+RdbLoadResult LoadRdb(rdb::Reader& in, Keyspace& keyspace, const ServerSettings& settings,
                       const RdbLoadOptions& options, const RdbLoadHandlers& handlers);
 
 }  // namespace keyward

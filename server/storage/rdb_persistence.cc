@@ -220,6 +220,12 @@ std::optional<std::string> RdbPersistence::DiskError() const {
 
 RdbLoadResult LoadRdbDataset(std::string_view data, const RdbDatasetParts& p, bool allow_dup,
                              const RdbLoadHandlers& extra) {
+  rdb::Reader in(data);
+  return LoadRdbDataset(in, p, allow_dup, extra);
+}
+
+RdbLoadResult LoadRdbDataset(rdb::Reader& in, const RdbDatasetParts& p, bool allow_dup,
+                             const RdbLoadHandlers& extra) {
   RdbLoadHandlers handlers;
   // MERGE replaces a library of the same name, as it replaces keys (Redis's RDBFLAGS_ALLOW_DUP).
   handlers.function = [&p, allow_dup](std::string_view code) -> std::optional<std::string> {
@@ -242,7 +248,9 @@ RdbLoadResult LoadRdbDataset(std::string_view data, const RdbDatasetParts& p, bo
   options.verify_checksum = p.settings.rdbchecksum;
   options.allow_duplicates = allow_dup;
   options.key_delay_us = &p.settings.key_load_delay;
-  return LoadRdb(data, p.keyspace, p.settings, options, handlers);
+  // A replica keeps keys past their deadline: its master deletes them (Redis's iAmMaster()).
+  options.drop_expired = !p.state.replica && p.settings.replicaof_host.empty();
+  return LoadRdb(in, p.keyspace, p.settings, options, handlers);
 }
 
 void ApplyRdbAux(LockManager& locks, std::string_view key, std::string_view value) {
@@ -291,9 +299,15 @@ std::optional<std::string> RdbPersistence::Load(bool allow_dup) {
   MappedFile file;
   if (auto error = file.Open(Path())) return "Fatal error loading the DB: " + *error + ". Exiting.";
   if (!file.exists()) return std::nullopt;
+  rdb::Reader in(file.view());
+  return LoadFrom(in, file.view().size(), allow_dup);
+}
+
+std::optional<std::string> RdbPersistence::LoadFrom(rdb::Reader& in, uint64_t total_bytes,
+                                                    bool allow_dup) {
   const int64_t start_us = p_.clock.MonotonicUs();
   loading_start_time_ = NowSecs();
-  loading_total_bytes_ = file.view().size();
+  loading_total_bytes_ = total_bytes;
   loading_loaded_bytes_ = 0;
   loading_rdb_used_mem_ = 0;
   p_.state.loading = true;
@@ -313,7 +327,7 @@ std::optional<std::string> RdbPersistence::Load(bool allow_dup) {
     if (loading_progress_) loading_progress_();
   };
   RdbLoadResult result = LoadRdbDataset(
-      file.view(), {p_.settings, p_.state, p_.keyspace, p_.functions, p_.locks}, allow_dup, extra);
+      in, {p_.settings, p_.state, p_.keyspace, p_.functions, p_.locks}, allow_dup, extra);
   p_.state.loading = false;
   loading_loaded_bytes_ = loading_total_bytes_;
   if (result.error) return *result.error;
@@ -347,6 +361,16 @@ std::optional<std::string> RdbPersistence::LoadReceived(int64_t* repl_stream_db,
                                                         std::function<void()> progress) {
   loading_progress_ = std::move(progress);
   auto error = Load(false);
+  loading_progress_ = nullptr;
+  *repl_stream_db = loaded_repl_.stream_db;
+  return error;
+}
+
+std::optional<std::string> RdbPersistence::LoadStream(rdb::Reader& in, uint64_t total_bytes,
+                                                      int64_t* repl_stream_db,
+                                                      std::function<void()> progress) {
+  loading_progress_ = std::move(progress);
+  auto error = LoadFrom(in, total_bytes, false);
   loading_progress_ = nullptr;
   *repl_stream_db = loaded_repl_.stream_db;
   return error;

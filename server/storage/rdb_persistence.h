@@ -56,6 +56,8 @@ struct RdbDatasetParts {
 };
 RdbLoadResult LoadRdbDataset(std::string_view data, const RdbDatasetParts& parts, bool allow_dup,
                              const RdbLoadHandlers& extra = {});
+RdbLoadResult LoadRdbDataset(rdb::Reader& in, const RdbDatasetParts& parts, bool allow_dup,
+                             const RdbLoadHandlers& extra = {});
 // Applies an AUX field of Keyward's own while loading (ignores the others).
 void ApplyRdbAux(LockManager& locks, std::string_view key, std::string_view value);
 
@@ -110,6 +112,10 @@ class RdbPersistence {
   // `*repl_stream_db` gets its repl-stream-db AUX field (0 without one); `progress` is called
   // now and then while it loads.
   std::optional<std::string> LoadReceived(int64_t* repl_stream_db, std::function<void()> progress);
+  // The same, read from `in` as the master sends it (repl-diskless-load): `total_bytes` is the
+  // payload's size when the master announced one (0 when it did not).
+  std::optional<std::string> LoadStream(rdb::Reader& in, uint64_t total_bytes,
+                                        int64_t* repl_stream_db, std::function<void()> progress);
   // AUX fields that replication adds to every RDB this server writes (repl-stream-db, repl-id,
   // repl-offset, as Redis's rdbSaveInfo).
   void SetReplicationAux(std::function<std::string()> fn) { replication_aux_ = std::move(fn); }
@@ -156,6 +162,8 @@ class RdbPersistence {
   SnapshotJob::Request Request(std::string temp_path, std::string final_path) const;
   // Loads the file at Path() into the (emptied or not) keyspace.
   std::optional<std::string> Load(bool allow_dup);
+  // Loads from `in` (`total_bytes` of them, 0: unknown), with the logs Redis prints.
+  std::optional<std::string> LoadFrom(rdb::Reader& in, uint64_t total_bytes, bool allow_dup);
   void StartBackground();
   void BackgroundDone(const std::string& error);
   int64_t NowSecs() { return p_.clock.NowMs() / 1000; }

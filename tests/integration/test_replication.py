@@ -378,11 +378,11 @@ class ReplicationTestCase(ServerTestCase):
 
 
 class FullSyncAndStream(ReplicationTestCase):
-    def sync_and_stream(self, master_kind, replica_kind, *master_args):
+    def sync_and_stream(self, master_kind, replica_kind, *master_args, replica_args=()):
         m = self.start(master_kind, *master_args)
         mc = self.client(m)
         populate(mc)
-        r = self.replica(replica_kind, m)
+        r = self.replica(replica_kind, m, *replica_args)
         rc = self.client(r)
         self.wait_synced(mc, rc)
         full = self.assert_same_data(mc, rc)

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 namespace keyward::rdb {
@@ -53,6 +54,48 @@ TEST(RdbCodecTest, StringsRoundTripInEveryEncoding) {
       ASSERT_TRUE(back) << value;
       EXPECT_EQ(*back, value);
       EXPECT_EQ(reader.position(), out.size());
+    }
+  }
+}
+
+// A reader pulling from a source (a replica parsing its master's RDB from the socket) reads
+// what an in-memory one reads, however the bytes arrive, and checksums the same bytes.
+TEST(RdbCodecTest, ASourcedReaderReadsWhatAnInMemoryOneReads) {
+  std::string data;
+  const std::string values[] = {"12", std::string(5000, 'y'), "hello hello hello hello hello",
+                                std::string("bin\0ary", 7)};
+  for (const std::string& v : values) AppendString(data, v);
+  AppendLength(data, 1ULL << 20);
+  AppendLittleEndian(data, 0x0102030405060708ULL, 8);
+  data += "tail";
+  for (size_t step : {size_t{1}, size_t{3}, size_t{4096}}) {
+    size_t at = 0;
+    size_t pulls = 0;
+    Reader sourced([&](std::string& buf, size_t want) {
+      if (at == data.size()) return false;
+      // At most `step` bytes a pull, whatever was wanted: the reader must ask again.
+      const size_t n = std::min(step, data.size() - at);
+      buf.append(data, at, n);
+      at += n;
+      pulls++;
+      return true;
+    });
+    Reader memory(data);
+    for (const std::string& v : values) {
+      auto got = sourced.String();
+      ASSERT_TRUE(got) << step;
+      EXPECT_EQ(*got, v);
+      EXPECT_EQ(*memory.String(), v);
+    }
+    EXPECT_EQ(*sourced.Len(), 1ULL << 20);
+    EXPECT_EQ(*sourced.LittleEndian(8), 0x0102030405060708ULL);
+    EXPECT_EQ(sourced.position(), data.size() - 4);
+    EXPECT_EQ(sourced.Checksum(), Crc64(0, std::string_view(data).substr(0, data.size() - 4)));
+    EXPECT_EQ(*sourced.Bytes(4), "tail");
+    // Past the end: the source says so, and the reader reports a short read.
+    EXPECT_FALSE(sourced.Byte());
+    if (step == 1) {
+      EXPECT_GE(pulls, data.size());
     }
   }
 }

@@ -210,6 +210,49 @@ TEST_F(ReplicationCommandTest, FenceReplicasTimesOutWithoutReplicas) {
   EXPECT_EQ(Run({"get", "r"}).str, "o");
 }
 
+TEST_F(ReplicationCommandTest, FenceReplicasHoldsAWaiterGrantedLater) {
+  // The holder took the lock before lock-fence-replicas was set: its answer was immediate.
+  EXPECT_EQ(Run("holder", {"lock.acquire", "r", "h", "10000"})[0].integer, 1);
+  Run({"config", "set", "lock-fence-replicas", "1"});
+  Run({"config", "set", "lock-fence-timeout", "500"});
+  Send(EncodeCommand({"lock.acquire", "r", "w", "10000", "WAIT", "0", "FENCE"}), "waiter");
+  EXPECT_TRUE(IsBlocked("waiter"));
+  EXPECT_EQ(Run("holder", {"lock.release", "r", "h"}).integer, 1);
+  // The waiter has the lock now, but its fenced answer waits for a replica's ACK: no reply,
+  // still blocked, until lock-fence-timeout.
+  EXPECT_EQ(Run({"get", "r"}).str, "w");
+  EXPECT_TRUE(IsBlocked("waiter"));
+  EXPECT_EQ(Reply("waiter").type, test::Resp::Type::kNone);
+  AdvanceMs(501);
+  test::Resp r = Reply("waiter");
+  ASSERT_EQ(r.type, test::Resp::Type::kError);
+  EXPECT_EQ(r.str,
+            "NOREPLICAS fencing record acknowledged by 0 of 1 replicas within lock-fence-timeout");
+  EXPECT_FALSE(IsBlocked("waiter"));
+  // The connection goes on as usual.
+  EXPECT_EQ(Run("waiter", {"lock.release", "r", "w"}).integer, 1);
+}
+
+TEST_F(ReplicationCommandTest, FailoverErrorsAsRedis) {
+  EXPECT_EQ(Run({"failover"}).str, "ERR FAILOVER requires connected replicas.");
+  EXPECT_EQ(Run({"failover", "abort"}).str, "ERR No failover in progress.");
+  EXPECT_EQ(Run({"failover", "timeout", "0"}).str, "ERR FAILOVER timeout must be greater than 0");
+  EXPECT_EQ(Run({"failover", "timeout", "x"}).str, "ERR value is not an integer or out of range");
+  EXPECT_EQ(Run({"failover", "to", "h", "x"}).str, "ERR value is not an integer or out of range");
+  EXPECT_EQ(Run({"failover", "to", "h"}).str, "ERR syntax error");
+  EXPECT_EQ(Run({"failover", "force", "force"}).str, "ERR syntax error");
+  EXPECT_EQ(Run({"failover", "abort", "timeout", "5"}).str, "ERR syntax error");
+  EXPECT_EQ(Run({"psync", "?", "-1", "failover"}).str,
+            "ERR PSYNC FAILOVER can't be sent to a master.");
+  EXPECT_EQ(Run({"info", "replication"}).str.find("master_failover_state:no-failover") !=
+                std::string::npos,
+            true);
+  Run({"replicaof", "127.0.0.1", "1"});
+  EXPECT_EQ(Run({"failover"}).str, "ERR FAILOVER is not valid when server is a replica.");
+  EXPECT_EQ(Run({"psync", "0123456789012345678901234567890123456789", "1", "failover"}).str,
+            "ERR PSYNC FAILOVER replid must match my replid.");
+}
+
 TEST_F(ReplicationCommandTest, ErrorsAsRedis) {
   EXPECT_EQ(Run({"replicaof", "h", "notaport"}).str, "ERR Invalid master port");
   EXPECT_EQ(Run({"replicaof", "h", "70000"}).str, "ERR Invalid master port");

@@ -1,0 +1,94 @@
+#include "server/replication/diskless_load.h"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "server/scripting/function_engine.h"
+
+namespace keyward {
+
+namespace {
+
+constexpr size_t kReadChunk = 64 * 1024;
+
+}  // namespace
+
+bool SocketRdbSource::Pull(std::string& buf, size_t want) {
+  if (!initial_.empty()) {
+    buf.append(initial_);
+    initial_.clear();
+    initial_.shrink_to_fit();
+    return true;
+  }
+  if (limit_ == 0) return false;  // the announced size was read: the payload ends here
+  size_t chunk = std::max(want, kReadChunk);
+  if (limit_ > 0) chunk = std::min<size_t>(chunk, static_cast<size_t>(limit_));
+  for (;;) {
+    pollfd pfd{fd_, POLLIN, 0};
+    const int ready = ::poll(&pfd, 1, static_cast<int>(std::min<int64_t>(timeout_ms_, 1 << 30)));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0) {
+      error_ = "Timeout";
+      return false;
+    }
+    if (ready < 0) {
+      error_ = std::strerror(errno);
+      return false;
+    }
+    const size_t old = buf.size();
+    buf.resize(old + chunk);
+    const ssize_t n = ::read(fd_, buf.data() + old, chunk);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      buf.resize(old);
+      continue;
+    }
+    if (n <= 0) {
+      buf.resize(old);
+      error_ = n == 0 ? "connection lost" : std::strerror(errno);
+      return false;
+    }
+    buf.resize(old + static_cast<size_t>(n));
+    socket_bytes_ += n;
+    if (limit_ > 0) limit_ -= n;
+    return true;
+  }
+}
+
+DatasetBackup::DatasetBackup(Keyspace& keyspace, FunctionEngine& functions,
+                             const ServerSettings& settings)
+    : keyspace_(keyspace), functions_(functions), settings_(settings) {}
+
+void DatasetBackup::Take() {
+  saved_ = std::make_unique<Keyspace>(keyspace_.db_count(), 0x6b657977617264, nullptr, &settings_);
+  for (int i = 0; i < keyspace_.db_count(); i++) keyspace_.db(i).Swap(saved_->db(i));
+  saved_functions_ = functions_.library_count() > 0 ? functions_.Dump() : std::string();
+  functions_.Flush();
+}
+
+void DatasetBackup::Restore() {
+  if (!saved_) return;
+  keyspace_.FlushAll(settings_.replica_lazy_flush);
+  for (int i = 0; i < keyspace_.db_count(); i++) keyspace_.db(i).Swap(saved_->db(i));
+  saved_.reset();
+  functions_.Flush();
+  if (!saved_functions_.empty()) {
+    functions_.Restore(saved_functions_, FunctionEngine::RestorePolicy::kFlush);
+  }
+  saved_functions_.clear();
+}
+
+void DatasetBackup::Discard() {
+  if (!saved_) return;
+  for (int i = 0; i < saved_->db_count(); i++) {
+    KeyTable keys = saved_->db(i).TakeAllKeys();
+    if (settings_.replica_lazy_flush) keyspace_.lazy_freer().Free(std::move(keys));
+  }
+  saved_.reset();
+  saved_functions_.clear();
+}
+
+}  // namespace keyward
