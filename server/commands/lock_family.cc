@@ -277,6 +277,18 @@ void CmdLease(CmdArgs args, CommandContext& ctx) {
   ctx.rb().SendOk();
 }
 
+// LOCK.HOLDOFF milliseconds: the master grants no lock for that long yet (its promotion or
+// restart delay), sent to replicas when a FAILOVER starts: the replica that takes over waits
+// out the rest.
+void CmdHoldoff(CmdArgs args, CommandContext& ctx) {
+  int64_t ms;
+  if (!ParseInt64(args[1], &ms) || ms < 0) return ctx.rb().SendError(errors::kNotInteger);
+  ctx.services().locks.ApplyHoldoff(ms, ctx.now_ms());
+  ctx.AddDirty();
+  PropagateWithoutDatabase(ctx, args);
+  ctx.rb().SendOk();
+}
+
 // COMMAND INFO's key specs. The lock is a string key; LOCK.GUARD's other keys are those of the
 // command it runs (COMMAND GETKEYS resolves them).
 const CommandMeta kAcquireMeta{
@@ -346,7 +358,12 @@ void RegisterLockFamily(CommandRegistry& r) {
                     "7.0.0", kGroup, "O(N) where N is the number of resources", "epoch floor"}}
     << CommandSpec{"lock.lease", 2, kW | CO::kNoScript | kF, 0, 0, 0, Acl::kDangerous, CmdLease,
                    {"Record the longest lease granted (the propagation stream's form)", "7.0.0",
-                    kGroup, "O(1)", "milliseconds"}};
+                    kGroup, "O(1)", "milliseconds"}}
+    << CommandSpec{"lock.holdoff", 2, kW | CO::kNoScript | kF, 0, 0, 0, Acl::kDangerous,
+                   CmdHoldoff,
+                   {"Grant no lock for that long (the stream's form of a master's running "
+                    "promotion or restart delay, sent when a FAILOVER starts)",
+                    "7.0.0", kGroup, "O(1)", "milliseconds"}};
   // clang-format on
 }
 

@@ -251,10 +251,9 @@ void CmdFailover(CmdArgs args, CommandContext& ctx) {
       return ctx.rb().SendError(errors::kSyntax);
     }
   }
-  if (has_host && host.empty()) {
-    return ctx.rb().SendError("ERR FAILOVER target HOST and PORT is not a replica.");
+  if (auto error = failover.Start(has_host, host, port, timeout_ms, force)) {
+    return ctx.rb().SendError(*error);
   }
-  if (auto error = failover.Start(host, port, timeout_ms, force)) return ctx.rb().SendError(*error);
   ctx.rb().SendOk();
 }
 

@@ -56,7 +56,8 @@ LockManager::LockManager(const ServerSettings& settings, const ServerState& stat
 
 bool IsCoordinationRecord(std::string_view command) {
   return EqualsIgnoreCase(command, "LOCK.RECORD") || EqualsIgnoreCase(command, "LOCK.FLOOR") ||
-         EqualsIgnoreCase(command, "LOCK.EPOCH") || EqualsIgnoreCase(command, "LOCK.LEASE");
+         EqualsIgnoreCase(command, "LOCK.EPOCH") || EqualsIgnoreCase(command, "LOCK.LEASE") ||
+         EqualsIgnoreCase(command, "LOCK.HOLDOFF");
 }
 
 void LockManager::ForgetBootFloor() {
@@ -287,11 +288,16 @@ int64_t LockManager::Promote(int64_t gap, int64_t delay_ms, int64_t now_ms) {
   const int64_t floor = most > kMaxToken - gap ? kMaxToken : most + gap;
   ApplyEpoch(epoch_ + 1, floor);
   const int64_t delay = delay_ms >= 0 ? delay_ms : longest_lease_ms_;
-  promotion_until_ms_ = delay > INT64_MAX - now_ms ? INT64_MAX : now_ms + delay;
+  ApplyHoldoff(delay, now_ms);
   if (propagation_.active()) {
     propagation_.Add(kNoDatabase, {"LOCK.EPOCH", FormatInt64(epoch_), FormatInt64(floor)});
   }
   return floor;
+}
+
+void LockManager::ApplyHoldoff(int64_t ms, int64_t now_ms) {
+  const int64_t until = ms > INT64_MAX - now_ms ? INT64_MAX : now_ms + ms;
+  promotion_until_ms_ = std::max(promotion_until_ms_, until);
 }
 
 void LockManager::OnKeyRemoved(int db, std::string_view key) {

@@ -54,8 +54,8 @@ struct AcquireRequest {
 };
 
 // Whether `command` is one of the stream's coordination records (LOCK.RECORD, LOCK.FLOOR,
-// LOCK.EPOCH, LOCK.LEASE): the AOF syncs them before any reply, replication wraps them for Redis
-// replicas.
+// LOCK.EPOCH, LOCK.LEASE, LOCK.HOLDOFF): the AOF syncs them before any reply, replication wraps
+// them for Redis replicas.
 bool IsCoordinationRecord(std::string_view command);
 
 // [granted, token, pttl], and `counted` as a fourth element for PROPOSE.
@@ -114,13 +114,17 @@ class LockManager : public KeyRemovalObserver {
   // master issued unless more than `gap` fenced acquisitions of one resource never reached this
   // server (docs/coordination.md). Propagated as LOCK.EPOCH; returns the new floor.
   // Also starts the promotion delay: `delay_ms`, or the longest lease granted in this history
-  // when negative (the old master's leases may still run).
+  // when negative (the old master's leases may still run); a delay already running (a hold-off
+  // the old master passed on) is never shortened.
   int64_t Promote(int64_t gap, int64_t delay_ms, int64_t now_ms);
   int64_t epoch() const { return epoch_; }
   // LOCK.LEASE: the longest lease granted in this history (ms), which the promotion delay
   // defaults to. It enters the stream when it grows.
   void ApplyLongestLease(int64_t ms) { longest_lease_ms_ = std::max(longest_lease_ms_, ms); }
   int64_t longest_lease_ms() const { return longest_lease_ms_; }
+  // LOCK.HOLDOFF: the master was still granting no lock for `ms` (its own promotion or restart
+  // delay) when it handed over (FAILOVER); a promotion of this server honours what is left.
+  void ApplyHoldoff(int64_t ms, int64_t now_ms);
 
   // Drops idle fencing records beyond lock-max-records (the cron), propagating LOCK.FLOOR.
   void Trim(size_t max_records);

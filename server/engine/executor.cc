@@ -132,17 +132,30 @@ void Executor::RunUnit(const std::function<void()>& fn) {
   if (p_.blocking.has_ready()) p_.blocking.ServeReady();
 }
 
+void Executor::UpdateTime() {
+  const int64_t now = p_.clock.NowMs();
+  p_.keyspace.set_now_ms(now);
+  p_.keyspace.set_deletion_paused(p_.pause.HoldsWrites(now));
+}
+
 bool Executor::ServeBlocked(Client& c, const CommandSpec& cmd,
                             const std::function<bool(CommandContext&)>& fn) {
   ReplyScope reply(p_.output, c, /*deferred=*/true);
-  UnitScope unit(p_.propagation);
-  CommandContext ctx(*this, c, cmd, CallerKind::kClient);
-  const bool served = fn(ctx);
-  if (!served) {
-    reply.Abandon();
-    return false;
+  const int64_t offset = p_.state.master_repl_offset;
+  bool served = false;
+  {
+    UnitScope unit(p_.propagation);
+    CommandContext ctx(*this, c, cmd, CallerKind::kClient);
+    served = fn(ctx);
+    if (!served) {
+      reply.Abandon();
+      return false;
+    }
+    ctx.Finish({});
   }
-  ctx.Finish({});
+  // What the served wait wrote is the client's last write (WAIT, and a fenced grant held for
+  // replicas, count the replicas that reached it).
+  if (p_.state.master_repl_offset != offset) c.woff = p_.state.master_repl_offset;
   return true;
 }
 

@@ -109,7 +109,9 @@ class Executor {
   void ReplyDeferred(Client& c, const std::function<void()>& write);
 
   // Takes a new server-time snapshot for the next command.
-  void UpdateTime() { p_.keyspace.set_now_ms(p_.clock.NowMs()); }
+  // The time commands judge expiry by, and whether an expired key may be deleted now (not while
+  // writes are paused: a deletion is a write, and Redis 7.0 hides the key instead).
+  void UpdateTime();
 
   Keyspace& keyspace() { return p_.keyspace; }
   Clock& clock() { return p_.clock; }

@@ -79,6 +79,7 @@ struct DatabaseContext {
   KeyspaceStats* stats = nullptr;
   KeyspaceListener* listener = nullptr;
   // Replicas never expire keys themselves (they wait for the master's DEL): they only hide them.
+  // A replica, or writes paused: expired keys are hidden from reads but not deleted.
   const bool* expire_disabled = nullptr;
   // Applying the AOF or the master's stream: no key counts as expired.
   const bool* ignore_expiry = nullptr;

@@ -11,7 +11,7 @@ Keyspace::Keyspace(int databases, uint64_t seed, KeyspaceListener* listener,
 }
 
 DatabaseContext Keyspace::context() {
-  return DatabaseContext{&now_ms_,        &stats_,   listener_, &expire_disabled_,
+  return DatabaseContext{&now_ms_,        &stats_,   listener_, &keep_expired_,
                          &ignore_expiry_, settings_, &freer_,   &snapshot_};
 }
 

@@ -23,7 +23,16 @@ class Keyspace {
   // per command so that a command, and later a script or a transaction, sees a fixed time).
   void set_now_ms(int64_t ms) { now_ms_ = ms; }
   int64_t now_ms() const { return now_ms_; }
-  void set_expire_disabled(bool disabled) { expire_disabled_ = disabled; }
+  void set_expire_disabled(bool disabled) {
+    expire_disabled_ = disabled;
+    keep_expired_ = expire_disabled_ || deletion_paused_;
+  }
+  // While writes are paused (CLIENT PAUSE WRITE, FAILOVER) an expired key is hidden, not deleted
+  // (Redis 7.0's expireIfNeeded): no DEL may enter the stream.
+  void set_deletion_paused(bool paused) {
+    deletion_paused_ = paused;
+    keep_expired_ = expire_disabled_ || deletion_paused_;
+  }
   // True on a replica: keys are only deleted by the master's DEL (EXPIRE with a past deadline
   // then stores the deadline instead of deleting, as Redis's checkAlreadyExpired).
   bool expire_disabled() const { return expire_disabled_; }
@@ -65,6 +74,8 @@ class Keyspace {
 
   int64_t now_ms_ = 0;
   bool expire_disabled_ = false;
+  bool deletion_paused_ = false;
+  bool keep_expired_ = false;  // either: what the databases read (DatabaseContext)
   bool ignore_expiry_ = false;
   KeyspaceStats stats_;
   KeyspaceListener* listener_;

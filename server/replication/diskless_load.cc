@@ -17,7 +17,15 @@ constexpr size_t kReadChunk = 64 * 1024;
 
 }  // namespace
 
+SocketRdbSource::~SocketRdbSource() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
 bool SocketRdbSource::Pull(std::string& buf, size_t want) {
+  if (fd_ < 0) {
+    error_ = std::strerror(EBADF);
+    return false;
+  }
   if (!initial_.empty()) {
     buf.append(initial_);
     initial_.clear();
@@ -25,7 +33,8 @@ bool SocketRdbSource::Pull(std::string& buf, size_t want) {
     return true;
   }
   if (limit_ == 0) return false;  // the announced size was read: the payload ends here
-  size_t chunk = std::max(want, kReadChunk);
+  // At most a chunk a call (the reader asks again): a corrupt length never sizes a buffer.
+  size_t chunk = std::min(std::max(want, size_t{4096}), kReadChunk);
   if (limit_ > 0) chunk = std::min<size_t>(chunk, static_cast<size_t>(limit_));
   for (;;) {
     pollfd pfd{fd_, POLLIN, 0};

@@ -26,10 +26,14 @@ class FunctionEngine;
 
 class SocketRdbSource {
  public:
-  // `fd` is the link's socket; `limit` the payload's bytes still to read (-1: up to the EOF
-  // mark); `initial` what was read already (copied).
+  // `fd` is a descriptor of the link's socket, which the source owns (closes); `limit` the
+  // payload's bytes still to read (-1: up to the EOF mark); `initial` what was read already
+  // (copied).
   SocketRdbSource(int fd, int64_t limit, std::string_view initial, int64_t timeout_ms)
       : fd_(fd), limit_(limit), initial_(initial), timeout_ms_(timeout_ms) {}
+  ~SocketRdbSource();
+  SocketRdbSource(const SocketRdbSource&) = delete;
+  SocketRdbSource& operator=(const SocketRdbSource&) = delete;
 
   // rdb::Reader::Source.
   bool Pull(std::string& buf, size_t want);

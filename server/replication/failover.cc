@@ -23,19 +23,20 @@ const ReplicationSource::Replica* FindReplica(const ReplicationSource& source,
 
 }  // namespace
 
-std::optional<std::string> Failover::Start(const std::string& host, int64_t port,
+std::optional<std::string> Failover::Start(bool has_host, const std::string& host, int64_t port,
                                            int64_t timeout_ms, bool force) {
   if (state_ != State::kNone) return std::string("ERR FAILOVER already in progress.");
   if (repl_.is_replica()) return std::string("ERR FAILOVER is not valid when server is a replica.");
   if (repl_.source().replicas().empty()) {
     return std::string("ERR FAILOVER requires connected replicas.");
   }
-  if (force && (timeout_ms == 0 || host.empty())) {
+  if (force && (timeout_ms == 0 || !has_host)) {
     return std::string(
         "ERR FAILOVER with force option requires both a timeout and target HOST and IP.");
   }
-  if (!host.empty()) {
-    const ReplicationSource::Replica* r = FindReplica(repl_.source(), host, port);
+  if (has_host) {
+    const ReplicationSource::Replica* r =
+        host.empty() ? nullptr : FindReplica(repl_.source(), host, port);
     if (r == nullptr) return std::string("ERR FAILOVER target HOST and PORT is not a replica.");
     if (r->state != ReplicationSource::State::kOnline) {
       return std::string("ERR FAILOVER target replica is not online.");
@@ -50,6 +51,11 @@ std::optional<std::string> Failover::Start(const std::string& host, int64_t port
   end_ms_ = timeout_ms > 0 ? now + timeout_ms : 0;
   force_ = force;
   state_ = State::kWaitForSync;
+  // The replica that takes over grants no lock before this server would have (its promotion or
+  // restart delay): the hold-off is in the stream the replica must acknowledge.
+  if (const int64_t left = locks_.RestartDelayLeft(now); left > 0) {
+    propagation_.AddForReplicas({"LOCK.HOLDOFF", std::to_string(left)});
+  }
   // Writes wait, and so does active expiry; with a timeout the replication PINGs too (Redis
   // 7.0 holds them only then), so the offset the replicas must reach stops moving.
   pause_.Pause(now, std::numeric_limits<int64_t>::max(), /*writes_only=*/true,

@@ -546,17 +546,23 @@ size_t MasterLink::LoadFromSocket(std::string_view input) {
     p_.functions.Flush();
   }
   spdlog::info("MASTER <-> REPLICA sync: Loading DB in memory");
-  // The loader reads the socket itself; the event loop serves the other clients meanwhile.
+  // The loader reads the socket itself (through its own descriptor: should the link close
+  // meanwhile, the number is not reused under it); the event loop serves the other clients.
   net::Transport* transport = transport_;
   transport->SetReading(false);
-  SocketRdbSource source(transport->fd(), limit, input.substr(0, first),
+  SocketRdbSource source(::dup(transport->fd()), limit, input.substr(0, first),
                          std::max<int64_t>(p_.settings.repl_timeout, 1) * 1000);
   rdb::Reader in([&source](std::string& buf, size_t want) { return source.Pull(buf, want); });
   const uint64_t generation = generation_;
   int64_t stream_db = 0;
-  std::optional<std::string> error =
-      p_.rdb.LoadStream(in, eof_mark_.empty() ? static_cast<uint64_t>(transfer_size_) : 0,
-                        &stream_db, KeepAliveWhileLoading());
+  auto keep_alive = KeepAliveWhileLoading();
+  std::optional<std::string> error = p_.rdb.LoadStream(
+      in, eof_mark_.empty() ? static_cast<uint64_t>(transfer_size_) : 0, &stream_db, [&] {
+        // INFO's master_sync_read_bytes as it goes.
+        transfer_read_ = static_cast<int64_t>(first) + source.socket_bytes();
+        transfer_last_io_ms_ = p_.clock.NowMs();
+        keep_alive();
+      });
   transfer_read_ = static_cast<int64_t>(first) + source.socket_bytes();
   p_.stats.total_net_repl_input_bytes += static_cast<uint64_t>(source.socket_bytes());
   if (!error && !eof_mark_.empty()) {
@@ -567,7 +573,16 @@ size_t MasterLink::LoadFromSocket(std::string_view input) {
     spdlog::warn("Discarding {} bytes the master sent after its RDB before our ACK",
                  in.remaining());
   }
-  if (generation != generation_) return input.size();
+  if (generation != generation_) {
+    // The link went away while the load served other clients: nothing of it stays.
+    if (swapdb) {
+      backup.Restore();
+    } else {
+      p_.keyspace.FlushAll(p_.settings.replica_lazy_flush);
+      p_.functions.Flush();
+    }
+    return input.size();
+  }
   if (error) {
     if (!source.error().empty()) {
       spdlog::warn("I/O error trying to sync with MASTER: {}", source.error());

@@ -115,6 +115,8 @@ class MasterLink {
     return p_.state.master_repl_offset + static_cast<int64_t>(unparsed_);
   }
   bool has_master_client() const { return master_client_ != nullptr; }
+  // Whether this server has a history to offer a master (Redis's cached master).
+  bool has_cached() const { return have_cached_; }
 
  private:
   class LinkSession;

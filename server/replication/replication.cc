@@ -39,7 +39,7 @@ Replication::Replication(Parts parts)
                               parts.executor, parts.keyspace, parts.functions, parts.locks,
                               parts.source.rdb, parts.aof, source_, parts.source.stats,
                               parts.source.clock}),
-      failover_(*this, parts.pause, parts.source.clock) {
+      failover_(*this, parts.pause, parts.source.clock, parts.locks, parts.source.propagation) {
   link_.set_failover_reply([this](bool accepted) { failover_.PsyncReplied(accepted); });
 }
 
@@ -80,6 +80,9 @@ void Replication::AckReceived() {
   failover_check_posted_ = true;
   state_.host->Post([this] {
     failover_check_posted_ = false;
+    // Not in the middle of a busy script or a load (their event processing runs posted tasks):
+    // the cron, which waits for both, looks then.
+    if (state_.busy_script || state_.loading) return;
     failover_.Update();
   });
 }
@@ -119,10 +122,11 @@ std::string Replication::Info() const {
     field("master_last_io_seconds_ago",
           link_.has_master_client() ? num(now_s - link_.last_io_ms() / 1000) : "-1");
     field("master_sync_in_progress", link_.state() == MasterLink::State::kTransfer ? "1" : "0");
-    // The offset this server has reached in its master's stream (Redis prints 1 instead while it
-    // has neither a master client nor a cached one, before its first sync).
-    field("slave_read_repl_offset", num(link_.read_offset()));
-    field("slave_repl_offset", num(link_.applied_offset()));
+    // The offset this server has reached in its master's stream; 1 while it has neither a
+    // master client nor a history to offer (a cached master), as Redis prints it.
+    const bool known = link_.has_master_client() || link_.has_cached();
+    field("slave_read_repl_offset", known ? num(link_.read_offset()) : "1");
+    field("slave_repl_offset", known ? num(link_.applied_offset()) : "1");
     if (link_.state() == MasterLink::State::kTransfer) {
       const int64_t size = std::max<int64_t>(link_.transfer_size(), 0);
       const int64_t read = link_.transfer_read();

@@ -33,6 +33,7 @@ skipped): that is how the expectations written here were checked against Redis i
 """
 
 import os
+import re
 import signal
 import threading
 import unittest
@@ -634,6 +635,35 @@ class Fencing(FailoverTestCase):
         self.assertIsInstance(refused, Error)
         self.assertTrue(refused.startswith(b"RESTARTING"), refused)
         self.assertIn(b"lock-promotion-delay", refused)
+
+    def test_a_delay_still_running_on_the_old_master_carries_over(self):
+        # The master was promoted moments ago (a lease of the master before it may still run:
+        # it grants no lock for lock-promotion-delay). A FAILOVER now must not end that wait:
+        # the replica taking over waits out the rest (LOCK.HOLDOFF), then grants.
+        first = self.start("keyward")
+        fc = self.raw_client(first)
+        m = self.replica("keyward", first)
+        mc = self.raw_client(m)
+        self.wait_up(mc)
+        self.assertEqual(mc.call("CONFIG", "SET", "lock-promotion-delay", "60000"), OK)
+        self.assertEqual(mc.call("REPLICAOF", "NO", "ONE"), OK)
+        self.assertTrue(decode(mc.call("LOCK.ACQUIRE", "res", "a", "1000")).startswith(
+            b"RESTARTING"))
+        r = self.replica("keyward", m)
+        rc = self.raw_client(r)
+        self.wait_up(rc)
+        self.wait_online(mc)
+        self.assertEqual(mc.call("FAILOVER"), OK)
+        self.wait_swapped(mc, rc, r, m)
+        refused = decode(rc.call("LOCK.ACQUIRE", "res", "a", "1000"))
+        self.assertIsInstance(refused, Error)
+        left = re.fullmatch(rb"RESTARTING lock acquisitions resume in (\d+) ms "
+                            rb"\(lock-promotion-delay\)", refused)
+        self.assertIsNotNone(left, refused)
+        self.assertTrue(0 < int(left.group(1)) <= 60000, refused)
+        # Plain writes go on meanwhile.
+        self.assertEqual(rc.call("SET", "plain", "1"), OK)
+        fc.close()
 
 
 if __name__ == "__main__":

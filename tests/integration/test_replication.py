@@ -28,10 +28,11 @@ are skipped): that is how the expectations written here were checked against Red
 
 import os
 import re
+import signal
 import unittest
 
-from keyward_harness import (REDIS_CLI, Error, ServerTestCase, decode, keyward_binary,
-                             make_workdir, wait_for)
+from keyward_harness import (REDIS_CLI, Error, ServerTestCase, decode, encode_command,
+                             keyward_binary, make_workdir, wait_for)
 from test_persistence import dataset, key_differences, populate
 
 # Validation mode: the "Keyward" servers are redis-server too.
@@ -1323,6 +1324,49 @@ class FencingFailover(ReplicationTestCase):
         self.assertEqual(ok(rc, "SET", "plain", "x"), b"OK")  # other writes go on
         granted, _, _ = ok(rc, "LOCK.ACQUIRE", "res", "other", "1000", "WAIT", "30000")
         self.assertEqual(granted, 1)
+
+    def test_fence_replicas_holds_answers_until_enough_replicas_have_the_record(self):
+        # lock-fence-replicas 2 with two replicas, one of them stopped: a fenced answer, given at
+        # once or to a waiter granted later, waits for both replicas and then fails; the one
+        # replica still running, or acknowledgements of older writes, do not count.
+        m = self.start("keyward")
+        mc = self.client(m)
+        a = self.replica("keyward", m)
+        b = self.replica("keyward", m)
+        ac, bc = self.client(a), self.client(b)
+        self.wait_synced(mc, ac, bc)
+        self.wait_online(mc, 2)
+        ok(mc, "CONFIG", "SET", "lock-fence-replicas", "2")
+        ok(mc, "CONFIG", "SET", "lock-fence-timeout", "1500")
+        granted, token, _ = ok(mc, "LOCK.ACQUIRE", "res", "holder", "60000", "FENCE")
+        self.assertEqual(granted, 1)
+        # Both replicas acknowledged the grant before it was answered.
+        self.assertEqual(ok(ac, "LOCK.INFO", "res")[1], b"holder")
+        self.assertEqual(ok(bc, "LOCK.INFO", "res")[1], b"holder")
+        waiter = self.client(m)
+        waiter.send(encode_command("LOCK.ACQUIRE", "res", "waiter", "60000", "WAIT", "0",
+                                   "FENCE"))
+        wait_for(lambda: info(mc, "clients")["blocked_clients"] == "1",
+                 message="the waiter blocked")
+        b.signal(signal.SIGSTOP)
+        self.addCleanup(b.signal, signal.SIGCONT)
+        self.assertEqual(ok(mc, "LOCK.RELEASE", "res", "holder"), 1)
+        # The waiter has the lock; its answer waits for two replicas, and only one answers.
+        self.assertEqual(decode(waiter.read_reply()),
+                         Error(b"NOREPLICAS fencing record acknowledged by 1 of 2 replicas "
+                               b"within lock-fence-timeout"))
+        self.assertEqual(ok(mc, "GET", "res"), b"waiter")
+        self.assertEqual(ok(mc, "LOCK.RELEASE", "res", "waiter"), 1)
+        self.assertEqual(decode(mc.call("LOCK.ACQUIRE", "res", "next", "60000", "FENCE")),
+                         Error(b"NOREPLICAS fencing record acknowledged by 1 of 2 replicas "
+                               b"within lock-fence-timeout"))
+        # (The lock was taken all the same; its token is simply never handed out.)
+        self.assertEqual(ok(mc, "LOCK.RELEASE", "res", "next"), 1)
+        # Both back: answers again, with a token above those of the lost answers.
+        b.signal(signal.SIGCONT)
+        granted, later, _ = ok(mc, "LOCK.ACQUIRE", "res", "o", "60000", "FENCE")
+        self.assertEqual(granted, 1)
+        self.assertEqual(later, token + 3)
 
     def test_locks_and_counters_through_a_redis_replica_in_a_chain(self):
         # Keyward master -> Redis replica -> Keyward replica: the lock (a key) reaches the Redis

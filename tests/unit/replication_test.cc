@@ -233,6 +233,21 @@ TEST_F(ReplicationCommandTest, FenceReplicasHoldsAWaiterGrantedLater) {
   EXPECT_EQ(Run("waiter", {"lock.release", "r", "w"}).integer, 1);
 }
 
+TEST_F(ReplicationCommandTest, AHoldoffOutlastsAPromotionWithoutDelay) {
+  // LOCK.HOLDOFF (a master's running delay, sent when a FAILOVER starts): a later promotion,
+  // even one that needs no delay of its own, waits it out.
+  Run({"config", "set", "lock-promotion-delay", "0"});
+  EXPECT_EQ(Run({"lock.holdoff", "1000"}).str, "OK");
+  Run({"replicaof", "127.0.0.1", "1"});
+  Run({"replicaof", "no", "one"});
+  test::Resp refused = Run({"lock.acquire", "r", "o", "5000"});
+  ASSERT_EQ(refused.type, test::Resp::Type::kError);
+  EXPECT_EQ(refused.str.rfind("RESTARTING lock acquisitions resume in ", 0), 0u) << refused.str;
+  AdvanceMs(1001);
+  EXPECT_EQ(Run({"lock.acquire", "r", "o", "5000"})[0].integer, 1);
+  EXPECT_EQ(Run({"lock.holdoff", "-1"}).str, "ERR value is not an integer or out of range");
+}
+
 TEST_F(ReplicationCommandTest, FailoverErrorsAsRedis) {
   EXPECT_EQ(Run({"failover"}).str, "ERR FAILOVER requires connected replicas.");
   EXPECT_EQ(Run({"failover", "abort"}).str, "ERR No failover in progress.");
