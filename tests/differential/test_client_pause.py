@@ -60,6 +60,27 @@ class ClientPauseWrite(DiffCase):
                 self.assertEqual(self.held(self.keyward_srv, name),
                                  self.held(self.redis_srv, name), name)
 
+    def test_an_expired_key_is_hidden_but_not_deleted_while_writes_are_paused(self):
+        # Redis 7.0's expireIfNeeded: a deletion is a write, so during CLIENT PAUSE WRITE an
+        # expired key reads as missing but stays (DBSIZE counts it, no DEL is propagated); the
+        # first access after the pause deletes it.
+        self.check("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+        self.addCleanup(self.both, "DEBUG", "SET-ACTIVE-EXPIRE", "1")
+        self.check("FLUSHALL")
+        self.check("SET", "k", "v", "PX", "1")
+        self.check("CLIENT", "PAUSE", "100000", "WRITE")
+        self.addCleanup(self.both, "CLIENT", "UNPAUSE")
+        for c in (self.r, self.k):
+            while c.call("PTTL", "k") != b":-2\r\n":
+                pass  # one millisecond, however long that takes to pass on the server's clock
+        self.check("GET", "k")
+        self.check("EXISTS", "k")
+        self.check("DBSIZE")
+        self.check("CLIENT", "UNPAUSE")
+        self.check("DBSIZE")
+        self.check("GET", "k")
+        self.check("DBSIZE")
+
     def test_scripts_are_held_by_the_flags_they_declare(self):
         library = ("#!lua name=pauselib\n"
                    "redis.register_function{function_name='ro', callback=function() return 1 end,"
