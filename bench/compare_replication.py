@@ -541,7 +541,8 @@ def run_full_sync(args, name, binary, workdir, keys, variant, noise):
                     ["--repl-diskless-sync", "yes"])
     master = server_in(f"{name}-sync-master", binary, args.server_cpu, workdir,
                        MASTER_ARGS + variant_args)
-    replica = server_in(f"{name}-sync-replica", binary, args.replica_cpu, workdir, [])
+    replica = server_in(f"{name}-sync-replica", binary, args.replica_cpu, workdir,
+                        ["--repl-diskless-load", args.replica_diskless_load])
     helpers = []
     try:
         master.start()
@@ -805,7 +806,8 @@ def print_context(args, versions, results, noise, markdown):
                  if sync_key(k, v) in results["Keyward"]]
     if sync_keys:
         lines.append(f"Full sync: DEBUG POPULATE <n> key 16 on a fresh master, a fresh replica "
-                     f"started with --replicaof; disk = --repl-diskless-sync no, diskless = yes "
+                     f"started with --replicaof --repl-diskless-load "
+                     f"{args.replica_diskless_load}; disk = --repl-diskless-sync no, diskless = yes "
                      f"with delay 0; memory sampled every {MEMORY_INTERVAL_S * 1000:.0f} ms (VmRSS,"
                      f" or Pss of master + children while it has a child); PING with "
                      f"{args.ping_interval} ms pauses")
@@ -867,6 +869,9 @@ def parse_args(argv):
                    help="ms between the pinger's PINGs during a full sync (0: back to back)")
     p.add_argument("--only", default=",".join(PARTS),
                    help="comma-separated, from: " + ", ".join(PARTS))
+    p.add_argument("--replica-diskless-load", default="disabled",
+                   choices=["disabled", "on-empty-db", "swapdb"],
+                   help="the full-sync replicas' repl-diskless-load (disabled: through a file)")
     p.add_argument("--replica-cpu", type=int,
                    help="CPU the replicas run on (default: --client-cpu)")
     cp.add_quiet_arguments(p, "pair")
