@@ -41,7 +41,7 @@ import unittest
 from keyward_harness import (Error, RawClient, ServerTestCase, decode, encode_command,
                              free_port, keyward_binary, wait_for)
 from test_persistence import key_differences, populate
-from test_replication import replicated_dataset
+from test_replication import info, replicated_dataset
 
 SERVER_IS_REDIS = os.path.basename(keyward_binary()) == "redis-server"
 
@@ -52,15 +52,6 @@ READONLY = b"-READONLY You can't write against a read only replica.\r\n"
 OK = b"+OK\r\n"
 
 
-def info(c, section="replication"):
-    """INFO <section> as a dict of str -> str."""
-    text = decode(c.call("INFO", section)).decode()
-    out = {}
-    for line in text.split("\r\n"):
-        if line and not line.startswith("#") and ":" in line:
-            k, v = line.split(":", 1)
-            out[k] = v
-    return out
 
 
 def failover_state(c):

@@ -45,15 +45,20 @@ class DisklessLoad(ReplicationTestCase):
 
 
 class DisklessLoadChoices(ReplicationTestCase):
-    def test_on_empty_db_uses_the_disk_when_the_replica_has_keys(self):
+    def replica_with_a_key(self, mode):
+        """A master with k, and a server with a key of its own made its replica (synced), whose
+        repl-diskless-load is `mode`."""
         m = self.start("keyward")
-        mc = self.client(m)
-        ok(mc, "SET", "k", "from-master")
-        r = self.start("keyward", "--repl-diskless-load", "on-empty-db")
+        ok(self.client(m), "SET", "k", "from-master")
+        r = self.start("keyward", "--repl-diskless-load", mode)
         rc = self.client(r)
         ok(rc, "SET", "mine", "1")
         ok(rc, "REPLICAOF", "127.0.0.1", str(m.port))
         self.wait_up(rc)
+        return m, r, rc
+
+    def test_on_empty_db_uses_the_disk_when_the_replica_has_keys(self):
+        m, r, rc = self.replica_with_a_key("on-empty-db")
         self.assertIn("from master with EOF to disk", r.output())
         self.assertEqual(ok(rc, "GET", "k"), b"from-master")
         self.assertIsNone(ok(rc, "GET", "mine"))
@@ -90,14 +95,8 @@ class DisklessLoadChoices(ReplicationTestCase):
         self.assertEqual(ok(rc, "FCALL_RO", "mine", "0"), 7)
 
     def test_swapdb_replaces_the_old_dataset_when_the_load_succeeds(self):
-        m = self.start("keyward")
+        m, r, rc = self.replica_with_a_key("swapdb")
         mc = self.client(m)
-        ok(mc, "SET", "k", "from-master")
-        r = self.start("keyward", "--repl-diskless-load", "swapdb")
-        rc = self.client(r)
-        ok(rc, "SET", "mine", "1")
-        ok(rc, "REPLICAOF", "127.0.0.1", str(m.port))
-        self.wait_up(rc)
         self.assertEqual(ok(rc, "GET", "k"), b"from-master")
         self.assertIsNone(ok(rc, "GET", "mine"))
         self.assertEqual(ok(rc, "DBSIZE"), 1)
