@@ -1,0 +1,234 @@
+// keyward-jepsen: fault-injection runs against real keyward-servers, shaped like Jepsen's command
+// line (jepsen/README.md).
+//
+//   keyward-jepsen run --workload lock|fenced-lock --nemesis kill,pause,restart-empty
+//                      --nodes 3 --time-limit 20 [--ttl-ms 1000] [--fence on|off] [--seed N]
+//   keyward-jepsen check STORE-DIR      re-check a recorded run
+//   keyward-jepsen clean [--store DIR]  kill nodes a crashed run left behind
+//
+// Exit codes, as Jepsen's: 0 valid, 1 invalid, 2 unknown, 254 bad arguments, 255 crash.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "history.h"
+#include "lock_checker.h"
+#include "lock_workload.h"
+#include "nemesis.h"
+#include "nodes.h"
+
+namespace fs = std::filesystem;
+using namespace keyward::jepsen;
+
+namespace {
+
+constexpr int kValid = 0, kInvalid = 1, kUnknown = 2, kBadArguments = 254, kCrash = 255;
+
+struct RunArgs {
+  std::string workload = "fenced-lock";
+  std::string nemesis;
+  int nodes = 3;
+  double time_limit = 20;
+  int ttl_ms = 1000;
+  std::string fence = "on";
+  uint64_t seed = 0;
+  int concurrency = 5;
+  int interval_ms = 2000;
+  int duration_ms = 1500;
+  std::string store = "store";
+  std::string server;
+};
+
+std::string Timestamp() {
+  char buf[32];
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::localtime_r(&now, &tm);
+  std::strftime(buf, sizeof(buf), "%Y%m%dT%H%M%S", &tm);
+  return buf;
+}
+
+std::string DefaultServer() {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  return (self.parent_path() / "keyward-server").string();
+}
+
+std::vector<std::string> Split(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size() && !s.empty()) {
+    size_t comma = s.find(',', start);
+    if (comma == std::string::npos) comma = s.size();
+    if (comma > start) out.push_back(s.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+// Checks the history of the run in `dir` (test.json says what it was); writes results.json and
+// prints the verdict. The exit code.
+int Check(const fs::path& dir) {
+  std::ifstream test_in(dir / "test.json");
+  nlohmann::json test = nlohmann::json::parse(test_in, nullptr, false);
+  if (test.is_discarded() || !test.is_object()) {
+    std::cerr << "keyward-jepsen: " << (dir / "test.json") << " is missing or not JSON\n";
+    return kBadArguments;
+  }
+  std::string error;
+  auto ops = LoadHistory((dir / "history.jsonl").string(), &error);
+  if (!ops) {
+    std::cerr << "keyward-jepsen: " << error << "\n";
+    return kBadArguments;
+  }
+  const bool fenced = test.value("fence", true);
+  LockCheck check = CheckLocks(*ops, fenced);
+  nlohmann::json results = check.ToJson();
+  // A run in which nothing was acquired proves nothing.
+  const bool unknown = check.valid && check.acquisitions == 0;
+  results["valid"] = unknown ? nlohmann::json("unknown") : nlohmann::json(check.valid);
+  results["workload"] = test.value("workload", "");
+  results["nemesis"] = test.value("nemesis", nlohmann::json::array());
+  std::ofstream(dir / "results.json") << results.dump(2) << '\n';
+  std::cout << "acquisitions " << check.acquisitions << " of " << check.attempts
+            << " attempts, lease overruns " << check.overruns << ", store writes accepted "
+            << check.writes_accepted << " refused " << check.writes_refused << "\n";
+  for (const Anomaly& a : check.anomalies) {
+    std::cout << "ANOMALY " << a.kind << ": " << a.detail.dump() << "\n";
+  }
+  std::cout << "valid? "
+            << (unknown       ? "unknown"
+                : check.valid ? "true"
+                              : "false")
+            << "  (" << (dir / "results.json").string() << ")\n";
+  return unknown ? kUnknown : check.valid ? kValid : kInvalid;
+}
+
+int Run(const RunArgs& a) {
+  const std::vector<std::string> faults = Split(a.nemesis);
+  for (const std::string& f : faults) {
+    if (std::find(KnownFaults().begin(), KnownFaults().end(), f) == KnownFaults().end()) {
+      std::cerr << "keyward-jepsen: unknown nemesis '" << f << "' (kill, pause, restart-empty)\n";
+      return kBadArguments;
+    }
+  }
+  const bool fence = a.fence == "on";
+  const uint64_t seed = a.seed != 0 ? a.seed : static_cast<uint64_t>(std::time(nullptr));
+  const fs::path dir = fs::absolute(fs::path(a.store) / a.workload / Timestamp());
+  fs::create_directories(dir);
+  std::error_code ec;
+  fs::remove(fs::path(a.store) / "latest", ec);
+  fs::create_directory_symlink(dir, fs::path(a.store) / "latest", ec);
+  nlohmann::json test = {{"workload", a.workload}, {"nemesis", faults},
+                         {"nodes", a.nodes},       {"time_limit", a.time_limit},
+                         {"ttl_ms", a.ttl_ms},     {"fence", fence},
+                         {"seed", seed},           {"concurrency", a.concurrency}};
+  std::ofstream(dir / "test.json") << test.dump(2) << '\n';
+  std::cout << "keyward-jepsen: " << a.workload << ", nemesis " << a.nemesis << ", " << a.nodes
+            << " nodes, " << a.time_limit << " s, seed " << seed << "\n  " << dir.string() << "\n";
+
+  NodeOptions node_options;
+  node_options.binary = a.server.empty() ? DefaultServer() : a.server;
+  std::vector<std::unique_ptr<Node>> nodes;
+  for (int i = 0; i < a.nodes; i++) {
+    nodes.push_back(std::make_unique<Node>(
+        i + 1, FreePort(), (dir / ("n" + std::to_string(i + 1))).string(), node_options));
+    if (auto error = nodes.back()->Start()) {
+      std::cerr << "keyward-jepsen: " << *error << "\n";
+      return kCrash;
+    }
+  }
+  History history;
+  LockWorkloadOptions wo;
+  for (auto& n : nodes) wo.urls.push_back(n->url());
+  wo.concurrency = a.concurrency;
+  wo.ttl = std::chrono::milliseconds(a.ttl_ms);
+  wo.fence = fence;
+  wo.store = a.workload == "fenced-lock";
+  wo.seed = seed;
+  NemesisOptions no;
+  no.faults = faults;
+  no.interval = std::chrono::milliseconds(a.interval_ms);
+  no.duration = std::chrono::milliseconds(a.duration_ms);
+  no.seed = seed;
+
+  std::atomic<bool> stop_nemesis{false}, stop_clients{false};
+  std::optional<std::string> nemesis_error;
+  std::thread nemesis([&] { nemesis_error = RunNemesis(no, nodes, history, stop_nemesis); });
+  std::thread clients([&] { RunLockWorkload(wo, history, stop_clients); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int64_t>(a.time_limit * 1000)));
+  // Heal first, then let the clients run on the healed cluster for a moment (recovery), then
+  // stop them.
+  stop_nemesis = true;
+  nemesis.join();
+  std::this_thread::sleep_for(std::chrono::milliseconds(a.ttl_ms));
+  stop_clients = true;
+  clients.join();
+  for (auto& n : nodes) n->Kill();
+  if (auto error = SaveHistory(history.ops(), (dir / "history.jsonl").string())) {
+    std::cerr << "keyward-jepsen: " << *error << "\n";
+    return kCrash;
+  }
+  if (nemesis_error) std::cerr << "keyward-jepsen: nemesis: " << *nemesis_error << "\n";
+  return Check(dir);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"keyward-jepsen: fault injection and checkers for Keyward's locks"};
+  app.require_subcommand(1);
+  RunArgs run;
+  CLI::App* run_cmd =
+      app.add_subcommand("run", "run a workload against fresh nodes under a nemesis");
+  run_cmd->add_option("--workload", run.workload, "lock | fenced-lock")
+      ->check(CLI::IsMember({"lock", "fenced-lock"}));
+  run_cmd->add_option("--nemesis", run.nemesis,
+                      "comma-separated faults: kill, pause, restart-empty (none: no faults)");
+  run_cmd->add_option("--nodes", run.nodes, "instances (3 or 5)")->check(CLI::Range(1, 9));
+  run_cmd->add_option("--time-limit", run.time_limit, "seconds of faults and load")
+      ->check(CLI::Range(1.0, 86400.0));
+  run_cmd->add_option("--ttl-ms", run.ttl_ms, "the locks' TTL")->check(CLI::Range(10, 3600000));
+  run_cmd->add_option("--fence", run.fence, "on: fencing tokens, checked; off: none")
+      ->check(CLI::IsMember({"on", "off"}));
+  run_cmd->add_option("--seed", run.seed, "random seed (0: the time)");
+  run_cmd->add_option("--concurrency", run.concurrency, "client processes")
+      ->check(CLI::Range(1, 64));
+  run_cmd->add_option("--interval-ms", run.interval_ms, "between two faults")
+      ->check(CLI::Range(10, 3600000));
+  run_cmd->add_option("--duration-ms", run.duration_ms, "how long a fault lasts")
+      ->check(CLI::Range(10, 3600000));
+  run_cmd->add_option("--store", run.store, "where runs are recorded");
+  run_cmd->add_option("--server", run.server, "the server binary (default: beside this one)");
+  std::string check_dir;
+  CLI::App* check_cmd = app.add_subcommand("check", "check a recorded run again");
+  check_cmd->add_option("store-dir", check_dir, "the run's directory")->required();
+  std::string clean_store = "store";
+  CLI::App* clean_cmd = app.add_subcommand("clean", "kill the nodes a crashed run left behind");
+  clean_cmd->add_option("--store", clean_store, "the runs' store");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return e.get_exit_code() == 0 ? code : kBadArguments;
+  }
+  try {
+    if (*run_cmd) return Run(run);
+    if (*check_cmd) return Check(check_dir);
+    if (*clean_cmd) {
+      std::cout << "killed " << KillLeftovers(clean_store) << " left-over node(s)\n";
+      return kValid;
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "keyward-jepsen: " << e.what() << "\n";
+    return kCrash;
+  }
+  return kBadArguments;
+}

@@ -1,0 +1,59 @@
+#include "nemesis.h"
+
+#include <random>
+#include <thread>
+
+namespace keyward::jepsen {
+
+namespace {
+
+// Sleeps up to `d`, waking early when `stop` is set.
+void Wait(std::chrono::milliseconds d, const std::atomic<bool>& stop) {
+  const auto until = std::chrono::steady_clock::now() + d;
+  while (!stop.load() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> RunNemesis(const NemesisOptions& o,
+                                      std::vector<std::unique_ptr<Node>>& nodes, History& h,
+                                      const std::atomic<bool>& stop) {
+  std::optional<std::string> error;
+  std::mt19937_64 rng(o.seed);
+  auto start = [&](Node& n) {
+    if (auto e = n.Start(); e && !error) error = e;
+  };
+  while (!o.faults.empty() && !stop.load()) {
+    Wait(o.interval, stop);
+    if (stop.load()) break;
+    const std::string& fault = o.faults[rng() % o.faults.size()];
+    Node& node = *nodes[rng() % nodes.size()];
+    const nlohmann::json target = {{"node", node.id()}, {"port", node.port()}};
+    h.Add(kNemesis, OpType::kInfo, fault, target);
+    if (fault == "pause") {
+      node.Pause();
+    } else {
+      node.Kill();
+      if (fault == "restart-empty") node.Wipe();
+    }
+    // The fault lasts its whole duration, even past the end of the run: the heal below comes
+    // after it.
+    std::this_thread::sleep_for(o.duration);
+    if (fault == "pause") {
+      node.Resume();
+    } else {
+      start(node);
+    }
+    h.Add(kNemesis, OpType::kInfo, fault == "pause" ? "resume" : "start", target);
+  }
+  // The final heal: every node up.
+  for (auto& n : nodes) {
+    if (n->paused()) n->Resume();
+    if (!n->running()) start(*n);
+  }
+  return error;
+}
+
+}  // namespace keyward::jepsen

@@ -1,0 +1,149 @@
+#include "nodes.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "keyward/client/client.h"
+
+namespace keyward::jepsen {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool AnswersPing(int port) {
+  client::ClientOptions options;
+  options.connection.host = "127.0.0.1";
+  options.connection.port = static_cast<uint16_t>(port);
+  options.connection.connect_timeout = std::chrono::milliseconds(200);
+  options.connection.command_timeout = std::chrono::milliseconds(500);
+  options.reconnect.enabled = false;
+  client::Client c(options);
+  auto reply = c.Command("PING");
+  return reply && !reply->is_error();
+}
+
+}  // namespace
+
+Node::~Node() {
+  if (running()) Kill();
+}
+
+std::optional<std::string> Node::Start() {
+  if (running()) return std::nullopt;
+  fs::create_directories(dir_);
+  std::vector<std::string> argv = {options_.binary,
+                                   "--port",
+                                   std::to_string(port_),
+                                   "--bind",
+                                   "127.0.0.1",
+                                   "--dir",
+                                   dir_,
+                                   "--logfile",
+                                   dir_ + "/server.log",
+                                   "--save",
+                                   ""};
+  if (options_.persistent) {
+    for (const char* a : {"--appendonly", "yes", "--appendfsync", "always"}) argv.push_back(a);
+  }
+  argv.insert(argv.end(), options_.args.begin(), options_.args.end());
+  std::vector<char*> cargv;
+  for (std::string& a : argv) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) return "fork failed";
+  if (pid == 0) {
+    // Its own process group: a signal to the harness's group does not reach it.
+    ::setpgid(0, 0);
+    ::execv(cargv[0], cargv.data());
+    ::_exit(127);
+  }
+  pid_ = pid;
+  paused_ = false;
+  std::ofstream(dir_ + "/pid") << pid << '\n';
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return "node " + std::to_string(id_) + " exited at start (see " + dir_ + "/server.log)";
+    }
+    if (AnswersPing(port_)) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  Kill();
+  return "node " + std::to_string(id_) + " did not answer PING within 30 s";
+}
+
+void Node::Kill() {
+  if (!running()) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  paused_ = false;
+  std::error_code ec;
+  fs::remove(dir_ + "/pid", ec);
+}
+
+void Node::Pause() {
+  if (!running() || paused_) return;
+  ::kill(pid_, SIGSTOP);
+  paused_ = true;
+}
+
+void Node::Resume() {
+  if (!running() || !paused_) return;
+  ::kill(pid_, SIGCONT);
+  paused_ = false;
+}
+
+void Node::Wipe() {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name == "server.log" || name == "pid") continue;
+    fs::remove_all(entry.path(), ec);
+  }
+}
+
+int FreePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+int KillLeftovers(const std::string& store) {
+  int killed = 0;
+  std::error_code ec;
+  if (!fs::exists(store, ec)) return 0;
+  for (auto it = fs::recursive_directory_iterator(store, ec); it != fs::end(it); it.increment(ec)) {
+    if (ec || it->path().filename() != "pid") continue;
+    pid_t pid = 0;
+    std::ifstream(it->path()) >> pid;
+    if (pid > 0 && ::kill(pid, SIGKILL) == 0) killed++;
+    fs::remove(it->path(), ec);
+  }
+  return killed;
+}
+
+}  // namespace keyward::jepsen

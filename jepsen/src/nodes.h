@@ -1,0 +1,59 @@
+// The servers under test: N keyward-server (or redis-server) processes on loopback ports, each in
+// its own directory under the run's store, controlled one by one (start, SIGKILL, SIGSTOP /
+// SIGCONT, restart with its data or empty). Their pids are written to `<dir>/pid` so that
+// `keyward-jepsen clean` can stop what a crashed run left behind.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace keyward::jepsen {
+
+struct NodeOptions {
+  std::string binary;             // keyward-server
+  std::vector<std::string> args;  // added to every node's command line
+  bool persistent = true;         // appendonly yes, appendfsync always: a restart keeps the data
+};
+
+class Node {
+ public:
+  Node(int id, int port, std::string dir, const NodeOptions& options)
+      : id_(id), port_(port), dir_(std::move(dir)), options_(options) {}
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Starts the process and waits until it answers PING (up to 30 s). The error text, or
+  // nullopt.
+  std::optional<std::string> Start();
+  void Kill();    // SIGKILL, reaped
+  void Pause();   // SIGSTOP
+  void Resume();  // SIGCONT
+  // Deletes the node's data (its AOF and RDB files): the next Start is an empty restart.
+  void Wipe();
+
+  int id() const { return id_; }
+  int port() const { return port_; }
+  bool running() const { return pid_ > 0; }
+  bool paused() const { return paused_; }
+  std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  int id_;
+  int port_;
+  std::string dir_;
+  const NodeOptions& options_;
+  pid_t pid_ = -1;
+  bool paused_ = false;
+};
+
+// A free TCP port on 127.0.0.1 (bound then released).
+int FreePort();
+// SIGKILLs the processes whose pid files lie under `store` (a crashed run's nodes). How many.
+int KillLeftovers(const std::string& store);
+
+}  // namespace keyward::jepsen
