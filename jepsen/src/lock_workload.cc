@@ -1,11 +1,40 @@
 #include "lock_workload.h"
 
+#include <algorithm>
 #include <random>
 #include <thread>
 
 #include "keyward/redlock/redlock.h"
 
 namespace keyward::jepsen {
+
+bool Store::SeeToken(const std::string& resource, uint64_t token) {
+  uint64_t& highest = highest_[resource];
+  if (fenced_ && token < highest) return false;
+  highest = std::max(highest, token);
+  return true;
+}
+
+bool Store::Add(const std::string& resource, uint64_t token, int64_t element,
+                const std::function<void()>& stall) {
+  std::vector<int64_t> set;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!SeeToken(resource, token)) return false;
+    set = sets_[resource];
+  }
+  stall();
+  set.push_back(element);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!SeeToken(resource, token)) return false;
+  sets_[resource] = std::move(set);
+  return true;
+}
+
+std::vector<int64_t> Store::Elements(const std::string& resource) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return sets_[resource];
+}
 
 bool Store::Write(const std::string& resource, uint64_t token) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -17,7 +46,7 @@ bool Store::Write(const std::string& resource, uint64_t token) {
 
 namespace {
 
-void Worker(int index, const LockWorkloadOptions& o, History& h, Store* store,
+void Worker(int index, const LockWorkloadOptions& o, History& h, Store& store, ClientStalls& stalls,
             const std::atomic<bool>& stop) {
   std::mt19937_64 rng(o.seed * 1000003 + static_cast<uint64_t>(index));
   redlock::RedlockOptions ro;
@@ -26,6 +55,7 @@ void Worker(int index, const LockWorkloadOptions& o, History& h, Store* store,
   ro.seed = o.seed * 7919 + static_cast<uint64_t>(index) + 1;
   redlock::Redlock redlock(o.urls, ro);
   int process = index;
+  int64_t next_element = 0;
   auto pause = [&](int max_ms) {
     if (max_ms > 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(rng() % (max_ms + 1)));
@@ -48,13 +78,27 @@ void Worker(int index, const LockWorkloadOptions& o, History& h, Store* store,
     nlohmann::json got = {{"resource", o.resource}, {"valid_until", h.ToNs(lock->valid_until)}};
     if (lock->token) got["token"] = *lock->token;
     h.Add(process, OpType::kOk, "acquire", got);
-    // The critical section: a write to the store, and time inside.
-    if (store != nullptr) {
-      const uint64_t token = lock->token.value_or(0);
+    // The critical section, where the nemesis may stall this process.
+    const uint64_t token = lock->token.value_or(0);
+    auto stall = [&] {
+      if (const int64_t ms = stalls.Take(index); ms > 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+      }
+    };
+    if (o.workload == "fenced-lock") {
+      stall();
       h.Add(process, OpType::kInvoke, "write", {{"resource", o.resource}, {"token", token}});
-      const bool accepted = store->Write(o.resource, token);
+      const bool accepted = store.Write(o.resource, token);
       h.Add(process, OpType::kOk, "write",
             {{"resource", o.resource}, {"token", token}, {"accepted", accepted}});
+    } else if (o.workload == "lock-set") {
+      const int64_t element = static_cast<int64_t>(index) * 1000000000 + next_element++;
+      const nlohmann::json add = {{"resource", o.resource}, {"element", element}};
+      h.Add(process, OpType::kInvoke, "add", add);
+      const bool accepted = store.Add(o.resource, token, element, stall);
+      h.Add(process, accepted ? OpType::kOk : OpType::kFail, "add", add);
+    } else {
+      stall();
     }
     pause(o.hold_max_ms);
     h.Add(process, OpType::kInvoke, "release", target);
@@ -72,15 +116,23 @@ void Worker(int index, const LockWorkloadOptions& o, History& h, Store* store,
 
 }  // namespace
 
-void RunLockWorkload(const LockWorkloadOptions& options, History& history,
+void RunLockWorkload(const LockWorkloadOptions& options, History& history, ClientStalls& stalls,
                      const std::atomic<bool>& stop) {
   Store store(options.fence);
   std::vector<std::thread> workers;
   for (int i = 0; i < options.concurrency; i++) {
-    workers.emplace_back(Worker, i, std::cref(options), std::ref(history),
-                         options.store ? &store : nullptr, std::cref(stop));
+    workers.emplace_back(Worker, i, std::cref(options), std::ref(history), std::ref(store),
+                         std::ref(stalls), std::cref(stop));
   }
   for (std::thread& t : workers) t.join();
+  if (options.workload == "lock-set") {
+    // The final read, once every process is done.
+    const int process = options.concurrency * 1000;
+    const nlohmann::json target = {{"resource", options.resource}};
+    history.Add(process, OpType::kInvoke, "read", target);
+    history.Add(process, OpType::kOk, "read",
+                {{"resource", options.resource}, {"elements", store.Elements(options.resource)}});
+  }
 }
 
 }  // namespace keyward::jepsen

@@ -1,13 +1,20 @@
 // The lock workloads: `concurrency` client processes (threads with their own connections, each
 // its own Redlock over every node) contend for one resource. Each loops: acquire (with a fencing
-// token for fenced-lock, or when --fence on), then inside the critical section a write to the
-// store (fenced-lock) and a random hold, then release. Every step enters the history; a process
-// whose operation ended in an unknown state continues under a new process number, as in Jepsen.
+// token when --fence on), then inside the critical section
+//   lock         a random hold
+//   fenced-lock  a write of the token to the store, and a random hold
+//   lock-set     a read-modify-write of a set in the store: read it, add a unique element,
+//                write it back ("add"; ok when the store accepted the write)
+// then release. After the run a final read of the set ("read"). Every step enters the history;
+// a process whose operation ended in an unknown state continues under a new process number, as
+// in Jepsen. The nemesis's client-pause makes a process stall inside its next critical section
+// (between its read and its write in lock-set) for longer than its lease, as a GC pause would.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -17,33 +24,53 @@
 
 namespace keyward::jepsen {
 
-// What the locks protect: a register per resource that, with fencing, accepts a write only with
-// a token above every token it accepted before (a storage service that checks fencing tokens);
-// without, accepts every write.
+// What the locks protect: a storage service per resource. With fencing it checks tokens
+// (Kleppmann's fenced storage): a write of fenced-lock only with a token above every token it
+// accepted; lock-set's read and write only with a token not below the highest it has seen, read
+// or written. Without fencing it accepts everything.
 class Store {
  public:
   explicit Store(bool fenced) : fenced_(fenced) {}
   bool Write(const std::string& resource, uint64_t token);
+  // lock-set: reads the set (false: a stale token), `stall`, writes it back with `element`.
+  bool Add(const std::string& resource, uint64_t token, int64_t element,
+           const std::function<void()>& stall);
+  std::vector<int64_t> Elements(const std::string& resource);
 
  private:
+  bool SeeToken(const std::string& resource, uint64_t token);  // under mu_
   bool fenced_;
   std::mutex mu_;
   std::map<std::string, uint64_t> highest_;
+  std::map<std::string, std::vector<int64_t>> sets_;
+};
+
+// The nemesis's hold on the client processes: a stall (ms) a process serves inside its next
+// critical section.
+class ClientStalls {
+ public:
+  explicit ClientStalls(int processes) : stalls_(static_cast<size_t>(processes)) {}
+  void Request(int process, int64_t ms) { stalls_[static_cast<size_t>(process)] = ms; }
+  int64_t Take(int process) { return stalls_[static_cast<size_t>(process)].exchange(0); }
+  int size() const { return static_cast<int>(stalls_.size()); }
+
+ private:
+  std::vector<std::atomic<int64_t>> stalls_;
 };
 
 struct LockWorkloadOptions {
   std::vector<std::string> urls;
   int concurrency = 5;
   std::chrono::milliseconds ttl{1000};
-  bool fence = true;     // ask for tokens (and check them)
-  bool store = true;     // write to the store inside the critical section (fenced-lock)
-  int hold_max_ms = 20;  // the critical section lasts 0..hold_max_ms
+  bool fence = true;                     // ask for tokens (and check them)
+  std::string workload = "fenced-lock";  // lock, fenced-lock, lock-set
+  int hold_max_ms = 20;                  // the critical section lasts 0..hold_max_ms
   std::string resource = "jepsen-lock";
   uint64_t seed = 1;
 };
 
 // Runs until `stop`; returns when every process finished its current operation.
-void RunLockWorkload(const LockWorkloadOptions& options, History& history,
+void RunLockWorkload(const LockWorkloadOptions& options, History& history, ClientStalls& stalls,
                      const std::atomic<bool>& stop);
 
 }  // namespace keyward::jepsen

@@ -23,6 +23,7 @@
 #include "lock_workload.h"
 #include "nemesis.h"
 #include "nodes.h"
+#include "set_checker.h"
 
 namespace fs = std::filesystem;
 using namespace keyward::jepsen;
@@ -91,9 +92,16 @@ int Check(const fs::path& dir) {
   const bool fenced = test.value("fence", true);
   LockCheck check = CheckLocks(*ops, fenced);
   nlohmann::json results = check.ToJson();
+  bool valid = check.valid;
+  std::optional<SetCheck> set;
+  if (test.value("workload", "") == "lock-set") {
+    set = CheckSet(*ops);
+    results["set"] = set->ToJson();
+    valid = valid && set->valid;
+  }
   // A run in which nothing was acquired proves nothing.
-  const bool unknown = check.valid && check.acquisitions == 0;
-  results["valid"] = unknown ? nlohmann::json("unknown") : nlohmann::json(check.valid);
+  const bool unknown = valid && check.acquisitions == 0;
+  results["valid"] = unknown ? nlohmann::json("unknown") : nlohmann::json(valid);
   results["workload"] = test.value("workload", "");
   results["nemesis"] = test.value("nemesis", nlohmann::json::array());
   std::ofstream(dir / "results.json") << results.dump(2) << '\n';
@@ -103,19 +111,25 @@ int Check(const fs::path& dir) {
   for (const Anomaly& a : check.anomalies) {
     std::cout << "ANOMALY " << a.kind << ": " << a.detail.dump() << "\n";
   }
-  std::cout << "valid? "
-            << (unknown       ? "unknown"
-                : check.valid ? "true"
-                              : "false")
-            << "  (" << (dir / "results.json").string() << ")\n";
-  return unknown ? kUnknown : check.valid ? kValid : kInvalid;
+  if (set) {
+    std::cout << "set: " << set->acknowledged << " adds acknowledged of " << set->attempted
+              << ", lost " << set->lost.size() << ", unexpected " << set->unexpected.size()
+              << (set->read ? "" : ", no final read") << "\n";
+    if (!set->lost.empty()) {
+      std::cout << "ANOMALY lost-updates: acknowledged adds missing from the final read\n";
+    }
+  }
+  const char* verdict = unknown ? "unknown" : valid ? "true" : "false";
+  std::cout << "valid? " << verdict << "  (" << (dir / "results.json").string() << ")\n";
+  return unknown ? kUnknown : valid ? kValid : kInvalid;
 }
 
 int Run(const RunArgs& a) {
   const std::vector<std::string> faults = Split(a.nemesis);
   for (const std::string& f : faults) {
     if (std::find(KnownFaults().begin(), KnownFaults().end(), f) == KnownFaults().end()) {
-      std::cerr << "keyward-jepsen: unknown nemesis '" << f << "' (kill, pause, restart-empty)\n";
+      std::cerr << "keyward-jepsen: unknown nemesis '" << f
+                << "' (kill, pause, restart-empty, client-pause)\n";
       return kBadArguments;
     }
   }
@@ -151,18 +165,21 @@ int Run(const RunArgs& a) {
   wo.concurrency = a.concurrency;
   wo.ttl = std::chrono::milliseconds(a.ttl_ms);
   wo.fence = fence;
-  wo.store = a.workload == "fenced-lock";
+  wo.workload = a.workload;
   wo.seed = seed;
   NemesisOptions no;
   no.faults = faults;
   no.interval = std::chrono::milliseconds(a.interval_ms);
   no.duration = std::chrono::milliseconds(a.duration_ms);
+  no.ttl = std::chrono::milliseconds(a.ttl_ms);
+  ClientStalls stalls(a.concurrency);
   no.seed = seed;
 
   std::atomic<bool> stop_nemesis{false}, stop_clients{false};
   std::optional<std::string> nemesis_error;
-  std::thread nemesis([&] { nemesis_error = RunNemesis(no, nodes, history, stop_nemesis); });
-  std::thread clients([&] { RunLockWorkload(wo, history, stop_clients); });
+  std::thread nemesis(
+      [&] { nemesis_error = RunNemesis(no, nodes, stalls, history, stop_nemesis); });
+  std::thread clients([&] { RunLockWorkload(wo, history, stalls, stop_clients); });
   std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int64_t>(a.time_limit * 1000)));
   // Heal first, then let the clients run on the healed cluster for a moment (recovery), then
   // stop them.
@@ -188,10 +205,11 @@ int main(int argc, char** argv) {
   RunArgs run;
   CLI::App* run_cmd =
       app.add_subcommand("run", "run a workload against fresh nodes under a nemesis");
-  run_cmd->add_option("--workload", run.workload, "lock | fenced-lock")
-      ->check(CLI::IsMember({"lock", "fenced-lock"}));
+  run_cmd->add_option("--workload", run.workload, "lock | fenced-lock | lock-set")
+      ->check(CLI::IsMember({"lock", "fenced-lock", "lock-set"}));
   run_cmd->add_option("--nemesis", run.nemesis,
-                      "comma-separated faults: kill, pause, restart-empty (none: no faults)");
+                      "comma-separated faults: kill, pause, restart-empty, client-pause "
+                      "(none: no faults)");
   run_cmd->add_option("--nodes", run.nodes, "instances (3 or 5)")->check(CLI::Range(1, 9));
   run_cmd->add_option("--time-limit", run.time_limit, "seconds of faults and load")
       ->check(CLI::Range(1.0, 86400.0));
@@ -210,6 +228,14 @@ int main(int argc, char** argv) {
   std::string check_dir;
   CLI::App* check_cmd = app.add_subcommand("check", "check a recorded run again");
   check_cmd->add_option("store-dir", check_dir, "the run's directory")->required();
+  std::string demo_name, demo_store = "store", demo_server;
+  CLI::App* demo_cmd =
+      app.add_subcommand("demo", "a known anomaly the checkers must find (exits 1 when found)");
+  demo_cmd->add_option("name", demo_name, "unfenced-lock-set")
+      ->required()
+      ->check(CLI::IsMember({"unfenced-lock-set"}));
+  demo_cmd->add_option("--store", demo_store, "where the run is recorded");
+  demo_cmd->add_option("--server", demo_server, "the server binary (default: beside this one)");
   std::string clean_store = "store";
   CLI::App* clean_cmd = app.add_subcommand("clean", "kill the nodes a crashed run left behind");
   clean_cmd->add_option("--store", clean_store, "the runs' store");
@@ -222,6 +248,22 @@ int main(int argc, char** argv) {
   try {
     if (*run_cmd) return Run(run);
     if (*check_cmd) return Check(check_dir);
+    if (*demo_cmd) {
+      // A lock alone does not protect a read-modify-write from a holder that stalls past its
+      // lease: without fencing, acknowledged adds are lost (with --fence on they are not).
+      RunArgs demo;
+      demo.workload = "lock-set";
+      demo.fence = "off";
+      demo.nemesis = "client-pause";
+      demo.time_limit = 10;
+      demo.interval_ms = 1000;
+      demo.duration_ms = 1500;
+      demo.ttl_ms = 500;
+      demo.store = demo_store;
+      demo.server = demo_server;
+      demo.seed = 1;
+      return Run(demo);
+    }
     if (*clean_cmd) {
       std::cout << "killed " << KillLeftovers(clean_store) << " left-over node(s)\n";
       return kValid;

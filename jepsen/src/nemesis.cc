@@ -1,5 +1,6 @@
 #include "nemesis.h"
 
+#include <algorithm>
 #include <random>
 #include <thread>
 
@@ -18,7 +19,8 @@ void Wait(std::chrono::milliseconds d, const std::atomic<bool>& stop) {
 }  // namespace
 
 std::optional<std::string> RunNemesis(const NemesisOptions& o,
-                                      std::vector<std::unique_ptr<Node>>& nodes, History& h,
+                                      std::vector<std::unique_ptr<Node>>& nodes,
+                                      ClientStalls& clients, History& h,
                                       const std::atomic<bool>& stop) {
   std::optional<std::string> error;
   std::mt19937_64 rng(o.seed);
@@ -29,6 +31,13 @@ std::optional<std::string> RunNemesis(const NemesisOptions& o,
     Wait(o.interval, stop);
     if (stop.load()) break;
     const std::string& fault = o.faults[rng() % o.faults.size()];
+    if (fault == "client-pause") {
+      const int process = static_cast<int>(rng() % static_cast<uint64_t>(clients.size()));
+      const int64_t ms = std::max<int64_t>(o.duration.count(), 2 * o.ttl.count());
+      h.Add(kNemesis, OpType::kInfo, fault, {{"client", process}, {"ms", ms}});
+      clients.Request(process, ms);
+      continue;
+    }
     Node& node = *nodes[rng() % nodes.size()];
     const nlohmann::json target = {{"node", node.id()}, {"port", node.port()}};
     h.Add(kNemesis, OpType::kInfo, fault, target);

@@ -4,6 +4,8 @@
 //   kill           SIGKILL, then a restart with the node's data (AOF, appendfsync always)
 //   pause          SIGSTOP, then SIGCONT
 //   restart-empty  SIGKILL and the node's data deleted, then a restart with nothing
+//   client-pause   a client process stalls inside its next critical section for the duration
+//                  (at least twice the TTL: its lease runs out meanwhile), as in a GC pause
 // At the end every node is healed: running, not paused.
 #pragma once
 
@@ -16,12 +18,13 @@
 #include <vector>
 
 #include "history.h"
+#include "lock_workload.h"
 #include "nodes.h"
 
 namespace keyward::jepsen {
 
 inline const std::vector<std::string>& KnownFaults() {
-  static const std::vector<std::string> faults = {"kill", "pause", "restart-empty"};
+  static const std::vector<std::string> faults = {"kill", "pause", "restart-empty", "client-pause"};
   return faults;
 }
 
@@ -29,12 +32,14 @@ struct NemesisOptions {
   std::vector<std::string> faults;  // of KnownFaults(); empty: none
   std::chrono::milliseconds interval{2000};
   std::chrono::milliseconds duration{1500};
+  std::chrono::milliseconds ttl{1000};  // the locks' (client-pause lasts at least twice that)
   uint64_t seed = 1;
 };
 
 // Runs the schedule until `stop`, then heals. The first error a restart met, if any.
 std::optional<std::string> RunNemesis(const NemesisOptions& options,
-                                      std::vector<std::unique_ptr<Node>>& nodes, History& history,
+                                      std::vector<std::unique_ptr<Node>>& nodes,
+                                      ClientStalls& clients, History& history,
                                       const std::atomic<bool>& stop);
 
 }  // namespace keyward::jepsen

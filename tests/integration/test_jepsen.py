@@ -76,6 +76,29 @@ class Smoke(unittest.TestCase):
         with open(os.path.join(self.run_dir("lock"), "results.json")) as f:
             self.assertIs(json.load(f)["valid"], True)
 
+    def test_the_unfenced_lock_set_demo_loses_updates(self):
+        # A holder stalled past its lease between its read and its write: without fencing the
+        # lock lets its stale write through, and acknowledged adds are lost (exit 1).
+        r = run("demo", "unfenced-lock-set", "--store", self.store, "--server", SERVER)
+        self.assertEqual(r.returncode, 1, r.stdout.decode() + r.stderr.decode())
+        self.assertIn(b"ANOMALY lost-updates", r.stdout)
+        with open(os.path.join(self.run_dir("lock-set"), "results.json")) as f:
+            results = json.load(f)
+        self.assertGreater(results["set"]["lost_count"], 0)
+        self.assertGreater(results["lease_overruns"], 0)
+
+    def test_fenced_lock_set_loses_nothing_under_the_same_stalls(self):
+        r = run("run", "--workload", "lock-set", "--fence", "on", "--nemesis", "client-pause",
+                "--interval-ms", "1000", "--duration-ms", "1500", "--ttl-ms", "500",
+                "--time-limit", "10", "--seed", "1", "--store", self.store, "--server", SERVER)
+        self.assertEqual(r.returncode, 0, r.stdout.decode() + r.stderr.decode())
+        with open(os.path.join(self.run_dir("lock-set"), "results.json")) as f:
+            results = json.load(f)
+        self.assertEqual(results["set"]["lost_count"], 0)
+        # The stalls happened: some holder outlived its lease, and its stale write was refused.
+        self.assertGreater(results["lease_overruns"], 0)
+        self.assertLess(results["set"]["acknowledged"], results["set"]["attempted"])
+
     def test_bad_arguments(self):
         self.assertEqual(run("run", "--nemesis", "meteor", "--store", self.store).returncode, 254)
         self.assertEqual(run("run", "--workload", "nope").returncode, 254)
