@@ -23,6 +23,7 @@
 #include "lock_workload.h"
 #include "nemesis.h"
 #include "nodes.h"
+#include "partition.h"
 #include "set_checker.h"
 
 namespace fs = std::filesystem;
@@ -129,7 +130,14 @@ int Run(const RunArgs& a) {
   for (const std::string& f : faults) {
     if (std::find(KnownFaults().begin(), KnownFaults().end(), f) == KnownFaults().end()) {
       std::cerr << "keyward-jepsen: unknown nemesis '" << f
-                << "' (kill, pause, restart-empty, client-pause)\n";
+                << "' (kill, pause, restart-empty, partition, client-pause)\n";
+      return kBadArguments;
+    }
+  }
+  Partitioner partitioner;
+  if (std::find(faults.begin(), faults.end(), "partition") != faults.end()) {
+    if (auto error = partitioner.Setup()) {
+      std::cerr << "keyward-jepsen: " << *error << "\n";
       return kBadArguments;
     }
   }
@@ -178,7 +186,7 @@ int Run(const RunArgs& a) {
   std::atomic<bool> stop_nemesis{false}, stop_clients{false};
   std::optional<std::string> nemesis_error;
   std::thread nemesis(
-      [&] { nemesis_error = RunNemesis(no, nodes, stalls, history, stop_nemesis); });
+      [&] { nemesis_error = RunNemesis(no, nodes, stalls, &partitioner, history, stop_nemesis); });
   std::thread clients([&] { RunLockWorkload(wo, history, stalls, stop_clients); });
   std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int64_t>(a.time_limit * 1000)));
   // Heal first, then let the clients run on the healed cluster for a moment (recovery), then
@@ -208,7 +216,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--workload", run.workload, "lock | fenced-lock | lock-set")
       ->check(CLI::IsMember({"lock", "fenced-lock", "lock-set"}));
   run_cmd->add_option("--nemesis", run.nemesis,
-                      "comma-separated faults: kill, pause, restart-empty, client-pause "
+                      "comma-separated faults: kill, pause, restart-empty, partition, client-pause "
                       "(none: no faults)");
   run_cmd->add_option("--nodes", run.nodes, "instances (3 or 5)")->check(CLI::Range(1, 9));
   run_cmd->add_option("--time-limit", run.time_limit, "seconds of faults and load")
@@ -265,7 +273,8 @@ int main(int argc, char** argv) {
       return Run(demo);
     }
     if (*clean_cmd) {
-      std::cout << "killed " << KillLeftovers(clean_store) << " left-over node(s)\n";
+      std::cout << "killed " << KillLeftovers(clean_store) << " left-over node(s), removed "
+                << RemoveLeftoverChains() << " left-over iptables chain(s)\n";
       return kValid;
     }
   } catch (const std::exception& e) {

@@ -20,7 +20,7 @@ void Wait(std::chrono::milliseconds d, const std::atomic<bool>& stop) {
 
 std::optional<std::string> RunNemesis(const NemesisOptions& o,
                                       std::vector<std::unique_ptr<Node>>& nodes,
-                                      ClientStalls& clients, History& h,
+                                      ClientStalls& clients, Partitioner* partitioner, History& h,
                                       const std::atomic<bool>& stop) {
   std::optional<std::string> error;
   std::mt19937_64 rng(o.seed);
@@ -43,6 +43,8 @@ std::optional<std::string> RunNemesis(const NemesisOptions& o,
     h.Add(kNemesis, OpType::kInfo, fault, target);
     if (fault == "pause") {
       node.Pause();
+    } else if (fault == "partition") {
+      if (!partitioner->Isolate(node.port()) && !error) error = "iptables failed to cut a node";
     } else {
       node.Kill();
       if (fault == "restart-empty") node.Wipe();
@@ -50,14 +52,20 @@ std::optional<std::string> RunNemesis(const NemesisOptions& o,
     // The fault lasts its whole duration, even past the end of the run: the heal below comes
     // after it.
     std::this_thread::sleep_for(o.duration);
+    const char* healed = "start";
     if (fault == "pause") {
       node.Resume();
+      healed = "resume";
+    } else if (fault == "partition") {
+      partitioner->Heal();
+      healed = "heal";
     } else {
       start(node);
     }
-    h.Add(kNemesis, OpType::kInfo, fault == "pause" ? "resume" : "start", target);
+    h.Add(kNemesis, OpType::kInfo, healed, target);
   }
-  // The final heal: every node up.
+  // The final heal: no partition, every node up.
+  if (partitioner != nullptr) partitioner->Heal();
   for (auto& n : nodes) {
     if (n->paused()) n->Resume();
     if (!n->running()) start(*n);

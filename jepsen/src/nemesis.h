@@ -4,6 +4,8 @@
 //   kill           SIGKILL, then a restart with the node's data (AOF, appendfsync always)
 //   pause          SIGSTOP, then SIGCONT
 //   restart-empty  SIGKILL and the node's data deleted, then a restart with nothing
+//   partition      the node cut off (partition.h: every TCP segment to or from it dropped), then
+//                  healed
 //   client-pause   a client process stalls inside its next critical section for the duration
 //                  (at least twice the TTL: its lease runs out meanwhile), as in a GC pause
 // At the end every node is healed: running, not paused.
@@ -20,11 +22,13 @@
 #include "history.h"
 #include "lock_workload.h"
 #include "nodes.h"
+#include "partition.h"
 
 namespace keyward::jepsen {
 
 inline const std::vector<std::string>& KnownFaults() {
-  static const std::vector<std::string> faults = {"kill", "pause", "restart-empty", "client-pause"};
+  static const std::vector<std::string> faults = {"kill", "pause", "restart-empty", "partition",
+                                                  "client-pause"};
   return faults;
 }
 
@@ -39,7 +43,7 @@ struct NemesisOptions {
 // Runs the schedule until `stop`, then heals. The first error a restart met, if any.
 std::optional<std::string> RunNemesis(const NemesisOptions& options,
                                       std::vector<std::unique_ptr<Node>>& nodes,
-                                      ClientStalls& clients, History& history,
-                                      const std::atomic<bool>& stop);
+                                      ClientStalls& clients, Partitioner* partitioner,
+                                      History& history, const std::atomic<bool>& stop);
 
 }  // namespace keyward::jepsen

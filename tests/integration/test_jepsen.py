@@ -31,8 +31,10 @@ class Smoke(unittest.TestCase):
         self.assertEqual(len(dirs), 1, dirs)
         return dirs[0]
 
-    def test_fenced_locks_under_kills_pauses_and_empty_restarts(self):
-        r = run("run", "--workload", "fenced-lock", "--nemesis", "kill,pause,restart-empty",
+    def test_fenced_locks_under_kills_pauses_empty_restarts_and_partitions(self):
+        # (partition needs root and iptables: scripts/install-deps.sh --test installs it)
+        r = run("run", "--workload", "fenced-lock", "--nemesis",
+                "kill,pause,restart-empty,partition",
                 "--nodes", "3", "--time-limit", "8", "--interval-ms", "1000",
                 "--duration-ms", "800", "--seed", "7", "--store", self.store,
                 "--server", SERVER)
@@ -46,7 +48,10 @@ class Smoke(unittest.TestCase):
         with open(os.path.join(d, "history.jsonl")) as f:
             ops = [json.loads(line) for line in f]
         faults = {op["f"] for op in ops if op["process"] == "nemesis"}
-        self.assertTrue(faults & {"kill", "pause", "restart-empty"}, faults)
+        self.assertTrue(faults & {"kill", "pause", "restart-empty", "partition"}, faults)
+        # The run's iptables chain is gone with it.
+        chains = subprocess.run(["iptables", "-w", "-S"], stdout=subprocess.PIPE).stdout
+        self.assertNotIn(b"KWJ-", chains)
         # The nodes are gone once the run is over.
         self.assertEqual(glob.glob(os.path.join(d, "n*", "pid")), [])
 
