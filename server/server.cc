@@ -103,6 +103,8 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
   rdb_.OnBackgroundSaveDone([this](const std::string& error, const std::string& path) {
     replication_.source().BackgroundSaveDone(error, path);
   });
+  // Clients caching keys of a replica drop them all when a full sync replaces its dataset.
+  replication_.OnDatasetReplaced([this] { tracking_.InvalidateAllOnFlush(); });
   settings_->on_repl_backlog_size_change = [this] { replication_.source().ResizeBacklog(); };
   rdb_.SetReplicationAux([this] { return replication_.RdbAux(); });
   // -MISCONF after a failed background save (stop-writes-on-bgsave-error) or AOF write.

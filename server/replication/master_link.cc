@@ -496,6 +496,7 @@ bool MasterLink::LoadTransfer() {
   PrepareForLoad();
   p_.keyspace.FlushAll(p_.settings.replica_lazy_flush);
   p_.functions.Flush();
+  if (dataset_replaced_) dataset_replaced_();
   if (::rename(transfer_tmp_.c_str(), p_.settings.dbfilename.c_str()) != 0) {
     spdlog::warn(
         "Failed trying to rename the temp DB into {} in MASTER <-> REPLICA synchronization: {}",
@@ -545,6 +546,7 @@ size_t MasterLink::LoadFromSocket(std::string_view input) {
     p_.keyspace.FlushAll(p_.settings.replica_lazy_flush);
     p_.functions.Flush();
   }
+  if (dataset_replaced_) dataset_replaced_();
   spdlog::info("MASTER <-> REPLICA sync: Loading DB in memory");
   // The loader reads the socket itself (through its own descriptor: should the link close
   // meanwhile, the number is not reused under it); the event loop serves the other clients.

@@ -88,6 +88,9 @@ class MasterLink {
   void set_failover_reply(std::function<void(bool accepted)> hook) {
     failover_reply_ = std::move(hook);
   }
+  // A full sync emptied the dataset: what clients cached of it is gone (Redis's signalFlushedDb:
+  // tracking clients are told to drop everything).
+  void set_dataset_replaced(std::function<void()> hook) { dataset_replaced_ = std::move(hook); }
   // Once a second: reconnects, times out, acknowledges.
   void Cron();
   // REPLCONF GETACK from the master: an ACK goes out once the command is applied.
@@ -174,6 +177,7 @@ class MasterLink {
   bool failover_psync_ = false;  // the next PSYNC carries FAILOVER
   bool diskless_ = false;        // this full sync is parsed from the socket
   std::function<void(bool accepted)> failover_reply_;
+  std::function<void()> dataset_replaced_;
   size_t unparsed_ = 0;  // stream bytes read but not applied yet
   int64_t last_io_ms_ = 0;
   int64_t down_since_ms_ = 0;

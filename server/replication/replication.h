@@ -42,6 +42,10 @@ class Replication {
   bool is_replica() const { return state_.replica; }
   const ServerState& state() const { return state_; }
 
+  // A full sync emptied the dataset (the tracking invalidation hangs here).
+  void OnDatasetReplaced(std::function<void()> hook) {
+    link_.set_dataset_replaced(std::move(hook));
+  }
   // FAILOVER (this server as the master handing over).
   Failover& failover() { return failover_; }
   // A replica's ACK arrived: a failover waiting for it looks again once this turn is over.

@@ -1137,6 +1137,40 @@ class ExpiryOnReplica(ReplicationTestCase):
 
 
 # ---------------------------------------------------------------------------------------------
+# Scenario 9b: client-side caching on a replica across a full sync
+# ---------------------------------------------------------------------------------------------
+
+
+class TrackingOnReplica(ReplicationTestCase):
+    def invalidation_on_full_sync(self, replica_kind, *replica_args):
+        """The push a RESP3 client tracking a key on the replica receives when the replica
+        moves to another master (a full sync replaces its dataset)."""
+        first = self.start("keyward")
+        ok(self.client(first), "SET", "k", "from-first")
+        second = self.start("keyward")
+        ok(self.client(second), "SET", "k", "from-second")
+        r = self.replica(replica_kind, first, *replica_args)
+        rc = self.client(r)
+        self.wait_up(rc)
+        cache = self.client(r)
+        cache.call("HELLO", "3")
+        self.assertEqual(cache.call("CLIENT", "TRACKING", "ON"), b"+OK\r\n")
+        self.assertEqual(cache.call("GET", "k"), b"$10\r\nfrom-first\r\n")
+        ok(rc, "REPLICAOF", "127.0.0.1", str(second.port))
+        push = cache.read_reply()  # waits for it
+        wait_for(lambda: ok(rc, "GET", "k") == b"from-second", timeout=SYNC_TIMEOUT,
+                 message="the replica on the second master's data")
+        return push
+
+    def test_a_full_sync_invalidates_what_clients_cached_as_redis_does(self):
+        want = self.invalidation_on_full_sync("redis")
+        self.assertEqual(want, b">2\r\n$10\r\ninvalidate\r\n_\r\n")
+        self.assertEqual(self.invalidation_on_full_sync("keyward"), want)
+        self.assertEqual(
+            self.invalidation_on_full_sync("keyward", "--repl-diskless-load", "swapdb"), want)
+
+
+# ---------------------------------------------------------------------------------------------
 # Scenario 10: the replication commands' replies, byte for byte
 # ---------------------------------------------------------------------------------------------
 
