@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "history.h"
+#include "incr_lock_workload.h"
 #include "lock_checker.h"
 #include "lock_workload.h"
 #include "nemesis.h"
@@ -187,7 +188,13 @@ int Run(const RunArgs& a) {
   std::optional<std::string> nemesis_error;
   std::thread nemesis(
       [&] { nemesis_error = RunNemesis(no, nodes, stalls, &partitioner, history, stop_nemesis); });
-  std::thread clients([&] { RunLockWorkload(wo, history, stalls, stop_clients); });
+  std::thread clients([&] {
+    if (wo.workload == "incr-lock") {
+      RunIncrLockWorkload(wo, history, stalls, stop_clients);
+    } else {
+      RunLockWorkload(wo, history, stalls, stop_clients);
+    }
+  });
   std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int64_t>(a.time_limit * 1000)));
   // Heal first, then let the clients run on the healed cluster for a moment (recovery), then
   // stop them.
@@ -213,8 +220,10 @@ int main(int argc, char** argv) {
   RunArgs run;
   CLI::App* run_cmd =
       app.add_subcommand("run", "run a workload against fresh nodes under a nemesis");
-  run_cmd->add_option("--workload", run.workload, "lock | fenced-lock | lock-set")
-      ->check(CLI::IsMember({"lock", "fenced-lock", "lock-set"}));
+  run_cmd
+      ->add_option("--workload", run.workload,
+                   "lock | fenced-lock | lock-set | incr-lock (SET NX + INCR on the first node)")
+      ->check(CLI::IsMember({"lock", "fenced-lock", "lock-set", "incr-lock"}));
   run_cmd->add_option("--nemesis", run.nemesis,
                       "comma-separated faults: kill, pause, restart-empty, partition, client-pause "
                       "(none: no faults)");
@@ -239,9 +248,9 @@ int main(int argc, char** argv) {
   std::string demo_name, demo_store = "store", demo_server;
   CLI::App* demo_cmd =
       app.add_subcommand("demo", "a known anomaly the checkers must find (exits 1 when found)");
-  demo_cmd->add_option("name", demo_name, "unfenced-lock-set")
+  demo_cmd->add_option("name", demo_name, "unfenced-lock-set | amnesia-token-regression")
       ->required()
-      ->check(CLI::IsMember({"unfenced-lock-set"}));
+      ->check(CLI::IsMember({"unfenced-lock-set", "amnesia-token-regression"}));
   demo_cmd->add_option("--store", demo_store, "where the run is recorded");
   demo_cmd->add_option("--server", demo_server, "the server binary (default: beside this one)");
   std::string clean_store = "store";
@@ -267,6 +276,18 @@ int main(int argc, char** argv) {
       demo.interval_ms = 1000;
       demo.duration_ms = 1500;
       demo.ttl_ms = 500;
+      if (demo_name == "amnesia-token-regression") {
+        // A lock and an INCR token on one server that forgets everything when it restarts
+        // empty: tokens start again below those handed out, and the lock is granted again
+        // while its holder's lease runs.
+        demo.workload = "incr-lock";
+        demo.fence = "on";
+        demo.nemesis = "restart-empty";
+        demo.nodes = 1;
+        demo.time_limit = 6;
+        demo.duration_ms = 300;
+        demo.ttl_ms = 1000;
+      }
       demo.store = demo_store;
       demo.server = demo_server;
       demo.seed = 1;

@@ -104,6 +104,19 @@ class Smoke(unittest.TestCase):
         self.assertGreater(results["lease_overruns"], 0)
         self.assertLess(results["set"]["acknowledged"], results["set"]["attempted"])
 
+    def test_the_amnesia_demo_finds_tokens_going_backwards(self):
+        # SET NX + INCR on one server restarted empty: tokens start again from 1 (exit 1) ...
+        r = run("demo", "amnesia-token-regression", "--store", self.store, "--server", SERVER)
+        self.assertEqual(r.returncode, 1, r.stdout.decode() + r.stderr.decode())
+        with open(os.path.join(self.run_dir("incr-lock"), "results.json")) as f:
+            kinds = {a["kind"] for a in json.load(f)["anomalies"]}
+        self.assertTrue(kinds & {"token-order", "duplicate-token"}, kinds)
+        # ... while Keyward's own fenced locks on one server under the same fault stay valid.
+        r = run("run", "--workload", "fenced-lock", "--nodes", "1", "--nemesis", "restart-empty",
+                "--time-limit", "6", "--interval-ms", "1000", "--duration-ms", "300",
+                "--seed", "1", "--store", self.store, "--server", SERVER)
+        self.assertEqual(r.returncode, 0, r.stdout.decode() + r.stderr.decode())
+
     def test_bad_arguments(self):
         self.assertEqual(run("run", "--nemesis", "meteor", "--store", self.store).returncode, 254)
         self.assertEqual(run("run", "--workload", "nope").returncode, 254)
