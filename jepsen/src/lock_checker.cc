@@ -117,6 +117,10 @@ std::vector<Holding> Holdings(const std::vector<Op>& ops) {
       auto it = holding.find(op.process);
       if (it != holding.end()) {
         out[it->second].release_ns = op.time_ns;
+        // A lease renewed meanwhile (an election's) ran at least until its latest validity.
+        out[it->second].valid_until_ns =
+            std::max(out[it->second].valid_until_ns,
+                     Int(op.value, "valid_until", out[it->second].valid_until_ns));
         holding.erase(it);
       }
     }
@@ -142,6 +146,7 @@ LockCheck CheckLocks(const std::vector<Op>& ops, bool fenced) {
 
   // The fenced store's writes, in the order it handled them (their completions).
   std::map<std::string, uint64_t> highest_accepted;
+  std::map<std::string, int> last_writer;  // the process whose write set the highest
   std::map<int, int64_t> write_invoked;
   for (const Op& op : ops) {
     if (op.f != "write") continue;
@@ -159,11 +164,14 @@ LockCheck CheckLocks(const std::vector<Op>& ops, bool fenced) {
     if (written) {
       const uint64_t token = *written;
       auto it = highest_accepted.find(resource);
-      if (it != highest_accepted.end() && token <= it->second) {
+      // A holder may write again under its own token (a leader's jobs); anyone else needs more.
+      if (it != highest_accepted.end() &&
+          (token < it->second || (token == it->second && last_writer[resource] != op.process))) {
         Add(check, "store-token-regression",
             {{"accepted", token}, {"after", it->second}, {"write", ToJson(op)}});
       }
       if (it == highest_accepted.end() || token > it->second) highest_accepted[resource] = token;
+      last_writer[resource] = op.process;
     }
     // Without fencing, the lock alone protects the store: a write that began after its
     // writer's lease ended, while a later holding of the resource had begun, is an update the

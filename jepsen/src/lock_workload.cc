@@ -36,10 +36,12 @@ std::vector<int64_t> Store::Elements(const std::string& resource) {
   return sets_[resource];
 }
 
-bool Store::Write(const std::string& resource, uint64_t token) {
+bool Store::Write(const std::string& resource, uint64_t token, bool again) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = highest_.find(resource);
-  if (fenced_ && it != highest_.end() && token <= it->second) return false;
+  if (fenced_ && it != highest_.end() && (token < it->second || (token == it->second && !again))) {
+    return false;
+  }
   if (it == highest_.end() || token > it->second) highest_[resource] = token;
   return true;
 }

@@ -31,7 +31,9 @@ namespace keyward::jepsen {
 class Store {
  public:
   explicit Store(bool fenced) : fenced_(fenced) {}
-  bool Write(const std::string& resource, uint64_t token);
+  // `again`: the holder of `token` writes once more (a leader dispatching under its term): an
+  // equal token is accepted too.
+  bool Write(const std::string& resource, uint64_t token, bool again = false);
   // lock-set: reads the set (false: a stale token), `stall`, writes it back with `element`.
   bool Add(const std::string& resource, uint64_t token, int64_t element,
            const std::function<void()>& stall);

@@ -18,6 +18,7 @@
 #include <iostream>
 #include <thread>
 
+#include "election_workload.h"
 #include "history.h"
 #include "incr_lock_workload.h"
 #include "lock_checker.h"
@@ -191,6 +192,8 @@ int Run(const RunArgs& a) {
   std::thread clients([&] {
     if (wo.workload == "incr-lock") {
       RunIncrLockWorkload(wo, history, stalls, stop_clients);
+    } else if (wo.workload == "election") {
+      RunElectionWorkload(wo, history, stalls, stop_clients);
     } else {
       RunLockWorkload(wo, history, stalls, stop_clients);
     }
@@ -222,8 +225,9 @@ int main(int argc, char** argv) {
       app.add_subcommand("run", "run a workload against fresh nodes under a nemesis");
   run_cmd
       ->add_option("--workload", run.workload,
-                   "lock | fenced-lock | lock-set | incr-lock (SET NX + INCR on the first node)")
-      ->check(CLI::IsMember({"lock", "fenced-lock", "lock-set", "incr-lock"}));
+                   "lock | fenced-lock | lock-set | election | incr-lock (SET NX + INCR on the "
+                   "first node)")
+      ->check(CLI::IsMember({"lock", "fenced-lock", "lock-set", "election", "incr-lock"}));
   run_cmd->add_option("--nemesis", run.nemesis,
                       "comma-separated faults: kill, pause, restart-empty, partition, client-pause "
                       "(none: no faults)");

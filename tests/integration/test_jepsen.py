@@ -117,6 +117,17 @@ class Smoke(unittest.TestCase):
                 "--seed", "1", "--store", self.store, "--server", SERVER)
         self.assertEqual(r.returncode, 0, r.stdout.decode() + r.stderr.decode())
 
+    def test_an_election_under_faults(self):
+        r = run("run", "--workload", "election", "--nemesis", "kill,pause,partition,client-pause",
+                "--nodes", "3", "--time-limit", "8", "--interval-ms", "1000",
+                "--duration-ms", "1500", "--seed", "5", "--store", self.store,
+                "--server", SERVER)
+        self.assertEqual(r.returncode, 0, r.stdout.decode() + r.stderr.decode())
+        with open(os.path.join(self.run_dir("election"), "results.json")) as f:
+            results = json.load(f)
+        self.assertGreater(results["acquisitions"], 3)  # several terms
+        self.assertGreater(results["writes_accepted"], results["acquisitions"])
+
     def test_bad_arguments(self):
         self.assertEqual(run("run", "--nemesis", "meteor", "--store", self.store).returncode, 254)
         self.assertEqual(run("run", "--workload", "nope").returncode, 254)

@@ -149,6 +149,37 @@ TEST(LockCheckerTest, AStoreThatAcceptedALowerTokenIsFound) {
   EXPECT_EQ(Kinds(CheckLocks(h.ops(), true)), std::vector<std::string>{"store-token-regression"});
 }
 
+TEST(LockCheckerTest, AHolderMayWriteAgainUnderItsTokenButNoOneElseMay) {
+  // A leader dispatching several jobs under its term: fine.
+  HistoryBuilder leader;
+  leader.Hold(0, 0, 10, 1000, 400, 5).Write(0, 20, 30, 5, true).Write(0, 40, 50, 5, true);
+  EXPECT_TRUE(CheckLocks(leader.ops(), true).valid);
+  // Another process accepted with the same token: a regression.
+  HistoryBuilder other;
+  other.Hold(0, 0, 10, 100, 90, 5).Write(0, 20, 30, 5, true);
+  other.Hold(1, 95, 100, 1100, 400, 6).Write(1, 120, 130, 5, true);
+  EXPECT_EQ(Kinds(CheckLocks(other.ops(), true)),
+            std::vector<std::string>{"store-token-regression"});
+}
+
+TEST(LockCheckerTest, ALeaseRenewedUntilItsReleaseCountsToItsLatestValidity) {
+  // Process 0's lease, renewed, ran to 500 (its release records it); process 1 was granted the
+  // lock at 300: an overlap, though the validity at the grant (100) had long passed.
+  HistoryBuilder h;
+  h.Hold(0, 0, 10, 100, -1, 1).Hold(1, 250, 300, 1300, 600, 2);
+  std::vector<Op> ops = h.ops();
+  Op release;
+  release.process = 0;
+  release.type = OpType::kInvoke;
+  release.f = "release";
+  release.time_ns = 500;
+  release.value = {{"resource", "r"}, {"valid_until", 500}};
+  ops.push_back(release);
+  std::stable_sort(ops.begin(), ops.end(),
+                   [](const Op& a, const Op& b) { return a.time_ns < b.time_ns; });
+  EXPECT_EQ(Kinds(CheckLocks(ops, true)), std::vector<std::string>{"lease-overlap"});
+}
+
 TEST(LockCheckerTest, WithoutFencingAWriteAfterTheLeaseWhileAnotherHoldsIsFound) {
   HistoryBuilder h;
   // Process 0's lease ended at 100; it wrote at 300 (a pause), after process 1 was granted the

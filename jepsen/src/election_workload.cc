@@ -1,0 +1,84 @@
+#include "election_workload.h"
+
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "keyward/redlock/election.h"
+#include "keyward/redlock/redlock.h"
+
+namespace keyward::jepsen {
+
+namespace {
+
+void Candidate(int index, const LockWorkloadOptions& o, History& h, Store& store,
+               ClientStalls& stalls, const std::atomic<bool>& stop) {
+  std::mt19937_64 rng(o.seed * 1000003 + static_cast<uint64_t>(index));
+  redlock::RedlockOptions ro;
+  ro.instance_timeout = std::chrono::milliseconds(100);
+  ro.connect_timeout = std::chrono::milliseconds(500);
+  ro.seed = o.seed * 7919 + static_cast<uint64_t>(index) + 1;
+  redlock::Redlock redlock(o.urls, ro);
+  redlock::ElectionOptions eo;
+  eo.ttl = o.ttl;
+  redlock::Election election(redlock.async(), o.resource, eo);
+  int process = index;
+  const std::string value = "candidate-" + std::to_string(index);
+  while (!stop.load()) {
+    const nlohmann::json target = {{"resource", o.resource}};
+    h.Add(process, OpType::kInvoke, "acquire", target);
+    redlock::Result<redlock::Leadership> lead =
+        redlock.Run(election.Campaign(value, std::chrono::milliseconds(300)));
+    if (!lead) {
+      h.Add(process, OpType::kFail, "acquire",
+            {{"resource", o.resource}, {"error", lead.error().message()}});
+      continue;
+    }
+    const uint64_t term = lead->term();
+    h.Add(process, OpType::kOk, "acquire",
+          {{"resource", o.resource},
+           {"token", term},
+           {"valid_until", h.ToNs(lead->lease().valid_until())}});
+    // Lead: dispatch jobs stamped with the term while the lease holds.
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(rng() % (2 * o.ttl.count()));
+    while (!stop.load() && std::chrono::steady_clock::now() < until && !lead->lease().lost()) {
+      if (const int64_t ms = stalls.Take(index); ms > 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+        if (lead->lease().lost()) break;  // a leader checks before acting
+      }
+      h.Add(process, OpType::kInvoke, "write", {{"resource", o.resource}, {"token", term}});
+      const bool accepted = store.Write(o.resource, term, /*again=*/true);
+      h.Add(process, OpType::kOk, "write",
+            {{"resource", o.resource}, {"token", term}, {"accepted", accepted}});
+      std::this_thread::sleep_for(std::chrono::milliseconds(5 + rng() % 20));
+    }
+    // It stops leading now; its lease ran at least until its latest validity.
+    h.Add(process, OpType::kInvoke, "release",
+          {{"resource", o.resource}, {"valid_until", h.ToNs(lead->lease().valid_until())}});
+    redlock::Error error = redlock.Run(lead->Resign());
+    if (error && !lead->lease().lost()) {
+      h.Add(process, OpType::kInfo, "release",
+            {{"resource", o.resource}, {"error", error.message()}});
+      process += o.concurrency;
+    } else {
+      h.Add(process, OpType::kOk, "release", target);
+    }
+  }
+}
+
+}  // namespace
+
+void RunElectionWorkload(const LockWorkloadOptions& options, History& history, ClientStalls& stalls,
+                         const std::atomic<bool>& stop) {
+  // Terms are fencing tokens: the store checks them as fenced-lock's does.
+  Store store(/*fenced=*/true);
+  std::vector<std::thread> candidates;
+  for (int i = 0; i < options.concurrency; i++) {
+    candidates.emplace_back(Candidate, i, std::cref(options), std::ref(history), std::ref(store),
+                            std::ref(stalls), std::cref(stop));
+  }
+  for (std::thread& t : candidates) t.join();
+}
+
+}  // namespace keyward::jepsen
