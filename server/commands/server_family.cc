@@ -219,8 +219,8 @@ void InfoPersistence(InfoWriter& w, Services& s) {
   const RdbPersistence::Info rdb = s.rdb.info();
   w.Section("Persistence");
   w.Field("loading", rdb.loading ? 1 : 0);
-  w.Field("async_loading", 0);
-  if (rdb.loading) {
+  w.Field("async_loading", rdb.async_loading ? 1 : 0);
+  if (rdb.loading || rdb.async_loading) {
     const int64_t now = s.clock.NowMs() / 1000;
     const double perc = rdb.loading_total_bytes == 0
                             ? 0.0

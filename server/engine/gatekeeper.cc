@@ -224,6 +224,9 @@ Verdict Gatekeeper::Check(CallerKind kind, const Client& c, CmdArgs args, int64_
         if (state_.loading && !has(CO::kLoading)) {
           return Refuse(cmd, std::string(errors::kLoading));
         }
+        if (state_.async_loading && has(CO::kNoAsyncLoading)) {
+          return Refuse(cmd, std::string(errors::kLoading));
+        }
         break;
       case Check::kBusyScript:
         if (state_.busy_script && state_.busy_script->runner != &c && !has(CO::kAllowBusy)) {

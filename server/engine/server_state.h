@@ -37,6 +37,9 @@ struct ServerState {
   size_t used_memory_startup = 0;
   // Loading a dataset (RDB or AOF): clients get -LOADING except for commands flagged loading.
   bool loading = false;
+  // A replica loading its master's RDB beside the dataset it serves (repl-diskless-load swapdb
+  // with the same replication history): commands flagged no-async-loading get -LOADING.
+  bool async_loading = false;
   // A replica of another server: writes from anyone but the master get -READONLY while
   // replica-read-only is on, and while its link is down commands not flagged stale get
   // -MASTERDOWN if replica-serve-stale-data is off.

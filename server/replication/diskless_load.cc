@@ -90,12 +90,16 @@ void DatasetBackup::Restore() {
   saved_functions_.clear();
 }
 
+void DiscardDataset(Keyspace& data, Keyspace& live, bool lazy) {
+  for (int i = 0; i < data.db_count(); i++) {
+    KeyTable keys = data.db(i).TakeAllKeys();
+    if (lazy) live.lazy_freer().Free(std::move(keys));
+  }
+}
+
 void DatasetBackup::Discard() {
   if (!saved_) return;
-  for (int i = 0; i < saved_->db_count(); i++) {
-    KeyTable keys = saved_->db(i).TakeAllKeys();
-    if (settings_.replica_lazy_flush) keyspace_.lazy_freer().Free(std::move(keys));
-  }
+  DiscardDataset(*saved_, keyspace_, settings_.replica_lazy_flush);
   saved_.reset();
   saved_functions_.clear();
 }

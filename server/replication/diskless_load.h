@@ -50,6 +50,10 @@ class SocketRdbSource {
   std::string error_;
 };
 
+// Empties `data`, a data set beside the live one: its entries are freed on `live`'s background
+// freer with `lazy` (replica-lazy-flush), else here.
+void DiscardDataset(Keyspace& data, Keyspace& live, bool lazy);
+
 class DatasetBackup {
  public:
   DatasetBackup(Keyspace& keyspace, FunctionEngine& functions, const ServerSettings& settings);

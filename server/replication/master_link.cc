@@ -538,16 +538,29 @@ size_t MasterLink::LoadFromSocket(std::string_view input) {
   const int64_t limit = eof_mark_.empty() ? transfer_size_ - static_cast<int64_t>(first) : -1;
   PrepareForLoad();
   const bool swapdb = p_.settings.repl_diskless_load == kDisklessLoadSwapdb;
+  // swapdb with the same history (the master's ID is ours: a resync of the same data set, say
+  // after the backlog ran out) loads beside the dataset, which is served meanwhile, and swaps
+  // the two at the end (Redis 7.0's async loading).
+  const bool async = swapdb && master_replid_ == p_.state.replid;
   DatasetBackup backup(p_.keyspace, p_.functions, p_.settings);
-  if (swapdb) {
+  std::unique_ptr<Keyspace> incoming;
+  std::vector<std::string> incoming_functions;
+  RdbPersistence::AsyncTarget target{nullptr, &incoming_functions};
+  if (async) {
+    incoming = std::make_unique<Keyspace>(p_.keyspace.db_count(), 0x6e6577, nullptr, &p_.settings);
+    incoming->set_now_ms(p_.keyspace.now_ms());
+    incoming->set_expire_disabled(true);
+    target.keyspace = incoming.get();
+    spdlog::info("MASTER <-> REPLICA sync: Loading DB in memory (async, serving the old data)");
+  } else if (swapdb) {
     backup.Take();
   } else {
     spdlog::info("MASTER <-> REPLICA sync: Flushing old data");
     p_.keyspace.FlushAll(p_.settings.replica_lazy_flush);
     p_.functions.Flush();
   }
-  if (dataset_replaced_) dataset_replaced_();
-  spdlog::info("MASTER <-> REPLICA sync: Loading DB in memory");
+  if (!async && dataset_replaced_) dataset_replaced_();
+  if (!async) spdlog::info("MASTER <-> REPLICA sync: Loading DB in memory");
   // The loader reads the socket itself (through its own descriptor: should the link close
   // meanwhile, the number is not reused under it); the event loop serves the other clients.
   net::Transport* transport = transport_;
@@ -559,12 +572,14 @@ size_t MasterLink::LoadFromSocket(std::string_view input) {
   int64_t stream_db = 0;
   auto keep_alive = KeepAliveWhileLoading();
   std::optional<std::string> error = p_.rdb.LoadStream(
-      in, eof_mark_.empty() ? static_cast<uint64_t>(transfer_size_) : 0, &stream_db, [&] {
+      in, eof_mark_.empty() ? static_cast<uint64_t>(transfer_size_) : 0, &stream_db,
+      [&] {
         // INFO's master_sync_read_bytes as it goes.
         transfer_read_ = static_cast<int64_t>(first) + source.socket_bytes();
         transfer_last_io_ms_ = p_.clock.NowMs();
         keep_alive();
-      });
+      },
+      async ? &target : nullptr);
   transfer_read_ = static_cast<int64_t>(first) + source.socket_bytes();
   p_.stats.total_net_repl_input_bytes += static_cast<uint64_t>(source.socket_bytes());
   if (!error && !eof_mark_.empty()) {
@@ -577,7 +592,9 @@ size_t MasterLink::LoadFromSocket(std::string_view input) {
   }
   if (generation != generation_) {
     // The link went away while the load served other clients: nothing of it stays.
-    if (swapdb) {
+    if (async) {
+      DiscardDataset(*incoming, p_.keyspace, p_.settings.replica_lazy_flush);
+    } else if (swapdb) {
       backup.Restore();
     } else {
       p_.keyspace.FlushAll(p_.settings.replica_lazy_flush);
@@ -592,7 +609,9 @@ size_t MasterLink::LoadFromSocket(std::string_view input) {
     spdlog::warn("{}", *error);
     spdlog::warn(
         "Failed trying to load the MASTER synchronization DB from socket, check server logs.");
-    if (swapdb) {
+    if (async) {
+      DiscardDataset(*incoming, p_.keyspace, p_.settings.replica_lazy_flush);
+    } else if (swapdb) {
       backup.Restore();
     } else {
       p_.keyspace.FlushAll(p_.settings.replica_lazy_flush);
@@ -600,6 +619,17 @@ size_t MasterLink::LoadFromSocket(std::string_view input) {
     }
     Cancel(true);
     return input.size();
+  }
+  if (async) {
+    // The new data set replaces the one served so far, at once.
+    for (int i = 0; i < p_.keyspace.db_count(); i++) p_.keyspace.db(i).Swap(incoming->db(i));
+    DiscardDataset(*incoming, p_.keyspace, p_.settings.replica_lazy_flush);
+    p_.functions.Flush();
+    for (const std::string& code : incoming_functions) {
+      std::string ignored;
+      p_.functions.Load(code, /*replace=*/true, &ignored);
+    }
+    if (dataset_replaced_) dataset_replaced_();
   }
   backup.Discard();
   transport->SetReading(true);

@@ -228,7 +228,9 @@ RdbLoadResult LoadRdbDataset(rdb::Reader& in, const RdbDatasetParts& p, bool all
                              const RdbLoadHandlers& extra) {
   RdbLoadHandlers handlers;
   // MERGE replaces a library of the same name, as it replaces keys (Redis's RDBFLAGS_ALLOW_DUP).
-  handlers.function = [&p, allow_dup](std::string_view code) -> std::optional<std::string> {
+  handlers.function = extra.function
+                          ? extra.function
+                          : [&p, allow_dup](std::string_view code) -> std::optional<std::string> {
     std::string error;
     if (p.functions.Load(code, allow_dup, &error).empty()) return error;
     return std::nullopt;
@@ -304,14 +306,21 @@ std::optional<std::string> RdbPersistence::Load(bool allow_dup) {
 }
 
 std::optional<std::string> RdbPersistence::LoadFrom(rdb::Reader& in, uint64_t total_bytes,
-                                                    bool allow_dup) {
+                                                    bool allow_dup, const AsyncTarget* async) {
   const int64_t start_us = p_.clock.MonotonicUs();
   loading_start_time_ = NowSecs();
   loading_total_bytes_ = total_bytes;
   loading_loaded_bytes_ = 0;
   loading_rdb_used_mem_ = 0;
-  p_.state.loading = true;
+  (async != nullptr ? p_.state.async_loading : p_.state.loading) = true;
   RdbLoadHandlers extra;
+  if (async != nullptr) {
+    // The libraries replace the current ones only once the whole RDB is in.
+    extra.function = [async](std::string_view code) -> std::optional<std::string> {
+      async->functions->emplace_back(code);
+      return std::nullopt;
+    };
+  }
   loaded_repl_ = ReplicationInfo{};
   extra.aux = [this](std::string_view key, std::string_view value) {
     if (key == "used-mem") loading_rdb_used_mem_ = std::atoll(std::string(value).c_str());
@@ -326,9 +335,13 @@ std::optional<std::string> RdbPersistence::LoadFrom(rdb::Reader& in, uint64_t to
     loading_loaded_bytes_ = loaded;
     if (loading_progress_) loading_progress_();
   };
-  RdbLoadResult result = LoadRdbDataset(
-      in, {p_.settings, p_.state, p_.keyspace, p_.functions, p_.locks}, allow_dup, extra);
+  RdbLoadResult result =
+      LoadRdbDataset(in,
+                     {p_.settings, p_.state, async != nullptr ? *async->keyspace : p_.keyspace,
+                      p_.functions, p_.locks},
+                     allow_dup, extra);
   p_.state.loading = false;
+  p_.state.async_loading = false;
   loading_loaded_bytes_ = loading_total_bytes_;
   if (result.error) return *result.error;
   if (!result.redis_ver.empty())
@@ -368,9 +381,10 @@ std::optional<std::string> RdbPersistence::LoadReceived(int64_t* repl_stream_db,
 
 std::optional<std::string> RdbPersistence::LoadStream(rdb::Reader& in, uint64_t total_bytes,
                                                       int64_t* repl_stream_db,
-                                                      std::function<void()> progress) {
+                                                      std::function<void()> progress,
+                                                      const AsyncTarget* async) {
   loading_progress_ = std::move(progress);
-  auto error = LoadFrom(in, total_bytes, false);
+  auto error = LoadFrom(in, total_bytes, false, async);
   loading_progress_ = nullptr;
   *repl_stream_db = loaded_repl_.stream_db;
   return error;
@@ -393,6 +407,7 @@ RdbPersistence::ReloadOutcome RdbPersistence::Reload(bool merge, bool flush, boo
 RdbPersistence::Info RdbPersistence::info() const {
   Info i;
   i.loading = p_.state.loading;
+  i.async_loading = p_.state.async_loading;
   i.loading_start_time = loading_start_time_;
   i.loading_total_bytes = loading_total_bytes_;
   i.loading_rdb_used_mem = loading_rdb_used_mem_;

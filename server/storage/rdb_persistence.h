@@ -114,8 +114,15 @@ class RdbPersistence {
   std::optional<std::string> LoadReceived(int64_t* repl_stream_db, std::function<void()> progress);
   // The same, read from `in` as the master sends it (repl-diskless-load): `total_bytes` is the
   // payload's size when the master announced one (0 when it did not).
+  // With `async`, the RDB goes into `async->keyspace` (not the dataset, which is served
+  // meanwhile: async_loading) and its function libraries' code into `async->functions`.
+  struct AsyncTarget {
+    Keyspace* keyspace;
+    std::vector<std::string>* functions;
+  };
   std::optional<std::string> LoadStream(rdb::Reader& in, uint64_t total_bytes,
-                                        int64_t* repl_stream_db, std::function<void()> progress);
+                                        int64_t* repl_stream_db, std::function<void()> progress,
+                                        const AsyncTarget* async = nullptr);
   // AUX fields that replication adds to every RDB this server writes (repl-stream-db, repl-id,
   // repl-offset, as Redis's rdbSaveInfo).
   void SetReplicationAux(std::function<std::string()> fn) { replication_aux_ = std::move(fn); }
@@ -138,6 +145,7 @@ class RdbPersistence {
   // INFO persistence.
   struct Info {
     bool loading = false;
+    bool async_loading = false;
     int64_t loading_start_time = 0;
     uint64_t loading_total_bytes = 0;
     int64_t loading_rdb_used_mem = 0;
@@ -163,7 +171,8 @@ class RdbPersistence {
   // Loads the file at Path() into the (emptied or not) keyspace.
   std::optional<std::string> Load(bool allow_dup);
   // Loads from `in` (`total_bytes` of them, 0: unknown), with the logs Redis prints.
-  std::optional<std::string> LoadFrom(rdb::Reader& in, uint64_t total_bytes, bool allow_dup);
+  std::optional<std::string> LoadFrom(rdb::Reader& in, uint64_t total_bytes, bool allow_dup,
+                                      const AsyncTarget* async = nullptr);
   void StartBackground();
   void BackgroundDone(const std::string& error);
   int64_t NowSecs() { return p_.clock.NowMs() / 1000; }

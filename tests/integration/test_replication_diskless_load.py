@@ -6,11 +6,12 @@ place and puts it back when the load fails (the master dies in the middle); on-e
 from the socket only when the replica holds no key. Clients are answered -LOADING meanwhile."""
 
 import os
+import signal
 import unittest
 
 import test_replication
-from keyward_harness import wait_for
-from test_replication import SYNC_TIMEOUT, ReplicationTestCase, ok
+from keyward_harness import encode_command, wait_for
+from test_replication import SYNC_TIMEOUT, ReplicationTestCase, info, ok
 
 
 def dump_file(srv):
@@ -104,6 +105,52 @@ class DisklessLoadChoices(ReplicationTestCase):
         ok(mc, "SET", "after", "1")
         wait_for(lambda: ok(rc, "GET", "after") == b"1", timeout=SYNC_TIMEOUT,
                  message="the stream after the load")
+
+
+class AsyncLoading(ReplicationTestCase):
+    def resync_with_the_same_history(self, replica_kind):
+        """A replica (swapdb) restarted with its RDB, whose partial resync is refused because
+        the master's backlog no longer holds what it missed: a full sync of the same history.
+        Returns what a client saw during the load (GET of a key the replica had) and the reply
+        to a command flagged no-async-loading, and the replica's client."""
+        m = self.start("keyward", "--enable-debug-command", "yes", "--repl-backlog-size", "16384")
+        mc = self.client(m)
+        ok(mc, "SET", "k", "before")
+        ok(mc, "DEBUG", "POPULATE", "20000", "key", "10")
+        args = ("--repl-diskless-load", "swapdb", "--loading-process-events-interval-bytes",
+                "1024")
+        r = self.replica(replica_kind, m, *args)
+        rc = self.client(r)
+        self.wait_synced(mc, rc)
+        rc.send(encode_command("SHUTDOWN", "SAVE"))
+        r.proc.wait()
+        # Meanwhile the master writes past its backlog.
+        ok(mc, "SET", "k", "after")
+        for i in range(40):
+            ok(mc, "SET", "pad%d" % i, "x" * 1000)
+        # Back with its RDB (k = before), loading slowly: 20,000 x 100 us, at start-up and again
+        # for the full sync.
+        r = self.replica(replica_kind, m, *args, "--key-load-delay", "100", workdir=r.workdir)
+        rc = self.client(r)
+        wait_for(lambda: info(rc, "persistence").get("async_loading") == "1",
+                 timeout=SYNC_TIMEOUT, message="the async load")
+        during = ok(rc, "GET", "k")
+        refused = rc.call("REPLICAOF", "NO", "ONE")  # flagged no-async-loading
+        ok(rc, "CONFIG", "SET", "key-load-delay", "0")
+        wait_for(lambda: info(rc, "persistence").get("async_loading") == "0",
+                 timeout=SYNC_TIMEOUT, message="the end of the load")
+        self.wait_synced(mc, rc)
+        return during, refused, rc
+
+    def test_the_old_data_is_served_while_the_same_history_loads_as_redis(self):
+        for kind in ("redis", "keyward"):
+            with self.subTest(replica=kind):
+                during, refused, rc = self.resync_with_the_same_history(kind)
+                self.assertEqual(during, b"before")  # the old data set, not -LOADING
+                self.assertTrue(refused.startswith(b"-LOADING"), refused)
+                self.assertEqual(ok(rc, "GET", "k"), b"after")
+                self.assertEqual(ok(rc, "DBSIZE"), 20041)
+                self.assertEqual(info(rc, "persistence")["loading"], "0")
 
 
 if __name__ == "__main__":
