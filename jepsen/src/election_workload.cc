@@ -57,13 +57,9 @@ void Candidate(int index, const LockWorkloadOptions& o, History& h, Store& store
     h.Add(process, OpType::kInvoke, "release",
           {{"resource", o.resource}, {"valid_until", h.ToNs(lead->lease().valid_until())}});
     redlock::Error error = redlock.Run(lead->Resign());
-    if (error && !lead->lease().lost()) {
-      h.Add(process, OpType::kInfo, "release",
-            {{"resource", o.resource}, {"error", error.message()}});
-      process += o.concurrency;
-    } else {
-      h.Add(process, OpType::kOk, "release", target);
-    }
+    RecordRelease(h, &process, o.concurrency, o.resource,
+                  error && !lead->lease().lost() ? std::optional<std::string>(error.message())
+                                                 : std::nullopt);
   }
 }
 
@@ -73,12 +69,8 @@ void RunElectionWorkload(const LockWorkloadOptions& options, History& history, C
                          const std::atomic<bool>& stop) {
   // Terms are fencing tokens: the store checks them as fenced-lock's does.
   Store store(/*fenced=*/true);
-  std::vector<std::thread> candidates;
-  for (int i = 0; i < options.concurrency; i++) {
-    candidates.emplace_back(Candidate, i, std::cref(options), std::ref(history), std::ref(store),
-                            std::ref(stalls), std::cref(stop));
-  }
-  for (std::thread& t : candidates) t.join();
+  RunProcesses(options.concurrency,
+               [&](int i) { Candidate(i, options, history, store, stalls, stop); });
 }
 
 }  // namespace keyward::jepsen

@@ -56,12 +56,9 @@ void Worker(int index, const LockWorkloadOptions& o, History& h, ClientStalls& s
     std::this_thread::sleep_for(std::chrono::milliseconds(rng() % (o.hold_max_ms + 1)));
     h.Add(process, OpType::kInvoke, "release", target);
     auto del = c.Command("EVAL", kReleaseScript, "1", o.resource, owner);
-    if (!del || del->is_error()) {
-      h.Add(process, OpType::kInfo, "release", target);
-      process += o.concurrency;
-    } else {
-      h.Add(process, OpType::kOk, "release", target);
-    }
+    RecordRelease(
+        h, &process, o.concurrency, o.resource,
+        del && !del->is_error() ? std::nullopt : std::optional<std::string>("release failed"));
   }
 }
 
@@ -69,12 +66,7 @@ void Worker(int index, const LockWorkloadOptions& o, History& h, ClientStalls& s
 
 void RunIncrLockWorkload(const LockWorkloadOptions& options, History& history, ClientStalls& stalls,
                          const std::atomic<bool>& stop) {
-  std::vector<std::thread> workers;
-  for (int i = 0; i < options.concurrency; i++) {
-    workers.emplace_back(Worker, i, std::cref(options), std::ref(history), std::ref(stalls),
-                         std::cref(stop));
-  }
-  for (std::thread& t : workers) t.join();
+  RunProcesses(options.concurrency, [&](int i) { Worker(i, options, history, stalls, stop); });
 }
 
 }  // namespace keyward::jepsen

@@ -46,6 +46,23 @@ bool Store::Write(const std::string& resource, uint64_t token, bool again) {
   return true;
 }
 
+void RunProcesses(int processes, const std::function<void(int index)>& body) {
+  std::vector<std::thread> threads;
+  for (int i = 0; i < processes; i++) threads.emplace_back(body, i);
+  for (std::thread& t : threads) t.join();
+}
+
+void RecordRelease(History& h, int* process, int concurrency, const std::string& resource,
+                   const std::optional<std::string>& error) {
+  if (error) {
+    // Whether the instances dropped the key is unknown: a new process carries on.
+    h.Add(*process, OpType::kInfo, "release", {{"resource", resource}, {"error", *error}});
+    *process += concurrency;
+  } else {
+    h.Add(*process, OpType::kOk, "release", {{"resource", resource}});
+  }
+}
+
 namespace {
 
 void Worker(int index, const LockWorkloadOptions& o, History& h, Store& store, ClientStalls& stalls,
@@ -105,14 +122,8 @@ void Worker(int index, const LockWorkloadOptions& o, History& h, Store& store, C
     pause(o.hold_max_ms);
     h.Add(process, OpType::kInvoke, "release", target);
     redlock::Error error = redlock.Release(*lock);
-    if (error) {
-      // Whether the instances dropped the key is unknown: a new process carries on.
-      h.Add(process, OpType::kInfo, "release",
-            {{"resource", o.resource}, {"error", error.message()}});
-      process += o.concurrency;
-    } else {
-      h.Add(process, OpType::kOk, "release", target);
-    }
+    RecordRelease(h, &process, o.concurrency, o.resource,
+                  error ? std::optional<std::string>(error.message()) : std::nullopt);
   }
 }
 
@@ -121,12 +132,8 @@ void Worker(int index, const LockWorkloadOptions& o, History& h, Store& store, C
 void RunLockWorkload(const LockWorkloadOptions& options, History& history, ClientStalls& stalls,
                      const std::atomic<bool>& stop) {
   Store store(options.fence);
-  std::vector<std::thread> workers;
-  for (int i = 0; i < options.concurrency; i++) {
-    workers.emplace_back(Worker, i, std::cref(options), std::ref(history), std::ref(store),
-                         std::ref(stalls), std::cref(stop));
-  }
-  for (std::thread& t : workers) t.join();
+  RunProcesses(options.concurrency,
+               [&](int i) { Worker(i, options, history, store, stalls, stop); });
   if (options.workload == "lock-set") {
     // The final read, once every process is done.
     const int process = options.concurrency * 1000;

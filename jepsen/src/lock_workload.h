@@ -17,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,13 @@ struct LockWorkloadOptions {
   std::string resource = "jepsen-lock";
   uint64_t seed = 1;
 };
+
+// Runs `body(index)` on `processes` threads and joins them (the workloads' client processes).
+void RunProcesses(int processes, const std::function<void(int index)>& body);
+// A release's outcome: ok, or (an error) unknown, after which the process continues under a new
+// number (`*process` += `concurrency`), as in Jepsen.
+void RecordRelease(History& h, int* process, int concurrency, const std::string& resource,
+                   const std::optional<std::string>& error);
 
 // Runs until `stop`; returns when every process finished its current operation.
 void RunLockWorkload(const LockWorkloadOptions& options, History& history, ClientStalls& stalls,

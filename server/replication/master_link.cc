@@ -590,8 +590,9 @@ size_t MasterLink::LoadFromSocket(std::string_view input) {
     spdlog::warn("Discarding {} bytes the master sent after its RDB before our ACK",
                  in.remaining());
   }
-  if (generation != generation_) {
-    // The link went away while the load served other clients: nothing of it stays.
+  // A load that does not complete leaves nothing of itself: the served data set as it was
+  // (async, swapdb), or none.
+  auto undo = [&] {
     if (async) {
       DiscardDataset(*incoming, p_.keyspace, p_.settings.replica_lazy_flush);
     } else if (swapdb) {
@@ -600,6 +601,9 @@ size_t MasterLink::LoadFromSocket(std::string_view input) {
       p_.keyspace.FlushAll(p_.settings.replica_lazy_flush);
       p_.functions.Flush();
     }
+  };
+  if (generation != generation_) {
+    undo();  // the link went away while the load served other clients
     return input.size();
   }
   if (error) {
@@ -609,14 +613,7 @@ size_t MasterLink::LoadFromSocket(std::string_view input) {
     spdlog::warn("{}", *error);
     spdlog::warn(
         "Failed trying to load the MASTER synchronization DB from socket, check server logs.");
-    if (async) {
-      DiscardDataset(*incoming, p_.keyspace, p_.settings.replica_lazy_flush);
-    } else if (swapdb) {
-      backup.Restore();
-    } else {
-      p_.keyspace.FlushAll(p_.settings.replica_lazy_flush);
-      p_.functions.Flush();
-    }
+    undo();
     Cancel(true);
     return input.size();
   }
