@@ -86,14 +86,21 @@ class QueryBuffer(ServerTestCase):
         sub.read_reply()
         sub.send(encode_command("SUBSCRIBE", "ch"))
         sub.read_reply()
-        # Publish until the server holds output it cannot write (the kernel's buffers are full).
+        # Publish until the server holds output it cannot write (the kernel's buffers are full),
+        # then 6 MB more, so that the kernel's send buffer, which may still grow, cannot take it
+        # all (below the pubsub class's 8 MB soft limit).
         message = "m" * 100000
+        entry = None
         for _ in range(1000):
             publisher.call("PUBLISH", "ch", message)
-            if int(client_list_entry(publisher, sub_id)["omem"]) > 0:
+            entry = client_list_entry(publisher, sub_id)
+            if int(entry["omem"]) > 0:
                 break
-        entry = client_list_entry(publisher, sub_id)
         self.assertGreater(int(entry["omem"]), 0, "the subscriber's output never backed up")
+        for _ in range(60):
+            publisher.call("PUBLISH", "ch", message)
+        entry = client_list_entry(publisher, sub_id)
+        self.assertGreater(int(entry["omem"]), 0, "the subscriber's output drained")
         self.assertGreaterEqual(int(entry["qbuf"]) + int(entry["qbuf-free"]), 300000)
         deadline = time.monotonic() + 30
         while True:
