@@ -127,7 +127,7 @@ void InfoClients(InfoWriter& w, Services& s) {
   // Clients a pause holds count as blocked (Redis 7.0 postpones them as blocked clients).
   w.Field("blocked_clients", s.blocking.blocked_clients() + s.pause.held());
   w.Field("tracking_clients", s.tracking.clients());
-  w.Field("clients_in_timeout_table", 0);
+  w.Field("clients_in_timeout_table", s.blocking.timed_waiters());
 }
 
 // Redis's "%.2f" ratios, with Redis's 0/0 guarded: a ratio of nothing prints 0.00.

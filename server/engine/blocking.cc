@@ -53,6 +53,12 @@ void BlockingRegistry::Block(Client& c, BlockRequest request) {
   c.transport()->SetReading(false);
 }
 
+size_t BlockingRegistry::timed_waiters() const {
+  size_t n = 0;
+  for (const auto& [id, w] : waiters_) n += w.timer != Timers::kNone ? 1 : 0;
+  return n;
+}
+
 size_t BlockingRegistry::waiters(int db, std::string_view key) const {
   auto it = queues_.find(QueueKey(db, key));
   return it == queues_.end() ? 0 : it->second.clients.size();

@@ -100,6 +100,8 @@ class BlockingRegistry {
   void Block(Client& c, BlockRequest request);
   bool IsBlocked(uint64_t client_id) const { return waiters_.count(client_id) != 0; }
   size_t blocked_clients() const { return waiters_.size(); }
+  // Waiters with a deadline (INFO clients_in_timeout_table, Redis's clients_timeout_table).
+  size_t timed_waiters() const;
   // Clients waiting on `key` of `db`.
   size_t waiters(int db, std::string_view key) const;
   // The wait state of a blocked client (nullptr when not blocked).

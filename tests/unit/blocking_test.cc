@@ -6,6 +6,7 @@
 
 #include "server/core/errors.h"
 #include "server/engine/context.h"
+#include "server/engine/propagation.h"
 #include "tests/support/command_test.h"
 
 namespace keyward::test {
@@ -178,4 +179,17 @@ TEST_F(BlockingTest, BlockedClientsAreNotIdleAndShowInInfo) {
 }
 
 }  // namespace
+TEST_F(BlockingTest, WaitsWithADeadlineShowInTheTimeoutTable) {
+  // INFO clients_in_timeout_table counts the blocked clients whose wait has a deadline (Redis's
+  // clients_timeout_table): BLPOP k 100 does, BLPOP k 0 does not.
+  Send(EncodeCommand({"blpop", "a", "100"}), "timed");
+  Send(EncodeCommand({"blpop", "b", "0"}), "forever");
+  const std::string info = Run({"info", "clients"}).str;
+  EXPECT_THAT(info, ::testing::HasSubstr("blocked_clients:2\r\n"));
+  EXPECT_THAT(info, ::testing::HasSubstr("clients_in_timeout_table:1\r\n"));
+  Run({"rpush", "a", "x"});
+  EXPECT_THAT(Run({"info", "clients"}).str, ::testing::HasSubstr("clients_in_timeout_table:0\r\n"));
+  CloseConnections();
+}
+
 }  // namespace keyward::test
