@@ -188,7 +188,9 @@ class LockCommand(CliTestCase):
         # nothing to count.
         script = ("touch %s %s; while :; do echo tick >> %s; sleep 0.02; done"
                   % (log, ready, log))
-        proc = self.start(["lock", "job", "--ttl", "900", "--grace", "200",
+        # (A lease long enough that renewals keep it under a loaded machine until the stop: a
+        # lease lost before it would stop the command another way.)
+        proc = self.start(["lock", "job", "--ttl", "3000", "--grace", "200",
                            "--servers", self.servers, "--", "sh", "-c", script])
         wait_for(lambda: os.path.exists(ready), timeout=30, message="child started")
         proc.send_signal(signal.SIGTSTP)
