@@ -13,12 +13,8 @@ namespace {
 
 void Candidate(int index, const LockWorkloadOptions& o, History& h, Store& store,
                ClientStalls& stalls, const std::atomic<bool>& stop) {
-  std::mt19937_64 rng(o.seed * 1000003 + static_cast<uint64_t>(index));
-  redlock::RedlockOptions ro;
-  ro.instance_timeout = std::chrono::milliseconds(100);
-  ro.connect_timeout = std::chrono::milliseconds(500);
-  ro.seed = o.seed * 7919 + static_cast<uint64_t>(index) + 1;
-  redlock::Redlock redlock(o.urls, ro);
+  std::mt19937_64 rng = ProcessRng(o, index);
+  redlock::Redlock redlock(o.urls, ProcessRedlockOptions(o, index));
   redlock::ElectionOptions eo;
   eo.ttl = o.ttl;
   redlock::Election election(redlock.async(), o.resource, eo);

@@ -17,7 +17,7 @@ constexpr const char* kReleaseScript =
 
 void Worker(int index, const LockWorkloadOptions& o, History& h, ClientStalls& stalls,
             const std::atomic<bool>& stop) {
-  std::mt19937_64 rng(o.seed * 1000003 + static_cast<uint64_t>(index));
+  std::mt19937_64 rng = ProcessRng(o, index);
   auto parsed = client::ParseUrl(o.urls.at(0));
   client::ClientOptions options;
   if (parsed) options.connection = *parsed;

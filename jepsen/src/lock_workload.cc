@@ -46,6 +46,18 @@ bool Store::Write(const std::string& resource, uint64_t token, bool again) {
   return true;
 }
 
+redlock::RedlockOptions ProcessRedlockOptions(const LockWorkloadOptions& o, int index) {
+  redlock::RedlockOptions ro;
+  ro.instance_timeout = std::chrono::milliseconds(100);
+  ro.connect_timeout = std::chrono::milliseconds(500);
+  ro.seed = o.seed * 7919 + static_cast<uint64_t>(index) + 1;
+  return ro;
+}
+
+std::mt19937_64 ProcessRng(const LockWorkloadOptions& o, int index) {
+  return std::mt19937_64(o.seed * 1000003 + static_cast<uint64_t>(index));
+}
+
 void RunProcesses(int processes, const std::function<void(int index)>& body) {
   std::vector<std::thread> threads;
   for (int i = 0; i < processes; i++) threads.emplace_back(body, i);
@@ -67,12 +79,8 @@ namespace {
 
 void Worker(int index, const LockWorkloadOptions& o, History& h, Store& store, ClientStalls& stalls,
             const std::atomic<bool>& stop) {
-  std::mt19937_64 rng(o.seed * 1000003 + static_cast<uint64_t>(index));
-  redlock::RedlockOptions ro;
-  ro.instance_timeout = std::chrono::milliseconds(100);
-  ro.connect_timeout = std::chrono::milliseconds(500);
-  ro.seed = o.seed * 7919 + static_cast<uint64_t>(index) + 1;
-  redlock::Redlock redlock(o.urls, ro);
+  std::mt19937_64 rng = ProcessRng(o, index);
+  redlock::Redlock redlock(o.urls, ProcessRedlockOptions(o, index));
   int process = index;
   int64_t next_element = 0;
   auto pause = [&](int max_ms) {

@@ -18,10 +18,12 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "history.h"
+#include "keyward/redlock/lock.h"
 
 namespace keyward::jepsen {
 
@@ -71,6 +73,10 @@ struct LockWorkloadOptions {
   std::string resource = "jepsen-lock";
   uint64_t seed = 1;
 };
+
+// Client process `index`'s Redlock options (timeouts, its jitter seed) and random stream.
+redlock::RedlockOptions ProcessRedlockOptions(const LockWorkloadOptions& options, int index);
+std::mt19937_64 ProcessRng(const LockWorkloadOptions& options, int index);
 
 // Runs `body(index)` on `processes` threads and joins them (the workloads' client processes).
 void RunProcesses(int processes, const std::function<void(int index)>& body);

@@ -45,8 +45,8 @@ void Cron::Tick() {
   const int64_t now = p_.keyspace.now_ms();
   const int64_t tick_us = 1000000 / std::max<int64_t>(p_.settings.hz, 1);
   // Active expiry: at most a quarter of the tick, like Redis's slow cycle (more with
-  // active-expire-effort). Not while writes are paused: a deletion is a write (Redis 7.0).
-  if (active_expire_enabled && !p_.pause.HoldsWrites(now)) {
+  // active-expire-effort). (Not while writes are paused: UpdateTime above told the keyspace.)
+  if (active_expire_enabled) {
     const int64_t budget = tick_us * (25 + 2 * (p_.settings.active_expire_effort - 1)) / 100;
     const int64_t start_us = p_.clock.MonotonicUs();
     p_.keyspace.ActiveExpireCycle(budget, p_.clock);

@@ -1,6 +1,7 @@
 #include "server/engine/pause.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "server/engine/client.h"
 #include "server/engine/client_registry.h"
@@ -31,7 +32,7 @@ void ClientPause::Unpause(Purpose purpose) {
 }
 
 void ClientPause::Expire(int64_t now_ms) {
-  for (int i = 0; i < 2; ++i) {
+  for (size_t i = 0; i < std::size(slots_); ++i) {
     if (slots_[i].until_ms != 0 && now_ms >= slots_[i].until_ms) Unpause(static_cast<Purpose>(i));
   }
 }

@@ -78,8 +78,8 @@ struct DatabaseContext {
   const int64_t* now_ms = nullptr;  // the command-time snapshot (server time, unix ms)
   KeyspaceStats* stats = nullptr;
   KeyspaceListener* listener = nullptr;
-  // Replicas never expire keys themselves (they wait for the master's DEL): they only hide them.
-  // A replica, or writes paused: expired keys are hidden from reads but not deleted.
+  // Expired keys are hidden from reads but not deleted: on a replica (it waits for the master's
+  // DEL), and while writes are paused (a deletion is a write).
   const bool* expire_disabled = nullptr;
   // Applying the AOF or the master's stream: no key counts as expired.
   const bool* ignore_expiry = nullptr;

@@ -67,41 +67,85 @@ bool SocketRdbSource::Pull(std::string& buf, size_t want) {
   }
 }
 
-DatasetBackup::DatasetBackup(Keyspace& keyspace, FunctionEngine& functions,
-                             const ServerSettings& settings)
-    : keyspace_(keyspace), functions_(functions), settings_(settings) {}
+DatasetReplacement::DatasetReplacement(Mode mode, Keyspace& keyspace, FunctionEngine& functions,
+                                       const ServerSettings& settings,
+                                       std::function<void()> replaced)
+    : mode_(mode),
+      keyspace_(keyspace),
+      functions_(functions),
+      settings_(settings),
+      replaced_(std::move(replaced)) {}
 
-void DatasetBackup::Take() {
-  saved_ = std::make_unique<Keyspace>(keyspace_.db_count(), 0x6b657977617264, nullptr, &settings_);
-  for (int i = 0; i < keyspace_.db_count(); i++) keyspace_.db(i).Swap(saved_->db(i));
-  saved_functions_ = functions_.library_count() > 0 ? functions_.Dump() : std::string();
-  functions_.Flush();
-}
-
-void DatasetBackup::Restore() {
-  if (!saved_) return;
-  keyspace_.FlushAll(settings_.replica_lazy_flush);
-  for (int i = 0; i < keyspace_.db_count(); i++) keyspace_.db(i).Swap(saved_->db(i));
-  saved_.reset();
-  functions_.Flush();
-  if (!saved_functions_.empty()) {
-    functions_.Restore(saved_functions_, FunctionEngine::RestorePolicy::kFlush);
+void DatasetReplacement::Begin() {
+  switch (mode_) {
+    case Mode::kFlush:
+      keyspace_.FlushAll(settings_.replica_lazy_flush);
+      functions_.Flush();
+      break;
+    case Mode::kSwapdb:
+      saved_ =
+          std::make_unique<Keyspace>(keyspace_.db_count(), 0x6b657977617264, nullptr, &settings_);
+      for (int i = 0; i < keyspace_.db_count(); i++) keyspace_.db(i).Swap(saved_->db(i));
+      saved_functions_ = functions_.library_count() > 0 ? functions_.Dump() : std::string();
+      functions_.Flush();
+      break;
+    case Mode::kAsync:
+      incoming_ = std::make_unique<Keyspace>(keyspace_.db_count(), 0x6e6577, nullptr, &settings_);
+      incoming_->set_now_ms(keyspace_.now_ms());
+      incoming_->set_expire_disabled(true);
+      return;  // the served data set stays as it is
   }
-  saved_functions_.clear();
+  if (replaced_) replaced_();
 }
 
-void DiscardDataset(Keyspace& data, Keyspace& live, bool lazy) {
+void DatasetReplacement::Undo() {
+  switch (mode_) {
+    case Mode::kFlush:
+      keyspace_.FlushAll(settings_.replica_lazy_flush);
+      functions_.Flush();
+      break;
+    case Mode::kSwapdb:
+      keyspace_.FlushAll(settings_.replica_lazy_flush);
+      for (int i = 0; i < keyspace_.db_count(); i++) keyspace_.db(i).Swap(saved_->db(i));
+      saved_.reset();
+      functions_.Flush();
+      if (!saved_functions_.empty()) {
+        functions_.Restore(saved_functions_, FunctionEngine::RestorePolicy::kFlush);
+      }
+      break;
+    case Mode::kAsync:
+      Discard(*incoming_);
+      break;
+  }
+}
+
+void DatasetReplacement::Commit() {
+  switch (mode_) {
+    case Mode::kFlush:
+      break;
+    case Mode::kSwapdb:
+      Discard(*saved_);
+      saved_.reset();
+      break;
+    case Mode::kAsync:
+      // The new data set replaces the one served so far, at once.
+      for (int i = 0; i < keyspace_.db_count(); i++) keyspace_.db(i).Swap(incoming_->db(i));
+      Discard(*incoming_);
+      functions_.Flush();
+      for (const std::string& code : incoming_functions_) {
+        std::string ignored;
+        functions_.Load(code, /*replace=*/true, &ignored);
+      }
+      if (replaced_) replaced_();
+      break;
+  }
+}
+
+void DatasetReplacement::Discard(Keyspace& data) {
   for (int i = 0; i < data.db_count(); i++) {
     KeyTable keys = data.db(i).TakeAllKeys();
-    if (lazy) live.lazy_freer().Free(std::move(keys));
+    if (settings_.replica_lazy_flush) keyspace_.lazy_freer().Free(std::move(keys));
   }
-}
-
-void DatasetBackup::Discard() {
-  if (!saved_) return;
-  DiscardDataset(*saved_, keyspace_, settings_.replica_lazy_flush);
-  saved_.reset();
-  saved_functions_.clear();
 }
 
 }  // namespace keyward

@@ -7,15 +7,16 @@
 //   (the "$EOF:<mark>" form, after which the master sends nothing before the replica's ACK).
 //   The loader's progress handler serves other clients meanwhile (-LOADING), as Redis's
 //   processEventsWhileBlocked; the link's own socket is not read by the event loop then.
-// - DatasetBackup is swapdb: the current dataset (keys and function libraries) is moved aside
-//   before the load, put back if the load fails, and freed once the new one is in place.
-//   on-empty-db loads into an empty dataset only, so there is nothing to keep.
+// - DatasetReplacement is what the load replaces (below): emptied (on-empty-db), moved aside
+//   and put back on failure (swapdb), or loaded beside and swapped in (swapdb, same history).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "server/core/clock.h"
 #include "server/keyspace/keyspace.h"
@@ -50,26 +51,45 @@ class SocketRdbSource {
   std::string error_;
 };
 
-// Empties `data`, a data set beside the live one: its entries are freed on `live`'s background
-// freer with `lazy` (replica-lazy-flush), else here.
-void DiscardDataset(Keyspace& data, Keyspace& live, bool lazy);
-
-class DatasetBackup {
+// What a load from the socket replaces, in each of repl-diskless-load's ways:
+//   kFlush  (on-empty-db) the dataset is emptied first; a load that fails leaves it empty.
+//   kSwapdb the dataset (keys and libraries) is moved aside first, put back if the load fails,
+//           freed if it succeeds.
+//   kAsync  (swapdb, same history) the load goes into a data set beside the served one (its
+//           libraries collected), swapped in at the end; a load that fails leaves the served one
+//           untouched.
+// `replaced` is called when the served data set changes (to drop what clients cached of it).
+class DatasetReplacement {
  public:
-  DatasetBackup(Keyspace& keyspace, FunctionEngine& functions, const ServerSettings& settings);
-  // Moves the dataset aside: the keyspace and the libraries are empty afterwards.
-  void Take();
-  // The load failed: what it loaded is dropped and the old dataset is back.
-  void Restore();
-  // The load succeeded: the old dataset is freed (in the background with replica-lazy-flush).
-  void Discard();
+  enum class Mode { kFlush, kSwapdb, kAsync };
+  DatasetReplacement(Mode mode, Keyspace& keyspace, FunctionEngine& functions,
+                     const ServerSettings& settings, std::function<void()> replaced);
+  // Before the load.
+  void Begin();
+  // Where the load goes: the served keyspace, or (kAsync) the one beside it.
+  Keyspace& target() { return incoming_ ? *incoming_ : keyspace_; }
+  // kAsync: the libraries' code, collected to be loaded at the swap (else nullptr: loaded as
+  // they come).
+  std::vector<std::string>* functions_sink() { return incoming_ ? &incoming_functions_ : nullptr; }
+  // The load failed or was abandoned: nothing of it stays.
+  void Undo();
+  // The load succeeded.
+  void Commit();
 
  private:
+  // Empties `data` (a data set beside the served one), freeing it in the background with
+  // replica-lazy-flush.
+  void Discard(Keyspace& data);
+
+  Mode mode_;
   Keyspace& keyspace_;
   FunctionEngine& functions_;
   const ServerSettings& settings_;
-  std::unique_ptr<Keyspace> saved_;
-  std::string saved_functions_;  // FUNCTION DUMP's payload
+  std::function<void()> replaced_;
+  std::unique_ptr<Keyspace> saved_;     // kSwapdb: the data set moved aside
+  std::string saved_functions_;         // kSwapdb: FUNCTION DUMP's payload
+  std::unique_ptr<Keyspace> incoming_;  // kAsync: the data set being loaded
+  std::vector<std::string> incoming_functions_;
 };
 
 }  // namespace keyward

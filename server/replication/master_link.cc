@@ -537,30 +537,20 @@ size_t MasterLink::LoadFromSocket(std::string_view input) {
                            : input.size();
   const int64_t limit = eof_mark_.empty() ? transfer_size_ - static_cast<int64_t>(first) : -1;
   PrepareForLoad();
-  const bool swapdb = p_.settings.repl_diskless_load == kDisklessLoadSwapdb;
   // swapdb with the same history (the master's ID is ours: a resync of the same data set, say
   // after the backlog ran out) loads beside the dataset, which is served meanwhile, and swaps
   // the two at the end (Redis 7.0's async loading).
-  const bool async = swapdb && master_replid_ == p_.state.replid;
-  DatasetBackup backup(p_.keyspace, p_.functions, p_.settings);
-  std::unique_ptr<Keyspace> incoming;
-  std::vector<std::string> incoming_functions;
-  RdbPersistence::AsyncTarget target{nullptr, &incoming_functions};
-  if (async) {
-    incoming = std::make_unique<Keyspace>(p_.keyspace.db_count(), 0x6e6577, nullptr, &p_.settings);
-    incoming->set_now_ms(p_.keyspace.now_ms());
-    incoming->set_expire_disabled(true);
-    target.keyspace = incoming.get();
-    spdlog::info("MASTER <-> REPLICA sync: Loading DB in memory (async, serving the old data)");
-  } else if (swapdb) {
-    backup.Take();
-  } else {
-    spdlog::info("MASTER <-> REPLICA sync: Flushing old data");
-    p_.keyspace.FlushAll(p_.settings.replica_lazy_flush);
-    p_.functions.Flush();
-  }
-  if (!async && dataset_replaced_) dataset_replaced_();
-  if (!async) spdlog::info("MASTER <-> REPLICA sync: Loading DB in memory");
+  using Mode = DatasetReplacement::Mode;
+  const bool swapdb = p_.settings.repl_diskless_load == kDisklessLoadSwapdb;
+  const Mode mode = !swapdb                             ? Mode::kFlush
+                    : master_replid_ == p_.state.replid ? Mode::kAsync
+                                                        : Mode::kSwapdb;
+  DatasetReplacement replacement(mode, p_.keyspace, p_.functions, p_.settings, dataset_replaced_);
+  if (mode == Mode::kFlush) spdlog::info("MASTER <-> REPLICA sync: Flushing old data");
+  replacement.Begin();
+  spdlog::info("MASTER <-> REPLICA sync: Loading DB in memory{}",
+               mode == Mode::kAsync ? " (async, serving the old data)" : "");
+  RdbPersistence::AsyncTarget target{&replacement.target(), replacement.functions_sink()};
   // The loader reads the socket itself (through its own descriptor: should the link close
   // meanwhile, the number is not reused under it); the event loop serves the other clients.
   net::Transport* transport = transport_;
@@ -579,7 +569,7 @@ size_t MasterLink::LoadFromSocket(std::string_view input) {
         transfer_last_io_ms_ = p_.clock.NowMs();
         keep_alive();
       },
-      async ? &target : nullptr);
+      mode == Mode::kAsync ? &target : nullptr);
   transfer_read_ = static_cast<int64_t>(first) + source.socket_bytes();
   p_.stats.total_net_repl_input_bytes += static_cast<uint64_t>(source.socket_bytes());
   if (!error && !eof_mark_.empty()) {
@@ -590,20 +580,9 @@ size_t MasterLink::LoadFromSocket(std::string_view input) {
     spdlog::warn("Discarding {} bytes the master sent after its RDB before our ACK",
                  in.remaining());
   }
-  // A load that does not complete leaves nothing of itself: the served data set as it was
-  // (async, swapdb), or none.
-  auto undo = [&] {
-    if (async) {
-      DiscardDataset(*incoming, p_.keyspace, p_.settings.replica_lazy_flush);
-    } else if (swapdb) {
-      backup.Restore();
-    } else {
-      p_.keyspace.FlushAll(p_.settings.replica_lazy_flush);
-      p_.functions.Flush();
-    }
-  };
+  // A load that does not complete leaves nothing of itself.
   if (generation != generation_) {
-    undo();  // the link went away while the load served other clients
+    replacement.Undo();  // the link went away while the load served other clients
     return input.size();
   }
   if (error) {
@@ -613,22 +592,11 @@ size_t MasterLink::LoadFromSocket(std::string_view input) {
     spdlog::warn("{}", *error);
     spdlog::warn(
         "Failed trying to load the MASTER synchronization DB from socket, check server logs.");
-    undo();
+    replacement.Undo();
     Cancel(true);
     return input.size();
   }
-  if (async) {
-    // The new data set replaces the one served so far, at once.
-    for (int i = 0; i < p_.keyspace.db_count(); i++) p_.keyspace.db(i).Swap(incoming->db(i));
-    DiscardDataset(*incoming, p_.keyspace, p_.settings.replica_lazy_flush);
-    p_.functions.Flush();
-    for (const std::string& code : incoming_functions) {
-      std::string ignored;
-      p_.functions.Load(code, /*replace=*/true, &ignored);
-    }
-    if (dataset_replaced_) dataset_replaced_();
-  }
-  backup.Discard();
+  replacement.Commit();
   transport->SetReading(true);
   FinishLoad(stream_db);
   return first;
