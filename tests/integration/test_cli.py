@@ -30,6 +30,27 @@ def state(pid):
         return None
 
 
+def group_stopped(pgid):
+    """Whether no process of group `pgid` can run: each is stopped (T) or a zombie (Z: e.g. a
+    child the stopped shell has not reaped yet), or a shell waiting in vfork() for a child
+    stopped before its exec (it cannot stop itself: it shows D)."""
+    states, children = {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = read("/proc/%s/stat" % entry).rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid:
+                states[int(entry)] = fields[0]
+                children[int(entry)] = [int(c) for c in
+                                        read("/proc/%s/task/%s/children" % (entry, entry)).split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return bool(states) and all(
+        s in ("T", "Z") or (s == "D" and any(states.get(c) == "T" for c in children[pid]))
+        for pid, s in states.items())
+
+
 def gone(pid):
     """Whether process `pid` has exited (a zombie nobody reaped counts as gone)."""
     try:
@@ -200,8 +221,7 @@ class LockCommand(CliTestCase):
         # keyward's children: the command's shell, and the watchdog (keyward's own image).
         command = [p for p in children if read("/proc/%d/comm" % p).strip() == "sh"]
         self.assertEqual(len(command), 1, children)
-        for pid in command:
-            wait_for(lambda: state(pid) == "T", timeout=30, message="command stopped")
+        wait_for(lambda: group_stopped(command[0]), timeout=30, message="command stopped")
         ticks = read(log).count("tick")
         # Nobody renews the lease: it expires on the server, and someone else takes the lock.
         self.assertEqual(decode(self.admin.call("LOCK.WAIT", "job", "0")), 1)
