@@ -21,9 +21,10 @@ std::unique_ptr<Client> ClientRegistry::Accept(net::Transport& transport, int64_
     c->flags |= Client::kClosed;
     return client;
   }
-  // Protected mode: no password and no explicit bind means loopback clients only.
+  // Protected mode: without a password for the default user, only 127.0.0.1, ::1 and unix
+  // socket clients (Redis 7.0: whatever the bind).
   if (settings_.protected_mode && settings_.requirepass.empty() && !transport.is_loopback() &&
-      !transport.is_unix() && settings_.bind == std::vector<std::string>{"*", "-::*"}) {
+      !transport.is_unix()) {
     transport.output().append(errors::kProtectedMode);
     transport.CloseAfterFlush();
     c->flags |= Client::kClosed;

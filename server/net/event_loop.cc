@@ -25,11 +25,14 @@ std::string FormatEndpoint(const asio::ip::tcp::endpoint& ep) {
   return host + ":" + std::to_string(ep.port());
 }
 
-bool IsLoopback(const asio::ip::address& addr) {
+// Redis's "local client" (islocalClient, protected mode): 127.0.0.1 or ::1 exactly, not the rest
+// of 127.0.0.0/8.
+bool IsLoopback(asio::ip::address addr) {
   if (addr.is_v6() && addr.to_v6().is_v4_mapped()) {
-    return asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6()).is_loopback();
+    addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
   }
-  return addr.is_loopback();
+  if (addr.is_v4()) return addr.to_v4() == asio::ip::address_v4::loopback();
+  return addr.to_v6() == asio::ip::address_v6::loopback();
 }
 
 // One client connection over a TCP or unix stream socket.

@@ -143,8 +143,38 @@ class RequirePass(ServerTestCase):
 
 
 class ProtectedMode(ServerTestCase):
-    """Protected mode only refuses non-loopback clients, which these tests cannot be: check that
-    loopback clients are served in every configuration, and the option itself."""
+    """Protected mode refuses clients from anywhere but 127.0.0.1 and ::1 (the rest of
+    127.0.0.0/8 too, as Redis 7.0); loopback clients are served in every configuration."""
+
+    def test_other_loopback_addresses_are_refused_as_by_redis(self):
+        def ping_from(srv, source):
+            with socket.create_connection(("127.0.0.1", srv.port), timeout=10,
+                                          source_address=(source, 0)) as s:
+                s.sendall(encode_command("PING"))
+                data = b""
+                while not data.endswith(b"\r\n"):
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+                return data
+        # Whatever the bind; not with protected mode off, nor with a password.
+        for args, bind_loopback in (([], False), ([], True), (["--protected-mode", "no"], True),
+                                    (["--requirepass", "pw"], True)):
+            with self.subTest(args=args, bind_loopback=bind_loopback):
+                replies = {}
+                for name, srv in (("redis", self.start_redis(args, bind_loopback=bind_loopback)),
+                                  ("keyward",
+                                   self.start_keyward(args, bind_loopback=bind_loopback))):
+                    replies[name] = (ping_from(srv, "127.0.0.9"), ping_from(srv, "127.0.0.1"))
+                if not args:
+                    self.assertTrue(
+                        replies["redis"][0].startswith(b"-DENIED Redis is running in protected"),
+                        replies["redis"])
+                    self.assertEqual(replies["redis"][1], b"+PONG\r\n")
+                else:
+                    self.assertFalse(replies["redis"][0].startswith(b"-DENIED"), replies["redis"])
+                self.assertEqual(replies["keyward"], replies["redis"])
 
     def test_default_config_serves_loopback(self):
         # No bind, no password, protected mode on: the configuration protected mode is for.
