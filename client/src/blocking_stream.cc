@@ -36,6 +36,31 @@ int OpenSocket(int family) {
   return ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 }
 
+// Binds `fd` (of `family`) to `address` with an ephemeral port (ConnectionConfig::source_address).
+std::error_code BindSource(int fd, int family, const std::string& address) {
+  sockaddr_storage storage{};
+  socklen_t len = 0;
+  if (family == AF_INET) {
+    auto* in = reinterpret_cast<sockaddr_in*>(&storage);
+    in->sin_family = AF_INET;
+    if (::inet_pton(AF_INET, address.c_str(), &in->sin_addr) != 1) {
+      return std::make_error_code(std::errc::address_family_not_supported);
+    }
+    len = sizeof(sockaddr_in);
+  } else if (family == AF_INET6) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&storage);
+    in6->sin6_family = AF_INET6;
+    if (::inet_pton(AF_INET6, address.c_str(), &in6->sin6_addr) != 1) {
+      return std::make_error_code(std::errc::address_family_not_supported);
+    }
+    len = sizeof(sockaddr_in6);
+  } else {
+    return std::make_error_code(std::errc::address_family_not_supported);
+  }
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&storage), len) != 0) return LastError();
+  return {};
+}
+
 // OpenSSL's socket BIO writes with write(2), which raises SIGPIPE on a closed connection and
 // kills a program that did not ignore it. This BIO sends with MSG_NOSIGNAL instead, as the plain
 // path does. Everything else is delegated to the standard socket BIO.
@@ -110,6 +135,12 @@ std::error_code BlockingStream::ConnectTcp(const ConnectionConfig& config, Deadl
     if (fd_ < 0) {
       error = LastError();
       continue;
+    }
+    if (!config.source_address.empty()) {
+      if (auto bind_error = BindSource(fd_, a->ai_family, config.source_address)) {
+        error = bind_error;
+        continue;
+      }
     }
     if (::connect(fd_, a->ai_addr, a->ai_addrlen) == 0) {
       error = {};

@@ -75,8 +75,29 @@ asio::awaitable<std::error_code> Stream::ConnectTcp(const ConnectionConfig& conf
       co_await resolver.async_resolve(config.host, std::to_string(config.port), kNoThrow);
   if (resolve_error) co_return Normalize(resolve_error);
   // Tries each address in turn (IPv6 and IPv4 for "localhost") until one accepts.
-  auto [connect_error, endpoint] = co_await asio::async_connect(socket, endpoints, kNoThrow);
-  if (connect_error) co_return Normalize(connect_error);
+  if (config.source_address.empty()) {
+    auto [connect_error, endpoint] = co_await asio::async_connect(socket, endpoints, kNoThrow);
+    if (connect_error) co_return Normalize(connect_error);
+  } else {
+    // Bound to the source address first: asio's range connect would reopen the socket unbound.
+    asio::error_code ec = asio::error::host_not_found;
+    const asio::ip::address source = asio::ip::make_address(config.source_address, ec);
+    if (ec) co_return std::make_error_code(std::errc::address_family_not_supported);
+    ec = asio::error::host_not_found;
+    for (const auto& entry : endpoints) {
+      asio::error_code step;
+      socket.close(step);
+      socket.open(entry.endpoint().protocol(), step);
+      if (!step) socket.bind(asio::ip::tcp::endpoint(source, 0), step);
+      if (step) {
+        ec = step;
+        continue;
+      }
+      std::tie(ec) = co_await socket.async_connect(entry.endpoint(), kNoThrow);
+      if (!ec) break;
+    }
+    if (ec) co_return Normalize(ec);
+  }
   asio::error_code ec;
   // Requests are small and latency-bound: never wait for Nagle's timer.
   socket.set_option(asio::ip::tcp::no_delay(true), ec);

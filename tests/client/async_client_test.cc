@@ -113,6 +113,22 @@ TEST_P(AsyncClientTest, ConcurrentCallersShareOneConnectionAndGetTheirOwnReplies
   EXPECT_EQ(*ids.begin(), client.server_hello()->id);
 }
 
+TEST_P(AsyncClientTest, SourceAddressIsTheConnectionsLocalAddress) {
+  // (Protected mode serves 127.0.0.1 only.)
+  server().RawCommand({"CONFIG", "SET", "protected-mode", "no"});
+  auto options = Options();
+  options.connection.source_address = "127.0.0.9";
+  AsyncClient client(loop_.executor(), options);
+  auto info = loop_.Await(client.Command("CLIENT", "INFO"));
+  ASSERT_TRUE(info);
+  std::string text(info->as_string().value());
+  EXPECT_NE(text.find(" addr=127.0.0.9:"), std::string::npos) << text;
+  options.connection.source_address = "192.0.2.1";
+  options.reconnect.enabled = false;
+  AsyncClient unusable(loop_.executor(), options);
+  EXPECT_FALSE(loop_.Await(unusable.Command("PING")));
+}
+
 // ---- 2. pipelines and transactions ----
 
 TEST_P(AsyncClientTest, ExecReturnsRepliesInOrder) {

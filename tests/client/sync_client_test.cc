@@ -91,6 +91,26 @@ TEST_P(SyncClientTest, UrlSelectsDatabaseAndNamesTheConnection) {
   EXPECT_TRUE(server().RawCommand({"GET", "in-db-3"}).is_null());
 }
 
+TEST_P(SyncClientTest, SourceAddressIsTheConnectionsLocalAddress) {
+  // (The fault-injection harness places clients on sides of a partition by their address.)
+  // (Protected mode serves 127.0.0.1 only.)
+  server().RawCommand({"CONFIG", "SET", "protected-mode", "no"});
+  auto options = Options();
+  options.connection.source_address = "127.0.0.9";
+  Client client(options);
+  auto info = client.Command("CLIENT", "INFO");
+  ASSERT_TRUE(info);
+  std::string text(info->as_string().value());
+  EXPECT_NE(text.find(" addr=127.0.0.9:"), std::string::npos) << text;
+  // An address this machine does not have fails the connection instead of being ignored.
+  options.connection.source_address = "192.0.2.1";
+  Client unusable(options);
+  EXPECT_TRUE(unusable.Connect());
+  options.connection.source_address = "not an address";
+  Client garbled(options);
+  EXPECT_TRUE(garbled.Connect());
+}
+
 TEST_P(SyncClientTest, UnixSocket) {
   auto options = client::OptionsFromUrl("unix://" + server().unix_path());
   ASSERT_TRUE(options);

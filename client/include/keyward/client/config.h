@@ -72,6 +72,9 @@ struct ConnectionConfig {
   // SO_KEEPALIVE on TCP connections, so that the kernel eventually notices a vanished peer even
   // with the health check off.
   bool tcp_keepalive = true;
+  // kTcp: the local address outgoing connections are bound to (as Redis's bind-source-addr);
+  // empty: the kernel's choice. An address of the other family than the server's is an error.
+  std::string source_address;
   TlsOptions tls_options;
 };
 
