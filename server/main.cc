@@ -108,10 +108,10 @@ class Host : public keyward::ServerHost {
   void ProcessEventsWhileBusy() override { loop_.PollOnce(); }
   void HoldOutput() override { loop_.HoldOutput(); }
   void ReleaseOutput() override { loop_.ReleaseOutput(); }
-  std::function<void()> Connect(const std::string& host, int port,
+  std::function<void()> Connect(const std::string& host, int port, const std::string& source,
                                 keyward::net::SessionFactory factory,
                                 std::function<void(const std::string&)> failed) override {
-    return loop_.ConnectTcp(host, port, std::move(factory), std::move(failed));
+    return loop_.ConnectTcp(host, port, source, std::move(factory), std::move(failed));
   }
   void ArmTimer(int64_t delay_us) override {
     loop_.SetAlarm(std::chrono::microseconds(std::max<int64_t>(delay_us, 0)),

@@ -163,6 +163,8 @@ void DeclareReplicationOptions(Config& config, ServerSettings& s) {
   config.AddAlias("slave-priority", "replica-priority");
   config.AddBool("replica-announced", &s.replica_announced, true);
   config.AddString("replica-announce-ip", &s.replica_announce_ip, "");
+  // The local address a replica's link to its master is bound to (best effort, as Redis).
+  config.AddString("bind-source-addr", &s.bind_source_addr, "");
   config.AddAlias("slave-announce-ip", "replica-announce-ip");
   config.AddInt("replica-announce-port", &s.replica_announce_port, 0, 65535, 0);
   config.AddAlias("slave-announce-port", "replica-announce-port");

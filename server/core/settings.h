@@ -149,6 +149,7 @@ struct ServerSettings {
   int64_t replica_priority = 100;
   bool replica_announced = true;
   std::string replica_announce_ip;
+  std::string bind_source_addr;  // bind-source-addr
   int64_t replica_announce_port = 0;
   bool replica_ignore_maxmemory = true;
   bool replica_ignore_disk_write_errors = false;

@@ -26,11 +26,12 @@ class ServerHost {
   // be written (and synced, when it must be) first. The holder posts the task that releases it.
   virtual void HoldOutput() {}
   virtual void ReleaseOutput() {}
-  // Opens a TCP connection (a replica to its master): connected, it gets its session from
+  // Opens a TCP connection (a replica to its master), from the local address `source` when
+  // one is given and can be bound (bind-source-addr): connected, it gets its session from
   // `factory`; failed, `failed` gets the reason. The returned function cancels an attempt in
   // progress. Without a network (tests) it fails at once.
   virtual std::function<void()> Connect(const std::string& host, int port,
-                                        net::SessionFactory factory,
+                                        const std::string& source, net::SessionFactory factory,
                                         std::function<void(const std::string& error)> failed) {
     failed("no network");
     return [] {};

@@ -494,7 +494,7 @@ std::error_code EventLoop::ListenUnix(const std::string& path, int perm,
 }
 
 std::function<void()> EventLoop::ConnectTcp(const std::string& host, int port,
-                                            SessionFactory factory,
+                                            const std::string& source, SessionFactory factory,
                                             std::function<void(const std::string&)> failed) {
   // The attempt's state, shared by its handlers and its cancel function.
   struct Attempt {
@@ -515,21 +515,40 @@ std::function<void()> EventLoop::ConnectTcp(const std::string& host, int port,
       if (!attempt->cancelled) failed(ec.message());
     });
   } else {
-    asio::async_connect(
-        attempt->socket, endpoints,
-        [attempt, impl, factory, failed](std::error_code ec, const asio::ip::tcp::endpoint&) {
-          if (attempt->cancelled) return;
-          if (ec) return failed(ec.message());
-          std::error_code ignored;
-          attempt->socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-          if (impl->keepalive > 0) {
-            attempt->socket.set_option(asio::socket_base::keep_alive(true), ignored);
-          }
-          auto conn = std::make_shared<Connection<asio::ip::tcp::socket>>(
-              std::move(attempt->socket), "", &impl->connections);
-          impl->connections.Add(conn);
-          conn->Start(factory);
-        });
+    auto connected = [attempt, impl, factory, failed](std::error_code ec) {
+      if (attempt->cancelled) return;
+      if (ec) return failed(ec.message());
+      std::error_code ignored;
+      attempt->socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+      if (impl->keepalive > 0) {
+        attempt->socket.set_option(asio::socket_base::keep_alive(true), ignored);
+      }
+      auto conn = std::make_shared<Connection<asio::ip::tcp::socket>>(std::move(attempt->socket),
+                                                                      "", &impl->connections);
+      impl->connections.Add(conn);
+      conn->Start(factory);
+    };
+    // Bound to `source` first when asked, best effort as Redis's
+    // anetTcpNonBlockBestEffortBindConnect: an address that cannot be bound is left out. A bound
+    // socket connects to the first address only (asio's range connect would reopen it).
+    std::error_code bind_error = asio::error::invalid_argument;
+    const asio::ip::tcp::endpoint first = endpoints.begin()->endpoint();
+    if (!source.empty()) {
+      const asio::ip::address local = asio::ip::make_address(source, bind_error);
+      if (!bind_error) attempt->socket.open(first.protocol(), bind_error);
+      if (!bind_error) attempt->socket.bind(asio::ip::tcp::endpoint(local, 0), bind_error);
+      if (bind_error) {
+        std::error_code ignored;
+        attempt->socket.close(ignored);
+      }
+    }
+    if (!bind_error) {
+      attempt->socket.async_connect(first, connected);
+    } else {
+      asio::async_connect(
+          attempt->socket, endpoints,
+          [connected](std::error_code ec, const asio::ip::tcp::endpoint&) { connected(ec); });
+    }
   }
   return [attempt] {
     attempt->cancelled = true;

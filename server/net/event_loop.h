@@ -56,7 +56,9 @@ class EventLoop {
   // gets its session from `factory` and lives as an accepted one does; failed, `failed` gets
   // the error text. The returned function cancels an attempt still in progress (then neither is
   // called).
-  std::function<void()> ConnectTcp(const std::string& host, int port, SessionFactory factory,
+  // From the local address `source` when it is not empty and can be bound (best effort).
+  std::function<void()> ConnectTcp(const std::string& host, int port, const std::string& source,
+                                   SessionFactory factory,
                                    std::function<void(const std::string& error)> failed);
   void CloseListeners();
   void CloseTcpListeners();

@@ -123,7 +123,7 @@ void MasterLink::StartConnect() {
     return;
   }
   cancel_connect_ = p_.state.host->Connect(
-      host_, port_,
+      host_, port_, p_.settings.bind_source_addr,
       [this, generation](net::Transport& transport) { return OnConnected(generation, transport); },
       [this, generation](const std::string& error) {
         if (generation != generation_) return;
