@@ -24,6 +24,7 @@ void Worker(int index, const LockWorkloadOptions& o, History& h, ClientStalls& s
   options.connection.connect_timeout = std::chrono::milliseconds(200);
   options.connection.command_timeout = std::chrono::milliseconds(500);
   options.queue_while_disconnected = false;
+  options.connection.source_address = ProcessAddress(o, index);
   client::Client c(options);
   const std::string owner = "p" + std::to_string(index);
   const std::string ttl = std::to_string(o.ttl.count());

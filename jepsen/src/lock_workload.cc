@@ -46,8 +46,16 @@ bool Store::Write(const std::string& resource, uint64_t token, bool again) {
   return true;
 }
 
+std::string ProcessAddress(const LockWorkloadOptions& o, int index) {
+  if (o.client_addresses.empty()) return "";
+  return o.client_addresses[static_cast<size_t>(index) % o.client_addresses.size()];
+}
+
 redlock::RedlockOptions ProcessRedlockOptions(const LockWorkloadOptions& o, int index) {
   redlock::RedlockOptions ro;
+  ro.configure = [address = ProcessAddress(o, index)](client::ClientOptions& c) {
+    c.connection.source_address = address;
+  };
   ro.instance_timeout = std::chrono::milliseconds(100);
   ro.connect_timeout = std::chrono::milliseconds(500);
   ro.seed = o.seed * 7919 + static_cast<uint64_t>(index) + 1;

@@ -65,6 +65,9 @@ class ClientStalls {
 
 struct LockWorkloadOptions {
   std::vector<std::string> urls;
+  // Client process i connects from client_addresses[i % size] (its side of a partition,
+  // network.h); empty: from 127.0.0.1.
+  std::vector<std::string> client_addresses;
   int concurrency = 5;
   std::chrono::milliseconds ttl{1000};
   bool fence = true;                     // ask for tokens (and check them)
@@ -74,7 +77,9 @@ struct LockWorkloadOptions {
   uint64_t seed = 1;
 };
 
-// Client process `index`'s Redlock options (timeouts, its jitter seed) and random stream.
+// Client process `index`'s address, its Redlock options (timeouts, its jitter seed, its
+// address) and random stream.
+std::string ProcessAddress(const LockWorkloadOptions& options, int index);
 redlock::RedlockOptions ProcessRedlockOptions(const LockWorkloadOptions& options, int index);
 std::mt19937_64 ProcessRng(const LockWorkloadOptions& options, int index);
 

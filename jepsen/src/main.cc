@@ -24,8 +24,8 @@
 #include "lock_checker.h"
 #include "lock_workload.h"
 #include "nemesis.h"
+#include "network.h"
 #include "nodes.h"
-#include "partition.h"
 #include "set_checker.h"
 
 namespace fs = std::filesystem;
@@ -46,6 +46,7 @@ struct RunArgs {
   int concurrency = 5;
   int interval_ms = 2000;
   int duration_ms = 1500;
+  std::string schedule = "serial";
   std::string store = "store";
   std::string server;
 };
@@ -131,14 +132,16 @@ int Run(const RunArgs& a) {
   const std::vector<std::string> faults = Split(a.nemesis);
   for (const std::string& f : faults) {
     if (std::find(KnownFaults().begin(), KnownFaults().end(), f) == KnownFaults().end()) {
-      std::cerr << "keyward-jepsen: unknown nemesis '" << f
-                << "' (kill, pause, restart-empty, partition, client-pause)\n";
+      std::string known;
+      for (const std::string& k : KnownFaults()) known += (known.empty() ? "" : ", ") + k;
+      std::cerr << "keyward-jepsen: unknown nemesis '" << f << "' (" << known << ")\n";
       return kBadArguments;
     }
   }
-  Partitioner partitioner;
-  if (std::find(faults.begin(), faults.end(), "partition") != faults.end()) {
-    if (auto error = partitioner.Setup()) {
+  // Client group g beside node g (network.h).
+  Network network(a.nodes);
+  if (std::any_of(faults.begin(), faults.end(), IsNetworkFault)) {
+    if (auto error = network.Setup()) {
       std::cerr << "keyward-jepsen: " << *error << "\n";
       return kBadArguments;
     }
@@ -150,10 +153,17 @@ int Run(const RunArgs& a) {
   std::error_code ec;
   fs::remove(fs::path(a.store) / "latest", ec);
   fs::create_directory_symlink(dir, fs::path(a.store) / "latest", ec);
-  nlohmann::json test = {{"workload", a.workload}, {"nemesis", faults},
-                         {"nodes", a.nodes},       {"time_limit", a.time_limit},
-                         {"ttl_ms", a.ttl_ms},     {"fence", fence},
-                         {"seed", seed},           {"concurrency", a.concurrency}};
+  nlohmann::json test = {{"workload", a.workload},
+                         {"nemesis", faults},
+                         {"nodes", a.nodes},
+                         {"time_limit", a.time_limit},
+                         {"ttl_ms", a.ttl_ms},
+                         {"fence", fence},
+                         {"seed", seed},
+                         {"concurrency", a.concurrency},
+                         {"schedule", a.schedule},
+                         {"interval_ms", a.interval_ms},
+                         {"duration_ms", a.duration_ms}};
   std::ofstream(dir / "test.json") << test.dump(2) << '\n';
   std::cout << "keyward-jepsen: " << a.workload << ", nemesis " << a.nemesis << ", " << a.nodes
             << " nodes, " << a.time_limit << " s, seed " << seed << "\n  " << dir.string() << "\n";
@@ -162,8 +172,9 @@ int Run(const RunArgs& a) {
   node_options.binary = a.server.empty() ? DefaultServer() : a.server;
   std::vector<std::unique_ptr<Node>> nodes;
   for (int i = 0; i < a.nodes; i++) {
-    nodes.push_back(std::make_unique<Node>(
-        i + 1, FreePort(), (dir / ("n" + std::to_string(i + 1))).string(), node_options));
+    nodes.push_back(std::make_unique<Node>(i + 1, network.NodeAddress(i),
+                                           (dir / ("n" + std::to_string(i + 1))).string(),
+                                           node_options));
     if (auto error = nodes.back()->Start()) {
       std::cerr << "keyward-jepsen: " << *error << "\n";
       return kCrash;
@@ -172,6 +183,9 @@ int Run(const RunArgs& a) {
   History history;
   LockWorkloadOptions wo;
   for (auto& n : nodes) wo.urls.push_back(n->url());
+  for (int g = 0; g < network.client_groups(); g++) {
+    wo.client_addresses.push_back(network.ClientAddress(g));
+  }
   wo.concurrency = a.concurrency;
   wo.ttl = std::chrono::milliseconds(a.ttl_ms);
   wo.fence = fence;
@@ -182,13 +196,14 @@ int Run(const RunArgs& a) {
   no.interval = std::chrono::milliseconds(a.interval_ms);
   no.duration = std::chrono::milliseconds(a.duration_ms);
   no.ttl = std::chrono::milliseconds(a.ttl_ms);
+  no.overlap = a.schedule == "overlapping";
   ClientStalls stalls(a.concurrency);
   no.seed = seed;
 
   std::atomic<bool> stop_nemesis{false}, stop_clients{false};
   std::optional<std::string> nemesis_error;
   std::thread nemesis(
-      [&] { nemesis_error = RunNemesis(no, nodes, stalls, &partitioner, history, stop_nemesis); });
+      [&] { nemesis_error = RunNemesis(no, nodes, stalls, network, history, stop_nemesis); });
   std::thread clients([&] {
     if (wo.workload == "incr-lock") {
       RunIncrLockWorkload(wo, history, stalls, stop_clients);
@@ -229,8 +244,14 @@ int main(int argc, char** argv) {
                    "first node)")
       ->check(CLI::IsMember({"lock", "fenced-lock", "lock-set", "election", "incr-lock"}));
   run_cmd->add_option("--nemesis", run.nemesis,
-                      "comma-separated faults: kill, pause, restart-empty, partition, client-pause "
+                      "comma-separated faults: kill, pause, restart-empty, partition, "
+                      "partition-halves, partition-ring, partition-bridge, loss, client-pause "
                       "(none: no faults)");
+  run_cmd
+      ->add_option("--schedule", run.schedule,
+                   "serial: one fault at a time; overlapping: a fault begins every interval "
+                   "whatever is in force")
+      ->check(CLI::IsMember({"serial", "overlapping"}));
   run_cmd->add_option("--nodes", run.nodes, "instances (3 or 5)")->check(CLI::Range(1, 9));
   run_cmd->add_option("--time-limit", run.time_limit, "seconds of faults and load")
       ->check(CLI::Range(1.0, 86400.0));

@@ -6,71 +6,176 @@
 
 namespace keyward::jepsen {
 
+const std::vector<std::string>& KnownFaults() {
+  static const std::vector<std::string> faults = {"kill",
+                                                  "pause",
+                                                  "restart-empty",
+                                                  "partition",
+                                                  "partition-halves",
+                                                  "partition-ring",
+                                                  "partition-bridge",
+                                                  "loss",
+                                                  "client-pause"};
+  return faults;
+}
+
+bool IsNetworkFault(const std::string& fault) {
+  return fault.rfind("partition", 0) == 0 || fault == "loss";
+}
+
 namespace {
 
-// Sleeps up to `d`, waking early when `stop` is set.
-void Wait(std::chrono::milliseconds d, const std::atomic<bool>& stop) {
-  const auto until = std::chrono::steady_clock::now() + d;
-  while (!stop.load() && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+using Clock = std::chrono::steady_clock;
+
+// A fault in force.
+struct Active {
+  std::string fault;
+  nlohmann::json value;  // as recorded when it began
+  Node* node = nullptr;  // kill, pause, restart-empty, loss
+  Grudge grudge;         // partitions
+  Clock::time_point end;
+};
+
+nlohmann::json GrudgeJson(const Grudge& grudge) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [to, froms] : grudge) {
+    nlohmann::json from = nlohmann::json::array();
+    for (int f : froms) from.push_back("n" + std::to_string(f + 1));
+    j["n" + std::to_string(to + 1)] = from;
   }
+  return j;
 }
+
+class Nemesis {
+ public:
+  Nemesis(const NemesisOptions& o, std::vector<std::unique_ptr<Node>>& nodes, ClientStalls& clients,
+          Network& network, History& h)
+      : o_(o), nodes_(nodes), clients_(clients), network_(network), h_(h), rng_(o.seed) {}
+
+  std::optional<std::string> Run(const std::atomic<bool>& stop) {
+    Clock::time_point next = Clock::now() + o_.interval;
+    while (!o_.faults.empty() && !stop.load()) {
+      const Clock::time_point now = Clock::now();
+      for (size_t i = 0; i < active_.size();) {
+        if (active_[i].end <= now) {
+          Heal(i);
+          if (!o_.overlap) next = Clock::now() + o_.interval;
+        } else {
+          i++;
+        }
+      }
+      if (now >= next && (o_.overlap || active_.empty())) {
+        Begin(now);
+        next = now + o_.interval;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    // The final heal: no network fault, every node up.
+    while (!active_.empty()) Heal(active_.size() - 1);
+    network_.Heal();
+    for (auto& n : nodes_) {
+      if (n->paused()) n->Resume();
+      if (!n->running()) Start(*n);
+    }
+    return error_;
+  }
+
+ private:
+  void Fail(const std::string& e) {
+    if (!error_) error_ = e;
+  }
+  void Start(Node& n) {
+    if (auto e = n.Start()) Fail(*e);
+  }
+
+  // A node no node fault holds, or nullptr.
+  Node* FreeNode() {
+    std::vector<Node*> free;
+    for (auto& n : nodes_) {
+      const bool held = std::any_of(active_.begin(), active_.end(),
+                                    [&](const Active& a) { return a.node == n.get(); });
+      if (!held) free.push_back(n.get());
+    }
+    if (free.empty()) return nullptr;
+    return free[rng_() % free.size()];
+  }
+
+  void Begin(Clock::time_point now) {
+    const std::string& fault = o_.faults[rng_() % o_.faults.size()];
+    if (fault == "client-pause") {
+      const int process = static_cast<int>(rng_() % static_cast<uint64_t>(clients_.size()));
+      const int64_t ms = std::max<int64_t>(o_.duration.count(), 2 * o_.ttl.count());
+      h_.Add(kNemesis, OpType::kInfo, fault, {{"client", process}, {"ms", ms}});
+      clients_.Request(process, ms);
+      return;
+    }
+    Active a;
+    a.fault = fault;
+    a.end = now + o_.duration;
+    if (fault.rfind("partition", 0) == 0) {
+      const std::string shape = fault == "partition" ? "one" : fault.substr(10);
+      a.grudge = *PartitionShape(shape, static_cast<int>(nodes_.size()), rng_);
+      a.value = {{"grudge", GrudgeJson(a.grudge)}};
+      h_.Add(kNemesis, OpType::kInfo, fault, a.value);
+      if (!network_.Partition(a.grudge)) Fail("iptables failed to partition");
+    } else {
+      a.node = FreeNode();
+      if (a.node == nullptr) return;  // every node is already under a fault
+      Node& node = *a.node;
+      a.value = {{"node", node.id()}, {"port", node.port()}};
+      if (fault == "loss") a.value["probability"] = o_.loss_probability;
+      h_.Add(kNemesis, OpType::kInfo, fault, a.value);
+      if (fault == "pause") {
+        node.Pause();
+      } else if (fault == "loss") {
+        if (!network_.Loss(node.id() - 1, o_.loss_probability)) Fail("iptables failed (loss)");
+      } else {
+        node.Kill();
+        if (fault == "restart-empty") node.Wipe();
+      }
+    }
+    active_.push_back(std::move(a));
+  }
+
+  // Ends active_[i].
+  void Heal(size_t i) {
+    Active a = std::move(active_[i]);
+    active_.erase(active_.begin() + static_cast<std::ptrdiff_t>(i));
+    const char* healed = "start";
+    if (a.fault == "pause") {
+      a.node->Resume();
+      healed = "resume";
+    } else if (IsNetworkFault(a.fault)) {
+      // The chain holds every network fault: flushed, and those still in force put back.
+      network_.Heal();
+      for (const Active& other : active_) {
+        if (!other.grudge.empty()) network_.Partition(other.grudge);
+        if (other.fault == "loss") network_.Loss(other.node->id() - 1, o_.loss_probability);
+      }
+      healed = "heal";
+    } else {
+      Start(*a.node);
+    }
+    h_.Add(kNemesis, OpType::kInfo, healed, a.value);
+  }
+
+  const NemesisOptions& o_;
+  std::vector<std::unique_ptr<Node>>& nodes_;
+  ClientStalls& clients_;
+  Network& network_;
+  History& h_;
+  std::mt19937_64 rng_;
+  std::vector<Active> active_;
+  std::optional<std::string> error_;
+};
 
 }  // namespace
 
-std::optional<std::string> RunNemesis(const NemesisOptions& o,
+std::optional<std::string> RunNemesis(const NemesisOptions& options,
                                       std::vector<std::unique_ptr<Node>>& nodes,
-                                      ClientStalls& clients, Partitioner* partitioner, History& h,
+                                      ClientStalls& clients, Network& network, History& history,
                                       const std::atomic<bool>& stop) {
-  std::optional<std::string> error;
-  std::mt19937_64 rng(o.seed);
-  auto start = [&](Node& n) {
-    if (auto e = n.Start(); e && !error) error = e;
-  };
-  while (!o.faults.empty() && !stop.load()) {
-    Wait(o.interval, stop);
-    if (stop.load()) break;
-    const std::string& fault = o.faults[rng() % o.faults.size()];
-    if (fault == "client-pause") {
-      const int process = static_cast<int>(rng() % static_cast<uint64_t>(clients.size()));
-      const int64_t ms = std::max<int64_t>(o.duration.count(), 2 * o.ttl.count());
-      h.Add(kNemesis, OpType::kInfo, fault, {{"client", process}, {"ms", ms}});
-      clients.Request(process, ms);
-      continue;
-    }
-    Node& node = *nodes[rng() % nodes.size()];
-    const nlohmann::json target = {{"node", node.id()}, {"port", node.port()}};
-    h.Add(kNemesis, OpType::kInfo, fault, target);
-    if (fault == "pause") {
-      node.Pause();
-    } else if (fault == "partition") {
-      if (!partitioner->Isolate(node.port()) && !error) error = "iptables failed to cut a node";
-    } else {
-      node.Kill();
-      if (fault == "restart-empty") node.Wipe();
-    }
-    // The fault lasts its whole duration, even past the end of the run: the heal below comes
-    // after it.
-    std::this_thread::sleep_for(o.duration);
-    const char* healed = "start";
-    if (fault == "pause") {
-      node.Resume();
-      healed = "resume";
-    } else if (fault == "partition") {
-      partitioner->Heal();
-      healed = "heal";
-    } else {
-      start(node);
-    }
-    h.Add(kNemesis, OpType::kInfo, healed, target);
-  }
-  // The final heal: no partition, every node up.
-  if (partitioner != nullptr) partitioner->Heal();
-  for (auto& n : nodes) {
-    if (n->paused()) n->Resume();
-    if (!n->running()) start(*n);
-  }
-  return error;
+  return Nemesis(options, nodes, clients, network, history).Run(stop);
 }
 
 }  // namespace keyward::jepsen

@@ -1,14 +1,21 @@
-// The nemesis: faults injected into the nodes on a schedule, one at a time. Every `interval` it
-// picks one of its faults and a node at random (seeded), applies the fault, waits `duration`,
-// heals it, and records both moments in the history (process "nemesis", type info):
-//   kill           SIGKILL, then a restart with the node's data (AOF, appendfsync always)
-//   pause          SIGSTOP, then SIGCONT
-//   restart-empty  SIGKILL and the node's data deleted, then a restart with nothing
-//   partition      the node cut off (partition.h: every TCP segment to or from it dropped), then
-//                  healed
-//   client-pause   a client process stalls inside its next critical section for the duration
-//                  (at least twice the TTL: its lease runs out meanwhile), as in a GC pause
-// At the end every node is healed: running, not paused.
+// The nemesis: faults injected on a schedule, recorded in the history (process "nemesis", type
+// info) when each begins and when it is healed:
+//   kill              SIGKILL a node, then restart it with its data (AOF, appendfsync always)
+//   pause             SIGSTOP a node, then SIGCONT
+//   restart-empty     SIGKILL a node and delete its data, then restart it with nothing
+//   partition         one node cut off from the others and from their clients (network.h)
+//   partition-halves  the nodes split in two halves (a minority and a majority), clients with
+//                     their node
+//   partition-ring    every node hears a majority of the nodes, no two the same one
+//   partition-bridge  two halves, and one node that hears both and is heard by both
+//   loss              a share (20%) of one node's packets dropped at random
+//   client-pause      a client process stalls inside its next critical section for the duration
+//                     (at least twice the TTL: its lease runs out meanwhile), as in a GC pause
+// Every `interval` a fault (drawn with the seed, as is its target) begins and lasts `duration`.
+// Serial schedule: one fault at a time, the next `interval` after the last healed. Overlapping
+// schedule: a fault begins every `interval` whatever is in force, on a node no other node fault
+// holds; partitions and losses in force combine. When the run stops everything is healed: every
+// node running, not paused, no network fault.
 #pragma once
 
 #include <atomic>
@@ -21,29 +28,29 @@
 
 #include "history.h"
 #include "lock_workload.h"
+#include "network.h"
 #include "nodes.h"
-#include "partition.h"
 
 namespace keyward::jepsen {
 
-inline const std::vector<std::string>& KnownFaults() {
-  static const std::vector<std::string> faults = {"kill", "pause", "restart-empty", "partition",
-                                                  "client-pause"};
-  return faults;
-}
+const std::vector<std::string>& KnownFaults();
+// Whether `fault` needs iptables (root).
+bool IsNetworkFault(const std::string& fault);
 
 struct NemesisOptions {
   std::vector<std::string> faults;  // of KnownFaults(); empty: none
   std::chrono::milliseconds interval{2000};
   std::chrono::milliseconds duration{1500};
   std::chrono::milliseconds ttl{1000};  // the locks' (client-pause lasts at least twice that)
+  bool overlap = false;                 // the overlapping schedule
+  double loss_probability = 0.2;
   uint64_t seed = 1;
 };
 
-// Runs the schedule until `stop`, then heals. The first error a restart met, if any.
+// Runs the schedule until `stop`, then heals. The first error a fault or a restart met, if any.
 std::optional<std::string> RunNemesis(const NemesisOptions& options,
                                       std::vector<std::unique_ptr<Node>>& nodes,
-                                      ClientStalls& clients, Partitioner* partitioner,
-                                      History& history, const std::atomic<bool>& stop);
+                                      ClientStalls& clients, Network& network, History& history,
+                                      const std::atomic<bool>& stop);
 
 }  // namespace keyward::jepsen

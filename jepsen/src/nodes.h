@@ -1,5 +1,6 @@
-// The servers under test: N keyward-server (or redis-server) processes on loopback ports, each in
-// its own directory under the run's store, controlled one by one (start, SIGKILL, SIGSTOP /
+// The servers under test: N keyward-server (or redis-server) processes, each on its own loopback
+// address (network.h) with its replication link bound to it, each in its own directory under the
+// run's store, controlled one by one (start, SIGKILL, SIGSTOP /
 // SIGCONT, restart with its data or empty). Their pids are written to `<dir>/pid` so that
 // `keyward-jepsen clean` can stop what a crashed run left behind.
 #pragma once
@@ -20,8 +21,7 @@ struct NodeOptions {
 
 class Node {
  public:
-  Node(int id, int port, std::string dir, const NodeOptions& options)
-      : id_(id), port_(port), dir_(std::move(dir)), options_(options) {}
+  Node(int id, std::string host, std::string dir, const NodeOptions& options);
   ~Node();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
@@ -37,13 +37,15 @@ class Node {
 
   int id() const { return id_; }
   int port() const { return port_; }
+  const std::string& host() const { return host_; }
   bool running() const { return pid_ > 0; }
   bool paused() const { return paused_; }
-  std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
+  std::string url() const { return "redis://" + host_ + ":" + std::to_string(port_); }
   const std::string& dir() const { return dir_; }
 
  private:
   int id_;
+  std::string host_;
   int port_;
   std::string dir_;
   const NodeOptions& options_;
@@ -51,8 +53,8 @@ class Node {
   bool paused_ = false;
 };
 
-// A free TCP port on 127.0.0.1 (bound then released).
-int FreePort();
+// A free TCP port on `host` (bound then released).
+int FreePort(const std::string& host);
 // SIGKILLs the processes whose pid files lie under `store` (a crashed run's nodes). How many.
 int KillLeftovers(const std::string& store);
 
