@@ -10,22 +10,27 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "election_workload.h"
 #include "history.h"
 #include "incr_lock_workload.h"
+#include "kv_workload.h"
+#include "linear_checker.h"
 #include "lock_checker.h"
 #include "lock_workload.h"
 #include "nemesis.h"
 #include "network.h"
 #include "nodes.h"
+#include "replica_set.h"
 #include "set_checker.h"
 
 namespace fs = std::filesystem;
@@ -93,36 +98,54 @@ int Check(const fs::path& dir) {
     std::cerr << "keyward-jepsen: " << error << "\n";
     return kBadArguments;
   }
-  const bool fenced = test.value("fence", true);
-  LockCheck check = CheckLocks(*ops, fenced);
-  nlohmann::json results = check.ToJson();
-  bool valid = check.valid;
-  std::optional<SetCheck> set;
-  if (test.value("workload", "") == "lock-set") {
-    set = CheckSet(*ops);
-    results["set"] = set->ToJson();
-    valid = valid && set->valid;
+  const std::string workload = test.value("workload", "");
+  nlohmann::json results;
+  bool valid = true, unknown = false;
+  if (workload == "register") {
+    const LinearCheck check = CheckLinearizable(*ops);
+    results["linearizable"] = check.ToJson();
+    valid = check.valid != "false";
+    // Nothing acknowledged, or a search out of budget: nothing proven.
+    const bool any_ok = std::any_of(ops->begin(), ops->end(), [](const Op& op) {
+      return op.type == OpType::kOk && op.process != kNemesis;
+    });
+    unknown = valid && (check.valid == "unknown" || !any_ok);
+    std::cout << "register: " << check.operations << " operations on " << check.keys << " keys, "
+              << check.states << " search states\n";
+    for (const nlohmann::json& a : check.anomalies) {
+      std::cout << "ANOMALY nonlinearizable: " << a.dump() << "\n";
+    }
+  } else if (workload != "set") {
+    const bool fenced = test.value("fence", true);
+    LockCheck check = CheckLocks(*ops, fenced);
+    results = check.ToJson();
+    valid = check.valid;
+    // A run in which nothing was acquired proves nothing.
+    unknown = valid && check.acquisitions == 0;
+    std::cout << "acquisitions " << check.acquisitions << " of " << check.attempts
+              << " attempts, lease overruns " << check.overruns << ", store writes accepted "
+              << check.writes_accepted << " refused " << check.writes_refused << "\n";
+    for (const Anomaly& a : check.anomalies) {
+      std::cout << "ANOMALY " << a.kind << ": " << a.detail.dump() << "\n";
+    }
   }
-  // A run in which nothing was acquired proves nothing.
-  const bool unknown = valid && check.acquisitions == 0;
-  results["valid"] = unknown ? nlohmann::json("unknown") : nlohmann::json(valid);
-  results["workload"] = test.value("workload", "");
-  results["nemesis"] = test.value("nemesis", nlohmann::json::array());
-  std::ofstream(dir / "results.json") << results.dump(2) << '\n';
-  std::cout << "acquisitions " << check.acquisitions << " of " << check.attempts
-            << " attempts, lease overruns " << check.overruns << ", store writes accepted "
-            << check.writes_accepted << " refused " << check.writes_refused << "\n";
-  for (const Anomaly& a : check.anomalies) {
-    std::cout << "ANOMALY " << a.kind << ": " << a.detail.dump() << "\n";
-  }
-  if (set) {
-    std::cout << "set: " << set->acknowledged << " adds acknowledged of " << set->attempted
-              << ", lost " << set->lost.size() << ", unexpected " << set->unexpected.size()
-              << (set->read ? "" : ", no final read") << "\n";
-    if (!set->lost.empty()) {
+  if (workload == "set" || workload == "lock-set") {
+    const SetCheck set = CheckSet(*ops);
+    results["set"] = set.ToJson();
+    valid = valid && set.valid;
+    if (workload == "set") unknown = set.valid && (!set.read || set.acknowledged == 0);
+    std::cout << "set: " << set.acknowledged << " adds acknowledged of " << set.attempted
+              << ", lost " << set.lost.size() << ", unexpected " << set.unexpected.size()
+              << (set.read ? "" : ", no final read") << "\n";
+    if (!set.lost.empty()) {
       std::cout << "ANOMALY lost-updates: acknowledged adds missing from the final read\n";
     }
   }
+  unknown = unknown && valid;
+  results["valid"] = unknown ? nlohmann::json("unknown") : nlohmann::json(valid);
+  results["workload"] = workload;
+  results["nemesis"] = test.value("nemesis", nlohmann::json::array());
+  std::ofstream(dir / "results.json") << results.dump(2) << '\n';
   const char* verdict = unknown ? "unknown" : valid ? "true" : "false";
   std::cout << "valid? " << verdict << "  (" << (dir / "results.json").string() << ")\n";
   return unknown ? kUnknown : valid ? kValid : kInvalid;
@@ -139,6 +162,12 @@ int Run(const RunArgs& a) {
     }
   }
   // Client group g beside node g (network.h).
+  const bool replicated = a.workload == "register" || a.workload == "set";
+  if (!replicated && std::find(faults.begin(), faults.end(), "failover") != faults.end()) {
+    std::cerr << "keyward-jepsen: the failover nemesis needs a replicated workload (register, "
+                 "set)\n";
+    return kBadArguments;
+  }
   Network network(a.nodes);
   if (std::any_of(faults.begin(), faults.end(), IsNetworkFault)) {
     if (auto error = network.Setup()) {
@@ -180,6 +209,14 @@ int Run(const RunArgs& a) {
       return kCrash;
     }
   }
+  std::optional<ReplicaSet> replicas;
+  if (replicated) {
+    replicas.emplace(nodes);
+    if (auto error = replicas->Form()) {
+      std::cerr << "keyward-jepsen: " << *error << "\n";
+      return kCrash;
+    }
+  }
   History history;
   LockWorkloadOptions wo;
   for (auto& n : nodes) wo.urls.push_back(n->url());
@@ -202,10 +239,14 @@ int Run(const RunArgs& a) {
 
   std::atomic<bool> stop_nemesis{false}, stop_clients{false};
   std::optional<std::string> nemesis_error;
-  std::thread nemesis(
-      [&] { nemesis_error = RunNemesis(no, nodes, stalls, network, history, stop_nemesis); });
+  std::thread nemesis([&] {
+    nemesis_error = RunNemesis(no, nodes, stalls, network, replicas ? &*replicas : nullptr, history,
+                               stop_nemesis);
+  });
   std::thread clients([&] {
-    if (wo.workload == "incr-lock") {
+    if (replicas) {
+      RunKvWorkload(wo, *replicas, history, stop_clients);
+    } else if (wo.workload == "incr-lock") {
       RunIncrLockWorkload(wo, history, stalls, stop_clients);
     } else if (wo.workload == "election") {
       RunElectionWorkload(wo, history, stalls, stop_clients);
@@ -221,6 +262,7 @@ int Run(const RunArgs& a) {
   std::this_thread::sleep_for(std::chrono::milliseconds(a.ttl_ms));
   stop_clients = true;
   clients.join();
+  if (wo.workload == "set") FinalSetRead(wo, *replicas, history);
   for (auto& n : nodes) n->Kill();
   if (auto error = SaveHistory(history.ops(), (dir / "history.jsonl").string())) {
     std::cerr << "keyward-jepsen: " << *error << "\n";
@@ -241,12 +283,14 @@ int main(int argc, char** argv) {
   run_cmd
       ->add_option("--workload", run.workload,
                    "lock | fenced-lock | lock-set | election | incr-lock (SET NX + INCR on the "
-                   "first node)")
-      ->check(CLI::IsMember({"lock", "fenced-lock", "lock-set", "election", "incr-lock"}));
-  run_cmd->add_option("--nemesis", run.nemesis,
-                      "comma-separated faults: kill, pause, restart-empty, partition, "
-                      "partition-halves, partition-ring, partition-bridge, loss, client-pause "
-                      "(none: no faults)");
+                   "first node) | register | set (the last two on a master and its replicas)")
+      ->check(CLI::IsMember(
+          {"lock", "fenced-lock", "lock-set", "election", "incr-lock", "register", "set"}));
+  run_cmd->add_option(
+      "--nemesis", run.nemesis,
+      "comma-separated faults: kill, pause, restart-empty, partition, "
+      "partition-halves, partition-ring, partition-bridge, loss, client-pause, failover "
+      "(none: no faults)");
   run_cmd
       ->add_option("--schedule", run.schedule,
                    "serial: one fault at a time; overlapping: a fault begins every interval "
@@ -273,9 +317,12 @@ int main(int argc, char** argv) {
   std::string demo_name, demo_store = "store", demo_server;
   CLI::App* demo_cmd =
       app.add_subcommand("demo", "a known anomaly the checkers must find (exits 1 when found)");
-  demo_cmd->add_option("name", demo_name, "unfenced-lock-set | amnesia-token-regression")
+  demo_cmd
+      ->add_option("name", demo_name,
+                   "unfenced-lock-set | amnesia-token-regression | async-failover-lost-writes")
       ->required()
-      ->check(CLI::IsMember({"unfenced-lock-set", "amnesia-token-regression"}));
+      ->check(CLI::IsMember(
+          {"unfenced-lock-set", "amnesia-token-regression", "async-failover-lost-writes"}));
   demo_cmd->add_option("--store", demo_store, "where the run is recorded");
   demo_cmd->add_option("--server", demo_server, "the server binary (default: beside this one)");
   std::string clean_store = "store";
@@ -301,7 +348,17 @@ int main(int argc, char** argv) {
       demo.interval_ms = 1000;
       demo.duration_ms = 1500;
       demo.ttl_ms = 500;
-      if (demo_name == "amnesia-token-regression") {
+      if (demo_name == "async-failover-lost-writes") {
+        // Asynchronous replication and a failover (Jepsen's Redis Sentinel analysis): what the
+        // cut-off master acknowledged after its last replication, and what it acknowledged
+        // until its clients moved, is gone once it follows the promoted replica.
+        demo.workload = "set";
+        demo.fence = "off";
+        demo.nemesis = "failover";
+        demo.time_limit = 8;
+        demo.interval_ms = 1000;
+        demo.duration_ms = 2000;
+      } else if (demo_name == "amnesia-token-regression") {
         // A lock and an INCR token on one server that forgets everything when it restarts
         // empty: tokens start again below those handed out, and the lock is granted again
         // while its holder's lease runs.

@@ -15,12 +15,13 @@ const std::vector<std::string>& KnownFaults() {
                                                   "partition-ring",
                                                   "partition-bridge",
                                                   "loss",
-                                                  "client-pause"};
+                                                  "client-pause",
+                                                  "failover"};
   return faults;
 }
 
 bool IsNetworkFault(const std::string& fault) {
-  return fault.rfind("partition", 0) == 0 || fault == "loss";
+  return fault.rfind("partition", 0) == 0 || fault == "loss" || fault == "failover";
 }
 
 namespace {
@@ -32,8 +33,10 @@ struct Active {
   std::string fault;
   nlohmann::json value;  // as recorded when it began
   Node* node = nullptr;  // kill, pause, restart-empty, loss
-  Grudge grudge;         // partitions
+  Grudge grudge;         // partitions, failover
   Clock::time_point end;
+  Clock::time_point promote_at;  // failover: when a replica is promoted
+  bool promoted = false;
 };
 
 nlohmann::json GrudgeJson(const Grudge& grudge) {
@@ -49,13 +52,22 @@ nlohmann::json GrudgeJson(const Grudge& grudge) {
 class Nemesis {
  public:
   Nemesis(const NemesisOptions& o, std::vector<std::unique_ptr<Node>>& nodes, ClientStalls& clients,
-          Network& network, History& h)
-      : o_(o), nodes_(nodes), clients_(clients), network_(network), h_(h), rng_(o.seed) {}
+          Network& network, ReplicaSet* replicas, History& h)
+      : o_(o),
+        nodes_(nodes),
+        clients_(clients),
+        network_(network),
+        replicas_(replicas),
+        h_(h),
+        rng_(o.seed) {}
 
   std::optional<std::string> Run(const std::atomic<bool>& stop) {
     Clock::time_point next = Clock::now() + o_.interval;
     while (!o_.faults.empty() && !stop.load()) {
       const Clock::time_point now = Clock::now();
+      for (Active& a : active_) {
+        if (a.fault == "failover" && !a.promoted && now >= a.promote_at) Promote(a);
+      }
       for (size_t i = 0; i < active_.size();) {
         if (active_[i].end <= now) {
           Heal(i);
@@ -85,16 +97,42 @@ class Nemesis {
     if (!error_) error_ = e;
   }
   void Start(Node& n) {
-    if (auto e = n.Start()) Fail(*e);
+    if (auto e = n.Start()) return Fail(*e);
+    if (replicas_ != nullptr) {
+      if (auto e = replicas_->Rejoin(n.id() - 1)) Fail(*e);
+    }
+  }
+
+  bool Held(const Node* n) const {
+    return std::any_of(active_.begin(), active_.end(),
+                       [&](const Active& a) { return a.node == n; });
+  }
+
+  // Failover, halfway: the replica Sentinel would choose (running, not paused, the furthest in
+  // the stream) becomes the master; the other nodes the harness reaches follow it, the old master
+  // does not (cut off).
+  void Promote(Active& a) {
+    a.promoted = true;
+    const int old = a.node->id() - 1;
+    std::vector<int> candidates, others;
+    for (auto& n : nodes_) {
+      const int i = n->id() - 1;
+      if (i == old) continue;
+      others.push_back(i);
+      if (n->running() && !n->paused()) candidates.push_back(i);
+    }
+    const std::optional<int> best = replicas_->BestReplica(candidates);
+    if (!best) return;
+    const int chosen = *best;
+    h_.Add(kNemesis, OpType::kInfo, "promote", {{"node", chosen + 1}, {"old", old + 1}});
+    if (auto e = replicas_->Promote(chosen, others)) Fail(*e);
   }
 
   // A node no node fault holds, or nullptr.
   Node* FreeNode() {
     std::vector<Node*> free;
     for (auto& n : nodes_) {
-      const bool held = std::any_of(active_.begin(), active_.end(),
-                                    [&](const Active& a) { return a.node == n.get(); });
-      if (!held) free.push_back(n.get());
+      if (!Held(n.get())) free.push_back(n.get());
     }
     if (free.empty()) return nullptr;
     return free[rng_() % free.size()];
@@ -112,7 +150,22 @@ class Nemesis {
     Active a;
     a.fault = fault;
     a.end = now + o_.duration;
-    if (fault.rfind("partition", 0) == 0) {
+    if (fault == "failover") {
+      // The master (when no other node fault holds it) against everyone else.
+      const int m = replicas_->master_index();
+      a.node = nodes_[static_cast<size_t>(m)].get();
+      if (Held(a.node)) return;
+      for (auto& n : nodes_) {
+        const int i = n->id() - 1;
+        if (i == m) continue;
+        a.grudge[m].insert(i);
+        a.grudge[i].insert(m);
+      }
+      a.promote_at = now + o_.duration / 2;
+      a.value = {{"master", m + 1}, {"grudge", GrudgeJson(a.grudge)}};
+      h_.Add(kNemesis, OpType::kInfo, fault, a.value);
+      if (!network_.Partition(a.grudge)) Fail("iptables failed to partition");
+    } else if (fault.rfind("partition", 0) == 0) {
       const std::string shape = fault == "partition" ? "one" : fault.substr(10);
       a.grudge = *PartitionShape(shape, static_cast<int>(nodes_.size()), rng_);
       a.value = {{"grudge", GrudgeJson(a.grudge)}};
@@ -153,6 +206,10 @@ class Nemesis {
         if (other.fault == "loss") network_.Loss(other.node->id() - 1, o_.loss_probability);
       }
       healed = "heal";
+      if (a.fault == "failover" && a.promoted) {
+        // The orchestrator reaches the old master again: it becomes a replica of the new one.
+        if (auto e = replicas_->Rejoin(a.node->id() - 1)) Fail(*e);
+      }
     } else {
       Start(*a.node);
     }
@@ -163,6 +220,7 @@ class Nemesis {
   std::vector<std::unique_ptr<Node>>& nodes_;
   ClientStalls& clients_;
   Network& network_;
+  ReplicaSet* replicas_;
   History& h_;
   std::mt19937_64 rng_;
   std::vector<Active> active_;
@@ -173,9 +231,9 @@ class Nemesis {
 
 std::optional<std::string> RunNemesis(const NemesisOptions& options,
                                       std::vector<std::unique_ptr<Node>>& nodes,
-                                      ClientStalls& clients, Network& network, History& history,
-                                      const std::atomic<bool>& stop) {
-  return Nemesis(options, nodes, clients, network, history).Run(stop);
+                                      ClientStalls& clients, Network& network, ReplicaSet* replicas,
+                                      History& history, const std::atomic<bool>& stop) {
+  return Nemesis(options, nodes, clients, network, replicas, history).Run(stop);
 }
 
 }  // namespace keyward::jepsen

@@ -11,6 +11,12 @@
 //   loss              a share (20%) of one node's packets dropped at random
 //   client-pause      a client process stalls inside its next critical section for the duration
 //                     (at least twice the TTL: its lease runs out meanwhile), as in a GC pause
+//   failover          (replicated workloads) the master cut off from the other nodes and from
+//                     their clients; halfway through, a replica promoted (what Sentinel does on
+//                     the majority's side) and the clients sent to it; at the heal, the old master
+//                     made its replica. Writes it acknowledged meanwhile are lost: asynchronous
+//                     replication's known anomaly
+// With a replica set, a node that restarts is made a replica of the master again.
 // Every `interval` a fault (drawn with the seed, as is its target) begins and lasts `duration`.
 // Serial schedule: one fault at a time, the next `interval` after the last healed. Overlapping
 // schedule: a fault begins every `interval` whatever is in force, on a node no other node fault
@@ -30,6 +36,7 @@
 #include "lock_workload.h"
 #include "network.h"
 #include "nodes.h"
+#include "replica_set.h"
 
 namespace keyward::jepsen {
 
@@ -50,7 +57,7 @@ struct NemesisOptions {
 // Runs the schedule until `stop`, then heals. The first error a fault or a restart met, if any.
 std::optional<std::string> RunNemesis(const NemesisOptions& options,
                                       std::vector<std::unique_ptr<Node>>& nodes,
-                                      ClientStalls& clients, Network& network, History& history,
-                                      const std::atomic<bool>& stop);
+                                      ClientStalls& clients, Network& network, ReplicaSet* replicas,
+                                      History& history, const std::atomic<bool>& stop);
 
 }  // namespace keyward::jepsen

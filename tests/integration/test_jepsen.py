@@ -32,11 +32,13 @@ class Smoke(unittest.TestCase):
         return dirs[0]
 
     def test_fenced_locks_under_kills_pauses_empty_restarts_and_partitions(self):
-        # (partition needs root and iptables: scripts/install-deps.sh --test installs it)
+        # Faults overlapping. (Network faults need root and iptables: scripts/install-deps.sh
+        # --test installs it.)
         r = run("run", "--workload", "fenced-lock", "--nemesis",
-                "kill,pause,restart-empty,partition",
-                "--nodes", "3", "--time-limit", "8", "--interval-ms", "1000",
-                "--duration-ms", "800", "--seed", "7", "--store", self.store,
+                "kill,pause,restart-empty,partition,partition-halves,partition-ring,"
+                "partition-bridge,loss", "--schedule", "overlapping",
+                "--nodes", "3", "--time-limit", "8", "--interval-ms", "700",
+                "--duration-ms", "1000", "--seed", "7", "--store", self.store,
                 "--server", SERVER)
         self.assertEqual(r.returncode, 0, r.stdout.decode() + r.stderr.decode())
         d = self.run_dir("fenced-lock")
@@ -47,8 +49,17 @@ class Smoke(unittest.TestCase):
         self.assertGreater(results["writes_accepted"], 10)
         with open(os.path.join(d, "history.jsonl")) as f:
             ops = [json.loads(line) for line in f]
-        faults = {op["f"] for op in ops if op["process"] == "nemesis"}
-        self.assertTrue(faults & {"kill", "pause", "restart-empty", "partition"}, faults)
+        faults = [op["f"] for op in ops if op["process"] == "nemesis"]
+        self.assertGreaterEqual(len(set(faults) - {"start", "resume", "heal"}), 3, faults)
+        # Overlapping: some fault began while another was in force.
+        active, overlapped = 0, False
+        for f in faults:
+            if f in ("start", "resume", "heal"):
+                active -= 1
+            else:
+                overlapped = overlapped or active > 0
+                active += 1
+        self.assertTrue(overlapped, faults)
         # The run's iptables chain is gone with it.
         chains = subprocess.run(["iptables", "-w", "-S"], stdout=subprocess.PIPE).stdout
         self.assertNotIn(b"KWJ-", chains)

@@ -1,0 +1,110 @@
+#include "replica_set.h"
+
+#include <chrono>
+#include <thread>
+
+#include "keyward/client/client.h"
+
+namespace keyward::jepsen {
+
+std::string Admin(const Node& node, const std::vector<std::string>& command) {
+  client::ClientOptions options;
+  options.connection.host = node.host();
+  options.connection.port = static_cast<uint16_t>(node.port());
+  options.connection.connect_timeout = std::chrono::milliseconds(1000);
+  options.connection.command_timeout = std::chrono::milliseconds(2000);
+  options.reconnect.enabled = false;
+  client::Client c(options);
+  client::Request request;
+  request.PushRange(command.front(), std::vector<std::string>(command.begin() + 1, command.end()));
+  auto replies = c.Exec(std::move(request));
+  if (!replies) return "error: " + replies.error().message();
+  const client::Reply& r = replies->front();
+  if (r.is_error()) return "error: " + std::string(r.as_error().value());
+  if (auto s = r.as_string()) return std::string(*s);
+  if (auto i = r.as_integer()) return std::to_string(*i);
+  return "";
+}
+
+namespace {
+
+// The node's INFO replication field, or "".
+std::string InfoField(const Node& node, const std::string& field) {
+  const std::string info = Admin(node, {"INFO", "replication"});
+  const std::string key = field + ":";
+  const size_t at = info.find(key);
+  if (at == std::string::npos) return "";
+  const size_t end = info.find("\r\n", at);
+  return info.substr(at + key.size(), end - at - key.size());
+}
+
+}  // namespace
+
+std::optional<int> ReplicaSet::BestReplica(const std::vector<int>& candidates) const {
+  std::optional<int> best;
+  int64_t best_offset = -1;
+  for (int i : candidates) {
+    const std::string offset = InfoField(*nodes_[static_cast<size_t>(i)], "master_repl_offset");
+    if (offset.empty()) continue;
+    const int64_t o = std::stoll(offset);
+    if (o > best_offset) {
+      best = i;
+      best_offset = o;
+    }
+  }
+  return best;
+}
+
+std::optional<std::string> ReplicaSet::Form() {
+  for (size_t i = 1; i < nodes_.size(); i++) {
+    if (auto e = Rejoin(static_cast<int>(i))) return e;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (size_t i = 1; i < nodes_.size(); i++) {
+    while (InfoField(*nodes_[i], "master_link_status") != "up") {
+      if (std::chrono::steady_clock::now() > deadline) {
+        return "node " + std::to_string(i + 1) + " did not sync with the master within 30 s";
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  return std::nullopt;
+}
+
+ReplicaSet::Master ReplicaSet::master() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return {nodes_[static_cast<size_t>(master_)]->url(), epoch_};
+}
+
+int ReplicaSet::master_index() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return master_;
+}
+
+std::optional<std::string> ReplicaSet::Promote(int index, const std::vector<int>& reachable) {
+  const std::string r = Admin(*nodes_[static_cast<size_t>(index)], {"REPLICAOF", "NO", "ONE"});
+  if (r != "OK") return "REPLICAOF NO ONE on node " + std::to_string(index + 1) + ": " + r;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    master_ = index;
+    epoch_++;
+  }
+  std::optional<std::string> error;
+  for (int i : reachable) {
+    if (i == index) continue;
+    if (auto e = Rejoin(i); e && !error) error = e;
+  }
+  return error;
+}
+
+std::optional<std::string> ReplicaSet::Rejoin(int index) {
+  const int master = master_index();
+  if (index == master) return std::nullopt;
+  const Node& m = *nodes_[static_cast<size_t>(master)];
+  const std::string r =
+      Admin(*nodes_[static_cast<size_t>(index)], {"REPLICAOF", m.host(), std::to_string(m.port())});
+  if (r.rfind("OK", 0) != 0) return "REPLICAOF on node " + std::to_string(index + 1) + ": " + r;
+  return std::nullopt;
+}
+
+}  // namespace keyward::jepsen
