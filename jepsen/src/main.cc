@@ -31,6 +31,7 @@
 #include "network.h"
 #include "nodes.h"
 #include "replica_set.h"
+#include "report.h"
 #include "set_checker.h"
 
 namespace fs = std::filesystem;
@@ -146,8 +147,12 @@ int Check(const fs::path& dir) {
   results["workload"] = workload;
   results["nemesis"] = test.value("nemesis", nlohmann::json::array());
   std::ofstream(dir / "results.json") << results.dump(2) << '\n';
+  if (auto error = WriteReports(dir, *ops, test, results)) {
+    std::cerr << "keyward-jepsen: reports: " << *error << "\n";
+  }
   const char* verdict = unknown ? "unknown" : valid ? "true" : "false";
-  std::cout << "valid? " << verdict << "  (" << (dir / "results.json").string() << ")\n";
+  std::cout << "valid? " << verdict << "  (" << (dir / "results.json").string()
+            << ", timeline.html)\n";
   return unknown ? kUnknown : valid ? kValid : kInvalid;
 }
 

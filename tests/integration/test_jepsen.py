@@ -7,30 +7,12 @@ import glob
 import json
 import os
 import subprocess
-import tempfile
 import unittest
 
-SERVER = os.environ.get("KEYWARD_SERVER", "/work/main/build-asan/bin/keyward-server")
-JEPSEN = os.path.join(os.path.dirname(SERVER), "keyward-jepsen")
+from jepsen_support import SERVER, JepsenTestCase, run
 
 
-def run(*args, timeout=300):
-    return subprocess.run([JEPSEN] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          timeout=timeout)
-
-
-class Smoke(unittest.TestCase):
-    def setUp(self):
-        self.store = tempfile.mkdtemp(prefix="keyward-jepsen-")
-
-    def tearDown(self):
-        run("clean", "--store", self.store)
-
-    def run_dir(self, workload):
-        dirs = glob.glob(os.path.join(self.store, workload, "*"))
-        self.assertEqual(len(dirs), 1, dirs)
-        return dirs[0]
-
+class Smoke(JepsenTestCase):
     def test_fenced_locks_under_kills_pauses_empty_restarts_and_partitions(self):
         # Faults overlapping. (Network faults need root and iptables: scripts/install-deps.sh
         # --test installs it.)
@@ -47,8 +29,7 @@ class Smoke(unittest.TestCase):
         self.assertIs(results["valid"], True)
         self.assertGreater(results["acquisitions"], 10)
         self.assertGreater(results["writes_accepted"], 10)
-        with open(os.path.join(d, "history.jsonl")) as f:
-            ops = [json.loads(line) for line in f]
+        ops = self.history(d)
         faults = [op["f"] for op in ops if op["process"] == "nemesis"]
         self.assertGreaterEqual(len(set(faults) - {"start", "resume", "heal"}), 3, faults)
         # Overlapping: some fault began while another was in force.
@@ -63,6 +44,13 @@ class Smoke(unittest.TestCase):
         # The run's iptables chain is gone with it.
         chains = subprocess.run(["iptables", "-w", "-S"], stdout=subprocess.PIPE).stdout
         self.assertNotIn(b"KWJ-", chains)
+        # The reports are beside the history; the timeline shows the faults.
+        for name in ("timeline.html", "latency.svg", "rate.svg", "locks.svg"):
+            self.assertTrue(os.path.getsize(os.path.join(d, name)) > 0, name)
+        with open(os.path.join(d, "timeline.html")) as f:
+            timeline = f.read()
+        self.assertIn("valid? true", timeline)
+        self.assertIn("nemesis", timeline)
         # The nodes are gone once the run is over.
         self.assertEqual(glob.glob(os.path.join(d, "n*", "pid")), [])
 
@@ -78,9 +66,7 @@ class Smoke(unittest.TestCase):
                                        "valid_until": first["time"] + 10**9,
                                        "token": 2**60}}]
         ops = sorted(ops + intruder, key=lambda op: op["time"])
-        with open(os.path.join(d, "history.jsonl"), "w") as f:
-            for op in ops:
-                f.write(json.dumps(op) + "\n")
+        self.write_history(d, ops)
         r = run("check", d)
         self.assertEqual(r.returncode, 1, r.stdout.decode())
         self.assertIn(b"lease-overlap", r.stdout)

@@ -4,39 +4,12 @@ linearizable and a set loses nothing under kills, pauses and partitions without 
 failover under asynchronous replication loses acknowledged writes, and both checkers say so
 (exit 1)."""
 
-import glob
-import json
-import os
-import subprocess
-import tempfile
 import unittest
 
-SERVER = os.environ.get("KEYWARD_SERVER", "/work/main/build-asan/bin/keyward-server")
-JEPSEN = os.path.join(os.path.dirname(SERVER), "keyward-jepsen")
+from jepsen_support import SERVER, JepsenTestCase, run
 
 
-def run(*args, timeout=300):
-    return subprocess.run([JEPSEN] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          timeout=timeout)
-
-
-class Replicated(unittest.TestCase):
-    def setUp(self):
-        self.store = tempfile.mkdtemp(prefix="keyward-jepsen-")
-
-    def tearDown(self):
-        run("clean", "--store", self.store)
-
-    def results(self, workload):
-        dirs = glob.glob(os.path.join(self.store, workload, "*"))
-        self.assertEqual(len(dirs), 1, dirs)
-        with open(os.path.join(dirs[0], "results.json")) as f:
-            return dirs[0], json.load(f)
-
-    def history(self, d):
-        with open(os.path.join(d, "history.jsonl")) as f:
-            return [json.loads(line) for line in f]
-
+class Replicated(JepsenTestCase):
     def test_registers_stay_linearizable_under_kills_pauses_and_partitions(self):
         r = run("run", "--workload", "register", "--nemesis", "kill,pause,partition-halves",
                 "--nodes", "3", "--time-limit", "6", "--interval-ms", "1000",
@@ -53,9 +26,7 @@ class Replicated(unittest.TestCase):
         self.assertEqual(run("check", d).returncode, 0)
         read = next(op for op in ops if op["f"] == "read" and op["type"] == "ok")
         read["value"]["value"] = 12345
-        with open(os.path.join(d, "history.jsonl"), "w") as f:
-            for op in ops:
-                f.write(json.dumps(op) + "\n")
+        self.write_history(d, ops)
         r = run("check", d)
         self.assertEqual(r.returncode, 1, r.stdout.decode())
         self.assertIn(b"nonlinearizable", r.stdout)
