@@ -7,10 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "history_builder.h"
+
 namespace keyward::jepsen {
 namespace {
 
-class HistoryBuilder {
+class HistoryBuilder : public testing::HistoryRecorder {
  public:
   // A holding by `process`: acquire invoked at `inv`, ok at `ok` with `token` and a lease until
   // `valid_until`, released (invoked) at `rel` (-1: never).
@@ -38,26 +40,6 @@ class HistoryBuilder {
     Push(process, OpType::kFail, "acquire", done, {{"resource", "r"}});
     return *this;
   }
-  // The operations in time order (as the history records them).
-  std::vector<Op> ops() {
-    std::vector<Op> out = ops_;
-    std::stable_sort(out.begin(), out.end(),
-                     [](const Op& a, const Op& b) { return a.time_ns < b.time_ns; });
-    for (size_t i = 0; i < out.size(); i++) out[i].index = static_cast<int64_t>(i);
-    return out;
-  }
-
- private:
-  void Push(int process, OpType type, const char* f, int64_t t, nlohmann::json value) {
-    Op op;
-    op.process = process;
-    op.type = type;
-    op.f = f;
-    op.time_ns = t;
-    op.value = std::move(value);
-    ops_.push_back(std::move(op));
-  }
-  std::vector<Op> ops_;
 };
 
 std::vector<std::string> Kinds(const LockCheck& check) {

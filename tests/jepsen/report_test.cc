@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "history_builder.h"
+
 namespace keyward::jepsen {
 namespace {
 
@@ -23,7 +25,7 @@ namespace fs = std::filesystem;
 
 constexpr int64_t kMs = 1'000'000;
 
-class HistoryBuilder {
+class HistoryBuilder : public testing::HistoryRecorder {
  public:
   // An operation of `process` invoked at `inv` ms and completed with `outcome` at `done` ms
   // (kInvoke: never), its value {"id": id} plus `extra`.
@@ -53,26 +55,6 @@ class HistoryBuilder {
     Push(kNemesis, OpType::kInfo, f, t * kMs, std::move(value));
     return *this;
   }
-  // The operations in time order (as the history records them).
-  std::vector<keyward::jepsen::Op> ops() const {
-    std::vector<keyward::jepsen::Op> out = ops_;
-    std::stable_sort(out.begin(), out.end(),
-                     [](const auto& a, const auto& b) { return a.time_ns < b.time_ns; });
-    for (size_t i = 0; i < out.size(); i++) out[i].index = static_cast<int64_t>(i);
-    return out;
-  }
-
- private:
-  void Push(int process, OpType type, const char* f, int64_t t, nlohmann::json value) {
-    keyward::jepsen::Op op;
-    op.process = process;
-    op.type = type;
-    op.f = f;
-    op.time_ns = t;
-    op.value = std::move(value);
-    ops_.push_back(std::move(op));
-  }
-  std::vector<keyward::jepsen::Op> ops_;
 };
 
 // What is wrong with `s` as XML (tags balanced and nested, one root, attributes quoted, no raw
