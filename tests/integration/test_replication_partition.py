@@ -86,8 +86,10 @@ class PartitionedReplica(ServerTestCase):
         return srv
 
     def test_partition_then_partial_resync(self):
+        # (The replica connects from the namespace's address: protected mode off, as Redis
+        # 7.0 would refuse it whatever the bind.)
         master = self.start_keyward(["--bind", "127.0.0.1 " + self.net.outer_ip,
-                                     "--repl-timeout", "2", "--repl-diskless-sync-delay", "0",
+                                     "--protected-mode", "no", "--repl-timeout", "2", "--repl-diskless-sync-delay", "0",
                                      "--repl-ping-replica-period", "1"])
         m = self.raw_client(master)
         m.call("SET", "before", "1")
@@ -142,7 +144,8 @@ class PartitionedReplica(ServerTestCase):
         master_port = free_port()
         replica = self.start_replica_in_namespace(master_port)
         master = self.start_keyward(["--port", str(master_port), "--bind",
-                                     "127.0.0.1 " + self.net.outer_ip, "--repl-timeout", "2",
+                                     "127.0.0.1 " + self.net.outer_ip, "--protected-mode", "no",
+                                     "--repl-timeout", "2",
                                      "--repl-diskless-sync-delay", "0"])
         m = self.raw_client(master)
         r = RawClient(unix=replica.unixsocket)
