@@ -26,7 +26,8 @@ WORKLOADS = {  # name: extra arguments
 }
 REPLICATED = {"register", "set"}
 NEMESES = ["none", "kill", "pause", "restart-empty", "partition", "partition-halves",
-           "partition-ring", "partition-bridge", "loss", "client-pause", "failover", "mixed"]
+           "partition-ring", "partition-bridge", "loss", "client-pause", "failover", "clock",
+           "mixed"]
 MIXED = "kill,pause,partition-halves,partition-ring,partition-bridge,loss"
 
 
@@ -91,7 +92,8 @@ def main():
                     for line in f:
                         op = json.loads(line)
                         if op["process"] == "nemesis" and op["f"] not in ("start", "resume",
-                                                                           "heal", "promote"):
+                                                                           "heal", "reset",
+                                                                           "promote"):
                             faults[op["f"]] += 1
                 injected = ", ".join("%d %s" % (n, f) for f, n in sorted(faults.items()))
                 verdict = {True: "valid", False: "**invalid**"}.get(results["valid"],

@@ -9,9 +9,10 @@ BUILD_PACKAGES=(build-essential cmake ninja-build pkg-config libasio-dev libssl-
 # Test peers and clients: Debian's redis-server/redis-cli/redis-benchmark 7.0 are the oracle; the
 # openssl CLI makes the certificates of the client's TLS tests.
 # iproute2: the replication partition test puts a replica in a network namespace of its own;
-# iptables: keyward-jepsen's partition fault (a private chain that drops a node's traffic).
+# iptables: keyward-jepsen's partition fault (a private chain that drops a node's traffic);
+# libfaketime: its clock fault (a node's wall clock moved).
 TEST_PACKAGES=(redis-server redis-tools python3 python3-redis clang libclang-rt-14-dev openssl
-  iproute2 iptables)
+  iproute2 iptables libfaketime)
 
 packages=("${BUILD_PACKAGES[@]}")
 if [[ "${1:-}" == "--test" ]]; then

@@ -203,6 +203,14 @@ int Run(const RunArgs& a) {
             << " nodes, " << a.time_limit << " s, seed " << seed << "\n  " << dir.string() << "\n";
 
   NodeOptions node_options;
+  if (std::find(faults.begin(), faults.end(), "clock") != faults.end()) {
+    if (LibFaketime().empty()) {
+      std::cerr << "keyward-jepsen: the clock nemesis needs libfaketime (scripts/install-deps.sh "
+                   "--test)\n";
+      return kBadArguments;
+    }
+    node_options.faketime = true;
+  }
   node_options.binary = a.server.empty() ? DefaultServer() : a.server;
   std::vector<std::unique_ptr<Node>> nodes;
   for (int i = 0; i < a.nodes; i++) {
@@ -294,7 +302,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option(
       "--nemesis", run.nemesis,
       "comma-separated faults: kill, pause, restart-empty, partition, "
-      "partition-halves, partition-ring, partition-bridge, loss, client-pause, failover "
+      "partition-halves, partition-ring, partition-bridge, loss, client-pause, failover, clock "
       "(none: no faults)");
   run_cmd
       ->add_option("--schedule", run.schedule,

@@ -16,7 +16,8 @@ const std::vector<std::string>& KnownFaults() {
                                                   "partition-bridge",
                                                   "loss",
                                                   "client-pause",
-                                                  "failover"};
+                                                  "failover",
+                                                  "clock"};
   return faults;
 }
 
@@ -177,8 +178,19 @@ class Nemesis {
       Node& node = *a.node;
       a.value = {{"node", node.id()}, {"port", node.port()}};
       if (fault == "loss") a.value["probability"] = o_.loss_probability;
+      std::string clock;
+      if (fault == "clock") {
+        // A step of 1-5 s either way (as NTP's), or the clock running twice or half as fast.
+        const uint64_t pick = rng_() % 6;
+        clock = pick < 4 ? (pick % 2 == 0 ? "+" : "-") + std::to_string(1 + rng_() % 5)
+                         : std::string(pick == 4 ? "+0 x2" : "+0 x0.5");
+        a.value["clock"] = clock;
+      }
       h_.Add(kNemesis, OpType::kInfo, fault, a.value);
-      if (fault == "pause") {
+      if (fault == "clock") {
+        if (!node.SetClock(clock))
+          Fail("cannot set node " + std::to_string(node.id()) + "'s clock");
+      } else if (fault == "pause") {
         node.Pause();
       } else if (fault == "loss") {
         if (!network_.Loss(node.id() - 1, o_.loss_probability)) Fail("iptables failed (loss)");
@@ -195,7 +207,10 @@ class Nemesis {
     Active a = std::move(active_[i]);
     active_.erase(active_.begin() + static_cast<std::ptrdiff_t>(i));
     const char* healed = "start";
-    if (a.fault == "pause") {
+    if (a.fault == "clock") {
+      a.node->SetClock("+0");
+      healed = "reset";
+    } else if (a.fault == "pause") {
       a.node->Resume();
       healed = "resume";
     } else if (IsNetworkFault(a.fault)) {

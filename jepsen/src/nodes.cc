@@ -69,7 +69,30 @@ std::optional<std::string> Node::Start() {
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
   posix_spawnattr_setpgroup(&attr, 0);
   pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, cargv[0], nullptr, &attr, cargv.data(), environ);
+  // The environment, with libfaketime preloaded for the clock fault (its offset file written
+  // first: the node starts on the real clock).
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; e++) env.emplace_back(*e);
+  if (options_.faketime) {
+    if (!SetClock("+0")) return "cannot write " + dir_ + "/faketime";
+    std::string asan = "ASAN_OPTIONS=verify_asan_link_order=0";
+    for (auto it = env.begin(); it != env.end(); ++it) {
+      if (it->rfind("ASAN_OPTIONS=", 0) == 0) {
+        asan = *it + ":verify_asan_link_order=0";
+        env.erase(it);
+        break;
+      }
+    }
+    env.push_back(asan);
+    env.push_back("LD_PRELOAD=" + LibFaketime());
+    env.push_back("FAKETIME_TIMESTAMP_FILE=" + dir_ + "/faketime");
+    env.push_back("FAKETIME_NO_CACHE=1");
+    env.push_back("FAKETIME_DONT_FAKE_MONOTONIC=1");
+  }
+  std::vector<char*> cenv;
+  for (std::string& e : env) cenv.push_back(e.data());
+  cenv.push_back(nullptr);
+  const int rc = ::posix_spawn(&pid, cargv[0], nullptr, &attr, cargv.data(), cenv.data());
   posix_spawnattr_destroy(&attr);
   if (rc != 0) return "cannot start " + options_.binary + ": " + std::strerror(rc);
   pid_ = pid;
@@ -119,6 +142,28 @@ void Node::Wipe() {
     if (name == "server.log" || name == "pid") continue;
     fs::remove_all(entry.path(), ec);
   }
+}
+
+bool Node::SetClock(const std::string& offset) {
+  // Written aside and renamed: libfaketime never reads half a line.
+  const std::string path = dir_ + "/faketime";
+  {
+    std::ofstream out(path + ".new", std::ios::trunc);
+    out << offset << '\n';
+    if (!out) return false;
+  }
+  std::error_code ec;
+  fs::rename(path + ".new", path, ec);
+  return !ec;
+}
+
+std::string LibFaketime() {
+  for (const char* path : {"/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+                           "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+                           "/usr/lib/faketime/libfaketime.so.1"}) {
+    if (fs::exists(path)) return path;
+  }
+  return "";
 }
 
 int FreePort(const std::string& host) {

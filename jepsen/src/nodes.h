@@ -17,7 +17,13 @@ struct NodeOptions {
   std::string binary;             // keyward-server
   std::vector<std::string> args;  // added to every node's command line
   bool persistent = true;         // appendonly yes, appendfsync always: a restart keeps the data
+  // libfaketime preloaded into every node (the clock fault): its wall clock (not its monotonic
+  // clock: a clock step, as NTP's, or a wrong rate) follows the offset in `<dir>/faketime`.
+  bool faketime = false;
 };
+
+// Debian's libfaketime, or "" when it is not installed.
+std::string LibFaketime();
 
 class Node {
  public:
@@ -34,6 +40,10 @@ class Node {
   void Resume();  // SIGCONT
   // Deletes the node's data (its AOF and RDB files): the next Start is an empty restart.
   void Wipe();
+  // With NodeOptions::faketime: the node's wall clock from now on, in libfaketime's relative
+  // form ("+3", "-2": seconds off the real clock; "+0 x2": running twice as fast). False when
+  // the offset file cannot be written.
+  bool SetClock(const std::string& offset);
 
   int id() const { return id_; }
   int port() const { return port_; }

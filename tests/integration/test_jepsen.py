@@ -18,7 +18,7 @@ class Smoke(JepsenTestCase):
         # --test installs it.)
         r = run("run", "--workload", "fenced-lock", "--nemesis",
                 "kill,pause,restart-empty,partition,partition-halves,partition-ring,"
-                "partition-bridge,loss", "--schedule", "overlapping",
+                "partition-bridge,loss,clock", "--schedule", "overlapping",
                 "--nodes", "3", "--time-limit", "8", "--interval-ms", "700",
                 "--duration-ms", "1000", "--seed", "7", "--store", self.store,
                 "--server", SERVER)
