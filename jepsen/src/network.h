@@ -66,7 +66,7 @@ class Network {
   std::string chain_;
 };
 
-// Removes every KWJ-* chain (and its jump from INPUT). How many.
+// Removes every KWJ-<pid> chain whose run is gone (and its jump from INPUT). How many.
 int RemoveLeftoverChains();
 
 }  // namespace keyward::jepsen

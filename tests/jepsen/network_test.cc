@@ -7,9 +7,12 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
 #include <random>
 
 namespace keyward::jepsen {
@@ -169,6 +172,27 @@ TEST(NetworkTest, TotalLossDropsEverythingButTheHarness) {
   EXPECT_TRUE(n2.ReachableFrom("127.0.0.1", kSurely));
   ASSERT_TRUE(net.Heal());
   EXPECT_TRUE(n2.ReachableFrom(net.ClientAddress(0), kSurely));
+}
+
+bool ChainExists(const std::string& chain) {
+  return std::system(("iptables -w -S " + chain + " >/dev/null 2>&1").c_str()) == 0;
+}
+
+TEST(NetworkTest, CleaningRemovesOnlyTheChainsOfRunsThatAreGone) {
+  // (Tests and harness runs go on side by side: `clean` must not cut a running one's faults.)
+  Network net(2);
+  ASSERT_EQ(net.Setup(), std::nullopt) << "run as root with iptables (scripts/install-deps.sh)";
+  pid_t gone = 4000000;
+  while (::kill(gone, 0) == 0 || errno == EPERM) gone++;
+  const std::string leftover = "KWJ-" + std::to_string(gone);
+  ASSERT_EQ(std::system(("iptables -w -N " + leftover).c_str()), 0);
+  EXPECT_GE(RemoveLeftoverChains(), 1);
+  EXPECT_FALSE(ChainExists(leftover));
+  EXPECT_TRUE(ChainExists("KWJ-" + std::to_string(::getpid())));
+  // Ours still cuts.
+  Endpoint n0(net.NodeAddress(0));
+  ASSERT_TRUE(net.Partition({{0, {1}}}));
+  EXPECT_FALSE(n0.ReachableFrom(net.NodeAddress(1), kBriefly));
 }
 
 TEST(NetworkTest, AddressesAreDistinctAndOnLoopback) {
