@@ -198,6 +198,7 @@ int Run(const RunArgs& a) {
                          {"schedule", a.schedule},
                          {"interval_ms", a.interval_ms},
                          {"duration_ms", a.duration_ms}};
+  if (network.ready()) test["iptables_chain"] = network.chain();
   std::ofstream(dir / "test.json") << test.dump(2) << '\n';
   std::cout << "keyward-jepsen: " << a.workload << ", nemesis " << a.nemesis << ", " << a.nodes
             << " nodes, " << a.time_limit << " s, seed " << seed << "\n  " << dir.string() << "\n";

@@ -52,6 +52,7 @@ class Network {
   // nullopt.
   std::optional<std::string> Setup();
   bool ready() const { return !chain_.empty(); }
+  const std::string& chain() const { return chain_; }
 
   // Adds `grudge`'s drops (on top of what is in force).
   bool Partition(const Grudge& grudge);

@@ -41,9 +41,12 @@ class Smoke(JepsenTestCase):
                 overlapped = overlapped or active > 0
                 active += 1
         self.assertTrue(overlapped, faults)
-        # The run's iptables chain is gone with it.
+        # The run's iptables chain is gone with it (other runs beside it keep theirs).
+        with open(os.path.join(d, "test.json")) as f:
+            chain = json.load(f)["iptables_chain"]
+        self.assertRegex(chain, r"^KWJ-\d+$")
         chains = subprocess.run(["iptables", "-w", "-S"], stdout=subprocess.PIPE).stdout
-        self.assertNotIn(b"KWJ-", chains)
+        self.assertNotIn(chain.encode() + b"\n", chains)
         # The reports are beside the history; the timeline shows the faults.
         for name in ("timeline.html", "latency.svg", "rate.svg", "locks.svg"):
             self.assertTrue(os.path.getsize(os.path.join(d, name)) > 0, name)
