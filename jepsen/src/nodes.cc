@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -20,21 +21,25 @@ namespace keyward::jepsen {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-bool AnswersPing(const std::string& host, int port) {
+std::string Admin(const Node& node, const std::vector<std::string>& command,
+                  std::chrono::milliseconds timeout) {
   client::ClientOptions options;
-  options.connection.host = host;
-  options.connection.port = static_cast<uint16_t>(port);
-  options.connection.connect_timeout = std::chrono::milliseconds(200);
-  options.connection.command_timeout = std::chrono::milliseconds(500);
+  options.connection.host = node.host();
+  options.connection.port = static_cast<uint16_t>(node.port());
+  options.connection.connect_timeout = std::min(timeout, std::chrono::milliseconds(1000));
+  options.connection.command_timeout = timeout;
   options.reconnect.enabled = false;
   client::Client c(options);
-  auto reply = c.Command("PING");
-  return reply && !reply->is_error();
+  client::Request request;
+  request.PushRange(command.front(), std::vector<std::string>(command.begin() + 1, command.end()));
+  auto replies = c.Exec(std::move(request));
+  if (!replies) return "error: " + replies.error().message();
+  const client::Reply& r = replies->front();
+  if (r.is_error()) return "error: " + std::string(r.as_error().value());
+  if (auto s = r.as_string()) return std::string(*s);
+  if (auto i = r.as_integer()) return std::to_string(*i);
+  return "";
 }
-
-}  // namespace
 
 Node::Node(int id, std::string host, std::string dir, const NodeOptions& options)
     : id_(id),
@@ -105,7 +110,7 @@ std::optional<std::string> Node::Start() {
       pid_ = -1;
       return "node " + std::to_string(id_) + " exited at start (see " + dir_ + "/server.log)";
     }
-    if (AnswersPing(host_, port_)) return std::nullopt;
+    if (Admin(*this, {"PING"}, std::chrono::milliseconds(500)) == "PONG") return std::nullopt;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   Kill();

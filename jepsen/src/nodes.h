@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -62,6 +63,11 @@ class Node {
   pid_t pid_ = -1;
   bool paused_ = false;
 };
+
+// Sends one command to `node` over the harness's own connection (127.0.0.1, which no fault
+// touches), giving up after `timeout`; the reply as text, or the error (prefixed "error: ").
+std::string Admin(const Node& node, const std::vector<std::string>& command,
+                  std::chrono::milliseconds timeout = std::chrono::milliseconds(2000));
 
 // A free TCP port on `host` (bound then released).
 int FreePort(const std::string& host);

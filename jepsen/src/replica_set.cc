@@ -3,28 +3,7 @@
 #include <chrono>
 #include <thread>
 
-#include "keyward/client/client.h"
-
 namespace keyward::jepsen {
-
-std::string Admin(const Node& node, const std::vector<std::string>& command) {
-  client::ClientOptions options;
-  options.connection.host = node.host();
-  options.connection.port = static_cast<uint16_t>(node.port());
-  options.connection.connect_timeout = std::chrono::milliseconds(1000);
-  options.connection.command_timeout = std::chrono::milliseconds(2000);
-  options.reconnect.enabled = false;
-  client::Client c(options);
-  client::Request request;
-  request.PushRange(command.front(), std::vector<std::string>(command.begin() + 1, command.end()));
-  auto replies = c.Exec(std::move(request));
-  if (!replies) return "error: " + replies.error().message();
-  const client::Reply& r = replies->front();
-  if (r.is_error()) return "error: " + std::string(r.as_error().value());
-  if (auto s = r.as_string()) return std::string(*s);
-  if (auto i = r.as_integer()) return std::to_string(*i);
-  return "";
-}
 
 namespace {
 

@@ -50,8 +50,4 @@ class ReplicaSet {
   uint64_t epoch_ = 0;
 };
 
-// Sends one command to `node` over the harness's own connection; the reply as text, or the
-// error (prefixed "error: ").
-std::string Admin(const Node& node, const std::vector<std::string>& command);
-
 }  // namespace keyward::jepsen

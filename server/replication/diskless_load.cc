@@ -76,11 +76,15 @@ DatasetReplacement::DatasetReplacement(Mode mode, Keyspace& keyspace, FunctionEn
       settings_(settings),
       replaced_(std::move(replaced)) {}
 
+void DatasetReplacement::ClearServed() {
+  keyspace_.FlushAll(settings_.replica_lazy_flush);
+  functions_.Flush();
+}
+
 void DatasetReplacement::Begin() {
   switch (mode_) {
     case Mode::kFlush:
-      keyspace_.FlushAll(settings_.replica_lazy_flush);
-      functions_.Flush();
+      ClearServed();
       break;
     case Mode::kSwapdb:
       saved_ =
@@ -101,14 +105,12 @@ void DatasetReplacement::Begin() {
 void DatasetReplacement::Undo() {
   switch (mode_) {
     case Mode::kFlush:
-      keyspace_.FlushAll(settings_.replica_lazy_flush);
-      functions_.Flush();
+      ClearServed();
       break;
     case Mode::kSwapdb:
-      keyspace_.FlushAll(settings_.replica_lazy_flush);
+      ClearServed();
       for (int i = 0; i < keyspace_.db_count(); i++) keyspace_.db(i).Swap(saved_->db(i));
       saved_.reset();
-      functions_.Flush();
       if (!saved_functions_.empty()) {
         functions_.Restore(saved_functions_, FunctionEngine::RestorePolicy::kFlush);
       }

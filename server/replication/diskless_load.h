@@ -77,6 +77,8 @@ class DatasetReplacement {
   void Commit();
 
  private:
+  // Empties the served data set and its function libraries.
+  void ClearServed();
   // Empties `data` (a data set beside the served one), freeing it in the background with
   // replica-lazy-flush.
   void Discard(Keyspace& data);

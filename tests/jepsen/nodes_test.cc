@@ -14,7 +14,6 @@
 #include <string>
 
 #include "keyward/client/client.h"
-#include "replica_set.h"
 
 namespace keyward::jepsen {
 namespace {
