@@ -21,6 +21,8 @@ namespace keyward::cli {
 
 namespace {
 
+using SteadyClock = std::chrono::steady_clock;
+
 // Job control: the command is in a group of its own, out of the terminal's reach. A terminal stop
 // (Ctrl-Z) stops the command and then this process; SIGCONT continues the command only while
 // the lease is still valid.
@@ -40,6 +42,13 @@ std::error_code LastError() { return {errno, std::generic_category()}; }
 
 int PidfdOpen(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
 
+// A validity as the watchdog's deadline: CLOCK_MONOTONIC ns (steady_clock's), 0 for none.
+int64_t DeadlineOf(SteadyClock::time_point t) {
+  if (t == SteadyClock::time_point{}) return 0;
+  return std::max<int64_t>(
+      1, std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+}
+
 }  // namespace
 
 std::error_code Child::PrepareSignals() {
@@ -49,13 +58,21 @@ std::error_code Child::PrepareSignals() {
 }
 
 std::error_code Child::Start(const std::vector<std::string>& argv,
-                             const std::vector<std::pair<std::string, std::string>>& env) {
+                             const std::vector<std::pair<std::string, std::string>>& env,
+                             const ValidUntil& valid_until) {
   if (argv.empty()) return std::make_error_code(std::errc::invalid_argument);
   if (signalfd_ < 0 || stopfd_ < 0) return LastError();
   sigset_t set = ForwardedSignals();
   // exec failures travel back through a close-on-exec pipe: EOF means exec succeeded.
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) != 0) return LastError();
+  // The child execs only once the watchdog holds the lease's deadline: a byte on this pipe.
+  int gofd[2];
+  if (pipe2(gofd, O_CLOEXEC) != 0) {
+    close(pipefd[0]);
+    close(pipefd[1]);
+    return LastError();
+  }
   // Everything the child needs is prepared before fork: only async-signal-safe calls after it.
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -69,13 +86,23 @@ std::error_code Child::Start(const std::vector<std::string>& argv,
 
   const pid_t parent = getpid();
   pid_ = fork();
-  if (pid_ < 0) return LastError();
+  if (pid_ < 0) {
+    for (int fd : {pipefd[0], pipefd[1], gofd[0], gofd[1]}) close(fd);
+    return LastError();
+  }
   if (pid_ == 0) {
     close(pipefd[0]);
+    close(gofd[1]);
     setpgid(0, 0);  // a group of its own: signals reach the whole tree
     // Dies with this process even if the watchdog cannot act (both killed at once).
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(kExitCannotExecute);  // the parent died before prctl
+    char go = 0;
+    ssize_t got;
+    do {
+      got = read(gofd[0], &go, 1);
+    } while (got < 0 && errno == EINTR);
+    if (got != 1) _exit(kExitCannotExecute);  // not to be started (the lease ended meanwhile)
     // The child gets the default signal mask back: it must see SIGTERM.
     sigprocmask(SIG_UNBLOCK, &set, nullptr);
     execvpe(args[0], args.data(), envp.data());
@@ -86,7 +113,18 @@ std::error_code Child::Start(const std::vector<std::string>& argv,
   }
   setpgid(pid_, pid_);  // also here: whichever runs first, the group exists before any signal
   close(pipefd[1]);
-  StartWatchdog();
+  close(gofd[0]);
+  StartWatchdog(valid_until ? valid_until() : SteadyClock::time_point{});
+  // Checked once the watchdog holds the deadline: this process may have been stopped since the
+  // lock was granted, and a command must not start on a lease that is over.
+  if (valid_until && SteadyClock::now() >= valid_until()) {
+    std::fprintf(stderr, "keyward: the lease ended before the command started; not starting it\n");
+  } else {
+    const char go = 1;
+    ssize_t ignored = write(gofd[1], &go, 1);
+    (void)ignored;
+  }
+  close(gofd[1]);
   int err = 0;
   ssize_t n;
   do {
@@ -99,7 +137,7 @@ std::error_code Child::Start(const std::vector<std::string>& argv,
   return {};
 }
 
-void Child::StartWatchdog() {
+void Child::StartWatchdog(SteadyClock::time_point valid_until) {
   int guard[2];
   if (pipe2(guard, O_CLOEXEC) != 0) return;
   const pid_t group = pid_;
@@ -114,16 +152,45 @@ void Child::StartWatchdog() {
     // terminal's signals to ours do not stop it before it acts.
     setpgid(0, 0);
     close(guard[1]);
-    char byte;
-    ssize_t n;
-    do {
-      n = read(guard[0], &byte, 1);
-    } while (n < 0 && errno == EINTR);
-    if (n != 1) kill(-group, SIGKILL);  // end of file: the parent died without saying goodbye
-    _exit(0);
+    int64_t deadline = DeadlineOf(valid_until);  // CLOCK_MONOTONIC ns; 0: none
+    while (true) {
+      int timeout_ms = -1;
+      if (deadline > 0) {
+        timespec now{};
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        const int64_t left = deadline - (now.tv_sec * 1000000000LL + now.tv_nsec);
+        if (left <= 0) {
+          // The lease's validity ended and the parent did not move it (stopped, or stuck):
+          // nothing of the command may run on.
+          kill(-group, SIGKILL);
+          deadline = 0;
+          continue;
+        }
+        timeout_ms = static_cast<int>(std::min<int64_t>((left + 999999) / 1000000, 1 << 30));
+      }
+      pollfd fd = {guard[0], POLLIN, 0};
+      if (poll(&fd, 1, timeout_ms) <= 0) continue;  // the deadline, or EINTR
+      int64_t message = 0;
+      const ssize_t n = read(guard[0], &message, sizeof(message));
+      if (n < 0 && errno == EINTR) continue;
+      if (n != sizeof(message)) {
+        kill(-group, SIGKILL);  // end of file: the parent died without saying goodbye
+        _exit(0);
+      }
+      if (message < 0) _exit(0);  // goodbye: the group was already dealt with
+      deadline = message;
+    }
   }
   close(guard[0]);
   watchdog_fd_ = guard[1];
+}
+
+void Child::TellWatchdog(int64_t message) {
+  if (watchdog_fd_ < 0) return;
+  ssize_t n;
+  do {
+    n = write(watchdog_fd_, &message, sizeof(message));  // atomic: below PIPE_BUF
+  } while (n < 0 && errno == EINTR);
 }
 
 void Child::SignalGroup(int sig) const {
@@ -137,7 +204,6 @@ void Child::RequestStop() {
 }
 
 int Child::Wait(std::chrono::milliseconds grace, bool* stopped, const ValidUntil& valid_until) {
-  using SteadyClock = std::chrono::steady_clock;
   *stopped = false;
   std::optional<SteadyClock::time_point> kill_at;  // set when SIGTERM was sent
   const auto stop = [&](SteadyClock::time_point now) {
@@ -146,8 +212,15 @@ int Child::Wait(std::chrono::milliseconds grace, bool* stopped, const ValidUntil
     kill_at = now + grace;
     if (valid_until) kill_at = std::min(*kill_at, valid_until());
   };
+  SteadyClock::time_point told{};  // the validity the watchdog enforces
   while (true) {
     const SteadyClock::time_point now = SteadyClock::now();
+    if (valid_until && valid_until() != told) {
+      // The watchdog kills the group at the validity's end even if this process cannot act by
+      // then (stopped by SIGSTOP, starved): it is moved each time a renewal moved the validity.
+      told = valid_until();
+      TellWatchdog(DeadlineOf(told));
+    }
     // The next deadline: SIGKILL after SIGTERM, or the early stop of a lease not renewed.
     std::optional<SteadyClock::time_point> next = kill_at;
     if (!*stopped && valid_until) {
@@ -210,6 +283,9 @@ int Child::Wait(std::chrono::milliseconds grace, bool* stopped, const ValidUntil
   int status = 0;
   while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }
+  // Ended after the validity did (the watchdog's kill, or late): the lease was not held to the
+  // end, whatever the command's own status.
+  if (valid_until && SteadyClock::now() >= valid_until()) *stopped = true;
   // What the command left running in its group must not outlive the lock.
   SignalGroup(SIGKILL);
   pid_ = -1;
@@ -221,9 +297,7 @@ int Child::Wait(std::chrono::milliseconds grace, bool* stopped, const ValidUntil
 
 void Child::StopWatchdog() {
   if (watchdog_fd_ >= 0) {
-    const char bye = 0;  // a normal end: the group was already dealt with here
-    ssize_t ignored = write(watchdog_fd_, &bye, 1);
-    (void)ignored;
+    TellWatchdog(-1);  // a normal end: the group was already dealt with here
     close(watchdog_fd_);
   }
   watchdog_fd_ = -1;

@@ -5,7 +5,9 @@
 //   `sh -c 'a & b'` tree stops as one.
 // - A watchdog process holds the read end of a pipe whose write end only this process has: when
 //   this process dies, however (SIGKILL included), the watchdog SIGKILLs the group. The command's
-//   direct child also has a parent-death signal.
+//   direct child also has a parent-death signal. The watchdog also holds the lease's end of
+//   validity (moved at every renewal) and SIGKILLs the group when it is reached: a `keyward`
+//   that is stopped (SIGSTOP) or starved cannot let the command outlive the lease.
 // - When the direct child exits, what is left of its group is killed: nothing the command started
 //   runs on without the lock.
 // - Stopping starts early: if the lease has not been renewed by `grace` before its validity ends,
@@ -23,6 +25,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <system_error>
@@ -46,16 +49,19 @@ class Child {
   // Call before starting any thread.
   static std::error_code PrepareSignals();
 
+  // The lease's current end of validity (read at each deadline; renewals move it).
+  using ValidUntil = std::function<std::chrono::steady_clock::time_point()>;
+
   // Starts `argv` with `env` added to the environment, in a process group of its own, with the
   // watchdog. kExitNotFound / kExitCannotExecute are reported through Wait() when exec fails.
+  // With `valid_until`, the command is started only if the lease is still valid once the watchdog
+  // holds its deadline (else it exits at once, unstarted, and Wait() reports the stop).
   std::error_code Start(const std::vector<std::string>& argv,
-                        const std::vector<std::pair<std::string, std::string>>& env);
+                        const std::vector<std::pair<std::string, std::string>>& env,
+                        const ValidUntil& valid_until = {});
 
   // Callable from any thread (the lease-loss callback): Wait() then stops the child.
   void RequestStop();
-
-  // The lease's current end of validity (read at each deadline; renewals move it).
-  using ValidUntil = std::function<std::chrono::steady_clock::time_point()>;
 
   // Waits until the child exits, forwarding signals to its group. After RequestStop(), or once
   // `valid_until() - grace` passed without a renewal, sends SIGTERM, then SIGKILL when `grace`
@@ -72,7 +78,10 @@ class Child {
  private:
   // Sends `sig` to the child's group.
   void SignalGroup(int sig) const;
-  void StartWatchdog();
+  void StartWatchdog(std::chrono::steady_clock::time_point valid_until);
+  // Writes one message to the watchdog: a deadline (CLOCK_MONOTONIC ns) at which it kills the
+  // group unless moved, or -1: goodbye.
+  void TellWatchdog(int64_t message);
   // Closes the watchdog's pipe (it then kills what is left of the group) and reaps it.
   void StopWatchdog();
 

@@ -32,6 +32,7 @@ struct Common {
   int64_t wait_ms = -1;  // -1: do not wait; 0: wait forever
   int64_t grace_ms = 5000;
   int64_t timeout_ms = 50;
+  std::string source_address;  // "": the kernel chooses
   std::vector<std::string> command;
 };
 
@@ -58,6 +59,11 @@ std::vector<std::string> Servers(const Common& c) {
 keyward::redlock::RedlockOptions RedlockOptionsOf(const Common& c) {
   keyward::redlock::RedlockOptions options;
   options.instance_timeout = Millis(c.timeout_ms);
+  if (!c.source_address.empty()) {
+    options.configure = [address = c.source_address](keyward::client::ClientOptions& o) {
+      o.connection.source_address = address;
+    };
+  }
   return options;
 }
 
@@ -81,13 +87,14 @@ int Fail(const char* what, const Error& e) {
 int RunChild(cli::Child& child, const Common& c,
              const std::vector<std::pair<std::string, std::string>>& env,
              const keyward::redlock::Lease& lease, bool* stopped) {
-  if (std::error_code ec = child.Start(c.command, env)) {
+  const cli::Child::ValidUntil valid_until = [&lease] { return lease.valid_until(); };
+  if (std::error_code ec = child.Start(c.command, env, valid_until)) {
     std::fprintf(stderr, "keyward: cannot run %s: %s\n", c.command[0].c_str(),
                  ec.message().c_str());
     if (child.pid() < 0) return cli::kExitCannotExecute;
   }
   const Millis grace = std::min(Millis(c.grace_ms), Millis(c.ttl_ms / 2));
-  return child.Wait(grace, stopped, [&lease] { return lease.valid_until(); });
+  return child.Wait(grace, stopped, valid_until);
 }
 
 int LockCommand(const std::string& name, const Common& c) {
@@ -187,6 +194,9 @@ int main(int argc, char** argv) {
                     "rediss://, unix://); default $KEYWARD_SERVERS or redis://127.0.0.1:6379");
     sub->add_option("--timeout", c.timeout_ms, "Per-server request timeout in ms")
         ->capture_default_str();
+    sub->add_option("--source-addr", c.source_address,
+                    "Local address the connections to the servers come from (as Redis's "
+                    "bind-source-addr)");
   };
   std::string name, value;
   bool once = false;

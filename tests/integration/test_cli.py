@@ -190,6 +190,34 @@ class LockCommand(CliTestCase):
         left = int(err.split(b"was not renewed with ")[1].split()[0])
         self.assertGreater(left, 0, err)
 
+    def test_a_stopped_keyward_cannot_let_the_command_outlive_the_lease(self):
+        # keyward itself is stopped (SIGSTOP: a debugger, a cgroup freeze of its own, a starved
+        # process): nobody renews and nobody stops the command from keyward. Its watchdog holds
+        # the validity's end and kills the tree there, keyward still stopped.
+        proc, pids = self.start_tree(["--ttl", "1500", "--grace", "300"], ignore_term=True)
+        os.kill(proc.pid, signal.SIGSTOP)
+        self.addCleanup(lambda: proc.poll() is None and os.kill(proc.pid, signal.SIGCONT))
+        self.wait_gone(pids)
+        self.assertEqual(state(proc.pid), "T", "keyward was continued")
+        os.kill(proc.pid, signal.SIGCONT)
+        self.assertEqual(proc.wait(timeout=60), EXIT_LEASE_LOST)
+
+    def test_source_addr_binds_the_connections(self):
+        # As Redis's bind-source-addr: the server sees the connections come from that address.
+        srv = self.start_keyward(["--protected-mode", "no"])
+        admin = self.raw_client(srv)
+        ready = self.marker("ready")
+        proc = self.start(["lock", "job", "--source-addr", "127.0.0.7", "--servers",
+                           "redis://127.0.0.1:%d" % srv.port, "--", "sh", "-c",
+                           "touch %s; sleep 1000" % ready])
+        wait_for(lambda: os.path.exists(ready), timeout=30, message="child started")
+        clients = admin.call("CLIENT", "LIST").decode()
+        addrs = [f.split("=", 1)[1] for line in clients.splitlines() for f in line.split()
+                 if f.startswith("addr=")]
+        self.assertTrue(any(a.startswith("127.0.0.7:") for a in addrs), clients)
+        proc.terminate()
+        proc.wait(timeout=60)
+
     def test_a_loss_after_the_early_stop_still_ends_in_sigkill(self):
         # Renewals are held up (CLIENT PAUSE WRITE) until the early stop; then someone else takes
         # the lock, so the lease is lost while the tree, ignoring SIGTERM, still runs: SIGKILL
