@@ -144,6 +144,16 @@ LockCheck CheckLocks(const std::vector<Op>& ops, bool fenced) {
     if (fenced) CheckTokens(hs, check);
   }
 
+  // The cli workload's process trees: one found alive when another acquisition's child began (or
+  // after every `keyward` had exited) outlived its lock.
+  for (const Op& op : ops) {
+    if (op.type != OpType::kOk || !op.value.is_object() || !op.value.contains("outlived")) continue;
+    const nlohmann::json& outlived = op.value["outlived"];
+    if (outlived.is_array() && !outlived.empty()) {
+      Add(check, "child-outlived", {{"at", ToJson(op)}, {"alive", outlived}});
+    }
+  }
+
   // The fenced store's writes, in the order it handled them (their completions).
   std::map<std::string, uint64_t> highest_accepted;
   std::map<std::string, int> last_writer;  // the process whose write set the highest

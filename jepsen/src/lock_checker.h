@@ -15,6 +15,8 @@
 //   accepted before (what a store protected by fencing promises); without, no write it accepted
 //   began outside its writer's lease after another holding of the resource had begun (the update
 //   the lock alone did not keep out).
+// - The cli workload's process trees: an acquire (or the final "trees" check) that found processes
+//   of another acquisition's tree alive records them in its "outlived": `child-outlived`.
 #pragma once
 
 #include <algorithm>

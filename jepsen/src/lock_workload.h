@@ -51,16 +51,27 @@ class Store {
 };
 
 // The nemesis's hold on the client processes: a stall (ms) a process serves inside its next
-// critical section.
+// critical section; for the cli workload, the pid of the `keyward` each process runs now (0:
+// none), which the nemesis stops or kills.
 class ClientStalls {
  public:
-  explicit ClientStalls(int processes) : stalls_(static_cast<size_t>(processes)) {}
+  explicit ClientStalls(int processes)
+      : stalls_(static_cast<size_t>(processes)),
+        pids_(static_cast<size_t>(processes)),
+        holding_(static_cast<size_t>(processes)) {}
   void Request(int process, int64_t ms) { stalls_[static_cast<size_t>(process)] = ms; }
   int64_t Take(int process) { return stalls_[static_cast<size_t>(process)].exchange(0); }
+  void SetPid(int process, int pid) { pids_[static_cast<size_t>(process)] = pid; }
+  int Pid(int process) const { return pids_[static_cast<size_t>(process)].load(); }
+  // Whether the process's `keyward` holds the lock now (its child said hello).
+  void SetHolding(int process, bool holding) { holding_[static_cast<size_t>(process)] = holding; }
+  bool Holding(int process) const { return holding_[static_cast<size_t>(process)].load(); }
   int size() const { return static_cast<int>(stalls_.size()); }
 
  private:
   std::vector<std::atomic<int64_t>> stalls_;
+  std::vector<std::atomic<int>> pids_;
+  std::vector<std::atomic<bool>> holding_;
 };
 
 struct LockWorkloadOptions {

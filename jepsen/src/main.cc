@@ -20,6 +20,7 @@
 #include <optional>
 #include <thread>
 
+#include "cli_workload.h"
 #include "election_workload.h"
 #include "history.h"
 #include "incr_lock_workload.h"
@@ -66,10 +67,13 @@ std::string Timestamp() {
   return buf;
 }
 
-std::string DefaultServer() {
+// This binary, and `name` beside it.
+std::string Self() {
   std::error_code ec;
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  return (self.parent_path() / "keyward-server").string();
+  return fs::read_symlink("/proc/self/exe", ec).string();
+}
+std::string Beside(const std::string& name) {
+  return (fs::path(Self()).parent_path() / name).string();
 }
 
 std::vector<std::string> Split(const std::string& s) {
@@ -173,6 +177,16 @@ int Run(const RunArgs& a) {
                  "set)\n";
     return kBadArguments;
   }
+  if (a.workload != "cli" &&
+      std::find(faults.begin(), faults.end(), "client-kill") != faults.end()) {
+    std::cerr << "keyward-jepsen: the client-kill nemesis needs the cli workload\n";
+    return kBadArguments;
+  }
+  const std::string keyward = Beside("keyward");
+  if (a.workload == "cli" && ::access(keyward.c_str(), X_OK) != 0) {
+    std::cerr << "keyward-jepsen: the cli workload runs " << keyward << ", which is missing\n";
+    return kBadArguments;
+  }
   Network network(a.nodes);
   if (std::any_of(faults.begin(), faults.end(), IsNetworkFault)) {
     if (auto error = network.Setup()) {
@@ -212,7 +226,7 @@ int Run(const RunArgs& a) {
     }
     node_options.faketime = true;
   }
-  node_options.binary = a.server.empty() ? DefaultServer() : a.server;
+  node_options.binary = a.server.empty() ? Beside("keyward-server") : a.server;
   std::vector<std::unique_ptr<Node>> nodes;
   for (int i = 0; i < a.nodes; i++) {
     nodes.push_back(std::make_unique<Node>(i + 1, network.NodeAddress(i),
@@ -248,6 +262,7 @@ int Run(const RunArgs& a) {
   no.duration = std::chrono::milliseconds(a.duration_ms);
   no.ttl = std::chrono::milliseconds(a.ttl_ms);
   no.overlap = a.schedule == "overlapping";
+  no.cli_clients = a.workload == "cli";
   ClientStalls stalls(a.concurrency);
   no.seed = seed;
 
@@ -260,6 +275,9 @@ int Run(const RunArgs& a) {
   std::thread clients([&] {
     if (replicas) {
       RunKvWorkload(wo, *replicas, history, stop_clients);
+    } else if (wo.workload == "cli") {
+      RunCliWorkload(wo, keyward, Self(), (dir / "cli.log").string(), history, stalls,
+                     stop_clients);
     } else if (wo.workload == "incr-lock") {
       RunIncrLockWorkload(wo, history, stalls, stop_clients);
     } else if (wo.workload == "election") {
@@ -296,14 +314,16 @@ int main(int argc, char** argv) {
       app.add_subcommand("run", "run a workload against fresh nodes under a nemesis");
   run_cmd
       ->add_option("--workload", run.workload,
-                   "lock | fenced-lock | lock-set | election | incr-lock (SET NX + INCR on the "
-                   "first node) | register | set (the last two on a master and its replicas)")
+                   "lock | fenced-lock | lock-set | election | cli (`keyward lock` running a "
+                   "process tree) | incr-lock (SET NX + INCR on the first node) | register | set "
+                   "(the last two on a master and its replicas)")
       ->check(CLI::IsMember(
-          {"lock", "fenced-lock", "lock-set", "election", "incr-lock", "register", "set"}));
+          {"lock", "fenced-lock", "lock-set", "election", "cli", "incr-lock", "register", "set"}));
   run_cmd->add_option(
       "--nemesis", run.nemesis,
       "comma-separated faults: kill, pause, restart-empty, partition, "
-      "partition-halves, partition-ring, partition-bridge, loss, client-pause, failover, clock "
+      "partition-halves, partition-ring, partition-bridge, loss, client-pause, client-kill, "
+      "failover, clock "
       "(none: no faults)");
   run_cmd
       ->add_option("--schedule", run.schedule,
@@ -339,6 +359,11 @@ int main(int argc, char** argv) {
           {"unfenced-lock-set", "amnesia-token-regression", "async-failover-lost-writes"}));
   demo_cmd->add_option("--store", demo_store, "where the run is recorded");
   demo_cmd->add_option("--server", demo_server, "the server binary (default: beside this one)");
+  // What the cli workload's `keyward lock` runs (cli_workload.h); not for people.
+  std::vector<std::string> child_args;
+  CLI::App* child_cmd = app.add_subcommand("cli-child", "");
+  child_cmd->group("");
+  child_cmd->add_option("args", child_args);
   std::string clean_store = "store";
   CLI::App* clean_cmd = app.add_subcommand("clean", "kill the nodes a crashed run left behind");
   clean_cmd->add_option("--store", clean_store, "the runs' store");
@@ -350,6 +375,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (*run_cmd) return Run(run);
+    if (*child_cmd) return RunCliChild(child_args);
     if (*check_cmd) return Check(check_dir);
     if (*demo_cmd) {
       // A lock alone does not protect a read-modify-write from a holder that stalls past its

@@ -1,5 +1,7 @@
 #include "nemesis.h"
 
+#include <signal.h>
+
 #include <algorithm>
 #include <random>
 #include <thread>
@@ -16,6 +18,7 @@ const std::vector<std::string>& KnownFaults() {
                                                   "partition-bridge",
                                                   "loss",
                                                   "client-pause",
+                                                  "client-kill",
                                                   "failover",
                                                   "clock"};
   return faults;
@@ -34,6 +37,7 @@ struct Active {
   std::string fault;
   nlohmann::json value;  // as recorded when it began
   Node* node = nullptr;  // kill, pause, restart-empty, loss
+  int client_pid = 0;    // client-pause of a cli process: its stopped `keyward`
   Grudge grudge;         // partitions, failover
   Clock::time_point end;
   Clock::time_point promote_at;  // failover: when a replica is promoted
@@ -115,18 +119,18 @@ class Nemesis {
   void Promote(Active& a) {
     a.promoted = true;
     const int old = a.node->id() - 1;
-    std::vector<int> candidates, others;
+    // Only the nodes that answer: one killed or paused now follows the new master when it
+    // comes back (Start, and the pause's heal).
+    std::vector<int> reachable;
     for (auto& n : nodes_) {
       const int i = n->id() - 1;
-      if (i == old) continue;
-      others.push_back(i);
-      if (n->running() && !n->paused()) candidates.push_back(i);
+      if (i != old && n->running() && !n->paused()) reachable.push_back(i);
     }
-    const std::optional<int> best = replicas_->BestReplica(candidates);
+    const std::optional<int> best = replicas_->BestReplica(reachable);
     if (!best) return;
     const int chosen = *best;
     h_.Add(kNemesis, OpType::kInfo, "promote", {{"node", chosen + 1}, {"old", old + 1}});
-    if (auto e = replicas_->Promote(chosen, others)) Fail(*e);
+    if (auto e = replicas_->Promote(chosen, reachable)) Fail(*e);
   }
 
   // A node no node fault holds, or nullptr.
@@ -141,6 +145,35 @@ class Nemesis {
 
   void Begin(Clock::time_point now) {
     const std::string& fault = o_.faults[rng_() % o_.faults.size()];
+    if (o_.cli_clients && (fault == "client-pause" || fault == "client-kill")) {
+      // A `keyward` running now, stopped (its child runs on, nobody renews) or killed: the
+      // holder's when one holds the lock.
+      std::vector<std::pair<int, int>> running, holding;  // process, pid
+      for (int p = 0; p < clients_.size(); p++) {
+        if (const int pid = clients_.Pid(p); pid > 0) {
+          running.emplace_back(p, pid);
+          if (clients_.Holding(p)) holding.emplace_back(p, pid);
+        }
+      }
+      if (!holding.empty()) running = holding;
+      if (running.empty()) return;
+      const auto [process, pid] = running[rng_() % running.size()];
+      if (fault == "client-kill") {
+        h_.Add(kNemesis, OpType::kInfo, fault, {{"client", process}, {"pid", pid}});
+        ::kill(pid, SIGKILL);
+        return;
+      }
+      Active a;
+      a.fault = fault;
+      a.client_pid = pid;
+      const int64_t ms = std::max<int64_t>(o_.duration.count(), 2 * o_.ttl.count());
+      a.end = now + std::chrono::milliseconds(ms);
+      a.value = {{"client", process}, {"pid", pid}, {"ms", ms}};
+      h_.Add(kNemesis, OpType::kInfo, fault, a.value);
+      ::kill(pid, SIGSTOP);
+      active_.push_back(std::move(a));
+      return;
+    }
     if (fault == "client-pause") {
       const int process = static_cast<int>(rng_() % static_cast<uint64_t>(clients_.size()));
       const int64_t ms = std::max<int64_t>(o_.duration.count(), 2 * o_.ttl.count());
@@ -207,12 +240,19 @@ class Nemesis {
     Active a = std::move(active_[i]);
     active_.erase(active_.begin() + static_cast<std::ptrdiff_t>(i));
     const char* healed = "start";
-    if (a.fault == "clock") {
+    if (a.client_pid > 0) {
+      ::kill(a.client_pid, SIGCONT);
+      healed = "resume";
+    } else if (a.fault == "clock") {
       a.node->SetClock("+0");
       healed = "reset";
     } else if (a.fault == "pause") {
       a.node->Resume();
       healed = "resume";
+      // The master may have changed while it was stopped (a no-op when it had not).
+      if (replicas_ != nullptr) {
+        if (auto e = replicas_->Rejoin(a.node->id() - 1)) Fail(*e);
+      }
     } else if (IsNetworkFault(a.fault)) {
       // The chain holds every network fault: flushed, and those still in force put back.
       network_.Heal();

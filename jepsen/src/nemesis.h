@@ -12,7 +12,9 @@
 //   clock             one node's wall clock stepped 1-5 s either way, or running twice or half
 //                     as fast (libfaketime, nodes.h), then set right again
 //   client-pause      a client process stalls inside its next critical section for the duration
-//                     (at least twice the TTL: its lease runs out meanwhile), as in a GC pause
+//                     (at least twice the TTL: its lease runs out meanwhile), as in a GC pause;
+//                     for the cli workload, a running `keyward` is stopped (SIGSTOP) that long
+//   client-kill       (cli workload) a running `keyward` SIGKILLed
 //   failover          (replicated workloads) the master cut off from the other nodes and from
 //                     their clients; halfway through, a replica promoted (what Sentinel does on
 //                     the majority's side) and the clients sent to it; at the heal, the old master
@@ -52,6 +54,7 @@ struct NemesisOptions {
   std::chrono::milliseconds duration{1500};
   std::chrono::milliseconds ttl{1000};  // the locks' (client-pause lasts at least twice that)
   bool overlap = false;                 // the overlapping schedule
+  bool cli_clients = false;             // client faults act on the cli workload's `keyward`s
   double loss_probability = 0.2;
   uint64_t seed = 1;
 };

@@ -128,9 +128,34 @@ class Smoke(JepsenTestCase):
         self.assertGreater(results["acquisitions"], 3)  # several terms
         self.assertGreater(results["writes_accepted"], results["acquisitions"])
 
+    def test_keyward_lock_trees_under_stops_kills_and_partitions(self):
+        # `keyward lock` running a process tree: its keyward stopped (SIGSTOP) past the lease,
+        # SIGKILLed, cut off. No tree may be alive when the next holder's child begins (the
+        # watchdog holds the validity's end), and the stopped holder reports its lease lost.
+        r = run("run", "--workload", "cli", "--nemesis", "client-pause,client-kill,partition",
+                "--nodes", "3", "--time-limit", "10", "--interval-ms", "1000", "--seed", "11",
+                "--store", self.store, "--server", SERVER)
+        self.assertEqual(r.returncode, 0, r.stdout.decode() + r.stderr.decode())
+        d = self.run_dir("cli")
+        with open(os.path.join(d, "results.json")) as f:
+            results = json.load(f)
+        self.assertIs(results["valid"], True)
+        self.assertGreater(results["acquisitions"], 5)
+        ops = self.history(d)
+        faults = {op["f"] for op in ops if op["process"] == "nemesis"}
+        self.assertTrue({"client-pause", "client-kill"} <= faults, faults)
+        exits = [op["value"]["exit"] for op in ops if op["f"] == "release" and
+                 op["type"] != "invoke"]
+        self.assertIn(76, exits)  # a stopped holder's lease ran out: its tree was killed
+        trees = [op for op in ops if op["f"] == "trees" and op["type"] == "ok"]
+        self.assertEqual(len(trees), 1)
+        self.assertEqual(trees[0]["value"]["outlived"], [])
+
     def test_bad_arguments(self):
         self.assertEqual(run("run", "--nemesis", "meteor", "--store", self.store).returncode, 254)
         self.assertEqual(run("run", "--workload", "nope").returncode, 254)
+        self.assertEqual(run("run", "--workload", "lock", "--nemesis", "client-kill",
+                             "--store", self.store).returncode, 254)
         self.assertEqual(run("check", os.path.join(self.store, "nothing")).returncode, 254)
         self.assertEqual(run("--help").returncode, 0)
 

@@ -175,6 +175,25 @@ TEST(LockCheckerTest, WithoutFencingAWriteAfterTheLeaseWhileAnotherHoldsIsFound)
   EXPECT_TRUE(CheckLocks(ok.ops(), false).valid);
 }
 
+// The cli workload: an acquire that found another acquisition's process tree alive.
+TEST(LockCheckerTest, AProcessTreeThatOutlivedItsLockIsFound) {
+  HistoryBuilder h;
+  h.Hold(0, 0, 10, 10, 50, 1).Hold(1, 60, 70, 70, 90, 2);
+  std::vector<Op> ops = h.ops();
+  EXPECT_TRUE(CheckLocks(ops, /*fenced=*/true).valid);
+  for (Op& op : ops) {
+    if (op.f == "acquire" && op.type == OpType::kOk) op.value["outlived"] = nlohmann::json::array();
+  }
+  EXPECT_TRUE(CheckLocks(ops, /*fenced=*/true).valid) << "an empty list is no anomaly";
+  // The second acquisition found the first one's tree alive.
+  Op& second = ops[5];
+  ASSERT_TRUE(second.f == "acquire" && second.type == OpType::kOk && second.process == 1);
+  second.value["outlived"].push_back({{"token", 1}, {"attempt", 1}, {"pid", 4242}});
+  LockCheck check = CheckLocks(ops, /*fenced=*/true);
+  EXPECT_FALSE(check.valid);
+  EXPECT_EQ(Kinds(check), std::vector<std::string>{"child-outlived"});
+}
+
 TEST(LockCheckerTest, HistoriesRoundTripThroughTheirFile) {
   HistoryBuilder h;
   h.Hold(0, 0, 10, 100, 50, 1).Failed(1, 5, 7);

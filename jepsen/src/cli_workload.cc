@@ -1,0 +1,358 @@
+#include "cli_workload.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+extern char** environ;
+
+namespace keyward::jepsen {
+
+namespace {
+
+constexpr int kExitUnavailable = 69, kExitNotAcquired = 75;  // keyward's (docs/cli.md)
+
+sockaddr_un AbstractAddress(const std::string& name, socklen_t* len) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  // The abstract namespace: a leading NUL, nothing on disk to clean up.
+  std::memcpy(addr.sun_path + 1, name.data(), std::min(name.size(), sizeof(addr.sun_path) - 2));
+  *len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 +
+                                std::min(name.size(), sizeof(addr.sun_path) - 2));
+  return addr;
+}
+
+// Whether `pid` is a live (not zombie) process whose command line is `cli-child SOCKET ATTEMPT`.
+bool TreeProcessAlive(pid_t pid, const std::string& socket, int64_t attempt) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  const size_t paren = line.rfind(')');
+  if (paren == std::string::npos || paren + 2 >= line.size()) return false;
+  const char state = line[paren + 2];
+  if (state == 'Z' || state == 'X' || state == 'x') return false;
+  std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
+  std::vector<std::string> args;
+  for (std::string arg; std::getline(cmdline, arg, '\0');) args.push_back(arg);
+  for (size_t i = 0; i + 2 < args.size(); i++) {
+    if (args[i] == "cli-child")
+      return args[i + 1] == socket && args[i + 2] == std::to_string(attempt);
+  }
+  return false;
+}
+
+// The harness's side of the children's reports: the acquisitions in flight, the trees, the
+// store. One thread serves every connection (poll), each line handled as it arrives.
+class Reports {
+ public:
+  Reports(History& h, ClientStalls& clients, bool fenced, std::string resource)
+      : h_(h), clients_(clients), store_(fenced), resource_(std::move(resource)) {
+    name_ = "keyward-jepsen-" + std::to_string(::getpid()) + "-cli";
+  }
+  ~Reports() {
+    for (auto& [fd, buffer] : conns_) ::close(fd);
+    if (listen_ >= 0) ::close(listen_);
+  }
+
+  std::optional<std::string> Listen() {
+    listen_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    socklen_t len = 0;
+    const sockaddr_un addr = AbstractAddress(name_, &len);
+    if (listen_ < 0 || ::bind(listen_, reinterpret_cast<const sockaddr*>(&addr), len) != 0 ||
+        ::listen(listen_, 128) != 0) {
+      return std::string("cannot listen for the children's reports: ") + std::strerror(errno);
+    }
+    return std::nullopt;
+  }
+  const std::string& name() const { return name_; }
+
+  // A new attempt of client `index`, recorded as `process`: its number, which the child is given.
+  int64_t Begin(int index, int process) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const int64_t attempt = next_attempt_++;
+    attempts_[attempt] = Attempt{index, process};
+    return attempt;
+  }
+  // Once its `keyward` exited: whether the child said hello (the lock was held), bye.
+  struct Attempt {
+    int index = 0;
+    int process = 0;
+    bool hello = false;
+    bool bye = false;
+  };
+  Attempt End(int64_t attempt) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Attempt a = attempts_[attempt];
+    attempts_.erase(attempt);
+    clients_.SetHolding(a.index, false);
+    return a;
+  }
+
+  void Serve(const std::atomic<bool>& done) {
+    while (!done.load()) {
+      std::vector<pollfd> fds = {{listen_, POLLIN, 0}};
+      for (auto& [fd, buffer] : conns_) fds.push_back({fd, POLLIN, 0});
+      if (::poll(fds.data(), fds.size(), 20) <= 0) continue;
+      if (fds[0].revents & POLLIN) {
+        while (true) {
+          const int fd = ::accept4(listen_, nullptr, nullptr, SOCK_CLOEXEC);
+          if (fd < 0) break;
+          conns_[fd];
+        }
+      }
+      for (size_t i = 1; i < fds.size(); i++) {
+        if (fds[i].revents == 0) continue;
+        const int fd = fds[i].fd;
+        char buf[512];
+        const ssize_t n = ::read(fd, buf, sizeof(buf));
+        if (n <= 0) {
+          ::close(fd);
+          conns_.erase(fd);
+          continue;
+        }
+        std::string& buffer = conns_[fd];
+        buffer.append(buf, static_cast<size_t>(n));
+        for (size_t nl; (nl = buffer.find('\n')) != std::string::npos;) {
+          const std::string reply = Handle(buffer.substr(0, nl)) + "\n";
+          buffer.erase(0, nl + 1);
+          if (::write(fd, reply.data(), reply.size()) < 0) break;
+        }
+      }
+    }
+  }
+
+  // After every `keyward` exited: the trees still alive (each recorded), then killed.
+  void FinalCheck(int process) {
+    std::lock_guard<std::mutex> lock(mu_);
+    nlohmann::json alive = Alive(-1);
+    h_.Add(process, OpType::kInvoke, "trees", {{"resource", resource_}});
+    h_.Add(process, OpType::kOk, "trees", {{"resource", resource_}, {"outlived", alive}});
+    for (const Tree& t : trees_) {
+      for (pid_t pid : t.pids) {
+        if (TreeProcessAlive(pid, name_, t.attempt)) ::kill(pid, SIGKILL);
+      }
+    }
+  }
+
+ private:
+  struct Tree {
+    int64_t attempt;
+    uint64_t token;
+    std::vector<pid_t> pids;
+  };
+
+  // Processes of the trees other than `attempt`'s that are alive (dead trees are forgotten).
+  nlohmann::json Alive(int64_t attempt) {
+    nlohmann::json alive = nlohmann::json::array();
+    for (auto it = trees_.begin(); it != trees_.end();) {
+      bool any = false;
+      for (pid_t pid : it->pids) {
+        if (!TreeProcessAlive(pid, name_, it->attempt)) continue;
+        any = true;
+        if (it->attempt != attempt) {
+          alive.push_back({{"token", it->token}, {"attempt", it->attempt}, {"pid", pid}});
+        }
+      }
+      it = any ? it + 1 : trees_.erase(it);
+    }
+    return alive;
+  }
+
+  // "hello ATTEMPT TOKEN PID PID...", "write ATTEMPT TOKEN", "bye ATTEMPT".
+  std::string Handle(const std::string& line) {
+    std::istringstream in(line);
+    std::string verb;
+    int64_t attempt = -1;
+    in >> verb >> attempt;
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = attempts_.find(attempt);
+    if (it == attempts_.end()) return "unknown";
+    Attempt& a = it->second;
+    if (verb == "hello") {
+      uint64_t token = 0;
+      in >> token;
+      Tree tree{attempt, token, {}};
+      for (pid_t pid; in >> pid;) tree.pids.push_back(pid);
+      nlohmann::json value = {{"resource", resource_}, {"token", token}, {"attempt", attempt}};
+      value["outlived"] = Alive(attempt);
+      trees_.push_back(std::move(tree));
+      a.hello = true;
+      clients_.SetHolding(a.index, true);
+      h_.Add(a.process, OpType::kOk, "acquire", value);
+      return "ok";
+    }
+    if (verb == "write") {
+      uint64_t token = 0;
+      in >> token;
+      h_.Add(a.process, OpType::kInvoke, "write", {{"resource", resource_}, {"token", token}});
+      const bool accepted = store_.Write(resource_, token);
+      h_.Add(a.process, OpType::kOk, "write",
+             {{"resource", resource_}, {"token", token}, {"accepted", accepted}});
+      return accepted ? "accepted" : "refused";
+    }
+    if (verb == "bye" && a.hello && !a.bye) {
+      a.bye = true;
+      h_.Add(a.process, OpType::kInvoke, "release", {{"resource", resource_}});
+      return "ok";
+    }
+    return "unknown";
+  }
+
+  History& h_;
+  ClientStalls& clients_;
+  Store store_;
+  std::string resource_;
+  std::string name_;
+  int listen_ = -1;
+  std::map<int, std::string> conns_;  // fd -> what arrived of its next line (Serve's thread)
+  std::mutex mu_;
+  int64_t next_attempt_ = 1;
+  std::map<int64_t, Attempt> attempts_;
+  std::vector<Tree> trees_;
+};
+
+// Starts `argv` in a group of its own, its output appended to `log`. The pid, or -1.
+pid_t Spawn(const std::vector<std::string>& argv, const std::string& log) {
+  std::vector<char*> cargv;
+  for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  posix_spawn_file_actions_t files;
+  posix_spawn_file_actions_init(&files);
+  posix_spawn_file_actions_addopen(&files, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&files, 1, 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
+  pid_t pid = -1;
+  const int rc = ::posix_spawn(&pid, cargv[0], &files, &attr, cargv.data(), environ);
+  posix_spawnattr_destroy(&attr);
+  posix_spawn_file_actions_destroy(&files);
+  return rc == 0 ? pid : -1;
+}
+
+void Worker(int index, const LockWorkloadOptions& o, const std::string& keyward,
+            const std::string& self, const std::string& log, Reports& reports, History& h,
+            ClientStalls& clients, const std::atomic<bool>& stop) {
+  std::mt19937_64 rng = ProcessRng(o, index);
+  int process = index;
+  std::string servers;
+  for (const std::string& url : o.urls) servers += (servers.empty() ? "" : ",") + url;
+  const int64_t ttl = o.ttl.count();
+  while (!stop.load()) {
+    // Half the attempts queue for the lock (the wait's hand-off path), half fail at once.
+    const bool wait = rng() % 2 == 0;
+    const int64_t hold_ms = static_cast<int64_t>(rng() % static_cast<uint64_t>(ttl + 1));
+    const bool stubborn = rng() % 4 == 0;
+    nlohmann::json target = {{"resource", o.resource}};
+    if (wait) target["wait_ms"] = 2 * ttl;
+    h.Add(process, OpType::kInvoke, "acquire", target);
+    const int64_t attempt = reports.Begin(index, process);
+    std::vector<std::string> argv = {keyward,     "lock", o.resource,  "--ttl", std::to_string(ttl),
+                                     "--timeout", "100",  "--servers", servers};
+    if (const std::string address = ProcessAddress(o, index); !address.empty()) {
+      argv.insert(argv.end(), {"--source-addr", address});
+    }
+    if (wait) argv.insert(argv.end(), {"--wait", std::to_string(2 * ttl)});
+    argv.insert(argv.end(), {"--", self, "cli-child", reports.name(), std::to_string(attempt),
+                             std::to_string(hold_ms), stubborn ? "1" : "0"});
+    const pid_t pid = Spawn(argv, log);
+    int status = 0;
+    if (pid > 0) {
+      clients.SetPid(index, pid);
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      clients.SetPid(index, 0);
+    }
+    const Reports::Attempt a = reports.End(attempt);
+    const int code = pid < 0               ? -1
+                     : WIFEXITED(status)   ? WEXITSTATUS(status)
+                     : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+                                           : -1;
+    nlohmann::json outcome = {{"resource", o.resource}, {"exit", code}};
+    if (!a.hello) {
+      // keyward's own refusals: the lock was not had. Anything else (killed, a crash) may have
+      // taken it on the servers.
+      const bool refused = code == kExitNotAcquired || code == kExitUnavailable;
+      h.Add(process, refused ? OpType::kFail : OpType::kInfo, "acquire", outcome);
+      if (!refused) process += o.concurrency;
+      std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 11));
+      continue;
+    }
+    if (!a.bye) h.Add(process, OpType::kInvoke, "release", {{"resource", o.resource}});
+    if (code == 0) {
+      h.Add(process, OpType::kOk, "release", outcome);
+    } else {
+      // The lease was lost (76), or keyward was killed: whether the servers still hold it is
+      // unknown.
+      h.Add(process, OpType::kInfo, "release", outcome);
+      process += o.concurrency;
+    }
+  }
+}
+
+void Say(int fd, const std::string& line) {
+  const std::string out = line + "\n";
+  if (::write(fd, out.data(), out.size()) < 0) ::_exit(1);
+  char c;
+  while (::read(fd, &c, 1) == 1 && c != '\n') {
+  }
+}
+
+}  // namespace
+
+void RunCliWorkload(const LockWorkloadOptions& o, const std::string& keyward,
+                    const std::string& self, const std::string& log, History& history,
+                    ClientStalls& clients, const std::atomic<bool>& stop) {
+  Reports reports(history, clients, o.fence, o.resource);
+  if (auto error = reports.Listen()) {
+    history.Add(kNemesis, OpType::kInfo, "error", {{"error", *error}});
+    return;
+  }
+  std::atomic<bool> done{false};
+  std::thread server([&] { reports.Serve(done); });
+  RunProcesses(o.concurrency,
+               [&](int i) { Worker(i, o, keyward, self, log, reports, history, clients, stop); });
+  reports.FinalCheck(o.concurrency * 1000);
+  done = true;
+  server.join();
+}
+
+int RunCliChild(const std::vector<std::string>& args) {
+  if (args.size() != 4) return 64;
+  const char* token = std::getenv("KEYWARD_FENCING_TOKEN");
+  const std::string attempt = args[1];
+  const int64_t hold_ms = std::stoll(args[2]);
+  if (args[3] == "1") ::signal(SIGTERM, SIG_IGN);  // stubborn: only SIGKILL ends it
+  // The rest of the tree: a process that only sleeps, and must not outlive the lock either.
+  const pid_t grandchild = ::fork();
+  if (grandchild == 0) {
+    while (true) ::pause();
+  }
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  socklen_t len = 0;
+  const sockaddr_un addr = AbstractAddress(args[0], &len);
+  if (fd < 0 || ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), len) != 0) return 1;
+  const std::string t = token != nullptr ? token : "0";
+  Say(fd, "hello " + attempt + " " + t + " " + std::to_string(::getpid()) + " " +
+              std::to_string(grandchild));
+  Say(fd, "write " + attempt + " " + t);
+  std::this_thread::sleep_for(std::chrono::milliseconds(hold_ms));
+  Say(fd, "bye " + attempt);
+  return 0;
+}
+
+}  // namespace keyward::jepsen
