@@ -54,15 +54,17 @@ bool TreeProcessAlive(pid_t pid, const std::string& socket, int64_t attempt) {
   return false;
 }
 
+}  // namespace
+
 // The harness's side of the children's reports: the acquisitions in flight, the trees, the
 // store. One thread serves every connection (poll), each line handled as it arrives.
-class Reports {
+class CliReports {
  public:
-  Reports(History& h, ClientStalls& clients, bool fenced, std::string resource)
+  CliReports(History& h, ClientStalls& clients, bool fenced, std::string resource)
       : h_(h), clients_(clients), store_(fenced), resource_(std::move(resource)) {
     name_ = "keyward-jepsen-" + std::to_string(::getpid()) + "-cli";
   }
-  ~Reports() {
+  ~CliReports() {
     for (auto& [fd, buffer] : conns_) ::close(fd);
     if (listen_ >= 0) ::close(listen_);
   }
@@ -93,6 +95,11 @@ class Reports {
     bool hello = false;
     bool bye = false;
   };
+  bool Hello(int64_t attempt) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = attempts_.find(attempt);
+    return it != attempts_.end() && it->second.hello;
+  }
   Attempt End(int64_t attempt) {
     std::lock_guard<std::mutex> lock(mu_);
     Attempt a = attempts_[attempt];
@@ -224,6 +231,8 @@ class Reports {
   std::vector<Tree> trees_;
 };
 
+namespace {
+
 // Starts `argv` in a group of its own, its output appended to `log`. The pid, or -1.
 pid_t Spawn(const std::vector<std::string>& argv, const std::string& log) {
   std::vector<char*> cargv;
@@ -244,66 +253,6 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& log) {
   return rc == 0 ? pid : -1;
 }
 
-void Worker(int index, const LockWorkloadOptions& o, const std::string& keyward,
-            const std::string& self, const std::string& log, Reports& reports, History& h,
-            ClientStalls& clients, const std::atomic<bool>& stop) {
-  std::mt19937_64 rng = ProcessRng(o, index);
-  int process = index;
-  std::string servers;
-  for (const std::string& url : o.urls) servers += (servers.empty() ? "" : ",") + url;
-  const int64_t ttl = o.ttl.count();
-  while (!stop.load()) {
-    // Half the attempts queue for the lock (the wait's hand-off path), half fail at once.
-    const bool wait = rng() % 2 == 0;
-    const int64_t hold_ms = static_cast<int64_t>(rng() % static_cast<uint64_t>(ttl + 1));
-    const bool stubborn = rng() % 4 == 0;
-    nlohmann::json target = {{"resource", o.resource}};
-    if (wait) target["wait_ms"] = 2 * ttl;
-    h.Add(process, OpType::kInvoke, "acquire", target);
-    const int64_t attempt = reports.Begin(index, process);
-    std::vector<std::string> argv = {keyward,     "lock", o.resource,  "--ttl", std::to_string(ttl),
-                                     "--timeout", "100",  "--servers", servers};
-    if (const std::string address = ProcessAddress(o, index); !address.empty()) {
-      argv.insert(argv.end(), {"--source-addr", address});
-    }
-    if (wait) argv.insert(argv.end(), {"--wait", std::to_string(2 * ttl)});
-    argv.insert(argv.end(), {"--", self, "cli-child", reports.name(), std::to_string(attempt),
-                             std::to_string(hold_ms), stubborn ? "1" : "0"});
-    const pid_t pid = Spawn(argv, log);
-    int status = 0;
-    if (pid > 0) {
-      clients.SetPid(index, pid);
-      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-      }
-      clients.SetPid(index, 0);
-    }
-    const Reports::Attempt a = reports.End(attempt);
-    const int code = pid < 0               ? -1
-                     : WIFEXITED(status)   ? WEXITSTATUS(status)
-                     : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
-                                           : -1;
-    nlohmann::json outcome = {{"resource", o.resource}, {"exit", code}};
-    if (!a.hello) {
-      // keyward's own refusals: the lock was not had. Anything else (killed, a crash) may have
-      // taken it on the servers.
-      const bool refused = code == kExitNotAcquired || code == kExitUnavailable;
-      h.Add(process, refused ? OpType::kFail : OpType::kInfo, "acquire", outcome);
-      if (!refused) process += o.concurrency;
-      std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 11));
-      continue;
-    }
-    if (!a.bye) h.Add(process, OpType::kInvoke, "release", {{"resource", o.resource}});
-    if (code == 0) {
-      h.Add(process, OpType::kOk, "release", outcome);
-    } else {
-      // The lease was lost (76), or keyward was killed: whether the servers still hold it is
-      // unknown.
-      h.Add(process, OpType::kInfo, "release", outcome);
-      process += o.concurrency;
-    }
-  }
-}
-
 void Say(int fd, const std::string& line) {
   const std::string out = line + "\n";
   if (::write(fd, out.data(), out.size()) < 0) ::_exit(1);
@@ -314,21 +263,107 @@ void Say(int fd, const std::string& line) {
 
 }  // namespace
 
+CliClients::CliClients(const LockWorkloadOptions& o, std::string keyward, std::string self,
+                       std::string log, History& h, ClientStalls& clients)
+    : o_(o),
+      keyward_(std::move(keyward)),
+      self_(std::move(self)),
+      log_(std::move(log)),
+      h_(h),
+      clients_(clients),
+      reports_(std::make_unique<CliReports>(h, clients, o.fence, o.resource)) {
+  for (const std::string& url : o.urls) servers_ += (servers_.empty() ? "" : ",") + url;
+}
+
+CliClients::~CliClients() {
+  done_ = true;
+  if (server_.joinable()) server_.join();
+}
+
+std::optional<std::string> CliClients::Start() {
+  if (auto error = reports_->Listen()) return error;
+  server_ = std::thread([this] { reports_->Serve(done_); });
+  return std::nullopt;
+}
+
+CliAttempt CliClients::Launch(int index, int process, int64_t wait_ms, int64_t hold_ms,
+                              bool stubborn) {
+  const int64_t ttl = o_.ttl.count();
+  nlohmann::json target = {{"resource", o_.resource}};
+  if (wait_ms >= 0) target["wait_ms"] = wait_ms;
+  h_.Add(process, OpType::kInvoke, "acquire", target);
+  CliAttempt a{index, process, reports_->Begin(index, process), -1};
+  std::vector<std::string> argv = {keyward_,    "lock", o_.resource, "--ttl", std::to_string(ttl),
+                                   "--timeout", "100",  "--servers", servers_};
+  if (const std::string address = ProcessAddress(o_, index); !address.empty()) {
+    argv.insert(argv.end(), {"--source-addr", address});
+  }
+  if (wait_ms >= 0) argv.insert(argv.end(), {"--wait", std::to_string(wait_ms)});
+  argv.insert(argv.end(), {"--", self_, "cli-child", reports_->name(), std::to_string(a.attempt),
+                           std::to_string(hold_ms), stubborn ? "1" : "0"});
+  a.pid = Spawn(argv, log_);
+  if (a.pid > 0) clients_.SetPid(index, a.pid);
+  return a;
+}
+
+bool CliClients::Holding(const CliAttempt& a) const { return reports_->Hello(a.attempt); }
+
+int CliClients::Finish(const CliAttempt& a) {
+  int status = 0;
+  if (a.pid > 0) {
+    while (::waitpid(a.pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    clients_.SetPid(a.index, 0);
+  }
+  const CliReports::Attempt r = reports_->End(a.attempt);
+  const int code = a.pid < 0             ? -1
+                   : WIFEXITED(status)   ? WEXITSTATUS(status)
+                   : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+                                         : -1;
+  nlohmann::json outcome = {{"resource", o_.resource}, {"exit", code}};
+  if (!r.hello) {
+    // keyward's own refusals: the lock was not had. Anything else (killed, a crash) may have
+    // taken it on the servers.
+    const bool refused = code == kExitNotAcquired || code == kExitUnavailable;
+    h_.Add(a.process, refused ? OpType::kFail : OpType::kInfo, "acquire", outcome);
+    return refused ? a.process : a.process + o_.concurrency;
+  }
+  if (!r.bye) h_.Add(a.process, OpType::kInvoke, "release", {{"resource", o_.resource}});
+  if (code == 0) {
+    h_.Add(a.process, OpType::kOk, "release", outcome);
+    return a.process;
+  }
+  // The lease was lost (76), or keyward was killed: whether the servers still hold it is
+  // unknown.
+  h_.Add(a.process, OpType::kInfo, "release", outcome);
+  return a.process + o_.concurrency;
+}
+
+void CliClients::FinalCheck(int process) { reports_->FinalCheck(process); }
+
 void RunCliWorkload(const LockWorkloadOptions& o, const std::string& keyward,
                     const std::string& self, const std::string& log, History& history,
                     ClientStalls& clients, const std::atomic<bool>& stop) {
-  Reports reports(history, clients, o.fence, o.resource);
-  if (auto error = reports.Listen()) {
+  CliClients cli(o, keyward, self, log, history, clients);
+  if (auto error = cli.Start()) {
     history.Add(kNemesis, OpType::kInfo, "error", {{"error", *error}});
     return;
   }
-  std::atomic<bool> done{false};
-  std::thread server([&] { reports.Serve(done); });
-  RunProcesses(o.concurrency,
-               [&](int i) { Worker(i, o, keyward, self, log, reports, history, clients, stop); });
-  reports.FinalCheck(o.concurrency * 1000);
-  done = true;
-  server.join();
+  RunProcesses(o.concurrency, [&](int index) {
+    std::mt19937_64 rng = ProcessRng(o, index);
+    const int64_t ttl = o.ttl.count();
+    int process = index;
+    while (!stop.load()) {
+      // Half the attempts queue for the lock (the wait's hand-off path), half fail at once.
+      const int64_t wait_ms = rng() % 2 == 0 ? 2 * ttl : -1;
+      const int64_t hold_ms = static_cast<int64_t>(rng() % static_cast<uint64_t>(ttl + 1));
+      const bool stubborn = rng() % 4 == 0;
+      const int before = process;
+      process = cli.Finish(cli.Launch(index, process, wait_ms, hold_ms, stubborn));
+      if (process == before) std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 11));
+    }
+  });
+  cli.FinalCheck(o.concurrency * 1000);
 }
 
 int RunCliChild(const std::vector<std::string>& args) {

@@ -21,14 +21,58 @@
 // SIGKILLs one.
 #pragma once
 
+#include <sys/types.h>
+
 #include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "history.h"
 #include "lock_workload.h"
 
 namespace keyward::jepsen {
+
+class CliReports;
+
+// One `keyward lock` run by client `index`, recorded as `process`.
+struct CliAttempt {
+  int index = 0;
+  int process = 0;
+  int64_t attempt = 0;
+  pid_t pid = -1;
+};
+
+// The clients' side of the workload, for the workload's loop and the scenarios' choreographies.
+class CliClients {
+ public:
+  CliClients(const LockWorkloadOptions& options, std::string keyward, std::string self,
+             std::string log, History& history, ClientStalls& clients);
+  ~CliClients();
+  // Listens for the children's reports. The error, or nullopt.
+  std::optional<std::string> Start();
+  // Records the acquire's invocation and starts `keyward lock` (`wait_ms` -1: no --wait) whose
+  // child holds `hold_ms` (`stubborn`: ignoring SIGTERM).
+  CliAttempt Launch(int index, int process, int64_t wait_ms, int64_t hold_ms, bool stubborn);
+  // Whether its child said hello (its acquire completed).
+  bool Holding(const CliAttempt& attempt) const;
+  // Waits for its `keyward` to exit and records the outcome. The process number to go on with.
+  int Finish(const CliAttempt& attempt);
+  // After every `keyward` exited: records (as `process`'s "trees") and kills any tree alive.
+  void FinalCheck(int process);
+
+ private:
+  const LockWorkloadOptions& o_;
+  std::string keyward_, self_, log_, servers_;
+  History& h_;
+  ClientStalls& clients_;
+  std::unique_ptr<CliReports> reports_;
+  std::atomic<bool> done_{false};
+  std::thread server_;
+};
 
 // Runs until `stop`; returns when every `keyward` has exited. `keyward` and `self` (this
 // harness, which `keyward` runs as the child) are binaries; their output goes to `log`.

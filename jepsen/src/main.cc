@@ -18,6 +18,7 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "cli_workload.h"
@@ -33,6 +34,7 @@
 #include "nodes.h"
 #include "replica_set.h"
 #include "report.h"
+#include "scenarios.h"
 #include "set_checker.h"
 
 namespace fs = std::filesystem;
@@ -56,6 +58,7 @@ struct RunArgs {
   std::string schedule = "serial";
   std::string store = "store";
   std::string server;
+  const Scenario* scenario = nullptr;  // a preset scenario's run: its script and its fields
 };
 
 std::string Timestamp() {
@@ -124,15 +127,48 @@ int Check(const fs::path& dir) {
     const bool fenced = test.value("fence", true);
     LockCheck check = CheckLocks(*ops, fenced);
     results = check.ToJson();
-    valid = check.valid;
-    // A run in which nothing was acquired proves nothing.
-    unknown = valid && check.acquisitions == 0;
+    // A scenario that breaks a documented assumption names the anomalies it explains.
+    std::set<std::string> explainable;
+    if (test.contains("explained") && test["explained"].is_array()) {
+      for (const auto& k : test["explained"]) {
+        if (k.is_string()) explainable.insert(k.get<std::string>());
+      }
+    }
+    nlohmann::json explained = nlohmann::json::array();
     std::cout << "acquisitions " << check.acquisitions << " of " << check.attempts
               << " attempts, lease overruns " << check.overruns << ", store writes accepted "
               << check.writes_accepted << " refused " << check.writes_refused << "\n";
     for (const Anomaly& a : check.anomalies) {
-      std::cout << "ANOMALY " << a.kind << ": " << a.detail.dump() << "\n";
+      if (explainable.count(a.kind)) {
+        explained.push_back({{"kind", a.kind}, {"detail", a.detail}});
+        std::cout << "EXPLAINED " << a.kind
+                  << " (assumption broken: " << test.value("assumption", "") << ")\n";
+      } else {
+        valid = false;
+        std::cout << "ANOMALY " << a.kind << ": " << a.detail.dump() << "\n";
+      }
     }
+    results["explained"] = explained;
+    if (!explained.empty()) results["assumption"] = test.value("assumption", "");
+    // A run in which nothing was acquired proves nothing.
+    unknown = valid && check.acquisitions == 0;
+  }
+  // A scenario's own expectations ("expect" operations).
+  nlohmann::json failed = nlohmann::json::array();
+  int expectations = 0;
+  for (const Op& op : *ops) {
+    if (op.f != "expect" || op.type == OpType::kInvoke) continue;
+    expectations++;
+    if (op.type != OpType::kOk) {
+      failed.push_back(op.value);
+      std::cout << "EXPECTATION FAILED: " << op.value.dump() << "\n";
+    }
+  }
+  if (expectations > 0) {
+    results["expectations"] = {{"checked", expectations}, {"failed", failed}};
+    valid = valid && failed.empty();
+    std::cout << "expectations: " << expectations - static_cast<int>(failed.size()) << " of "
+              << expectations << " held\n";
   }
   if (workload == "set" || workload == "lock-set") {
     const SetCheck set = CheckSet(*ops);
@@ -162,6 +198,10 @@ int Check(const fs::path& dir) {
 
 int Run(const RunArgs& a) {
   const std::vector<std::string> faults = Split(a.nemesis);
+  std::vector<std::string> all_faults = faults;  // drawn and scripted
+  if (a.scenario != nullptr) {
+    for (const auto& step : a.scenario->preset->script) all_faults.push_back(step.fault);
+  }
   for (const std::string& f : faults) {
     if (std::find(KnownFaults().begin(), KnownFaults().end(), f) == KnownFaults().end()) {
       std::string known;
@@ -188,7 +228,7 @@ int Run(const RunArgs& a) {
     return kBadArguments;
   }
   Network network(a.nodes);
-  if (std::any_of(faults.begin(), faults.end(), IsNetworkFault)) {
+  if (std::any_of(all_faults.begin(), all_faults.end(), IsNetworkFault)) {
     if (auto error = network.Setup()) {
       std::cerr << "keyward-jepsen: " << *error << "\n";
       return kBadArguments;
@@ -196,7 +236,8 @@ int Run(const RunArgs& a) {
   }
   const bool fence = a.fence == "on";
   const uint64_t seed = a.seed != 0 ? a.seed : static_cast<uint64_t>(std::time(nullptr));
-  const fs::path dir = fs::absolute(fs::path(a.store) / a.workload / Timestamp());
+  const fs::path dir = fs::absolute(
+      fs::path(a.store) / (a.scenario != nullptr ? a.scenario->name : a.workload) / Timestamp());
   fs::create_directories(dir);
   std::error_code ec;
   fs::remove(fs::path(a.store) / "latest", ec);
@@ -213,12 +254,16 @@ int Run(const RunArgs& a) {
                          {"interval_ms", a.interval_ms},
                          {"duration_ms", a.duration_ms}};
   if (network.ready()) test["iptables_chain"] = network.chain();
+  if (a.scenario != nullptr) test.update(ScenarioFields(*a.scenario));
   std::ofstream(dir / "test.json") << test.dump(2) << '\n';
-  std::cout << "keyward-jepsen: " << a.workload << ", nemesis " << a.nemesis << ", " << a.nodes
-            << " nodes, " << a.time_limit << " s, seed " << seed << "\n  " << dir.string() << "\n";
+  std::cout << "keyward-jepsen: "
+            << (a.scenario != nullptr ? "scenario " + a.scenario->name + ": " : std::string())
+            << a.workload << ", nemesis " << (a.nemesis.empty() ? "scripted" : a.nemesis) << ", "
+            << a.nodes << " nodes, " << a.time_limit << " s, seed " << seed << "\n  "
+            << dir.string() << "\n";
 
   NodeOptions node_options;
-  if (std::find(faults.begin(), faults.end(), "clock") != faults.end()) {
+  if (std::find(all_faults.begin(), all_faults.end(), "clock") != all_faults.end()) {
     if (LibFaketime().empty()) {
       std::cerr << "keyward-jepsen: the clock nemesis needs libfaketime (scripts/install-deps.sh "
                    "--test)\n";
@@ -263,6 +308,7 @@ int Run(const RunArgs& a) {
   no.ttl = std::chrono::milliseconds(a.ttl_ms);
   no.overlap = a.schedule == "overlapping";
   no.cli_clients = a.workload == "cli";
+  if (a.scenario != nullptr) no.script = a.scenario->preset->script;
   ClientStalls stalls(a.concurrency);
   no.seed = seed;
 
@@ -301,6 +347,43 @@ int Run(const RunArgs& a) {
     return kCrash;
   }
   if (nemesis_error) std::cerr << "keyward-jepsen: nemesis: " << *nemesis_error << "\n";
+  return Check(dir);
+}
+
+// Runs scenario `name` (scenarios.h), recorded under `store`. The exit code.
+int RunScenario(const Scenario& s, const std::string& store, const std::string& server) {
+  if (s.preset) {
+    const Scenario::Preset& p = *s.preset;
+    RunArgs r;
+    r.workload = p.workload;
+    r.nemesis = p.nemesis;
+    r.nodes = p.nodes;
+    r.time_limit = p.time_limit_s;
+    r.ttl_ms = p.ttl_ms;
+    r.interval_ms = p.interval_ms;
+    r.duration_ms = p.duration_ms;
+    r.seed = 1;
+    r.store = store;
+    r.server = server;
+    r.scenario = &s;
+    return Run(r);
+  }
+  const fs::path dir = fs::absolute(fs::path(store) / s.name / Timestamp());
+  fs::create_directories(dir);
+  std::error_code ec;
+  fs::remove(fs::path(store) / "latest", ec);
+  fs::create_directory_symlink(dir, fs::path(store) / "latest", ec);
+  nlohmann::json test = {{"workload", "scenario"}, {"fence", true}, {"nemesis", nullptr}};
+  test.update(ScenarioFields(s));
+  std::ofstream(dir / "test.json") << test.dump(2) << '\n';
+  std::cout << "keyward-jepsen: scenario " << s.name << ": " << s.what << "\n  " << dir.string()
+            << "\n";
+  const ScenarioPaths paths{server.empty() ? Beside("keyward-server") : server, Beside("keyward"),
+                            Self()};
+  if (auto error = s.run(dir, paths)) {
+    std::cerr << "keyward-jepsen: scenario " << s.name << ": " << *error << "\n";
+    return kCrash;
+  }
   return Check(dir);
 }
 
@@ -359,6 +442,19 @@ int main(int argc, char** argv) {
           {"unfenced-lock-set", "amnesia-token-regression", "async-failover-lost-writes"}));
   demo_cmd->add_option("--store", demo_store, "where the run is recorded");
   demo_cmd->add_option("--server", demo_server, "the server binary (default: beside this one)");
+  std::string scenario_name, scenario_store = "store", scenario_server;
+  CLI::App* scenario_cmd = app.add_subcommand(
+      "scenario", "a named scenario for Keyward's locks (docs/safety.md has their verdicts)");
+  std::vector<std::string> scenario_names = {"all", "list"};
+  for (const Scenario& sc : Scenarios()) scenario_names.push_back(sc.name);
+  scenario_cmd
+      ->add_option("name", scenario_name,
+                   "a scenario's name, all (each in turn), or list (what each does)")
+      ->required()
+      ->check(CLI::IsMember(scenario_names));
+  scenario_cmd->add_option("--store", scenario_store, "where the runs are recorded");
+  scenario_cmd->add_option("--server", scenario_server,
+                           "the server binary (default: beside this one)");
   // What the cli workload's `keyward lock` runs (cli_workload.h); not for people.
   std::vector<std::string> child_args;
   CLI::App* child_cmd = app.add_subcommand("cli-child", "");
@@ -376,6 +472,38 @@ int main(int argc, char** argv) {
   try {
     if (*run_cmd) return Run(run);
     if (*child_cmd) return RunCliChild(child_args);
+    if (*scenario_cmd) {
+      if (scenario_name == "list") {
+        for (const Scenario& sc : Scenarios()) {
+          std::cout << sc.name << "\n    " << sc.what << "\n";
+          if (!sc.assumption.empty()) std::cout << "    breaks: " << sc.assumption << "\n";
+        }
+        return kValid;
+      }
+      if (scenario_name != "all") {
+        return RunScenario(*FindScenario(scenario_name), scenario_store, scenario_server);
+      }
+      // Each in turn; the worst exit code (crash, invalid, unknown, valid).
+      int worst = kValid;
+      std::vector<std::pair<std::string, int>> verdicts;
+      for (const Scenario& sc : Scenarios()) {
+        const int code = RunScenario(sc, scenario_store, scenario_server);
+        verdicts.emplace_back(sc.name, code);
+        auto rank = [](int c) {
+          return c == kCrash ? 3 : c == kInvalid ? 2 : c == kUnknown ? 1 : 0;
+        };
+        if (rank(code) > rank(worst)) worst = code;
+      }
+      for (const auto& [name, code] : verdicts) {
+        std::cout << name << ": "
+                  << (code == kValid     ? "valid"
+                      : code == kInvalid ? "invalid"
+                      : code == kUnknown ? "unknown"
+                                         : "crash")
+                  << "\n";
+      }
+      return worst;
+    }
     if (*check_cmd) return Check(check_dir);
     if (*demo_cmd) {
       // A lock alone does not protect a read-modify-write from a holder that stalls past its

@@ -67,9 +67,16 @@ class Nemesis {
         rng_(o.seed) {}
 
   std::optional<std::string> Run(const std::atomic<bool>& stop) {
-    Clock::time_point next = Clock::now() + o_.interval;
-    while (!o_.faults.empty() && !stop.load()) {
+    const Clock::time_point start = Clock::now();
+    Clock::time_point next = start + o_.interval;
+    size_t step = 0;  // of o_.script
+    while ((!o_.faults.empty() || !o_.script.empty()) && !stop.load()) {
       const Clock::time_point now = Clock::now();
+      // A script's steps, each at its time, instead of drawn faults.
+      while (step < o_.script.size() && now >= start + o_.script[step].at) {
+        Begin(now, o_.script[step].fault, o_.script[step].node, o_.script[step].clock);
+        step++;
+      }
       for (Active& a : active_) {
         if (a.fault == "failover" && !a.promoted && now >= a.promote_at) Promote(a);
       }
@@ -81,8 +88,8 @@ class Nemesis {
           i++;
         }
       }
-      if (now >= next && (o_.overlap || active_.empty())) {
-        Begin(now);
+      if (o_.script.empty() && now >= next && (o_.overlap || active_.empty())) {
+        Begin(now, o_.faults[rng_() % o_.faults.size()], -1);
         next = now + o_.interval;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -143,8 +150,10 @@ class Nemesis {
     return free[rng_() % free.size()];
   }
 
-  void Begin(Clock::time_point now) {
-    const std::string& fault = o_.faults[rng_() % o_.faults.size()];
+  // Begins `fault`; on node `target` (0-based; -1: one drawn) for the faults that take a node.
+  // `clock`: the clock fault's offset ("": drawn).
+  void Begin(Clock::time_point now, const std::string& fault, int target,
+             const std::string& clock_offset = "") {
     if (o_.cli_clients && (fault == "client-pause" || fault == "client-kill")) {
       // A `keyward` running now, stopped (its child runs on, nobody renews) or killed: the
       // holder's when one holds the lock.
@@ -202,12 +211,21 @@ class Nemesis {
     } else if (fault.rfind("partition", 0) == 0) {
       const std::string shape = fault == "partition" ? "one" : fault.substr(10);
       a.grudge = *PartitionShape(shape, static_cast<int>(nodes_.size()), rng_);
+      if (fault == "partition" && target >= 0) {
+        // That node, cut off from every other.
+        a.grudge.clear();
+        for (int i = 0; i < static_cast<int>(nodes_.size()); i++) {
+          if (i == target) continue;
+          a.grudge[target].insert(i);
+          a.grudge[i].insert(target);
+        }
+      }
       a.value = {{"grudge", GrudgeJson(a.grudge)}};
       h_.Add(kNemesis, OpType::kInfo, fault, a.value);
       if (!network_.Partition(a.grudge)) Fail("iptables failed to partition");
     } else {
-      a.node = FreeNode();
-      if (a.node == nullptr) return;  // every node is already under a fault
+      a.node = target >= 0 ? nodes_[static_cast<size_t>(target)].get() : FreeNode();
+      if (a.node == nullptr || (target >= 0 && Held(a.node))) return;  // already under a fault
       Node& node = *a.node;
       a.value = {{"node", node.id()}, {"port", node.port()}};
       if (fault == "loss") a.value["probability"] = o_.loss_probability;
@@ -217,6 +235,7 @@ class Nemesis {
         const uint64_t pick = rng_() % 6;
         clock = pick < 4 ? (pick % 2 == 0 ? "+" : "-") + std::to_string(1 + rng_() % 5)
                          : std::string(pick == 4 ? "+0 x2" : "+0 x0.5");
+        if (!clock_offset.empty()) clock = clock_offset;
         a.value["clock"] = clock;
       }
       h_.Add(kNemesis, OpType::kInfo, fault, a.value);

@@ -56,6 +56,15 @@ struct NemesisOptions {
   bool overlap = false;                 // the overlapping schedule
   bool cli_clients = false;             // client faults act on the cli workload's `keyward`s
   double loss_probability = 0.2;
+  // A fixed schedule instead of drawn faults (the scenarios): each step begins at `at` after the
+  // start, on node `node` (0-based; -1: drawn), and lasts `duration`.
+  struct Step {
+    std::chrono::milliseconds at{0};
+    std::string fault;
+    int node = -1;
+    std::string clock;  // the clock fault's offset (libfaketime's form); "": drawn
+  };
+  std::vector<Step> script;
   uint64_t seed = 1;
 };
 

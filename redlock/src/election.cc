@@ -65,6 +65,9 @@ struct LeaderRead {
   std::optional<LeaderInfo> leader;
   // An instance where the leader's lock is held (for LOCK.WAIT), when there is a leader.
   std::optional<size_t> holding;
+  // The holder's term is not counted anywhere yet (a campaign between its acquire and its FENCE):
+  // the term and value are the last advertisement's, perhaps a predecessor's.
+  bool unsettled = false;
 };
 
 // The owner that holds NAME on a majority. Its term is the holder's token as the instances that
@@ -118,7 +121,10 @@ asio::awaitable<Result<LeaderRead>> ReadLeader(std::shared_ptr<Core> core, std::
         leader.term = term;
       }
     }
-    if (terms.empty()) leader.term = advertised_term;  // 0: not known yet
+    if (terms.empty()) {
+      leader.term = advertised_term;  // 0: not known yet
+      read.unsettled = true;
+    }
     for (const InstanceView& view : views) {
       if (view.advertised && view.advertised->first == leader.term) {
         leader.value = view.advertised->second;
@@ -277,6 +283,20 @@ asio::awaitable<Result<std::optional<LeaderInfo>>> Observer::Next() {
       co_return read.error();
     }
     backoff_ = Millis(0);
+    // A campaign caught between its acquire and its FENCE: the owner is new, the term and value
+    // may still be its predecessor's, a leader that never was. Read again shortly; only a state
+    // that stays unsettled for a whole period is reported as it reads.
+    if (read->unsettled) {
+      const Clock::time_point now = Clock::now();
+      if (!unsettled_since_) unsettled_since_ = now;
+      if (now - *unsettled_since_ < period_) {
+        co_await detail::Sleep(std::min(period_, Millis(10)));
+        if (detail::Cancelled(cancellation)) co_return Error(LockError::kCancelled);
+        continue;
+      }
+    } else {
+      unsettled_since_.reset();
+    }
     if (first_ || read->leader != last_) {
       first_ = false;
       last_ = read->leader;

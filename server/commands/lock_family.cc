@@ -3,6 +3,7 @@
 // in server/coordination/lock_manager; this file parses arguments and builds replies.
 // docs/commands/coordination.md describes them; COORDINATION.md's ACQ and FENCE steps are
 // LOCK.ACQUIRE (without FENCE) and LOCK.FENCE.
+#include <algorithm>
 #include <string>
 
 #include "server/commands/families.h"
@@ -47,9 +48,16 @@ bool ParseTimeout(std::string_view arg, CommandContext& ctx, int64_t* timeout) {
 }
 
 // An integer of the stream's records: 0 (none yet) to kMaxToken.
+// A decimal integer too large for 64 bits is out of the range too, not "not an integer".
+bool IsDecimal(std::string_view arg) {
+  if (!arg.empty() && arg.front() == '-') arg.remove_prefix(1);
+  return !arg.empty() && arg.front() != '0' &&
+         std::all_of(arg.begin(), arg.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 bool ParseCounter(std::string_view arg, CommandContext& ctx, int64_t* value) {
   if (!ParseInt64(arg, value)) {
-    ctx.rb().SendError(errors::kNotInteger);
+    ctx.rb().SendError(IsDecimal(arg) ? errors::kCounterOutOfRange : errors::kNotInteger);
     return false;
   }
   if (*value < 0 || *value > kMaxToken) {
@@ -62,7 +70,7 @@ bool ParseCounter(std::string_view arg, CommandContext& ctx, int64_t* value) {
 // A fencing token: 1 to kMaxToken, so that no counter can overflow.
 bool ParseToken(std::string_view arg, CommandContext& ctx, int64_t* token) {
   if (!ParseInt64(arg, token)) {
-    ctx.rb().SendError(errors::kNotInteger);
+    ctx.rb().SendError(IsDecimal(arg) ? errors::kTokenOutOfRange : errors::kNotInteger);
     return false;
   }
   if (*token >= 1 && *token <= kMaxToken) return true;

@@ -103,11 +103,21 @@ TEST_F(LockFamilyTest, ProposedTokensAreCountedWithTheGrant) {
 TEST_F(LockFamilyTest, TokensNeverOverflow) {
   Acquire("a", {"res", "me", "10000"});
   // A token above 2^53 - 1 is refused before it touches the counter.
-  for (const char* poison : {"9223372036854775807", "9007199254740992", "0", "-5"}) {
+  for (const char* poison :
+       {"9223372036854775807", "9007199254740992", "0", "-5", "9223372036854775808",
+        "18446744073709551616", "-9223372036854775809"}) {
     EXPECT_EQ(Run({"lock.fence", "res", "me", poison}).str,
               "ERR fencing token is out of range (1 to 9007199254740991)")
         << poison;
   }
+  // What is not a decimal number is not an integer.
+  for (const char* junk : {"", "1e3", "0x10", "007", "+5", "abc"}) {
+    EXPECT_EQ(Run({"lock.fence", "res", "me", junk}).str,
+              "ERR value is not an integer or out of range")
+        << junk;
+  }
+  EXPECT_EQ(Run({"lock.record", "res", "99999999999999999999", "0", "", "0"}).str,
+            "ERR fencing counter is out of range (0 to 9007199254740991)");
   EXPECT_LT(Run({"lock.info", "res"})[5].integer, int64_t{1} << 53);
   // At the maximum itself, the holder keeps its token; a new fenced acquisition is refused with
   // an error instead of wrapping to a negative token.

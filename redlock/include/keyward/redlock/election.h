@@ -118,6 +118,8 @@ class Observer {
   Millis period_;
   bool first_ = true;
   std::optional<LeaderInfo> last_;
+  // Since when the reads show a campaign between its acquire and its FENCE (ReadLeader).
+  std::optional<Clock::time_point> unsettled_since_;
   Millis backoff_{0};  // before the next read: the last call ended in an error
   // The subscription to the lock's events (on the first instance that accepted it).
   std::shared_ptr<client::AsyncClient> events_;
