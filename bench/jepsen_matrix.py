@@ -21,13 +21,14 @@ WORKLOADS = {  # name: extra arguments
     "fenced-lock": [],
     "lock-set": ["--fence", "on", "--ttl-ms", "500"],
     "election": [],
+    "cli": [],
     "register": [],
     "set": [],
 }
 REPLICATED = {"register", "set"}
 NEMESES = ["none", "kill", "pause", "restart-empty", "partition", "partition-halves",
-           "partition-ring", "partition-bridge", "loss", "client-pause", "failover", "clock",
-           "mixed"]
+           "partition-ring", "partition-bridge", "loss", "client-pause", "client-kill", "failover",
+           "clock", "mixed"]
 MIXED = "kill,pause,partition-halves,partition-ring,partition-bridge,loss"
 
 
@@ -65,6 +66,8 @@ def main():
         for nemesis in args.nemeses.split(","):
             if nemesis == "failover" and workload not in REPLICATED:
                 continue
+            if nemesis == "client-kill" and workload != "cli":
+                continue
             for nodes in args.nodes.split(","):
                 run_store = os.path.join(store, "%s-%s-%s" % (workload, nemesis, nodes))
                 cmd = [jepsen, "run", "--workload", workload, "--nodes", nodes,
@@ -75,7 +78,7 @@ def main():
                             "--interval-ms", "1000"]
                 elif nemesis != "none":
                     cmd += ["--nemesis", nemesis]
-                    if nemesis == "client-pause":
+                    if nemesis in ("client-pause", "client-kill"):
                         cmd += ["--interval-ms", "1000"]
                 r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
                 results_path = os.path.join(run_store, "latest", "results.json")

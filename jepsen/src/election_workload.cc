@@ -9,6 +9,35 @@
 
 namespace keyward::jepsen {
 
+redlock::Result<redlock::Leadership> RecordedCampaign(redlock::Redlock& redlock,
+                                                      redlock::Election& election, History& h,
+                                                      int process, const std::string& resource,
+                                                      const std::string& value,
+                                                      std::chrono::milliseconds wait) {
+  h.Add(process, OpType::kInvoke, "acquire", {{"resource", resource}});
+  redlock::Result<redlock::Leadership> lead = redlock.Run(election.Campaign(value, wait));
+  if (!lead) {
+    h.Add(process, OpType::kFail, "acquire",
+          {{"resource", resource}, {"error", lead.error().message()}});
+  } else {
+    h.Add(process, OpType::kOk, "acquire",
+          {{"resource", resource},
+           {"token", lead->term()},
+           {"valid_until", h.ToNs(lead->lease().valid_until())}});
+  }
+  return lead;
+}
+
+void RecordedResign(redlock::Redlock& redlock, redlock::Leadership& leadership, History& h,
+                    int* process, int concurrency, const std::string& resource) {
+  h.Add(*process, OpType::kInvoke, "release",
+        {{"resource", resource}, {"valid_until", h.ToNs(leadership.lease().valid_until())}});
+  redlock::Error error = redlock.Run(leadership.Resign());
+  RecordRelease(h, process, concurrency, resource,
+                error && !leadership.lease().lost() ? std::optional<std::string>(error.message())
+                                                    : std::nullopt);
+}
+
 namespace {
 
 void Candidate(int index, const LockWorkloadOptions& o, History& h, Store& store,
@@ -21,20 +50,10 @@ void Candidate(int index, const LockWorkloadOptions& o, History& h, Store& store
   int process = index;
   const std::string value = "candidate-" + std::to_string(index);
   while (!stop.load()) {
-    const nlohmann::json target = {{"resource", o.resource}};
-    h.Add(process, OpType::kInvoke, "acquire", target);
-    redlock::Result<redlock::Leadership> lead =
-        redlock.Run(election.Campaign(value, std::chrono::milliseconds(300)));
-    if (!lead) {
-      h.Add(process, OpType::kFail, "acquire",
-            {{"resource", o.resource}, {"error", lead.error().message()}});
-      continue;
-    }
+    redlock::Result<redlock::Leadership> lead = RecordedCampaign(
+        redlock, election, h, process, o.resource, value, std::chrono::milliseconds(300));
+    if (!lead) continue;
     const uint64_t term = lead->term();
-    h.Add(process, OpType::kOk, "acquire",
-          {{"resource", o.resource},
-           {"token", term},
-           {"valid_until", h.ToNs(lead->lease().valid_until())}});
     // Lead: dispatch jobs stamped with the term while the lease holds.
     const auto until =
         std::chrono::steady_clock::now() + std::chrono::milliseconds(rng() % (2 * o.ttl.count()));
@@ -50,12 +69,7 @@ void Candidate(int index, const LockWorkloadOptions& o, History& h, Store& store
       std::this_thread::sleep_for(std::chrono::milliseconds(5 + rng() % 20));
     }
     // It stops leading now; its lease ran at least until its latest validity.
-    h.Add(process, OpType::kInvoke, "release",
-          {{"resource", o.resource}, {"valid_until", h.ToNs(lead->lease().valid_until())}});
-    redlock::Error error = redlock.Run(lead->Resign());
-    RecordRelease(h, &process, o.concurrency, o.resource,
-                  error && !lead->lease().lost() ? std::optional<std::string>(error.message())
-                                                 : std::nullopt);
+    RecordedResign(redlock, *lead, h, &process, o.concurrency, o.resource);
   }
 }
 

@@ -8,11 +8,27 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <string>
 
 #include "history.h"
+#include "keyward/redlock/election.h"
+#include "keyward/redlock/redlock.h"
 #include "lock_workload.h"
 
 namespace keyward::jepsen {
+
+// A campaign by `process`, recorded as an acquire (ok: the term as its token, the lease's
+// validity; fail: the error).
+redlock::Result<redlock::Leadership> RecordedCampaign(redlock::Redlock& redlock,
+                                                      redlock::Election& election, History& h,
+                                                      int process, const std::string& resource,
+                                                      const std::string& value,
+                                                      std::chrono::milliseconds wait);
+// A resignation, recorded as a release (its invocation with the lease's latest validity); an
+// error while the lease was not lost makes it unknown (RecordRelease).
+void RecordedResign(redlock::Redlock& redlock, redlock::Leadership& leadership, History& h,
+                    int* process, int concurrency, const std::string& resource);
 
 void RunElectionWorkload(const LockWorkloadOptions& options, History& history, ClientStalls& stalls,
                          const std::atomic<bool>& stop);

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "cli_workload.h"
+#include "election_workload.h"
 #include "history.h"
 #include "keyward/redlock/election.h"
 #include "keyward/redlock/redlock.h"
@@ -271,36 +272,20 @@ std::optional<std::string> RollingRestartLeadership(const fs::path& dir, const S
   eo.ttl = o.ttl;
   redlock::Redlock rl(o.urls, ProcessRedlockOptions(o, 0));
   redlock::Election leader(rl.async(), kResource, eo);
-  h.Add(0, OpType::kInvoke, "acquire", {{"resource", kResource}});
-  redlock::Result<redlock::Leadership> lead = rl.Run(leader.Campaign("leader", 10s));
+  redlock::Result<redlock::Leadership> lead =
+      RecordedCampaign(rl, leader, h, 0, kResource, "leader", 10s);
   if (!lead) return "no leader: " + lead.error().message();
-  h.Add(0, OpType::kOk, "acquire",
-        {{"resource", kResource},
-         {"token", lead->term()},
-         {"valid_until", h.ToNs(lead->lease().valid_until())}});
   std::atomic<bool> stop{false}, won{false};
   std::thread challenger([&] {
     redlock::Redlock rc(o.urls, ProcessRedlockOptions(o, 1));
     redlock::Election election(rc.async(), kResource, eo);
     int process = 1;
     while (!stop.load()) {
-      h.Add(process, OpType::kInvoke, "acquire", {{"resource", kResource}});
-      redlock::Result<redlock::Leadership> l = rc.Run(election.Campaign("challenger", 300ms));
-      if (!l) {
-        h.Add(process, OpType::kFail, "acquire",
-              {{"resource", kResource}, {"error", l.error().message()}});
-        continue;
-      }
-      h.Add(process, OpType::kOk, "acquire",
-            {{"resource", kResource},
-             {"token", l->term()},
-             {"valid_until", h.ToNs(l->lease().valid_until())}});
+      redlock::Result<redlock::Leadership> l =
+          RecordedCampaign(rc, election, h, process, kResource, "challenger", 300ms);
+      if (!l) continue;
       won = true;
-      h.Add(process, OpType::kInvoke, "release",
-            {{"resource", kResource}, {"valid_until", h.ToNs(l->lease().valid_until())}});
-      redlock::Error e = rc.Run(l->Resign());
-      RecordRelease(h, &process, 10, kResource,
-                    e ? std::optional<std::string>(e.message()) : std::nullopt);
+      RecordedResign(rc, *l, h, &process, 10, kResource);
     }
   });
   std::optional<std::string> error;
@@ -317,11 +302,8 @@ std::optional<std::string> RollingRestartLeadership(const fs::path& dir, const S
   Expect(h, !lead->lease().lost(),
          "the leader kept its lease through the rolling restart of every instance");
   Expect(h, !won.load(), "the challenger did not win while the leader held");
-  h.Add(0, OpType::kInvoke, "release",
-        {{"resource", kResource}, {"valid_until", h.ToNs(lead->lease().valid_until())}});
-  redlock::Error e = rl.Run(lead->Resign());
   int lp = 0;
-  RecordRelease(h, &lp, 10, kResource, e ? std::optional<std::string>(e.message()) : std::nullopt);
+  RecordedResign(rl, *lead, h, &lp, 10, kResource);
   Expect(h, WaitUntil([&] { return won.load(); }, 10s),
          "once the leader resigned, the challenger won");
   stop = true;
@@ -414,15 +396,11 @@ std::optional<std::string> ObserveMajorityDown(const fs::path& dir, const Scenar
   eo.ttl = o.ttl;
   redlock::Redlock rl(o.urls, ProcessRedlockOptions(o, 0));
   redlock::Election first(rl.async(), kResource, eo);
-  h.Add(0, OpType::kInvoke, "acquire", {{"resource", kResource}});
-  redlock::Result<redlock::Leadership> lead = rl.Run(first.Campaign("first", 10s));
+  redlock::Result<redlock::Leadership> lead =
+      RecordedCampaign(rl, first, h, 0, kResource, "first", 10s);
   if (!lead) return "no leader: " + lead.error().message();
   const uint64_t term1 = lead->term();
   const std::string owner1 = lead->lease().owner();
-  h.Add(0, OpType::kOk, "acquire",
-        {{"resource", kResource},
-         {"token", term1},
-         {"valid_until", h.ToNs(lead->lease().valid_until())}});
 
   // keyward observe, its stdout read line by line.
   int out[2];
@@ -488,10 +466,8 @@ std::optional<std::string> ObserveMajorityDown(const fs::path& dir, const Scenar
   c[2].Kill();
   Expect(h, WaitUntil([&] { return lead->lease().lost(); }, 10s),
          "the leader's lease is lost once a majority is gone");
-  h.Add(0, OpType::kInvoke, "release",
-        {{"resource", kResource}, {"valid_until", h.ToNs(lead->lease().valid_until())}});
-  rl.Run(lead->Resign());
-  h.Add(0, OpType::kOk, "release", {{"resource", kResource}});
+  int lp = 0;
+  RecordedResign(rl, *lead, h, &lp, 10, kResource);
   // The one instance left saw the leader's key expire: still no majority to say so.
   std::this_thread::sleep_for(o.ttl);
   Expect(h, count() == before, "observe printed nothing while a majority refused connections");
@@ -507,15 +483,11 @@ std::optional<std::string> ObserveMajorityDown(const fs::path& dir, const Scenar
       "once they are back, observe prints that there is no leader");
   redlock::Redlock rn(o.urls, ProcessRedlockOptions(o, 1));
   redlock::Election second(rn.async(), kResource, eo);
-  h.Add(1, OpType::kInvoke, "acquire", {{"resource", kResource}});
-  redlock::Result<redlock::Leadership> next = rn.Run(second.Campaign("second", 10s));
+  redlock::Result<redlock::Leadership> next =
+      RecordedCampaign(rn, second, h, 1, kResource, "second", 10s);
   std::map<uint64_t, std::string> owners = {{term1, owner1}};  // the election's leaders
   if (next) {
     owners[next->term()] = next->lease().owner();
-    h.Add(1, OpType::kOk, "acquire",
-          {{"resource", kResource},
-           {"token", next->term()},
-           {"valid_until", h.ToNs(next->lease().valid_until())}});
     const std::string line = "term=" + std::to_string(next->term()) + " ";
     Expect(h,
            WaitUntil(
@@ -525,13 +497,9 @@ std::optional<std::string> ObserveMajorityDown(const fs::path& dir, const Scenar
                },
                30s),
            "observe prints the next leader");
-    h.Add(1, OpType::kInvoke, "release",
-          {{"resource", kResource}, {"valid_until", h.ToNs(next->lease().valid_until())}});
-    rn.Run(next->Resign());
-    h.Add(1, OpType::kOk, "release", {{"resource", kResource}});
+    int np = 1;
+    RecordedResign(rn, *next, h, &np, 10, kResource);
   } else {
-    h.Add(1, OpType::kFail, "acquire",
-          {{"resource", kResource}, {"error", next.error().message()}});
     Expect(h, false, "a second leader is elected once the instances are back");
   }
   ::kill(observer, SIGTERM);
