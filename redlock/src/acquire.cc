@@ -97,13 +97,18 @@ asio::awaitable<Attempt> TryOnce(std::shared_ptr<Core> core, std::string resourc
     propose = core->Proposal(resource);
   }
   if (propose) attempt.round.set_proposal(*propose);
-  // A failure is decided without waiting for the slowest instances (a fresh owner only: a
-  // re-entry waits for every answer, so that a majority can agree on the held token, and leaves
-  // unanswered instances alone); a grant of theirs is undone behind their requests.
+  // A failure is decided without waiting for the slowest instances, nor for those that timed out
+  // lately (a fresh owner only: a re-entry waits for every answer, so that a majority can agree
+  // on the held token, and leaves unanswered instances alone); a grant of theirs is undone behind
+  // their requests.
   std::function<bool(const Partial<AcquireAnswer>&)> decided;
   if (!reentry) {
-    decided = [n = core->size()](const Partial<AcquireAnswer>& answers) {
-      return AcquireRound::Decided(n, answers);
+    std::vector<bool> unresponsive;
+    const Clock::time_point now = Clock::now();
+    for (const auto& instance : core->instances)
+      unresponsive.push_back(instance->Unresponsive(now));
+    decided = [n = core->size(), unresponsive](const Partial<AcquireAnswer>& answers) {
+      return AcquireRound::Decided(n, answers, unresponsive);
     };
   }
   auto answers = co_await core->ForEach<AcquireAnswer>(
@@ -123,6 +128,13 @@ asio::awaitable<Attempt> TryOnce(std::shared_ptr<Core> core, std::string resourc
   // An instance that turned out to be plain Redis in this round has no counter to fence.
   if (core->FencingMode() == Fencing::kNone) attempt.round.set_fencing(Fencing::kNone);
   attempt.decision = attempt.round.AfterAcquire(Clock::now());
+  if (attempt.decision.kind != Decision::Kind::kFailed) {
+    // Held without the instances not waited for (they timed out lately): what they may still
+    // grant is released behind the request, so the lock is held where it was seen granted.
+    std::vector<bool> late(core->size(), false);
+    for (size_t i = 0; i < late.size(); ++i) late[i] = attempt.round.answer(i).not_waited_for();
+    ReleaseInBackground(core, resource, owner, std::move(late));
+  }
 
   if (attempt.decision.kind == Decision::Kind::kFence) {
     if (!co_await FenceEverywhere(core, resource, owner, *attempt.decision.token, reentry,

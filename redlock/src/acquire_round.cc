@@ -60,20 +60,26 @@ Decision AcquireRound::Failed(Error error, bool split) const {
 }
 
 bool AcquireRound::Decided(size_t instances,
-                           const std::vector<std::optional<AcquireAnswer>>& answers) {
-  size_t pending = 0;
+                           const std::vector<std::optional<AcquireAnswer>>& answers,
+                           const std::vector<bool>& unresponsive) {
+  size_t pending = 0;   // answers still to come
+  size_t possible = 0;  // of those, from instances not known to be unresponsive
   size_t granted = 0;
-  for (const auto& a : answers) {
-    if (!a) {
+  for (size_t i = 0; i < answers.size(); ++i) {
+    if (!answers[i]) {
       ++pending;
-    } else if (a->kind == AcquireAnswer::Kind::kGranted) {
+      if (i >= unresponsive.size() || !unresponsive[i]) ++possible;
+    } else if (answers[i]->kind == AcquireAnswer::Kind::kGranted) {
       ++granted;
     }
   }
-  // Only a failure is decided early. A success waits for every answer (or its timeout): a grant
-  // that landed after the round ended would be a lock this holder never saw granted, which a
-  // renewal could not tell from one held all along.
-  return pending == 0 || granted + pending < Majority(instances);
+  // A failure is decided as soon as a majority of grants is out of reach. A success waits for
+  // every answer (or its timeout) except those of instances that timed out lately: a grant that
+  // landed after the round ended would be a lock this holder never saw granted, which a renewal
+  // could not tell from one held all along, so what those may still grant is released behind
+  // the request (TryOnce). Only those are not waited for: the others answer in a round trip, and
+  // their answers tell "held by another owner" from "no quorum".
+  return pending == 0 || granted + pending < Majority(instances) || possible == 0;
 }
 
 std::optional<uint64_t> AcquireRound::ReentryToken() const {

@@ -171,7 +171,13 @@ asio::awaitable<Expected<Reply>> Instance::Call(Request request, Millis timeout)
 
 asio::awaitable<Expected<std::vector<Reply>>> Instance::Exec(Request request, Millis timeout) {
   if (closed_) co_return client::ClientError::kClosed;
-  co_return co_await client_.Exec(std::move(request), AtLeastOne(timeout));
+  auto replies = co_await client_.Exec(std::move(request), AtLeastOne(timeout));
+  if (replies) {
+    unresponsive_until_ = {};
+  } else if (replies.error() == client::ClientError::kTimeout) {
+    unresponsive_until_ = Clock::now() + std::max(Millis(1000), 10 * timeout);
+  }
+  co_return replies;
 }
 
 asio::awaitable<Expected<Reply>> Instance::CallBlocking(Request request, Millis limit) {

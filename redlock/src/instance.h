@@ -99,6 +99,11 @@ class Instance {
   // An answer that says the instance has no LOCK.* commands: remember it is Redis.
   void NoteUnknownCommand(const client::Reply& reply);
 
+  // Whether a request to this instance timed out within the last kUnresponsiveFor (and nothing
+  // answered since): a failing round does not wait for it (AcquireRound::Decided). Past that
+  // window it is waited for again, once, so an instance back from a partition is noticed.
+  bool Unresponsive(Clock::time_point now) const { return now < unresponsive_until_; }
+
  private:
   // One request on the shared connection, timing it.
   asio::awaitable<client::Expected<client::Reply>> Call(client::Request request, Millis timeout);
@@ -123,6 +128,7 @@ class Instance {
   std::vector<std::unique_ptr<client::AsyncClient>> idle_;  // blocking connections, free
   std::set<client::AsyncClient*> busy_;                     // blocking connections in use
   bool closed_ = false;
+  Clock::time_point unresponsive_until_{};
 };
 
 }  // namespace keyward::redlock::detail

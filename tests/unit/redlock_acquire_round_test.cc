@@ -207,6 +207,35 @@ TEST_F(RedlockAcquireRoundTest, OnlyAFailureIsDecidedBeforeEveryAnswerIsIn) {
       AcquireRound::Decided(5, Partial{granted, refused, refused, std::nullopt, std::nullopt}));
 }
 
+TEST_F(RedlockAcquireRoundTest, AFailureDoesNotWaitForAnInstanceThatTimedOutLately) {
+  using Partial = std::vector<std::optional<AcquireAnswer>>;
+  const AcquireAnswer granted = AcquireAnswer::Granted(5);
+  const AcquireAnswer refused = AcquireAnswer::Refused(5, 100ms);
+  // Granted on one, refused on one: only the third could still make a majority ...
+  EXPECT_FALSE(AcquireRound::Decided(3, Partial{granted, refused, std::nullopt}));
+  // ... and it timed out lately: the round is lost, decided now.
+  EXPECT_TRUE(
+      AcquireRound::Decided(3, Partial{granted, refused, std::nullopt}, {false, false, true}));
+  // A majority of grants without it is a success (its late grant is released behind it) ...
+  EXPECT_TRUE(
+      AcquireRound::Decided(3, Partial{granted, granted, std::nullopt}, {false, false, true}));
+  // ... while one that answers lately is waited for (a late grant must not go unseen).
+  EXPECT_FALSE(
+      AcquireRound::Decided(3, Partial{granted, granted, std::nullopt}, {false, true, false}));
+  // Five, two unresponsive: the responsive instance's answer is still waited for (it tells a
+  // refusal from silence) ...
+  EXPECT_FALSE(
+      AcquireRound::Decided(5, Partial{granted, refused, std::nullopt, std::nullopt, std::nullopt},
+                            {false, false, false, true, true}));
+  // ... and once it is in, the unresponsive two are not.
+  EXPECT_TRUE(AcquireRound::Decided(5,
+                                    Partial{granted, refused, refused, std::nullopt, std::nullopt},
+                                    {false, false, false, true, true}));
+  EXPECT_TRUE(AcquireRound::Decided(5,
+                                    Partial{granted, granted, granted, std::nullopt, std::nullopt},
+                                    {false, false, false, true, true}));
+}
+
 TEST_F(RedlockAcquireRoundTest, AProposalCountedByAMajorityIsHeldInOneRoundTrip) {
   AcquireRound round(3, 10000ms, Fencing::kTwoPhase, clock_.now());
   round.set_proposal(21);

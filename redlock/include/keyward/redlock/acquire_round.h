@@ -161,8 +161,14 @@ class AcquireRound {
   // the slowest instances; what they may still grant is released behind their requests, in
   // order on the same connections). A success waits for every answer: a grant landing after the
   // round ended would be a lock the holder never saw granted, and a renewal could not tell it
-  // from one held all along.
-  static bool Decided(size_t instances, const std::vector<std::optional<AcquireAnswer>>& answers);
+  // from one held all along. `unresponsive[i]`: instance i timed out lately
+  // (Instance::Unresponsive): once every other instance answered, the round is decided without
+  // it, so that a round whose answered instances split is given up at once instead of holding
+  // its partial grants for the instance timeout (which made contenders split the vote round
+  // after round while one instance was cut off), and a majority of grants from the others is a
+  // success without it (the caller releases what it may still grant behind the request).
+  static bool Decided(size_t instances, const std::vector<std::optional<AcquireAnswer>>& answers,
+                      const std::vector<bool>& unresponsive = {});
 
   size_t granted() const { return Count(AcquireAnswer::Kind::kGranted); }
   size_t refused() const { return Count(AcquireAnswer::Kind::kRefused); }
