@@ -350,21 +350,69 @@ int Run(const RunArgs& a) {
   return Check(dir);
 }
 
+// A preset's run (seed 1), recorded under `store`.
+RunArgs FromPreset(const Scenario::Preset& p, const std::string& store, const std::string& server) {
+  RunArgs r;
+  r.workload = p.workload;
+  r.fence = p.fence ? "on" : "off";
+  r.nemesis = p.nemesis;
+  r.nodes = p.nodes;
+  r.time_limit = p.time_limit_s;
+  r.ttl_ms = p.ttl_ms;
+  r.interval_ms = p.interval_ms;
+  r.duration_ms = p.duration_ms;
+  r.seed = 1;
+  r.store = store;
+  r.server = server;
+  return r;
+}
+
+// The demos: known anomalies the checkers must find (each run exits 1).
+struct Demo {
+  std::string name;
+  Scenario::Preset preset;
+};
+const std::vector<Demo>& Demos() {
+  static const std::vector<Demo> demos = [] {
+    std::vector<Demo> d;
+    // A lock alone does not protect a read-modify-write from a holder that stalls past its
+    // lease: without fencing, acknowledged adds are lost (with --fence on they are not).
+    Scenario::Preset unfenced;
+    unfenced.workload = "lock-set";
+    unfenced.fence = false;
+    unfenced.nemesis = "client-pause";
+    unfenced.ttl_ms = 500;
+    d.push_back({"unfenced-lock-set", unfenced});
+    // A lock and an INCR token on one server that forgets everything when it restarts empty:
+    // tokens start again below those handed out, and the lock is granted again while its
+    // holder's lease runs.
+    Scenario::Preset amnesia;
+    amnesia.workload = "incr-lock";
+    amnesia.nemesis = "restart-empty";
+    amnesia.nodes = 1;
+    amnesia.time_limit_s = 6;
+    amnesia.duration_ms = 300;
+    d.push_back({"amnesia-token-regression", amnesia});
+    // Asynchronous replication and a failover (Jepsen's Redis Sentinel analysis): what the
+    // cut-off master acknowledged after its last replication, and what it acknowledged until
+    // its clients moved, is gone once it follows the promoted replica.
+    Scenario::Preset failover;
+    failover.workload = "set";
+    failover.fence = false;
+    failover.nemesis = "failover";
+    failover.time_limit_s = 8;
+    failover.duration_ms = 2000;
+    failover.ttl_ms = 500;
+    d.push_back({"async-failover-lost-writes", failover});
+    return d;
+  }();
+  return demos;
+}
+
 // Runs scenario `name` (scenarios.h), recorded under `store`. The exit code.
 int RunScenario(const Scenario& s, const std::string& store, const std::string& server) {
   if (s.preset) {
-    const Scenario::Preset& p = *s.preset;
-    RunArgs r;
-    r.workload = p.workload;
-    r.nemesis = p.nemesis;
-    r.nodes = p.nodes;
-    r.time_limit = p.time_limit_s;
-    r.ttl_ms = p.ttl_ms;
-    r.interval_ms = p.interval_ms;
-    r.duration_ms = p.duration_ms;
-    r.seed = 1;
-    r.store = store;
-    r.server = server;
+    RunArgs r = FromPreset(*s.preset, store, server);
     r.scenario = &s;
     return Run(r);
   }
@@ -434,12 +482,13 @@ int main(int argc, char** argv) {
   std::string demo_name, demo_store = "store", demo_server;
   CLI::App* demo_cmd =
       app.add_subcommand("demo", "a known anomaly the checkers must find (exits 1 when found)");
+  std::vector<std::string> demo_names;
+  for (const Demo& d : Demos()) demo_names.push_back(d.name);
   demo_cmd
       ->add_option("name", demo_name,
                    "unfenced-lock-set | amnesia-token-regression | async-failover-lost-writes")
       ->required()
-      ->check(CLI::IsMember(
-          {"unfenced-lock-set", "amnesia-token-regression", "async-failover-lost-writes"}));
+      ->check(CLI::IsMember(demo_names));
   demo_cmd->add_option("--store", demo_store, "where the run is recorded");
   demo_cmd->add_option("--server", demo_server, "the server binary (default: beside this one)");
   std::string scenario_name, scenario_store = "store", scenario_server;
@@ -506,42 +555,9 @@ int main(int argc, char** argv) {
     }
     if (*check_cmd) return Check(check_dir);
     if (*demo_cmd) {
-      // A lock alone does not protect a read-modify-write from a holder that stalls past its
-      // lease: without fencing, acknowledged adds are lost (with --fence on they are not).
-      RunArgs demo;
-      demo.workload = "lock-set";
-      demo.fence = "off";
-      demo.nemesis = "client-pause";
-      demo.time_limit = 10;
-      demo.interval_ms = 1000;
-      demo.duration_ms = 1500;
-      demo.ttl_ms = 500;
-      if (demo_name == "async-failover-lost-writes") {
-        // Asynchronous replication and a failover (Jepsen's Redis Sentinel analysis): what the
-        // cut-off master acknowledged after its last replication, and what it acknowledged
-        // until its clients moved, is gone once it follows the promoted replica.
-        demo.workload = "set";
-        demo.fence = "off";
-        demo.nemesis = "failover";
-        demo.time_limit = 8;
-        demo.interval_ms = 1000;
-        demo.duration_ms = 2000;
-      } else if (demo_name == "amnesia-token-regression") {
-        // A lock and an INCR token on one server that forgets everything when it restarts
-        // empty: tokens start again below those handed out, and the lock is granted again
-        // while its holder's lease runs.
-        demo.workload = "incr-lock";
-        demo.fence = "on";
-        demo.nemesis = "restart-empty";
-        demo.nodes = 1;
-        demo.time_limit = 6;
-        demo.duration_ms = 300;
-        demo.ttl_ms = 1000;
-      }
-      demo.store = demo_store;
-      demo.server = demo_server;
-      demo.seed = 1;
-      return Run(demo);
+      const auto demo = std::find_if(Demos().begin(), Demos().end(),
+                                     [&](const Demo& d) { return d.name == demo_name; });
+      return Run(FromPreset(demo->preset, demo_store, demo_server));
     }
     if (*clean_cmd) {
       std::cout << "killed " << KillLeftovers(clean_store) << " left-over node(s), removed "

@@ -36,6 +36,7 @@ struct Scenario {
   // A preset: main.cc's run of this workload under these faults (a script, or drawn).
   struct Preset {
     std::string workload;
+    bool fence = true;
     std::string nemesis;  // drawn faults ("": none)
     std::vector<NemesisOptions::Step> script;
     int nodes = 3;
