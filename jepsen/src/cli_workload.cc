@@ -44,6 +44,14 @@ bool TreeProcessAlive(pid_t pid, const std::string& socket, int64_t attempt) {
   if (paren == std::string::npos || paren + 2 >= line.size()) return false;
   const char state = line[paren + 2];
   if (state == 'Z' || state == 'X' || state == 'x') return false;
+  // SIGKILL sent and not yet acted on (a group killed a moment ago): as good as dead.
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string field; std::getline(status, field);) {
+    if (field.rfind("SigPnd:", 0) == 0 || field.rfind("ShdPnd:", 0) == 0) {
+      const uint64_t pending = std::stoull(field.substr(7), nullptr, 16);
+      if (pending & (uint64_t{1} << (SIGKILL - 1))) return false;
+    }
+  }
   std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
   std::vector<std::string> args;
   for (std::string arg; std::getline(cmdline, arg, '\0');) args.push_back(arg);
@@ -94,6 +102,7 @@ class CliReports {
     int process = 0;
     bool hello = false;
     bool bye = false;
+    bool ended = false;  // its keyward exited
   };
   bool Hello(int64_t attempt) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -102,8 +111,8 @@ class CliReports {
   }
   Attempt End(int64_t attempt) {
     std::lock_guard<std::mutex> lock(mu_);
-    Attempt a = attempts_[attempt];
-    attempts_.erase(attempt);
+    Attempt& a = attempts_[attempt];
+    a.ended = true;  // kept: a child that reports after its keyward exited is an anomaly
     clients_.SetHolding(a.index, false);
     return a;
   }
@@ -135,7 +144,8 @@ class CliReports {
         for (size_t nl; (nl = buffer.find('\n')) != std::string::npos;) {
           const std::string reply = Handle(buffer.substr(0, nl)) + "\n";
           buffer.erase(0, nl + 1);
-          if (::write(fd, reply.data(), reply.size()) < 0) break;
+          // (A child killed meanwhile must not take the harness with it: no SIGPIPE.)
+          if (::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL) < 0) break;
         }
       }
     }
@@ -188,6 +198,27 @@ class CliReports {
     auto it = attempts_.find(attempt);
     if (it == attempts_.end()) return "unknown";
     Attempt& a = it->second;
+    if (a.ended && verb == "hello") {
+      // Read after its keyward exited. A tree killed meanwhile is what keyward promises (the
+      // hello was sent before); one that still runs has outlived its lock: recorded, and watched
+      // from now on.
+      uint64_t token = 0;
+      in >> token;
+      Tree tree{attempt, token, {}};
+      for (pid_t pid; in >> pid;) tree.pids.push_back(pid);
+      nlohmann::json alive = nlohmann::json::array();
+      for (pid_t pid : tree.pids) {
+        if (TreeProcessAlive(pid, name_, attempt)) {
+          alive.push_back({{"token", token}, {"attempt", attempt}, {"pid", pid}});
+        }
+      }
+      if (alive.empty()) return "unknown";
+      trees_.push_back(std::move(tree));
+      h_.Add(a.process, OpType::kInfo, "orphan",
+             {{"resource", resource_}, {"attempt", attempt}, {"outlived", alive}});
+      return "ok";
+    }
+    if (a.ended) return "unknown";
     if (verb == "hello") {
       uint64_t token = 0;
       in >> token;
@@ -311,9 +342,15 @@ bool CliClients::Holding(const CliAttempt& a) const { return reports_->Hello(a.a
 int CliClients::Finish(const CliAttempt& a) {
   int status = 0;
   if (a.pid > 0) {
-    while (::waitpid(a.pid, &status, 0) < 0 && errno == EINTR) {
+    // Exited, but not reaped until the nemesis can no longer pick its pid (which the kernel
+    // could hand to another process once reaped).
+    siginfo_t info{};
+    while (::waitid(P_PID, static_cast<id_t>(a.pid), &info, WEXITED | WNOWAIT) < 0 &&
+           errno == EINTR) {
     }
     clients_.SetPid(a.index, 0);
+    while (::waitpid(a.pid, &status, 0) < 0 && errno == EINTR) {
+    }
   }
   const CliReports::Attempt r = reports_->End(a.attempt);
   const int code = a.pid < 0             ? -1

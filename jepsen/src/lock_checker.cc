@@ -147,7 +147,9 @@ LockCheck CheckLocks(const std::vector<Op>& ops, bool fenced) {
   // The cli workload's process trees: one found alive when another acquisition's child began (or
   // after every `keyward` had exited) outlived its lock.
   for (const Op& op : ops) {
-    if (op.type != OpType::kOk || !op.value.is_object() || !op.value.contains("outlived")) continue;
+    if (op.type == OpType::kInvoke || !op.value.is_object() || !op.value.contains("outlived")) {
+      continue;
+    }
     const nlohmann::json& outlived = op.value["outlived"];
     if (outlived.is_array() && !outlived.empty()) {
       Add(check, "child-outlived", {{"at", ToJson(op)}, {"alive", outlived}});

@@ -16,7 +16,8 @@
 //   began outside its writer's lease after another holding of the resource had begun (the update
 //   the lock alone did not keep out).
 // - The cli workload's process trees: an acquire (or the final "trees" check) that found processes
-//   of another acquisition's tree alive records them in its "outlived": `child-outlived`.
+//   of another acquisition's tree alive records them in its "outlived", as does an "orphan" (a
+//   child that reported after its `keyward` had exited): `child-outlived`.
 #pragma once
 
 #include <algorithm>

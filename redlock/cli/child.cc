@@ -42,6 +42,10 @@ std::error_code LastError() { return {errno, std::generic_category()}; }
 
 int PidfdOpen(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
 
+// How long before the watchdog's deadline Wait() looks for a renewal to move it, when the early
+// stop would come later than that.
+constexpr std::chrono::milliseconds kWatchdogMargin{100};
+
 // A validity as the watchdog's deadline: CLOCK_MONOTONIC ns (steady_clock's), 0 for none.
 int64_t DeadlineOf(SteadyClock::time_point t) {
   if (t == SteadyClock::time_point{}) return 0;
@@ -52,6 +56,9 @@ int64_t DeadlineOf(SteadyClock::time_point t) {
 }  // namespace
 
 std::error_code Child::PrepareSignals() {
+  // A write to a pipe whose reader is gone (the watchdog's, the child's "go") must not kill this
+  // process before it released the lock.
+  signal(SIGPIPE, SIG_IGN);
   sigset_t set = ForwardedSignals();
   if (sigprocmask(SIG_BLOCK, &set, nullptr) != 0) return LastError();
   return {};
@@ -103,6 +110,7 @@ std::error_code Child::Start(const std::vector<std::string>& argv,
       got = read(gofd[0], &go, 1);
     } while (got < 0 && errno == EINTR);
     if (got != 1) _exit(kExitCannotExecute);  // not to be started (the lease ended meanwhile)
+    signal(SIGPIPE, SIG_DFL);  // this process ignores it (PrepareSignals); the command must not
     // The child gets the default signal mask back: it must see SIGTERM.
     sigprocmask(SIG_UNBLOCK, &set, nullptr);
     execvpe(args[0], args.data(), envp.data());
@@ -114,10 +122,13 @@ std::error_code Child::Start(const std::vector<std::string>& argv,
   setpgid(pid_, pid_);  // also here: whichever runs first, the group exists before any signal
   close(pipefd[1]);
   close(gofd[0]);
-  StartWatchdog(valid_until ? valid_until() : SteadyClock::time_point{});
+  const bool watched = StartWatchdog(valid_until ? valid_until() : SteadyClock::time_point{});
   // Checked once the watchdog holds the deadline: this process may have been stopped since the
   // lock was granted, and a command must not start on a lease that is over.
-  if (valid_until && SteadyClock::now() >= valid_until()) {
+  if (!watched) {
+    std::fprintf(stderr, "keyward: cannot start the watchdog (%s); not starting the command\n",
+                 std::strerror(errno));
+  } else if (valid_until && SteadyClock::now() >= valid_until()) {
     std::fprintf(stderr, "keyward: the lease ended before the command started; not starting it\n");
   } else {
     const char go = 1;
@@ -137,21 +148,25 @@ std::error_code Child::Start(const std::vector<std::string>& argv,
   return {};
 }
 
-void Child::StartWatchdog(SteadyClock::time_point valid_until) {
+bool Child::StartWatchdog(SteadyClock::time_point valid_until) {
   int guard[2];
-  if (pipe2(guard, O_CLOEXEC) != 0) return;
+  if (pipe2(guard, O_CLOEXEC) != 0) return false;
   const pid_t group = pid_;
   watchdog_ = fork();
   if (watchdog_ < 0) {
     close(guard[0]);
     close(guard[1]);
-    return;
+    return false;
   }
   if (watchdog_ == 0) {
     // Only async-signal-safe calls: this process has other threads. Its own group, so that a
     // terminal's signals to ours do not stop it before it acts.
     setpgid(0, 0);
-    close(guard[1]);
+    // Nothing of this process's but the guard: not the child's "go" pipe (whose end of file
+    // tells the child not to start), not the connections to the servers.
+    const unsigned keep = static_cast<unsigned>(guard[0]);
+    if (keep > 3) close_range(3, keep - 1, 0);
+    close_range(keep + 1, ~0U, 0);
     int64_t deadline = DeadlineOf(valid_until);  // CLOCK_MONOTONIC ns; 0: none
     while (true) {
       int timeout_ms = -1;
@@ -183,6 +198,7 @@ void Child::StartWatchdog(SteadyClock::time_point valid_until) {
   }
   close(guard[0]);
   watchdog_fd_ = guard[1];
+  return true;
 }
 
 void Child::TellWatchdog(int64_t message) {
@@ -213,6 +229,7 @@ int Child::Wait(std::chrono::milliseconds grace, bool* stopped, const ValidUntil
     if (valid_until) kill_at = std::min(*kill_at, valid_until());
   };
   SteadyClock::time_point told{};  // the validity the watchdog enforces
+  bool looked = false;             // woke before `told` to see whether a renewal moved it
   while (true) {
     const SteadyClock::time_point now = SteadyClock::now();
     if (valid_until && valid_until() != told) {
@@ -220,6 +237,7 @@ int Child::Wait(std::chrono::milliseconds grace, bool* stopped, const ValidUntil
       // then (stopped by SIGSTOP, starved): it is moved each time a renewal moved the validity.
       told = valid_until();
       TellWatchdog(DeadlineOf(told));
+      looked = false;
     }
     // The next deadline: SIGKILL after SIGTERM, or the early stop of a lease not renewed.
     std::optional<SteadyClock::time_point> next = kill_at;
@@ -236,6 +254,15 @@ int Child::Wait(std::chrono::milliseconds grace, bool* stopped, const ValidUntil
         continue;
       }
       next = stop_at;
+      // With a short grace the early stop comes too late to move the watchdog's deadline after a
+      // renewal: look once kWatchdogMargin before it.
+      if (!looked && told - kWatchdogMargin < stop_at) {
+        if (now >= told - kWatchdogMargin) {
+          looked = true;
+        } else {
+          next = told - kWatchdogMargin;
+        }
+      }
     }
     int timeout_ms = -1;
     if (next) {

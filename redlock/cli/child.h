@@ -78,7 +78,8 @@ class Child {
  private:
   // Sends `sig` to the child's group.
   void SignalGroup(int sig) const;
-  void StartWatchdog(std::chrono::steady_clock::time_point valid_until);
+  // False when it could not be started (the command then is not).
+  bool StartWatchdog(std::chrono::steady_clock::time_point valid_until);
   // Writes one message to the watchdog: a deadline (CLOCK_MONOTONIC ns) at which it kills the
   // group unless moved, or -1: goodbye.
   void TellWatchdog(int64_t message);

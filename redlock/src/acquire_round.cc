@@ -79,7 +79,10 @@ bool AcquireRound::Decided(size_t instances,
   // could not tell from one held all along, so what those may still grant is released behind
   // the request (TryOnce). Only those are not waited for: the others answer in a round trip, and
   // their answers tell "held by another owner" from "no quorum".
-  return pending == 0 || granted + pending < Majority(instances) || possible == 0;
+  // (Never before any answer is in: with one instance, or with every instance unresponsive, the
+  // round waits as it always did.)
+  return pending == 0 || granted + pending < Majority(instances) ||
+         (possible == 0 && pending < answers.size());
 }
 
 std::optional<uint64_t> AcquireRound::ReentryToken() const {

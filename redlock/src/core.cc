@@ -31,8 +31,8 @@ Core::Core(asio::any_io_executor ex, const std::vector<std::string>& urls, Redlo
     client_options->reconnect.initial_delay = Millis(10);
     client_options->reconnect.max_delay = Millis(1000);
     if (options.configure) options.configure(*client_options);
-    instances.push_back(
-        std::make_shared<Instance>(ex, url, std::move(*client_options), options.connect_timeout));
+    instances.push_back(std::make_shared<Instance>(
+        ex, url, std::move(*client_options), options.connect_timeout, options.instance_timeout));
   }
 }
 

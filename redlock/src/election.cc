@@ -284,12 +284,17 @@ asio::awaitable<Result<std::optional<LeaderInfo>>> Observer::Next() {
     }
     backoff_ = Millis(0);
     // A campaign caught between its acquire and its FENCE: the owner is new, the term and value
-    // may still be its predecessor's, a leader that never was. Read again shortly; only a state
-    // that stays unsettled for a whole period is reported as it reads.
-    if (read->unsettled) {
+    // may still be its predecessor's, a leader that never was. Read again shortly; only an owner
+    // that stays unsettled longer than a campaign's rounds can take (10 instance timeouts, at
+    // least a period) is reported as it reads (every instance restarted: no term counted).
+    if (read->unsettled && read->leader) {
       const Clock::time_point now = Clock::now();
-      if (!unsettled_since_) unsettled_since_ = now;
-      if (now - *unsettled_since_ < period_) {
+      if (!unsettled_since_ || unsettled_owner_ != read->leader->owner) {
+        unsettled_since_ = now;
+        unsettled_owner_ = read->leader->owner;
+      }
+      const Millis grace = std::max(period_, 10 * core_->options.instance_timeout);
+      if (now - *unsettled_since_ < grace) {
         co_await detail::Sleep(std::min(period_, Millis(10)));
         if (detail::Cancelled(cancellation)) co_return Error(LockError::kCancelled);
         continue;

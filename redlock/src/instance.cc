@@ -144,11 +144,12 @@ Expected<LockInfo> ParseLockInfo(const Reply& reply) {
 }
 
 Instance::Instance(asio::any_io_executor executor, std::string url, client::ClientOptions options,
-                   Millis connect_timeout)
+                   Millis connect_timeout, Millis instance_timeout)
     : executor_(executor),
       url_(std::move(url)),
       options_(std::move(options)),
       connect_timeout_(connect_timeout),
+      instance_timeout_(instance_timeout),
       client_(executor, options_) {}
 
 Instance::~Instance() { Close(); }
@@ -174,7 +175,7 @@ asio::awaitable<Expected<std::vector<Reply>>> Instance::Exec(Request request, Mi
   auto replies = co_await client_.Exec(std::move(request), AtLeastOne(timeout));
   if (replies) {
     unresponsive_until_ = {};
-  } else if (replies.error() == client::ClientError::kTimeout) {
+  } else if (replies.error() == client::ClientError::kTimeout && timeout >= instance_timeout_) {
     unresponsive_until_ = Clock::now() + std::max(Millis(1000), 10 * timeout);
   }
   co_return replies;

@@ -47,8 +47,11 @@ client::Expected<LockInfo> ParseLockInfo(const client::Reply& reply);
 
 class Instance {
  public:
+  // `instance_timeout`: the configured per-request limit; only a request given all of it that
+  // timed out marks the instance unresponsive (a renewal's request cut short by the validity
+  // left says nothing about the instance).
   Instance(asio::any_io_executor executor, std::string url, client::ClientOptions options,
-           Millis connect_timeout);
+           Millis connect_timeout, Millis instance_timeout);
   ~Instance();
 
   const std::string& url() const { return url_; }
@@ -123,6 +126,7 @@ class Instance {
   std::string url_;
   client::ClientOptions options_;
   Millis connect_timeout_;
+  Millis instance_timeout_;
   client::AsyncClient client_;
   Backend backend_ = Backend::kUnknown;
   std::vector<std::unique_ptr<client::AsyncClient>> idle_;  // blocking connections, free

@@ -202,6 +202,13 @@ class LockCommand(CliTestCase):
         os.kill(proc.pid, signal.SIGCONT)
         self.assertEqual(proc.wait(timeout=60), EXIT_LEASE_LOST)
 
+    def test_a_renewed_lease_is_not_cut_short_by_the_watchdog_without_grace(self):
+        # --grace 0: no early stop, so keyward looks for renewals shortly before the deadline
+        # its watchdog holds, and moves it; the command runs its course over several TTLs.
+        r = self.run_cli(["lock", "job", "--ttl", "600", "--grace", "0", "--servers",
+                          self.servers, "--", "sh", "-c", "sleep 3; exit 7"])
+        self.assertEqual(r.returncode, 7, r.stderr)
+
     def test_source_addr_binds_the_connections(self):
         # As Redis's bind-source-addr: the server sees the connections come from that address.
         srv = self.start_keyward(["--protected-mode", "no"])

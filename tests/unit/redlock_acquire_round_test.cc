@@ -234,6 +234,10 @@ TEST_F(RedlockAcquireRoundTest, AFailureDoesNotWaitForAnInstanceThatTimedOutLate
   EXPECT_TRUE(AcquireRound::Decided(5,
                                     Partial{granted, granted, granted, std::nullopt, std::nullopt},
                                     {false, false, false, true, true}));
+  // Never before any answer is in: one instance, or all of them unresponsive, are waited for.
+  EXPECT_FALSE(AcquireRound::Decided(1, Partial{std::nullopt}, {true}));
+  EXPECT_FALSE(AcquireRound::Decided(3, Partial{std::nullopt, std::nullopt, std::nullopt},
+                                     {true, true, true}));
 }
 
 TEST_F(RedlockAcquireRoundTest, AProposalCountedByAMajorityIsHeldInOneRoundTrip) {

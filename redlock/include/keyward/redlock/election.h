@@ -120,6 +120,7 @@ class Observer {
   std::optional<LeaderInfo> last_;
   // Since when the reads show a campaign between its acquire and its FENCE (ReadLeader).
   std::optional<Clock::time_point> unsettled_since_;
+  std::string unsettled_owner_;
   Millis backoff_{0};  // before the next read: the last call ended in an error
   // The subscription to the lock's events (on the first instance that accepted it).
   std::shared_ptr<client::AsyncClient> events_;
