@@ -138,6 +138,24 @@ redlock::AcquireOptions Fenced(int ttl_ms) {
   return ao;
 }
 
+// A candidate of the election on kResource: client process `index`'s Redlock and Election.
+struct Candidate {
+  redlock::Redlock redlock;
+  redlock::Election election;
+  Candidate(const LockWorkloadOptions& o, int index)
+      : redlock(o.urls, ProcessRedlockOptions(o, index)),
+        election(redlock.async(), kResource, Options(o)) {}
+  static redlock::ElectionOptions Options(const LockWorkloadOptions& o) {
+    redlock::ElectionOptions eo;
+    eo.ttl = o.ttl;
+    return eo;
+  }
+  redlock::Result<redlock::Leadership> Campaign(History& h, int process, const std::string& value,
+                                                std::chrono::milliseconds wait) {
+    return RecordedCampaign(redlock, election, h, process, kResource, value, wait);
+  }
+};
+
 // --- the choreographies ---
 
 // A queued waiter (one instance: the server's FIFO hand-off) stopped while the lock is handed to
@@ -268,24 +286,18 @@ std::optional<std::string> RollingRestartLeadership(const fs::path& dir, const S
   if (auto e = c.Start()) return e;
   History h;
   const LockWorkloadOptions o = c.Options(1500);
-  redlock::ElectionOptions eo;
-  eo.ttl = o.ttl;
-  redlock::Redlock rl(o.urls, ProcessRedlockOptions(o, 0));
-  redlock::Election leader(rl.async(), kResource, eo);
-  redlock::Result<redlock::Leadership> lead =
-      RecordedCampaign(rl, leader, h, 0, kResource, "leader", 10s);
+  Candidate leader(o, 0);
+  redlock::Result<redlock::Leadership> lead = leader.Campaign(h, 0, "leader", 10s);
   if (!lead) return "no leader: " + lead.error().message();
   std::atomic<bool> stop{false}, won{false};
   std::thread challenger([&] {
-    redlock::Redlock rc(o.urls, ProcessRedlockOptions(o, 1));
-    redlock::Election election(rc.async(), kResource, eo);
+    Candidate challenger(o, 1);
     int process = 1;
     while (!stop.load()) {
-      redlock::Result<redlock::Leadership> l =
-          RecordedCampaign(rc, election, h, process, kResource, "challenger", 300ms);
+      redlock::Result<redlock::Leadership> l = challenger.Campaign(h, process, "challenger", 300ms);
       if (!l) continue;
       won = true;
-      RecordedResign(rc, *l, h, &process, 10, kResource);
+      RecordedResign(challenger.redlock, *l, h, &process, 10, kResource);
     }
   });
   std::optional<std::string> error;
@@ -303,7 +315,7 @@ std::optional<std::string> RollingRestartLeadership(const fs::path& dir, const S
          "the leader kept its lease through the rolling restart of every instance");
   Expect(h, !won.load(), "the challenger did not win while the leader held");
   int lp = 0;
-  RecordedResign(rl, *lead, h, &lp, 10, kResource);
+  RecordedResign(leader.redlock, *lead, h, &lp, 10, kResource);
   Expect(h, WaitUntil([&] { return won.load(); }, 10s),
          "once the leader resigned, the challenger won");
   stop = true;
@@ -392,12 +404,8 @@ std::optional<std::string> ObserveMajorityDown(const fs::path& dir, const Scenar
   if (auto e = c.Start()) return e;
   History h;
   const LockWorkloadOptions o = c.Options(1500);
-  redlock::ElectionOptions eo;
-  eo.ttl = o.ttl;
-  redlock::Redlock rl(o.urls, ProcessRedlockOptions(o, 0));
-  redlock::Election first(rl.async(), kResource, eo);
-  redlock::Result<redlock::Leadership> lead =
-      RecordedCampaign(rl, first, h, 0, kResource, "first", 10s);
+  Candidate first(o, 0);
+  redlock::Result<redlock::Leadership> lead = first.Campaign(h, 0, "first", 10s);
   if (!lead) return "no leader: " + lead.error().message();
   const uint64_t term1 = lead->term();
   const std::string owner1 = lead->lease().owner();
@@ -467,7 +475,7 @@ std::optional<std::string> ObserveMajorityDown(const fs::path& dir, const Scenar
   Expect(h, WaitUntil([&] { return lead->lease().lost(); }, 10s),
          "the leader's lease is lost once a majority is gone");
   int lp = 0;
-  RecordedResign(rl, *lead, h, &lp, 10, kResource);
+  RecordedResign(first.redlock, *lead, h, &lp, 10, kResource);
   // The one instance left saw the leader's key expire: still no majority to say so.
   std::this_thread::sleep_for(o.ttl);
   Expect(h, count() == before, "observe printed nothing while a majority refused connections");
@@ -481,10 +489,8 @@ std::optional<std::string> ObserveMajorityDown(const fs::path& dir, const Scenar
       WaitUntil([&] { return printed([](const std::string& l) { return l == "none"; }, before); },
                 30s),
       "once they are back, observe prints that there is no leader");
-  redlock::Redlock rn(o.urls, ProcessRedlockOptions(o, 1));
-  redlock::Election second(rn.async(), kResource, eo);
-  redlock::Result<redlock::Leadership> next =
-      RecordedCampaign(rn, second, h, 1, kResource, "second", 10s);
+  Candidate second(o, 1);
+  redlock::Result<redlock::Leadership> next = second.Campaign(h, 1, "second", 10s);
   std::map<uint64_t, std::string> owners = {{term1, owner1}};  // the election's leaders
   if (next) {
     owners[next->term()] = next->lease().owner();
@@ -498,7 +504,7 @@ std::optional<std::string> ObserveMajorityDown(const fs::path& dir, const Scenar
                30s),
            "observe prints the next leader");
     int np = 1;
-    RecordedResign(rn, *next, h, &np, 10, kResource);
+    RecordedResign(second.redlock, *next, h, &np, 10, kResource);
   } else {
     Expect(h, false, "a second leader is elected once the instances are back");
   }
