@@ -175,17 +175,24 @@ class CliReports {
   nlohmann::json Alive(int64_t attempt) {
     nlohmann::json alive = nlohmann::json::array();
     for (auto it = trees_.begin(); it != trees_.end();) {
-      bool any = false;
-      for (pid_t pid : it->pids) {
-        if (!TreeProcessAlive(pid, name_, it->attempt)) continue;
-        any = true;
-        if (it->attempt != attempt) {
-          alive.push_back({{"token", it->token}, {"attempt", it->attempt}, {"pid", pid}});
-        }
+      nlohmann::json live = LiveProcesses(*it);
+      if (it->attempt != attempt) {
+        for (auto& p : live) alive.push_back(std::move(p));
       }
-      it = any ? it + 1 : trees_.erase(it);
+      it = live.empty() ? trees_.erase(it) : it + 1;
     }
     return alive;
+  }
+
+  // The live processes of `tree`, as the checker's "outlived" lists them.
+  nlohmann::json LiveProcesses(const Tree& tree) const {
+    nlohmann::json live = nlohmann::json::array();
+    for (pid_t pid : tree.pids) {
+      if (TreeProcessAlive(pid, name_, tree.attempt)) {
+        live.push_back({{"token", tree.token}, {"attempt", tree.attempt}, {"pid", pid}});
+      }
+    }
+    return live;
   }
 
   // "hello ATTEMPT TOKEN PID PID...", "write ATTEMPT TOKEN", "bye ATTEMPT".
@@ -198,32 +205,22 @@ class CliReports {
     auto it = attempts_.find(attempt);
     if (it == attempts_.end()) return "unknown";
     Attempt& a = it->second;
-    if (a.ended && verb == "hello") {
-      // Read after its keyward exited. A tree killed meanwhile is what keyward promises (the
-      // hello was sent before); one that still runs has outlived its lock: recorded, and watched
-      // from now on.
-      uint64_t token = 0;
-      in >> token;
-      Tree tree{attempt, token, {}};
-      for (pid_t pid; in >> pid;) tree.pids.push_back(pid);
-      nlohmann::json alive = nlohmann::json::array();
-      for (pid_t pid : tree.pids) {
-        if (TreeProcessAlive(pid, name_, attempt)) {
-          alive.push_back({{"token", token}, {"attempt", attempt}, {"pid", pid}});
-        }
-      }
-      if (alive.empty()) return "unknown";
-      trees_.push_back(std::move(tree));
-      h_.Add(a.process, OpType::kInfo, "orphan",
-             {{"resource", resource_}, {"attempt", attempt}, {"outlived", alive}});
-      return "ok";
-    }
-    if (a.ended) return "unknown";
     if (verb == "hello") {
       uint64_t token = 0;
       in >> token;
       Tree tree{attempt, token, {}};
       for (pid_t pid; in >> pid;) tree.pids.push_back(pid);
+      if (a.ended) {
+        // Read after its keyward exited. A tree killed meanwhile is what keyward promises (the
+        // hello was sent before); one that still runs has outlived its lock: recorded, and
+        // watched from now on.
+        nlohmann::json alive = LiveProcesses(tree);
+        if (alive.empty()) return "unknown";
+        trees_.push_back(std::move(tree));
+        h_.Add(a.process, OpType::kInfo, "orphan",
+               {{"resource", resource_}, {"attempt", attempt}, {"outlived", alive}});
+        return "ok";
+      }
       nlohmann::json value = {{"resource", resource_}, {"token", token}, {"attempt", attempt}};
       value["outlived"] = Alive(attempt);
       trees_.push_back(std::move(tree));
@@ -232,6 +229,7 @@ class CliReports {
       h_.Add(a.process, OpType::kOk, "acquire", value);
       return "ok";
     }
+    if (a.ended) return "unknown";
     if (verb == "write") {
       uint64_t token = 0;
       in >> token;

@@ -70,6 +70,16 @@ std::string Timestamp() {
   return buf;
 }
 
+// A new run's directory, `store/<name>/<time>`, which `store/latest` then points at.
+fs::path NewRunDir(const std::string& store, const std::string& name) {
+  const fs::path dir = fs::absolute(fs::path(store) / name / Timestamp());
+  fs::create_directories(dir);
+  std::error_code ec;
+  fs::remove(fs::path(store) / "latest", ec);
+  fs::create_directory_symlink(dir, fs::path(store) / "latest", ec);
+  return dir;
+}
+
 // This binary, and `name` beside it.
 std::string Self() {
   std::error_code ec;
@@ -236,12 +246,7 @@ int Run(const RunArgs& a) {
   }
   const bool fence = a.fence == "on";
   const uint64_t seed = a.seed != 0 ? a.seed : static_cast<uint64_t>(std::time(nullptr));
-  const fs::path dir = fs::absolute(
-      fs::path(a.store) / (a.scenario != nullptr ? a.scenario->name : a.workload) / Timestamp());
-  fs::create_directories(dir);
-  std::error_code ec;
-  fs::remove(fs::path(a.store) / "latest", ec);
-  fs::create_directory_symlink(dir, fs::path(a.store) / "latest", ec);
+  const fs::path dir = NewRunDir(a.store, a.scenario != nullptr ? a.scenario->name : a.workload);
   nlohmann::json test = {{"workload", a.workload},
                          {"nemesis", faults},
                          {"nodes", a.nodes},
@@ -416,11 +421,7 @@ int RunScenario(const Scenario& s, const std::string& store, const std::string& 
     r.scenario = &s;
     return Run(r);
   }
-  const fs::path dir = fs::absolute(fs::path(store) / s.name / Timestamp());
-  fs::create_directories(dir);
-  std::error_code ec;
-  fs::remove(fs::path(store) / "latest", ec);
-  fs::create_directory_symlink(dir, fs::path(store) / "latest", ec);
+  const fs::path dir = NewRunDir(store, s.name);
   nlohmann::json test = {{"workload", "scenario"}, {"fence", true}, {"nemesis", nullptr}};
   test.update(ScenarioFields(s));
   std::ofstream(dir / "test.json") << test.dump(2) << '\n';

@@ -32,6 +32,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+constexpr std::chrono::milliseconds kStrobePeriod{100};
+
 // A fault in force.
 struct Active {
   std::string fault;
@@ -42,6 +44,9 @@ struct Active {
   Clock::time_point end;
   Clock::time_point promote_at;  // failover: when a replica is promoted
   bool promoted = false;
+  std::string strobe;  // clock strobe: the offset it flips to and from ("": no strobe)
+  bool strobe_off = false;
+  Clock::time_point next_flip;
 };
 
 nlohmann::json GrudgeJson(const Grudge& grudge) {
@@ -79,6 +84,7 @@ class Nemesis {
       }
       for (Active& a : active_) {
         if (a.fault == "failover" && !a.promoted && now >= a.promote_at) Promote(a);
+        if (!a.strobe.empty() && now >= a.next_flip) Strobe(a, now);
       }
       for (size_t i = 0; i < active_.size();) {
         if (active_[i].end <= now) {
@@ -138,6 +144,15 @@ class Nemesis {
     const int chosen = *best;
     h_.Add(kNemesis, OpType::kInfo, "promote", {{"node", chosen + 1}, {"old", old + 1}});
     if (auto e = replicas_->Promote(chosen, reachable)) Fail(*e);
+  }
+
+  // A strobing clock flips between its offset and the real time.
+  void Strobe(Active& a, Clock::time_point now) {
+    a.strobe_off = !a.strobe_off;
+    a.next_flip = now + kStrobePeriod;
+    if (!a.node->SetClock(a.strobe_off ? "+0" : a.strobe)) {
+      Fail("cannot set node " + std::to_string(a.node->id()) + "'s clock");
+    }
   }
 
   // A node no node fault holds, or nullptr.
@@ -231,10 +246,18 @@ class Nemesis {
       if (fault == "loss") a.value["probability"] = o_.loss_probability;
       std::string clock;
       if (fault == "clock") {
-        // A step of 1-5 s either way (as NTP's), or the clock running twice or half as fast.
-        const uint64_t pick = rng_() % 6;
+        // A step of 1-5 s either way (as NTP's), the clock running twice or half as fast, or a
+        // strobe: stepped 1-5 s ahead and back every 100 ms for the whole fault (Jepsen's bump,
+        // rate and strobe).
+        const uint64_t pick = rng_() % 7;
         clock = pick < 4 ? (pick % 2 == 0 ? "+" : "-") + std::to_string(1 + rng_() % 5)
                          : std::string(pick == 4 ? "+0 x2" : "+0 x0.5");
+        if (pick == 6) {
+          a.strobe = "+" + std::to_string(1 + rng_() % 5);
+          clock = a.strobe;
+          a.next_flip = now + kStrobePeriod;
+          a.value["strobe_ms"] = kStrobePeriod.count();
+        }
         if (!clock_offset.empty()) clock = clock_offset;
         a.value["clock"] = clock;
       }

@@ -9,8 +9,9 @@
 //   partition-ring    every node hears a majority of the nodes, no two the same one
 //   partition-bridge  two halves, and one node that hears both and is heard by both
 //   loss              a share (20%) of one node's packets dropped at random
-//   clock             one node's wall clock stepped 1-5 s either way, or running twice or half
-//                     as fast (libfaketime, nodes.h), then set right again
+//   clock             one node's wall clock stepped 1-5 s either way, running twice or half as
+//                     fast, or strobing (stepped ahead and back every 100 ms) (libfaketime,
+//                     nodes.h), then set right again
 //   client-pause      a client process stalls inside its next critical section for the duration
 //                     (at least twice the TTL: its lease runs out meanwhile), as in a GC pause;
 //                     for the cli workload, a running `keyward` is stopped (SIGSTOP) that long

@@ -41,6 +41,15 @@ std::string Admin(const Node& node, const std::vector<std::string>& command,
   return "";
 }
 
+std::string InfoField(const Node& node, const std::string& section, const std::string& field) {
+  const std::string info = Admin(node, {"INFO", section});
+  const std::string key = field + ":";
+  const size_t at = info.find(key);
+  if (at == std::string::npos) return "";
+  const size_t end = info.find("\r\n", at);
+  return info.substr(at + key.size(), end - at - key.size());
+}
+
 Node::Node(int id, std::string host, std::string dir, const NodeOptions& options)
     : id_(id),
       host_(std::move(host)),

@@ -69,6 +69,9 @@ class Node {
 std::string Admin(const Node& node, const std::vector<std::string>& command,
                   std::chrono::milliseconds timeout = std::chrono::milliseconds(2000));
 
+// One field of `node`'s INFO `section` (over Admin), or "" when it is missing or unreachable.
+std::string InfoField(const Node& node, const std::string& section, const std::string& field);
+
 // A free TCP port on `host` (bound then released).
 int FreePort(const std::string& host);
 // SIGKILLs the processes whose pid files lie under `store` (a crashed run's nodes). How many.

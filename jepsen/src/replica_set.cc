@@ -5,25 +5,12 @@
 
 namespace keyward::jepsen {
 
-namespace {
-
-// The node's INFO replication field, or "".
-std::string InfoField(const Node& node, const std::string& field) {
-  const std::string info = Admin(node, {"INFO", "replication"});
-  const std::string key = field + ":";
-  const size_t at = info.find(key);
-  if (at == std::string::npos) return "";
-  const size_t end = info.find("\r\n", at);
-  return info.substr(at + key.size(), end - at - key.size());
-}
-
-}  // namespace
-
 std::optional<int> ReplicaSet::BestReplica(const std::vector<int>& candidates) const {
   std::optional<int> best;
   int64_t best_offset = -1;
   for (int i : candidates) {
-    const std::string offset = InfoField(*nodes_[static_cast<size_t>(i)], "master_repl_offset");
+    const std::string offset =
+        InfoField(*nodes_[static_cast<size_t>(i)], "replication", "master_repl_offset");
     if (offset.empty()) continue;
     const int64_t o = std::stoll(offset);
     if (o > best_offset) {
@@ -40,7 +27,7 @@ std::optional<std::string> ReplicaSet::Form() {
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   for (size_t i = 1; i < nodes_.size(); i++) {
-    while (InfoField(*nodes_[i], "master_link_status") != "up") {
+    while (InfoField(*nodes_[i], "replication", "master_link_status") != "up") {
       if (std::chrono::steady_clock::now() > deadline) {
         return "node " + std::to_string(i + 1) + " did not sync with the master within 30 s";
       }

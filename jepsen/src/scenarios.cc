@@ -88,15 +88,6 @@ std::optional<std::string> Save(const History& h, const fs::path& dir) {
   return SaveHistory(h.ops(), (dir / "history.jsonl").string());
 }
 
-// One INFO field of `node`, or "".
-std::string InfoValue(const Node& node, const std::string& section, const std::string& field) {
-  const std::string info = Admin(node, {"INFO", section});
-  const size_t at = info.find(field + ":");
-  if (at == std::string::npos) return "";
-  const size_t end = info.find("\r\n", at);
-  return info.substr(at + field.size() + 1, end - at - field.size() - 1);
-}
-
 // An acquisition by `process` through `r`, recorded as the lock workloads record one.
 std::optional<redlock::Lock> Acquire(redlock::Redlock& r, History& h, int process,
                                      const redlock::AcquireOptions& ao,
@@ -171,7 +162,7 @@ std::optional<std::string> WaiterPausedAtHandoff(const fs::path& dir, const Scen
   const CliAttempt a = cli.Launch(0, 0, -1, 1500, false);
   if (!WaitUntil([&] { return cli.Holding(a); }, 30s)) return "the first client got no lock";
   const CliAttempt b = cli.Launch(1, 1, 20000, 1500, false);
-  if (!WaitUntil([&] { return InfoValue(c[0], "clients", "blocked_clients") == "1"; }, 30s)) {
+  if (!WaitUntil([&] { return InfoField(c[0], "clients", "blocked_clients") == "1"; }, 30s)) {
     return "the waiter did not queue";
   }
   ::kill(b.pid, SIGSTOP);

@@ -107,7 +107,8 @@ asio::awaitable<Attempt> TryOnce(std::shared_ptr<Core> core, std::string resourc
     const Clock::time_point now = Clock::now();
     for (const auto& instance : core->instances)
       unresponsive.push_back(instance->Unresponsive(now));
-    decided = [n = core->size(), unresponsive](const Partial<AcquireAnswer>& answers) {
+    decided = [n = core->size(),
+               unresponsive = std::move(unresponsive)](const Partial<AcquireAnswer>& answers) {
       return AcquireRound::Decided(n, answers, unresponsive);
     };
   }
@@ -131,9 +132,13 @@ asio::awaitable<Attempt> TryOnce(std::shared_ptr<Core> core, std::string resourc
   if (attempt.decision.kind != Decision::Kind::kFailed) {
     // Held without the instances not waited for (they timed out lately): what they may still
     // grant is released behind the request, so the lock is held where it was seen granted.
-    std::vector<bool> late(core->size(), false);
-    for (size_t i = 0; i < late.size(); ++i) late[i] = attempt.round.answer(i).not_waited_for();
-    ReleaseInBackground(core, resource, owner, std::move(late));
+    std::vector<bool> late;
+    for (size_t i = 0; i < core->size(); ++i) {
+      if (!attempt.round.answer(i).not_waited_for()) continue;
+      late.resize(core->size(), false);
+      late[i] = true;
+    }
+    if (!late.empty()) ReleaseInBackground(core, resource, owner, std::move(late));
   }
 
   if (attempt.decision.kind == Decision::Kind::kFence) {
