@@ -140,6 +140,15 @@ int main(int argc, char** argv) {
   }
   keyward::Config config;
   keyward::ServerSettings settings;
+  // Sentinel mode: a binary named keyward-sentinel, or --sentinel anywhere (as redis-server).
+  {
+    const char* slash = std::strrchr(argv[0], '/');
+    const char* exec_name = slash != nullptr ? slash + 1 : argv[0];
+    settings.sentinel_mode = std::strstr(exec_name, "keyward-sentinel") != nullptr;
+    for (int j = 1; j < argc; j++) {
+      if (std::strcmp(argv[j], "--sentinel") == 0) settings.sentinel_mode = true;
+    }
+  }
   keyward::Server::DeclareOptions(config, settings);
   try {
     config.LoadArgs(argc, argv);
@@ -193,6 +202,23 @@ int main(int argc, char** argv) {
   keyward::net::EventLoop loop;
   keyward::Server server(&clock, &config, &settings);
   RoleFlag::state = &server.state();
+  keyward::sentinel::Sentinel* sentinel = server.sentinel();
+  if (sentinel != nullptr) {
+    // A sentinel keeps its state in its configuration file: it must have one it can write.
+    if (config.config_file().empty()) {
+      spdlog::warn("Sentinel needs config file on disk to save state. Exiting...");
+      return 1;
+    }
+    if (access(config.config_file().c_str(), W_OK) == -1) {
+      spdlog::warn("Sentinel config file {} is not writable: {}. Exiting...", config.config_file(),
+                   std::strerror(errno));
+      return 1;
+    }
+    if (auto error = sentinel->LoadConfig()) {
+      std::fputs(error->c_str(), stderr);
+      return 1;
+    }
+  }
   Host host(loop, server);
   server.set_host(&host);
 
@@ -263,11 +289,14 @@ int main(int argc, char** argv) {
   // The dataset on disk, if any (clients connecting meanwhile get -LOADING): the AOF when it is
   // on (the RDB file is then ignored, as Redis does), else the RDB file. The AOF's manifest is
   // read either way.
-  if (auto error = server.aof().StartUp()) {
-    spdlog::error("{}", *error);
-    return 1;
+  // A sentinel has no dataset.
+  if (sentinel == nullptr) {
+    if (auto error = server.aof().StartUp()) {
+      spdlog::error("{}", *error);
+      return 1;
+    }
   }
-  if (!settings.appendonly) {
+  if (sentinel == nullptr && !settings.appendonly) {
     if (auto error = server.rdb().LoadAtStartup()) {
       spdlog::error("{}", *error);
       spdlog::error("Fatal error loading the DB, check server logs. Exiting.");
@@ -305,7 +334,11 @@ int main(int argc, char** argv) {
   keyward::LogStartupBanner(settings);
   spdlog::info("Ready to accept connections");
   // replicaof in the configuration: connect to the master once the loop runs.
-  loop.Post([&server] { server.replication().Start(); });
+  if (sentinel != nullptr) {
+    loop.Post([sentinel] { sentinel->Start(); });
+  } else {
+    loop.Post([&server] { server.replication().Start(); });
+  }
   supervision.Ready();
   loop.Run();
 

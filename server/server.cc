@@ -70,6 +70,11 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
                          slowlog_, monitors_,  propagation_, blocking_,   cron_,         executor_,
                          lua_,     functions_, locks_,       lock_waits_, transactions_, tracking_,
                          latency_, rdb_,       aof_,         snapshots_,  replication_}) {
+  if (settings->sentinel_mode) {
+    sentinel_ = std::make_unique<sentinel::Sentinel>(
+        sentinel::Sentinel::Parts{*settings, *config, *clock, pubsub_, timers_, state_, rng_});
+    services_.sentinel = sentinel_.get();
+  }
   executor_.UpdateTime();
   executor_.set_services(&services_);
   gatekeeper_.set_services(&services_);
@@ -171,6 +176,10 @@ void Server::RegisterCommands() {
   RegisterLolwutFamily(registry_);
   RegisterDebugFamily(registry_);
   RegisterPersistenceFamily(registry_);
+  if (sentinel_) {
+    RegisterSentinelFamily(registry_);
+    return;
+  }
   RegisterReplicationFamily(registry_);
 }
 

@@ -41,6 +41,7 @@
 #include "server/replication/replication.h"
 #include "server/scripting/function_engine.h"
 #include "server/scripting/lua_engine.h"
+#include "server/sentinel/sentinel.h"
 #include "server/storage/aof_persistence.h"
 #include "server/storage/rdb_persistence.h"
 #include "server/storage/snapshot_job.h"
@@ -93,6 +94,8 @@ class Server {
   const SnapshotJob& snapshots() const { return snapshots_; }
   AofPersistence& aof() { return aof_; }
   Replication& replication() { return replication_; }
+  // Sentinel mode (settings.sentinel_mode) only; nullptr otherwise.
+  sentinel::Sentinel* sentinel() { return sentinel_.get(); }
   int64_t now_ms() const { return keyspace_.now_ms(); }
 
  private:
@@ -132,6 +135,7 @@ class Server {
   RdbPersistence rdb_;
   AofPersistence aof_;
   Replication replication_;
+  std::unique_ptr<sentinel::Sentinel> sentinel_;
   Services services_;
 };
 

@@ -297,9 +297,10 @@ void DeclarePersistenceOptions(Config& config, ServerSettings& s) {
 void Server::DeclareOptions(Config& config, ServerSettings& s) {
   constexpr uint32_t kImmutable = Config::kImmutable;
   // Network.
-  config.AddInt("port", &s.port, 0, 65535, 6379, 0, [&s]() -> std::optional<std::string> {
-    return s.on_port_change ? s.on_port_change() : std::nullopt;
-  });
+  config.AddInt("port", &s.port, 0, 65535, s.sentinel_mode ? 26379 : 6379, 0,
+                [&s]() -> std::optional<std::string> {
+                  return s.on_port_change ? s.on_port_change() : std::nullopt;
+                });
   config.Add({"bind", "", Config::kMultiArg | kImmutable,
               [&s](const std::vector<std::string>& values) -> std::optional<std::string> {
                 if (values.size() > 16) return std::string("Too many bind addresses specified.");
@@ -329,7 +330,32 @@ void Server::DeclareOptions(Config& config, ServerSettings& s) {
   config.AddInt("tcp-keepalive", &s.tcp_keepalive, 0, INT_MAX, 300);
   config.AddInt("timeout", &s.timeout, 0, INT_MAX, 0);
   config.AddInt("maxclients", &s.maxclients, 1, UINT_MAX, 10000);
-  config.AddBool("protected-mode", &s.protected_mode, true);
+  // A sentinel must be reachable by its peers: protected mode is off by default there (Redis's
+  // initSentinelConfig).
+  config.AddBool("protected-mode", &s.protected_mode, !s.sentinel_mode);
+  // `sentinel <directive> ...` lines, kept for the sentinel to apply once it exists (Redis
+  // queues them too, so a line may come before the monitor it refers to); `--sentinel` alone
+  // is the mode switch itself.
+  {
+    Config::Option sentinel{
+        "sentinel",
+        "",
+        Config::kMultiArg | Config::kBare | Config::kHidden,
+        [&s](const std::vector<std::string>& values) -> std::optional<std::string> {
+          if (values.empty()) return std::nullopt;
+          if (!s.sentinel_mode) {
+            return std::string("sentinel directive while not in sentinel mode");
+          }
+          s.sentinel_lines.push_back(values);
+          return std::nullopt;
+        },
+        [] { return std::string(); },
+        ""};
+    config.Add(std::move(sentinel));
+    config.SetRewriteLines("sentinel", [&s] {
+      return s.sentinel_rewrite ? s.sentinel_rewrite() : std::vector<std::string>{};
+    });
+  }
   config.AddString("requirepass", &s.requirepass, "", Config::kSensitive);
   // Protocol limits.
   config.AddMemory("proto-max-bulk-len", &s.proto_max_bulk_len, 1024 * 1024, LLONG_MAX,

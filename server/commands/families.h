@@ -39,6 +39,9 @@ void RegisterDebugFamily(CommandRegistry& registry);        // debug_family.cc (
 void RegisterReplicationFamily(CommandRegistry& registry);
 // persistence_family.cc (SAVE, BGSAVE, LASTSAVE)
 void RegisterPersistenceFamily(CommandRegistry& registry);
+// sentinel_family.cc (SENTINEL, and a sentinel's ROLE and PUBLISH): registered last in sentinel
+// mode, it keeps only the commands a sentinel serves.
+void RegisterSentinelFamily(CommandRegistry& registry);
 
 class CommandContext;
 // SCRIPT KILL (function = false) and FUNCTION KILL: stops the busy script, unless it has

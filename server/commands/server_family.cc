@@ -18,6 +18,7 @@
 #include "server/replication/replication.h"
 #include "server/scripting/function_engine.h"
 #include "server/scripting/lua_engine.h"
+#include "server/sentinel/sentinel.h"
 #include "server/storage/aof_persistence.h"
 #include "server/storage/rdb_persistence.h"
 
@@ -81,7 +82,7 @@ void InfoServer(InfoWriter& w, Services& s) {
   w.Field("redis_git_sha1", std::string("00000000"));
   w.Field("redis_git_dirty", 0);
   w.Field("redis_build_id", std::string("0"));
-  w.Field("redis_mode", std::string("standalone"));
+  w.Field("redis_mode", std::string(s.sentinel != nullptr ? "sentinel" : "standalone"));
   w.Field("keyward_version", std::string(KEYWARD_VERSION));
   // Wall clock minus server clock: non-zero while a wall-clock jump is being absorbed.
   w.Field("keyward_clock_offset_us", s.clock.WallOffsetUs());
@@ -441,6 +442,28 @@ void InfoKeyspace(InfoWriter& w, Services& s) {
   }
 }
 
+// A sentinel's own section: its masters and their state as seen from here.
+void InfoSentinel(InfoWriter& w, sentinel::Sentinel& sentinel) {
+  w.Section("Sentinel");
+  w.Field("sentinel_masters", sentinel.masters().size());
+  w.Field("sentinel_tilt", sentinel.tilt() ? 1 : 0);
+  w.Field("sentinel_tilt_since_seconds",
+          sentinel.tilt() ? (sentinel.now() - sentinel.tilt_start_time()) / 1000 : int64_t{-1});
+  w.Field("sentinel_running_scripts", sentinel.running_scripts());
+  w.Field("sentinel_scripts_queue_length", sentinel.scripts().size());
+  w.Field("sentinel_simulate_failure_flags", sentinel.simfailure_flags());
+  int id = 0;
+  for (const auto& [name, m] : sentinel.masters()) {
+    const char* status = m->is(sentinel::kODown)   ? "odown"
+                         : m->is(sentinel::kSDown) ? "sdown"
+                                                   : "ok";
+    w.Line("master" + std::to_string(id++) + ":name=" + name + ",status=" + status +
+           ",address=" + sentinel.Announce(m->addr) + ":" + std::to_string(m->addr.port) +
+           ",slaves=" + std::to_string(m->slaves.size()) +
+           ",sentinels=" + std::to_string(m->sentinels.size() + 1));
+  }
+}
+
 void CmdInfo(CmdArgs args, CommandContext& ctx) {
   // Sections: "default" (no argument), "all", "everything", or any list of names.
   std::set<std::string> wanted;
@@ -454,6 +477,15 @@ void CmdInfo(CmdArgs args, CommandContext& ctx) {
   };
   Services& s = ctx.services();
   InfoWriter w;
+  if (s.sentinel != nullptr) {
+    // A sentinel has five sections, all of them in the default.
+    if (want("server", true)) InfoServer(w, s);
+    if (want("clients", true)) InfoClients(w, s);
+    if (want("stats", true)) InfoStats(w, s);
+    if (want("cpu", true)) InfoCpu(w);
+    if (want("sentinel", true)) InfoSentinel(w, *s.sentinel);
+    return ctx.rb().SendVerbatim(w.str());
+  }
   if (want("server", true)) InfoServer(w, s);
   if (want("clients", true)) InfoClients(w, s);
   if (want("memory", true)) InfoMemory(w, s);

@@ -36,6 +36,9 @@ class RdbPersistence;
 class AofPersistence;
 class SnapshotJob;
 class Replication;
+namespace sentinel {
+class Sentinel;
+}
 
 struct Services {
   Clock& clock;
@@ -67,6 +70,8 @@ struct Services {
   AofPersistence& aof;
   SnapshotJob& snapshots;  // the one background snapshot (BGSAVE or an AOF rewrite)
   Replication& replication;
+  // Sentinel mode only (keyward-sentinel); nullptr in a data server.
+  sentinel::Sentinel* sentinel = nullptr;
 };
 
 }  // namespace keyward

@@ -25,6 +25,7 @@ class Config {
     kMultiArg = 1 << 2,   // takes several arguments in a config file (bind, save, ...)
     kProtected = 1 << 3,  // refused by CONFIG SET unless enable-protected-configs allows it
     kHidden = 1 << 4,     // not matched by CONFIG GET patterns, only by its exact name
+    kBare = 1 << 5,       // may be given with no value (`--sentinel`)
   };
 
   struct Option {
@@ -58,6 +59,9 @@ class Config {
   // persistence lands): anything else is refused with a clear reason.
   void AddFixed(std::string name, std::vector<std::string> accepted, std::string reason);
   void AddAlias(std::string alias, std::string name);
+  // CONFIG REWRITE writes the option `name` as the lines `lines` returns (whole lines: the
+  // sentinel's state), in place of every line of it the file had.
+  void SetRewriteLines(const std::string& name, std::function<std::vector<std::string>()> lines);
 
   // Start-up: a redis.conf text. Throws ConfigError with Redis's fatal-error report.
   void LoadText(std::string_view text, const std::string& origin);
@@ -90,8 +94,9 @@ class Config {
 
   std::vector<Option> options_;
   std::map<std::string, size_t, std::less<>> index_;  // lower-case name or alias -> option
-  std::string config_file_;                           // absolute path, for REWRITE
-  int reading_file_ = 0;                              // LoadText nesting (include)
+  std::map<size_t, std::function<std::vector<std::string>()>> rewrite_lines_;  // by index
+  std::string config_file_;  // absolute path, for REWRITE
+  int reading_file_ = 0;     // LoadText nesting (include)
 };
 
 struct ConfigError : std::runtime_error {

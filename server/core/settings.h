@@ -199,6 +199,14 @@ struct ServerSettings {
   std::function<std::optional<std::string>()> on_proc_title_change;
   std::function<std::optional<std::string>()> on_oom_score_change;
   std::function<void()> on_crash_log_change;
+
+  // Sentinel mode (keyward-sentinel, or --sentinel): known before the options are declared, as
+  // it changes defaults (port 26379, protected-mode no).
+  bool sentinel_mode = false;
+  // The configuration's `sentinel ...` lines, applied by the sentinel once it exists.
+  std::vector<std::vector<std::string>> sentinel_lines;
+  // Set by the sentinel: its state as `sentinel ...` lines, for every rewrite of the file.
+  std::function<std::vector<std::string>()> sentinel_rewrite;
 };
 
 }  // namespace keyward

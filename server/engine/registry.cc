@@ -16,6 +16,31 @@ CommandRegistry& CommandRegistry::operator<<(CommandSpec spec) {
   return *this;
 }
 
+void CommandRegistry::Retain(std::initializer_list<std::string_view> names) {
+  std::vector<const CommandSpec*> kept;
+  for (const CommandSpec* spec : order_) {
+    bool keep = false;
+    for (std::string_view n : names) keep = keep || spec->name() == n;
+    if (keep) {
+      kept.push_back(spec);
+    } else {
+      by_name_.erase(spec->name());
+    }
+  }
+  order_ = std::move(kept);
+}
+
+void CommandRegistry::Replace(CommandSpec spec) {
+  auto it = by_name_.find(spec.name());
+  if (it == by_name_.end()) throw std::logic_error("no command to replace: " + spec.name());
+  auto owned = std::make_unique<CommandSpec>(std::move(spec));
+  owned->FixParents();
+  for (auto& p : order_) {
+    if (p == it->second.get()) p = owned.get();
+  }
+  it->second = std::move(owned);
+}
+
 const CommandSpec* CommandRegistry::Find(std::string_view name) const {
   // Command names are short: lower-case into a stack buffer to avoid an allocation per call.
   char buf[32] = {};

@@ -3,6 +3,7 @@
 // calls explicitly; there is no static self-registration.
 #pragma once
 
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -16,6 +17,10 @@ namespace keyward {
 class CommandRegistry {
  public:
   CommandRegistry& operator<<(CommandSpec spec);
+  // A mode with a command table of its own (a sentinel) keeps only these commands...
+  void Retain(std::initializer_list<std::string_view> names);
+  // ...and serves some of them with handlers of its own (the spec of the same name is replaced).
+  void Replace(CommandSpec spec);
   // Case-insensitive lookup; nullptr when unknown.
   const CommandSpec* Find(std::string_view name) const;
   // The command a full command line runs: its subcommand for a container given one (nullptr

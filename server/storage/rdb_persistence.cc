@@ -198,7 +198,8 @@ bool RdbPersistence::SaveOnShutdown(bool save, bool nosave) {
     spdlog::warn("There is a child saving an .rdb. Killing it!");
     AbandonBackgroundSave();
   }
-  if ((!p_.settings.save_params.empty() && !nosave) || save) {
+  // A sentinel has no dataset to save (its state is in its configuration file).
+  if (((!p_.settings.save_params.empty() && !nosave) || save) && !p_.settings.sentinel_mode) {
     spdlog::info("Saving the final RDB snapshot before exiting.");
     return Save();
   }
