@@ -20,11 +20,13 @@
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
+#include <optional>
 #include <variant>
 
 #include "keyward/client/pipeline.h"
 #include "keyward/client/reconnect.h"
 #include "keyward/client/subscriptions.h"
+#include "sentinel_lookup.h"
 #include "stream.h"
 
 namespace keyward::client {
@@ -62,6 +64,12 @@ struct AsyncClient::Impl : std::enable_shared_from_this<Impl> {
   static asio::awaitable<void> RunOwned(std::shared_ptr<Impl> self) { co_await self->Run(); }
   asio::awaitable<std::error_code> ConnectOnce();
   asio::awaitable<std::error_code> ConnectAndHandshake();
+  // redis+sentinel://: the master's address from the first sentinel that knows it.
+  asio::awaitable<Expected<std::pair<std::string, uint16_t>>> AskSentinels();
+  asio::awaitable<Expected<std::pair<std::string, uint16_t>>> AskSentinel(size_t i);
+  // Reads one reply on the connection being set up (into `reply`).
+  asio::awaitable<std::error_code> ReadReply(detail::Stream& s, ReplyParser& parser,
+                                             std::optional<Reply>* reply);
   asio::awaitable<std::error_code> Serve();
   asio::awaitable<std::error_code> ReadLoop();
   asio::awaitable<std::error_code> WriteLoop();
@@ -180,9 +188,71 @@ asio::awaitable<std::error_code> AsyncClient::Impl::ConnectOnce() {
   co_return std::get<0>(outcome);
 }
 
+asio::awaitable<std::error_code> AsyncClient::Impl::ReadReply(detail::Stream& s,
+                                                              ReplyParser& parser,
+                                                              std::optional<Reply>* reply) {
+  std::string buffer(4096, '\0');
+  while (true) {
+    auto next = parser.Next();
+    if (!next) co_return next.error();
+    if (*next) {
+      *reply = std::move(**next);
+      co_return std::error_code{};
+    }
+    auto [error, n] = co_await s.ReadSome(asio::buffer(buffer));
+    if (error) co_return error;
+    parser.Feed(std::string_view(buffer.data(), n));
+  }
+}
+
+asio::awaitable<Expected<std::pair<std::string, uint16_t>>> AsyncClient::Impl::AskSentinel(
+    size_t i) {
+  detail::Stream s(executor);
+  const ConnectionConfig config = detail::SentinelConnection(options.connection, i);
+  if (auto error = co_await s.Connect(config, nullptr)) co_return error;
+  if (auto error = co_await s.Write(detail::MasterAddrQuery(options.connection.sentinel_master))) {
+    co_return error;
+  }
+  ReplyParser parser(options.reply_limits);
+  std::optional<Reply> reply;
+  if (auto error = co_await ReadReply(s, parser, &reply)) co_return error;
+  s.Close();
+  if (auto addr = detail::MasterAddrFrom(*reply)) co_return *addr;
+  co_return ClientError::kNoMaster;
+}
+
+asio::awaitable<Expected<std::pair<std::string, uint16_t>>> AsyncClient::Impl::AskSentinels() {
+  using namespace asio::experimental::awaitable_operators;
+  // Each sentinel gets a share of the connect timeout, so that a stopped one (which accepts the
+  // connection and never answers) leaves time for the others and for the master.
+  const size_t n = options.connection.sentinels.size();
+  const auto share = options.connection.connect_timeout.count() > 0
+                         ? options.connection.connect_timeout / static_cast<int>(n + 1)
+                         : std::chrono::milliseconds(1000);
+  for (size_t i = 0; i < n; i++) {
+    asio::steady_timer deadline(executor, share);
+    auto outcome = co_await (AskSentinel(i) || deadline.async_wait(kNoThrow));
+    if (outcome.index() != 0) continue;
+    auto& answer = std::get<0>(outcome);
+    if (!answer) continue;
+    detail::PreferSentinel(options.connection, i);
+    co_return *answer;
+  }
+  co_return ClientError::kNoMaster;
+}
+
 asio::awaitable<std::error_code> AsyncClient::Impl::ConnectAndHandshake() {
-  if (auto error = co_await stream.Connect(options.connection, tls.get())) co_return error;
-  Handshake handshake(options.connection);
+  const bool sentinel = !options.connection.sentinels.empty();
+  ConnectionConfig target = options.connection;
+  if (sentinel) {
+    auto addr = co_await AskSentinels();
+    if (!addr) co_return addr.error();
+    target = detail::MasterConnection(options.connection, *addr);
+    options.connection.host = target.host;
+    options.connection.port = target.port;
+  }
+  if (auto error = co_await stream.Connect(target, tls.get())) co_return error;
+  Handshake handshake(target);
   std::string out = handshake.Start();
   ReplyParser& parser = pipeline.parser();
   parser.Reset();
@@ -202,6 +272,13 @@ asio::awaitable<std::error_code> AsyncClient::Impl::ConnectAndHandshake() {
         protocol = handshake.protocol();
         hello = handshake.server_hello();
         pipeline.set_protocol(protocol);
+        // A sentinel's answer may be stale (a failover under way): only a master will do.
+        if (sentinel) {
+          if (auto error = co_await stream.Write(detail::kRoleRequest)) co_return error;
+          std::optional<Reply> role;
+          if (auto error = co_await ReadReply(stream, parser, &role)) co_return error;
+          if (!detail::RoleIsMaster(*role)) co_return ClientError::kNoMaster;
+        }
         // Subscriptions come back before anything queued, so no message is missed by a
         // request that depends on them.
         if (!subscriptions.empty()) {

@@ -10,6 +10,7 @@
 #include "blocking_stream.h"
 #include "keyward/client/pipeline.h"
 #include "keyward/client/subscriptions.h"
+#include "sentinel_lookup.h"
 #include "stream.h"  // MakeTlsContext
 
 namespace keyward::client {
@@ -33,7 +34,12 @@ struct Client::Impl {
 
   std::error_code EnsureConnected();
   std::error_code ConnectNow();
-  std::error_code Handshake(Deadline deadline);
+  std::error_code Handshake(Deadline deadline, const ConnectionConfig& target);
+  // redis+sentinel://: the master's address from the first sentinel that knows it.
+  Expected<std::pair<std::string, uint16_t>> AskSentinels(Deadline deadline);
+  // One reply on a connection being set up.
+  std::error_code ReadReply(detail::BlockingStream& s, ReplyParser& parser, Deadline deadline,
+                            std::optional<Reply>* reply);
   void Disconnect();
   // Reads and dispatches until the request `op` completes, a push arrives (when `op` is 0), or
   // the deadline passes.
@@ -81,11 +87,19 @@ std::error_code Client::Impl::ConnectNow() {
     }
     tls_context = tls->native_handle();
   }
-  if (auto error = stream.Connect(options.connection, tls_context, deadline)) {
+  ConnectionConfig target = options.connection;
+  if (!options.connection.sentinels.empty()) {
+    auto addr = AskSentinels(deadline);
+    if (!addr) return addr.error();
+    target = detail::MasterConnection(options.connection, *addr);
+    options.connection.host = target.host;
+    options.connection.port = target.port;
+  }
+  if (auto error = stream.Connect(target, tls_context, deadline)) {
     error_detail = stream.error_detail();
     return error;
   }
-  if (auto error = Handshake(deadline)) {
+  if (auto error = Handshake(deadline, target)) {
     Disconnect();
     return error;
   }
@@ -102,8 +116,50 @@ std::error_code Client::Impl::ConnectNow() {
   return {};
 }
 
-std::error_code Client::Impl::Handshake(Deadline deadline) {
-  client::Handshake handshake(options.connection);
+std::error_code Client::Impl::ReadReply(detail::BlockingStream& s, ReplyParser& parser,
+                                        Deadline deadline, std::optional<Reply>* reply) {
+  while (true) {
+    auto next = parser.Next();
+    if (!next) return next.error();
+    if (*next) {
+      *reply = std::move(**next);
+      return {};
+    }
+    auto [error, n] = s.Read(buffer.data(), buffer.size(), deadline);
+    if (error) return error;
+    parser.Feed(std::string_view(buffer.data(), n));
+  }
+}
+
+Expected<std::pair<std::string, uint16_t>> Client::Impl::AskSentinels(Deadline deadline) {
+  // Each sentinel gets a share of the time left, so that a stopped one (which accepts the
+  // connection and never answers) leaves time for the others and for the master.
+  const size_t n = options.connection.sentinels.size();
+  for (size_t i = 0; i < n; i++) {
+    Deadline mine = deadline;
+    if (deadline) {
+      auto left = *deadline - Clock::now();
+      if (left.count() <= 0) break;
+      mine = Clock::now() + left / static_cast<int>(n - i + 1);
+    } else {
+      mine = Clock::now() + std::chrono::seconds(1);
+    }
+    detail::BlockingStream s;
+    if (s.Connect(detail::SentinelConnection(options.connection, i), nullptr, mine)) continue;
+    if (s.Write(detail::MasterAddrQuery(options.connection.sentinel_master), mine)) continue;
+    ReplyParser parser(options.reply_limits);
+    std::optional<Reply> reply;
+    if (ReadReply(s, parser, mine, &reply)) continue;
+    if (auto addr = detail::MasterAddrFrom(*reply)) {
+      detail::PreferSentinel(options.connection, i);
+      return *addr;
+    }
+  }
+  return ClientError::kNoMaster;
+}
+
+std::error_code Client::Impl::Handshake(Deadline deadline, const ConnectionConfig& target) {
+  client::Handshake handshake(target);
   ReplyParser& parser = pipeline.parser();
   parser.Reset();
   std::string out = handshake.Start();
@@ -123,6 +179,13 @@ std::error_code Client::Impl::Handshake(Deadline deadline) {
         protocol = handshake.protocol();
         hello = handshake.server_hello();
         pipeline.set_protocol(protocol);
+        // A sentinel's answer may be stale (a failover under way): only a master will do.
+        if (!options.connection.sentinels.empty()) {
+          if (auto error = stream.Write(detail::kRoleRequest, deadline)) return error;
+          std::optional<Reply> role;
+          if (auto error = ReadReply(stream, parser, deadline, &role)) return error;
+          if (!detail::RoleIsMaster(*role)) return ClientError::kNoMaster;
+        }
         return {};
       default:
         break;  // more replies to read

@@ -144,6 +144,37 @@ bool ParseTcp(std::string_view rest, ConnectionConfig& config) {
   return path.empty() || ParseDb(path, config);
 }
 
+// Everything after "redis+sentinel://": [userinfo@]host[:port][,host[:port]...]/master[/db].
+bool ParseSentinel(std::string_view rest, ConnectionConfig& config) {
+  if (rest.find_first_of("?#") != std::string_view::npos) return false;
+  const size_t slash = rest.find('/');
+  if (slash == std::string_view::npos) return false;  // the master's name is required
+  std::string_view authority = rest.substr(0, slash);
+  std::string_view path = rest.substr(slash + 1);
+  size_t at = authority.rfind('@');
+  if (at != std::string_view::npos) {
+    if (!ParseUserInfo(authority.substr(0, at), config)) return false;
+    authority = authority.substr(at + 1);
+  }
+  while (true) {
+    const size_t comma = authority.find(',');
+    ConnectionConfig one;
+    one.port = 26379;
+    if (!ParseHostPort(authority.substr(0, comma), one)) return false;
+    config.sentinels.push_back({one.host, one.port});
+    if (comma == std::string_view::npos) break;
+    authority = authority.substr(comma + 1);
+  }
+  const size_t db_slash = path.find('/');
+  auto master = PercentDecode(path.substr(0, db_slash));
+  if (!master || master->empty()) return false;
+  config.sentinel_master = std::move(*master);
+  config.host = config.sentinels.front().host;
+  config.port = config.sentinels.front().port;
+  return db_slash == std::string_view::npos || db_slash + 1 == path.size() ||
+         ParseDb(path.substr(db_slash + 1), config);
+}
+
 // Everything after "unix://".
 bool ParseUnix(std::string_view rest, ConnectionConfig& config) {
   config.transport = ConnectionConfig::Transport::kUnix;
@@ -189,6 +220,8 @@ Expected<ConnectionConfig> ParseUrl(std::string_view url) {
     ok = ParseTcp(rest, config);
   } else if (EqualsIgnoreCase(scheme, "unix")) {
     ok = ParseUnix(rest, config);
+  } else if (EqualsIgnoreCase(scheme, "redis+sentinel")) {
+    ok = ParseSentinel(rest, config);
   }
   if (!ok) return ClientError::kInvalidUrl;
   return config;

@@ -43,6 +43,8 @@ class Category final : public std::error_category {
         return "cancelled";
       case ClientError::kTlsUnavailable:
         return "TLS set-up failed";
+      case ClientError::kNoMaster:
+        return "no master: the sentinels do not name one, or it is not a master";
     }
     return "unknown client error";
   }

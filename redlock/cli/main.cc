@@ -36,13 +36,22 @@ struct Common {
   std::vector<std::string> command;
 };
 
+// Comma-separated URLs. A piece without a scheme continues the URL before it: the sentinels of a
+// redis+sentinel:// group are comma-separated too (redis+sentinel://h1:26379,h2:26379/mymaster).
 std::vector<std::string> SplitServers(const std::string& list) {
   std::vector<std::string> out;
   size_t start = 0;
   while (start <= list.size()) {
     size_t comma = list.find(',', start);
     if (comma == std::string::npos) comma = list.size();
-    if (comma > start) out.push_back(list.substr(start, comma - start));
+    if (comma > start) {
+      std::string piece = list.substr(start, comma - start);
+      if (piece.find("://") == std::string::npos && !out.empty()) {
+        out.back() += "," + piece;
+      } else {
+        out.push_back(std::move(piece));
+      }
+    }
     start = comma + 1;
   }
   return out;
@@ -191,7 +200,9 @@ int main(int argc, char** argv) {
   auto add_servers = [&](CLI::App* sub) {
     sub->add_option("--servers", c.servers,
                     "Comma-separated server URLs (redis://[:password@]host:port[/db], "
-                    "rediss://, unix://); default $KEYWARD_SERVERS or redis://127.0.0.1:6379");
+                    "rediss://, unix://, redis+sentinel://host:port[,host:port...]/master-name "
+                    "for a sentinel-managed group); default $KEYWARD_SERVERS or "
+                    "redis://127.0.0.1:6379");
     sub->add_option("--timeout", c.timeout_ms, "Per-server request timeout in ms")
         ->capture_default_str();
     sub->add_option("--source-addr", c.source_address,

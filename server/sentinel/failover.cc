@@ -80,6 +80,11 @@ bool Sentinel::SendSlaveOf(Instance& ri, const Addr* addr) {
   Send(ri, {"CLIENT", "KILL", "TYPE", "normal"}, nullptr);
   Send(ri, {"CLIENT", "KILL", "TYPE", "pubsub"}, nullptr);
   Send(ri, {"EXEC"}, nullptr);
+  // The INFO right behind it shows the outcome (role, master) at once, not at the next INFO
+  // period.
+  Send(ri, {"INFO"}, [this](Instance& i, const Reply& r) {
+    if (auto s = r.as_string()) RefreshInstanceInfo(i, std::string(*s));
+  });
   return true;
 }
 

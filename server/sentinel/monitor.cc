@@ -323,6 +323,13 @@ void Sentinel::SendPeriodicCommands(Instance& ri) {
       (ri.master->is(kODown | kFailoverInProgress) || ri.master_link_down_time != 0)) {
     info_period = 1000;
   }
+  // While a failover this sentinel leads waits for a replica's promotion or resynchronisation,
+  // it reads the replicas' INFO at every tick instead of every second: the failover's steps
+  // are seen (and clients told) up to a second sooner each (Keyward's faster failover).
+  if (ri.is(kSlave) && ri.master->is(kFailoverInProgress) &&
+      ri.master->failover_state >= FailoverState::kWaitPromotion) {
+    info_period = kFailoverInfoPeriod;
+  }
   const int64_t ping_period = std::min(ri.down_after_period, timing_.ping_period);
   if (!ri.is(kSentinel) && (ri.info_refresh == 0 || t - ri.info_refresh > info_period)) {
     Send(ri, {"INFO"}, [this](Instance& i, const Reply& r) {
@@ -732,7 +739,17 @@ void Sentinel::AskMasterStateToOtherSentinels(Instance& master, bool forced) {
     }
     if (!master.is(kSDown)) continue;
     if (ri.link->disconnected) continue;
-    if (!forced && t - ri.last_master_down_reply_time < timing_.ask_period) continue;
+    // Redis asks every ask-period. Keyward asks again at every tick while the answer it has
+    // is not yet the one it needs (the peer did not see the master down yet, or has not
+    // answered this failover's vote request): agreement is reached as soon as it exists
+    // instead of up to a second later. The question itself changes nothing on the peer.
+    const bool answer_pending =
+        !ri.is(kMasterDown) ||
+        (master.failover_state > FailoverState::kNone && ri.leader_epoch != current_epoch_);
+    const int64_t period =
+        answer_pending ? std::min(timing_.ask_period, kFailoverInfoPeriod) : timing_.ask_period;
+    if (!forced && t - ri.last_master_down_reply_time < period) continue;
+    if (ri.link->pending_commands >= 100 * static_cast<int>(ri.link.use_count())) continue;
     // Asking for a vote too once a failover has started.
     Send(ri,
          {"SENTINEL", "is-master-down-by-addr", Announce(master.addr),

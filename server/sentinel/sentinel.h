@@ -50,6 +50,9 @@ struct Timing {
 };
 
 inline constexpr char kHelloChannel[] = "__sentinel__:hello";
+// How often a leader reads its replicas' INFO during a failover, and asks its peers again while
+// their answer is not yet the one it needs (Redis: every second for both).
+inline constexpr int64_t kFailoverInfoPeriod = 100;
 inline constexpr int kSimFailureCrashAfterElection = 1 << 0;
 inline constexpr int kSimFailureCrashAfterPromotion = 1 << 1;
 

@@ -3,6 +3,15 @@
 //   redis://[[user]:password@]host[:port][/db]       TCP
 //   rediss://[[user]:password@]host[:port][/db]      TCP with TLS
 //   unix://[[user]:password@]/path/to.sock[?db=N]    Unix domain socket
+//   redis+sentinel://[[user]:password@]host[:port][,host[:port]...]/master-name[/db]
+//                                                    the master of a sentinel-managed group
+//
+// A sentinel-managed group is found through its sentinels (port 26379 unless given): every
+// connection asks them in turn `SENTINEL GET-MASTER-ADDR-BY-NAME master-name`, connects to the
+// address the first one that knows it names (that sentinel is asked first next time), and checks
+// with ROLE that the server is a master before using it. Sentinels reconfigure a failed-over
+// group and disconnect its clients, so a reconnection finds the new master. The credentials and
+// the db are the master's; the sentinels are asked without credentials.
 //
 // IPv6 hosts go in brackets (redis://[::1]:6380). User, password and socket path are
 // percent-decoded, so they can hold any byte ("p%40ss" is "p@ss"). The scheme is
@@ -23,6 +32,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "keyward/client/reconnect.h"
 #include "keyward/client/reply.h"  // Expected
@@ -76,6 +86,15 @@ struct ConnectionConfig {
   // empty: the kernel's choice. An address of the other family than the server's is an error.
   std::string source_address;
   TlsOptions tls_options;
+
+  // redis+sentinel://: the sentinels, asked in this order, and the name of the master they
+  // watch. When set, host and port are where the last connection went.
+  struct SentinelAddress {
+    std::string host;
+    uint16_t port = 26379;
+  };
+  std::vector<SentinelAddress> sentinels;
+  std::string sentinel_master;
 };
 
 // Everything the clients (Client and AsyncClient) are configured with.

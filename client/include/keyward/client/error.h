@@ -29,6 +29,8 @@ enum class ClientError {
   kCancelled,          // the caller cancelled the command (asio cancellation)
   kTlsUnavailable,     // TLS could not be set up: an unreadable CA or key file, a failed handshake,
                        // a certificate that does not verify or does not name the server
+  kNoMaster,           // redis+sentinel://: no sentinel answered with the master's address, or
+                       // the server it named is not (or no longer) a master
 };
 
 const std::error_category& ClientCategory();
