@@ -23,7 +23,8 @@ std::optional<std::string> Variable(std::string_view name, const ProcTitleVars& 
     }
     return "unixsocket:" + s.unixsocket;
   }
-  if (name == "server-mode") return std::string();  // "[cluster]", "[sentinel]" in those modes
+  // "[cluster]" in cluster mode (none here), "[sentinel]" in sentinel mode.
+  if (name == "server-mode") return std::string(s.sentinel_mode ? "[sentinel]" : "");
   if (name == "port") return std::to_string(s.port);
   if (name == "tls-port") return std::string("0");
   if (name == "unixsocket") return s.unixsocket;

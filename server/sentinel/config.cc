@@ -350,6 +350,12 @@ std::optional<std::string> Sentinel::HandleConfigLine(const std::vector<std::str
 }
 
 std::vector<std::string> Sentinel::RewriteLines() const {
+  // With resolve-hostnames, an address is written as it was given (a name stays a name, even
+  // when IPs are announced): Redis writes the resolved IP, which goes stale when a pod that
+  // kept its name is rescheduled under a new IP.
+  auto stored = [this](const Addr& a) -> const std::string& {
+    return globals_.resolve_hostnames && !a.hostname.empty() ? a.hostname : Announce(a);
+  };
   std::vector<std::string> out;
   out.push_back("sentinel myid " + myid_);
   if (!globals_.deny_scripts_reconfig) out.push_back("sentinel deny-scripts-reconfig no");
@@ -357,7 +363,7 @@ std::vector<std::string> Sentinel::RewriteLines() const {
   if (globals_.announce_hostnames) out.push_back("sentinel announce-hostnames yes");
   for (const auto& [name, m] : masters_) {
     const Addr& maddr = CurrentMasterAddress(*m);
-    out.push_back("sentinel monitor " + m->name + " " + Announce(maddr) + " " +
+    out.push_back("sentinel monitor " + m->name + " " + stored(maddr) + " " +
                   std::to_string(maddr.port) + " " + std::to_string(m->quorum));
     if (m->down_after_period != timing_.default_down_after) {
       out.push_back("sentinel down-after-milliseconds " + m->name + " " +
@@ -389,12 +395,12 @@ std::vector<std::string> Sentinel::RewriteLines() const {
       // The replica already promoted (a failover in progress) is written as the old master.
       const Addr* a = &r->addr;
       if (a->port == maddr.port && EqualsIgnoreCase(a->ip, maddr.ip)) a = &m->addr;
-      out.push_back("sentinel known-replica " + m->name + " " + Announce(*a) + " " +
+      out.push_back("sentinel known-replica " + m->name + " " + stored(*a) + " " +
                     std::to_string(a->port));
     }
     for (const auto& [k, s] : m->sentinels) {
       if (s->runid.empty()) continue;
-      out.push_back("sentinel known-sentinel " + m->name + " " + Announce(s->addr) + " " +
+      out.push_back("sentinel known-sentinel " + m->name + " " + stored(s->addr) + " " +
                     std::to_string(s->addr.port) + " " + s->runid);
     }
     for (const auto& [from, to] : m->renamed_commands) {

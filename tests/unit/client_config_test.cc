@@ -254,6 +254,37 @@ TEST(ClientConfigTest, MalformedUrlsAreRefused) {
   }
 }
 
+TEST(ClientConfigTest, SentinelGroup) {
+  auto c = Parse("redis+sentinel://s1:26380,10.0.0.2,[::1]:26381/mymaster");
+  ASSERT_EQ(c.sentinels.size(), 3u);
+  EXPECT_EQ(c.sentinels[0].host, "s1");
+  EXPECT_EQ(c.sentinels[0].port, 26380);
+  EXPECT_EQ(c.sentinels[1].host, "10.0.0.2");
+  EXPECT_EQ(c.sentinels[1].port, 26379);  // the sentinel's default port
+  EXPECT_EQ(c.sentinels[2].host, "::1");
+  EXPECT_EQ(c.sentinels[2].port, 26381);
+  EXPECT_EQ(c.sentinel_master, "mymaster");
+  EXPECT_EQ(c.db, 0);
+  EXPECT_EQ(c.user, "");
+  // Credentials and the db are the master's; the name is percent-decoded.
+  c = Parse("REDIS+SENTINEL://:s%40cret@127.0.0.1:26379/my%2Fgroup/3");
+  ASSERT_EQ(c.sentinels.size(), 1u);
+  EXPECT_EQ(c.sentinel_master, "my/group");
+  EXPECT_EQ(c.password, "s@cret");
+  EXPECT_EQ(c.user, "default");
+  EXPECT_EQ(c.db, 3);
+  // A plain redis:// URL names no sentinel.
+  EXPECT_TRUE(Parse("redis://h:1").sentinels.empty());
+  for (const char* url :
+       {"redis+sentinel://h:26379", "redis+sentinel://h:26379/", "redis+sentinel:///m",
+        "redis+sentinel://h:0/m", "redis+sentinel://h,,g/m", "redis+sentinel://h:26379/m/x",
+        "redis+sentinel://h:26379/m?db=1", "redis+sentinel://h/m#x"}) {
+    auto config = ParseUrl(url);
+    EXPECT_FALSE(config) << url;
+    EXPECT_EQ(config.error(), ClientError::kInvalidUrl) << url;
+  }
+}
+
 TEST(ClientConfigTest, InvalidUrlHasItsOwnMessage) {
   std::error_code ec = ClientError::kInvalidUrl;
   EXPECT_EQ(ec.category(), ClientCategory());
