@@ -50,7 +50,17 @@ std::string Encode(const std::vector<std::string>& args) {
 
 }  // namespace
 
-std::string ToString(ServerKind kind) { return kind == ServerKind::kKeyward ? "keyward" : "redis"; }
+std::string ToString(ServerKind kind) {
+  switch (kind) {
+    case ServerKind::kKeyward:
+      return "keyward";
+    case ServerKind::kRedis:
+      return "redis";
+    case ServerKind::kKeywardSentinel:
+      return "keyward-sentinel";
+  }
+  return "?";
+}
 
 std::string KeywardBinary() {
   if (const char* env = std::getenv("KEYWARD_SERVER"); env && *env) return env;
@@ -99,7 +109,17 @@ ServerProcess::~ServerProcess() {
 
 void ServerProcess::Launch() {
   std::vector<std::string> args;
-  args.push_back(kind_ == ServerKind::kKeyward ? KeywardBinary() : kRedisServer);
+  args.push_back(kind_ == ServerKind::kRedis ? kRedisServer : KeywardBinary());
+  if (kind_ == ServerKind::kKeywardSentinel) {
+    // A sentinel keeps its state in its file: written once, kept across restarts.
+    const std::string conf = dir_ + "/sentinel.conf";
+    if (::access(conf.c_str(), F_OK) != 0) {
+      std::ofstream out(conf);
+      for (const auto& line : extra_args_) out << line << "\n";
+    }
+    args.push_back(conf);
+    args.push_back("--sentinel");
+  }
   const std::vector<std::string> common = {
       "--port", std::to_string(port_), "--bind",  "127.0.0.1", "--dir",
       dir_,     "--unixsocket",        unix_path_};
@@ -109,7 +129,9 @@ void ServerProcess::Launch() {
   if (kind_ == ServerKind::kRedis) {
     for (const char* a : {"--appendonly", "no"}) args.push_back(a);
   }
-  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  if (kind_ != ServerKind::kKeywardSentinel) {
+    args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  }
   const std::string log = dir_ + "/server.log";
   pid_t parent = ::getpid();
   pid_ = ::fork();

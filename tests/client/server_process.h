@@ -15,7 +15,9 @@
 
 namespace keyward::testing {
 
-enum class ServerKind { kKeyward, kRedis };
+// kKeywardSentinel: keyward-server in sentinel mode; its `extra_args` are the lines of its
+// sentinel.conf ("sentinel monitor m 127.0.0.1 6379 1").
+enum class ServerKind { kKeyward, kRedis, kKeywardSentinel };
 
 std::string ToString(ServerKind kind);
 
