@@ -11,10 +11,10 @@ import os
 import re
 import unittest
 
-from keyward_harness import (REDIS_SERVER, Error, ServerTestCase, make_workdir, start_server,
-                             wait_for)
-from sentinel_support import (MASTER_NAME, call, config_lines, read_config, start_data_server,
-                              start_sentinel, sentinel_under_test)
+from keyward_harness import (REDIS_SERVER, Error, ServerTestCase, decode, make_workdir,
+                             start_server, wait_for)
+from sentinel_support import (MASTER_NAME, EventWatcher, call, config_lines, info_dict,
+                              read_config, start_data_server, start_sentinel, sentinel_under_test)
 
 
 class Votes(ServerTestCase):
@@ -115,6 +115,95 @@ class HostNames(ServerTestCase):
         reply = call(s, "SENTINEL", "MONITOR", "named", "localhost", self.master.port, 1)
         self.assertIsInstance(reply, Error)
         self.assertEqual(reply, b"ERR Invalid IP address or hostname specified")
+
+
+class ScriptsTiltAuth(ServerTestCase):
+    """The notification script runs on warning events with the event's type and text; TILT is
+    entered when the timer sees time jump and left after tilt-period; a sentinel authenticates
+    to a master with auth-pass, and to its peers with its own requirepass."""
+
+    def test_notification_script_gets_the_event(self):
+        wd = make_workdir("keyward-sentinel-script-")
+        out = os.path.join(wd, "events.txt")
+        script = os.path.join(wd, "notify.sh")
+        with open(script, "w") as f:
+            f.write("#!/bin/sh\necho \"$1|$2\" >> %s\n" % out)
+        os.chmod(script, 0o755)
+        # A master nobody listens on: +sdown once down-after-milliseconds passes.
+        s = start_sentinel(extra=("sentinel monitor dead 127.0.0.1 1 1",
+                                  "sentinel down-after-milliseconds dead 200",
+                                  "sentinel notification-script dead " + script))
+        self.addCleanup(s.stop)
+
+        def events():
+            try:
+                with open(out) as f:
+                    return f.read().splitlines()
+            except FileNotFoundError:
+                return []
+        wait_for(lambda: "+sdown|master dead 127.0.0.1 1" in events(), timeout=30,
+                 message="the notification script called for +sdown (got %r)" % events())
+        fields = dict(zip(*[iter(call(s, "SENTINEL", "MASTER", "dead"))] * 2))
+        self.assertEqual(fields[b"notification-script"], script.encode())
+        # Changing it at run time is refused while deny-scripts-reconfig is on (the default).
+        self.assertEqual(call(s, "SENTINEL", "SET", "dead", "notification-script", script),
+                         b"ERR Reconfiguration of scripts path is denied for security reasons. "
+                         b"Check the deny-scripts-reconfig configuration directive in your "
+                         b"Sentinel configuration")
+
+    def test_tilt_entered_and_left(self):
+        s = start_sentinel(extra=("sentinel monitor dead 127.0.0.1 1 1",
+                                  "sentinel down-after-milliseconds dead 200"))
+        self.addCleanup(s.stop)
+        watch = EventWatcher(s)
+        self.addCleanup(watch.close)
+
+        def down():
+            return call(s, "SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1", 1, 0, "*")[0]
+        watch.wait("+sdown")
+        self.assertEqual(down(), 1)
+        # Any gap between two timer runs above 1 ms counts as a time jump: TILT at once.
+        self.assertEqual(call(s, "SENTINEL", "DEBUG", "tilt-trigger", 1, "tilt-period", 600000),
+                         b"OK")
+        watch.wait("+tilt")
+        self.assertEqual(info_dict(s, "sentinel")["sentinel_tilt"], "1")
+        # In TILT a sentinel says no master is down, whatever it saw.
+        self.assertIn(b"s_down", dict(zip(*[iter(call(s, "SENTINEL", "MASTER", "dead"))] * 2))
+                      [b"flags"])
+        self.assertEqual(down(), 0)
+        # Back to Redis's trigger and a short period: TILT ends.
+        self.assertEqual(call(s, "SENTINEL", "DEBUG", "tilt-trigger", 2000, "tilt-period", 100),
+                         b"OK")
+        watch.wait("-tilt")
+        self.assertEqual(info_dict(s, "sentinel")["sentinel_tilt"], "0")
+        self.assertEqual(down(), 1)
+
+    def test_auth_to_master_and_between_sentinels(self):
+        master = start_data_server(["--requirepass", "secret"])
+        self.addCleanup(master.stop)
+        extra = ("sentinel auth-pass %s secret" % MASTER_NAME, "requirepass peerpass")
+        a = start_sentinel(master.port, extra=extra)
+        b = start_sentinel(master.port, extra=extra)
+        for s in (a, b):
+            self.addCleanup(s.stop)
+
+        def view(s):
+            with s.client(timeout=10) as c:
+                c.call("AUTH", "peerpass")
+                master_fields = dict(zip(*[iter(decode(c.call("SENTINEL", "MASTER",
+                                                              MASTER_NAME)))] * 2))
+                peers = decode(c.call("SENTINEL", "SENTINELS", MASTER_NAME))
+            return master_fields, [dict(zip(*[iter(p)] * 2)) for p in peers]
+
+        # Each reads the master's INFO (its run id), and reaches the other (requirepass used
+        # both ways: the peer link is not "disconnected").
+        for s in (a, b):
+            wait_for(lambda: view(s)[0][b"runid"] != b"" and len(view(s)[1]) == 1 and
+                     b"disconnected" not in view(s)[1][0][b"flags"], timeout=60, interval=0.1,
+                     message="%r authenticated to the master and its peer" % s)
+            self.assertNotIn(b"s_down", view(s)[0][b"flags"])
+        # A client without the password is refused.
+        self.assertTrue(bytes(call(a, "SENTINEL", "MASTERS")).startswith(b"NOAUTH"))
 
 
 class StartUp(ServerTestCase):
