@@ -64,8 +64,11 @@ struct AsyncClient::Impl : std::enable_shared_from_this<Impl> {
   static asio::awaitable<void> RunOwned(std::shared_ptr<Impl> self) { co_await self->Run(); }
   asio::awaitable<std::error_code> ConnectOnce();
   asio::awaitable<std::error_code> ConnectAndHandshake();
-  // redis+sentinel://: the master's address from the first sentinel that knows it.
-  asio::awaitable<Expected<std::pair<std::string, uint16_t>>> AskSentinels();
+  // Connects to `target` and sets the connection up; `check_role`: only a master will do.
+  asio::awaitable<std::error_code> ConnectTo(const ConnectionConfig& target, bool check_role);
+  // redis+sentinel://: asks the sentinels in turn, and connects where the first that knows the
+  // master says it is; a sentinel whose answer does not lead to a master is passed over.
+  asio::awaitable<std::error_code> ConnectThroughSentinels();
   asio::awaitable<Expected<std::pair<std::string, uint16_t>>> AskSentinel(size_t i);
   // Reads one reply on the connection being set up (into `reply`).
   asio::awaitable<std::error_code> ReadReply(detail::Stream& s, ReplyParser& parser,
@@ -221,7 +224,7 @@ asio::awaitable<Expected<std::pair<std::string, uint16_t>>> AsyncClient::Impl::A
   co_return ClientError::kNoMaster;
 }
 
-asio::awaitable<Expected<std::pair<std::string, uint16_t>>> AsyncClient::Impl::AskSentinels() {
+asio::awaitable<std::error_code> AsyncClient::Impl::ConnectThroughSentinels() {
   using namespace asio::experimental::awaitable_operators;
   // Each sentinel gets a share of the connect timeout, so that a stopped one (which accepts the
   // connection and never answers) leaves time for the others and for the master.
@@ -229,28 +232,45 @@ asio::awaitable<Expected<std::pair<std::string, uint16_t>>> AsyncClient::Impl::A
   const auto share = options.connection.connect_timeout.count() > 0
                          ? options.connection.connect_timeout / static_cast<int>(n + 1)
                          : std::chrono::milliseconds(1000);
+  std::error_code last = ClientError::kNoMaster;
+  bool answered = false;
   for (size_t i = 0; i < n; i++) {
     asio::steady_timer deadline(executor, share);
     auto outcome = co_await (AskSentinel(i) || deadline.async_wait(kNoThrow));
-    if (outcome.index() != 0) continue;
-    auto& answer = std::get<0>(outcome);
-    if (!answer) continue;
+    if (outcome.index() != 0) {
+      if (!answered) last = ClientError::kTimeout;
+      continue;
+    }
+    auto& addr = std::get<0>(outcome);
+    if (!addr) {
+      // "Does not know the name" is kNoMaster; a transport error is kept when nobody answers.
+      if (!answered || addr.error() == ClientError::kNoMaster) last = addr.error();
+      answered = answered || addr.error() == ClientError::kNoMaster;
+      continue;
+    }
+    answered = true;
+    const ConnectionConfig target = detail::MasterConnection(options.connection, *addr);
+    if (auto error = co_await ConnectTo(target, /*check_role=*/true)) {
+      stream.Close();
+      last = error;
+      continue;
+    }
+    // This sentinel led to a master: it is asked first next time.
+    options.connection.host = target.host;
+    options.connection.port = target.port;
     detail::PreferSentinel(options.connection, i);
-    co_return *answer;
+    co_return std::error_code{};
   }
-  co_return ClientError::kNoMaster;
+  co_return last;
 }
 
 asio::awaitable<std::error_code> AsyncClient::Impl::ConnectAndHandshake() {
-  const bool sentinel = !options.connection.sentinels.empty();
-  ConnectionConfig target = options.connection;
-  if (sentinel) {
-    auto addr = co_await AskSentinels();
-    if (!addr) co_return addr.error();
-    target = detail::MasterConnection(options.connection, *addr);
-    options.connection.host = target.host;
-    options.connection.port = target.port;
-  }
+  if (!options.connection.sentinels.empty()) co_return co_await ConnectThroughSentinels();
+  co_return co_await ConnectTo(options.connection, /*check_role=*/false);
+}
+
+asio::awaitable<std::error_code> AsyncClient::Impl::ConnectTo(const ConnectionConfig& target,
+                                                              bool check_role) {
   if (auto error = co_await stream.Connect(target, tls.get())) co_return error;
   Handshake handshake(target);
   std::string out = handshake.Start();
@@ -273,7 +293,7 @@ asio::awaitable<std::error_code> AsyncClient::Impl::ConnectAndHandshake() {
         hello = handshake.server_hello();
         pipeline.set_protocol(protocol);
         // A sentinel's answer may be stale (a failover under way): only a master will do.
-        if (sentinel) {
+        if (check_role) {
           if (auto error = co_await stream.Write(detail::kRoleRequest)) co_return error;
           std::optional<Reply> role;
           if (auto error = co_await ReadReply(stream, parser, &role)) co_return error;

@@ -35,8 +35,10 @@ struct Client::Impl {
   std::error_code EnsureConnected();
   std::error_code ConnectNow();
   std::error_code Handshake(Deadline deadline, const ConnectionConfig& target);
-  // redis+sentinel://: the master's address from the first sentinel that knows it.
-  Expected<std::pair<std::string, uint16_t>> AskSentinels(Deadline deadline);
+  std::error_code ConnectTo(const ConnectionConfig& target, SSL_CTX* tls_context,
+                            Deadline deadline);
+  // redis+sentinel://: the master where the first sentinel that knows it says it is.
+  std::error_code ConnectThroughSentinels(SSL_CTX* tls_context, Deadline deadline);
   // One reply on a connection being set up.
   std::error_code ReadReply(detail::BlockingStream& s, ReplyParser& parser, Deadline deadline,
                             std::optional<Reply>* reply);
@@ -87,20 +89,9 @@ std::error_code Client::Impl::ConnectNow() {
     }
     tls_context = tls->native_handle();
   }
-  ConnectionConfig target = options.connection;
-  if (!options.connection.sentinels.empty()) {
-    auto addr = AskSentinels(deadline);
-    if (!addr) return addr.error();
-    target = detail::MasterConnection(options.connection, *addr);
-    options.connection.host = target.host;
-    options.connection.port = target.port;
-  }
-  if (auto error = stream.Connect(target, tls_context, deadline)) {
-    error_detail = stream.error_detail();
-    return error;
-  }
-  if (auto error = Handshake(deadline, target)) {
-    Disconnect();
+  if (options.connection.sentinels.empty()) {
+    if (auto error = ConnectTo(options.connection, tls_context, deadline)) return error;
+  } else if (auto error = ConnectThroughSentinels(tls_context, deadline)) {
     return error;
   }
   connected = ever_connected = true;
@@ -131,10 +122,27 @@ std::error_code Client::Impl::ReadReply(detail::BlockingStream& s, ReplyParser& 
   }
 }
 
-Expected<std::pair<std::string, uint16_t>> Client::Impl::AskSentinels(Deadline deadline) {
+std::error_code Client::Impl::ConnectTo(const ConnectionConfig& target, SSL_CTX* tls_context,
+                                        Deadline deadline) {
+  if (auto error = stream.Connect(target, tls_context, deadline)) {
+    error_detail = stream.error_detail();
+    return error;
+  }
+  if (auto error = Handshake(deadline, target)) {
+    Disconnect();
+    return error;
+  }
+  return {};
+}
+
+std::error_code Client::Impl::ConnectThroughSentinels(SSL_CTX* tls_context, Deadline deadline) {
   // Each sentinel gets a share of the time left, so that a stopped one (which accepts the
-  // connection and never answers) leaves time for the others and for the master.
+  // connection and never answers) leaves time for the others and for the master. A sentinel
+  // whose answer does not lead to a master is passed over; the one that led to it is asked
+  // first next time.
   const size_t n = options.connection.sentinels.size();
+  std::error_code last = ClientError::kNoMaster;
+  bool answered = false;
   for (size_t i = 0; i < n; i++) {
     Deadline mine = deadline;
     if (deadline) {
@@ -145,17 +153,33 @@ Expected<std::pair<std::string, uint16_t>> Client::Impl::AskSentinels(Deadline d
       mine = Clock::now() + std::chrono::seconds(1);
     }
     detail::BlockingStream s;
-    if (s.Connect(detail::SentinelConnection(options.connection, i), nullptr, mine)) continue;
-    if (s.Write(detail::MasterAddrQuery(options.connection.sentinel_master), mine)) continue;
-    ReplyParser parser(options.reply_limits);
     std::optional<Reply> reply;
-    if (ReadReply(s, parser, mine, &reply)) continue;
-    if (auto addr = detail::MasterAddrFrom(*reply)) {
-      detail::PreferSentinel(options.connection, i);
-      return *addr;
+    std::error_code error =
+        s.Connect(detail::SentinelConnection(options.connection, i), nullptr, mine);
+    if (!error) error = s.Write(detail::MasterAddrQuery(options.connection.sentinel_master), mine);
+    ReplyParser parser(options.reply_limits);
+    if (!error) error = ReadReply(s, parser, mine, &reply);
+    if (error) {
+      if (!answered) last = error;  // a transport error, kept while no sentinel answered
+      continue;
     }
+    answered = true;
+    auto addr = detail::MasterAddrFrom(*reply);
+    if (!addr) {
+      last = ClientError::kNoMaster;
+      continue;
+    }
+    const ConnectionConfig target = detail::MasterConnection(options.connection, *addr);
+    if (auto failed = ConnectTo(target, tls_context, deadline)) {
+      last = failed;
+      continue;
+    }
+    options.connection.host = target.host;
+    options.connection.port = target.port;
+    detail::PreferSentinel(options.connection, i);
+    return {};
   }
-  return ClientError::kNoMaster;
+  return last;
 }
 
 std::error_code Client::Impl::Handshake(Deadline deadline, const ConnectionConfig& target) {

@@ -153,7 +153,9 @@ void CmdSentinelMyid(CmdArgs, CommandContext& ctx) { ctx.rb().SendBulk(S(ctx).my
 
 void CmdSentinelIsMasterDownByAddr(CmdArgs args, CommandContext& ctx) {
   int64_t port = 0, epoch = 0;
-  if (!ToLong(args[3], &port) || !ToLong(args[4], &epoch)) {
+  // A negative epoch would wrap to the largest one and end this sentinel's elections for good
+  // (Redis takes it): refused as out of range.
+  if (!ToLong(args[3], &port) || !ToLong(args[4], &epoch) || epoch < 0) {
     return ctx.rb().SendError(errors::kNotInteger);
   }
   auto r = S(ctx).IsMasterDownByAddr(std::string(args[2]), static_cast<int>(port),

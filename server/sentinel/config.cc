@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -36,44 +37,6 @@ bool IsPreMonitor(const std::string& name) {
     if (EqualsIgnoreCase(name, n)) return true;
   }
   return false;
-}
-
-// sdscatrepr: a quoted, escaped string.
-std::string Repr(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '\\':
-      case '"':
-        out += '\\';
-        out += static_cast<char>(c);
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\a':
-        out += "\\a";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      default:
-        if (std::isprint(c)) {
-          out += static_cast<char>(c);
-        } else {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\x%02x", c);
-          out += buf;
-        }
-    }
-  }
-  return out + "\"";
 }
 
 }  // namespace
@@ -112,6 +75,14 @@ std::optional<Addr> Sentinel::MakeAddr(const std::string& host, int port, bool a
                                        int* error) const {
   if (port < 0 || port > 65535) {
     *error = EINVAL;
+    return std::nullopt;
+  }
+  // A name with spaces, control characters or commas is no host name (it would also break the
+  // config file's lines and the hello messages it is written into).
+  if (host.empty() || std::any_of(host.begin(), host.end(), [](unsigned char c) {
+        return c <= ' ' || c == ',' || c == '"' || c == '\'' || c == 0x7f;
+      })) {
+    *error = ENOENT;
     return std::nullopt;
   }
   Addr addr{host, "", port};

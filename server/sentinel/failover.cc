@@ -68,7 +68,7 @@ std::optional<std::string> Sentinel::GetLeader(Instance& master, uint64_t epoch)
   return winner;
 }
 
-bool Sentinel::SendSlaveOf(Instance& ri, const Addr* addr) {
+bool Sentinel::SendSlaveOf(Instance& ri, const Addr* addr, bool with_info) {
   if (!ri.link->cc) return false;
   const std::string host = addr != nullptr ? Announce(*addr) : "NO";
   const std::string port = addr != nullptr ? std::to_string(addr->port) : "ONE";
@@ -80,11 +80,14 @@ bool Sentinel::SendSlaveOf(Instance& ri, const Addr* addr) {
   Send(ri, {"CLIENT", "KILL", "TYPE", "normal"}, nullptr);
   Send(ri, {"CLIENT", "KILL", "TYPE", "pubsub"}, nullptr);
   Send(ri, {"EXEC"}, nullptr);
-  // The INFO right behind it shows the outcome (role, master) at once, not at the next INFO
-  // period.
-  Send(ri, {"INFO"}, [this](Instance& i, const Reply& r) {
-    if (auto s = r.as_string()) RefreshInstanceInfo(i, std::string(*s));
-  });
+  // In a failover, the INFO right behind it shows the outcome (role, master) at once, not at
+  // the next INFO period. Not for a corrective SLAVEOF (+convert-to-slave, +fix-slave-config):
+  // an INFO that did not change (a refused SLAVEOF) would send the next one at once, in a loop.
+  if (with_info) {
+    Send(ri, {"INFO"}, [this](Instance& i, const Reply& r) {
+      if (auto s = r.as_string()) RefreshInstanceInfo(i, std::string(*s));
+    });
+  }
   return true;
 }
 
@@ -234,7 +237,7 @@ void Sentinel::FailoverSendSlaveOfNoOne(Instance& master) {
     return;
   }
   // Whether it worked is seen in its INFO (role:master), not in the replies.
-  if (!SendSlaveOf(promoted, nullptr)) return;
+  if (!SendSlaveOf(promoted, nullptr, /*with_info=*/true)) return;
   Event(EventLevel::kNotice, "+failover-state-wait-promotion", &promoted, "");
   master.failover_state = FailoverState::kWaitPromotion;
   master.failover_state_change_time = now();
@@ -274,7 +277,7 @@ void Sentinel::FailoverDetectEnd(Instance& master) {
     for (auto& [k, s] : master.slaves) {
       if (s->is(kPromoted | kReconfDone | kReconfSent)) continue;
       if (s->link->disconnected) continue;
-      if (SendSlaveOf(*s, &master.promoted_slave->addr)) {
+      if (SendSlaveOf(*s, &master.promoted_slave->addr, /*with_info=*/true)) {
         Event(EventLevel::kNotice, "+slave-reconf-sent-be", s.get(), "");
         s->flags |= kReconfSent;
       }
@@ -300,7 +303,7 @@ void Sentinel::FailoverReconfNextSlave(Instance& master) {
     }
     if (slave.is(kReconfSent | kReconfInprog)) continue;
     if (slave.link->disconnected) continue;
-    if (SendSlaveOf(slave, &master.promoted_slave->addr)) {
+    if (SendSlaveOf(slave, &master.promoted_slave->addr, /*with_info=*/true)) {
       slave.flags |= kReconfSent;
       slave.slave_reconf_sent_time = now();
       Event(EventLevel::kNotice, "+slave-reconf-sent", &slave, "");

@@ -4,6 +4,7 @@
 // down states (SDOWN alone, ODOWN when `quorum` sentinels agree).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "server/core/strings.h"
@@ -28,6 +29,12 @@ int64_t ToInt(std::string_view s) {
 
 bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
+}
+
+bool IsRunId(std::string_view s) {
+  return s.size() == 40 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+         });
 }
 
 std::vector<std::string_view> Split(std::string_view s, std::string_view sep) {
@@ -191,6 +198,9 @@ void Sentinel::SendAuthIfNeeded(Instance& ri, Connection& c) {
   std::vector<std::string> argv = {MapCommand(ri, "AUTH")};
   if (user) argv.push_back(*user);
   argv.push_back(*pass);
+  // Only the commands connection counts pending replies: a subscribed connection's replies go
+  // to the message handler, and a count there would never come down.
+  if (&c != ri.link->cc.get()) return c.Send(argv, nullptr);
   ri.link->pending_commands++;
   std::weak_ptr<InstanceLink> link = ri.link;
   c.Send(argv, [link](const Reply&) {
@@ -485,7 +495,9 @@ void Sentinel::RefreshInstanceInfo(Instance& ri, const std::string& info) {
       const int64_t wait_time = timing_.publish_period * 4;
       if (!ri.is(kPromoted) && MasterLooksSane(master) && NoDownFor(ri, wait_time) &&
           t - ri.role_reported_time > wait_time) {
-        if (SendSlaveOf(ri, &master.addr)) Event(EventLevel::kNotice, "+convert-to-slave", &ri, "");
+        if (SendSlaveOf(ri, &master.addr, /*with_info=*/false)) {
+          Event(EventLevel::kNotice, "+convert-to-slave", &ri, "");
+        }
       }
     }
   }
@@ -497,7 +509,7 @@ void Sentinel::RefreshInstanceInfo(Instance& ri, const std::string& info) {
     const int64_t wait_time = ri.master->failover_timeout;
     if (MasterLooksSane(*ri.master) && NoDownFor(ri, wait_time) &&
         t - ri.slave_conf_change_time > wait_time) {
-      if (SendSlaveOf(ri, &ri.master->addr)) {
+      if (SendSlaveOf(ri, &ri.master->addr, /*with_info=*/false)) {
         Event(EventLevel::kNotice, "+fix-slave-config", &ri, "");
       }
     }
@@ -606,8 +618,13 @@ void Sentinel::ProcessHello(std::string_view hello) {
   const std::string ip(token[0]), runid(token[2]), master_ip(token[5]);
   const int port = static_cast<int>(ToInt(token[1]));
   const int master_port = static_cast<int>(ToInt(token[6]));
-  const uint64_t epoch = static_cast<uint64_t>(ToInt(token[3]));
-  const uint64_t master_config_epoch = static_cast<uint64_t>(ToInt(token[7]));
+  const int64_t epoch_value = ToInt(token[3]);
+  const int64_t config_epoch_value = ToInt(token[7]);
+  // A sentinel's id is 40 hex characters and epochs are not negative: anything else is not a
+  // hello a sentinel sent (it would end up in the config file, or wrap the epoch).
+  if (!IsRunId(runid) || epoch_value < 0 || config_epoch_value < 0) return;
+  const uint64_t epoch = static_cast<uint64_t>(epoch_value);
+  const uint64_t master_config_epoch = static_cast<uint64_t>(config_epoch_value);
 
   Instance* si = FindSentinelByAddrAndRunid(*master, &ip, port, &runid);
   if (si == nullptr) {
@@ -740,11 +757,14 @@ void Sentinel::AskMasterStateToOtherSentinels(Instance& master, bool forced) {
     if (!master.is(kSDown)) continue;
     if (ri.link->disconnected) continue;
     // Redis asks every ask-period. Keyward asks again at every tick while the answer it has
-    // is not yet the one it needs (the peer did not see the master down yet, or has not
-    // answered this failover's vote request): agreement is reached as soon as it exists
-    // instead of up to a second later. The question itself changes nothing on the peer.
+    // is not yet the one it needs (the peer did not see the master down yet, in the first
+    // seconds of SDOWN, or has not answered this failover's vote request): agreement is
+    // reached as soon as it exists instead of up to a second later. The question itself
+    // changes nothing on the peer.
+    // Only while it can matter: the first seconds of SDOWN, or a failover asking for votes.
+    const bool early = t - master.s_down_since_time < timing_.ask_period * 10;
     const bool answer_pending =
-        !ri.is(kMasterDown) ||
+        (early && !ri.is(kMasterDown)) ||
         (master.failover_state > FailoverState::kNone && ri.leader_epoch != current_epoch_);
     const int64_t period =
         answer_pending ? std::min(timing_.ask_period, kFailoverInfoPeriod) : timing_.ask_period;

@@ -40,10 +40,13 @@ void Sentinel::CallClientReconfScript(Instance& master, bool leader, const Addr&
 
 void Sentinel::RunPendingScripts() {
   const int64_t t = now();
-  for (auto& job : scripts_queue_) {
+  for (auto it = scripts_queue_.begin(); it != scripts_queue_.end();) {
+    ScriptJob& job = *it;
     if (running_scripts_ >= kMaxRunning) break;
-    if (job.running) continue;
-    if (job.start_time && job.start_time > t) continue;  // a retry not due yet
+    if (job.running || (job.start_time && job.start_time > t)) {  // or a retry not due yet
+      ++it;
+      continue;
+    }
     job.running = true;
     job.start_time = now();
     job.retry_num++;
@@ -52,15 +55,15 @@ void Sentinel::RunPendingScripts() {
     argv.push_back(nullptr);
     pid_t pid = 0;
     if (posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) {
-      // Reported as signal 99, as Redis reports a failed fork.
-      Event(EventLevel::kWarning, "-script-error", nullptr, job.argv[0] + " 99 0");
-      job.running = false;
-      job.pid = 0;
+      // What Redis reports when the exec in its child fails (exit code 2, not retried).
+      Event(EventLevel::kWarning, "-script-error", nullptr, job.argv[0] + " 0 2");
+      it = scripts_queue_.erase(it);
       continue;
     }
     running_scripts_++;
     job.pid = pid;
     Event(EventLevel::kDebug, "+script-child", nullptr, std::to_string(pid));
+    ++it;
   }
 }
 

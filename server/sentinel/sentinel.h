@@ -211,7 +211,8 @@ class Sentinel {
   std::optional<std::string> VoteLeader(Instance& master, uint64_t req_epoch,
                                         const std::string& req_runid, uint64_t* leader_epoch);
   std::optional<std::string> GetLeader(Instance& master, uint64_t epoch);
-  bool SendSlaveOf(Instance& ri, const Addr* addr);
+  // MULTI, SLAVEOF, CONFIG REWRITE, CLIENT KILLs, EXEC; `with_info`: INFO behind it.
+  bool SendSlaveOf(Instance& ri, const Addr* addr, bool with_info);
   void StartFailover(Instance& master);
   bool StartFailoverIfNeeded(Instance& master);
 

@@ -95,6 +95,28 @@ TEST_F(SentinelClientTest, SyncClientFindsTheMasterPastADeadSentinel) {
   EXPECT_EQ(Field(*c.Command("INFO", "server"), "tcp_port"), std::to_string(master_->port()));
 }
 
+TEST_F(SentinelClientTest, ASentinelNamingANonMasterIsPassedOver) {
+  // A sentinel with a stale view: it names the replica for "m". Asked first, it is passed over
+  // for the next one, which names the master; that one is asked first from then on.
+  ServerProcess stale(ServerKind::kKeywardSentinel,
+                      {"sentinel monitor m 127.0.0.1 " + std::to_string(replica_->port()) + " 1"});
+  auto options =
+      client::OptionsFromUrl("redis+sentinel://127.0.0.1:" + std::to_string(stale.port()) +
+                             ",127.0.0.1:" + std::to_string(sentinel_->port()) + "/m");
+  ASSERT_TRUE(options);
+  Client c(*options);
+  ASSERT_FALSE(c.Connect());
+  EXPECT_EQ(Field(*c.Command("INFO", "server"), "tcp_port"), std::to_string(master_->port()));
+  // No sentinel answering at all is a transport error, not "no master".
+  auto nobody =
+      client::OptionsFromUrl("redis+sentinel://127.0.0.1:" + std::to_string(dead_port_) + "/m");
+  ASSERT_TRUE(nobody);
+  Client none(*nobody);
+  std::error_code error = none.Connect();
+  EXPECT_TRUE(error);
+  EXPECT_NE(error, ClientError::kNoMaster);
+}
+
 TEST_F(SentinelClientTest, UnknownNameAndNonMasterAreRefused) {
   Client unknown(OptionsFor("nosuch"));
   EXPECT_EQ(unknown.Connect(), ClientError::kNoMaster);

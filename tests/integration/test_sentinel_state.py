@@ -11,8 +11,8 @@ import os
 import re
 import unittest
 
-from keyward_harness import (REDIS_SERVER, Error, ServerTestCase, decode, make_workdir,
-                             start_server, wait_for)
+from keyward_harness import (REDIS_SERVER, Error, ServerTestCase, decode, keyward_binary,
+                             make_workdir, start_server, wait_for)
 from sentinel_support import (MASTER_NAME, EventWatcher, call, config_lines, info_dict,
                               read_config, start_data_server, start_sentinel, sentinel_under_test)
 
@@ -204,6 +204,47 @@ class ScriptsTiltAuth(ServerTestCase):
             self.assertNotIn(b"s_down", view(s)[0][b"flags"])
         # A client without the password is refused.
         self.assertTrue(bytes(call(a, "SENTINEL", "MASTERS")).startswith(b"NOAUTH"))
+
+
+class HostileInput(ServerTestCase):
+    """What a sentinel is told by anyone who can publish on a monitored master, or can send it
+    SENTINEL commands, must not end up in its config file or wreck its elections. Redis 7.0.15
+    fails both (checked by hand: the injected line lands in its file, and a negative epoch wraps
+    to 18446744073709551615), so these run against Keyward's sentinel only."""
+
+    def setUp(self):
+        super().setUp()
+        self.master = start_data_server()
+        self.addCleanup(self.master.stop)
+        self.sentinel = start_sentinel(self.master.port, binary=keyward_binary())
+        self.addCleanup(self.sentinel.stop)
+
+    def test_a_hello_cannot_write_config_lines(self):
+        for hello in ("127.0.0.5,26999,abc\nsentinel announce-port 1,0,%s,127.0.0.1,%d,0",
+                      "127.0.0.5,26999,%s,0,%%s,127.0.0.1,%%d,0" % ("z" * 40),
+                      "127.0.0.5,26999,%s,-1,%%s,127.0.0.1,%%d,0" % ("a" * 40),
+                      "127.0.0.5,26999,,0,%s,127.0.0.1,%d,0"):
+            text = hello % (MASTER_NAME, self.master.port)
+            self.assertEqual(call(self.sentinel, "PUBLISH", "__sentinel__:hello", text), 1)
+        self.assertEqual(call(self.sentinel, "SENTINEL", "SENTINELS", MASTER_NAME), [])
+        self.assertEqual(call(self.sentinel, "SENTINEL", "FLUSHCONFIG"), b"OK")
+        self.assertEqual(config_lines(self.sentinel, "sentinel announce-port"), [])
+        self.assertEqual(config_lines(self.sentinel, "sentinel current-epoch"),
+                         [["sentinel", "current-epoch", "0"]])
+        # A well-formed one is taken.
+        good = "127.0.0.5,26999,%s,3,%s,127.0.0.1,%d,0" % ("b" * 40, MASTER_NAME,
+                                                          self.master.port)
+        self.assertEqual(call(self.sentinel, "PUBLISH", "__sentinel__:hello", good), 1)
+        self.assertEqual(len(call(self.sentinel, "SENTINEL", "SENTINELS", MASTER_NAME)), 1)
+        self.assertEqual(config_lines(self.sentinel, "sentinel current-epoch"),
+                         [["sentinel", "current-epoch", "3"]])
+
+    def test_negative_epoch_refused(self):
+        reply = call(self.sentinel, "SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1",
+                     self.master.port, -1, "a" * 40)
+        self.assertEqual(reply, b"ERR value is not an integer or out of range")
+        self.assertEqual(config_lines(self.sentinel, "sentinel current-epoch"),
+                         [["sentinel", "current-epoch", "0"]])
 
 
 class StartUp(ServerTestCase):
