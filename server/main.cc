@@ -13,6 +13,8 @@
 
 #include "server/core/clock.h"
 #include "server/core/config.h"
+#include "server/metrics/exposition.h"
+#include "server/metrics/http_session.h"
 #include "server/net/event_loop.h"
 #include "server/process/banner.h"
 #include "server/process/crash.h"
@@ -258,6 +260,24 @@ int main(int argc, char** argv) {
     listen_tcp(listening_port);
     return std::string("Unable to listen on this port. Check server logs.");
   };
+  // The metrics endpoint, on the same addresses.
+  if (settings.metrics_port != 0) {
+    auto metrics_factory = [&server](keyward::net::Transport& t) {
+      return keyward::NewMetricsSession(
+          t, [&server] { return keyward::RenderMetrics(server.services()); });
+    };
+    for (const std::string& raw : settings.bind) {
+      const bool optional = !raw.empty() && raw[0] == '-';
+      const std::string host_addr = optional ? raw.substr(1) : raw;
+      auto ec = loop.ListenTcp(host_addr, static_cast<int>(settings.metrics_port), options,
+                               metrics_factory);
+      if (ec && !optional) {
+        spdlog::error("Failed listening on metrics port {} ({}): {}", settings.metrics_port,
+                      host_addr, ec.message());
+        return 1;
+      }
+    }
+  }
   if (!settings.unixsocket.empty()) {
     auto ec = loop.ListenUnix(settings.unixsocket, static_cast<int>(settings.unixsocketperm),
                               options, factory);

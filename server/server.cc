@@ -53,7 +53,7 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
       cron_(keyward::Cron::Parts{*clock, *settings, state_, keyspace_, clients_, pause_, stats_,
                                  output_, executor_, blocking_, timers_}),
       locks_(*settings, state_, keyspace_, pubsub_, propagation_),
-      lock_waits_(locks_, keyspace_, blocking_, timers_, registry_),
+      lock_waits_(locks_, keyspace_, blocking_, timers_, registry_, *clock),
       lua_(executor_),
       functions_(executor_),
       snapshots_(SnapshotJob::Parts{*settings, state_, keyspace_, timers_, *clock}),
@@ -82,6 +82,7 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
   // lock-fence-replicas holds a fenced grant to a waiter too.
   lock_waits_.set_fence_hold(HoldFencedReply);
   keyspace_events_.AddObserver(&locks_);
+  keyspace_events_.AddObserver(&lock_waits_);  // hand-off latencies
   // BCAST invalidations collected during a batch go out when it ends (Redis's beforeSleep).
   output_.BeforeFlush([this] { tracking_.BroadcastPending(); });
   // What a closing client leaves behind, part by part.

@@ -333,6 +333,8 @@ void Server::DeclareOptions(Config& config, ServerSettings& s) {
   // A sentinel must be reachable by its peers: protected mode is off by default there (Redis's
   // initSentinelConfig).
   config.AddBool("protected-mode", &s.protected_mode, !s.sentinel_mode);
+  // Keyward's own: the Prometheus endpoint (docs/operations.md), on the bind addresses.
+  config.AddInt("metrics-port", &s.metrics_port, 0, 65535, 0, kImmutable);
   // `sentinel <directive> ...` lines, kept for the sentinel to apply once it exists (Redis
   // queues them too, so a line may come before the monitor it refers to); `--sentinel` alone
   // is the mode switch itself.

@@ -1,6 +1,9 @@
 // Each command family exports exactly one function, called explicitly by the server.
 #pragma once
 
+#include <string>
+#include <vector>
+
 namespace keyward {
 
 class CommandRegistry;
@@ -44,6 +47,10 @@ void RegisterPersistenceFamily(CommandRegistry& registry);
 void RegisterSentinelFamily(CommandRegistry& registry);
 
 class CommandContext;
+struct Services;
+// INFO's text for `sections` (none: the default ones), as the INFO command replies it
+// (server_family.cc); the metrics endpoint reads it too.
+std::string RenderInfo(Services& s, const std::vector<std::string>& sections);
 // SCRIPT KILL (function = false) and FUNCTION KILL: stops the busy script, unless it has
 // written (scripting_family.cc).
 void KillBusyScript(CommandContext& ctx, bool function);

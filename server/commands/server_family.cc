@@ -464,18 +464,19 @@ void InfoSentinel(InfoWriter& w, sentinel::Sentinel& sentinel) {
   }
 }
 
-void CmdInfo(CmdArgs args, CommandContext& ctx) {
-  // Sections: "default" (no argument), "all", "everything", or any list of names.
+}  // namespace
+
+std::string RenderInfo(Services& s, const std::vector<std::string>& sections) {
+  // Sections: "default" (none given), "all", "everything", or any list of names.
   std::set<std::string> wanted;
   bool all = false;
-  if (args.size() == 1) wanted.insert("default");
-  for (size_t j = 1; j < args.size(); j++) wanted.insert(ToLower(args[j]));
+  if (sections.empty()) wanted.insert("default");
+  for (const auto& name : sections) wanted.insert(ToLower(name));
   if (wanted.count("all") || wanted.count("everything")) all = true;
   bool def = wanted.count("default") > 0;
   auto want = [&](const char* name, bool in_default) {
     return all || wanted.count(name) > 0 || (def && in_default);
   };
-  Services& s = ctx.services();
   InfoWriter w;
   if (s.sentinel != nullptr) {
     // A sentinel has five sections, all of them in the default.
@@ -484,7 +485,7 @@ void CmdInfo(CmdArgs args, CommandContext& ctx) {
     if (want("stats", true)) InfoStats(w, s);
     if (want("cpu", true)) InfoCpu(w);
     if (want("sentinel", true)) InfoSentinel(w, *s.sentinel);
-    return ctx.rb().SendVerbatim(w.str());
+    return w.str();
   }
   if (want("server", true)) InfoServer(w, s);
   if (want("clients", true)) InfoClients(w, s);
@@ -502,7 +503,18 @@ void CmdInfo(CmdArgs args, CommandContext& ctx) {
     w.Field("cluster_enabled", 0);
   }
   if (want("keyspace", true)) InfoKeyspace(w, s);
-  ctx.rb().SendVerbatim(w.str());
+  return w.str();
+}
+
+namespace {
+
+void CmdInfo(CmdArgs args, CommandContext& ctx) {
+  std::vector<std::string> sections;
+  for (size_t j = 1; j < args.size(); j++) sections.emplace_back(args[j]);
+  std::string text = RenderInfo(ctx.services(), sections);
+  // A sentinel answers with a bulk string in RESP3 too, as Redis's does.
+  if (ctx.services().sentinel != nullptr) return ctx.rb().SendBulk(text);
+  ctx.rb().SendVerbatim(text);
 }
 
 void CmdTime(CmdArgs args, CommandContext& ctx) {

@@ -125,6 +125,7 @@ Result<AcquireOutcome> LockManager::Acquire(CommandContext& ctx, const AcquireRe
   if (e != nullptr && e->string_value() != req.owner) {
     out.token = fences_.CounterOf(req.resource);
     out.pttl = e->has_expire() ? std::max<int64_t>(0, e->expire_ms() - now) : -1;
+    if (!req.retry) metrics_.busy++;
     return out;
   }
   if (req.fence && fences_.CounterOf(req.resource) >= kMaxToken &&
@@ -138,6 +139,7 @@ Result<AcquireOutcome> LockManager::Acquire(CommandContext& ctx, const AcquireRe
       out.token = fences_.CounterOf(req.resource);
       out.pttl = left;
       out.restarting = true;
+      if (!req.retry) metrics_.restarting++;
       return out;
     }
     db.Add(Entry::NewString(req.resource, req.owner, deadline));
@@ -155,6 +157,8 @@ Result<AcquireOutcome> LockManager::Acquire(CommandContext& ctx, const AcquireRe
   FenceRecord& rec = fences_.Get(req.resource);
   out.granted = true;
   out.reentered = e != nullptr;
+  metrics_.granted++;
+  if (out.reentered) metrics_.reentries++;
   out.token = rec.counter;
   out.pttl = req.ttl_ms;
   if (req.propose > rec.counter) {
@@ -164,6 +168,7 @@ Result<AcquireOutcome> LockManager::Acquire(CommandContext& ctx, const AcquireRe
     rec.fenced_owner = std::string(req.owner);
     rec.fenced_token = req.propose;
     PropagateRecord(ctx, req.resource, rec);
+    metrics_.tokens++;
     out.counted = true;
     out.token = rec.counter;
   }
@@ -177,6 +182,7 @@ Result<AcquireOutcome> LockManager::Acquire(CommandContext& ctx, const AcquireRe
   rec.fenced_owner = std::string(req.owner);
   rec.fenced_token = rec.counter;
   PropagateRecord(ctx, req.resource, rec);
+  metrics_.tokens++;
   out.token = rec.counter;
   return out;
 }
@@ -190,6 +196,7 @@ bool LockManager::Release(CommandContext& ctx, std::string_view resource, std::s
   ctx.Notify(notify::kGeneric, "del", resource, db);
   ctx.AddDirty();
   ctx.Propagate({"DEL", resource});
+  metrics_.releases++;
   return true;
 }
 
@@ -206,6 +213,7 @@ Result<bool> LockManager::Extend(CommandContext& ctx, std::string_view resource,
   ctx.AddDirty();
   ctx.Propagate({"PEXPIREAT", resource, FormatInt64(now + ttl_ms)});
   NoteLease(ttl_ms);
+  metrics_.extensions++;
   return true;
 }
 
@@ -303,6 +311,10 @@ void LockManager::ApplyHoldoff(int64_t ms, int64_t now_ms) {
 void LockManager::OnKeyRemoved(int db, std::string_view key) {
   // A lock key that goes away, however (release, DEL, expiry, RENAME): observers hear of it.
   if (AnySubscribers() && fences_.Peek(key) != nullptr) PublishEvent(db, key, "released");
+}
+
+void LockManager::OnKeyExpired(int db, std::string_view key) {
+  if (fences_.Peek(key) != nullptr) metrics_.lease_expiries++;
 }
 
 void LockManager::Trim(size_t max_records) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "server/coordination/fence_table.h"
+#include "server/coordination/lock_metrics.h"
 #include "server/core/settings.h"
 #include "server/core/status.h"
 #include "server/engine/keyspace_events.h"
@@ -51,6 +52,8 @@ struct AcquireRequest {
   // PROPOSE T (N instances, one round trip): with the grant, T is counted if above the counter,
   // as a LOCK.FENCE of T by the new holder would be. 0: none.
   int64_t propose = 0;
+  // A waiter's lock offered again (LockWaits): a refusal is not counted as a new attempt.
+  bool retry = false;
 };
 
 // Whether `command` is one of the stream's coordination records (LOCK.RECORD, LOCK.FLOOR,
@@ -131,6 +134,12 @@ class LockManager : public KeyRemovalObserver {
 
   // KeyRemovalObserver: a lock key went away, however (release, DEL, expiry, RENAME).
   void OnKeyRemoved(int db, std::string_view key) override;
+  // A lock key expired: its holder's lease ran out before it released it.
+  void OnKeyExpired(int db, std::string_view key) override;
+
+  // What the metrics endpoint reports.
+  LockMetrics& metrics() { return metrics_; }
+  const LockMetrics& metrics() const { return metrics_; }
 
  private:
   // Propagates the resource's record as it now is.
@@ -150,6 +159,7 @@ class LockManager : public KeyRemovalObserver {
   int64_t epoch_ = 0;  // promotions this history went through (LOCK.EPOCH)
   int64_t longest_lease_ms_ = 0;
   int64_t promotion_until_ms_ = 0;  // server time the promotion delay ends
+  LockMetrics metrics_;
   // A lease of `ttl_ms` was granted: the longest one, propagated when it grows.
   void NoteLease(int64_t ttl_ms);
 };

@@ -14,7 +14,8 @@ struct LockWait : WaitState {
   std::string owner;
   int64_t ttl_ms = 0;
   bool fence = false;
-  bool take = false;  // LOCK.ACQUIRE ... WAIT; false: LOCK.WAIT
+  bool take = false;     // LOCK.ACQUIRE ... WAIT; false: LOCK.WAIT
+  int64_t since_us = 0;  // monotonic: when the wait began
 };
 
 }  // namespace
@@ -38,6 +39,8 @@ void LockWaits::Block(CommandContext& ctx, const AcquireRequest& req, bool take,
   wait->ttl_ms = req.ttl_ms;
   wait->fence = req.fence;
   wait->take = take;
+  wait->since_us = clock_.MonotonicUs();
+  if (take) locks_.metrics().waits_started++;
   BlockRequest request;
   request.db = c.db;
   request.keys = {std::string(req.resource)};
@@ -77,11 +80,25 @@ bool LockWaits::TryServe(CommandContext& ctx, WaitState* state, std::string_view
   const int db = ctx.client().db;
   if (w.take) {
     Result<AcquireOutcome> out =
-        locks_.Acquire(ctx, AcquireRequest{w.resource, w.owner, w.ttl_ms, w.fence});
+        locks_.Acquire(ctx, AcquireRequest{.resource = w.resource,
+                                           .owner = w.owner,
+                                           .ttl_ms = w.ttl_ms,
+                                           .fence = w.fence,
+                                           .retry = true});
     if (out && !out->granted) {
       // Still held (or the restart delay): wait for the removal or the deadline.
       if (out->pttl >= 0) ScheduleCheck(db, w.resource, ctx.now_ms() + out->pttl);
       return false;
+    }
+    if (out && out->granted) {
+      LockMetrics& m = locks_.metrics();
+      const int64_t now_us = clock_.MonotonicUs();
+      m.waits_granted++;
+      m.wait_latency.Observe(now_us - w.since_us);
+      if (auto freed = freed_at_us_.find(QueueKey(db, w.resource)); freed != freed_at_us_.end()) {
+        m.handoff_latency.Observe(now_us - freed->second);
+        freed_at_us_.erase(freed);
+      }
     }
     if (out) {
       // A fenced grant to a waiter waits for replicas like one granted at once.
@@ -110,6 +127,7 @@ bool LockWaits::TryServe(CommandContext& ctx, WaitState* state, std::string_view
 void LockWaits::OnTimeout(Client& c, WaitState* state) {
   auto& w = *static_cast<LockWait*>(state);
   if (!w.take) return c.rb().SendLong(0);
+  locks_.metrics().waits_timed_out++;
   AcquireOutcome out;
   out.token = locks_.fences().CounterOf(w.resource);
   int64_t pttl = -1;
@@ -119,7 +137,13 @@ void LockWaits::OnTimeout(Client& c, WaitState* state) {
   SendAcquireOutcome(c.rb(), out);
 }
 
+void LockWaits::OnKeyRemoved(int db, std::string_view key) {
+  if (blocking_.waiters(db, key) == 0) return;
+  freed_at_us_[QueueKey(db, key)] = clock_.MonotonicUs();
+}
+
 void LockWaits::OnQueueEmpty(int db, std::string_view key) {
+  freed_at_us_.erase(QueueKey(db, key));
   auto it = checks_.find(QueueKey(db, key));
   if (it == checks_.end()) return;
   timers_.Cancel(it->second.timer);

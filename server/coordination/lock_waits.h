@@ -14,22 +14,25 @@
 #include <unordered_map>
 
 #include "server/coordination/lock_manager.h"
+#include "server/core/clock.h"
 #include "server/engine/blocking.h"
+#include "server/engine/keyspace_events.h"
 #include "server/engine/registry.h"
 #include "server/engine/timers.h"
 #include "server/keyspace/keyspace.h"
 
 namespace keyward {
 
-class LockWaits : public BlockHandler {
+class LockWaits : public BlockHandler, public KeyRemovalObserver {
  public:
   LockWaits(LockManager& locks, Keyspace& keyspace, BlockingRegistry& blocking, Timers& timers,
-            const CommandRegistry& registry)
+            const CommandRegistry& registry, Clock& clock)
       : locks_(locks),
         keyspace_(keyspace),
         blocking_(blocking),
         timers_(timers),
-        registry_(registry) {}
+        registry_(registry),
+        clock_(clock) {}
 
   // Blocks the client of `ctx` until the resource is free (take: then acquires it for the
   // request) or until `timeout_ms` (0: none).
@@ -49,6 +52,9 @@ class LockWaits : public BlockHandler {
   void OnTimeout(Client& c, WaitState* state) override;
   void OnQueueEmpty(int db, std::string_view key) override;
 
+  // KeyRemovalObserver: a key with waiters went away; the hand-off latency counts from here.
+  void OnKeyRemoved(int db, std::string_view key) override;
+
  private:
   struct Check {
     int64_t at_ms;
@@ -64,7 +70,10 @@ class LockWaits : public BlockHandler {
   BlockingRegistry& blocking_;
   Timers& timers_;
   const CommandRegistry& registry_;
+  Clock& clock_;
   std::unordered_map<std::string, Check> checks_;
+  // When a key that had waiters was removed (monotonic us), until a waiter takes it.
+  std::unordered_map<std::string, int64_t> freed_at_us_;
   FenceHold fence_hold_;
 };
 

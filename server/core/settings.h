@@ -200,6 +200,9 @@ struct ServerSettings {
   std::function<std::optional<std::string>()> on_oom_score_change;
   std::function<void()> on_crash_log_change;
 
+  // The metrics endpoint's port (Prometheus text over HTTP); 0: off.
+  int64_t metrics_port = 0;
+
   // Sentinel mode (keyward-sentinel, or --sentinel): known before the options are declared, as
   // it changes defaults (port 26379, protected-mode no).
   bool sentinel_mode = false;

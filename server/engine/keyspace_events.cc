@@ -9,6 +9,7 @@ void KeyspaceEvents::OnExpired(Database& db, std::string_view key) {
   // Replicas and the AOF delete the key when the master does, so they never disagree about it;
   // UNLINK when it was freed lazily (lazyfree-lazy-expire), as Redis propagates it.
   propagation_.Delete(db.index(), key, settings_.lazyfree_lazy_expire);
+  for (KeyRemovalObserver* o : observers_) o->OnKeyExpired(db.index(), key);
 }
 
 void KeyspaceEvents::OnKeyAdded(Database& db, std::string_view key) {

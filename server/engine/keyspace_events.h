@@ -22,6 +22,8 @@ class KeyRemovalObserver {
  public:
   virtual ~KeyRemovalObserver() = default;
   virtual void OnKeyRemoved(int db, std::string_view key) = 0;
+  // The key was removed because it expired (after OnKeyRemoved).
+  virtual void OnKeyExpired(int db, std::string_view key) {}
   virtual void OnDatabaseReset(int db) {}
 };
 
