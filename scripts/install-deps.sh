@@ -11,8 +11,9 @@ BUILD_PACKAGES=(build-essential cmake ninja-build pkg-config libasio-dev libssl-
 # iproute2: the replication partition test puts a replica in a network namespace of its own;
 # iptables: keyward-jepsen's partition fault (a private chain that drops a node's traffic);
 # libfaketime: its clock fault (a node's wall clock moved).
+# systemd: systemd-analyze verifies the packaged units (nothing is started); dpkg-dev: the .deb.
 TEST_PACKAGES=(redis-server redis-tools python3 python3-redis clang libclang-rt-14-dev openssl
-  iproute2 iptables libfaketime)
+  iproute2 iptables libfaketime systemd dpkg-dev)
 
 packages=("${BUILD_PACKAGES[@]}")
 if [[ "${1:-}" == "--test" ]]; then
