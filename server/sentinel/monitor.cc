@@ -215,49 +215,43 @@ void Sentinel::ReconnectInstance(Instance& ri) {
   const int64_t t = now();
   if (t - link.last_reconn_time < timing_.ping_period) return;
   link.last_reconn_time = t;
-  std::weak_ptr<InstanceLink> weak = ri.link;
-  ServerHost* host = p_.state.host;
-
+  // Opens the connection kept in `slot` (cc or pc); it empties the slot when it closes.
+  auto open = [&](std::shared_ptr<Connection> InstanceLink::*slot, bool pubsub) {
+    auto conn = std::make_shared<Connection>(pubsub);
+    link.*slot = conn;
+    std::weak_ptr<InstanceLink> weak = ri.link;
+    Connection* raw = conn.get();
+    conn->Open(p_.state.host, ri.addr.ip, ri.addr.port, p_.settings.bind_source_addr,
+               [weak, raw, slot] {
+                 auto l = weak.lock();
+                 if (l && ((*l).*slot).get() == raw) {
+                   ((*l).*slot).reset();
+                   l->disconnected = true;
+                 }
+               });
+    // Failed at once (no host): nothing to set up.
+    if (link.*slot != conn) return std::shared_ptr<Connection>();
+    SendAuthIfNeeded(ri, *conn);
+    return conn;
+  };
+  const std::string name = "sentinel-" + myid_.substr(0, 8);
   if (!link.cc) {
     // The instance may have moved (a rescheduled pod): its hostname is resolved again.
     if (globals_.resolve_hostnames) {
       int error = 0;
       if (auto addr = MakeAddr(ri.addr.hostname, ri.addr.port, false, &error)) ri.addr = *addr;
     }
-    auto cc = std::make_shared<Connection>(/*pubsub=*/false);
-    link.cc = cc;
     link.pending_commands = 0;
     link.cc_conn_time = t;
-    Connection* raw = cc.get();
-    cc->Open(host, ri.addr.ip, ri.addr.port, p_.settings.bind_source_addr, [weak, raw] {
-      auto l = weak.lock();
-      if (l && l->cc.get() == raw) {
-        l->cc.reset();
-        l->disconnected = true;
-      }
-    });
-    if (link.cc == cc) {
-      SendAuthIfNeeded(ri, *cc);
-      Send(ri, {"CLIENT", "SETNAME", "sentinel-" + myid_.substr(0, 8) + "-cmd"}, nullptr);
+    if (open(&InstanceLink::cc, /*pubsub=*/false)) {
+      Send(ri, {"CLIENT", "SETNAME", name + "-cmd"}, nullptr);
       SendPing(ri);  // at once on a new connection
     }
   }
   if (ri.is(kMaster | kSlave) && !link.pc) {
-    auto pc = std::make_shared<Connection>(/*pubsub=*/true);
-    link.pc = pc;
     link.pc_conn_time = t;
-    Connection* raw = pc.get();
-    pc->Open(host, ri.addr.ip, ri.addr.port, p_.settings.bind_source_addr, [weak, raw] {
-      auto l = weak.lock();
-      if (l && l->pc.get() == raw) {
-        l->pc.reset();
-        l->disconnected = true;
-      }
-    });
-    if (link.pc == pc) {
-      SendAuthIfNeeded(ri, *pc);
-      pc->Send({MapCommand(ri, "CLIENT"), "SETNAME", "sentinel-" + myid_.substr(0, 8) + "-pubsub"},
-               nullptr);
+    if (auto pc = open(&InstanceLink::pc, /*pubsub=*/true)) {
+      pc->Send({MapCommand(ri, "CLIENT"), "SETNAME", name + "-pubsub"}, nullptr);
       std::weak_ptr<Instance> instance = ri.weak_from_this();
       pc->OnMessage([this, instance](const Reply& reply) {
         if (auto i = instance.lock()) ReceiveHello(*i, reply);
