@@ -228,13 +228,14 @@ int main(int argc, char** argv) {
   keyward::net::ListenOptions options{static_cast<int>(settings.tcp_backlog),
                                       static_cast<int>(settings.tcp_keepalive)};
   // Listens on every bind address; false if a mandatory one failed.
-  auto listen_tcp = [&](int64_t port) {
+  auto listen_tcp = [&](int64_t port, const keyward::net::SessionFactory& sessions = {}) {
     if (port == 0) return true;
     for (const std::string& raw : settings.bind) {
       // A leading '-' marks an address whose bind failure is not fatal (Redis 7).
       bool optional = !raw.empty() && raw[0] == '-';
       std::string host_addr = optional ? raw.substr(1) : raw;
-      auto ec = loop.ListenTcp(host_addr, static_cast<int>(port), options, factory);
+      auto ec = loop.ListenTcp(host_addr, static_cast<int>(port), options,
+                               sessions ? sessions : keyward::net::SessionFactory(factory));
       if (ec && !optional) {
         spdlog::warn("Warning: Could not create server TCP listening socket {}:{}: {}", host_addr,
                      port, ec.message());
@@ -266,16 +267,9 @@ int main(int argc, char** argv) {
       return keyward::NewMetricsSession(
           t, [&server] { return keyward::RenderMetrics(server.services()); });
     };
-    for (const std::string& raw : settings.bind) {
-      const bool optional = !raw.empty() && raw[0] == '-';
-      const std::string host_addr = optional ? raw.substr(1) : raw;
-      auto ec = loop.ListenTcp(host_addr, static_cast<int>(settings.metrics_port), options,
-                               metrics_factory);
-      if (ec && !optional) {
-        spdlog::error("Failed listening on metrics port {} ({}): {}", settings.metrics_port,
-                      host_addr, ec.message());
-        return 1;
-      }
+    if (!listen_tcp(settings.metrics_port, metrics_factory)) {
+      spdlog::error("Failed listening on metrics port {} (TCP), aborting.", settings.metrics_port);
+      return 1;
     }
   }
   if (!settings.unixsocket.empty()) {

@@ -22,9 +22,6 @@ using sentinel::Sentinel;
 
 Sentinel& S(CommandContext& ctx) { return *ctx.services().sentinel; }
 
-// Redis's getLongLongFromObject: the whole argument as a number.
-bool ToLong(std::string_view s, int64_t* v) { return ParseInt64(s, v); }
-
 // The error text of a Redis reply string starting with '-' (sent as is) or not (ERR added).
 void SendSentinelError(CommandContext& ctx, std::string_view text) {
   if (!text.empty() && text[0] == '-') text.remove_prefix(1);
@@ -124,7 +121,7 @@ void SendInstance(CommandContext& ctx, const Instance& ri) {
   }
 }
 
-void SendInstances(CommandContext& ctx, const Sentinel::Masters& instances) {
+void SendInstances(CommandContext& ctx, const Sentinel::Instances& instances) {
   std::vector<const Instance*> shown;
   for (const auto& [k, ri] : instances) {
     // Replicas that ask not to be announced (replica-announced no) are not listed.
@@ -155,7 +152,7 @@ void CmdSentinelIsMasterDownByAddr(CmdArgs args, CommandContext& ctx) {
   int64_t port = 0, epoch = 0;
   // A negative epoch would wrap to the largest one and end this sentinel's elections for good
   // (Redis takes it): refused as out of range.
-  if (!ToLong(args[3], &port) || !ToLong(args[4], &epoch) || epoch < 0) {
+  if (!ParseInt64(args[3], &port) || !ParseInt64(args[4], &epoch) || epoch < 0) {
     return ctx.rb().SendError(errors::kNotInteger);
   }
   auto r = S(ctx).IsMasterDownByAddr(std::string(args[2]), static_cast<int>(port),
@@ -214,8 +211,8 @@ void CmdSentinelPendingScripts(CmdArgs, CommandContext& ctx) {
 
 void CmdSentinelMonitor(CmdArgs args, CommandContext& ctx) {
   int64_t quorum = 0, port = 0;
-  if (!ToLong(args[5], &quorum)) return ctx.rb().SendError("Invalid quorum");
-  if (!ToLong(args[4], &port)) return ctx.rb().SendError("Invalid port");
+  if (!ParseInt64(args[5], &quorum)) return ctx.rb().SendError("Invalid quorum");
+  if (!ParseInt64(args[4], &port)) return ctx.rb().SendError("Invalid port");
   if (quorum <= 0) return ctx.rb().SendError("Quorum must be 1 or greater.");
   Sentinel& s = S(ctx);
   int error = 0;
@@ -279,7 +276,7 @@ void CmdSentinelSet(CmdArgs args, CommandContext& ctx) {
     int64_t ll = 0;
     auto positive = [&](bool allow_zero) {
       j++;
-      if (!ToLong(args[j], &ll) || ll < 0 || (!allow_zero && ll == 0)) {
+      if (!ParseInt64(args[j], &ll) || ll < 0 || (!allow_zero && ll == 0)) {
         badarg = j;
         return false;
       }
@@ -302,10 +299,7 @@ void CmdSentinelSet(CmdArgs args, CommandContext& ctx) {
     };
     if (EqualsIgnoreCase(option, "down-after-milliseconds") && moreargs > 0) {
       if (!positive(false)) break;
-      ri->down_after_period = ll;
-      for (auto* table : {&ri->slaves, &ri->sentinels}) {
-        for (auto& [k, i] : *table) i->down_after_period = ll;
-      }
+      s.SetDownAfter(*ri, ll);
     } else if (EqualsIgnoreCase(option, "failover-timeout") && moreargs > 0) {
       if (!positive(false)) break;
       ri->failover_timeout = ll;
@@ -373,14 +367,9 @@ void CmdSentinelConfig(CmdArgs args, CommandContext& ctx) {
     };
     bool drop = false;
     auto yesno = [&](bool* target) {
-      if (EqualsIgnoreCase(value, "yes")) {
-        *target = true;
-      } else if (EqualsIgnoreCase(value, "no")) {
-        *target = false;
-      } else {
-        return false;
-      }
-      return true;
+      auto v = ParseYesNo(value);
+      if (v) *target = *v;
+      return v.has_value();
     };
     if (EqualsIgnoreCase(name, "resolve-hostnames")) {
       if (!yesno(&g.resolve_hostnames)) return badfmt();
@@ -390,7 +379,7 @@ void CmdSentinelConfig(CmdArgs args, CommandContext& ctx) {
       g.announce_ip = value;
     } else if (EqualsIgnoreCase(name, "announce-port")) {
       int64_t port = 0;
-      if (!ToLong(value, &port) || port < 0 || port > 65535) return badfmt();
+      if (!ParseInt64(value, &port) || port < 0 || port > 65535) return badfmt();
       g.announce_port = port;
     } else if (EqualsIgnoreCase(name, "sentinel-user")) {
       g.sentinel_auth_user = value.empty() ? std::nullopt : std::optional<std::string>(value);
@@ -525,7 +514,7 @@ void CmdSentinelDebug(CmdArgs args, CommandContext& ctx) {
                                 std::string(args[j]) + "'");
     }
     int64_t ll = 0;
-    if (!ToLong(args[j + 1], &ll) || ll <= 0) {
+    if (!ParseInt64(args[j + 1], &ll) || ll <= 0) {
       return ctx.rb().SendError("Invalid argument '" + std::string(args[j + 1]) +
                                 "' for SENTINEL DEBUG '" + std::string(args[j]) + "'");
     }

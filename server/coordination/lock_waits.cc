@@ -79,12 +79,11 @@ bool LockWaits::TryServe(CommandContext& ctx, WaitState* state, std::string_view
   auto& w = *static_cast<LockWait*>(state);
   const int db = ctx.client().db;
   if (w.take) {
-    Result<AcquireOutcome> out =
-        locks_.Acquire(ctx, AcquireRequest{.resource = w.resource,
-                                           .owner = w.owner,
-                                           .ttl_ms = w.ttl_ms,
-                                           .fence = w.fence,
-                                           .retry = true});
+    Result<AcquireOutcome> out = locks_.Acquire(ctx, AcquireRequest{.resource = w.resource,
+                                                                    .owner = w.owner,
+                                                                    .ttl_ms = w.ttl_ms,
+                                                                    .fence = w.fence,
+                                                                    .retry = true});
     if (out && !out->granted) {
       // Still held (or the restart delay): wait for the removal or the deadline.
       if (out->pttl >= 0) ScheduleCheck(db, w.resource, ctx.now_ms() + out->pttl);
@@ -138,7 +137,9 @@ void LockWaits::OnTimeout(Client& c, WaitState* state) {
 }
 
 void LockWaits::OnKeyRemoved(int db, std::string_view key) {
-  if (blocking_.waiters(db, key) == 0) return;
+  // Every removal of every key comes here: nothing to do (and no queue lookup) when nobody
+  // waits for anything.
+  if (blocking_.blocked_clients() == 0 || blocking_.waiters(db, key) == 0) return;
   freed_at_us_[QueueKey(db, key)] = clock_.MonotonicUs();
 }
 

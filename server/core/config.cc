@@ -154,13 +154,9 @@ void Config::AddBool(std::string name, bool* target, bool def, uint32_t flags, H
        Setter<bool>(
            target,
            [](const std::string& v, bool* out) -> std::optional<std::string> {
-             if (EqualsIgnoreCase(v, "yes")) {
-               *out = true;
-             } else if (EqualsIgnoreCase(v, "no")) {
-               *out = false;
-             } else {
-               return "argument must be 'yes' or 'no'";
-             }
+             auto yes = ParseYesNo(v);
+             if (!yes) return "argument must be 'yes' or 'no'";
+             *out = *yes;
              return std::nullopt;
            },
            on_change),

@@ -255,6 +255,25 @@ std::string Repr(std::string_view s) {
   return out + "\"";
 }
 
+std::vector<std::string_view> Split(std::string_view s, std::string_view sep) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  while (true) {
+    const size_t at = s.find(sep, start);
+    out.push_back(
+        s.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
+    if (at == std::string_view::npos) break;
+    start = at + sep.size();
+  }
+  return out;
+}
+
+std::optional<bool> ParseYesNo(std::string_view s) {
+  if (EqualsIgnoreCase(s, "yes")) return true;
+  if (EqualsIgnoreCase(s, "no")) return false;
+  return std::nullopt;
+}
+
 std::string ToLower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

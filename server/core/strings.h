@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,5 +42,9 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 // whitespace separated, "double quotes" with \n \r \t \b \a \\ \" \xHH escapes, 'single quotes'
 // with \' only. Returns false on unbalanced quotes or a closing quote not followed by a space.
 bool SplitArgs(std::string_view line, std::vector<std::string>* out);
+// Redis's sdssplitlen: the pieces between occurrences of `sep` (empty pieces included).
+std::vector<std::string_view> Split(std::string_view s, std::string_view sep);
+// Redis's yesnotoi: "yes" or "no" in any case; nothing for anything else.
+std::optional<bool> ParseYesNo(std::string_view s);
 
 }  // namespace keyward

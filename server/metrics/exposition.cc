@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <set>
 #include <string_view>
 #include <vector>
 
@@ -50,14 +51,9 @@ bool IsNumber(std::string_view v) {
 // "a=1,b=x" -> {a: 1, b: x}
 std::map<std::string, std::string, std::less<>> Pairs(std::string_view v) {
   std::map<std::string, std::string, std::less<>> out;
-  size_t start = 0;
-  while (start <= v.size()) {
-    size_t comma = v.find(',', start);
-    if (comma == std::string_view::npos) comma = v.size();
-    std::string_view item = v.substr(start, comma - start);
+  for (std::string_view item : Split(v, ",")) {
     const size_t eq = item.find('=');
     if (eq != std::string_view::npos) out[std::string(item.substr(0, eq))] = item.substr(eq + 1);
-    start = comma + 1;
   }
   return out;
 }
@@ -66,7 +62,7 @@ class Writer {
  public:
   // A metric family; its samples follow.
   void Family(const std::string& name, std::string_view type, std::string_view help) {
-    if (!declared_.emplace(name, true).second) return;
+    if (!declared_.insert(name).second) return;
     out_ += "# HELP " + name + " ";
     out_ += help;
     out_ += "\n# TYPE " + name + " ";
@@ -87,20 +83,8 @@ class Writer {
 
  private:
   std::string out_;
-  std::map<std::string, bool> declared_;
+  std::set<std::string> declared_;
 };
-
-std::vector<std::string_view> Lines(std::string_view text) {
-  std::vector<std::string_view> out;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find("\r\n", start);
-    if (end == std::string_view::npos) end = text.size();
-    out.push_back(text.substr(start, end - start));
-    start = end + 2;
-  }
-  return out;
-}
 
 std::string Label(std::string_view name, std::string_view value) {
   return std::string(name) + "=\"" + Escape(value) + "\"";
@@ -153,13 +137,14 @@ void InfoFigures(Writer& w, Services& s) {
   std::map<std::string, std::string> strings;  // the server's identity, as labels
   // The master's offset (INFO lists it after the replicas it is compared with).
   int64_t master_offset = -1;
-  for (std::string_view line : Lines(info)) {
+  const std::vector<std::string_view> lines = Split(info, "\r\n");
+  for (std::string_view line : lines) {
     if (line.rfind("master_repl_offset:", 0) == 0) {
       master_offset = std::atoll(std::string(line.substr(19)).c_str());
     }
   }
   Grouped grouped;
-  for (std::string_view line : Lines(info)) {
+  for (std::string_view line : lines) {
     if (line.empty()) continue;
     if (line[0] == '#') {
       section = ToLower(line.size() > 2 ? line.substr(2) : line);

@@ -18,17 +18,6 @@ namespace keyward::sentinel {
 
 namespace {
 
-// Redis's atoi: the leading digits, 0 when there are none.
-int64_t Atoi(const std::string& s) { return std::strtoll(s.c_str(), nullptr, 10); }
-uint64_t Atou(const std::string& s) { return std::strtoull(s.c_str(), nullptr, 10); }
-
-// yes/no as yesnotoi: 1, 0, or -1 for anything else.
-int YesNo(const std::string& s) {
-  if (EqualsIgnoreCase(s, "yes")) return 1;
-  if (EqualsIgnoreCase(s, "no")) return 0;
-  return -1;
-}
-
 // Lines applied before the monitors (Redis's preMonitorCfgName).
 bool IsPreMonitor(const std::string& name) {
   for (const char* n :
@@ -59,6 +48,27 @@ const char* FailoverStateName(FailoverState state) {
       return "update_config";
   }
   return "unknown";
+}
+
+int64_t LeadingInt(std::string_view s) { return std::strtoll(std::string(s).c_str(), nullptr, 10); }
+
+uint64_t LeadingUint(std::string_view s) {
+  return std::strtoull(std::string(s).c_str(), nullptr, 10);
+}
+
+bool SameAddr(const Addr& a, const Addr& b) {
+  return a.port == b.port && EqualsIgnoreCase(a.ip, b.ip);
+}
+
+bool SameAddrOrHostname(const Addr& a, const Addr& b) {
+  return a.port == b.port && (a.ip == b.ip || EqualsIgnoreCase(a.hostname, b.hostname));
+}
+
+void Sentinel::SetDownAfter(Instance& master, int64_t ms) {
+  master.down_after_period = ms;
+  for (auto* table : {&master.slaves, &master.sentinels}) {
+    for (auto& [k, i] : *table) i->down_after_period = ms;
+  }
 }
 
 Sentinel::Sentinel(Parts parts) : p_(parts) {
@@ -138,9 +148,9 @@ std::shared_ptr<Instance> Sentinel::CreateInstance(const std::string& name, uint
   auto addr = MakeAddr(host, port, /*accept_unresolved=*/true, error);
   if (!addr) return nullptr;
   const std::string key = (flags & kSlave) ? AddrKey(Announce(*addr), addr->port) : name;
-  Masters& table = (flags & kMaster)  ? masters_
-                   : (flags & kSlave) ? master->slaves
-                                      : master->sentinels;
+  Instances& table = (flags & kMaster)  ? masters_
+                     : (flags & kSlave) ? master->slaves
+                                        : master->sentinels;
   if (table.count(key)) {
     *error = EBUSY;
     return nullptr;
@@ -205,29 +215,26 @@ std::optional<std::string> Sentinel::HandleConfigLine(const std::vector<std::str
   constexpr const char* kNoMaster = "No such master with specified name.";
   int error = 0;
   if (is("monitor", 5)) {
-    const int64_t quorum = Atoi(argv[4]);
+    const int64_t quorum = LeadingInt(argv[4]);
     if (quorum <= 0) return "Quorum must be 1 or greater.";
-    if (!CreateInstance(argv[1], kMaster, argv[2], static_cast<int>(Atoi(argv[3])),
+    if (!CreateInstance(argv[1], kMaster, argv[2], static_cast<int>(LeadingInt(argv[3])),
                         static_cast<unsigned>(quorum), nullptr, &error)) {
       return CreateError(error, kMaster);
     }
   } else if (is("down-after-milliseconds", 3)) {
     Instance* ri = master();
     if (!ri) return kNoMaster;
-    ri->down_after_period = Atoi(argv[2]);
+    SetDownAfter(*ri, LeadingInt(argv[2]));
     if (ri->down_after_period <= 0) return "negative or zero time parameter.";
-    for (auto* table : {&ri->slaves, &ri->sentinels}) {
-      for (auto& [k, i] : *table) i->down_after_period = ri->down_after_period;
-    }
   } else if (is("failover-timeout", 3)) {
     Instance* ri = master();
     if (!ri) return kNoMaster;
-    ri->failover_timeout = Atoi(argv[2]);
+    ri->failover_timeout = LeadingInt(argv[2]);
     if (ri->failover_timeout <= 0) return "negative or zero time parameter.";
   } else if (is("parallel-syncs", 3)) {
     Instance* ri = master();
     if (!ri) return kNoMaster;
-    ri->parallel_syncs = Atoi(argv[2]);
+    ri->parallel_syncs = LeadingInt(argv[2]);
   } else if (is("notification-script", 3)) {
     Instance* ri = master();
     if (!ri) return kNoMaster;
@@ -251,25 +258,25 @@ std::optional<std::string> Sentinel::HandleConfigLine(const std::vector<std::str
     if (!ri) return kNoMaster;
     ri->auth_user = argv[2];
   } else if (is("current-epoch", 2)) {
-    current_epoch_ = std::max(current_epoch_, Atou(argv[1]));
+    current_epoch_ = std::max(current_epoch_, LeadingUint(argv[1]));
   } else if (is("myid", 2)) {
     if (argv[1].size() != 40) return "Malformed Sentinel id in myid option.";
     myid_ = argv[1];
   } else if (is("config-epoch", 3)) {
     Instance* ri = master();
     if (!ri) return kNoMaster;
-    ri->config_epoch = Atou(argv[2]);
+    ri->config_epoch = LeadingUint(argv[2]);
     current_epoch_ = std::max(current_epoch_, ri->config_epoch);
   } else if (is("leader-epoch", 3)) {
     Instance* ri = master();
     if (!ri) return kNoMaster;
-    ri->leader_epoch = Atou(argv[2]);
+    ri->leader_epoch = LeadingUint(argv[2]);
   } else if ((EqualsIgnoreCase(argv[0], "known-slave") ||
               EqualsIgnoreCase(argv[0], "known-replica")) &&
              argc == 4) {
     Instance* ri = master();
     if (!ri) return kNoMaster;
-    if (!CreateInstance("", kSlave, argv[2], static_cast<int>(Atoi(argv[3])), ri->quorum, ri,
+    if (!CreateInstance("", kSlave, argv[2], static_cast<int>(LeadingInt(argv[3])), ri->quorum, ri,
                         &error)) {
       return CreateError(error, kSlave);
     }
@@ -277,7 +284,7 @@ std::optional<std::string> Sentinel::HandleConfigLine(const std::vector<std::str
     if (argc == 5) {  // the old form without a runid is ignored
       Instance* ri = master();
       if (!ri) return kNoMaster;
-      auto si = CreateInstance(argv[4], kSentinel, argv[2], static_cast<int>(Atoi(argv[3])),
+      auto si = CreateInstance(argv[4], kSentinel, argv[2], static_cast<int>(LeadingInt(argv[3])),
                                ri->quorum, ri, &error);
       if (!si) return CreateError(error, kSentinel);
       si->runid = argv[4];
@@ -292,27 +299,27 @@ std::optional<std::string> Sentinel::HandleConfigLine(const std::vector<std::str
   } else if (is("announce-ip", 2)) {
     if (!argv[1].empty()) globals_.announce_ip = argv[1];
   } else if (is("announce-port", 2)) {
-    globals_.announce_port = Atoi(argv[1]);
+    globals_.announce_port = LeadingInt(argv[1]);
   } else if (is("deny-scripts-reconfig", 2)) {
-    const int v = YesNo(argv[1]);
-    if (v < 0) return "Please specify yes or no for the deny-scripts-reconfig options.";
-    globals_.deny_scripts_reconfig = v == 1;
+    auto v = ParseYesNo(argv[1]);
+    if (!v) return "Please specify yes or no for the deny-scripts-reconfig options.";
+    globals_.deny_scripts_reconfig = *v;
   } else if (is("sentinel-user", 2)) {
     if (!argv[1].empty()) globals_.sentinel_auth_user = argv[1];
   } else if (is("sentinel-pass", 2)) {
     if (!argv[1].empty()) globals_.sentinel_auth_pass = argv[1];
   } else if (is("resolve-hostnames", 2)) {
-    const int v = YesNo(argv[1]);
-    if (v < 0) return "Please specify yes or no for the resolve-hostnames option.";
-    globals_.resolve_hostnames = v == 1;
+    auto v = ParseYesNo(argv[1]);
+    if (!v) return "Please specify yes or no for the resolve-hostnames option.";
+    globals_.resolve_hostnames = *v;
   } else if (is("announce-hostnames", 2)) {
-    const int v = YesNo(argv[1]);
-    if (v < 0) return "Please specify yes or no for the announce-hostnames option.";
-    globals_.announce_hostnames = v == 1;
+    auto v = ParseYesNo(argv[1]);
+    if (!v) return "Please specify yes or no for the announce-hostnames option.";
+    globals_.announce_hostnames = *v;
   } else if (is("master-reboot-down-after-period", 3)) {
     Instance* ri = master();
     if (!ri) return kNoMaster;
-    ri->master_reboot_down_after_period = Atoi(argv[2]);
+    ri->master_reboot_down_after_period = LeadingInt(argv[2]);
     if (ri->master_reboot_down_after_period < 0) return "negative time parameter.";
   } else {
     return "Unrecognized sentinel configuration statement.";
@@ -365,7 +372,7 @@ std::vector<std::string> Sentinel::RewriteLines() const {
     for (const auto& [k, r] : m->slaves) {
       // The replica already promoted (a failover in progress) is written as the old master.
       const Addr* a = &r->addr;
-      if (a->port == maddr.port && EqualsIgnoreCase(a->ip, maddr.ip)) a = &m->addr;
+      if (SameAddr(*a, maddr)) a = &m->addr;
       out.push_back("sentinel known-replica " + m->name + " " + stored(*a) + " " +
                     std::to_string(a->port));
     }
@@ -445,7 +452,6 @@ int Sentinel::DropSentinelConnections() {
 }
 
 void Sentinel::Start() {
-  started_ = true;
   if (myid_.empty()) {
     static constexpr char kHex[] = "0123456789abcdef";
     myid_.resize(40);

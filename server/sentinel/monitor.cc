@@ -5,7 +5,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <charconv>
 
 #include "server/core/strings.h"
 #include "server/sentinel/sentinel.h"
@@ -21,33 +20,16 @@ const char* TypeName(const Instance& ri) {
   return "unknown";
 }
 
-int64_t ToInt(std::string_view s) {
-  int64_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
-
-bool StartsWith(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
+// Redis's SENTINEL_MAX_PENDING_COMMANDS per owner of a link: a link that does not answer does
+// not get an unbounded queue of non-critical commands.
+bool Saturated(const InstanceLink& link, const Instance& ri) {
+  return link.pending_commands >= 100 * static_cast<int>(ri.link.use_count());
 }
 
 bool IsRunId(std::string_view s) {
   return s.size() == 40 && std::all_of(s.begin(), s.end(), [](char c) {
            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
          });
-}
-
-std::vector<std::string_view> Split(std::string_view s, std::string_view sep) {
-  std::vector<std::string_view> out;
-  size_t start = 0;
-  while (true) {
-    const size_t at = s.find(sep, start);
-    out.push_back(
-        s.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
-    if (at == std::string_view::npos) break;
-    start = at + sep.size();
-  }
-  return out;
 }
 
 }  // namespace
@@ -127,7 +109,7 @@ void Sentinel::CheckTiltCondition() {
   previous_time_ = now();
 }
 
-void Sentinel::HandleInstances(Masters& instances) {
+void Sentinel::HandleInstances(Instances& instances) {
   Instance* switch_to_promoted = nullptr;
   for (auto& [key, ri] : instances) {
     HandleInstance(*ri);
@@ -270,11 +252,11 @@ bool Sentinel::SendPing(Instance& ri) {
     const int64_t t = now();
     if (r.type() == client::ReplyType::kSimpleString || r.is_error()) {
       std::string_view s = r.is_error() ? *r.as_error() : *r.as_string();
-      if (StartsWith(s, "PONG") || StartsWith(s, "LOADING") || StartsWith(s, "MASTERDOWN")) {
+      if (s.starts_with("PONG") || s.starts_with("LOADING") || s.starts_with("MASTERDOWN")) {
         link.last_avail_time = t;
         link.act_ping_time = 0;  // the pong came
-        if (i.is(kMasterReboot) && StartsWith(s, "PONG")) i.flags &= ~kMasterReboot;
-      } else if (StartsWith(s, "BUSY") && i.is(kSDown) && !i.is(kScriptKillSent)) {
+        if (i.is(kMasterReboot) && s.starts_with("PONG")) i.flags &= ~kMasterReboot;
+      } else if (s.starts_with("BUSY") && i.is(kSDown) && !i.is(kScriptKillSent)) {
         // Down because of a busy script: ask it to stop.
         Send(i, {"SCRIPT", "KILL"}, nullptr);
         i.flags |= kScriptKillSent;
@@ -319,7 +301,7 @@ void Sentinel::SendPeriodicCommands(Instance& ri) {
   InstanceLink& link = *ri.link;
   if (link.disconnected) return;
   // Not critical: a link that does not answer does not get an unbounded queue.
-  if (link.pending_commands >= 100 * static_cast<int>(ri.link.use_count())) return;
+  if (Saturated(link, ri)) return;
   const int64_t t = now();
   // A replica of a master in trouble (or one that lost its master) is watched every second.
   int64_t info_period = timing_.info_period;
@@ -378,7 +360,7 @@ void Sentinel::RefreshInstanceInfo(Instance& ri, const std::string& info) {
   uint32_t role = 0;
   const int64_t t = now();
   for (std::string_view l : Split(info, "\r\n")) {
-    if (l.size() >= 47 && StartsWith(l, "run_id:")) {
+    if (l.size() >= 47 && l.starts_with("run_id:")) {
       std::string runid(l.substr(7, 40));
       if (ri.runid.empty()) {
         ri.runid = runid;
@@ -392,7 +374,7 @@ void Sentinel::RefreshInstanceInfo(Instance& ri, const std::string& info) {
       }
     }
     // slave0:ip=127.0.0.1,port=9999,... (or the old slave0:<ip>,<port>,<state>)
-    if (ri.is(kMaster) && l.size() >= 7 && StartsWith(l, "slave") && std::isdigit(l[5])) {
+    if (ri.is(kMaster) && l.size() >= 7 && l.starts_with("slave") && std::isdigit(l[5])) {
       std::string_view ip, port;
       if (l.find("ip=") == std::string_view::npos) {
         const size_t colon = l.find(':');
@@ -409,7 +391,7 @@ void Sentinel::RefreshInstanceInfo(Instance& ri, const std::string& info) {
         port = l.substr(p + 5);
         port = port.substr(0, port.find(','));
       }
-      const int slave_port = static_cast<int>(ToInt(port));
+      const int slave_port = static_cast<int>(LeadingInt(port));
       if (LookupSlave(ri, std::string(ip), slave_port) == nullptr) {
         int error = 0;
         if (auto slave =
@@ -419,37 +401,37 @@ void Sentinel::RefreshInstanceInfo(Instance& ri, const std::string& info) {
         }
       }
     }
-    if (l.size() >= 32 && StartsWith(l, "master_link_down_since_seconds")) {
-      ri.master_link_down_time = ToInt(l.substr(31)) * 1000;
+    if (l.size() >= 32 && l.starts_with("master_link_down_since_seconds")) {
+      ri.master_link_down_time = LeadingInt(l.substr(31)) * 1000;
     }
-    if (StartsWith(l, "role:master")) {
+    if (l.starts_with("role:master")) {
       role = kMaster;
-    } else if (StartsWith(l, "role:slave")) {
+    } else if (l.starts_with("role:slave")) {
       role = kSlave;
     }
     if (role == kSlave) {
-      if (StartsWith(l, "master_host:")) {
+      if (l.starts_with("master_host:")) {
         std::string host(l.substr(12));
         if (!ri.slave_master_host || !EqualsIgnoreCase(host, *ri.slave_master_host)) {
           ri.slave_master_host = host;
           ri.slave_conf_change_time = t;
         }
       }
-      if (StartsWith(l, "master_port:")) {
-        const int64_t port = ToInt(l.substr(12));
+      if (l.starts_with("master_port:")) {
+        const int64_t port = LeadingInt(l.substr(12));
         if (ri.slave_master_port != port) {
           ri.slave_master_port = port;
           ri.slave_conf_change_time = t;
         }
       }
-      if (StartsWith(l, "master_link_status:")) {
+      if (l.starts_with("master_link_status:")) {
         ri.slave_master_link_up = EqualsIgnoreCase(l.substr(19), "up");
       }
-      if (StartsWith(l, "slave_priority:")) ri.slave_priority = ToInt(l.substr(15));
-      if (StartsWith(l, "slave_repl_offset:")) {
-        ri.slave_repl_offset = static_cast<uint64_t>(ToInt(l.substr(18)));
+      if (l.starts_with("slave_priority:")) ri.slave_priority = LeadingInt(l.substr(15));
+      if (l.starts_with("slave_repl_offset:")) {
+        ri.slave_repl_offset = static_cast<uint64_t>(LeadingInt(l.substr(18)));
       }
-      if (StartsWith(l, "replica_announced:")) ri.replica_announced = ToInt(l.substr(18));
+      if (l.starts_with("replica_announced:")) ri.replica_announced = LeadingInt(l.substr(18));
     }
   }
   ri.info_refresh = t;
@@ -551,10 +533,7 @@ Instance* Sentinel::FindSentinelByAddrAndRunid(Instance& master, const std::stri
   }
   for (auto& [k, s] : master.sentinels) {
     if (runid != nullptr && s->runid.empty()) continue;
-    if ((runid == nullptr || s->runid == *runid) &&
-        (!addr ||
-         (s->addr.port == addr->port &&
-          (s->addr.ip == addr->ip || EqualsIgnoreCase(s->addr.hostname, addr->hostname))))) {
+    if ((runid == nullptr || s->runid == *runid) && (!addr || SameAddrOrHostname(s->addr, *addr))) {
       return s.get();
     }
   }
@@ -610,10 +589,10 @@ void Sentinel::ProcessHello(std::string_view hello) {
   Instance* master = FindMaster(token[4]);
   if (master == nullptr) return;  // not a master we monitor
   const std::string ip(token[0]), runid(token[2]), master_ip(token[5]);
-  const int port = static_cast<int>(ToInt(token[1]));
-  const int master_port = static_cast<int>(ToInt(token[6]));
-  const int64_t epoch_value = ToInt(token[3]);
-  const int64_t config_epoch_value = ToInt(token[7]);
+  const int port = static_cast<int>(LeadingInt(token[1]));
+  const int master_port = static_cast<int>(LeadingInt(token[6]));
+  const int64_t epoch_value = LeadingInt(token[3]);
+  const int64_t config_epoch_value = LeadingInt(token[7]);
   // A sentinel's id is 40 hex characters and epochs are not negative: anything else is not a
   // hello a sentinel sent (it would end up in the config file, or wrap the epoch).
   if (!IsRunId(runid) || epoch_value < 0 || config_epoch_value < 0) return;
@@ -763,7 +742,7 @@ void Sentinel::AskMasterStateToOtherSentinels(Instance& master, bool forced) {
     const int64_t period =
         answer_pending ? std::min(timing_.ask_period, kFailoverInfoPeriod) : timing_.ask_period;
     if (!forced && t - ri.last_master_down_reply_time < period) continue;
-    if (ri.link->pending_commands >= 100 * static_cast<int>(ri.link.use_count())) continue;
+    if (Saturated(*ri.link, ri)) continue;
     // Asking for a vote too once a failover has started.
     Send(ri,
          {"SENTINEL", "is-master-down-by-addr", Announce(master.addr),
@@ -825,10 +804,10 @@ bool Sentinel::ResetMasterAndChangeAddress(Instance& master, const std::string& 
   // The replicas stay (but the one becoming the master); the old master becomes one.
   std::vector<Addr> slaves;
   for (auto& [k, s] : master.slaves) {
-    if (s->addr.port == new_addr->port && EqualsIgnoreCase(s->addr.ip, new_addr->ip)) continue;
+    if (SameAddr(s->addr, *new_addr)) continue;
     slaves.push_back(s->addr);
   }
-  if (!(master.addr.port == new_addr->port && EqualsIgnoreCase(master.addr.ip, new_addr->ip))) {
+  if (!SameAddr(master.addr, *new_addr)) {
     slaves.push_back(master.addr);
   }
   ResetMaster(master, /*keep_sentinels=*/true, /*event=*/false);
@@ -854,8 +833,7 @@ Sentinel::DownReply Sentinel::IsMasterDownByAddr(const std::string& ip, int port
   int error = 0;
   if (auto addr = MakeAddr(ip, port, true, &error)) {
     for (auto& [name, m] : masters_) {
-      if (m->addr.port == addr->port &&
-          (m->addr.ip == addr->ip || EqualsIgnoreCase(m->addr.hostname, addr->hostname))) {
+      if (SameAddrOrHostname(m->addr, *addr)) {
         ri = m.get();
         break;
       }

@@ -50,6 +50,15 @@ struct Timing {
 };
 
 inline constexpr char kHelloChannel[] = "__sentinel__:hello";
+
+// Redis's atoi / strtoull on config lines, INFO fields and hello tokens: the leading number,
+// 0 when there is none.
+int64_t LeadingInt(std::string_view s);
+uint64_t LeadingUint(std::string_view s);
+// Two addresses are the same instance: same port, same IP (or, for addresses not resolved,
+// the same host name, as sentinelAddrOrHostnameEqual).
+bool SameAddr(const Addr& a, const Addr& b);
+bool SameAddrOrHostname(const Addr& a, const Addr& b);
 // How often a leader reads its replicas' INFO during a failover, and asks its peers again while
 // their answer is not yet the one it needs (Redis: every second for both).
 inline constexpr int64_t kFailoverInfoPeriod = 100;
@@ -80,7 +89,8 @@ class Sentinel {
     ServerState& state;
     std::mt19937_64& rng;
   };
-  using Masters = std::map<std::string, std::shared_ptr<Instance>>;
+  // Masters by name, a master's replicas by "ip:port", its sentinels by runid.
+  using Instances = std::map<std::string, std::shared_ptr<Instance>>;
 
   explicit Sentinel(Parts parts);
   ~Sentinel();
@@ -96,7 +106,7 @@ class Sentinel {
   // --- What the SENTINEL command reads and does (config.cc, monitor.cc, failover.cc) ---
   const std::string& myid() const { return myid_; }
   uint64_t current_epoch() const { return current_epoch_; }
-  const Masters& masters() const { return masters_; }
+  const Instances& masters() const { return masters_; }
   Instance* FindMaster(std::string_view name) const;
   Timing& timing() { return timing_; }
   bool tilt() const { return tilt_; }
@@ -132,6 +142,8 @@ class Sentinel {
   Quorum CheckQuorum(const Instance& master) const;
   // PUBLISH __sentinel__:hello <message> sent to this sentinel by another one.
   void ProcessHello(std::string_view hello);
+  // down-after-milliseconds of a master, and of its replicas and sentinels with it.
+  void SetDownAfter(Instance& master, int64_t ms);
   // SENTINEL SET's changes to a master's links: its connections (and its replicas') reconnect.
   void DropInstanceConnections(Instance& master);
   // SENTINEL CONFIG SET sentinel-user / sentinel-pass: every sentinel link reconnects.
@@ -165,7 +177,6 @@ class Sentinel {
   static std::string AddrKey(const std::string& host, int port);
 
  private:
-  friend class SentinelTest;
   // config.cc
   std::optional<std::string> HandleConfigLine(const std::vector<std::string>& argv);
   std::vector<std::string> RewriteLines() const;
@@ -179,7 +190,7 @@ class Sentinel {
   void Timer();
   void ScheduleTimer();
   void CheckTiltCondition();
-  void HandleInstances(Masters& instances);
+  void HandleInstances(Instances& instances);
   void HandleInstance(Instance& ri);
   void ReconnectInstance(Instance& ri);
   void SendAuthIfNeeded(Instance& ri, Connection& c);
@@ -245,7 +256,7 @@ class Sentinel {
   Globals globals_;
   std::string myid_;
   uint64_t current_epoch_ = 0;
-  Masters masters_;
+  Instances masters_;
   bool tilt_ = false;
   int64_t tilt_start_time_ = 0;
   int64_t previous_time_ = 0;
@@ -253,7 +264,6 @@ class Sentinel {
   std::vector<ScriptJob> scripts_queue_;
   int simfailure_flags_ = 0;
   Timers::Id timer_ = Timers::kNone;
-  bool started_ = false;
 };
 
 }  // namespace keyward::sentinel

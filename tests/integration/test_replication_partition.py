@@ -42,6 +42,17 @@ class VethNamespace:
         self.outer_ip = "10.213.%d.1" % n
         self.inner_ip = "10.213.%d.2" % n
 
+    @classmethod
+    def for_test(cls, case, tag):
+        """A namespace created for the test `case` (which must run as root), removed when it
+        ends."""
+        case.assertEqual(os.geteuid(), 0, "network namespaces need root (CI runs as root)")
+        net = cls(tag)
+        net.remove()  # a leftover of a crashed run with the same pid
+        net.create()
+        case.addCleanup(net.remove)
+        return net
+
     def create(self):
         run("netns", "add", self.ns)
         run("link", "add", self.outer, "type", "veth", "peer", "name", self.inner)
@@ -66,11 +77,7 @@ class VethNamespace:
 class PartitionedReplica(ServerTestCase):
     def setUp(self):
         super().setUp()
-        self.assertEqual(os.geteuid(), 0, "network namespaces need root (CI runs as root)")
-        self.net = VethNamespace("a")
-        self.net.remove()  # a leftover of a crashed run with the same pid
-        self.net.create()
-        self.addCleanup(self.net.remove)
+        self.net = VethNamespace.for_test(self, "a")
 
     def start_replica_in_namespace(self, master_port):
         port = free_port()

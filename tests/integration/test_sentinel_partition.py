@@ -23,11 +23,7 @@ class PartitionedMaster(ServerTestCase):
 
     def setUp(self):
         super().setUp()
-        self.assertEqual(os.geteuid(), 0, "network namespaces need root (CI runs as root)")
-        self.net = VethNamespace("s")
-        self.net.remove()  # a leftover of a crashed run with the same pid
-        self.net.create()
-        self.addCleanup(self.net.remove)
+        self.net = VethNamespace.for_test(self, "s")
 
     def start_master_in_namespace(self):
         port = free_port()
