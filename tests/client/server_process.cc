@@ -10,7 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -36,7 +38,9 @@ int ConnectLoopback(uint16_t port) {
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    const int saved = errno;
     ::close(fd);
+    errno = saved;
     return -1;
   }
   return fd;
@@ -133,18 +137,23 @@ void ServerProcess::Launch() {
     args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   }
   const std::string log = dir_ + "/server.log";
+  // Everything the child needs is made before the fork: the test's other threads (clients
+  // running while a server restarts) may hold the allocator's lock at that moment, and a child
+  // that allocates before exec would wait for it forever.
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const char* log_path = log.c_str();
   pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ == 0) {
+    // Only async-signal-safe calls from here to exec.
     // Dies with the test process, so a crashed test never leaks a server.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int fd = ::open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
@@ -152,13 +161,19 @@ void ServerProcess::Launch() {
 
 void ServerProcess::WaitReady() {
   const auto deadline = std::chrono::steady_clock::now() + kReadyDeadline;
+  std::string last_probe = "none";  // what the last PING got, for the failure message
   while (true) {
-    if (!alive()) break;
+    if (!alive()) {
+      last_probe = "the process exited";
+      break;
+    }
     try {
       // Any reply will do: a server with a password answers NOAUTH, which is an answer too.
       client::Reply pong = RawCommand({"PING"});
       if ((pong.as_string() && *pong.as_string() == "PONG") || pong.is_error()) return;
-    } catch (const std::exception&) {
+      last_probe = "an unexpected reply";
+    } catch (const std::exception& e) {
+      last_probe = e.what();
     }
     if (std::chrono::steady_clock::now() > deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polling interval
@@ -166,7 +181,20 @@ void ServerProcess::WaitReady() {
   std::ifstream in(dir_ + "/server.log");
   std::stringstream log;
   log << in.rdbuf();
-  throw std::runtime_error(ToString(kind_) + " did not start:\n" + log.str());
+  // The sockets on the port, for the report: who holds it when the server cannot be reached.
+  std::string sockets;
+  const std::string ss = "ss -tanpe '( sport = :" + std::to_string(port_) +
+                         " or dport = :" + std::to_string(port_) + " )' 2>&1; echo listening:; " +
+                         "ss -tlnp 2>&1 | grep 'pid=" + std::to_string(pid_) +
+                         ",'; echo files:; ls -l /proc/" + std::to_string(pid_) + "/fd 2>&1";
+  if (FILE* p = ::popen(ss.c_str(), "r")) {
+    char line[512];
+    while (std::fgets(line, sizeof line, p) != nullptr) sockets += line;
+    ::pclose(p);
+  }
+  throw std::runtime_error(ToString(kind_) + " on port " + std::to_string(port_) +
+                           " did not start (last PING: " + last_probe + "):\n" + log.str() +
+                           "sockets on the port:\n" + sockets);
 }
 
 void ServerProcess::Signal(int sig) {
@@ -203,7 +231,7 @@ bool ServerProcess::alive() {
 
 client::Reply ServerProcess::RawCommand(const std::vector<std::string>& args) {
   int fd = ConnectLoopback(port_);
-  if (fd < 0) throw std::runtime_error("connect failed");
+  if (fd < 0) throw std::runtime_error(std::string("connect failed: ") + std::strerror(errno));
   std::string request = Encode(args);
   if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) < 0) {
     ::close(fd);
@@ -211,19 +239,29 @@ client::Reply ServerProcess::RawCommand(const std::vector<std::string>& args) {
   }
   client::ReplyParser parser;
   std::optional<client::Reply> reply;
+  std::string failure = "no reply";
   char buf[4096];
   while (!reply) {
     pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 10000) <= 0) break;
+    if (::poll(&p, 1, 10000) <= 0) {
+      failure = "no reply within 10 s";
+      break;
+    }
     ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
+    if (n <= 0) {
+      failure = n == 0 ? "closed without a reply" : std::string("recv: ") + std::strerror(errno);
+      break;
+    }
     parser.Feed(std::string_view(buf, static_cast<size_t>(n)));
     auto next = parser.Next();
-    if (!next) break;
-    reply = std::move(*next);
+    if (!next) {
+      failure = "a protocol error";
+      break;
+    }
+    reply = std::move(*next);  // still empty while the rest of the reply is coming
   }
   ::close(fd);
-  if (!reply) throw std::runtime_error("no reply");
+  if (!reply) throw std::runtime_error(failure);
   return std::move(*reply);
 }
 

@@ -123,35 +123,41 @@ TEST_P(ContentionTest, HoldersAreExclusiveAndTokensStrictlyIncrease) {
   }
 
   const Fault fault = GetParam().fault;
-  if (fault != Fault::kNone) {
-    if (!WaitUntil([&] { return acquisitions.load() >= kBefore; }, 120s)) give_up = true;
-    switch (fault) {
-      case Fault::kKill:
-        cluster[0].Kill();
-        break;
-      case Fault::kStop:
-        cluster[0].Signal(SIGSTOP);
-        break;
-      case Fault::kRestartEmpty:
-        if (keyward) {
-          cluster[0].Restart({"--lock-restart-delay", std::to_string(kTtl.count())});
-        } else {
-          // The delayed restart done by hand: every lease granted before the crash has ended.
+  // A failure here (a restarted server that does not come back) must still join the clients.
+  try {
+    if (fault != Fault::kNone) {
+      if (!WaitUntil([&] { return acquisitions.load() >= kBefore; }, 120s)) give_up = true;
+      switch (fault) {
+        case Fault::kKill:
           cluster[0].Kill();
-          const auto back = std::chrono::steady_clock::now() + kTtl;
-          if (!WaitUntil([&] { return std::chrono::steady_clock::now() >= back; }, 30s)) {
-            give_up = true;
+          break;
+        case Fault::kStop:
+          cluster[0].Signal(SIGSTOP);
+          break;
+        case Fault::kRestartEmpty:
+          if (keyward) {
+            cluster[0].Restart({"--lock-restart-delay", std::to_string(kTtl.count())});
+          } else {
+            // The delayed restart done by hand: every lease granted before the crash has ended.
+            cluster[0].Kill();
+            const auto back = std::chrono::steady_clock::now() + kTtl;
+            if (!WaitUntil([&] { return std::chrono::steady_clock::now() >= back; }, 30s)) {
+              give_up = true;
+            }
+            cluster[0].Restart();
           }
-          cluster[0].Restart();
-        }
-        break;
-      case Fault::kNone:
-        break;
+          break;
+        case Fault::kNone:
+          break;
+      }
+      if (!WaitUntil([&] { return acquisitions.load() >= kBefore + kDuring; }, 120s)) {
+        give_up = true;
+      }
+      if (fault == Fault::kStop) cluster[0].Signal(SIGCONT);
     }
-    if (!WaitUntil([&] { return acquisitions.load() >= kBefore + kDuring; }, 120s)) {
-      give_up = true;
-    }
-    if (fault == Fault::kStop) cluster[0].Signal(SIGCONT);
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "injecting the fault failed: " << e.what();
+    give_up = true;
   }
   for (auto& t : clients) t.join();
 
