@@ -113,7 +113,10 @@ class Host : public keyward::ServerHost {
   std::function<void()> Connect(const std::string& host, int port, const std::string& source,
                                 keyward::net::SessionFactory factory,
                                 std::function<void(const std::string&)> failed) override {
-    return loop_.ConnectTcp(host, port, source, std::move(factory), std::move(failed));
+    // tls-replication: the links a server makes (to its master; a sentinel's to every
+    // instance) are TLS.
+    return loop_.ConnectTcp(host, port, source, server_.settings().tls_replication,
+                            std::move(factory), std::move(failed));
   }
   void ArmTimer(int64_t delay_us) override {
     loop_.SetAlarm(std::chrono::microseconds(std::max<int64_t>(delay_us, 0)),
@@ -124,6 +127,33 @@ class Host : public keyward::ServerHost {
   keyward::net::EventLoop& loop_;
   keyward::Server& server_;
 };
+
+keyward::net::TlsConfig TlsConfigOf(const keyward::ServerSettings& s) {
+  keyward::net::TlsConfig c;
+  c.cert_file = s.tls_cert_file;
+  c.key_file = s.tls_key_file;
+  c.key_file_pass = s.tls_key_file_pass;
+  c.client_cert_file = s.tls_client_cert_file;
+  c.client_key_file = s.tls_client_key_file;
+  c.client_key_file_pass = s.tls_client_key_file_pass;
+  c.dh_params_file = s.tls_dh_params_file;
+  c.ca_cert_file = s.tls_ca_cert_file;
+  c.ca_cert_dir = s.tls_ca_cert_dir;
+  c.protocols = s.tls_protocols;
+  c.ciphers = s.tls_ciphers;
+  c.ciphersuites = s.tls_ciphersuites;
+  c.prefer_server_ciphers = s.tls_prefer_server_ciphers;
+  c.session_caching = s.tls_session_caching;
+  c.session_cache_size = s.tls_session_cache_size;
+  c.session_cache_timeout = s.tls_session_cache_timeout;
+  c.needs_ca = s.tls_auth_clients != static_cast<int>(keyward::net::TlsAuthClients::kNo) ||
+               s.tls_replication || s.tls_cluster;
+  return c;
+}
+
+bool TlsWanted(const keyward::ServerSettings& s) {
+  return s.tls_port != 0 || s.tls_replication || s.tls_cluster;
+}
 
 }  // namespace
 
@@ -224,17 +254,35 @@ int main(int argc, char** argv) {
   Host host(loop, server);
   server.set_host(&host);
 
+  using keyward::net::ListenerKind;
   auto factory = [&server](keyward::net::Transport& t) { return server.NewSession(t); };
   keyward::net::ListenOptions options{static_cast<int>(settings.tcp_backlog),
                                       static_cast<int>(settings.tcp_keepalive)};
+  // TLS: the contexts before any listener (Redis refuses to start without them when TLS is on).
+  loop.tls().set_auth_clients(
+      [&settings] { return static_cast<keyward::net::TlsAuthClients>(settings.tls_auth_clients); });
+  if (TlsWanted(settings) && loop.tls().Configure(TlsConfigOf(settings))) {
+    spdlog::warn("Failed to configure TLS. Check logs for more info.");
+    return 1;
+  }
+  settings.on_tls_change = [&]() -> std::optional<std::string> {
+    if (TlsWanted(settings) && loop.tls().Configure(TlsConfigOf(settings))) {
+      return std::string("Unable to update TLS configuration. Check server logs.");
+    }
+    return std::nullopt;
+  };
   // Listens on every bind address; false if a mandatory one failed.
-  auto listen_tcp = [&](int64_t port, const keyward::net::SessionFactory& sessions = {}) {
+  auto listen_tcp = [&](int64_t port, ListenerKind kind,
+                        const keyward::net::SessionFactory& sessions = {}) {
     if (port == 0) return true;
+    keyward::net::ListenOptions listen = options;
+    listen.kind = kind;
+    listen.tls = kind == ListenerKind::kTls;
     for (const std::string& raw : settings.bind) {
       // A leading '-' marks an address whose bind failure is not fatal (Redis 7).
       bool optional = !raw.empty() && raw[0] == '-';
       std::string host_addr = optional ? raw.substr(1) : raw;
-      auto ec = loop.ListenTcp(host_addr, static_cast<int>(port), options,
+      auto ec = loop.ListenTcp(host_addr, static_cast<int>(port), listen,
                                sessions ? sessions : keyward::net::SessionFactory(factory));
       if (ec && !optional) {
         spdlog::warn("Warning: Could not create server TCP listening socket {}:{}: {}", host_addr,
@@ -244,30 +292,44 @@ int main(int argc, char** argv) {
     }
     return true;
   };
-  if (!listen_tcp(settings.port)) {
+  if (!listen_tcp(settings.port, ListenerKind::kPlain)) {
     spdlog::error("Failed listening on port {} (TCP), aborting.", settings.port);
     return 1;
   }
-  bool listening = settings.port != 0;
-  int64_t listening_port = settings.port;
-  // CONFIG SET port: listen on the new port, or go back to the old one if that fails.
-  settings.on_port_change = [&]() -> std::optional<std::string> {
-    loop.CloseTcpListeners();
-    if (listen_tcp(settings.port)) {
-      listening_port = settings.port;
-      return std::nullopt;
-    }
-    loop.CloseTcpListeners();
-    listen_tcp(listening_port);
-    return std::string("Unable to listen on this port. Check server logs.");
+  if (!listen_tcp(settings.tls_port, ListenerKind::kTls)) {
+    spdlog::error("Failed listening on port {} (TLS), aborting.", settings.tls_port);
+    return 1;
+  }
+  bool listening = settings.port != 0 || settings.tls_port != 0;
+  // CONFIG SET port / tls-port: listen on the new port, or go back to the old one if that fails.
+  auto relisten = [&](ListenerKind kind, int64_t* port, int64_t* listening_port) {
+    return [&, kind, port, listening_port]() -> std::optional<std::string> {
+      if (kind == ListenerKind::kTls && *port != 0 && !loop.tls().configured() &&
+          loop.tls().Configure(TlsConfigOf(settings))) {
+        return std::string("Unable to update TLS configuration. Check server logs.");
+      }
+      loop.CloseTcpListeners(kind);
+      if (listen_tcp(*port, kind)) {
+        *listening_port = *port;
+        return std::nullopt;
+      }
+      loop.CloseTcpListeners(kind);
+      listen_tcp(*listening_port, kind);
+      return std::string("Unable to listen on this port. Check server logs.");
+    };
   };
+  int64_t listening_port = settings.port;
+  int64_t listening_tls_port = settings.tls_port;
+  settings.on_port_change = relisten(ListenerKind::kPlain, &settings.port, &listening_port);
+  settings.on_tls_port_change =
+      relisten(ListenerKind::kTls, &settings.tls_port, &listening_tls_port);
   // The metrics endpoint, on the same addresses.
   if (settings.metrics_port != 0) {
     auto metrics_factory = [&server](keyward::net::Transport& t) {
       return keyward::NewMetricsSession(
           t, [&server] { return keyward::RenderMetrics(server.services()); });
     };
-    if (!listen_tcp(settings.metrics_port, metrics_factory)) {
+    if (!listen_tcp(settings.metrics_port, ListenerKind::kMetrics, metrics_factory)) {
       spdlog::error("Failed listening on metrics port {} (TCP), aborting.", settings.metrics_port);
       return 1;
     }

@@ -292,6 +292,50 @@ void DeclarePersistenceOptions(Config& config, ServerSettings& s) {
   config.AddBool("aof-disable-auto-gc", &s.aof_disable_auto_gc, false, Config::kHidden);
 }
 
+// TLS, as Redis 7.0 declares it. The certificate options are applied together, once per
+// CONFIG SET (a certificate and its key change as a pair), and setting one again reloads the
+// files: that is how certificates are renewed without a restart.
+void DeclareTlsOptions(Config& config, ServerSettings& s) {
+  config.AddInt("tls-port", &s.tls_port, 0, 65535, 0);
+  config.AddApply({"tls-port"}, [&s]() -> std::optional<std::string> {
+    return s.on_tls_port_change ? s.on_tls_port_change() : std::nullopt;
+  });
+  const std::vector<std::pair<const char*, std::string*>> strings = {
+      {"tls-cert-file", &s.tls_cert_file},
+      {"tls-key-file", &s.tls_key_file},
+      {"tls-key-file-pass", &s.tls_key_file_pass},
+      {"tls-client-cert-file", &s.tls_client_cert_file},
+      {"tls-client-key-file", &s.tls_client_key_file},
+      {"tls-client-key-file-pass", &s.tls_client_key_file_pass},
+      {"tls-dh-params-file", &s.tls_dh_params_file},
+      {"tls-ca-cert-file", &s.tls_ca_cert_file},
+      {"tls-ca-cert-dir", &s.tls_ca_cert_dir},
+      {"tls-protocols", &s.tls_protocols},
+      {"tls-ciphers", &s.tls_ciphers},
+      {"tls-ciphersuites", &s.tls_ciphersuites}};
+  std::vector<std::string> applied;
+  for (const auto& [name, target] : strings) {
+    const bool secret = std::string_view(name).ends_with("-pass");
+    config.AddString(name, target, "", secret ? uint32_t{Config::kSensitive} : uint32_t{0});
+    applied.emplace_back(name);
+  }
+  config.AddEnum("tls-auth-clients", &s.tls_auth_clients, {"no", "yes", "optional"}, 1);
+  config.AddBool("tls-replication", &s.tls_replication, false);
+  config.AddBool("tls-cluster", &s.tls_cluster, false);
+  config.AddBool("tls-prefer-server-ciphers", &s.tls_prefer_server_ciphers, false);
+  config.AddBool("tls-session-caching", &s.tls_session_caching, true);
+  config.AddInt("tls-session-cache-size", &s.tls_session_cache_size, 0, INT_MAX, 20 * 1024);
+  config.AddInt("tls-session-cache-timeout", &s.tls_session_cache_timeout, 0, INT_MAX, 300);
+  for (const char* name :
+       {"tls-replication", "tls-cluster", "tls-prefer-server-ciphers", "tls-session-caching",
+        "tls-session-cache-size", "tls-session-cache-timeout"}) {
+    applied.emplace_back(name);
+  }
+  config.AddApply(applied, [&s]() -> std::optional<std::string> {
+    return s.on_tls_change ? s.on_tls_change() : std::nullopt;
+  });
+}
+
 }  // namespace
 
 void Server::DeclareOptions(Config& config, ServerSettings& s) {
@@ -326,6 +370,7 @@ void Server::DeclareOptions(Config& config, ServerSettings& s) {
                 return std::string(buf);
               },
               "0"});
+  DeclareTlsOptions(config, s);
   config.AddInt("tcp-backlog", &s.tcp_backlog, 0, INT_MAX, 511, kImmutable);
   config.AddInt("tcp-keepalive", &s.tcp_keepalive, 0, INT_MAX, 300);
   config.AddInt("timeout", &s.timeout, 0, INT_MAX, 0);

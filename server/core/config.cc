@@ -94,6 +94,11 @@ void Config::SetRewriteLines(const std::string& name,
   rewrite_lines_[index_.at(name)] = std::move(lines);
 }
 
+void Config::AddApply(const std::vector<std::string>& names, Hook apply) {
+  for (const std::string& name : names) apply_of_[index_.at(name)] = applies_.size();
+  applies_.push_back(std::move(apply));
+}
+
 void Config::AddAlias(std::string alias, std::string name) {
   size_t i = index_.at(name);
   options_[i].alias = alias;
@@ -429,30 +434,39 @@ std::optional<std::string> Config::Set(
       return errors::ConfigSetFailed(name, errors::kConfigDuplicate);
     }
   }
-  // Apply in order; on a failure, restore what was already applied (all or nothing).
+  // Set in order; on a failure, restore what was already set (all or nothing).
+  auto values_of = [](const Option& o, const std::string& value) {
+    return (o.flags & kMultiArg) ? SplitOnSpaces(value) : std::vector<std::string>{value};
+  };
   std::vector<std::pair<Option*, std::string>> applied;
+  auto restore = [&] {
+    for (auto it = applied.rbegin(); it != applied.rend(); ++it) {
+      it->first->set(values_of(*it->first, it->second));
+    }
+  };
+  std::vector<std::pair<size_t, std::string>> applies;  // (apply, the option that asked first)
   for (const auto& [name, value] : pairs) {
     Option* o = Find(name);
     std::string previous = o->get();
-    std::vector<std::string> values;
-    if (o->flags & kMultiArg) {
-      values = SplitOnSpaces(value);
-    } else {
-      values = {value};
-    }
-    if (auto err = o->set(values)) {
-      for (auto it = applied.rbegin(); it != applied.rend(); ++it) {
-        std::vector<std::string> prev_values;
-        if (it->first->flags & kMultiArg) {
-          prev_values = SplitOnSpaces(it->second);
-        } else {
-          prev_values = {it->second};
-        }
-        it->first->set(prev_values);
-      }
+    if (auto err = o->set(values_of(*o, value))) {
+      restore();
       return errors::ConfigSetFailed(name, *err);
     }
     applied.emplace_back(o, previous);
+    if (auto it = apply_of_.find(static_cast<size_t>(o - options_.data())); it != apply_of_.end()) {
+      const size_t apply = it->second;
+      if (std::none_of(applies.begin(), applies.end(),
+                       [apply](const auto& a) { return a.first == apply; })) {
+        applies.emplace_back(apply, name);
+      }
+    }
+  }
+  for (const auto& [apply, name] : applies) {
+    if (auto err = applies_[apply]()) {
+      restore();
+      for (const auto& [again, unused] : applies) applies_[again]();
+      return errors::ConfigSetFailed(name, *err);
+    }
   }
   return std::nullopt;
 }

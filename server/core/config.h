@@ -59,6 +59,11 @@ class Config {
   // persistence lands): anything else is refused with a clear reason.
   void AddFixed(std::string name, std::vector<std::string> accepted, std::string reason);
   void AddAlias(std::string alias, std::string name);
+  // Applies the options `names` together once a CONFIG SET has set all of them (Redis's apply
+  // functions: a certificate and its key set in one CONFIG SET are loaded as a pair). Run once
+  // per CONFIG SET, whichever of the options it sets; a refusal restores every value the
+  // CONFIG SET changed and applies the restored values again.
+  void AddApply(const std::vector<std::string>& names, Hook apply);
   // CONFIG REWRITE writes the option `name` as the lines `lines` returns (whole lines: the
   // sentinel's state), in place of every line of it the file had.
   void SetRewriteLines(const std::string& name, std::function<std::vector<std::string>()> lines);
@@ -95,8 +100,10 @@ class Config {
   std::vector<Option> options_;
   std::map<std::string, size_t, std::less<>> index_;  // lower-case name or alias -> option
   std::map<size_t, std::function<std::vector<std::string>()>> rewrite_lines_;  // by index
-  std::string config_file_;  // absolute path, for REWRITE
-  int reading_file_ = 0;     // LoadText nesting (include)
+  std::vector<Hook> applies_;
+  std::map<size_t, size_t> apply_of_;  // option index -> its apply in applies_
+  std::string config_file_;            // absolute path, for REWRITE
+  int reading_file_ = 0;               // LoadText nesting (include)
 };
 
 struct ConfigError : std::runtime_error {

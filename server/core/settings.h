@@ -203,6 +203,24 @@ struct ServerSettings {
   // The metrics endpoint's port (Prometheus text over HTTP); 0: off.
   int64_t metrics_port = 0;
 
+  // TLS (Redis's tls-* options; net/tls.h builds the contexts). tls_port 0: no TLS listener.
+  int64_t tls_port = 0;
+  std::string tls_cert_file, tls_key_file, tls_key_file_pass;
+  std::string tls_client_cert_file, tls_client_key_file, tls_client_key_file_pass;
+  std::string tls_dh_params_file, tls_ca_cert_file, tls_ca_cert_dir;
+  std::string tls_protocols, tls_ciphers, tls_ciphersuites;
+  int tls_auth_clients = 1;  // net::TlsAuthClients: no, yes, optional
+  bool tls_replication = false;
+  bool tls_cluster = false;
+  bool tls_prefer_server_ciphers = false;
+  bool tls_session_caching = true;
+  int64_t tls_session_cache_size = 20 * 1024;
+  int64_t tls_session_cache_timeout = 300;
+  // Set by the process that owns the listeners: rebuilds the TLS contexts after CONFIG SET of a
+  // tls-* option, and re-listens after CONFIG SET tls-port. An error text refuses the change.
+  std::function<std::optional<std::string>()> on_tls_change;
+  std::function<std::optional<std::string>()> on_tls_port_change;
+
   // Sentinel mode (keyward-sentinel, or --sentinel): known before the options are declared, as
   // it changes defaults (port 26379, protected-mode no).
   bool sentinel_mode = false;

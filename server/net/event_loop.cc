@@ -1,10 +1,13 @@
 #include "server/net/event_loop.h"
 
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <asio.hpp>
+#include <asio/ssl.hpp>
 #include <cstring>
 #include <unordered_map>
 #include <vector>
@@ -35,7 +38,32 @@ bool IsLoopback(asio::ip::address addr) {
   return addr.to_v6() == asio::ip::address_v6::loopback();
 }
 
-// One client connection over a TCP or unix stream socket.
+using TlsSocket = asio::ssl::stream<asio::ip::tcp::socket>;
+
+template <typename Socket>
+constexpr bool kIsTls = std::is_same_v<Socket, TlsSocket>;
+
+// The socket under a TLS stream, or the socket itself.
+template <typename Socket>
+auto& Lowest(Socket& socket) {
+  if constexpr (kIsTls<Socket>) {
+    return socket.next_layer();
+  } else {
+    return socket;
+  }
+}
+
+// What a failed handshake says, as Redis logs it (OpenSSL's error string).
+std::string TlsErrorText(const std::error_code& ec) {
+  if (ec.category() == asio::error::get_ssl_category()) {
+    char buf[256];
+    ERR_error_string_n(static_cast<unsigned long>(ec.value()), buf, sizeof(buf));
+    return buf;
+  }
+  return ec.message();
+}
+
+// One client connection over a TCP or unix stream socket, or TLS over TCP.
 // Connections are owned by the loop's registry from accept until close, not by their pending
 // operations: a connection that is not reading (CLIENT PAUSE) has none and must stay alive.
 class ConnectionRegistry {
@@ -71,13 +99,17 @@ class ConnectionRegistry {
 template <typename Socket>
 class Connection : public Transport, public std::enable_shared_from_this<Connection<Socket>> {
  public:
-  Connection(Socket socket, std::string unix_path, ConnectionRegistry* registry)
-      : socket_(std::move(socket)), unix_path_(std::move(unix_path)), registry_(registry) {
+  Connection(Socket socket, std::string unix_path, ConnectionRegistry* registry,
+             std::shared_ptr<asio::ssl::context> tls_context = nullptr)
+      : socket_(std::move(socket)),
+        unix_path_(std::move(unix_path)),
+        registry_(registry),
+        tls_context_(std::move(tls_context)) {
     std::error_code ec;
-    socket_.non_blocking(true, ec);
-    if constexpr (std::is_same_v<Socket, asio::ip::tcp::socket>) {
-      auto remote = socket_.remote_endpoint(ec);
-      auto local = socket_.local_endpoint(ec);
+    Lowest(socket_).non_blocking(true, ec);
+    if constexpr (!std::is_same_v<Socket, asio::local::stream_protocol::socket>) {
+      auto remote = Lowest(socket_).remote_endpoint(ec);
+      auto local = Lowest(socket_).local_endpoint(ec);
       peer_ = FormatEndpoint(remote);
       local_ = FormatEndpoint(local);
       loopback_ = IsLoopback(remote.address());
@@ -86,10 +118,28 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
     }
   }
 
-  void Start(const SessionFactory& factory) {
-    session_ = factory(*this);
-    Flush();  // a refused connection has an error waiting
-    ReadMore();
+  // `handshake` (TLS only): server for an accepted connection, client for an outgoing one;
+  // `failed` hears of a failed handshake (an outgoing one; an accepted one is logged).
+  void Start(const SessionFactory& factory,
+             asio::ssl::stream_base::handshake_type handshake = asio::ssl::stream_base::server,
+             std::function<void(const std::string&)> failed = {}) {
+    if constexpr (kIsTls<Socket>) {
+      // The session begins once the handshake is done: nothing is read or written before.
+      socket_.async_handshake(
+          handshake, [self = this->shared_from_this(), factory, failed](std::error_code ec) {
+            if (self->closed_) return;
+            if (ec) {
+              const std::string reason = TlsErrorText(ec);
+              self->Close();
+              if (failed) return failed(reason);
+              spdlog::warn("Error accepting a client connection: {}", reason);
+              return;
+            }
+            self->Begin(factory);
+          });
+    } else {
+      Begin(factory);
+    }
   }
 
   // Transport
@@ -110,7 +160,10 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
       return;
     }
     std::error_code ec;
-    size_t n = socket_.write_some(asio::buffer(out_), ec);
+    size_t n = 0;
+    // TLS always writes in the background: a record OpenSSL encrypted but the socket did not
+    // take must be written as it is, which a synchronous attempt would lose.
+    if constexpr (!kIsTls<Socket>) n = socket_.write_some(asio::buffer(out_), ec);
     if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
       Close();
       return;
@@ -132,6 +185,11 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
                         self->Flush();
                       });
   }
+  // Gives up a connection whose TLS handshake is still running (neither the session nor the
+  // failure callback hears of it); a no-op once the session began.
+  void CancelHandshake() {
+    if (session_ == nullptr) Close();
+  }
   void CloseAfterFlush() override {
     close_after_flush_ = true;
     // Not now: the caller is usually a command that is still running (QUIT, CLIENT KILL of
@@ -144,8 +202,8 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
     if (closed_) return;
     closed_ = true;
     std::error_code ec;
-    socket_.shutdown(Socket::shutdown_both, ec);
-    socket_.close(ec);
+    Lowest(socket_).shutdown(asio::socket_base::shutdown_both, ec);
+    Lowest(socket_).close(ec);
     if (session_) session_->OnClosed();
     // Drop the registry's reference later: Close may run inside this connection's own call
     // stack. The posted task keeps the connection alive until then.
@@ -174,6 +232,9 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
     capacity = std::max(capacity, len_ - start_);
     if (closed_ || capacity >= buf_.size()) return;
     if (read_in_progress_) {
+      // A TLS read cancelled half-way would lose the record it was decrypting: the buffer
+      // stays as it is.
+      if constexpr (kIsTls<Socket>) return;
       // The pending read owns the buffer: cancel it (that read alone, not a write in progress),
       // resize in its completion, read again.
       shrink_to_ = capacity;
@@ -184,8 +245,12 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
   }
   std::string peer_address() const override { return peer_; }
   std::string local_address() const override { return local_; }
-  int fd() const override { return closed_ ? -1 : const_cast<Socket&>(socket_).native_handle(); }
-  bool is_unix() const override { return !std::is_same_v<Socket, asio::ip::tcp::socket>; }
+  int fd() const override {
+    return closed_ ? -1 : Lowest(const_cast<Socket&>(socket_)).native_handle();
+  }
+  bool is_unix() const override {
+    return std::is_same_v<Socket, asio::local::stream_protocol::socket>;
+  }
   bool is_loopback() const override { return loopback_; }
 
  private:
@@ -198,17 +263,22 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
   // client cannot starve the others.
   void ReadMore() {
     if (closed_ || read_in_progress_) return;
+    if (buf_.empty() && kIsTls<Socket>) {
+      // OpenSSL may hold decrypted bytes the socket no longer shows: TLS reads at once.
+      buf_.resize(kReadChunk);
+    }
     if (buf_.empty()) {
       // No buffer (a new connection, or one the cron freed while idle): wait until bytes arrive
       // before allocating one, as Redis's empty query buffer does.
       read_in_progress_ = true;
-      socket_.async_wait(Socket::wait_read, [self = this->shared_from_this()](std::error_code ec) {
-        self->read_in_progress_ = false;
-        if (self->Cancelled(ec)) return;
-        if (ec) return self->Close();
-        self->buf_.resize(kReadChunk);
-        self->ReadMore();
-      });
+      Lowest(socket_).async_wait(asio::socket_base::wait_read,
+                                 [self = this->shared_from_this()](std::error_code ec) {
+                                   self->read_in_progress_ = false;
+                                   if (self->Cancelled(ec)) return;
+                                   if (ec) return self->Close();
+                                   self->buf_.resize(kReadChunk);
+                                   self->ReadMore();
+                                 });
       return;
     }
     // Keep at least one chunk of free space; compact consumed bytes away first.
@@ -261,6 +331,12 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
     buf_.shrink_to_fit();
   }
 
+  void Begin(const SessionFactory& factory) {
+    session_ = factory(*this);
+    Flush();  // a refused connection has an error waiting
+    ReadMore();
+  }
+
   void OnRead(size_t n) {
     if (closed_) return;
     len_ += n;
@@ -303,6 +379,8 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
   Socket socket_;
   std::string unix_path_;
   ConnectionRegistry* registry_;
+  // The TLS context the connection was made with (a reconfiguration makes a new one).
+  std::shared_ptr<asio::ssl::context> tls_context_;
   std::string peer_, local_;
   bool loopback_ = false;
   std::unique_ptr<Session> session_;
@@ -323,7 +401,11 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
 struct EventLoop::Impl {
   // Everything runs on one thread: no locking in the scheduler or the reactor.
   asio::io_context io{ASIO_CONCURRENCY_HINT_UNSAFE};
-  std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> tcp_acceptors;
+  struct TcpAcceptor {
+    std::unique_ptr<asio::ip::tcp::acceptor> acceptor;
+    ListenerKind kind;
+  };
+  std::vector<TcpAcceptor> tcp_acceptors;
   std::vector<std::unique_ptr<asio::local::stream_protocol::acceptor>> unix_acceptors;
   std::vector<std::string> unix_paths;
   std::vector<std::unique_ptr<asio::steady_timer>> timers;
@@ -335,9 +417,38 @@ struct EventLoop::Impl {
   std::function<void()> alarm_fn;
   ConnectionRegistry connections;
   int keepalive = 300;
+  TlsContexts tls;
 
-  void AcceptTcp(asio::ip::tcp::acceptor* acceptor, SessionFactory factory) {
-    acceptor->async_accept([this, acceptor, factory](std::error_code ec, asio::ip::tcp::socket s) {
+  // Wraps a connected TCP socket in TLS with `context` and starts it: the handshake, then the
+  // session.
+  std::shared_ptr<Connection<TlsSocket>> StartTls(
+      asio::ip::tcp::socket s, std::shared_ptr<asio::ssl::context> context,
+      const SessionFactory& factory, asio::ssl::stream_base::handshake_type handshake,
+      std::function<void(const std::string&)> failed = {}) {
+    TlsSocket stream(std::move(s), *context);
+    if (handshake == asio::ssl::stream_base::server) {
+      switch (tls.auth_clients()) {  // tls-auth-clients, read at accept as Redis does
+        case TlsAuthClients::kNo:
+          stream.set_verify_mode(asio::ssl::verify_none);
+          break;
+        case TlsAuthClients::kOptional:
+          stream.set_verify_mode(asio::ssl::verify_peer);
+          break;
+        case TlsAuthClients::kYes:
+          stream.set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
+          break;
+      }
+    }
+    auto conn = std::make_shared<Connection<TlsSocket>>(std::move(stream), "", &connections,
+                                                        std::move(context));
+    connections.Add(conn);
+    conn->Start(factory, handshake, std::move(failed));
+    return conn;
+  }
+
+  void AcceptTcp(asio::ip::tcp::acceptor* acceptor, SessionFactory factory, bool with_tls) {
+    acceptor->async_accept([this, acceptor, factory, with_tls](std::error_code ec,
+                                                               asio::ip::tcp::socket s) {
       if (ec == asio::error::operation_aborted) return;
       if (!ec) {
         std::error_code ignored;
@@ -349,12 +460,19 @@ struct EventLoop::Impl {
           int interval = std::max(keepalive / 3, 1);
           setsockopt(s.native_handle(), IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval));
         }
-        auto conn =
-            std::make_shared<Connection<asio::ip::tcp::socket>>(std::move(s), "", &connections);
-        connections.Add(conn);
-        conn->Start(factory);
+        if (with_tls) {
+          // The context of the moment: a reconfiguration applies to the connections after it.
+          if (auto context = tls.server_context()) {
+            StartTls(std::move(s), std::move(context), factory, asio::ssl::stream_base::server);
+          }
+        } else {
+          auto conn =
+              std::make_shared<Connection<asio::ip::tcp::socket>>(std::move(s), "", &connections);
+          connections.Add(conn);
+          conn->Start(factory);
+        }
       }
-      AcceptTcp(acceptor, factory);
+      AcceptTcp(acceptor, factory, with_tls);
     });
   }
 
@@ -469,8 +587,8 @@ std::error_code EventLoop::ListenTcp(const std::string& host, int port,
   if (ec) return ec;
   if (bound_port != nullptr) *bound_port = acceptor->local_endpoint().port();
   impl_->keepalive = options.keepalive_secs;
-  impl_->AcceptTcp(acceptor.get(), std::move(factory));
-  impl_->tcp_acceptors.push_back(std::move(acceptor));
+  impl_->AcceptTcp(acceptor.get(), std::move(factory), options.tls);
+  impl_->tcp_acceptors.push_back({std::move(acceptor), options.kind});
   return {};
 }
 
@@ -494,13 +612,23 @@ std::error_code EventLoop::ListenUnix(const std::string& path, int perm,
 }
 
 std::function<void()> EventLoop::ConnectTcp(const std::string& host, int port,
-                                            const std::string& source, SessionFactory factory,
+                                            const std::string& source, bool with_tls,
+                                            SessionFactory factory,
                                             std::function<void(const std::string&)> failed) {
+  std::shared_ptr<asio::ssl::context> tls_context;
+  if (with_tls) {
+    tls_context = impl_->tls.client_context();
+    if (tls_context == nullptr) {
+      asio::post(impl_->io, [failed] { failed("TLS is not configured"); });
+      return [] {};
+    }
+  }
   // The attempt's state, shared by its handlers and its cancel function.
   struct Attempt {
     asio::ip::tcp::resolver resolver;
     asio::ip::tcp::socket socket;
     bool cancelled = false;
+    std::weak_ptr<Connection<TlsSocket>> handshaking;  // connected, the TLS handshake running
     explicit Attempt(asio::io_context& io) : resolver(io), socket(io) {}
   };
   auto attempt = std::make_shared<Attempt>(impl_->io);
@@ -515,13 +643,18 @@ std::function<void()> EventLoop::ConnectTcp(const std::string& host, int port,
       if (!attempt->cancelled) failed(ec.message());
     });
   } else {
-    auto connected = [attempt, impl, factory, failed](std::error_code ec) {
+    auto connected = [attempt, impl, factory, failed, tls_context](std::error_code ec) {
       if (attempt->cancelled) return;
       if (ec) return failed(ec.message());
       std::error_code ignored;
       attempt->socket.set_option(asio::ip::tcp::no_delay(true), ignored);
       if (impl->keepalive > 0) {
         attempt->socket.set_option(asio::socket_base::keep_alive(true), ignored);
+      }
+      if (tls_context != nullptr) {
+        attempt->handshaking = impl->StartTls(std::move(attempt->socket), tls_context, factory,
+                                              asio::ssl::stream_base::client, failed);
+        return;
       }
       auto conn = std::make_shared<Connection<asio::ip::tcp::socket>>(std::move(attempt->socket),
                                                                       "", &impl->connections);
@@ -554,18 +687,24 @@ std::function<void()> EventLoop::ConnectTcp(const std::string& host, int port,
     attempt->cancelled = true;
     std::error_code ignored;
     attempt->socket.close(ignored);
+    if (auto conn = attempt->handshaking.lock()) conn->CancelHandshake();
   };
 }
 
-void EventLoop::CloseTcpListeners() {
+void EventLoop::CloseTcpListeners(ListenerKind kind) {
   std::error_code ec;
-  for (auto& a : impl_->tcp_acceptors) a->close(ec);
-  impl_->tcp_acceptors.clear();
+  auto& acceptors = impl_->tcp_acceptors;
+  for (auto& a : acceptors) {
+    if (a.kind == kind) a.acceptor->close(ec);
+  }
+  std::erase_if(acceptors, [kind](const Impl::TcpAcceptor& a) { return a.kind == kind; });
 }
+
+TlsContexts& EventLoop::tls() { return impl_->tls; }
 
 void EventLoop::CloseListeners() {
   std::error_code ec;
-  for (auto& a : impl_->tcp_acceptors) a->close(ec);
+  for (auto& a : impl_->tcp_acceptors) a.acceptor->close(ec);
   for (auto& a : impl_->unix_acceptors) a->close(ec);
   for (auto& p : impl_->unix_paths) ::unlink(p.c_str());
   impl_->unix_paths.clear();

@@ -12,13 +12,20 @@
 #include <string>
 #include <system_error>
 
+#include "server/net/tls.h"
 #include "server/net/transport.h"
 
 namespace keyward::net {
 
+// What a TCP listener serves, so that one kind can be closed and reopened on its own (CONFIG SET
+// port, tls-port).
+enum class ListenerKind { kPlain, kTls, kMetrics };
+
 struct ListenOptions {
   int backlog = 511;
   int keepalive_secs = 300;
+  ListenerKind kind = ListenerKind::kPlain;
+  bool tls = false;  // connections are TLS, with tls()'s server context
 };
 
 class EventLoop {
@@ -57,12 +64,17 @@ class EventLoop {
   // the error text. The returned function cancels an attempt still in progress (then neither is
   // called).
   // From the local address `source` when it is not empty and can be bound (best effort).
+  // With `tls`, the connection is TLS with tls()'s client context (a failed handshake is a
+  // failed attempt).
   std::function<void()> ConnectTcp(const std::string& host, int port, const std::string& source,
-                                   SessionFactory factory,
+                                   bool tls, SessionFactory factory,
                                    std::function<void(const std::string& error)> failed);
   void CloseListeners();
-  void CloseTcpListeners();
+  // Closes the TCP listeners of one kind.
+  void CloseTcpListeners(ListenerKind kind);
   void set_keepalive(int secs);
+  // The TLS contexts of tls-port and of TLS connections made (tls-replication).
+  TlsContexts& tls();
 
  private:
   struct Impl;

@@ -16,17 +16,17 @@ std::optional<std::string> Variable(std::string_view name, const ProcTitleVars& 
   const ServerSettings& s = *v.settings;
   if (name == "title") return v.title;
   if (name == "listen-addr") {
-    if (s.port != 0) {
+    if (s.port != 0 || s.tls_port != 0) {
       std::string addr = s.bind.empty() ? "*" : s.bind.front();
       if (!addr.empty() && addr[0] == '-') addr.erase(0, 1);  // an optional address
-      return addr + ":" + std::to_string(s.port);
+      return addr + ":" + std::to_string(s.port != 0 ? s.port : s.tls_port);
     }
     return "unixsocket:" + s.unixsocket;
   }
   // "[cluster]" in cluster mode (none here), "[sentinel]" in sentinel mode.
   if (name == "server-mode") return std::string(s.sentinel_mode ? "[sentinel]" : "");
   if (name == "port") return std::to_string(s.port);
-  if (name == "tls-port") return std::string("0");
+  if (name == "tls-port") return std::to_string(s.tls_port);
   if (name == "unixsocket") return s.unixsocket;
   if (name == "config-file") return v.config_file;
   return std::nullopt;

@@ -319,8 +319,13 @@ void MasterLink::OnPong(const std::string& line) {
       SendCommand({"AUTH", p_.settings.masteruser, p_.settings.masterauth});
     }
   }
-  const int64_t port =
-      p_.settings.replica_announce_port != 0 ? p_.settings.replica_announce_port : p_.settings.port;
+  // A replica that replicates over TLS is reached on its TLS port (Redis's choice too).
+  int64_t port = p_.settings.port;
+  if (p_.settings.replica_announce_port != 0) {
+    port = p_.settings.replica_announce_port;
+  } else if (p_.settings.tls_replication && p_.settings.tls_port != 0) {
+    port = p_.settings.tls_port;
+  }
   SendCommand({"REPLCONF", "listening-port", std::to_string(port)});
   if (!p_.settings.replica_announce_ip.empty()) {
     SendCommand({"REPLCONF", "ip-address", p_.settings.replica_announce_ip});

@@ -285,7 +285,13 @@ bool Sentinel::SendHello(Instance& ri) {
     ip = local.substr(0, colon);
     if (ip.size() > 2 && ip.front() == '[') ip = ip.substr(1, ip.size() - 2);
   }
-  const int64_t port = globals_.announce_port ? globals_.announce_port : p_.settings.port;
+  // Over TLS, peers reach this sentinel on its TLS port.
+  int64_t port = p_.settings.port;
+  if (globals_.announce_port) {
+    port = globals_.announce_port;
+  } else if (p_.settings.tls_replication && p_.settings.tls_port != 0) {
+    port = p_.settings.tls_port;
+  }
   const std::string payload = ip + "," + std::to_string(port) + "," + myid_ + "," +
                               std::to_string(current_epoch_) + "," + master.name + "," +
                               Announce(maddr) + "," + std::to_string(maddr.port) + "," +

@@ -158,6 +158,16 @@ class Metrics(ServerTestCase):
         # The server itself is unaffected.
         self.assertEqual(self.c.call("PING"), b"+PONG\r\n")
 
+    def test_served_after_the_client_port_moves(self):
+        # CONFIG SET port reopens the client listeners only: the endpoint stays where it was.
+        port = free_port()
+        self.assertEqual(self.c.call("CONFIG", "SET", "port", port), b"+OK\r\n")
+        samples, _ = self.scrape()
+        self.assertIn(("keyward_connected_clients", frozenset()), samples)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(b"PING\r\n")
+            self.assertEqual(s.recv(16), b"+PONG\r\n")
+
     def test_off_by_default(self):
         srv = self.start_keyward()
         self.assertEqual(decode(srv.client().call("CONFIG", "GET", "metrics-port")),
