@@ -1,5 +1,7 @@
 #include "server/server.h"
 
+#include <spdlog/spdlog.h>
+
 #include "server/commands/families.h"
 #include "server/commands/replica_acks.h"
 
@@ -52,6 +54,8 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
       sessions_(*settings, stats_, clients_, executor_, output_, keyspace_),
       cron_(keyward::Cron::Parts{*clock, *settings, state_, keyspace_, clients_, pause_, stats_,
                                  output_, executor_, blocking_, timers_}),
+      evictor_(Evictor::Parts{*settings, state_, keyspace_, clients_, stats_, notifier_,
+                              propagation_, latency_}),
       locks_(*settings, state_, keyspace_, pubsub_, propagation_),
       lock_waits_(locks_, keyspace_, blocking_, timers_, registry_, *clock),
       lua_(executor_),
@@ -118,6 +122,24 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
     if (auto error = rdb_.DiskError()) return error;
     return aof_.WriteError();
   };
+  // maxmemory: evictions before every client command; a held lock is never evicted.
+  gatekeeper_.hooks().out_of_memory = [this] {
+    if (settings_->maxmemory == 0) return false;
+    return evictor_.PerformEvictions() == Evictor::Result::kFail;
+  };
+  evictor_.set_pinned([this](const Entry& e) { return locks_.Pins(e); });
+  settings_->on_maxmemory_change = [this] {
+    if (settings_->maxmemory == 0) return;
+    const size_t used = evictor_.CountedMemory();
+    if (static_cast<size_t>(settings_->maxmemory) < used) {
+      spdlog::warn(
+          "WARNING: the new maxmemory value set via CONFIG SET ({}) is smaller than the current "
+          "memory usage ({}). This will result in key eviction and/or the inability to accept "
+          "new write commands depending on the maxmemory-policy.",
+          settings_->maxmemory, used);
+    }
+    evictor_.PerformEvictions();
+  };
   // CONFIG SET appendonly.
   settings_->on_appendonly_change = [this]() -> std::optional<std::string> {
     // Not while the dataset loads: a rewrite would snapshot half of it.
@@ -135,6 +157,7 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
 
 Server::~Server() {
   settings_->on_appendonly_change = nullptr;
+  settings_->on_maxmemory_change = nullptr;
   settings_->on_repl_backlog_size_change = nullptr;
 }
 

@@ -17,6 +17,7 @@
 #include "server/engine/blocking.h"
 #include "server/engine/client_registry.h"
 #include "server/engine/cron.h"
+#include "server/engine/eviction.h"
 #include "server/engine/executor.h"
 #include "server/engine/gatekeeper.h"
 #include "server/engine/host.h"
@@ -127,6 +128,7 @@ class Server {
   Executor executor_;
   Sessions sessions_;
   class Cron cron_;
+  Evictor evictor_;
   LockManager locks_;
   LockWaits lock_waits_;
   LuaEngine lua_;

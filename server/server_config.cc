@@ -292,6 +292,25 @@ void DeclarePersistenceOptions(Config& config, ServerSettings& s) {
   config.AddBool("aof-disable-auto-gc", &s.aof_disable_auto_gc, false, Config::kHidden);
 }
 
+// maxmemory and eviction (engine/eviction.h), as Redis 7.0 declares them.
+void DeclareMemoryOptions(Config& config, ServerSettings& s) {
+  config.AddMemory("maxmemory", &s.maxmemory, 0, LLONG_MAX, 0, 0,
+                   [&s]() -> std::optional<std::string> {
+                     if (s.on_maxmemory_change) s.on_maxmemory_change();
+                     return std::nullopt;
+                   });
+  config.AddEnum("maxmemory-policy", &s.maxmemory_policy,
+                 {"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru",
+                  "allkeys-lfu", "allkeys-random", "noeviction"},
+                 static_cast<int>(ServerSettings::MaxmemoryPolicy::kNoEviction));
+  config.AddFixed("maxmemory-clients", {"0"},
+                  "client eviction is not implemented: only maxmemory-clients 0 is accepted");
+  config.AddInt("maxmemory-samples", &s.maxmemory_samples, 1, INT_MAX, 5);
+  config.AddInt("maxmemory-eviction-tenacity", &s.maxmemory_eviction_tenacity, 0, 100, 10);
+  config.AddInt("lfu-log-factor", &s.lfu_log_factor, 0, INT_MAX, 10);
+  config.AddInt("lfu-decay-time", &s.lfu_decay_time, 0, INT_MAX, 1);
+}
+
 // TLS, as Redis 7.0 declares it. The certificate options are applied together, once per
 // CONFIG SET (a certificate and its key change as a pair), and setting one again reloads the
 // files: that is how certificates are renewed without a restart.
@@ -315,8 +334,12 @@ void DeclareTlsOptions(Config& config, ServerSettings& s) {
       {"tls-ciphersuites", &s.tls_ciphersuites}};
   std::vector<std::string> applied;
   for (const auto& [name, target] : strings) {
-    const bool secret = std::string_view(name).ends_with("-pass");
-    config.AddString(name, target, "", secret ? uint32_t{Config::kSensitive} : uint32_t{0});
+    // Files are read again whenever they are set (renewal in place); passphrases are secret.
+    const std::string_view n(name);
+    const bool file = n.ends_with("-file") || n.ends_with("-dir");
+    const uint32_t flags = (n.ends_with("-pass") ? uint32_t{Config::kSensitive} : 0u) |
+                           (file ? uint32_t{Config::kVolatile} : 0u);
+    config.AddString(name, target, "", flags);
     applied.emplace_back(name);
   }
   config.AddEnum("tls-auth-clients", &s.tls_auth_clients, {"no", "yes", "optional"}, 1);
@@ -521,10 +544,7 @@ void Server::DeclareOptions(Config& config, ServerSettings& s) {
 
   // Recognised, but only in the form Keyward implements today.
   DeclarePersistenceOptions(config, s);
-  config.AddFixed("maxmemory", {"0"},
-                  "eviction is not implemented yet: only maxmemory 0 is accepted");
-  config.AddFixed("maxmemory-policy", {"noeviction"},
-                  "eviction is not implemented yet: only noeviction is accepted");
+  DeclareMemoryOptions(config, s);
   config.AddFixed("io-threads", {"1"}, "Keyward executes commands on one thread");
   config.Add({"notify-keyspace-events", "", 0,
               [&s](const std::vector<std::string>& values) -> std::optional<std::string> {

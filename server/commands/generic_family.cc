@@ -17,6 +17,7 @@
 #include "server/core/strings.h"
 #include "server/engine/context.h"
 #include "server/engine/registry.h"
+#include "server/keyspace/lfu.h"
 #include "server/storage/rdb_persistence.h"
 
 namespace keyward {
@@ -63,7 +64,6 @@ std::optional<std::string> ConfigValue(CommandContext& ctx, std::string_view nam
   return ctx.services().config.GetValue(name);
 }
 
-// maxmemory-policy is declared by the eviction work; until then no LFU/LRU policy is selected.
 bool LfuPolicy(CommandContext& ctx) {
   auto policy = ConfigValue(ctx, "maxmemory-policy");
   return policy && policy->find("lfu") != std::string::npos;
@@ -410,9 +410,9 @@ void CmdObjectFreq(CmdArgs args, CommandContext& ctx) {
   Entry* e = ObjectLookup(ctx, args[2]);
   if (e == nullptr) return;
   if (!LfuPolicy(ctx)) return ctx.rb().SendError(errors::kLfuNotSelected);
-  // Under an LFU policy the 24 LRU bits hold Redis's LFU layout (16-bit decrement time, 8-bit
-  // logarithmic counter), maintained by the eviction code.
-  ctx.rb().SendLong(e->lru() & 0xff);
+  // Under an LFU policy the 24 LRU bits hold Redis's LFU layout (keyspace/lfu.h): the counter
+  // as decayed by now.
+  ctx.rb().SendLong(lfu::Decayed(e->lru(), ctx.now_ms(), ctx.services().settings.lfu_decay_time));
 }
 
 // OBJECT IDLETIME key: seconds since the last access, from the 24-bit LRU clock (which wraps

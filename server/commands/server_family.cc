@@ -138,7 +138,7 @@ std::string Ratio(double num, double den) { return Fixed2(den != 0 ? num / den :
 // allocator's count), the RSS, the peak (kept by the cron and by INFO), the memory in use at
 // startup, the Lua states of EVAL and FUNCTION (lua_gc), their caches, the clients' buffers, the
 // keyspace's tables, the machine's memory, lazy freeing. What is fixed because the feature does
-// not exist yet: maxmemory (no eviction), replication and AOF buffers, cluster links, defrag.
+// not exist yet: replication and AOF buffers, cluster links, defrag.
 void InfoMemory(InfoWriter& w, Services& s) {
   // Redis's getMemoryOverheadData (memory_overhead.h), which MEMORY STATS reads too. As Redis:
   // the cron samples the peak, and INFO raises it if used memory is higher now.
@@ -188,9 +188,9 @@ void InfoMemory(InfoWriter& w, Services& s) {
   w.Field("used_memory_scripts", scripts_eval + scripts_functions);
   w.Field("used_memory_scripts_human",
           Human(static_cast<double>(scripts_eval + scripts_functions)));
-  w.Field("maxmemory", 0);
-  w.Field("maxmemory_human", std::string("0B"));
-  w.Field("maxmemory_policy", std::string("noeviction"));
+  w.Field("maxmemory", s.settings.maxmemory);
+  w.Field("maxmemory_human", Human(static_cast<double>(s.settings.maxmemory)));
+  w.Field("maxmemory_policy", *s.config.GetValue("maxmemory-policy"));
   w.Field("allocator_frag_ratio",
           Ratio(static_cast<double>(active), static_cast<double>(allocated)));
   w.Field("allocator_frag_bytes", diff(active, allocated));
@@ -314,7 +314,7 @@ void InfoStats(InfoWriter& w, Services& s) {
   w.Field("expired_stale_perc", std::string("0.00"));
   w.Field("expired_time_cap_reached_count", ks.expire_cycle_time_limit_hits);
   w.Field("expire_cycle_cpu_milliseconds", st.expire_cycle_time_us / 1000);
-  w.Field("evicted_keys", 0);
+  w.Field("evicted_keys", st.evicted_keys);
   w.Field("evicted_clients", 0);
   w.Field("total_eviction_exceeded_time", 0);
   w.Field("current_eviction_exceeded_time", 0);

@@ -187,6 +187,11 @@ Result<AcquireOutcome> LockManager::Acquire(CommandContext& ctx, const AcquireRe
   return out;
 }
 
+bool LockManager::Pins(const Entry& e) const {
+  return e.type() == ObjType::kString && e.has_expire() && e.expire_ms() > keyspace_.now_ms() &&
+         fences_.Peek(e.key()) != nullptr;
+}
+
 bool LockManager::Release(CommandContext& ctx, std::string_view resource, std::string_view owner) {
   Database& db = ctx.db();
   Entry* e = db.Find(resource);

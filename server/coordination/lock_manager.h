@@ -131,6 +131,9 @@ class LockManager : public KeyRemovalObserver {
 
   // Drops idle fencing records beyond lock-max-records (the cron), propagating LOCK.FLOOR.
   void Trim(size_t max_records);
+  // Whether `e` is a held lock, which maxmemory never evicts: a string with a live lease whose
+  // resource has a fencing record (every LOCK.ACQUIRE makes one).
+  bool Pins(const Entry& e) const;
 
   // KeyRemovalObserver: a lock key went away, however (release, DEL, expiry, RENAME).
   void OnKeyRemoved(int db, std::string_view key) override;

@@ -1,6 +1,7 @@
 #include "server/core/config.h"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -452,7 +453,9 @@ std::optional<std::string> Config::Set(
       restore();
       return errors::ConfigSetFailed(name, *err);
     }
+    const bool changed = o->get() != previous;
     applied.emplace_back(o, previous);
+    if (!changed && !(o->flags & kVolatile)) continue;
     if (auto it = apply_of_.find(static_cast<size_t>(o - options_.data())); it != apply_of_.end()) {
       const size_t apply = it->second;
       if (std::none_of(applies.begin(), applies.end(),
@@ -463,8 +466,14 @@ std::optional<std::string> Config::Set(
   }
   for (const auto& [apply, name] : applies) {
     if (auto err = applies_[apply]()) {
+      spdlog::warn(
+          "Failed applying new configuration. Possibly related to new {} setting. Restoring "
+          "previous settings.",
+          name);
       restore();
-      for (const auto& [again, unused] : applies) applies_[again]();
+      for (const auto& [again, unused] : applies) {
+        if (applies_[again]()) spdlog::warn("Failed applying restored failed CONFIG SET command.");
+      }
       return errors::ConfigSetFailed(name, *err);
     }
   }

@@ -26,6 +26,9 @@ class Config {
     kProtected = 1 << 3,  // refused by CONFIG SET unless enable-protected-configs allows it
     kHidden = 1 << 4,     // not matched by CONFIG GET patterns, only by its exact name
     kBare = 1 << 5,       // may be given with no value (`--sentinel`)
+    // Applied (AddApply) even when set to its current value: a file to read again (a renewed
+    // certificate at the same path).
+    kVolatile = 1 << 6,
   };
 
   struct Option {
@@ -61,8 +64,8 @@ class Config {
   void AddAlias(std::string alias, std::string name);
   // Applies the options `names` together once a CONFIG SET has set all of them (Redis's apply
   // functions: a certificate and its key set in one CONFIG SET are loaded as a pair). Run once
-  // per CONFIG SET, whichever of the options it sets; a refusal restores every value the
-  // CONFIG SET changed and applies the restored values again.
+  // per CONFIG SET that changed one of the options (or set a kVolatile one); a refusal
+  // restores every value the CONFIG SET changed and applies the restored values again.
   void AddApply(const std::vector<std::string>& names, Hook apply);
   // CONFIG REWRITE writes the option `name` as the lines `lines` returns (whole lines: the
   // sentinel's state), in place of every line of it the file had.

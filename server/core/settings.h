@@ -200,6 +200,32 @@ struct ServerSettings {
   std::function<std::optional<std::string>()> on_oom_score_change;
   std::function<void()> on_crash_log_change;
 
+  // maxmemory and eviction (engine/eviction.h). The policies in Redis's order (its error text
+  // lists them so).
+  enum class MaxmemoryPolicy : int {
+    kVolatileLru,
+    kVolatileLfu,
+    kVolatileRandom,
+    kVolatileTtl,
+    kAllkeysLru,
+    kAllkeysLfu,
+    kAllkeysRandom,
+    kNoEviction,
+  };
+  int64_t maxmemory = 0;
+  int maxmemory_policy = static_cast<int>(MaxmemoryPolicy::kNoEviction);
+  int64_t maxmemory_samples = 5;
+  int64_t maxmemory_eviction_tenacity = 10;
+  int64_t lfu_log_factor = 10;
+  int64_t lfu_decay_time = 1;
+  // Whether the LRU bits of entries hold LFU counters (an LFU policy is selected).
+  bool lfu_policy() const {
+    const auto p = static_cast<MaxmemoryPolicy>(maxmemory_policy);
+    return p == MaxmemoryPolicy::kVolatileLfu || p == MaxmemoryPolicy::kAllkeysLfu;
+  }
+  // Set by the server: evicts at once after CONFIG SET maxmemory lowered the limit.
+  std::function<void()> on_maxmemory_change;
+
   // The metrics endpoint's port (Prometheus text over HTTP); 0: off.
   int64_t metrics_port = 0;
 

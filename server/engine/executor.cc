@@ -58,8 +58,9 @@ void Executor::CallFromClient(Client& c, CmdArgs args) {
 
 std::optional<std::string> Executor::CallNested(CallerKind kind, CommandContext& outer, Client& c,
                                                 CmdArgs args, const NestedOptions& options) {
-  const Verdict verdict = p_.gatekeeper.Check(kind, c, args, p_.keyspace.now_ms(),
-                                              GateOptions{options.read_only_script});
+  const Verdict verdict = p_.gatekeeper.Check(
+      kind, c, args, p_.keyspace.now_ms(),
+      GateOptions{options.read_only_script, options.wrote != nullptr && *options.wrote});
   if (verdict.action == Verdict::kRefuse) {
     if (verdict.cmd != nullptr) verdict.cmd->stats().rejected_calls++;
     return verdict.error;

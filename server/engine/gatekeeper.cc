@@ -177,12 +177,23 @@ Verdict Gatekeeper::Check(CallerKind kind, const Client& c, CmdArgs args, int64_
         }
         break;
       case Check::kDenyOom: {
+        if (!hooks_.out_of_memory) break;
+        bool oom;
+        if (kind == CallerKind::kClient) {
+          // Over maxmemory, keys are evicted before every command of a client, not only before
+          // those that may use memory (processCommand). The verdict holds for what the command
+          // runs: its scripts' calls and its guarded write.
+          oom = hooks_.out_of_memory();
+          command_oom_ = oom;
+        } else {
+          // A script is refused a write only before its first one: refusing one after would
+          // break its atomicity (Redis's scriptVerifyOOM).
+          oom = command_oom_ && !options.script_wrote;
+        }
         // Inside MULTI every queued command is refused over the limit, as in Redis (only EXEC,
         // DISCARD, QUIT and RESET are not).
         const bool queued = c.has(Client::kMulti) && !RunsInsideMulti(*cmd);
-        if ((has(CO::kDenyOom) || queued) && hooks_.out_of_memory && hooks_.out_of_memory()) {
-          return Refuse(cmd, std::string(errors::kOom));
-        }
+        if ((has(CO::kDenyOom) || queued) && oom) return Refuse(cmd, std::string(errors::kOom));
         break;
       }
       case Check::kDiskError:

@@ -57,13 +57,15 @@ struct Verdict {
 // What a caller adds to the checks.
 struct GateOptions {
   bool read_only_script = false;  // kScript: EVAL_RO, FCALL_RO or a no-writes script
+  bool script_wrote = false;      // kScript: the script has written already
 };
 
 // Slots for the checks later issues bring. Empty: allowed.
 struct GateHooks {
   // ACL: the error text when the client's user may not run the command (NOPERM ...).
   std::function<std::optional<std::string>(const Client&, const CommandSpec&, CmdArgs)> acl;
-  // maxmemory: whether memory is over the limit (after trying to evict).
+  // maxmemory: evicts what the policy allows, then says whether memory is still over the
+  // limit. Run before every command of a client.
   std::function<bool()> out_of_memory;
   // Persistence: the -MISCONF text while writes are refused because saving to disk failed.
   std::function<std::optional<std::string>()> disk_error;
@@ -99,6 +101,8 @@ class Gatekeeper {
   const Transactions& transactions_;
   Services* services_ = nullptr;
   GateHooks hooks_;
+  // Whether the client command running now found memory over the limit (for its scripts).
+  mutable bool command_oom_ = false;
 };
 
 }  // namespace keyward

@@ -27,6 +27,7 @@ struct ServerStats {
   uint64_t sync_partial_err = 0;
   uint64_t total_error_replies = 0;
   uint64_t unexpected_error_replies = 0;
+  uint64_t evicted_keys = 0;  // maxmemory evictions (INFO evicted_keys)
   uint64_t client_query_buffer_limit_disconnections = 0;
   // Read events handed to the server (each batch of bytes a connection received) and writes of
   // pending replies (Redis's stat_total_reads_processed / stat_total_writes_processed).

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "server/keyspace/lazy_free.h"
+#include "server/keyspace/lfu.h"
 
 namespace keyward {
 
@@ -27,8 +28,7 @@ Entry* Database::Find(std::string_view key, LookupMode mode) {
       }
     }
   }
-  if (e != nullptr && mode == LookupMode::kRead) e->set_lru(LruClock());
-  if (e != nullptr && mode == LookupMode::kWrite) e->set_lru(LruClock());
+  if (e != nullptr && (mode == LookupMode::kRead || mode == LookupMode::kWrite)) Touch(e);
   return e;
 }
 
@@ -45,7 +45,7 @@ bool Database::AddLoaded(Entry* e) {
   const uint64_t hash = table_.Hash(e->key());
   if (table_.FindLink(e->key(), hash) != nullptr) return false;
   MarkNew(e);
-  e->set_lru(LruClock());
+  e->set_lru(NewAccessBits());
   table_.Insert(e, hash);
   if (e->has_expire()) expires_.Add(e);
   return true;
@@ -53,7 +53,7 @@ bool Database::AddLoaded(Entry* e) {
 
 void Database::AddHashed(Entry* e, uint64_t hash) {
   MarkNew(e);
-  e->set_lru(LruClock());
+  e->set_lru(NewAccessBits());
   table_.Insert(e, hash);
   if (e->has_expire()) expires_.Add(e);
   if (ctx_.listener != nullptr) ctx_.listener->OnKeyAdded(*this, e->key());
@@ -65,7 +65,8 @@ void Database::Upsert(Entry* e) {
   if (link == nullptr) return AddHashed(e, hash);
   Entry* old = Guarded(*link);
   MarkNew(e);
-  e->set_lru(LruClock());
+  // An overwritten key keeps its access frequency under LFU (Redis's dbSetValue).
+  e->set_lru(LfuPolicy() ? old->lru() : LruClock());
   KeyTable::ReplaceAt(link, e);
   Unindex(old);
   if (e->has_expire()) expires_.Add(e);
@@ -165,6 +166,25 @@ Entry* Database::RandomEntry(uint64_t (*rng)(void*), void* rng_state) {
     DeleteExpired(e);
   }
   return nullptr;
+}
+
+bool Database::LfuPolicy() const { return ctx_.settings != nullptr && ctx_.settings->lfu_policy(); }
+
+uint32_t Database::NewAccessBits() const {
+  return LfuPolicy() ? lfu::Initial(now_ms()) : LruClock();
+}
+
+void Database::Touch(Entry* e) {
+  if (!LfuPolicy()) return e->set_lru(LruClock());
+  const double random01 = static_cast<double>(lfu_rng_()) / static_cast<double>(lfu_rng_.max());
+  e->set_lru(lfu::Accessed(e->lru(), now_ms(), ctx_.settings->lfu_decay_time,
+                           ctx_.settings->lfu_log_factor, random01));
+}
+
+Entry* Database::SampleEntry(bool volatile_only, uint64_t (*rng)(void*), void* rng_state) {
+  if (!volatile_only) return table_.Random(rng, rng_state);
+  if (expires_.empty()) return nullptr;
+  return expires_.entry_at(rng(rng_state) % expires_.size());
 }
 
 size_t Database::ActiveExpire(int64_t until_us, Clock& clock) {

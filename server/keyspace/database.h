@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <random>
 #include <string_view>
 #include <utility>
 
@@ -159,6 +160,9 @@ class Database {
   }
   // A random live key; nullptr when the database is empty (or holds only expired keys).
   Entry* RandomEntry(uint64_t (*rng)(void*), void* rng_state);
+  // A key drawn at random for eviction, among every key or (`volatile_only`) those with a
+  // deadline; nullptr when there is none. Nothing is expired, touched or counted.
+  Entry* SampleEntry(bool volatile_only, uint64_t (*rng)(void*), void* rng_state);
 
   // Deletes keys whose deadline passed, in deadline order, until none is left or the monotonic
   // deadline `until_us` (as measured by `now_us`) is reached. Returns the number deleted.
@@ -196,6 +200,10 @@ class Database {
   }
   SnapshotGuard* guard() const { return ctx_.snapshot != nullptr ? *ctx_.snapshot : nullptr; }
   uint32_t LruClock() const { return static_cast<uint32_t>(now_ms() / 1000) & 0xFFFFFF; }
+  // The access bits of an entry: the LRU clock, or LFU counters (lfu.h) under an LFU policy.
+  bool LfuPolicy() const;
+  uint32_t NewAccessBits() const;
+  void Touch(Entry* e);
   void AddHashed(Entry* e, uint64_t hash);
   void Unindex(Entry* e);  // removes e from the expiry heap if it has a deadline
   void DeleteExpired(Entry* e);
@@ -207,6 +215,7 @@ class Database {
   DatabaseContext ctx_;
   KeyTable table_;
   ExpireHeap expires_;
+  std::minstd_rand lfu_rng_{0x5eed};  // LFU's probabilistic increments
 };
 
 }  // namespace keyward

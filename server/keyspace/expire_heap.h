@@ -29,6 +29,7 @@ class ExpireHeap {
   void Swap(ExpireHeap& other) { nodes_.swap(other.nodes_); }
   // Deadline of the i-th node in heap order (for sampling statistics).
   int64_t deadline_at(size_t i) const { return nodes_[i].deadline; }
+  Entry* entry_at(size_t i) const { return nodes_[i].entry; }
   size_t MemoryUsage() const { return nodes_.capacity() * sizeof(Node); }
 
  private:

@@ -17,6 +17,8 @@ namespace keyward::net {
 namespace {
 
 constexpr size_t kReadChunk = 16 * 1024;  // Redis's PROTO_IOBUF_LEN
+// How long an accepted or outgoing TLS connection may take to complete its handshake.
+constexpr std::chrono::seconds kHandshakeTimeout{10};
 
 std::string FormatEndpoint(const asio::ip::tcp::endpoint& ep) {
   asio::ip::address addr = ep.address();
@@ -124,9 +126,22 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
              asio::ssl::stream_base::handshake_type handshake = asio::ssl::stream_base::server,
              std::function<void(const std::string&)> failed = {}) {
     if constexpr (kIsTls<Socket>) {
+      // A peer that never completes the handshake is dropped: it has no session yet, so neither
+      // maxclients nor `timeout` would ever see it.
+      handshake_deadline_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
+      handshake_deadline_->expires_after(kHandshakeTimeout);
+      handshake_deadline_->async_wait(
+          [weak = std::weak_ptr<Connection>(this->shared_from_this()), failed](std::error_code ec) {
+            auto self = weak.lock();
+            if (ec || self == nullptr || self->closed_ || self->session_ != nullptr) return;
+            self->Close();
+            if (failed) return failed("TLS handshake timed out");
+            spdlog::warn("Error accepting a client connection: TLS handshake timed out");
+          });
       // The session begins once the handshake is done: nothing is read or written before.
       socket_.async_handshake(
           handshake, [self = this->shared_from_this(), factory, failed](std::error_code ec) {
+            if (self->handshake_deadline_) self->handshake_deadline_->cancel();
             if (self->closed_) return;
             if (ec) {
               const std::string reason = TlsErrorText(ec);
@@ -231,10 +246,7 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
   void ShrinkInput(size_t capacity) override {
     capacity = std::max(capacity, len_ - start_);
     if (closed_ || capacity >= buf_.size()) return;
-    if (read_in_progress_) {
-      // A TLS read cancelled half-way would lose the record it was decrypting: the buffer
-      // stays as it is.
-      if constexpr (kIsTls<Socket>) return;
+    if (read_in_progress_ && !kIsTls<Socket>) {
       // The pending read owns the buffer: cancel it (that read alone, not a write in progress),
       // resize in its completion, read again.
       shrink_to_ = capacity;
@@ -263,9 +275,29 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
   // client cannot starve the others.
   void ReadMore() {
     if (closed_ || read_in_progress_) return;
-    if (buf_.empty() && kIsTls<Socket>) {
-      // OpenSSL may hold decrypted bytes the socket no longer shows: TLS reads at once.
-      buf_.resize(kReadChunk);
+    if constexpr (kIsTls<Socket>) {
+      // TLS reads at once (OpenSSL may hold decrypted bytes the socket no longer shows), into a
+      // chunk of its own appended to the buffer when the read completes: the buffer never
+      // belongs to a pending read, so the cron can shrink it at any time, and no read is
+      // cancelled half-way through a record.
+      if (tls_chunk_.empty()) tls_chunk_.resize(kReadChunk);
+      read_in_progress_ = true;
+      socket_.async_read_some(asio::buffer(tls_chunk_), [self = this->shared_from_this()](
+                                                            std::error_code ec, size_t n) {
+        self->read_in_progress_ = false;
+        if (ec || self->closed_) return self->Close();
+        self->Compact();
+        if (self->buf_.size() - self->len_ < n) {
+          size_t grown = std::max(self->buf_.size() * 2, self->len_ + n);
+          const size_t need = self->session_ ? self->session_->PendingCommandSize() : 0;
+          if (need > self->len_) grown = std::min(grown, std::max(need, self->len_ + n));
+          self->buf_.reserve(grown);
+          self->buf_.resize(grown);
+        }
+        std::memcpy(self->buf_.data() + self->len_, self->tls_chunk_.data(), n);
+        self->OnRead(n);
+      });
+      return;
     }
     if (buf_.empty()) {
       // No buffer (a new connection, or one the cron freed while idle): wait until bytes arrive
@@ -372,7 +404,7 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
     // A pending read writes at buf_[len_] (SetReading's re-processing can run while one is):
     // the buffer is rewound only when none is. Memory a big request needed stays until the
     // server's cron gives it back (ShrinkInput), as Redis's query buffer does.
-    if (read_in_progress_) return;
+    if (read_in_progress_ && !kIsTls<Socket>) return;
     if (start_ == len_) start_ = len_ = 0;
   }
 
@@ -381,6 +413,8 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
   ConnectionRegistry* registry_;
   // The TLS context the connection was made with (a reconfiguration makes a new one).
   std::shared_ptr<asio::ssl::context> tls_context_;
+  std::vector<char> tls_chunk_;  // what a TLS read decrypts, before it joins buf_
+  std::unique_ptr<asio::steady_timer> handshake_deadline_;
   std::string peer_, local_;
   bool loopback_ = false;
   std::unique_ptr<Session> session_;
@@ -619,8 +653,11 @@ std::function<void()> EventLoop::ConnectTcp(const std::string& host, int port,
   if (with_tls) {
     tls_context = impl_->tls.client_context();
     if (tls_context == nullptr) {
-      asio::post(impl_->io, [failed] { failed("TLS is not configured"); });
-      return [] {};
+      auto cancelled = std::make_shared<bool>(false);
+      asio::post(impl_->io, [failed, cancelled] {
+        if (!*cancelled) failed("TLS is not configured");
+      });
+      return [cancelled] { *cancelled = true; };
     }
   }
   // The attempt's state, shared by its handlers and its cancel function.

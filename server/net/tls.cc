@@ -77,8 +77,6 @@ std::shared_ptr<asio::ssl::context> NewContext(const TlsConfig& config, int prot
   if (!(protocols & kTlsV1_1)) SSL_CTX_set_options(ctx, SSL_OP_NO_TLSv1_1);
   if (!(protocols & kTlsV1_2)) SSL_CTX_set_options(ctx, SSL_OP_NO_TLSv1_2);
   if (!(protocols & kTlsV1_3)) SSL_CTX_set_options(ctx, SSL_OP_NO_TLSv1_3);
-  // TLSv1 and 1.1 are off at OpenSSL 3's default security level: asked for, they are allowed.
-  if (protocols & (kTlsV1 | kTlsV1_1)) SSL_CTX_set_security_level(ctx, 0);
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
 

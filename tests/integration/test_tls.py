@@ -324,6 +324,31 @@ class Clients(TlsCase):
         self.assertTrue(all(v == big for v in pipe.execute()))
         r.close()
 
+    def test_a_peer_that_never_completes_the_handshake_is_dropped(self):
+        tls_port = free_port()
+        self.start_keyward(self.certs.server_args(tls_port))
+        silent = RawClient(port=tls_port, timeout=60)
+        silent.wait_closed(timeout=60)  # raises if the server keeps it open
+        silent.close()
+
+    def test_the_query_buffer_of_an_idle_tls_client_shrinks(self):
+        for srv, port in self.start_both(self.certs.server_args):
+            with self.subTest(server=srv.name):
+                c = tls_client(port, self.certs.context())
+                self.assertEqual(c.call("CLIENT", "SETNAME", "big"), b"+OK\r\n")
+                self.assertEqual(c.call("SET", "big", b"x" * (4 << 20)), b"+OK\r\n")
+                admin = self.raw_client(srv)
+
+                def qbuf_free():
+                    for line in decode(admin.call("CLIENT", "LIST")).decode().splitlines():
+                        if " name=big " in line:
+                            return int(line.split(" qbuf-free=")[1].split()[0])
+                    raise AssertionError("the client is gone")
+                wait_for(lambda: qbuf_free() < (64 << 10), timeout=30,
+                         message="the 4 MB query buffer given back")
+                self.assertEqual(c.call("STRLEN", "big"), b":%d\r\n" % (4 << 20))
+                c.close()
+
     def test_redis_cli_over_tls(self):
         tls_port = free_port()
         self.start_keyward(self.certs.server_args(tls_port))
