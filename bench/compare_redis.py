@@ -33,6 +33,7 @@ import ctypes
 import json
 import os
 import resource
+import shlex
 import shutil
 import signal
 import socket
@@ -194,6 +195,10 @@ class Server:
         self.log_path = os.path.join(self.workdir, f"{self.name.lower()}-{self.port}.log")
         cmd = ["taskset", "-c", str(self.cpu), self.binary, "--port", str(self.port)]
         cmd += COMMON_SERVER_ARGS + self.extra_args
+        self.tls_port = None
+        if "--tls-cert-file" in self.extra_args:
+            self.tls_port = free_port()
+            cmd += ["--tls-port", str(self.tls_port)]
         log_file = open(self.log_path, "wb")
         self.proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT,
                                      cwd=self.workdir, stdin=subprocess.DEVNULL,
@@ -314,10 +319,33 @@ def parse_csv(text):
     return rows[-1]
 
 
+def tls_server_args(args, workdir):
+    """--tls: a CA and a server certificate made here, the TLS port on every server (plain
+    clients not asked for a certificate), redis-benchmark told to use them."""
+    key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    run = lambda *a: subprocess.run(["openssl"] + list(a), cwd=workdir, check=True,
+                                    capture_output=True)
+    run("req", "-x509", *key, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj",
+        "/CN=bench CA")
+    run("req", *key, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
+    with open(os.path.join(workdir, "san.cnf"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "san.cnf")
+    args.tls_ca = os.path.join(workdir, "ca.crt")
+    return ["--tls-cert-file", os.path.join(workdir, "server.crt"), "--tls-key-file",
+            os.path.join(workdir, "server.key"), "--tls-ca-cert-file", args.tls_ca,
+            "--tls-auth-clients", "no"]
+
+
 def run_benchmark(args, srv, test, pipeline, requests):
+    # With --tls, the load goes to the TLS port (the plain one serves the preload and checks).
+    port = srv.tls_port if args.tls else srv.port
     cmd = ["taskset", "-c", str(args.client_cpu), args.benchmark, "-h", "127.0.0.1",
-           "-p", str(srv.port), "-c", str(args.clients), "-n", str(requests),
+           "-p", str(port), "-c", str(args.clients), "-n", str(requests),
            "-r", str(args.keyspace), "-P", str(pipeline), "-t", test, "--csv"]
+    if args.tls:
+        cmd += ["--tls", "--cacert", args.tls_ca]
     busy0 = system_busy_ticks()
     child0 = children_cpu_seconds()
     server0 = proc_cpu_ticks(srv.pid)
@@ -538,6 +566,11 @@ def parse_args(argv):
     p.add_argument("--pipelines", default="1,16")
     p.add_argument("--memory-keys", type=int, default=1000000,
                    help="keys for the bytes-per-key measurement (0: skip it)")
+    p.add_argument("--server-args", default="",
+                   help="more options for both servers, e.g. \"--maxmemory 64mb "
+                        "--maxmemory-policy allkeys-lru\"")
+    p.add_argument("--tls", action="store_true",
+                   help="the load over TLS (both servers get a TLS port and a test certificate)")
     p.add_argument("--server-cpu", type=int, default=0)
     p.add_argument("--client-cpu", type=int, default=1)
     p.add_argument("--max-other-cores", type=float, metavar="CORES",
@@ -578,7 +611,11 @@ def measure(args):
             log(f"memory: {name}, DEBUG POPULATE {args.memory_keys}")
             memory[name] = measure_memory(name, binary, args.server_cpu, workdir, args.memory_keys)
 
-    servers = {name: Server(name, b, args.server_cpu, workdir) for name, b in binaries.items()}
+    extra = shlex.split(args.server_args)
+    if args.tls:
+        extra += tls_server_args(args, workdir)
+    servers = {name: Server(name, b, args.server_cpu, workdir, extra)
+               for name, b in binaries.items()}
     results = {name: {(t, p): [] for t in args.tests for p in args.pipelines} for name in servers}
     others = []
     try:

@@ -294,11 +294,7 @@ void DeclarePersistenceOptions(Config& config, ServerSettings& s) {
 
 // maxmemory and eviction (engine/eviction.h), as Redis 7.0 declares them.
 void DeclareMemoryOptions(Config& config, ServerSettings& s) {
-  config.AddMemory("maxmemory", &s.maxmemory, 0, LLONG_MAX, 0, 0,
-                   [&s]() -> std::optional<std::string> {
-                     if (s.on_maxmemory_change) s.on_maxmemory_change();
-                     return std::nullopt;
-                   });
+  config.AddMemory("maxmemory", &s.maxmemory, 0, LLONG_MAX, 0);
   config.AddEnum("maxmemory-policy", &s.maxmemory_policy,
                  {"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru",
                   "allkeys-lfu", "allkeys-random", "noeviction"},
@@ -309,6 +305,11 @@ void DeclareMemoryOptions(Config& config, ServerSettings& s) {
   config.AddInt("maxmemory-eviction-tenacity", &s.maxmemory_eviction_tenacity, 0, 100, 10);
   config.AddInt("lfu-log-factor", &s.lfu_log_factor, 0, INT_MAX, 10);
   config.AddInt("lfu-decay-time", &s.lfu_decay_time, 0, INT_MAX, 1);
+  // Applied once the whole CONFIG SET is set (a new policy given with it counts).
+  config.AddApply({"maxmemory"}, [&s]() -> std::optional<std::string> {
+    if (s.on_maxmemory_change) s.on_maxmemory_change();
+    return std::nullopt;
+  });
 }
 
 // TLS, as Redis 7.0 declares it. The certificate options are applied together, once per

@@ -159,7 +159,9 @@ std::optional<std::string> WaiterPausedAtHandoff(const fs::path& dir, const Scen
   ClientStalls clients(o.concurrency);
   CliClients cli(o, p.keyward, p.self, (dir / "cli.log").string(), h, clients);
   if (auto e = cli.Start()) return e;
-  const CliAttempt a = cli.Launch(0, 0, -1, 1500, false);
+  // The free lock, taken with a wait so that a slow first answer (a loaded machine, over the
+  // 100 ms per-server timeout) is retried rather than failing the scenario.
+  const CliAttempt a = cli.Launch(0, 0, 20000, 1500, false);
   if (!WaitUntil([&] { return cli.Holding(a); }, 30s)) return "the first client got no lock";
   const CliAttempt b = cli.Launch(1, 1, 20000, 1500, false);
   if (!WaitUntil([&] { return InfoField(c[0], "clients", "blocked_clients") == "1"; }, 30s)) {
@@ -171,7 +173,7 @@ std::optional<std::string> WaiterPausedAtHandoff(const fs::path& dir, const Scen
   // The handed-off lease runs out on the server: nobody renews it.
   const bool expired = WaitUntil([&] { return Admin(c[0], {"EXISTS", kResource}) == "0"; }, 30s);
   Expect(h, expired, "the lease handed to the stopped waiter runs out");
-  const CliAttempt third = cli.Launch(2, 2, -1, 1500, false);
+  const CliAttempt third = cli.Launch(2, 2, 20000, 1500, false);
   Expect(h, WaitUntil([&] { return cli.Holding(third); }, 30s),
          "a third client takes the lock once that lease ran out");
   ::kill(b.pid, SIGCONT);

@@ -49,8 +49,11 @@ size_t Evictor::CountedMemory() const {
 
 size_t Evictor::BytesToFree() const {
   if (p_.settings.maxmemory <= 0) return 0;
-  const size_t used = CountedMemory();
   const auto limit = static_cast<size_t>(p_.settings.maxmemory);
+  size_t used = UsedMemoryBytes();
+  if (used <= limit) return 0;  // the common case: no walk over the clients
+  const size_t left_out = NotCountedMemory();
+  used = used > left_out ? used - left_out : 0;
   return used > limit ? used - limit : 0;
 }
 
@@ -117,7 +120,8 @@ std::pair<int, std::string> Evictor::Select() {
   if (policy == Policy::kVolatileRandom || policy == Policy::kAllkeysRandom) {
     // A random key of the next database that has one (pinned keys drawn are passed over).
     for (int i = 0; i < dbs; i++) {
-      const int index = (++next_db_) % dbs;
+      next_db_ = (next_db_ + 1) % dbs;
+      const int index = next_db_;
       Database& db = p_.keyspace.db(index);
       for (int tries = 0; tries < 16; tries++) {
         Entry* e = db.SampleEntry(volatile_only, NextRandom, &rng_);
@@ -176,14 +180,18 @@ void Evictor::ScheduleMore() {
   more_scheduled_ = true;
   p_.state.host->Post([this] {
     more_scheduled_ = false;
-    PerformEvictions();
+    // As a unit of its own, at the time of now: waiters on evicted keys are served after it.
+    p_.executor.UpdateTime();
+    p_.executor.RunUnit([this] { PerformEvictions(); });
   });
 }
 
 Evictor::Result Evictor::PerformEvictions() {
-  // Replicas leave eviction to their master (replica-ignore-maxmemory), and nothing is evicted
-  // while a dataset loads.
-  if (p_.state.loading || (p_.state.replica && p_.settings.replica_ignore_maxmemory)) {
+  // Replicas leave eviction to their master (replica-ignore-maxmemory); nothing is evicted
+  // while a dataset loads, under a running script (a busy script lets clients in), or while
+  // CLIENT PAUSE holds writes (an eviction is one). Redis's isSafeToPerformEvictions.
+  if (p_.state.loading || p_.state.busy_script || p_.keyspace.deletion_paused() ||
+      (p_.state.replica && p_.settings.replica_ignore_maxmemory)) {
     return Result::kOk;
   }
   size_t to_free = BytesToFree();

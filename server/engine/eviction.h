@@ -22,6 +22,7 @@
 
 #include "server/core/settings.h"
 #include "server/engine/client_registry.h"
+#include "server/engine/executor.h"
 #include "server/engine/latency.h"
 #include "server/engine/notifier.h"
 #include "server/engine/propagation.h"
@@ -42,6 +43,7 @@ class Evictor {
     KeyspaceNotifier& notifier;
     Propagation& propagation;
     LatencyMonitor& latency;
+    Executor& executor;
   };
   explicit Evictor(Parts parts) : p_(parts) {}
 
@@ -82,7 +84,7 @@ class Evictor {
   std::function<bool(const Entry&)> pinned_;
   std::array<Candidate, kPoolSize> pool_{};  // ascending score; empty slots have db -1
   std::mt19937_64 rng_{0xe51c7};
-  int next_db_ = 0;  // the random policies' round robin
+  int next_db_ = 0;  // the random policies' round robin (always a valid index)
   bool more_scheduled_ = false;
 };
 

@@ -60,7 +60,8 @@ std::optional<std::string> Executor::CallNested(CallerKind kind, CommandContext&
                                                 CmdArgs args, const NestedOptions& options) {
   const Verdict verdict = p_.gatekeeper.Check(
       kind, c, args, p_.keyspace.now_ms(),
-      GateOptions{options.read_only_script, options.wrote != nullptr && *options.wrote});
+      GateOptions{options.read_only_script, options.wrote != nullptr && *options.wrote,
+                  options.allow_oom});
   if (verdict.action == Verdict::kRefuse) {
     if (verdict.cmd != nullptr) verdict.cmd->stats().rejected_calls++;
     return verdict.error;

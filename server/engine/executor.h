@@ -70,6 +70,7 @@ struct NestedOptions {
   bool read_only_script = false;  // kScript: EVAL_RO, FCALL_RO, a no-writes script
   bool replicate = true;          // redis.set_repl(REPL_NONE) turns propagation off
   bool* wrote = nullptr;          // set when the command is a write (busy scripts)
+  bool allow_oom = false;         // a script declared allow-oom
 };
 
 class Executor {

@@ -56,7 +56,8 @@ constexpr CheckRow kChecks[] = {
     {Check::kReadOnlyReplica, kScript},
     {Check::kDiskError, kScript},
     {Check::kNoReplicas, kScript},
-    {Check::kDenyOom, kClient | kScript | kGuard},
+    // (A guarded write is not checked again: LOCK.GUARD was, as the command that runs it.)
+    {Check::kDenyOom, kClient | kScript},
     {Check::kMasterDown, kScript},
     {Check::kDiskError, kClient | kGuard},
     {Check::kNoReplicas, kClient | kGuard},
@@ -98,6 +99,9 @@ Verdict Refuse(const CommandSpec* cmd, std::string error) {
 Verdict Gatekeeper::Check(CallerKind kind, const Client& c, CmdArgs args, int64_t now_ms,
                           const GateOptions& options) const {
   const bool script = kind == CallerKind::kScript;
+  // What the AOF and the master's stream run obeys: no maxmemory verdict carries into the
+  // scripts they replay.
+  if (kind == CallerKind::kAofReplay || kind == CallerKind::kMaster) command_oom_ = false;
   // Lookup and arity. A container dispatches on its subcommand, which has its own arity; a
   // script resolves both at once and words its errors its own way.
   const CommandSpec* cmd = registry_.Find(args[0]);
@@ -179,7 +183,11 @@ Verdict Gatekeeper::Check(CallerKind kind, const Client& c, CmdArgs args, int64_
       case Check::kDenyOom: {
         if (!hooks_.out_of_memory) break;
         bool oom;
-        if (kind == CallerKind::kClient) {
+        if (kind == CallerKind::kClient && state_.busy_script) {
+          // Another client served while a script runs: nothing is evicted under the script
+          // (Redis's isSafeToPerformEvictions), and its verdict stays the script's.
+          oom = false;
+        } else if (kind == CallerKind::kClient) {
           // Over maxmemory, keys are evicted before every command of a client, not only before
           // those that may use memory (processCommand). The verdict holds for what the command
           // runs: its scripts' calls and its guarded write.
@@ -187,8 +195,8 @@ Verdict Gatekeeper::Check(CallerKind kind, const Client& c, CmdArgs args, int64_
           command_oom_ = oom;
         } else {
           // A script is refused a write only before its first one: refusing one after would
-          // break its atomicity (Redis's scriptVerifyOOM).
-          oom = command_oom_ && !options.script_wrote;
+          // break its atomicity; and never when it declared allow-oom (Redis's scriptVerifyOOM).
+          oom = command_oom_ && !options.script_wrote && !options.allow_oom;
         }
         // Inside MULTI every queued command is refused over the limit, as in Redis (only EXEC,
         // DISCARD, QUIT and RESET are not).

@@ -58,6 +58,7 @@ struct Verdict {
 struct GateOptions {
   bool read_only_script = false;  // kScript: EVAL_RO, FCALL_RO or a no-writes script
   bool script_wrote = false;      // kScript: the script has written already
+  bool allow_oom = false;         // kScript: the script declared allow-oom
 };
 
 // Slots for the checks later issues bring. Empty: allowed.

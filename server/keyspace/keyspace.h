@@ -33,6 +33,7 @@ class Keyspace {
     deletion_paused_ = paused;
     keep_expired_ = expire_disabled_ || deletion_paused_;
   }
+  bool deletion_paused() const { return deletion_paused_; }
   // True on a replica: keys are only deleted by the master's DEL (EXPIRE with a past deadline
   // then stores the deadline instead of deleting, as Redis's checkAlreadyExpired).
   bool expire_disabled() const { return expire_disabled_; }

@@ -417,6 +417,7 @@ void FunctionEngine::Call(CommandContext& ctx, CmdArgs args, bool read_only) {
   lua_State* L = lua_;
   ScriptRun run{
       .script_client = script_client_.get(), .ctx = &ctx, .read_only = read_only || f.no_writes()};
+  run.allow_oom = FlagsOf(args)->allow_oom;
   run.function = true;
   run.command = args;
   lua_rawgeti(L, LUA_REGISTRYINDEX, f.ref);

@@ -196,6 +196,7 @@ void LuaEngine::Eval(CommandContext& ctx, CmdArgs args, bool by_sha, bool read_o
   lua_State* L = lua_;
   ScriptRun run{
       .script_client = script_client_.get(), .ctx = &ctx, .read_only = read_only || no_writes};
+  run.allow_oom = flags.allow_oom;
   run.command = args;
   PushRealGlobals(L);
   PushStringArray(L, args.subspan(3, numkeys));

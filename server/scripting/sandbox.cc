@@ -372,10 +372,12 @@ int RunScriptCommand(lua_State* L) {
   script_client.set_resp(run->resp);
   std::string& output = script_client.transport()->output();
   output.clear();
-  const auto status = run->ctx->executor().CallNested(
-      CallerKind::kScript, *run->ctx, script_client, args,
-      NestedOptions{
-          .read_only_script = run->read_only, .replicate = run->replicate, .wrote = &run->wrote});
+  const auto status =
+      run->ctx->executor().CallNested(CallerKind::kScript, *run->ctx, script_client, args,
+                                      NestedOptions{.read_only_script = run->read_only,
+                                                    .replicate = run->replicate,
+                                                    .wrote = &run->wrote,
+                                                    .allow_oom = run->allow_oom});
   out.swap(output);
   output.clear();
   if (status) {

@@ -27,6 +27,7 @@ struct ScriptRun {
   Client* script_client = nullptr;  // redis.call's commands run on it
   CommandContext* ctx = nullptr;    // the EVAL's or FCALL's
   bool read_only = false;           // *_RO commands, or a no-writes script or function
+  bool allow_oom = false;           // declared allow-oom: its writes run over maxmemory
   bool function = false;            // FCALL: FUNCTION KILL stops it, FUNCTION STATS shows it
   CmdArgs command{};                // the EVAL or FCALL arguments
   int resp = 2;                     // redis.setresp

@@ -101,7 +101,10 @@ class Eviction(ServerTestCase):
     def test_noeviction_refuses_what_may_grow_memory(self):
         sequence = [("SET", "kept", "1"), ("CONFIG", "SET", "maxmemory", 1), ("SET", "k", "v"),
                     ("LPUSH", "l", "x"), ("EVAL", "return redis.call('set','s','v')", 0),
-                    ("EVAL", "return redis.call('get','kept')", 0), ("GET", "kept"),
+                    ("EVAL", "return redis.call('get','kept')", 0),
+                    ("EVAL", "#!lua\nreturn redis.call('set','s','v')", 0),
+                    ("EVAL", "#!lua flags=allow-oom\nreturn redis.call('set','ao','v')", 0),
+                    ("GET", "kept"),
                     ("DEL", "kept"), ("MULTI",), ("GET", "x"), ("EXEC",), ("MULTI",),
                     ("DISCARD",), ("CONFIG", "SET", "maxmemory", 0), ("SET", "k", "v")]
         replies = {}
@@ -110,7 +113,18 @@ class Eviction(ServerTestCase):
             self.assertEqual(info_field(c, "stats", "evicted_keys"), "0")
         self.assertEqual(replies["keyward"], replies["redis"])
         self.assertEqual(replies["keyward"][2], OOM)
-        self.assertEqual(replies["keyward"][9], OOM, "a queued command is refused")
+        self.assertEqual(replies["keyward"][11], OOM, "a queued command is refused")
+        self.assertEqual(replies["keyward"][7], b"+OK\r\n", "an allow-oom script writes")
+
+    def test_a_refused_config_set_evicts_nothing(self):
+        for name, c in self.servers():
+            with self.subTest(server=name):
+                self.assertEqual(fill(c, "k", 2000), [])
+                c.call("CONFIG", "SET", "maxmemory-policy", "allkeys-random")
+                reply = c.call("CONFIG", "SET", "maxmemory", 1, "maxmemory-samples", 0)
+                self.assertTrue(reply.startswith(b"-ERR CONFIG SET failed"), reply)
+                self.assertEqual(decode(c.call("DBSIZE")), 2000)
+                self.assertEqual(info_field(c, "stats", "evicted_keys"), "0")
 
     def test_every_policy_keeps_memory_at_the_limit(self):
         for policy in ("allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru",

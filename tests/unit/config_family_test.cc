@@ -62,9 +62,10 @@ TEST_F(ConfigFamilyTest, SetIsAtomic) {
 }
 
 TEST_F(ConfigFamilyTest, UnimplementedOptionsAreRefused) {
-  EXPECT_EQ(Run({"config", "set", "maxmemory", "0"}), "OK");
-  EXPECT_THAT(Run({"config", "set", "maxmemory", "1mb"}),
-              ErrorStartsWith("ERR CONFIG SET failed (possibly related to argument 'maxmemory')"));
+  EXPECT_EQ(Run({"config", "set", "maxmemory-clients", "0"}), "OK");
+  EXPECT_THAT(
+      Run({"config", "set", "maxmemory-clients", "1mb"}),
+      ErrorStartsWith("ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients')"));
 }
 
 TEST_F(ConfigFamilyTest, SavePointsAreReplacedByConfigSetAndAddUpInAFile) {
@@ -138,11 +139,11 @@ TEST(ConfigTest, FileSyntaxIncludesAndErrors) {
   ServerSettings s3;
   Server::DeclareOptions(bad, s3);
   try {
-    bad.LoadText("port 1\nmaxmemory-samples 5\n", "test");
+    bad.LoadText("port 1\ncluster-enabled yes\n", "test");
     FAIL() << "expected a config error";
   } catch (const ConfigError& e) {
     EXPECT_THAT(e.what(),
-                ::testing::HasSubstr("at line 2\n>>> 'maxmemory-samples 5'\nBad directive "
+                ::testing::HasSubstr("at line 2\n>>> 'cluster-enabled yes'\nBad directive "
                                      "or wrong number of arguments"));
   }
   EXPECT_THROW(bad.LoadText("port abc\n", "test"), ConfigError);
