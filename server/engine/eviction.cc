@@ -47,10 +47,17 @@ size_t Evictor::CountedMemory() const {
   return used > left_out ? used - left_out : 0;
 }
 
-size_t Evictor::BytesToFree() const {
+size_t Evictor::BytesToFree() {
   if (p_.settings.maxmemory <= 0) return 0;
   const auto limit = static_cast<size_t>(p_.settings.maxmemory);
+  // Asking the allocator costs more than a small command: under the limit, it is asked at most
+  // once a millisecond (a limit that changed is checked at once).
+  const int64_t now_us = MonotonicUs();
+  if (under_limit_ && limit == checked_limit_ && now_us - checked_at_us_ < kRecheckUs) return 0;
   size_t used = UsedMemoryBytes();
+  checked_at_us_ = now_us;
+  checked_limit_ = limit;
+  under_limit_ = used <= limit;
   if (used <= limit) return 0;  // the common case: no walk over the clients
   const size_t left_out = NotCountedMemory();
   used = used > left_out ? used - left_out : 0;
@@ -158,14 +165,15 @@ std::pair<int, std::string> Evictor::Select() {
   return {-1, ""};
 }
 
-void Evictor::Evict(int db_index, const std::string& key) {
+size_t Evictor::Evict(int db_index, const std::string& key) {
   Database& db = p_.keyspace.db(db_index);
   const bool lazy = p_.settings.lazyfree_lazy_eviction;
   const int64_t started = MonotonicUs();
   // Removing the key breaks its WATCHes, invalidates tracking clients and wakes its waiters
   // (the keyspace's removal listener), as signalModifiedKey does in Redis.
   Entry* e = db.Take(key);
-  if (e == nullptr) return;
+  if (e == nullptr) return 0;
+  const size_t bytes = e->MemoryUsage();
   p_.keyspace.FreeEntry(e, lazy);
   const int64_t elapsed_ms = (MonotonicUs() - started) / 1000;
   p_.latency.AddSampleIfNeeded("eviction-del", elapsed_ms, p_.settings.latency_monitor_threshold,
@@ -173,6 +181,7 @@ void Evictor::Evict(int db_index, const std::string& key) {
   p_.stats.evicted_keys++;
   p_.notifier.Notify(notify::kEvicted, "evicted", key, db_index);
   p_.propagation.Delete(db_index, key, lazy);
+  return bytes;
 }
 
 void Evictor::ScheduleMore() {
@@ -206,10 +215,8 @@ Evictor::Result Evictor::PerformEvictions() {
   while (freed < to_free) {
     auto [db, key] = Select();
     if (db == -1) break;  // nothing left to evict
-    const size_t before = UsedMemoryBytes();
-    Evict(db, key);
-    const size_t after = UsedMemoryBytes();
-    freed += before > after ? before - after : 0;
+    // What the entry used counts as freed; the allocator is asked again every 16 keys.
+    freed += Evict(db, key);
     if (++keys_freed % 16 == 0) {
       // Memory freed elsewhere meanwhile (a lazily freed value, a buffer) counts too.
       if (BytesToFree() == 0) {

@@ -69,13 +69,14 @@ class Evictor {
   static constexpr size_t kPoolSize = 16;  // EVPOOL_SIZE
 
   // Over the limit: how many bytes to free (0: not over).
-  size_t BytesToFree() const;
+  size_t BytesToFree();
   int64_t TimeLimitUs() const;
   uint64_t Score(const Entry& e) const;
   void Populate(int db, bool volatile_only);
   // The next victim by the policy: (db, key), or db -1 when there is none.
   std::pair<int, std::string> Select();
-  void Evict(int db, const std::string& key);
+  // Evicts the key; returns about how many bytes it used.
+  size_t Evict(int db, const std::string& key);
   // Runs a cycle again from the event loop until memory is under the limit or nothing is left
   // (Redis's evictionTimeProc).
   void ScheduleMore();
@@ -86,6 +87,11 @@ class Evictor {
   std::mt19937_64 rng_{0xe51c7};
   int next_db_ = 0;  // the random policies' round robin (always a valid index)
   bool more_scheduled_ = false;
+  // The last look at the allocator: under the limit, the next one waits kRecheckUs.
+  static constexpr int64_t kRecheckUs = 1000;
+  int64_t checked_at_us_ = 0;
+  size_t checked_limit_ = 0;
+  bool under_limit_ = false;
 };
 
 }  // namespace keyward
