@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -102,11 +103,16 @@ void Evictor::Populate(int db_index, bool volatile_only) {
     Entry* e = db.SampleEntry(volatile_only, NextRandom, &rng_);
     if (e == nullptr) return;
     if (pinned_ && pinned_(*e)) continue;
+    // A key already pooled is not pooled twice (keys of equal score, e.g. equally idle, would
+    // otherwise fill the pool with copies that turn into ghosts once the first goes).
+    if (std::any_of(pool_.begin(), pool_.end(),
+                    [&](const Candidate& c) { return c.db == db_index && c.key == e->key(); })) {
+      continue;
+    }
     const uint64_t score = Score(*e);
     // The first slot whose candidate scores no less (or is empty).
     size_t k = 0;
     while (k < kPoolSize && pool_[k].db != -1 && pool_[k].score < score) k++;
-    if (k < kPoolSize && pool_[k].db == db_index && pool_[k].key == e->key()) continue;
     if (k == 0 && pool_[kPoolSize - 1].db != -1) continue;  // worse than every candidate
     if (k < kPoolSize && pool_[kPoolSize - 1].db == -1) {
       // Room at the right: shift the better ones right.

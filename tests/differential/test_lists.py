@@ -778,7 +778,10 @@ class Generator:
     def gen_invalid(self):
         # A missing or an extra argument (a blocking command then fails rather than blocks).
         cmd = self.command()
-        return cmd[:-1] if self.rng.random() < 0.5 else cmd + ["extra"]
+        shorter = self.rng.random() < 0.5
+        # (Never shorter than the command name: an invalid command of an invalid command may be
+        # down to one word.)
+        return cmd[:-1] if shorter and len(cmd) > 1 else cmd + ["extra"]
 
     def command(self):
         return self.rng.choices(self.gens, self.weights)[0]()

@@ -179,7 +179,9 @@ class Eviction(ServerTestCase):
                 self.assertEqual(fill(c, "new", 200, ttl=None), [])
                 self.assertGreater(int(info_field(c, "stats", "evicted_keys")), 100)
                 hot = existing(c, ["hot:%d" % i for i in range(500)])
-                self.assertGreaterEqual(hot, 490, "hot keys evicted")
+                # Sampling approximates (Redis's too): a few hot keys may go, never the many a
+                # policy blind to access (random) takes, about half of what it evicts.
+                self.assertGreaterEqual(hot, 475, "hot keys evicted")
 
     def test_lru_evicts_the_keys_idle_longest(self):
         self.check_keeps_hot_keys("allkeys-lru", ["IDLETIME", 100000], ["IDLETIME", 0])
@@ -197,7 +199,7 @@ class Eviction(ServerTestCase):
                 limit_above_usage(c, 0)
                 self.assertEqual(fill(c, "new", 200, ttl=50000), [])
                 self.assertGreater(int(info_field(c, "stats", "evicted_keys")), 100)
-                self.assertGreaterEqual(existing(c, ["far:%d" % i for i in range(500)]), 490)
+                self.assertGreaterEqual(existing(c, ["far:%d" % i for i in range(500)]), 475)
 
     def test_evictions_are_notified_break_watch_and_reach_replicas(self):
         master = self.start_keyward([])
