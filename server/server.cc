@@ -55,7 +55,7 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
       cron_(keyward::Cron::Parts{*clock, *settings, state_, keyspace_, clients_, pause_, stats_,
                                  output_, executor_, blocking_, timers_}),
       evictor_(Evictor::Parts{*settings, state_, keyspace_, clients_, stats_, notifier_,
-                              propagation_, latency_, executor_}),
+                              propagation_, latency_, executor_, *clock}),
       locks_(*settings, state_, keyspace_, pubsub_, propagation_),
       lock_waits_(locks_, keyspace_, blocking_, timers_, registry_, *clock),
       lua_(executor_),

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <limits>
 
@@ -18,12 +17,6 @@ namespace {
 using Policy = ServerSettings::MaxmemoryPolicy;
 
 uint64_t NextRandom(void* state) { return (*static_cast<std::mt19937_64*>(state))(); }
-
-int64_t MonotonicUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 bool VolatileOnly(Policy p) {
   return p == Policy::kVolatileLru || p == Policy::kVolatileLfu || p == Policy::kVolatileRandom ||
@@ -53,7 +46,7 @@ size_t Evictor::BytesToFree() {
   const auto limit = static_cast<size_t>(p_.settings.maxmemory);
   // Asking the allocator costs more than a small command: under the limit, it is asked at most
   // once a millisecond (a limit that changed is checked at once).
-  const int64_t now_us = MonotonicUs();
+  const int64_t now_us = p_.clock.MonotonicUs();
   if (under_limit_ && limit == checked_limit_ && now_us - checked_at_us_ < kRecheckUs) return 0;
   size_t used = UsedMemoryBytes();
   checked_at_us_ = now_us;
@@ -174,14 +167,14 @@ std::pair<int, std::string> Evictor::Select() {
 size_t Evictor::Evict(int db_index, const std::string& key) {
   Database& db = p_.keyspace.db(db_index);
   const bool lazy = p_.settings.lazyfree_lazy_eviction;
-  const int64_t started = MonotonicUs();
+  const int64_t started = p_.clock.MonotonicUs();
   // Removing the key breaks its WATCHes, invalidates tracking clients and wakes its waiters
   // (the keyspace's removal listener), as signalModifiedKey does in Redis.
   Entry* e = db.Take(key);
   if (e == nullptr) return 0;
   const size_t bytes = e->MemoryUsage();
   p_.keyspace.FreeEntry(e, lazy);
-  const int64_t elapsed_ms = (MonotonicUs() - started) / 1000;
+  const int64_t elapsed_ms = (p_.clock.MonotonicUs() - started) / 1000;
   p_.latency.AddSampleIfNeeded("eviction-del", elapsed_ms, p_.settings.latency_monitor_threshold,
                                p_.keyspace.now_ms() / 1000);
   p_.stats.evicted_keys++;
@@ -214,7 +207,7 @@ Evictor::Result Evictor::PerformEvictions() {
   if (static_cast<Policy>(p_.settings.maxmemory_policy) == Policy::kNoEviction) {
     return Result::kFail;
   }
-  const int64_t started = MonotonicUs();
+  const int64_t started = p_.clock.MonotonicUs();
   const int64_t limit_us = TimeLimitUs();
   size_t freed = 0;
   size_t keys_freed = 0;
@@ -229,8 +222,8 @@ Evictor::Result Evictor::PerformEvictions() {
         freed = to_free;
         break;
       }
-      if (MonotonicUs() - started > limit_us) {
-        const int64_t cycle_ms = (MonotonicUs() - started) / 1000;
+      if (p_.clock.MonotonicUs() - started > limit_us) {
+        const int64_t cycle_ms = (p_.clock.MonotonicUs() - started) / 1000;
         p_.latency.AddSampleIfNeeded("eviction-cycle", cycle_ms,
                                      p_.settings.latency_monitor_threshold,
                                      p_.keyspace.now_ms() / 1000);
@@ -239,7 +232,7 @@ Evictor::Result Evictor::PerformEvictions() {
       }
     }
   }
-  const int64_t cycle_ms = (MonotonicUs() - started) / 1000;
+  const int64_t cycle_ms = (p_.clock.MonotonicUs() - started) / 1000;
   p_.latency.AddSampleIfNeeded("eviction-cycle", cycle_ms, p_.settings.latency_monitor_threshold,
                                p_.keyspace.now_ms() / 1000);
   if (freed >= to_free || BytesToFree() == 0) return Result::kOk;

@@ -20,6 +20,7 @@
 #include <random>
 #include <string>
 
+#include "server/core/clock.h"
 #include "server/core/settings.h"
 #include "server/engine/client_registry.h"
 #include "server/engine/executor.h"
@@ -44,6 +45,7 @@ class Evictor {
     Propagation& propagation;
     LatencyMonitor& latency;
     Executor& executor;
+    Clock& clock;
   };
   explicit Evictor(Parts parts) : p_(parts) {}
 
