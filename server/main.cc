@@ -234,6 +234,12 @@ int main(int argc, char** argv) {
   keyward::net::EventLoop loop;
   keyward::Server server(&clock, &config, &settings);
   RoleFlag::state = &server.state();
+  // The config file's users, then the ACL file, once the command table exists (Redis's
+  // ACLLoadUsersAtStartup): an error stops the start.
+  if (auto error = server.acl().LoadAtStartup()) {
+    spdlog::warn("{}", *error);
+    return 1;
+  }
   keyward::sentinel::Sentinel* sentinel = server.sentinel();
   if (sentinel != nullptr) {
     // A sentinel keeps its state in its configuration file: it must have one it can write.

@@ -35,6 +35,7 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
       rng_(std::random_device{}()),
       state_(InitialState(rng_, *clock)),
       clients_(*settings, stats_),
+      acl_(registry_, *settings, clients_, *clock),
       pubsub_([this](Client& c, std::string_view bytes) { output_.SendToOther(c, bytes); },
               [](const Client& c) { return c.resp; },
               [](Client& c) -> ClientSubscriptions& { return c.subscriptions; }),
@@ -73,7 +74,8 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
                          pubsub_,  registry_,  clients_,     output_,     pause_,        stats_,
                          slowlog_, monitors_,  propagation_, blocking_,   cron_,         executor_,
                          lua_,     functions_, locks_,       lock_waits_, transactions_, tracking_,
-                         latency_, rdb_,       aof_,         snapshots_,  replication_}) {
+                         latency_, rdb_,       aof_,         snapshots_,  replication_,
+                         acl_}) {
   if (settings->sentinel_mode) {
     sentinel_ = std::make_unique<sentinel::Sentinel>(
         sentinel::Sentinel::Parts{*settings, *config, *clock, pubsub_, timers_, state_, rng_});
@@ -152,10 +154,27 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
     return std::nullopt;
   };
   RegisterCommands();
+  WireAcl();
   state_.used_memory_startup = UsedMemoryBytes();  // INFO used_memory_startup
 }
 
+// The ACL: who new clients are, the gatekeeper's permission check, requirepass as the default
+// user's password, the ACL LOG's client lines, and the users in CONFIG REWRITE.
+void Server::WireAcl() {
+  clients_.set_authenticator(&acl_);
+  gatekeeper_.hooks().acl = [this](CallerKind kind, const Client& origin, const CommandSpec& cmd,
+                                   CmdArgs args) { return acl_.Check(kind, origin, cmd, args); };
+  acl_.set_client_info([this](const Client& c) { return DescribeClient(services_, c); });
+  if (!settings_->requirepass.empty()) acl_.SetDefaultPassword(settings_->requirepass);
+  settings_->on_requirepass_change = [this] { acl_.SetDefaultPassword(settings_->requirepass); };
+  settings_->acl_rewrite = [this] {
+    return settings_->acl_file.empty() ? acl_.UserLines() : std::vector<std::string>{};
+  };
+}
+
 Server::~Server() {
+  settings_->on_requirepass_change = nullptr;
+  settings_->acl_rewrite = nullptr;
   settings_->on_appendonly_change = nullptr;
   settings_->on_maxmemory_change = nullptr;
   settings_->on_repl_backlog_size_change = nullptr;
@@ -199,6 +218,7 @@ void Server::RegisterCommands() {
   RegisterLatencyFamily(registry_);
   RegisterLolwutFamily(registry_);
   RegisterDebugFamily(registry_);
+  RegisterAclFamily(registry_);
   RegisterPersistenceFamily(registry_);
   if (sentinel_) {
     RegisterSentinelFamily(registry_);

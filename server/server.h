@@ -8,6 +8,7 @@
 #include <memory>
 #include <random>
 
+#include "server/acl/access_control.h"
 #include "server/commands/services.h"
 #include "server/coordination/lock_manager.h"
 #include "server/coordination/lock_waits.h"
@@ -95,12 +96,14 @@ class Server {
   const SnapshotJob& snapshots() const { return snapshots_; }
   AofPersistence& aof() { return aof_; }
   Replication& replication() { return replication_; }
+  acl::AccessControl& acl() { return acl_; }
   // Sentinel mode (settings.sentinel_mode) only; nullptr otherwise.
   sentinel::Sentinel* sentinel() { return sentinel_.get(); }
   int64_t now_ms() const { return keyspace_.now_ms(); }
 
  private:
   void RegisterCommands();
+  void WireAcl();
 
   Clock* clock_;
   Config* config_;
@@ -112,6 +115,8 @@ class Server {
   Propagation propagation_;
   Timers timers_;
   ClientRegistry clients_;
+  // Before everything that takes clients: a new client starts as its default user.
+  acl::AccessControl acl_;
   PubSub pubsub_;
   KeyspaceNotifier notifier_;
   BlockingRegistry blocking_;

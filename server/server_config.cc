@@ -10,6 +10,7 @@
 #include <cstring>
 #include <memory>
 
+#include "server/acl/access_control.h"
 #include "server/core/notify.h"
 #include "server/core/strings.h"
 #include "server/process/proc_title.h"
@@ -360,6 +361,34 @@ void DeclareTlsOptions(Config& config, ServerSettings& s) {
   });
 }
 
+// ACL: the file, the log, the channels default, and `user` lines (config file only; each is
+// checked for syntax as it is read, and loaded once the command table exists).
+void DeclareAclOptions(Config& config, ServerSettings& s) {
+  config.AddString("aclfile", &s.acl_file, "", Config::kImmutable);
+  config.AddEnum("acl-pubsub-default", &s.acl_pubsub_default, {"resetchannels", "allchannels"},
+                 0);
+  Config::Option user{
+      "user",
+      "",
+      Config::kMultiArg | Config::kHidden | Config::kImmutable,
+      [&s](const std::vector<std::string>& values) -> std::optional<std::string> {
+        if (values.empty()) return std::string("wrong number of arguments");
+        if (auto error = acl::CheckUserLine(values, s.acl_user_lines)) return error;
+        std::vector<std::string_view> rules(values.begin() + 1, values.end());
+        std::vector<std::string> line{"user", values[0]};
+        for (std::string& rule : *acl::MergeSelectorArguments(rules, nullptr)) {
+          line.push_back(std::move(rule));
+        }
+        s.acl_user_lines.push_back(std::move(line));
+        return std::nullopt;
+      },
+      [] { return std::string(); },
+      ""};
+  config.Add(std::move(user));
+  config.SetRewriteLines(
+      "user", [&s] { return s.acl_rewrite ? s.acl_rewrite() : std::vector<std::string>{}; });
+}
+
 }  // namespace
 
 void Server::DeclareOptions(Config& config, ServerSettings& s) {
@@ -427,7 +456,11 @@ void Server::DeclareOptions(Config& config, ServerSettings& s) {
       return s.sentinel_rewrite ? s.sentinel_rewrite() : std::vector<std::string>{};
     });
   }
-  config.AddString("requirepass", &s.requirepass, "", Config::kSensitive);
+  config.AddString("requirepass", &s.requirepass, "", Config::kSensitive, [&s] {
+    if (s.on_requirepass_change) s.on_requirepass_change();
+    return std::optional<std::string>();
+  });
+  DeclareAclOptions(config, s);
   // Protocol limits.
   config.AddMemory("proto-max-bulk-len", &s.proto_max_bulk_len, 1024 * 1024, LLONG_MAX,
                    512LL * 1024 * 1024);

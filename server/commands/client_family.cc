@@ -1,6 +1,7 @@
 // CLIENT: ID, SETNAME, GETNAME, LIST, INFO, KILL, PAUSE, UNPAUSE, REPLY, NO-EVICT, UNBLOCK, HELP.
 #include <algorithm>
 
+#include "server/acl/access_control.h"
 #include "server/commands/families.h"
 #include "server/commands/services.h"
 #include "server/core/errors.h"
@@ -21,8 +22,10 @@ bool HasType(const Client& c, std::string_view type) {
   return t == Client::Type::kReplica;  // "replica" or "slave"
 }
 
+}  // namespace
+
 // One CLIENT LIST / CLIENT INFO line, with Redis's field names and order.
-std::string DescribeClient(CommandContext& ctx, Client& c) {
+std::string DescribeClient(Services& services, const Client& c) {
   // Flag letters in Redis's order (S or O, M, P, x, b, t, R, B, d, c, A, U, e), as CLIENT
   // LIST prints them.
   std::string flags;
@@ -45,7 +48,7 @@ std::string DescribeClient(CommandContext& ctx, Client& c) {
   if (c.has(Client::kUnixSocket)) flags += 'U';
   if (c.has(Client::kNoEvict)) flags += 'e';
   if (flags.empty()) flags = "N";
-  int64_t now = ctx.now_ms();
+  int64_t now = services.keyspace.now_ms();
   size_t qbuf = c.transport()->buffered_input();
   size_t obl = c.transport()->pending_output();
   // Built by appending, not in a fixed buffer: a client name has no length limit and Redis
@@ -65,7 +68,7 @@ std::string DescribeClient(CommandContext& ctx, Client& c) {
   line += " sub=" + num(c.subscriptions.channels.size());
   line += " psub=" + num(c.subscriptions.patterns.size());
   line += " ssub=" + num(c.subscriptions.shard_channels.size());
-  line += " multi=" + num(ctx.services().transactions.QueuedCount(c));
+  line += " multi=" + num(services.transactions.QueuedCount(c));
   line += " qbuf=" + num(qbuf);
   line += " qbuf-free=" + num(c.transport()->input_capacity() - qbuf);
   line += " argv-mem=0 multi-mem=0 rbs=16384";
@@ -76,12 +79,15 @@ std::string DescribeClient(CommandContext& ctx, Client& c) {
   line += " tot-mem=" + num(obl + c.transport()->input_capacity() + sizeof(Client));
   line += " events=r";
   line += " cmd=" + c.last_command;
-  // The master link runs as no user at all (Redis's "(superuser)").
-  line += c.has(Client::kMaster) ? " user=(superuser)" : " user=default";
-  line += " redir=" + num(ctx.services().tracking.Redirect(c));
+  // The master link and the server's own clients run as no user at all (Redis's
+  // "(superuser)").
+  line += " user=" + (c.user != nullptr ? c.user->name() : std::string("(superuser)"));
+  line += " redir=" + num(services.tracking.Redirect(c));
   line += " resp=" + num(c.resp);
   return line;
 }
+
+namespace {
 
 void CmdClientId(CmdArgs args, CommandContext& ctx) {
   ctx.rb().SendLong(static_cast<int64_t>(ctx.client().id()));
@@ -131,13 +137,13 @@ void CmdClientList(CmdArgs args, CommandContext& ctx) {
   for (Client* c : ctx.services().clients.all()) {
     if (filter_ids && std::find(ids.begin(), ids.end(), c->id()) == ids.end()) continue;
     if (!type_filter.empty() && !HasType(*c, type_filter)) continue;
-    out += DescribeClient(ctx, *c) + "\n";
+    out += DescribeClient(ctx.services(), *c) + "\n";
   }
   ctx.rb().SendVerbatim(out);
 }
 
 void CmdClientInfo(CmdArgs args, CommandContext& ctx) {
-  ctx.rb().SendVerbatim(DescribeClient(ctx, ctx.client()) + "\n");
+  ctx.rb().SendVerbatim(DescribeClient(ctx.services(), ctx.client()) + "\n");
 }
 
 // CLIENT KILL addr | CLIENT KILL [ID id] [ADDR a] [LADDR a] [USER u] [TYPE t] [SKIPME yes|no]
@@ -171,7 +177,9 @@ void CmdClientKill(CmdArgs args, CommandContext& ctx) {
       laddr = val;
     } else if (EqualsIgnoreCase(opt, "USER")) {
       user = val;
-      if (user != "default") return ctx.rb().SendError(errors::NoSuchUser(val));
+      if (ctx.services().acl.Find(user) == nullptr) {
+        return ctx.rb().SendError(errors::NoSuchUser(val));
+      }
     } else if (EqualsIgnoreCase(opt, "TYPE")) {
       type = val;
       if (!EqualsIgnoreCase(type, "normal") && !EqualsIgnoreCase(type, "master") &&
@@ -197,6 +205,7 @@ void CmdClientKill(CmdArgs args, CommandContext& ctx) {
     if (!addr.empty() && c->transport()->peer_address() != addr) continue;
     if (!laddr.empty() && c->transport()->local_address() != laddr) continue;
     if (!type.empty() && !HasType(*c, type)) continue;
+    if (!user.empty() && (c->user == nullptr || c->user->name() != user)) continue;
     if (c == &self && skipme) continue;
     victims.push_back(c);
   }

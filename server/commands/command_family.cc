@@ -8,6 +8,7 @@
 #include "server/commands/services.h"
 #include "server/core/errors.h"
 #include "server/core/strings.h"
+#include "server/engine/command_keys.h"
 #include "server/engine/command_meta.h"
 #include "server/engine/context.h"
 #include "server/engine/registry.h"
@@ -247,95 +248,6 @@ void CmdCommandList(CmdArgs args, CommandContext& ctx) {
   }
   ctx.rb().StartArray(names.size());
   for (const auto& n : names) ctx.rb().SendBulk(n);
-}
-
-// A key argument and its flags ("RW access update"), as COMMAND GETKEYSANDFLAGS lists them.
-struct FoundKey {
-  size_t pos;
-  std::string_view flags;
-};
-
-constexpr std::string_view kReadAccess = "RO access";
-constexpr std::string_view kOverwrite = "OW update";
-constexpr std::string_view kReadWrite = "RW access update";
-
-// The keys of the few commands whose key flags depend on their arguments, or whose keys their
-// specs cannot find, as Redis's getkeys procedures decide them (setGetKeys, bitfieldGetKeys,
-// sortGetKeys). nullopt for every other command.
-std::optional<std::vector<FoundKey>> KeysByCommandRule(const CommandSpec& cmd, CmdArgs args) {
-  const std::string& name = cmd.full_name();
-  if (name == "set") {
-    for (size_t i = 3; i < args.size(); i++) {
-      if (EqualsIgnoreCase(args[i], "get")) return std::vector<FoundKey>{{1, kReadWrite}};
-    }
-    return std::vector<FoundKey>{{1, kOverwrite}};
-  }
-  if (name == "bitfield") {
-    bool readonly = true;
-    for (size_t i = 2; i < args.size() && readonly; i++) {
-      const size_t rest = args.size() - i - 1;
-      if (EqualsIgnoreCase(args[i], "get") && rest >= 2) {
-        i += 2;
-      } else if (EqualsIgnoreCase(args[i], "overflow") && rest >= 1) {
-        i += 1;
-      } else {
-        readonly = false;  // SET, INCRBY, or a syntax error: assume a write, as Redis does
-      }
-    }
-    return std::vector<FoundKey>{{1, readonly ? kReadAccess : kReadWrite}};
-  }
-  if (name == "sort" || name == "sort_ro") {
-    // The BY and GET patterns name keys only the sorted data can tell; the last STORE wins.
-    std::vector<FoundKey> keys{{1, kReadAccess}};
-    std::optional<size_t> store;
-    for (size_t i = 2; i < args.size(); i++) {
-      if (EqualsIgnoreCase(args[i], "limit")) {
-        i += 2;
-      } else if (EqualsIgnoreCase(args[i], "get") || EqualsIgnoreCase(args[i], "by")) {
-        i += 1;
-      } else if (EqualsIgnoreCase(args[i], "store") && i + 1 < args.size()) {
-        store = i + 1;
-      }
-    }
-    if (store) keys.push_back({*store, kOverwrite});
-    return keys;
-  }
-  return std::nullopt;
-}
-
-// The keys of `target` (a full command line) with their flags; an error text when the command
-// or its arguments cannot be resolved (COMMAND GETKEYS's and GETKEYSANDFLAGS's errors).
-std::variant<std::vector<FoundKey>, std::string_view> FindKeys(const CommandRegistry& registry,
-                                                               CmdArgs target) {
-  const CommandSpec* cmd = registry.FindFor(target);
-  if (cmd == nullptr) return errors::kInvalidCommand;
-  if (!cmd->ArityOk(target.size())) return errors::kInvalidCommandArgs;
-  const CommandMeta* meta = MetaOf(*cmd);
-  if (cmd->full_name() == "lock.guard") {
-    // The resource, then the keys of the guarded command (its arguments start at 3).
-    std::vector<FoundKey> keys{{1, meta->key_specs[0].flags}};
-    if (auto inner = FindKeys(registry, target.subspan(3));
-        std::holds_alternative<std::vector<FoundKey>>(inner)) {
-      for (const FoundKey& k : std::get<std::vector<FoundKey>>(inner)) {
-        keys.push_back({k.pos + 3, k.flags});
-      }
-    }
-    return keys;
-  }
-  // A command with key specs may find none in these arguments (an empty list); one without
-  // any is an error.
-  if (meta != nullptr && meta->key_specs.empty()) return errors::kNoKeyArguments;
-  if (auto by_rule = KeysByCommandRule(*cmd, target)) return *by_rule;
-  std::vector<FoundKey> keys;
-  if (meta != nullptr) {
-    if (auto refs = KeyRefsFromSpecs(*meta, target)) {
-      for (const KeyRef& ref : *refs) keys.push_back({ref.pos, ref.spec->flags});
-      return keys;
-    }
-  }
-  for (size_t pos : cmd->KeyPositions(target)) keys.push_back({pos, ""});
-  if (meta == nullptr && keys.empty()) return errors::kNoKeyArguments;
-  return keys;
 }
 
 void CmdCommandGetKeys(CmdArgs args, CommandContext& ctx) {

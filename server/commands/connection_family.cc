@@ -1,4 +1,5 @@
 // Connection commands: PING, ECHO, QUIT, RESET, HELLO, AUTH, SELECT.
+#include "server/acl/access_control.h"
 #include "server/commands/families.h"
 #include "server/commands/services.h"
 #include "server/core/errors.h"
@@ -29,27 +30,21 @@ void CmdQuit(CmdArgs args, CommandContext& ctx) {
   ctx.services().clients.Close(ctx.client(), /*after_reply=*/true);
 }
 
-// Checks a password for the default user (ACL users arrive with the ACL work).
-bool CheckPassword(CommandContext& ctx, std::string_view user, std::string_view pass) {
-  const std::string& required = ctx.settings().requirepass;
-  if (user != "default") return false;
-  // With no requirepass, the default user is "nopass": any password is accepted.
-  return required.empty() || pass == required;
-}
-
 void SetAuthenticated(Client& c, bool authenticated) {
   c.authenticated = authenticated;
   c.parser().set_authenticated(authenticated);
 }
 
+// AUTH [username] password: `default` when the name is left out, refused while the default
+// user needs no password (the old form would then always succeed).
 void CmdAuth(CmdArgs args, CommandContext& ctx) {
   if (args.size() > 3) return ctx.rb().SendError(errors::kSyntax);
-  if (args.size() == 2 && ctx.settings().requirepass.empty()) {
+  acl::AccessControl& acl = ctx.services().acl;
+  if (args.size() == 2 && acl.default_user_nopass()) {
     return ctx.rb().SendError(errors::kAuthNoPassword);
   }
   std::string_view user = args.size() == 3 ? args[1] : "default";
-  std::string_view pass = args.back();
-  if (!CheckPassword(ctx, user, pass)) {
+  if (!acl.Authenticate(ctx.client(), user, args.back(), args[0])) {
     return ctx.rb().SendError(errors::kWrongPass);
   }
   SetAuthenticated(ctx.client(), true);
@@ -95,7 +90,9 @@ void CmdHello(CmdArgs args, CommandContext& ctx) {
     }
   }
   if (has_auth) {
-    if (!CheckPassword(ctx, user, pass)) return ctx.rb().SendError(errors::kWrongPass);
+    if (!ctx.services().acl.Authenticate(c, user, pass, args[0])) {
+      return ctx.rb().SendError(errors::kWrongPass);
+    }
     SetAuthenticated(c, true);
   }
   // Without AUTH, HELLO is refused to unauthenticated clients like any other command.
@@ -143,7 +140,10 @@ void CmdReset(CmdArgs args, CommandContext& ctx) {
   if (c.has(Client::kMonitor)) ctx.services().monitors.Remove(c);
   // Subscriptions go without confirmations.
   ctx.services().pubsub.UnsubscribeAll(c);
-  SetAuthenticated(c, ctx.settings().requirepass.empty());
+  // Back to the default user, authenticated only if it needs no password.
+  const acl::AccessControl& acl = ctx.services().acl;
+  c.user = acl.default_user();
+  SetAuthenticated(c, acl.default_user_open());
   ctx.rb().SendSimple("RESET");
 }
 

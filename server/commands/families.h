@@ -38,6 +38,7 @@ void RegisterTransactionFamily(CommandRegistry& registry);  // transaction_famil
 void RegisterLatencyFamily(CommandRegistry& registry);      // latency_family.cc (LATENCY)
 void RegisterLolwutFamily(CommandRegistry& registry);       // lolwut_family.cc (LOLWUT)
 void RegisterDebugFamily(CommandRegistry& registry);        // debug_family.cc (DEBUG)
+void RegisterAclFamily(CommandRegistry& registry);          // acl_family.cc (ACL)
 // replication_family.cc (REPLICAOF, SLAVEOF, REPLCONF, PSYNC, SYNC, ROLE, WAIT)
 void RegisterReplicationFamily(CommandRegistry& registry);
 // persistence_family.cc (SAVE, BGSAVE, LASTSAVE)
@@ -46,8 +47,11 @@ void RegisterPersistenceFamily(CommandRegistry& registry);
 // mode, it keeps only the commands a sentinel serves.
 void RegisterSentinelFamily(CommandRegistry& registry);
 
+class Client;
 class CommandContext;
 struct Services;
+// CLIENT LIST's and CLIENT INFO's line for a client (client_family.cc); ACL LOG shows it too.
+std::string DescribeClient(Services& services, const Client& c);
 // INFO's text for `sections` (none: the default ones), as the INFO command replies it
 // (server_family.cc); the metrics endpoint reads it too.
 std::string RenderInfo(Services& s, const std::vector<std::string>& sections);

@@ -325,49 +325,49 @@ void RegisterLockFamily(CommandRegistry& r) {
   constexpr uint32_t kW = CO::kWrite;
   constexpr uint32_t kWD = CO::kWrite | CO::kDenyOom;
   constexpr uint32_t kF = CO::kFast;
-  constexpr uint64_t kStr = Acl::kString;
+  constexpr uint64_t kCoord = Acl::kCoordination;
   constexpr std::string_view kGroup = "coordination";
   // clang-format off
-  r << CommandSpec{"lock.acquire", -4, kWD | CO::kBlocking, 1, 1, 1, kStr, CmdAcquire,
+  r << CommandSpec{"lock.acquire", -4, kWD | CO::kBlocking, 1, 1, 1, kCoord, CmdAcquire,
                    {"Take a lock with a lease, optionally waiting in line and fencing it",
                     "7.0.0", kGroup, "O(1)",
                     "resource owner milliseconds [WAIT timeout] [FENCE|PROPOSE token]"}}.WithMeta(&kAcquireMeta)
-    << CommandSpec{"lock.fence", 4, kW | kF, 1, 1, 1, kStr, CmdFence,
+    << CommandSpec{"lock.fence", 4, kW | kF, 1, 1, 1, kCoord, CmdFence,
                    {"Commit a fencing token for a lock held by the owner", "7.0.0", kGroup,
                     "O(1)", "resource owner token"}}.WithMeta(&kFenceMeta)
-    << CommandSpec{"lock.release", 3, kW | kF, 1, 1, 1, kStr, CmdRelease,
+    << CommandSpec{"lock.release", 3, kW | kF, 1, 1, 1, kCoord, CmdRelease,
                    {"Release a lock held by the owner", "7.0.0", kGroup, "O(1)",
                     "resource owner"}}.WithMeta(&kReleaseMeta)
-    << CommandSpec{"lock.extend", 4, kW | kF, 1, 1, 1, kStr, CmdExtend,
+    << CommandSpec{"lock.extend", 4, kW | kF, 1, 1, 1, kCoord, CmdExtend,
                    {"Restart the lease of a lock held by the owner", "7.0.0", kGroup, "O(1)",
                     "resource owner milliseconds"}}.WithMeta(&kExtendMeta)
-    << CommandSpec{"lock.wait", 3, CO::kReadOnly | CO::kBlocking, 1, 1, 1, kStr, CmdWait,
+    << CommandSpec{"lock.wait", 3, CO::kReadOnly | CO::kBlocking, 1, 1, 1, kCoord, CmdWait,
                    {"Wait until a lock is free", "7.0.0", kGroup, "O(1)", "resource timeout"}}.WithMeta(&kWaitMeta)
-    << CommandSpec{"lock.info", 2, CO::kReadOnly | kF, 1, 1, 1, kStr, CmdInfo,
+    << CommandSpec{"lock.info", 2, CO::kReadOnly | kF, 1, 1, 1, kCoord, CmdInfo,
                    {"Show a lock's holder, lease, fencing counter and waiters", "7.0.0", kGroup,
                     "O(1)", "resource"}}.WithMeta(&kInfoMeta)
-    << CommandSpec{"lock.guard", -4, kWD | CO::kMovableKeys, 1, 1, 1, kStr, CmdGuard,
+    << CommandSpec{"lock.guard", -4, kWD | CO::kMovableKeys, 1, 1, 1, kCoord, CmdGuard,
                    {"Run a write only if its fencing token is not older than the last one",
                     "7.0.0", kGroup, "O(1) plus the command's complexity",
                     "resource token command [arg ...]"}}.WithMeta(&kGuardMeta)
     // The propagation stream's coordination state (replicas, the AOF, replays). Admin-only in
     // spirit: they can raise counters but never lower them.
-    << CommandSpec{"lock.record", 6, kW | CO::kNoScript | kF, 1, 1, 1, kStr | Acl::kDangerous,
+    << CommandSpec{"lock.record", 6, kW | CO::kNoScript | kF, 1, 1, 1, kCoord | Acl::kDangerous,
                    CmdRecord,
                    {"Set a fencing record (the propagation stream's form)", "7.0.0", kGroup,
                     "O(1)", "resource counter seen fenced-owner fenced-token"}}
-    << CommandSpec{"lock.floor", -3, kW | CO::kNoScript | kF, 0, 0, 0, Acl::kDangerous, CmdFloor,
+    << CommandSpec{"lock.floor", -3, kW | CO::kNoScript | kF, 0, 0, 0, kCoord | Acl::kDangerous, CmdFloor,
                    {"Raise the fencing floor and forget folded records (the propagation "
                     "stream's form)",
                     "7.0.0", kGroup, "O(N) where N is the number of resources", "floor seen-floor [resource ...]"}}
-    << CommandSpec{"lock.epoch", 3, kW | CO::kNoScript | kF, 0, 0, 0, Acl::kDangerous, CmdEpoch,
+    << CommandSpec{"lock.epoch", 3, kW | CO::kNoScript | kF, 0, 0, 0, kCoord | Acl::kDangerous, CmdEpoch,
                    {"Raise the promotion epoch and every fencing counter (the propagation "
                     "stream's form of a promotion)",
                     "7.0.0", kGroup, "O(N) where N is the number of resources", "epoch floor"}}
-    << CommandSpec{"lock.lease", 2, kW | CO::kNoScript | kF, 0, 0, 0, Acl::kDangerous, CmdLease,
+    << CommandSpec{"lock.lease", 2, kW | CO::kNoScript | kF, 0, 0, 0, kCoord | Acl::kDangerous, CmdLease,
                    {"Record the longest lease granted (the propagation stream's form)", "7.0.0",
                     kGroup, "O(1)", "milliseconds"}}
-    << CommandSpec{"lock.holdoff", 2, kW | CO::kNoScript | kF, 0, 0, 0, Acl::kDangerous,
+    << CommandSpec{"lock.holdoff", 2, kW | CO::kNoScript | kF, 0, 0, 0, kCoord | Acl::kDangerous,
                    CmdHoldoff,
                    {"Grant no lock for that long (the stream's form of a master's running "
                     "promotion or restart delay, sent when a FAILOVER starts)",

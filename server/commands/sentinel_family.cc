@@ -599,7 +599,7 @@ void CmdSentinelPublish(CmdArgs args, CommandContext& ctx) {
 void RegisterSentinelFamily(CommandRegistry& r) {
   // What a sentinel serves besides SENTINEL (Redis 7.0's sentinel command table; ACL comes with
   // the security issue).
-  r.Retain({"ping", "auth", "hello", "client", "command", "info", "shutdown", "subscribe",
+  r.Retain({"ping", "auth", "acl", "hello", "client", "command", "info", "shutdown", "subscribe",
             "unsubscribe", "psubscribe", "punsubscribe", "publish"});
   constexpr uint32_t kSub = CO::kAdmin | CO::kNoScript | CO::kLoading | CO::kStale;
   constexpr uint64_t kAcl = Acl::kAdmin | Acl::kSlow | Acl::kDangerous;

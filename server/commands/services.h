@@ -28,6 +28,9 @@
 
 namespace keyward {
 
+namespace acl {
+class AccessControl;
+}
 class FunctionEngine;
 class LockManager;
 class LockWaits;
@@ -70,6 +73,7 @@ struct Services {
   AofPersistence& aof;
   SnapshotJob& snapshots;  // the one background snapshot (BGSAVE or an AOF rewrite)
   Replication& replication;
+  acl::AccessControl& acl;
   // Sentinel mode only (keyward-sentinel); nullptr in a data server.
   sentinel::Sentinel* sentinel = nullptr;
 };

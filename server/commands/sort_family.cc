@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "server/acl/access_control.h"
 #include "server/commands/args.h"
 #include "server/commands/families.h"
 #include "server/commands/services.h"
@@ -82,6 +83,14 @@ std::optional<std::string> LookupByPattern(CommandContext& ctx, std::string_view
 
 // False (the reply sent) on a syntax error.
 bool ParseOptions(CmdArgs args, CommandContext& ctx, bool readonly, SortOptions* o) {
+  // BY and GET read keys only the data can name: the user must be allowed to read any key.
+  std::optional<bool> any_key;
+  auto may_read_any_key = [&] {
+    if (!any_key) {
+      any_key = ctx.services().acl.CanReadAnyKey(ctx.client(), ctx.cmd(), args);
+    }
+    return *any_key;
+  };
   for (size_t j = 2; j < args.size(); j++) {
     const size_t left = args.size() - j - 1;
     std::string_view a = args[j];
@@ -102,8 +111,17 @@ bool ParseOptions(CmdArgs args, CommandContext& ctx, bool readonly, SortOptions*
     } else if (EqualsIgnoreCase(a, "by") && left >= 1) {
       o->by = args[++j];
       // A pattern without '*' names one key for every element: nothing to sort by.
-      if (o->by->find('*') == std::string_view::npos) o->dontsort = true;
+      if (o->by->find('*') == std::string_view::npos) {
+        o->dontsort = true;
+      } else if (!may_read_any_key()) {
+        ctx.rb().SendError(errors::kSortByDenied);
+        return false;
+      }
     } else if (EqualsIgnoreCase(a, "get") && left >= 1) {
+      if (!may_read_any_key()) {
+        ctx.rb().SendError(errors::kSortGetDenied);
+        return false;
+      }
       o->gets.push_back(args[++j]);
     } else {
       ctx.rb().SendError(errors::kSyntax);

@@ -426,6 +426,55 @@ std::string NoSuchUser(std::string_view user);
 // HELLO
 std::string HelloSyntax(std::string_view option);
 
+// ACL (server/acl/, commands/acl_family.cc)
+inline constexpr std::string_view kAclUsernameSpaces =
+    "ERR Usernames can't contain spaces or null characters";
+inline constexpr std::string_view kAclDefaultUserUndeletable =
+    "ERR The 'default' user cannot be removed";
+inline constexpr std::string_view kAclNoFile =
+    "ERR This Redis instance is not configured to use an ACL file. You may want to specify users "
+    "via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis "
+    "configuration file set) in order to store users in the Redis configuration.";
+inline constexpr std::string_view kAclSaveFailed =
+    "ERR There was an error trying to save the ACLs. Please check the server logs for more "
+    "information";
+inline constexpr std::string_view kAclGenpassBits =
+    "ERR ACL GENPASS argument must be the number of bits for the output password, a positive "
+    "number up to 4096";
+inline std::string AclUnmatchedParenthesis(std::string_view arg) {
+  return "ERR Unmatched parenthesis in acl selector starting at '" + std::string(arg) + "'.";
+}
+inline std::string AclUnknownCategory(std::string_view name) {
+  return "ERR Unknown category '" + std::string(name.substr(0, 128)) + "'";
+}
+inline std::string AclUserNotFound(std::string_view name) {
+  return "ERR User '" + std::string(name) + "' not found";
+}
+inline std::string AclCommandNotFound(std::string_view name) {
+  return "ERR Command '" + std::string(name) + "' not found";
+}
+inline std::string AclSetUserRule(std::string_view rule, std::string_view reason) {
+  return "ERR Error in ACL SETUSER modifier '" + std::string(rule) + "': " + std::string(reason);
+}
+// A command refused by the ACL, as each caller words it (processCommand, scriptVerifyACL,
+// execCommand).
+inline std::string NoPermCommand(std::string_view full_name) {
+  return "NOPERM this user has no permissions to run the '" + std::string(full_name) +
+         "' command";
+}
+inline constexpr std::string_view kNoPermKey =
+    "NOPERM this user has no permissions to access one of the keys used as arguments";
+inline constexpr std::string_view kNoPermChannel =
+    "NOPERM this user has no permissions to access one of the channels used as arguments";
+inline constexpr std::string_view kScriptAclPrefix = "ERR The user executing the script ";
+inline constexpr std::string_view kExecAclPrefix =
+    "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC "
+    "call. This command is no longer allowed for the following reason: ";
+inline constexpr std::string_view kSortByDenied =
+    "ERR BY option of SORT denied due to insufficient ACL permissions.";
+inline constexpr std::string_view kSortGetDenied =
+    "ERR GET option of SORT denied due to insufficient ACL permissions.";
+
 // CONFIG
 std::string UnknownConfigOption(std::string_view name);
 // "ERR CONFIG SET failed (possibly related to argument 'name') - reason"

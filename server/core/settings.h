@@ -45,6 +45,17 @@ struct ServerSettings {
   int64_t maxclients = 10000;
   bool protected_mode = true;
   std::string requirepass;
+  // ACL (server/acl/): the ACL file (ACL LOAD/SAVE), the log's length, whether new users may use
+  // every channel (acl-pubsub-default allchannels: 1), and the config file's `user` lines as
+  // {"user", name, rules...} (selectors merged), loaded once the command table exists.
+  std::string acl_file;
+  int64_t acllog_max_len = 128;
+  int acl_pubsub_default = 0;
+  std::vector<std::vector<std::string>> acl_user_lines;
+  // Set by the server: the default user's password follows requirepass.
+  std::function<void()> on_requirepass_change;
+  // Set by the server: the users as `user` lines, for CONFIG REWRITE (none with an ACL file).
+  std::function<std::vector<std::string>()> acl_rewrite;
   // Protocol limits
   int64_t proto_max_bulk_len = 512LL * 1024 * 1024;
   int64_t client_query_buffer_limit = 1024LL * 1024 * 1024;
@@ -100,7 +111,6 @@ struct ServerSettings {
   int enable_module_command = static_cast<int>(DebugCommand::kNo);
   int enable_protected_configs = static_cast<int>(DebugCommand::kNo);
   int propagation_error_behavior = static_cast<int>(PropagationErrorBehavior::kIgnore);
-  int64_t acllog_max_len = 128;
   // The process (server/process/).
   bool daemonize = false;
   int supervised = static_cast<int>(Supervised::kNo);

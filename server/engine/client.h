@@ -12,6 +12,10 @@
 
 namespace keyward {
 
+namespace acl {
+class User;
+}
+
 class Client {
  public:
   enum Flags : uint32_t {
@@ -57,6 +61,9 @@ class Client {
   int db = 0;
   int resp = 2;
   bool authenticated = false;
+  // The ACL user the client runs as (server/acl/): the default user until AUTH or HELLO names
+  // another. nullptr for the master link and the server's own clients, which may run anything.
+  const acl::User* user = nullptr;
   uint32_t flags = 0;
   ReplyMode reply_mode = ReplyMode::kOn;
   std::string name;

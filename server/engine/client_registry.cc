@@ -9,7 +9,8 @@ std::unique_ptr<Client> ClientRegistry::Accept(net::Transport& transport, int64_
   Client* c = client.get();
   stats_.total_connections_received++;
   if (transport.is_unix()) c->flags |= Client::kUnixSocket;
-  c->authenticated = settings_.requirepass.empty();
+  c->user = auth_ != nullptr ? auth_->default_user() : nullptr;
+  c->authenticated = auth_ == nullptr || auth_->default_user_open();
   c->parser().set_authenticated(c->authenticated);
   c->parser().set_limits(ParserLimits{.max_bulk_len = settings_.proto_max_bulk_len});
 
@@ -23,7 +24,8 @@ std::unique_ptr<Client> ClientRegistry::Accept(net::Transport& transport, int64_
   }
   // Protected mode: without a password for the default user, only 127.0.0.1, ::1 and unix
   // socket clients (Redis 7.0: whatever the bind).
-  if (settings_.protected_mode && settings_.requirepass.empty() && !transport.is_loopback() &&
+  const bool nopass = auth_ == nullptr || auth_->default_user_nopass();
+  if (settings_.protected_mode && nopass && !transport.is_loopback() &&
       !transport.is_unix()) {
     transport.output().append(errors::kProtectedMode);
     transport.CloseAfterFlush();

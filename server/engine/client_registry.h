@@ -16,6 +16,18 @@
 
 namespace keyward {
 
+// The ACL as the registry sees it (server/acl/ implements it): who a new connection is, and
+// whether it starts authenticated.
+class Authenticator {
+ public:
+  virtual ~Authenticator() = default;
+  virtual const acl::User* default_user() const = 0;
+  // The default user is on and needs no password: a connection starts authenticated.
+  virtual bool default_user_open() const = 0;
+  // The default user needs no password (protected mode refuses remote clients then).
+  virtual bool default_user_nopass() const = 0;
+};
+
 class ClientRegistry {
  public:
   ClientRegistry(const ServerSettings& settings, ServerStats& stats)
@@ -40,15 +52,17 @@ class ClientRegistry {
   // Called for every client that closes, before it leaves the registry.
   void OnClose(std::function<void(Client&)> hook) { close_hooks_.push_back(std::move(hook)); }
 
-  // Whether a client must authenticate before running commands (Redis's authRequired: once
-  // requirepass is cleared, a client that connected while one was set may run commands).
+  void set_authenticator(const Authenticator* auth) { auth_ = auth; }
+  // Whether a client must authenticate before running commands (Redis's authRequired: once the
+  // default user needs no password, a client that connected while it did may run commands).
   bool AuthRequired(const Client& c) const {
-    return !c.authenticated && !settings_.requirepass.empty();
+    return !c.authenticated && auth_ != nullptr && !auth_->default_user_open();
   }
 
  private:
   const ServerSettings& settings_;
   ServerStats& stats_;
+  const Authenticator* auth_ = nullptr;
   uint64_t next_id_ = 1;
   std::list<Client*> clients_;
   std::unordered_map<uint64_t, Client*> by_id_;

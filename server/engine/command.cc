@@ -88,15 +88,52 @@ std::vector<std::string_view> FlagNames(uint32_t flags) {
   return out;
 }
 
+std::span<const AclCategory> AclCategories() {
+  static constexpr AclCategory kCategories[] = {
+      {"keyspace", Acl::kKeyspace},
+      {"read", Acl::kRead},
+      {"write", Acl::kWrite},
+      {"set", Acl::kSet},
+      {"sortedset", Acl::kSortedSet},
+      {"list", Acl::kList},
+      {"hash", Acl::kHash},
+      {"string", Acl::kString},
+      {"bitmap", Acl::kBitmap},
+      {"hyperloglog", Acl::kHyperLogLog},
+      {"geo", Acl::kGeo},
+      {"stream", Acl::kStream},
+      {"pubsub", Acl::kPubSub},
+      {"admin", Acl::kAdmin},
+      {"fast", Acl::kFast},
+      {"slow", Acl::kSlow},
+      {"blocking", Acl::kBlocking},
+      {"dangerous", Acl::kDangerous},
+      {"connection", Acl::kConnection},
+      {"transaction", Acl::kTransaction},
+      {"scripting", Acl::kScripting},
+      {"coordination", Acl::kCoordination},
+  };
+  return kCategories;
+}
+
+uint64_t AclCategoryByName(std::string_view name) {
+  for (const AclCategory& c : AclCategories()) {
+    if (EqualsIgnoreCase(c.name, name)) return c.bit;
+  }
+  return 0;
+}
+
 std::vector<std::string_view> AclCategoryNames(uint64_t categories) {
-  static constexpr std::string_view kNames[] = {
-      "@keyspace",   "@read",        "@write",    "@set",         "@sortedset", "@list",
-      "@hash",       "@string",      "@bitmap",   "@hyperloglog", "@geo",       "@stream",
-      "@pubsub",     "@admin",       "@fast",     "@slow",        "@blocking",  "@dangerous",
-      "@connection", "@transaction", "@scripting"};
+  // COMMAND INFO's spelling: "@read".
+  static const std::vector<std::string> kNames = [] {
+    std::vector<std::string> names;
+    for (const AclCategory& c : AclCategories()) names.push_back("@" + std::string(c.name));
+    return names;
+  }();
   std::vector<std::string_view> out;
-  for (size_t i = 0; i < std::size(kNames); i++) {
-    if (categories & (uint64_t{1} << i)) out.push_back(kNames[i]);
+  const auto categories_list = AclCategories();
+  for (size_t i = 0; i < categories_list.size(); i++) {
+    if (categories & categories_list[i].bit) out.push_back(kNames[i]);
   }
   return out;
 }

@@ -77,8 +77,20 @@ enum : uint64_t {
   kConnection = 1 << 18,
   kTransaction = 1 << 19,
   kScripting = 1 << 20,
+  // Keyward's own: the coordination commands (LOCK.*), so that a service can be given its
+  // locks and nothing else (`+@coordination`).
+  kCoordination = 1 << 21,
 };
 }  // namespace Acl
+
+// The ACL categories in Redis's order (ACL CAT), Keyward's own last.
+struct AclCategory {
+  std::string_view name;  // without '@'
+  uint64_t bit;
+};
+std::span<const AclCategory> AclCategories();
+// The bit of a category name (case-insensitive, without '@'); 0 when unknown.
+uint64_t AclCategoryByName(std::string_view name);
 
 std::vector<std::string_view> FlagNames(uint32_t flags);
 std::vector<std::string_view> AclCategoryNames(uint64_t categories);
@@ -118,6 +130,10 @@ class CommandSpec {
   }
   const CommandMeta* meta() const { return meta_; }
 
+  // A small number unique to this command in its table (ACL bitmaps index by it), set when the
+  // registry takes the command; 0 before.
+  uint32_t id() const { return id_; }
+  void set_id(uint32_t id) { id_ = id; }
   const std::string& name() const { return name_; }            // "get", "get" for subcommands
   const std::string& full_name() const { return full_name_; }  // "get", "config|get"
   int arity() const { return arity_; }
@@ -159,6 +175,7 @@ class CommandSpec {
   int first_key_, last_key_, step_;
   uint64_t acl_;
   Handler handler_;
+  uint32_t id_ = 0;
   FlagsHook flags_hook_ = nullptr;
   const CommandMeta* meta_ = nullptr;
   CommandDoc doc_;

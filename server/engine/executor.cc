@@ -61,7 +61,7 @@ std::optional<std::string> Executor::CallNested(CallerKind kind, CommandContext&
   const Verdict verdict = p_.gatekeeper.Check(
       kind, c, args, p_.keyspace.now_ms(),
       GateOptions{options.read_only_script, options.wrote != nullptr && *options.wrote,
-                  options.allow_oom});
+                  options.allow_oom, kind == CallerKind::kScript ? &outer.client() : nullptr});
   if (verdict.action == Verdict::kRefuse) {
     if (verdict.cmd != nullptr) verdict.cmd->stats().rejected_calls++;
     return verdict.error;

@@ -15,7 +15,7 @@ enum class Check : uint8_t {
   kProtected,        // DEBUG / MODULE without enable-debug-command / enable-module-command
   kAuth,             // requirepass and no AUTH yet
   kNotInMulti,       // no_multi commands inside MULTI
-  kAcl,              // the user's permissions (the ACL issue fills the hook)
+  kAcl,              // the user's permissions (server/acl/ fills the hook)
   kGuardable,        // LOCK.GUARD runs writes only, none that blocks, guards or scripts
   kNoScript,         // noscript commands from a script
   kScriptWrite,      // writes (and may-replicate commands) from a read-only script
@@ -160,7 +160,10 @@ Verdict Gatekeeper::Check(CallerKind kind, const Client& c, CmdArgs args, int64_
         break;
       case Check::kAcl:
         if (hooks_.acl) {
-          if (auto denied = hooks_.acl(c, *cmd, args)) return Refuse(cmd, std::move(*denied));
+          const Client& origin = options.origin != nullptr ? *options.origin : c;
+          if (auto denied = hooks_.acl(kind, origin, *cmd, args)) {
+            return Refuse(cmd, std::move(*denied));
+          }
         }
         break;
       case Check::kGuardable:

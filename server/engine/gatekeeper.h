@@ -59,12 +59,18 @@ struct GateOptions {
   bool read_only_script = false;  // kScript: EVAL_RO, FCALL_RO or a no-writes script
   bool script_wrote = false;      // kScript: the script has written already
   bool allow_oom = false;         // kScript: the script declared allow-oom
+  // kScript: the client whose script runs the command (its user's permissions apply); the
+  // checked client itself when null.
+  const Client* origin = nullptr;
 };
 
 // Slots for the checks later issues bring. Empty: allowed.
 struct GateHooks {
-  // ACL: the error text when the client's user may not run the command (NOPERM ...).
-  std::function<std::optional<std::string>(const Client&, const CommandSpec&, CmdArgs)> acl;
+  // ACL: the error text when the user of `origin` (the client, or the one whose script runs
+  // the command) may not run it, worded for the caller kind (NOPERM ...).
+  std::function<std::optional<std::string>(CallerKind, const Client& origin, const CommandSpec&,
+                                           CmdArgs)>
+      acl;
   // maxmemory: evicts what the policy allows, then says whether memory is still over the
   // limit. Run before every command of a client.
   std::function<bool()> out_of_memory;

@@ -9,11 +9,17 @@ CommandRegistry& CommandRegistry::operator<<(CommandSpec spec) {
   std::string name = spec.name();
   auto owned = std::make_unique<CommandSpec>(std::move(spec));
   owned->FixParents();
+  AssignIds(*owned);
   order_.push_back(owned.get());
   if (!by_name_.emplace(name, std::move(owned)).second) {
     throw std::logic_error("command registered twice: " + name);
   }
   return *this;
+}
+
+void CommandRegistry::AssignIds(CommandSpec& spec) {
+  spec.set_id(next_id_++);
+  for (const auto& sub : spec.subcommands()) sub->set_id(next_id_++);
 }
 
 void CommandRegistry::Retain(std::initializer_list<std::string_view> names) {
@@ -35,6 +41,7 @@ void CommandRegistry::Replace(CommandSpec spec) {
   if (it == by_name_.end()) throw std::logic_error("no command to replace: " + spec.name());
   auto owned = std::make_unique<CommandSpec>(std::move(spec));
   owned->FixParents();
+  AssignIds(*owned);
   for (auto& p : order_) {
     if (p == it->second.get()) p = owned.get();
   }

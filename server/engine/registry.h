@@ -30,6 +30,8 @@ class CommandRegistry {
   size_t size() const { return order_.size(); }
   // Every top-level command, in registration order.
   const std::vector<const CommandSpec*>& all() const { return order_; }
+  // One past the highest CommandSpec::id() given (subcommands included).
+  uint32_t id_limit() const { return next_id_; }
 
  private:
   // Looked up by std::string_view without building a std::string (redis.call looks up every
@@ -40,6 +42,8 @@ class CommandRegistry {
   };
   std::unordered_map<std::string, std::unique_ptr<CommandSpec>, NameHash, std::equal_to<>> by_name_;
   std::vector<const CommandSpec*> order_;
+  uint32_t next_id_ = 0;
+  void AssignIds(CommandSpec& spec);
 };
 
 }  // namespace keyward

@@ -15,6 +15,7 @@ bool IsRedactedArgument(const CommandSpec& cmd, CmdArgs args, size_t i) {
       if (EqualsIgnoreCase(args[j], "AUTH")) return i == j + 1 || i == j + 2;
     }
   }
+  if (name == "acl|setuser") return i >= 2;  // its rules carry passwords
   if (name == "config|set") {
     return i >= 3 && i % 2 == 1 && EqualsIgnoreCase(args[i - 1], "requirepass");
   }

@@ -370,6 +370,8 @@ int RunScriptCommand(lua_State* L) {
   // captured from the client's output.
   Client& script_client = *run->script_client;
   script_client.set_resp(run->resp);
+  // The script runs as its caller's user (its commands are checked against it).
+  script_client.user = run->ctx->client().user;
   std::string& output = script_client.transport()->output();
   output.clear();
   const auto status =

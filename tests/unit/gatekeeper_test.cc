@@ -53,7 +53,7 @@ TEST_F(GatekeeperTest, TheReplayIsCheckedOnlyForBeingWellFormed) {
   EXPECT_EQ(Replay({"nosuchcommand"}), errors::UnknownCommand("nosuchcommand", nullptr, 0));
   EXPECT_EQ(Replay({"get"}), errors::WrongArgs("get"));
   // Authentication and CLIENT PAUSE are for clients only.
-  settings_for_test().requirepass = "secret";
+  EXPECT_EQ(Run("admin", {"config", "set", "requirepass", "secret"}), "OK");
   EXPECT_EQ(Replay({"set", "a", "1"}), std::nullopt);
   Run("admin", {"auth", "secret"});
   Run("admin", {"client", "pause", "100000", "write"});
@@ -88,7 +88,7 @@ TEST_F(GatekeeperTest, ScriptsAndGuardsWordTheirRefusalsTheirOwnWay) {
 
 TEST_F(GatekeeperTest, TheAclAndMemoryHooksApplyWhereTheTableSays) {
   SkipReplayCheck("commands applied from an AOF are not propagated again");
-  server().gatekeeper().hooks().acl = [](const Client& c, const CommandSpec& cmd,
+  server().gatekeeper().hooks().acl = [](CallerKind, const Client&, const CommandSpec& cmd,
                                          CmdArgs) -> std::optional<std::string> {
     if (cmd.full_name() == "set")
       return "NOPERM this user has no permissions to run the 'set' command";
@@ -97,7 +97,7 @@ TEST_F(GatekeeperTest, TheAclAndMemoryHooksApplyWhereTheTableSays) {
   EXPECT_THAT(Run({"set", "k", "v"}), ErrorStartsWith("NOPERM"));
   EXPECT_THAT(Run({"eval", "return redis.call('set', 'k', 'v')", "0"}), ErrorStartsWith("NOPERM"));
   EXPECT_EQ(Replay({"set", "k", "v"}), std::nullopt);  // the AOF is not a user
-  server().gatekeeper().hooks().acl = nullptr;
+  server().gatekeeper().hooks().acl = nullptr;  // (the server's own hook is gone for this test)
 
   server().gatekeeper().hooks().out_of_memory = [] { return true; };
   EXPECT_THAT(Run({"set", "k", "w"}), ErrorIs(Text(errors::kOom)));  // deny-oom
