@@ -376,9 +376,8 @@ void DeclareAclOptions(Config& config, ServerSettings& s) {
         if (auto error = acl::CheckUserLine(values, s.acl_user_lines)) return error;
         std::vector<std::string_view> rules(values.begin() + 1, values.end());
         std::vector<std::string> line{"user", values[0]};
-        for (std::string& rule : *acl::MergeSelectorArguments(rules, nullptr)) {
-          line.push_back(std::move(rule));
-        }
+        auto merged = acl::MergeSelectorArguments(rules, nullptr);  // checked above
+        for (std::string& rule : *merged) line.push_back(std::move(rule));
         s.acl_user_lines.push_back(std::move(line));
         return std::nullopt;
       },
