@@ -746,6 +746,62 @@ class MixedQuorum(SentinelTestCase):
         self.assertGreaterEqual(int(epochs.pop()), 1)
 
 
+class PasswordProtectedSentinels(SentinelTestCase):
+    """Sentinels with requirepass (the default user's password) and ACL users, reaching each
+    other with `sentinel sentinel-pass`, a real Redis Sentinel among them."""
+
+    def test_authenticated_quorum_and_acl_users(self):
+        master = start_data_server()
+        self.addCleanup(master.stop)
+        extra = ["requirepass s3cret", "sentinel sentinel-pass s3cret"]
+        binaries = [sentinel_under_test(), sentinel_under_test(), REAL_SENTINEL]
+        sentinels = []
+        for binary in binaries:
+            srv = start_sentinel(master.port, binary=binary, down_after=QUIET_DOWN_AFTER_MS,
+                                 extra=extra)
+            self.addCleanup(srv.stop)
+            sentinels.append(srv)
+
+        def authed(srv):
+            c = srv.client(timeout=10)
+            self.addCleanup(c.close)
+            self.assertEqual(c.call("AUTH", "s3cret"), b"+OK\r\n")
+            return c
+
+        clients = [authed(s) for s in sentinels]
+        # Each finds the other two although every one of them wants a password.
+        for s, c in zip(sentinels, clients):
+            others = {o.port for o in sentinels if o is not s}
+            wait_for(lambda: {int(as_dict(e)["port"]) for e in
+                              decode(c.call("SENTINEL", "SENTINELS", MASTER_NAME))} == others,
+                     timeout=DISCOVERY_TIMEOUT, interval=0.1,
+                     message="sentinel on %d discovering the others" % s.port)
+        for c in clients:
+            self.assertEqual(c.call("SENTINEL", "CKQUORUM", MASTER_NAME), CKQUORUM_3)
+        # Without the password: NOAUTH, as on Redis's sentinel.
+        for s in sentinels:
+            with s.client(timeout=10) as c:
+                self.assertEqual(c.call("SENTINEL", "MASTERS"),
+                                 b"-NOAUTH Authentication required.\r\n")
+        # ACL users on a sentinel: a monitoring user that may only read the master's address.
+        tested, real = clients[0], clients[2]
+        for c in (tested, real):
+            self.assertEqual(c.call("ACL", "SETUSER", "monitor", "on", ">m",
+                                    "+sentinel|get-master-addr-by-name", "+ping"), b"+OK\r\n")
+        for s in (sentinels[0], sentinels[2]):
+            with s.client(timeout=10) as c:
+                self.assertEqual(c.call("AUTH", "monitor", "m"), b"+OK\r\n")
+                self.assertEqual(decode(c.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME",
+                                               MASTER_NAME)),
+                                 [b"127.0.0.1", str(master.port).encode()])
+                self.assertEqual(c.call("SENTINEL", "MASTERS"),
+                                 b"-NOPERM this user has no permissions to run the "
+                                 b"'sentinel|masters' command\r\n")
+        # The same users (single-command rules come in hash order on Redis: compared as sets).
+        self.assertEqual([sorted(line.split()) for line in decode(tested.call("ACL", "LIST"))],
+                         [sorted(line.split()) for line in decode(real.call("ACL", "LIST"))])
+
+
 # ---------------------------------------------------------------------------------------------
 # 10. A subscriber to +switch-master
 # ---------------------------------------------------------------------------------------------
