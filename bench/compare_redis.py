@@ -346,6 +346,8 @@ def run_benchmark(args, srv, test, pipeline, requests):
            "-r", str(args.keyspace), "-P", str(pipeline), "-t", test, "--csv"]
     if args.tls:
         cmd += ["--tls", "--cacert", args.tls_ca]
+    if getattr(args, "user", None):
+        cmd += ["--user", args.user, "-a", args.password]
     busy0 = system_busy_ticks()
     child0 = children_cpu_seconds()
     server0 = proc_cpu_ticks(srv.pid)

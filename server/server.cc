@@ -3,18 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include "server/commands/families.h"
+#include "server/core/strings.h"
 #include "server/commands/replica_acks.h"
 
 namespace keyward {
 
 namespace {
-
-std::string RandomHex(std::mt19937_64& rng, size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string s(n, '0');
-  for (auto& c : s) c = kHex[rng() & 15];
-  return s;
-}
 
 // The server's start: its identity and the time it starts at (the lock manager's boot floor
 // derives from it).

@@ -16,13 +16,6 @@ namespace keyward::acl {
 
 namespace {
 
-bool HasSpaces(std::string_view s) {
-  for (char c : s) {
-    if (c == '\0' || c == ' ' || (c >= '\t' && c <= '\r')) return true;
-  }
-  return false;
-}
-
 std::string Trim(std::string_view s, std::string_view chars) {
   const size_t first = s.find_first_not_of(chars);
   if (first == std::string_view::npos) return {};
@@ -208,7 +201,13 @@ std::optional<std::string> AccessControl::Check(CallerKind kind, const Client& o
   const User* user = origin.user;
   if (user == nullptr) return std::nullopt;  // the master link, the AOF: they may run anything
   size_t pos = 0;
-  const Denial denial = user->Check(cmd, args, commands_, &pos);
+  // A client whose user was deleted (or replaced by ACL LOAD) is back to the default user,
+  // unauthenticated, until it is closed: what it still runs (the rest of its EXEC) gets no more
+  // rights than a new connection would (Redis would run it as the default user).
+  const bool unauthenticated =
+      !origin.authenticated && !default_user_open() && !cmd.has(CO::kNoAuth);
+  const Denial denial = unauthenticated ? Denial::kCommand
+                            : user->Check(cmd, args, commands_, &pos);
   if (denial == Denial::kNone) return std::nullopt;
   LogContext context = origin.has(Client::kMulti) ? LogContext::kMulti : LogContext::kToplevel;
   if (kind == CallerKind::kScript) context = LogContext::kLua;

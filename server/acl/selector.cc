@@ -36,16 +36,14 @@ std::string_view RuleErrorText(RuleError e) {
   return "Wrong format";
 }
 
-namespace {
-
-// Spaces and NUL are refused in key and channel patterns (and user names): descriptions are
-// space-separated (Redis's ACLStringHasSpaces).
 bool HasSpaces(std::string_view s) {
   for (char c : s) {
     if (c == '\0' || c == ' ' || (c >= '\t' && c <= '\r')) return true;
   }
   return false;
 }
+
+namespace {
 
 // Redis's lookupCommandBySdsLogic: "name" or "container|sub", case-insensitive.
 const CommandSpec* Lookup(const CommandRegistry& commands, std::string_view name) {
@@ -156,9 +154,15 @@ RuleError Selector::ApplyCommandRule(std::string_view op, const RuleContext& ctx
     SetCategory(*ctx.commands, category, allow);
     return RuleError::kNone;
   }
-  if (ctx.commands == nullptr) return RuleError::kUnknownName;
   const std::string_view name = op.substr(1);
   const size_t bar = name.rfind('|');
+  if (ctx.commands == nullptr) {
+    // Syntax only (a config file being read): "+get|" is an error whatever the command.
+    if (allow && bar != std::string_view::npos && bar + 1 == name.size()) {
+      return RuleError::kSyntax;
+    }
+    return RuleError::kUnknownName;
+  }
   if (!allow || bar == std::string_view::npos) {
     const CommandSpec* cmd = Lookup(*ctx.commands, name);
     if (cmd == nullptr) return RuleError::kUnknownName;

@@ -32,6 +32,10 @@ enum class RuleError : uint8_t {
 };
 std::string_view RuleErrorText(RuleError e);
 
+// Whether `s` has a space or NUL: refused in user names, key and channel patterns, whose
+// descriptions are space-separated (Redis's ACLStringHasSpaces).
+bool HasSpaces(std::string_view s);
+
 // Why a command was refused, ordered as Redis picks the one to report among selectors.
 enum class Denial : uint8_t { kNone = 0, kCommand = 1, kKey = 2, kAuth = 3, kChannel = 4 };
 

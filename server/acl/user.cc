@@ -11,13 +11,7 @@ namespace keyward::acl {
 std::string HashPassword(std::string_view password) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(password.data()), password.size(), digest);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex(2 * SHA256_DIGEST_LENGTH, '0');
-  for (size_t i = 0; i < SHA256_DIGEST_LENGTH; i++) {
-    hex[2 * i] = kHex[digest[i] >> 4];
-    hex[2 * i + 1] = kHex[digest[i] & 0xf];
-  }
-  return hex;
+  return HexLower(std::string_view(reinterpret_cast<const char*>(digest), SHA256_DIGEST_LENGTH));
 }
 
 namespace {

@@ -16,16 +16,9 @@ namespace {
 
 acl::AccessControl& Acl(CommandContext& ctx) { return ctx.services().acl; }
 
-bool HasSpaces(std::string_view s) {
-  for (char c : s) {
-    if (c == '\0' || c == ' ' || (c >= '\t' && c <= '\r')) return true;
-  }
-  return false;
-}
-
 void CmdAclSetUser(CmdArgs args, CommandContext& ctx) {
   const std::string_view name = args[2];
-  if (HasSpaces(name)) return ctx.rb().SendError(errors::kAclUsernameSpaces);
+  if (acl::HasSpaces(name)) return ctx.rb().SendError(errors::kAclUsernameSpaces);
   std::vector<std::string_view> rules(args.begin() + 3, args.end());
   size_t open_at = 0;
   auto merged = acl::MergeSelectorArguments(rules, &open_at);
@@ -132,13 +125,9 @@ void CmdAclGenPass(CmdArgs args, CommandContext& ctx) {
   if (RAND_bytes(random, static_cast<int>((chars + 1) / 2)) != 1) {
     return ctx.rb().SendError("ERR could not read random bytes");
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string pass(chars, '0');
-  for (size_t i = 0; i < chars; i++) {
-    const unsigned char byte = random[i / 2];
-    pass[i] = kHex[i % 2 == 0 ? byte >> 4 : byte & 0xf];
-  }
-  ctx.rb().SendBulk(pass);
+  const std::string hex =
+      HexLower(std::string_view(reinterpret_cast<const char*>(random), (chars + 1) / 2));
+  ctx.rb().SendBulk(std::string_view(hex).substr(0, chars));
 }
 
 void CmdAclLog(CmdArgs args, CommandContext& ctx) {

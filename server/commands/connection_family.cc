@@ -72,38 +72,29 @@ void CmdHello(CmdArgs args, CommandContext& ctx) {
     if (version < 2 || version > 3) return ctx.rb().SendError(errors::kNoProto);
     next = 2;
   }
-  std::string_view user, pass, name;
-  bool has_auth = false, has_name = false;
+  // Options take effect as they are read, as in Redis 7.0: "AUTH u p SETNAME bad" has
+  // authenticated by the time SETNAME fails, "SETNAME x AUTH u bad" keeps the name.
   for (size_t j = next; j < args.size(); j++) {
     size_t more = args.size() - j - 1;
     if (EqualsIgnoreCase(args[j], "AUTH") && more >= 2) {
-      has_auth = true;
-      user = args[j + 1];
-      pass = args[j + 2];
+      if (!ctx.services().acl.Authenticate(c, args[j + 1], args[j + 2], args[0])) {
+        return ctx.rb().SendError(errors::kWrongPass);
+      }
+      SetAuthenticated(c, true);
       j += 2;
     } else if (EqualsIgnoreCase(args[j], "SETNAME") && more >= 1) {
-      has_name = true;
-      name = args[j + 1];
+      for (char ch : args[j + 1]) {
+        if (ch < '!' || ch > '~') return ctx.rb().SendError(errors::kClientNameSpaces);
+      }
+      c.name = std::string(args[j + 1]);
       j += 1;
     } else {
       return ctx.rb().SendError(errors::HelloSyntax(args[j]));
     }
   }
-  if (has_auth) {
-    if (!ctx.services().acl.Authenticate(c, user, pass, args[0])) {
-      return ctx.rb().SendError(errors::kWrongPass);
-    }
-    SetAuthenticated(c, true);
-  }
   // Without AUTH, HELLO is refused to unauthenticated clients like any other command.
   if (!c.authenticated) {
     return ctx.rb().SendError(errors::kHelloNoAuth);
-  }
-  if (has_name) {
-    for (char ch : name) {
-      if (ch < '!' || ch > '~') return ctx.rb().SendError(errors::kClientNameSpaces);
-    }
-    c.name = std::string(name);
   }
   c.set_resp(static_cast<int>(version));
   ReplyBuilder& rb = ctx.rb();

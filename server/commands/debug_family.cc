@@ -324,11 +324,9 @@ void DebugQuicklist(CmdArgs args, CommandContext& ctx) {
 // DEBUG CHANGE-REPL-ID: a new random replication ID, and the second one cleared (Redis's
 // changeReplicationId and clearReplicationId2).
 void DebugChangeReplId(CommandContext& ctx) {
-  static constexpr char kHex[] = "0123456789abcdef";
   spdlog::warn("Changing replication IDs after receiving DEBUG change-repl-id");
   ServerState& state = ctx.services().state;
-  std::mt19937_64& rng = ctx.services().rng;
-  for (char& c : state.replid) c = kHex[rng() & 15];
+  state.replid = RandomHex(ctx.services().rng, 40);
   state.replid2.assign(40, '0');
   state.second_replid_offset = -1;
   ctx.rb().SendOk();

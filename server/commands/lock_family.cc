@@ -315,9 +315,12 @@ const CommandMeta kInfoMeta{
     "lock.info", "", {{"", "RO access", "index", 1, "", 0, "range", 0, 1, 0}}};
 const CommandMeta kGuardMeta{"lock.guard",
                              "",
-                             {{"", "RO", "index", 1, "", 0, "range", 0, 1, 0},
+                             {{"Reads the resource's guard mark and raises it to the token",
+                               "RW access update", "index", 1, "", 0, "range", 0, 1, 0},
                               {"The keys of the guarded command", "RW access update", "index", 3,
                                "", 0, "unknown", 0, 0, 0}}};
+const CommandMeta kRecordMeta{
+    "lock.record", "", {{"", "RW update", "index", 1, "", 0, "range", 0, 1, 0}}};
 
 }  // namespace
 
@@ -326,6 +329,9 @@ void RegisterLockFamily(CommandRegistry& r) {
   constexpr uint32_t kWD = CO::kWrite | CO::kDenyOom;
   constexpr uint32_t kF = CO::kFast;
   constexpr uint64_t kCoord = Acl::kCoordination;
+  // The propagation stream's own commands (replicas, the AOF) are not for services: like
+  // REPLCONF and PSYNC they are @admin @dangerous, and outside @coordination.
+  constexpr uint64_t kStream = Acl::kAdmin | Acl::kDangerous;
   constexpr std::string_view kGroup = "coordination";
   // clang-format off
   r << CommandSpec{"lock.acquire", -4, kWD | CO::kBlocking, 1, 1, 1, kCoord, CmdAcquire,
@@ -352,22 +358,22 @@ void RegisterLockFamily(CommandRegistry& r) {
                     "resource token command [arg ...]"}}.WithMeta(&kGuardMeta)
     // The propagation stream's coordination state (replicas, the AOF, replays). Admin-only in
     // spirit: they can raise counters but never lower them.
-    << CommandSpec{"lock.record", 6, kW | CO::kNoScript | kF, 1, 1, 1, kCoord | Acl::kDangerous,
+    << CommandSpec{"lock.record", 6, kW | CO::kNoScript | kF, 1, 1, 1, kStream,
                    CmdRecord,
                    {"Set a fencing record (the propagation stream's form)", "7.0.0", kGroup,
-                    "O(1)", "resource counter seen fenced-owner fenced-token"}}
-    << CommandSpec{"lock.floor", -3, kW | CO::kNoScript | kF, 0, 0, 0, kCoord | Acl::kDangerous, CmdFloor,
+                    "O(1)", "resource counter seen fenced-owner fenced-token"}}.WithMeta(&kRecordMeta)
+    << CommandSpec{"lock.floor", -3, kW | CO::kNoScript | kF, 0, 0, 0, kStream, CmdFloor,
                    {"Raise the fencing floor and forget folded records (the propagation "
                     "stream's form)",
                     "7.0.0", kGroup, "O(N) where N is the number of resources", "floor seen-floor [resource ...]"}}
-    << CommandSpec{"lock.epoch", 3, kW | CO::kNoScript | kF, 0, 0, 0, kCoord | Acl::kDangerous, CmdEpoch,
+    << CommandSpec{"lock.epoch", 3, kW | CO::kNoScript | kF, 0, 0, 0, kStream, CmdEpoch,
                    {"Raise the promotion epoch and every fencing counter (the propagation "
                     "stream's form of a promotion)",
                     "7.0.0", kGroup, "O(N) where N is the number of resources", "epoch floor"}}
-    << CommandSpec{"lock.lease", 2, kW | CO::kNoScript | kF, 0, 0, 0, kCoord | Acl::kDangerous, CmdLease,
+    << CommandSpec{"lock.lease", 2, kW | CO::kNoScript | kF, 0, 0, 0, kStream, CmdLease,
                    {"Record the longest lease granted (the propagation stream's form)", "7.0.0",
                     kGroup, "O(1)", "milliseconds"}}
-    << CommandSpec{"lock.holdoff", 2, kW | CO::kNoScript | kF, 0, 0, 0, kCoord | Acl::kDangerous,
+    << CommandSpec{"lock.holdoff", 2, kW | CO::kNoScript | kF, 0, 0, 0, kStream,
                    CmdHoldoff,
                    {"Grant no lock for that long (the stream's form of a master's running "
                     "promotion or restart delay, sent when a FAILOVER starts)",

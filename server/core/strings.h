@@ -38,6 +38,17 @@ std::string ToLower(std::string_view s);
 std::string ToUpper(std::string_view s);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
+// Bytes as lower-case hex ("\x01\xab" -> "01ab"): digests, run ids, passwords.
+std::string HexLower(std::string_view bytes);
+// `n` random lower-case hex digits from `rng` (run ids, replication ids, sentinel ids).
+template <typename Rng>
+std::string RandomHex(Rng& rng, size_t n) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s(n, '0');
+  for (char& c : s) c = kHex[rng() & 15];
+  return s;
+}
+
 // Splits a line the way Redis's sdssplitargs does (inline commands, config files, shebangs):
 // whitespace separated, "double quotes" with \n \r \t \b \a \\ \" \xHH escapes, 'single quotes'
 // with \' only. Returns false on unbalanced quotes or a closing quote not followed by a space.

@@ -68,8 +68,12 @@ std::variant<std::vector<FoundKey>, std::string_view> FindKeys(const CommandRegi
   if (!cmd->ArityOk(target.size())) return errors::kInvalidCommandArgs;
   const CommandMeta* meta = MetaOf(*cmd);
   if (cmd->full_name() == "lock.guard") {
-    // The resource, then the keys of the guarded command (its arguments start at 3).
+    // The resource, then the keys of the guarded command (its arguments start at 3). A guard
+    // cannot guard a guard (the gatekeeper refuses it): its resource alone, so that a line of
+    // nested guards costs nothing to look at.
     std::vector<FoundKey> keys{{1, meta->key_specs[0].flags}};
+    const CommandSpec* inner_cmd = registry.FindFor(target.subspan(3));
+    if (inner_cmd == nullptr || inner_cmd->full_name() == "lock.guard") return keys;
     if (auto inner = FindKeys(registry, target.subspan(3));
         std::holds_alternative<std::vector<FoundKey>>(inner)) {
       for (const FoundKey& k : std::get<std::vector<FoundKey>>(inner)) {
@@ -142,6 +146,7 @@ std::vector<FoundKey> AclKeys(const CommandRegistry& registry, CmdArgs target) {
       int64_t n;
       if (at >= argc || !ParseInt64(target[static_cast<size_t>(at)], &n) || n < 0) return {};
       first += spec.b;
+      if (n > argc) return {};  // more keys than arguments: out of bounds
       last = first + static_cast<int>(n) - 1;
     } else {
       return {};

@@ -20,6 +20,9 @@ CommandRegistry& CommandRegistry::operator<<(CommandSpec spec) {
 void CommandRegistry::AssignIds(CommandSpec& spec) {
   spec.set_id(next_id_++);
   for (const auto& sub : spec.subcommands()) sub->set_id(next_id_++);
+  // ACL bitmaps hold 1023 commands (their last bit means "commands added later"): a command
+  // past that could not be denied.
+  if (next_id_ >= kMaxCommandIds) throw std::logic_error("too many commands for the ACL bitmap");
 }
 
 void CommandRegistry::Retain(std::initializer_list<std::string_view> names) {

@@ -30,6 +30,8 @@ class CommandRegistry {
   size_t size() const { return order_.size(); }
   // Every top-level command, in registration order.
   const std::vector<const CommandSpec*>& all() const { return order_; }
+  // Ids stay below this (ACL selectors keep one bit per command, and one for +@all).
+  static constexpr uint32_t kMaxCommandIds = 1023;
   // One past the highest CommandSpec::id() given (subcommands included).
   uint32_t id_limit() const { return next_id_; }
 

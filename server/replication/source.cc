@@ -455,10 +455,7 @@ void ReplicationSource::Drop(uint64_t client_id, const char* why) {
 
 std::string ReplicationSource::NewReplid() {
   static std::mt19937_64 rng(std::random_device{}());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id(40, '0');
-  for (char& c : id) c = kHex[rng() & 15];
-  return id;
+  return RandomHex(rng, 40);
 }
 
 void ReplicationSource::ClientClosed(Client& c) {

@@ -570,13 +570,7 @@ std::string NormalizeError(std::string_view text) {
 std::string Sha1Hex(std::string_view data) {
   unsigned char digest[SHA_DIGEST_LENGTH];
   SHA1(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(2 * SHA_DIGEST_LENGTH, '0');
-  for (int i = 0; i < SHA_DIGEST_LENGTH; i++) {
-    out[2 * i] = kHex[digest[i] >> 4];
-    out[2 * i + 1] = kHex[digest[i] & 15];
-  }
-  return out;
+  return HexLower(std::string_view(reinterpret_cast<const char*>(digest), SHA_DIGEST_LENGTH));
 }
 
 lua_State* NewSandboxState() {

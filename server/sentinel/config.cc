@@ -453,9 +453,7 @@ int Sentinel::DropSentinelConnections() {
 
 void Sentinel::Start() {
   if (myid_.empty()) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    myid_.resize(40);
-    for (auto& c : myid_) c = kHex[p_.rng() & 15];
+    myid_ = RandomHex(p_.rng, 40);
     FlushConfig();
   }
   spdlog::warn("Sentinel ID is {}", myid_);

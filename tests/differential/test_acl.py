@@ -292,6 +292,12 @@ class AclAuthTest(AclCase):
                     ("HELLO", "2", "AUTH", "alice", "nope"), ("ACL", "WHOAMI"),
                     ("HELLO", "2", "AUTH", "nosuch", "x"),
                     ("AUTH", "ALICE", "secret"),  # user names are case-sensitive
+                    # HELLO's options take effect in order.
+                    ("HELLO", "2", "SETNAME", "a b", "AUTH", "alice", "secret"), ("ACL", "WHOAMI"),
+                    ("HELLO", "2", "AUTH", "alice", "bad", "FOO"),
+                    ("HELLO", "2", "SETNAME", "x", "AUTH", "alice", "bad"), ("CLIENT", "GETNAME"),
+                    ("HELLO", "2", "AUTH", "alice", "secret", "SETNAME", "a b"), ("ACL", "WHOAMI"),
+                    ("CLIENT", "GETNAME"),
                     ("RESET",), ("ACL", "WHOAMI")):
             self.check(*cmd, pair=pair)
         r, k = self.both("HELLO", "3", "AUTH", "alice", "secret", pair=pair)

@@ -6,11 +6,10 @@ connecting with a user name."""
 
 import os
 import re
-import subprocess
 import unittest
 
 from keyward_harness import (REDIS_SERVER, ServerTestCase, decode, free_port, import_redis,
-                             keyward_binary, make_workdir, redis_py_env)
+                             keyward_binary, make_workdir, startup_failure)
 
 _RULE = re.compile(r"^[+-][^@]")
 
@@ -43,15 +42,6 @@ def sorted_rules(line):
 
 def acl_list(c):
     return [sorted_rules(line.decode()) for line in decode(c.call("ACL", "LIST"))]
-
-
-def startup_failure(binary, args, cwd):
-    proc = subprocess.run([binary] + args, cwd=cwd, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
-    text = proc.stdout.decode("utf-8", "replace")
-    text = re.sub(r"\*\*\* FATAL CONFIG FILE ERROR \([^)]*\) \*\*\*",
-                  "*** FATAL CONFIG FILE ERROR (<server>) ***", text)
-    return proc.returncode, text
 
 
 USERS = [
@@ -254,6 +244,11 @@ class CoordinationPermissionsTest(ServerTestCase):
         self.assertTrue({b"lock.acquire", b"lock.release", b"lock.extend", b"lock.fence",
                          b"lock.wait", b"lock.info", b"lock.guard"} <= members)
         self.assertFalse(any(not m.startswith(b"lock.") for m in members), members)
+        # The propagation stream's own commands are not a service's: @admin, not here.
+        for internal in (b"lock.record", b"lock.floor", b"lock.epoch", b"lock.lease",
+                         b"lock.holdoff"):
+            self.assertNotIn(internal, members)
+            self.assertIn(internal, set(decode(self.admin.call("ACL", "CAT", "admin"))))
         info = decode(self.admin.call("COMMAND", "INFO", "lock.acquire"))[0]
         self.assertIn(b"@coordination", info[6])
         c = self.as_user("locker")
@@ -281,6 +276,35 @@ class CoordinationPermissionsTest(ServerTestCase):
         self.assertEqual(self.admin.call("GET", "data:1"), b"$1\r\nv\r\n")
         log = decode(self.admin.call("ACL", "LOG", "2"))
         self.assertEqual(log[0][1::2][1:4], [b"command", b"toplevel", b"del"])
+
+    def test_guards_of_guards_and_fencing_records_need_write_access(self):
+        c = self.as_user("reader")
+        # Reading a resource does not allow raising its guard mark or writing its record.
+        self.assertTrue(c.call("LOCK.GUARD", "res", "5", "SET", "k", "v").startswith(b"-NOPERM"))
+        self.assertEqual(self.admin.call("ACL", "SETUSER", "rec", "on", ">p", "%R~*",
+                                         "+lock.record"), b"+OK\r\n")
+        rec = self.as_user("rec")
+        self.assertTrue(rec.call("LOCK.RECORD", "res", "5", "5", "o", "5").startswith(
+            b"-NOPERM this user has no permissions to access one of the keys"))
+        # A line of nested guards is refused quickly, whoever sends it.
+        nested = ["LOCK.GUARD", "r", "1"] * 20000 + ["SET", "k", "v"]
+        g = self.as_user("guarded")
+        self.assertTrue(g.call(*nested).startswith(b"-"))
+        self.assertEqual(decode(self.admin.call("COMMAND", "GETKEYS", *nested)), [b"r"])
+
+    def test_a_deleted_users_transaction_gets_no_rights(self):
+        self.assertEqual(self.admin.call("ACL", "SETUSER", "mortal", "on", ">p", "~*", "+@all"),
+                         b"+OK\r\n")
+        self.assertEqual(self.admin.call("ACL", "SETUSER", "default", "resetpass", ">adminpw"),
+                         b"+OK\r\n")
+        c = self.as_user("mortal")
+        for cmd in (("MULTI",), ("SET", "before", "1"), ("ACL", "DELUSER", "mortal"),
+                    ("SET", "after", "1")):
+            self.assertIn(c.call(*cmd), (b"+OK\r\n", b"+QUEUED\r\n"))
+        reply = decode(c.call("EXEC"))
+        self.assertEqual(reply[:2], [b"OK", 1])
+        self.assertTrue(reply[2].startswith(b"NOPERM"), reply)
+        self.assertEqual(self.admin.call("EXISTS", "before", "after"), b":1\r\n")
 
     def test_scripts_run_with_the_callers_permissions(self):
         c = self.as_user("reader")

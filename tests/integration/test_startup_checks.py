@@ -3,20 +3,10 @@ oracle: a log file that cannot be opened is a fatal configuration error (exit co
 report), not an abort and not a directory created on the way."""
 
 import os
-import re
-import subprocess
 import unittest
 
-from keyward_harness import REDIS_SERVER, free_port, keyward_binary, make_workdir
-
-
-def startup_failure(binary, args, cwd):
-    proc = subprocess.run([binary] + args, cwd=cwd, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
-    text = proc.stdout.decode("utf-8", "replace")
-    text = re.sub(r"\*\*\* FATAL CONFIG FILE ERROR \([^)]*\) \*\*\*",
-                  "*** FATAL CONFIG FILE ERROR (<server>) ***", text)
-    return proc.returncode, text
+from keyward_harness import (REDIS_SERVER, free_port, keyward_binary, make_workdir,
+                             startup_failure)
 
 
 class LogFile(unittest.TestCase):

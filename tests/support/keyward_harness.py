@@ -21,6 +21,7 @@ Raw client:
 import atexit
 import ctypes
 import os
+import re
 import select
 import shutil
 import signal
@@ -324,6 +325,17 @@ def _wait_ready(srv, timeout):
             raise ServerError("%s did not answer PING within %.0fs:\n%s"
                               % (srv.name, timeout, srv.output()[-4000:]))
         time.sleep(0.02)
+
+
+def startup_failure(binary, args, cwd):
+    """Runs a server that is expected not to start: (exit code, its output), Redis's fatal
+    configuration report header made independent of the server's name and version."""
+    proc = subprocess.run([binary] + args, cwd=cwd, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+    text = proc.stdout.decode("utf-8", "replace")
+    text = re.sub(r"\*\*\* FATAL CONFIG FILE ERROR \([^)]*\) \*\*\*",
+                  "*** FATAL CONFIG FILE ERROR (<server>) ***", text)
+    return proc.returncode, text
 
 
 def start_keyward(extra_args=(), **kwargs):
