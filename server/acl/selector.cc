@@ -67,6 +67,13 @@ void ForEachCommand(const CommandRegistry& commands, Fn&& fn) {
 
 }  // namespace
 
+KeyCache::KeyCache()
+    : keys([]() -> std::vector<FoundKey>& {
+        // Commands are checked one at a time on the server's thread.
+        thread_local std::vector<FoundKey> buffer;
+        return buffer;
+      }()) {}
+
 Selector::Selector(uint32_t flags, const RuleContext& ctx)
     : flags_(flags | (ctx.all_channels_by_default ? uint32_t{kAllChannels} : uint32_t{0})) {}
 
@@ -141,7 +148,7 @@ RuleError Selector::ApplyKeyPattern(std::string_view op) {
       known = true;
     }
   }
-  if (!known) keys_.push_back(KeyPattern{access, std::string(pattern)});
+  if (!known) keys_.emplace_back(access, pattern);
   flags_ &= ~kAllKeys;
   return RuleError::kNone;
 }
@@ -228,13 +235,12 @@ Denial Selector::Check(const CommandSpec& cmd, CmdArgs args, const CommandRegist
   }
   if (!(flags_ & kAllKeys)) {
     if (!cache.found) {
-      cache.keys = AclKeys(commands, args);
+      AclKeys(commands, cmd, args, &cache.keys);
       cache.found = true;
     }
     for (const FoundKey& k : cache.keys) {
-      const uint8_t access = KeyAccessOf(k.flags);
-      if (access & kNotAKey) continue;
-      if (!AllowsKey(args[k.pos], access)) {
+      if (k.access & kNotAKey) continue;
+      if (!AllowsKey(args[k.pos], k.access & (kKeyRead | kKeyWrite))) {
         *pos = k.pos;
         return Denial::kKey;
       }
@@ -251,11 +257,27 @@ Denial Selector::Check(const CommandSpec& cmd, CmdArgs args, const CommandRegist
   return Denial::kNone;
 }
 
+Selector::KeyPattern::KeyPattern(uint8_t a, std::string_view p)
+    : access(a), pattern(p), literal_prefix(p.find_first_of("*?[\\")) {
+  if (literal_prefix == std::string_view::npos) literal_prefix = p.size();
+  prefix_star = literal_prefix + 1 == p.size() && p.back() == '*';
+}
+
+bool Selector::KeyPattern::Matches(std::string_view key) const {
+  // Compared by hand: these are a few bytes, and this runs for every pattern of every key.
+  if (key.size() < literal_prefix) return false;
+  for (size_t i = 0; i < literal_prefix; i++) {
+    if (key[i] != pattern[i]) return false;
+  }
+  if (prefix_star) return true;
+  return GlobMatch(pattern, key);
+}
+
 bool Selector::AllowsKey(std::string_view key, uint8_t access) const {
   if (flags_ & kAllKeys) return true;
   for (const KeyPattern& p : keys_) {
     if ((p.access & access) != access) continue;
-    if (GlobMatch(p.pattern, key)) return true;
+    if (p.Matches(key)) return true;
   }
   return false;
 }

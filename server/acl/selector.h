@@ -46,10 +46,12 @@ struct RuleContext {
   bool all_channels_by_default = false;
 };
 
-// The keys of the command being checked, found once for all the selectors of a user.
+// The keys of the command being checked, found once for all the selectors of a user, into a
+// buffer kept from one command to the next (no allocation per command).
 struct KeyCache {
+  KeyCache();
   bool found = false;
-  std::vector<FoundKey> keys;
+  std::vector<FoundKey>& keys;
 };
 
 class Selector {
@@ -92,8 +94,14 @@ class Selector {
 
  private:
   struct KeyPattern {
+    KeyPattern(uint8_t access, std::string_view pattern);
+    // Whether `key` matches: the literal prefix first (most patterns are "prefix:*", decided
+    // without running the glob matcher), then the glob.
+    bool Matches(std::string_view key) const;
     uint8_t access;  // KeyAccess bits; both: "~pattern"
     std::string pattern;
+    size_t literal_prefix;  // chars before the first of * ? [ \\ (the whole pattern: a literal)
+    bool prefix_star;       // the pattern is that prefix followed by a single '*'
   };
   using Bits = std::bitset<kCommandBits>;
 

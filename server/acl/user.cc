@@ -60,29 +60,23 @@ RuleError User::Apply(std::string_view op, const RuleContext& ctx) {
   } else if (EqualsIgnoreCase(op, "resetpass")) {
     flags_ &= ~kNoPass;
     passwords_.clear();
-  } else if (op[0] == '>' || op[0] == '#') {
+  } else if (op[0] == '>' || op[0] == '#' || op[0] == '<' || op[0] == '!') {
+    // A password in clear (>, <) or as its hash (#, !), to add (>, #) or remove (<, !).
     std::string hash;
-    if (op[0] == '>') {
-      hash = HashPassword(op.substr(1));
-    } else {
-      if (!IsPasswordHash(op.substr(1))) return RuleError::kBadHash;
-      hash = std::string(op.substr(1));
-    }
-    bool known = false;
-    for (const std::string& p : passwords_) known = known || p == hash;
-    if (!known) passwords_.push_back(std::move(hash));
-    flags_ &= ~kNoPass;
-  } else if (op[0] == '<' || op[0] == '!') {
-    std::string hash;
-    if (op[0] == '<') {
+    if (op[0] == '>' || op[0] == '<') {
       hash = HashPassword(op.substr(1));
     } else {
       if (!IsPasswordHash(op.substr(1))) return RuleError::kBadHash;
       hash = std::string(op.substr(1));
     }
     auto it = std::find(passwords_.begin(), passwords_.end(), hash);
-    if (it == passwords_.end()) return RuleError::kNoSuchPassword;
-    passwords_.erase(it);
+    if (op[0] == '>' || op[0] == '#') {
+      if (it == passwords_.end()) passwords_.push_back(std::move(hash));
+      flags_ &= ~kNoPass;
+    } else {
+      if (it == passwords_.end()) return RuleError::kNoSuchPassword;
+      passwords_.erase(it);
+    }
   } else if (op[0] == '(' && op.back() == ')') {
     Selector selector(0, ctx);
     std::vector<std::string> rules;

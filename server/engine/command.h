@@ -129,6 +129,9 @@ class CommandSpec {
     return std::move(*this);
   }
   const CommandMeta* meta() const { return meta_; }
+  // The registry resolves a Redis command's metadata once, from the generated table, when it
+  // takes the command (the ACL reads key specs on every command of a restricted user).
+  void set_meta(const CommandMeta* meta) { meta_ = meta; }
 
   // A small number unique to this command in its table (ACL bitmaps index by it), set when the
   // registry takes the command; 0 before.

@@ -17,14 +17,17 @@ constexpr std::string_view kReadWrite = "RW access update";
 
 // The keys of the few commands whose key flags depend on their arguments, or whose keys their
 // specs cannot find, as Redis's getkeys procedures decide them (setGetKeys, bitfieldGetKeys,
-// sortGetKeys). nullopt for every other command.
-std::optional<std::vector<FoundKey>> KeysByCommandRule(const CommandSpec& cmd, CmdArgs args) {
+// sortGetKeys), into `keys`. False (nothing written) for every other command.
+bool KeysByCommandRule(const CommandSpec& cmd, CmdArgs args, std::vector<FoundKey>* keys) {
   const std::string& name = cmd.full_name();
+  if (name[0] != 's' && name[0] != 'b') return false;  // (a quick no for every other command)
   if (name == "set") {
+    std::string_view flags = kOverwrite;
     for (size_t i = 3; i < args.size(); i++) {
-      if (EqualsIgnoreCase(args[i], "get")) return std::vector<FoundKey>{{1, kReadWrite}};
+      if (EqualsIgnoreCase(args[i], "get")) flags = kReadWrite;
     }
-    return std::vector<FoundKey>{{1, kOverwrite}};
+    keys->push_back({1, flags});
+    return true;
   }
   if (name == "bitfield") {
     bool readonly = true;
@@ -38,11 +41,12 @@ std::optional<std::vector<FoundKey>> KeysByCommandRule(const CommandSpec& cmd, C
         readonly = false;  // SET, INCRBY, or a syntax error: assume a write, as Redis does
       }
     }
-    return std::vector<FoundKey>{{1, readonly ? kReadAccess : kReadWrite}};
+    keys->push_back({1, readonly ? kReadAccess : kReadWrite});
+    return true;
   }
   if (name == "sort" || name == "sort_ro") {
     // The BY and GET patterns name keys only the sorted data can tell; the last STORE wins.
-    std::vector<FoundKey> keys{{1, kReadAccess}};
+    keys->push_back({1, kReadAccess});
     std::optional<size_t> store;
     for (size_t i = 2; i < args.size(); i++) {
       if (EqualsIgnoreCase(args[i], "limit")) {
@@ -53,10 +57,10 @@ std::optional<std::vector<FoundKey>> KeysByCommandRule(const CommandSpec& cmd, C
         store = i + 1;
       }
     }
-    if (store) keys.push_back({*store, kOverwrite});
-    return keys;
+    if (store) keys->push_back({*store, kOverwrite});
+    return true;
   }
-  return std::nullopt;
+  return false;
 }
 
 }  // namespace
@@ -85,8 +89,8 @@ std::variant<std::vector<FoundKey>, std::string_view> FindKeys(const CommandRegi
   // A command with key specs may find none in these arguments (an empty list); one without
   // any is an error.
   if (meta != nullptr && meta->key_specs.empty()) return errors::kNoKeyArguments;
-  if (auto by_rule = KeysByCommandRule(*cmd, target)) return *by_rule;
   std::vector<FoundKey> keys;
+  if (KeysByCommandRule(*cmd, target, &keys)) return keys;
   if (meta != nullptr) {
     if (auto refs = KeyRefsFromSpecs(*meta, target)) {
       for (const KeyRef& ref : *refs) keys.push_back({ref.pos, ref.spec->flags});
@@ -98,20 +102,28 @@ std::variant<std::vector<FoundKey>, std::string_view> FindKeys(const CommandRegi
   return keys;
 }
 
-std::vector<FoundKey> AclKeys(const CommandRegistry& registry, CmdArgs target) {
-  const CommandSpec* cmd = registry.FindFor(target);
-  if (cmd == nullptr || !cmd->ArityOk(target.size())) return {};
+void AclKeys(const CommandRegistry& registry, const CommandSpec& command, CmdArgs target,
+             std::vector<FoundKey>* out) {
+  out->clear();
+  std::vector<FoundKey>& keys = *out;
+  const CommandSpec* cmd = &command;
+  if (!cmd->ArityOk(target.size())) return;
   const CommandMeta* meta = MetaOf(*cmd);
-  if (cmd->full_name() == "lock.guard" || meta == nullptr) {
+  if (meta != nullptr && meta->key_specs.empty()) return;  // no keys at all (PING, INFO, ...)
+  if (meta == nullptr || (cmd->full_name()[0] == 'l' && cmd->full_name() == "lock.guard")) {
     auto found = FindKeys(registry, target);
-    if (auto* keys = std::get_if<std::vector<FoundKey>>(&found)) return std::move(*keys);
-    return {};
+    if (auto* found_keys = std::get_if<std::vector<FoundKey>>(&found)) keys = std::move(*found_keys);
+    for (FoundKey& k : keys) k.access = KeyAccessOf(k.flags);
+    return;
   }
-  if (auto by_rule = KeysByCommandRule(*cmd, target)) return std::move(*by_rule);
-  std::vector<FoundKey> keys;
+  if (KeysByCommandRule(*cmd, target, &keys)) {
+    for (FoundKey& k : keys) k.access = KeyAccessOf(k.flags);
+    return;
+  }
   const int argc = static_cast<int>(target.size());
   for (const KeySpecMeta& spec : meta->key_specs) {
-    if (KeyAccessOf(spec.flags) & kNotAKey) continue;
+    const uint8_t access = KeyAccessOf(spec.flags);
+    if (access & kNotAKey) continue;
     int first = 0;
     if (spec.begin_type == "index") {
       first = spec.index;
@@ -128,7 +140,7 @@ std::vector<FoundKey> AclKeys(const CommandRegistry& registry, CmdArgs target) {
       }
       if (first == 0) continue;  // keyword absent: no keys from this spec
     } else {
-      return {};
+      return keys.clear();
     }
     int last, step;
     if (spec.find_type == "range") {
@@ -144,37 +156,50 @@ std::vector<FoundKey> AclKeys(const CommandRegistry& registry, CmdArgs target) {
       step = spec.c;
       const int at = first + spec.a;
       int64_t n;
-      if (at >= argc || !ParseInt64(target[static_cast<size_t>(at)], &n) || n < 0) return {};
+      if (at >= argc || !ParseInt64(target[static_cast<size_t>(at)], &n) || n < 0) return keys.clear();
       first += spec.b;
-      if (n > argc) return {};  // more keys than arguments: out of bounds
+      if (n > argc) return keys.clear();  // more keys than arguments: out of bounds
       last = first + static_cast<int>(n) - 1;
     } else {
-      return {};
+      return keys.clear();
     }
     // Out of bounds (a keynum of 0 included): Redis then falls back on the command's own key
     // finder, which finds none in such a command line.
-    if (last >= argc || last < first || first >= argc) return {};
+    if (last >= argc || last < first || first >= argc) return keys.clear();
     for (int i = first; i <= last; i += step > 0 ? step : 1) {
-      keys.push_back(FoundKey{static_cast<size_t>(i), spec.flags});
+      keys.push_back(FoundKey{static_cast<size_t>(i), spec.flags, access});
     }
-    if (spec.flags.find("incomplete") != std::string_view::npos) return {};
+    if (access & kIncompleteKeys) return keys.clear();
   }
-  return keys;
 }
 
 uint8_t KeyAccessOf(std::string_view flags) {
+  // Words are told apart by their first letter and length (the ACL reads these on every command
+  // of a restricted user): access, insert, delete, update, not_key, incomplete; the others (RW,
+  // RO, OW, RM, variable_flags) ask nothing.
   uint8_t access = 0;
   size_t start = 0;
   while (start < flags.size()) {
-    size_t end = flags.find(' ', start);
-    if (end == std::string_view::npos) end = flags.size();
-    const std::string_view word = flags.substr(start, end - start);
-    if (word == "access") {
-      access |= kKeyRead;
-    } else if (word == "insert" || word == "delete" || word == "update") {
-      access |= kKeyWrite;
-    } else if (word == "not_key") {
-      access |= kNotAKey;
+    size_t end = start;
+    while (end < flags.size() && flags[end] != ' ') end++;
+    const size_t len = end - start;
+    switch (flags[start]) {
+      case 'a':
+        if (len == 6) access |= kKeyRead;  // access
+        break;
+      case 'i':
+        if (len == 6) access |= kKeyWrite;        // insert
+        if (len == 10) access |= kIncompleteKeys;  // incomplete
+        break;
+      case 'd':
+      case 'u':
+        if (len == 6) access |= kKeyWrite;  // delete, update
+        break;
+      case 'n':
+        if (len == 7) access |= kNotAKey;  // not_key
+        break;
+      default:
+        break;
     }
     start = end + 1;
   }

@@ -17,6 +17,7 @@ namespace keyward {
 struct FoundKey {
   size_t pos;
   std::string_view flags;
+  uint8_t access = 0;  // KeyAccessOf(flags), filled by AclKeys
 };
 
 // The keys of `target` (a full command line) with their flags; an error text when the command
@@ -28,12 +29,15 @@ std::variant<std::vector<FoundKey>, std::string_view> FindKeys(const CommandRegi
 // key specs, 'not_key' ones left out; a spec that cannot be resolved (a count that is not one, a
 // range past the end: the command will fail on its syntax) leaves the command with no keys; the
 // commands whose flags depend on their arguments by their own rule (as FindKeys).
-std::vector<FoundKey> AclKeys(const CommandRegistry& registry, CmdArgs target);
+// `command` is the command `target` runs (a container's subcommand). `keys` is cleared first
+// (a buffer the caller reuses: no allocation per command).
+void AclKeys(const CommandRegistry& registry, const CommandSpec& command, CmdArgs target,
+             std::vector<FoundKey>* keys);
 
 // What a key's flags ask of it, for the ACL: reading (access) and writing (insert, delete,
 // update). A key with neither (EXISTS, TYPE: only metadata) needs no particular permission. A
 // shard channel is a key to cluster slots only (not_key): the ACL does not treat it as a key.
-enum KeyAccess : uint8_t { kKeyRead = 1, kKeyWrite = 2, kNotAKey = 4 };
+enum KeyAccess : uint8_t { kKeyRead = 1, kKeyWrite = 2, kNotAKey = 4, kIncompleteKeys = 8 };
 uint8_t KeyAccessOf(std::string_view flags);
 
 // A channel argument of a command that publishes or subscribes (unsubscribing is always

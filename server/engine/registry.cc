@@ -1,5 +1,7 @@
 #include "server/engine/registry.h"
 
+#include "server/engine/command_meta.h"
+
 #include <cctype>
 #include <stdexcept>
 
@@ -19,7 +21,11 @@ CommandRegistry& CommandRegistry::operator<<(CommandSpec spec) {
 
 void CommandRegistry::AssignIds(CommandSpec& spec) {
   spec.set_id(next_id_++);
-  for (const auto& sub : spec.subcommands()) sub->set_id(next_id_++);
+  if (spec.meta() == nullptr) spec.set_meta(FindCommandMeta(spec.full_name()));
+  for (const auto& sub : spec.subcommands()) {
+    sub->set_id(next_id_++);
+    if (sub->meta() == nullptr) sub->set_meta(FindCommandMeta(sub->full_name()));
+  }
   // ACL bitmaps hold 1023 commands (their last bit means "commands added later"): a command
   // past that could not be denied.
   if (next_id_ >= kMaxCommandIds) throw std::logic_error("too many commands for the ACL bitmap");
