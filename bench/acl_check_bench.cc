@@ -20,9 +20,9 @@ namespace {
 
 // The same 20 rules as bench/compare_acl.py.
 const std::vector<std::string> kLimitedRules = {
-    "on",       ">bench-pass", "~a:*",   "~b:*",        "~c:*",        "%R~r:*",    "%W~w:*",
-    "~jobs:*",  "~locks:*",    "~key:*", "&events:*",   "-@all",       "+@string",  "+@read",
-    "-keys",    "-@dangerous", "+ping",  "+config|get", "+client|id",  "+select|0"};
+    "on",      ">bench-pass", "~a:*",   "~b:*",        "~c:*",       "%R~r:*",   "%W~w:*",
+    "~jobs:*", "~locks:*",    "~key:*", "&events:*",   "-@all",      "+@string", "+@read",
+    "-keys",   "-@dangerous", "+ping",  "+config|get", "+client|id", "+select|0"};
 
 struct Fixture {
   ManualClock clock;
@@ -46,8 +46,7 @@ Fixture& TheFixture() {
   return f;
 }
 
-void CheckLoop(benchmark::State& state, std::string_view user,
-               std::vector<std::string_view> args) {
+void CheckLoop(benchmark::State& state, std::string_view user, std::vector<std::string_view> args) {
   Fixture& f = TheFixture();
   f.client->user = f.server->acl().Find(user);
   const CommandSpec* cmd = f.server->registry().FindFor(args);

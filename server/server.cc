@@ -3,8 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include "server/commands/families.h"
-#include "server/core/strings.h"
 #include "server/commands/replica_acks.h"
+#include "server/core/strings.h"
 
 namespace keyward {
 
@@ -68,8 +68,7 @@ Server::Server(Clock* clock, Config* config, ServerSettings* settings)
                          pubsub_,  registry_,  clients_,     output_,     pause_,        stats_,
                          slowlog_, monitors_,  propagation_, blocking_,   cron_,         executor_,
                          lua_,     functions_, locks_,       lock_waits_, transactions_, tracking_,
-                         latency_, rdb_,       aof_,         snapshots_,  replication_,
-                         acl_}) {
+                         latency_, rdb_,       aof_,         snapshots_,  replication_,  acl_}) {
   if (settings->sentinel_mode) {
     sentinel_ = std::make_unique<sentinel::Sentinel>(
         sentinel::Sentinel::Parts{*settings, *config, *clock, pubsub_, timers_, state_, rng_});

@@ -365,24 +365,22 @@ void DeclareTlsOptions(Config& config, ServerSettings& s) {
 // checked for syntax as it is read, and loaded once the command table exists).
 void DeclareAclOptions(Config& config, ServerSettings& s) {
   config.AddString("aclfile", &s.acl_file, "", Config::kImmutable);
-  config.AddEnum("acl-pubsub-default", &s.acl_pubsub_default, {"resetchannels", "allchannels"},
-                 0);
-  Config::Option user{
-      "user",
-      "",
-      Config::kMultiArg | Config::kHidden | Config::kImmutable,
-      [&s](const std::vector<std::string>& values) -> std::optional<std::string> {
-        if (values.empty()) return std::string("wrong number of arguments");
-        if (auto error = acl::CheckUserLine(values, s.acl_user_lines)) return error;
-        std::vector<std::string_view> rules(values.begin() + 1, values.end());
-        std::vector<std::string> line{"user", values[0]};
-        auto merged = acl::MergeSelectorArguments(rules, nullptr);  // checked above
-        for (std::string& rule : *merged) line.push_back(std::move(rule));
-        s.acl_user_lines.push_back(std::move(line));
-        return std::nullopt;
-      },
-      [] { return std::string(); },
-      ""};
+  config.AddEnum("acl-pubsub-default", &s.acl_pubsub_default, {"resetchannels", "allchannels"}, 0);
+  Config::Option user{"user",
+                      "",
+                      Config::kMultiArg | Config::kHidden | Config::kImmutable,
+                      [&s](const std::vector<std::string>& values) -> std::optional<std::string> {
+                        if (values.empty()) return std::string("wrong number of arguments");
+                        if (auto error = acl::CheckUserLine(values, s.acl_user_lines)) return error;
+                        std::vector<std::string_view> rules(values.begin() + 1, values.end());
+                        std::vector<std::string> line{"user", values[0]};
+                        auto merged = acl::MergeSelectorArguments(rules, nullptr);  // checked above
+                        for (std::string& rule : *merged) line.push_back(std::move(rule));
+                        s.acl_user_lines.push_back(std::move(line));
+                        return std::nullopt;
+                      },
+                      [] { return std::string(); },
+                      ""};
   config.Add(std::move(user));
   config.SetRewriteLines(
       "user", [&s] { return s.acl_rewrite ? s.acl_rewrite() : std::vector<std::string>{}; });

@@ -23,21 +23,6 @@ std::string Trim(std::string_view s, std::string_view chars) {
   return std::string(s.substr(first, last - first + 1));
 }
 
-// Splits on every single space, as Redis's sdssplitlen: two spaces make an empty argument.
-std::vector<std::string> SplitOnSpaces(std::string_view line) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (true) {
-    const size_t end = line.find(' ', start);
-    if (end == std::string_view::npos) {
-      out.emplace_back(line.substr(start));
-      return out;
-    }
-    out.emplace_back(line.substr(start, end - start));
-    start = end + 1;
-  }
-}
-
 std::vector<std::string_view> Views(const std::vector<std::string>& v, size_t from) {
   std::vector<std::string_view> out;
   for (size_t i = from; i < v.size(); i++) out.emplace_back(v[i]);
@@ -206,8 +191,8 @@ std::optional<std::string> AccessControl::Check(CallerKind kind, const Client& o
   // rights than a new connection would (Redis would run it as the default user).
   const bool unauthenticated =
       !origin.authenticated && !default_user_open() && !cmd.has(CO::kNoAuth);
-  const Denial denial = unauthenticated ? Denial::kCommand
-                            : user->Check(cmd, args, commands_, &pos);
+  const Denial denial =
+      unauthenticated ? Denial::kCommand : user->Check(cmd, args, commands_, &pos);
   if (denial == Denial::kNone) return std::nullopt;
   LogContext context = origin.has(Client::kMulti) ? LogContext::kMulti : LogContext::kToplevel;
   if (kind == CallerKind::kScript) context = LogContext::kLua;
@@ -313,39 +298,31 @@ std::optional<std::string> AccessControl::LoadFile(const Client* current) {
   const RuleContext ctx = context();
   std::map<std::string, std::unique_ptr<User>, std::less<>> loaded;
   std::string errors;
-  std::vector<std::string> lines;
-  {
-    size_t start = 0;
-    while (true) {
-      const size_t end = all.find('\n', start);
-      lines.push_back(all.substr(start, end == std::string::npos ? std::string::npos : end - start));
-      if (end == std::string::npos) break;
-      start = end + 1;
-    }
-  }
+  const std::vector<std::string_view> lines = Split(all, "\n");
   for (size_t i = 0; i < lines.size(); i++) {
     const size_t linenum = i + 1;
     const std::string line = Trim(lines[i], " \t\r\n");
     if (line.empty()) continue;
-    const std::vector<std::string> argv = SplitOnSpaces(line);
+    // Single spaces separate (Redis's sdssplitlen: two spaces make an empty argument).
+    const std::vector<std::string_view> argv = Split(line, " ");
+    const std::string name(argv.size() >= 2 ? argv[1] : "");
     if (argv[0] != "user" || argv.size() < 2) {
       errors += filename + ":" + std::to_string(linenum) +
                 " should start with user keyword followed by the username. ";
       continue;
     }
-    if (HasSpaces(argv[1])) {
-      errors += "'" + filename + ":" + std::to_string(linenum) + ": username '" + argv[1] +
+    if (HasSpaces(name)) {
+      errors += "'" + filename + ":" + std::to_string(linenum) + ": username '" + name +
                 "' contains invalid characters. ";
       continue;
     }
-    if (loaded.count(argv[1]) != 0) {
-      errors += "WARNING: Duplicate user '" + argv[1] + "' found on line " +
-                std::to_string(linenum) + ". ";
+    if (loaded.count(name) != 0) {
+      errors +=
+          "WARNING: Duplicate user '" + name + "' found on line " + std::to_string(linenum) + ". ";
       continue;
     }
-    User* user =
-        loaded.emplace(argv[1], std::make_unique<User>(argv[1], ctx)).first->second.get();
-    auto merged = MergeSelectorArguments(Views(argv, 2), nullptr);
+    User* user = loaded.emplace(name, std::make_unique<User>(name, ctx)).first->second.get();
+    auto merged = MergeSelectorArguments({argv.begin() + 2, argv.end()}, nullptr);
     if (!merged) {
       errors += filename + ":" + std::to_string(linenum) +
                 ": Unmatched parenthesis in selector definition.";
@@ -361,8 +338,8 @@ std::optional<std::string> AccessControl::LoadFile(const Client* current) {
                   rule + "': " + std::string(RuleErrorText(e)) + ". ";
       } else if (!syntax_error) {
         // Only the first other error: it may be why later rules fail.
-        errors += filename + ":" + std::to_string(linenum) + ": " +
-                  std::string(RuleErrorText(e)) + ". ";
+        errors +=
+            filename + ":" + std::to_string(linenum) + ": " + std::string(RuleErrorText(e)) + ". ";
         syntax_error = true;
       }
     }
@@ -399,8 +376,8 @@ bool AccessControl::SaveFile() const {
   std::string text;
   for (const std::string& line : UserLines()) text += line + "\n";
   const std::string& filename = settings_.acl_file;
-  const std::string tmp = filename + ".tmp-" + std::to_string(getpid()) + "-" +
-                          std::to_string(clock_.NowMs());
+  const std::string tmp =
+      filename + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(clock_.NowMs());
   const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd == -1) {
     spdlog::warn("Opening temp ACL file for ACL SAVE: {}", std::strerror(errno));

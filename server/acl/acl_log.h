@@ -16,9 +16,9 @@ struct LogEntry {
   uint64_t count = 1;
   Denial reason = Denial::kCommand;
   LogContext context = LogContext::kToplevel;
-  std::string object;    // the command's full name, the key, the channel, or "AUTH"
-  std::string username;  // the user refused (for AUTH: the name tried)
-  int64_t ctime_ms = 0;  // last time it happened
+  std::string object;       // the command's full name, the key, the channel, or "AUTH"
+  std::string username;     // the user refused (for AUTH: the name tried)
+  int64_t ctime_ms = 0;     // last time it happened
   std::string client_info;  // CLIENT INFO of the client, the last time
 };
 

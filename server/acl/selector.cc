@@ -246,7 +246,7 @@ Denial Selector::Check(const CommandSpec& cmd, CmdArgs args, const CommandRegist
       }
     }
   }
-  if (!(flags_ & kAllChannels) && HasChannels(cmd)) {
+  if (!(flags_ & kAllChannels)) {
     for (const FoundChannel& ch : FindChannels(cmd, args)) {
       if (!AllowsChannel(args[ch.pos], ch.pattern)) {
         *pos = ch.pos;

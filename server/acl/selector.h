@@ -21,14 +21,14 @@ namespace keyward::acl {
 // Why a rule was refused (Redis's errno values in ACLSetUser, worded by RuleErrorText).
 enum class RuleError : uint8_t {
   kNone,
-  kSyntax,                 // EINVAL
-  kUnknownName,            // ENOENT: no such command or category
-  kKeyAfterAll,            // EEXIST
-  kChannelAfterAll,        // EISDIR
-  kNoSuchPassword,         // ENODEV
-  kBadHash,                // EBADMSG
-  kDuplicateUser,          // EALREADY
-  kFirstArgOfSubcommand,   // ECHILD
+  kSyntax,                // EINVAL
+  kUnknownName,           // ENOENT: no such command or category
+  kKeyAfterAll,           // EEXIST
+  kChannelAfterAll,       // EISDIR
+  kNoSuchPassword,        // ENODEV
+  kBadHash,               // EBADMSG
+  kDuplicateUser,         // EALREADY
+  kFirstArgOfSubcommand,  // ECHILD
 };
 std::string_view RuleErrorText(RuleError e);
 

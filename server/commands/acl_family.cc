@@ -185,10 +185,7 @@ void CmdAclDryRun(CmdArgs args, CommandContext& ctx) {
   CmdArgs target = args.subspan(3);
   const CommandRegistry& commands = Acl(ctx).commands();
   // Redis's lookupCommand: a container's subcommand when one is given, else the command.
-  const CommandSpec* cmd = commands.Find(target[0]);
-  if (cmd != nullptr && cmd->is_container() && target.size() > 1) {
-    cmd = cmd->FindSubcommand(target[1]);
-  }
+  const CommandSpec* cmd = commands.FindFor(target);
   if (cmd == nullptr) return ctx.rb().SendError(errors::AclCommandNotFound(target[0]));
   if (!cmd->ArityOk(target.size())) return ctx.rb().SendError(errors::WrongArgs(cmd->full_name()));
   size_t pos = 0;
@@ -244,7 +241,14 @@ void CmdAclHelp(CmdArgs, CommandContext& ctx) {
 void RegisterAclFamily(CommandRegistry& r) {
   constexpr uint32_t kLS = CO::kNoScript | CO::kLoading | CO::kStale;
   constexpr uint32_t kAdmin = CO::kAdmin | kLS;
-  CommandSpec acl{"acl", -2, 0, 0, 0, 0, 0, nullptr,
+  CommandSpec acl{"acl",
+                  -2,
+                  0,
+                  0,
+                  0,
+                  0,
+                  0,
+                  nullptr,
                   {"A container for Access List Control commands", "6.0.0", "server",
                    "Depends on subcommand.", ""}};
   struct Sub {
@@ -259,19 +263,29 @@ void RegisterAclFamily(CommandRegistry& r) {
       {"deluser", -3, kAdmin, CmdAclDelUser, "Remove the specified ACL users"},
       {"dryrun", -4, kAdmin, CmdAclDryRun,
        "Returns whether the user can execute the given command without executing the command."},
-      {"genpass", -2, kLS, CmdAclGenPass, "Generate a pseudorandom secure password to use for ACL users"},
+      {"genpass", -2, kLS, CmdAclGenPass,
+       "Generate a pseudorandom secure password to use for ACL users"},
       {"getuser", 3, kAdmin, CmdAclGetUser, "Get the rules for a specific ACL user"},
-      {"help", 2, CO::kLoading | CO::kStale, CmdAclHelp, "Show helpful text about the different subcommands"},
+      {"help", 2, CO::kLoading | CO::kStale, CmdAclHelp,
+       "Show helpful text about the different subcommands"},
       {"list", 2, kAdmin, CmdAclList, "List the current ACL rules in ACL config file format"},
       {"load", 2, kAdmin, CmdAclLoad, "Reload the ACLs from the configured ACL file"},
       {"log", -2, kAdmin, CmdAclLog, "List latest events denied because of ACLs in place"},
       {"save", 2, kAdmin, CmdAclSave, "Save the current ACL rules in the configured ACL file"},
       {"setuser", -3, kAdmin, CmdAclSetUser, "Modify or create the rules for a specific ACL user"},
       {"users", 2, kAdmin, CmdAclUsers, "List the username of all the configured ACL rules"},
-      {"whoami", 2, kLS, CmdAclWhoAmI, "Return the name of the user associated to the current connection"},
+      {"whoami", 2, kLS, CmdAclWhoAmI,
+       "Return the name of the user associated to the current connection"},
   };
   for (const Sub& s : subs) {
-    acl.AddSubcommand({s.name, s.arity, s.flags, 0, 0, 0, 0, s.handler,
+    acl.AddSubcommand({s.name,
+                       s.arity,
+                       s.flags,
+                       0,
+                       0,
+                       0,
+                       0,
+                       s.handler,
                        {s.summary, "6.0.0", "server", "O(1)", ""}});
   }
   r << std::move(acl);

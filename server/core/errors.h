@@ -459,8 +459,7 @@ inline std::string AclSetUserRule(std::string_view rule, std::string_view reason
 // A command refused by the ACL, as each caller words it (processCommand, scriptVerifyACL,
 // execCommand).
 inline std::string NoPermCommand(std::string_view full_name) {
-  return "NOPERM this user has no permissions to run the '" + std::string(full_name) +
-         "' command";
+  return "NOPERM this user has no permissions to run the '" + std::string(full_name) + "' command";
 }
 inline constexpr std::string_view kNoPermKey =
     "NOPERM this user has no permissions to access one of the keys used as arguments";

@@ -25,8 +25,7 @@ std::unique_ptr<Client> ClientRegistry::Accept(net::Transport& transport, int64_
   // Protected mode: without a password for the default user, only 127.0.0.1, ::1 and unix
   // socket clients (Redis 7.0: whatever the bind).
   const bool nopass = auth_ == nullptr || auth_->default_user_nopass();
-  if (settings_.protected_mode && nopass && !transport.is_loopback() &&
-      !transport.is_unix()) {
+  if (settings_.protected_mode && nopass && !transport.is_loopback() && !transport.is_unix()) {
     transport.output().append(errors::kProtectedMode);
     transport.CloseAfterFlush();
     c->flags |= Client::kClosed;

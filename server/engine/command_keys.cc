@@ -8,7 +8,6 @@
 
 namespace keyward {
 
-
 namespace {
 
 constexpr std::string_view kReadAccess = "RO access";
@@ -112,7 +111,8 @@ void AclKeys(const CommandRegistry& registry, const CommandSpec& command, CmdArg
   if (meta != nullptr && meta->key_specs.empty()) return;  // no keys at all (PING, INFO, ...)
   if (meta == nullptr || (cmd->full_name()[0] == 'l' && cmd->full_name() == "lock.guard")) {
     auto found = FindKeys(registry, target);
-    if (auto* found_keys = std::get_if<std::vector<FoundKey>>(&found)) keys = std::move(*found_keys);
+    if (auto* found_keys = std::get_if<std::vector<FoundKey>>(&found))
+      keys = std::move(*found_keys);
     for (FoundKey& k : keys) k.access = KeyAccessOf(k.flags);
     return;
   }
@@ -156,7 +156,8 @@ void AclKeys(const CommandRegistry& registry, const CommandSpec& command, CmdArg
       step = spec.c;
       const int at = first + spec.a;
       int64_t n;
-      if (at >= argc || !ParseInt64(target[static_cast<size_t>(at)], &n) || n < 0) return keys.clear();
+      if (at >= argc || !ParseInt64(target[static_cast<size_t>(at)], &n) || n < 0)
+        return keys.clear();
       first += spec.b;
       if (n > argc) return keys.clear();  // more keys than arguments: out of bounds
       last = first + static_cast<int>(n) - 1;
@@ -188,7 +189,7 @@ uint8_t KeyAccessOf(std::string_view flags) {
         if (len == 6) access |= kKeyRead;  // access
         break;
       case 'i':
-        if (len == 6) access |= kKeyWrite;        // insert
+        if (len == 6) access |= kKeyWrite;         // insert
         if (len == 10) access |= kIncompleteKeys;  // incomplete
         break;
       case 'd':
@@ -215,7 +216,7 @@ struct ChannelRule {
   bool all;  // every argument from the first on; else only the first
 };
 constexpr ChannelRule kChannelRules[] = {
-    {"publish", false, false},   {"spublish", false, false},  {"subscribe", false, true},
+    {"publish", false, false},   {"spublish", false, false}, {"subscribe", false, true},
     {"ssubscribe", false, true}, {"psubscribe", true, true},
 };
 
@@ -227,8 +228,6 @@ const ChannelRule* ChannelRuleOf(const CommandSpec& cmd) {
 }
 
 }  // namespace
-
-bool HasChannels(const CommandSpec& cmd) { return ChannelRuleOf(cmd) != nullptr; }
 
 std::vector<FoundChannel> FindChannels(const CommandSpec& cmd, CmdArgs args) {
   std::vector<FoundChannel> channels;

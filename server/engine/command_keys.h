@@ -46,9 +46,7 @@ struct FoundChannel {
   size_t pos;
   bool pattern;
 };
-// Empty for every other command.
+// Empty (and no allocation) for every other command.
 std::vector<FoundChannel> FindChannels(const CommandSpec& cmd, CmdArgs args);
-// Whether `cmd` publishes or subscribes at all (the ACL looks at channels only then).
-bool HasChannels(const CommandSpec& cmd);
 
 }  // namespace keyward

@@ -1,9 +1,9 @@
 #include "server/engine/registry.h"
 
-#include "server/engine/command_meta.h"
-
 #include <cctype>
 #include <stdexcept>
+
+#include "server/engine/command_meta.h"
 
 namespace keyward {
 
