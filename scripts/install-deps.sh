@@ -12,14 +12,16 @@ BUILD_PACKAGES=(build-essential cmake ninja-build pkg-config libasio-dev libssl-
 # iptables: keyward-jepsen's partition fault (a private chain that drops a node's traffic);
 # libfaketime: its clock fault (a node's wall clock moved).
 # systemd: systemd-analyze verifies the packaged units (nothing is started); dpkg-dev: the .deb.
-TEST_PACKAGES=(redis-server redis-tools python3 python3-redis clang libclang-rt-14-dev openssl
-  iproute2 iptables libfaketime systemd dpkg-dev)
+# python3-yaml: the Kubernetes test reads deploy/kubernetes/*.yaml (their validator is node's).
+TEST_PACKAGES=(redis-server redis-tools python3 python3-redis python3-yaml clang libclang-rt-14-dev
+  openssl iproute2 iptables libfaketime systemd dpkg-dev)
 
 packages=("${BUILD_PACKAGES[@]}")
 if [[ "${1:-}" == "--test" ]]; then
   packages+=("${TEST_PACKAGES[@]}")
-  # The interop tests run node-redlock on Node.js; their modules come from the npm registry
-  # (`npm ci` of tests/interop/node/package-lock.json, run by the test). Debian's nodejs and npm,
+  # The interop tests run node-redlock on Node.js, and the Kubernetes test the manifests'
+  # validator; their modules come from the npm registry (`npm ci` of tests/interop/node's and
+  # deploy/kubernetes/validate's package-lock.json, run by the tests). Debian's nodejs and npm,
   # unless a node with its npm is already there: NodeSource's nodejs bundles npm and conflicts
   # with Debian's npm package.
   command -v node >/dev/null || packages+=(nodejs)

@@ -10,45 +10,21 @@ Needs node and npm (Debian's `nodejs` and `npm`, installed by scripts/install-de
 the npm registry for the first `npm ci`.
 """
 
-import json
 import os
 import re
 import shutil
 import subprocess
 import unittest
 
+import node_packages
 from keyward_harness import ServerTestCase
 
 NODE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node")
 TEST_FILE = "redlock.test.js"
 
 
-def _installed_matches_lock():
-    """True if node_modules holds exactly the packages of the committed package-lock.json
-    (npm records what it installed in node_modules/.package-lock.json)."""
-    try:
-        with open(os.path.join(NODE_DIR, "package-lock.json")) as f:
-            wanted = json.load(f)["packages"]
-        with open(os.path.join(NODE_DIR, "node_modules", ".package-lock.json")) as f:
-            installed = json.load(f)["packages"]
-    except (OSError, ValueError, KeyError):
-        return False
-    wanted = {k: v.get("version") for k, v in wanted.items() if k}
-    installed = {k: v.get("version") for k, v in installed.items() if k}
-    return wanted == installed
-
-
 def install_node_modules():
-    npm = shutil.which("npm")
-    if not shutil.which("node") or not npm:
-        raise AssertionError("node and npm are needed: run scripts/install-deps.sh --test")
-    if _installed_matches_lock():
-        return
-    proc = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-                          cwd=NODE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, timeout=300)
-    if proc.returncode != 0:
-        raise AssertionError("npm ci failed in %s:\n%s" % (NODE_DIR, proc.stdout[-4000:]))
+    node_packages.install_node_modules(NODE_DIR)
 
 
 def run_node_tests(case, servers, test_file=TEST_FILE):
