@@ -29,10 +29,11 @@
 //                - N = 1: LOCK.ACQUIRE r owner ttl WAIT t FENCE, answered by the release
 //                  itself, in arrival order;
 //                - N > 1: an attempt as above; refused cleanly by another holder: LOCK.WAIT r
-//                  on the first refusing instance, bounded by the holder's TTL, then a new
-//                  attempt; a split vote (some grants, no majority): release everywhere and
-//                  sleep a random `--retry-delay-ms` +- `--retry-jitter-ms`, as the library
-//                  does.
+//                  on the first refusing instance, bounded by the holder's TTL, with HANDOFF
+//                  `--handoff-ms` (one waiter woken per release; 0: the plain form, which wakes
+//                  every waiter), then a new attempt; a split vote (some grants, no majority):
+//                  release everywhere and sleep a random `--retry-delay-ms` +- `--retry-jitter-ms`,
+//                  as the library does.
 //                A hand-off is the time from the moment the holder starts its release to the
 //                moment a contender that was already waiting holds the lock (its grant, or its
 //                fenced token for N > 1, received). The first `contenders` acquisitions are not
@@ -91,13 +92,15 @@ struct Args {
   int hold_us = 1000;
   int retry_delay_ms = 200;
   int retry_jitter_ms = 100;
+  int handoff_ms = 100;  // LOCK.WAIT's HANDOFF window (the library's: 2 x its instance timeout)
   int fifo_rounds = 20;
 };
 
 constexpr const char* kUsage =
     "usage: keyward_lock_load --urls URL[,URL...] [--mode uncontended|handoff|fifo]\n"
     "  [--resource NAME] [-n ITERATIONS] [--ttl-ms MS] [--contenders C] [--handoffs H]\n"
-    "  [--hold-us US] [--retry-delay-ms MS] [--retry-jitter-ms MS] [--fifo-rounds R]\n";
+    "  [--hold-us US] [--retry-delay-ms MS] [--retry-jitter-ms MS] [--handoff-ms MS]\n"
+    "  [--fifo-rounds R]\n";
 
 std::vector<std::string> SplitUrls(const std::string& list) {
   std::vector<std::string> out;
@@ -169,8 +172,9 @@ auto All(const std::vector<AsyncClient*>& clients, std::vector<Request> requests
           (*clients)[i]->AsyncExec(std::move(requests[i]),
                                    [state, i](std::error_code error, Replies replies) {
                                      if (error && !state->error) state->error = error;
+                                     // A pipeline's answer is its last reply.
                                      if (!replies.empty())
-                                       state->replies[i] = std::move(replies[0]);
+                                       state->replies[i] = std::move(replies.back());
                                      if (--state->pending > 0) return;
                                      auto done = std::move(state->handler);
                                      const std::error_code first_error = state->error;
@@ -277,19 +281,28 @@ struct Attempt {
 // One attempt of the two-phase protocol, in one round trip when the proposal (the counter seen
 // last + 1) is counted by a majority, as the library does; on failure the partial grants are
 // released everywhere.
+// `woken_on`: the instance whose LOCK.WAIT said the lock is free. As the library does, the
+// acquisitions on the other instances wait first (LOCK.WAIT, at most kSettleMs, in the same round
+// trip) for the holder's release, which may still be on its way to them.
+constexpr int kSettleMs = 50;  // the library's default instance timeout
+
 asio::awaitable<Attempt> TryTwoPhase(Connections& c, const std::string& resource,
-                                     const std::string& owner, int ttl_ms) {
+                                     const std::string& owner, int ttl_ms,
+                                     std::optional<size_t> woken_on = std::nullopt) {
   const Clock::time_point started = Clock::now();
   const std::optional<int64_t> proposal =
       c.known_counter ? std::optional<int64_t>(*c.known_counter + 1) : std::nullopt;
-  // (No co_await inside a conditional expression: g++ 12 miscompiles it, a double free.)
-  Replies replies;
-  if (proposal) {
-    replies =
-        co_await AllSame(c.clients, "LOCK.ACQUIRE", resource, owner, ttl_ms, "PROPOSE", *proposal);
-  } else {
-    replies = co_await AllSame(c.clients, "LOCK.ACQUIRE", resource, owner, ttl_ms);
+  std::vector<Request> requests(c.size());
+  for (size_t i = 0; i < c.size(); ++i) {
+    if (woken_on && i != *woken_on) requests[i].Push("LOCK.WAIT", resource, kSettleMs);
+    if (proposal) {
+      requests[i].Push("LOCK.ACQUIRE", resource, owner, ttl_ms, "PROPOSE", *proposal);
+    } else {
+      requests[i].Push("LOCK.ACQUIRE", resource, owner, ttl_ms);
+    }
   }
+  auto [error, replies] = co_await All(c.clients, std::move(requests), kNoThrow);
+  if (error) throw std::system_error(error, "LOCK.ACQUIRE");
   size_t granted = 0;
   size_t counted_now = 0;
   int64_t max_counter = 0;
@@ -435,14 +448,23 @@ asio::awaitable<int64_t> AcquireBlocking(const Args& args, Connections& c,
     }
   }
   std::uniform_int_distribution<int> jitter(-args.retry_jitter_ms, args.retry_jitter_ms);
+  std::optional<size_t> woken_on;
   for (;;) {
-    const Attempt a = co_await TryTwoPhase(c, resource, owner, args.ttl_ms);
+    const Attempt a = co_await TryTwoPhase(c, resource, owner, args.ttl_ms, woken_on);
+    woken_on.reset();
     if (a.kind == Attempt::Kind::kHeld) co_return a.token;
     if (a.kind == Attempt::Kind::kHeldElsewhere && a.holder_pttl >= 0) {
       // Woken by the release (or the holder's expiry, one millisecond past its TTL).
       ++h.server_waits;
       std::vector<AsyncClient*> one{c.clients[a.wait_instance]};
-      co_await AllSame(one, "LOCK.WAIT", resource, a.holder_pttl + 1);
+      Replies woke;
+      if (args.handoff_ms > 0) {
+        woke = co_await AllSame(one, "LOCK.WAIT", resource, a.holder_pttl + 1, "HANDOFF",
+                                args.handoff_ms);
+        if (Integer(woke[0]) == 1) woken_on = a.wait_instance;
+      } else {
+        woke = co_await AllSame(one, "LOCK.WAIT", resource, a.holder_pttl + 1);
+      }
       continue;
     }
     ++h.split_votes;
@@ -591,6 +613,7 @@ Args Parse(int argc, char** argv) {
                               {"--hold-us", &args.hold_us},
                               {"--retry-delay-ms", &args.retry_delay_ms},
                               {"--retry-jitter-ms", &args.retry_jitter_ms},
+                              {"--handoff-ms", &args.handoff_ms},
                               {"--fifo-rounds", &args.fifo_rounds}},
                              kUsage);
   if (args.mode != "uncontended" && args.mode != "handoff" && args.mode != "fifo") {

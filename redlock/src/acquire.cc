@@ -83,7 +83,8 @@ asio::awaitable<bool> FenceEverywhere(std::shared_ptr<Core> core, std::string re
 // One attempt: ACQ on every instance, FENCE on every instance when phase 1 asks for it. What a
 // failed attempt created is released (ToUndo) before the caller retries.
 asio::awaitable<Attempt> TryOnce(std::shared_ptr<Core> core, std::string resource,
-                                 std::string owner, Millis ttl, Fencing fencing, bool reentry) {
+                                 std::string owner, Millis ttl, Fencing fencing, bool reentry,
+                                 std::optional<size_t> woken_on = std::nullopt) {
   auto cancellation = co_await asio::this_coro::cancellation_state;
   const Millis timeout = core->options.instance_timeout;
   Attempt attempt{AcquireRound(core->size(), ttl, fencing, Clock::now()), Decision{}};
@@ -112,9 +113,17 @@ asio::awaitable<Attempt> TryOnce(std::shared_ptr<Core> core, std::string resourc
       return AcquireRound::Decided(n, answers, unresponsive);
     };
   }
+  // Woken by a release on instance `woken_on`: the holder released every instance at once, and
+  // its release may not have reached the others yet. Their acquisitions wait for it (LOCK.WAIT
+  // in the same round trip, at most one instance timeout), so that this waiter, whose turn it is
+  // (LOCK.WAIT ... HANDOFF), does not fail on a lock that is already being released and pass
+  // its turn on by undoing its grant.
+  const Instance* woken = woken_on ? core->instances[*woken_on].get() : nullptr;
   auto answers = co_await core->ForEach<AcquireAnswer>(
       [&](Instance& instance) {
-        return instance.Acquire(resource, owner, ttl, fence_now, timeout, holder_token, propose);
+        const Millis settle = woken != nullptr && &instance != woken ? timeout : Millis(0);
+        return instance.Acquire(resource, owner, ttl, fence_now, timeout, holder_token, propose,
+                                settle);
       },
       AcquireAnswer::Failed(std::string(AcquireAnswer::kNotWaitedFor)), decided);
   if (Cancelled(cancellation)) {
@@ -243,6 +252,7 @@ asio::awaitable<Result<Lock>> AcquireLock(std::shared_ptr<Core> core, std::strin
   const Clock::time_point began = Clock::now();
 
   Error last;
+  std::optional<size_t> woken_on;  // the instance whose LOCK.WAIT said the lock is free
   for (int attempt = 0;; ++attempt) {
     if (core->closed) co_return Error(LockError::kClosed);
     const Fencing fencing = core->FencingMode();
@@ -275,8 +285,9 @@ asio::awaitable<Result<Lock>> AcquireLock(std::shared_ptr<Core> core, std::strin
     }
 
     // A caller-chosen owner may be re-entering a lock it holds; a fresh random one cannot.
-    Attempt tried =
-        co_await TryOnce(core, resource, owner, options.ttl, fencing, !options.owner.empty());
+    Attempt tried = co_await TryOnce(core, resource, owner, options.ttl, fencing,
+                                     !options.owner.empty(), woken_on);
+    woken_on.reset();
     if (tried.cancelled) co_return Error(LockError::kCancelled);
     if (tried.decision.kind == Decision::Kind::kHeld) {
       if (options.require_fencing && !tried.decision.token) {
@@ -305,7 +316,9 @@ asio::awaitable<Result<Lock>> AcquireLock(std::shared_ptr<Core> core, std::strin
       // Woken by the release (1), or by the holder's TTL or our deadline (0): either way the
       // next attempt tells. An error (the instance went away) costs nothing more than a retry.
       const std::shared_ptr<Instance> instance = core->instances[step.instance];
-      co_await instance->WaitFree(resource, step.duration, core->options.instance_timeout);
+      auto free =
+          co_await instance->WaitFree(resource, step.duration, core->options.instance_timeout);
+      if (free && *free) woken_on = step.instance;
     } else {
       co_await Sleep(step.duration);
     }

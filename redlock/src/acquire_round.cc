@@ -81,8 +81,25 @@ bool AcquireRound::Decided(size_t instances,
   // their answers tell "held by another owner" from "no quorum".
   // (Never before any answer is in: with one instance, or with every instance unresponsive, the
   // round waits as it always did.)
-  return pending == 0 || granted + pending < Majority(instances) ||
-         (possible == 0 && pending < answers.size());
+  if (pending == 0) return true;
+  if (granted + pending < Majority(instances)) {
+    // A split (grants to undo) is decided at once. A clean refusal waits for the answer of the
+    // first instance that is not unresponsive: a waiter queues on the first instance that refused
+    // it (PlanWait), and waiters that agree on it are woken one per release in arrival order
+    // (LOCK.WAIT ... HANDOFF); deciding on whichever answers came first would queue them on
+    // different instances. It costs the round at most that instance's answer time.
+    if (granted > 0) return true;
+    for (size_t i = 0; i < answers.size(); ++i) {
+      if (answers[i]) {
+        if (answers[i]->kind == AcquireAnswer::Kind::kRefused) return true;  // the queue
+        continue;
+      }
+      if (i < unresponsive.size() && unresponsive[i]) continue;
+      return false;  // the first instance that may still refuse has not answered
+    }
+    return true;
+  }
+  return possible == 0 && pending < answers.size();
 }
 
 std::optional<uint64_t> AcquireRound::ReentryToken() const {

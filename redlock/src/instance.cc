@@ -239,11 +239,13 @@ asio::awaitable<Backend> Instance::Detect() {
 
 asio::awaitable<AcquireAnswer> Instance::Acquire(std::string resource, std::string owner,
                                                  Millis ttl, bool fence, Millis timeout,
-                                                 bool holder_token,
-                                                 std::optional<uint64_t> propose) {
+                                                 bool holder_token, std::optional<uint64_t> propose,
+                                                 Millis settle) {
   // An instance not reached yet is tried as Keyward: its first answer says which it is.
   if (backend_ != Backend::kRedis) {
     Request request;
+    const bool settling = settle.count() > 0 && backend_ == Backend::kKeyward;
+    if (settling) request.Push("LOCK.WAIT", resource, settle.count());
     if (fence) {
       request.Push("LOCK.ACQUIRE", resource, owner, ttl.count(), "FENCE");
     } else if (propose) {
@@ -253,8 +255,9 @@ asio::awaitable<AcquireAnswer> Instance::Acquire(std::string resource, std::stri
     }
     // In the same round trip: which token this instance counted for the holder.
     if (holder_token) request.Push("LOCK.INFO", resource);
-    auto replies = co_await Exec(std::move(request), timeout);
+    auto replies = co_await Exec(std::move(request), settling ? timeout + settle : timeout);
     if (!replies) co_return AcquireAnswer::Failed(replies.error().message());
+    if (settling && !replies->empty()) replies->erase(replies->begin());  // free, or not in time
     if (replies->empty()) co_return AcquireAnswer::Failed("no reply");
     NoteUnknownCommand(replies->front());
     if (backend_ != Backend::kRedis) {
@@ -388,11 +391,25 @@ asio::awaitable<AcquireAnswer> Instance::Repair(std::string resource, std::strin
 
 asio::awaitable<Expected<bool>> Instance::WaitFree(std::string resource, Millis wait,
                                                    Millis margin) {
-  Request request;
-  request.Push("LOCK.WAIT", resource, wait.count());
   const Millis limit = wait.count() == 0 ? Millis(0) : wait + AtLeastOne(margin);
+  const Millis window = std::max(Millis(10), 2 * margin);
+  Request request;
+  if (wait_handoff_) {
+    request.Push("LOCK.WAIT", resource, wait.count(), "HANDOFF", window.count());
+  } else {
+    request.Push("LOCK.WAIT", resource, wait.count());
+  }
   auto reply = co_await CallBlocking(std::move(request), limit);
   if (!reply) co_return reply.error();
+  if (wait_handoff_ && reply->is_error() &&
+      StartsWith(*reply->as_error(), "ERR wrong number of arguments")) {
+    // An older Keyward: its LOCK.WAIT takes no HANDOFF (wrong number of arguments).
+    wait_handoff_ = false;
+    Request plain;
+    plain.Push("LOCK.WAIT", resource, wait.count());
+    reply = co_await CallBlocking(std::move(plain), limit);
+    if (!reply) co_return reply.error();
+  }
   NoteUnknownCommand(*reply);
   auto free = reply->as_integer();
   if (!free) co_return free.error();

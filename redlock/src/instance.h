@@ -65,9 +65,12 @@ class Instance {
   // `holder_token`: on Keyward, LOCK.INFO goes in the same round trip, so that a re-entry
   // reports the token this instance counted for the owner.
   // `propose`: LOCK.ACQUIRE ... PROPOSE (the one-round-trip fencing of AcquireRound) on Keyward.
+  // `settle` > 0 (Keyward): LOCK.WAIT resource `settle` first, in the same round trip, so that
+  // the acquisition waits (at most `settle`) for a release still on its way to this instance.
   asio::awaitable<AcquireAnswer> Acquire(std::string resource, std::string owner, Millis ttl,
                                          bool fence, Millis timeout, bool holder_token = false,
-                                         std::optional<uint64_t> propose = std::nullopt);
+                                         std::optional<uint64_t> propose = std::nullopt,
+                                         Millis settle = Millis(0));
   // LOCK.ACQUIRE ... WAIT `wait` (0: forever) [FENCE] on a connection of its own (Keyward only).
   asio::awaitable<AcquireAnswer> AcquireWaiting(std::string resource, std::string owner, Millis ttl,
                                                 bool fence, Millis wait, Millis margin);
@@ -87,8 +90,10 @@ class Instance {
   // counter raised to the token). Only after a majority extended it in the same round.
   asio::awaitable<AcquireAnswer> Repair(std::string resource, std::string owner, Millis ttl,
                                         std::optional<uint64_t> token, Millis timeout);
-  // LOCK.WAIT resource `wait` (0: forever) on a connection of its own: true when the resource
-  // is free, false at the timeout.
+  // LOCK.WAIT resource `wait` (0: forever) HANDOFF on a connection of its own: true when the
+  // resource is free, false at the timeout. With HANDOFF the server wakes one such waiter per
+  // release and gives it 2 x `margin` (at least 10 ms) to take the lock before it wakes the
+  // next; a server without HANDOFF (Keyward before it) gets the plain form, which wakes all.
   asio::awaitable<client::Expected<bool>> WaitFree(std::string resource, Millis wait,
                                                    Millis margin);
   asio::awaitable<client::Expected<LockInfo>> Info(std::string resource, Millis timeout);
@@ -129,6 +134,7 @@ class Instance {
   Millis instance_timeout_;
   client::AsyncClient client_;
   Backend backend_ = Backend::kUnknown;
+  bool wait_handoff_ = true;  // LOCK.WAIT takes HANDOFF (false once the server refused it)
   std::vector<std::unique_ptr<client::AsyncClient>> idle_;  // blocking connections, free
   std::set<client::AsyncClient*> busy_;                     // blocking connections in use
   bool closed_ = false;

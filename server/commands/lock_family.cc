@@ -149,17 +149,28 @@ void CmdExtend(CmdArgs args, CommandContext& ctx) {
   ctx.rb().SendLong(*extended ? 1 : 0);
 }
 
-// LOCK.WAIT resource timeout-ms: 1 once the resource is free, 0 at the timeout.
+// LOCK.WAIT resource timeout-ms [HANDOFF window-ms]: 1 once the resource is free, 0 at the
+// timeout. With HANDOFF, one such waiter is woken per release (see LockWaits).
 void CmdWait(CmdArgs args, CommandContext& ctx) {
   int64_t timeout;
   if (!ParseTimeout(args[2], ctx, &timeout)) return;
+  int64_t handoff_ms = 0;
+  if (args.size() != 3) {
+    if (args.size() != 5 || !EqualsIgnoreCase(args[3], "handoff")) {
+      return ctx.rb().SendError(errors::kSyntax);
+    }
+    if (!ParseTimeout(args[4], ctx, &handoff_ms)) return;
+  }
   LockManager& locks = ctx.services().locks;
+  LockWaits& waits = ctx.services().lock_waits;
   Result<std::optional<std::string_view>> holder = locks.Holder(ctx.db(), args[1], nullptr);
   if (!holder) return ctx.SendStatus(holder.status());
-  if (!holder->has_value()) return ctx.rb().SendLong(1);
-  if (!ctx.may_block()) return ctx.rb().SendLong(0);
-  ctx.services().lock_waits.Block(ctx, AcquireRequest{.resource = args[1], .owner = {}}, false,
-                                  timeout);
+  // Free, and no other HANDOFF waiter is taking it: at once.
+  const bool free_for_me =
+      !holder->has_value() && (handoff_ms == 0 || !waits.HandoffPending(ctx, args[1]));
+  if (free_for_me) return ctx.rb().SendLong(1);
+  if (!ctx.may_block()) return ctx.rb().SendLong(holder->has_value() ? 0 : 1);
+  waits.Block(ctx, AcquireRequest{.resource = args[1], .owner = {}}, false, timeout, handoff_ms);
 }
 
 // LOCK.INFO resource: owner, pttl, token, holder_token, seen, waiters.
@@ -347,8 +358,9 @@ void RegisterLockFamily(CommandRegistry& r) {
     << CommandSpec{"lock.extend", 4, kW | kF, 1, 1, 1, kCoord, CmdExtend,
                    {"Restart the lease of a lock held by the owner", "7.0.0", kGroup, "O(1)",
                     "resource owner milliseconds"}}.WithMeta(&kExtendMeta)
-    << CommandSpec{"lock.wait", 3, CO::kReadOnly | CO::kBlocking, 1, 1, 1, kCoord, CmdWait,
-                   {"Wait until a lock is free", "7.0.0", kGroup, "O(1)", "resource timeout"}}.WithMeta(&kWaitMeta)
+    << CommandSpec{"lock.wait", -3, CO::kReadOnly | CO::kBlocking, 1, 1, 1, kCoord, CmdWait,
+                   {"Wait until a lock is free", "7.0.0", kGroup, "O(1)",
+                    "resource timeout [HANDOFF window]"}}.WithMeta(&kWaitMeta)
     << CommandSpec{"lock.info", 2, CO::kReadOnly | kF, 1, 1, 1, kCoord, CmdInfo,
                    {"Show a lock's holder, lease, fencing counter and waiters", "7.0.0", kGroup,
                     "O(1)", "resource"}}.WithMeta(&kInfoMeta)

@@ -14,8 +14,9 @@ struct LockWait : WaitState {
   std::string owner;
   int64_t ttl_ms = 0;
   bool fence = false;
-  bool take = false;     // LOCK.ACQUIRE ... WAIT; false: LOCK.WAIT
-  int64_t since_us = 0;  // monotonic: when the wait began
+  bool take = false;       // LOCK.ACQUIRE ... WAIT; false: LOCK.WAIT
+  int64_t handoff_ms = 0;  // LOCK.WAIT ... HANDOFF: the window the woken waiter gets
+  int64_t since_us = 0;    // monotonic: when the wait began
 };
 
 }  // namespace
@@ -29,8 +30,13 @@ std::string LockWaits::QueueKey(int db, std::string_view resource) {
 
 const CommandSpec* LockWaits::command() const { return registry_.Find("lock.acquire"); }
 
-void LockWaits::Block(CommandContext& ctx, const AcquireRequest& req, bool take,
-                      int64_t timeout_ms) {
+bool LockWaits::HandoffPending(CommandContext& ctx, std::string_view resource) const {
+  auto it = handoff_until_ms_.find(QueueKey(ctx.client().db, resource));
+  return it != handoff_until_ms_.end() && ctx.now_ms() < it->second;
+}
+
+void LockWaits::Block(CommandContext& ctx, const AcquireRequest& req, bool take, int64_t timeout_ms,
+                      int64_t handoff_ms) {
   Client& c = ctx.client();
   const int64_t now = ctx.now_ms();
   auto wait = std::make_unique<LockWait>();
@@ -39,6 +45,7 @@ void LockWaits::Block(CommandContext& ctx, const AcquireRequest& req, bool take,
   wait->ttl_ms = req.ttl_ms;
   wait->fence = req.fence;
   wait->take = take;
+  wait->handoff_ms = take ? 0 : handoff_ms;
   wait->since_us = clock_.MonotonicUs();
   if (take) locks_.metrics().waits_started++;
   BlockRequest request;
@@ -55,6 +62,11 @@ void LockWaits::Block(CommandContext& ctx, const AcquireRequest& req, bool take,
   } else if (e == nullptr) {
     if (int64_t left = locks_.RestartDelayLeft(now); left > 0) {
       ScheduleCheck(c.db, req.resource, now + left);
+    }
+    // Free, but a HANDOFF waiter is taking it: look again when its window ends.
+    if (auto it = handoff_until_ms_.find(QueueKey(c.db, req.resource));
+        it != handoff_until_ms_.end()) {
+      ScheduleCheck(c.db, req.resource, it->second);
     }
   }
 }
@@ -78,6 +90,19 @@ void LockWaits::ScheduleCheck(int db, std::string_view resource, int64_t at_ms) 
 bool LockWaits::TryServe(CommandContext& ctx, WaitState* state, std::string_view key) {
   auto& w = *static_cast<LockWait*>(state);
   const int db = ctx.client().db;
+  // A HANDOFF waiter woken for this resource may still take it: everyone behind it waits, until
+  // the lock is held (then freed again) or its window ends.
+  if (auto it = handoff_until_ms_.find(QueueKey(db, w.resource)); it != handoff_until_ms_.end()) {
+    Result<std::optional<std::string_view>> held = locks_.Holder(ctx.db(), w.resource, nullptr);
+    if (held && held->has_value()) {
+      handoff_until_ms_.erase(it);  // taken: the next release wakes the next waiter
+    } else if (ctx.now_ms() < it->second) {
+      ScheduleCheck(db, w.resource, it->second);
+      return false;
+    } else {
+      handoff_until_ms_.erase(it);  // the woken one did not take it in time: the next one
+    }
+  }
   if (w.take) {
     Result<AcquireOutcome> out = locks_.Acquire(ctx, AcquireRequest{.resource = w.resource,
                                                                     .owner = w.owner,
@@ -119,6 +144,8 @@ bool LockWaits::TryServe(CommandContext& ctx, WaitState* state, std::string_view
     if (pttl >= 0) ScheduleCheck(db, w.resource, ctx.now_ms() + pttl);
     return false;
   }
+  if (w.handoff_ms > 0) handoff_until_ms_[QueueKey(db, w.resource)] = ctx.now_ms() + w.handoff_ms;
+  locks_.metrics().free_wakes++;
   ctx.rb().SendLong(1);
   return true;
 }
@@ -140,11 +167,15 @@ void LockWaits::OnKeyRemoved(int db, std::string_view key) {
   // Every removal of every key comes here: nothing to do (and no queue lookup) when nobody
   // waits for anything.
   if (blocking_.blocked_clients() == 0 || blocking_.waiters(db, key) == 0) return;
-  freed_at_us_[QueueKey(db, key)] = clock_.MonotonicUs();
+  const std::string queue = QueueKey(db, key);
+  freed_at_us_[queue] = clock_.MonotonicUs();
+  // Freed again: whoever was woken before has had its turn; this release wakes the next.
+  handoff_until_ms_.erase(queue);
 }
 
 void LockWaits::OnQueueEmpty(int db, std::string_view key) {
   freed_at_us_.erase(QueueKey(db, key));
+  handoff_until_ms_.erase(QueueKey(db, key));
   auto it = checks_.find(QueueKey(db, key));
   if (it == checks_.end()) return;
   timers_.Cancel(it->second.timer);

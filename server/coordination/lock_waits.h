@@ -5,6 +5,13 @@
 // anyone polling. A queue whose lock will expire also gets a timer at the holder's deadline (or at
 // the end of the restart delay): the expiry itself wakes the next waiter. Each queue has at most
 // one such check; an extension just moves it.
+//
+// LOCK.WAIT ... HANDOFF window (clients of N instances, which wait on one instance and then run
+// a quorum round): a release wakes one such waiter, not all of them. The woken one has `window`
+// ms to take the lock; the waiters behind it (of either kind) stay queued until the lock is taken
+// and freed again, or until the window passed with the lock still free (the woken client crashed
+// or lost the round): then the next is woken. So a hand-off costs one wake-up and one quorum
+// round, in the queue's order, instead of a round per waiter.
 #pragma once
 
 #include <cstdint>
@@ -36,7 +43,11 @@ class LockWaits : public BlockHandler, public KeyRemovalObserver {
 
   // Blocks the client of `ctx` until the resource is free (take: then acquires it for the
   // request) or until `timeout_ms` (0: none).
-  void Block(CommandContext& ctx, const AcquireRequest& req, bool take, int64_t timeout_ms);
+  // `handoff_ms` > 0: LOCK.WAIT's HANDOFF window (only with !take).
+  void Block(CommandContext& ctx, const AcquireRequest& req, bool take, int64_t timeout_ms,
+             int64_t handoff_ms = 0);
+  // True while a HANDOFF waiter woken for the free resource of `ctx`'s database may still take it.
+  bool HandoffPending(CommandContext& ctx, std::string_view resource) const;
   // lock-fence-replicas, from the commands layer: given the client's context and its fenced
   // answer, true when the answer waits for replicas (then written by the hold), false when it
   // is to be written now.
@@ -74,6 +85,9 @@ class LockWaits : public BlockHandler, public KeyRemovalObserver {
   std::unordered_map<std::string, Check> checks_;
   // When a key that had waiters was removed (monotonic us), until a waiter takes it.
   std::unordered_map<std::string, int64_t> freed_at_us_;
+  // Queues whose resource a HANDOFF waiter was woken for: until when (ms) it may take it. Gone
+  // when the resource is seen held or is removed again.
+  std::unordered_map<std::string, int64_t> handoff_until_ms_;
   FenceHold fence_hold_;
 };
 

@@ -252,6 +252,9 @@ void LockFigures(Writer& w, Services& s) {
   w.Sample(waits, Label("result", "started"), m.waits_started);
   w.Sample(waits, Label("result", "granted"), m.waits_granted);
   w.Sample(waits, Label("result", "timeout"), m.waits_timed_out);
+  counter("keyward_lock_wait_wakeups_total",
+          "LOCK.WAIT waiters woken by their resource becoming free (with HANDOFF, one per release)",
+          m.free_wakes);
   Histogram(w, "keyward_lock_wait_seconds", "Time from a wait's start to its grant",
             m.wait_latency);
   Histogram(w, "keyward_lock_handoff_seconds",

@@ -10,7 +10,7 @@ import unittest
 import urllib.error
 import urllib.request
 
-from keyward_harness import ServerTestCase, decode, free_port, wait_for
+from keyward_harness import ServerTestCase, decode, encode_command, free_port, wait_for
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
@@ -94,22 +94,33 @@ class Metrics(ServerTestCase):
             ["blocked_clients"]) == 1, message="the waiter blocked")
         self.assertEqual(decode(self.c.call("LOCK.RELEASE", "r", "a")), 1)
         self.assertEqual(decode(waiter.read_reply())[0], 1)
+        # Two LOCK.WAIT ... HANDOFF waiters: the release wakes one of them.
+        self.c.call("LOCK.ACQUIRE", "h", "x", "60000")
+        herd = [self.raw_client(self.srv) for _ in range(2)]
+        for c in herd:
+            c.send(encode_command("LOCK.WAIT", "h", "60000", "HANDOFF", "60000"))
+        wait_for(lambda: int(dict(line.split(":", 1) for line in decode(
+            self.c.call("INFO", "clients")).decode().split("\r\n") if ":" in line)
+            ["blocked_clients"]) == 2, message="the LOCK.WAIT waiters blocked")
+        self.assertEqual(decode(self.c.call("LOCK.RELEASE", "h", "x")), 1)
+        self.assertEqual(decode(herd[0].read_reply()), 1)
         # A lock whose lease runs out while held.
         self.c.call("LOCK.ACQUIRE", "short", "x", "1")
         wait_for(lambda: decode(self.c.call("EXISTS", "short")) == 0,
                  message="the short lease to run out")
         samples, types = self.scrape()
         acq = "keyward_lock_acquisitions_total"
-        self.assertEqual(self.value(samples, acq, result="granted"), 4)  # a, a again, w, x
+        self.assertEqual(self.value(samples, acq, result="granted"), 5)  # a, a, w, x, h
         # "b" refused, and the waiter's own first attempt (it then waited; being offered the
         # lock again later is not a new attempt).
         self.assertEqual(self.value(samples, acq, result="busy"), 2)
         self.assertEqual(self.value(samples, "keyward_lock_reentries_total"), 1)
         self.assertEqual(self.value(samples, "keyward_lock_fencing_tokens_total"), 1)
-        self.assertEqual(self.value(samples, "keyward_lock_releases_total"), 1)
+        self.assertEqual(self.value(samples, "keyward_lock_releases_total"), 2)  # "a" and "x" of "h"
         self.assertEqual(self.value(samples, "keyward_lock_lease_expiries_total"), 1)
         self.assertEqual(self.value(samples, "keyward_lock_waits_total", result="granted"), 1)
-        self.assertEqual(self.value(samples, "keyward_fencing_records"), 2)
+        self.assertEqual(self.value(samples, "keyward_lock_wait_wakeups_total"), 1)
+        self.assertEqual(self.value(samples, "keyward_fencing_records"), 3)  # r, h, short
         for hist in ("keyward_lock_wait_seconds", "keyward_lock_handoff_seconds"):
             self.assertEqual(types[hist], "histogram")
             buckets = sorted(((float(dict(k[1])["le"]) if dict(k[1])["le"] != "+Inf"

@@ -50,11 +50,12 @@ int64_t Waiters(Cluster& cluster, const std::string& resource) {
   return total;
 }
 
-int64_t EvalshaCalls(ServerProcess& server) {
+// How many times `command` ran on `server` (INFO commandstats).
+int64_t Calls(ServerProcess& server, std::string_view command) {
   client::Reply info = server.RawCommand({"INFO", "commandstats"});
   auto text = info.as_string();
   if (!text) return 0;
-  const std::string_view needle = "cmdstat_evalsha:calls=";
+  const std::string needle = "cmdstat_" + std::string(command) + ":calls=";
   size_t at = text->find(needle);
   if (at == std::string_view::npos) return 0;
   return std::stoll(std::string(text->substr(at + needle.size(), 20)));
@@ -171,6 +172,51 @@ TEST(RedlockFifoTest, OneInstanceServesWaitersInArrivalOrder) {
   for (size_t i = 1; i < tokens.size(); ++i) EXPECT_GT(tokens[i], tokens[i - 1]);
 }
 
+// Three instances: waiters block on the first instance that refused them, with HANDOFF, so each
+// release wakes the next waiter alone: they hold the lock in the order they queued, and each
+// queues and runs a round once more only (a release that woke every waiter made all of them run a
+// round and the losers queue again). The woken waiter's round waits for the holder's release to
+// reach the other instances, so it does not lose its turn to a release in flight.
+TEST(RedlockFifoTest, ThreeInstancesWakeOneWaiterPerReleaseInArrivalOrder) {
+  Cluster cluster(ServerKind::kKeyward, 3);
+  RequireLockCommands(cluster);
+  Redlock holder(cluster.urls(), TestOptions());
+  Result<Lock> held = holder.Acquire("herd", Held());
+  ASSERT_TRUE(held);
+
+  constexpr int kWaiters = 4;
+  std::mutex order_mutex;
+  std::vector<int> order;
+  std::vector<uint64_t> tokens;
+  std::vector<std::unique_ptr<Redlock>> nodes;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kWaiters; ++i) {
+    nodes.push_back(std::make_unique<Redlock>(cluster.urls(), TestOptions()));
+    threads.emplace_back([&, i] {
+      Result<Lock> lock = nodes[i]->Acquire("herd", Waiting(redlock::kWaitForever));
+      ASSERT_TRUE(lock) << lock.error().message();
+      {
+        std::lock_guard<std::mutex> guard(order_mutex);
+        order.push_back(i);
+        tokens.push_back(*lock->token);
+      }
+      nodes[i]->Release(*lock);
+    });
+    ASSERT_TRUE(WaitUntil([&] { return Waiters(cluster, "herd") == i + 1; }));
+  }
+  // Every waiter queued on the first instance.
+  EXPECT_EQ(Calls(cluster[0], "lock.wait"), kWaiters);
+  const int64_t rounds_before = Calls(cluster[0], "lock.acquire");
+  ASSERT_FALSE(holder.Release(*held));
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3}));
+  for (size_t i = 1; i < tokens.size(); ++i) EXPECT_GT(tokens[i], tokens[i - 1]);
+  // After the release, each waiter ran one round, the one after its wake-up, and nobody queued
+  // again.
+  EXPECT_EQ(Calls(cluster[0], "lock.wait"), kWaiters);
+  EXPECT_EQ(Calls(cluster[0], "lock.acquire") - rounds_before, kWaiters);
+}
+
 int64_t IntegerOf(const client::Reply& reply) {
   auto value = reply.as_integer();
   return value ? *value : -1000;
@@ -241,11 +287,11 @@ TEST(RedisWaitTest, AWaiterPollsUntilTheRelease) {
   Redlock waiter(cluster.urls(), TestOptions());
   Result<Lock> held = holder.Acquire("polled", Held());
   ASSERT_TRUE(held);
-  const int64_t before = EvalshaCalls(cluster[0]);
+  const int64_t before = Calls(cluster[0], "evalsha");
   std::optional<Result<Lock>> got;
   std::thread t([&] { got.emplace(waiter.Acquire("polled", Waiting(30000ms))); });
   // Refused twice at least (the first attempt and a poll), then released.
-  ASSERT_TRUE(WaitUntil([&] { return EvalshaCalls(cluster[0]) >= before + 2; }));
+  ASSERT_TRUE(WaitUntil([&] { return Calls(cluster[0], "evalsha") >= before + 2; }));
   EXPECT_FALSE(got.has_value());
   ASSERT_FALSE(holder.Release(*held));
   t.join();

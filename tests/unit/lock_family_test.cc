@@ -291,6 +291,73 @@ TEST_F(LockFamilyTest, LockWaitWakesWithoutTakingTheLock) {
   EXPECT_EQ(Run({"exists", "res"}).integer, 0);
 }
 
+TEST_F(LockFamilyTest, PlainLockWaitWakesEveryWaiter) {
+  Acquire("holder", {"res", "h", "10000"});
+  for (const char* w : {"w1", "w2", "w3"}) EXPECT_EQ(RunRaw({"lock.wait", "res", "0"}, w), "");
+  Run("holder", {"lock.release", "res", "h"});
+  for (const char* w : {"w1", "w2", "w3"}) EXPECT_EQ(Pending(w).integer, 1) << w;
+}
+
+// LOCK.WAIT ... HANDOFF: one waiter woken per release, in arrival order; the next one when the
+// lock was taken and freed again, or when the woken one let its window pass.
+TEST_F(LockFamilyTest, HandoffWaitWakesOneWaiterPerRelease) {
+  Acquire("holder", {"res", "h", "10000"});
+  for (const char* w : {"w1", "w2", "w3"}) {
+    EXPECT_EQ(RunRaw({"lock.wait", "res", "0", "HANDOFF", "100"}, w), "");
+  }
+  Run("holder", {"lock.release", "res", "h"});
+  EXPECT_EQ(Pending("w1").integer, 1);
+  EXPECT_TRUE(Pending("w2").is_none());
+  EXPECT_TRUE(Pending("w3").is_none());
+  // Free and w1's turn: a newcomer queues behind the others instead of answering at once.
+  EXPECT_EQ(RunRaw({"lock.wait", "res", "0", "HANDOFF", "100"}, "late"), "");
+  // w1 takes the lock (its quorum round) and later releases it: that release wakes w2 alone.
+  Acquire("w1", {"res", "o1", "10000"});
+  Tick(500);  // long past w1's window: taken, so nobody else was woken
+  EXPECT_TRUE(Pending("w2").is_none());
+  Run("w1", {"lock.release", "res", "o1"});
+  EXPECT_EQ(Pending("w2").integer, 1);
+  EXPECT_TRUE(Pending("w3").is_none());
+  // w2 lets its window pass (it crashed, or lost the round elsewhere): then w3, then "late".
+  Tick(99);
+  EXPECT_TRUE(Pending("w3").is_none());
+  Tick(1);
+  EXPECT_EQ(Pending("w3").integer, 1);
+  EXPECT_TRUE(Pending("late").is_none());
+  Tick(100);
+  EXPECT_EQ(Pending("late").integer, 1);
+  EXPECT_EQ(server().blocking().blocked_clients(), 0u);
+}
+
+TEST_F(LockFamilyTest, HandoffWaitHoldsQueuedAcquisitionsBehindTheWokenWaiter) {
+  Acquire("holder", {"res", "h", "10000"});
+  EXPECT_EQ(RunRaw({"lock.wait", "res", "0", "HANDOFF", "50"}, "w"), "");
+  EXPECT_EQ(RunRaw({"lock.acquire", "res", "q", "5000", "WAIT", "0"}, "q"), "");
+  Run("holder", {"lock.release", "res", "h"});
+  EXPECT_EQ(Pending("w").integer, 1);
+  EXPECT_TRUE(Pending("q").is_none());  // w's turn first, though q would take it in one step
+  Tick(50);
+  Resp got = Pending("q");
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].integer, 1);
+  EXPECT_EQ(Run({"get", "res"}).str, "q");
+}
+
+TEST_F(LockFamilyTest, HandoffWaitArguments) {
+  EXPECT_EQ(Run({"lock.wait", "res", "0", "HANDOFF"}).str, "ERR syntax error");
+  EXPECT_EQ(Run({"lock.wait", "res", "0", "LATER", "10"}).str, "ERR syntax error");
+  EXPECT_EQ(Run({"lock.wait", "res", "0", "HANDOFF", "10", "x"}).str, "ERR syntax error");
+  EXPECT_EQ(Run({"lock.wait", "res", "0", "HANDOFF", "-1"}).str, "ERR timeout is negative");
+  EXPECT_EQ(Run({"lock.wait", "res", "0", "handoff", "10"}).integer, 1);  // free: at once
+  // HANDOFF 0: the plain form.
+  Acquire("holder", {"res", "h", "10000"});
+  EXPECT_EQ(RunRaw({"lock.wait", "res", "0", "HANDOFF", "0"}, "a"), "");
+  EXPECT_EQ(RunRaw({"lock.wait", "res", "0", "HANDOFF", "0"}, "b"), "");
+  Run("holder", {"lock.release", "res", "h"});
+  EXPECT_EQ(Pending("a").integer, 1);
+  EXPECT_EQ(Pending("b").integer, 1);
+}
+
 TEST_F(LockFamilyTest, AClosedWaiterLeavesTheQueue) {
   Acquire("holder", {"res", "h", "10000"});
   EXPECT_EQ(RunRaw({"lock.acquire", "res", "gone", "5000", "WAIT", "0"}, "gone"), "");

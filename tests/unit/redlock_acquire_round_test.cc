@@ -201,6 +201,16 @@ TEST_F(RedlockAcquireRoundTest, OnlyAFailureIsDecidedBeforeEveryAnswerIsIn) {
   EXPECT_FALSE(AcquireRound::Decided(3, Partial{granted, granted, std::nullopt}));
   EXPECT_FALSE(AcquireRound::Decided(3, Partial{granted, refused, std::nullopt}));
   EXPECT_TRUE(AcquireRound::Decided(3, Partial{granted, granted, refused}));
+  // Two refusals, the first instance's answer still out: waited for, so that every waiter queues
+  // on the first instance (unless it timed out lately); a split is not waited for.
+  EXPECT_FALSE(AcquireRound::Decided(3, Partial{std::nullopt, refused, refused}));
+  EXPECT_TRUE(
+      AcquireRound::Decided(3, Partial{std::nullopt, refused, refused}, {true, false, false}));
+  EXPECT_TRUE(
+      AcquireRound::Decided(3, Partial{refused, std::nullopt, refused}, {true, false, false}));
+  EXPECT_FALSE(AcquireRound::Decided(
+      3, Partial{AcquireAnswer::Failed("refused connection"), std::nullopt, refused}));
+  EXPECT_TRUE(AcquireRound::Decided(5, Partial{std::nullopt, granted, refused, refused, refused}));
   // Five: one grant and three refusals leave at most two grants.
   EXPECT_TRUE(AcquireRound::Decided(5, Partial{granted, refused, refused, refused, std::nullopt}));
   EXPECT_FALSE(
