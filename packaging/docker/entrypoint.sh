@@ -25,7 +25,8 @@ mkdir -p "$DATA"
 if [ "$mode" = "sentinel" ]; then
   conf="$DATA/sentinel.conf"
   if [ ! -e "$conf" ]; then
-    cp "$CONF/sentinel.conf" "$conf"
+    # cat, not cp: a read-only source (a ConfigMap's mode) must not make the copy read-only.
+    cat "$CONF/sentinel.conf" > "$conf"
     if [ -n "${KEYWARD_SENTINEL_MONITOR:-}" ]; then
       name=$(echo "$KEYWARD_SENTINEL_MONITOR" | cut -d' ' -f1)
       echo "sentinel resolve-hostnames yes" >> "$conf"

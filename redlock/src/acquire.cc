@@ -115,13 +115,16 @@ asio::awaitable<Attempt> TryOnce(std::shared_ptr<Core> core, std::string resourc
   }
   // Woken by a release on instance `woken_on`: the holder released every instance at once, and
   // its release may not have reached the others yet. Their acquisitions wait for it (LOCK.WAIT
-  // in the same round trip, at most one instance timeout), so that this waiter, whose turn it is
-  // (LOCK.WAIT ... HANDOFF), does not fail on a lock that is already being released and pass
-  // its turn on by undoing its grant.
+  // in the same round trip), so that this waiter, whose turn it is (LOCK.WAIT ... HANDOFF), does
+  // not fail on a lock that is already being released and pass its turn on by undoing its grant.
+  // At most a fifth of the instance timeout: the wait holds up the instance's shared connection
+  // (a lock held by someone else there makes it wait that long), and what queues behind it must
+  // still be answered within its own timeout.
   const Instance* woken = woken_on ? core->instances[*woken_on].get() : nullptr;
+  const Millis settle_for = std::max(Millis(1), timeout / 5);
   auto answers = co_await core->ForEach<AcquireAnswer>(
       [&](Instance& instance) {
-        const Millis settle = woken != nullptr && &instance != woken ? timeout : Millis(0);
+        const Millis settle = woken != nullptr && &instance != woken ? settle_for : Millis(0);
         return instance.Acquire(resource, owner, ttl, fence_now, timeout, holder_token, propose,
                                 settle);
       },

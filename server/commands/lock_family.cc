@@ -100,6 +100,11 @@ void CmdAcquire(CmdArgs args, CommandContext& ctx) {
   // server-side wait.
   if (req.propose != 0 && (req.fence || wait)) return ctx.rb().SendError(errors::kSyntax);
   LockManager& locks = ctx.services().locks;
+  // Free, but a LOCK.WAIT ... HANDOFF waiter woken for it may still take it: a waiting
+  // acquisition queues behind it (as one already queued stays there) instead of overtaking it.
+  if (wait && ctx.may_block() && ctx.services().lock_waits.HandoffPending(ctx, req.resource)) {
+    return ctx.services().lock_waits.Block(ctx, req, true, timeout);
+  }
   Result<AcquireOutcome> out = locks.Acquire(ctx, req);
   if (!out) return SendAcquireError(ctx, out.status(), req.resource);
   if (!out->granted && wait && ctx.may_block()) {
@@ -149,6 +154,8 @@ void CmdExtend(CmdArgs args, CommandContext& ctx) {
   ctx.rb().SendLong(*extended ? 1 : 0);
 }
 
+constexpr int64_t kMaxHandoffMs = 60000;
+
 // LOCK.WAIT resource timeout-ms [HANDOFF window-ms]: 1 once the resource is free, 0 at the
 // timeout. With HANDOFF, one such waiter is woken per release (see LockWaits).
 void CmdWait(CmdArgs args, CommandContext& ctx) {
@@ -159,7 +166,9 @@ void CmdWait(CmdArgs args, CommandContext& ctx) {
     if (args.size() != 5 || !EqualsIgnoreCase(args[3], "handoff")) {
       return ctx.rb().SendError(errors::kSyntax);
     }
-    if (!ParseTimeout(args[4], ctx, &handoff_ms)) return;
+    if (!ParseInt64(args[4], &handoff_ms) || handoff_ms < 0 || handoff_ms > kMaxHandoffMs) {
+      return ctx.rb().SendError(errors::kHandoffOutOfRange);
+    }
   }
   LockManager& locks = ctx.services().locks;
   LockWaits& waits = ctx.services().lock_waits;

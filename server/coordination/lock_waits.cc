@@ -92,16 +92,18 @@ bool LockWaits::TryServe(CommandContext& ctx, WaitState* state, std::string_view
   const int db = ctx.client().db;
   // A HANDOFF waiter woken for this resource may still take it: everyone behind it waits, until
   // the lock is held (then freed again) or its window ends.
-  if (auto it = handoff_until_ms_.find(QueueKey(db, w.resource)); it != handoff_until_ms_.end()) {
+  const std::string queue = QueueKey(db, w.resource);
+  if (auto it = handoff_until_ms_.find(queue); it != handoff_until_ms_.end()) {
+    const int64_t until = it->second;
+    // The lookup may expire the key, and its removal erase the entry: no iterator across it.
     Result<std::optional<std::string_view>> held = locks_.Holder(ctx.db(), w.resource, nullptr);
-    if (held && held->has_value()) {
-      handoff_until_ms_.erase(it);  // taken: the next release wakes the next waiter
-    } else if (ctx.now_ms() < it->second) {
-      ScheduleCheck(db, w.resource, it->second);
+    const bool pending = handoff_until_ms_.count(queue) > 0 && ctx.now_ms() < until;
+    if (held && !held->has_value() && pending) {
+      ScheduleCheck(db, w.resource, until);
       return false;
-    } else {
-      handoff_until_ms_.erase(it);  // the woken one did not take it in time: the next one
     }
+    // Taken (the next release wakes the next waiter), freed again, or not taken in time.
+    handoff_until_ms_.erase(queue);
   }
   if (w.take) {
     Result<AcquireOutcome> out = locks_.Acquire(ctx, AcquireRequest{.resource = w.resource,
@@ -144,7 +146,7 @@ bool LockWaits::TryServe(CommandContext& ctx, WaitState* state, std::string_view
     if (pttl >= 0) ScheduleCheck(db, w.resource, ctx.now_ms() + pttl);
     return false;
   }
-  if (w.handoff_ms > 0) handoff_until_ms_[QueueKey(db, w.resource)] = ctx.now_ms() + w.handoff_ms;
+  if (w.handoff_ms > 0) SetHandoff(queue, ctx.now_ms() + w.handoff_ms);
   locks_.metrics().free_wakes++;
   ctx.rb().SendLong(1);
   return true;
@@ -173,9 +175,18 @@ void LockWaits::OnKeyRemoved(int db, std::string_view key) {
   handoff_until_ms_.erase(queue);
 }
 
+void LockWaits::SetHandoff(const std::string& queue, int64_t until_ms) {
+  handoff_until_ms_[queue] = until_ms;
+  // Kept after the queue empties (a LOCK.WAIT ... HANDOFF arriving in the window queues), and
+  // dropped when the window ends if nothing dropped it before.
+  timers_.Schedule(until_ms, [this, queue, until_ms] {
+    auto it = handoff_until_ms_.find(queue);
+    if (it != handoff_until_ms_.end() && it->second == until_ms) handoff_until_ms_.erase(it);
+  });
+}
+
 void LockWaits::OnQueueEmpty(int db, std::string_view key) {
   freed_at_us_.erase(QueueKey(db, key));
-  handoff_until_ms_.erase(QueueKey(db, key));
   auto it = checks_.find(QueueKey(db, key));
   if (it == checks_.end()) return;
   timers_.Cancel(it->second.timer);

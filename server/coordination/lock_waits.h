@@ -75,6 +75,8 @@ class LockWaits : public BlockHandler, public KeyRemovalObserver {
   // pending: an early one that finds the lock held schedules the next.
   void ScheduleCheck(int db, std::string_view resource, int64_t at_ms);
   static std::string QueueKey(int db, std::string_view resource);
+  // A HANDOFF waiter of `queue` was woken: the others wait until `until_ms` (or a change).
+  void SetHandoff(const std::string& queue, int64_t until_ms);
 
   LockManager& locks_;
   Keyspace& keyspace_;

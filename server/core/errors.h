@@ -188,6 +188,10 @@ inline constexpr std::string_view kTokenOutOfRange =
 // A stream record's counters (LOCK.RECORD, LOCK.FLOOR): 0 (none yet) to 2^53 - 1.
 inline constexpr std::string_view kCounterOutOfRange =
     "ERR fencing counter is out of range (0 to 9007199254740991)";
+// LOCK.WAIT ... HANDOFF: the woken waiter's window, at most a minute (a queue behind a waiter that
+// vanished waits that long for a free lock).
+inline constexpr std::string_view kHandoffOutOfRange =
+    "ERR HANDOFF window is out of range (0 to 60000 ms)";
 inline std::string TokensExhausted(std::string_view resource) {
   return "ERR the fencing counter of '" + std::string(resource) +
          "' reached its maximum (9007199254740991)";

@@ -10,11 +10,12 @@ Local start (`LocalCluster`): every pod of a StatefulSet gets a network namespac
 joined to the others by a bridge; the name the cluster's DNS would give it (and every other pod)
 is in the namespace's /etc/hosts (`ip netns exec` shows /etc/netns/<ns>/hosts there). A pod runs
 its container's command and arguments, environment (downward API included) and mounted
-ConfigMap files exactly as the manifest has them; the image's paths are mapped to this tree's as
-packaging/docker/Dockerfile lays them out (keyward-entrypoint, keyward-resp, the binaries). Its
-probes run as the kubelet runs them (exec inside the pod, TCP from the node). So the servers
-listen on the manifest's ports, find each other by the manifest's names, and fail over as in a
-cluster.
+ConfigMap files (read-only) exactly as the manifest has them, as the image's user (setpriv, the
+uid the Dockerfile gives it), with its volume owned by that user; the image's paths are mapped
+to this tree's as packaging/docker/Dockerfile lays them out (keyward-entrypoint, keyward-resp,
+the binaries). Its probes run as the kubelet runs them (exec inside the pod as its user, TCP
+from the node). So the servers listen on the manifest's ports, find each other by the
+manifest's names, and fail over as in a cluster.
 
 Needs root (CI and the quick start run as root), iproute2 and node."""
 
@@ -91,17 +92,39 @@ def ip(*argv):
         raise AssertionError("ip %s: %s" % (" ".join(argv), proc.stderr.strip()))
 
 
+def remove_stale_namespaces():
+    """Namespaces (and their /etc/netns files) left by a run that died: their names carry the
+    pid of the run that made them."""
+    listed = subprocess.run([IP, "netns", "list"], stdout=subprocess.PIPE, text=True).stdout
+    for name in re.findall(r"^(kwk8s(\d+)-\d+)", listed, re.M):
+        if not os.path.exists("/proc/%s" % name[1]):
+            subprocess.run([IP, "netns", "del", name[0]], stderr=subprocess.DEVNULL)
+            shutil.rmtree("/etc/netns/" + name[0], ignore_errors=True)
+
+
+def free_subnet():
+    """A 10.214.N.0/24 that no interface of this machine has."""
+    used = subprocess.run([IP, "-o", "addr"], stdout=subprocess.PIPE, text=True).stdout
+    for i in range(250):
+        n = (os.getpid() + i) % 250
+        if "10.214.%d." % n not in used:
+            return "10.214.%d" % n
+    raise AssertionError("no free 10.214.N.0/24 for the test's bridge")
+
+
 class LocalCluster:
     """Pods of the manifests' StatefulSets, each in a network namespace of its own on one bridge,
-    with the cluster's DNS names in their /etc/hosts. Removed by `remove` (a test's cleanup)."""
+    with the cluster's DNS names in their /etc/hosts, running as the image's user. Removed by
+    `remove` (a test's cleanup)."""
 
     def __init__(self, case):
         case.assertEqual(os.geteuid(), 0, "network namespaces need root (CI runs as root)")
         self.tag = "%d" % (os.getpid() % 100000)
         self.bridge = "kwbr" + self.tag
-        self.subnet = "10.214.%d" % (os.getpid() % 250)
         self.workdir = make_workdir("keyward-k8s-")
+        os.chmod(self.workdir, 0o755)  # the pods' user reaches its files
         self.image = Image()
+        self.uid, self.gid = (int(x) for x in self.image.user.split(":"))
         self.bin = os.path.join(self.workdir, "image-bin")
         os.makedirs(self.bin)
         for path, src in self.image.files.items():
@@ -114,14 +137,27 @@ class LocalCluster:
             os.symlink(target, os.path.join(self.bin, name))
         self.pods = {}
         self.namespaces = []
-        self.remove()  # a leftover of a crashed run with the same pid
+        self.forward_rule = None
+        remove_stale_namespaces()
+        self.remove()  # a bridge left by a crashed run with the same tag
+        self.subnet = free_subnet()
         case.addCleanup(self.remove)
         ip("link", "add", self.bridge, "type", "bridge")
         ip("addr", "add", self.subnet + ".1/24", "dev", self.bridge)
         ip("link", "set", self.bridge, "up")
+        # A host whose FORWARD policy drops (Docker sets it) would drop bridged traffic when
+        # br_netfilter hands it to iptables: let the test's own bridge through, for its lifetime.
+        iptables = shutil.which("iptables")
+        if iptables:
+            policy = subprocess.run([iptables, "-S", "FORWARD"], stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL, text=True).stdout
+            if "-P FORWARD DROP" in policy:
+                self.forward_rule = [iptables, "FORWARD", "-i", self.bridge, "-o", self.bridge,
+                                     "-j", "ACCEPT"]
+                subprocess.run([iptables, "-I"] + self.forward_rule[1:], check=True)
 
     def _namespace(self, index):
-        ns = "kwk8s%s-%d" % (self.tag, index)
+        ns = "kwk8s%d-%d" % (os.getpid(), index)
         veth = "kwk%s-%d" % (self.tag, index)
         address = "%s.%d" % (self.subnet, index + 2)
         subprocess.run([IP, "netns", "del", ns], stderr=subprocess.DEVNULL)
@@ -160,8 +196,14 @@ class LocalCluster:
             with open("/etc/netns/%s/hosts" % ns, "w") as f:
                 f.write("\n".join(lines) + "\n")
 
-    def run_in(self, ns, argv, env=None, timeout=30):
-        return subprocess.run([IP, "netns", "exec", ns] + argv, env=env, stdout=subprocess.PIPE,
+    def as_user(self):
+        """What runs a command as the image's user (the pods' runAsUser), as the kubelet does."""
+        return [shutil.which("setpriv"), "--reuid", str(self.uid), "--regid", str(self.gid),
+                "--clear-groups", "--pdeathsig", "SIGKILL"]
+
+    def run_in(self, ns, argv, env=None, timeout=30, as_user=False):
+        prefix = [IP, "netns", "exec", ns] + (self.as_user() if as_user else [])
+        return subprocess.run(prefix + argv, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, timeout=timeout)
 
     def remove(self):
@@ -171,6 +213,10 @@ class LocalCluster:
             subprocess.run([IP, "netns", "del", ns], stderr=subprocess.DEVNULL)
             shutil.rmtree("/etc/netns/" + ns, ignore_errors=True)
         subprocess.run([IP, "link", "del", self.bridge], stderr=subprocess.DEVNULL)
+        if self.forward_rule:
+            subprocess.run([self.forward_rule[0], "-D"] + self.forward_rule[1:],
+                           stderr=subprocess.DEVNULL)
+            self.forward_rule = None
 
 
 class Pod:
@@ -188,18 +234,25 @@ class Pod:
         self.dir = os.path.join(cluster.workdir, self.name)
         self.proc = None
         self.log = os.path.join(self.dir, "container.log")
-        # Mounted volumes: ConfigMaps written out as files, claims as a directory per pod that
-        # outlives the pod's restarts (a PersistentVolumeClaim).
+        # Mounted volumes: ConfigMaps written out as read-only files, claims as a directory per
+        # pod that outlives the pod's restarts (a PersistentVolumeClaim), the pod's user's
+        # (fsGroup).
         volumes = {v["name"]: v for v in spec.get("volumes", [])}
         self.mounts = {}
         for mount in self.container.get("volumeMounts", []):
             local = os.path.join(self.dir, "volumes", mount["name"])
             os.makedirs(local, exist_ok=True)
+            for d in (self.dir, os.path.dirname(local)):
+                os.chmod(d, 0o755)
             volume = volumes.get(mount["name"])
             if volume and "configMap" in volume:
                 for key, text in config_maps[volume["configMap"]["name"]]["data"].items():
                     with open(os.path.join(local, key), "w") as f:
                         f.write(text)
+                    os.chmod(os.path.join(local, key), 0o444)
+                os.chmod(local, 0o555)
+            else:
+                os.chown(local, cluster.uid, cluster.gid)
             self.mounts[mount["mountPath"]] = local
         self.ports = {p["name"]: p["containerPort"] for p in self.container.get("ports", [])}
 
@@ -230,15 +283,20 @@ class Pod:
         argv = self.container.get("command") or self.cluster.image.entrypoint
         argv = [self.map_path(a) for a in argv + self.container.get("args", [])]
         log = open(self.log, "a")
-        self.proc = subprocess.Popen([IP, "netns", "exec", self.netns] + argv, env=self.env(),
-                                     cwd=self.dir, stdout=log, stderr=subprocess.STDOUT,
-                                     preexec_fn=_set_parent_death_signal)
+        # Its own process group: a kill takes the start scripts' children too.
+        self.proc = subprocess.Popen(
+            [IP, "netns", "exec", self.netns] + self.cluster.as_user() + argv, env=self.env(),
+            cwd=self.dir, stdout=log, stderr=subprocess.STDOUT,
+            preexec_fn=_set_parent_death_signal, start_new_session=True)
         log.close()
 
     def kill(self):
         """The pod dies at once (a node failure, an OOM kill): SIGKILL, no shutdown."""
         if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             self.proc.wait()
 
     def logs(self):
@@ -252,7 +310,7 @@ class Pod:
             argv = [self.map_path(a) for a in probe["exec"]["command"]]
             try:
                 proc = self.cluster.run_in(self.netns, argv, env=self.env(),
-                                           timeout=probe.get("timeoutSeconds", 1))
+                                           timeout=probe.get("timeoutSeconds", 1), as_user=True)
             except subprocess.TimeoutExpired:
                 return False
             return proc.returncode == 0
@@ -517,6 +575,17 @@ class ReplicatedTopology(unittest.TestCase):
         proc = self.cluster.run_in(self.client_ns, lock)
         self.assertEqual(proc.returncode, 0, proc.stdout)
         self.assertGreater(int(re.search(r"token=(\d+)", proc.stdout).group(1)), before)
+
+        # With every sentinel gone, a data pod that restarts does not guess the master (pod 0
+        # is a replica now): it exits, and Kubernetes would start it again until one answers.
+        for s in self.sentinels:
+            s.kill()
+        replica = next(p for p in self.data if p is not new_master)
+        replica.kill()
+        replica.start()
+        self.assertEqual(replica.proc.wait(timeout=60), 1, replica.logs())
+        self.assertIn("no sentinel answers and %s has data: not guessing the master"
+                      % replica.fqdn, replica.logs())
 
 
 if __name__ == "__main__":

@@ -97,11 +97,11 @@ class Metrics(ServerTestCase):
         # Two LOCK.WAIT ... HANDOFF waiters: the release wakes one of them.
         self.c.call("LOCK.ACQUIRE", "h", "x", "60000")
         herd = [self.raw_client(self.srv) for _ in range(2)]
-        for c in herd:
+        for i, c in enumerate(herd):  # one after the other: the queue's order is known
             c.send(encode_command("LOCK.WAIT", "h", "60000", "HANDOFF", "60000"))
-        wait_for(lambda: int(dict(line.split(":", 1) for line in decode(
-            self.c.call("INFO", "clients")).decode().split("\r\n") if ":" in line)
-            ["blocked_clients"]) == 2, message="the LOCK.WAIT waiters blocked")
+            wait_for(lambda: int(dict(line.split(":", 1) for line in decode(
+                self.c.call("INFO", "clients")).decode().split("\r\n") if ":" in line)
+                ["blocked_clients"]) == i + 1, message="the LOCK.WAIT waiter blocked")
         self.assertEqual(decode(self.c.call("LOCK.RELEASE", "h", "x")), 1)
         self.assertEqual(decode(herd[0].read_reply()), 1)
         # A lock whose lease runs out while held.

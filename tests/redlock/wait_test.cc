@@ -11,6 +11,7 @@
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
 #include <atomic>
+#include <functional>
 #include <thread>
 
 #include "keyward/redlock/async_redlock.h"
@@ -138,14 +139,18 @@ INSTANTIATE_TEST_SUITE_P(Clusters, KeywardWaitTest,
                                            ClusterSpec{ServerKind::kKeyward, 3}),
                          ClusterName);
 
-TEST(RedlockFifoTest, OneInstanceServesWaitersInArrivalOrder) {
-  Cluster cluster(ServerKind::kKeyward, 1);
-  RequireLockCommands(cluster);
-  Redlock holder(cluster.urls(), TestOptions());
-  Result<Lock> held = holder.Acquire("fifo", Held());
-  ASSERT_TRUE(held);
+// kWaiters clients queue for `resource` one after the other (each only once the previous one is
+// queued) behind a holder; `released` runs once all are queued, before the holder releases. Each
+// waiter releases as soon as it holds the lock. Returns the order in which they held it, and
+// checks that their fencing tokens grew in that order.
+constexpr int kWaiters = 4;
 
-  constexpr int kWaiters = 4;
+std::vector<int> ServeQueuedWaiters(Cluster& cluster, const std::string& resource,
+                                    const std::function<void()>& released = [] {}) {
+  Redlock holder(cluster.urls(), TestOptions());
+  Result<Lock> held = holder.Acquire(resource, Held());
+  EXPECT_TRUE(held);
+  if (!held) return {};
   std::mutex order_mutex;
   std::vector<int> order;
   std::vector<uint64_t> tokens;
@@ -154,7 +159,7 @@ TEST(RedlockFifoTest, OneInstanceServesWaitersInArrivalOrder) {
   for (int i = 0; i < kWaiters; ++i) {
     nodes.push_back(std::make_unique<Redlock>(cluster.urls(), TestOptions()));
     threads.emplace_back([&, i] {
-      Result<Lock> lock = nodes[i]->Acquire("fifo", Waiting(redlock::kWaitForever));
+      Result<Lock> lock = nodes[i]->Acquire(resource, Waiting(redlock::kWaitForever));
       ASSERT_TRUE(lock) << lock.error().message();
       {
         std::lock_guard<std::mutex> guard(order_mutex);
@@ -164,12 +169,19 @@ TEST(RedlockFifoTest, OneInstanceServesWaitersInArrivalOrder) {
       nodes[i]->Release(*lock);
     });
     // The next one arrives only once this one is queued.
-    ASSERT_TRUE(WaitUntil([&] { return Waiters(cluster, "fifo") == i + 1; }));
+    EXPECT_TRUE(WaitUntil([&] { return Waiters(cluster, resource) == i + 1; }));
   }
-  ASSERT_FALSE(holder.Release(*held));
+  released();
+  EXPECT_FALSE(holder.Release(*held));
   for (auto& t : threads) t.join();
-  EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3}));
   for (size_t i = 1; i < tokens.size(); ++i) EXPECT_GT(tokens[i], tokens[i - 1]);
+  return order;
+}
+
+TEST(RedlockFifoTest, OneInstanceServesWaitersInArrivalOrder) {
+  Cluster cluster(ServerKind::kKeyward, 1);
+  RequireLockCommands(cluster);
+  EXPECT_EQ(ServeQueuedWaiters(cluster, "fifo"), (std::vector<int>{0, 1, 2, 3}));
 }
 
 // Three instances: waiters block on the first instance that refused them, with HANDOFF, so each
@@ -180,37 +192,13 @@ TEST(RedlockFifoTest, OneInstanceServesWaitersInArrivalOrder) {
 TEST(RedlockFifoTest, ThreeInstancesWakeOneWaiterPerReleaseInArrivalOrder) {
   Cluster cluster(ServerKind::kKeyward, 3);
   RequireLockCommands(cluster);
-  Redlock holder(cluster.urls(), TestOptions());
-  Result<Lock> held = holder.Acquire("herd", Held());
-  ASSERT_TRUE(held);
-
-  constexpr int kWaiters = 4;
-  std::mutex order_mutex;
-  std::vector<int> order;
-  std::vector<uint64_t> tokens;
-  std::vector<std::unique_ptr<Redlock>> nodes;
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kWaiters; ++i) {
-    nodes.push_back(std::make_unique<Redlock>(cluster.urls(), TestOptions()));
-    threads.emplace_back([&, i] {
-      Result<Lock> lock = nodes[i]->Acquire("herd", Waiting(redlock::kWaitForever));
-      ASSERT_TRUE(lock) << lock.error().message();
-      {
-        std::lock_guard<std::mutex> guard(order_mutex);
-        order.push_back(i);
-        tokens.push_back(*lock->token);
-      }
-      nodes[i]->Release(*lock);
-    });
-    ASSERT_TRUE(WaitUntil([&] { return Waiters(cluster, "herd") == i + 1; }));
-  }
-  // Every waiter queued on the first instance.
-  EXPECT_EQ(Calls(cluster[0], "lock.wait"), kWaiters);
-  const int64_t rounds_before = Calls(cluster[0], "lock.acquire");
-  ASSERT_FALSE(holder.Release(*held));
-  for (auto& t : threads) t.join();
+  int64_t rounds_before = 0;
+  std::vector<int> order = ServeQueuedWaiters(cluster, "herd", [&] {
+    // Every waiter queued on the first instance.
+    EXPECT_EQ(Calls(cluster[0], "lock.wait"), kWaiters);
+    rounds_before = Calls(cluster[0], "lock.acquire");
+  });
   EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3}));
-  for (size_t i = 1; i < tokens.size(); ++i) EXPECT_GT(tokens[i], tokens[i - 1]);
   // After the release, each waiter ran one round, the one after its wake-up, and nobody queued
   // again.
   EXPECT_EQ(Calls(cluster[0], "lock.wait"), kWaiters);

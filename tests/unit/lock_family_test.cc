@@ -343,11 +343,37 @@ TEST_F(LockFamilyTest, HandoffWaitHoldsQueuedAcquisitionsBehindTheWokenWaiter) {
   EXPECT_EQ(Run({"get", "res"}).str, "q");
 }
 
+// The woken waiter was the only one: the window still holds newcomers, LOCK.WAIT ... HANDOFF and
+// LOCK.ACQUIRE ... WAIT alike, until it ends (or the lock is taken and freed).
+TEST_F(LockFamilyTest, HandoffWindowOutlivesTheQueue) {
+  Acquire("holder", {"res", "h", "10000"});
+  EXPECT_EQ(RunRaw({"lock.wait", "res", "0", "HANDOFF", "100"}, "w1"), "");
+  Run("holder", {"lock.release", "res", "h"});
+  EXPECT_EQ(Pending("w1").integer, 1);
+  EXPECT_EQ(server().blocking().waiters(0, "res"), 0u);
+  EXPECT_EQ(RunRaw({"lock.wait", "res", "0", "HANDOFF", "100"}, "w2"), "");
+  EXPECT_EQ(RunRaw({"lock.acquire", "res", "q", "5000", "WAIT", "0"}, "q"), "");
+  EXPECT_EQ(Run({"lock.acquire", "res", "plain", "5000"})[0].integer, 1);  // not waiting: at once
+  Run({"lock.release", "res", "plain"});  // taken and freed: the window is over, w2's turn
+  EXPECT_EQ(Pending("w2").integer, 1);
+  EXPECT_TRUE(Pending("q").is_none());
+  Tick(100);  // w2 let its window pass: q takes the lock
+  Resp got = Pending("q");
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].integer, 1);
+  Tick(1000);
+  EXPECT_EQ(Run({"get", "res"}).str, "q");
+}
+
 TEST_F(LockFamilyTest, HandoffWaitArguments) {
   EXPECT_EQ(Run({"lock.wait", "res", "0", "HANDOFF"}).str, "ERR syntax error");
   EXPECT_EQ(Run({"lock.wait", "res", "0", "LATER", "10"}).str, "ERR syntax error");
   EXPECT_EQ(Run({"lock.wait", "res", "0", "HANDOFF", "10", "x"}).str, "ERR syntax error");
-  EXPECT_EQ(Run({"lock.wait", "res", "0", "HANDOFF", "-1"}).str, "ERR timeout is negative");
+  for (const char* bad : {"-1", "60001", "x", "99999999999999999999"}) {
+    EXPECT_EQ(Run({"lock.wait", "res", "0", "HANDOFF", bad}).str,
+              "ERR HANDOFF window is out of range (0 to 60000 ms)")
+        << bad;
+  }
   EXPECT_EQ(Run({"lock.wait", "res", "0", "handoff", "10"}).integer, 1);  // free: at once
   // HANDOFF 0: the plain form.
   Acquire("holder", {"res", "h", "10000"});

@@ -102,7 +102,8 @@ function checkName(where, what, name, pattern, max) {
 
 function checkLabels(where, path, labels) {
   for (const [key, value] of Object.entries(labels ?? {})) {
-    const [prefix, name] = key.includes("/") ? key.split("/", 2) : [undefined, key];
+    const slash = key.indexOf("/");
+    const [prefix, name] = slash >= 0 ? [key.slice(0, slash), key.slice(slash + 1)] : [undefined, key];
     if (!QUALIFIED.test(name) || name.length > 63 || (prefix !== undefined && prefix.length > 253)) {
       problem(where, `${path}: label key '${key}' is not valid`);
     }
@@ -175,8 +176,19 @@ async function checkSchema({ where, obj }) {
 
 function selects(selector, labels) {
   const match = selector?.matchLabels ?? {};
-  if (Object.keys(match).length === 0 && !(selector?.matchExpressions?.length)) return false;
-  return Object.entries(match).every(([k, v]) => labels?.[k] === v);
+  const expressions = selector?.matchExpressions ?? [];
+  if (Object.keys(match).length === 0 && expressions.length === 0) return false;
+  const has = (k) => labels !== undefined && Object.hasOwn(labels, k);
+  const holds = ({ key, operator, values = [] }) => {
+    switch (operator) {
+      case "In": return has(key) && values.includes(labels[key]);
+      case "NotIn": return !has(key) || !values.includes(labels[key]);
+      case "Exists": return has(key);
+      case "DoesNotExist": return !has(key);
+      default: return false;
+    }
+  };
+  return Object.entries(match).every(([k, v]) => labels?.[k] === v) && expressions.every(holds);
 }
 
 function checkReferences(all) {
