@@ -11,6 +11,7 @@ without the throughput's run-to-run noise). The target (issue 20): Keyward's rat
 0.95.
 
     bench/compare_acl.py [--keyward build/bin/keyward-server] [--rounds 5] [--requests 200000]
+        [--pipelined-requests 2000000] [--pipelines 1,16] [--servers keyward,redis]
 """
 
 import argparse
@@ -35,7 +36,11 @@ def main(argv):
     p.add_argument("--redis", default=cr.DEFAULT_REDIS)
     p.add_argument("--benchmark", default=cr.DEFAULT_BENCHMARK)
     p.add_argument("--rounds", type=int, default=5)
-    p.add_argument("--requests", type=int, default=200000)
+    p.add_argument("--requests", type=int, default=200000, help="requests per run at -P 1")
+    p.add_argument("--pipelined-requests", type=int, default=2000000,
+                   help="requests per run at -P 16 (a run of a few seconds, as at -P 1)")
+    p.add_argument("--pipelines", default="1,16")
+    p.add_argument("--servers", default="keyward,redis", help="which servers to measure")
     p.add_argument("--clients", type=int, default=50)
     p.add_argument("--keyspace", type=int, default=100000)
     p.add_argument("--server-cpu", type=int, default=0)
@@ -45,12 +50,14 @@ def main(argv):
     args.tls = False
     workdir = tempfile.mkdtemp(prefix="keyward-bench-acl-")
     rows = []
-    for name, binary in (("Keyward", args.keyward), ("Redis", args.redis)):
+    servers = [(n, b) for n, b in (("Keyward", args.keyward), ("Redis", args.redis))
+               if n.lower() in args.servers.split(",")]
+    for name, binary in servers:
         srv = cr.Server(name, binary, args.server_cpu, workdir).start()
         try:
             assert srv.call("ACL", "SETUSER", "bench", *LIMITED_RULES) == "OK"
             for test in ("set", "get"):
-                for pipeline in (1, 16):
+                for pipeline in (int(x) for x in args.pipelines.split(",")):
                     default, limited, ratios, cpu_ratios = [], [], [], []
                     for r in range(args.rounds):
                         runs = {}
@@ -58,8 +65,9 @@ def main(argv):
                                     else ("limited", "default")):
                             args.user = "bench" if who == "limited" else None
                             args.password = "bench-pass"
-                            runs[who] = cr.run_benchmark(args, srv, test, pipeline,
-                                                         args.requests)
+                            runs[who] = cr.run_benchmark(
+                                args, srv, test, pipeline,
+                                args.requests if pipeline == 1 else args.pipelined_requests)
                         default.append(runs["default"]["rps"])
                         limited.append(runs["limited"]["rps"])
                         ratios.append(runs["limited"]["rps"] / runs["default"]["rps"])
