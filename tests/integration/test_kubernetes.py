@@ -576,15 +576,17 @@ class ReplicatedTopology(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stdout)
         self.assertGreater(int(re.search(r"token=(\d+)", proc.stdout).group(1)), before)
 
-        # With every sentinel gone, a data pod that restarts does not guess the master (pod 0
-        # is a replica now): it exits, and Kubernetes would start it again until one answers.
-        for s in self.sentinels:
+        # With two of the three sentinels gone, a data pod that restarts follows no lone
+        # sentinel and does not guess the master (pod 0 is a replica now): it exits, and
+        # Kubernetes would start it again until a majority answers.
+        for s in self.sentinels[1:]:
             s.kill()
+        self.assertEqual(self.master_by(self.sentinels[0]), promoted)
         replica = next(p for p in self.data if p is not new_master)
         replica.kill()
         replica.start()
         self.assertEqual(replica.proc.wait(timeout=60), 1, replica.logs())
-        self.assertIn("no sentinel answers and %s has data: not guessing the master"
+        self.assertIn("no majority of sentinels names a master and %s has data: not guessing"
                       % replica.fqdn, replica.logs())
 
 
