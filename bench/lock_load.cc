@@ -187,12 +187,10 @@ auto All(const std::vector<AsyncClient*>& clients, std::vector<Request> requests
       token, &clients, std::move(requests));
 }
 
-// The same command (the same arguments) to every instance.
-template <typename... Args>
-asio::awaitable<Replies> AllSame(const std::vector<AsyncClient*>& clients, std::string_view name,
-                                 const Args&... args) {
-  std::vector<Request> requests(clients.size());
-  for (Request& r : requests) r.Push(name, args...);
+// Each instance's request (a pipeline answers with its last reply); a connection error or an
+// error reply ends the run.
+asio::awaitable<Replies> AllOrThrow(const std::vector<AsyncClient*>& clients,
+                                    std::vector<Request> requests, std::string_view name) {
   auto [error, replies] = co_await All(clients, std::move(requests), kNoThrow);
   if (error) throw std::system_error(error, std::string(name));
   for (const Reply& reply : replies) {
@@ -202,6 +200,15 @@ asio::awaitable<Replies> AllSame(const std::vector<AsyncClient*>& clients, std::
     }
   }
   co_return replies;
+}
+
+// The same command (the same arguments) to every instance.
+template <typename... Args>
+asio::awaitable<Replies> AllSame(const std::vector<AsyncClient*>& clients, std::string_view name,
+                                 const Args&... args) {
+  std::vector<Request> requests(clients.size());
+  for (Request& r : requests) r.Push(name, args...);
+  co_return co_await AllOrThrow(clients, std::move(requests), name);
 }
 
 asio::awaitable<void> Sleep(Clock::duration d) {
@@ -301,8 +308,7 @@ asio::awaitable<Attempt> TryTwoPhase(Connections& c, const std::string& resource
       requests[i].Push("LOCK.ACQUIRE", resource, owner, ttl_ms);
     }
   }
-  auto [error, replies] = co_await All(c.clients, std::move(requests), kNoThrow);
-  if (error) throw std::system_error(error, "LOCK.ACQUIRE");
+  const Replies replies = co_await AllOrThrow(c.clients, std::move(requests), "LOCK.ACQUIRE");
   size_t granted = 0;
   size_t counted_now = 0;
   int64_t max_counter = 0;
@@ -457,13 +463,12 @@ asio::awaitable<int64_t> AcquireBlocking(const Args& args, Connections& c,
       // Woken by the release (or the holder's expiry, one millisecond past its TTL).
       ++h.server_waits;
       std::vector<AsyncClient*> one{c.clients[a.wait_instance]};
-      Replies woke;
       if (args.handoff_ms > 0) {
-        woke = co_await AllSame(one, "LOCK.WAIT", resource, a.holder_pttl + 1, "HANDOFF",
-                                args.handoff_ms);
+        const Replies woke = co_await AllSame(one, "LOCK.WAIT", resource, a.holder_pttl + 1,
+                                              "HANDOFF", args.handoff_ms);
         if (Integer(woke[0]) == 1) woken_on = a.wait_instance;
       } else {
-        woke = co_await AllSame(one, "LOCK.WAIT", resource, a.holder_pttl + 1);
+        co_await AllSame(one, "LOCK.WAIT", resource, a.holder_pttl + 1);
       }
       continue;
     }

@@ -87,24 +87,30 @@ void LockWaits::ScheduleCheck(int db, std::string_view resource, int64_t at_ms) 
   checks_.emplace(std::move(key), Check{at_ms, id});
 }
 
+bool LockWaits::HandoffHolds(CommandContext& ctx, std::string_view resource) {
+  if (handoff_until_ms_.empty()) return false;  // no queue key built: FIFO hand-offs pay nothing
+  const int db = ctx.client().db;
+  const std::string queue = QueueKey(db, resource);
+  auto it = handoff_until_ms_.find(queue);
+  if (it == handoff_until_ms_.end()) return false;
+  const int64_t until = it->second;
+  // The lookup may expire the key, and its removal erase the entry: no iterator across it.
+  Result<std::optional<std::string_view>> held = locks_.Holder(ctx.db(), resource, nullptr);
+  const bool pending = handoff_until_ms_.count(queue) > 0 && ctx.now_ms() < until;
+  if (held && !held->has_value() && pending) {
+    ScheduleCheck(db, resource, until);
+    return true;
+  }
+  // Taken (the next release wakes the next waiter), freed again, or not taken in time.
+  handoff_until_ms_.erase(queue);
+  return false;
+}
+
 bool LockWaits::TryServe(CommandContext& ctx, WaitState* state, std::string_view key) {
   auto& w = *static_cast<LockWait*>(state);
   const int db = ctx.client().db;
-  // A HANDOFF waiter woken for this resource may still take it: everyone behind it waits, until
-  // the lock is held (then freed again) or its window ends.
-  const std::string queue = QueueKey(db, w.resource);
-  if (auto it = handoff_until_ms_.find(queue); it != handoff_until_ms_.end()) {
-    const int64_t until = it->second;
-    // The lookup may expire the key, and its removal erase the entry: no iterator across it.
-    Result<std::optional<std::string_view>> held = locks_.Holder(ctx.db(), w.resource, nullptr);
-    const bool pending = handoff_until_ms_.count(queue) > 0 && ctx.now_ms() < until;
-    if (held && !held->has_value() && pending) {
-      ScheduleCheck(db, w.resource, until);
-      return false;
-    }
-    // Taken (the next release wakes the next waiter), freed again, or not taken in time.
-    handoff_until_ms_.erase(queue);
-  }
+  // A HANDOFF waiter woken for this resource may still take it: everyone behind it waits.
+  if (HandoffHolds(ctx, w.resource)) return false;
   if (w.take) {
     Result<AcquireOutcome> out = locks_.Acquire(ctx, AcquireRequest{.resource = w.resource,
                                                                     .owner = w.owner,
@@ -146,7 +152,7 @@ bool LockWaits::TryServe(CommandContext& ctx, WaitState* state, std::string_view
     if (pttl >= 0) ScheduleCheck(db, w.resource, ctx.now_ms() + pttl);
     return false;
   }
-  if (w.handoff_ms > 0) SetHandoff(queue, ctx.now_ms() + w.handoff_ms);
+  if (w.handoff_ms > 0) SetHandoff(QueueKey(db, w.resource), ctx.now_ms() + w.handoff_ms);
   locks_.metrics().free_wakes++;
   ctx.rb().SendLong(1);
   return true;

@@ -77,6 +77,10 @@ class LockWaits : public BlockHandler, public KeyRemovalObserver {
   static std::string QueueKey(int db, std::string_view resource);
   // A HANDOFF waiter of `queue` was woken: the others wait until `until_ms` (or a change).
   void SetHandoff(const std::string& queue, int64_t until_ms);
+  // True while a HANDOFF waiter woken for `resource` may still take it (its window's end is then
+  // scheduled as a check); drops a window that is over (the lock was taken, freed again, or not
+  // taken in time).
+  bool HandoffHolds(CommandContext& ctx, std::string_view resource);
 
   LockManager& locks_;
   Keyspace& keyspace_;

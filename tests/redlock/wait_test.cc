@@ -145,8 +145,8 @@ INSTANTIATE_TEST_SUITE_P(Clusters, KeywardWaitTest,
 // checks that their fencing tokens grew in that order.
 constexpr int kWaiters = 4;
 
-std::vector<int> ServeQueuedWaiters(Cluster& cluster, const std::string& resource,
-                                    const std::function<void()>& released = [] {}) {
+std::vector<int> ServeQueuedWaiters(
+    Cluster& cluster, const std::string& resource, const std::function<void()>& released = [] {}) {
   Redlock holder(cluster.urls(), TestOptions());
   Result<Lock> held = holder.Acquire(resource, Held());
   EXPECT_TRUE(held);
