@@ -18,6 +18,10 @@ inline constexpr std::string_view kNotIssued = "NOTISSUED";
 // The instance is in its restart delay (lock-restart-delay): it may not count in a quorum yet.
 // Not a refusal by a holder: clients count it as no answer.
 inline constexpr std::string_view kRestarting = "RESTARTING";
+// LOCK.FENCE on an instance that started without its fencing counters and has not been caught up
+// with its peers since (LOCK.CATCHUP): nothing was counted, and clients catch it up. An error, so
+// that a client that knows nothing of it counts it as no answer.
+inline constexpr std::string_view kUnsettled = "UNSETTLED";
 // CLIENT UNBLOCK ... ERROR ended a wait (Redis's code too).
 inline constexpr std::string_view kUnblocked = "UNBLOCKED";
 
@@ -43,6 +47,14 @@ inline std::string NotIssuedText(int64_t token, int64_t counter, std::string_vie
 inline std::string RestartingText(int64_t left_ms, const char* option = "lock-restart-delay") {
   return std::string(kRestarting) + " lock acquisitions resume in " + std::to_string(left_ms) +
          " ms (" + option + ")";
+}
+
+// "UNSETTLED this instance started without its fencing counters and counts no token until it
+// is caught up (LOCK.CATCHUP)"
+inline std::string UnsettledText() {
+  return std::string(kUnsettled) +
+         " this instance started without its fencing counters and counts no token until it is "
+         "caught up (LOCK.CATCHUP)";
 }
 
 }  // namespace keyward::codes

@@ -18,6 +18,9 @@ struct InstanceView {
   std::optional<int64_t> counter;       // F(R)
   std::optional<int64_t> holder_token;  // the holder's token, where this server counted it
   std::optional<int64_t> waiters;
+  // Started without its fencing counters, guards its restarts and is not caught up yet: it counts
+  // no token (LOCK.CATCHUP says it is not counting, or RESTARTING during its restart delay).
+  bool unsettled = false;
 };
 
 InstanceView Inspect(const std::string& url, const std::string& name,
@@ -56,6 +59,15 @@ InstanceView Inspect(const std::string& url, const std::string& name,
     view.counter = number("token");
     view.holder_token = number("holder_token");
     view.waiters = number("waiters");
+    if (auto state = c.Command("LOCK.CATCHUP"); state) {
+      auto elements = state->as_array();
+      if (auto error = state->as_error()) {
+        view.unsettled = error->starts_with("RESTARTING");
+      } else if (elements && elements->size() >= 5) {
+        auto counting = (*elements)[4].as_integer();
+        view.unsettled = counting && *counting == 0;
+      }
+    }
     return view;
   }
   // Plain Redis: the same key, without counters or waiters.
@@ -79,6 +91,7 @@ int PrintStatus(const std::vector<std::string>& servers, const std::string& name
                 std::chrono::milliseconds timeout) {
   int reachable = 0;
   int held = 0;
+  std::vector<std::string> unsettled;
   std::printf("%-32s %-8s %-42s %10s %18s %18s %8s\n", "server", "backend", "owner", "pttl_ms",
               "holder_token", "counter", "waiters");
   for (const std::string& url : servers) {
@@ -89,6 +102,7 @@ int PrintStatus(const std::vector<std::string>& servers, const std::string& name
     }
     reachable++;
     if (v.owner) held++;
+    if (v.unsettled) unsettled.push_back(url);
     auto text = [](const std::optional<int64_t>& n) { return n ? std::to_string(*n) : "-"; };
     std::printf("%-32s %-8s %-42s %10lld %18s %18s %8s\n", url.c_str(),
                 v.keyward ? "keyward" : "redis", v.owner ? v.owner->c_str() : "-",
@@ -98,6 +112,12 @@ int PrintStatus(const std::vector<std::string>& servers, const std::string& name
   const int majority = static_cast<int>(servers.size()) / 2 + 1;
   std::printf("%s: held on %d of %zu servers (majority %d), %d reachable\n", name.c_str(), held,
               servers.size(), majority, reachable);
+  for (const std::string& url : unsettled) {
+    std::printf(
+        "%s started without its fencing counters and counts no token until a client "
+        "catches it up (docs/coordination.md)\n",
+        url.c_str());
+  }
   return reachable >= majority ? 0 : kStatusNoQuorum;
 }
 

@@ -256,6 +256,7 @@ asio::awaitable<Result<Lock>> AcquireLock(std::shared_ptr<Core> core, std::strin
 
   Error last;
   std::optional<size_t> woken_on;  // the instance whose LOCK.WAIT said the lock is free
+  bool retried_after_catch_up = false;
   for (int attempt = 0;; ++attempt) {
     if (core->closed) co_return Error(LockError::kClosed);
     const Fencing fencing = core->FencingMode();
@@ -292,6 +293,16 @@ asio::awaitable<Result<Lock>> AcquireLock(std::shared_ptr<Core> core, std::strin
                                      !options.owner.empty(), woken_on);
     woken_on.reset();
     if (tried.cancelled) co_return Error(LockError::kCancelled);
+    // An instance that started without its counters counted nothing: catch it up (behind a lock
+    // that is held; before the next attempt of one that failed, which then follows at once, once
+    // per call without using a retry).
+    const bool unsettled = tried.round.AnyUnsettled();
+    if (tried.decision.kind == Decision::Kind::kHeld && unsettled) CatchUpInBackground(core);
+    bool caught_up = false;
+    if (tried.decision.kind != Decision::Kind::kHeld && unsettled) {
+      caught_up = co_await CatchUpEverywhere(core);
+      if (Cancelled(cancellation)) co_return Error(LockError::kCancelled);
+    }
     if (tried.decision.kind == Decision::Kind::kHeld) {
       if (options.require_fencing && !tried.decision.token) {
         // The round found an instance to be plain Redis only after it was granted.
@@ -304,6 +315,11 @@ asio::awaitable<Result<Lock>> AcquireLock(std::shared_ptr<Core> core, std::strin
     }
     last = tried.decision.error;
     if (options.require_fencing && core->FencingMode() == Fencing::kNone) continue;
+    if (caught_up && !retried_after_catch_up && !(deadline && Clock::now() >= *deadline)) {
+      retried_after_catch_up = true;
+      --attempt;  // the attempt could not have succeeded: it does not use up a retry
+      continue;
+    }
 
     if (!blocking) {
       if (attempt >= options.retry_count) co_return last;

@@ -24,6 +24,12 @@ size_t AcquireRound::Count(AcquireAnswer::Kind kind) const {
                        [kind](const AcquireAnswer& a) { return a.kind == kind; });
 }
 
+bool AcquireRound::AnyUnsettled() const {
+  return std::any_of(answers_.begin(), answers_.end(),
+                     [](const AcquireAnswer& a) { return a.unsettled; }) ||
+         std::find(fences_.begin(), fences_.end(), FenceAnswer::kUnsettled) != fences_.end();
+}
+
 std::optional<size_t> AcquireRound::RefusingInstance() const {
   for (size_t i = 0; i < answers_.size(); ++i) {
     if (answers_[i].kind == AcquireAnswer::Kind::kRefused) return i;
@@ -202,10 +208,15 @@ Decision AcquireRound::AfterFence(Clock::time_point now) const {
       static_cast<size_t>(std::count(fences_.begin(), fences_.end(), FenceAnswer::kCounted));
   const auto not_counted =
       static_cast<size_t>(std::count(fences_.begin(), fences_.end(), FenceAnswer::kNotCounted));
-  const std::string tally = "token " + std::to_string(token) + " counted on " +
-                            std::to_string(counted) + ", not counted on " +
-                            std::to_string(not_counted) + " of " + std::to_string(n) +
-                            " instances; a majority is " + std::to_string(majority);
+  const auto unsettled =
+      static_cast<size_t>(std::count(fences_.begin(), fences_.end(), FenceAnswer::kUnsettled));
+  std::string tally = "token " + std::to_string(token) + " counted on " + std::to_string(counted) +
+                      ", not counted on " + std::to_string(not_counted) + " of " +
+                      std::to_string(n) + " instances; a majority is " + std::to_string(majority);
+  if (unsettled > 0) {
+    tally += " (" + std::to_string(unsettled) +
+             " restarted without their counters and have not caught up yet)";
+  }
   if (counted < majority) {
     if (counted + not_counted < majority) return Failed(Error(LockError::kNoQuorum, tally), true);
     // "Not counted" where the lease was ours means the counter had moved past T: a concurrent

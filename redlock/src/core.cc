@@ -6,6 +6,8 @@
 #include <asio/this_coro.hpp>
 #include <stdexcept>
 
+#include "keyward/redlock/catch_up.h"
+
 namespace keyward::redlock::detail {
 
 Core::Core(asio::any_io_executor ex, const std::vector<std::string>& urls, RedlockOptions opts)
@@ -136,6 +138,42 @@ void ReleaseInBackground(const std::shared_ptr<Core>& core, std::string resource
   asio::co_spawn(core->executor,
                  ReleaseDetached(core, std::move(resource), std::move(owner), std::move(only)),
                  asio::detached);
+}
+
+asio::awaitable<bool> CatchUpEverywhere(std::shared_ptr<Core> core) {
+  const Millis timeout = core->options.instance_timeout;
+  // Every round trip from before the first request: each peer's answer then came after this
+  // instant, which an unsettled instance's `ready` must cover (catch_up.h).
+  const Clock::time_point sent = Clock::now();
+  auto reports = co_await core->ForEach<std::optional<CatchUpReport>>(
+      [&](Instance& instance) { return instance.CatchUpState(sent, timeout); }, std::nullopt);
+  const CatchUpPlan plan = PlanCatchUp(reports);
+  if (plan.instances.empty()) co_return false;
+  std::vector<asio::awaitable<bool>> raises;
+  std::vector<std::shared_ptr<void>> keep_alive;
+  for (size_t i : plan.instances) {
+    raises.push_back(core->instances[i]->CatchUp(plan.counter, reports[i]->run_id, timeout));
+    keep_alive.push_back(core->instances[i]);
+  }
+  const std::vector<bool> raised = co_await Gather(std::move(raises), std::move(keep_alive), false);
+  co_return std::find(raised.begin(), raised.end(), true) != raised.end();
+}
+
+namespace {
+
+asio::awaitable<void> CatchUpDetached(std::shared_ptr<Core> core) {
+  co_await CatchUpEverywhere(core);
+  core->catching_up = false;
+  core->BackgroundFinished();
+}
+
+}  // namespace
+
+void CatchUpInBackground(const std::shared_ptr<Core>& core) {
+  if (core->closed || core->catching_up) return;
+  core->catching_up = true;
+  core->BackgroundStarted();
+  asio::co_spawn(core->executor, CatchUpDetached(core), asio::detached);
 }
 
 asio::awaitable<void> Drain(std::shared_ptr<Core> core) {

@@ -85,6 +85,9 @@ struct Core {
     uint64_t& known = known_counters[resource];
     known = std::max(known, counter);
   }
+  // A background catch-up runs (one at a time: every acquisition that saw an unsettled instance
+  // would start one). Read and written on the executor only.
+  bool catching_up = false;
   // Called by Close(): wakes what sleeps on its own timers (a lease's renewal loop), so that it
   // sees `closed` now rather than at its next renewal. Expired hooks return false and are
   // dropped when the next one is added.
@@ -108,6 +111,14 @@ asio::awaitable<Error> ReleaseLock(std::shared_ptr<Core> core, std::string resou
 // The same, started in the background (cleanup after a failure, a cancellation or a loss).
 void ReleaseInBackground(const std::shared_ptr<Core>& core, std::string resource, std::string owner,
                          std::vector<bool> only = {});
+
+// Catches up the instances that answered that they started without their fencing counters
+// (catch_up.h): LOCK.CATCHUP to every instance, then, where the answers allow it, LOCK.CATCHUP
+// with the highest counter to each unsettled one. True when one was caught up.
+asio::awaitable<bool> CatchUpEverywhere(std::shared_ptr<Core> core);
+// The same, started in the background (after a lock was granted without that instance), unless
+// one is running already.
+void CatchUpInBackground(const std::shared_ptr<Core>& core);
 
 // Waits until no background operation runs (each is bounded by the instance timeouts).
 asio::awaitable<void> Drain(std::shared_ptr<Core> core);

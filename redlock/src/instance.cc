@@ -6,6 +6,7 @@
 #include <array>
 
 #include "gather.h"
+#include "keyward/error_codes.h"
 
 namespace keyward::redlock::detail {
 namespace {
@@ -115,6 +116,7 @@ AcquireAnswer ParseAcquire(const Reply& reply, bool proposed) {
   if ((*values)[0] == 1) answer = AcquireAnswer::Granted(counter);
   if ((*values)[0] == 2) answer = AcquireAnswer::Reentered(counter);
   answer.counted = proposed && answer.kind == AcquireAnswer::Kind::kGranted && (*values)[3] == 1;
+  answer.unsettled = proposed && answer.kind == AcquireAnswer::Kind::kGranted && (*values)[3] == -1;
   return answer;
 }
 
@@ -309,9 +311,48 @@ asio::awaitable<FenceAnswer> Instance::Fence(std::string resource, std::string o
   auto reply = co_await Call(std::move(request), timeout);
   if (!reply) co_return FenceAnswer::kFailed;
   NoteUnknownCommand(*reply);
+  if (auto error = reply->as_error(); error && codes::HasCode(*error, codes::kUnsettled)) {
+    co_return FenceAnswer::kUnsettled;
+  }
   auto counted = reply->as_integer();
   if (!counted) co_return FenceAnswer::kFailed;
   co_return *counted == 1 ? FenceAnswer::kCounted : FenceAnswer::kNotCounted;
+}
+
+asio::awaitable<std::optional<CatchUpReport>> Instance::CatchUpState(Clock::time_point sent,
+                                                                     Millis timeout) {
+  if (backend_ == Backend::kRedis) co_return std::nullopt;
+  Request request;
+  request.Push("LOCK.CATCHUP");
+  auto reply = co_await Call(std::move(request), timeout);
+  if (!reply) co_return std::nullopt;
+  NoteUnknownCommand(*reply);
+  // [settled, counter, ready-ms, run-id, counting]
+  auto elements = reply->as_array();
+  if (!elements || elements->size() < 4) co_return std::nullopt;
+  auto settled = (*elements)[0].as_integer();
+  auto counter = (*elements)[1].as_integer();
+  auto ready = (*elements)[2].as_integer();
+  auto run_id = (*elements)[3].as_string();
+  if (!settled || !counter || !ready || !run_id || *counter < 0 || *ready < 0) {
+    co_return std::nullopt;
+  }
+  CatchUpReport report;
+  report.settled = *settled == 1;
+  report.counter = static_cast<uint64_t>(*counter);
+  report.ready = Millis(*ready);
+  report.run_id = std::string(*run_id);
+  report.round_trip = Clock::now() - sent;
+  co_return report;
+}
+
+asio::awaitable<bool> Instance::CatchUp(uint64_t counter, std::string run_id, Millis timeout) {
+  Request request;
+  request.Push("LOCK.CATCHUP", counter, run_id);
+  auto reply = co_await Call(std::move(request), timeout);
+  if (!reply) co_return false;
+  auto done = reply->as_integer();
+  co_return done&&* done == 1;
 }
 
 asio::awaitable<Expected<bool>> Instance::NativeOrScript(Request native, int script,

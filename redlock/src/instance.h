@@ -25,6 +25,7 @@
 
 #include "keyward/client/async_client.h"
 #include "keyward/redlock/acquire_round.h"
+#include "keyward/redlock/catch_up.h"
 #include "keyward/redlock/lock.h"
 
 namespace keyward::redlock::detail {
@@ -76,6 +77,13 @@ class Instance {
                                                 bool fence, Millis wait, Millis margin);
   asio::awaitable<FenceAnswer> Fence(std::string resource, std::string owner, uint64_t token,
                                      Millis timeout);
+  // LOCK.CATCHUP: where this instance's counters stand (catch_up.h); nullopt when it did not
+  // answer usefully (or is Redis). The round trip counts from `sent`: when the round's first
+  // request went out.
+  asio::awaitable<std::optional<CatchUpReport>> CatchUpState(Clock::time_point sent,
+                                                             Millis timeout);
+  // LOCK.CATCHUP counter run-id: true when this life of the instance (`run_id`) took it.
+  asio::awaitable<bool> CatchUp(uint64_t counter, std::string run_id, Millis timeout);
   // True when the lock was ours here and is now deleted / extended.
   asio::awaitable<client::Expected<bool>> Release(std::string resource, std::string owner,
                                                   Millis timeout);

@@ -131,13 +131,49 @@ void CmdAcquire(CmdArgs args, CommandContext& ctx) {
 void CmdFence(CmdArgs args, CommandContext& ctx) {
   int64_t token;
   if (!ParseToken(args[3], ctx, &token)) return;
-  bool counted = ctx.services().locks.Fence(ctx, args[1], args[2], token);
-  const int64_t answer = counted ? 1 : 0;
-  if (counted &&
+  const FenceOutcome outcome = ctx.services().locks.Fence(ctx, args[1], args[2], token);
+  if (outcome == FenceOutcome::kUnsettled) return ctx.rb().SendError(errors::Unsettled());
+  const auto answer = static_cast<int64_t>(outcome);
+  if (outcome == FenceOutcome::kCounted &&
       HoldFencedReply(ctx, [answer](ReplyBuilder& rb, int64_t) { rb.SendLong(answer); })) {
     return;
   }
   ctx.rb().SendLong(answer);
+}
+
+// LOCK.CATCHUP: [settled, counter, ready-ms, run-id, counting], the first step of catching an
+// instance that started without its counters up with its peers (counter: its highest; counting:
+// whether its LOCK.FENCE counts, i.e. settled or not guarding its restarts).
+// LOCK.CATCHUP counter run-id: the second: every counter raised to `counter` and the instance
+// settled, if this is still the life of it (run-id) that answered the first step and it is not
+// settled yet; 1, else 0. Both refuse during the restart delay of an instance that is not settled:
+// it cannot say yet what its peers' counters include.
+void CmdCatchUp(CmdArgs args, CommandContext& ctx) {
+  if (args.size() != 1 && args.size() != 3) return ctx.rb().SendError(errors::kSyntax);
+  LockManager& locks = ctx.services().locks;
+  const int64_t now = ctx.now_ms();
+  int64_t counter = 0;
+  if (args.size() == 3 && !ParseCounter(args[1], ctx, &counter)) return;
+  const CatchUpState state = locks.CatchUpStateOf(now);
+  if (!state.settled) {
+    if (const int64_t left = locks.RestartDelayLeft(now); left > 0) {
+      return ctx.rb().SendError(errors::Restarting(left, locks.DelayOption(now)));
+    }
+  }
+  if (args.size() == 1) {
+    ctx.rb().StartArray(5);
+    ctx.rb().SendLong(state.settled ? 1 : 0);
+    ctx.rb().SendLong(state.counter);
+    ctx.rb().SendLong(state.ready_ms);
+    ctx.rb().SendBulk(ctx.executor().state().run_id);
+    ctx.rb().SendLong(locks.Unsettled() ? 0 : 1);
+    return;
+  }
+  if (args[2] != ctx.executor().state().run_id || !locks.CatchUp(ctx, counter)) {
+    return ctx.rb().SendLong(0);
+  }
+  if (HoldFencedReply(ctx, [](ReplyBuilder& rb, int64_t) { rb.SendLong(1); })) return;
+  ctx.rb().SendLong(1);
 }
 
 // LOCK.RELEASE resource owner
@@ -361,6 +397,10 @@ void RegisterLockFamily(CommandRegistry& r) {
     << CommandSpec{"lock.fence", 4, kW | kF, 1, 1, 1, kCoord, CmdFence,
                    {"Commit a fencing token for a lock held by the owner", "7.0.0", kGroup,
                     "O(1)", "resource owner token"}}.WithMeta(&kFenceMeta)
+    << CommandSpec{"lock.catchup", -1, kW | CO::kNoScript, 0, 0, 0, kCoord, CmdCatchUp,
+                   {"Catch the fencing counters up with the peers after a start without them",
+                    "7.0.0", kGroup, "O(N) where N is the number of fencing records",
+                    "[counter run-id]"}}
     << CommandSpec{"lock.release", 3, kW | kF, 1, 1, 1, kCoord, CmdRelease,
                    {"Release a lock held by the owner", "7.0.0", kGroup, "O(1)",
                     "resource owner"}}.WithMeta(&kReleaseMeta)

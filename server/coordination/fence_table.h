@@ -7,6 +7,12 @@
 // marks into a per-instance guard floor; a record created later starts at both floors, so tokens
 // stay monotonic and a guarded write never accepts a token below one it accepted before.
 //
+// An instance that may have lost counters (it started without a complete history: no AOF, RDB
+// only, a new or stale AOF directory) starts *settling*: with lock-restart-delay set it counts no
+// FENCE (LockManager) until a client caught it up with its peers (LOCK.CATCHUP raises every
+// counter to the highest that enough settled peers hold, redlock/.../catch_up.h). A complete AOF
+// replay starts it settled.
+//
 // Tokens never exceed kMaxToken (2^53 - 1, exact in JavaScript and Lua numbers): a FENCE or a
 // stream record above it is refused, and an acquisition that would pass it fails, so a counter can
 // neither overflow nor wrap.
@@ -35,7 +41,8 @@ struct FenceRecord {
 
 class FenceTable {
  public:
-  explicit FenceTable(int64_t floor) : floor_(floor) {}
+  // `settling`: the instance may have lost counters (see above).
+  FenceTable(int64_t floor, bool settling) : floor_(floor), settling_(settling) {}
 
   // The resource's record, created at the floor when missing; marks it recently used.
   FenceRecord& Get(std::string_view resource);
@@ -45,6 +52,12 @@ class FenceTable {
   int64_t CounterOf(std::string_view resource) const;
   // The resource's guard mark (the guard floor when it has no record).
   int64_t SeenOf(std::string_view resource) const;
+
+  // Whether the counters may miss tokens an earlier life counted (see above).
+  bool settling() const { return settling_; }
+  // false: the counters are trustworthy from now on (caught up, a complete history replayed, a
+  // promotion's epoch); true: they may miss counts again (a history found cut short).
+  void set_settling(bool settling) { settling_ = settling; }
 
   int64_t floor() const { return floor_; }
   int64_t seen_floor() const { return seen_floor_; }
@@ -75,6 +88,7 @@ class FenceTable {
   std::unordered_map<std::string_view, std::list<Node>::iterator> index_;  // views of Node keys
   int64_t floor_;
   int64_t seen_floor_ = 0;
+  bool settling_;
 };
 
 }  // namespace keyward

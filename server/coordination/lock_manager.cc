@@ -34,7 +34,7 @@ void SendAcquireOutcome(ReplyBuilder& rb, const AcquireOutcome& outcome, bool pr
   rb.SendLong(!outcome.granted ? 0 : outcome.reentered ? 2 : 1);
   rb.SendLong(outcome.token);
   rb.SendLong(outcome.pttl);
-  if (proposed) rb.SendLong(outcome.counted ? 1 : 0);
+  if (proposed) rb.SendLong(outcome.unsettled ? -1 : outcome.counted ? 1 : 0);
 }
 
 void SendAcquireError(CommandContext& ctx, OpStatus status, std::string_view resource) {
@@ -52,7 +52,7 @@ LockManager::LockManager(const ServerSettings& settings, const ServerState& stat
       keyspace_(keyspace),
       pubsub_(pubsub),
       propagation_(propagation),
-      fences_(BootFloor(state.start_time_ms)) {}
+      fences_(BootFloor(state.start_time_ms), /*settling=*/true) {}
 
 bool IsCoordinationRecord(std::string_view command) {
   return EqualsIgnoreCase(command, "LOCK.RECORD") || EqualsIgnoreCase(command, "LOCK.FLOOR") ||
@@ -61,7 +61,7 @@ bool IsCoordinationRecord(std::string_view command) {
 }
 
 void LockManager::ForgetBootFloor() {
-  if (fences_.size() == 0) fences_ = FenceTable(0);
+  if (fences_.size() == 0) fences_ = FenceTable(0, /*settling=*/false);
 }
 
 bool LockManager::AnySubscribers() const {
@@ -161,7 +161,9 @@ Result<AcquireOutcome> LockManager::Acquire(CommandContext& ctx, const AcquireRe
   if (out.reentered) metrics_.reentries++;
   out.token = rec.counter;
   out.pttl = req.ttl_ms;
-  if (req.propose > rec.counter) {
+  if (req.propose != 0 && Unsettled()) {
+    out.unsettled = true;
+  } else if (req.propose > rec.counter) {
     // Counted with the grant, in the same step: exactly what a LOCK.FENCE of the proposal by the
     // new holder would do right after it.
     rec.counter = req.propose;
@@ -222,8 +224,11 @@ Result<bool> LockManager::Extend(CommandContext& ctx, std::string_view resource,
   return true;
 }
 
-bool LockManager::Fence(CommandContext& ctx, std::string_view resource, std::string_view owner,
-                        int64_t token) {
+FenceOutcome LockManager::Fence(CommandContext& ctx, std::string_view resource,
+                                std::string_view owner, int64_t token) {
+  // Its counters may miss tokens a majority counted before it lost them: counting here could
+  // commit a token twice or out of order (docs/coordination.md).
+  if (Unsettled()) return FenceOutcome::kUnsettled;
   Entry* e = ctx.db().Find(resource);
   const bool held = e != nullptr && e->type() == ObjType::kString && e->string_value() == owner;
   FenceRecord& rec = fences_.Get(resource);
@@ -246,7 +251,34 @@ bool LockManager::Fence(CommandContext& ctx, std::string_view resource, std::str
       rec.fenced_token != before.fenced_token) {
     PropagateRecord(ctx, resource, rec);
   }
-  return counted;
+  return counted ? FenceOutcome::kCounted : FenceOutcome::kNotCounted;
+}
+
+bool LockManager::Unsettled() const {
+  return settings_.lock_restart_delay > 0 && fences_.settling();
+}
+
+CatchUpState LockManager::CatchUpStateOf(int64_t now_ms) const {
+  CatchUpState state;
+  state.settled = !fences_.settling();
+  state.counter = fences_.MaxCounter();
+  state.ready_ms =
+      std::max<int64_t>(0, now_ms - (state_.start_time_ms + settings_.lock_restart_delay));
+  return state;
+}
+
+bool LockManager::CatchUp(CommandContext& ctx, int64_t counter) {
+  if (!fences_.settling()) return false;
+  fences_.RaiseCounters(counter);
+  fences_.set_settling(false);
+  metrics_.catch_ups++;
+  ctx.AddDirty();
+  ctx.PropagateOnlyCollected();
+  if (ctx.propagating()) {
+    ctx.executor().propagation().Add(kNoDatabase,
+                                     {"LOCK.EPOCH", FormatInt64(epoch_), FormatInt64(counter)});
+  }
+  return true;
 }
 
 bool LockManager::IsFencedOwner(std::string_view resource, std::string_view owner) const {

@@ -42,6 +42,30 @@ struct AcquireOutcome {
   // Refused because the instance is in its restart delay (pttl: what is left of it), not
   // because anyone holds the lock.
   bool restarting = false;
+  // PROPOSE on an instance that is not caught up (LockManager::Unsettled): not counted, and the
+  // reply's `counted` says -1 so that the client catches the instance up.
+  bool unsettled = false;
+};
+
+// LOCK.FENCE's answer, as its reply's integer.
+enum class FenceOutcome : int {
+  kCounted = 1,
+  kNotCounted = 0,
+  // Not counted, nothing changed: the instance started without its counters and has not been
+  // caught up with its peers since (LOCK.CATCHUP). Answered with the UNSETTLED error.
+  kUnsettled = -1,
+};
+
+// LOCK.CATCHUP's first form: where this instance's counters stand.
+struct CatchUpState {
+  // The counters include every token this instance counted in earlier lives: its history is
+  // complete (a full AOF replay) or it was caught up since it started.
+  bool settled = true;
+  int64_t counter = 0;  // the highest counter of any resource (or the floor)
+  // How long ago the instance's restart delay ended (ms): a client that reads the peers'
+  // counters after this answer, within that time of sending it, knows they include every FENCE
+  // that could still have completed before the restart (docs/coordination.md).
+  int64_t ready_ms = 0;
 };
 
 struct AcquireRequest {
@@ -84,8 +108,19 @@ class LockManager : public KeyRemovalObserver {
   bool Release(CommandContext& ctx, std::string_view resource, std::string_view owner);
   Result<bool> Extend(CommandContext& ctx, std::string_view resource, std::string_view owner,
                       int64_t ttl_ms);
-  // FENCE(R, owner, T), T in [1, kMaxToken]: true when counted (see COORDINATION.md).
-  bool Fence(CommandContext& ctx, std::string_view resource, std::string_view owner, int64_t token);
+  // FENCE(R, owner, T), T in [1, kMaxToken] (see COORDINATION.md). An unsettled instance counts
+  // nothing and changes nothing (kUnsettled).
+  FenceOutcome Fence(CommandContext& ctx, std::string_view resource, std::string_view owner,
+                     int64_t token);
+  // Whether this instance may count no FENCE yet: it started without its counters
+  // (fence_table.h), guards its restarts (lock-restart-delay > 0), and nobody has caught it up
+  // since.
+  bool Unsettled() const;
+  CatchUpState CatchUpStateOf(int64_t now_ms) const;
+  // LOCK.CATCHUP's second form: every counter raised to at least `counter` (the highest its
+  // peers reported) and the instance settled. Propagated as LOCK.EPOCH (same epoch). Only while
+  // settling (false otherwise: once settled, counters move only by counting).
+  bool CatchUp(CommandContext& ctx, int64_t counter);
   // LOCK.GUARD's check: whether a write carrying `token` may run: not older than the guard mark
   // (else kFenced, `*limit` = the mark) and not above the counter, i.e. issued (else kNotIssued,
   // `*limit` = the counter). Once the write ran, GuardAccepted raises the mark to it.

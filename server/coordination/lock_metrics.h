@@ -47,8 +47,9 @@ struct LockMetrics {
   uint64_t waits_started = 0;
   uint64_t waits_granted = 0;
   uint64_t waits_timed_out = 0;
-  uint64_t free_wakes = 0;           // LOCK.WAIT waiters woken because the resource became free
-  LatencyHistogram wait_latency;     // from the wait's start to its grant
+  uint64_t catch_ups = 0;         // caught up (LOCK.CATCHUP) after it started without its counters
+  uint64_t free_wakes = 0;        // LOCK.WAIT waiters woken because the resource became free
+  LatencyHistogram wait_latency;  // from the wait's start to its grant
   LatencyHistogram handoff_latency;  // from the lock's removal to the next waiter's grant
 };
 

@@ -179,6 +179,7 @@ inline std::string Fenced(int64_t token, int64_t seen, std::string_view resource
 inline std::string NotIssued(int64_t token, int64_t counter, std::string_view resource) {
   return codes::NotIssuedText(token, counter, resource);
 }
+inline std::string Unsettled() { return codes::UnsettledText(); }
 inline std::string Restarting(int64_t left_ms, const char* option = "lock-restart-delay") {
   return codes::RestartingText(left_ms, option);
 }

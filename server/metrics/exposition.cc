@@ -247,6 +247,10 @@ void LockFigures(Writer& w, Services& s) {
   counter("keyward_lock_extensions_total", "Owner-checked lease extensions", m.extensions);
   counter("keyward_lock_lease_expiries_total",
           "Locks whose lease ran out while held: a holder lost its lease", m.lease_expiries);
+  counter("keyward_lock_catch_ups_total",
+          "Times this instance was caught up with its peers after it started without its "
+          "fencing counters",
+          m.catch_ups);
   const std::string waits = "keyward_lock_waits_total";
   w.Family(waits, "counter", "LOCK.ACQUIRE ... WAIT waits, by outcome");
   w.Sample(waits, Label("result", "started"), m.waits_started);

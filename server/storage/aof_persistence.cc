@@ -510,8 +510,10 @@ bool AofPersistence::StartRewrite() {
 void AofPersistence::RewriteDoneOk(bool preamble) {
   last_rewrite_time_sec_ = (p_.clock.NowMs() - p_.job.start_ms()) / 1000;
   AofManifest next = manifest_;
-  // The new BASE holds everything; with the AOF off, what follows it is missing again.
-  next.set_stale(state_ == State::kOff);
+  // The new BASE holds everything; with the AOF off, what follows it is missing again. An
+  // instance not caught up since it started without its counters stays marked: its files hold
+  // this life's counts, not the earlier lives' (docs/coordination.md).
+  next.set_stale(state_ == State::kOff || p_.locks.Unsettled());
   const std::string base = next.NewBase(p_.settings.appendfilename, preamble);
   if (state_ == State::kWaitRewrite) {
     const std::string temp = TempIncrName();
@@ -808,6 +810,7 @@ std::optional<std::string> AofPersistence::StartUp() {
       // The boot floor stands in for them, in this life and, through the mark, the next ones
       // until a rewrite writes the floor into a BASE.
       p_.locks.ApplyFloor(boot_floor, 0, {});
+      p_.locks.fences().set_settling(true);
       manifest_.set_stale(true);
     }
     p_.propagation.set_dirty(0);  // what was loaded is on disk
@@ -826,6 +829,10 @@ std::optional<std::string> AofPersistence::StartUp() {
     spdlog::info("Creating AOF base file {} on server start", base);
     // (As Redis, the sizes do not count it: aof_base_size stays 0 until a rewrite or a load.)
   }
+  // Started without its counters (a new directory, or one cut short or marked), guarding its
+  // restarts, and not caught up yet: the next start must not take these files for its whole
+  // history either.
+  if (p_.locks.Unsettled()) manifest_.set_stale(true);
   const std::string incr = manifest_.LastIncr(filename);
   if (auto error = OpenForAppend(incr, false)) return error;
   if (auto error = PersistAofManifest(manifest_, Dir(), filename)) return error;

@@ -5,7 +5,7 @@ the AOF. Keyward only (Redis has no fencing tokens, and leaks a busy script's me
 import socket
 import unittest
 
-from keyward_harness import decode, encode_command, make_workdir, wait_for
+from keyward_harness import Error, decode, encode_command, make_workdir, wait_for
 from test_aof import AofTestCase, aof_path, kill9, read, write
 
 
@@ -46,6 +46,42 @@ class AofSafety(AofTestCase):
         kill9(srv)
         srv = self.start_aof(wd)
         self.assertEqual(fence(self.client(srv), "r"), first + 2)
+
+    def test_an_instance_not_caught_up_stays_so_across_restarts_until_it_is(self):
+        # With lock-restart-delay, a new directory is a life that may follow lost ones: the
+        # instance counts nothing until caught up (LOCK.CATCHUP), and its files must not make the
+        # next start look complete either. Once caught up and rewritten, a restart is settled.
+        wd = make_workdir()
+        delay = ("--lock-restart-delay", "50")
+
+        def settled_after_delay(srv):
+            c = self.client(srv)
+            wait_for(lambda: not isinstance(decode(c.call("LOCK.ACQUIRE", "probe", "p", "1")),
+                                            Error), message="restart delay over")
+            return decode(c.call("LOCK.CATCHUP"))
+
+        srv = self.start_aof(wd, *delay)
+        state = settled_after_delay(srv)
+        self.assertEqual((state[0], state[4]), (0, 0))
+        self.assertIn(b"keyward-stale 1", read(aof_path(wd, "appendonly.aof.manifest")))
+        kill9(srv)
+        srv = self.start_aof(wd, *delay)
+        state = settled_after_delay(srv)
+        self.assertEqual(state[0], 0, "a restart took this life's files for its whole history")
+        c = self.client(srv)
+        self.assertTrue(c.call("LOCK.FENCE", "r", "o", "1").startswith(b"-UNSETTLED"))
+        raised = state[1] + 1000
+        self.assertEqual(decode(c.call("LOCK.CATCHUP", raised, state[3])), 1)
+        self.assertEqual(decode(c.call("BGREWRITEAOF")), b"Background append only file "
+                         b"rewriting started")
+        wait_for(lambda: b"keyward-stale" not in read(aof_path(wd, "appendonly.aof.manifest")),
+                 message="a rewrite that clears the mark")
+        kill9(srv)
+        srv = self.start_aof(wd, *delay)
+        state = settled_after_delay(srv)
+        self.assertEqual((state[0], state[4]), (1, 1))
+        self.assertGreaterEqual(state[1], raised)  # the catch-up was in the files
+        self.assertEqual(fence(self.client(srv), "r"), raised + 1)
 
     def test_a_busy_scripts_message_is_not_seen_before_its_write_is_on_disk(self):
         # The script writes, publishes, then runs past busy-reply-threshold. The subscriber gets

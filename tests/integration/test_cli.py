@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 import unittest
 
-from keyward_harness import ServerTestCase, decode, wait_for
+from keyward_harness import Error, ServerTestCase, decode, wait_for
 
 CLI = os.environ.get("KEYWARD_CLI") or os.path.join(
     os.path.dirname(os.environ.get("KEYWARD_SERVER", "/work/main/build-asan/bin/x")), "keyward")
@@ -317,6 +317,23 @@ class ElectAndObserve(CliTestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn(b"me", r.stdout)
         self.assertIn(b"held on 1 of 1 servers", r.stdout)
+        self.assertNotIn(b"counts no token", r.stdout)
+
+    def test_status_names_a_server_that_has_not_caught_up(self):
+        # Started without counters, guarding its restarts: it counts no token until caught up.
+        guarded = self.start_keyward(["--lock-restart-delay", "100"])
+        url = "redis://127.0.0.1:%d" % guarded.port
+        r = self.run_cli(["status", "job", "--servers", "%s,%s" % (self.servers, url)])
+        self.assertIn(url.encode() + b" started without its fencing counters", r.stdout)
+        self.assertNotIn(self.servers.encode() + b" started without", r.stdout)
+        admin = self.raw_client(guarded)
+        wait_for(lambda: not isinstance(decode(admin.call("LOCK.CATCHUP")), Error),
+                 message="restart delay over")
+        state = decode(admin.call("LOCK.CATCHUP"))
+        self.assertEqual(state[0], 0)
+        self.assertEqual(decode(admin.call("LOCK.CATCHUP", state[1], state[3])), 1)
+        r = self.run_cli(["status", "job", "--servers", url])
+        self.assertNotIn(b"counts no token", r.stdout)
 
 
 if __name__ == "__main__":

@@ -534,6 +534,82 @@ TEST_F(LockFamilyTest, RestartDelayKeepsTheInstanceOutOfQuorums) {
   EXPECT_EQ(Run({"set", "py-lock", "token", "NX", "PX", "1000"}).str, "OK");
 }
 
+// An instance that started without its counters (no persistence here) and guards its restarts
+// (lock-restart-delay) counts no FENCE until a client caught it up with its peers (LOCK.CATCHUP:
+// docs/coordination.md): its own counters may be below a token a majority committed before.
+TEST_F(LockFamilyTest, AnInstanceStartedWithoutCountersCountsNothingUntilCaughtUp) {
+  settings_for_test().lock_restart_delay = 1000;
+  // During the delay it cannot say yet what its peers' counters will include.
+  EXPECT_EQ(Run({"lock.catchup"}).str,
+            "RESTARTING lock acquisitions resume in 1000 ms (lock-restart-delay)");
+  Tick(1000);
+  Resp state = Run({"lock.catchup"});
+  ASSERT_EQ(state.size(), 5u) << state.str;
+  EXPECT_EQ(state[0].integer, 0);  // not settled
+  const int64_t floor = state[1].integer;
+  EXPECT_GT(floor, 0);
+  EXPECT_EQ(state[2].integer, 0);  // its delay ended just now
+  const std::string run_id = state[3].str;
+  EXPECT_EQ(run_id.size(), 40u);
+  EXPECT_EQ(state[4].integer, 0);  // counting nothing
+  Tick(30);
+  EXPECT_EQ(Run({"lock.catchup"})[2].integer, 30);
+
+  // Granted, but neither a proposal nor a FENCE is counted (-1, UNSETTLED), and nothing moves.
+  Resp proposed = Run({"lock.acquire", "r", "me", "10000", "PROPOSE", std::to_string(floor + 5)});
+  ASSERT_EQ(proposed.size(), 4u) << proposed.str;
+  EXPECT_EQ(proposed[0].integer, 1);
+  EXPECT_EQ(proposed[1].integer, floor);
+  EXPECT_EQ(proposed[3].integer, -1);
+  EXPECT_EQ(Run({"lock.fence", "r", "me", std::to_string(floor + 7)}).str,
+            "UNSETTLED this instance started without its fencing counters and counts no token "
+            "until it is caught up (LOCK.CATCHUP)");
+  EXPECT_TRUE(Run({"lock.info", "r"})[7].is_null());
+  EXPECT_EQ(Run({"lock.info", "r"})[5].integer, floor);
+  // The one-instance form (FENCE) has no peers to catch up with: it counts from the boot floor.
+  EXPECT_EQ(Acquire("a", {"single", "me", "1000", "FENCE"}).token, floor + 1);
+
+  // A catch-up meant for another life of the instance changes nothing.
+  EXPECT_EQ(Run({"lock.catchup", std::to_string(floor + 100), std::string(40, '0')}).integer, 0);
+  EXPECT_TRUE(Run({"lock.fence", "r", "me", std::to_string(floor + 9)}).is_error());
+  // Caught up: every counter rises to what the peers hold, and FENCE counts again.
+  EXPECT_EQ(Run({"lock.catchup", std::to_string(floor + 100), run_id}).integer, 1);
+  state = Run({"lock.catchup"});
+  EXPECT_EQ(state[0].integer, 1);
+  EXPECT_EQ(state[1].integer, floor + 100);
+  EXPECT_EQ(state[4].integer, 1);
+  EXPECT_EQ(Run({"lock.info", "never-seen"})[5].integer, floor + 100);
+  EXPECT_EQ(Run({"lock.fence", "r", "me", std::to_string(floor + 50)}).integer, 0);
+  EXPECT_EQ(Run({"lock.fence", "r", "me", std::to_string(floor + 101)}).integer, 1);
+  // Once settled, counters move only by counting: a late catch-up changes nothing.
+  EXPECT_EQ(Run({"lock.catchup", std::to_string(floor + 1000), run_id}).integer, 0);
+  EXPECT_EQ(Run({"lock.catchup"})[1].integer, floor + 101);
+  // The catch-up is in the stream (the replay of this test checks the counters it left).
+  bool epoch = false;
+  for (const Argv& argv : TakePropagated())
+    epoch |= argv[0] == "LOCK.EPOCH" && argv[2] == std::to_string(floor + 100);
+  EXPECT_TRUE(epoch);
+
+  EXPECT_EQ(Run({"lock.catchup", "1"}).str, "ERR syntax error");
+  EXPECT_EQ(Run({"lock.catchup", "-1", run_id}).str,
+            "ERR fencing counter is out of range (0 to 9007199254740991)");
+  EXPECT_EQ(Run({"lock.catchup", "x", run_id}).str, "ERR value is not an integer or out of range");
+}
+
+// Without lock-restart-delay the operator has not asked for restarts to be guarded: the
+// instance counts at once, as before, though it says its history is not complete (it is no
+// trustworthy source for catching another instance up) until it is caught up itself.
+TEST_F(LockFamilyTest, WithoutARestartDelayTheInstanceCountsAtOnce) {
+  Resp state = Run({"lock.catchup"});
+  ASSERT_EQ(state.size(), 5u) << state.str;
+  EXPECT_EQ(state[0].integer, 0);
+  EXPECT_EQ(state[4].integer, 1);
+  Acquire("a", {"r", "me", "10000"});
+  EXPECT_EQ(Run({"lock.fence", "r", "me", std::to_string(state[1].integer + 1)}).integer, 1);
+  EXPECT_EQ(Run({"lock.catchup", std::to_string(state[1].integer + 5), state[3].str}).integer, 1);
+  EXPECT_EQ(Run({"lock.catchup"})[0].integer, 1);
+}
+
 TEST_F(LockFamilyTest, IdleRecordsFoldIntoTheFloor) {
   int64_t highest = 0;
   for (int i = 0; i < 10; i++) {

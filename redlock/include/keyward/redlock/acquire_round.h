@@ -73,6 +73,9 @@ struct AcquireAnswer {
   bool reentered = false;
   // kGranted with a proposed token (one round trip): the instance counted it with the grant.
   bool counted = false;
+  // A proposal not counted because the instance restarted without its counters and has not
+  // been caught up since (catch_up.h).
+  bool unsettled = false;
   // F(R) as the instance reported it (Keyward; with FENCE, the token itself). Absent on Redis.
   std::optional<uint64_t> counter;
   // A re-entry on Keyward: the token this instance counted for the owner (LOCK.INFO's
@@ -114,8 +117,9 @@ struct AcquireAnswer {
   bool not_waited_for() const { return kind == Kind::kFailed && why == kNotWaitedFor; }
 };
 
-// What one instance answered to LOCK.FENCE.
-enum class FenceAnswer { kCounted, kNotCounted, kFailed };
+// What one instance answered to LOCK.FENCE. kUnsettled: not counted, because the instance
+// restarted without its counters and has not been caught up since (LOCK.FENCE: UNSETTLED).
+enum class FenceAnswer { kCounted, kNotCounted, kUnsettled, kFailed };
 
 struct Decision {
   enum class Kind {
@@ -169,6 +173,10 @@ class AcquireRound {
   // success without it (the caller releases what it may still grant behind the request).
   static bool Decided(size_t instances, const std::vector<std::optional<AcquireAnswer>>& answers,
                       const std::vector<bool>& unresponsive = {});
+
+  // Whether an instance answered that it has not caught up since a restart without its
+  // counters (phase 1's proposal or phase 2): the caller catches it up (catch_up.h).
+  bool AnyUnsettled() const;
 
   size_t granted() const { return Count(AcquireAnswer::Kind::kGranted); }
   size_t refused() const { return Count(AcquireAnswer::Kind::kRefused); }
