@@ -1,10 +1,16 @@
 #include "server/protocol/reply_builder.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 namespace keyward {
+
+namespace {
+constexpr size_t kShortBulk = 64;
+}  // namespace
 
 void ReplyBuilder::SendSimple(std::string_view s) {
   sink_->push_back('+');
@@ -33,6 +39,21 @@ void ReplyBuilder::SendLong(int64_t v) {
 }
 
 void ReplyBuilder::SendBulk(std::string_view s) {
+  // A short value (list elements, set members, most GETs) goes out in one append with its header
+  // and CRLF: three appends cost more than the bytes they copy.
+  if (s.size() <= kShortBulk) {
+    char buf[kShortBulk + 32];
+    buf[0] = '$';
+    char* p = std::to_chars(buf + 1, buf + 24, s.size()).ptr;
+    *p++ = '\r';
+    *p++ = '\n';
+    std::memcpy(p, s.data(), s.size());
+    p += s.size();
+    *p++ = '\r';
+    *p++ = '\n';
+    sink_->append(buf, p - buf);
+    return;
+  }
   Header('$', s.size());
   sink_->append(s);
   sink_->append("\r\n");
