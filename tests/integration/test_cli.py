@@ -332,7 +332,7 @@ class ElectAndObserve(CliTestCase):
         state = decode(admin.call("LOCK.CATCHUP"))
         self.assertEqual(state[0], 0)
         self.assertEqual(decode(admin.call("LOCK.CATCHUP", state[1], state[3])), 1)
-        r = self.run_cli(["status", "job", "--servers", url])
+        r = self.run_cli(["status", "job", "--servers", "%s,%s" % (self.servers, url)])
         self.assertNotIn(b"counts no token", r.stdout)
 
 
