@@ -229,8 +229,12 @@ Result<int64_t> OpIncrBy(Database& db, std::string_view key, int64_t incr) {
     return OpStatus::kOverflow;
   }
   value += incr;
+  const std::string text = FormatInt64(value);
+  // An int-encoded value whose digits keep their count is rewritten where it lies (the result
+  // stays int-encoded, as Redis's in-place update of an unshared integer object does).
+  if (e != nullptr && e->encoding() == Encoding::kInt && e->OverwriteInline(text)) return value;
   int64_t deadline = e != nullptr ? e->expire_ms() : -1;
-  Store(db, e, Entry::NewString(key, FormatInt64(value), deadline));
+  Store(db, e, Entry::NewString(key, text, deadline));
   return value;
 }
 

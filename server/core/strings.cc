@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -77,8 +78,8 @@ bool ParseLongDouble(std::string_view s, long double* value) {
 
 std::string FormatInt64(int64_t v) {
   char buf[24];
-  int n = std::snprintf(buf, sizeof(buf), "%lld", static_cast<long long>(v));
-  return std::string(buf, n);
+  const std::to_chars_result end = std::to_chars(buf, buf + sizeof(buf), v);
+  return std::string(buf, end.ptr);
 }
 
 std::string FormatLongDouble(long double v) {

@@ -34,6 +34,10 @@ class Sessions {
   void CountWrite() { stats_.total_writes_processed++; }
 
  private:
+  // Prefetches the keys of the next pipelined requests in `input` (request_scan.h); returns the
+  // bytes of the requests looked at.
+  size_t PrefetchKeys(const Client& c, std::string_view input) const;
+
   const ServerSettings& settings_;
   ServerStats& stats_;
   ClientRegistry& clients_;

@@ -1,5 +1,6 @@
 #include "server/keyspace/database.h"
 
+#include <algorithm>
 #include <string>
 
 #include "server/keyspace/lazy_free.h"
@@ -37,6 +38,17 @@ Result<Entry*> Database::FindTyped(std::string_view key, ObjType type, LookupMod
   if (e == nullptr) return OpStatus::kKeyNotFound;
   if (e->type() != type) return OpStatus::kWrongType;
   return e;
+}
+
+void Database::Prefetch(std::span<const std::string_view> keys) const {
+  constexpr size_t kMax = 32;
+  uint64_t hashes[kMax];
+  const size_t n = std::min(keys.size(), kMax);
+  for (size_t i = 0; i < n; ++i) {
+    hashes[i] = table_.Hash(keys[i]);
+    table_.PrefetchSlot(hashes[i]);
+  }
+  for (size_t i = 0; i < n; ++i) table_.PrefetchHead(hashes[i]);
 }
 
 void Database::Add(Entry* e) { AddHashed(e, table_.Hash(e->key())); }

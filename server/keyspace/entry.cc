@@ -163,6 +163,16 @@ std::string_view Entry::string_value() const {
   return {p, static_cast<size_t>(len)};
 }
 
+bool Entry::OverwriteInline(std::string_view value) {
+  if (type() != ObjType::kString || encoding() == Encoding::kRaw) return false;
+  uint64_t len;
+  const char* p = GetVarint(value_start(), &len);
+  if (len != value.size()) return false;
+  // The entry itself is mutable; value_start() is const only because readers share it.
+  std::memcpy(const_cast<char*>(p), value.data(), value.size());
+  return true;
+}
+
 std::string* Entry::raw_string() const {
   std::string* s;
   std::memcpy(&s, value_start(), sizeof(s));

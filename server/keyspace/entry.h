@@ -109,6 +109,10 @@ class Entry {
   bool has_raw_string() const { return encoding() == Encoding::kRaw; }
   // The growable buffer of a raw string, for in-place APPEND/SETRANGE/SETBIT.
   std::string* raw_string() const;
+  // Writes `value` over an inline string (int or embstr encoded) of the same length, keeping the
+  // encoding, the key and the expiry (INCR's common case: no new entry, no second lookup).
+  // False, and nothing changed, when the entry is raw or the lengths differ.
+  bool OverwriteInline(std::string_view value);
 
   // Values of every other type (type() != kString).
   Value* value() const;

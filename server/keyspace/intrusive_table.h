@@ -91,6 +91,23 @@ class IntrusiveTable {
   // replacing the entry in place; nullptr when absent.
   Node** FindLink(std::string_view key);
   Node** FindLink(std::string_view key, uint64_t hash);
+  // Lookups of a batch in two steps that only load memory (a pipeline's keys, before its
+  // commands run): PrefetchSlot for every hash, then PrefetchHead for every hash, so that the
+  // cache misses of the bucket slots, then of the first entries, overlap.
+  void PrefetchSlot(uint64_t hash) const {
+    for (const auto& b : buckets_) {
+      if (!b.empty()) __builtin_prefetch(&b[hash & (b.size() - 1)]);
+    }
+  }
+  void PrefetchHead(uint64_t hash) const {
+    for (const auto& b : buckets_) {
+      if (b.empty()) continue;
+      const char* head = reinterpret_cast<const char*>(b[hash & (b.size() - 1)]);
+      if (head == nullptr) continue;
+      __builtin_prefetch(head);
+      __builtin_prefetch(head + 63);  // a small entry (header, key, inline value) may straddle
+    }
+  }
   // Adds an entry whose key is not in the table.
   void Insert(Node* e);
   // Makes room for about `n` entries at once (the loader, from RESIZEDB): an empty table gets

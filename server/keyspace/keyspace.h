@@ -18,6 +18,7 @@ class Keyspace {
 
   int db_count() const { return static_cast<int>(dbs_.size()); }
   Database& db(int index) { return *dbs_[index]; }
+  const Database& db(int index) const { return *dbs_[index]; }
 
   // The time every expiry decision of the current command is based on (Redis takes one snapshot
   // per command so that a command, and later a script or a transaction, sees a fixed time).

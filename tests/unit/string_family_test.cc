@@ -542,6 +542,34 @@ TEST_F(StringFamilyTest, IncrKeepsTtl) {
   EXPECT_EQ(Deadline("n"), -1);
 }
 
+// INCR rewrites an int-encoded value in place while its digits keep their count, and builds a
+// new entry when the count changes or the value was not int-encoded: either way the result is
+// int-encoded, the deadline stays and the next read sees the new digits.
+TEST_F(StringFamilyTest, IncrInPlaceAndAcrossDigitCounts) {
+  Run({"set", "n", "8", "px", "100000"});
+  const int64_t deadline = Deadline("n");
+  const std::vector<int64_t> expected = {9, 10, 11};
+  for (int64_t v : expected) {
+    EXPECT_EQ(Run({"incr", "n"}), v);
+    EXPECT_EQ(Run({"get", "n"}), Str(v));
+    EXPECT_EQ(Encoding("n"), "int");
+    EXPECT_EQ(Deadline("n"), deadline);
+  }
+  EXPECT_EQ(Run({"incrby", "n", "-21"}), -10);  // "11" to "-10": same length, new sign
+  EXPECT_EQ(Run({"get", "n"}), "-10");
+  EXPECT_EQ(Run({"incrby", "n", "10"}), 0);
+  EXPECT_EQ(Run({"get", "n"}), "0");
+  EXPECT_EQ(Deadline("n"), deadline);
+  // A raw string holding digits becomes an int.
+  Run({"append", "r", "4"});
+  Run({"append", "r", "2"});
+  EXPECT_EQ(Encoding("r"), "raw");
+  EXPECT_EQ(Run({"incr", "r"}), 43);
+  EXPECT_EQ(Encoding("r"), "int");
+  EXPECT_EQ(Run({"append", "r", "0"}), 3);  // the in-place int did not keep a stale length
+  EXPECT_EQ(Run({"get", "r"}), "430");
+}
+
 TEST_F(StringFamilyTest, IncrErrors) {
   for (const char* bad : {"abc", " 1", "1 ", "1.0", "", "01", "-0", "+1", "12345678901234567890",
                           "9223372036854775808"}) {
