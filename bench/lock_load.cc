@@ -18,8 +18,9 @@
 //                - N > 1: LOCK.ACQUIRE r owner ttl PROPOSE (counter seen last + 1) to all in
 //                  parallel; a majority granted and counted it with positive validity: held in
 //                  one round trip. Otherwise (the first time, or a stale guess) LOCK.FENCE r owner
-//                  max(F)+1 to all, a majority counted. Then LOCK.RELEASE to all. Each phase
-//                  waits for every instance's answer.
+//                  max(F)+1 to all, a majority counted. Then LOCK.RELEASE to all. As in the
+//                  library, an acquisition waits for every instance's answer and a release is
+//                  done once a majority released (the others answer in the background).
 //                Reports p50/p99 of the PING round, the acquisition and acquire+release, and
 //                acquire+release per second (over the time spent in them, not in the PINGs).
 //   handoff      `--contenders` coroutines take turns on one resource, each with connections of
@@ -58,6 +59,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <numeric>
 #include <optional>
@@ -78,6 +80,8 @@ using keyward::client::Reply;
 using keyward::client::Request;
 using Clock = std::chrono::steady_clock;
 using Replies = std::vector<Reply>;
+// Whether the replies in so far (a null reply: not in yet) settle a round.
+using Decided = std::function<bool(const Replies&)>;
 
 constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
 
@@ -147,51 +151,66 @@ class Owners {
 // Sending to N instances at once.
 
 // The state of one All(): the caller's handler and the replies gathered so far. It lives on the
-// heap until the last instance has answered; each per-instance handler holds only a raw pointer
-// to it (g++ 12 can destroy owning captures of lambdas handed to asio twice).
+// heap until the last instance has answered (also after a decided round has resumed the caller);
+// each per-instance handler holds only a raw pointer to it (g++ 12 can destroy owning captures of
+// lambdas handed to asio twice).
 template <typename Handler>
 struct Gathering {
   Handler handler;
   Replies replies;
   std::error_code error;
   size_t pending;
+  const Decided* decided;
+  bool completed = false;
 };
 
 // Sends requests[i] to *clients[i], all before waiting for any, and completes with the first
-// reply of each once every instance has answered (or with the first transport error). The
-// per-instance completions run inline on the client's thread and the last one resumes the caller
-// directly, so a round costs what the client's own Exec costs: the PING round and the lock rounds
-// pay the same overhead.
+// reply of each once every instance has answered (or with the first transport error), or as soon
+// as `decided` (if any) says the replies in so far settle the round: as the library does, the
+// caller goes on and the others answer in the background (their replies are dropped; a reply not
+// in yet is a null reply). The per-instance completions run inline on the client's thread and
+// the one that completes resumes the caller directly, so a round costs what the client's own Exec
+// costs: the PING round and the lock rounds pay the same overhead.
 template <typename Token>
-auto All(const std::vector<AsyncClient*>& clients, std::vector<Request> requests, Token&& token) {
+auto All(const std::vector<AsyncClient*>& clients, std::vector<Request> requests,
+         const Decided* decided, Token&& token) {
   return asio::async_initiate<Token, void(std::error_code, Replies)>(
-      [](auto handler, const std::vector<AsyncClient*>* clients, std::vector<Request> requests) {
+      [](auto handler, const std::vector<AsyncClient*>* clients, std::vector<Request> requests,
+         const Decided* decided) {
         using State = Gathering<decltype(handler)>;
-        auto* state = new State{std::move(handler), Replies(clients->size()), {}, clients->size()};
+        auto* state =
+            new State{std::move(handler), Replies(clients->size()), {}, clients->size(), decided};
         for (size_t i = 0; i < clients->size(); ++i) {
-          (*clients)[i]->AsyncExec(std::move(requests[i]),
-                                   [state, i](std::error_code error, Replies replies) {
-                                     if (error && !state->error) state->error = error;
-                                     // A pipeline's answer is its last reply.
-                                     if (!replies.empty())
-                                       state->replies[i] = std::move(replies.back());
-                                     if (--state->pending > 0) return;
-                                     auto done = std::move(state->handler);
-                                     const std::error_code first_error = state->error;
-                                     Replies all = std::move(state->replies);
-                                     delete state;
-                                     std::move(done)(first_error, std::move(all));
-                                   });
+          (*clients)[i]->AsyncExec(std::move(requests[i]), [state, i](std::error_code error,
+                                                                      Replies replies) {
+            const bool last = --state->pending == 0;
+            if (!state->completed) {
+              if (error && !state->error) state->error = error;
+              // A pipeline's answer is its last reply.
+              if (!replies.empty()) state->replies[i] = std::move(replies.back());
+              if (last || (!state->error && state->decided && (*state->decided)(state->replies))) {
+                state->completed = true;
+                auto done = std::move(state->handler);
+                const std::error_code first_error = state->error;
+                Replies all = std::move(state->replies);
+                if (last) delete state;
+                std::move(done)(first_error, std::move(all));
+                return;
+              }
+            }
+            if (last) delete state;
+          });
         }
       },
-      token, &clients, std::move(requests));
+      token, &clients, std::move(requests), decided);
 }
 
 // Each instance's request (a pipeline answers with its last reply); a connection error or an
 // error reply ends the run.
 asio::awaitable<Replies> AllOrThrow(const std::vector<AsyncClient*>& clients,
-                                    std::vector<Request> requests, std::string_view name) {
-  auto [error, replies] = co_await All(clients, std::move(requests), kNoThrow);
+                                    std::vector<Request> requests, std::string_view name,
+                                    const Decided* decided = nullptr) {
+  auto [error, replies] = co_await All(clients, std::move(requests), decided, kNoThrow);
   if (error) throw std::system_error(error, std::string(name));
   for (const Reply& reply : replies) {
     if (reply.is_error()) {
@@ -347,12 +366,25 @@ asio::awaitable<Attempt> TryTwoPhase(Connections& c, const std::string& resource
   co_return Attempt{Attempt::Kind::kSplit};
 }
 
+size_t Released(const Replies& replies) {
+  size_t released = 0;
+  for (const Reply& r : replies) {
+    auto v = r.as_integer();
+    released += v && *v == 1 ? 1 : 0;
+  }
+  return released;
+}
+
+// LOCK.RELEASE everywhere, decided, as the library's release is, once a majority released it:
+// the other instances answer in the background.
 asio::awaitable<void> Release(Connections& c, const std::string& resource,
                               const std::string& owner) {
-  Replies replies = co_await AllSame(c.clients, "LOCK.RELEASE", resource, owner);
-  size_t released = 0;
-  for (const Reply& r : replies) released += Integer(r) == 1 ? 1 : 0;
-  if (released < Majority(c.size())) throw std::runtime_error("LOCK.RELEASE: lock not held");
+  const size_t majority = Majority(c.size());
+  const Decided decided = [majority](const Replies& in) { return Released(in) >= majority; };
+  std::vector<Request> requests(c.size());
+  for (Request& r : requests) r.Push("LOCK.RELEASE", resource, owner);
+  Replies replies = co_await AllOrThrow(c.clients, std::move(requests), "LOCK.RELEASE", &decided);
+  if (Released(replies) < majority) throw std::runtime_error("LOCK.RELEASE: lock not held");
 }
 
 // ---------------------------------------------------------------------------------------------
