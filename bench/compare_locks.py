@@ -9,7 +9,8 @@ every client runs pinned to another core. Three clients:
                 LOCK.ACQUIRE ... FENCE / LOCK.RELEASE for N = 1, the two-phase protocol
                 (LOCK.ACQUIRE to all, LOCK.FENCE max+1 to all, LOCK.RELEASE to all) for N > 1,
                 against the keyward-servers; as in the library, a release is done once a
-                majority released (node-redlock's waits for every instance);
+                majority released (node-redlock resolves its acquisition and its
+                release at a quorum);
   node-redlock  bench/lock_node.js (npm redlock 5.0.0-beta.2 + ioredis 5, from
                 tests/interop/node/node_modules) against the redis-servers;
   redis-py      bench/lock_redis_py.py (Debian's python3-redis, redis.lock.Lock) against one
