@@ -210,8 +210,10 @@ void Executor::Run(CallerKind kind, Client& c, const CommandSpec& cmd, CmdArgs a
   cmd.stats().usec += static_cast<uint64_t>(duration);
   // The latency monitor and the command's histogram see the runs INFO commandstats counts
   // (Redis's call(): a fast command's slow run is its own event, "fast-command").
-  p_.latency.AddSampleIfNeeded(cmd.has(CO::kFast) ? "fast-command" : "command", duration / 1000,
-                               p_.settings.latency_monitor_threshold, p_.clock.NowMs() / 1000);
+  if (LatencyMonitor::Exceeds(duration / 1000, p_.settings.latency_monitor_threshold)) {
+    p_.latency.AddSample(cmd.has(CO::kFast) ? "fast-command" : "command", duration / 1000,
+                         p_.clock.NowMs() / 1000);
+  }
   if (p_.settings.latency_tracking) p_.latency.RecordCommand(cmd, duration);
   p_.stats.total_commands_processed++;
   const bool failed = sink->size() > reply_at && (*sink)[reply_at] == '-';

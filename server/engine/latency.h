@@ -54,7 +54,12 @@ class LatencyMonitor {
   // latencyAddSampleIfNeeded: only with the monitor on and the latency at the threshold.
   void AddSampleIfNeeded(std::string_view event, int64_t latency_ms, int64_t threshold_ms,
                          int64_t now_sec) {
-    if (threshold_ms > 0 && latency_ms >= threshold_ms) AddSample(event, latency_ms, now_sec);
+    if (Exceeds(latency_ms, threshold_ms)) AddSample(event, latency_ms, now_sec);
+  }
+  // Whether a latency is sampled: the monitor is on and the latency at its threshold. (A caller
+  // that must read the clock for the sample's time asks first: most commands are not sampled.)
+  static bool Exceeds(int64_t latency_ms, int64_t threshold_ms) {
+    return threshold_ms > 0 && latency_ms >= threshold_ms;
   }
   void AddSample(std::string_view event, int64_t latency_ms, int64_t now_sec);
   // Drops the named event (case-insensitive, as latencyResetEvent), or all of them; returns how
