@@ -95,8 +95,14 @@ class Nemesis {
         }
       }
       if (o_.script.empty() && now >= next && (o_.overlap || active_.empty())) {
-        Begin(now, o_.faults[rng_() % o_.faults.size()], -1);
-        next = now + o_.interval;
+        if (!drawn_) drawn_ = Drawn{o_.faults[rng_() % o_.faults.size()], now};
+        // A fault on a `keyward lock` process is meant for a holder: while none holds (between
+        // two holders), it waits, up to an interval, for one.
+        if (!WaitsForHolder(drawn_->fault) || now >= drawn_->at + o_.interval) {
+          Begin(now, drawn_->fault, -1);
+          drawn_.reset();
+          next = now + o_.interval;
+        }
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
@@ -163,6 +169,15 @@ class Nemesis {
     }
     if (free.empty()) return nullptr;
     return free[rng_() % free.size()];
+  }
+
+  // Whether `fault` stops or kills a `keyward lock` process while no such process holds the lock.
+  bool WaitsForHolder(const std::string& fault) const {
+    if (!o_.cli_clients || (fault != "client-pause" && fault != "client-kill")) return false;
+    for (int p = 0; p < clients_.size(); p++) {
+      if (clients_.Pid(p) > 0 && clients_.Holding(p)) return false;
+    }
+    return true;
   }
 
   // Begins `fault`; on node `target` (0-based; -1: one drawn) for the faults that take a node.
@@ -321,6 +336,12 @@ class Nemesis {
   History& h_;
   std::mt19937_64 rng_;
   std::vector<Active> active_;
+  // A drawn fault not begun yet (one waiting for a holder) and when it was drawn.
+  struct Drawn {
+    std::string fault;
+    Clock::time_point at;
+  };
+  std::optional<Drawn> drawn_;
   std::optional<std::string> error_;
 };
 
