@@ -77,13 +77,16 @@ void LockManager::PublishEvent(int db, std::string_view resource, std::string_vi
   pubsub_.Publish(PubSubKind::kChannel, channel, event);
 }
 
+int64_t LockManager::RestartDelayEnd() const {
+  return state_.start_time_ms + settings_.lock_restart_delay;
+}
+
 int64_t LockManager::RestartDelayLeft(int64_t now_ms) const {
-  const int64_t end = state_.start_time_ms + settings_.lock_restart_delay;
-  return std::max<int64_t>({0, end - now_ms, promotion_until_ms_ - now_ms});
+  return std::max<int64_t>({0, RestartDelayEnd() - now_ms, promotion_until_ms_ - now_ms});
 }
 
 const char* LockManager::DelayOption(int64_t now_ms) const {
-  const int64_t restart_end = state_.start_time_ms + settings_.lock_restart_delay;
+  const int64_t restart_end = RestartDelayEnd();
   return promotion_until_ms_ > restart_end && promotion_until_ms_ > now_ms ? "lock-promotion-delay"
                                                                            : "lock-restart-delay";
 }
@@ -262,8 +265,7 @@ CatchUpState LockManager::CatchUpStateOf(int64_t now_ms) const {
   CatchUpState state;
   state.settled = !fences_.settling();
   state.counter = fences_.MaxCounter();
-  state.ready_ms =
-      std::max<int64_t>(0, now_ms - (state_.start_time_ms + settings_.lock_restart_delay));
+  state.ready_ms = std::max<int64_t>(0, now_ms - RestartDelayEnd());
   return state;
 }
 

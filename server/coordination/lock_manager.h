@@ -136,6 +136,8 @@ class LockManager : public KeyRemovalObserver {
   int64_t RestartDelayLeft(int64_t now_ms) const;
   // The option whose delay RestartDelayLeft reports (for the error text).
   const char* DelayOption(int64_t now_ms) const;
+  // When lock-restart-delay ends: the server's start plus the delay (unix ms).
+  int64_t RestartDelayEnd() const;
 
   // The stream's commands: LOCK.RECORD sets a record (counters and marks only ever rise), and
   // LOCK.FLOOR raises the floors and forgets the records folded into them.
