@@ -53,12 +53,12 @@ std::unique_ptr<net::Session> Sessions::Open(net::Transport& transport) {
 constexpr size_t kPrefetchMinKeys = 65536;
 
 size_t Sessions::PrefetchKeys(const Client& c, std::string_view input) const {
-  // Sixteen requests: a pipeline of redis-benchmark -P 16 per read, and the misses of that many
-  // lookups overlap well; more would be evicted before their commands run.
   // A table small enough to stay in the cache (a pipeline on a few keys) gains nothing: the
   // look-ahead would be pure cost, so the whole input counts as looked at.
   const Database& db = keyspace_.db(c.db);
   if (db.size() < kPrefetchMinKeys) return input.size();
+  // Sixteen requests: a pipeline of redis-benchmark -P 16 per read, and the misses of that many
+  // lookups overlap well; more would be evicted before their commands run.
   std::array<std::string_view, 16> keys;
   size_t scanned;
   const size_t n = PeekSecondArgs(input, keys, &scanned);

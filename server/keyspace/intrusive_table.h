@@ -96,13 +96,13 @@ class IntrusiveTable {
   // cache misses of the bucket slots, then of the first entries, overlap.
   void PrefetchSlot(uint64_t hash) const {
     for (const auto& b : buckets_) {
-      if (!b.empty()) __builtin_prefetch(&b[hash & (b.size() - 1)]);
+      if (!b.empty()) __builtin_prefetch(&b[Slot(b, hash)]);
     }
   }
   void PrefetchHead(uint64_t hash) const {
     for (const auto& b : buckets_) {
       if (b.empty()) continue;
-      const char* head = reinterpret_cast<const char*>(b[hash & (b.size() - 1)]);
+      const char* head = reinterpret_cast<const char*>(b[Slot(b, hash)]);
       if (head == nullptr) continue;
       __builtin_prefetch(head);
       __builtin_prefetch(head + 63);  // a small entry (header, key, inline value) may straddle
@@ -161,6 +161,8 @@ class IntrusiveTable {
 
  private:
   static constexpr size_t kInitialSize = 4;
+  // The bucket of `hash` in `b` (a power-of-two size, not empty).
+  static size_t Slot(const BucketArray<Node>& b, uint64_t hash) { return hash & (b.size() - 1); }
 
   // The link pointing at the key's entry and the table (0 or 1) it is in; nullptr when absent.
   Node** LocateLink(std::string_view key, uint64_t hash, int* table);
@@ -216,7 +218,7 @@ Node** IntrusiveTable<Node>::LocateLink(std::string_view key, uint64_t h, int* t
   StepIfRehashing();
   for (int t = 0; t < 2; t++) {
     if (buckets_[t].empty()) continue;
-    Node** link = &buckets_[t][h & (buckets_[t].size() - 1)];
+    Node** link = &buckets_[t][Slot(buckets_[t], h)];
     while (*link != nullptr) {
       if ((*link)->key() == key) {
         *table = t;
@@ -257,7 +259,7 @@ void IntrusiveTable<Node>::Insert(Node* e, uint64_t hash) {
   ExpandIfNeeded();
   // While rehashing, new keys go to the new table so the old one only empties.
   int t = rehashing() ? 1 : 0;
-  Node*& bucket = buckets_[t][hash & (buckets_[t].size() - 1)];
+  Node*& bucket = buckets_[t][Slot(buckets_[t], hash)];
   e->set_next(bucket);
   bucket = e;
   used_[t]++;
@@ -320,7 +322,7 @@ bool IntrusiveTable<Node>::RehashStep(int n) {
     Node* e = from[rehash_idx_];
     while (e != nullptr) {
       Node* next = e->next();
-      Node*& bucket = to[Hash(e->key()) & (to.size() - 1)];
+      Node*& bucket = to[Slot(to, Hash(e->key()))];
       e->set_next(bucket);
       bucket = e;
       used_[0]--;
